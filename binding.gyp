@@ -1,0 +1,51 @@
+{
+  # The CPU addon (node-gyp; what `npm ci` builds and what prebuildify ships).
+  # CMakeLists.txt builds the same sources with cmake-js, plus the CUDA kernels when asked.
+  "target_defaults": {
+    "cflags_cc": ["-std=c++17", "-O3", "-fvisibility=hidden"],
+    "defines": ["NAPI_VERSION=8"],
+    "cflags!": ["-fno-exceptions"],
+    "cflags_cc!": ["-fno-exceptions"],
+    "xcode_settings": {
+      "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+      "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+      "OTHER_CPLUSPLUSFLAGS": ["-O3"]
+    },
+    "msvs_settings": {"VCCLCompilerTool": {"ExceptionHandling": 1, "AdditionalOptions": ["/std:c++17"]}}
+  },
+  "targets": [
+    {
+      # Kernels that need AVX2/FMA code generation. gyp has no per-file flags, so they live in
+      # their own library; the rest is compiled for the baseline ISA and picks these at run
+      # time (native/common/cpu_features.cc).
+      "target_name": "deepgen_simd",
+      "type": "static_library",
+      "sources": ["native/kernels/cpu/fma_probe_avx2.cc"],
+      "cflags_cc": ["-fPIC"],
+      "conditions": [
+        ["target_arch=='x64' or target_arch=='ia32'", {
+          "cflags_cc": ["-mavx2", "-mfma"],
+          "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma"]}
+        }]
+      ]
+    },
+    {
+      "target_name": "deepgen",
+      "dependencies": [
+        "deepgen_simd",
+        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"
+      ],
+      "sources": [
+        "native/common/cpu_features.cc",
+        "native/common/thread_pool.cc",
+        "native/kernels/cpu/fma_probe.cc",
+        "native/kernels/cpu/philox_fill.cc",
+        "native/addon/addon.cc",
+        "native/addon/args.cc",
+        "native/addon/bind_core.cc",
+        "native/addon/cuda_absent.cc",
+        "native/addon/kernel_job.cc"
+      ]
+    }
+  ]
+}

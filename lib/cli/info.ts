@@ -1,0 +1,52 @@
+import type { Command } from "commander";
+
+import { runtimeInfo } from "../core/runtime-info.js";
+import { measureFmaPeak, type PeakResult } from "../kernels/peak.js";
+import { printJson } from "./output.js";
+
+interface InfoOptions {
+  json?: boolean;
+  peak?: boolean;
+}
+
+function yesNo(b: boolean | undefined): string {
+  return b ? "yes" : "no";
+}
+
+export function registerInfo(program: Command, run: (json: boolean, fn: () => Promise<void> | void) => Promise<void>): void {
+  program
+    .command("info")
+    .description("version, backends, CPU features, threads and CUDA devices")
+    .option("--json", "print one JSON object")
+    .option("--peak", "also measure this machine's FMA peak (GFLOP/s, about a second)")
+    .action((opts: InfoOptions) =>
+      run(Boolean(opts.json), () => {
+        const info = runtimeInfo();
+        const peak: PeakResult | undefined = opts.peak && info.addon.loaded ? measureFmaPeak() : undefined;
+        if (opts.json) {
+          printJson(peak ? { ...info, peak } : info);
+          return;
+        }
+        const lines = [
+          `deepgen ${info.version} (node ${info.node}, ${info.platform}-${info.arch})`,
+          `default backend: ${info.defaultBackend}`,
+          `native addon: ${info.addon.loaded ? `${info.addon.path}${info.addon.prebuilt ? " (prebuilt)" : ""}` : `not loaded: ${info.addon.reason}`}`,
+          `backends: native ${info.backends.native.available ? "yes" : "no"}, js yes, cuda ${info.backends.cuda.available ? `yes (${info.backends.cuda.devices} devices)` : "no"}`,
+        ];
+        if (info.cpu) {
+          lines.push(
+            `cpu: avx2 ${yesNo(info.cpu.avx2)}, fma ${yesNo(info.cpu.fma)}, avx512f ${yesNo(info.cpu.avx512f)}; SIMD kernels ${info.cpu.simdKernels ? "on" : "off"}`,
+            `threads: ${info.threads}`,
+          );
+        }
+        if (info.cuda) {
+          lines.push(`cuda: built ${yesNo(info.cuda.built)}, ${info.cuda.devices} devices${info.cuda.reason ? ` (${info.cuda.reason})` : ""}`);
+          for (const d of info.cuda.deviceList) {
+            lines.push(`  ${d.name ?? "?"} sm_${(d.computeCapability ?? "?").replace(".", "")}, ${((d.totalMemory ?? 0) / 2 ** 30).toFixed(1)} GiB`);
+          }
+        }
+        if (peak) lines.push(`peak: ${peak.gflops.toFixed(1)} GFLOP/s fp32 FMA on ${peak.threads} threads`);
+        process.stdout.write(`${lines.join("\n")}\n`);
+      }),
+    );
+}

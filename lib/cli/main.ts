@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+/** The deepgen command. Each subcommand lives in its own file and registers itself here. */
+import { Command } from "commander";
+
+import { packageVersion } from "../core/package-root.js";
+import { registerInfo } from "./info.js";
+import { reportError } from "./output.js";
+
+async function run(json: boolean, fn: () => Promise<void> | void): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    reportError(e, json);
+  }
+}
+
+const program = new Command();
+program
+  .name("deepgen")
+  .description("Deep generative models of images: train, evaluate, sample, export")
+  .version(packageVersion);
+registerInfo(program, run);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,64 @@
+/**
+ * deepgen model files: safetensors whose __metadata__ carries deepgen.model (the family),
+ * deepgen.config (JSON) and deepgen.version. Every model's save/load goes through here.
+ */
+import { DeepgenError } from "../core/errors.js";
+import { packageVersion } from "../core/package-root.js";
+import { readSafetensors, type SafeTensor, type SafetensorsContents, type TensorToWrite, writeSafetensors } from "./safetensors.js";
+
+export interface ModelFile<C = unknown> {
+  model: string;
+  config: C;
+  version: string;
+  tensors: Map<string, SafeTensor>;
+  metadata: Record<string, string>;
+}
+
+export function modelMetadata(model: string, config: unknown, extra: Record<string, string> = {}): Record<string, string> {
+  return { ...extra, "deepgen.model": model, "deepgen.config": JSON.stringify(config), "deepgen.version": packageVersion };
+}
+
+export async function saveModelFile(
+  path: string,
+  model: string,
+  config: unknown,
+  tensors: ReadonlyMap<string, TensorToWrite> | Readonly<Record<string, TensorToWrite>>,
+  extraMetadata?: Record<string, string>,
+): Promise<void> {
+  await writeSafetensors(path, tensors, modelMetadata(model, config, extraMetadata));
+}
+
+/** Interprets parsed safetensors as a deepgen model file; `expectModel` checks the family. */
+export function asModelFile<C>(contents: SafetensorsContents, source: string, expectModel?: string): ModelFile<C> {
+  const meta = contents.metadata;
+  const model = meta["deepgen.model"];
+  const configJson = meta["deepgen.config"];
+  if (model === undefined || configJson === undefined) {
+    throw new DeepgenError("E_FORMAT", `${source}: not a deepgen model file (no deepgen.model / deepgen.config metadata)`);
+  }
+  if (expectModel !== undefined && model !== expectModel) {
+    throw new DeepgenError("E_FORMAT", `${source}: holds a '${model}' model, expected '${expectModel}'`);
+  }
+  let config: C;
+  try {
+    config = JSON.parse(configJson) as C;
+  } catch (e) {
+    throw new DeepgenError("E_FORMAT", `${source}: deepgen.config is not valid JSON`, { cause: e });
+  }
+  return { model, config, version: meta["deepgen.version"] ?? "unknown", tensors: contents.tensors, metadata: meta };
+}
+
+export async function loadModelFile<C>(path: string, expectModel?: string): Promise<ModelFile<C>> {
+  return asModelFile<C>(await readSafetensors(path), path, expectModel);
+}
+
+/** A float32 tensor of exactly `shape` from a model file, or E_FORMAT naming what is wrong. */
+export function requireF32(file: { tensors: Map<string, SafeTensor> }, name: string, shape: readonly number[]): Float32Array {
+  const t = file.tensors.get(name);
+  if (t === undefined) throw new DeepgenError("E_FORMAT", `missing tensor '${name}'`);
+  if (t.dtype !== "F32") throw new DeepgenError("E_FORMAT", `tensor '${name}' is ${t.dtype}, expected F32`);
+  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    throw new DeepgenError("E_FORMAT", `tensor '${name}' has shape [${t.shape.join(", ")}], expected [${shape.join(", ")}]`);
+  }
+  return t.data as Float32Array;
+}

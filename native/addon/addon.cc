@@ -1,0 +1,26 @@
+// The deepgen native addon: N-API bindings only. Kernels live in native/kernels/.
+#include <napi.h>
+
+#include "bindings.h"
+
+namespace deepgen {
+namespace addon {
+
+// Bumped whenever the exported surface changes; lib/kernels/native.ts refuses an addon whose
+// number differs (a stale build or prebuild) and says how to rebuild.
+constexpr int kAbiVersion = 1;
+
+Napi::Object init(Napi::Env env, Napi::Object exports) {
+  exports.Set("abiVersion", Napi::Number::New(env, kAbiVersion));
+  register_core(env, exports);
+  return exports;
+}
+
+}  // namespace addon
+}  // namespace deepgen
+
+static Napi::Object InitDeepgen(Napi::Env env, Napi::Object exports) {
+  return deepgen::addon::init(env, exports);
+}
+
+NODE_API_MODULE(deepgen, InitDeepgen)

@@ -1,0 +1,149 @@
+#include "thread_pool.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace deepgen {
+namespace {
+
+// State shared by the caller and the helper tasks of one parallel_for call. Helpers may be
+// dequeued after the call returned, so they hold it by shared_ptr and find no work left.
+struct ParallelCall {
+  const std::function<void(int64_t)>* fn = nullptr;
+  int64_t total = 0;
+  std::atomic<int64_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex mu;
+  std::condition_variable cv;
+  int64_t finished = 0;
+  std::exception_ptr error;
+
+  void run_chunks() {
+    for (;;) {
+      const int64_t chunk = next.fetch_add(1);
+      if (chunk >= total) return;
+      if (!failed.load(std::memory_order_relaxed)) {
+        try {
+          (*fn)(chunk);
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(mu);
+          if (!error) error = std::current_exception();
+          failed.store(true);
+        }
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      if (++finished == total) cv.notify_all();
+    }
+  }
+};
+
+class ThreadPool {
+ public:
+  ~ThreadPool() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+
+  void ensure_workers(int n) {
+    std::lock_guard<std::mutex> lock(mu_);
+    while (static_cast<int>(workers_.size()) < n) workers_.emplace_back([this] { loop(); });
+  }
+
+  void submit(std::shared_ptr<ParallelCall> call, int copies) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (int i = 0; i < copies; ++i) queue_.push_back(call);
+    }
+    if (copies == 1) cv_.notify_one(); else cv_.notify_all();
+  }
+
+ private:
+  void loop() {
+    for (;;) {
+      std::shared_ptr<ParallelCall> call;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (stopping_ && queue_.empty()) return;
+        call = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      call->run_chunks();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<ParallelCall>> queue_;
+  std::vector<std::thread> workers_;
+  bool stopping_ = false;
+};
+
+ThreadPool& pool() {
+  // Intentionally leaked: joining threads during static destruction at process exit can
+  // deadlock when Node tears down the addon while a worker is mid-task.
+  static ThreadPool* p = new ThreadPool();
+  return *p;
+}
+
+int compute_default_limit() {
+  if (const char* env = std::getenv("DEEPGEN_THREADS")) {
+    char* end = nullptr;
+    const long n = std::strtol(env, &end, 10);
+    if (end != env && *end == '\0' && n >= 1 && n <= 1024) return static_cast<int>(n);
+  }
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw == 0 ? 1 : static_cast<int>(hw);
+}
+
+std::atomic<int> g_limit{0};
+
+}  // namespace
+
+int default_thread_limit() {
+  static const int n = compute_default_limit();
+  return n;
+}
+
+int thread_limit() {
+  const int n = g_limit.load();
+  return n > 0 ? n : default_thread_limit();
+}
+
+void set_thread_limit(int n) { g_limit.store(std::max(1, std::min(n, 1024))); }
+
+void parallel_for(int64_t num_chunks, const std::function<void(int64_t)>& fn, int max_threads) {
+  if (num_chunks <= 0) return;
+  const int limit = max_threads > 0 ? max_threads : thread_limit();
+  const int64_t threads = std::min<int64_t>(limit, num_chunks);
+  if (threads <= 1) {
+    for (int64_t c = 0; c < num_chunks; ++c) fn(c);
+    return;
+  }
+  auto call = std::make_shared<ParallelCall>();
+  call->fn = &fn;
+  call->total = num_chunks;
+  const int helpers = static_cast<int>(threads - 1);
+  pool().ensure_workers(helpers);
+  pool().submit(call, helpers);
+  call->run_chunks();
+  {
+    std::unique_lock<std::mutex> lock(call->mu);
+    call->cv.wait(lock, [&] { return call->finished == call->total; });
+  }
+  if (call->error) std::rethrow_exception(call->error);
+}
+
+}  // namespace deepgen

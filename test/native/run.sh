@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Builds and runs the plain C++ kernel tests with cmake (no Node needed, so it also runs on a
+# GPU machine that only has nvcc and cmake).
+#   bash test/native/run.sh           CPU kernel tests
+#   bash test/native/run.sh --cuda    also build the CUDA kernels and run their tests
+#   bash test/native/run.sh --cuda --build-only   compile everything, run only the CPU tests
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+cuda=OFF
+run_cuda=1
+for arg in "$@"; do
+  case "$arg" in
+    --cuda) cuda=ON ;;
+    --build-only) run_cuda=0 ;;
+    *) echo "unknown option: $arg" >&2; exit 2 ;;
+  esac
+done
+dir=build-native-tests
+[ "$cuda" = ON ] && dir=build-native-tests-cuda
+jobs=$(nproc 2>/dev/null || echo 2)
+cmake -S . -B "$dir" -DDEEPGEN_TESTS=ON -DDEEPGEN_CUDA="$cuda" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$dir" -j "$jobs" >/dev/null
+"./$dir/kernel_tests"
+if [ "$cuda" = ON ] && [ "$run_cuda" = 1 ]; then
+  "./$dir/cuda_tests"
+fi
