@@ -1,0 +1,53 @@
+import test from "ava";
+
+import { getKernels, resolveBackendName } from "../lib/core/backend.js";
+import { getThreads, setThreads } from "../lib/core/threads.js";
+import { Tensor } from "../lib/core/tensor.js";
+
+function withEnv(value: string | undefined, fn: () => void): void {
+  const old = process.env["DEEPGEN_BACKEND"];
+  if (value === undefined) delete process.env["DEEPGEN_BACKEND"];
+  else process.env["DEEPGEN_BACKEND"] = value;
+  try {
+    fn();
+  } finally {
+    if (old === undefined) delete process.env["DEEPGEN_BACKEND"];
+    else process.env["DEEPGEN_BACKEND"] = old;
+  }
+}
+
+test("backend: option wins over DEEPGEN_BACKEND, which wins over the native default", (t) => {
+  withEnv(undefined, () => t.is(resolveBackendName(), "native"));
+  withEnv("js", () => {
+    t.is(resolveBackendName(), "js");
+    t.is(resolveBackendName("native"), "native");
+    t.is(getKernels().backend, "js");
+  });
+});
+
+test("unknown backend names are E_ARG, from the option or the environment", (t) => {
+  t.is(t.throws(() => getKernels("tpu"))?.code, "E_ARG");
+  withEnv("gpu", () => t.is(t.throws(() => getKernels())?.code, "E_ARG"));
+});
+
+test("thread limit can be read and set, and rejects nonsense", (t) => {
+  const before = getThreads();
+  t.true(before >= 1);
+  setThreads(1);
+  t.is(getThreads(), 1);
+  setThreads(before);
+  t.is(getThreads(), before);
+  t.is(t.throws(() => setThreads(0))?.code, "E_ARG");
+  t.is(t.throws(() => setThreads(2.5))?.code, "E_ARG");
+});
+
+test("Tensor checks that shape and data agree", (t) => {
+  const x = Tensor.zeros([2, 3]);
+  t.is(x.size, 6);
+  t.deepEqual(x.reshape([3, 2]).shape, [3, 2]);
+  t.is(t.throws(() => new Tensor(new Float32Array(5), [2, 3]))?.code, "E_SHAPE");
+  t.is(t.throws(() => Tensor.zeros([2, -1]))?.code, "E_SHAPE");
+  t.is(t.throws(() => Tensor.zeros([1.5]))?.code, "E_SHAPE");
+  t.is(t.throws(() => x.expectShape("x", [3, 2]))?.code, "E_SHAPE");
+  t.notThrows(() => x.expectShape("x", [-1, 3]));
+});
