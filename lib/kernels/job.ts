@@ -36,12 +36,14 @@ export async function runNativeJob<T>(
   // A throwing user callback cancels the job and becomes its error, instead of surfacing
   // inside native code.
   let callbackError: unknown;
+  let lastProgress = 0;
   const userProgress = opts?.onProgress;
   const onProgress =
     userProgress === undefined
       ? undefined
       : (f: number): void => {
           if (callbackError !== undefined) return;
+          lastProgress = f;
           try {
             userProgress(f);
           } catch (e) {
@@ -50,7 +52,11 @@ export async function runNativeJob<T>(
           }
         };
   try {
-    return await start(cancel, onProgress);
+    const result = await start(cancel, onProgress);
+    // Native reports are throttled and may coalesce; a finished job always ends at 1.
+    if (lastProgress < 1) onProgress?.(1);
+    if (callbackError !== undefined) throw callbackError;
+    return result;
   } catch (e) {
     if (callbackError !== undefined) throw callbackError;
     throw fromNativeError(e, callSite);

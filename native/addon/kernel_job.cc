@@ -32,7 +32,8 @@ void KernelJob::Execute(const ExecutionProgress& progress) {
   const bool wants_progress = !on_progress_.IsEmpty();
   if (wants_progress) {
     hooks_.progress = [this, &progress](double f) {
-      // Throttle: a progress message crosses threads and wakes the event loop.
+      // Throttle: a progress message crosses threads and wakes the event loop. Reports that
+      // arrive out of order from different pool threads are dropped, so JS sees them rise.
       std::lock_guard<std::mutex> lock(progress_mu_);
       if (f < 1.0 && f - last_reported_ < 0.01) return;
       last_reported_ = f;

@@ -32,7 +32,7 @@ double fma_probe(int64_t iters, int64_t chunks, int max_threads, const JobHooks&
       const int64_t n = std::min(kSlice, iters - s * kSlice);
       if (simd) fma_probe_lanes_avx2(acc, n); else fma_probe_lanes_portable(acc, n);
       const int64_t done = ++slices_done;
-      if (c == 0) hooks.report(static_cast<double>(done) / total_slices);
+      hooks.report(static_cast<double>(done) / total_slices);
     }
     double sum = 0;
     for (int l = 0; l < kFmaProbeLanes; ++l) sum += acc[l];
