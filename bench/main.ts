@@ -1,0 +1,31 @@
+/**
+ * Benchmarks: `npm run bench -- [suite...] [--json]`. Without suites, runs all. Prints JSON
+ * lines `{suite, case, backend, value, unit}` with --json, else a markdown table (stdout)
+ * with progress on stderr. Speed is measured here, never asserted in tests.
+ */
+import { runtimeInfo } from "../lib/core/runtime-info.js";
+import { runCore } from "./core.js";
+import { Report } from "./report.js";
+
+const SUITES: Record<string, (r: Report) => void | Promise<void>> = {
+  core: runCore,
+};
+
+const args = process.argv.slice(2);
+const json = args.includes("--json");
+const names = args.filter((a) => !a.startsWith("--"));
+const unknown = names.filter((n) => !(n in SUITES));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown suite(s): ${unknown.join(", ")}; available: ${Object.keys(SUITES).join(", ")}\n`);
+  process.exit(2);
+}
+const report = new Report(json);
+const info = runtimeInfo();
+process.stderr.write(
+  `deepgen ${info.version}, node ${info.node}, ${info.platform}-${info.arch}, threads ${info.threads ?? "?"}, avx2 ${info.cpu?.avx2}, fma ${info.cpu?.fma}\n`,
+);
+for (const name of names.length > 0 ? names : Object.keys(SUITES)) {
+  process.stderr.write(`suite ${name}\n`);
+  await SUITES[name]!(report);
+}
+if (!json) process.stdout.write(`${report.markdown("native")}\n`);
