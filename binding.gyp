@@ -20,7 +20,7 @@
       # time (native/common/cpu_features.cc).
       "target_name": "deepgen_simd",
       "type": "static_library",
-      "sources": ["native/kernels/cpu/fma_probe_avx2.cc"],
+      "sources": ["<!@(node native/list-sources.mjs simd)"],
       "cflags_cc": ["-fPIC"],
       "conditions": [
         ["target_arch=='x64' or target_arch=='ia32'", {
@@ -35,17 +35,8 @@
         "deepgen_simd",
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"
       ],
-      "sources": [
-        "native/common/cpu_features.cc",
-        "native/common/thread_pool.cc",
-        "native/kernels/cpu/fma_probe.cc",
-        "native/kernels/cpu/philox_fill.cc",
-        "native/addon/addon.cc",
-        "native/addon/args.cc",
-        "native/addon/bind_core.cc",
-        "native/addon/cuda_absent.cc",
-        "native/addon/kernel_job.cc"
-      ]
+      # Every .cc under native/common, native/kernels/cpu and native/addon except *_avx2.cc.
+      "sources": ["<!@(node native/list-sources.mjs addon)"]
     }
   ]
 }

@@ -3,10 +3,9 @@
  * 'native'. A backend that is not usable throws E_BACKEND; the js path is never chosen
  * silently in place of another.
  */
-import { cudaKernels, requireCuda } from "../kernels/cuda.js";
-import { jsKernels } from "../kernels/js/index.js";
+import { cudaKernels, jsKernels, nativeKernels } from "../kernels/backends.js";
+import { requireCuda } from "../kernels/cuda.js";
 import { BACKEND_NAMES, type BackendName, type Kernels } from "../kernels/kernels.js";
-import { nativeKernels } from "../kernels/native-kernels.js";
 import { nativeAddon } from "../kernels/native.js";
 import { checkOneOf } from "./check.js";
 

@@ -29,7 +29,8 @@ export interface NativeInfo {
 
 export type ProgressCallback = ((fraction: number) => void) | undefined;
 
-export interface NativeAddon {
+/** Runtime info, threads, Philox and the FMA probe (native/addon/bind_core.cc). */
+export interface CoreAddon {
   readonly abiVersion: number;
   info(): NativeInfo;
   threadLimit(): number;
@@ -58,3 +59,37 @@ export interface NativeAddon {
 
   cudaPhiloxFill(out: Float32Array, key0: number, key1: number, stream: number, dist: NativeDistribution): void;
 }
+
+// One interface per kernel group, each matching a native/addon/bind_<group>.cc. A group's
+// functions are added here by the issue that adds the group's kernels.
+
+/** native/addon/bind_gemm.cc */
+export interface GemmAddon {}
+
+/** native/addon/bind_conv.cc */
+export interface ConvAddon {}
+
+/** native/addon/bind_activation.cc */
+export interface ActivationAddon {}
+
+/** native/addon/bind_norm.cc */
+export interface NormAddon {}
+
+/** native/addon/bind_lstm.cc */
+export interface LstmAddon {}
+
+/** native/addon/bind_loss.cc */
+export interface LossAddon {}
+
+/** native/addon/bind_optim.cc */
+export interface OptimAddon {}
+
+export interface NativeAddon
+  extends CoreAddon,
+    GemmAddon,
+    ConvAddon,
+    ActivationAddon,
+    NormAddon,
+    LstmAddon,
+    LossAddon,
+    OptimAddon {}

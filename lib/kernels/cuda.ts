@@ -1,17 +1,14 @@
 /**
- * The CUDA backend. Available only when the addon was built with DEEPGEN_CUDA
- * (`npm run build:cuda`) and the CUDA runtime sees at least one device; otherwise asking
- * for it throws DeepgenError(E_BACKEND) with the reason.
+ * The CUDA backend's availability. It is usable only when the addon was built with
+ * DEEPGEN_CUDA (`npm run build:cuda`) and the CUDA runtime sees at least one device;
+ * otherwise asking for it throws DeepgenError(E_BACKEND) with the reason.
  *
- * For now each call copies its buffers to the device and back; device-resident model
- * handles come with the fused model kernels.
+ * Kernel groups without a CUDA mirror yet throw E_BACKEND on the cuda backend (see
+ * `noCudaKernel`) rather than quietly running on the CPU.
  */
 import { DeepgenError } from "../core/errors.js";
-import type { Seed } from "../core/philox.js";
-import { type JobOptions } from "./job.js";
-import type { Distribution, Kernels } from "./kernels.js";
-import { callNative, nativeAddon, nativeAddonStatus } from "./native.js";
-import { checkPhiloxFill } from "./validate.js";
+import type { NativeAddon } from "./addon-types.js";
+import { nativeAddon, nativeAddonStatus } from "./native.js";
 
 export type CudaStatus = { available: true; devices: number } | { available: false; reason: string };
 
@@ -29,19 +26,19 @@ export function requireCuda(): void {
   if (!s.available) throw new DeepgenError("E_BACKEND", `the cuda backend is not available: ${s.reason}`);
 }
 
-export const cudaKernels: Kernels = {
-  backend: "cuda",
+/** The addon, after checking that CUDA is built and a device is present. */
+export function cudaAddon(): NativeAddon {
+  requireCuda();
+  return nativeAddon();
+}
 
-  philoxFill(out: Float32Array, seed: Seed, stream: number, dist: Distribution): void {
-    const a = checkPhiloxFill(out, seed, stream, dist);
-    callNative((addon) => addon.cudaPhiloxFill(out, a.key0, a.key1, a.stream, a.distCode));
-  },
-
-  // A single fill is one short kernel launch plus copies; it runs synchronously behind the
-  // promise until device-resident jobs exist.
-  async philoxFillAsync(out: Float32Array, seed: Seed, stream: number, dist: Distribution, opts?: JobOptions) {
-    if (opts?.signal?.aborted) throw new DeepgenError("E_ABORTED", "operation aborted");
-    this.philoxFill(out, seed, stream, dist);
-    opts?.onProgress?.(1);
-  },
-};
+/** Stand-ins for a kernel group that has no CUDA mirror yet: each method throws E_BACKEND. */
+export function noCudaKernel<T extends object>(group: string, methods: readonly (keyof T & string)[]): T {
+  const out: Record<string, () => never> = {};
+  for (const m of methods) {
+    out[m] = () => {
+      throw new DeepgenError("E_BACKEND", `${m} (${group}) has no CUDA kernel yet; use backend 'native' for it`);
+    };
+  }
+  return out as unknown as T;
+}

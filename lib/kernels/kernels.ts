@@ -1,26 +1,31 @@
 /**
  * The Kernels interface: every numeric operation the models use, implemented once per
  * backend (native CPU, pure JS, CUDA). Model code is written against this interface only.
- *
- * Each operation has a synchronous form and, where the work can be long, an async form that
- * runs off the event loop (native) or in slices (JS) and accepts JobOptions.
+ * It is the union of kernel groups, one file each under ops/ (the group's interface, its
+ * argument checks and the three implementations); backends.ts assembles them.
  */
-import type { Seed } from "../core/philox.js";
-import type { JobOptions } from "./job.js";
-import type { Distribution } from "./js/philox-fill.js";
+import type { ActivationKernels } from "./ops/activation.js";
+import type { ConvKernels } from "./ops/conv.js";
+import type { GemmKernels } from "./ops/gemm.js";
+import type { LossKernels } from "./ops/loss.js";
+import type { LstmKernels } from "./ops/lstm.js";
+import type { NormKernels } from "./ops/norm.js";
+import type { OptimKernels } from "./ops/optim.js";
+import type { RandomKernels } from "./ops/random.js";
 
 export type BackendName = "native" | "js" | "cuda";
 export const BACKEND_NAMES: readonly BackendName[] = ["native", "js", "cuda"];
 
-export type { Distribution };
+export type { Distribution } from "./ops/random.js";
 
-export interface Kernels {
+export interface Kernels
+  extends RandomKernels,
+    GemmKernels,
+    ConvKernels,
+    ActivationKernels,
+    NormKernels,
+    LstmKernels,
+    LossKernels,
+    OptimKernels {
   readonly backend: BackendName;
-
-  /**
-   * Fills `out` with draws from the Philox stream of (seed, stream): element i is the same
-   * value on every backend (uniform: bit-identical; normal: within float rounding of libm).
-   */
-  philoxFill(out: Float32Array, seed: Seed, stream: number, dist: Distribution): void;
-  philoxFillAsync(out: Float32Array, seed: Seed, stream: number, dist: Distribution, opts?: JobOptions): Promise<void>;
 }

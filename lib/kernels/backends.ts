@@ -1,0 +1,46 @@
+/** The three Kernels implementations, each assembled from the kernel groups in ops/. */
+import type { Kernels } from "./kernels.js";
+import { cudaActivation, jsActivation, nativeActivation } from "./ops/activation.js";
+import { cudaConv, jsConv, nativeConv } from "./ops/conv.js";
+import { cudaGemm, jsGemm, nativeGemm } from "./ops/gemm.js";
+import { cudaLoss, jsLoss, nativeLoss } from "./ops/loss.js";
+import { cudaLstm, jsLstm, nativeLstm } from "./ops/lstm.js";
+import { cudaNorm, jsNorm, nativeNorm } from "./ops/norm.js";
+import { cudaOptim, jsOptim, nativeOptim } from "./ops/optim.js";
+import { cudaRandom, jsRandom, nativeRandom } from "./ops/random.js";
+
+export const jsKernels: Kernels = {
+  backend: "js",
+  ...jsRandom,
+  ...jsGemm,
+  ...jsConv,
+  ...jsActivation,
+  ...jsNorm,
+  ...jsLstm,
+  ...jsLoss,
+  ...jsOptim,
+};
+
+export const nativeKernels: Kernels = {
+  backend: "native",
+  ...nativeRandom,
+  ...nativeGemm,
+  ...nativeConv,
+  ...nativeActivation,
+  ...nativeNorm,
+  ...nativeLstm,
+  ...nativeLoss,
+  ...nativeOptim,
+};
+
+export const cudaKernels: Kernels = {
+  backend: "cuda",
+  ...cudaRandom,
+  ...cudaGemm,
+  ...cudaConv,
+  ...cudaActivation,
+  ...cudaNorm,
+  ...cudaLstm,
+  ...cudaLoss,
+  ...cudaOptim,
+};

@@ -1,0 +1,20 @@
+// Prints the C++ sources of a native build group, one per line, for binding.gyp (gyp has no
+// globbing): `node native/list-sources.mjs addon` or `... simd`. CMakeLists.txt globs the
+// same folders itself. Kept in one place so a new kernel file needs no build-file edit.
+import { readdirSync } from "node:fs";
+
+const group = process.argv[2];
+const dirs = ["native/common", "native/kernels/cpu", "native/addon"];
+const files = [];
+for (const dir of dirs) {
+  for (const f of readdirSync(dir).sort()) {
+    if (!f.endsWith(".cc")) continue;
+    const simd = f.endsWith("_avx2.cc");
+    if ((group === "simd") === simd) files.push(`${dir}/${f}`);
+  }
+}
+if (group !== "simd" && group !== "addon") {
+  console.error("usage: node native/list-sources.mjs addon|simd");
+  process.exit(2);
+}
+console.log(files.join("\n"));
