@@ -5,10 +5,12 @@
  */
 import { runtimeInfo } from "../lib/core/runtime-info.js";
 import { runCore } from "./core.js";
+import { runGemm } from "./gemm.js";
 import { Report } from "./report.js";
 
 const SUITES: Record<string, (r: Report) => void | Promise<void>> = {
   core: runCore,
+  kernels: runGemm,
 };
 
 const args = process.argv.slice(2);

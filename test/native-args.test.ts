@@ -37,7 +37,37 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
   fmaProbe: [[], [10, 1], [-1, 1, 0], [10, 0, 0], [10, 5000, 0], [10, 1, -1], [1e300, 1, 0], [10, 1, 2000]],
   fmaProbeAsync: [[10, 1, 0], [10, 1, 0, null], [10, 1, 0, cancel, 42], [-5, 1, 0, cancel, undefined]],
   cudaPhiloxFill: [[], [f32, 0, 0, 0, 3], [f32, -1, 0, 0, 0]],
+  // gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, batch, sA, sB, sC)
+  gemm: [
+    [],
+    [false, false, 2, 2, 2, 1, f32, 2, f32, 2, 0, f32, 2, 1, 4, 4],
+    [0, false, 2, 2, 2, 1, f32, 2, f32, 2, 0, f32, 2, 1, 4, 4, 4],
+    [false, false, -1, 2, 2, 1, f32, 2, f32, 2, 0, f32, 2, 1, 4, 4, 4],
+    [false, false, 2, 2, 2, NaN, f32, 2, f32, 2, 0, f32, 2, 1, 4, 4, 4],
+    [false, false, 2, 2, 2, 1, f32, 1, f32, 2, 0, f32, 2, 1, 4, 4, 4],
+    [false, false, 2, 2, 2, 1, new Float64Array(4), 2, f32, 2, 0, f32, 2, 1, 4, 4, 4],
+    [false, false, 2, 2, 2, 1, f32, 2, f32, 2, 0, f32, 2, 1, 4, 4, -4],
+  ],
 };
+
+// Arguments of the right types whose sizes exceed the arrays: must be E_SHAPE, never a read
+// out of bounds.
+const OUT_OF_BOUNDS: Partial<Record<keyof typeof BAD_CALLS, unknown[][]>> = {
+  gemm: [
+    [false, false, 3, 2, 2, 1, f32, 2, f32, 2, 0, f32, 2, 1, 4, 4, 4],
+    [false, false, 2, 2, 2, 1, f32, 2, f32, 2, 0, f32, 2, 2, 4, 4, 4],
+    [true, true, 2, 2, 2, 1, f32, 2, f32, 9, 0, f32, 2, 1, 4, 4, 4],
+  ],
+};
+
+for (const [name, calls] of Object.entries(OUT_OF_BOUNDS)) {
+  test(`native ${name} refuses sizes past the end of its arrays with E_SHAPE`, (t) => {
+    for (const args of calls) {
+      const err = t.throws(() => addon[name]!(...args));
+      t.is((err as { code?: string }).code, "E_SHAPE", `${name}(${args.map(String).join(", ")}): ${err?.message}`);
+    }
+  });
+}
 
 for (const [name, calls] of Object.entries(BAD_CALLS)) {
   if (calls.length === 0) continue;

@@ -64,7 +64,28 @@ export interface CoreAddon {
 // functions are added here by the issue that adds the group's kernels.
 
 /** native/addon/bind_gemm.cc */
-export interface GemmAddon {}
+export interface GemmAddon {
+  /** See native/kernels/cpu/gemm.h; all sizes are checked against the arrays' lengths. */
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Float32Array,
+    lda: number,
+    b: Float32Array,
+    ldb: number,
+    beta: number,
+    c: Float32Array,
+    ldc: number,
+    batch: number,
+    strideA: number,
+    strideB: number,
+    strideC: number,
+  ): void;
+}
 
 /** native/addon/bind_conv.cc */
 export interface ConvAddon {}

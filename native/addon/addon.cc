@@ -13,6 +13,7 @@ constexpr int kAbiVersion = 1;
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Number::New(env, kAbiVersion));
   register_core(env, exports);
+  register_gemm(env, exports);
   return exports;
 }
 

@@ -17,6 +17,7 @@ inline void define(Napi::Env env, Napi::Object exports, const char* name, Bindin
 }
 
 void register_core(Napi::Env env, Napi::Object exports);
+void register_gemm(Napi::Env env, Napi::Object exports);
 
 }  // namespace addon
 }  // namespace deepgen

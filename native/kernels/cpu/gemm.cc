@@ -1,8 +1,186 @@
+// SGEMM in the BLIS style: for each NC-wide column panel and KC-deep slice of K, pack the
+// B panel into NR-wide slivers and A into MR-tall slivers (contiguous, zero-padded at the
+// edges), then run an MR x NR micro-kernel over every tile of C. Tiles are spread over the
+// thread pool; every element of C is produced by one tile with a fixed order over k, so the
+// result is the same for any thread count.
 #include "gemm.h"
 
+#include <algorithm>
+#include <cstring>
+
+#include "../../common/aligned_buffer.h"
+#include "../../common/cpu_features.h"
 #include "../../common/errors.h"
+#include "../../common/thread_pool.h"
+#include "gemm_kernel.h"
 
 namespace deepgen {
+
+namespace {
+
+constexpr int64_t MR = kGemmMR;
+constexpr int64_t NR = kGemmNR;
+constexpr int64_t KC = 384;   // a KC x NR sliver of B (24 KB) stays in L1
+constexpr int64_t MC = 120;   // an MC x KC block of A (180 KB) stays in L2
+constexpr int64_t NC = 2048;  // a KC x NC panel of B (2 MB) stays in L3
+// Below this many multiply-adds, packing costs more than it saves.
+constexpr int64_t kSmallGemm = 16 * 16 * 16;
+
+inline float a_at(const GemmArgs& g, const float* a, int64_t i, int64_t p) {
+  return g.trans_a ? a[p * g.lda + i] : a[i * g.lda + p];
+}
+inline float b_at(const GemmArgs& g, const float* b, int64_t p, int64_t j) {
+  return g.trans_b ? b[j * g.ldb + p] : b[p * g.ldb + j];
+}
+
+// Packs rows [i0, i0 + MR) x k in [p0, p0 + kc) of op(A): out[p * MR + r], zero past M.
+void pack_a_sliver(const GemmArgs& g, const float* a, int64_t i0, int64_t p0, int64_t kc,
+                   float* out) {
+  const int64_t rows = std::min<int64_t>(MR, g.m - i0);
+  if (!g.trans_a && rows == MR) {
+    for (int64_t r = 0; r < MR; ++r) {
+      const float* src = a + (i0 + r) * g.lda + p0;
+      for (int64_t p = 0; p < kc; ++p) out[p * MR + r] = src[p];
+    }
+    return;
+  }
+  for (int64_t p = 0; p < kc; ++p) {
+    for (int64_t r = 0; r < MR; ++r) {
+      out[p * MR + r] = r < rows ? a_at(g, a, i0 + r, p0 + p) : 0.0f;
+    }
+  }
+}
+
+// Packs k in [p0, p0 + kc) x columns [j0, j0 + NR) of op(B): out[p * NR + c], zero past N.
+void pack_b_sliver(const GemmArgs& g, const float* b, int64_t p0, int64_t kc, int64_t j0,
+                   float* out) {
+  const int64_t cols = std::min<int64_t>(NR, g.n - j0);
+  if (!g.trans_b && cols == NR) {
+    for (int64_t p = 0; p < kc; ++p) {
+      std::memcpy(out + p * NR, b + (p0 + p) * g.ldb + j0, NR * sizeof(float));
+    }
+    return;
+  }
+  for (int64_t p = 0; p < kc; ++p) {
+    for (int64_t c = 0; c < NR; ++c) {
+      out[p * NR + c] = c < cols ? b_at(g, b, p0 + p, j0 + c) : 0.0f;
+    }
+  }
+}
+
+using MicroKernel = void (*)(int64_t, const float*, const float*, float*, int64_t, float, float);
+
+// One tile: full tiles write C directly; edge tiles go through a scratch tile.
+inline void run_tile(MicroKernel micro, int64_t kc, const float* ap, const float* bp, float* c,
+                     int64_t ldc, int64_t rows, int64_t cols, float alpha, float beta) {
+  if (rows == MR && cols == NR) {
+    micro(kc, ap, bp, c, ldc, alpha, beta);
+    return;
+  }
+  alignas(32) float tile[MR * NR];
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t col = 0; col < cols; ++col) tile[r * NR + col] = c[r * ldc + col];
+  }
+  micro(kc, ap, bp, tile, NR, alpha, beta);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t col = 0; col < cols; ++col) c[r * ldc + col] = tile[r * NR + col];
+  }
+}
+
+// One matrix of the batch with the blocked algorithm, tiles spread over `threads`.
+void sgemm_blocked(const GemmArgs& g, const float* a, const float* b, float* c, int threads) {
+  const MicroKernel micro = use_avx2_fma() ? sgemm_micro_avx2 : sgemm_micro_portable;
+  const int64_t m_slivers = (g.m + MR - 1) / MR;
+  AlignedBuffer<float> packed_a(static_cast<size_t>(m_slivers * MR * KC));
+  AlignedBuffer<float> packed_b(static_cast<size_t>(std::min(NC, (g.n + NR - 1) / NR * NR) * KC));
+  for (int64_t jc = 0; jc < g.n; jc += NC) {
+    const int64_t nc = std::min(NC, g.n - jc);
+    const int64_t n_slivers = (nc + NR - 1) / NR;
+    for (int64_t pc = 0; pc < g.k; pc += KC) {
+      const int64_t kc = std::min(KC, g.k - pc);
+      const float beta = pc == 0 ? g.beta : 1.0f;
+      float* bp = packed_b.data();
+      float* ap = packed_a.data();
+      parallel_for(n_slivers, [&](int64_t s) {
+        pack_b_sliver(g, b, pc, kc, jc + s * NR, bp + s * NR * kc);
+      }, threads);
+      parallel_for(m_slivers, [&](int64_t s) {
+        pack_a_sliver(g, a, s * MR, pc, kc, ap + s * MR * kc);
+      }, threads);
+      // Tasks: MC-tall row blocks x column chunks of 4 slivers (64 columns).
+      constexpr int64_t kSliversPerTask = 4;
+      const int64_t row_blocks = (g.m + MC - 1) / MC;
+      const int64_t col_chunks = (n_slivers + kSliversPerTask - 1) / kSliversPerTask;
+      parallel_for(row_blocks * col_chunks, [&](int64_t task) {
+        const int64_t rb = task / col_chunks;
+        const int64_t cc = task % col_chunks;
+        const int64_t s_end = std::min(n_slivers, (cc + 1) * kSliversPerTask);
+        const int64_t i_end = std::min(g.m, (rb + 1) * MC);
+        for (int64_t s = cc * kSliversPerTask; s < s_end; ++s) {
+          const int64_t j0 = jc + s * NR;
+          const int64_t cols = std::min<int64_t>(NR, g.n - j0);
+          for (int64_t i0 = rb * MC; i0 < i_end; i0 += MR) {
+            const int64_t rows = std::min<int64_t>(MR, g.m - i0);
+            run_tile(micro, kc, ap + (i0 / MR) * MR * kc, bp + s * NR * kc,
+                     c + i0 * g.ldc + j0, g.ldc, rows, cols, g.alpha, beta);
+          }
+        }
+      }, threads);
+    }
+  }
+}
+
+// Tiny matrices: the plain loops of one matrix, no packing.
+void sgemm_small(const GemmArgs& g, const float* a, const float* b, float* c) {
+  for (int64_t i = 0; i < g.m; ++i) {
+    for (int64_t j = 0; j < g.n; ++j) {
+      float acc = 0.0f;
+      for (int64_t p = 0; p < g.k; ++p) acc += a_at(g, a, i, p) * b_at(g, b, p, j);
+      float& out = c[i * g.ldc + j];
+      out = g.beta == 0.0f ? g.alpha * acc : g.alpha * acc + g.beta * out;
+    }
+  }
+}
+
+// C = beta * C when there is nothing to multiply (k == 0 or alpha == 0).
+void scale_c(const GemmArgs& g, float* c) {
+  for (int64_t i = 0; i < g.m; ++i) {
+    float* row = c + i * g.ldc;
+    for (int64_t j = 0; j < g.n; ++j) row[j] = g.beta == 0.0f ? 0.0f : g.beta * row[j];
+  }
+}
+
+void sgemm_one(const GemmArgs& g, const float* a, const float* b, float* c, int threads) {
+  if (g.m == 0 || g.n == 0) return;
+  if (g.k == 0 || g.alpha == 0.0f) {
+    scale_c(g, c);
+    return;
+  }
+  if (g.m * g.n * g.k <= kSmallGemm) {
+    sgemm_small(g, a, b, c);
+    return;
+  }
+  sgemm_blocked(g, a, b, c, threads);
+}
+
+}  // namespace
+
+void sgemm_micro_portable(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                          float alpha, float beta) {
+  float acc[kGemmMR][kGemmNR] = {};
+  for (int64_t p = 0; p < kc; ++p) {
+    for (int r = 0; r < kGemmMR; ++r) {
+      const float av = a[p * kGemmMR + r];
+      for (int col = 0; col < kGemmNR; ++col) acc[r][col] += av * b[p * kGemmNR + col];
+    }
+  }
+  for (int r = 0; r < kGemmMR; ++r) {
+    for (int col = 0; col < kGemmNR; ++col) {
+      float& out = c[r * ldc + col];
+      out = beta == 0.0f ? alpha * acc[r][col] : alpha * acc[r][col] + beta * out;
+    }
+  }
+}
 
 void sgemm_check(const GemmArgs& g) {
   if (g.m < 0 || g.n < 0 || g.k < 0 || g.batch < 0) throw KernelError("E_ARG", "sgemm: negative size");
@@ -11,7 +189,9 @@ void sgemm_check(const GemmArgs& g) {
   if (g.lda < a_cols || g.ldb < b_cols || g.ldc < g.n) {
     throw KernelError("E_ARG", "sgemm: leading dimension smaller than the row length");
   }
-  if (g.stride_a < 0 || g.stride_b < 0 || g.stride_c < 0) throw KernelError("E_ARG", "sgemm: negative stride");
+  if (g.stride_a < 0 || g.stride_b < 0 || g.stride_c < 0) {
+    throw KernelError("E_ARG", "sgemm: negative stride");
+  }
 }
 
 void sgemm_plain(const GemmArgs& g) {
@@ -20,22 +200,28 @@ void sgemm_plain(const GemmArgs& g) {
     const float* a = g.a + bi * g.stride_a;
     const float* b = g.b + bi * g.stride_b;
     float* c = g.c + bi * g.stride_c;
-    for (int64_t i = 0; i < g.m; ++i) {
-      for (int64_t j = 0; j < g.n; ++j) {
-        float acc = 0.0f;
-        for (int64_t p = 0; p < g.k; ++p) {
-          const float av = g.trans_a ? a[p * g.lda + i] : a[i * g.lda + p];
-          const float bv = g.trans_b ? b[j * g.ldb + p] : b[p * g.ldb + j];
-          acc += av * bv;
-        }
-        float& out = c[i * g.ldc + j];
-        out = g.beta == 0.0f ? g.alpha * acc : g.alpha * acc + g.beta * out;
-      }
+    if (g.k == 0 || g.alpha == 0.0f) {
+      scale_c(g, c);
+      continue;
     }
+    sgemm_small(g, a, b, c);
   }
 }
 
-// Until the blocked version lands, the fast path is the plain one.
-void sgemm(const GemmArgs& g, int) { sgemm_plain(g); }
+void sgemm(const GemmArgs& g, int max_threads) {
+  sgemm_check(g);
+  if (g.batch == 0) return;
+  const int threads = max_threads > 0 ? max_threads : thread_limit();
+  // Many small matrices: one matrix per task. Otherwise: matrices in turn, tiles in parallel.
+  if (g.batch > 1 && g.m * g.n * g.k <= 128 * 128 * 128) {
+    parallel_for(g.batch, [&](int64_t bi) {
+      sgemm_one(g, g.a + bi * g.stride_a, g.b + bi * g.stride_b, g.c + bi * g.stride_c, 1);
+    }, threads);
+    return;
+  }
+  for (int64_t bi = 0; bi < g.batch; ++bi) {
+    sgemm_one(g, g.a + bi * g.stride_a, g.b + bi * g.stride_b, g.c + bi * g.stride_c, threads);
+  }
+}
 
 }  // namespace deepgen

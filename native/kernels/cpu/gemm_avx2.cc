@@ -1,0 +1,78 @@
+// The 6x16 AVX2/FMA SGEMM micro-kernel: 12 ymm accumulators, two B vectors, one broadcast
+// A value per row; 12 independent FMAs per k step keep both FMA ports busy.
+#include "gemm_kernel.h"
+
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+
+namespace deepgen {
+
+void sgemm_micro_avx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                      float alpha, float beta) {
+  static_assert(kGemmMR == 6 && kGemmNR == 16, "tile shape");
+  // C is touched only after the k loop: start fetching its lines now (also when beta = 0:
+  // the stores need the lines too) so the final update does not stall on cache misses.
+  for (int r = 0; r < kGemmMR; ++r) {
+    _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + kGemmNR - 1), _MM_HINT_T0);
+  }
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+  __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+  __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+  __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+#pragma GCC unroll 4
+  for (int64_t p = 0; p < kc; ++p) {
+    const __m256 b0 = _mm256_loadu_ps(b);
+    const __m256 b1 = _mm256_loadu_ps(b + 8);
+    __m256 ar = _mm256_broadcast_ss(a + 0);
+    c00 = _mm256_fmadd_ps(ar, b0, c00);
+    c01 = _mm256_fmadd_ps(ar, b1, c01);
+    ar = _mm256_broadcast_ss(a + 1);
+    c10 = _mm256_fmadd_ps(ar, b0, c10);
+    c11 = _mm256_fmadd_ps(ar, b1, c11);
+    ar = _mm256_broadcast_ss(a + 2);
+    c20 = _mm256_fmadd_ps(ar, b0, c20);
+    c21 = _mm256_fmadd_ps(ar, b1, c21);
+    ar = _mm256_broadcast_ss(a + 3);
+    c30 = _mm256_fmadd_ps(ar, b0, c30);
+    c31 = _mm256_fmadd_ps(ar, b1, c31);
+    ar = _mm256_broadcast_ss(a + 4);
+    c40 = _mm256_fmadd_ps(ar, b0, c40);
+    c41 = _mm256_fmadd_ps(ar, b1, c41);
+    ar = _mm256_broadcast_ss(a + 5);
+    c50 = _mm256_fmadd_ps(ar, b0, c50);
+    c51 = _mm256_fmadd_ps(ar, b1, c51);
+    a += kGemmMR;
+    b += kGemmNR;
+  }
+  const __m256 va = _mm256_set1_ps(alpha);
+  const __m256 vb = _mm256_set1_ps(beta);
+  const __m256 rows[kGemmMR][2] = {{c00, c01}, {c10, c11}, {c20, c21},
+                                   {c30, c31}, {c40, c41}, {c50, c51}};
+  for (int r = 0; r < kGemmMR; ++r) {
+    float* cr = c + r * ldc;
+    __m256 lo = _mm256_mul_ps(va, rows[r][0]);
+    __m256 hi = _mm256_mul_ps(va, rows[r][1]);
+    if (beta != 0.0f) {
+      lo = _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr), lo);
+      hi = _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr + 8), hi);
+    }
+    _mm256_storeu_ps(cr, lo);
+    _mm256_storeu_ps(cr + 8, hi);
+  }
+}
+
+}  // namespace deepgen
+
+#else  // not an x86 build with AVX2/FMA: never selected at run time, but must link
+
+namespace deepgen {
+void sgemm_micro_avx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                      float alpha, float beta) {
+  sgemm_micro_portable(kc, a, b, c, ldc, alpha, beta);
+}
+}  // namespace deepgen
+
+#endif

@@ -1,0 +1,22 @@
+// The SGEMM micro-kernel contract shared by gemm.cc and gemm_avx2.cc.
+//
+// A micro-kernel computes one MR x NR tile of C from a packed A sliver and a packed B sliver:
+//   a: kc steps of MR values (A[i0 + r, p] at a[p * MR + r])
+//   b: kc steps of NR values (B[p, j0 + c] at b[p * NR + c])
+//   c[r * ldc + col] = alpha * sum_p a[p*MR + r] * b[p*NR + col] + beta * c[r * ldc + col]
+// with beta == 0 meaning C is not read. The sum runs over p in increasing order, so a given
+// element of C always sees the same arithmetic whatever the tiling across threads.
+#pragma once
+#include <cstdint>
+
+namespace deepgen {
+
+constexpr int kGemmMR = 6;
+constexpr int kGemmNR = 16;
+
+void sgemm_micro_portable(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                          float alpha, float beta);
+void sgemm_micro_avx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                      float alpha, float beta);
+
+}  // namespace deepgen
