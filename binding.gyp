@@ -17,15 +17,16 @@
     {
       # Kernels that need AVX2/FMA code generation. gyp has no per-file flags, so they live in
       # their own library; the rest is compiled for the baseline ISA and picks these at run
-      # time (native/common/cpu_features.cc).
+      # time (native/common/cpu_features.cc). -fno-trapping-math lets GCC vectorize clamped
+      # float->int conversions (fast_math.h); deepgen never relies on FP exception traps.
       "target_name": "deepgen_simd",
       "type": "static_library",
       "sources": ["<!@(node native/list-sources.mjs simd)"],
       "cflags_cc": ["-fPIC"],
       "conditions": [
         ["target_arch=='x64' or target_arch=='ia32'", {
-          "cflags_cc": ["-mavx2", "-mfma"],
-          "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma"]}
+          "cflags_cc": ["-mavx2", "-mfma", "-fno-trapping-math"],
+          "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma", "-fno-trapping-math"]}
         }]
       ]
     },

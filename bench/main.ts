@@ -6,11 +6,13 @@
 import { runtimeInfo } from "../lib/core/runtime-info.js";
 import { runCore } from "./core.js";
 import { runGemm } from "./gemm.js";
+import { runNade } from "./nade.js";
 import { Report } from "./report.js";
 
 const SUITES: Record<string, (r: Report) => void | Promise<void>> = {
   core: runCore,
   kernels: runGemm,
+  nade: runNade,
 };
 
 const args = process.argv.slice(2);

@@ -9,6 +9,18 @@ import { nativeAddon } from "../lib/kernels/native.js";
 const addon = nativeAddon() as unknown as Record<string, (...args: unknown[]) => unknown>;
 const f32 = new Float32Array(4);
 const cancel = new Int32Array(1);
+const ord2 = Int32Array.from([1, 0]);
+// NADE model arguments (D = 2, H = 2) shared by the nade* cases.
+const nadeModel = [2, 2, f32, f32, f32, f32, ord2];
+
+// Eight distinct Float32Array(4) for the norm cases (inputs and outputs must not alias).
+const bn8 = Array.from({ length: 8 }, () => new Float32Array(4));
+// A valid conv2d / convTranspose2d geometry for x [1, 1, 2, 2], weight [1, 1, 1, 1], y [1, 1, 2, 2].
+const CONV = [1, 1, 2, 2, 1, 1, 1, 1, 1, 0, 0, 0];
+const CONVT = [1, 1, 2, 2, 1, 1, 1, 1, 1, 0, 0, 0, 0];
+const w1 = new Float32Array(1);
+const y4 = new Float32Array(4);
+const withAt = (g: unknown[], i: number, v: unknown): unknown[] => g.map((x, j) => (j === i ? v : x));
 
 // For each entry point: argument lists that must be refused.
 const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> = {
@@ -37,6 +49,25 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
   fmaProbe: [[], [10, 1], [-1, 1, 0], [10, 0, 0], [10, 5000, 0], [10, 1, -1], [1e300, 1, 0], [10, 1, 2000]],
   fmaProbeAsync: [[10, 1, 0], [10, 1, 0, null], [10, 1, 0, cancel, 42], [-5, 1, 0, cancel, undefined]],
   cudaPhiloxFill: [[], [f32, 0, 0, 0, 3], [f32, -1, 0, 0, 0]],
+  nadeLogProb: [
+    [],
+    [0, 2, f32, f32, f32, f32, ord2, f32, 1, f32],
+    [2, 2, f32, f32, f32, f32, Int32Array.from([0, 0]), f32, 1, f32],
+    [2, 2, f32, f32, f32, f32, new Float32Array(2), f32, 1, f32],
+    [...nadeModel, f32, -1, f32],
+  ],
+  nadeLogProbAsync: [[...nadeModel, f32, 1, f32], [...nadeModel, f32, 1, f32, cancel, 5]],
+  nadeSample: [
+    [...nadeModel, 1, 0, 0, 0, 0, 0, 3, f32, null],
+    [...nadeModel, 1, -1, 0, 0, 0, 0, 0, f32, null],
+    [...nadeModel, 1, 0, 0, 0, 0, 0, 0, f32, new Float64Array(4)],
+  ],
+  nadeSampleAsync: [[...nadeModel, 1, 0, 0, 0, 0, 0, 0, f32, null], [...nadeModel, 1, 0, 0, 0, 0, 0, 0, f32, null, null]],
+  nadeBackward: [
+    [...nadeModel, f32, 1, NaN, null, f32, f32, f32, f32],
+    [...nadeModel, f32, 1, 1, null, f32, f32, f32, "db"],
+  ],
+  nadeBackwardAsync: [[...nadeModel, f32, 1, 1, null, f32, f32, f32, f32], [...nadeModel, f32, 1, 1, null, f32, f32, f32, f32, cancel, {}]],
   // gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, batch, sA, sB, sC)
   gemm: [
     [],
@@ -48,16 +79,230 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
     [false, false, 2, 2, 2, 1, new Float64Array(4), 2, f32, 2, 0, f32, 2, 1, 4, 4, 4],
     [false, false, 2, 2, 2, 1, f32, 2, f32, 2, 0, f32, 2, 1, 4, 4, -4],
   ],
+  // lstm: (h, c, gates, pre, cPrev, B, H) / (dpre, dcPrev, dh, dc | null, gates, cPrev, c, B, H)
+  lstmGatesForward: [
+    [],
+    [f32, f32, f32, f32, f32, 1],
+    [new Float64Array(4), f32, f32, f32, f32, 1, 1],
+    [f32, f32, f32, f32, "cPrev", 1, 1],
+    [f32, f32, f32, f32, f32, -1, 1],
+    [f32, f32, f32, f32, f32, 1, 0.5],
+  ],
+  lstmGatesBackward: [
+    [],
+    [f32, f32, f32, null, f32, f32, f32, 1],
+    [f32, f32, f32, "dc", f32, f32, f32, 1, 1],
+    [f32, f32, f32, null, f32, f32, f32, 1, NaN],
+  ],
+  // loss: outputs first, then inputs, rows, cols[, scale, rowScale | null]
+  bceWithLogitsForward: [[], [null, f32, f32, 1], [5, f32, f32, 1, 1], [null, f32, [1], 1, 1], [null, f32, f32, -1, 1]],
+  bceWithLogitsBackward: [
+    [f32, f32, f32, 1, 1, 1],
+    [null, f32, f32, 1, 1, 1, null],
+    [f32, f32, f32, 1, 1, NaN, null],
+    [f32, f32, f32, 1, 1, "1", null],
+    [f32, f32, f32, 1, 1, 1, "rows"],
+  ],
+  gaussianKlForward: [[], [null, f32, f32, 1.5, 1], [null, f32, new Int32Array(4), 1, 1]],
+  gaussianKlBackward: [[f32, f32, f32, f32, 1, 1, 1], [f32, null, f32, f32, 1, 1, 1, null], [f32, f32, f32, f32, 1, 1, Infinity, null]],
+  gaussianLogProbForward: [[], [null, f32, f32, f32, 1], [null, f32, f32, 7, 1, 1]],
+  gaussianLogProbBackward: [
+    [null, null, null, f32, f32, f32, 1, 1, NaN, null],
+    [null, null, "dlogvar", f32, f32, f32, 1, 1, 1, null],
+    [null, null, null, null, f32, f32, 1, 1, 1, null],
+  ],
+  logSumExpForward: [[], [null, f32, 1, 1], [f32, f32, 1, -1]],
+  logSumExpBackward: [[], [f32, f32, f32, null, 1, 1], [f32, f32, f32, f32, 1]],
+  reduceSum: [[], [null], [[1, 2]], [new Float64Array(2)]],
+  reduceMean: [[], [{}]],
+  // optim: adamStep(p, g, m, v, lr, beta1, beta2, eps, wd, bc1, bc2), sgdStep(p, g, vel, lr, mu, nesterov, wd)
+  adamStep: [
+    [],
+    [f32, f32, f32, f32, 1e-3, 0.9, 0.999, 1e-8, 0, 0.1],
+    [f32, f32, null, f32, 1e-3, 0.9, 0.999, 1e-8, 0, 0.1, 0.001],
+    [f32, f32, f32, f32, NaN, 0.9, 0.999, 1e-8, 0, 0.1, 0.001],
+    [f32, f32, f32, f32, 1e-3, 1, 0.999, 1e-8, 0, 0.1, 0.001],
+    [f32, f32, f32, f32, 1e-3, 0.9, "0.999", 1e-8, 0, 0.1, 0.001],
+    [f32, f32, f32, f32, 1e-3, 0.9, 0.999, 0, 0, 0.1, 0.001],
+    [f32, f32, f32, f32, 1e-3, 0.9, 0.999, 1e-8, -1, 0.1, 0.001],
+    [f32, f32, f32, f32, 1e-3, 0.9, 0.999, 1e-8, 0, 0.1, 0],
+  ],
+  sgdStep: [
+    [],
+    [f32, f32, null, 0.1, 0.9, false, 0],
+    [f32, f32, f32, 0.1, 0, true, 0],
+    [f32, f32, f32, 0.1, 0.5, "no", 0],
+    [f32, f32, f32, -1, 0.5, false, 0],
+    [f32, f32, f32, 0.1, 0.5, false, NaN],
+  ],
+  clipGradNorm: [[], [[f32]], [f32, 1], [[f32], 0], [[f32], NaN], [[f32], "1"], [[f32, "x"], 1]],
+  // conv: a valid call is (x[4], w[1], bias|null, y[4], ...CONV) / (..., ...CONVT); each row
+  // breaks one thing.
+  conv2dForward: [
+    [],
+    [f32, w1, null, y4],
+    [f32, w1, null, y4, ...CONV.slice(0, 11)],
+    [new Float64Array(4), w1, null, y4, ...CONV],
+    [f32, w1, 5, y4, ...CONV],
+    [f32, w1, null, [0, 0, 0, 0], ...CONV],
+    [f32, w1, null, y4, ...withAt(CONV, 0, -1)],
+    [f32, w1, null, y4, ...withAt(CONV, 1, 1.5)],
+    [f32, w1, null, y4, ...withAt(CONV, 5, 0)],
+    [f32, w1, null, y4, ...withAt(CONV, 7, 0)],
+    [f32, w1, null, y4, ...withAt(CONV, 9, -1)],
+    [f32, w1, null, y4, ...withAt(CONV, 11, 3)],
+    [f32, w1, null, y4, ...withAt(CONV, 8, "1")],
+    [f32, w1, null, y4, ...withAt(CONV, 2, NaN)],
+    [f32, w1, null, f32, ...CONV],
+  ],
+  conv2dBackwardData: [
+    [],
+    [y4, w1, f32],
+    [y4, w1, null, ...CONV],
+    [y4, w1, f32, ...withAt(CONV, 8, 0)],
+    [y4, w1, f32, ...withAt(CONV, 11, -1)],
+    [y4, w1, y4, ...CONV],
+  ],
+  conv2dBackwardWeight: [
+    [],
+    [f32, y4, w1, null, ...CONV],
+    [f32, y4, w1, null, ...CONV, 1],
+    [f32, y4, w1, null, ...CONV, "true"],
+    [f32, y4, w1, f32, ...withAt(CONV, 6, -2), false],
+    [f32, y4, [0], null, ...CONV, false],
+    [f32, y4, w1, w1, ...CONV, false],
+  ],
+  conv2dMaskWeights: [[], [w1, 1, 1, 1, 1], [w1, 1, 1, 1, 1, 3], [w1, 1, 1, 0, 1, 1], [w1, -1, 1, 1, 1, 1], [null, 1, 1, 1, 1, 1]],
+  convTranspose2dForward: [
+    [],
+    [f32, w1, null, y4, ...CONVT.slice(0, 12)],
+    [f32, w1, "bias", y4, ...CONVT],
+    [f32, w1, null, y4, ...withAt(CONVT, 11, 1)],
+    [f32, w1, null, y4, ...withAt(CONVT, 12, -1)],
+    [f32, w1, null, y4, ...withAt(CONVT, 7, 0)],
+    [f32, w1, null, y4, ...withAt(CONVT, 4, 2 ** 40)],
+    [f32, w1, null, f32, ...CONVT],
+  ],
+  convTranspose2dBackwardData: [[], [y4, w1, new Int32Array(4), ...CONVT], [y4, w1, f32, ...withAt(CONVT, 10, -3)], [y4, w1, y4, ...CONVT]],
+  convTranspose2dBackwardWeight: [
+    [],
+    [f32, y4, w1, null, ...CONVT],
+    [f32, y4, w1, null, ...CONVT, null],
+    [f32, y4, w1, null, ...withAt(CONVT, 5, 0), true],
+    [f32, y4, f32.subarray(0, 1), null, ...CONVT, true],
+  ],
+  // activation group: (kind, ..., slope) with kind 0..5, slope finite >= 0
+  activationForward: [
+    [],
+    [0, f32, f32],
+    [6, f32, f32, 0],
+    [-1, f32, f32, 0],
+    [0.5, f32, f32, 0],
+    [0, new Float64Array(4), f32, 0],
+    [0, f32, null, 0],
+    [0, f32, f32, -1],
+    [0, f32, f32, NaN],
+    [0, f32, f32, "0"],
+  ],
+  activationBackward: [[], [0, f32, f32, f32], [7, f32, f32, f32, 0], [0, f32, f32, [1, 2, 3, 4], 0], [0, f32, f32, f32, Infinity]],
+  biasActivationForward: [
+    [],
+    [0, f32, f32, f32, 1, 2, 2],
+    [0, f32, f32, f32, -1, 2, 2, 0],
+    [0, f32, f32, f32, 1, 2.5, 2, 0],
+    [0, f32, new Int32Array(2), f32, 1, 2, 2, 0],
+    [9, f32, f32, f32, 1, 2, 2, 0],
+    [0, f32, f32, f32, 1, 2, 2, -0.5],
+  ],
+  biasActivationBackward: [
+    [],
+    [0, f32, f32, f32, f32, 1, 2, 2],
+    [0, f32, f32, f32, "db", 1, 2, 2, 0],
+    [0, f32, f32, f32, f32, 1, 2, NaN, 0],
+    [0, f32, f32, f32, f32, 2 ** 50, 2, 2, 0],
+  ],
+  vexp: [[], [f32], [f32, new Float64Array(4)], [null, f32]],
+  vlog: [[], [f32], [new Uint8Array(4), f32], [f32, undefined]],
+  // norm group
+  batchNormForwardTrain: [
+    [],
+    [...bn8, 2, 2, 1, 1e-5],
+    [...bn8, 2, 2, 1, 0, 0.1],
+    [...bn8, 2, 2, 1, -1, 0.1],
+    [...bn8, 2, 2, 1, 1e-50, 0.1],
+    [...bn8, 2, 2, 1, NaN, 0.1],
+    [...bn8, 2, 2, 1, 1e-5, 1.5],
+    [...bn8, -2, 2, 1, 1e-5, 0.1],
+    [...bn8, 2, 2, 0.5, 1e-5, 0.1],
+    [new Float64Array(4), ...bn8.slice(1), 2, 2, 1, 1e-5, 0.1],
+  ],
+  batchNormForwardEval: [
+    [],
+    [...bn8.slice(0, 6), 2, 2, 1],
+    [...bn8.slice(0, 6), 2, 2, 1, 0],
+    [...bn8.slice(0, 6), 2, -1, 1, 1e-5],
+    [...bn8.slice(0, 5), "y", 2, 2, 1, 1e-5],
+  ],
+  batchNormBackward: [[], [...bn8, 2, 2], [...bn8, 2, 2, -1], [...bn8.slice(0, 7), null, 2, 2, 1]],
+  layerNormForward: [
+    [],
+    [...bn8.slice(0, 6), 2, 2],
+    [...bn8.slice(0, 6), 2, 2, 0],
+    [...bn8.slice(0, 6), 2.5, 2, 1e-5],
+    [...bn8.slice(0, 6), 2, 2, "1e-5"],
+  ],
+  layerNormBackward: [[], [...bn8, 2], [...bn8, -2, 2], [...bn8.slice(0, 7), {}, 2, 2]],
 };
 
 // Arguments of the right types whose sizes exceed the arrays: must be E_SHAPE, never a read
 // out of bounds.
 const OUT_OF_BOUNDS: Partial<Record<keyof typeof BAD_CALLS, unknown[][]>> = {
+  activationForward: [[0, f32, new Float32Array(3), 0]],
+  activationBackward: [[0, f32, f32, new Float32Array(5), 0]],
+  biasActivationForward: [[0, f32, f32, f32, 1, 2, 3, 0], [0, f32, new Float32Array(1), f32, 1, 2, 2, 0]],
+  biasActivationBackward: [[0, f32, f32, f32, f32, 2, 2, 2, 0], [0, f32, f32, f32, new Float32Array(1), 1, 2, 2, 0]],
+  vexp: [[f32, new Float32Array(5)]],
+  vlog: [[new Float32Array(3), f32]],
+  batchNormForwardTrain: [
+    [...bn8, 2, 2, 2, 1e-5, 0.1],
+    [f32, new Float32Array(1), ...bn8.slice(2), 2, 2, 1, 1e-5, 0.1],
+    [...bn8, 1, 2, 1, 1e-5, 0.1], // one value per channel: no batch statistics
+  ],
+  batchNormForwardEval: [[...bn8.slice(0, 6), 1, 2, 3, 1e-5]],
+  batchNormBackward: [[...bn8, 2, 2, 2], [...bn8.slice(0, 7), new Float32Array(1), 2, 2, 1]],
+  layerNormForward: [[...bn8.slice(0, 6), 2, 4, 1e-5], [...bn8.slice(0, 6), 1, 0, 1e-5]],
+  layerNormBackward: [[...bn8, 4, 2]],
+  nadeLogProb: [[2, 2, f32, f32, f32, f32, ord2, f32, 3, f32]],
+  nadeSample: [[2, 2, f32, f32, f32, f32, ord2, 3, 0, 0, 0, 0, 0, 0, f32, null]],
+  nadeBackward: [[2, 2, f32, f32, f32, f32, ord2, f32, 2, 1, null, f32, f32, f32, new Float32Array(1)]],
   gemm: [
     [false, false, 3, 2, 2, 1, f32, 2, f32, 2, 0, f32, 2, 1, 4, 4, 4],
     [false, false, 2, 2, 2, 1, f32, 2, f32, 2, 0, f32, 2, 2, 4, 4, 4],
     [true, true, 2, 2, 2, 1, f32, 2, f32, 9, 0, f32, 2, 1, 4, 4, 4],
   ],
+  lstmGatesForward: [[f32, f32, f32, f32, f32, 1, 2]],
+  lstmGatesBackward: [
+    [f32, f32, f32, null, f32, f32, f32, 2, 1],
+    [new Float32Array(8), f32, f32, new Float32Array(1), new Float32Array(8), f32, f32, 2, 1],
+  ],
+  bceWithLogitsForward: [[null, f32, f32, 2, 3]],
+  bceWithLogitsBackward: [[f32, f32, f32, 2, 2, 1, new Float32Array(1)]],
+  gaussianKlForward: [[new Float32Array(1), f32, f32, 2, 2], [null, f32, f32, 2 ** 40, 2 ** 40]],
+  gaussianKlBackward: [[f32, f32, f32, f32, 1, 5, 1, null]],
+  gaussianLogProbForward: [[null, f32, f32, f32, 4, 2]],
+  gaussianLogProbBackward: [[new Float32Array(1), null, null, f32, f32, f32, 2, 2, 1, null]],
+  logSumExpForward: [[new Float32Array(1), f32, 2, 2]],
+  logSumExpBackward: [[f32, f32, new Float32Array(1), f32, 2, 2]],
+  reduceMean: [[new Float32Array(0)]],
+  adamStep: [[f32, new Float32Array(3), f32, f32, 1e-3, 0.9, 0.999, 1e-8, 0, 0.1, 0.001]],
+  sgdStep: [[f32, f32, new Float32Array(2), 0.1, 0.9, false, 0]],
+  conv2dForward: [[f32, w1, null, y4, ...withAt(CONV, 0, 2)], [f32, w1, w1, new Float32Array(3), ...CONV]],
+  conv2dBackwardData: [[y4, w1, f32, ...withAt(CONV, 4, 2)]],
+  conv2dBackwardWeight: [[f32, y4, w1, new Float32Array(2), ...CONV, false]],
+  conv2dMaskWeights: [[w1, 1, 1, 3, 3, 1]],
+  convTranspose2dForward: [[f32, w1, null, y4, ...withAt(CONVT, 7, 2)], [f32, w1, null, y4, ...withAt(CONVT, 2, 0)]],
+  convTranspose2dBackwardData: [[y4, w1, f32, ...withAt(CONVT, 1, 2)]],
+  convTranspose2dBackwardWeight: [[f32, y4, new Float32Array(9), null, ...CONVT, false]],
 };
 
 for (const [name, calls] of Object.entries(OUT_OF_BOUNDS)) {

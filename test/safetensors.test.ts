@@ -119,7 +119,9 @@ test("the writer rejects data that does not match its shape", (t) => {
 });
 
 test("save is atomic: a failed write leaves the previous file intact and no temp file", async (t) => {
-  const path = join(dir, "model.safetensors");
+  // A folder of its own: other tests of this file write (and briefly hold temp files) concurrently.
+  const own = mkdtempSync(join(dir, "atomic-"));
+  const path = join(own, "model.safetensors");
   await writeSafetensors(path, { w: { shape: [2], data: Float32Array.from([1, 2]) } });
   const before = readFileSync(path);
   function* failing(): Generator<Uint8Array> {
@@ -129,7 +131,7 @@ test("save is atomic: a failed write leaves the previous file intact and no temp
   const err = await t.throwsAsync(atomicWriteFile(path, failing()));
   t.is((err as { code?: string }).code, "E_IO");
   t.deepEqual(readFileSync(path), before);
-  t.deepEqual(readdirSync(dir).filter((f) => f.endsWith(".tmp")), []);
+  t.deepEqual(readdirSync(own).filter((f) => f.endsWith(".tmp")), []);
   const back = await readSafetensors(path);
   t.deepEqual([...back.tensors.get("w")!.data], [1, 2]);
 });

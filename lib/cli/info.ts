@@ -2,11 +2,25 @@ import type { Command } from "commander";
 
 import { runtimeInfo } from "../core/runtime-info.js";
 import { measureFmaPeak, type PeakResult } from "../kernels/peak.js";
+import { fullJointParamCount } from "../models/baselines.js";
+import { intOption } from "./common.js";
 import { printJson } from "./output.js";
 
 interface InfoOptions {
   json?: boolean;
   peak?: boolean;
+  params?: number;
+}
+
+/** Parameter counts of the model families over D binary pixels (NADE with H = 500). */
+function paramCounts(d: number): Record<string, string> {
+  const h = 500;
+  return {
+    bernoulli: String(d),
+    markov: String(2 * d - 1),
+    [`nade_h${h}`]: String(2 * d * h + d + h),
+    full_joint: fullJointParamCount(d).toString(),
+  };
 }
 
 function yesNo(b: boolean | undefined): string {
@@ -19,12 +33,14 @@ export function registerInfo(program: Command, run: (json: boolean, fn: () => Pr
     .description("version, backends, CPU features, threads and CUDA devices")
     .option("--json", "print one JSON object")
     .option("--peak", "also measure this machine's FMA peak (GFLOP/s, about a second)")
+    .option("--params <D>", "parameter counts of the model families over D binary pixels", intOption("--params", 1))
     .action((opts: InfoOptions) =>
       run(Boolean(opts.json), () => {
         const info = runtimeInfo();
         const peak: PeakResult | undefined = opts.peak && info.addon.loaded ? measureFmaPeak() : undefined;
+        const params = opts.params === undefined ? undefined : paramCounts(opts.params);
         if (opts.json) {
-          printJson(peak ? { ...info, peak } : info);
+          printJson({ ...info, ...(peak ? { peak } : {}), ...(params ? { param_counts: params } : {}) });
           return;
         }
         const lines = [
@@ -46,6 +62,10 @@ export function registerInfo(program: Command, run: (json: boolean, fn: () => Pr
           }
         }
         if (peak) lines.push(`peak: ${peak.gflops.toFixed(1)} GFLOP/s fp32 FMA on ${peak.threads} threads`);
+        if (params) {
+          lines.push(`parameters over D = ${opts.params} binary pixels:`);
+          for (const [k, v] of Object.entries(params)) lines.push(`  ${k}: ${v}`);
+        }
         process.stdout.write(`${lines.join("\n")}\n`);
       }),
     );

@@ -3,8 +3,12 @@
 import { Command } from "commander";
 
 import { packageVersion } from "../core/package-root.js";
+import { registerComplete } from "./complete.js";
+import { registerEval } from "./eval.js";
 import { registerInfo } from "./info.js";
 import { reportError } from "./output.js";
+import { registerSample } from "./sample.js";
+import { registerTrain } from "./train.js";
 
 async function run(json: boolean, fn: () => Promise<void> | void): Promise<void> {
   try {
@@ -20,5 +24,9 @@ program
   .description("Deep generative models of images: train, evaluate, sample, export")
   .version(packageVersion);
 registerInfo(program, run);
+registerTrain(program, run);
+registerEval(program, run);
+registerSample(program, run);
+registerComplete(program, run);
 
 await program.parseAsync(process.argv);

@@ -46,7 +46,8 @@ export function fromNativeError(err: unknown, callSite?: string): DeepgenError {
   const message = typeof raw?.message === "string" ? raw.message : String(err);
   const out = new DeepgenError(code, message, { cause: err });
   if (callSite !== undefined) {
-    out.stack = `DeepgenError: ${message}\n${callSite.split("\n").slice(1).join("\n")}`;
+    // Drop the "Error" line and the frame of the job runner that captured the stack.
+    out.stack = `DeepgenError: ${message}\n${callSite.split("\n").slice(2).join("\n")}`;
   }
   return out;
 }

@@ -88,26 +88,329 @@ export interface GemmAddon {
 }
 
 /** native/addon/bind_conv.cc */
-export interface ConvAddon {}
+export interface ConvAddon {
+  // Geometry arguments, in this order (all integers):
+  //   conv2d:          batch, inC, inH, inW, outC, kH, kW, strideH, strideW, padH, padW, mask
+  //                    (mask: 0 none, 1 A, 2 B)
+  //   convTranspose2d: batch, inC, inH, inW, outC, kH, kW, strideH, strideW, padH, padW,
+  //                    outputPadH, outputPadW
+  // Arrays must have exactly the sizes the geometry implies (E_SHAPE otherwise) and outputs
+  // must not overlap any other argument (E_ARG). Synchronous.
+  conv2dForward(
+    x: Float32Array,
+    weight: Float32Array,
+    bias: Float32Array | null,
+    y: Float32Array,
+    ...geometry: Conv2dGeometry
+  ): void;
+  conv2dBackwardData(dy: Float32Array, weight: Float32Array, dx: Float32Array, ...geometry: Conv2dGeometry): void;
+  conv2dBackwardWeight(
+    x: Float32Array,
+    dy: Float32Array,
+    dweight: Float32Array,
+    dbias: Float32Array | null,
+    ...rest: [...Conv2dGeometry, accumulate: boolean]
+  ): void;
+  conv2dMaskWeights(weight: Float32Array, outC: number, inC: number, kH: number, kW: number, mask: 0 | 1 | 2): void;
+  convTranspose2dForward(
+    x: Float32Array,
+    weight: Float32Array,
+    bias: Float32Array | null,
+    y: Float32Array,
+    ...geometry: ConvTranspose2dGeometry
+  ): void;
+  convTranspose2dBackwardData(
+    dy: Float32Array,
+    weight: Float32Array,
+    dx: Float32Array,
+    ...geometry: ConvTranspose2dGeometry
+  ): void;
+  convTranspose2dBackwardWeight(
+    x: Float32Array,
+    dy: Float32Array,
+    dweight: Float32Array,
+    dbias: Float32Array | null,
+    ...rest: [...ConvTranspose2dGeometry, accumulate: boolean]
+  ): void;
+}
 
-/** native/addon/bind_activation.cc */
-export interface ActivationAddon {}
+export type Conv2dGeometry = [
+  batch: number,
+  inC: number,
+  inH: number,
+  inW: number,
+  outC: number,
+  kH: number,
+  kW: number,
+  strideH: number,
+  strideW: number,
+  padH: number,
+  padW: number,
+  mask: 0 | 1 | 2,
+];
 
-/** native/addon/bind_norm.cc */
-export interface NormAddon {}
+export type ConvTranspose2dGeometry = [
+  batch: number,
+  inC: number,
+  inH: number,
+  inW: number,
+  outC: number,
+  kH: number,
+  kW: number,
+  strideH: number,
+  strideW: number,
+  padH: number,
+  padW: number,
+  outputPadH: number,
+  outputPadW: number,
+];
+
+/**
+ * native/addon/bind_activation.cc. kind: 0 identity, 1 relu, 2 leakyRelu, 3 tanh, 4 sigmoid,
+ * 5 softplus (native/kernels/cpu/activation.h); slope is a finite number >= 0 for every kind.
+ * Layout [n, c, s], bias [c]. Backward functions read y (the forward output), never x.
+ */
+export interface ActivationAddon {
+  /** y = f(x); x and y of equal length; y may be x. */
+  activationForward(kind: number, x: Float32Array, y: Float32Array, slope: number): void;
+  /** dx = dy * f'(x) computed from y; all of equal length; dx may be dy. */
+  activationBackward(kind: number, y: Float32Array, dy: Float32Array, dx: Float32Array, slope: number): void;
+  /** y[n, c, s] = f(x[n, c, s] + bias[c]); y may be x. */
+  biasActivationForward(kind: number, x: Float32Array, bias: Float32Array, y: Float32Array, n: number, c: number, s: number, slope: number): void;
+  /** dx = dy * f'(pre) from y; dbias[c] = sum over n, s of dx (overwritten). */
+  biasActivationBackward(
+    kind: number,
+    y: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+    dbias: Float32Array,
+    n: number,
+    c: number,
+    s: number,
+    slope: number,
+  ): void;
+  /** y = exp(x) elementwise (AVX2 polynomial, <= 2 ulp); x and y of equal length. */
+  vexp(x: Float32Array, y: Float32Array): void;
+  /** y = log(x) elementwise (AVX2 polynomial, <= 2 ulp); x and y of equal length. */
+  vlog(x: Float32Array, y: Float32Array): void;
+}
+
+/**
+ * native/addon/bind_norm.cc (native/kernels/cpu/batchnorm.h, layernorm.h). BatchNorm over
+ * [n, c, s] per channel (per-channel arrays [c]); LayerNorm over the last dim of [rows, dim]
+ * (gamma, beta [dim]; mean, rstd [rows]). Outputs are overwritten; running stats in place.
+ */
+export interface NormAddon {
+  batchNormForwardTrain(
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+    runningMean: Float32Array,
+    runningVar: Float32Array,
+    n: number,
+    c: number,
+    s: number,
+    eps: number,
+    momentum: number,
+  ): void;
+  batchNormForwardEval(
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    runningMean: Float32Array,
+    runningVar: Float32Array,
+    y: Float32Array,
+    n: number,
+    c: number,
+    s: number,
+    eps: number,
+  ): void;
+  batchNormBackward(
+    x: Float32Array,
+    dy: Float32Array,
+    gamma: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+    n: number,
+    c: number,
+    s: number,
+  ): void;
+  layerNormForward(
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+    rows: number,
+    dim: number,
+    eps: number,
+  ): void;
+  layerNormBackward(
+    x: Float32Array,
+    dy: Float32Array,
+    gamma: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+    rows: number,
+    dim: number,
+  ): void;
+}
 
 /** native/addon/bind_lstm.cc */
-export interface LstmAddon {}
+export interface LstmAddon {
+  /** pre [B, 4H] (blocks o, f, i, g), cPrev [B, H] -> h [B, H], c [B, H], gates [B, 4H]. */
+  lstmGatesForward(
+    h: Float32Array,
+    c: Float32Array,
+    gates: Float32Array,
+    pre: Float32Array,
+    cPrev: Float32Array,
+    batch: number,
+    hidden: number,
+  ): void;
+  /** dh, dc (or null = zeros) [B, H], gates [B, 4H], cPrev, c [B, H] -> dpre [B, 4H], dcPrev [B, H]. */
+  lstmGatesBackward(
+    dpre: Float32Array,
+    dcPrev: Float32Array,
+    dh: Float32Array,
+    dc: Float32Array | null,
+    gates: Float32Array,
+    cPrev: Float32Array,
+    c: Float32Array,
+    batch: number,
+    hidden: number,
+  ): void;
+}
 
 /** native/addon/bind_loss.cc */
-export interface LossAddon {}
+export interface LossAddon {
+  /** Row-wise over [rows, cols]; forward functions return the float64 total over rows. */
+  bceWithLogitsForward(rowLoss: Float32Array | null, logits: Float32Array, targets: Float32Array, rows: number, cols: number): number;
+  /** Upstream factor per row: scale * rowScale[r] (rowScale given) or scale. */
+  bceWithLogitsBackward(
+    dlogits: Float32Array,
+    logits: Float32Array,
+    targets: Float32Array,
+    rows: number,
+    cols: number,
+    scale: number,
+    rowScale: Float32Array | null,
+  ): void;
+  gaussianKlForward(rowKl: Float32Array | null, mu: Float32Array, logvar: Float32Array, rows: number, cols: number): number;
+  gaussianKlBackward(
+    dmu: Float32Array,
+    dlogvar: Float32Array,
+    mu: Float32Array,
+    logvar: Float32Array,
+    rows: number,
+    cols: number,
+    scale: number,
+    rowScale: Float32Array | null,
+  ): void;
+  gaussianLogProbForward(
+    rowLogProb: Float32Array | null,
+    x: Float32Array,
+    mu: Float32Array,
+    logvar: Float32Array,
+    rows: number,
+    cols: number,
+  ): number;
+  gaussianLogProbBackward(
+    dx: Float32Array | null,
+    dmu: Float32Array | null,
+    dlogvar: Float32Array | null,
+    x: Float32Array,
+    mu: Float32Array,
+    logvar: Float32Array,
+    rows: number,
+    cols: number,
+    scale: number,
+    rowScale: Float32Array | null,
+  ): void;
+  logSumExpForward(out: Float32Array, x: Float32Array, rows: number, cols: number): void;
+  logSumExpBackward(dx: Float32Array, x: Float32Array, lse: Float32Array, dout: Float32Array, rows: number, cols: number): void;
+  /** float64 sum in the blocked order of native/kernels/cpu/loss.h. */
+  reduceSum(x: Float32Array): number;
+  /** Throws E_SHAPE for an empty array. */
+  reduceMean(x: Float32Array): number;
+}
 
 /** native/addon/bind_optim.cc */
-export interface OptimAddon {}
+export interface OptimAddon {
+  /** In place. biasCorrection{1,2} = 1 - beta{1,2}^t, computed by the caller. */
+  adamStep(
+    params: Float32Array,
+    grads: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    weightDecay: number,
+    biasCorrection1: number,
+    biasCorrection2: number,
+  ): void;
+  /** In place; velocity may be null only when momentum is 0. */
+  sgdStep(
+    params: Float32Array,
+    grads: Float32Array,
+    velocity: Float32Array | null,
+    lr: number,
+    momentum: number,
+    nesterov: boolean,
+    weightDecay: number,
+  ): void;
+  /** Scales all arrays in place when their global L2 norm exceeds maxNorm; returns the norm before. */
+  clipGradNorm(grads: Float32Array[], maxNorm: number): number;
+}
+
+/**
+ * native/addon/bind_nade.cc. Model arguments first: D, H, wt [D,H], c [H], v [D,H], b [D],
+ * order (Int32Array permutation of 0..D-1). See native/kernels/cpu/nade.h.
+ */
+export interface NadeAddon {
+  nadeLogProb(d: number, h: number, wt: Float32Array, c: Float32Array, v: Float32Array, b: Float32Array, order: Int32Array, x: Float32Array, n: number, logp: Float32Array): void;
+  nadeLogProbAsync(
+    d: number, h: number, wt: Float32Array, c: Float32Array, v: Float32Array, b: Float32Array, order: Int32Array,
+    x: Float32Array, n: number, logp: Float32Array, cancel: Int32Array, onProgress: ProgressCallback,
+  ): Promise<void>;
+  nadeSample(
+    d: number, h: number, wt: Float32Array, c: Float32Array, v: Float32Array, b: Float32Array, order: Int32Array,
+    n: number, offsetLo: number, offsetHi: number, key0: number, key1: number, stream: number, known: number,
+    x: Float32Array, probs: Float32Array | null,
+  ): void;
+  nadeSampleAsync(
+    d: number, h: number, wt: Float32Array, c: Float32Array, v: Float32Array, b: Float32Array, order: Int32Array,
+    n: number, offsetLo: number, offsetHi: number, key0: number, key1: number, stream: number, known: number,
+    x: Float32Array, probs: Float32Array | null, cancel: Int32Array, onProgress: ProgressCallback,
+  ): Promise<void>;
+  nadeBackward(
+    d: number, h: number, wt: Float32Array, c: Float32Array, v: Float32Array, b: Float32Array, order: Int32Array,
+    x: Float32Array, n: number, scale: number, logp: Float32Array | null,
+    dwt: Float32Array, dc: Float32Array, dv: Float32Array, db: Float32Array,
+  ): void;
+  nadeBackwardAsync(
+    d: number, h: number, wt: Float32Array, c: Float32Array, v: Float32Array, b: Float32Array, order: Int32Array,
+    x: Float32Array, n: number, scale: number, logp: Float32Array | null,
+    dwt: Float32Array, dc: Float32Array, dv: Float32Array, db: Float32Array, cancel: Int32Array, onProgress: ProgressCallback,
+  ): Promise<void>;
+}
 
 export interface NativeAddon
   extends CoreAddon,
     GemmAddon,
+    NadeAddon,
     ConvAddon,
     ActivationAddon,
     NormAddon,

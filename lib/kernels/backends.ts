@@ -5,6 +5,7 @@ import { cudaConv, jsConv, nativeConv } from "./ops/conv.js";
 import { cudaGemm, jsGemm, nativeGemm } from "./ops/gemm.js";
 import { cudaLoss, jsLoss, nativeLoss } from "./ops/loss.js";
 import { cudaLstm, jsLstm, nativeLstm } from "./ops/lstm.js";
+import { cudaNade, jsNade, nativeNade } from "./ops/nade.js";
 import { cudaNorm, jsNorm, nativeNorm } from "./ops/norm.js";
 import { cudaOptim, jsOptim, nativeOptim } from "./ops/optim.js";
 import { cudaRandom, jsRandom, nativeRandom } from "./ops/random.js";
@@ -19,6 +20,7 @@ export const jsKernels: Kernels = {
   ...jsLstm,
   ...jsLoss,
   ...jsOptim,
+  ...jsNade,
 };
 
 export const nativeKernels: Kernels = {
@@ -31,6 +33,7 @@ export const nativeKernels: Kernels = {
   ...nativeLstm,
   ...nativeLoss,
   ...nativeOptim,
+  ...nativeNade,
 };
 
 export const cudaKernels: Kernels = {
@@ -43,4 +46,5 @@ export const cudaKernels: Kernels = {
   ...cudaLstm,
   ...cudaLoss,
   ...cudaOptim,
+  ...cudaNade,
 };

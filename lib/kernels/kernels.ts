@@ -9,6 +9,7 @@ import type { ConvKernels } from "./ops/conv.js";
 import type { GemmKernels } from "./ops/gemm.js";
 import type { LossKernels } from "./ops/loss.js";
 import type { LstmKernels } from "./ops/lstm.js";
+import type { NadeKernels } from "./ops/nade.js";
 import type { NormKernels } from "./ops/norm.js";
 import type { OptimKernels } from "./ops/optim.js";
 import type { RandomKernels } from "./ops/random.js";
@@ -26,6 +27,7 @@ export interface Kernels
     NormKernels,
     LstmKernels,
     LossKernels,
-    OptimKernels {
+    OptimKernels,
+    NadeKernels {
   readonly backend: BackendName;
 }

@@ -13,7 +13,14 @@ constexpr int kAbiVersion = 1;
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Number::New(env, kAbiVersion));
   register_core(env, exports);
+  register_activation(env, exports);
+  register_norm(env, exports);
   register_gemm(env, exports);
+  register_nade(env, exports);
+  register_lstm(env, exports);
+  register_loss(env, exports);
+  register_optim(env, exports);
+  register_conv(env, exports);
   return exports;
 }
 

@@ -17,7 +17,14 @@ inline void define(Napi::Env env, Napi::Object exports, const char* name, Bindin
 }
 
 void register_core(Napi::Env env, Napi::Object exports);
+void register_activation(Napi::Env env, Napi::Object exports);
+void register_norm(Napi::Env env, Napi::Object exports);
 void register_gemm(Napi::Env env, Napi::Object exports);
+void register_nade(Napi::Env env, Napi::Object exports);
+void register_lstm(Napi::Env env, Napi::Object exports);
+void register_loss(Napi::Env env, Napi::Object exports);
+void register_optim(Napi::Env env, Napi::Object exports);
+void register_conv(Napi::Env env, Napi::Object exports);
 
 }  // namespace addon
 }  // namespace deepgen

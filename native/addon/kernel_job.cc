@@ -22,7 +22,15 @@ Napi::Promise KernelJob::start(Napi::Env env, Work work, Result result, Napi::In
                                Napi::Function on_progress,
                                std::initializer_list<Napi::Value> keep) {
   auto* job = new KernelJob(env, std::move(work), std::move(result), cancel, on_progress);
-  for (const Napi::Value& v : keep) job->keep_.push_back(Napi::Persistent(v));
+  try {
+    // Only objects need keeping alive (null/undefined stand for absent optional buffers).
+    for (const Napi::Value& v : keep) {
+      if (v.IsObject()) job->keep_.push_back(Napi::Persistent(v));
+    }
+  } catch (...) {
+    delete job;  // never queued: nothing else owns it
+    throw;
+  }
   Napi::Promise promise = job->deferred_.Promise();
   job->Queue();  // the worker deletes itself after OnOK / OnError
   return promise;

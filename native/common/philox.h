@@ -4,10 +4,12 @@
 #pragma once
 #include <cstdint>
 
+// Host functions are `static inline`: internal linkage keeps a copy compiled with -mavx2 in
+// one translation unit from being picked by the linker for a baseline-ISA caller.
 #if defined(__CUDACC__)
 #define DG_HD __host__ __device__ __forceinline__
 #else
-#define DG_HD inline
+#define DG_HD static inline
 #endif
 
 namespace deepgen {

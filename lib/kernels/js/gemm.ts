@@ -34,10 +34,10 @@ export function gemm(s: GemmSpec, a: FloatArray, b: FloatArray, c: FloatArray): 
       for (let p = 0; p < s.k; p++) {
         const av = s.transA ? a[ao + p * s.lda + i]! : a[ao + i * s.lda + p]!;
         if (s.transB) {
-          for (let j = 0; j < s.n; j++) acc[j] += av * b[bo + j * s.ldb + p]!;
+          for (let j = 0; j < s.n; j++) acc[j] = acc[j]! + av * b[bo + j * s.ldb + p]!;
         } else {
           const row = bo + p * s.ldb;
-          for (let j = 0; j < s.n; j++) acc[j] += av * b[row + j]!;
+          for (let j = 0; j < s.n; j++) acc[j] = acc[j]! + av * b[row + j]!;
         }
       }
       const crow = co + i * s.ldc;

@@ -1,0 +1,175 @@
+/** deepgen train <family>: fits a model, writing the model, a checkpoint, a curve and a model card. */
+import os from "node:os";
+
+import type { Command } from "commander";
+
+import { checkOneOf } from "../core/check.js";
+import { DeepgenError } from "../core/errors.js";
+import { packageVersion } from "../core/package-root.js";
+import { linePlot } from "../io/plot.js";
+import { writePng } from "../io/png.js";
+import { atomicWriteFile } from "../io/atomic-write.js";
+import type { BackendName } from "../kernels/kernels.js";
+import { IndependentBernoulli, MarkovChain } from "../models/baselines.js";
+import type { DensityModel } from "../models/density.js";
+import { meanNll, Nade, type Ordering } from "../models/nade.js";
+import type { EpochRecord } from "../models/trainer.js";
+import { type DataOptions, floatOption, formatDuration, intOption, loadData, ProgressLine } from "./common.js";
+import { printJson } from "./output.js";
+
+const FAMILIES = ["nade", "bernoulli", "markov"] as const;
+type Family = (typeof FAMILIES)[number];
+
+interface TrainOptions extends DataOptions {
+  hidden: number;
+  epochs: number;
+  lr: number;
+  batch: number;
+  seed: number;
+  patience: number;
+  ordering: Ordering;
+  weightDecay: number;
+  validation: number;
+  out?: string;
+  resume?: boolean;
+  backend?: BackendName;
+  json?: boolean;
+}
+
+function stem(path: string): string {
+  return path.replace(/\.safetensors$/, "");
+}
+
+export function registerTrain(program: Command, run: (json: boolean, fn: () => Promise<void>) => Promise<void>): void {
+  program
+    .command("train")
+    .description("train a model on the canonical MNIST split (or --idx-images)")
+    .argument("<family>", `one of ${FAMILIES.join(", ")}`)
+    .option("--hidden <n>", "hidden units (nade)", intOption("--hidden", 1), 500)
+    .option("--epochs <n>", "maximum epochs", intOption("--epochs", 0), 100)
+    .option("--lr <x>", "Adam learning rate", floatOption("--lr"), 1e-3)
+    .option("--batch <n>", "minibatch size", intOption("--batch", 1), 100)
+    .option("--seed <n>", "seed of initialization, shuffling and validation split", intOption("--seed", 0), 0)
+    .option("--patience <n>", "early stopping: epochs without validation improvement", intOption("--patience", 1), 10)
+    .option("--ordering <kind>", "pixel ordering: natural or random", "natural")
+    .option("--weight-decay <x>", "decoupled weight decay (AdamW)", floatOption("--weight-decay"), 0)
+    .option("--validation <fraction>", "fraction of train held out for early stopping", floatOption("--validation"), 0.1)
+    .option("--out <path>", "model file to write (default <family>.safetensors)")
+    .option("--resume", "continue from <out>.ckpt.safetensors")
+    .option("--backend <name>", "native, js or cuda")
+    .option("--idx-images <path>", "train on an IDX images file instead of the bundled digits")
+    .option("--idx-labels <path>", "IDX labels file for --idx-images")
+    .option("--json", "print one JSON object with the result")
+    .action((familyArg: string, opts: TrainOptions) => run(Boolean(opts.json), () => train(checkOneOf("family", familyArg, FAMILIES), opts)));
+}
+
+async function train(family: Family, opts: TrainOptions): Promise<void> {
+  const out = opts.out ?? `${family}.safetensors`;
+  const data = loadData(opts);
+  const t0 = performance.now();
+  const progress = new ProgressLine();
+  let model: DensityModel;
+  let history: EpochRecord[] = [];
+  let bestEpoch = 0;
+  let interrupted = false;
+  if (family === "bernoulli") {
+    model = IndependentBernoulli.fit(data.train.x, data.train.dim);
+  } else if (family === "markov") {
+    model = MarkovChain.fit(data.train.x, data.train.dim);
+  } else {
+    const nade = Nade.create({
+      dim: data.train.dim,
+      hidden: opts.hidden,
+      ordering: checkOneOf("--ordering", opts.ordering, ["natural", "random"] as const),
+      orderingSeed: opts.seed,
+      initSeed: opts.seed,
+      height: data.train.height,
+      width: data.train.width,
+      backend: opts.backend,
+    });
+    const controller = new AbortController();
+    const onSigint = (): void => {
+      interrupted = true;
+      controller.abort();
+      process.stderr.write("\ninterrupt: stopping at the next batch (the checkpoint of the last epoch is kept)\n");
+    };
+    process.once("SIGINT", onSigint);
+    const checkpointPath = `${stem(out)}.ckpt.safetensors`;
+    const epochStart = { t: performance.now() };
+    try {
+      const result = await nade.fit(data.train.x, {
+        epochs: opts.epochs,
+        batchSize: opts.batch,
+        lr: opts.lr,
+        weightDecay: opts.weightDecay,
+        validation: opts.validation,
+        patience: opts.patience,
+        seed: opts.seed,
+        checkpointPath,
+        resumeFrom: opts.resume ? checkpointPath : undefined,
+        signal: controller.signal,
+        onBatch: (p) => {
+          const elapsed = (performance.now() - epochStart.t) / 1000;
+          const eta = (elapsed / p.batch) * (p.batches - p.batch);
+          progress.update(`epoch ${p.epoch}/${p.epochs} batch ${p.batch}/${p.batches} nll ${p.loss.toFixed(2)} eta ${formatDuration(eta)}`);
+        },
+        onEpoch: (r, state) => {
+          epochStart.t = performance.now();
+          progress.done(
+            `epoch ${r.epoch}: train ${r.train.toFixed(2)} nats, validation ${r.validation?.toFixed(2) ?? "-"} nats (${r.seconds.toFixed(1)} s)${state.bestEpoch === r.epoch ? " *" : ""}`,
+          );
+          history = state.history;
+        },
+      });
+      history = result.history;
+      bestEpoch = result.bestEpoch;
+    } catch (e) {
+      if (!(e instanceof DeepgenError && e.code === "E_ABORTED" && interrupted)) throw e;
+    } finally {
+      process.removeListener("SIGINT", onSigint);
+    }
+    model = nade;
+  }
+  const trainSeconds = (performance.now() - t0) / 1000;
+  await model.save(out);
+  if (interrupted) {
+    progress.done(`interrupted: best model so far in ${out}; resume with --resume`);
+    process.exitCode = 130;
+    return;
+  }
+  const testNll = meanNll(await model.logProb(data.test.x));
+  const result = {
+    model: family,
+    file: out,
+    command: `deepgen ${process.argv.slice(2).join(" ")}`,
+    data: data.source,
+    train_size: data.train.n,
+    test_size: data.test.n,
+    test_nll_nats: testNll,
+    bits_per_dim: testNll / Math.LN2 / data.test.dim,
+    param_count: model.paramCount(),
+    epochs_run: history.length,
+    best_epoch: bestEpoch,
+    train_seconds: trainSeconds,
+    history,
+    options: family === "nade" ? { hidden: opts.hidden, lr: opts.lr, batch: opts.batch, seed: opts.seed, patience: opts.patience, ordering: opts.ordering, weight_decay: opts.weightDecay, validation: opts.validation } : {},
+    deepgen_version: packageVersion,
+    machine: { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, platform: `${process.platform}-${process.arch}`, node: process.versions.node },
+    date: new Date().toISOString(),
+  };
+  await atomicWriteFile(`${stem(out)}.card.json`, [new TextEncoder().encode(`${JSON.stringify(result, null, 2)}\n`)]);
+  if (history.length > 0) {
+    await writePng(
+      `${stem(out)}.curve.png`,
+      linePlot(
+        [
+          { name: "train", values: history.map((h) => h.train) },
+          { name: "validation", values: history.map((h) => h.validation) },
+        ],
+        { xLabel: "epoch", yLabel: "nll (nats)", title: `${family}: nll per image by epoch` },
+      ),
+    );
+  }
+  if (opts.json) printJson(result);
+  else process.stdout.write(`${family}: test NLL ${testNll.toFixed(2)} nats (${result.bits_per_dim.toFixed(4)} bits/dim), ${result.param_count} parameters, ${formatDuration(trainSeconds)}; wrote ${out}\n`);
+}

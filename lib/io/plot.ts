@@ -1,0 +1,120 @@
+/** Line plots as PNG (training curves): axes with ticks and numbers, one colour per series, a legend. */
+import { DeepgenError } from "../core/errors.js";
+import { drawText, GLYPH_HEIGHT, GLYPH_WIDTH } from "./font.js";
+import type { Raster } from "./png.js";
+
+export interface Series {
+  name: string;
+  /** y values at x = 1, 2, ... (NaN/undefined points are skipped). */
+  values: ReadonlyArray<number | undefined>;
+}
+
+export interface PlotOptions {
+  width?: number;
+  height?: number;
+  xLabel?: string;
+  yLabel?: string;
+  title?: string;
+}
+
+const COLORS: Array<[number, number, number]> = [
+  [31, 119, 180],
+  [214, 39, 40],
+  [44, 160, 44],
+  [255, 127, 14],
+];
+
+/** A "nice" tick step (1, 2 or 5 times a power of ten) giving about `count` ticks. */
+function tickStep(range: number, count: number): number {
+  const raw = range / Math.max(1, count);
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const r = raw / mag;
+  return (r >= 5 ? 10 : r >= 2 ? 5 : r >= 1 ? 2 : 1) * mag;
+}
+
+function formatTick(v: number, step: number): string {
+  const decimals = Math.max(0, -Math.floor(Math.log10(step)));
+  return v.toFixed(decimals);
+}
+
+export function linePlot(series: Series[], opts: PlotOptions = {}): Raster {
+  const width = opts.width ?? 640;
+  const height = opts.height ?? 400;
+  const points = series.flatMap((s) => s.values.filter((v): v is number => v !== undefined && Number.isFinite(v)));
+  if (points.length === 0) throw new DeepgenError("E_ARG", "linePlot: no finite values to plot");
+  const data = new Uint8Array(width * height * 3).fill(255);
+  const set = (x: number, y: number, c: [number, number, number]): void => {
+    x = Math.round(x);
+    y = Math.round(y);
+    if (x < 0 || y < 0 || x >= width || y >= height) return;
+    const o = (y * width + x) * 3;
+    data[o] = c[0];
+    data[o + 1] = c[1];
+    data[o + 2] = c[2];
+  };
+  const black: [number, number, number] = [0, 0, 0];
+  const grey: [number, number, number] = [220, 220, 220];
+  const left = 70;
+  const right = width - 20;
+  const top = 30;
+  const bottom = height - 45;
+  const xMax = Math.max(2, ...series.map((s) => s.values.length));
+  let yMin = Math.min(...points);
+  let yMax = Math.max(...points);
+  if (yMax - yMin < 1e-9) {
+    yMin -= 1;
+    yMax += 1;
+  }
+  const yStep = tickStep(yMax - yMin, 6);
+  yMin = Math.floor(yMin / yStep) * yStep;
+  yMax = Math.ceil(yMax / yStep) * yStep;
+  const px = (x: number): number => left + ((x - 1) / (xMax - 1)) * (right - left);
+  const py = (y: number): number => bottom - ((y - yMin) / (yMax - yMin)) * (bottom - top);
+  // grid and y ticks
+  for (let y = yMin; y <= yMax + yStep / 2; y += yStep) {
+    for (let x = left; x <= right; x++) set(x, py(y), grey);
+    const label = formatTick(y, yStep);
+    drawText(label, left - 6 - label.length * GLYPH_WIDTH, py(y) - 3, (a, b) => set(a, b, black));
+  }
+  const xStep = Math.max(1, tickStep(xMax - 1, 8));
+  for (let x = 1; x <= xMax; x += xStep) {
+    for (let y = bottom; y < bottom + 4; y++) set(px(x), y, black);
+    const label = String(x);
+    drawText(label, px(x) - (label.length * GLYPH_WIDTH) / 2, bottom + 8, (a, b) => set(a, b, black));
+  }
+  // axes
+  for (let x = left; x <= right; x++) set(x, bottom, black);
+  for (let y = top; y <= bottom; y++) set(left, y, black);
+  // series
+  series.forEach((s, k) => {
+    const color = COLORS[k % COLORS.length]!;
+    let prev: [number, number] | undefined;
+    s.values.forEach((v, i) => {
+      if (v === undefined || !Number.isFinite(v)) {
+        prev = undefined;
+        return;
+      }
+      const cur: [number, number] = [px(i + 1), py(v)];
+      if (prev) {
+        const steps = Math.ceil(Math.max(Math.abs(cur[0] - prev[0]), Math.abs(cur[1] - prev[1]))) + 1;
+        for (let t = 0; t <= steps; t++) {
+          const x = prev[0] + ((cur[0] - prev[0]) * t) / steps;
+          const y = prev[1] + ((cur[1] - prev[1]) * t) / steps;
+          set(x, y, color);
+          set(x, y + 1, color);
+        }
+      } else {
+        set(cur[0], cur[1], color);
+      }
+      prev = cur;
+    });
+    // legend
+    const ly = top + 4 + k * (GLYPH_HEIGHT + 6);
+    for (let x = right - 150; x < right - 130; x++) for (let d = 0; d < 2; d++) set(x, ly + 3 + d, color);
+    drawText(s.name, right - 124, ly, (a, b) => set(a, b, black));
+  });
+  if (opts.title) drawText(opts.title, (left + right) / 2 - (opts.title.length * GLYPH_WIDTH) / 2, 10, (a, b) => set(a, b, black));
+  if (opts.xLabel) drawText(opts.xLabel, (left + right) / 2 - (opts.xLabel.length * GLYPH_WIDTH) / 2, height - 16, (a, b) => set(a, b, black));
+  if (opts.yLabel) drawText(opts.yLabel, 4, top - 18, (a, b) => set(a, b, black));
+  return { width, height, channels: 3, data };
+}

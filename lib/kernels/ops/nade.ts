@@ -1,0 +1,207 @@
+/**
+ * Kernel group "nade": the fused NADE kernels (native/kernels/cpu/nade.h, js/nade.ts).
+ * One call covers a whole batch: log-likelihood, sampling (all D steps) and gradients.
+ */
+import { checkFloat32Array, checkInteger } from "../../core/check.js";
+import { DeepgenError } from "../../core/errors.js";
+import { type Seed, seedToKey } from "../../core/philox.js";
+import { noCudaKernel } from "../cuda.js";
+import { type JobOptions, runChunkedJs, runNativeJob } from "../job.js";
+import { type NadeArrays, nadeBackward as jsBackward, nadeLogProb as jsLogProb, nadeSample as jsSample } from "../js/nade.js";
+import { callNative, nativeAddon } from "../native.js";
+
+/** NADE parameters in kernel layout: wt and v are [D, H]; order is a permutation of 0..D-1. */
+export type NadeModelArrays = NadeArrays<Float32Array>;
+
+export interface NadeGradients {
+  dwt: Float32Array;
+  dc: Float32Array;
+  dv: Float32Array;
+  db: Float32Array;
+}
+
+export interface NadeSampleOptions {
+  /** Number of vectors to draw (rows of x). */
+  n: number;
+  seed: Seed;
+  /** Philox stream; default 0. */
+  stream?: number;
+  /** Global index of the first sample, so that batches of one run draw distinct samples. */
+  sampleOffset?: number;
+  /** Leading steps of the ordering already given in x (completion); default 0. */
+  known?: number;
+}
+
+export interface NadeKernels {
+  /** logp[i] = log p(x_i) in nats; x [n, D] of 0/1 values. */
+  nadeLogProb(m: NadeModelArrays, x: Float32Array, n: number, logp: Float32Array): void;
+  nadeLogProbAsync(m: NadeModelArrays, x: Float32Array, n: number, logp: Float32Array, opts?: JobOptions): Promise<void>;
+  /** Draws into x [n, D]; probs [n, D] (optional) receives each p(x_o = 1 | x_<o). */
+  nadeSample(m: NadeModelArrays, o: NadeSampleOptions, x: Float32Array, probs?: Float32Array): void;
+  nadeSampleAsync(m: NadeModelArrays, o: NadeSampleOptions, x: Float32Array, probs?: Float32Array, opts?: JobOptions): Promise<void>;
+  /** Gradients of scale * sum_i -log p(x_i), overwriting g; logp (optional) gets log p(x_i). */
+  nadeBackward(m: NadeModelArrays, x: Float32Array, n: number, scale: number, logp: Float32Array | null, g: NadeGradients): void;
+  nadeBackwardAsync(
+    m: NadeModelArrays, x: Float32Array, n: number, scale: number, logp: Float32Array | null, g: NadeGradients, opts?: JobOptions,
+  ): Promise<void>;
+}
+
+function need(name: string, arr: Float32Array, len: number): void {
+  checkFloat32Array(name, arr);
+  if (arr.length < len) throw new DeepgenError("E_SHAPE", `nade: ${name} has ${arr.length} elements, needs ${len}`);
+}
+
+export function checkNadeModel(m: NadeModelArrays): void {
+  const d = checkInteger("nade D", m.d, 1, 2 ** 31);
+  const h = checkInteger("nade H", m.h, 1, 2 ** 31);
+  need("wt", m.wt, d * h);
+  need("c", m.c, h);
+  need("v", m.v, d * h);
+  need("b", m.b, d);
+  if (!(m.order instanceof Int32Array) || m.order.length < d) throw new DeepgenError("E_ARG", "nade: order must be an Int32Array of length D");
+  const seen = new Uint8Array(d);
+  for (let i = 0; i < d; i++) {
+    const o = m.order[i]!;
+    if (o < 0 || o >= d || seen[o]) throw new DeepgenError("E_ARG", "nade: order must be a permutation of 0..D-1");
+    seen[o] = 1;
+  }
+}
+
+function checkBatch(m: NadeModelArrays, x: Float32Array, n: number): void {
+  checkNadeModel(m);
+  checkInteger("n", n, 0, 2 ** 31);
+  need("x", x, n * m.d);
+}
+
+interface SampleArgs {
+  n: number;
+  offset: number;
+  key0: number;
+  key1: number;
+  stream: number;
+  known: number;
+}
+
+function checkSample(m: NadeModelArrays, o: NadeSampleOptions, x: Float32Array, probs?: Float32Array): SampleArgs {
+  checkNadeModel(m);
+  const n = checkInteger("n", o.n, 0, 2 ** 31);
+  const { key0, key1 } = seedToKey(o.seed);
+  const stream = checkInteger("stream", o.stream ?? 0, 0, 0xffffffff);
+  const offset = checkInteger("sampleOffset", o.sampleOffset ?? 0, 0);
+  const known = checkInteger("known", o.known ?? 0, 0, m.d);
+  need("x", x, n * m.d);
+  if (probs !== undefined) need("probs", probs, n * m.d);
+  return { n, offset, key0, key1, stream, known };
+}
+
+function checkGrads(m: NadeModelArrays, g: NadeGradients, logp: Float32Array | null, n: number): void {
+  need("dwt", g.dwt, m.d * m.h);
+  need("dc", g.dc, m.h);
+  need("dv", g.dv, m.d * m.h);
+  need("db", g.db, m.d);
+  if (logp !== null) need("logp", logp, n);
+}
+
+function checkScale(scale: number): void {
+  if (!Number.isFinite(scale)) throw new DeepgenError("E_ARG", "nade: scale must be a finite number");
+}
+
+const JS_SLICE = 16; // samples per slice of the async JS twins
+
+export const jsNade: NadeKernels = {
+  nadeLogProb(m, x, n, logp) {
+    checkBatch(m, x, n);
+    need("logp", logp, n);
+    jsLogProb(m, x, n, logp);
+  },
+  async nadeLogProbAsync(m, x, n, logp, opts) {
+    checkBatch(m, x, n);
+    need("logp", logp, n);
+    await runChunkedJs(n, JS_SLICE, opts, (b, e) => jsLogProb(m, x.subarray(b * m.d), e - b, logp.subarray(b)));
+  },
+  nadeSample(m, o, x, probs) {
+    const a = checkSample(m, o, x, probs);
+    jsSample(m, { n: a.n, sampleOffset: a.offset, key0: a.key0, key1: a.key1, stream: a.stream, known: a.known }, x, probs ?? null);
+  },
+  async nadeSampleAsync(m, o, x, probs, opts) {
+    const a = checkSample(m, o, x, probs);
+    await runChunkedJs(a.n, JS_SLICE, opts, (b, e) =>
+      jsSample(
+        m,
+        { n: e - b, sampleOffset: a.offset + b, key0: a.key0, key1: a.key1, stream: a.stream, known: a.known },
+        x.subarray(b * m.d),
+        probs ? probs.subarray(b * m.d) : null,
+      ),
+    );
+  },
+  nadeBackward(m, x, n, scale, logp, g) {
+    checkBatch(m, x, n);
+    checkScale(scale);
+    checkGrads(m, g, logp, n);
+    jsBackward(m, x, n, scale, logp, g);
+  },
+  async nadeBackwardAsync(m, x, n, scale, logp, g, opts) {
+    checkBatch(m, x, n);
+    checkScale(scale);
+    checkGrads(m, g, logp, n);
+    await runChunkedJs(n, JS_SLICE, opts, (b, e) =>
+      jsBackward(m, x.subarray(b * m.d), e - b, scale, logp ? logp.subarray(b) : null, g, b > 0),
+    );
+  },
+};
+
+export const nativeNade: NadeKernels = {
+  nadeLogProb(m, x, n, logp) {
+    checkBatch(m, x, n);
+    need("logp", logp, n);
+    callNative((a) => a.nadeLogProb(m.d, m.h, m.wt, m.c, m.v, m.b, m.order, x, n, logp));
+  },
+  nadeLogProbAsync(m, x, n, logp, opts) {
+    checkBatch(m, x, n);
+    need("logp", logp, n);
+    const addon = nativeAddon();
+    return runNativeJob(opts, (cancel, onProgress) =>
+      addon.nadeLogProbAsync(m.d, m.h, m.wt, m.c, m.v, m.b, m.order, x, n, logp, cancel, onProgress),
+    );
+  },
+  nadeSample(m, o, x, probs) {
+    const s = checkSample(m, o, x, probs);
+    callNative((a) =>
+      a.nadeSample(m.d, m.h, m.wt, m.c, m.v, m.b, m.order, s.n, s.offset % 2 ** 32, Math.floor(s.offset / 2 ** 32), s.key0, s.key1, s.stream, s.known, x, probs ?? null),
+    );
+  },
+  nadeSampleAsync(m, o, x, probs, opts) {
+    const s = checkSample(m, o, x, probs);
+    const addon = nativeAddon();
+    return runNativeJob(opts, (cancel, onProgress) =>
+      addon.nadeSampleAsync(
+        m.d, m.h, m.wt, m.c, m.v, m.b, m.order, s.n, s.offset % 2 ** 32, Math.floor(s.offset / 2 ** 32),
+        s.key0, s.key1, s.stream, s.known, x, probs ?? null, cancel, onProgress,
+      ),
+    );
+  },
+  nadeBackward(m, x, n, scale, logp, g) {
+    checkBatch(m, x, n);
+    checkScale(scale);
+    checkGrads(m, g, logp, n);
+    callNative((a) => a.nadeBackward(m.d, m.h, m.wt, m.c, m.v, m.b, m.order, x, n, scale, logp, g.dwt, g.dc, g.dv, g.db));
+  },
+  nadeBackwardAsync(m, x, n, scale, logp, g, opts) {
+    checkBatch(m, x, n);
+    checkScale(scale);
+    checkGrads(m, g, logp, n);
+    const addon = nativeAddon();
+    return runNativeJob(opts, (cancel, onProgress) =>
+      addon.nadeBackwardAsync(m.d, m.h, m.wt, m.c, m.v, m.b, m.order, x, n, scale, logp, g.dwt, g.dc, g.dv, g.db, cancel, onProgress),
+    );
+  },
+};
+
+export const cudaNade: NadeKernels = noCudaKernel<NadeKernels>("nade", [
+  "nadeLogProb",
+  "nadeLogProbAsync",
+  "nadeSample",
+  "nadeSampleAsync",
+  "nadeBackward",
+  "nadeBackwardAsync",
+]);

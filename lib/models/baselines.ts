@@ -1,0 +1,204 @@
+/**
+ * The parameter-count baselines: fully independent Bernoulli pixels (D parameters) and a
+ * first-order Markov chain over the pixel order (2D - 1), both fitted in closed form with
+ * Laplace smoothing; the fully dependent joint has 2^D - 1 parameters and is only counted.
+ * Their work is O(D) per image, so they run in TS on every backend (no native kernel).
+ */
+import { checkFloat32Array, checkInteger } from "../core/check.js";
+import { DeepgenError } from "../core/errors.js";
+import { seedToKey } from "../core/philox.js";
+import { loadModelFile, requireF32, saveModelFile } from "../io/model-file.js";
+import type { DensityModel, Samples, SampleOptions } from "./density.js";
+import { PixelUniforms } from "./sampling.js";
+
+/** Parameters of the fully dependent joint over D binary variables: 2^D - 1. */
+export function fullJointParamCount(d: number): bigint {
+  checkInteger("D", d, 1);
+  return (1n << BigInt(d)) - 1n;
+}
+
+function checkBatch(x: Float32Array, d: number): number {
+  checkFloat32Array("x", x);
+  if (x.length % d !== 0) throw new DeepgenError("E_SHAPE", `x has ${x.length} values, not a multiple of D = ${d}`);
+  return x.length / d;
+}
+
+function logBern(p: number, one: boolean): number {
+  return Math.log(one ? p : 1 - p);
+}
+
+const SAMPLE_STREAM = 0;
+
+export interface BaselineFitOptions {
+  /** Laplace smoothing pseudo-count added to each outcome (default 1). */
+  alpha?: number;
+}
+
+export class IndependentBernoulli implements DensityModel {
+  readonly kind = "bernoulli";
+  constructor(
+    readonly dim: number,
+    /** p[d] = P(x_d = 1). */
+    readonly p: Float32Array,
+  ) {}
+
+  static fit(x: Float32Array, d: number, opts: BaselineFitOptions = {}): IndependentBernoulli {
+    const n = checkBatch(x, d);
+    const alpha = opts.alpha ?? 1;
+    const counts = new Float64Array(d);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) if (x[i * d + j]! > 0.5) counts[j]!++;
+    const p = new Float32Array(d);
+    for (let j = 0; j < d; j++) p[j] = (counts[j]! + alpha) / (n + 2 * alpha);
+    return new IndependentBernoulli(d, p);
+  }
+
+  paramCount(): number {
+    return this.dim;
+  }
+
+  logProbSync(x: Float32Array): Float32Array {
+    const n = checkBatch(x, this.dim);
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let j = 0; j < this.dim; j++) s += logBern(this.p[j]!, x[i * this.dim + j]! > 0.5);
+      out[i] = s;
+    }
+    return out;
+  }
+
+  async logProb(x: Float32Array): Promise<Float32Array> {
+    return this.logProbSync(x);
+  }
+
+  sampleSync(n: number, opts: Omit<SampleOptions, "signal" | "onProgress">): Samples {
+    checkInteger("n", n, 0);
+    const u = new PixelUniforms(seedToKey(opts.seed), SAMPLE_STREAM);
+    const x = new Float32Array(n * this.dim);
+    for (let i = 0; i < n; i++) for (let j = 0; j < this.dim; j++) x[i * this.dim + j] = u.at(i, j) < this.p[j]! ? 1 : 0;
+    const probs = opts.returnProbs ? tile(this.p, n) : undefined;
+    return probs ? { x, probs, n } : { x, n };
+  }
+
+  async sample(n: number, opts: SampleOptions): Promise<Samples> {
+    return this.sampleSync(n, opts);
+  }
+
+  async save(path: string): Promise<void> {
+    await saveModelFile(path, this.kind, { dim: this.dim }, { p: { shape: [this.dim], data: this.p } });
+  }
+
+  static async load(path: string): Promise<IndependentBernoulli> {
+    const f = await loadModelFile<{ dim: number }>(path, "bernoulli");
+    const dim = checkInteger("dim", f.config.dim, 1);
+    return new IndependentBernoulli(dim, requireF32(f, "p", [dim]));
+  }
+}
+
+function tile(row: Float32Array, n: number): Float32Array {
+  const out = new Float32Array(n * row.length);
+  for (let i = 0; i < n; i++) out.set(row, i * row.length);
+  return out;
+}
+
+/** First-order Markov chain over the pixel order: p(x_0) and p(x_d = 1 | x_{d-1}). */
+export class MarkovChain implements DensityModel {
+  readonly kind = "markov";
+  constructor(
+    readonly dim: number,
+    /** P(x_0 = 1), as a length-1 array. */
+    readonly p0: Float32Array,
+    /** [D - 1]: P(x_d = 1 | x_{d-1} = 0) for d = 1..D-1. */
+    readonly p1Given0: Float32Array,
+    /** [D - 1]: P(x_d = 1 | x_{d-1} = 1). */
+    readonly p1Given1: Float32Array,
+  ) {}
+
+  static fit(x: Float32Array, d: number, opts: BaselineFitOptions = {}): MarkovChain {
+    const n = checkBatch(x, d);
+    const alpha = opts.alpha ?? 1;
+    let first = 0;
+    const ones = [new Float64Array(d), new Float64Array(d)]; // [prev][d]: count of x_d = 1
+    const prevCount = [new Float64Array(d), new Float64Array(d)];
+    for (let i = 0; i < n; i++) {
+      const row = i * d;
+      if (x[row]! > 0.5) first++;
+      for (let j = 1; j < d; j++) {
+        const prev = x[row + j - 1]! > 0.5 ? 1 : 0;
+        prevCount[prev]![j]!++;
+        if (x[row + j]! > 0.5) ones[prev]![j]!++;
+      }
+    }
+    const cond = (prev: 0 | 1): Float32Array => {
+      const out = new Float32Array(Math.max(0, d - 1));
+      for (let j = 1; j < d; j++) out[j - 1] = (ones[prev]![j]! + alpha) / (prevCount[prev]![j]! + 2 * alpha);
+      return out;
+    };
+    return new MarkovChain(d, Float32Array.of((first + alpha) / (n + 2 * alpha)), cond(0), cond(1));
+  }
+
+  paramCount(): number {
+    return 2 * this.dim - 1;
+  }
+
+  private probOne(j: number, prevOne: boolean): number {
+    if (j === 0) return this.p0[0]!;
+    return (prevOne ? this.p1Given1 : this.p1Given0)[j - 1]!;
+  }
+
+  logProbSync(x: Float32Array): Float32Array {
+    const n = checkBatch(x, this.dim);
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      let prev = false;
+      for (let j = 0; j < this.dim; j++) {
+        const one = x[i * this.dim + j]! > 0.5;
+        s += logBern(this.probOne(j, prev), one);
+        prev = one;
+      }
+      out[i] = s;
+    }
+    return out;
+  }
+
+  async logProb(x: Float32Array): Promise<Float32Array> {
+    return this.logProbSync(x);
+  }
+
+  sampleSync(n: number, opts: Omit<SampleOptions, "signal" | "onProgress">): Samples {
+    checkInteger("n", n, 0);
+    const u = new PixelUniforms(seedToKey(opts.seed), SAMPLE_STREAM);
+    const x = new Float32Array(n * this.dim);
+    const probs = opts.returnProbs ? new Float32Array(n * this.dim) : undefined;
+    for (let i = 0; i < n; i++) {
+      let prev = false;
+      for (let j = 0; j < this.dim; j++) {
+        const p = this.probOne(j, prev);
+        if (probs) probs[i * this.dim + j] = p;
+        prev = u.at(i, j) < p;
+        x[i * this.dim + j] = prev ? 1 : 0;
+      }
+    }
+    return probs ? { x, probs, n } : { x, n };
+  }
+
+  async sample(n: number, opts: SampleOptions): Promise<Samples> {
+    return this.sampleSync(n, opts);
+  }
+
+  async save(path: string): Promise<void> {
+    const d1 = this.dim - 1;
+    await saveModelFile(path, this.kind, { dim: this.dim }, {
+      p0: { shape: [1], data: this.p0 },
+      p1Given0: { shape: [d1], data: this.p1Given0 },
+      p1Given1: { shape: [d1], data: this.p1Given1 },
+    });
+  }
+
+  static async load(path: string): Promise<MarkovChain> {
+    const f = await loadModelFile<{ dim: number }>(path, "markov");
+    const dim = checkInteger("dim", f.config.dim, 1);
+    return new MarkovChain(dim, requireF32(f, "p0", [1]), requireF32(f, "p1Given0", [dim - 1]), requireF32(f, "p1Given1", [dim - 1]));
+  }
+}

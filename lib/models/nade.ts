@@ -1,0 +1,360 @@
+/**
+ * NADE (Larochelle & Murray 2011): an autoregressive model of binary vectors of any length D,
+ *   p(x) = prod_d p(x_{o_d} | x_{o_<d}),  p(x_o = 1 | .) = sigmoid(b_o + V_o . sigmoid(c + W_{:,<} x_<)),
+ * with exact log-likelihood, fused sampling and analytic O(DH) gradients, each ONE kernel
+ * call per batch (lib/kernels/ops/nade.ts).
+ *
+ * Files hold the paper's tensors: W [H, D], c [H], V [D, H], b [D], with the ordering in the
+ * metadata ("nade.ordering", a JSON array: step d models dimension ordering[d]).
+ */
+import { getKernels, resolveBackendName } from "../core/backend.js";
+import { checkFloat32Array, checkInteger, checkOneOf } from "../core/check.js";
+import { DeepgenError } from "../core/errors.js";
+import type { Seed } from "../core/philox.js";
+import { gatherRows, permutation, splitValidation } from "../data/batching.js";
+import { type Dataset, makeDataset } from "../data/dataset.js";
+import { type ModelFile, asModelFile, modelMetadata, requireF32 } from "../io/model-file.js";
+import { readSafetensors, type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
+import type { BackendName, Kernels } from "../kernels/kernels.js";
+import type { NadeGradients, NadeModelArrays } from "../kernels/ops/nade.js";
+import { Adam } from "../nn/adam.js";
+import type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./density.js";
+import { type EpochRecord, freshState, runTrainingLoop, type TrainingProgress, type TrainingState } from "./trainer.js";
+
+export type Ordering = "natural" | "random";
+
+export interface NadeConfig {
+  dim: number;
+  hidden: number;
+  ordering: Ordering;
+  /** Seed of the random ordering (ignored for 'natural'). */
+  orderingSeed: number;
+  /** Image shape, when the vectors are images (for grids and completion by rows). */
+  height?: number;
+  width?: number;
+}
+
+export interface NadeCreateOptions {
+  dim: number;
+  hidden?: number;
+  ordering?: Ordering;
+  orderingSeed?: number;
+  /** Seed of the weight initialization. */
+  initSeed?: number;
+  height?: number;
+  width?: number;
+  backend?: BackendName;
+}
+
+export interface NadeFitOptions extends ModelCallOptions {
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  weightDecay?: number;
+  clipNorm?: number;
+  /** Validation images ([n, D]) or a fraction of the training set to carve out (default 0.1). */
+  validation?: Float32Array | number;
+  /** Epochs without validation improvement before stopping (default 10). */
+  patience?: number;
+  seed?: Seed;
+  /** Write a checkpoint here after every epoch (atomic). */
+  checkpointPath?: string;
+  /** Continue from this checkpoint (same data and options). */
+  resumeFrom?: string;
+  onBatch?: (p: TrainingProgress) => void;
+  onEpoch?: (r: EpochRecord, state: TrainingState) => void | Promise<void>;
+}
+
+export interface NadeFitResult extends TrainingState {
+  trainSize: number;
+  validationSize: number;
+}
+
+const SAMPLE_STREAM = 0;
+const INIT_W_STREAM = 1;
+const INIT_V_STREAM = 2;
+const ORDER_STREAM = 0x4f52; // "OR"
+
+function logit(p: number): number {
+  return Math.log(p / (1 - p));
+}
+
+export class Nade implements DensityModel {
+  readonly kind = "nade";
+  backend: BackendName | undefined;
+
+  constructor(
+    readonly config: NadeConfig,
+    /** Kernel layout: wt and v [D, H]. */
+    readonly arrays: NadeModelArrays,
+  ) {}
+
+  get dim(): number {
+    return this.config.dim;
+  }
+
+  static create(opts: NadeCreateOptions): Nade {
+    const dim = checkInteger("dim", opts.dim, 1, 1 << 24);
+    const hidden = checkInteger("hidden", opts.hidden ?? 500, 1, 1 << 20);
+    const ordering = checkOneOf("ordering", opts.ordering ?? "natural", ["natural", "random"] as const);
+    const orderingSeed = checkInteger("orderingSeed", opts.orderingSeed ?? 0, 0);
+    const initSeed = opts.initSeed ?? 0;
+    const order = ordering === "natural" ? Int32Array.from({ length: dim }, (_, i) => i) : Int32Array.from(permutation(dim, orderingSeed, ORDER_STREAM));
+    // Glorot-uniform weights from Philox uniforms: bit-identical on every backend.
+    const k = getKernels("js");
+    const uniform = (n: number, stream: number, r: number): Float32Array => {
+      const a = new Float32Array(n);
+      k.philoxFill(a, initSeed, stream, "uniform");
+      for (let i = 0; i < n; i++) a[i] = (2 * a[i]! - 1) * r;
+      return a;
+    };
+    const r = Math.sqrt(6 / (dim + hidden));
+    const arrays: NadeModelArrays = {
+      d: dim,
+      h: hidden,
+      wt: uniform(dim * hidden, INIT_W_STREAM, r),
+      c: new Float32Array(hidden),
+      v: uniform(dim * hidden, INIT_V_STREAM, r),
+      b: new Float32Array(dim),
+      order,
+    };
+    const config: NadeConfig = { dim, hidden, ordering, orderingSeed };
+    if (opts.height !== undefined && opts.width !== undefined) {
+      config.height = opts.height;
+      config.width = opts.width;
+    }
+    const model = new Nade(config, arrays);
+    model.backend = opts.backend;
+    return model;
+  }
+
+  paramCount(): number {
+    const { dim: d, hidden: h } = this.config;
+    return 2 * d * h + d + h;
+  }
+
+  private kernels(backend?: BackendName): Kernels {
+    return getKernels(backend ?? this.backend ?? resolveBackendName());
+  }
+
+  private batch(x: Float32Array): number {
+    checkFloat32Array("x", x);
+    if (x.length % this.dim !== 0) throw new DeepgenError("E_SHAPE", `x has ${x.length} values, not a multiple of D = ${this.dim}`);
+    return x.length / this.dim;
+  }
+
+  async logProb(x: Float32Array, opts: ModelCallOptions = {}): Promise<Float32Array> {
+    const n = this.batch(x);
+    const out = new Float32Array(n);
+    await this.kernels(opts.backend).nadeLogProbAsync(this.arrays, x, n, out, opts);
+    return out;
+  }
+
+  logProbSync(x: Float32Array, opts: { backend?: BackendName } = {}): Float32Array {
+    const n = this.batch(x);
+    const out = new Float32Array(n);
+    this.kernels(opts.backend).nadeLogProb(this.arrays, x, n, out);
+    return out;
+  }
+
+  async sample(n: number, opts: SampleOptions): Promise<Samples> {
+    checkInteger("n", n, 0);
+    const x = new Float32Array(n * this.dim);
+    const probs = opts.returnProbs ? new Float32Array(n * this.dim) : undefined;
+    await this.kernels(opts.backend).nadeSampleAsync(this.arrays, { n, seed: opts.seed, stream: SAMPLE_STREAM }, x, probs, opts);
+    return probs ? { x, probs, n } : { x, n };
+  }
+
+  sampleSync(n: number, opts: Omit<SampleOptions, "signal" | "onProgress">): Samples {
+    checkInteger("n", n, 0);
+    const x = new Float32Array(n * this.dim);
+    const probs = opts.returnProbs ? new Float32Array(n * this.dim) : undefined;
+    this.kernels(opts.backend).nadeSample(this.arrays, { n, seed: opts.seed, stream: SAMPLE_STREAM }, x, probs);
+    return probs ? { x, probs, n } : { x, n };
+  }
+
+  /**
+   * Samples the rest of partially observed vectors: the first `known` steps of the ordering
+   * are taken from x (for the natural ordering of an image: the top known / width rows), the
+   * others are drawn. Returns new arrays; x is not modified.
+   */
+  async complete(x: Float32Array, opts: SampleOptions & { known: number }): Promise<Samples> {
+    const n = this.batch(x);
+    const known = checkInteger("known", opts.known, 0, this.dim);
+    const out = x.slice();
+    const probs = opts.returnProbs ? new Float32Array(n * this.dim) : undefined;
+    await this.kernels(opts.backend).nadeSampleAsync(this.arrays, { n, seed: opts.seed, stream: SAMPLE_STREAM, known }, out, probs, opts);
+    return probs ? { x: out, probs, n } : { x: out, n };
+  }
+
+  /** Trains with Adam on minibatches, early-stopping on validation NLL; keeps the best parameters. */
+  async fit(train: Float32Array | Dataset, opts: NadeFitOptions = {}): Promise<NadeFitResult> {
+    const seed = opts.seed ?? 0;
+    let trainX = train instanceof Float32Array ? train : train.x;
+    this.batch(trainX);
+    let validX: Float32Array | undefined;
+    const validation = opts.validation ?? 0.1;
+    if (typeof validation === "number") {
+      const d = makeDataset(trainX, undefined, 1, this.dim);
+      const split = splitValidation(d, validation, seed);
+      trainX = split.train.x;
+      validX = split.validation.x;
+    } else {
+      this.batch(validation);
+      validX = validation;
+    }
+    const n = trainX.length / this.dim;
+    const batchSize = checkInteger("batchSize", opts.batchSize ?? 100, 1);
+    const epochs = checkInteger("epochs", opts.epochs ?? 100, 0);
+    const patience = opts.patience ?? 10;
+    const kernels = this.kernels(opts.backend);
+    const params = { wt: this.arrays.wt, c: this.arrays.c, v: this.arrays.v, b: this.arrays.b };
+    const adam = new Adam(params, { lr: opts.lr ?? 1e-3, weightDecay: opts.weightDecay ?? 0, clipNorm: opts.clipNorm ?? Infinity });
+    const best = { wt: params.wt.slice(), c: params.c.slice(), v: params.v.slice(), b: params.b.slice() };
+    let state = freshState();
+    if (opts.resumeFrom !== undefined) {
+      state = await this.loadCheckpoint(opts.resumeFrom, adam, best);
+    } else {
+      this.initBiasFromData(trainX);
+    }
+    const grads: NadeGradients = {
+      dwt: new Float32Array(params.wt.length),
+      dc: new Float32Array(params.c.length),
+      dv: new Float32Array(params.v.length),
+      db: new Float32Array(params.b.length),
+    };
+    const batchX = new Float32Array(batchSize * this.dim);
+    const batchLogp = new Float32Array(batchSize);
+    const trainSet = makeDataset(trainX, undefined, 1, this.dim);
+    const result = await runTrainingLoop(
+      { n, batchSize, epochs, seed, patience, signal: opts.signal, onBatch: opts.onBatch, onEpoch: opts.onEpoch },
+      {
+        trainBatch: async (indices) => {
+          const m = indices.length;
+          gatherRows(trainSet, indices, batchX);
+          const x = batchX.subarray(0, m * this.dim);
+          const logp = batchLogp.subarray(0, m);
+          await kernels.nadeBackwardAsync(this.arrays, x, m, 1 / m, logp, grads);
+          adam.update(kernels, { wt: grads.dwt, c: grads.dc, v: grads.dv, b: grads.db });
+          let nll = 0;
+          for (let i = 0; i < m; i++) nll -= logp[i]!;
+          return nll;
+        },
+        validate: async () => (validX === undefined ? undefined : meanNll(await this.logProb(validX, { backend: kernels.backend }))),
+        keepBest: () => {
+          for (const k of Object.keys(best) as (keyof typeof best)[]) best[k].set(params[k]);
+        },
+        restoreBest: () => {
+          for (const k of Object.keys(best) as (keyof typeof best)[]) params[k].set(best[k]);
+        },
+        checkpoint: opts.checkpointPath === undefined ? undefined : (s) => this.saveCheckpoint(opts.checkpointPath!, adam, best, s),
+      },
+      state,
+    );
+    return { ...result, trainSize: n, validationSize: validX === undefined ? 0 : validX.length / this.dim };
+  }
+
+  /** b = logit of the (smoothed) marginal of each pixel: the independent-Bernoulli fit. */
+  private initBiasFromData(x: Float32Array): void {
+    const n = x.length / this.dim;
+    const counts = new Float64Array(this.dim);
+    for (let i = 0; i < n; i++) for (let j = 0; j < this.dim; j++) if (x[i * this.dim + j]! > 0.5) counts[j]!++;
+    for (let j = 0; j < this.dim; j++) this.arrays.b[j] = logit((counts[j]! + 1) / (n + 2));
+  }
+
+  // ---- files ----
+
+  private paperTensors(wt: Float32Array, c: Float32Array, v: Float32Array, b: Float32Array, prefix = ""): Record<string, TensorToWrite> {
+    const { dim: d, hidden: h } = this.config;
+    const w = new Float32Array(d * h); // W [H, D] = wt^T
+    for (let i = 0; i < d; i++) for (let j = 0; j < h; j++) w[j * d + i] = wt[i * h + j]!;
+    return {
+      [`${prefix}W`]: { shape: [h, d], data: w },
+      [`${prefix}c`]: { shape: [h], data: c },
+      [`${prefix}V`]: { shape: [d, h], data: v },
+      [`${prefix}b`]: { shape: [d], data: b },
+    };
+  }
+
+  private metadata(extra: Record<string, string> = {}): Record<string, string> {
+    return modelMetadata(this.kind, this.config, { ...extra, "nade.ordering": JSON.stringify(Array.from(this.arrays.order)) });
+  }
+
+  async save(path: string): Promise<void> {
+    const a = this.arrays;
+    await writeSafetensors(path, this.paperTensors(a.wt, a.c, a.v, a.b), this.metadata());
+  }
+
+  static async load(path: string, opts: { backend?: BackendName } = {}): Promise<Nade> {
+    const file = asModelFile<NadeConfig>(await readSafetensors(path), path, "nade");
+    const model = Nade.fromFile(file, path);
+    model.backend = opts.backend;
+    return model;
+  }
+
+  static fromFile(file: ModelFile<NadeConfig>, source: string, prefix = ""): Nade {
+    const cfg = file.config;
+    const dim = checkInteger(`${source}: config.dim`, cfg.dim, 1);
+    const hidden = checkInteger(`${source}: config.hidden`, cfg.hidden, 1);
+    let order: Int32Array;
+    try {
+      order = Int32Array.from(JSON.parse(file.metadata["nade.ordering"] ?? "null") as number[]);
+    } catch (e) {
+      throw new DeepgenError("E_FORMAT", `${source}: nade.ordering metadata is missing or not a JSON array`, { cause: e });
+    }
+    const w = requireF32(file, `${prefix}W`, [hidden, dim]);
+    const wt = new Float32Array(dim * hidden);
+    for (let j = 0; j < hidden; j++) for (let i = 0; i < dim; i++) wt[i * hidden + j] = w[j * dim + i]!;
+    const arrays: NadeModelArrays = {
+      d: dim,
+      h: hidden,
+      wt,
+      c: requireF32(file, `${prefix}c`, [hidden]).slice(),
+      v: requireF32(file, `${prefix}V`, [dim, hidden]).slice(),
+      b: requireF32(file, `${prefix}b`, [dim]).slice(),
+      order,
+    };
+    try {
+      getKernels("js").nadeLogProb(arrays, new Float32Array(0), 0, new Float32Array(0)); // validates order
+    } catch (e) {
+      throw new DeepgenError("E_FORMAT", `${source}: ${(e as Error).message}`, { cause: e });
+    }
+    const config: NadeConfig = { ...cfg, dim, hidden };
+    return new Nade(config, arrays);
+  }
+
+  private async saveCheckpoint(path: string, adam: Adam, best: Record<"wt" | "c" | "v" | "b", Float32Array>, state: TrainingState): Promise<void> {
+    const a = this.arrays;
+    const tensors = {
+      ...this.paperTensors(a.wt, a.c, a.v, a.b),
+      ...this.paperTensors(best.wt, best.c, best.v, best.b, "best."),
+      ...adam.stateTensors(),
+    };
+    await writeSafetensors(path, tensors, this.metadata({ "deepgen.checkpoint": JSON.stringify({ state, adamStep: adam.step }) }));
+  }
+
+  private async loadCheckpoint(path: string, adam: Adam, best: Record<"wt" | "c" | "v" | "b", Float32Array>): Promise<TrainingState> {
+    const file = asModelFile<NadeConfig>(await readSafetensors(path), path, "nade");
+    const raw = file.metadata["deepgen.checkpoint"];
+    if (raw === undefined) throw new DeepgenError("E_FORMAT", `${path}: not a training checkpoint (no deepgen.checkpoint metadata)`);
+    const cp = JSON.parse(raw) as { state: TrainingState; adamStep: number };
+    if (file.config.dim !== this.config.dim || file.config.hidden !== this.config.hidden) {
+      throw new DeepgenError("E_FORMAT", `${path}: checkpoint is D=${file.config.dim} H=${file.config.hidden}, model is D=${this.config.dim} H=${this.config.hidden}`);
+    }
+    const current = Nade.fromFile(file, path);
+    const bestModel = Nade.fromFile(file, path, "best.");
+    for (const k of ["wt", "c", "v", "b"] as const) {
+      this.arrays[k].set(current.arrays[k]);
+      best[k].set(bestModel.arrays[k]);
+    }
+    this.arrays.order.set(current.arrays.order);
+    adam.loadState(file.tensors, cp.adamStep);
+    return cp.state;
+  }
+}
+
+export function meanNll(logp: Float32Array): number {
+  let s = 0;
+  for (const v of logp) s -= v;
+  return s / Math.max(1, logp.length);
+}

@@ -1,0 +1,100 @@
+/**
+ * The minibatch training loop shared by the gradient-trained models: seeded epochs, early
+ * stopping on a validation objective, per-epoch checkpoints, progress and cancellation.
+ * Each model supplies how to train on one batch, how to evaluate, and how to snapshot,
+ * restore and checkpoint its state.
+ */
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+
+import { DeepgenError } from "../core/errors.js";
+import type { Seed } from "../core/philox.js";
+import { epochBatches } from "../data/batching.js";
+
+export interface EpochRecord {
+  epoch: number;
+  /** Mean training objective over the epoch's batches (for NADE: NLL in nats per image). */
+  train: number;
+  /** Validation objective after the epoch, when a validation set is used. */
+  validation?: number;
+  seconds: number;
+}
+
+export interface TrainingState {
+  /** Epochs completed so far. */
+  epoch: number;
+  history: EpochRecord[];
+  bestValidation: number;
+  bestEpoch: number;
+}
+
+export interface TrainingProgress {
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  /** Running mean of the training objective in this epoch. */
+  loss: number;
+}
+
+export interface LoopOptions {
+  n: number;
+  batchSize: number;
+  epochs: number;
+  seed: Seed;
+  /** Stop after this many epochs without a validation improvement (Infinity: never). */
+  patience: number;
+  signal?: AbortSignal;
+  onBatch?: (p: TrainingProgress) => void;
+  onEpoch?: (r: EpochRecord, state: TrainingState) => void | Promise<void>;
+}
+
+export interface LoopHooks {
+  /** Trains on the listed examples; returns the summed objective over them. */
+  trainBatch(indices: Uint32Array): Promise<number>;
+  /** Validation objective (lower is better), or undefined without a validation set. */
+  validate(): Promise<number | undefined>;
+  /** Remembers the current parameters as the best so far. */
+  keepBest(): void;
+  /** Puts the best parameters back (at the end of training). */
+  restoreBest(): void;
+  /** Persists everything needed to resume after `state.epoch` epochs. */
+  checkpoint?(state: TrainingState): Promise<void>;
+}
+
+export function freshState(): TrainingState {
+  return { epoch: 0, history: [], bestValidation: Infinity, bestEpoch: 0 };
+}
+
+export async function runTrainingLoop(opts: LoopOptions, hooks: LoopHooks, state: TrainingState = freshState()): Promise<TrainingState> {
+  const aborted = (): boolean => opts.signal?.aborted === true;
+  while (state.epoch < opts.epochs) {
+    const epoch = state.epoch + 1;
+    const t0 = performance.now();
+    const batches = epochBatches(opts.n, opts.batchSize, opts.seed, epoch);
+    let total = 0;
+    let seen = 0;
+    for (let b = 0; b < batches.length; b++) {
+      if (aborted()) throw new DeepgenError("E_ABORTED", `training aborted in epoch ${epoch}`);
+      total += await hooks.trainBatch(batches[b]!);
+      seen += batches[b]!.length;
+      opts.onBatch?.({ epoch, epochs: opts.epochs, batch: b + 1, batches: batches.length, loss: total / seen });
+      await yieldToEventLoop(); // keep timers, signals and I/O responsive between batches
+    }
+    const validation = await hooks.validate();
+    const record: EpochRecord = { epoch, train: total / Math.max(1, seen), seconds: (performance.now() - t0) / 1000 };
+    if (validation !== undefined) record.validation = validation;
+    state.history.push(record);
+    state.epoch = epoch;
+    const score = validation ?? record.train;
+    if (score < state.bestValidation) {
+      state.bestValidation = score;
+      state.bestEpoch = epoch;
+      hooks.keepBest();
+    }
+    await hooks.checkpoint?.(state);
+    await opts.onEpoch?.(record, state);
+    if (epoch - state.bestEpoch >= opts.patience) break;
+  }
+  hooks.restoreBest();
+  return state;
+}

@@ -1,0 +1,231 @@
+// Bindings of the fused NADE kernels (native/kernels/cpu/nade.h), sync and async.
+#include <napi.h>
+
+#include <cmath>
+#include <string>
+
+#include "../kernels/cpu/nade.h"
+#include "args.h"
+#include "bindings.h"
+#include "kernel_job.h"
+
+namespace deepgen {
+namespace addon {
+namespace {
+
+constexpr int64_t kMaxDim = int64_t{1} << 31;
+
+void require_len(const Napi::CallbackInfo& info, const char* fn, const char* name, size_t have,
+                 int64_t need) {
+  if (static_cast<int64_t>(have) < need) {
+    throw make_error(info.Env(), "E_SHAPE",
+                     std::string(fn) + ": '" + name + "' has " + std::to_string(have) +
+                         " elements, needs " + std::to_string(need));
+  }
+}
+
+// Arguments 0..6 of every NADE binding: D, H, wt, c, v, b, order. The arrays are checked
+// for length and the order for being a permutation before any kernel runs.
+struct ModelArgs {
+  NadeParams p;
+  Napi::Float32Array wt, c, v, b;
+  Napi::Int32Array order;
+};
+
+ModelArgs model_args(const Napi::CallbackInfo& info, const char* fn) {
+  ModelArgs m;
+  m.p.d = arg_int(info, 0, fn, "D", 1, kMaxDim);
+  m.p.h = arg_int(info, 1, fn, "H", 1, kMaxDim);
+  m.wt = arg_f32(info, 2, fn, "wt");
+  m.c = arg_f32(info, 3, fn, "c");
+  m.v = arg_f32(info, 4, fn, "v");
+  m.b = arg_f32(info, 5, fn, "b");
+  if (!info[6].IsTypedArray() || info[6].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": argument 'order' must be an Int32Array");
+  }
+  m.order = info[6].As<Napi::Int32Array>();
+  require_len(info, fn, "wt", m.wt.ElementLength(), m.p.d * m.p.h);
+  require_len(info, fn, "c", m.c.ElementLength(), m.p.h);
+  require_len(info, fn, "v", m.v.ElementLength(), m.p.d * m.p.h);
+  require_len(info, fn, "b", m.b.ElementLength(), m.p.d);
+  require_len(info, fn, "order", m.order.ElementLength(), m.p.d);
+  m.p.wt = m.wt.Data();
+  m.p.c = m.c.Data();
+  m.p.v = m.v.Data();
+  m.p.b = m.b.Data();
+  m.p.order = m.order.Data();
+  nade_check(m.p);
+  return m;
+}
+
+// nadeLogProb(D, H, wt, c, v, b, order, x, n, logp [, cancel, onProgress])
+struct LogProbArgs {
+  ModelArgs m;
+  Napi::Float32Array x, logp;
+  int64_t n;
+};
+
+LogProbArgs log_prob_args(const Napi::CallbackInfo& info, const char* fn, size_t nargs) {
+  require_args(info, nargs, fn);
+  LogProbArgs a{model_args(info, fn), {}, {}, 0};
+  a.x = arg_f32(info, 7, fn, "x");
+  a.n = arg_int(info, 8, fn, "n", 0, kMaxDim);
+  a.logp = arg_f32(info, 9, fn, "logp");
+  require_len(info, fn, "x", a.x.ElementLength(), a.n * a.m.p.d);
+  require_len(info, fn, "logp", a.logp.ElementLength(), a.n);
+  return a;
+}
+
+Napi::Value log_prob_sync(const Napi::CallbackInfo& info) {
+  LogProbArgs a = log_prob_args(info, "nadeLogProb", 10);
+  nade_log_prob(a.m.p, a.x.Data(), a.n, a.logp.Data());
+  return info.Env().Undefined();
+}
+
+Napi::Value log_prob_async(const Napi::CallbackInfo& info) {
+  LogProbArgs a = log_prob_args(info, "nadeLogProbAsync", 11);
+  Napi::Int32Array cancel = arg_cancel(info, 10, "nadeLogProbAsync");
+  Napi::Function progress = arg_optional_fn(info, 11, "nadeLogProbAsync", "onProgress");
+  const NadeParams p = a.m.p;
+  const float* x = a.x.Data();
+  float* logp = a.logp.Data();
+  const int64_t n = a.n;
+  return KernelJob::start(
+      info.Env(), [=](const JobHooks& hooks) { nade_log_prob(p, x, n, logp, hooks); },
+      [](Napi::Env env) { return env.Undefined(); }, cancel, progress,
+      {a.m.wt, a.m.c, a.m.v, a.m.b, a.m.order, a.x, a.logp});
+}
+
+// nadeSample(D, H, wt, c, v, b, order, n, offsetLo, offsetHi, key0, key1, stream, known, x,
+//            probs | null [, cancel, onProgress])
+struct SampleArgs {
+  ModelArgs m;
+  int64_t n, known;
+  uint64_t offset;
+  uint32_t key0, key1, stream;
+  Napi::Float32Array x;
+  Napi::Value probs_value;
+  float* probs = nullptr;
+};
+
+SampleArgs sample_args(const Napi::CallbackInfo& info, const char* fn, size_t nargs) {
+  require_args(info, nargs, fn);
+  SampleArgs a{model_args(info, fn), 0, 0, 0, 0, 0, 0, {}, {}, nullptr};
+  a.n = arg_int(info, 7, fn, "n", 0, kMaxDim);
+  const uint32_t lo = arg_u32(info, 8, fn, "offsetLo");
+  const uint32_t hi = arg_u32(info, 9, fn, "offsetHi");
+  a.offset = (static_cast<uint64_t>(hi) << 32) | lo;
+  a.key0 = arg_u32(info, 10, fn, "key0");
+  a.key1 = arg_u32(info, 11, fn, "key1");
+  a.stream = arg_u32(info, 12, fn, "stream");
+  a.known = arg_int(info, 13, fn, "known", 0, a.m.p.d);
+  a.x = arg_f32(info, 14, fn, "x");
+  require_len(info, fn, "x", a.x.ElementLength(), a.n * a.m.p.d);
+  a.probs_value = info[15];
+  if (!a.probs_value.IsNull() && !a.probs_value.IsUndefined()) {
+    Napi::Float32Array probs = arg_f32(info, 15, fn, "probs");
+    require_len(info, fn, "probs", probs.ElementLength(), a.n * a.m.p.d);
+    a.probs = probs.Data();
+  }
+  return a;
+}
+
+Napi::Value sample_sync(const Napi::CallbackInfo& info) {
+  SampleArgs a = sample_args(info, "nadeSample", 16);
+  nade_sample(a.m.p, a.n, a.offset, a.key0, a.key1, a.stream, a.known, a.x.Data(), a.probs);
+  return info.Env().Undefined();
+}
+
+Napi::Value sample_async(const Napi::CallbackInfo& info) {
+  SampleArgs a = sample_args(info, "nadeSampleAsync", 17);
+  Napi::Int32Array cancel = arg_cancel(info, 16, "nadeSampleAsync");
+  Napi::Function progress = arg_optional_fn(info, 17, "nadeSampleAsync", "onProgress");
+  const NadeParams p = a.m.p;
+  float* x = a.x.Data();
+  float* probs = a.probs;
+  const int64_t n = a.n, known = a.known;
+  const uint64_t offset = a.offset;
+  const uint32_t key0 = a.key0, key1 = a.key1, stream = a.stream;
+  return KernelJob::start(
+      info.Env(),
+      [=](const JobHooks& hooks) {
+        nade_sample(p, n, offset, key0, key1, stream, known, x, probs, hooks);
+      },
+      [](Napi::Env env) { return env.Undefined(); }, cancel, progress,
+      {a.m.wt, a.m.c, a.m.v, a.m.b, a.m.order, a.x, a.probs_value});
+}
+
+// nadeBackward(D, H, wt, c, v, b, order, x, n, scale, logp | null, dwt, dc, dv, db
+//              [, cancel, onProgress])
+struct BackwardArgs {
+  ModelArgs m;
+  Napi::Float32Array x, dwt, dc, dv, db;
+  Napi::Value logp_value;
+  float* logp = nullptr;
+  int64_t n = 0;
+  float scale = 1.0f;
+};
+
+BackwardArgs backward_args(const Napi::CallbackInfo& info, const char* fn, size_t nargs) {
+  require_args(info, nargs, fn);
+  BackwardArgs a{model_args(info, fn), {}, {}, {}, {}, {}, {}, nullptr, 0, 1.0f};
+  a.x = arg_f32(info, 7, fn, "x");
+  a.n = arg_int(info, 8, fn, "n", 0, kMaxDim);
+  if (!info[9].IsNumber() || !std::isfinite(info[9].As<Napi::Number>().DoubleValue())) {
+    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": argument 'scale' must be a finite number");
+  }
+  a.scale = info[9].As<Napi::Number>().FloatValue();
+  a.logp_value = info[10];
+  if (!a.logp_value.IsNull() && !a.logp_value.IsUndefined()) {
+    Napi::Float32Array logp = arg_f32(info, 10, fn, "logp");
+    require_len(info, fn, "logp", logp.ElementLength(), a.n);
+    a.logp = logp.Data();
+  }
+  a.dwt = arg_f32(info, 11, fn, "dwt");
+  a.dc = arg_f32(info, 12, fn, "dc");
+  a.dv = arg_f32(info, 13, fn, "dv");
+  a.db = arg_f32(info, 14, fn, "db");
+  require_len(info, fn, "x", a.x.ElementLength(), a.n * a.m.p.d);
+  require_len(info, fn, "dwt", a.dwt.ElementLength(), a.m.p.d * a.m.p.h);
+  require_len(info, fn, "dc", a.dc.ElementLength(), a.m.p.h);
+  require_len(info, fn, "dv", a.dv.ElementLength(), a.m.p.d * a.m.p.h);
+  require_len(info, fn, "db", a.db.ElementLength(), a.m.p.d);
+  return a;
+}
+
+Napi::Value backward_sync(const Napi::CallbackInfo& info) {
+  BackwardArgs a = backward_args(info, "nadeBackward", 15);
+  nade_backward(a.m.p, a.x.Data(), a.n, a.scale, a.logp, a.dwt.Data(), a.dc.Data(), a.dv.Data(),
+                a.db.Data());
+  return info.Env().Undefined();
+}
+
+Napi::Value backward_async(const Napi::CallbackInfo& info) {
+  BackwardArgs a = backward_args(info, "nadeBackwardAsync", 16);
+  Napi::Int32Array cancel = arg_cancel(info, 15, "nadeBackwardAsync");
+  Napi::Function progress = arg_optional_fn(info, 16, "nadeBackwardAsync", "onProgress");
+  const NadeParams p = a.m.p;
+  const float* x = a.x.Data();
+  float *logp = a.logp, *dwt = a.dwt.Data(), *dc = a.dc.Data(), *dv = a.dv.Data(), *db = a.db.Data();
+  const int64_t n = a.n;
+  const float scale = a.scale;
+  return KernelJob::start(
+      info.Env(),
+      [=](const JobHooks& hooks) { nade_backward(p, x, n, scale, logp, dwt, dc, dv, db, hooks); },
+      [](Napi::Env env) { return env.Undefined(); }, cancel, progress,
+      {a.m.wt, a.m.c, a.m.v, a.m.b, a.m.order, a.x, a.logp_value, a.dwt, a.dc, a.dv, a.db});
+}
+
+}  // namespace
+
+void register_nade(Napi::Env env, Napi::Object exports) {
+  define(env, exports, "nadeLogProb", log_prob_sync);
+  define(env, exports, "nadeLogProbAsync", log_prob_async);
+  define(env, exports, "nadeSample", sample_sync);
+  define(env, exports, "nadeSampleAsync", sample_async);
+  define(env, exports, "nadeBackward", backward_sync);
+  define(env, exports, "nadeBackwardAsync", backward_async);
+}
+
+}  // namespace addon
+}  // namespace deepgen

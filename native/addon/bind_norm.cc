@@ -1,0 +1,223 @@
+// Bindings of the normalization kernels (native/kernels/cpu/batchnorm.h, layernorm.h).
+// Synchronous: one call per layer per training step. Every argument is checked, and every
+// size against every array, before any native work.
+#include <napi.h>
+
+#include <cmath>
+#include <string>
+
+#include "../kernels/cpu/batchnorm.h"
+#include "../kernels/cpu/layernorm.h"
+#include "args.h"
+#include "bindings.h"
+
+namespace deepgen {
+namespace addon {
+namespace {
+
+constexpr int64_t kMaxDim = int64_t{1} << 40;
+constexpr int64_t kMaxElements = int64_t{1} << 52;
+
+// A finite number in [lo, hi] (lo_open: > lo) that fits a float.
+float arg_float(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name,
+                double lo, double hi, bool lo_open) {
+  const Napi::Value v = info[i];
+  const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+  if (!std::isfinite(d) || d < lo || (lo_open && d == lo) || d > hi) {
+    throw make_error(info.Env(), "E_ARG",
+                     std::string(fn) + ": argument '" + name + "' must be a finite number in " +
+                         (lo_open ? "(" : "[") + std::to_string(lo) + ", " + std::to_string(hi) +
+                         "]");
+  }
+  return static_cast<float>(d);
+}
+
+float arg_eps(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  const float eps = arg_float(info, i, fn, "eps", 0.0, 1e30, true);
+  if (eps <= 0.0f) {  // a positive double below the smallest float
+    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": argument 'eps' rounds to 0 in float");
+  }
+  return eps;
+}
+
+void require_len(const Napi::CallbackInfo& info, const Napi::Float32Array& a, int64_t need,
+                 const char* fn, const char* name) {
+  if (static_cast<int64_t>(a.ElementLength()) < need) {
+    throw make_error(info.Env(), "E_SHAPE",
+                     std::string(fn) + ": " + name + " has " + std::to_string(a.ElementLength()) +
+                         " elements, the sizes need " + std::to_string(need));
+  }
+}
+
+struct Dims {
+  int64_t n, c, s, numel;
+};
+
+// n, c, s at arguments i, i + 1, i + 2.
+Dims arg_ncs(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  Dims d;
+  d.n = arg_int(info, i, fn, "n", 0, kMaxDim);
+  d.c = arg_int(info, i + 1, fn, "c", 0, kMaxDim);
+  d.s = arg_int(info, i + 2, fn, "s", 0, kMaxDim);
+  if (static_cast<double>(d.n) * static_cast<double>(d.c) * static_cast<double>(d.s) >
+      static_cast<double>(kMaxElements)) {
+    throw make_error(info.Env(), "E_SHAPE", std::string(fn) + ": n * c * s is too large");
+  }
+  d.numel = d.n * d.c * d.s;
+  return d;
+}
+
+// batchNormForwardTrain(x, gamma, beta, y, mean, rstd, runningMean, runningVar, n, c, s, eps,
+//                       momentum)
+Napi::Value bn_forward_train(const Napi::CallbackInfo& info) {
+  const char* fn = "batchNormForwardTrain";
+  require_args(info, 13, fn);
+  Napi::Float32Array x = arg_f32(info, 0, fn, "x");
+  Napi::Float32Array gamma = arg_f32(info, 1, fn, "gamma");
+  Napi::Float32Array beta = arg_f32(info, 2, fn, "beta");
+  Napi::Float32Array y = arg_f32(info, 3, fn, "y");
+  Napi::Float32Array mean = arg_f32(info, 4, fn, "mean");
+  Napi::Float32Array rstd = arg_f32(info, 5, fn, "rstd");
+  Napi::Float32Array rm = arg_f32(info, 6, fn, "runningMean");
+  Napi::Float32Array rv = arg_f32(info, 7, fn, "runningVar");
+  const Dims d = arg_ncs(info, 8, fn);
+  const float eps = arg_eps(info, 11, fn);
+  const float momentum = arg_float(info, 12, fn, "momentum", 0.0, 1.0, false);
+  require_len(info, x, d.numel, fn, "x");
+  require_len(info, y, d.numel, fn, "y");
+  require_len(info, gamma, d.c, fn, "gamma");
+  require_len(info, beta, d.c, fn, "beta");
+  require_len(info, mean, d.c, fn, "mean");
+  require_len(info, rstd, d.c, fn, "rstd");
+  require_len(info, rm, d.c, fn, "runningMean");
+  require_len(info, rv, d.c, fn, "runningVar");
+  batchnorm_forward_train(x.Data(), gamma.Data(), beta.Data(), y.Data(), mean.Data(), rstd.Data(),
+                          rm.Data(), rv.Data(), d.n, d.c, d.s, eps, momentum);
+  return info.Env().Undefined();
+}
+
+// batchNormForwardEval(x, gamma, beta, runningMean, runningVar, y, n, c, s, eps)
+Napi::Value bn_forward_eval(const Napi::CallbackInfo& info) {
+  const char* fn = "batchNormForwardEval";
+  require_args(info, 10, fn);
+  Napi::Float32Array x = arg_f32(info, 0, fn, "x");
+  Napi::Float32Array gamma = arg_f32(info, 1, fn, "gamma");
+  Napi::Float32Array beta = arg_f32(info, 2, fn, "beta");
+  Napi::Float32Array rm = arg_f32(info, 3, fn, "runningMean");
+  Napi::Float32Array rv = arg_f32(info, 4, fn, "runningVar");
+  Napi::Float32Array y = arg_f32(info, 5, fn, "y");
+  const Dims d = arg_ncs(info, 6, fn);
+  const float eps = arg_eps(info, 9, fn);
+  require_len(info, x, d.numel, fn, "x");
+  require_len(info, y, d.numel, fn, "y");
+  require_len(info, gamma, d.c, fn, "gamma");
+  require_len(info, beta, d.c, fn, "beta");
+  require_len(info, rm, d.c, fn, "runningMean");
+  require_len(info, rv, d.c, fn, "runningVar");
+  batchnorm_forward_eval(x.Data(), gamma.Data(), beta.Data(), rm.Data(), rv.Data(), y.Data(), d.n,
+                         d.c, d.s, eps);
+  return info.Env().Undefined();
+}
+
+// batchNormBackward(x, dy, gamma, mean, rstd, dx, dgamma, dbeta, n, c, s)
+Napi::Value bn_backward(const Napi::CallbackInfo& info) {
+  const char* fn = "batchNormBackward";
+  require_args(info, 11, fn);
+  Napi::Float32Array x = arg_f32(info, 0, fn, "x");
+  Napi::Float32Array dy = arg_f32(info, 1, fn, "dy");
+  Napi::Float32Array gamma = arg_f32(info, 2, fn, "gamma");
+  Napi::Float32Array mean = arg_f32(info, 3, fn, "mean");
+  Napi::Float32Array rstd = arg_f32(info, 4, fn, "rstd");
+  Napi::Float32Array dx = arg_f32(info, 5, fn, "dx");
+  Napi::Float32Array dgamma = arg_f32(info, 6, fn, "dgamma");
+  Napi::Float32Array dbeta = arg_f32(info, 7, fn, "dbeta");
+  const Dims d = arg_ncs(info, 8, fn);
+  require_len(info, x, d.numel, fn, "x");
+  require_len(info, dy, d.numel, fn, "dy");
+  require_len(info, dx, d.numel, fn, "dx");
+  require_len(info, gamma, d.c, fn, "gamma");
+  require_len(info, mean, d.c, fn, "mean");
+  require_len(info, rstd, d.c, fn, "rstd");
+  require_len(info, dgamma, d.c, fn, "dgamma");
+  require_len(info, dbeta, d.c, fn, "dbeta");
+  batchnorm_backward(x.Data(), dy.Data(), gamma.Data(), mean.Data(), rstd.Data(), dx.Data(),
+                     dgamma.Data(), dbeta.Data(), d.n, d.c, d.s);
+  return info.Env().Undefined();
+}
+
+struct RowDims {
+  int64_t rows, dim, numel;
+};
+
+RowDims arg_rows_dim(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  RowDims d;
+  d.rows = arg_int(info, i, fn, "rows", 0, kMaxDim);
+  d.dim = arg_int(info, i + 1, fn, "dim", 0, kMaxDim);
+  if (d.dim != 0 && d.rows > kMaxElements / d.dim) {
+    throw make_error(info.Env(), "E_SHAPE", std::string(fn) + ": rows * dim is too large");
+  }
+  d.numel = d.rows * d.dim;
+  return d;
+}
+
+// layerNormForward(x, gamma, beta, y, mean, rstd, rows, dim, eps)
+Napi::Value ln_forward(const Napi::CallbackInfo& info) {
+  const char* fn = "layerNormForward";
+  require_args(info, 9, fn);
+  Napi::Float32Array x = arg_f32(info, 0, fn, "x");
+  Napi::Float32Array gamma = arg_f32(info, 1, fn, "gamma");
+  Napi::Float32Array beta = arg_f32(info, 2, fn, "beta");
+  Napi::Float32Array y = arg_f32(info, 3, fn, "y");
+  Napi::Float32Array mean = arg_f32(info, 4, fn, "mean");
+  Napi::Float32Array rstd = arg_f32(info, 5, fn, "rstd");
+  const RowDims d = arg_rows_dim(info, 6, fn);
+  const float eps = arg_eps(info, 8, fn);
+  require_len(info, x, d.numel, fn, "x");
+  require_len(info, y, d.numel, fn, "y");
+  require_len(info, gamma, d.dim, fn, "gamma");
+  require_len(info, beta, d.dim, fn, "beta");
+  require_len(info, mean, d.rows, fn, "mean");
+  require_len(info, rstd, d.rows, fn, "rstd");
+  layernorm_forward(x.Data(), gamma.Data(), beta.Data(), y.Data(), mean.Data(), rstd.Data(), d.rows,
+                    d.dim, eps);
+  return info.Env().Undefined();
+}
+
+// layerNormBackward(x, dy, gamma, mean, rstd, dx, dgamma, dbeta, rows, dim)
+Napi::Value ln_backward(const Napi::CallbackInfo& info) {
+  const char* fn = "layerNormBackward";
+  require_args(info, 10, fn);
+  Napi::Float32Array x = arg_f32(info, 0, fn, "x");
+  Napi::Float32Array dy = arg_f32(info, 1, fn, "dy");
+  Napi::Float32Array gamma = arg_f32(info, 2, fn, "gamma");
+  Napi::Float32Array mean = arg_f32(info, 3, fn, "mean");
+  Napi::Float32Array rstd = arg_f32(info, 4, fn, "rstd");
+  Napi::Float32Array dx = arg_f32(info, 5, fn, "dx");
+  Napi::Float32Array dgamma = arg_f32(info, 6, fn, "dgamma");
+  Napi::Float32Array dbeta = arg_f32(info, 7, fn, "dbeta");
+  const RowDims d = arg_rows_dim(info, 8, fn);
+  require_len(info, x, d.numel, fn, "x");
+  require_len(info, dy, d.numel, fn, "dy");
+  require_len(info, dx, d.numel, fn, "dx");
+  require_len(info, gamma, d.dim, fn, "gamma");
+  require_len(info, dgamma, d.dim, fn, "dgamma");
+  require_len(info, dbeta, d.dim, fn, "dbeta");
+  require_len(info, mean, d.rows, fn, "mean");
+  require_len(info, rstd, d.rows, fn, "rstd");
+  layernorm_backward(x.Data(), dy.Data(), gamma.Data(), mean.Data(), rstd.Data(), dx.Data(),
+                     dgamma.Data(), dbeta.Data(), d.rows, d.dim);
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void register_norm(Napi::Env env, Napi::Object exports) {
+  define(env, exports, "batchNormForwardTrain", bn_forward_train);
+  define(env, exports, "batchNormForwardEval", bn_forward_eval);
+  define(env, exports, "batchNormBackward", bn_backward);
+  define(env, exports, "layerNormForward", ln_forward);
+  define(env, exports, "layerNormBackward", ln_backward);
+}
+
+}  // namespace addon
+}  // namespace deepgen

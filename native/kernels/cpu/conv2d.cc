@@ -1,0 +1,336 @@
+#include "conv2d.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "../../common/errors.h"
+#include "gemm.h"
+
+namespace deepgen {
+namespace {
+
+constexpr int64_t kMaxDim = 2147483647;  // every size and parameter fits an int32
+
+void check_range(int64_t v, int64_t lo, const char* name) {
+  if (v < lo || v > kMaxDim) {
+    throw KernelError("E_ARG", std::string("conv2d: ") + name + " must be an integer in [" +
+                                   std::to_string(lo) + ", " + std::to_string(kMaxDim) + "]");
+  }
+}
+
+ConvWindow window_of(const Conv2dParams& p, int64_t out_h, int64_t out_w) {
+  ConvWindow g;
+  g.h = p.in_h;
+  g.w = p.in_w;
+  g.k_h = p.k_h;
+  g.k_w = p.k_w;
+  g.stride_h = p.stride_h;
+  g.stride_w = p.stride_w;
+  g.pad_h = p.pad_h;
+  g.pad_w = p.pad_w;
+  g.out_h = out_h;
+  g.out_w = out_w;
+  return g;
+}
+
+// weight [Cout, Cin, kH, kW] -> packed [Cout, Cin * T] holding only the taps in `taps`.
+// Reads only unmasked positions.
+void pack_weight(const float* w, const Conv2dParams& p, const ConvTaps& taps, float* out) {
+  const int64_t T = taps.size(), kk = p.k_h * p.k_w;
+  for (int64_t oc = 0; oc < p.out_c; ++oc) {
+    for (int64_t ic = 0; ic < p.in_c; ++ic) {
+      const float* src = w + (oc * p.in_c + ic) * kk;
+      float* dst = out + (oc * p.in_c + ic) * T;
+      for (int64_t t = 0; t < T; ++t) dst[t] = src[taps.ky[t] * p.k_w + taps.kx[t]];
+    }
+  }
+}
+
+}  // namespace
+
+void conv2d_check(const Conv2dParams& p, int64_t* out_h, int64_t* out_w) {
+  check_range(p.batch, 0, "batch");
+  check_range(p.in_c, 0, "in_channels");
+  check_range(p.out_c, 0, "out_channels");
+  check_range(p.k_h, 1, "kernel_h");
+  check_range(p.k_w, 1, "kernel_w");
+  check_range(p.stride_h, 1, "stride_h");
+  check_range(p.stride_w, 1, "stride_w");
+  check_range(p.pad_h, 0, "pad_h");
+  check_range(p.pad_w, 0, "pad_w");
+  check_range(p.in_h, 0, "height");
+  check_range(p.in_w, 0, "width");
+  if (p.mask != ConvMask::kNone && p.mask != ConvMask::kA && p.mask != ConvMask::kB) {
+    throw KernelError("E_ARG", "conv2d: mask must be none, A or B");
+  }
+  if (p.in_h == 0 || p.in_w == 0) throw KernelError("E_SHAPE", "conv2d: empty image (H or W is 0)");
+  const int64_t span_h = p.in_h + 2 * p.pad_h - p.k_h;
+  const int64_t span_w = p.in_w + 2 * p.pad_w - p.k_w;
+  if (span_h < 0 || span_w < 0) {
+    throw KernelError("E_SHAPE", "conv2d: kernel larger than the padded input");
+  }
+  const int64_t oh = span_h / p.stride_h + 1, ow = span_w / p.stride_w + 1;
+  // Every buffer size must be addressable (throws E_ARG otherwise).
+  conv_mul(conv_mul(conv_mul(p.batch, p.in_c), p.in_h), p.in_w);
+  conv_mul(conv_mul(conv_mul(p.out_c, p.in_c), p.k_h), p.k_w);
+  conv_mul(conv_mul(conv_mul(p.batch, p.out_c), oh), ow);
+  conv_mul(conv_mul(conv_mul(p.in_c, p.k_h), p.k_w), conv_mul(oh, ow));
+  if (out_h != nullptr) *out_h = oh;
+  if (out_w != nullptr) *out_w = ow;
+}
+
+int64_t conv2d_x_size(const Conv2dParams& p) { return p.batch * p.in_c * p.in_h * p.in_w; }
+int64_t conv2d_weight_size(const Conv2dParams& p) { return p.out_c * p.in_c * p.k_h * p.k_w; }
+int64_t conv2d_y_size(const Conv2dParams& p) {
+  int64_t oh, ow;
+  conv2d_check(p, &oh, &ow);
+  return p.batch * p.out_c * oh * ow;
+}
+
+void conv2d_mask_weights(float* weight, int64_t out_c, int64_t in_c, int64_t k_h, int64_t k_w,
+                         ConvMask mask) {
+  if (out_c < 0 || in_c < 0 || k_h < 1 || k_w < 1) throw KernelError("E_ARG", "conv2d_mask_weights: bad sizes");
+  if (mask == ConvMask::kNone) return;
+  const int64_t pairs = conv_mul(out_c, in_c), kk = conv_mul(k_h, k_w);
+  conv_mul(pairs, kk);
+  for (int64_t ky = 0; ky < k_h; ++ky) {
+    for (int64_t kx = 0; kx < k_w; ++kx) {
+      if (!conv_tap_masked(ky, kx, k_h, k_w, mask)) continue;
+      for (int64_t q = 0; q < pairs; ++q) weight[q * kk + ky * k_w + kx] = 0.0f;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plain twins: the definitions above as direct loops, double accumulators, one thread.
+
+void conv2d_forward_plain(const float* x, const float* weight, const float* bias, float* y,
+                          const Conv2dParams& p) {
+  int64_t oh, ow;
+  conv2d_check(p, &oh, &ow);
+  const ConvTaps taps = conv_taps(p.k_h, p.k_w, p.mask);
+  for (int64_t n = 0; n < p.batch; ++n) {
+    for (int64_t oc = 0; oc < p.out_c; ++oc) {
+      for (int64_t oy = 0; oy < oh; ++oy) {
+        for (int64_t ox = 0; ox < ow; ++ox) {
+          double s = bias != nullptr ? bias[oc] : 0.0;
+          for (int64_t ic = 0; ic < p.in_c; ++ic) {
+            for (int64_t t = 0; t < taps.size(); ++t) {
+              const int64_t iy = oy * p.stride_h - p.pad_h + taps.ky[t];
+              const int64_t ix = ox * p.stride_w - p.pad_w + taps.kx[t];
+              if (iy < 0 || iy >= p.in_h || ix < 0 || ix >= p.in_w) continue;
+              s += static_cast<double>(
+                       weight[((oc * p.in_c + ic) * p.k_h + taps.ky[t]) * p.k_w + taps.kx[t]]) *
+                   x[((n * p.in_c + ic) * p.in_h + iy) * p.in_w + ix];
+            }
+          }
+          y[((n * p.out_c + oc) * oh + oy) * ow + ox] = static_cast<float>(s);
+        }
+      }
+    }
+  }
+}
+
+void conv2d_backward_data_plain(const float* dy, const float* weight, float* dx,
+                                const Conv2dParams& p) {
+  int64_t oh, ow;
+  conv2d_check(p, &oh, &ow);
+  const ConvTaps taps = conv_taps(p.k_h, p.k_w, p.mask);
+  std::vector<double> acc(static_cast<size_t>(conv2d_x_size(p)), 0.0);
+  for (int64_t n = 0; n < p.batch; ++n) {
+    for (int64_t oc = 0; oc < p.out_c; ++oc) {
+      for (int64_t oy = 0; oy < oh; ++oy) {
+        for (int64_t ox = 0; ox < ow; ++ox) {
+          const double g = dy[((n * p.out_c + oc) * oh + oy) * ow + ox];
+          for (int64_t ic = 0; ic < p.in_c; ++ic) {
+            for (int64_t t = 0; t < taps.size(); ++t) {
+              const int64_t iy = oy * p.stride_h - p.pad_h + taps.ky[t];
+              const int64_t ix = ox * p.stride_w - p.pad_w + taps.kx[t];
+              if (iy < 0 || iy >= p.in_h || ix < 0 || ix >= p.in_w) continue;
+              acc[((n * p.in_c + ic) * p.in_h + iy) * p.in_w + ix] +=
+                  g * weight[((oc * p.in_c + ic) * p.k_h + taps.ky[t]) * p.k_w + taps.kx[t]];
+            }
+          }
+        }
+      }
+    }
+  }
+  for (size_t i = 0; i < acc.size(); ++i) dx[i] = static_cast<float>(acc[i]);
+}
+
+void conv2d_backward_weight_plain(const float* x, const float* dy, float* dweight, float* dbias,
+                                  const Conv2dParams& p, bool accumulate) {
+  int64_t oh, ow;
+  conv2d_check(p, &oh, &ow);
+  for (int64_t oc = 0; oc < p.out_c; ++oc) {
+    for (int64_t ic = 0; ic < p.in_c; ++ic) {
+      for (int64_t ky = 0; ky < p.k_h; ++ky) {
+        for (int64_t kx = 0; kx < p.k_w; ++kx) {
+          float& out = dweight[((oc * p.in_c + ic) * p.k_h + ky) * p.k_w + kx];
+          if (conv_tap_masked(ky, kx, p.k_h, p.k_w, p.mask)) {
+            if (!accumulate) out = 0.0f;
+            continue;
+          }
+          double s = 0.0;
+          for (int64_t n = 0; n < p.batch; ++n) {
+            for (int64_t oy = 0; oy < oh; ++oy) {
+              const int64_t iy = oy * p.stride_h - p.pad_h + ky;
+              if (iy < 0 || iy >= p.in_h) continue;
+              for (int64_t ox = 0; ox < ow; ++ox) {
+                const int64_t ix = ox * p.stride_w - p.pad_w + kx;
+                if (ix < 0 || ix >= p.in_w) continue;
+                s += static_cast<double>(dy[((n * p.out_c + oc) * oh + oy) * ow + ox]) *
+                     x[((n * p.in_c + ic) * p.in_h + iy) * p.in_w + ix];
+              }
+            }
+          }
+          out = accumulate ? out + static_cast<float>(s) : static_cast<float>(s);
+        }
+      }
+    }
+  }
+  if (dbias != nullptr) {
+    for (int64_t oc = 0; oc < p.out_c; ++oc) {
+      double s = 0.0;
+      for (int64_t n = 0; n < p.batch; ++n) {
+        for (int64_t i = 0; i < oh * ow; ++i) s += dy[(n * p.out_c + oc) * oh * ow + i];
+      }
+      dbias[oc] = accumulate ? dbias[oc] + static_cast<float>(s) : static_cast<float>(s);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fast versions: im2col into [Cin*T, images*Ho*Wo] and one sgemm per chunk of images.
+//
+// Forward and backward-data treat images independently, so their chunks are small enough
+// for a chunk's columns to stay in one core's cache (kConvChunkFloats) and run in parallel, one
+// thread each, when the batch gives enough of them (conv_for_chunks). Backward-weight sums
+// over the whole batch: there the chunks are large, run in order (their GEMMs accumulate
+// into dweight in a fixed order) and each GEMM is threaded internally.
+
+namespace {
+constexpr int64_t kReduceChunkFloats = int64_t{1} << 22;  // 16 MB for the batch reductions
+}  // namespace
+
+void conv2d_forward(const float* x, const float* weight, const float* bias, float* y,
+                    const Conv2dParams& p) {
+  int64_t oh, ow;
+  conv2d_check(p, &oh, &ow);
+  if (p.batch == 0 || p.out_c == 0) return;
+  const ConvTaps taps = conv_taps(p.k_h, p.k_w, p.mask);
+  const int64_t K = p.in_c * taps.size();
+  const int64_t plane_out = oh * ow, plane_in = p.in_h * p.in_w;
+  if (K == 0) {  // nothing to read (Cin = 0, or a 1x1 kernel under mask A): y = bias
+    for (int64_t i = 0; i < p.batch * p.out_c; ++i) {
+      std::fill(y + i * plane_out, y + (i + 1) * plane_out, bias != nullptr ? bias[i % p.out_c] : 0.0f);
+    }
+    return;
+  }
+  const float* w = weight;  // [Cout, K]: the weight as it is, or its unmasked taps packed
+  if (p.mask != ConvMask::kNone) {
+    float* packed = conv_scratch(2, p.out_c * K);
+    pack_weight(weight, p, taps, packed);
+    w = packed;
+  }
+  const ConvWindow g = window_of(p, oh, ow);
+  conv_for_chunks(p.batch, (K + p.out_c) * plane_out, plane_out,
+                  [&](int64_t n0, int64_t m, int inner) {
+    float* col = conv_scratch(0, K * m * plane_out);
+    im2col(x + n0 * p.in_c * plane_in, m, p.in_c, g, taps, col, inner);
+    float* yc = y + n0 * p.out_c * plane_out;
+    // One image: the GEMM's [Cout, Ho*Wo] result is already the NCHW layout.
+    float* out = m == 1 ? yc : conv_scratch(1, p.out_c * m * plane_out);
+    sgemm(false, false, p.out_c, m * plane_out, K, 1.0f, w, col, 0.0f, out, inner);
+    if (m > 1 || bias != nullptr) cn_to_nchw(out, m, p.out_c, plane_out, bias, yc, inner);
+  });
+}
+
+void conv2d_backward_data(const float* dy, const float* weight, float* dx, const Conv2dParams& p) {
+  int64_t oh, ow;
+  conv2d_check(p, &oh, &ow);
+  if (p.batch == 0 || p.in_c == 0) return;
+  const ConvTaps taps = conv_taps(p.k_h, p.k_w, p.mask);
+  const int64_t T = taps.size(), K = p.in_c * T;
+  const int64_t plane_out = oh * ow, plane_in = p.in_h * p.in_w;
+  if (T == 0 || p.out_c == 0) {
+    std::fill(dx, dx + p.batch * p.in_c * plane_in, 0.0f);
+    return;
+  }
+  // wt [K, Cout] = the (packed) weight transposed, so the GEMM reads A row by row.
+  const float* w = weight;
+  if (p.mask != ConvMask::kNone) {
+    float* packed = conv_scratch(2, p.out_c * K);
+    pack_weight(weight, p, taps, packed);
+    w = packed;
+  }
+  float* wt = conv_scratch(3, K * p.out_c);
+  transpose_matrix(w, p.out_c, K, wt);
+  const ConvWindow g = window_of(p, oh, ow);
+  conv_for_chunks(p.batch, (K + p.out_c) * plane_out, plane_out,
+                  [&](int64_t n0, int64_t m, int inner) {
+    const float* dyc = dy + n0 * p.out_c * plane_out;
+    const float* dyp = dyc;
+    if (m > 1) {
+      float* buf = conv_scratch(1, p.out_c * m * plane_out);
+      nchw_to_cn(dyc, m, p.out_c, plane_out, buf, inner);
+      dyp = buf;
+    }
+    // dcol [K, m*Ho*Wo] = wt [K, Cout] @ dyp [Cout, m*Ho*Wo]
+    float* dcol = conv_scratch(0, K * m * plane_out);
+    sgemm(false, false, K, m * plane_out, p.out_c, 1.0f, wt, dyp, 0.0f, dcol, inner);
+    col2im(dcol, m, p.in_c, g, taps, nullptr, dx + n0 * p.in_c * plane_in, inner);
+  });
+}
+
+void conv2d_backward_weight(const float* x, const float* dy, float* dweight, float* dbias,
+                            const Conv2dParams& p, bool accumulate) {
+  int64_t oh, ow;
+  conv2d_check(p, &oh, &ow);
+  const int64_t plane_out = oh * ow, plane_in = p.in_h * p.in_w;
+  conv_bias_grad(dy, dbias, p.batch, p.out_c, plane_out, accumulate);
+  const ConvTaps taps = conv_taps(p.k_h, p.k_w, p.mask);
+  const int64_t T = taps.size(), K = p.in_c * T, kk = p.k_h * p.k_w;
+  if (p.out_c == 0 || p.in_c == 0) return;
+  const bool masked = p.mask != ConvMask::kNone;
+  // Unmasked: accumulate straight into dweight ([Cout, Cin*kH*kW] is the GEMM's layout).
+  // Masked: into a packed [Cout, Cin*T] buffer, scattered to the unmasked positions after.
+  float* dw = masked ? conv_scratch(2, p.out_c * K) : dweight;
+  if (p.batch == 0 || T == 0) {
+    if (!accumulate || masked) std::fill(dw, dw + p.out_c * K, 0.0f);
+  } else {
+    const ConvWindow g = window_of(p, oh, ow);
+    const int64_t chunk = conv_images_per_chunk(p.batch, (K + p.out_c) * plane_out, kReduceChunkFloats);
+    for (int64_t n0 = 0; n0 < p.batch; n0 += chunk) {
+      const int64_t m = std::min(chunk, p.batch - n0);
+      float* col = conv_scratch(0, K * m * plane_out);
+      im2col(x + n0 * p.in_c * plane_in, m, p.in_c, g, taps, col);
+      const float* dyc = dy + n0 * p.out_c * plane_out;
+      const float* dyp = dyc;
+      if (m > 1) {
+        float* buf = conv_scratch(1, p.out_c * m * plane_out);
+        nchw_to_cn(dyc, m, p.out_c, plane_out, buf);
+        dyp = buf;
+      }
+      // dw [Cout, K] (+)= dyp [Cout, m*Ho*Wo] @ col^T; chunks add in order, so the sum's
+      // rounding depends on the shapes only.
+      const float beta = n0 == 0 ? (accumulate && !masked ? 1.0f : 0.0f) : 1.0f;
+      sgemm(false, true, p.out_c, K, m * plane_out, 1.0f, dyp, col, beta, dw);
+    }
+  }
+  if (masked) {
+    for (int64_t q = 0; q < p.out_c * p.in_c; ++q) {
+      float* dst = dweight + q * kk;
+      const float* src = dw + q * T;
+      if (!accumulate) std::fill(dst, dst + kk, 0.0f);
+      for (int64_t t = 0; t < T; ++t) {
+        float& o = dst[taps.ky[t] * p.k_w + taps.kx[t]];
+        o = accumulate ? o + src[t] : src[t];
+      }
+    }
+  }
+}
+
+}  // namespace deepgen
