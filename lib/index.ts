@@ -25,3 +25,14 @@ export {
 } from "./io/safetensors.js";
 export { loadModelFile, saveModelFile, type ModelFile } from "./io/model-file.js";
 export { atomicWriteFile, atomicWriteFileSync } from "./io/atomic-write.js";
+export { canonicalSplit, bundledMnist, canonicalIndices, MNIST_DIM, MNIST_SIDE, type Split } from "./data/mnist.js";
+export { binarize, makeDataset, subset, type Dataset } from "./data/dataset.js";
+export { readIdx } from "./data/idx.js";
+export { epochBatches, permutation, splitValidation } from "./data/batching.js";
+export { imageGrid, writeImageGrid, writePng, encodePng, type Raster, type GridOptions } from "./io/png.js";
+export { linePlot, type Series, type PlotOptions } from "./io/plot.js";
+export { IndependentBernoulli, MarkovChain, fullJointParamCount } from "./models/baselines.js";
+export { Nade, meanNll, type NadeConfig, type NadeCreateOptions, type NadeFitOptions, type NadeFitResult } from "./models/nade.js";
+export { loadModel, resolveModelPath, SHIPPED_MODELS } from "./models/registry.js";
+export type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./models/density.js";
+export type { EpochRecord, TrainingState, TrainingProgress } from "./models/trainer.js";

@@ -142,7 +142,8 @@ test("conv2d: native matches the JS twin over odd channels, sizes, kernels, stri
     [5, 7],
     [28, 5],
   ] as const;
-  const outs = [1, 3, 17];
+  // 16 and 64 output channels take the native direct-tile path when Cin * taps >= 128.
+  const outs = [1, 16, 3, 17, 64];
   let seed = 1;
   let cases = 0;
   for (const batch of [1, 3]) {
@@ -152,9 +153,9 @@ test("conv2d: native matches the JS twin over odd channels, sizes, kernels, stri
           for (const stride of [1, 2]) {
             for (const pad of [0, 1, 3]) {
               if (height + 2 * pad < kernelH || width + 2 * pad < kernelW) continue;
-              const outChannels = outs[seed % 3]!;
-              // The biggest combinations only at batch 1, to keep the JS twin's time down.
-              if (batch === 3 && height === 28 && inChannels * outChannels > 17) continue;
+              const outChannels = outs[seed % 5]!;
+              // Keep the JS twin's time down: skip the biggest combinations.
+              if (batch * inChannels * outChannels * kernelH * kernelW * height * width > 1.5e7) continue;
               convParity(
                 t,
                 { batch, inChannels, height, width, outChannels, kernelH, kernelW, strideH: stride, strideW: stride, padH: pad, padW: pad },
@@ -182,6 +183,9 @@ test("conv2d with masks A and B: native matches the JS twin", (t) => {
       { batch: 3, inChannels: 3, height: 5, width: 7, outChannels: 17, kernelH: 1, kernelW: 3, padH: 0, padW: 1, mask },
       { batch: 1, inChannels: 3, height: 1, width: 1, outChannels: 3, kernelH: 1, kernelW: 1, mask },
       { batch: 3, inChannels: 3, height: 7, width: 7, outChannels: 3, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1, mask },
+      // Wide enough for the native direct-tile path.
+      { batch: 2, inChannels: 32, height: 6, width: 7, outChannels: 16, kernelH: 3, kernelW: 3, padH: 1, padW: 1, mask },
+      { batch: 1, inChannels: 8, height: 9, width: 9, outChannels: 64, kernelH: 7, kernelW: 7, padH: 3, padW: 3, mask },
     ];
     for (const s of shapes) convParity(t, s, (seed += 5));
   }
@@ -231,8 +235,12 @@ test("convTranspose2d: native matches the JS twin over odd channels, sizes, kern
 test("native results do not depend on the thread count", (t) => {
   const addon = nativeAddon();
   const before = addon.threadLimit();
-  const shape: Conv2dShape = { batch: 33, inChannels: 17, height: 14, width: 14, outChannels: 9, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 };
-  const tShape: ConvTranspose2dShape = { batch: 33, inChannels: 9, height: 7, width: 7, outChannels: 17, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 };
+  // 32 output channels: the direct-tile path; 9 would take the GEMM path (checked below too).
+  const shape: Conv2dShape = { batch: 33, inChannels: 17, height: 14, width: 14, outChannels: 32, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 };
+  const tShape: ConvTranspose2dShape = { batch: 33, inChannels: 32, height: 7, width: 7, outChannels: 17, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 };
+  const narrow: Conv2dShape = { ...shape, outChannels: 9 };
+  const nn = sizes(narrow);
+  const wNarrow = randomNormal(nn.w, 4);
   const n = sizes(shape);
   const x = randomNormal(n.x, 1);
   const w = randomNormal(n.w, 2);
@@ -253,7 +261,9 @@ test("native results do not depend on the thread count", (t) => {
     native.convTranspose2dForward(tShape, dy, w, null, yt);
     native.convTranspose2dBackwardData(tShape, x, w, dxt);
     native.convTranspose2dBackwardWeight(tShape, dy, x, dwt, null);
-    return [y, dx, dw, db, yt, dxt, dwt];
+    const yNarrow = new Float32Array(nn.y);
+    native.conv2dForward(narrow, x, wNarrow, null, yNarrow);
+    return [y, dx, dw, db, yt, dxt, dwt, yNarrow];
   };
   try {
     const one = run(1);
@@ -508,6 +518,9 @@ const MASK_SHAPES: Conv2dShape[] = [
   { batch: 2, inChannels: 3, height: 4, width: 8, outChannels: 4, kernelH: 1, kernelW: 3, padW: 1, mask: "B" }, // Row LSTM input-to-state
   { batch: 1, inChannels: 2, height: 5, width: 5, outChannels: 3, kernelH: 3, kernelW: 3, padH: 1, padW: 1, mask: "A" },
   { batch: 1, inChannels: 2, height: 6, width: 6, outChannels: 3, kernelH: 4, kernelW: 4, padH: 2, padW: 2, mask: "B" },
+  // Wide enough for the native direct-tile path.
+  { batch: 2, inChannels: 40, height: 6, width: 5, outChannels: 16, kernelH: 3, kernelW: 3, padH: 1, padW: 1, mask: "B" },
+  { batch: 1, inChannels: 8, height: 7, width: 7, outChannels: 48, kernelH: 7, kernelW: 7, padH: 3, padW: 3, mask: "A" },
 ];
 
 function maskedPositions(shape: Conv2dShape): boolean[] {

@@ -12,6 +12,8 @@ const cancel = new Int32Array(1);
 const ord2 = Int32Array.from([1, 0]);
 // NADE model arguments (D = 2, H = 2) shared by the nade* cases.
 const nadeModel = [2, 2, f32, f32, f32, f32, ord2];
+// RNADE parameter arrays (wt, c, va, vm, vs, ba, bm, bs) for D = H = K = 1.
+const rnadeArrays = Array.from({ length: 8 }, () => new Float32Array(1));
 
 // Eight distinct Float32Array(4) for the norm cases (inputs and outputs must not alias).
 const bn8 = Array.from({ length: 8 }, () => new Float32Array(4));
@@ -68,6 +70,12 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
     [...nadeModel, f32, 1, 1, null, f32, f32, f32, "db"],
   ],
   nadeBackwardAsync: [[...nadeModel, f32, 1, 1, null, f32, f32, f32, f32], [...nadeModel, f32, 1, 1, null, f32, f32, f32, f32, cancel, {}]],
+  rnadeLogProb: [[], [1, 1, 0, ...rnadeArrays, f32, 1, f32], [1, 1, 1, ...rnadeArrays, f32, -1, f32]],
+  rnadeLogProbAsync: [[1, 1, 1, ...rnadeArrays, f32, 1, f32], [1, 1, 1, ...rnadeArrays, f32, 1, f32, cancel, 3]],
+  rnadeBackward: [[1, 1, 1, ...rnadeArrays, f32, 1, Infinity, null, ...rnadeArrays], [1, 1, 1, ...rnadeArrays, f32, 1, 1, "x", ...rnadeArrays]],
+  rnadeBackwardAsync: [[1, 1, 1, ...rnadeArrays, f32, 1, 1, null, ...rnadeArrays]],
+  rnadeSample: [[1, 1, 1, ...rnadeArrays, 1, 0, 0, -1, 0, 0, f32], [1, 1, 1, ...rnadeArrays, 1, 0, 0, 0, 0, 0, null]],
+  rnadeSampleAsync: [[1, 1, 1, ...rnadeArrays, 1, 0, 0, 0, 0, 0, f32]],
   // gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, batch, sA, sB, sC)
   gemm: [
     [],
@@ -257,6 +265,8 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
 // Arguments of the right types whose sizes exceed the arrays: must be E_SHAPE, never a read
 // out of bounds.
 const OUT_OF_BOUNDS: Partial<Record<keyof typeof BAD_CALLS, unknown[][]>> = {
+  rnadeLogProb: [[2, 2, 2, ...rnadeArrays, f32, 1, f32], [1, 1, 1, ...rnadeArrays, f32, 5, f32]],
+  rnadeSample: [[1, 1, 1, ...rnadeArrays, 5, 0, 0, 0, 0, 0, f32]],
   activationForward: [[0, f32, new Float32Array(3), 0]],
   activationBackward: [[0, f32, f32, new Float32Array(5), 0]],
   biasActivationForward: [[0, f32, f32, f32, 1, 2, 3, 0], [0, f32, new Float32Array(1), f32, 1, 2, 2, 0]],

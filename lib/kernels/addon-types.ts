@@ -407,10 +407,46 @@ export interface NadeAddon {
   ): Promise<void>;
 }
 
+/**
+ * native/addon/bind_rnade.cc. Model arguments (RnadeModelArgs) first: D, H, K, wt [D,H],
+ * c [H], va, vm, vs [D,K,H], ba, bm, bs [D,K]. See native/kernels/cpu/rnade.h.
+ */
+export type RnadeModelArgs = [
+  d: number, h: number, k: number, wt: Float32Array, c: Float32Array, va: Float32Array, vm: Float32Array,
+  vs: Float32Array, ba: Float32Array, bm: Float32Array, bs: Float32Array,
+];
+export type RnadeGradArgs = [
+  gwt: Float32Array, gc: Float32Array, gva: Float32Array, gvm: Float32Array, gvs: Float32Array, gba: Float32Array,
+  gbm: Float32Array, gbs: Float32Array,
+];
+export interface RnadeAddon {
+  rnadeLogProb(...args: [...RnadeModelArgs, x: Float32Array, n: number, logp: Float32Array]): void;
+  rnadeLogProbAsync(
+    ...args: [...RnadeModelArgs, x: Float32Array, n: number, logp: Float32Array, cancel: Int32Array, onProgress: ProgressCallback]
+  ): Promise<void>;
+  rnadeBackward(...args: [...RnadeModelArgs, x: Float32Array, n: number, scale: number, logp: Float32Array | null, ...RnadeGradArgs]): void;
+  rnadeBackwardAsync(
+    ...args: [
+      ...RnadeModelArgs, x: Float32Array, n: number, scale: number, logp: Float32Array | null, ...RnadeGradArgs,
+      cancel: Int32Array, onProgress: ProgressCallback,
+    ]
+  ): Promise<void>;
+  rnadeSample(
+    ...args: [...RnadeModelArgs, n: number, offsetLo: number, offsetHi: number, key0: number, key1: number, stream: number, x: Float32Array]
+  ): void;
+  rnadeSampleAsync(
+    ...args: [
+      ...RnadeModelArgs, n: number, offsetLo: number, offsetHi: number, key0: number, key1: number, stream: number, x: Float32Array,
+      cancel: Int32Array, onProgress: ProgressCallback,
+    ]
+  ): Promise<void>;
+}
+
 export interface NativeAddon
   extends CoreAddon,
     GemmAddon,
     NadeAddon,
+    RnadeAddon,
     ConvAddon,
     ActivationAddon,
     NormAddon,

@@ -7,6 +7,7 @@ import { cudaLoss, jsLoss, nativeLoss } from "./ops/loss.js";
 import { cudaLstm, jsLstm, nativeLstm } from "./ops/lstm.js";
 import { cudaNade, jsNade, nativeNade } from "./ops/nade.js";
 import { cudaNorm, jsNorm, nativeNorm } from "./ops/norm.js";
+import { cudaRnade, jsRnade, nativeRnade } from "./ops/rnade.js";
 import { cudaOptim, jsOptim, nativeOptim } from "./ops/optim.js";
 import { cudaRandom, jsRandom, nativeRandom } from "./ops/random.js";
 
@@ -21,6 +22,7 @@ export const jsKernels: Kernels = {
   ...jsLoss,
   ...jsOptim,
   ...jsNade,
+  ...jsRnade,
 };
 
 export const nativeKernels: Kernels = {
@@ -34,6 +36,7 @@ export const nativeKernels: Kernels = {
   ...nativeLoss,
   ...nativeOptim,
   ...nativeNade,
+  ...nativeRnade,
 };
 
 export const cudaKernels: Kernels = {
@@ -47,4 +50,5 @@ export const cudaKernels: Kernels = {
   ...cudaLoss,
   ...cudaOptim,
   ...cudaNade,
+  ...cudaRnade,
 };

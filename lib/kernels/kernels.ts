@@ -10,6 +10,7 @@ import type { GemmKernels } from "./ops/gemm.js";
 import type { LossKernels } from "./ops/loss.js";
 import type { LstmKernels } from "./ops/lstm.js";
 import type { NadeKernels } from "./ops/nade.js";
+import type { RnadeKernels } from "./ops/rnade.js";
 import type { NormKernels } from "./ops/norm.js";
 import type { OptimKernels } from "./ops/optim.js";
 import type { RandomKernels } from "./ops/random.js";
@@ -28,6 +29,7 @@ export interface Kernels
     LstmKernels,
     LossKernels,
     OptimKernels,
-    NadeKernels {
+    NadeKernels,
+    RnadeKernels {
   readonly backend: BackendName;
 }

@@ -10,6 +10,7 @@ import type { BackendName } from "../kernels/kernels.js";
 import { IndependentBernoulli, MarkovChain } from "./baselines.js";
 import type { DensityModel } from "./density.js";
 import { Nade } from "./nade.js";
+import { Rnade } from "./rnade.js";
 
 /** Shipped pretrained models, by short name (models/<file>). */
 export const SHIPPED_MODELS: Record<string, string> = {
@@ -37,6 +38,8 @@ export async function loadModel(nameOrPath: string, opts: { backend?: BackendNam
       return IndependentBernoulli.load(path);
     case "markov":
       return MarkovChain.load(path);
+    case "rnade":
+      return Rnade.load(path, opts);
     default:
       throw new DeepgenError("E_FORMAT", `${path}: model kind '${kind}' is not supported by this version of deepgen`);
   }

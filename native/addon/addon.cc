@@ -17,6 +17,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   register_norm(env, exports);
   register_gemm(env, exports);
   register_nade(env, exports);
+  register_rnade(env, exports);
   register_lstm(env, exports);
   register_loss(env, exports);
   register_optim(env, exports);

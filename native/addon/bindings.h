@@ -21,6 +21,7 @@ void register_activation(Napi::Env env, Napi::Object exports);
 void register_norm(Napi::Env env, Napi::Object exports);
 void register_gemm(Napi::Env env, Napi::Object exports);
 void register_nade(Napi::Env env, Napi::Object exports);
+void register_rnade(Napi::Env env, Napi::Object exports);
 void register_lstm(Napi::Env env, Napi::Object exports);
 void register_loss(Napi::Env env, Napi::Object exports);
 void register_optim(Napi::Env env, Napi::Object exports);

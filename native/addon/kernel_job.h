@@ -23,7 +23,7 @@ class KernelJob final : public Napi::AsyncProgressWorker<double> {
 
   // Queues the job and returns its Promise. `keep` are the JS values to keep alive.
   static Napi::Promise start(Napi::Env env, Work work, Result result, Napi::Int32Array cancel,
-                             Napi::Function on_progress, std::initializer_list<Napi::Value> keep);
+                             Napi::Function on_progress, const std::vector<Napi::Value>& keep);
 
  protected:
   void Execute(const ExecutionProgress& progress) override;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "../../native/common/cpu_features.h"
 #include "../../native/common/errors.h"
 #include "../../native/common/thread_pool.h"
 #include "../../native/kernels/cpu/conv2d.h"
@@ -151,7 +152,8 @@ TEST(conv2d_fast_matches_plain_on_odd_shapes) {
             for (int64_t pad : {0, 1, 3}) {
               if (hw + 2 * pad < k[0] || hw + 2 * pad < k[1]) continue;
               if (hw == 28 && c == 17 && k[0] == 7) continue;  // keep the plain twin quick
-              const int64_t co = c == 17 ? 3 : 17 - c;
+              // 16 and 48 output channels take the direct-tile path when K = c * taps >= 128.
+              const int64_t co = c == 17 ? 16 : c == 3 ? 48 : 17 - c;
               check_conv_case(conv(n, c, hw, hw + (s == 2 ? 1 : 0), co, k[0], k[1], s, pad), seed++);
             }
           }
@@ -176,6 +178,9 @@ TEST(conv2d_masked_fast_matches_plain) {
     check_conv_case(row, seed++);
     check_conv_case(conv(2, 2, 5, 5, 3, 1, 1, 1, 0, m), seed++);  // 1x1: A reads nothing
     check_conv_case(conv(2, 3, 8, 8, 4, 4, 4, 2, 1, m), seed++);  // even kernel
+    // Wide enough for the direct-tile path (K >= 128, Cout a multiple of 16 or >= 48).
+    check_conv_case(conv(2, 32, 6, 7, 16, 3, 3, 1, 1, m), seed++);
+    check_conv_case(conv(3, 8, 9, 9, 50, 7, 7, 1, 3, m), seed++);
   }
 }
 
@@ -203,7 +208,8 @@ TEST(conv_transpose2d_fast_matches_plain) {
 }
 
 TEST(conv_results_do_not_depend_on_thread_count) {
-  const Conv2dParams p = conv(5, 7, 13, 11, 9, 3, 3, 1, 1, ConvMask::kB);
+  for (int64_t co : {9, 32}) {  // the GEMM path and the direct-tile path
+  const Conv2dParams p = conv(5, co == 9 ? 7 : 40, 13, 11, co, 3, 3, 1, 1, ConvMask::kB);
   const ConvTranspose2dParams q = convt(5, 7, 6, 5, 4, 4, 2, 1);
   const auto x = random_vec(conv2d_x_size(p), 1), w = random_vec(conv2d_weight_size(p), 2);
   const auto dy = random_vec(conv2d_y_size(p), 3);
@@ -224,12 +230,33 @@ TEST(conv_results_do_not_depend_on_thread_count) {
   }
   set_thread_limit(default_thread_limit());
   for (size_t i = 0; i < runs[0].size(); ++i) CHECK(runs[0][i] == runs[1][i]);
+  }
+}
+
+TEST(conv2d_tile_avx2_matches_portable) {
+  if (!use_avx2_fma()) return;  // nothing to compare on this CPU (or DEEPGEN_NO_SIMD=1)
+  // A padded "image" of 4000 floats; 6 window origins and 300 (channel, tap) offsets in it.
+  const auto x = random_vec(4000, 5);
+  const auto w = random_vec(300 * kConvTileChannels, 6);
+  const int64_t pix[kConvTilePixels] = {0, 2, 4, 37, 39, 41};
+  std::vector<int64_t> koff(300);
+  for (int64_t k = 0; k < 300; ++k) koff[k] = (k * 13) % 3900;
+  for (bool acc : {false, true}) {
+    for (int64_t kc : {1, 7, 300}) {
+      const int64_t ldc = 3 * kConvTileChannels;
+      std::vector<float> c1 = random_vec(kConvTilePixels * ldc, 7), c2 = c1;
+      conv2d_tile_portable(kc, x.data(), pix, koff.data(), w.data(), c1.data(), ldc, acc);
+      conv2d_tile_avx2(kc, x.data(), pix, koff.data(), w.data(), c2.data(), ldc, acc);
+      CHECK(rel_err(c2, c1) <= 1e-5);
+    }
+  }
 }
 
 TEST(conv2d_masked_weights_are_never_read) {
   for (ConvMask m : {ConvMask::kA, ConvMask::kB}) {
     for (auto k : {std::pair<int64_t, int64_t>{7, 7}, {1, 3}, {3, 3}, {4, 4}}) {
-      Conv2dParams p = conv(2, 3, 6, 7, 4, k.first, k.second, 1, 0, m);
+     for (int64_t co : {4, 16}) {  // 16 x (3 * 6 * 7...) channels: the direct-tile path for 3x3 and up
+      Conv2dParams p = conv(2, co == 4 ? 3 : 40, 6, 7, co, k.first, k.second, 1, 0, m);
       p.pad_h = k.first / 2;  // "same" padding, as PixelCNN uses
       p.pad_w = k.second / 2;
       const auto x = random_vec(conv2d_x_size(p), 11);
@@ -267,6 +294,7 @@ TEST(conv2d_masked_weights_are_never_read) {
       int64_t bad = 0;
       for (size_t i = 0; i < dw.size(); ++i) bad += std::isnan(w_nan[i]) && dw[i] != 0.0f;
       CHECK_EQ(bad, 0);
+     }
     }
   }
 }

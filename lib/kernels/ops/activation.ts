@@ -102,8 +102,9 @@ function same(a: Float32Array, b: Float32Array): boolean {
  * Each [name, array, length]: a Float32Array (E_ARG) of exactly that length (E_SHAPE). An
  * output (its name in `outputs`) may not overlap any other array (E_ARG), except the pairs in
  * `sameOk`, which may be the very same array (in place). Inputs may share memory.
+ * (Also used by the norm group.)
  */
-function checkArrays(
+export function checkArrays(
   fn: string,
   arrays: ReadonlyArray<readonly [string, unknown, number]>,
   outputs: readonly string[],
@@ -139,30 +140,32 @@ function checkNcs(fn: string, n: unknown, c: unknown, s: unknown): { n: number; 
   return { n: nn, c: cc, s: ss, total: nn * cc * ss };
 }
 
+type Args<M extends keyof ActivationKernels> = Parameters<ActivationKernels[M]>;
+
 // Validation shared by every backend; returns what the implementations need.
 const check = {
-  forward(kind: unknown, x: unknown, y: unknown, slope: unknown) {
+  forward(...[kind, x, y, slope]: Args<"activationForward">) {
     const fn = "activationForward";
     const k = checkKind(fn, kind, slope);
     const len = lengthOf(fn, "x", x);
     checkArrays(fn, [["x", x, len], ["y", y, len]], ["y"], [["x", "y"]]);
     return k;
   },
-  backward(kind: unknown, y: unknown, dy: unknown, dx: unknown, slope: unknown) {
+  backward(...[kind, y, dy, dx, slope]: Args<"activationBackward">) {
     const fn = "activationBackward";
     const k = checkKind(fn, kind, slope);
     const len = lengthOf(fn, "y", y);
     checkArrays(fn, [["y", y, len], ["dy", dy, len], ["dx", dx, len]], ["dx"], [["dx", "dy"], ["dx", "y"]]);
     return k;
   },
-  biasForward(kind: unknown, x: unknown, bias: unknown, y: unknown, n: unknown, c: unknown, s: unknown, slope: unknown) {
+  biasForward(...[kind, x, bias, y, n, c, s, slope]: Args<"biasActivationForward">) {
     const fn = "biasActivationForward";
     const k = checkKind(fn, kind, slope);
     const d = checkNcs(fn, n, c, s);
     checkArrays(fn, [["x", x, d.total], ["bias", bias, d.c], ["y", y, d.total]], ["y"], [["x", "y"]]);
     return k;
   },
-  biasBackward(kind: unknown, y: unknown, dy: unknown, dx: unknown, dbias: unknown, n: unknown, c: unknown, s: unknown, slope: unknown) {
+  biasBackward(...[kind, y, dy, dx, dbias, n, c, s, slope]: Args<"biasActivationBackward">) {
     const fn = "biasActivationBackward";
     const k = checkKind(fn, kind, slope);
     const d = checkNcs(fn, n, c, s);
@@ -174,7 +177,7 @@ const check = {
     );
     return k;
   },
-  unary(fn: string, x: unknown, y: unknown) {
+  unary(fn: string, ...[x, y]: Args<"vexp">) {
     const len = lengthOf(fn, "x", x);
     checkArrays(fn, [["x", x, len], ["y", y, len]], ["y"], [["x", "y"]]);
   },

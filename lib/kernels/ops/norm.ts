@@ -24,12 +24,13 @@
  * be finite and > 0, momentum (default 0.1) in [0, 1]; both are rounded to float32 on every
  * backend.
  */
-import { checkFloat32Array, checkInteger } from "../../core/check.js";
+import { checkInteger } from "../../core/check.js";
 import { DeepgenError } from "../../core/errors.js";
 import { noCudaKernel } from "../cuda.js";
 import * as bn from "../js/batchnorm.js";
 import * as ln from "../js/layernorm.js";
 import { callNative } from "../native.js";
+import { checkArrays } from "./activation.js";
 
 export const DEFAULT_NORM_EPS = 1e-5;
 export const DEFAULT_BN_MOMENTUM = 0.1;
@@ -109,44 +110,6 @@ export interface NormKernels {
 
 // ---- argument checks -------------------------------------------------------------------------
 
-function overlap(a: Float32Array, b: Float32Array): boolean {
-  if (a.length === 0 || b.length === 0 || a.buffer !== b.buffer) return false;
-  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
-}
-
-function same(a: Float32Array, b: Float32Array): boolean {
-  return a.buffer === b.buffer && a.byteOffset === b.byteOffset && a.length === b.length;
-}
-
-/**
- * Each [name, array, length]: a Float32Array (E_ARG) of exactly that length (E_SHAPE). An
- * output (its name in `outputs`) may not overlap any other array (E_ARG), except the pairs in
- * `sameOk`, which may be the very same array (in place). Inputs may share memory.
- */
-function checkArrays(
-  fn: string,
-  arrays: ReadonlyArray<readonly [string, unknown, number]>,
-  outputs: readonly string[],
-  sameOk: ReadonlyArray<readonly [string, string]> = [],
-): void {
-  for (const [name, a, len] of arrays) {
-    const arr = checkFloat32Array(`${fn} ${name}`, a);
-    if (arr.length !== len) throw new DeepgenError("E_SHAPE", `${fn}: ${name} has ${arr.length} elements, expected ${len}`);
-  }
-  for (let i = 0; i < arrays.length; i++) {
-    for (let j = i + 1; j < arrays.length; j++) {
-      const [ni, ai] = arrays[i]!;
-      const [nj, aj] = arrays[j]!;
-      if (!outputs.includes(ni) && !outputs.includes(nj)) continue;
-      if (!overlap(ai as Float32Array, aj as Float32Array)) continue;
-      const allowed = sameOk.some(([p, q]) => (p === ni && q === nj) || (p === nj && q === ni));
-      if (!allowed || !same(ai as Float32Array, aj as Float32Array)) {
-        throw new DeepgenError("E_ARG", `${fn}: ${ni} and ${nj} overlap${allowed ? " (only the very same array is allowed)" : ""}`);
-      }
-    }
-  }
-}
-
 function checkEps(fn: string, eps: unknown): number {
   if (eps === undefined) return Math.fround(DEFAULT_NORM_EPS);
   if (typeof eps !== "number" || !Number.isFinite(eps) || !(Math.fround(eps) > 0) || Math.fround(eps) === Infinity) {
@@ -181,70 +144,104 @@ function checkRowsDim(fn: string, rows: unknown, dim: unknown) {
   return { rows: r, dim: d, total: r * d };
 }
 
+type Args<M extends keyof NormKernels> = Parameters<NormKernels[M]>;
+
+// Validation shared by every backend (the public arguments, checked as unknown values).
 const check = {
-  bnTrain(x: unknown, gamma: unknown, beta: unknown, y: unknown, mean: unknown, rstd: unknown, rm: unknown, rv: unknown,
-    n: unknown, c: unknown, s: unknown, eps: unknown, momentum: unknown) {
+  bnTrain(...[x, gamma, beta, y, mean, rstd, rm, rv, n, c, s, eps, momentum]: Args<"batchNormForwardTrain">) {
     const fn = "batchNormForwardTrain";
     const d = checkNcs(fn, n, c, s, true);
     const e = checkEps(fn, eps);
     const m = checkMomentum(fn, momentum);
     checkArrays(
       fn,
-      [["x", x, d.total], ["gamma", gamma, d.c], ["beta", beta, d.c], ["y", y, d.total], ["mean", mean, d.c],
-        ["rstd", rstd, d.c], ["runningMean", rm, d.c], ["runningVar", rv, d.c]],
+      [
+        ["x", x, d.total],
+        ["gamma", gamma, d.c],
+        ["beta", beta, d.c],
+        ["y", y, d.total],
+        ["mean", mean, d.c],
+        ["rstd", rstd, d.c],
+        ["runningMean", rm, d.c],
+        ["runningVar", rv, d.c],
+      ],
       ["y", "mean", "rstd", "runningMean", "runningVar"],
       [["x", "y"]],
     );
     return { eps: e, momentum: m };
   },
-  bnEval(x: unknown, gamma: unknown, beta: unknown, rm: unknown, rv: unknown, y: unknown, n: unknown, c: unknown, s: unknown,
-    eps: unknown) {
+  bnEval(...[x, gamma, beta, rm, rv, y, n, c, s, eps]: Args<"batchNormForwardEval">) {
     const fn = "batchNormForwardEval";
     const d = checkNcs(fn, n, c, s, false);
     const e = checkEps(fn, eps);
     checkArrays(
       fn,
-      [["x", x, d.total], ["gamma", gamma, d.c], ["beta", beta, d.c], ["runningMean", rm, d.c], ["runningVar", rv, d.c],
-        ["y", y, d.total]],
+      [
+        ["x", x, d.total],
+        ["gamma", gamma, d.c],
+        ["beta", beta, d.c],
+        ["runningMean", rm, d.c],
+        ["runningVar", rv, d.c],
+        ["y", y, d.total],
+      ],
       ["y"],
       [["x", "y"]],
     );
     return e;
   },
-  bnBackward(x: unknown, dy: unknown, gamma: unknown, mean: unknown, rstd: unknown, dx: unknown, dgamma: unknown,
-    dbeta: unknown, n: unknown, c: unknown, s: unknown) {
+  bnBackward(...[x, dy, gamma, mean, rstd, dx, dgamma, dbeta, n, c, s]: Args<"batchNormBackward">) {
     const fn = "batchNormBackward";
     const d = checkNcs(fn, n, c, s, true);
     checkArrays(
       fn,
-      [["x", x, d.total], ["dy", dy, d.total], ["gamma", gamma, d.c], ["mean", mean, d.c], ["rstd", rstd, d.c],
-        ["dx", dx, d.total], ["dgamma", dgamma, d.c], ["dbeta", dbeta, d.c]],
+      [
+        ["x", x, d.total],
+        ["dy", dy, d.total],
+        ["gamma", gamma, d.c],
+        ["mean", mean, d.c],
+        ["rstd", rstd, d.c],
+        ["dx", dx, d.total],
+        ["dgamma", dgamma, d.c],
+        ["dbeta", dbeta, d.c],
+      ],
       ["dx", "dgamma", "dbeta"],
       [["dx", "dy"]],
     );
   },
-  lnForward(x: unknown, gamma: unknown, beta: unknown, y: unknown, mean: unknown, rstd: unknown, rows: unknown,
-    dim: unknown, eps: unknown) {
+  lnForward(...[x, gamma, beta, y, mean, rstd, rows, dim, eps]: Args<"layerNormForward">) {
     const fn = "layerNormForward";
     const d = checkRowsDim(fn, rows, dim);
     const e = checkEps(fn, eps);
     checkArrays(
       fn,
-      [["x", x, d.total], ["gamma", gamma, d.dim], ["beta", beta, d.dim], ["y", y, d.total], ["mean", mean, d.rows],
-        ["rstd", rstd, d.rows]],
+      [
+        ["x", x, d.total],
+        ["gamma", gamma, d.dim],
+        ["beta", beta, d.dim],
+        ["y", y, d.total],
+        ["mean", mean, d.rows],
+        ["rstd", rstd, d.rows],
+      ],
       ["y", "mean", "rstd"],
       [["x", "y"]],
     );
     return e;
   },
-  lnBackward(x: unknown, dy: unknown, gamma: unknown, mean: unknown, rstd: unknown, dx: unknown, dgamma: unknown,
-    dbeta: unknown, rows: unknown, dim: unknown) {
+  lnBackward(...[x, dy, gamma, mean, rstd, dx, dgamma, dbeta, rows, dim]: Args<"layerNormBackward">) {
     const fn = "layerNormBackward";
     const d = checkRowsDim(fn, rows, dim);
     checkArrays(
       fn,
-      [["x", x, d.total], ["dy", dy, d.total], ["gamma", gamma, d.dim], ["mean", mean, d.rows], ["rstd", rstd, d.rows],
-        ["dx", dx, d.total], ["dgamma", dgamma, d.dim], ["dbeta", dbeta, d.dim]],
+      [
+        ["x", x, d.total],
+        ["dy", dy, d.total],
+        ["gamma", gamma, d.dim],
+        ["mean", mean, d.rows],
+        ["rstd", rstd, d.rows],
+        ["dx", dx, d.total],
+        ["dgamma", dgamma, d.dim],
+        ["dbeta", dbeta, d.dim],
+      ],
       ["dx", "dgamma", "dbeta"],
       [["dx", "dy"]],
     );

@@ -133,56 +133,81 @@ void backward_impl(Activation kind, const float* y, const float* dy, float* dx, 
   });
 }
 
-// [N, C, S] is walked as rows of contiguous elements: for S == 1 (dense) a row is one sample's
-// C channels and the bias is a vector along the row; otherwise a row is one (n, c) plane of
-// S elements sharing the scalar bias[c].
-struct RowLayout {
-  int64_t rows, len;
-  bool dense;
-  int64_t rows_per_task;
-  int64_t tasks;
+// Bias layouts. [N, C, S] with S > 1: each (n, c) plane of S contiguous elements shares the
+// scalar bias[c]. Dense (S == 1): the bias is a vector along each sample row of C; short rows
+// are grouped, g = max(1, kBiasBlock / C) consecutive rows forming one contiguous segment
+// against the bias tiled g times, so a narrow layer (C = 1, a discriminator's output) does not
+// pay a per-row overhead. The bias is added into y a block at a time, and the activation runs
+// in place on the block while it is still in L1.
+constexpr int64_t kBiasBlock = 512;
+
+struct DenseGroups {
+  int64_t g;       // rows per segment
+  int64_t seg;     // g * C elements
+  int64_t groups;  // ceil(N / g); the last segment may be short
 };
 
-RowLayout row_layout(int64_t N, int64_t C, int64_t S) {
-  RowLayout l;
-  l.dense = S == 1;
-  l.rows = l.dense ? N : N * C;
-  l.len = l.dense ? C : S;
-  l.rows_per_task = std::max<int64_t>(1, kElementwiseChunk / l.len);
-  l.tasks = (l.rows + l.rows_per_task - 1) / l.rows_per_task;
-  return l;
+DenseGroups dense_groups(int64_t N, int64_t C) {
+  DenseGroups d;
+  d.g = std::max<int64_t>(1, kBiasBlock / C);
+  d.seg = d.g * C;
+  d.groups = (N + d.g - 1) / d.g;
+  return d;
 }
 
-// The bias is added into y a block at a time, then the activation runs in place on the block
-// while it is still in L1.
-constexpr int64_t kBiasBlock = 512;
+std::vector<float> tiled_bias(const float* bias, int64_t C, int64_t g) {
+  std::vector<float> t(static_cast<size_t>(g * C));
+  for (int64_t k = 0; k < g; ++k) std::copy(bias, bias + C, t.begin() + k * C);
+  return t;
+}
+
+// Runs fn(i) for i in [0, count), grouped into tasks of about kElementwiseChunk elements when
+// each item has `item_len` elements.
+template <typename F>
+void for_each_item(int64_t count, int64_t item_len, F fn) {
+  const int64_t per_task = std::max<int64_t>(1, kElementwiseChunk / item_len);
+  parallel_for((count + per_task - 1) / per_task, [&](int64_t t) {
+    const int64_t end = std::min(count, (t + 1) * per_task);
+    for (int64_t i = t * per_task; i < end; ++i) fn(i);
+  });
+}
+
+// y[0..len) = f(x + b) with a bias vector b[0..len) or, when b is null, the scalar b0.
+void add_bias_activate(Activation kind, const float* x, const float* b, float b0, float* y,
+                       int64_t len, float slope, ForwardSpan span) {
+  for (int64_t off = 0; off < len; off += kBiasBlock) {
+    const int64_t m = std::min(kBiasBlock, len - off);
+    if (b != nullptr) {
+      for (int64_t i = 0; i < m; ++i) y[off + i] = x[off + i] + b[off + i];
+    } else {
+      for (int64_t i = 0; i < m; ++i) y[off + i] = x[off + i] + b0;
+    }
+    span(kind, y + off, y + off, m, slope);
+  }
+}
 
 void bias_forward_impl(Activation kind, const float* x, const float* bias, float* y, int64_t N,
                        int64_t C, int64_t S, float slope, ForwardSpan span) {
   const char* fn = "bias_activation_forward";
   check_kind(fn, kind, slope);
-  if (checked_numel(fn, N, C, S) == 0) return;
+  const int64_t total = checked_numel(fn, N, C, S);
+  if (total == 0) return;
   check_array(fn, x, "x");
   check_array(fn, bias, "bias");
   check_array(fn, y, "y");
-  const RowLayout l = row_layout(N, C, S);
-  parallel_for(l.tasks, [&](int64_t t) {
-    const int64_t r_end = std::min(l.rows, (t + 1) * l.rows_per_task);
-    for (int64_t r = t * l.rows_per_task; r < r_end; ++r) {
-      const float* xr = x + r * l.len;
-      float* yr = y + r * l.len;
-      const float b = l.dense ? 0.0f : bias[r % C];
-      for (int64_t off = 0; off < l.len; off += kBiasBlock) {
-        const int64_t m = std::min(kBiasBlock, l.len - off);
-        if (l.dense) {
-          for (int64_t i = 0; i < m; ++i) yr[off + i] = xr[off + i] + bias[off + i];
-        } else {
-          for (int64_t i = 0; i < m; ++i) yr[off + i] = xr[off + i] + b;
-        }
-        span(kind, yr + off, yr + off, m, slope);
-      }
-    }
-  });
+  if (S == 1) {
+    const DenseGroups d = dense_groups(N, C);
+    const std::vector<float> tiled = tiled_bias(bias, C, d.g);
+    for_each_item(d.groups, d.seg, [&](int64_t i) {
+      const int64_t begin = i * d.seg;
+      add_bias_activate(kind, x + begin, tiled.data(), 0.0f, y + begin,
+                        std::min(d.seg, total - begin), slope, span);
+    });
+  } else {
+    for_each_item(N * C, S, [&](int64_t r) {
+      add_bias_activate(kind, x + r * S, nullptr, bias[r % C], y + r * S, S, slope, span);
+    });
+  }
 }
 
 void bias_backward_impl(Activation kind, const float* y, const float* dy, float* dx, float* dbias,
@@ -199,28 +224,31 @@ void bias_backward_impl(Activation kind, const float* y, const float* dy, float*
   check_array(fn, y, "y");
   check_array(fn, dy, "dy");
   check_array(fn, dx, "dx");
-  const RowLayout l = row_layout(N, C, S);
-  if (l.dense) {
-    // One pass over the sample rows: dx of the row, then the row added into its block's
-    // column sums (vmath.h column_sums_f64: fixed row blocks, added in block order).
-    std::vector<double> sums(static_cast<size_t>(C));
-    column_sums_f64(N, C, 1, sums.data(), [&](double* acc, int64_t n, int64_t j0, int64_t j1) {
-      const int64_t o = n * C + j0;
-      span(kind, y + o, dy + o, dx + o, j1 - j0, slope);
-      accumulate(acc + j0, dx + o, j1 - j0);
+  if (S == 1) {
+    // One pass over the segments: dx, added into the segment-wide column sums (vmath.h
+    // column_sums_f64: fixed blocks of segments, added in block order); then the g copies of
+    // each channel in the segment are added in order.
+    const DenseGroups d = dense_groups(N, C);
+    std::vector<double> sums(static_cast<size_t>(d.seg));
+    column_sums_f64(d.groups, d.seg, 1, sums.data(), [&](double* acc, int64_t i, int64_t j0, int64_t j1) {
+      const int64_t begin = i * d.seg;
+      const int64_t end = std::min(j1, total - begin);  // the last segment may be short
+      if (end <= j0) return;
+      span(kind, y + begin + j0, dy + begin + j0, dx + begin + j0, end - j0, slope);
+      accumulate(acc + j0, dx + begin + j0, end - j0);
     });
-    for (int64_t c = 0; c < C; ++c) dbias[c] = static_cast<float>(sums[static_cast<size_t>(c)]);
+    for (int64_t c = 0; c < C; ++c) {
+      double s = 0;
+      for (int64_t k = 0; k < d.g; ++k) s += sums[static_cast<size_t>(k * C + c)];
+      dbias[c] = static_cast<float>(s);
+    }
     return;
   }
   // Per (n, c) plane: dx, then its sum in double; then the planes of each channel in n order.
-  std::vector<double> plane_sum(static_cast<size_t>(l.rows));
-  parallel_for(l.tasks, [&](int64_t t) {
-    const int64_t r_end = std::min(l.rows, (t + 1) * l.rows_per_task);
-    for (int64_t r = t * l.rows_per_task; r < r_end; ++r) {
-      const int64_t off = r * l.len;
-      span(kind, y + off, dy + off, dx + off, l.len, slope);
-      plane_sum[static_cast<size_t>(r)] = row_sum(dx + off, l.len);
-    }
+  std::vector<double> plane_sum(static_cast<size_t>(N * C));
+  for_each_item(N * C, S, [&](int64_t r) {
+    span(kind, y + r * S, dy + r * S, dx + r * S, S, slope);
+    plane_sum[static_cast<size_t>(r)] = row_sum(dx + r * S, S);
   });
   for (int64_t c = 0; c < C; ++c) {
     double s = 0;

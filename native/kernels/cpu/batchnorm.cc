@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -103,8 +104,10 @@ Dims check_dims(const char* fn, int64_t N, int64_t C, int64_t S) {
   return {N, C, S, N * S};
 }
 
-void check_ptr(const char* fn, const void* p, const char* name) {
-  if (p == nullptr) throw KernelError("E_ARG", std::string(fn) + ": null " + name);
+void check_ptrs(const char* fn, std::initializer_list<const void*> ptrs) {
+  for (const void* p : ptrs) {
+    if (p == nullptr) throw KernelError("E_ARG", std::string(fn) + ": null array");
+  }
 }
 
 void check_eps(const char* fn, float eps) {
@@ -176,13 +179,7 @@ void forward_train_impl(const float* x, const float* gamma, const float* beta, f
   }
   if (C == 0) return;
   check_train_size(fn, d);
-  for (const void* p : {static_cast<const void*>(x), static_cast<const void*>(gamma),
-                        static_cast<const void*>(beta), static_cast<const void*>(y),
-                        static_cast<const void*>(mean), static_cast<const void*>(rstd),
-                        static_cast<const void*>(running_mean),
-                        static_cast<const void*>(running_var)}) {
-    check_ptr(fn, p, "array");
-  }
+  check_ptrs(fn, {x, gamma, beta, y, mean, rstd, running_mean, running_var});
   std::vector<double> mean_d(static_cast<size_t>(C)), var_d(static_cast<size_t>(C));
   const double inv_m = 1.0 / static_cast<double>(d.M);
   if (S == 1) {
@@ -224,11 +221,7 @@ void forward_eval_impl(const float* x, const float* gamma, const float* beta,
   const Dims d = check_dims(fn, N, C, S);
   check_eps(fn, eps);
   if (N == 0 || C == 0 || S == 0) return;
-  for (const void* p : {static_cast<const void*>(x), static_cast<const void*>(gamma),
-                        static_cast<const void*>(beta), static_cast<const void*>(running_mean),
-                        static_cast<const void*>(running_var), static_cast<const void*>(y)}) {
-    check_ptr(fn, p, "array");
-  }
+  check_ptrs(fn, {x, gamma, beta, running_mean, running_var, y});
   std::vector<float> scale(static_cast<size_t>(C));
   for (int64_t c = 0; c < C; ++c) {
     scale[c] = static_cast<float>(gamma[c] / std::sqrt(static_cast<double>(running_var[c]) + eps));
@@ -243,12 +236,7 @@ void backward_impl(const float* x, const float* dy, const float* gamma, const fl
   const Dims d = check_dims(fn, N, C, S);
   if (C == 0) return;
   check_train_size(fn, d);
-  for (const void* p : {static_cast<const void*>(x), static_cast<const void*>(dy),
-                        static_cast<const void*>(gamma), static_cast<const void*>(mean),
-                        static_cast<const void*>(rstd), static_cast<const void*>(dx),
-                        static_cast<const void*>(dgamma), static_cast<const void*>(dbeta)}) {
-    check_ptr(fn, p, "array");
-  }
+  check_ptrs(fn, {x, dy, gamma, mean, rstd, dx, dgamma, dbeta});
   // sum_dy[c] = sum dy, sum_dyc[c] = sum dy * (x - mean): all the backward needs.
   // Stored back to back: sums[c] = sum dy, sums[C + c] = sum dy (x - mean).
   std::vector<double> sums(static_cast<size_t>(2 * C));

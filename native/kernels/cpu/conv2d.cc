@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "../../common/cpu_features.h"
 #include "../../common/errors.h"
+#include "../../common/thread_pool.h"
 #include "gemm.h"
 
 namespace deepgen {
@@ -215,20 +217,13 @@ namespace {
 constexpr int64_t kReduceChunkFloats = int64_t{1} << 22;  // 16 MB for the batch reductions
 }  // namespace
 
-void conv2d_forward(const float* x, const float* weight, const float* bias, float* y,
-                    const Conv2dParams& p) {
-  int64_t oh, ow;
-  conv2d_check(p, &oh, &ow);
-  if (p.batch == 0 || p.out_c == 0) return;
-  const ConvTaps taps = conv_taps(p.k_h, p.k_w, p.mask);
+namespace {
+
+// Forward through im2col + sgemm: the path for CPUs without AVX2/FMA and for narrow Cout.
+void conv2d_forward_gemm(const float* x, const float* weight, const float* bias, float* y,
+                         const Conv2dParams& p, int64_t oh, int64_t ow, const ConvTaps& taps) {
   const int64_t K = p.in_c * taps.size();
   const int64_t plane_out = oh * ow, plane_in = p.in_h * p.in_w;
-  if (K == 0) {  // nothing to read (Cin = 0, or a 1x1 kernel under mask A): y = bias
-    for (int64_t i = 0; i < p.batch * p.out_c; ++i) {
-      std::fill(y + i * plane_out, y + (i + 1) * plane_out, bias != nullptr ? bias[i % p.out_c] : 0.0f);
-    }
-    return;
-  }
   const float* w = weight;  // [Cout, K]: the weight as it is, or its unmasked taps packed
   if (p.mask != ConvMask::kNone) {
     float* packed = conv_scratch(2, p.out_c * K);
@@ -246,6 +241,158 @@ void conv2d_forward(const float* x, const float* weight, const float* bias, floa
     sgemm(false, false, p.out_c, m * plane_out, K, 1.0f, w, col, 0.0f, out, inner);
     if (m > 1 || bias != nullptr) cn_to_nchw(out, m, p.out_c, plane_out, bias, yc, inner);
   });
+}
+
+// Forward by direct convolution. im2col + GEMM writes every input value kH*kW times into a
+// column matrix, then the GEMM packs that matrix again: for DCGAN's 64 -> 128 4x4 layer those
+// two passes cost a third of the multiply-adds' time. Here the tile kernel reads the inputs
+// in place from a zero-padded copy of the chunk's images (one pass over the input), against
+// weights packed once per call, and accumulates in registers like a GEMM micro-kernel would.
+//
+// Per chunk of images: xp [m, Cin, Hp, Wp] = the input zero-padded to exactly the rows and
+// columns the windows reach; C [m*Ho*Wo pixels, Cout rounded up to 16] pixel-major, filled
+// tile by tile, then transposed into y with the bias. K runs in blocks of kDirectKBlock (a
+// tile's sums go through C between blocks): measured on the DCGAN layer, fewer, longer blocks
+// beat L1-sized ones, the weights streaming from L2 well enough.
+constexpr int64_t kDirectKBlock = 1024;     // 1024 x 16 weights = 64 KB
+constexpr int64_t kDirectTilesPerTask = 4;  // 24 pixels per parallel task
+
+using ConvTile = void (*)(int64_t, const float*, const int64_t*, const int64_t*, const float*,
+                          float*, int64_t, bool);
+
+void conv2d_forward_direct(const float* x, const float* weight, const float* bias, float* y,
+                           const Conv2dParams& p, int64_t oh, int64_t ow, const ConvTaps& taps,
+                           ConvTile tile) {
+  constexpr int64_t TP = kConvTilePixels, TC = kConvTileChannels;
+  const int64_t T = taps.size(), K = p.in_c * T;
+  const int64_t c_blocks = (p.out_c + TC - 1) / TC, ldc = c_blocks * TC;
+  const int64_t hp = (oh - 1) * p.stride_h + p.k_h, wp = (ow - 1) * p.stride_w + p.k_w;
+  const int64_t plane_p = hp * wp, plane_in = p.in_h * p.in_w, plane_out = oh * ow;
+  // wpk [c_blocks][K][16]: channel block b holds Cout b*16 .. b*16+15 (zeros past Cout), for
+  // each (ci, tap) pair in order. Only unmasked taps are read.
+  float* wpk = conv_scratch(2, c_blocks * K * TC);
+  for (int64_t b = 0; b < c_blocks; ++b) {
+    for (int64_t ci = 0; ci < p.in_c; ++ci) {
+      for (int64_t t = 0; t < T; ++t) {
+        float* dst = wpk + (b * K + ci * T + t) * TC;
+        for (int64_t j = 0; j < TC; ++j) {
+          const int64_t co = b * TC + j;
+          dst[j] = co < p.out_c
+                       ? weight[((co * p.in_c + ci) * p.k_h + taps.ky[t]) * p.k_w + taps.kx[t]]
+                       : 0.0f;
+        }
+      }
+    }
+  }
+  std::vector<int64_t> koff(static_cast<size_t>(K));
+  for (int64_t ci = 0; ci < p.in_c; ++ci) {
+    for (int64_t t = 0; t < T; ++t) koff[ci * T + t] = ci * plane_p + taps.ky[t] * wp + taps.kx[t];
+  }
+  conv_for_chunks(p.batch, p.in_c * plane_p + plane_out * ldc, plane_out,
+                  [&](int64_t n0, int64_t m, int inner) {
+    // The padded copy: row r, column c of a plane hold x[r - pad_h][c - pad_w] (0 outside).
+    float* xp = conv_scratch(0, m * p.in_c * plane_p);
+    const int64_t c_lo = std::min(p.pad_w, wp);
+    const int64_t c_hi = std::min(wp, p.pad_w + p.in_w);
+    parallel_for(m * p.in_c, [&](int64_t q) {
+      const float* src = x + (n0 * p.in_c + q) * plane_in;
+      float* dst = xp + q * plane_p;
+      for (int64_t r = 0; r < hp; ++r) {
+        float* row = dst + r * wp;
+        const int64_t iy = r - p.pad_h;
+        if (iy < 0 || iy >= p.in_h || c_hi <= c_lo) {
+          std::fill(row, row + wp, 0.0f);
+          continue;
+        }
+        std::fill(row, row + c_lo, 0.0f);
+        std::memcpy(row + c_lo, src + iy * p.in_w + (c_lo - p.pad_w), sizeof(float) * (c_hi - c_lo));
+        std::fill(row + c_hi, row + wp, 0.0f);
+      }
+    }, inner);
+    // Window origins of the chunk's pixels; the last tile's missing pixels repeat pixel 0
+    // (a valid address; their rows of C are never read).
+    const int64_t pixels = m * plane_out;
+    const int64_t tiles = (pixels + TP - 1) / TP;
+    std::vector<int64_t> pix(static_cast<size_t>(tiles * TP), 0);
+    for (int64_t q = 0; q < pixels; ++q) {
+      const int64_t j = q / plane_out, oy = (q % plane_out) / ow, ox = q % ow;
+      pix[q] = j * p.in_c * plane_p + oy * p.stride_h * wp + ox * p.stride_w;
+    }
+    float* cbuf = conv_scratch(1, tiles * TP * ldc);
+    const int64_t tasks = (tiles + kDirectTilesPerTask - 1) / kDirectTilesPerTask;
+    parallel_for(tasks, [&](int64_t task) {
+      const int64_t t_end = std::min(tiles, (task + 1) * kDirectTilesPerTask);
+      for (int64_t kb = 0; kb < K; kb += kDirectKBlock) {
+        const int64_t kc = std::min(kDirectKBlock, K - kb);
+        for (int64_t b = 0; b < c_blocks; ++b) {
+          const float* wblk = wpk + (b * K + kb) * TC;
+          for (int64_t tt = task * kDirectTilesPerTask; tt < t_end; ++tt) {
+            tile(kc, xp, pix.data() + tt * TP, koff.data() + kb, wblk, cbuf + tt * TP * ldc + b * TC,
+                 ldc, kb > 0);
+          }
+        }
+      }
+    }, inner);
+    // y[n0 + j, co, :] = C[j's pixels, co] + bias[co]
+    parallel_for(m * p.out_c, [&](int64_t r) {
+      const int64_t j = r / p.out_c, co = r % p.out_c;
+      const float b = bias != nullptr ? bias[co] : 0.0f;
+      const float* src = cbuf + j * plane_out * ldc + co;
+      float* dst = y + (n0 * p.out_c + r) * plane_out;
+      for (int64_t i = 0; i < plane_out; ++i) dst[i] = src[i * ldc] + b;
+    }, inner);
+  });
+}
+
+// When the direct path wins (measured on DCGAN / PixelCNN shapes, one thread): it needs
+// AVX2/FMA (its portable tile is the reference, not a fast path), enough output channels that
+// rounding Cout up to 16 wastes at most a third of the work, and enough (channel, tap) pairs
+// per output, with several taps per channel: for 1x1 and 1xk kernels, or K below ~128, the
+// packed GEMM's contiguous panels beat reading scattered input planes in place.
+bool use_direct_forward(const Conv2dParams& p, int64_t taps) {
+  const bool wide = p.out_c % kConvTileChannels == 0 || p.out_c >= 3 * kConvTileChannels;
+  return use_avx2_fma() && wide && taps >= 4 && p.in_c * taps >= 128;
+}
+
+}  // namespace
+
+void conv2d_tile_portable(int64_t kc, const float* x, const int64_t* pix, const int64_t* koff,
+                          const float* w, float* c, int64_t ldc, bool accumulate) {
+  float acc[kConvTilePixels][kConvTileChannels];
+  for (int r = 0; r < kConvTilePixels; ++r) {
+    for (int j = 0; j < kConvTileChannels; ++j) acc[r][j] = accumulate ? c[r * ldc + j] : 0.0f;
+  }
+  for (int64_t k = 0; k < kc; ++k) {
+    const float* wk = w + k * kConvTileChannels;
+    for (int r = 0; r < kConvTilePixels; ++r) {
+      const float a = x[pix[r] + koff[k]];
+      for (int j = 0; j < kConvTileChannels; ++j) acc[r][j] += a * wk[j];
+    }
+  }
+  for (int r = 0; r < kConvTilePixels; ++r) {
+    for (int j = 0; j < kConvTileChannels; ++j) c[r * ldc + j] = acc[r][j];
+  }
+}
+
+void conv2d_forward(const float* x, const float* weight, const float* bias, float* y,
+                    const Conv2dParams& p) {
+  int64_t oh, ow;
+  conv2d_check(p, &oh, &ow);
+  if (p.batch == 0 || p.out_c == 0) return;
+  const ConvTaps taps = conv_taps(p.k_h, p.k_w, p.mask);
+  const int64_t K = p.in_c * taps.size();
+  const int64_t plane_out = oh * ow;
+  if (K == 0) {  // nothing to read (Cin = 0, or a 1x1 kernel under mask A): y = bias
+    for (int64_t i = 0; i < p.batch * p.out_c; ++i) {
+      std::fill(y + i * plane_out, y + (i + 1) * plane_out, bias != nullptr ? bias[i % p.out_c] : 0.0f);
+    }
+    return;
+  }
+  if (use_direct_forward(p, taps.size())) {
+    conv2d_forward_direct(x, weight, bias, y, p, oh, ow, taps, conv2d_tile_avx2);
+  } else {
+    conv2d_forward_gemm(x, weight, bias, y, p, oh, ow, taps);
+  }
 }
 
 void conv2d_backward_data(const float* dy, const float* weight, float* dx, const Conv2dParams& p) {

@@ -23,7 +23,11 @@
 //
 // Every function has a plain twin (direct loops, one thread, double accumulators) used as the
 // reference in tests; the fast ones use im2col + one sgemm per chunk of images (see
-// conv_for_chunks in im2col.h) and give results that do not depend on the thread count.
+// conv_for_chunks in im2col.h), except the forward pass of wide layers on AVX2/FMA CPUs,
+// which runs direct-convolution tiles (conv2d_tile_avx2) over a padded copy of the input.
+// All give results that do not depend on the thread count (each output is summed in a
+// fixed order by one thread); the two forward paths differ from each other by float
+// rounding only.
 // Scratch: per-thread buffers of about 2 MB per pool thread for forward / backward-data, up to
 // ~16 MB on the calling thread for backward-weight, kept for reuse (conv_scratch); at least
 // one image's columns, Cin * kH * kW * Ho * Wo floats, whatever the budget (chunks never split
@@ -66,6 +70,20 @@ void conv2d_backward_data_plain(const float* dy, const float* weight, float* dx,
                                 const Conv2dParams& p);
 void conv2d_backward_weight_plain(const float* x, const float* dy, float* dweight, float* dbias,
                                   const Conv2dParams& p, bool accumulate);
+
+// The forward pass's direct-convolution tile (used when the CPU has AVX2/FMA and Cout is
+// wide enough; see conv2d_forward in conv2d.cc): kConvTilePixels output pixels x
+// kConvTileChannels output channels, accumulated in registers over kc (input channel, tap)
+// pairs read straight from a zero-padded copy of the input, without an im2col matrix:
+//   c[r * ldc + j] = (accumulate ? c[r * ldc + j] : 0)
+//                    + sum_{k < kc, in order} x[pix[r] + koff[k]] * w[k * kConvTileChannels + j]
+// pix[r]: offset of pixel r's window origin in x; koff[k]: offset of pair k from the origin.
+constexpr int kConvTilePixels = 6;
+constexpr int kConvTileChannels = 16;
+void conv2d_tile_portable(int64_t kc, const float* x, const int64_t* pix, const int64_t* koff,
+                          const float* w, float* c, int64_t ldc, bool accumulate);
+void conv2d_tile_avx2(int64_t kc, const float* x, const int64_t* pix, const int64_t* koff,
+                      const float* w, float* c, int64_t ldc, bool accumulate);
 
 // Zeroes the masked positions of weight [out_c, in_c, k_h, k_w] (no-op for kNone).
 void conv2d_mask_weights(float* weight, int64_t out_c, int64_t in_c, int64_t k_h, int64_t k_w,

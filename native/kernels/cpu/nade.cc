@@ -1,13 +1,12 @@
 #include "nade.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
 #include <vector>
 
 #include "../../common/cpu_features.h"
 #include "../../common/errors.h"
-#include "../../common/thread_pool.h"
+#include "sample_blocks.h"
 
 #define NADE_IMPL_NAMESPACE nade_portable
 #include "nade_impl.h"
@@ -45,27 +44,13 @@ struct WorkspaceBuffers {
   }
 };
 
-// Runs fn(first_sample, count) over blocks of kNadeBlock samples in parallel, polling the
-// cancel flag and reporting progress between blocks.
-template <typename Fn>
-void for_blocks(int64_t n, const JobHooks& hooks, Fn&& fn) {
-  const int64_t blocks = (n + kNadeBlock - 1) / kNadeBlock;
-  std::atomic<int64_t> done{0};
-  parallel_for(blocks, [&](int64_t blk) {
-    hooks.throw_if_cancelled();
-    const int64_t first = blk * kNadeBlock;
-    fn(first, std::min(kNadeBlock, n - first));
-    hooks.report(static_cast<double>(++done) / static_cast<double>(blocks));
-  });
-}
-
 }  // namespace
 
 void nade_log_prob(const NadeParams& p, const float* x, int64_t n, float* logp,
                    const JobHooks& hooks) {
   nade_check(p);
   const bool simd = use_avx2_fma();
-  for_blocks(n, hooks, [&](int64_t first, int64_t count) {
+  for_sample_blocks(n, kNadeBlock, hooks, [&](int64_t first, int64_t count) {
     WorkspaceBuffers ws(p, false);
     const float* xb = x + first * p.d;
     if (simd) nade_avx2::log_prob_block(p, ws.view, xb, count, logp + first);
@@ -79,7 +64,7 @@ void nade_sample(const NadeParams& p, int64_t n, uint64_t sample_offset, uint32_
   nade_check(p);
   if (known < 0 || known > p.d) throw KernelError("E_ARG", "nade_sample: known must be in [0, D]");
   const bool simd = use_avx2_fma();
-  for_blocks(n, hooks, [&](int64_t first, int64_t count) {
+  for_sample_blocks(n, kNadeBlock, hooks, [&](int64_t first, int64_t count) {
     float* xb = x + first * p.d;
     float* pb = probs == nullptr ? nullptr : probs + first * p.d;
     const uint64_t index = sample_offset + static_cast<uint64_t>(first);
@@ -93,14 +78,12 @@ void nade_backward(const NadeParams& p, const float* x, int64_t n, float scale, 
                    float* dwt, float* dc, float* dv, float* db, const JobHooks& hooks) {
   nade_check(p);
   const int64_t dh = p.d * p.h;
-  const int64_t blocks = (n + kNadeBlock - 1) / kNadeBlock;
-  // Each block writes its own gradient buffers; they are summed in block order afterwards,
-  // so the result is the same for any thread count.
-  const int64_t per_block = 2 * dh + p.h + p.d;
-  std::vector<float> grads(static_cast<size_t>(std::max<int64_t>(blocks, 1) * per_block), 0.0f);
+  // Gradients of each block go to a private buffer [dwt | dc | dv | db], summed in block order.
+  const int64_t size = 2 * dh + p.h + p.d;
+  std::vector<float> total(static_cast<size_t>(size));
   const bool simd = use_avx2_fma();
-  for_blocks(n, hooks, [&](int64_t first, int64_t count) {
-    float* g = grads.data() + (first / kNadeBlock) * per_block;
+  for_sample_blocks_with_grads(n, kNadeBlock, size, total.data(), hooks,
+                               [&](int64_t first, int64_t count, float* g) {
     float* lp = logp == nullptr ? nullptr : logp + first;
     const float* xb = x + first * p.d;
     WorkspaceBuffers ws(p, true);
@@ -109,18 +92,6 @@ void nade_backward(const NadeParams& p, const float* x, int64_t n, float scale, 
     float* db_b = g + 2 * dh + p.h;
     if (simd) nade_avx2::backward_block(p, ws.view, xb, count, scale, lp, g, dc_b, dv_b, db_b);
     else nade_portable::backward_block(p, ws.view, xb, count, scale, lp, g, dc_b, dv_b, db_b);
-  });
-  // Reduce in fixed block order, in parallel over slices of the gradient vector.
-  constexpr int64_t kSlice = 1 << 14;
-  const int64_t slices = (per_block + kSlice - 1) / kSlice;
-  std::vector<float> total(static_cast<size_t>(per_block));
-  parallel_for(slices, [&](int64_t sl) {
-    const int64_t begin = sl * kSlice, end = std::min(per_block, begin + kSlice);
-    for (int64_t i = begin; i < end; ++i) {
-      float s = 0.0f;
-      for (int64_t blk = 0; blk < blocks; ++blk) s += grads[static_cast<size_t>(blk * per_block + i)];
-      total[static_cast<size_t>(i)] = s;
-    }
   });
   std::memcpy(dwt, total.data(), sizeof(float) * dh);
   std::memcpy(dc, total.data() + dh, sizeof(float) * p.h);

@@ -10,64 +10,12 @@
 
 #include "../../common/fast_math.h"
 #include "../../common/philox.h"
+#include "dot_lanes.h"
 #include "nade.h"
 
 namespace deepgen {
 namespace NADE_IMPL_NAMESPACE {
 namespace {
-
-// Dot products V_o . h_s for the samples of a block. Each sample's sum uses 16 partial sums
-// (j mod 16) combined in a fixed order, whatever the block size, so results do not depend
-// on how samples are grouped. Samples go four at a time: 4 x 16 partial sums are 8 AVX
-// registers of independent FMA chains, which hides the FMA latency a single chain exposes.
-constexpr int kDotLanes = 16;
-
-inline float combine(const float* acc) {
-  float r[8];
-  for (int j = 0; j < 8; ++j) r[j] = acc[j] + acc[j + 8];
-  return ((r[0] + r[4]) + (r[1] + r[5])) + ((r[2] + r[6]) + (r[3] + r[7]));
-}
-
-inline void dots(const float* v, const float* h, int64_t nb, int64_t n, float* out) {
-  int64_t s = 0;
-  for (; s + 4 <= nb; s += 4) {
-    const float* h0 = h + s * n;
-    const float* h1 = h0 + n;
-    const float* h2 = h1 + n;
-    const float* h3 = h2 + n;
-    float a0[kDotLanes] = {}, a1[kDotLanes] = {}, a2[kDotLanes] = {}, a3[kDotLanes] = {};
-    int64_t i = 0;
-    for (; i + kDotLanes <= n; i += kDotLanes) {
-      for (int j = 0; j < kDotLanes; ++j) {
-        const float vj = v[i + j];
-        a0[j] += vj * h0[i + j];
-        a1[j] += vj * h1[i + j];
-        a2[j] += vj * h2[i + j];
-        a3[j] += vj * h3[i + j];
-      }
-    }
-    for (int j = 0; i < n; ++i, ++j) {
-      a0[j] += v[i] * h0[i];
-      a1[j] += v[i] * h1[i];
-      a2[j] += v[i] * h2[i];
-      a3[j] += v[i] * h3[i];
-    }
-    out[s] = combine(a0);
-    out[s + 1] = combine(a1);
-    out[s + 2] = combine(a2);
-    out[s + 3] = combine(a3);
-  }
-  for (; s < nb; ++s) {
-    const float* hs = h + s * n;
-    float a[kDotLanes] = {};
-    int64_t i = 0;
-    for (; i + kDotLanes <= n; i += kDotLanes) {
-      for (int j = 0; j < kDotLanes; ++j) a[j] += v[i + j] * hs[i + j];
-    }
-    for (int j = 0; i < n; ++i, ++j) a[j] += v[i] * hs[i];
-    out[s] = combine(a);
-  }
-}
 
 inline void sigmoid_into(const float* a, float* h, int64_t n) {
   for (int64_t j = 0; j < n; ++j) h[j] = sigmoid_poly(a[j]);

@@ -1,0 +1,226 @@
+/**
+ * RNADE (Uria, Murray & Larochelle 2013): NADE for real-valued vectors, each conditional a
+ * mixture of K Gaussians (weights, means and log-scales computed from the hidden state), in
+ * the natural order. Log-density, gradients and sampling are one fused kernel call per batch
+ * (lib/kernels/ops/rnade.ts). Trained here on uniformly dequantized grayscale MNIST.
+ *
+ * Files: W [H, D], c [H], Va, Vm, Vs [D, K, H], ba, bm, bs [D, K].
+ */
+import { getKernels, resolveBackendName } from "../core/backend.js";
+import { checkFloat32Array, checkInteger } from "../core/check.js";
+import { DeepgenError } from "../core/errors.js";
+import type { Seed } from "../core/philox.js";
+import { gatherRows, splitValidation } from "../data/batching.js";
+import { makeDataset } from "../data/dataset.js";
+import { asModelFile, modelMetadata, requireF32 } from "../io/model-file.js";
+import { readSafetensors, type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
+import type { BackendName, Kernels } from "../kernels/kernels.js";
+import type { RnadeGradients, RnadeModelArrays } from "../kernels/ops/rnade.js";
+import { Adam } from "../nn/adam.js";
+import type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./density.js";
+import { type EpochRecord, runTrainingLoop, type TrainingProgress, type TrainingState } from "./trainer.js";
+
+export interface RnadeConfig {
+  dim: number;
+  hidden: number;
+  components: number;
+  height?: number;
+  width?: number;
+}
+
+export interface RnadeFitOptions extends ModelCallOptions {
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  clipNorm?: number;
+  validation?: Float32Array | number;
+  patience?: number;
+  seed?: Seed;
+  onBatch?: (p: TrainingProgress) => void;
+  onEpoch?: (r: EpochRecord, state: TrainingState) => void | Promise<void>;
+}
+
+const PARAMS = ["wt", "c", "va", "vm", "vs", "ba", "bm", "bs"] as const;
+type ParamName = (typeof PARAMS)[number];
+
+export class Rnade implements DensityModel {
+  readonly kind = "rnade";
+  backend: BackendName | undefined;
+
+  constructor(
+    readonly config: RnadeConfig,
+    readonly arrays: RnadeModelArrays,
+  ) {}
+
+  get dim(): number {
+    return this.config.dim;
+  }
+
+  static create(opts: { dim: number; hidden?: number; components?: number; initSeed?: number; height?: number; width?: number; backend?: BackendName }): Rnade {
+    const d = checkInteger("dim", opts.dim, 1, 1 << 24);
+    const h = checkInteger("hidden", opts.hidden ?? 100, 1, 1 << 20);
+    const k = checkInteger("components", opts.components ?? 5, 1, 4096);
+    const seed = opts.initSeed ?? 0;
+    const js = getKernels("js");
+    const uniform = (n: number, stream: number, r: number): Float32Array => {
+      const a = new Float32Array(n);
+      js.philoxFill(a, seed, stream, "uniform");
+      for (let i = 0; i < n; i++) a[i] = (2 * a[i]! - 1) * r;
+      return a;
+    };
+    const rW = Math.sqrt(6 / (d + h));
+    const rV = Math.sqrt(6 / (h + k));
+    // Spread the initial means over [0, 1] so components start on different parts of the data.
+    const bm = new Float32Array(d * k);
+    for (let i = 0; i < d; i++) for (let j = 0; j < k; j++) bm[i * k + j] = (j + 0.5) / k;
+    const arrays: RnadeModelArrays = {
+      d,
+      h,
+      k,
+      wt: uniform(d * h, 1, rW),
+      c: new Float32Array(h),
+      va: uniform(d * k * h, 2, rV),
+      vm: uniform(d * k * h, 3, rV * 0.1),
+      vs: uniform(d * k * h, 4, rV * 0.1),
+      ba: new Float32Array(d * k),
+      bm,
+      bs: new Float32Array(d * k).fill(Math.log(0.2)),
+    };
+    const config: RnadeConfig = { dim: d, hidden: h, components: k };
+    if (opts.height !== undefined && opts.width !== undefined) Object.assign(config, { height: opts.height, width: opts.width });
+    const model = new Rnade(config, arrays);
+    model.backend = opts.backend;
+    return model;
+  }
+
+  paramCount(): number {
+    const { dim: d, hidden: h, components: k } = this.config;
+    return d * h + h + 3 * d * k * h + 3 * d * k;
+  }
+
+  private kernels(backend?: BackendName): Kernels {
+    return getKernels(backend ?? this.backend ?? resolveBackendName());
+  }
+
+  private batch(x: Float32Array): number {
+    checkFloat32Array("x", x);
+    if (x.length % this.dim !== 0) throw new DeepgenError("E_SHAPE", `x has ${x.length} values, not a multiple of D = ${this.dim}`);
+    return x.length / this.dim;
+  }
+
+  async logProb(x: Float32Array, opts: ModelCallOptions = {}): Promise<Float32Array> {
+    const n = this.batch(x);
+    const out = new Float32Array(n);
+    await this.kernels(opts.backend).rnadeLogProbAsync(this.arrays, x, n, out, opts);
+    return out;
+  }
+
+  logProbSync(x: Float32Array, opts: { backend?: BackendName } = {}): Float32Array {
+    const n = this.batch(x);
+    const out = new Float32Array(n);
+    this.kernels(opts.backend).rnadeLogProb(this.arrays, x, n, out);
+    return out;
+  }
+
+  async sample(n: number, opts: SampleOptions): Promise<Samples> {
+    const x = new Float32Array(checkInteger("n", n, 0) * this.dim);
+    await this.kernels(opts.backend).rnadeSampleAsync(this.arrays, { n, seed: opts.seed }, x, opts);
+    return { x, n };
+  }
+
+  sampleSync(n: number, opts: Omit<SampleOptions, "signal" | "onProgress">): Samples {
+    const x = new Float32Array(checkInteger("n", n, 0) * this.dim);
+    this.kernels(opts.backend).rnadeSample(this.arrays, { n, seed: opts.seed }, x);
+    return { x, n };
+  }
+
+  async fit(train: Float32Array, opts: RnadeFitOptions = {}): Promise<TrainingState> {
+    const seed = opts.seed ?? 0;
+    this.batch(train);
+    let trainX = train;
+    let validX: Float32Array;
+    const validation = opts.validation ?? 0.1;
+    if (typeof validation === "number") {
+      const split = splitValidation(makeDataset(train, undefined, 1, this.dim), validation, seed);
+      trainX = split.train.x;
+      validX = split.validation.x;
+    } else {
+      this.batch(validation);
+      validX = validation;
+    }
+    const n = trainX.length / this.dim;
+    const batchSize = checkInteger("batchSize", opts.batchSize ?? 100, 1);
+    const kernels = this.kernels(opts.backend);
+    const params = Object.fromEntries(PARAMS.map((p) => [p, this.arrays[p]])) as Record<ParamName, Float32Array>;
+    const adam = new Adam(params, { lr: opts.lr ?? 1e-3, clipNorm: opts.clipNorm ?? 100 });
+    const best = Object.fromEntries(PARAMS.map((p) => [p, params[p].slice()])) as Record<ParamName, Float32Array>;
+    const grads = Object.fromEntries(PARAMS.map((p) => [p, new Float32Array(params[p].length)])) as RnadeGradients;
+    const trainSet = makeDataset(trainX, undefined, 1, this.dim);
+    const batchX = new Float32Array(batchSize * this.dim);
+    const logp = new Float32Array(batchSize);
+    return runTrainingLoop(
+      { n, batchSize, epochs: checkInteger("epochs", opts.epochs ?? 50, 0), seed, patience: opts.patience ?? 10, signal: opts.signal, onBatch: opts.onBatch, onEpoch: opts.onEpoch },
+      {
+        trainBatch: async (indices) => {
+          const m = indices.length;
+          gatherRows(trainSet, indices, batchX);
+          await kernels.rnadeBackwardAsync(this.arrays, batchX.subarray(0, m * this.dim), m, 1 / m, logp.subarray(0, m), grads);
+          adam.update(kernels, grads as unknown as Record<string, Float32Array>);
+          let nll = 0;
+          for (let i = 0; i < m; i++) nll -= logp[i]!;
+          return nll;
+        },
+        validate: async () => {
+          const lp = await this.logProb(validX, { backend: kernels.backend });
+          return -lp.reduce((a, v) => a + v, 0) / Math.max(1, lp.length);
+        },
+        keepBest: () => PARAMS.forEach((p) => best[p].set(params[p])),
+        restoreBest: () => PARAMS.forEach((p) => params[p].set(best[p])),
+      },
+    );
+  }
+
+  async save(path: string): Promise<void> {
+    const { dim: d, hidden: h, components: k } = this.config;
+    const a = this.arrays;
+    const w = new Float32Array(d * h);
+    for (let i = 0; i < d; i++) for (let j = 0; j < h; j++) w[j * d + i] = a.wt[i * h + j]!;
+    const tensors: Record<string, TensorToWrite> = {
+      W: { shape: [h, d], data: w },
+      c: { shape: [h], data: a.c },
+      Va: { shape: [d, k, h], data: a.va },
+      Vm: { shape: [d, k, h], data: a.vm },
+      Vs: { shape: [d, k, h], data: a.vs },
+      ba: { shape: [d, k], data: a.ba },
+      bm: { shape: [d, k], data: a.bm },
+      bs: { shape: [d, k], data: a.bs },
+    };
+    await writeSafetensors(path, tensors, modelMetadata(this.kind, this.config));
+  }
+
+  static async load(path: string, opts: { backend?: BackendName } = {}): Promise<Rnade> {
+    const f = asModelFile<RnadeConfig>(await readSafetensors(path), path, "rnade");
+    const d = checkInteger(`${path}: config.dim`, f.config.dim, 1);
+    const h = checkInteger(`${path}: config.hidden`, f.config.hidden, 1);
+    const k = checkInteger(`${path}: config.components`, f.config.components, 1);
+    const w = requireF32(f, "W", [h, d]);
+    const wt = new Float32Array(d * h);
+    for (let j = 0; j < h; j++) for (let i = 0; i < d; i++) wt[i * h + j] = w[j * d + i]!;
+    const arrays: RnadeModelArrays = {
+      d,
+      h,
+      k,
+      wt,
+      c: requireF32(f, "c", [h]).slice(),
+      va: requireF32(f, "Va", [d, k, h]).slice(),
+      vm: requireF32(f, "Vm", [d, k, h]).slice(),
+      vs: requireF32(f, "Vs", [d, k, h]).slice(),
+      ba: requireF32(f, "ba", [d, k]).slice(),
+      bm: requireF32(f, "bm", [d, k]).slice(),
+      bs: requireF32(f, "bs", [d, k]).slice(),
+    };
+    const model = new Rnade({ ...f.config, dim: d, hidden: h, components: k }, arrays);
+    model.backend = opts.backend;
+    return model;
+  }
+}
