@@ -8,7 +8,7 @@
  */
 
 /** Bumped in lockstep with kAbiVersion in native/addon/addon.cc. */
-export const EXPECTED_ABI_VERSION = 1;
+export const EXPECTED_ABI_VERSION = 2;
 
 export type NativeDistribution = 0 | 1; // 0 = uniform, 1 = normal
 
