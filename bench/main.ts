@@ -4,6 +4,7 @@
  * with progress on stderr. Speed is measured here, never asserted in tests.
  */
 import { runtimeInfo } from "../lib/core/runtime-info.js";
+import { runConv } from "./conv.js";
 import { runCore } from "./core.js";
 import { runGemm } from "./gemm.js";
 import { runNade } from "./nade.js";
@@ -11,7 +12,10 @@ import { Report } from "./report.js";
 
 const SUITES: Record<string, (r: Report) => void | Promise<void>> = {
   core: runCore,
-  kernels: runGemm,
+  kernels: async (r) => {
+    await runGemm(r);
+    await runConv(r);
+  },
   nade: runNade,
 };
 

@@ -1,7 +1,14 @@
 import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import test from "ava";
+
+import { makeDataset } from "../lib/data/dataset.js";
+import { encodeIdxImages } from "../lib/data/idx.js";
+import { canonicalSplit } from "../lib/data/mnist.js";
 
 const cli = fileURLToPath(new URL("../lib/cli/main.ts", import.meta.url));
 
@@ -47,4 +54,74 @@ test("DEEPGEN_THREADS sets the native pool size", (t) => {
 test("an unknown command fails with a non-zero exit code", (t) => {
   const r = deepgen("no-such-command");
   t.not(r.status, 0);
+});
+
+// ---- model commands, on a tiny IDX data set so they run in seconds ----
+
+const work = mkdtempSync(join(tmpdir(), "deepgen-cli-"));
+const idx = join(work, "tiny.idx");
+{
+  const { train } = canonicalSplit();
+  writeFileSync(idx, encodeIdxImages(makeDataset(train.x.slice(0, 60 * 784), undefined, 28, 28)));
+}
+
+function isPng(path: string): boolean {
+  const b = readFileSync(path);
+  return b.length > 100 && b.subarray(1, 4).toString("ascii") === "PNG";
+}
+
+test("train markov and eval it on IDX files; eval --json has the documented keys", (t) => {
+  const out = join(work, "markov.safetensors");
+  const r = deepgen("train", "markov", "--idx-images", idx, "--out", out, "--json");
+  t.is(r.status, 0, r.stderr);
+  const card = JSON.parse(r.stdout);
+  t.is(card.model, "markov");
+  t.is(card.param_count, 2 * 784 - 1);
+  const e = deepgen("eval", out, "--idx-images", idx, "--json");
+  t.is(e.status, 0, e.stderr);
+  const res = JSON.parse(e.stdout);
+  for (const key of ["test_nll_nats", "bits_per_dim", "param_count", "model"]) t.true(key in res, key);
+  t.true(Math.abs(res.test_nll_nats - card.test_nll_nats) < 1e-6);
+  t.true(Math.abs(res.bits_per_dim - res.test_nll_nats / Math.LN2 / 784) < 1e-9);
+});
+
+test("train nade writes model, checkpoint, curve and card; --resume continues", (t) => {
+  const out = join(work, "nade.safetensors");
+  const args = ["train", "nade", "--idx-images", idx, "--hidden", "8", "--batch", "20", "--out", out];
+  const r = deepgen(...args, "--epochs", "2", "--json");
+  t.is(r.status, 0, r.stderr);
+  for (const f of ["nade.safetensors", "nade.ckpt.safetensors", "nade.card.json"]) t.true(existsSync(join(work, f)), f);
+  t.true(isPng(join(work, "nade.curve.png")));
+  const card = JSON.parse(readFileSync(join(work, "nade.card.json"), "utf8"));
+  t.is(card.epochs_run, 2);
+  t.regex(card.command, /^deepgen train nade/);
+  const resumed = deepgen(...args, "--epochs", "3", "--resume", "--json");
+  t.is(resumed.status, 0, resumed.stderr);
+  t.is(JSON.parse(resumed.stdout).epochs_run, 3);
+});
+
+test("sample and complete write PNG grids from the shipped NADE", (t) => {
+  const grid = join(work, "grid.png");
+  const s = deepgen("sample", "nade", "-n", "16", "--seed", "3", "--out", grid, "--json");
+  t.is(s.status, 0, s.stderr);
+  t.true(isPng(grid));
+  t.is(JSON.parse(s.stdout).n, 16);
+  const comp = join(work, "completions.png");
+  const c = deepgen("complete", "nade", "--rows", "10", "-n", "2", "-k", "2", "--out", comp);
+  t.is(c.status, 0, c.stderr);
+  t.true(isPng(comp));
+});
+
+test("bad input to model commands fails with a clear message and exit code 2", (t) => {
+  const r = deepgen("train", "transformer");
+  t.is(r.status, 2);
+  t.regex(r.stderr, /E_ARG: family must be one of nade, rnade, bernoulli, markov/);
+  const missing = deepgen("eval", join(work, "nope.safetensors"), "--json");
+  t.is(missing.status, 1);
+  t.is(JSON.parse(missing.stdout).error.code, "E_IO");
+  const junk = join(work, "junk.safetensors");
+  writeFileSync(junk, "garbage");
+  const bad = deepgen("eval", junk);
+  t.is(bad.status, 2);
+  t.regex(bad.stderr, /E_FORMAT/);
 });

@@ -48,15 +48,18 @@ export function registerComplete(program: Command, run: (json: boolean, fn: () =
         if (opts.rows > h) throw new DeepgenError("E_ARG", `--rows ${opts.rows} exceeds the image height ${h}`);
         const test = loadData(opts).test;
         const n = Math.min(opts.n, test.n);
+        // Digits spread over the test set (it is ordered by class), not just the first few zeros.
+        const picks = Array.from({ length: n }, (_, i) => Math.floor((i * test.n) / n));
+        const digitAt = (i: number): Float32Array => test.x.subarray(picks[i]! * model.dim, (picks[i]! + 1) * model.dim);
         const known = opts.rows * w;
         const cols = opts.k + 2;
         // Row r of the grid: the digit, its known rows (rest grey), then k completions.
         const inputs = new Float32Array(n * opts.k * model.dim);
-        for (let i = 0; i < n; i++) for (let j = 0; j < opts.k; j++) inputs.set(test.x.subarray(i * model.dim, (i + 1) * model.dim), (i * opts.k + j) * model.dim);
+        for (let i = 0; i < n; i++) for (let j = 0; j < opts.k; j++) inputs.set(digitAt(i), (i * opts.k + j) * model.dim);
         const done = await model.complete(inputs, { known, seed: opts.seed, backend: opts.backend });
         const grid = new Float32Array(n * cols * model.dim);
         for (let i = 0; i < n; i++) {
-          const digit = test.x.subarray(i * model.dim, (i + 1) * model.dim);
+          const digit = digitAt(i);
           grid.set(digit, i * cols * model.dim);
           const masked = digit.slice();
           masked.fill(0.5, known);

@@ -173,7 +173,11 @@ async function train(family: Family, opts: TrainOptions): Promise<void> {
     file: out,
     command: `deepgen ${process.argv.slice(2).join(" ")}`,
     data: data.source,
-    train_size: data.train.n,
+    // Gradient-trained models hold out a validation fraction of the train split.
+    train_split_size: data.train.n,
+    ...(family === "nade" || family === "rnade"
+      ? { validation_size: Math.max(1, Math.round(data.train.n * opts.validation)), train_size: data.train.n - Math.max(1, Math.round(data.train.n * opts.validation)) }
+      : { train_size: data.train.n }),
     test_size: data.test.n,
     ...likelihood,
     param_count: model.paramCount(),
