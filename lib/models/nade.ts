@@ -7,8 +7,8 @@
  * Files hold the paper's tensors: W [H, D], c [H], V [D, H], b [D], with the ordering in the
  * metadata ("nade.ordering", a JSON array: step d models dimension ordering[d]).
  */
-import { getKernels, resolveBackendName } from "../core/backend.js";
-import { checkFloat32Array, checkInteger, checkOneOf } from "../core/check.js";
+import { getKernels } from "../core/backend.js";
+import { checkInteger, checkOneOf } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import type { Seed } from "../core/philox.js";
 import { gatherRows, permutation, splitValidation } from "../data/batching.js";
@@ -18,6 +18,7 @@ import { readSafetensors, type TensorToWrite, writeSafetensors } from "../io/saf
 import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { NadeGradients, NadeModelArrays } from "../kernels/ops/nade.js";
 import { Adam } from "../nn/adam.js";
+import { batchRows, modelKernels, uniformInit } from "./common.js";
 import type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./density.js";
 import { type EpochRecord, freshState, runTrainingLoop, type TrainingProgress, type TrainingState } from "./trainer.js";
 
@@ -100,15 +101,8 @@ export class Nade implements DensityModel {
     const orderingSeed = checkInteger("orderingSeed", opts.orderingSeed ?? 0, 0);
     const initSeed = opts.initSeed ?? 0;
     const order = ordering === "natural" ? Int32Array.from({ length: dim }, (_, i) => i) : Int32Array.from(permutation(dim, orderingSeed, ORDER_STREAM));
-    // Glorot-uniform weights from Philox uniforms: bit-identical on every backend.
-    const k = getKernels("js");
-    const uniform = (n: number, stream: number, r: number): Float32Array => {
-      const a = new Float32Array(n);
-      k.philoxFill(a, initSeed, stream, "uniform");
-      for (let i = 0; i < n; i++) a[i] = (2 * a[i]! - 1) * r;
-      return a;
-    };
     const r = Math.sqrt(6 / (dim + hidden));
+    const uniform = (n: number, stream: number, range: number): Float32Array => uniformInit(n, initSeed, stream, range);
     const arrays: NadeModelArrays = {
       d: dim,
       h: hidden,
@@ -134,13 +128,11 @@ export class Nade implements DensityModel {
   }
 
   private kernels(backend?: BackendName): Kernels {
-    return getKernels(backend ?? this.backend ?? resolveBackendName());
+    return modelKernels(this.backend, backend);
   }
 
   private batch(x: Float32Array): number {
-    checkFloat32Array("x", x);
-    if (x.length % this.dim !== 0) throw new DeepgenError("E_SHAPE", `x has ${x.length} values, not a multiple of D = ${this.dim}`);
-    return x.length / this.dim;
+    return batchRows(x, this.dim);
   }
 
   async logProb(x: Float32Array, opts: ModelCallOptions = {}): Promise<Float32Array> {

@@ -6,9 +6,7 @@
  *
  * Files: W [H, D], c [H], Va, Vm, Vs [D, K, H], ba, bm, bs [D, K].
  */
-import { getKernels, resolveBackendName } from "../core/backend.js";
-import { checkFloat32Array, checkInteger } from "../core/check.js";
-import { DeepgenError } from "../core/errors.js";
+import { checkInteger } from "../core/check.js";
 import type { Seed } from "../core/philox.js";
 import { gatherRows, splitValidation } from "../data/batching.js";
 import { makeDataset } from "../data/dataset.js";
@@ -17,6 +15,7 @@ import { readSafetensors, type TensorToWrite, writeSafetensors } from "../io/saf
 import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { RnadeGradients, RnadeModelArrays } from "../kernels/ops/rnade.js";
 import { Adam } from "../nn/adam.js";
+import { batchRows, modelKernels, uniformInit } from "./common.js";
 import type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./density.js";
 import { type EpochRecord, runTrainingLoop, type TrainingProgress, type TrainingState } from "./trainer.js";
 
@@ -61,13 +60,7 @@ export class Rnade implements DensityModel {
     const h = checkInteger("hidden", opts.hidden ?? 100, 1, 1 << 20);
     const k = checkInteger("components", opts.components ?? 5, 1, 4096);
     const seed = opts.initSeed ?? 0;
-    const js = getKernels("js");
-    const uniform = (n: number, stream: number, r: number): Float32Array => {
-      const a = new Float32Array(n);
-      js.philoxFill(a, seed, stream, "uniform");
-      for (let i = 0; i < n; i++) a[i] = (2 * a[i]! - 1) * r;
-      return a;
-    };
+    const uniform = (n: number, stream: number, r: number): Float32Array => uniformInit(n, seed, stream, r);
     const rW = Math.sqrt(6 / (d + h));
     const rV = Math.sqrt(6 / (h + k));
     // Spread the initial means over [0, 1] so components start on different parts of the data.
@@ -99,13 +92,11 @@ export class Rnade implements DensityModel {
   }
 
   private kernels(backend?: BackendName): Kernels {
-    return getKernels(backend ?? this.backend ?? resolveBackendName());
+    return modelKernels(this.backend, backend);
   }
 
   private batch(x: Float32Array): number {
-    checkFloat32Array("x", x);
-    if (x.length % this.dim !== 0) throw new DeepgenError("E_SHAPE", `x has ${x.length} values, not a multiple of D = ${this.dim}`);
-    return x.length / this.dim;
+    return batchRows(x, this.dim);
   }
 
   async logProb(x: Float32Array, opts: ModelCallOptions = {}): Promise<Float32Array> {

@@ -87,15 +87,9 @@ double log_prob_one(const RnadeParams& p, const float* x, float* work) {
 
 double backward_one(const RnadeParams& p, const float* x, float scale, float* work,
                     const RnadeGrads& g) {
+  // The forward pass leaves a = c + sum_d WT[d] x_d in the scratch; walk back from there.
+  const double total = log_prob_one(p, x, work);
   const Scratch w(p, work);
-  for (int64_t j = 0; j < p.h; ++j) w.a[j] = p.c[j];
-  double total = 0.0;
-  for (int64_t d = 0; d < p.d; ++d) {
-    refresh_hidden(p, w);
-    heads(p, d, w);
-    total += step_log_prob(p, x[d], w);
-    axpy(x[d], p.wt + d * p.h, w.a, p.h);
-  }
   for (int64_t j = 0; j < p.h; ++j) w.acc[j] = 0.0f;
   for (int64_t d = p.d - 1; d >= 0; --d) {
     // WT[d] fed a_{d+1..D}: its gradient is x_d times the sum of their dL/da (acc now).

@@ -1,0 +1,25 @@
+/** Small pieces shared by the model classes. */
+import { getKernels, resolveBackendName } from "../core/backend.js";
+import { checkFloat32Array } from "../core/check.js";
+import { DeepgenError } from "../core/errors.js";
+import type { BackendName, Kernels } from "../kernels/kernels.js";
+
+/** Number of rows of x as a batch of D-vectors; E_SHAPE unless x.length is a multiple of D. */
+export function batchRows(x: Float32Array, dim: number): number {
+  checkFloat32Array("x", x);
+  if (x.length % dim !== 0) throw new DeepgenError("E_SHAPE", `x has ${x.length} values, not a multiple of D = ${dim}`);
+  return x.length / dim;
+}
+
+/** The kernels of a call: its own backend option, else the model's, else the configured default. */
+export function modelKernels(modelBackend: BackendName | undefined, callBackend?: BackendName): Kernels {
+  return getKernels(callBackend ?? modelBackend ?? resolveBackendName());
+}
+
+/** Glorot-uniform weights U(-r, r) from Philox uniforms (bit-identical on every backend). */
+export function uniformInit(n: number, seed: number, stream: number, r: number): Float32Array {
+  const a = new Float32Array(n);
+  getKernels("js").philoxFill(a, seed, stream, "uniform");
+  for (let i = 0; i < n; i++) a[i] = (2 * a[i]! - 1) * r;
+  return a;
+}
