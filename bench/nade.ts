@@ -54,6 +54,20 @@ export async function runNade(report: Report): Promise<void> {
     const seconds = ((performance.now() - t0) / 1000) * (Math.ceil(train.n / batchSize) / batches);
     add(`train-epoch-b100-t${backend === "js" ? 1 : threads}`, backend, seconds, "s");
   }
+  // Same seed on both paths: the share of images drawn identically (a draw can flip only when
+  // the uniform lands within float rounding of its probability).
+  const nSame = 500;
+  const a = new Float32Array(nSame * 784);
+  const b = new Float32Array(nSame * 784);
+  getKernels("native").nadeSample(model.arrays, { n: nSame, seed: 2024 }, a);
+  getKernels("js").nadeSample(model.arrays, { n: nSame, seed: 2024 }, b);
+  let identical = 0;
+  for (let i = 0; i < nSame; i++) {
+    let same = true;
+    for (let j = 0; j < 784 && same; j++) same = a[i * 784 + j] === b[i * 784 + j];
+    if (same) identical++;
+  }
+  report.add({ suite: "nade", case: `same-seed-identical-of-${nSame}`, backend: "native", value: (100 * identical) / nSame, unit: "%", note: `${nSame - identical} images differ` });
   if (threads > 1) {
     setThreads(1);
     const logp = new Float32Array(test.n);

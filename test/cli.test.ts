@@ -125,3 +125,21 @@ test("bad input to model commands fails with a clear message and exit code 2", (
   t.is(bad.status, 2);
   t.regex(bad.stderr, /E_FORMAT/);
 });
+
+test("SIGINT during training keeps the last checkpoint, writes the best model and exits 130", async (t) => {
+  const { spawn } = await import("node:child_process");
+  const out = join(work, "interrupted.safetensors");
+  const ckpt = join(work, "interrupted.ckpt.safetensors");
+  const child = spawn(process.execPath, ["--import", "tsx", cli, "train", "nade", "--idx-images", idx, "--hidden", "8", "--batch", "10", "--epochs", "100000", "--patience", "100000", "--out", out]);
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const deadline = Date.now() + 60_000;
+  while (!existsSync(ckpt) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  t.true(existsSync(ckpt), "a checkpoint was written after the first epoch");
+  child.kill("SIGINT");
+  t.is(await exited, 130);
+  t.regex(stderr, /interrupt/);
+  t.true(existsSync(out), "the best model so far was written");
+  t.true(existsSync(ckpt));
+});
