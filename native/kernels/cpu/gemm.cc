@@ -37,10 +37,18 @@ inline float b_at(const GemmArgs& g, const float* b, int64_t p, int64_t j) {
 void pack_a_sliver(const GemmArgs& g, const float* a, int64_t i0, int64_t p0, int64_t kc,
                    float* out) {
   const int64_t rows = std::min<int64_t>(MR, g.m - i0);
-  if (!g.trans_a && rows == MR) {
-    for (int64_t r = 0; r < MR; ++r) {
-      const float* src = a + (i0 + r) * g.lda + p0;
-      for (int64_t p = 0; p < kc; ++p) out[p * MR + r] = src[p];
+  if (rows == MR) {
+    // Full slivers: walk the source along its rows (contiguous reads).
+    if (!g.trans_a) {
+      for (int64_t r = 0; r < MR; ++r) {
+        const float* src = a + (i0 + r) * g.lda + p0;
+        for (int64_t p = 0; p < kc; ++p) out[p * MR + r] = src[p];
+      }
+    } else {
+      for (int64_t p = 0; p < kc; ++p) {
+        const float* src = a + (p0 + p) * g.lda + i0;
+        for (int64_t r = 0; r < MR; ++r) out[p * MR + r] = src[r];
+      }
     }
     return;
   }
@@ -55,9 +63,17 @@ void pack_a_sliver(const GemmArgs& g, const float* a, int64_t i0, int64_t p0, in
 void pack_b_sliver(const GemmArgs& g, const float* b, int64_t p0, int64_t kc, int64_t j0,
                    float* out) {
   const int64_t cols = std::min<int64_t>(NR, g.n - j0);
-  if (!g.trans_b && cols == NR) {
-    for (int64_t p = 0; p < kc; ++p) {
-      std::memcpy(out + p * NR, b + (p0 + p) * g.ldb + j0, NR * sizeof(float));
+  if (cols == NR) {
+    // Full slivers: walk the source along its rows (contiguous reads).
+    if (!g.trans_b) {
+      for (int64_t p = 0; p < kc; ++p) {
+        std::memcpy(out + p * NR, b + (p0 + p) * g.ldb + j0, NR * sizeof(float));
+      }
+    } else {
+      for (int64_t c = 0; c < NR; ++c) {
+        const float* src = b + (j0 + c) * g.ldb + p0;
+        for (int64_t p = 0; p < kc; ++p) out[p * NR + c] = src[p];
+      }
     }
     return;
   }
