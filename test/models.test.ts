@@ -102,8 +102,11 @@ test("NADE checkpoints resume exactly: 2 + 2 epochs equal 4 epochs", async (t) =
   const ckpt = join(dir, "resume.ckpt.safetensors");
   const first = Nade.create({ dim: 10, hidden: 6, initSeed: 7 });
   await first.fit(x, { ...opts, epochs: 2, checkpointPath: ckpt });
-  const resumed = Nade.create({ dim: 10, hidden: 6, initSeed: 7 });
-  const r = await resumed.fit(x, { ...opts, epochs: 4, resumeFrom: ckpt });
+  // A different init: only the checkpoint can make it match, so an ignored resume fails.
+  const resumed = Nade.create({ dim: 10, hidden: 6, initSeed: 99 });
+  let epochsRun = 0;
+  const r = await resumed.fit(x, { ...opts, epochs: 4, resumeFrom: ckpt, onEpoch: () => void epochsRun++ });
+  t.is(epochsRun, 2, "only the two remaining epochs run");
   t.is(r.history.length, 4);
   t.deepEqual(resumed.arrays.wt, full.arrays.wt);
   t.deepEqual(resumed.arrays.b, full.arrays.b);

@@ -206,3 +206,31 @@ test("NADE kernels reject bad models and buffers", (t) => {
     t.is(t.throws(() => k.nadeSample(m, { n: 2, seed: 1, known: 6 }, x))?.code, "E_ARG");
   }
 });
+
+test("NADE results do not depend on the thread count", async (t) => {
+  const { getThreads, setThreads } = await import("../lib/core/threads.js");
+  const m = randomModel(120, 24, 71);
+  const n = 37;
+  const x = randomBinary(n * m.d, 72);
+  const run = () => {
+    const lp = new Float32Array(n);
+    native.nadeLogProb(m, x, n, lp);
+    const g = { dwt: new Float32Array(m.d * m.h), dc: new Float32Array(m.h), dv: new Float32Array(m.d * m.h), db: new Float32Array(m.d) };
+    native.nadeBackward(m, x, n, 1, null, g);
+    const s = new Float32Array(n * m.d);
+    native.nadeSample(m, { n, seed: 5 }, s);
+    return { lp, g, s };
+  };
+  const before = getThreads();
+  try {
+    setThreads(1);
+    const one = run();
+    setThreads(3);
+    const three = run();
+    t.deepEqual(three.lp, one.lp);
+    t.deepEqual(three.g, one.g);
+    t.deepEqual(three.s, one.s);
+  } finally {
+    setThreads(before);
+  }
+});

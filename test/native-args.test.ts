@@ -260,6 +260,27 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
     [...bn8.slice(0, 6), 2, 2, "1e-5"],
   ],
   layerNormBackward: [[], [...bn8, 2], [...bn8, -2, 2], [...bn8.slice(0, 7), {}, 2, 2]],
+  // reparamForward(z, eps, mu, logvar, rows, cols, k, key0, key1, stream, firstSample)
+  reparamForward: [
+    [],
+    [f32, f32, f32, f32, 2, 2, 1, 0, 0, 0],
+    [f32, f32, f32, f32, 2, 2, 0, 0, 0, 0, 0],
+    [f32, f32, f32, f32, -1, 2, 1, 0, 0, 0, 0],
+    [f32, f32, f32, f32, 2, 2, 1, -1, 0, 0, 0],
+    [f32, f32, f32, f32, 2, 2, 1, 0, 0, 1.5, 0],
+    [f32, f32, f32, f32, 2, 2, 1, 0, 0, 0, 2 ** 32],
+    [f32, new Float64Array(4), f32, f32, 2, 2, 1, 0, 0, 0, 0],
+    [f32, f32, null, f32, 2, 2, 1, 0, 0, 0, 0],
+  ],
+  // reparamBackward(dmu, dlogvar, dz, eps, logvar, rows, cols, k, accumulate)
+  reparamBackward: [
+    [],
+    [f32, f32, f32, f32, f32, 2, 2, 1],
+    [f32, f32, f32, f32, f32, 2, 2, 1, 0],
+    [f32, f32, f32, f32, f32, 2, 2, 0, false],
+    [f32, f32, f32, f32, f32, 2, NaN, 1, false],
+    [f32, f32, "dz", f32, f32, 2, 2, 1, false],
+  ],
 };
 
 // Arguments of the right types whose sizes exceed the arrays: must be E_SHAPE, never a read
@@ -307,6 +328,13 @@ const OUT_OF_BOUNDS: Partial<Record<keyof typeof BAD_CALLS, unknown[][]>> = {
   adamStep: [[f32, new Float32Array(3), f32, f32, 1e-3, 0.9, 0.999, 1e-8, 0, 0.1, 0.001]],
   sgdStep: [[f32, f32, new Float32Array(2), 0.1, 0.9, false, 0]],
   conv2dForward: [[f32, w1, null, y4, ...withAt(CONV, 0, 2)], [f32, w1, w1, new Float32Array(3), ...CONV]],
+  reparamForward: [
+    [new Float32Array(3), f32, f32, f32, 2, 2, 1, 0, 0, 0, 0],
+    [f32, f32, new Float32Array(3), f32, 2, 2, 1, 0, 0, 0, 0],
+    [f32, f32, f32, f32, 2, 2, 2, 0, 0, 0, 0], // k = 2: z and eps need 8
+    [f32, f32, f32, f32, 2 ** 32, 2 ** 32, 2 ** 32, 0, 0, 0, 0],
+  ],
+  reparamBackward: [[f32, f32, f32, f32, new Float32Array(1), 2, 2, 1, false], [f32, f32, f32, f32, f32, 1, 2, 3, true]],
   conv2dBackwardData: [[y4, w1, f32, ...withAt(CONV, 4, 2)]],
   conv2dBackwardWeight: [[f32, y4, w1, new Float32Array(2), ...CONV, false]],
   conv2dMaskWeights: [[w1, 1, 1, 3, 3, 1]],

@@ -102,3 +102,26 @@ test("RNADE kernels reject bad shapes", (t) => {
     t.is((t.throws(() => k.rnadeBackward(m, new Float32Array(3), 1, NaN, null, zeros(m))) as { code?: string }).code, "E_ARG");
   }
 });
+
+test("RNADE results do not depend on the thread count", async (t) => {
+  const { getThreads, setThreads } = await import("../lib/core/threads.js");
+  const m = randomModel(12, 6, 3, 81);
+  const n = 29;
+  const x = randomUniform(n * 12, 82, 0, 1);
+  const run = () => {
+    const lp = new Float32Array(n);
+    native.rnadeLogProb(m, x, n, lp);
+    const g = zeros(m);
+    native.rnadeBackward(m, x, n, 1, null, g);
+    return { lp, g };
+  };
+  const before = getThreads();
+  try {
+    setThreads(1);
+    const one = run();
+    setThreads(3);
+    t.deepEqual(run(), one);
+  } finally {
+    setThreads(before);
+  }
+});

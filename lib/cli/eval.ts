@@ -4,12 +4,16 @@ import type { Command } from "commander";
 import type { BackendName } from "../kernels/kernels.js";
 import { fullJointParamCount } from "../models/baselines.js";
 import { testLikelihood } from "../models/evaluate.js";
-import { loadModel } from "../models/registry.js";
-import { type DataOptions, dataKindOf, loadData } from "./common.js";
+import { Aae } from "../models/aae.js";
+import { loadSampler } from "../models/registry.js";
+import { Vae } from "../models/vae.js";
+import { type DataOptions, dataKindOf, intOption, loadData, ProgressLine } from "./common.js";
 import { printJson } from "./output.js";
+import { aaeReport, vaeReport } from "./train-latent.js";
 
 interface EvalOptions extends DataOptions {
   backend?: BackendName;
+  k: number;
   json?: boolean;
 }
 
@@ -19,12 +23,31 @@ export function registerEval(program: Command, run: (json: boolean, fn: () => Pr
     .description("test-set NLL of a model file (or a shipped model name, e.g. nade)")
     .argument("<model>", "model file or shipped model name")
     .option("--backend <name>", "native, js or cuda")
+    .option("--k <n>", "vae: importance samples per image of the IWAE NLL", intOption("--k", 1), 5000)
     .option("--idx-images <path>", "evaluate on an IDX images file instead of the canonical test split")
     .option("--idx-labels <path>", "IDX labels file for --idx-images")
     .option("--json", "print one JSON object")
     .action((modelArg: string, opts: EvalOptions) =>
       run(Boolean(opts.json), async () => {
-        const model = await loadModel(modelArg, { backend: opts.backend });
+        const model = await loadSampler(modelArg, { backend: opts.backend });
+        if (model instanceof Vae || model instanceof Aae) {
+          const data = loadData(opts, "binary");
+          const t0 = performance.now();
+          const progress = new ProgressLine();
+          const report =
+            model instanceof Vae
+              ? await vaeReport(model, data.test.x, { k: opts.k, backend: opts.backend, onProgress: (f) => progress.update(`IWAE k=${opts.k}: ${(100 * f).toFixed(1)}%`) })
+              : aaeReport(model, data.test.x, opts.backend);
+          progress.done();
+          const result = { model: model.kind, ...report, param_count: model.paramCount(), test_size: data.test.n, data: data.source, seconds: (performance.now() - t0) / 1000 };
+          if (opts.json) printJson(result);
+          else if ("iwae_nll_nats" in report)
+            process.stdout.write(
+              `vae: test -ELBO ${report.neg_elbo_nats.toFixed(2)} (reconstruction ${(-report.reconstruction_nats).toFixed(2)}, KL ${report.kl_nats.toFixed(2)}), IWAE NLL (k=${report.k}) ${report.iwae_nll_nats.toFixed(2)} nats, gap ${report.gap_nats.toFixed(2)} on ${data.test.n} images\n`,
+            );
+          else process.stdout.write(`aae: test reconstruction ${report.reconstruction_nats.toFixed(2)} nats, discriminator accuracy ${report.discriminator_accuracy.toFixed(3)} on ${data.test.n} images\n`);
+          return;
+        }
         const kind = dataKindOf(model.kind);
         const data = loadData(opts, kind);
         const t0 = performance.now();

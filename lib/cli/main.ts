@@ -6,6 +6,7 @@ import { packageVersion } from "../core/package-root.js";
 import { registerComplete } from "./complete.js";
 import { registerEval } from "./eval.js";
 import { registerInfo } from "./info.js";
+import { registerLatent } from "./latent.js";
 import { reportError } from "./output.js";
 import { registerSample } from "./sample.js";
 import { registerTrain } from "./train.js";
@@ -27,6 +28,7 @@ registerInfo(program, run);
 registerTrain(program, run);
 registerEval(program, run);
 registerSample(program, run);
+registerLatent(program, run);
 registerComplete(program, run);
 
 await program.parseAsync(process.argv);

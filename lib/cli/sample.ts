@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { DeepgenError } from "../core/errors.js";
 import { writeImageGrid } from "../io/png.js";
 import type { BackendName } from "../kernels/kernels.js";
-import { loadModel } from "../models/registry.js";
+import { loadSampler } from "../models/registry.js";
 import { intOption } from "./common.js";
 import { printJson } from "./output.js";
 
@@ -42,7 +42,7 @@ export function registerSample(program: Command, run: (json: boolean, fn: () => 
     .option("--json", "print one JSON object")
     .action((modelArg: string, opts: SampleCliOptions) =>
       run(Boolean(opts.json), async () => {
-        const model = await loadModel(modelArg, { backend: opts.backend });
+        const model = await loadSampler(modelArg, { backend: opts.backend });
         const [h, w] = imageShape(model as never);
         const t0 = performance.now();
         const s = await model.sample(opts.n, { seed: opts.seed, returnProbs: Boolean(opts.probs), backend: opts.backend });

@@ -18,11 +18,12 @@ import { Rnade } from "../models/rnade.js";
 import type { EpochRecord } from "../models/trainer.js";
 import { type DataOptions, floatOption, formatDuration, intOption, loadData, ProgressLine } from "./common.js";
 import { printJson } from "./output.js";
+import { type LatentTrainOptions, trainLatent } from "./train-latent.js";
 
-const FAMILIES = ["nade", "rnade", "bernoulli", "markov"] as const;
+const FAMILIES = ["nade", "rnade", "bernoulli", "markov", "vae", "aae"] as const;
 type Family = (typeof FAMILIES)[number];
 
-interface TrainOptions extends DataOptions {
+interface TrainOptions extends DataOptions, Omit<LatentTrainOptions, "hidden" | "json" | "backend" | "out"> {
   hidden?: number;
   components: number;
   epochs: number;
@@ -48,7 +49,15 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
     .command("train")
     .description("train a model on the canonical MNIST split (or --idx-images)")
     .argument("<family>", `one of ${FAMILIES.join(", ")}`)
-    .option("--hidden <n>", "hidden units (default: nade 500, rnade 100)", intOption("--hidden", 1))
+    .option("--hidden <n>", "hidden units (default: nade 500, rnade 100; vae/aae: per layer, 500)", intOption("--hidden", 1))
+    .option("--layers <n>", "vae/aae: hidden layers of the encoder and decoder MLPs", intOption("--layers", 0), 2)
+    .option("--latent <n>", "vae/aae: latent dimension (default: vae 32, aae 2)", intOption("--latent", 1))
+    .option("--prior <kind>", "aae: gaussian, mog10, swissroll or uniform (vae: gaussian only)", "gaussian")
+    .option("--activation <kind>", "vae/aae: hidden activation (relu, tanh, softplus, leakyRelu)", "relu")
+    .option("--warmup <epochs>", "vae: KL warm-up epochs (0: off)", floatOption("--warmup"), 0)
+    .option("--free-bits <nats>", "vae: free bits per latent dimension (0: off)", floatOption("--free-bits"), 0)
+    .option("--k <n>", "vae: importance samples of the test IWAE NLL", intOption("--k", 1), 5000)
+    .option("--adv-lr <x>", "aae: Adam learning rate of the discriminator and generator phases", floatOption("--adv-lr"), 1e-3)
     .option("--components <k>", "Gaussians per conditional (rnade)", intOption("--components", 1), 5)
     .option("--epochs <n>", "maximum epochs", intOption("--epochs", 0), 100)
     .option("--lr <x>", "Adam learning rate", floatOption("--lr"), 1e-3)
@@ -68,6 +77,7 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
 }
 
 async function train(family: Family, opts: TrainOptions): Promise<void> {
+  if (family === "vae" || family === "aae") return trainLatent(family, opts);
   const out = opts.out ?? `${family}.safetensors`;
   const kind = family === "rnade" ? "dequantized" : "binary";
   const data = loadData(opts, kind);

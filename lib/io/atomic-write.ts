@@ -10,6 +10,9 @@ import { basename, dirname, join } from "node:path";
 
 import { DeepgenError } from "../core/errors.js";
 
+/** Largest slice handed to one write call (the syscall takes at most 2 GiB). */
+const MAX_WRITE = 1 << 30;
+
 function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
 }
@@ -24,7 +27,13 @@ export async function atomicWriteFile(path: string, chunks: Iterable<Uint8Array>
   let handle: fsp.FileHandle | undefined;
   try {
     handle = await fsp.open(tmp, "wx", 0o644);
-    for (const chunk of chunks) await handle.write(chunk);
+    for (const chunk of chunks) {
+      // write() may write less than asked (and takes at most 2 GiB): loop over slices.
+      for (let off = 0; off < chunk.length; ) {
+        const { bytesWritten } = await handle.write(chunk, off, Math.min(chunk.length - off, MAX_WRITE));
+        off += bytesWritten;
+      }
+    }
     await handle.sync();
     await handle.close();
     handle = undefined;
@@ -43,14 +52,21 @@ export function atomicWriteFileSync(path: string, chunks: Iterable<Uint8Array>):
   let fd: number | undefined;
   try {
     fd = fs.openSync(tmp, "wx", 0o644);
-    for (const chunk of chunks) fs.writeSync(fd, chunk);
+    for (const chunk of chunks) {
+      for (let off = 0; off < chunk.length; ) off += fs.writeSync(fd, chunk, off, Math.min(chunk.length - off, MAX_WRITE));
+    }
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = undefined;
     fs.renameSync(tmp, path);
   } catch (e) {
-    if (fd !== undefined) fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
+    // Cleanup must not replace the original error.
+    try {
+      if (fd !== undefined) fs.closeSync(fd);
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      // the temp file may be left behind; the target is untouched either way
+    }
     throw ioError("write", path, e);
   }
   try {

@@ -442,8 +442,37 @@ export interface RnadeAddon {
   ): Promise<void>;
 }
 
+/** native/addon/bind_reparam.cc (semantics: lib/kernels/ops/reparam.ts). */
+export interface ReparamAddon {
+  reparamForward(
+    z: Float32Array,
+    eps: Float32Array,
+    mu: Float32Array,
+    logvar: Float32Array,
+    rows: number,
+    cols: number,
+    k: number,
+    key0: number,
+    key1: number,
+    stream: number,
+    firstSample: number,
+  ): void;
+  reparamBackward(
+    dmu: Float32Array,
+    dlogvar: Float32Array,
+    dz: Float32Array,
+    eps: Float32Array,
+    logvar: Float32Array,
+    rows: number,
+    cols: number,
+    k: number,
+    accumulate: boolean,
+  ): void;
+}
+
 export interface NativeAddon
   extends CoreAddon,
+    ReparamAddon,
     GemmAddon,
     NadeAddon,
     RnadeAddon,

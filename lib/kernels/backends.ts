@@ -10,6 +10,7 @@ import { cudaNorm, jsNorm, nativeNorm } from "./ops/norm.js";
 import { cudaRnade, jsRnade, nativeRnade } from "./ops/rnade.js";
 import { cudaOptim, jsOptim, nativeOptim } from "./ops/optim.js";
 import { cudaRandom, jsRandom, nativeRandom } from "./ops/random.js";
+import { cudaReparam, jsReparam, nativeReparam } from "./ops/reparam.js";
 
 export const jsKernels: Kernels = {
   backend: "js",
@@ -23,6 +24,7 @@ export const jsKernels: Kernels = {
   ...jsOptim,
   ...jsNade,
   ...jsRnade,
+  ...jsReparam,
 };
 
 export const nativeKernels: Kernels = {
@@ -37,6 +39,7 @@ export const nativeKernels: Kernels = {
   ...nativeOptim,
   ...nativeNade,
   ...nativeRnade,
+  ...nativeReparam,
 };
 
 export const cudaKernels: Kernels = {
@@ -51,4 +54,5 @@ export const cudaKernels: Kernels = {
   ...cudaOptim,
   ...cudaNade,
   ...cudaRnade,
+  ...cudaReparam,
 };

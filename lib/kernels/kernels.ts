@@ -14,6 +14,7 @@ import type { RnadeKernels } from "./ops/rnade.js";
 import type { NormKernels } from "./ops/norm.js";
 import type { OptimKernels } from "./ops/optim.js";
 import type { RandomKernels } from "./ops/random.js";
+import type { ReparamKernels } from "./ops/reparam.js";
 
 export type BackendName = "native" | "js" | "cuda";
 export const BACKEND_NAMES: readonly BackendName[] = ["native", "js", "cuda"];
@@ -30,6 +31,7 @@ export interface Kernels
     LossKernels,
     OptimKernels,
     NadeKernels,
-    RnadeKernels {
+    RnadeKernels,
+    ReparamKernels {
   readonly backend: BackendName;
 }

@@ -192,7 +192,7 @@ export class Nade implements DensityModel {
       trainX = split.train.x;
       validX = split.validation.x;
     } else {
-      this.batch(validation);
+      if (this.batch(validation) === 0) throw new DeepgenError("E_ARG", "the validation set is empty");
       validX = validation;
     }
     const n = trainX.length / this.dim;
@@ -329,7 +329,22 @@ export class Nade implements DensityModel {
     const file = asModelFile<NadeConfig>(await readSafetensors(path), path, "nade");
     const raw = file.metadata["deepgen.checkpoint"];
     if (raw === undefined) throw new DeepgenError("E_FORMAT", `${path}: not a training checkpoint (no deepgen.checkpoint metadata)`);
-    const cp = JSON.parse(raw) as { state: TrainingState; adamStep: number };
+    let cp: { state: TrainingState; adamStep: number };
+    try {
+      cp = JSON.parse(raw) as { state: TrainingState; adamStep: number };
+    } catch (e) {
+      throw new DeepgenError("E_FORMAT", `${path}: deepgen.checkpoint is not valid JSON`, { cause: e });
+    }
+    const st = cp?.state;
+    if (
+      !Number.isInteger(cp?.adamStep) ||
+      !Number.isInteger(st?.epoch) ||
+      !Array.isArray(st?.history) ||
+      !Number.isInteger(st?.bestEpoch) ||
+      typeof st?.bestValidation !== "number"
+    ) {
+      throw new DeepgenError("E_FORMAT", `${path}: deepgen.checkpoint lacks a valid training state`);
+    }
     if (file.config.dim !== this.config.dim || file.config.hidden !== this.config.hidden) {
       throw new DeepgenError("E_FORMAT", `${path}: checkpoint is D=${file.config.dim} H=${file.config.hidden}, model is D=${this.config.dim} H=${this.config.hidden}`);
     }

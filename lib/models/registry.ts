@@ -11,10 +11,14 @@ import { IndependentBernoulli, MarkovChain } from "./baselines.js";
 import type { DensityModel } from "./density.js";
 import { Nade } from "./nade.js";
 import { Rnade } from "./rnade.js";
+import { Vae } from "./vae.js";
+import { Aae } from "./aae.js";
 
 /** Shipped pretrained models, by short name (models/<file>). */
 export const SHIPPED_MODELS: Record<string, string> = {
   nade: "nade-mnist.safetensors",
+  vae: "vae-mnist.safetensors",
+  aae: "aae-mnist-mog10.safetensors",
 };
 
 /** A path, or the name of a shipped model ('nade' -> models/nade-mnist.safetensors). */
@@ -40,7 +44,18 @@ export async function loadModel(nameOrPath: string, opts: { backend?: BackendNam
       return MarkovChain.load(path);
     case "rnade":
       return Rnade.load(path, opts);
+    case "vae":
+      return Vae.load(path, opts);
+    case "aae":
+      throw new DeepgenError("E_ARG", `${path}: an adversarial autoencoder has no likelihood; it can be sampled, plotted and interpolated`);
     default:
       throw new DeepgenError("E_FORMAT", `${path}: model kind '${kind}' is not supported by this version of deepgen`);
   }
+}
+
+/** Any model that can be sampled: the density models and the adversarial autoencoder. */
+export async function loadSampler(nameOrPath: string, opts: { backend?: BackendName } = {}): Promise<DensityModel | Aae> {
+  const path = resolveModelPath(nameOrPath);
+  const kind = asModelFile(await readSafetensors(path), path).model;
+  return kind === "aae" ? Aae.load(path, opts) : loadModel(path, opts);
 }

@@ -7,6 +7,7 @@
  * Files: W [H, D], c [H], Va, Vm, Vs [D, K, H], ba, bm, bs [D, K].
  */
 import { checkInteger } from "../core/check.js";
+import { DeepgenError } from "../core/errors.js";
 import type { Seed } from "../core/philox.js";
 import { gatherRows, splitValidation } from "../data/batching.js";
 import { makeDataset } from "../data/dataset.js";
@@ -136,7 +137,7 @@ export class Rnade implements DensityModel {
       trainX = split.train.x;
       validX = split.validation.x;
     } else {
-      this.batch(validation);
+      if (this.batch(validation) === 0) throw new DeepgenError("E_ARG", "the validation set is empty");
       validX = validation;
     }
     const n = trainX.length / this.dim;

@@ -66,6 +66,17 @@ export function freshState(): TrainingState {
 }
 
 export async function runTrainingLoop(opts: LoopOptions, hooks: LoopHooks, state: TrainingState = freshState()): Promise<TrainingState> {
+  if (!(opts.patience >= 1)) throw new DeepgenError("E_ARG", `patience must be >= 1 (Infinity: never stop early), got ${opts.patience}`);
+  try {
+    await epochs(opts, hooks, state);
+  } finally {
+    // Also on abort or error: the model is left holding the best parameters seen so far.
+    hooks.restoreBest();
+  }
+  return state;
+}
+
+async function epochs(opts: LoopOptions, hooks: LoopHooks, state: TrainingState): Promise<void> {
   const aborted = (): boolean => opts.signal?.aborted === true;
   while (state.epoch < opts.epochs) {
     const epoch = state.epoch + 1;
@@ -95,6 +106,4 @@ export async function runTrainingLoop(opts: LoopOptions, hooks: LoopHooks, state
     await opts.onEpoch?.(record, state);
     if (epoch - state.bestEpoch >= opts.patience) break;
   }
-  hooks.restoreBest();
-  return state;
 }

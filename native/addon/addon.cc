@@ -22,6 +22,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   register_loss(env, exports);
   register_optim(env, exports);
   register_conv(env, exports);
+  register_reparam(env, exports);
   return exports;
 }
 

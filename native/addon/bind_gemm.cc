@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include <cmath>
+#include <cstdint>
 #include <string>
 
 #include "../kernels/cpu/gemm.h"
@@ -28,10 +29,16 @@ float arg_finite_float(const Napi::CallbackInfo& info, size_t i, const char* nam
   return info[i].As<Napi::Number>().FloatValue();
 }
 
-// Elements a [rows, cols] matrix with leading dimension ld spans over the batch.
+// Elements a [rows, cols] matrix with leading dimension ld spans over the batch; INT64_MAX
+// when the arithmetic overflows (then no array is long enough and the call is refused).
 int64_t extent(int64_t batch, int64_t stride, int64_t rows, int64_t cols, int64_t ld) {
   if (batch == 0 || rows == 0 || cols == 0) return 0;
-  return (batch - 1) * stride + (rows - 1) * ld + cols;
+  int64_t a, b, total;
+  if (__builtin_mul_overflow(batch - 1, stride, &a) || __builtin_mul_overflow(rows - 1, ld, &b) ||
+      __builtin_add_overflow(a, b, &total) || __builtin_add_overflow(total, cols, &total)) {
+    return INT64_MAX;
+  }
+  return total;
 }
 
 void require_extent(const Napi::CallbackInfo& info, const Napi::Float32Array& arr, int64_t need,

@@ -2,7 +2,9 @@
 #include <napi.h>
 
 #include <cmath>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "../kernels/cpu/nade.h"
 #include "args.h"
@@ -22,6 +24,14 @@ void require_len(const Napi::CallbackInfo& info, const char* fn, const char* nam
                      std::string(fn) + ": '" + name + "' has " + std::to_string(have) +
                          " elements, needs " + std::to_string(need));
   }
+}
+
+// Async jobs read the ordering on a pool thread: they get their own copy (validated above), so
+// JS changing `order` meanwhile cannot steer indices out of bounds.
+std::shared_ptr<std::vector<int32_t>> own_order(NadeParams& p) {
+  auto copy = std::make_shared<std::vector<int32_t>>(p.order, p.order + p.d);
+  p.order = copy->data();
+  return copy;
 }
 
 // Arguments 0..6 of every NADE binding: D, H, wt, c, v, b, order. The arrays are checked
@@ -86,12 +96,13 @@ Napi::Value log_prob_async(const Napi::CallbackInfo& info) {
   LogProbArgs a = log_prob_args(info, "nadeLogProbAsync", 11);
   Napi::Int32Array cancel = arg_cancel(info, 10, "nadeLogProbAsync");
   Napi::Function progress = arg_optional_fn(info, 11, "nadeLogProbAsync", "onProgress");
-  const NadeParams p = a.m.p;
+  NadeParams p = a.m.p;
+  const auto order = own_order(p);
   const float* x = a.x.Data();
   float* logp = a.logp.Data();
   const int64_t n = a.n;
   return KernelJob::start(
-      info.Env(), [=](const JobHooks& hooks) { nade_log_prob(p, x, n, logp, hooks); },
+      info.Env(), [=](const JobHooks& hooks) { (void)order; nade_log_prob(p, x, n, logp, hooks); },
       [](Napi::Env env) { return env.Undefined(); }, cancel, progress,
       {a.m.wt, a.m.c, a.m.v, a.m.b, a.m.order, a.x, a.logp});
 }
@@ -140,7 +151,8 @@ Napi::Value sample_async(const Napi::CallbackInfo& info) {
   SampleArgs a = sample_args(info, "nadeSampleAsync", 17);
   Napi::Int32Array cancel = arg_cancel(info, 16, "nadeSampleAsync");
   Napi::Function progress = arg_optional_fn(info, 17, "nadeSampleAsync", "onProgress");
-  const NadeParams p = a.m.p;
+  NadeParams p = a.m.p;
+  const auto order = own_order(p);
   float* x = a.x.Data();
   float* probs = a.probs;
   const int64_t n = a.n, known = a.known;
@@ -149,6 +161,7 @@ Napi::Value sample_async(const Napi::CallbackInfo& info) {
   return KernelJob::start(
       info.Env(),
       [=](const JobHooks& hooks) {
+        (void)order;
         nade_sample(p, n, offset, key0, key1, stream, known, x, probs, hooks);
       },
       [](Napi::Env env) { return env.Undefined(); }, cancel, progress,
@@ -204,14 +217,18 @@ Napi::Value backward_async(const Napi::CallbackInfo& info) {
   BackwardArgs a = backward_args(info, "nadeBackwardAsync", 16);
   Napi::Int32Array cancel = arg_cancel(info, 15, "nadeBackwardAsync");
   Napi::Function progress = arg_optional_fn(info, 16, "nadeBackwardAsync", "onProgress");
-  const NadeParams p = a.m.p;
+  NadeParams p = a.m.p;
+  const auto order = own_order(p);
   const float* x = a.x.Data();
   float *logp = a.logp, *dwt = a.dwt.Data(), *dc = a.dc.Data(), *dv = a.dv.Data(), *db = a.db.Data();
   const int64_t n = a.n;
   const float scale = a.scale;
   return KernelJob::start(
       info.Env(),
-      [=](const JobHooks& hooks) { nade_backward(p, x, n, scale, logp, dwt, dc, dv, db, hooks); },
+      [=](const JobHooks& hooks) {
+        (void)order;
+        nade_backward(p, x, n, scale, logp, dwt, dc, dv, db, hooks);
+      },
       [](Napi::Env env) { return env.Undefined(); }, cancel, progress,
       {a.m.wt, a.m.c, a.m.v, a.m.b, a.m.order, a.x, a.logp_value, a.dwt, a.dc, a.dv, a.db});
 }

@@ -26,6 +26,7 @@ void register_lstm(Napi::Env env, Napi::Object exports);
 void register_loss(Napi::Env env, Napi::Object exports);
 void register_optim(Napi::Env env, Napi::Object exports);
 void register_conv(Napi::Env env, Napi::Object exports);
+void register_reparam(Napi::Env env, Napi::Object exports);
 
 }  // namespace addon
 }  // namespace deepgen

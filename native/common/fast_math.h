@@ -3,8 +3,6 @@
 // -mavx2 -mfma (see native/kernels/cpu/nade_impl.h). `static inline` on purpose: internal
 // linkage keeps the AVX2 build of a helper from replacing the baseline one at link time.
 #pragma once
-#include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -13,7 +11,9 @@ namespace deepgen {
 // e^x for x in [-87.3, 88.7] (clamped outside) with Cephes' single-precision polynomial:
 // about 1 ulp on that range. The result is normal for every clamped input.
 static inline float exp_poly(float x) {
-  x = std::min(std::max(x, -87.3365447505531f), 88.3762626647949f);
+  // Ternaries, not std::min/max: no library template may be instantiated in the -mavx2 build.
+  x = x < -87.3365447505531f ? -87.3365447505531f : x;
+  x = x > 88.3762626647949f ? 88.3762626647949f : x;
   // x = n ln2 + r, |r| <= ln2 / 2, with ln2 split in two for an exact n ln2.
   // n = floor(x log2(e) + 1/2) via truncation of a value kept positive by the clamp
   // (+128), because floor() itself does not vectorize under strict FP semantics.

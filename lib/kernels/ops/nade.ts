@@ -87,7 +87,8 @@ function checkSample(m: NadeModelArrays, o: NadeSampleOptions, x: Float32Array, 
   const n = checkInteger("n", o.n, 0, 2 ** 31);
   const { key0, key1 } = seedToKey(o.seed);
   const stream = checkInteger("stream", o.stream ?? 0, 0, 0xffffffff);
-  const offset = checkInteger("sampleOffset", o.sampleOffset ?? 0, 0);
+  // Sample indices must stay exact integers in JS (the twin computes them in doubles).
+  const offset = checkInteger("sampleOffset", o.sampleOffset ?? 0, 0, Number.MAX_SAFE_INTEGER - n);
   const known = checkInteger("known", o.known ?? 0, 0, m.d);
   need("x", x, n * m.d);
   if (probs !== undefined) need("probs", probs, n * m.d);

@@ -76,7 +76,7 @@ function checkSample(m: RnadeModelArrays, o: RnadeSampleOptions, x: Float32Array
     n,
     ...seedToKey(o.seed),
     stream: checkInteger("stream", o.stream ?? 0, 0, 0xffffffff),
-    offset: checkInteger("sampleOffset", o.sampleOffset ?? 0, 0),
+    offset: checkInteger("sampleOffset", o.sampleOffset ?? 0, 0, Number.MAX_SAFE_INTEGER - n),
   };
 }
 

@@ -2,10 +2,11 @@
 // Compiled with -mavx2 -mfma in its own library; called only when use_avx2_fma().
 #include "activation.h"
 
+#include <cstring>
+
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 
-#include <algorithm>
 
 #include "vmath.h"
 
@@ -21,9 +22,9 @@ void unary256(F f, const float* x, float* y, int64_t n) {
   if (i < n) {
     alignas(32) float buf[8] = {};
     const int64_t r = n - i;
-    std::copy(x + i, x + n, buf);
+    std::memcpy(buf, x + i, sizeof(float) * static_cast<size_t>(n - i));
     _mm256_store_ps(buf, f(_mm256_load_ps(buf)));
-    std::copy(buf, buf + r, y + i);
+    std::memcpy(y + i, buf, sizeof(float) * static_cast<size_t>(r));
   }
 }
 
@@ -36,10 +37,10 @@ void binary256(F f, const float* a, const float* b, float* y, int64_t n) {
   if (i < n) {
     alignas(32) float ba[8] = {}, bb[8] = {};
     const int64_t r = n - i;
-    std::copy(a + i, a + n, ba);
-    std::copy(b + i, b + n, bb);
+    std::memcpy(ba, a + i, sizeof(float) * static_cast<size_t>(n - i));
+    std::memcpy(bb, b + i, sizeof(float) * static_cast<size_t>(n - i));
     _mm256_store_ps(ba, f(_mm256_load_ps(ba), _mm256_load_ps(bb)));
-    std::copy(ba, ba + r, y + i);
+    std::memcpy(y + i, ba, sizeof(float) * static_cast<size_t>(r));
   }
 }
 
@@ -50,7 +51,7 @@ void activation_forward_span_avx2(Activation kind, const float* x, float* y, int
   const __m256 zero = _mm256_setzero_ps();
   switch (kind) {
     case Activation::kIdentity:
-      if (y != x) std::copy(x, x + n, y);
+      if (y != x) std::memcpy(y, x, sizeof(float) * static_cast<size_t>(n));
       break;
     case Activation::kRelu:
       // max_ps(0, x) returns x when x is NaN (its second operand), and -0 for -0: exactly
@@ -84,7 +85,7 @@ void activation_backward_span_avx2(Activation kind, const float* y, const float*
   const __m256 one = _mm256_set1_ps(1.0f);
   switch (kind) {
     case Activation::kIdentity:
-      if (dx != dy) std::copy(dy, dy + n, dx);
+      if (dx != dy) std::memcpy(dx, dy, sizeof(float) * static_cast<size_t>(n));
       break;
     case Activation::kRelu:
       binary256([&](__m256 v, __m256 g) { return _mm256_and_ps(g, _mm256_cmp_ps(v, zero, _CMP_GT_OQ)); },
@@ -113,7 +114,7 @@ void activation_backward_span_avx2(Activation kind, const float* y, const float*
       constexpr int64_t kBlock = 256;
       alignas(32) float sig[kBlock];
       for (int64_t off = 0; off < n; off += kBlock) {
-        const int64_t m = std::min(kBlock, n - off);
+        const int64_t m = kBlock < n - off ? kBlock : n - off;
         one_minus_exp_neg_span_avx2(y + off, sig, m);
         binary256([](__m256 s, __m256 g) { return _mm256_mul_ps(g, s); }, sig, dy + off, dx + off, m);
       }

@@ -16,7 +16,7 @@ void batchnorm_affine_row_avx2(const float* x, float* y, int64_t n, float center
   for (; i + 8 <= n; i += 8) {
     _mm256_storeu_ps(y + i, _mm256_fmadd_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), c), s, b));
   }
-  for (; i < n; ++i) y[i] = std::fma(x[i] - center, scale, shift);
+  for (; i < n; ++i) y[i] = __builtin_fmaf(x[i] - center, scale, shift);
 }
 
 void batchnorm_backward_row_avx2(const float* x, const float* dy, float* dx, int64_t n,
@@ -28,7 +28,7 @@ void batchnorm_backward_row_avx2(const float* x, const float* dy, float* dx, int
     const __m256 xc = _mm256_sub_ps(_mm256_loadu_ps(x + i), c);
     _mm256_storeu_ps(dx + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(dy + i), _mm256_fmadd_ps(vb, xc, vk)));
   }
-  for (; i < n; ++i) dx[i] = std::fma(a, dy[i], std::fma(b, x[i] - center, k));
+  for (; i < n; ++i) dx[i] = __builtin_fmaf(a, dy[i], __builtin_fmaf(b, x[i] - center, k));
 }
 
 namespace {
@@ -78,7 +78,7 @@ void batchnorm_col_affine_avx2(const float* x, float* y, const float* center, co
     const __m256 xc = _mm256_sub_ps(_mm256_loadu_ps(x + j), _mm256_loadu_ps(center + j));
     _mm256_storeu_ps(y + j, _mm256_fmadd_ps(xc, _mm256_loadu_ps(scale + j), _mm256_loadu_ps(shift + j)));
   }
-  for (; j < w; ++j) y[j] = std::fma(x[j] - center[j], scale[j], shift[j]);
+  for (; j < w; ++j) y[j] = __builtin_fmaf(x[j] - center[j], scale[j], shift[j]);
 }
 
 void batchnorm_col_backward_avx2(const float* x, const float* dy, float* dx, const float* center,
@@ -89,7 +89,7 @@ void batchnorm_col_backward_avx2(const float* x, const float* dy, float* dx, con
     const __m256 t = _mm256_fmadd_ps(_mm256_loadu_ps(b + j), xc, _mm256_loadu_ps(k + j));
     _mm256_storeu_ps(dx + j, _mm256_fmadd_ps(_mm256_loadu_ps(a + j), _mm256_loadu_ps(dy + j), t));
   }
-  for (; j < w; ++j) dx[j] = std::fma(a[j], dy[j], std::fma(b[j], x[j] - center[j], k[j]));
+  for (; j < w; ++j) dx[j] = __builtin_fmaf(a[j], dy[j], __builtin_fmaf(b[j], x[j] - center[j], k[j]));
 }
 
 }  // namespace deepgen

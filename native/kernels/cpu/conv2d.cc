@@ -79,6 +79,9 @@ void conv2d_check(const Conv2dParams& p, int64_t* out_h, int64_t* out_w) {
   conv_mul(conv_mul(conv_mul(p.out_c, p.in_c), p.k_h), p.k_w);
   conv_mul(conv_mul(conv_mul(p.batch, p.out_c), oh), ow);
   conv_mul(conv_mul(conv_mul(p.in_c, p.k_h), p.k_w), conv_mul(oh, ow));
+  // Scratch planes: the zero-padded input and its stride phases (each at most this big).
+  conv_mul(conv_mul(std::max<int64_t>(p.in_c, 1), p.in_h + 2 * p.pad_h + p.stride_h + p.k_h),
+           p.in_w + 2 * p.pad_w + p.stride_w + p.k_w);
   if (out_h != nullptr) *out_h = oh;
   if (out_w != nullptr) *out_w = ow;
 }

@@ -68,6 +68,10 @@ void conv_transpose2d_check(const ConvTranspose2dParams& p, int64_t* out_h, int6
   conv_mul(conv_mul(conv_mul(p.in_c, p.out_c), p.k_h), p.k_w);
   conv_mul(conv_mul(conv_mul(p.batch, p.out_c), oh), ow);
   conv_mul(conv_mul(conv_mul(p.out_c, p.k_h), p.k_w), conv_mul(p.in_h, p.in_w));
+  // Scratch planes: padded images and stride phases over input or output (each at most this big).
+  conv_mul(conv_mul(std::max<int64_t>({p.in_c, p.out_c, 1}),
+                    std::max(p.in_h, oh) + 2 * p.pad_h + p.stride_h + p.k_h),
+           std::max(p.in_w, ow) + 2 * p.pad_w + p.stride_w + p.k_w);
   if (out_h != nullptr) *out_h = oh;
   if (out_w != nullptr) *out_w = ow;
 }

@@ -228,8 +228,10 @@ void sgemm(const GemmArgs& g, int max_threads) {
   sgemm_check(g);
   if (g.batch == 0) return;
   const int threads = max_threads > 0 ? max_threads : thread_limit();
-  // Many small matrices: one matrix per task. Otherwise: matrices in turn, tiles in parallel.
-  if (g.batch > 1 && g.m * g.n * g.k <= 128 * 128 * 128) {
+  // Many small matrices: one matrix per task, when their C blocks cannot overlap (a smaller
+  // C stride would make tasks race). Otherwise: matrices in turn, tiles in parallel.
+  const bool c_disjoint = g.m == 0 || g.n == 0 || g.stride_c >= (g.m - 1) * g.ldc + g.n;
+  if (g.batch > 1 && c_disjoint && g.m * g.n * g.k <= 128 * 128 * 128) {
     parallel_for(g.batch, [&](int64_t bi) {
       sgemm_one(g, g.a + bi * g.stride_a, g.b + bi * g.stride_b, g.c + bi * g.stride_c, 1);
     }, threads);

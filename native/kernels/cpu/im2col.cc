@@ -132,6 +132,7 @@ constexpr int64_t kPhaseSlack = 8;
 
 // A per-thread buffer for one plane's phases (small: about one padded plane), plus slack.
 float* phase_buffer(int64_t n) {
+  if (n < 0) throw KernelError("E_ARG", "conv: scratch size overflow");
   thread_local std::vector<float> buf;
   if (static_cast<int64_t>(buf.size()) < n + kPhaseSlack) {
     buf.assign(static_cast<size_t>(n + kPhaseSlack), 0.0f);

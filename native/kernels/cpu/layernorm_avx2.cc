@@ -35,7 +35,7 @@ void layernorm_forward_row_avx2(const float* x, const float* gamma, const float*
     const __m256 xhat = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + d), m), r);
     _mm256_storeu_ps(y + d, _mm256_fmadd_ps(xhat, _mm256_loadu_ps(gamma + d), _mm256_loadu_ps(beta + d)));
   }
-  for (; d < D; ++d) y[d] = std::fma((x[d] - mean) * rstd, gamma[d], beta[d]);
+  for (; d < D; ++d) y[d] = __builtin_fmaf((x[d] - mean) * rstd, gamma[d], beta[d]);
 }
 
 // Two passes over the row: (1) the row sums of g and g xhat (in double) and the column
@@ -80,7 +80,7 @@ void layernorm_backward_row_avx2(const float* x, const float* dy, const float* g
   for (; d < D; ++d) {
     const float xhat = (x[d] - mean) * rstd;
     const float g = dy[d] * gamma[d];
-    dx[d] = rstd * std::fma(-xhat, mean_gx, g - mean_g);
+    dx[d] = rstd * __builtin_fmaf(-xhat, mean_gx, g - mean_g);
   }
 }
 

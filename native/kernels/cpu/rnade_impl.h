@@ -39,25 +39,29 @@ inline void heads(const RnadeParams& p, int64_t d, const Scratch& w) {
   }
 }
 
+// log N(x; mu_j, e^{s_j}) + z_j, in double.
+inline double joint_log_weight(double x, const Scratch& w, int64_t j) {
+  const double t = (x - w.mu[j]) * std::exp(-static_cast<double>(w.s[j]));
+  return w.z[j] - 0.5 * t * t - w.s[j] - kHalfLog2Pi;
+}
+
 // log p(x_d | .) for the current heads; fills pi = softmax(z) and r = softmax(z + log N).
+// The joint log-weights are recomputed rather than stored, to stay in double precision.
 inline double step_log_prob(const RnadeParams& p, double x, const Scratch& w) {
   double zmax = -INFINITY, jmax = -INFINITY;
   for (int64_t j = 0; j < p.k; ++j) {
-    const double t = (x - w.mu[j]) * std::exp(-static_cast<double>(w.s[j]));
-    const double joint = w.z[j] - 0.5 * t * t - w.s[j] - kHalfLog2Pi;
-    w.r[j] = static_cast<float>(joint);  // stash; normalized below
     zmax = std::fmax(zmax, static_cast<double>(w.z[j]));
-    jmax = std::fmax(jmax, joint);
+    jmax = std::fmax(jmax, joint_log_weight(x, w, j));
   }
   double zsum = 0.0, jsum = 0.0;
   for (int64_t j = 0; j < p.k; ++j) {
     zsum += std::exp(w.z[j] - zmax);
-    jsum += std::exp(w.r[j] - jmax);
+    jsum += std::exp(joint_log_weight(x, w, j) - jmax);
   }
   const double lz = zmax + std::log(zsum), lj = jmax + std::log(jsum);
   for (int64_t j = 0; j < p.k; ++j) {
     w.pi[j] = static_cast<float>(std::exp(w.z[j] - lz));
-    w.r[j] = static_cast<float>(std::exp(w.r[j] - lj));
+    w.r[j] = static_cast<float>(std::exp(joint_log_weight(x, w, j) - lj));
   }
   return lj - lz;
 }

@@ -1,0 +1,53 @@
+/** Helpers shared by the latent-variable models (VAE, AAE): code grids, interpolation, probabilities. */
+import { checkInteger } from "../core/check.js";
+import { type ModelFile, requireF32 } from "../io/model-file.js";
+import { Mlp, type MlpSpec } from "../nn/dense.js";
+
+/** Stable logistic of every element, in place; returns the array. */
+export function sigmoidInPlace(a: Float32Array): Float32Array {
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    a[i] = v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v));
+  }
+  return a;
+}
+
+/**
+ * `steps` (>= 2) codes on the segment from code 0 to code 1 of `ends` [2, latent], endpoints
+ * included: [steps, latent].
+ */
+export function interpolateCodes(ends: Float32Array, latent: number, steps: number): Float32Array {
+  checkInteger("steps", steps, 2, 10000);
+  const z = new Float32Array(steps * latent);
+  for (let s = 0; s < steps; s++) {
+    const t = s / (steps - 1);
+    for (let j = 0; j < latent; j++) z[s * latent + j] = (1 - t) * ends[j]! + t * ends[latent + j]!;
+  }
+  return z;
+}
+
+/**
+ * A size x size grid of 2-D codes over [-range, range]^2, row-major with z1 increasing to the
+ * right and z2 increasing upwards (as a plot): [size^2, 2].
+ */
+export function gridCodes(size: number, range: number): Float32Array {
+  checkInteger("size", size, 2, 100);
+  if (!(range > 0) || !Number.isFinite(range)) throw new RangeError("range must be > 0");
+  const z = new Float32Array(size * size * 2);
+  for (let r = 0; r < size; r++)
+    for (let c = 0; c < size; c++) {
+      z[(r * size + c) * 2] = -range + (2 * range * c) / (size - 1);
+      z[(r * size + c) * 2 + 1] = range - (2 * range * r) / (size - 1);
+    }
+  return z;
+}
+
+/** The MLP `name` of a model file, every tensor checked against the spec's shapes. */
+export function loadMlp(file: ModelFile<unknown>, name: string, spec: MlpSpec): Mlp {
+  const tensors: Record<string, Float32Array> = {};
+  for (let i = 0; i + 1 < spec.sizes.length; i++) {
+    tensors[`${name}.${i}.w`] = requireF32(file, `${name}.${i}.w`, [spec.sizes[i + 1]!, spec.sizes[i]!]).slice();
+    tensors[`${name}.${i}.b`] = requireF32(file, `${name}.${i}.b`, [spec.sizes[i + 1]!]).slice();
+  }
+  return new Mlp(name, spec, tensors);
+}

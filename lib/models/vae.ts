@@ -1,0 +1,603 @@
+/**
+ * Variational autoencoder (Kingma & Welling 2014) for binary images, MLP encoder and decoder:
+ *
+ *   q(z | x) = N(mu(x), diag exp(logvar(x))),   p(z) = N(0, I),   p(x | z) = prod_d Bern(sigmoid(l_d(z)))
+ *   ELBO(x) = E_q[log p(x | z)] - KL(q(z | x) || p(z))      (reconstruction term, prior-fitting term)
+ *
+ * The reconstruction term is estimated with one reparameterized draw z = mu + exp(logvar / 2) eps
+ * (the reparam kernels, Philox noise); the KL is closed form (gaussianKl kernels). The decoder is
+ * Bernoulli: binarized MNIST is the canonical data (grayscale inputs in [0, 1] are accepted as
+ * soft targets of the same cross-entropy, which is then not a normalized likelihood; a
+ * continuous-Bernoulli or Gaussian decoder is not implemented).
+ *
+ * logLikelihood is the importance-weighted estimate of Burda et al. (2016),
+ *   log p(x) >= L_k = log (1/k) sum_i p(x, z_i) / q(z_i | x),  z_i ~ q(z | x),
+ * L_1 = ELBO <= L_k <= L_{k+1} in expectation, L_k -> log p(x). It runs over chunks of draws
+ * (memory bounded by `chunk` draws, whatever k), with a stable log-sum-exp (logSumExp kernel).
+ *
+ * Noise: training step t uses stream t of the reparam kernel, sample index = position in the
+ * batch. ELBO evaluation uses stream ELBO_STREAM, sample index = row; the IWAE estimate uses
+ * stream IWAE_STREAM, sample index = row * k + i; so results do not depend on batch or chunk
+ * sizes.
+ *
+ * Files: encoder enc.<i>.w [out, in], enc.<i>.b; decoder dec.<i>.w, dec.<i>.b (the encoder's
+ * last layer outputs [mu, logvar], 2 * latent values).
+ */
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+
+import { checkInteger, checkOneOf } from "../core/check.js";
+import { DeepgenError } from "../core/errors.js";
+import type { Seed } from "../core/philox.js";
+import { gatherRows, splitValidation } from "../data/batching.js";
+import { type Dataset, makeDataset } from "../data/dataset.js";
+import { asModelFile, modelMetadata } from "../io/model-file.js";
+import { readSafetensors, type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
+import type { BackendName, Kernels } from "../kernels/kernels.js";
+import type { ActivationKind } from "../kernels/ops/activation.js";
+import { Adam } from "../nn/adam.js";
+import { Mlp } from "../nn/dense.js";
+import { batchRows, modelKernels } from "./common.js";
+import type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./density.js";
+import { gridCodes, interpolateCodes, loadMlp, sigmoidInPlace } from "./latent.js";
+import { type EpochRecord, freshState, runTrainingLoop, type TrainingProgress, type TrainingState } from "./trainer.js";
+
+export const VAE_ACTIVATIONS = ["relu", "tanh", "softplus", "leakyRelu"] as const;
+export type VaeActivation = (typeof VAE_ACTIVATIONS)[number];
+
+export interface VaeConfig {
+  dim: number;
+  latent: number;
+  /** Hidden widths of the encoder; the decoder mirrors them. */
+  hidden: number[];
+  activation: VaeActivation;
+  decoder: "bernoulli";
+  height?: number;
+  width?: number;
+}
+
+export interface VaeCreateOptions {
+  dim: number;
+  latent?: number;
+  hidden?: number[];
+  activation?: VaeActivation;
+  initSeed?: number;
+  height?: number;
+  width?: number;
+  backend?: BackendName;
+}
+
+/** The ELBO's terms, in nats per image (means over the images). */
+export interface ElboTerms {
+  /** E_q[log p(x | z)] (one draw per image). */
+  reconstruction: number;
+  /** KL(q(z | x) || p(z)), closed form. */
+  kl: number;
+  /** reconstruction - kl. */
+  elbo: number;
+}
+
+export interface VaeEpochRecord extends EpochRecord {
+  /** Training terms of the epoch (means over its batches, before the parameter updates). */
+  terms: ElboTerms;
+  /** Validation terms after the epoch (validation = -elbo). */
+  validationTerms?: ElboTerms;
+  /** KL weight at the end of the epoch (warm-up). */
+  beta: number;
+}
+
+export interface VaeFitOptions extends ModelCallOptions {
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  clipNorm?: number;
+  /** Validation images ([n, D]) or a fraction of the training set (default 0.1). */
+  validation?: Float32Array | number;
+  patience?: number;
+  seed?: Seed;
+  /** KL warm-up: the KL weight rises linearly from 0 to 1 over this many epochs (default 0: off). */
+  warmupEpochs?: number;
+  /**
+   * Free bits (Kingma et al. 2016) in nats per latent dimension: the objective uses
+   * sum_j max(freeBits, KL_j) with KL_j the batch mean of dimension j's KL, so dimensions
+   * under the floor get no KL gradient. Default 0 (off). Reported KL terms are the true KL.
+   */
+  freeBits?: number;
+  onBatch?: (p: TrainingProgress) => void;
+  onEpoch?: (r: VaeEpochRecord, state: TrainingState) => void | Promise<void>;
+}
+
+export interface VaeFitResult extends TrainingState {
+  trainSize: number;
+  validationSize: number;
+  history: VaeEpochRecord[];
+}
+
+export interface IwaeOptions extends ModelCallOptions {
+  /** Importance samples per image (1..100000; default 5000 for reports, 1 gives the ELBO). */
+  k?: number;
+  /** Draws per decoder pass (memory bound; default 1000). */
+  chunk?: number;
+  seed?: Seed;
+}
+
+const SAMPLE_Z_STREAM = 0x5a;
+const SAMPLE_X_STREAM = 0x58;
+const ELBO_STREAM = 0xe1b0;
+const IWAE_STREAM = 0x1ae;
+const ENC_STREAM = 100;
+const DEC_STREAM = 200;
+
+/** Copies columns [from, from + cols) of a [n, stride] matrix into out [n, cols]. */
+function takeColumns(src: Float32Array, n: number, stride: number, from: number, cols: number, out: Float32Array): void {
+  for (let i = 0; i < n; i++) out.set(src.subarray(i * stride + from, i * stride + from + cols), i * cols);
+}
+
+function putColumns(src: Float32Array, n: number, cols: number, dst: Float32Array, stride: number, from: number): void {
+  for (let i = 0; i < n; i++) dst.set(src.subarray(i * cols, (i + 1) * cols), i * stride + from);
+}
+
+export class Vae implements DensityModel {
+  readonly kind = "vae";
+  backend: BackendName | undefined;
+
+  constructor(
+    readonly config: VaeConfig,
+    readonly encoder: Mlp,
+    readonly decoder: Mlp,
+  ) {}
+
+  get dim(): number {
+    return this.config.dim;
+  }
+
+  get latent(): number {
+    return this.config.latent;
+  }
+
+  static specs(cfg: VaeConfig): { enc: ConstructorParameters<typeof Mlp>[1]; dec: ConstructorParameters<typeof Mlp>[1] } {
+    const act: ActivationKind = cfg.activation;
+    return {
+      enc: { sizes: [cfg.dim, ...cfg.hidden, 2 * cfg.latent], hidden: act, output: "identity" },
+      dec: { sizes: [cfg.latent, ...[...cfg.hidden].reverse(), cfg.dim], hidden: act, output: "identity" },
+    };
+  }
+
+  static create(opts: VaeCreateOptions): Vae {
+    const config = Vae.checkConfig({
+      dim: opts.dim,
+      latent: opts.latent ?? 32,
+      hidden: opts.hidden ?? [500, 500],
+      activation: opts.activation ?? "relu",
+      decoder: "bernoulli",
+      height: opts.height,
+      width: opts.width,
+    }, "create");
+    const seed = checkInteger("initSeed", opts.initSeed ?? 0, 0);
+    const s = Vae.specs(config);
+    const model = new Vae(config, new Mlp("enc", s.enc, { seed, stream: ENC_STREAM }), new Mlp("dec", s.dec, { seed, stream: DEC_STREAM }));
+    model.backend = opts.backend;
+    return model;
+  }
+
+  private static checkConfig(c: Partial<VaeConfig>, source: string): VaeConfig {
+    const dim = checkInteger(`${source}: dim`, c.dim, 1, 1 << 24);
+    const latent = checkInteger(`${source}: latent`, c.latent, 1, 4096);
+    if (!Array.isArray(c.hidden) || c.hidden.length > 8) throw new DeepgenError("E_ARG", `${source}: hidden must be an array of at most 8 widths`);
+    const hidden = c.hidden.map((h) => checkInteger(`${source}: hidden width`, h, 1, 1 << 16));
+    const activation = checkOneOf(`${source}: activation`, c.activation, VAE_ACTIVATIONS);
+    const out: VaeConfig = { dim, latent, hidden, activation, decoder: "bernoulli" };
+    if (c.height !== undefined && c.width !== undefined) {
+      if (c.height * c.width !== dim) throw new DeepgenError("E_ARG", `${source}: height x width must equal dim`);
+      out.height = c.height;
+      out.width = c.width;
+    }
+    return out;
+  }
+
+  paramCount(): number {
+    return this.encoder.paramCount() + this.decoder.paramCount();
+  }
+
+  private kernels(backend?: BackendName): Kernels {
+    return modelKernels(this.backend, backend);
+  }
+
+  private rows(x: Float32Array): number {
+    return batchRows(x, this.dim);
+  }
+
+  // ---- encode / decode ----
+
+  /** mu, logvar [n, latent] of q(z | x) for x [n, D]. */
+  encode(x: Float32Array, opts: { backend?: BackendName } = {}): { mu: Float32Array; logvar: Float32Array; n: number } {
+    const n = this.rows(x);
+    const L = this.latent;
+    const h = this.encoder.forward(this.kernels(opts.backend), x, n);
+    const mu = new Float32Array(n * L);
+    const logvar = new Float32Array(n * L);
+    takeColumns(h, n, 2 * L, 0, L, mu);
+    takeColumns(h, n, 2 * L, L, L, logvar);
+    return { mu, logvar, n };
+  }
+
+  /** Pixel probabilities sigmoid(l(z)) [n, D] for codes z [n, latent]. */
+  decode(z: Float32Array, opts: { backend?: BackendName } = {}): Float32Array {
+    const n = batchRows(z, this.latent);
+    return sigmoidInPlace(this.decoder.forward(this.kernels(opts.backend), z, n).slice());
+  }
+
+  /** Decoded posterior means: probabilities [n, D] of decode(mu(x)). */
+  reconstruct(x: Float32Array, opts: { backend?: BackendName } = {}): Float32Array {
+    return this.decode(this.encode(x, opts).mu, opts);
+  }
+
+  /**
+   * Linear interpolation between the posterior means of a [D] and b [D]: `steps` (>= 2) codes
+   * from mu(a) to mu(b), decoded; returns probabilities [steps, D].
+   */
+  interpolate(a: Float32Array, b: Float32Array, steps: number, opts: { backend?: BackendName } = {}): Float32Array {
+    if (a.length !== this.dim || b.length !== this.dim) throw new DeepgenError("E_SHAPE", `interpolate: a and b must each be one image of D = ${this.dim}`);
+    const both = new Float32Array(2 * this.dim);
+    both.set(a);
+    both.set(b, this.dim);
+    return this.decode(interpolateCodes(this.encode(both, opts).mu, this.latent, steps), opts);
+  }
+
+  /** Images decoded on a regular grid of codes in [-range, range]^2 (2-D latents): [size^2, D], row-major, y down. */
+  latentMap(size: number, range = 3, opts: { backend?: BackendName } = {}): Float32Array {
+    if (this.latent !== 2) throw new DeepgenError("E_ARG", `a latent-space map needs a 2-D latent space, this model has ${this.latent}`);
+    return this.decode(gridCodes(size, range), opts);
+  }
+
+  // ---- sampling ----
+
+  sampleSync(n: number, opts: Omit<SampleOptions, "signal" | "onProgress">): Samples {
+    checkInteger("n", n, 0);
+    const k = this.kernels(opts.backend);
+    const z = new Float32Array(n * this.latent);
+    k.philoxFill(z, opts.seed, SAMPLE_Z_STREAM, "normal");
+    const probs = this.decode(z, opts);
+    const u = new Float32Array(probs.length);
+    k.philoxFill(u, opts.seed, SAMPLE_X_STREAM, "uniform");
+    const x = new Float32Array(probs.length);
+    for (let i = 0; i < x.length; i++) x[i] = u[i]! < probs[i]! ? 1 : 0;
+    return opts.returnProbs ? { x, probs, n } : { x, n };
+  }
+
+  async sample(n: number, opts: SampleOptions): Promise<Samples> {
+    if (opts.signal?.aborted) throw new DeepgenError("E_ABORTED", "operation aborted");
+    const out = this.sampleSync(n, opts);
+    opts.onProgress?.(1);
+    return out;
+  }
+
+  // ---- objective ----
+
+  /**
+   * Mean ELBO terms over x [n, D] with one draw per image (stream ELBO_STREAM, sample index =
+   * row: deterministic for a seed), evaluated in batches of `batchSize`.
+   */
+  elbo(x: Float32Array, opts: { backend?: BackendName; seed?: Seed; batchSize?: number } = {}): ElboTerms {
+    const n = this.rows(x);
+    const k = this.kernels(opts.backend);
+    const bs = checkInteger("batchSize", opts.batchSize ?? 500, 1);
+    let rec = 0;
+    let kl = 0;
+    for (let b = 0; b < n; b += bs) {
+      const m = Math.min(bs, n - b);
+      const t = this.forwardTerms(k, x.subarray(b * this.dim, (b + m) * this.dim), m, opts.seed ?? 0, ELBO_STREAM, b);
+      rec += t.rec;
+      kl += t.kl;
+    }
+    const d = Math.max(1, n);
+    return { reconstruction: -rec / d, kl: kl / d, elbo: -(rec + kl) / d };
+  }
+
+  /** Forward of a batch: summed BCE (= -sum log p(x|z)) and summed KL; keeps the buffers for a backward. */
+  private forwardTerms(k: Kernels, x: Float32Array, m: number, seed: Seed, stream: number, firstSample: number): { rec: number; kl: number; logits: Float32Array } {
+    const L = this.latent;
+    const b = this.buffers(m);
+    const h = this.encoder.forward(k, x, m);
+    const mu = b.mu.subarray(0, m * L);
+    const lv = b.lv.subarray(0, m * L);
+    takeColumns(h, m, 2 * L, 0, L, mu);
+    takeColumns(h, m, 2 * L, L, L, lv);
+    const z = b.z.subarray(0, m * L);
+    const eps = b.eps.subarray(0, m * L);
+    k.reparamForward(z, eps, mu, lv, { rows: m, cols: L, seed, stream, firstSample });
+    const logits = this.decoder.forward(k, z, m);
+    const rec = k.bceWithLogitsForward(null, logits, x, m, this.dim);
+    const kl = k.gaussianKlForward(null, mu, lv, m, L);
+    return { rec, kl, logits };
+  }
+
+  private buf: { rows: number; mu: Float32Array; lv: Float32Array; z: Float32Array; eps: Float32Array; dmu: Float32Array; dlv: Float32Array; dh: Float32Array; dlogits: Float32Array } | undefined;
+
+  private buffers(m: number) {
+    if (this.buf === undefined || this.buf.rows < m) {
+      const L = this.latent;
+      this.buf = {
+        rows: m,
+        mu: new Float32Array(m * L),
+        lv: new Float32Array(m * L),
+        z: new Float32Array(m * L),
+        eps: new Float32Array(m * L),
+        dmu: new Float32Array(m * L),
+        dlv: new Float32Array(m * L),
+        dh: new Float32Array(m * 2 * L),
+        dlogits: new Float32Array(m * this.dim),
+      };
+    }
+    return this.buf;
+  }
+
+  /**
+   * One batch of the training objective and its gradient, written into the encoder's and
+   * decoder's gradient arrays: loss = (sum BCE + beta * KL') / m, KL' the (free-bits) KL.
+   * Returns the batch's summed true terms. Public for gradient checks.
+   */
+  lossAndGradients(
+    k: Kernels,
+    x: Float32Array,
+    m: number,
+    o: { seed: Seed; stream: number; beta?: number; freeBits?: number },
+  ): { rec: number; kl: number; loss: number } {
+    const L = this.latent;
+    const beta = o.beta ?? 1;
+    const freeBits = o.freeBits ?? 0;
+    const t = this.forwardTerms(k, x, m, o.seed, o.stream, 0);
+    const b = this.buffers(m);
+    const mu = b.mu.subarray(0, m * L);
+    const lv = b.lv.subarray(0, m * L);
+    const dlogits = b.dlogits.subarray(0, m * this.dim);
+    k.bceWithLogitsBackward(dlogits, t.logits, x, m, this.dim, 1 / m);
+    const dz = this.decoder.backward(k, dlogits, m, true)!;
+    const dmu = b.dmu.subarray(0, m * L);
+    const dlv = b.dlv.subarray(0, m * L);
+    k.gaussianKlBackward(dmu, dlv, mu, lv, m, L, beta / m);
+    let klObjective = t.kl;
+    if (freeBits > 0) {
+      // per-dimension batch-mean KL; dimensions under the floor contribute freeBits and no gradient
+      klObjective = 0;
+      for (let j = 0; j < L; j++) {
+        let s = 0;
+        for (let i = 0; i < m; i++) {
+          const a = i * L + j;
+          s += 0.5 * (mu[a]! * mu[a]! + Math.exp(lv[a]!) - 1 - lv[a]!);
+        }
+        const mean = s / m;
+        if (mean < freeBits) {
+          klObjective += freeBits * m;
+          for (let i = 0; i < m; i++) {
+            dmu[i * L + j] = 0;
+            dlv[i * L + j] = 0;
+          }
+        } else {
+          klObjective += s;
+        }
+      }
+    }
+    k.reparamBackward(dmu, dlv, dz, b.eps.subarray(0, m * L), lv, m, L, 1, true);
+    const dh = b.dh.subarray(0, m * 2 * L);
+    putColumns(dmu, m, L, dh, 2 * L, 0);
+    putColumns(dlv, m, L, dh, 2 * L, L);
+    this.encoder.backward(k, dh, m, false);
+    return { rec: t.rec, kl: t.kl, loss: (t.rec + beta * klObjective) / m };
+  }
+
+  /** Parameters and gradients by name (enc.*, dec.*). */
+  params(): Record<string, Float32Array> {
+    return { ...this.encoder.params(), ...this.decoder.params() };
+  }
+
+  grads(): Record<string, Float32Array> {
+    return { ...this.encoder.grads(), ...this.decoder.grads() };
+  }
+
+  // ---- training ----
+
+  async fit(train: Float32Array | Dataset, opts: VaeFitOptions = {}): Promise<VaeFitResult> {
+    const seed = opts.seed ?? 0;
+    let trainX = train instanceof Float32Array ? train : train.x;
+    this.rows(trainX);
+    let validX: Float32Array | undefined;
+    const validation = opts.validation ?? 0.1;
+    if (typeof validation === "number") {
+      const split = splitValidation(makeDataset(trainX, undefined, 1, this.dim), validation, seed);
+      trainX = split.train.x;
+      validX = split.validation.x;
+    } else {
+      this.rows(validation);
+      validX = validation;
+    }
+    const n = trainX.length / this.dim;
+    const batchSize = checkInteger("batchSize", opts.batchSize ?? 100, 1);
+    const epochs = checkInteger("epochs", opts.epochs ?? 100, 0);
+    const warmup = opts.warmupEpochs ?? 0;
+    const freeBits = opts.freeBits ?? 0;
+    if (!(warmup >= 0) || !Number.isFinite(warmup)) throw new DeepgenError("E_ARG", `warmupEpochs must be >= 0, got ${warmup}`);
+    if (!(freeBits >= 0) || !Number.isFinite(freeBits)) throw new DeepgenError("E_ARG", `freeBits must be >= 0, got ${freeBits}`);
+    const kernels = this.kernels(opts.backend);
+    const params = this.params();
+    const grads = this.grads();
+    const adam = new Adam(params, { lr: opts.lr ?? 1e-3, clipNorm: opts.clipNorm ?? Infinity });
+    const best: Record<string, Float32Array> = {};
+    for (const [name, p] of Object.entries(params)) best[name] = p.slice();
+    const batchX = new Float32Array(batchSize * this.dim);
+    const trainSet = makeDataset(trainX, undefined, 1, this.dim);
+    const batchesPerEpoch = Math.ceil(n / batchSize);
+    let epochRec = 0;
+    let epochKl = 0;
+    let epochSeen = 0;
+    let beta = 1;
+    const history: VaeEpochRecord[] = [];
+    let lastValidTerms: ElboTerms | undefined;
+    const result = await runTrainingLoop(
+      {
+        n,
+        batchSize,
+        epochs,
+        seed,
+        patience: opts.patience ?? 10,
+        signal: opts.signal,
+        onBatch: opts.onBatch,
+        onEpoch: async (r, state) => {
+          const rec: VaeEpochRecord = { ...r, terms: { reconstruction: -epochRec / epochSeen, kl: epochKl / epochSeen, elbo: -(epochRec + epochKl) / epochSeen }, beta };
+          if (lastValidTerms !== undefined) rec.validationTerms = lastValidTerms;
+          state.history[state.history.length - 1] = rec;
+          history.push(rec);
+          epochRec = 0;
+          epochKl = 0;
+          epochSeen = 0;
+          await opts.onEpoch?.(rec, state);
+        },
+      },
+      {
+        trainBatch: async (indices) => {
+          const m = indices.length;
+          gatherRows(trainSet, indices, batchX);
+          const step = adam.step + 1;
+          beta = warmup > 0 ? Math.min(1, step / (warmup * batchesPerEpoch)) : 1;
+          const t = this.lossAndGradients(kernels, batchX.subarray(0, m * this.dim), m, { seed, stream: step % 0x100000000, beta, freeBits });
+          adam.update(kernels, grads);
+          epochRec += t.rec;
+          epochKl += t.kl;
+          epochSeen += m;
+          return t.rec + t.kl; // the true -ELBO, whatever the warm-up weight
+        },
+        validate: async () => {
+          if (validX === undefined) return undefined;
+          lastValidTerms = this.elbo(validX, { backend: kernels.backend, seed });
+          return -lastValidTerms.elbo;
+        },
+        keepBest: () => {
+          for (const name of Object.keys(best)) best[name]!.set(params[name]!);
+        },
+        restoreBest: () => {
+          for (const name of Object.keys(best)) params[name]!.set(best[name]!);
+        },
+      },
+      freshState(),
+    );
+    return { ...result, history, trainSize: n, validationSize: validX === undefined ? 0 : validX.length / this.dim };
+  }
+
+  // ---- likelihood ----
+
+  /**
+   * Importance-weighted log-likelihood estimates L_k [n] (nats) of x [n, D] (see the file
+   * comment). Draw i of image r uses sample index r * k + i, so the estimate does not depend
+   * on `chunk`. k = 1 is the one-draw ELBO.
+   */
+  logLikelihoodSync(x: Float32Array, opts: Omit<IwaeOptions, "signal" | "onProgress"> = {}): Float32Array {
+    const gen = this.iwae(x, opts);
+    let r = gen.next();
+    while (!r.done) r = gen.next();
+    return r.value;
+  }
+
+  async logLikelihood(x: Float32Array, opts: IwaeOptions = {}): Promise<Float32Array> {
+    const gen = this.iwae(x, opts);
+    let r = gen.next();
+    while (!r.done) {
+      if (opts.signal?.aborted) throw new DeepgenError("E_ABORTED", "operation aborted");
+      opts.onProgress?.(r.value);
+      await yieldToEventLoop();
+      r = gen.next();
+    }
+    opts.onProgress?.(1);
+    return r.value;
+  }
+
+  /** Yields the fraction done after each chunk; returns the estimates. */
+  private *iwae(x: Float32Array, opts: Omit<IwaeOptions, "signal" | "onProgress">): Generator<number, Float32Array> {
+    const n = this.rows(x);
+    const K = checkInteger("k", opts.k ?? 5000, 1, 100000);
+    const chunk = checkInteger("chunk", opts.chunk ?? 1000, 1, 1 << 20);
+    if (n * K > 0x100000000) throw new DeepgenError("E_ARG", `n * k = ${n * K} draws exceed the 2^32 sample indices of one call`);
+    const seed = opts.seed ?? 0;
+    const k = this.kernels(opts.backend);
+    const D = this.dim;
+    const L = this.latent;
+    const out = new Float32Array(n);
+    const { mu, logvar } = this.encode(x, opts);
+    const B = Math.min(chunk, K);
+    const z = new Float32Array(B * L);
+    const eps = new Float32Array(B * L);
+    const xt = new Float32Array(B * D);
+    const mut = new Float32Array(B * L);
+    const lvt = new Float32Array(B * L);
+    const zeros = new Float32Array(B * L);
+    const bce = new Float32Array(B);
+    const logPz = new Float32Array(B);
+    const logQ = new Float32Array(B);
+    const logw = new Float32Array(K);
+    const lse = new Float32Array(1);
+    const total = n * Math.ceil(K / B);
+    let done = 0;
+    for (let r = 0; r < n; r++) {
+      const xr = x.subarray(r * D, (r + 1) * D);
+      const mur = mu.subarray(r * L, (r + 1) * L);
+      const lvr = logvar.subarray(r * L, (r + 1) * L);
+      for (let i = 0; i < B; i++) {
+        xt.set(xr, i * D);
+        mut.set(mur, i * L);
+        lvt.set(lvr, i * L);
+      }
+      for (let s0 = 0; s0 < K; s0 += B) {
+        const b = Math.min(B, K - s0);
+        const zb = z.subarray(0, b * L);
+        // draws r*K + s0 .. + b - 1 of this image (the kernel's k draws of one row)
+        k.reparamForward(zb, eps.subarray(0, b * L), mur, lvr, { rows: 1, cols: L, k: b, seed, stream: IWAE_STREAM, firstSample: r * K + s0 });
+        const logits = this.decoder.forward(k, zb, b);
+        k.bceWithLogitsForward(bce.subarray(0, b), logits, xt.subarray(0, b * D), b, D);
+        k.gaussianLogProbForward(logPz.subarray(0, b), zb, zeros.subarray(0, b * L), zeros.subarray(0, b * L), b, L);
+        k.gaussianLogProbForward(logQ.subarray(0, b), zb, mut.subarray(0, b * L), lvt.subarray(0, b * L), b, L);
+        for (let i = 0; i < b; i++) logw[s0 + i] = -bce[i]! + logPz[i]! - logQ[i]!;
+        done++;
+        if (done < total) yield done / total;
+      }
+      k.logSumExpForward(lse, logw, 1, K);
+      out[r] = lse[0]! - Math.log(K);
+    }
+    return out;
+  }
+
+  /** DensityModel: log p(x) estimated by IWAE with k = 100 (use logLikelihood for other k). */
+  async logProb(x: Float32Array, opts: ModelCallOptions = {}): Promise<Float32Array> {
+    return this.logLikelihood(x, { ...opts, k: 100 });
+  }
+
+  logProbSync(x: Float32Array, opts: { backend?: BackendName } = {}): Float32Array {
+    return this.logLikelihoodSync(x, { ...opts, k: 100 });
+  }
+
+  // ---- files ----
+
+  private tensors(): Record<string, TensorToWrite> {
+    const out: Record<string, TensorToWrite> = {};
+    for (const mlp of [this.encoder, this.decoder]) {
+      const shapes = mlp.shapes();
+      for (const [name, data] of Object.entries(mlp.params())) out[name] = { shape: shapes[name]!, data };
+    }
+    return out;
+  }
+
+  async save(path: string, extraMetadata: Record<string, string> = {}): Promise<void> {
+    await writeSafetensors(path, this.tensors(), modelMetadata(this.kind, this.config, extraMetadata));
+  }
+
+  static async load(path: string, opts: { backend?: BackendName } = {}): Promise<Vae> {
+    const file = asModelFile<VaeConfig>(await readSafetensors(path), path, "vae");
+    let config: VaeConfig;
+    try {
+      config = Vae.checkConfig(file.config, path);
+    } catch (e) {
+      throw new DeepgenError("E_FORMAT", (e as Error).message, { cause: e });
+    }
+    const s = Vae.specs(config);
+    const model = new Vae(config, loadMlp(file, "enc", s.enc), loadMlp(file, "dec", s.dec));
+    model.backend = opts.backend;
+    return model;
+  }
+}

@@ -1,0 +1,107 @@
+// Bindings of the reparameterized-sampling kernels (native/kernels/cpu/reparam.h).
+// Synchronous: one call per training step or per IWAE chunk; every size is checked against
+// every array before any work.
+#include <napi.h>
+
+#include <string>
+
+#include "../kernels/cpu/reparam.h"
+#include "args.h"
+#include "bindings.h"
+
+namespace deepgen {
+namespace addon {
+namespace {
+
+constexpr int64_t kMaxDim = int64_t{1} << 32;
+constexpr int64_t kMaxElements = int64_t{1} << 52;
+
+void require_len(const Napi::CallbackInfo& info, const Napi::Float32Array& a, int64_t need,
+                 const char* fn, const char* name) {
+  if (static_cast<int64_t>(a.ElementLength()) < need) {
+    throw make_error(info.Env(), "E_SHAPE",
+                     std::string(fn) + ": " + name + " has " + std::to_string(a.ElementLength()) +
+                         " elements, the sizes need " + std::to_string(need));
+  }
+}
+
+struct Sizes {
+  int64_t rows, cols, k, n, nk;  // n = rows * cols, nk = rows * k * cols
+};
+
+Sizes arg_sizes(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  Sizes s;
+  s.rows = arg_int(info, i, fn, "rows", 0, kMaxDim);
+  s.cols = arg_int(info, i + 1, fn, "cols", 0, kMaxDim);
+  s.k = arg_int(info, i + 2, fn, "k", 1, kMaxDim);
+  // Divisions, not products: rows * k itself may overflow int64.
+  if (s.rows > kMaxDim / s.k) {
+    throw make_error(info.Env(), "E_SHAPE", std::string(fn) + ": rows * k is too large");
+  }
+  const int64_t rk = s.rows * s.k;
+  if (s.cols != 0 && rk > kMaxElements / s.cols) {
+    throw make_error(info.Env(), "E_SHAPE", std::string(fn) + ": rows * k * cols is too large");
+  }
+  s.n = s.rows * s.cols;
+  s.nk = rk * s.cols;
+  return s;
+}
+
+// reparamForward(z, eps, mu, logvar, rows, cols, k, key0, key1, stream, firstSample)
+Napi::Value forward(const Napi::CallbackInfo& info) {
+  const char* fn = "reparamForward";
+  require_args(info, 11, fn);
+  Napi::Float32Array z = arg_f32(info, 0, fn, "z");
+  Napi::Float32Array eps = arg_f32(info, 1, fn, "eps");
+  Napi::Float32Array mu = arg_f32(info, 2, fn, "mu");
+  Napi::Float32Array logvar = arg_f32(info, 3, fn, "logvar");
+  const Sizes s = arg_sizes(info, 4, fn);
+  const uint32_t key0 = arg_u32(info, 7, fn, "key0");
+  const uint32_t key1 = arg_u32(info, 8, fn, "key1");
+  const uint32_t stream = arg_u32(info, 9, fn, "stream");
+  const int64_t first = arg_int(info, 10, fn, "firstSample", 0, kMaxDim);
+  if (first + s.rows * s.k > kMaxDim) {
+    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": firstSample + rows * k must be <= 2^32");
+  }
+  require_len(info, z, s.nk, fn, "z");
+  require_len(info, eps, s.nk, fn, "eps");
+  require_len(info, mu, s.n, fn, "mu");
+  require_len(info, logvar, s.n, fn, "logvar");
+  reparam_forward(z.Data(), eps.Data(), mu.Data(), logvar.Data(), s.rows, s.cols, s.k, key0, key1,
+                  stream, first);
+  return info.Env().Undefined();
+}
+
+// reparamBackward(dmu, dlogvar, dz, eps, logvar, rows, cols, k, accumulate)
+Napi::Value backward(const Napi::CallbackInfo& info) {
+  const char* fn = "reparamBackward";
+  require_args(info, 9, fn);
+  Napi::Float32Array dmu = arg_f32(info, 0, fn, "dmu");
+  Napi::Float32Array dlogvar = arg_f32(info, 1, fn, "dlogvar");
+  Napi::Float32Array dz = arg_f32(info, 2, fn, "dz");
+  Napi::Float32Array eps = arg_f32(info, 3, fn, "eps");
+  Napi::Float32Array logvar = arg_f32(info, 4, fn, "logvar");
+  const Sizes s = arg_sizes(info, 5, fn);
+  if (!info[8].IsBoolean()) {
+    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": argument 'accumulate' must be a boolean");
+  }
+  const bool accumulate = info[8].As<Napi::Boolean>().Value();
+  require_len(info, dmu, s.n, fn, "dmu");
+  require_len(info, dlogvar, s.n, fn, "dlogvar");
+  require_len(info, dz, s.nk, fn, "dz");
+  require_len(info, eps, s.nk, fn, "eps");
+  require_len(info, logvar, s.n, fn, "logvar");
+  reparam_backward(dmu.Data(), dlogvar.Data(), dz.Data(), eps.Data(), logvar.Data(), s.rows,
+                   s.cols, s.k, accumulate);
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void register_reparam(Napi::Env env, Napi::Object exports) {
+  define(env, exports, "reparamForward", forward);
+  define(env, exports, "reparamBackward", backward);
+}
+
+}  // namespace addon
+}  // namespace deepgen

@@ -1,0 +1,156 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import test from "ava";
+
+import { DeepgenError } from "../lib/core/errors.js";
+import { scatterPlot, TAB10 } from "../lib/io/scatter.js";
+import { Aae } from "../lib/models/aae.js";
+import { gridCodes, interpolateCodes } from "../lib/models/latent.js";
+import { MOG10_RADIUS, samplePrior } from "../lib/models/priors.js";
+import { loadModel, loadSampler } from "../lib/models/registry.js";
+import { randomUniform } from "./helpers/numeric.js";
+
+const dir = mkdtempSync(join(tmpdir(), "deepgen-aae-"));
+
+function toyData(n: number, d: number, seed: number): Float32Array {
+  const u = randomUniform(n * (d + 1), seed, 0, 1);
+  const x = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const proto = Math.floor(u[i * (d + 1)]! * 4);
+    for (let j = 0; j < d; j++) {
+      const bit = ((j * 7 + proto * 3) % 4 < 2) !== (proto >= 2 && j < d / 2) ? 1 : 0;
+      x[i * d + j] = u[i * (d + 1) + 1 + j]! < 0.1 ? 1 - bit : bit;
+    }
+  }
+  return x;
+}
+
+function code(t: { throws: (fn: () => unknown) => unknown }, fn: () => unknown): string | undefined {
+  const err = t.throws(fn);
+  return err instanceof DeepgenError ? err.code : `not a DeepgenError: ${String(err)}`;
+}
+
+test("priors: moments and supports of the four priors; reproducible; 2-D priors refuse other sizes", (t) => {
+  const n = 20000;
+  const g = samplePrior("gaussian", n, 3, 1, 0);
+  let m = 0;
+  let v = 0;
+  for (const z of g) m += z;
+  m /= g.length;
+  for (const z of g) v += (z - m) ** 2;
+  v /= g.length;
+  t.true(Math.abs(m) < 0.02 && Math.abs(v - 1) < 0.03, `gaussian mean ${m} var ${v}`);
+  const u = samplePrior("uniform", n, 4, 1, 0);
+  t.true(u.every((z) => z >= -2 && z <= 2));
+  t.true(Math.abs(u.reduce((a, b) => a + b * b, 0) / u.length - 4 / 3) < 0.03, "E z^2 = 4/3 on [-2, 2]");
+  // mog10: every draw near one of the 10 centres on the circle; all 10 components used about equally
+  const mog = samplePrior("mog10", n, 2, 1, 0);
+  const counts = new Array<number>(10).fill(0);
+  let r2 = 0;
+  for (let i = 0; i < n; i++) {
+    const [x, y] = [mog[2 * i]!, mog[2 * i + 1]!];
+    const c = ((Math.round((Math.atan2(y, x) / (2 * Math.PI)) * 10) % 10) + 10) % 10;
+    counts[c]!++;
+    r2 += x * x + y * y;
+  }
+  t.true(counts.every((c) => Math.abs(c - n / 10) < 0.1 * (n / 10)), `component counts ${counts}`);
+  t.true(Math.abs(r2 / n - (MOG10_RADIUS ** 2 + 2 * 0.25)) < 0.3, `E |z|^2 ${r2 / n}`);
+  const roll = samplePrior("swissroll", n, 2, 1, 0);
+  let maxR = 0;
+  for (let i = 0; i < n; i++) maxR = Math.max(maxR, Math.hypot(roll[2 * i]!, roll[2 * i + 1]!));
+  t.true(maxR > 3.5 && maxR < 4.6, `swiss roll radius ${maxR}`);
+  t.deepEqual(samplePrior("mog10", 10, 2, 7, 3), samplePrior("mog10", 10, 2, 7, 3));
+  t.notDeepEqual(samplePrior("mog10", 10, 2, 7, 3), samplePrior("mog10", 10, 2, 7, 4));
+  t.is(code(t, () => samplePrior("mog10", 4, 3, 0, 0)), "E_ARG");
+  t.is(code(t, () => samplePrior("swissroll", 4, 8, 0, 0)), "E_ARG");
+});
+
+test("latent helpers: interpolation endpoints and the code grid", (t) => {
+  const z = interpolateCodes(Float32Array.from([0, 1, 4, -1]), 2, 5);
+  t.deepEqual(Array.from(z), [0, 1, 1, 0.5, 2, 0, 3, -0.5, 4, -1]);
+  const grid = gridCodes(3, 2);
+  t.deepEqual(Array.from(grid.subarray(0, 6)), [-2, 2, 0, 2, 2, 2]);
+  t.deepEqual(Array.from(grid.subarray(12, 18)), [-2, -2, 0, -2, 2, -2]);
+});
+
+test("scatterPlot: draws each group's colour, refuses empty or odd input", (t) => {
+  const r = scatterPlot([{ name: "a", points: [0, 0, 1, 1] }, { name: "b", points: [0.5, 0.5] }], { width: 200, height: 150 });
+  t.is(r.width, 200);
+  t.is(r.height, 150);
+  t.is(r.channels, 3);
+  const has = (c: [number, number, number]): boolean => {
+    for (let i = 0; i < r.data.length; i += 3) if (r.data[i] === c[0] && r.data[i + 1] === c[1] && r.data[i + 2] === c[2]) return true;
+    return false;
+  };
+  t.true(has(TAB10[0]!) && has(TAB10[1]!));
+  t.is(code(t, () => scatterPlot([{ name: "a", points: [NaN, 1] }])), "E_ARG");
+  t.is(code(t, () => scatterPlot([{ name: "a", points: [1, 2, 3] }])), "E_SHAPE");
+});
+
+test("AAE: training lowers the reconstruction error; codes move toward the prior; save/load round trip", async (t) => {
+  const x = toyData(400, 16, 1);
+  const held = toyData(100, 16, 2);
+  const model = Aae.create({ dim: 16, latent: 2, hidden: [24], discHidden: [16], prior: "mog10", initSeed: 3 });
+  const recBefore = model.reconstructionError(held);
+  const meanRadius = (): number => {
+    const c = model.encode(held);
+    let s = 0;
+    for (let i = 0; i < 100; i++) s += Math.hypot(c[2 * i]!, c[2 * i + 1]!) / 100;
+    return s;
+  };
+  const radiusBefore = meanRadius();
+  const epochs: number[] = [];
+  const r = await model.fit(x, { epochs: 20, batchSize: 40, seed: 1, onEpoch: (e) => void epochs.push(e.epoch) });
+  t.is(epochs.length, 20);
+  t.is(r.history.length, 20);
+  const last = r.history[19]!;
+  t.true(last.terms.discriminatorAccuracy >= 0 && last.terms.discriminatorAccuracy <= 1);
+  t.true(last.terms.discriminatorLoss > 0 && last.terms.generatorLoss > 0);
+  t.true(Math.abs(last.train - last.terms.reconstruction) < 1e-9);
+  const recAfter = model.reconstructionError(held);
+  t.true(recAfter < recBefore - 2, `reconstruction ${recBefore} -> ${recAfter}`);
+  // the prior is a ring of radius 4: the adversarial phases pull the codes' mean radius near it
+  const meanR = meanRadius();
+  t.log(`reconstruction ${recBefore.toFixed(2)} -> ${recAfter.toFixed(2)}, mean code radius ${radiusBefore.toFixed(2)} -> ${meanR.toFixed(2)} (prior: about ${MOG10_RADIUS}), D accuracy ${model.discriminatorAccuracy(held).toFixed(3)}`);
+  t.true(Math.abs(meanR - MOG10_RADIUS) < Math.abs(radiusBefore - MOG10_RADIUS) - 0.5, `mean code radius ${radiusBefore} -> ${meanR}`);
+  const acc = model.discriminatorAccuracy(held);
+  t.true(acc >= 0 && acc <= 1);
+  const path = join(dir, "aae.safetensors");
+  await model.save(path);
+  const loaded = await Aae.load(path);
+  t.deepEqual(loaded.config, model.config);
+  t.deepEqual(loaded.encode(held), model.encode(held));
+  t.is(loaded.discriminatorAccuracy(held), acc);
+  t.deepEqual(loaded.sampleSync(5, { seed: 2 }).x, model.sampleSync(5, { seed: 2 }).x);
+  t.is((await loadSampler(path)).kind, "aae");
+  const e = await t.throwsAsync(loadModel(path));
+  t.is((e as DeepgenError).code, "E_ARG");
+});
+
+test("AAE: native and JS training steps agree", async (t) => {
+  const x = toyData(60, 12, 4);
+  const run = async (backend: "native" | "js"): Promise<number[]> => {
+    const m = Aae.create({ dim: 12, latent: 2, hidden: [9], discHidden: [7], prior: "swissroll", initSeed: 1, backend });
+    const r = await m.fit(x, { epochs: 2, batchSize: 20, seed: 3, validation: 0.2 });
+    return r.history.flatMap((h) => [h.terms.reconstruction, h.terms.discriminatorLoss, h.terms.generatorLoss]);
+  };
+  const a = await run("native");
+  const b = await run("js");
+  for (let i = 0; i < a.length; i++) t.true(Math.abs(a[i]! - b[i]!) < 1e-3 * Math.max(1, Math.abs(b[i]!)), `${i}: ${a[i]} vs ${b[i]}`);
+});
+
+test("AAE: bad inputs and abort", async (t) => {
+  t.is(code(t, () => Aae.create({ dim: 16, latent: 3, prior: "mog10" })), "E_ARG");
+  t.is(code(t, () => Aae.create({ dim: 16, prior: "ring" as never })), "E_ARG");
+  const m = Aae.create({ dim: 16, latent: 3, hidden: [8], discHidden: [8] });
+  t.is(code(t, () => m.encode(new Float32Array(15))), "E_SHAPE");
+  t.is(code(t, () => m.latentMap(4)), "E_ARG");
+  t.is(code(t, () => m.discriminatorAccuracy(new Float32Array(0))), "E_SHAPE");
+  const e1 = await t.throwsAsync(m.fit(toyData(50, 16, 1), { epochs: 1, adversarialLr: 0 }));
+  t.is((e1 as DeepgenError).code, "E_ARG");
+  const ac = new AbortController();
+  const e2 = await t.throwsAsync(m.fit(toyData(100, 16, 1), { epochs: 3, batchSize: 10, signal: ac.signal, onBatch: (p) => (p.batch === 2 ? ac.abort() : undefined) }));
+  t.is((e2 as DeepgenError).code, "E_ABORTED");
+});
