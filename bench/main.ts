@@ -9,6 +9,7 @@ import { runCore } from "./core.js";
 import { runGemm } from "./gemm.js";
 import { runNade } from "./nade.js";
 import { Report } from "./report.js";
+import { runVae } from "./vae.js";
 
 const SUITES: Record<string, (r: Report) => void | Promise<void>> = {
   core: runCore,
@@ -17,6 +18,7 @@ const SUITES: Record<string, (r: Report) => void | Promise<void>> = {
     await runConv(r);
   },
   nade: runNade,
+  vae: runVae,
 };
 
 const args = process.argv.slice(2);

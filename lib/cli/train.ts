@@ -15,7 +15,7 @@ import type { DensityModel } from "../models/density.js";
 import { testLikelihood } from "../models/evaluate.js";
 import { Nade, type Ordering } from "../models/nade.js";
 import { Rnade } from "../models/rnade.js";
-import type { EpochRecord } from "../models/trainer.js";
+import type { EpochRecord, TrainingProgress, TrainingState } from "../models/trainer.js";
 import { type DataOptions, floatOption, formatDuration, intOption, loadData, ProgressLine } from "./common.js";
 import { printJson } from "./output.js";
 import { type LatentTrainOptions, trainLatent } from "./train-latent.js";
@@ -91,91 +91,55 @@ async function train(family: Family, opts: TrainOptions): Promise<void> {
     model = IndependentBernoulli.fit(data.train.x, data.train.dim);
   } else if (family === "markov") {
     model = MarkovChain.fit(data.train.x, data.train.dim);
-  } else if (family === "rnade") {
-    const rnade = Rnade.create({
-      dim: data.train.dim,
-      hidden: opts.hidden ?? 100,
-      components: opts.components,
-      initSeed: opts.seed,
-      height: data.train.height,
-      width: data.train.width,
-      backend: opts.backend,
-    });
-    const state = await rnade.fit(data.train.x, {
+  } else {
+    const checkpointPath = `${stem(out)}.ckpt.safetensors`;
+    const common = {
       epochs: opts.epochs,
       batchSize: opts.batch,
       lr: opts.lr,
       validation: opts.validation,
       patience: opts.patience,
       seed: opts.seed,
-      onBatch: (p) => progress.update(`epoch ${p.epoch}/${p.epochs} batch ${p.batch}/${p.batches} -log p ${p.loss.toFixed(2)}`),
-      onEpoch: (r, st) =>
-        progress.done(`epoch ${r.epoch}: train ${r.train.toFixed(2)}, validation ${r.validation?.toFixed(2) ?? "-"} nats of -log density (${r.seconds.toFixed(1)} s)${st.bestEpoch === r.epoch ? " *" : ""}`),
-    });
-    history = state.history;
-    bestEpoch = state.bestEpoch;
-    model = rnade;
-  } else {
-    const nade = Nade.create({
-      dim: data.train.dim,
-      hidden: opts.hidden ?? 500,
-      ordering: checkOneOf("--ordering", opts.ordering, ["natural", "random"] as const),
-      orderingSeed: opts.seed,
-      initSeed: opts.seed,
-      height: data.train.height,
-      width: data.train.width,
-      backend: opts.backend,
-    });
-    const controller = new AbortController();
-    const onSigint = (): void => {
-      interrupted = true;
-      controller.abort();
-      process.stderr.write("\ninterrupt: stopping at the next batch (the checkpoint of the last epoch is kept)\n");
+      checkpointPath,
+      resumeFrom: opts.resume ? checkpointPath : undefined,
     };
-    process.once("SIGINT", onSigint);
-    const checkpointPath = `${stem(out)}.ckpt.safetensors`;
-    const epochStart = { t: performance.now() };
-    try {
-      const result = await nade.fit(data.train.x, {
-        epochs: opts.epochs,
-        batchSize: opts.batch,
-        lr: opts.lr,
-        weightDecay: opts.weightDecay,
-        validation: opts.validation,
-        patience: opts.patience,
-        seed: opts.seed,
-        checkpointPath,
-        resumeFrom: opts.resume ? checkpointPath : undefined,
-        signal: controller.signal,
-        onBatch: (p) => {
-          const elapsed = (performance.now() - epochStart.t) / 1000;
-          const eta = (elapsed / p.batch) * (p.batches - p.batch);
-          progress.update(`epoch ${p.epoch}/${p.epochs} batch ${p.batch}/${p.batches} nll ${p.loss.toFixed(2)} eta ${formatDuration(eta)}`);
-        },
-        onEpoch: (r, state) => {
-          epochStart.t = performance.now();
-          progress.done(
-            `epoch ${r.epoch}: train ${r.train.toFixed(2)} nats, validation ${r.validation?.toFixed(2) ?? "-"} nats (${r.seconds.toFixed(1)} s)${state.bestEpoch === r.epoch ? " *" : ""}`,
-          );
-          history = state.history;
-        },
+    const unit = family === "rnade" ? "nats of -log density" : "nats";
+    let fitModel: Nade | Rnade;
+    let fit: (hooks: FitHooks) => Promise<TrainingState>;
+    if (family === "rnade") {
+      const rnade = Rnade.create({
+        dim: data.train.dim,
+        hidden: opts.hidden ?? 100,
+        components: opts.components,
+        initSeed: opts.seed,
+        height: data.train.height,
+        width: data.train.width,
+        backend: opts.backend,
       });
-      history = result.history;
-      bestEpoch = result.bestEpoch;
-    } catch (e) {
-      if (!(e instanceof DeepgenError && e.code === "E_ABORTED" && interrupted)) throw e;
-    } finally {
-      process.removeListener("SIGINT", onSigint);
+      fitModel = rnade;
+      fit = (hooks) => rnade.fit(data.train.x, { ...common, ...hooks });
+    } else {
+      const nade = Nade.create({
+        dim: data.train.dim,
+        hidden: opts.hidden ?? 500,
+        ordering: checkOneOf("--ordering", opts.ordering, ["natural", "random"] as const),
+        orderingSeed: opts.seed,
+        initSeed: opts.seed,
+        height: data.train.height,
+        width: data.train.width,
+        backend: opts.backend,
+      });
+      fitModel = nade;
+      fit = (hooks) => nade.fit(data.train.x, { ...common, weightDecay: opts.weightDecay, ...hooks });
     }
-    model = nade;
+    const outcome = await fitInterruptibly(fit, progress, unit);
+    history = outcome.history;
+    bestEpoch = outcome.bestEpoch;
+    interrupted = outcome.interrupted;
+    model = fitModel;
   }
   const trainSeconds = (performance.now() - t0) / 1000;
   await model.save(out);
-  if (interrupted) {
-    progress.done(`interrupted: best model so far in ${out}; resume with --resume`);
-    process.exitCode = 130;
-    return;
-  }
   const likelihood = await testLikelihood(model, data.test.x, kind === "dequantized");
   const testNll = likelihood.test_nll_nats;
   const result = {
@@ -192,6 +156,7 @@ async function train(family: Family, opts: TrainOptions): Promise<void> {
     ...likelihood,
     param_count: model.paramCount(),
     epochs_run: history.length,
+    ...(interrupted ? { interrupted: true } : {}),
     best_epoch: bestEpoch,
     train_seconds: trainSeconds,
     history,
@@ -216,6 +181,60 @@ async function train(family: Family, opts: TrainOptions): Promise<void> {
       ),
     );
   }
+  if (interrupted) {
+    progress.done(`interrupted after ${history.length} epochs: best model so far in ${out} (card and curve written); resume with --resume`);
+    process.exitCode = 130;
+  }
   if (opts.json) printJson(result);
   else process.stdout.write(`${family}: test NLL ${testNll.toFixed(2)} nats (${likelihood.bits_per_dim.toFixed(4)} bits/dim), ${result.param_count} parameters, ${formatDuration(trainSeconds)}; wrote ${out}\n`);
+}
+
+type FitHooks = {
+  signal: AbortSignal;
+  onBatch: (p: TrainingProgress) => void;
+  onEpoch: (r: EpochRecord, state: TrainingState) => void;
+};
+
+/**
+ * Runs a fit with progress on stderr and Ctrl-C handling: the first SIGINT stops training at
+ * the next batch; the fit then leaves the best parameters in the model, and the checkpoint of
+ * the last completed epoch stays on disk for --resume.
+ */
+async function fitInterruptibly(
+  fit: (hooks: FitHooks) => Promise<TrainingState>,
+  progress: ProgressLine,
+  unit: string,
+): Promise<{ history: EpochRecord[]; bestEpoch: number; interrupted: boolean }> {
+  const controller = new AbortController();
+  let interrupted = false;
+  let last: TrainingState | undefined;
+  const onSigint = (): void => {
+    interrupted = true;
+    controller.abort();
+    process.stderr.write("\ninterrupt: stopping at the next batch (the checkpoint of the last epoch is kept)\n");
+  };
+  process.once("SIGINT", onSigint);
+  let epochStart = performance.now();
+  try {
+    last = await fit({
+      signal: controller.signal,
+      onBatch: (p) => {
+        const elapsed = (performance.now() - epochStart) / 1000;
+        const eta = (elapsed / p.batch) * (p.batches - p.batch);
+        progress.update(`epoch ${p.epoch}/${p.epochs} batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(2)} eta ${formatDuration(eta)}`);
+      },
+      onEpoch: (r, state) => {
+        epochStart = performance.now();
+        last = state;
+        progress.done(
+          `epoch ${r.epoch}: train ${r.train.toFixed(2)}, validation ${r.validation?.toFixed(2) ?? "-"} ${unit} (${r.seconds.toFixed(1)} s)${state.bestEpoch === r.epoch ? " *" : ""}`,
+        );
+      },
+    });
+  } catch (e) {
+    if (!(e instanceof DeepgenError && e.code === "E_ABORTED" && interrupted)) throw e;
+  } finally {
+    process.removeListener("SIGINT", onSigint);
+  }
+  return { history: last?.history ?? [], bestEpoch: last?.bestEpoch ?? 0, interrupted };
 }

@@ -18,6 +18,7 @@ import { readSafetensors, type TensorToWrite, writeSafetensors } from "../io/saf
 import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { NadeGradients, NadeModelArrays } from "../kernels/ops/nade.js";
 import { Adam } from "../nn/adam.js";
+import { checkpointMetadata, readCheckpointState } from "./checkpoint.js";
 import { batchRows, modelKernels, uniformInit } from "./common.js";
 import type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./density.js";
 import { type EpochRecord, freshState, runTrainingLoop, type TrainingProgress, type TrainingState } from "./trainer.js";
@@ -322,29 +323,12 @@ export class Nade implements DensityModel {
       ...this.paperTensors(best.wt, best.c, best.v, best.b, "best."),
       ...adam.stateTensors(),
     };
-    await writeSafetensors(path, tensors, this.metadata({ "deepgen.checkpoint": JSON.stringify({ state, adamStep: adam.step }) }));
+    await writeSafetensors(path, tensors, this.metadata(checkpointMetadata(state, adam.step)));
   }
 
   private async loadCheckpoint(path: string, adam: Adam, best: Record<"wt" | "c" | "v" | "b", Float32Array>): Promise<TrainingState> {
     const file = asModelFile<NadeConfig>(await readSafetensors(path), path, "nade");
-    const raw = file.metadata["deepgen.checkpoint"];
-    if (raw === undefined) throw new DeepgenError("E_FORMAT", `${path}: not a training checkpoint (no deepgen.checkpoint metadata)`);
-    let cp: { state: TrainingState; adamStep: number };
-    try {
-      cp = JSON.parse(raw) as { state: TrainingState; adamStep: number };
-    } catch (e) {
-      throw new DeepgenError("E_FORMAT", `${path}: deepgen.checkpoint is not valid JSON`, { cause: e });
-    }
-    const st = cp?.state;
-    if (
-      !Number.isInteger(cp?.adamStep) ||
-      !Number.isInteger(st?.epoch) ||
-      !Array.isArray(st?.history) ||
-      !Number.isInteger(st?.bestEpoch) ||
-      typeof st?.bestValidation !== "number"
-    ) {
-      throw new DeepgenError("E_FORMAT", `${path}: deepgen.checkpoint lacks a valid training state`);
-    }
+    const cp = readCheckpointState(file.metadata, path);
     if (file.config.dim !== this.config.dim || file.config.hidden !== this.config.hidden) {
       throw new DeepgenError("E_FORMAT", `${path}: checkpoint is D=${file.config.dim} H=${file.config.hidden}, model is D=${this.config.dim} H=${this.config.hidden}`);
     }

@@ -12,13 +12,14 @@ import type { Seed } from "../core/philox.js";
 import { gatherRows, splitValidation } from "../data/batching.js";
 import { makeDataset } from "../data/dataset.js";
 import { asModelFile, modelMetadata, requireF32 } from "../io/model-file.js";
-import { readSafetensors, type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
+import { readSafetensors, type SafeTensor, type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
 import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { RnadeGradients, RnadeModelArrays } from "../kernels/ops/rnade.js";
 import { Adam } from "../nn/adam.js";
 import { batchRows, modelKernels, uniformInit } from "./common.js";
 import type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./density.js";
-import { type EpochRecord, runTrainingLoop, type TrainingProgress, type TrainingState } from "./trainer.js";
+import { checkpointMetadata, readCheckpointState } from "./checkpoint.js";
+import { type EpochRecord, freshState, runTrainingLoop, type TrainingProgress, type TrainingState } from "./trainer.js";
 
 export interface RnadeConfig {
   dim: number;
@@ -36,6 +37,10 @@ export interface RnadeFitOptions extends ModelCallOptions {
   validation?: Float32Array | number;
   patience?: number;
   seed?: Seed;
+  /** Write a checkpoint here after every epoch (atomic). */
+  checkpointPath?: string;
+  /** Continue from this checkpoint (same data and options). */
+  resumeFrom?: string;
   onBatch?: (p: TrainingProgress) => void;
   onEpoch?: (r: EpochRecord, state: TrainingState) => void | Promise<void>;
 }
@@ -146,6 +151,8 @@ export class Rnade implements DensityModel {
     const params = Object.fromEntries(PARAMS.map((p) => [p, this.arrays[p]])) as Record<ParamName, Float32Array>;
     const adam = new Adam(params, { lr: opts.lr ?? 1e-3, clipNorm: opts.clipNorm ?? 100 });
     const best = Object.fromEntries(PARAMS.map((p) => [p, params[p].slice()])) as Record<ParamName, Float32Array>;
+    let state = freshState();
+    if (opts.resumeFrom !== undefined) state = await this.loadCheckpoint(opts.resumeFrom, adam, best);
     const grads = Object.fromEntries(PARAMS.map((p) => [p, new Float32Array(params[p].length)])) as RnadeGradients;
     const trainSet = makeDataset(trainX, undefined, 1, this.dim);
     const batchX = new Float32Array(batchSize * this.dim);
@@ -168,50 +175,87 @@ export class Rnade implements DensityModel {
         },
         keepBest: () => PARAMS.forEach((p) => best[p].set(params[p])),
         restoreBest: () => PARAMS.forEach((p) => params[p].set(best[p])),
+        checkpoint:
+          opts.checkpointPath === undefined
+            ? undefined
+            : (st) => writeSafetensors(opts.checkpointPath!, { ...this.tensors(this.arrays), ...this.tensors(best, "best."), ...adam.stateTensors() }, { ...modelMetadata(this.kind, this.config), ...checkpointMetadata(st, adam.step) }),
       },
+      state,
     );
   }
 
-  async save(path: string): Promise<void> {
-    const { dim: d, hidden: h, components: k } = this.config;
-    const a = this.arrays;
-    const w = new Float32Array(d * h);
-    for (let i = 0; i < d; i++) for (let j = 0; j < h; j++) w[j * d + i] = a.wt[i * h + j]!;
-    const tensors: Record<string, TensorToWrite> = {
-      W: { shape: [h, d], data: w },
-      c: { shape: [h], data: a.c },
-      Va: { shape: [d, k, h], data: a.va },
-      Vm: { shape: [d, k, h], data: a.vm },
-      Vs: { shape: [d, k, h], data: a.vs },
-      ba: { shape: [d, k], data: a.ba },
-      bm: { shape: [d, k], data: a.bm },
-      bs: { shape: [d, k], data: a.bs },
-    };
-    await writeSafetensors(path, tensors, modelMetadata(this.kind, this.config));
+  private async loadCheckpoint(path: string, adam: Adam, best: Record<ParamName, Float32Array>): Promise<TrainingState> {
+    const file = asModelFile<RnadeConfig>(await readSafetensors(path), path, "rnade");
+    const cp = readCheckpointState(file.metadata, path);
+    const { dim, hidden, components } = file.config;
+    if (dim !== this.config.dim || hidden !== this.config.hidden || components !== this.config.components) {
+      throw new DeepgenError("E_FORMAT", `${path}: checkpoint is D=${dim} H=${hidden} K=${components}, model is D=${this.config.dim} H=${this.config.hidden} K=${this.config.components}`);
+    }
+    const current = Rnade.arraysFrom(file, this.config);
+    const bestArrays = Rnade.arraysFrom(file, this.config, "best.");
+    for (const p of PARAMS) {
+      this.arrays[p].set(current[p]);
+      best[p].set(bestArrays[p]);
+    }
+    adam.loadState(file.tensors, cp.adamStep);
+    return cp.state;
   }
 
-  static async load(path: string, opts: { backend?: BackendName } = {}): Promise<Rnade> {
-    const f = asModelFile<RnadeConfig>(await readSafetensors(path), path, "rnade");
-    const d = checkInteger(`${path}: config.dim`, f.config.dim, 1);
-    const h = checkInteger(`${path}: config.hidden`, f.config.hidden, 1);
-    const k = checkInteger(`${path}: config.components`, f.config.components, 1);
-    const w = requireF32(f, "W", [h, d]);
+  /** The file tensors (paper layout: W [H, D]) of a parameter set. */
+  private tensors(a: Record<ParamName, Float32Array>, prefix = ""): Record<string, TensorToWrite> {
+    const { dim: d, hidden: h, components: k } = this.config;
+    const w = new Float32Array(d * h);
+    for (let i = 0; i < d; i++) for (let j = 0; j < h; j++) w[j * d + i] = a.wt[i * h + j]!;
+    return {
+      [`${prefix}W`]: { shape: [h, d], data: w },
+      [`${prefix}c`]: { shape: [h], data: a.c },
+      [`${prefix}Va`]: { shape: [d, k, h], data: a.va },
+      [`${prefix}Vm`]: { shape: [d, k, h], data: a.vm },
+      [`${prefix}Vs`]: { shape: [d, k, h], data: a.vs },
+      [`${prefix}ba`]: { shape: [d, k], data: a.ba },
+      [`${prefix}bm`]: { shape: [d, k], data: a.bm },
+      [`${prefix}bs`]: { shape: [d, k], data: a.bs },
+    };
+  }
+
+  private static arraysFrom(f: { tensors: Map<string, SafeTensor> }, cfg: RnadeConfig, prefix = ""): RnadeModelArrays {
+    const { dim: d, hidden: h, components: k } = cfg;
+    const w = requireF32(f, `${prefix}W`, [h, d]);
     const wt = new Float32Array(d * h);
     for (let j = 0; j < h; j++) for (let i = 0; i < d; i++) wt[i * h + j] = w[j * d + i]!;
-    const arrays: RnadeModelArrays = {
+    return {
       d,
       h,
       k,
       wt,
-      c: requireF32(f, "c", [h]).slice(),
-      va: requireF32(f, "Va", [d, k, h]).slice(),
-      vm: requireF32(f, "Vm", [d, k, h]).slice(),
-      vs: requireF32(f, "Vs", [d, k, h]).slice(),
-      ba: requireF32(f, "ba", [d, k]).slice(),
-      bm: requireF32(f, "bm", [d, k]).slice(),
-      bs: requireF32(f, "bs", [d, k]).slice(),
+      c: requireF32(f, `${prefix}c`, [h]).slice(),
+      va: requireF32(f, `${prefix}Va`, [d, k, h]).slice(),
+      vm: requireF32(f, `${prefix}Vm`, [d, k, h]).slice(),
+      vs: requireF32(f, `${prefix}Vs`, [d, k, h]).slice(),
+      ba: requireF32(f, `${prefix}ba`, [d, k]).slice(),
+      bm: requireF32(f, `${prefix}bm`, [d, k]).slice(),
+      bs: requireF32(f, `${prefix}bs`, [d, k]).slice(),
     };
-    const model = new Rnade({ ...f.config, dim: d, hidden: h, components: k }, arrays);
+  }
+
+  async save(path: string): Promise<void> {
+    await writeSafetensors(path, this.tensors(this.arrays), modelMetadata(this.kind, this.config));
+  }
+
+  static async load(path: string, opts: { backend?: BackendName } = {}): Promise<Rnade> {
+    const f = asModelFile<RnadeConfig>(await readSafetensors(path), path, "rnade");
+    // Bounded like Rnade.create, so a bad file fails here with E_FORMAT, not later.
+    const bound = (name: string, v: unknown, max: number): number => {
+      if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > max) throw new DeepgenError("E_FORMAT", `${path}: config.${name} must be an integer in [1, ${max}]`);
+      return v as number;
+    };
+    const config: RnadeConfig = {
+      ...f.config,
+      dim: bound("dim", f.config.dim, 1 << 24),
+      hidden: bound("hidden", f.config.hidden, 1 << 20),
+      components: bound("components", f.config.components, 4096),
+    };
+    const model = new Rnade(config, Rnade.arraysFrom(f, config));
     model.backend = opts.backend;
     return model;
   }
