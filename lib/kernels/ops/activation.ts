@@ -24,6 +24,7 @@
 import { checkFloat32Array, checkInteger, checkOneOf } from "../../core/check.js";
 import { DeepgenError } from "../../core/errors.js";
 import { noCudaKernel } from "../cuda.js";
+import { checkArraysInPlace } from "../validate.js";
 import * as twin from "../js/activation.js";
 import { ACTIVATION_KINDS, type ActivationKind } from "../js/activation.js";
 import * as vm from "../js/vmath.js";
@@ -89,44 +90,6 @@ function checkKind(fn: string, kind: unknown, slope: unknown): { kind: Activatio
   return { kind: k, code: ACTIVATION_KINDS.indexOf(k), slope: checkSlope(fn, slope) };
 }
 
-function overlap(a: Float32Array, b: Float32Array): boolean {
-  if (a.length === 0 || b.length === 0 || a.buffer !== b.buffer) return false;
-  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
-}
-
-function same(a: Float32Array, b: Float32Array): boolean {
-  return a.buffer === b.buffer && a.byteOffset === b.byteOffset && a.length === b.length;
-}
-
-/**
- * Each [name, array, length]: a Float32Array (E_ARG) of exactly that length (E_SHAPE). An
- * output (its name in `outputs`) may not overlap any other array (E_ARG), except the pairs in
- * `sameOk`, which may be the very same array (in place). Inputs may share memory.
- * (Also used by the norm group.)
- */
-export function checkArrays(
-  fn: string,
-  arrays: ReadonlyArray<readonly [string, unknown, number]>,
-  outputs: readonly string[],
-  sameOk: ReadonlyArray<readonly [string, string]> = [],
-): void {
-  for (const [name, a, len] of arrays) {
-    const arr = checkFloat32Array(`${fn} ${name}`, a);
-    if (arr.length !== len) throw new DeepgenError("E_SHAPE", `${fn}: ${name} has ${arr.length} elements, expected ${len}`);
-  }
-  for (let i = 0; i < arrays.length; i++) {
-    for (let j = i + 1; j < arrays.length; j++) {
-      const [ni, ai] = arrays[i]!;
-      const [nj, aj] = arrays[j]!;
-      if (!outputs.includes(ni) && !outputs.includes(nj)) continue;
-      if (!overlap(ai as Float32Array, aj as Float32Array)) continue;
-      const allowed = sameOk.some(([p, q]) => (p === ni && q === nj) || (p === nj && q === ni));
-      if (!allowed || !same(ai as Float32Array, aj as Float32Array)) {
-        throw new DeepgenError("E_ARG", `${fn}: ${ni} and ${nj} overlap${allowed ? " (only the very same array is allowed)" : ""}`);
-      }
-    }
-  }
-}
 
 /** The length of x, once x is known to be a Float32Array. */
 function lengthOf(fn: string, name: string, x: unknown): number {
@@ -148,28 +111,28 @@ const check = {
     const fn = "activationForward";
     const k = checkKind(fn, kind, slope);
     const len = lengthOf(fn, "x", x);
-    checkArrays(fn, [["x", x, len], ["y", y, len]], ["y"], [["x", "y"]]);
+    checkArraysInPlace(fn, [["x", x, len], ["y", y, len]], ["y"], [["x", "y"]]);
     return k;
   },
   backward(...[kind, y, dy, dx, slope]: Args<"activationBackward">) {
     const fn = "activationBackward";
     const k = checkKind(fn, kind, slope);
     const len = lengthOf(fn, "y", y);
-    checkArrays(fn, [["y", y, len], ["dy", dy, len], ["dx", dx, len]], ["dx"], [["dx", "dy"], ["dx", "y"]]);
+    checkArraysInPlace(fn, [["y", y, len], ["dy", dy, len], ["dx", dx, len]], ["dx"], [["dx", "dy"], ["dx", "y"]]);
     return k;
   },
   biasForward(...[kind, x, bias, y, n, c, s, slope]: Args<"biasActivationForward">) {
     const fn = "biasActivationForward";
     const k = checkKind(fn, kind, slope);
     const d = checkNcs(fn, n, c, s);
-    checkArrays(fn, [["x", x, d.total], ["bias", bias, d.c], ["y", y, d.total]], ["y"], [["x", "y"]]);
+    checkArraysInPlace(fn, [["x", x, d.total], ["bias", bias, d.c], ["y", y, d.total]], ["y"], [["x", "y"]]);
     return k;
   },
   biasBackward(...[kind, y, dy, dx, dbias, n, c, s, slope]: Args<"biasActivationBackward">) {
     const fn = "biasActivationBackward";
     const k = checkKind(fn, kind, slope);
     const d = checkNcs(fn, n, c, s);
-    checkArrays(
+    checkArraysInPlace(
       fn,
       [["y", y, d.total], ["dy", dy, d.total], ["dx", dx, d.total], ["dbias", dbias, d.c]],
       ["dx", "dbias"],
@@ -179,7 +142,7 @@ const check = {
   },
   unary(fn: string, ...[x, y]: Args<"vexp">) {
     const len = lengthOf(fn, "x", x);
-    checkArrays(fn, [["x", x, len], ["y", y, len]], ["y"], [["x", "y"]]);
+    checkArraysInPlace(fn, [["x", x, len], ["y", y, len]], ["y"], [["x", "y"]]);
   },
 };
 

@@ -20,6 +20,7 @@ import { checkFloat32Array, checkInteger, checkOneOf } from "../../core/check.js
 import { DeepgenError } from "../../core/errors.js";
 import type { Conv2dGeometry, ConvTranspose2dGeometry } from "../addon-types.js";
 import { noCudaKernel } from "../cuda.js";
+import { arraysOverlap } from "../validate.js";
 import {
   conv2dBackwardData as jsConv2dBackwardData,
   conv2dBackwardWeight as jsConv2dBackwardWeight,
@@ -250,14 +251,9 @@ function checkAccumulate(fn: string, v: unknown): boolean {
 
 /** Throws E_ARG if the output `out` shares memory with any of `others`. */
 function checkDisjoint(fn: string, outName: string, out: Float32Array | null, others: Array<[string, Float32Array | null]>): void {
-  if (out === null || out.length === 0) return;
-  const a0 = out.byteOffset;
-  const a1 = a0 + out.byteLength;
+  if (out === null) return;
   for (const [name, o] of others) {
-    if (o === null || o.length === 0 || o.buffer !== out.buffer) continue;
-    if (a0 < o.byteOffset + o.byteLength && o.byteOffset < a1) {
-      throw new DeepgenError("E_ARG", `${fn}: ${outName} and ${name} overlap`);
-    }
+    if (o !== null && arraysOverlap(out, o)) throw new DeepgenError("E_ARG", `${fn}: ${outName} and ${name} overlap`);
   }
 }
 

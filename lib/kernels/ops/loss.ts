@@ -16,6 +16,7 @@
 import { checkFloat32Array, checkInteger } from "../../core/check.js";
 import { DeepgenError } from "../../core/errors.js";
 import { noCudaKernel } from "../cuda.js";
+import { checkDisjointArrays } from "../validate.js";
 import * as twin from "../js/loss.js";
 import { callNative } from "../native.js";
 
@@ -109,40 +110,6 @@ export interface LossKernels {
 
 // ---- argument checks (shared by the lstm and optim groups) -----------------------------------
 
-function overlap(a: Float32Array, b: Float32Array): boolean {
-  if (a.length === 0 || b.length === 0 || a.buffer !== b.buffer) return false;
-  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
-}
-
-/**
- * Checks that every array is a Float32Array (E_ARG) of exactly the given length (E_SHAPE),
- * null entries being absent optional arrays, and that no output overlaps another argument
- * (E_ARG): the kernels read inputs while writing outputs.
- */
-export function checkArrays(
-  fn: string,
-  outputs: ReadonlyArray<readonly [string, Float32Array | null, number]>,
-  inputs: ReadonlyArray<readonly [string, Float32Array | null, number]>,
-): void {
-  const all = [...outputs, ...inputs];
-  for (const [name, arr, len] of all) {
-    if (arr === null) continue;
-    checkFloat32Array(`${fn} ${name}`, arr);
-    if (arr.length !== len) {
-      throw new DeepgenError("E_SHAPE", `${fn}: ${name} has ${arr.length} elements, expected ${len}`);
-    }
-  }
-  for (let i = 0; i < outputs.length; i++) {
-    const out = outputs[i]![1];
-    if (out === null) continue;
-    for (let j = 0; j < all.length; j++) {
-      const other = all[j]![1];
-      if (j !== i && other !== null && overlap(out, other)) {
-        throw new DeepgenError("E_ARG", `${fn}: ${outputs[i]![0]} must not overlap ${all[j]![0]}`);
-      }
-    }
-  }
-}
 
 interface Dims {
   rows: number;
@@ -207,14 +174,14 @@ function lossKernels(impl: Impl): LossKernels {
     bceWithLogitsForward(rowOut, logits, targets, rows, cols) {
       const fn = "bceWithLogitsForward";
       const d = checkDims(fn, rows, cols);
-      checkArrays(fn, [["rowOut", optional(fn, "rowOut", rowOut), d.rows]], [["logits", logits, d.n], ["targets", targets, d.n]]);
+      checkDisjointArrays(fn, [["rowOut", optional(fn, "rowOut", rowOut), d.rows]], [["logits", logits, d.n], ["targets", targets, d.n]]);
       return impl.bceForward(rowOut ?? null, logits, targets, d);
     },
     bceWithLogitsBackward(dlogits, logits, targets, rows, cols, scale) {
       const fn = "bceWithLogitsBackward";
       const d = checkDims(fn, rows, cols);
       const s = checkScale(fn, scale, d.rows);
-      checkArrays(
+      checkDisjointArrays(
         fn,
         [["dlogits", dlogits, d.n]],
         [["logits", logits, d.n], ["targets", targets, d.n], ["scale", s.rowScale, d.rows]],
@@ -224,14 +191,14 @@ function lossKernels(impl: Impl): LossKernels {
     gaussianKlForward(rowOut, mu, logvar, rows, cols) {
       const fn = "gaussianKlForward";
       const d = checkDims(fn, rows, cols);
-      checkArrays(fn, [["rowOut", optional(fn, "rowOut", rowOut), d.rows]], [["mu", mu, d.n], ["logvar", logvar, d.n]]);
+      checkDisjointArrays(fn, [["rowOut", optional(fn, "rowOut", rowOut), d.rows]], [["mu", mu, d.n], ["logvar", logvar, d.n]]);
       return impl.klForward(rowOut ?? null, mu, logvar, d);
     },
     gaussianKlBackward(dmu, dlogvar, mu, logvar, rows, cols, scale) {
       const fn = "gaussianKlBackward";
       const d = checkDims(fn, rows, cols);
       const s = checkScale(fn, scale, d.rows);
-      checkArrays(
+      checkDisjointArrays(
         fn,
         [["dmu", dmu, d.n], ["dlogvar", dlogvar, d.n]],
         [["mu", mu, d.n], ["logvar", logvar, d.n], ["scale", s.rowScale, d.rows]],
@@ -241,7 +208,7 @@ function lossKernels(impl: Impl): LossKernels {
     gaussianLogProbForward(rowOut, x, mu, logvar, rows, cols) {
       const fn = "gaussianLogProbForward";
       const d = checkDims(fn, rows, cols);
-      checkArrays(
+      checkDisjointArrays(
         fn,
         [["rowOut", optional(fn, "rowOut", rowOut), d.rows]],
         [["x", x, d.n], ["mu", mu, d.n], ["logvar", logvar, d.n]],
@@ -258,7 +225,7 @@ function lossKernels(impl: Impl): LossKernels {
       const dmu = optional(fn, "dmu", grads.dmu);
       const dlv = optional(fn, "dlogvar", grads.dlogvar);
       const s = checkScale(fn, scale, d.rows);
-      checkArrays(
+      checkDisjointArrays(
         fn,
         [["dx", dx, d.n], ["dmu", dmu, d.n], ["dlogvar", dlv, d.n]],
         [["x", x, d.n], ["mu", mu, d.n], ["logvar", logvar, d.n], ["scale", s.rowScale, d.rows]],
@@ -268,13 +235,13 @@ function lossKernels(impl: Impl): LossKernels {
     logSumExpForward(out, x, rows, cols) {
       const fn = "logSumExpForward";
       const d = checkDims(fn, rows, cols);
-      checkArrays(fn, [["out", out, d.rows]], [["x", x, d.n]]);
+      checkDisjointArrays(fn, [["out", out, d.rows]], [["x", x, d.n]]);
       impl.lseForward(out, x, d);
     },
     logSumExpBackward(dx, x, lse, dout, rows, cols) {
       const fn = "logSumExpBackward";
       const d = checkDims(fn, rows, cols);
-      checkArrays(fn, [["dx", dx, d.n]], [["x", x, d.n], ["lse", lse, d.rows], ["dout", dout, d.rows]]);
+      checkDisjointArrays(fn, [["dx", dx, d.n]], [["x", x, d.n], ["lse", lse, d.rows], ["dout", dout, d.rows]]);
       impl.lseBackward(dx, x, lse, dout, d);
     },
     reduceSum(x) {

@@ -7,7 +7,7 @@ import { checkInteger } from "../../core/check.js";
 import { noCudaKernel } from "../cuda.js";
 import { lstmGatesBackward, lstmGatesForward } from "../js/lstm-gates.js";
 import { callNative } from "../native.js";
-import { checkArrays } from "./loss.js";
+import { checkDisjointArrays } from "../validate.js";
 
 export interface LstmKernels {
   /**
@@ -62,7 +62,7 @@ function checkForward(
   hidden: number,
 ): void {
   const n = checkDims("lstmGatesForward", batch, hidden);
-  checkArrays(
+  checkDisjointArrays(
     "lstmGatesForward",
     [["h", h, n], ["c", c, n], ["gates", gates, 4 * n]],
     [["pre", pre, 4 * n], ["cPrev", cPrev, n]],
@@ -81,7 +81,7 @@ function checkBackward(
   hidden: number,
 ): void {
   const n = checkDims("lstmGatesBackward", batch, hidden);
-  checkArrays(
+  checkDisjointArrays(
     "lstmGatesBackward",
     [["dpre", dpre, 4 * n], ["dcPrev", dcPrev, n]],
     [["dh", dh, n], ["dc", dc, n], ["gates", gates, 4 * n], ["cPrev", cPrev, n], ["c", c, n]],

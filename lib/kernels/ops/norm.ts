@@ -30,7 +30,7 @@ import { noCudaKernel } from "../cuda.js";
 import * as bn from "../js/batchnorm.js";
 import * as ln from "../js/layernorm.js";
 import { callNative } from "../native.js";
-import { checkArrays } from "./activation.js";
+import { checkArraysInPlace } from "../validate.js";
 
 export const DEFAULT_NORM_EPS = 1e-5;
 export const DEFAULT_BN_MOMENTUM = 0.1;
@@ -153,7 +153,7 @@ const check = {
     const d = checkNcs(fn, n, c, s, true);
     const e = checkEps(fn, eps);
     const m = checkMomentum(fn, momentum);
-    checkArrays(
+    checkArraysInPlace(
       fn,
       [
         ["x", x, d.total],
@@ -174,7 +174,7 @@ const check = {
     const fn = "batchNormForwardEval";
     const d = checkNcs(fn, n, c, s, false);
     const e = checkEps(fn, eps);
-    checkArrays(
+    checkArraysInPlace(
       fn,
       [
         ["x", x, d.total],
@@ -192,7 +192,7 @@ const check = {
   bnBackward(...[x, dy, gamma, mean, rstd, dx, dgamma, dbeta, n, c, s]: Args<"batchNormBackward">) {
     const fn = "batchNormBackward";
     const d = checkNcs(fn, n, c, s, true);
-    checkArrays(
+    checkArraysInPlace(
       fn,
       [
         ["x", x, d.total],
@@ -212,7 +212,7 @@ const check = {
     const fn = "layerNormForward";
     const d = checkRowsDim(fn, rows, dim);
     const e = checkEps(fn, eps);
-    checkArrays(
+    checkArraysInPlace(
       fn,
       [
         ["x", x, d.total],
@@ -230,7 +230,7 @@ const check = {
   lnBackward(...[x, dy, gamma, mean, rstd, dx, dgamma, dbeta, rows, dim]: Args<"layerNormBackward">) {
     const fn = "layerNormBackward";
     const d = checkRowsDim(fn, rows, dim);
-    checkArrays(
+    checkArraysInPlace(
       fn,
       [
         ["x", x, d.total],

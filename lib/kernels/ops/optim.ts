@@ -9,7 +9,7 @@ import { DeepgenError } from "../../core/errors.js";
 import { noCudaKernel } from "../cuda.js";
 import * as twin from "../js/optim.js";
 import { callNative } from "../native.js";
-import { checkArrays } from "./loss.js";
+import { checkDisjointArrays } from "../validate.js";
 
 export interface AdamStepOptions {
   /** Learning rate, >= 0. */
@@ -72,7 +72,7 @@ function checkAdam(params: Float32Array, grads: Float32Array, m: Float32Array, v
   if (typeof opts !== "object" || opts === null) throw new DeepgenError("E_ARG", `${fn}: options must be an object`);
   checkFloat32Array(`${fn} params`, params);
   const n = params.length;
-  checkArrays(fn, [["params", params, n], ["m", m, n], ["v", v, n]], [["grads", grads, n]]);
+  checkDisjointArrays(fn, [["params", params, n], ["m", m, n], ["v", v, n]], [["grads", grads, n]]);
   const lr = finiteInRange(fn, "lr", opts.lr, 0, Infinity, false);
   const beta1 = finiteInRange(fn, "beta1", opts.beta1, 0, 1, true);
   const beta2 = finiteInRange(fn, "beta2", opts.beta2, 0, 1, true);
@@ -100,7 +100,7 @@ function checkSgd(params: Float32Array, grads: Float32Array, velocity: Float32Ar
   if (momentum !== 0 && (velocity === null || velocity === undefined)) {
     throw new DeepgenError("E_ARG", `${fn}: momentum needs a velocity array`);
   }
-  checkArrays(fn, [["params", params, n], ["velocity", velocity ?? null, n]], [["grads", grads, n]]);
+  checkDisjointArrays(fn, [["params", params, n], ["velocity", velocity ?? null, n]], [["grads", grads, n]]);
   return { lr, momentum, weightDecay, nesterov };
 }
 
@@ -113,7 +113,7 @@ function checkClip(grads: readonly Float32Array[], maxNorm: number): void {
   // Every array is scaled in place: one listed twice (or two views of the same memory)
   // would be scaled twice.
   const entries = grads.map((g, i) => [`grads[${i}]`, g, (g as { length?: number })?.length ?? 0] as const);
-  checkArrays(fn, entries, []);
+  checkDisjointArrays(fn, entries, []);
 }
 
 export const jsOptim: OptimKernels = {
