@@ -141,6 +141,23 @@ test("AAE: native and JS training steps agree", async (t) => {
   for (let i = 0; i < a.length; i++) t.true(Math.abs(a[i]! - b[i]!) < 1e-3 * Math.max(1, Math.abs(b[i]!)), `${i}: ${a[i]} vs ${b[i]}`);
 });
 
+test("AAE: a run checkpointed after 2 epochs and resumed equals the uninterrupted run", async (t) => {
+  const x = toyData(120, 12, 9);
+  const make = (seed: number): Aae => Aae.create({ dim: 12, latent: 2, hidden: [8], discHidden: [6], prior: "mog10", initSeed: seed });
+  const opts = { epochs: 4, batchSize: 30, seed: 2 };
+  const straight = make(1);
+  const r1 = await straight.fit(x, opts);
+  const ckpt = join(dir, "aae.ckpt.safetensors");
+  await make(1).fit(x, { ...opts, epochs: 2, checkpointPath: ckpt });
+  const resumed = make(77);
+  const r2 = await resumed.fit(x, { ...opts, resumeFrom: ckpt });
+  t.deepEqual(resumed.encode(x), straight.encode(x));
+  t.deepEqual(resumed.discriminator.params(), straight.discriminator.params());
+  t.deepEqual(r2.history.map((h) => h.terms), r1.history.map((h) => h.terms));
+  const e = await t.throwsAsync(Aae.create({ dim: 12, latent: 2, hidden: [8], discHidden: [6], prior: "uniform" }).fit(x, { ...opts, resumeFrom: ckpt }));
+  t.is((e as DeepgenError).code, "E_FORMAT");
+});
+
 test("AAE: bad inputs and abort", async (t) => {
   t.is(code(t, () => Aae.create({ dim: 16, latent: 3, prior: "mog10" })), "E_ARG");
   t.is(code(t, () => Aae.create({ dim: 16, prior: "ring" as never })), "E_ARG");

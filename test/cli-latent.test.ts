@@ -30,7 +30,7 @@ test.serial("train / eval / sample / interpolate / plot a vae", (t) => {
   t.is(card["k"], 5);
   t.true((card["iwae_nll_nats"] as number) > 0 && (card["kl_nats"] as number) >= 0);
   t.true(Math.abs((card["elbo_nats"] as number) - ((card["reconstruction_nats"] as number) - (card["kl_nats"] as number))) < 1e-6);
-  for (const f of ["vae.card.json", "vae.curve.png", "vae.codes.png"]) t.true(existsSync(join(dir, f)), f);
+  for (const f of ["vae.card.json", "vae.curve.png", "vae.codes.png", "vae.ckpt.safetensors"]) t.true(existsSync(join(dir, f)), f);
   t.deepEqual(JSON.parse(readFileSync(join(dir, "vae.card.json"), "utf8")).iwae_nll_nats, card["iwae_nll_nats"]);
   const e = deepgen("eval", out, "--k", "5", "--json");
   t.is(e.status, 0, e.stderr);
@@ -48,9 +48,27 @@ test.serial("train / eval / sample / interpolate / plot a vae", (t) => {
     t.is(p.status, 0, p.stderr);
     t.true(existsSync(join(dir, `${kind}.png`)), kind);
   }
+  const resumed = deepgen("train", "vae", "--hidden", "16", "--layers", "1", "--latent", "2", "--epochs", "2", "--k", "5", "--warmup", "2", "--free-bits", "0.1", "--out", out, "--resume", "--json");
+  t.is(resumed.status, 0, resumed.stderr);
+  const card2 = oneJson(t, resumed.stdout);
+  t.is(card2["epochs_run"], 2);
+  t.deepEqual((card2["history"] as unknown[])[0], (card["history"] as unknown[])[0], "epoch 1 comes from the checkpoint");
   const bad = deepgen("interpolate", out, "--from", "5000", "--json");
   t.is(bad.status, 2);
   t.is((oneJson(t, bad.stdout)["error"] as { code: string }).code, "E_ARG");
+});
+
+test.serial("train vae --arch conv writes a conv model that eval and sample load", (t) => {
+  const out = join(dir, "conv.safetensors");
+  const r = deepgen("train", "vae", "--arch", "conv", "--channels", "4,6", "--latent", "4", "--epochs", "1", "--k", "2", "--out", out, "--json");
+  t.is(r.status, 0, r.stderr);
+  const card = oneJson(t, r.stdout);
+  t.deepEqual((card["options"] as { channels: number[] }).channels, [4, 6]);
+  const e = deepgen("eval", out, "--k", "2", "--json");
+  t.is(e.status, 0, e.stderr);
+  t.is(oneJson(t, e.stdout)["iwae_nll_nats"], card["iwae_nll_nats"]);
+  const bad = deepgen("train", "vae", "--arch", "conv", "--channels", "4", "--epochs", "1", "--json");
+  t.is(bad.status, 2);
 });
 
 test.serial("train / eval / plot an aae with the mog10 prior; usage errors exit 2", (t) => {
@@ -59,6 +77,7 @@ test.serial("train / eval / plot an aae with the mog10 prior; usage errors exit 
   t.is(r.status, 0, r.stderr);
   const card = oneJson(t, r.stdout);
   t.is(typeof card["reconstruction_nats"], "number");
+  t.true(existsSync(join(dir, "aae.ckpt.safetensors")));
   const acc = card["discriminator_accuracy"] as number;
   t.true(acc >= 0 && acc <= 1);
   const e = deepgen("eval", out, "--json");

@@ -116,6 +116,48 @@ for (const opts of [{ beta: 1, freeBits: false }, { beta: 0.3, freeBits: false }
   });
 }
 
+test("conv VAE: the full gradient matches finite differences; native matches JS; save/load keeps it", async (t) => {
+  const model = Vae.create({ dim: 64, latent: 2, arch: "conv", channels: [2, 3], activation: "tanh", height: 8, width: 8, initSeed: 4 });
+  t.deepEqual(model.config.hidden, []);
+  const x = toyData(3, 64, 6);
+  const o = { seed: 2, stream: 1, beta: 0.8 };
+  model.lossAndGradients(js, x, 3, o);
+  const grads = Object.fromEntries(Object.entries(model.grads()).map(([k, v]) => [k, v.slice()]));
+  const params = model.params();
+  const h = 1e-2;
+  let checked = 0;
+  for (const [name, p] of Object.entries(params)) {
+    // every bias and up to 12 weights per tensor, spread over it
+    const idx = p.length <= 12 ? Array.from(p.keys()) : Array.from({ length: 12 }, (_, i) => Math.floor((i * p.length) / 12));
+    for (const i of idx) {
+      const keep = p[i]!;
+      p[i] = keep + h;
+      const fp = model.lossAndGradients(js, x, 3, o).loss;
+      p[i] = keep - h;
+      const fm = model.lossAndGradients(js, x, 3, o).loss;
+      p[i] = keep;
+      const num = (fp - fm) / (2 * h);
+      t.true(Math.abs(num - grads[name]![i]!) < 2e-3 + 2e-2 * Math.abs(num), `${name}[${i}]: analytic ${grads[name]![i]} vs numeric ${num}`);
+      checked++;
+    }
+  }
+  t.true(checked > 60);
+  const rn = model.lossAndGradients(native, x, 3, o);
+  const gn = Object.fromEntries(Object.entries(model.grads()).map(([k, v]) => [k, v.slice()]));
+  const rj = model.lossAndGradients(js, x, 3, o);
+  t.true(Math.abs(rn.loss - rj.loss) / Math.abs(rj.loss) < 1e-5);
+  for (const [name, g] of Object.entries(model.grads())) t.true(maxRelDiff(gn[name]!, g) < 1e-4, name);
+  const r = await model.fit(toyData(200, 64, 8), { epochs: 6, batchSize: 20, lr: 0.01, patience: 100, seed: 1 });
+  t.true(r.history[5]!.train < r.history[0]!.train - 1, `${r.history[0]!.train} -> ${r.history[5]!.train}`);
+  const path = join(dir, "conv-vae.safetensors");
+  await model.save(path);
+  const loaded = await Vae.load(path);
+  t.deepEqual(loaded.config, model.config);
+  t.deepEqual(loaded.logLikelihoodSync(x, { k: 4 }), model.logLikelihoodSync(x, { k: 4 }));
+  t.is(code(t, () => Vae.create({ dim: 36, arch: "conv", height: 6, width: 6 })), "E_ARG");
+  t.is(code(t, () => Vae.create({ dim: 64, arch: "conv" })), "E_ARG");
+});
+
 test("VAE: native and JS give the same loss and gradients on a small batch", (t) => {
   const a = Vae.create({ dim: 37, latent: 3, hidden: [17, 9], initSeed: 2 });
   const x = toyData(13, 37, 5);
@@ -172,6 +214,24 @@ test("VAE: training lowers -ELBO; IWAE >= ELBO and grows with k; chunking does n
   t.deepEqual(loaded.sampleSync(4, { seed: 3 }).x, model.sampleSync(4, { seed: 3 }).x);
   const viaRegistry = await loadModel(path);
   t.is(viaRegistry.kind, "vae");
+});
+
+test("VAE: a run checkpointed after 2 epochs and resumed equals the uninterrupted run", async (t) => {
+  const x = toyData(300, 16, 7);
+  const opts = { epochs: 4, batchSize: 40, lr: 0.01, patience: 100, seed: 5, warmupEpochs: 3 };
+  const straight = Vae.create({ dim: 16, latent: 2, hidden: [12], initSeed: 2 });
+  const r1 = await straight.fit(x, opts);
+  const ckpt = join(dir, "vae.ckpt.safetensors");
+  const first = Vae.create({ dim: 16, latent: 2, hidden: [12], initSeed: 2 });
+  await first.fit(x, { ...opts, epochs: 2, checkpointPath: ckpt });
+  const resumed = Vae.create({ dim: 16, latent: 2, hidden: [12], initSeed: 99 }); // weights come from the checkpoint
+  const r2 = await resumed.fit(x, { ...opts, resumeFrom: ckpt, checkpointPath: ckpt });
+  for (const [name, p] of Object.entries(straight.params())) t.deepEqual(resumed.params()[name], p, name);
+  t.is(r2.history.length, 4);
+  t.deepEqual(r2.history.map((h) => h.terms), r1.history.map((h) => h.terms));
+  const other = Vae.create({ dim: 16, latent: 3, hidden: [12] });
+  const e = await t.throwsAsync(other.fit(x, { ...opts, resumeFrom: ckpt }));
+  t.is((e as DeepgenError).code, "E_FORMAT");
 });
 
 test("VAE: encode / decode / reconstruct / interpolate / sample shapes and reproducibility", (t) => {

@@ -15,13 +15,15 @@ import { scatterPlot, TAB10, type PointGroup } from "../io/scatter.js";
 import type { BackendName } from "../kernels/kernels.js";
 import { Aae } from "../models/aae.js";
 import { PRIORS, type PriorKind } from "../models/priors.js";
-import { VAE_ACTIVATIONS, Vae, type VaeActivation } from "../models/vae.js";
+import { VAE_ACTIVATIONS, VAE_ARCHS, Vae, type VaeActivation } from "../models/vae.js";
 import { formatDuration, loadData, ProgressLine, type DataOptions } from "./common.js";
 import { printJson } from "./output.js";
 
 export interface LatentTrainOptions extends DataOptions {
   hidden?: number;
   layers: number;
+  arch: string;
+  channels: string;
   latent?: number;
   prior: string;
   activation: string;
@@ -36,6 +38,7 @@ export interface LatentTrainOptions extends DataOptions {
   patience: number;
   validation: number;
   out?: string;
+  resume?: boolean;
   backend?: BackendName;
   json?: boolean;
 }
@@ -131,7 +134,10 @@ export async function trainLatent(family: "vae" | "aae", opts: LatentTrainOption
   let bestEpoch = 0;
   try {
     if (family === "vae") {
-      const vae = Vae.create(common);
+      const arch = checkOneOf("--arch", opts.arch, VAE_ARCHS);
+      const channels = opts.channels.split(",").map(Number);
+      if (channels.length !== 2 || !channels.every((c) => Number.isInteger(c) && c >= 1)) throw new DeepgenError("E_ARG", `--channels must be two positive integers like 32,64, got ${opts.channels}`);
+      const vae = Vae.create({ ...common, arch, channels: channels as [number, number] });
       model = vae;
       const r = await vae.fit(data.train.x, {
         epochs: opts.epochs,
@@ -142,6 +148,8 @@ export async function trainLatent(family: "vae" | "aae", opts: LatentTrainOption
         seed: opts.seed,
         warmupEpochs: opts.warmup,
         freeBits: opts.freeBits,
+        checkpointPath: `${stem(out)}.ckpt.safetensors`,
+        resumeFrom: opts.resume ? `${stem(out)}.ckpt.safetensors` : undefined,
         signal: controller.signal,
         onBatch,
         onEpoch: (e, st) => {
@@ -160,6 +168,7 @@ export async function trainLatent(family: "vae" | "aae", opts: LatentTrainOption
         { name: "train KL", values: r.history.map((h) => h.terms.kl) },
       ];
     } else {
+      if (opts.arch !== "mlp") throw new DeepgenError("E_ARG", "the aae has MLP networks only (--arch mlp)");
       const aae = Aae.create({ ...common, prior, discHidden: hidden });
       model = aae;
       const r = await aae.fit(data.train.x, {
@@ -168,6 +177,8 @@ export async function trainLatent(family: "vae" | "aae", opts: LatentTrainOption
         lr: opts.lr,
         adversarialLr: opts.advLr,
         validation: opts.validation,
+        checkpointPath: `${stem(out)}.ckpt.safetensors`,
+        resumeFrom: opts.resume ? `${stem(out)}.ckpt.safetensors` : undefined,
         seed: opts.seed,
         backend: opts.backend,
         signal: controller.signal,
@@ -222,7 +233,7 @@ export async function trainLatent(family: "vae" | "aae", opts: LatentTrainOption
     history,
     options: {
       latent,
-      hidden,
+      ...(model instanceof Vae && model.config.arch === "conv" ? { arch: "conv", channels: model.config.channels } : { hidden }),
       activation,
       ...(family === "aae" ? { prior, adversarial_lr: opts.advLr } : { warmup_epochs: opts.warmup, free_bits: opts.freeBits, iwae_k: opts.k }),
       lr: opts.lr,

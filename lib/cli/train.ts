@@ -52,6 +52,8 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
     .option("--hidden <n>", "hidden units (default: nade 500, rnade 100; vae/aae: per layer, 500)", intOption("--hidden", 1))
     .option("--layers <n>", "vae/aae: hidden layers of the encoder and decoder MLPs", intOption("--layers", 0), 2)
     .option("--latent <n>", "vae/aae: latent dimension (default: vae 32, aae 2)", intOption("--latent", 1))
+    .option("--arch <kind>", "vae: mlp or conv encoder/decoder", "mlp")
+    .option("--channels <c0,c1>", "vae --arch conv: channels of the two conv layers", "32,64")
     .option("--prior <kind>", "aae: gaussian, mog10, swissroll or uniform (vae: gaussian only)", "gaussian")
     .option("--activation <kind>", "vae/aae: hidden activation (relu, tanh, softplus, leakyRelu)", "relu")
     .option("--warmup <epochs>", "vae: KL warm-up epochs (0: off)", floatOption("--warmup"), 0)

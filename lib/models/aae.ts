@@ -10,7 +10,8 @@
  * best-epoch restore) and reports, per epoch, the reconstruction error, the discriminator's
  * loss and accuracy and the generator's loss.
  *
- * Files: enc.<i>.*, dec.<i>.*, disc.<i>.* (W [out, in], b [out]).
+ * Files: enc.<i>.*, dec.<i>.*, disc.<i>.* (W [out, in], b [out]); checkpoints add the Adam
+ * states of the three phases (ae.adam.*, disc.adam.*, gen.adam.*).
  */
 import { checkInteger, checkOneOf } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
@@ -18,14 +19,14 @@ import type { Seed } from "../core/philox.js";
 import { gatherRows, splitValidation } from "../data/batching.js";
 import { type Dataset, makeDataset } from "../data/dataset.js";
 import { asModelFile, modelMetadata } from "../io/model-file.js";
-import { readSafetensors, type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
+import { readSafetensors, type SafeTensor, type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
 import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { ActivationKind } from "../kernels/ops/activation.js";
 import { Adam } from "../nn/adam.js";
 import { Mlp, type MlpSpec } from "../nn/dense.js";
 import { batchRows, modelKernels } from "./common.js";
 import type { SampleOptions, Samples } from "./density.js";
-import { gridCodes, interpolateCodes, loadMlp, sigmoidInPlace } from "./latent.js";
+import { gridCodes, interpolateCodes, loadMlp, loadNetParams, sigmoidInPlace } from "./latent.js";
 import { checkPrior, PRIORS, type PriorKind, samplePrior } from "./priors.js";
 import { type EpochRecord, freshState, runTrainingLoop, type TrainingProgress, type TrainingState } from "./trainer.js";
 import { VAE_ACTIVATIONS, type VaeActivation } from "./vae.js";
@@ -86,6 +87,10 @@ export interface AaeFitOptions {
   seed?: Seed;
   backend?: BackendName;
   signal?: AbortSignal;
+  /** Write a checkpoint here after every epoch (atomic): parameters and the three Adam states. */
+  checkpointPath?: string;
+  /** Continue from this checkpoint (same data and options): the run continues exactly. */
+  resumeFrom?: string;
   onBatch?: (p: TrainingProgress) => void;
   onEpoch?: (r: AaeEpochRecord, state: TrainingState) => void | Promise<void>;
 }
@@ -316,7 +321,28 @@ export class Aae {
     const ones = new Float32Array(batchSize).fill(1);
     const sums = { rec: 0, dLoss: 0, dCorrect: 0, gLoss: 0, seen: 0 };
     let step = 0;
-    const history: AaeEpochRecord[] = [];
+    const adams = { ae: aeAdam, disc: discAdam, gen: genAdam };
+    let state = freshState();
+    if (opts.resumeFrom !== undefined) {
+      const cp = await this.loadCheckpoint(opts.resumeFrom, adams);
+      state = cp.state;
+      step = cp.step;
+    }
+    const history = state.history as AaeEpochRecord[];
+    // The loop records each epoch before the checkpoint and onEpoch hooks; the first of them
+    // to see it adds the terms (so checkpoints hold them too).
+    const finishEpoch = (st: TrainingState): AaeEpochRecord => {
+      const last = st.history[st.history.length - 1]!;
+      if ("terms" in last) return last as AaeEpochRecord;
+      const s = Math.max(1, sums.seen);
+      const rec: AaeEpochRecord = {
+        ...last,
+        terms: { reconstruction: sums.rec / s, discriminatorLoss: sums.dLoss / s, discriminatorAccuracy: sums.dCorrect / (2 * s), generatorLoss: sums.gLoss / s },
+      };
+      if (lastValid !== undefined) rec.validationTerms = lastValid;
+      st.history[st.history.length - 1] = rec; // (the same array as `history`)
+      return rec;
+    };
     let lastValid: AaeEpochRecord["validationTerms"];
     const result = await runTrainingLoop(
       {
@@ -327,17 +353,10 @@ export class Aae {
         patience: Infinity,
         signal: opts.signal,
         onBatch: opts.onBatch,
-        onEpoch: async (r, state) => {
-          const s = Math.max(1, sums.seen);
-          const rec: AaeEpochRecord = {
-            ...r,
-            terms: { reconstruction: sums.rec / s, discriminatorLoss: sums.dLoss / s, discriminatorAccuracy: sums.dCorrect / (2 * s), generatorLoss: sums.gLoss / s },
-          };
-          if (lastValid !== undefined) rec.validationTerms = lastValid;
-          state.history[state.history.length - 1] = rec;
-          history.push(rec);
+        onEpoch: async (_r, st) => {
+          const rec = finishEpoch(st);
           Object.assign(sums, { rec: 0, dLoss: 0, dCorrect: 0, gLoss: 0, seen: 0 });
-          await opts.onEpoch?.(rec, state);
+          await opts.onEpoch?.(rec, st);
         },
       },
       {
@@ -394,8 +413,15 @@ export class Aae {
         // adversarial training: the final parameters are kept (see the file comment)
         keepBest: () => undefined,
         restoreBest: () => undefined,
+        checkpoint:
+          opts.checkpointPath === undefined
+            ? undefined
+            : (st) => {
+                finishEpoch(st);
+                return this.saveCheckpoint(opts.checkpointPath!, adams, st, step);
+              },
       },
-      freshState(),
+      state,
     );
     return { ...result, history, trainSize: n, validationSize: validX === undefined ? 0 : validX.length / D };
   }
@@ -403,12 +429,44 @@ export class Aae {
   // ---- files ----
 
   async save(path: string, extraMetadata: Record<string, string> = {}): Promise<void> {
+    await writeSafetensors(path, this.tensors(), modelMetadata(this.kind, this.config, extraMetadata));
+  }
+
+  private tensors(): Record<string, TensorToWrite> {
     const tensors: Record<string, TensorToWrite> = {};
     for (const mlp of [this.encoder, this.decoder, this.discriminator]) {
       const shapes = mlp.shapes();
       for (const [name, data] of Object.entries(mlp.params())) tensors[name] = { shape: shapes[name]!, data };
     }
-    await writeSafetensors(path, tensors, modelMetadata(this.kind, this.config, extraMetadata));
+    return tensors;
+  }
+
+  /** Parameters and the three optimizers' states (each under its own prefix: ae., disc., gen.). */
+  private async saveCheckpoint(path: string, adams: Record<string, Adam>, state: TrainingState, step: number): Promise<void> {
+    const tensors = this.tensors();
+    const steps: Record<string, number> = {};
+    for (const [prefix, adam] of Object.entries(adams)) {
+      for (const [name, t] of Object.entries(adam.stateTensors())) tensors[`${prefix}.${name}`] = t;
+      steps[prefix] = adam.step;
+    }
+    await writeSafetensors(path, tensors, modelMetadata(this.kind, this.config, { "deepgen.checkpoint": JSON.stringify({ state, step, adamSteps: steps }) }));
+  }
+
+  private async loadCheckpoint(path: string, adams: Record<string, Adam>): Promise<{ state: TrainingState; step: number }> {
+    const file = asModelFile<AaeConfig>(await readSafetensors(path), path, "aae");
+    const raw = file.metadata["deepgen.checkpoint"];
+    if (raw === undefined) throw new DeepgenError("E_FORMAT", `${path}: not a training checkpoint (no deepgen.checkpoint metadata)`);
+    if (JSON.stringify(file.config) !== JSON.stringify(this.config)) {
+      throw new DeepgenError("E_FORMAT", `${path}: the checkpoint's configuration ${JSON.stringify(file.config)} differs from the model's ${JSON.stringify(this.config)}`);
+    }
+    const cp = JSON.parse(raw) as { state: TrainingState; step: number; adamSteps: Record<string, number> };
+    for (const net of [this.encoder, this.decoder, this.discriminator]) loadNetParams(file, net);
+    for (const [prefix, adam] of Object.entries(adams)) {
+      const own = new Map<string, SafeTensor>();
+      for (const [name, t] of file.tensors) if (name.startsWith(`${prefix}.adam.`)) own.set(name.slice(prefix.length + 1), t);
+      adam.loadState(own, cp.adamSteps[prefix] ?? 0);
+    }
+    return { state: cp.state, step: cp.step };
   }
 
   static async load(path: string, opts: { backend?: BackendName } = {}): Promise<Aae> {

@@ -1,6 +1,7 @@
 /** Helpers shared by the latent-variable models (VAE, AAE): code grids, interpolation, probabilities. */
 import { checkInteger } from "../core/check.js";
 import { type ModelFile, requireF32 } from "../io/model-file.js";
+import type { Net } from "../nn/conv-nets.js";
 import { Mlp, type MlpSpec } from "../nn/dense.js";
 
 /** Stable logistic of every element, in place; returns the array. */
@@ -50,4 +51,10 @@ export function loadMlp(file: ModelFile<unknown>, name: string, spec: MlpSpec): 
     tensors[`${name}.${i}.b`] = requireF32(file, `${name}.${i}.b`, [spec.sizes[i + 1]!]).slice();
   }
   return new Mlp(name, spec, tensors);
+}
+
+/** Copies every parameter of `net` from the model file (E_FORMAT when missing or misshapen). */
+export function loadNetParams(file: ModelFile<unknown>, net: Net): void {
+  const shapes = net.shapes();
+  for (const [name, p] of Object.entries(net.params())) p.set(requireF32(file, name, shapes[name]!));
 }

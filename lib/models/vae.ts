@@ -1,5 +1,6 @@
 /**
- * Variational autoencoder (Kingma & Welling 2014) for binary images, MLP encoder and decoder:
+ * Variational autoencoder (Kingma & Welling 2014) for binary images, with MLP (default) or
+ * convolutional (config.arch = "conv", lib/nn/conv-nets.ts) encoder and decoder:
  *
  *   q(z | x) = N(mu(x), diag exp(logvar(x))),   p(z) = N(0, I),   p(x | z) = prod_d Bern(sigmoid(l_d(z)))
  *   ELBO(x) = E_q[log p(x | z)] - KL(q(z | x) || p(z))      (reconstruction term, prior-fitting term)
@@ -20,8 +21,9 @@
  * stream IWAE_STREAM, sample index = row * k + i; so results do not depend on batch or chunk
  * sizes.
  *
- * Files: encoder enc.<i>.w [out, in], enc.<i>.b; decoder dec.<i>.w, dec.<i>.b (the encoder's
- * last layer outputs [mu, logvar], 2 * latent values).
+ * Files: encoder enc.<i>.w, enc.<i>.b; decoder dec.<i>.w, dec.<i>.b (dense W [out, in], conv
+ * weights in the conv kernels' layouts; the encoder's last layer outputs [mu, logvar],
+ * 2 * latent values).
  */
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 
@@ -30,15 +32,16 @@ import { DeepgenError } from "../core/errors.js";
 import type { Seed } from "../core/philox.js";
 import { gatherRows, splitValidation } from "../data/batching.js";
 import { type Dataset, makeDataset } from "../data/dataset.js";
-import { asModelFile, modelMetadata } from "../io/model-file.js";
+import { asModelFile, modelMetadata, requireF32 } from "../io/model-file.js";
 import { readSafetensors, type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
 import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { ActivationKind } from "../kernels/ops/activation.js";
 import { Adam } from "../nn/adam.js";
+import { ConvDecoder, ConvEncoder, type Net } from "../nn/conv-nets.js";
 import { Mlp } from "../nn/dense.js";
 import { batchRows, modelKernels } from "./common.js";
 import type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./density.js";
-import { gridCodes, interpolateCodes, loadMlp, sigmoidInPlace } from "./latent.js";
+import { gridCodes, interpolateCodes, loadNetParams, sigmoidInPlace } from "./latent.js";
 import { type EpochRecord, freshState, runTrainingLoop, type TrainingProgress, type TrainingState } from "./trainer.js";
 
 export const VAE_ACTIVATIONS = ["relu", "tanh", "softplus", "leakyRelu"] as const;
@@ -51,12 +54,22 @@ export interface VaeConfig {
   hidden: number[];
   activation: VaeActivation;
   decoder: "bernoulli";
+  /** Encoder / decoder networks: MLPs (default) or the conv networks of lib/nn/conv-nets.ts. */
+  arch?: VaeArch;
+  /** Conv channels (arch "conv"; default [32, 64]). */
+  channels?: [number, number];
   height?: number;
   width?: number;
 }
 
+export const VAE_ARCHS = ["mlp", "conv"] as const;
+export type VaeArch = (typeof VAE_ARCHS)[number];
+
 export interface VaeCreateOptions {
   dim: number;
+  /** "mlp" (default) or "conv" (needs height and width, multiples of 4; `hidden` is then unused). */
+  arch?: VaeArch;
+  channels?: [number, number];
   latent?: number;
   hidden?: number[];
   activation?: VaeActivation;
@@ -102,6 +115,10 @@ export interface VaeFitOptions extends ModelCallOptions {
    * under the floor get no KL gradient. Default 0 (off). Reported KL terms are the true KL.
    */
   freeBits?: number;
+  /** Write a checkpoint here after every epoch (atomic): parameters, best parameters, Adam state. */
+  checkpointPath?: string;
+  /** Continue from this checkpoint (same data and options): the run continues exactly. */
+  resumeFrom?: string;
   onBatch?: (p: TrainingProgress) => void;
   onEpoch?: (r: VaeEpochRecord, state: TrainingState) => void | Promise<void>;
 }
@@ -142,8 +159,8 @@ export class Vae implements DensityModel {
 
   constructor(
     readonly config: VaeConfig,
-    readonly encoder: Mlp,
-    readonly decoder: Mlp,
+    readonly encoder: Net,
+    readonly decoder: Net,
   ) {}
 
   get dim(): number {
@@ -154,11 +171,19 @@ export class Vae implements DensityModel {
     return this.config.latent;
   }
 
-  static specs(cfg: VaeConfig): { enc: ConstructorParameters<typeof Mlp>[1]; dec: ConstructorParameters<typeof Mlp>[1] } {
+  /** Fresh networks of a configuration (Glorot-uniform from the seed). */
+  static networks(cfg: VaeConfig, seed: number): { encoder: Net; decoder: Net } {
     const act: ActivationKind = cfg.activation;
+    if (cfg.arch === "conv") {
+      const base = { height: cfg.height!, width: cfg.width!, channels: cfg.channels!, activation: act };
+      return {
+        encoder: new ConvEncoder("enc", { ...base, latentSide: 2 * cfg.latent }, { seed, stream: ENC_STREAM }),
+        decoder: new ConvDecoder("dec", { ...base, channels: [cfg.channels![1], cfg.channels![0]], latentSide: cfg.latent }, { seed, stream: DEC_STREAM }),
+      };
+    }
     return {
-      enc: { sizes: [cfg.dim, ...cfg.hidden, 2 * cfg.latent], hidden: act, output: "identity" },
-      dec: { sizes: [cfg.latent, ...[...cfg.hidden].reverse(), cfg.dim], hidden: act, output: "identity" },
+      encoder: new Mlp("enc", { sizes: [cfg.dim, ...cfg.hidden, 2 * cfg.latent], hidden: act, output: "identity" }, { seed, stream: ENC_STREAM }),
+      decoder: new Mlp("dec", { sizes: [cfg.latent, ...[...cfg.hidden].reverse(), cfg.dim], hidden: act, output: "identity" }, { seed, stream: DEC_STREAM }),
     };
   }
 
@@ -169,12 +194,14 @@ export class Vae implements DensityModel {
       hidden: opts.hidden ?? [500, 500],
       activation: opts.activation ?? "relu",
       decoder: "bernoulli",
+      arch: opts.arch,
+      channels: opts.channels,
       height: opts.height,
       width: opts.width,
     }, "create");
     const seed = checkInteger("initSeed", opts.initSeed ?? 0, 0);
-    const s = Vae.specs(config);
-    const model = new Vae(config, new Mlp("enc", s.enc, { seed, stream: ENC_STREAM }), new Mlp("dec", s.dec, { seed, stream: DEC_STREAM }));
+    const nets = Vae.networks(config, seed);
+    const model = new Vae(config, nets.encoder, nets.decoder);
     model.backend = opts.backend;
     return model;
   }
@@ -190,6 +217,17 @@ export class Vae implements DensityModel {
       if (c.height * c.width !== dim) throw new DeepgenError("E_ARG", `${source}: height x width must equal dim`);
       out.height = c.height;
       out.width = c.width;
+    }
+    const arch = checkOneOf(`${source}: arch`, c.arch ?? "mlp", VAE_ARCHS);
+    if (arch === "conv") {
+      if (out.height === undefined || out.width === undefined || out.height % 4 !== 0 || out.width % 4 !== 0) {
+        throw new DeepgenError("E_ARG", `${source}: the conv architecture needs height and width, multiples of 4`);
+      }
+      const ch = c.channels ?? [32, 64];
+      if (!Array.isArray(ch) || ch.length !== 2) throw new DeepgenError("E_ARG", `${source}: channels must be two integers`);
+      out.arch = "conv";
+      out.hidden = []; // unused by the conv networks
+      out.channels = [checkInteger(`${source}: channels[0]`, ch[0], 1, 4096), checkInteger(`${source}: channels[1]`, ch[1], 1, 4096)];
     }
     return out;
   }
@@ -430,8 +468,21 @@ export class Vae implements DensityModel {
     let epochKl = 0;
     let epochSeen = 0;
     let beta = 1;
-    const history: VaeEpochRecord[] = [];
+    let state = freshState();
+    if (opts.resumeFrom !== undefined) state = await this.loadCheckpoint(opts.resumeFrom, adam, best);
+    const history = state.history as VaeEpochRecord[];
     let lastValidTerms: ElboTerms | undefined;
+    // The loop records each epoch before the checkpoint and onEpoch hooks run; the first of
+    // them to see it adds the ELBO terms (so checkpoints hold them too).
+    const finishEpoch = (state: TrainingState): VaeEpochRecord => {
+      const last = state.history[state.history.length - 1]!;
+      if ("terms" in last) return last as VaeEpochRecord;
+      const d = Math.max(1, epochSeen);
+      const rec: VaeEpochRecord = { ...last, terms: { reconstruction: -epochRec / d, kl: epochKl / d, elbo: -(epochRec + epochKl) / d }, beta };
+      if (lastValidTerms !== undefined) rec.validationTerms = lastValidTerms;
+      state.history[state.history.length - 1] = rec; // (the same array as `history`)
+      return rec;
+    };
     const result = await runTrainingLoop(
       {
         n,
@@ -441,11 +492,8 @@ export class Vae implements DensityModel {
         patience: opts.patience ?? 10,
         signal: opts.signal,
         onBatch: opts.onBatch,
-        onEpoch: async (r, state) => {
-          const rec: VaeEpochRecord = { ...r, terms: { reconstruction: -epochRec / epochSeen, kl: epochKl / epochSeen, elbo: -(epochRec + epochKl) / epochSeen }, beta };
-          if (lastValidTerms !== undefined) rec.validationTerms = lastValidTerms;
-          state.history[state.history.length - 1] = rec;
-          history.push(rec);
+        onEpoch: async (_r, state) => {
+          const rec = finishEpoch(state);
           epochRec = 0;
           epochKl = 0;
           epochSeen = 0;
@@ -476,8 +524,15 @@ export class Vae implements DensityModel {
         restoreBest: () => {
           for (const name of Object.keys(best)) params[name]!.set(best[name]!);
         },
+        checkpoint:
+          opts.checkpointPath === undefined
+            ? undefined
+            : (st) => {
+                finishEpoch(st);
+                return this.saveCheckpoint(opts.checkpointPath!, adam, best, st);
+              },
       },
-      freshState(),
+      state,
     );
     return { ...result, history, trainSize: n, validationSize: validX === undefined ? 0 : validX.length / this.dim };
   }
@@ -587,6 +642,28 @@ export class Vae implements DensityModel {
     await writeSafetensors(path, this.tensors(), modelMetadata(this.kind, this.config, extraMetadata));
   }
 
+  private async saveCheckpoint(path: string, adam: Adam, best: Record<string, Float32Array>, state: TrainingState): Promise<void> {
+    const tensors = this.tensors();
+    for (const [name, t] of Object.entries(this.tensors())) tensors[`best.${name}`] = { shape: t.shape, data: best[name]! };
+    Object.assign(tensors, adam.stateTensors());
+    await writeSafetensors(path, tensors, modelMetadata(this.kind, this.config, { "deepgen.checkpoint": JSON.stringify({ state, adamStep: adam.step }) }));
+  }
+
+  private async loadCheckpoint(path: string, adam: Adam, best: Record<string, Float32Array>): Promise<TrainingState> {
+    const file = asModelFile<VaeConfig>(await readSafetensors(path), path, "vae");
+    const raw = file.metadata["deepgen.checkpoint"];
+    if (raw === undefined) throw new DeepgenError("E_FORMAT", `${path}: not a training checkpoint (no deepgen.checkpoint metadata)`);
+    if (JSON.stringify(file.config) !== JSON.stringify(this.config)) {
+      throw new DeepgenError("E_FORMAT", `${path}: the checkpoint's configuration ${JSON.stringify(file.config)} differs from the model's ${JSON.stringify(this.config)}`);
+    }
+    const cp = JSON.parse(raw) as { state: TrainingState; adamStep: number };
+    for (const net of [this.encoder, this.decoder]) loadNetParams(file, net);
+    const shapes = { ...this.encoder.shapes(), ...this.decoder.shapes() };
+    for (const [name, shape] of Object.entries(shapes)) best[name]!.set(requireF32(file, `best.${name}`, shape));
+    adam.loadState(file.tensors, cp.adamStep);
+    return cp.state;
+  }
+
   static async load(path: string, opts: { backend?: BackendName } = {}): Promise<Vae> {
     const file = asModelFile<VaeConfig>(await readSafetensors(path), path, "vae");
     let config: VaeConfig;
@@ -595,8 +672,10 @@ export class Vae implements DensityModel {
     } catch (e) {
       throw new DeepgenError("E_FORMAT", (e as Error).message, { cause: e });
     }
-    const s = Vae.specs(config);
-    const model = new Vae(config, loadMlp(file, "enc", s.enc), loadMlp(file, "dec", s.dec));
+    const nets = Vae.networks(config, 0);
+    loadNetParams(file, nets.encoder);
+    loadNetParams(file, nets.decoder);
+    const model = new Vae(config, nets.encoder, nets.decoder);
     model.backend = opts.backend;
     return model;
   }
