@@ -17,6 +17,7 @@ import { Aae } from "./aae.js";
 /** Shipped pretrained models, by short name (models/<file>). */
 export const SHIPPED_MODELS: Record<string, string> = {
   nade: "nade-mnist.safetensors",
+  rnade: "rnade-mnist.safetensors",
   vae: "vae-mnist.safetensors",
   aae: "aae-mnist-mog10.safetensors",
 };
