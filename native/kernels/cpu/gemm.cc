@@ -25,6 +25,8 @@ constexpr int64_t MC = 120;   // an MC x KC block of A (180 KB) stays in L2
 constexpr int64_t NC = 2048;  // a KC x NC panel of B (2 MB) stays in L3
 // Below this many multiply-adds, packing costs more than it saves.
 constexpr int64_t kSmallGemm = 16 * 16 * 16;
+// Up to this many multiply-adds (a 128^3 product) one thread beats two.
+constexpr int64_t kSingleThreadGemm = 128 * 128 * 128 + 1;
 
 inline float a_at(const GemmArgs& g, const float* a, int64_t i, int64_t p) {
   return g.trans_a ? a[p * g.lda + i] : a[i * g.lda + p];
@@ -109,19 +111,22 @@ void sgemm_blocked(const GemmArgs& g, const float* a, const float* b, float* c, 
   const int64_t m_slivers = (g.m + MR - 1) / MR;
   AlignedBuffer<float> packed_a(static_cast<size_t>(m_slivers * MR * KC));
   AlignedBuffer<float> packed_b(static_cast<size_t>(std::min(NC, (g.n + NR - 1) / NR * NR) * KC));
+  // K is cut into equal slices of at most KC: 784 becomes 3 x 262, not 384 + 384 + 16,
+  // so no pass runs the micro-kernel on a sliver too thin to pay for its C update.
+  const int64_t k_slices = (g.k + KC - 1) / KC;
+  const int64_t kc_step = (g.k + k_slices - 1) / k_slices;
   for (int64_t jc = 0; jc < g.n; jc += NC) {
     const int64_t nc = std::min(NC, g.n - jc);
     const int64_t n_slivers = (nc + NR - 1) / NR;
-    for (int64_t pc = 0; pc < g.k; pc += KC) {
-      const int64_t kc = std::min(KC, g.k - pc);
+    for (int64_t pc = 0; pc < g.k; pc += kc_step) {
+      const int64_t kc = std::min(kc_step, g.k - pc);
       const float beta = pc == 0 ? g.beta : 1.0f;
       float* bp = packed_b.data();
       float* ap = packed_a.data();
-      parallel_for(n_slivers, [&](int64_t s) {
-        pack_b_sliver(g, b, pc, kc, jc + s * NR, bp + s * NR * kc);
-      }, threads);
-      parallel_for(m_slivers, [&](int64_t s) {
-        pack_a_sliver(g, a, s * MR, pc, kc, ap + s * MR * kc);
+      // One parallel region packs both panels: B slivers first, then A slivers.
+      parallel_for(n_slivers + m_slivers, [&](int64_t s) {
+        if (s < n_slivers) pack_b_sliver(g, b, pc, kc, jc + s * NR, bp + s * NR * kc);
+        else pack_a_sliver(g, a, (s - n_slivers) * MR, pc, kc, ap + (s - n_slivers) * MR * kc);
       }, threads);
       // Tasks: MC-tall row blocks x column chunks of 4 slivers (64 columns).
       constexpr int64_t kSliversPerTask = 4;
@@ -176,7 +181,8 @@ void sgemm_one(const GemmArgs& g, const float* a, const float* b, float* c, int 
     sgemm_small(g, a, b, c);
     return;
   }
-  sgemm_blocked(g, a, b, c, threads);
+  // Below a few MFLOP the pool's wake-ups cost more than a second thread saves.
+  sgemm_blocked(g, a, b, c, g.m * g.n * g.k < kSingleThreadGemm ? 1 : threads);
 }
 
 }  // namespace
