@@ -153,3 +153,9 @@ test("RNADE: training raises held-out log-density; save/load keeps it; samples a
   t.is(s.x.length, 30);
   t.true(s.x.every(Number.isFinite));
 });
+
+test("sampling an impossible number of images is E_ARG, not a RangeError", async (t) => {
+  const model = Nade.create({ dim: 784, hidden: 2 });
+  t.is((t.throws(() => model.sampleSync(2 ** 31, { seed: 1 })) as { code?: string }).code, "E_ARG");
+  t.is((await t.throwsAsync(model.sample(-1, { seed: 1 })) as { code?: string }).code, "E_ARG");
+});

@@ -1,6 +1,6 @@
 /** Small pieces shared by the model classes. */
 import { getKernels, resolveBackendName } from "../core/backend.js";
-import { checkFloat32Array } from "../core/check.js";
+import { checkFloat32Array, checkInteger } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import type { BackendName, Kernels } from "../kernels/kernels.js";
 
@@ -9,6 +9,12 @@ export function batchRows(x: Float32Array, dim: number): number {
   checkFloat32Array("x", x);
   if (x.length % dim !== 0) throw new DeepgenError("E_SHAPE", `x has ${x.length} values, not a multiple of D = ${dim}`);
   return x.length / dim;
+}
+
+/** A zeroed [n, dim] buffer; E_ARG (not a RangeError) when n is not a count that fits. */
+export function allocRows(n: number, dim: number): Float32Array {
+  checkInteger("n", n, 0, Math.floor((2 ** 31 - 1) / dim));
+  return new Float32Array(n * dim);
 }
 
 /** The kernels of a call: its own backend option, else the model's, else the configured default. */

@@ -19,7 +19,7 @@ import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { NadeGradients, NadeModelArrays } from "../kernels/ops/nade.js";
 import { Adam } from "../nn/adam.js";
 import { checkpointMetadata, readCheckpointState } from "./checkpoint.js";
-import { batchRows, modelKernels, uniformInit } from "./common.js";
+import { allocRows, batchRows, modelKernels, uniformInit } from "./common.js";
 import type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./density.js";
 import { type EpochRecord, freshState, runTrainingLoop, type TrainingProgress, type TrainingState } from "./trainer.js";
 
@@ -151,17 +151,15 @@ export class Nade implements DensityModel {
   }
 
   async sample(n: number, opts: SampleOptions): Promise<Samples> {
-    checkInteger("n", n, 0);
-    const x = new Float32Array(n * this.dim);
-    const probs = opts.returnProbs ? new Float32Array(n * this.dim) : undefined;
+    const x = allocRows(n, this.dim);
+    const probs = opts.returnProbs ? allocRows(n, this.dim) : undefined;
     await this.kernels(opts.backend).nadeSampleAsync(this.arrays, { n, seed: opts.seed, stream: SAMPLE_STREAM }, x, probs, opts);
     return probs ? { x, probs, n } : { x, n };
   }
 
   sampleSync(n: number, opts: Omit<SampleOptions, "signal" | "onProgress">): Samples {
-    checkInteger("n", n, 0);
-    const x = new Float32Array(n * this.dim);
-    const probs = opts.returnProbs ? new Float32Array(n * this.dim) : undefined;
+    const x = allocRows(n, this.dim);
+    const probs = opts.returnProbs ? allocRows(n, this.dim) : undefined;
     this.kernels(opts.backend).nadeSample(this.arrays, { n, seed: opts.seed, stream: SAMPLE_STREAM }, x, probs);
     return probs ? { x, probs, n } : { x, n };
   }

@@ -16,7 +16,7 @@ import { readSafetensors, type SafeTensor, type TensorToWrite, writeSafetensors 
 import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { RnadeGradients, RnadeModelArrays } from "../kernels/ops/rnade.js";
 import { Adam } from "../nn/adam.js";
-import { batchRows, modelKernels, uniformInit } from "./common.js";
+import { allocRows, batchRows, modelKernels, uniformInit } from "./common.js";
 import type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./density.js";
 import { checkpointMetadata, readCheckpointState } from "./checkpoint.js";
 import { type EpochRecord, freshState, runTrainingLoop, type TrainingProgress, type TrainingState } from "./trainer.js";
@@ -120,13 +120,13 @@ export class Rnade implements DensityModel {
   }
 
   async sample(n: number, opts: SampleOptions): Promise<Samples> {
-    const x = new Float32Array(checkInteger("n", n, 0) * this.dim);
+    const x = allocRows(n, this.dim);
     await this.kernels(opts.backend).rnadeSampleAsync(this.arrays, { n, seed: opts.seed }, x, opts);
     return { x, n };
   }
 
   sampleSync(n: number, opts: Omit<SampleOptions, "signal" | "onProgress">): Samples {
-    const x = new Float32Array(checkInteger("n", n, 0) * this.dim);
+    const x = allocRows(n, this.dim);
     this.kernels(opts.backend).rnadeSample(this.arrays, { n, seed: opts.seed }, x);
     return { x, n };
   }
