@@ -28,18 +28,19 @@ void nade_check(const NadeParams& p) {
 
 namespace {
 
-// Owns the scratch memory of one block (see NadeWorkspace).
+// Owns the scratch memory of one block (see NadeWorkspace), sized for the block's samples
+// and for what the kernel uses: sampling needs no logits (z, tmp) and only backward needs acc.
 struct WorkspaceBuffers {
   std::vector<float> a, h, acc;
   std::vector<char> stale;
   std::vector<float> z, tmp, l;
   std::vector<uint32_t> rng;
   NadeWorkspace view;
-  WorkspaceBuffers(const NadeParams& p, bool backward)
-      : a(static_cast<size_t>(kNadeBlock * p.h)), h(a.size()),
-        acc(backward ? a.size() : 0), stale(kNadeBlock),
-        z(static_cast<size_t>(kNadeBlock * p.d)), tmp(static_cast<size_t>(p.d)), l(kNadeBlock),
-        rng(4 * kNadeBlock) {
+  WorkspaceBuffers(const NadeParams& p, int64_t nb, bool logits, bool backward)
+      : a(static_cast<size_t>(nb * p.h)), h(a.size()), acc(backward ? a.size() : 0),
+        stale(static_cast<size_t>(nb)), z(logits ? static_cast<size_t>(nb * p.d) : 0),
+        tmp(logits ? static_cast<size_t>(p.d) : 0), l(static_cast<size_t>(nb)),
+        rng(static_cast<size_t>(4 * nb)) {
     view = {a.data(), h.data(), acc.data(), stale.data(), z.data(), tmp.data(), l.data(), rng.data()};
   }
 };
@@ -51,7 +52,7 @@ void nade_log_prob(const NadeParams& p, const float* x, int64_t n, float* logp,
   nade_check(p);
   const bool simd = use_avx2_fma();
   for_sample_blocks(n, kNadeBlock, hooks, [&](int64_t first, int64_t count) {
-    WorkspaceBuffers ws(p, false);
+    WorkspaceBuffers ws(p, count, true, false);
     const float* xb = x + first * p.d;
     if (simd) nade_avx2::log_prob_block(p, ws.view, xb, count, logp + first);
     else nade_portable::log_prob_block(p, ws.view, xb, count, logp + first);
@@ -68,7 +69,7 @@ void nade_sample(const NadeParams& p, int64_t n, uint64_t sample_offset, uint32_
     float* xb = x + first * p.d;
     float* pb = probs == nullptr ? nullptr : probs + first * p.d;
     const uint64_t index = sample_offset + static_cast<uint64_t>(first);
-    WorkspaceBuffers ws(p, false);
+    WorkspaceBuffers ws(p, count, false, false);
     if (simd) nade_avx2::sample_block(p, ws.view, count, index, key0, key1, stream, known, xb, pb);
     else nade_portable::sample_block(p, ws.view, count, index, key0, key1, stream, known, xb, pb);
   });
@@ -86,7 +87,7 @@ void nade_backward(const NadeParams& p, const float* x, int64_t n, float scale, 
                                [&](int64_t first, int64_t count, float* g) {
     float* lp = logp == nullptr ? nullptr : logp + first;
     const float* xb = x + first * p.d;
-    WorkspaceBuffers ws(p, true);
+    WorkspaceBuffers ws(p, count, logp != nullptr, true);
     float* dc_b = g + dh;
     float* dv_b = g + dh + p.h;
     float* db_b = g + 2 * dh + p.h;
