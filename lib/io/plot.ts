@@ -1,6 +1,7 @@
 /** Line plots as PNG (training curves): axes with ticks and numbers, one colour per series, a legend. */
 import { DeepgenError } from "../core/errors.js";
 import { drawText, GLYPH_HEIGHT, GLYPH_WIDTH } from "./font.js";
+import { rgbCanvas } from "./canvas.js";
 import type { Raster } from "./png.js";
 
 export interface Series {
@@ -42,16 +43,8 @@ export function linePlot(series: Series[], opts: PlotOptions = {}): Raster {
   const height = opts.height ?? 400;
   const points = series.flatMap((s) => s.values.filter((v): v is number => v !== undefined && Number.isFinite(v)));
   if (points.length === 0) throw new DeepgenError("E_ARG", "linePlot: no finite values to plot");
-  const data = new Uint8Array(width * height * 3).fill(255);
-  const set = (x: number, y: number, c: [number, number, number]): void => {
-    x = Math.round(x);
-    y = Math.round(y);
-    if (x < 0 || y < 0 || x >= width || y >= height) return;
-    const o = (y * width + x) * 3;
-    data[o] = c[0];
-    data[o + 1] = c[1];
-    data[o + 2] = c[2];
-  };
+  const canvas = rgbCanvas(width, height);
+  const set = canvas.set;
   const black: [number, number, number] = [0, 0, 0];
   const grey: [number, number, number] = [220, 220, 220];
   const left = 70;
@@ -116,5 +109,5 @@ export function linePlot(series: Series[], opts: PlotOptions = {}): Raster {
   if (opts.title) drawText(opts.title, (left + right) / 2 - (opts.title.length * GLYPH_WIDTH) / 2, 10, (a, b) => set(a, b, black));
   if (opts.xLabel) drawText(opts.xLabel, (left + right) / 2 - (opts.xLabel.length * GLYPH_WIDTH) / 2, height - 16, (a, b) => set(a, b, black));
   if (opts.yLabel) drawText(opts.yLabel, 4, top - 18, (a, b) => set(a, b, black));
-  return { width, height, channels: 3, data };
+  return canvas.raster;
 }

@@ -4,6 +4,7 @@
  */
 import { DeepgenError } from "../core/errors.js";
 import { drawText, GLYPH_HEIGHT, GLYPH_WIDTH } from "./font.js";
+import { rgbCanvas } from "./canvas.js";
 import type { Raster } from "./png.js";
 
 export interface PointGroup {
@@ -72,16 +73,8 @@ export function scatterPlot(groups: PointGroup[], opts: ScatterOptions = {}): Ra
   };
   [xMin, xMax] = opts.xRange ?? pad(xMin, xMax);
   [yMin, yMax] = opts.yRange ?? pad(yMin, yMax);
-  const data = new Uint8Array(width * height * 3).fill(255);
-  const set = (x: number, y: number, c: [number, number, number]): void => {
-    x = Math.round(x);
-    y = Math.round(y);
-    if (x < 0 || y < 0 || x >= width || y >= height) return;
-    const o = (y * width + x) * 3;
-    data[o] = c[0];
-    data[o + 1] = c[1];
-    data[o + 2] = c[2];
-  };
+  const canvas = rgbCanvas(width, height);
+  const set = canvas.set;
   const black: [number, number, number] = [0, 0, 0];
   const grey: [number, number, number] = [225, 225, 225];
   const left = 60;
@@ -125,5 +118,5 @@ export function scatterPlot(groups: PointGroup[], opts: ScatterOptions = {}): Ra
     drawText(g.name, right + 20, ly, (a, b) => set(a, b, black));
   });
   if (opts.title) drawText(opts.title, (left + right) / 2 - (opts.title.length * GLYPH_WIDTH) / 2, 10, (a, b) => set(a, b, black));
-  return { width, height, channels: 3, data };
+  return canvas.raster;
 }
