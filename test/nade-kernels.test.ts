@@ -234,3 +234,15 @@ test("NADE results do not depend on the thread count", async (t) => {
     setThreads(before);
   }
 });
+
+test("NADE outputs may not alias the model or the input", (t) => {
+  const m = randomModel(6, 3, 91);
+  const x = randomBinary(2 * 6, 92);
+  for (const k of [native, js]) {
+    t.is((t.throws(() => k.nadeLogProb(m, x, 2, m.b.subarray(0, 2))) as { code?: string }).code, "E_ARG");
+    t.is((t.throws(() => k.nadeSample(m, { n: 1, seed: 1 }, m.v.subarray(0, 6))) as { code?: string }).code, "E_ARG");
+    const g = { dwt: new Float32Array(18), dc: new Float32Array(3), dv: new Float32Array(18), db: new Float32Array(6) };
+    t.is((t.throws(() => k.nadeBackward(m, x, 2, 1, null, { ...g, db: g.dv.subarray(0, 6) })) as { code?: string }).code, "E_ARG");
+    t.notThrows(() => k.nadeBackward(m, x, 2, 1, null, g));
+  }
+});

@@ -125,3 +125,14 @@ test("RNADE results do not depend on the thread count", async (t) => {
     setThreads(before);
   }
 });
+
+test("RNADE outputs may not alias the model or the input", (t) => {
+  const m = randomModel(3, 2, 2, 93);
+  const x = randomUniform(3, 94, 0, 1);
+  for (const k of [native, js]) {
+    t.is((t.throws(() => k.rnadeLogProb(m, x, 1, m.c.subarray(0, 1))) as { code?: string }).code, "E_ARG");
+    t.is((t.throws(() => k.rnadeSample(m, { n: 1, seed: 1 }, m.va.subarray(0, 3))) as { code?: string }).code, "E_ARG");
+    const g = zeros(m);
+    t.is((t.throws(() => k.rnadeBackward(m, x, 1, 1, null, { ...g, c: m.c })) as { code?: string }).code, "E_ARG");
+  }
+});

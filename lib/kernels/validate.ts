@@ -77,6 +77,24 @@ export function checkDisjointArrays(
       throw new DeepgenError("E_SHAPE", `${fn}: ${name} has ${arr.length} elements, expected ${len}`);
     }
   }
+  checkOutputsApart(
+    fn,
+    outputs.map(([name, arr]) => [name, arr] as const),
+    inputs.map(([name, arr]) => [name, arr] as const),
+  );
+}
+
+/**
+ * E_ARG if an output shares memory with another output or with an input (null entries are
+ * absent optional arrays). Kernels read inputs while writing outputs, so aliasing would give
+ * different results on different backends.
+ */
+export function checkOutputsApart(
+  fn: string,
+  outputs: ReadonlyArray<readonly [string, Float32Array | null]>,
+  inputs: ReadonlyArray<readonly [string, Float32Array | null]>,
+): void {
+  const all = [...outputs, ...inputs];
   for (let i = 0; i < outputs.length; i++) {
     const out = outputs[i]![1];
     if (out === null) continue;

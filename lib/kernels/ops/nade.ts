@@ -9,6 +9,7 @@ import { noCudaKernel } from "../cuda.js";
 import { type JobOptions, runChunkedJs, runNativeJob } from "../job.js";
 import { type NadeArrays, nadeBackward as jsBackward, nadeLogProb as jsLogProb, nadeSample as jsSample } from "../js/nade.js";
 import { callNative, nativeAddon } from "../native.js";
+import { checkOutputsApart } from "../validate.js";
 
 /** NADE parameters in kernel layout: wt and v are [D, H]; order is a permutation of 0..D-1. */
 export type NadeModelArrays = NadeArrays<Float32Array>;
@@ -67,6 +68,11 @@ export function checkNadeModel(m: NadeModelArrays): void {
   }
 }
 
+function checkLogp(m: NadeModelArrays, x: Float32Array, n: number, logp: Float32Array): void {
+  need("logp", logp, n);
+  checkOutputsApart("nadeLogProb", [["logp", logp]], [...params(m), ["x", x]]);
+}
+
 function checkBatch(m: NadeModelArrays, x: Float32Array, n: number): void {
   checkNadeModel(m);
   checkInteger("n", n, 0, 2 ** 31);
@@ -92,15 +98,22 @@ function checkSample(m: NadeModelArrays, o: NadeSampleOptions, x: Float32Array, 
   const known = checkInteger("known", o.known ?? 0, 0, m.d);
   need("x", x, n * m.d);
   if (probs !== undefined) need("probs", probs, n * m.d);
+  // x is read (the known prefix) and written in place; it and probs must not alias the model.
+  checkOutputsApart("nadeSample", [["x", x], ["probs", probs ?? null]], params(m));
   return { n, offset, key0, key1, stream, known };
 }
 
-function checkGrads(m: NadeModelArrays, g: NadeGradients, logp: Float32Array | null, n: number): void {
+function params(m: NadeModelArrays): Array<readonly [string, Float32Array]> {
+  return [["wt", m.wt], ["c", m.c], ["v", m.v], ["b", m.b]];
+}
+
+function checkGrads(m: NadeModelArrays, g: NadeGradients, logp: Float32Array | null, n: number, x: Float32Array): void {
   need("dwt", g.dwt, m.d * m.h);
   need("dc", g.dc, m.h);
   need("dv", g.dv, m.d * m.h);
   need("db", g.db, m.d);
   if (logp !== null) need("logp", logp, n);
+  checkOutputsApart("nadeBackward", [["dwt", g.dwt], ["dc", g.dc], ["dv", g.dv], ["db", g.db], ["logp", logp]], [...params(m), ["x", x]]);
 }
 
 function checkScale(scale: number): void {
@@ -112,12 +125,12 @@ const JS_SLICE = 16; // samples per slice of the async JS twins
 export const jsNade: NadeKernels = {
   nadeLogProb(m, x, n, logp) {
     checkBatch(m, x, n);
-    need("logp", logp, n);
+    checkLogp(m, x, n, logp);
     jsLogProb(m, x, n, logp);
   },
   async nadeLogProbAsync(m, x, n, logp, opts) {
     checkBatch(m, x, n);
-    need("logp", logp, n);
+    checkLogp(m, x, n, logp);
     await runChunkedJs(n, JS_SLICE, opts, (b, e) => jsLogProb(m, x.subarray(b * m.d), e - b, logp.subarray(b)));
   },
   nadeSample(m, o, x, probs) {
@@ -138,13 +151,13 @@ export const jsNade: NadeKernels = {
   nadeBackward(m, x, n, scale, logp, g) {
     checkBatch(m, x, n);
     checkScale(scale);
-    checkGrads(m, g, logp, n);
+    checkGrads(m, g, logp, n, x);
     jsBackward(m, x, n, scale, logp, g);
   },
   async nadeBackwardAsync(m, x, n, scale, logp, g, opts) {
     checkBatch(m, x, n);
     checkScale(scale);
-    checkGrads(m, g, logp, n);
+    checkGrads(m, g, logp, n, x);
     await runChunkedJs(n, JS_SLICE, opts, (b, e) =>
       jsBackward(m, x.subarray(b * m.d), e - b, scale, logp ? logp.subarray(b) : null, g, b > 0),
     );
@@ -154,12 +167,12 @@ export const jsNade: NadeKernels = {
 export const nativeNade: NadeKernels = {
   nadeLogProb(m, x, n, logp) {
     checkBatch(m, x, n);
-    need("logp", logp, n);
+    checkLogp(m, x, n, logp);
     callNative((a) => a.nadeLogProb(m.d, m.h, m.wt, m.c, m.v, m.b, m.order, x, n, logp));
   },
   nadeLogProbAsync(m, x, n, logp, opts) {
     checkBatch(m, x, n);
-    need("logp", logp, n);
+    checkLogp(m, x, n, logp);
     const addon = nativeAddon();
     return runNativeJob(opts, (cancel, onProgress) =>
       addon.nadeLogProbAsync(m.d, m.h, m.wt, m.c, m.v, m.b, m.order, x, n, logp, cancel, onProgress),
@@ -184,13 +197,13 @@ export const nativeNade: NadeKernels = {
   nadeBackward(m, x, n, scale, logp, g) {
     checkBatch(m, x, n);
     checkScale(scale);
-    checkGrads(m, g, logp, n);
+    checkGrads(m, g, logp, n, x);
     callNative((a) => a.nadeBackward(m.d, m.h, m.wt, m.c, m.v, m.b, m.order, x, n, scale, logp, g.dwt, g.dc, g.dv, g.db));
   },
   nadeBackwardAsync(m, x, n, scale, logp, g, opts) {
     checkBatch(m, x, n);
     checkScale(scale);
-    checkGrads(m, g, logp, n);
+    checkGrads(m, g, logp, n, x);
     const addon = nativeAddon();
     return runNativeJob(opts, (cancel, onProgress) =>
       addon.nadeBackwardAsync(m.d, m.h, m.wt, m.c, m.v, m.b, m.order, x, n, scale, logp, g.dwt, g.dc, g.dv, g.db, cancel, onProgress),

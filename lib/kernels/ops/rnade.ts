@@ -10,6 +10,7 @@ import { noCudaKernel } from "../cuda.js";
 import { type JobOptions, runChunkedJs, runNativeJob } from "../job.js";
 import { type RnadeArrays, type RnadeGradArrays, rnadeBackward, rnadeLogProb, rnadeSample } from "../js/rnade.js";
 import { callNative, nativeAddon } from "../native.js";
+import { checkOutputsApart } from "../validate.js";
 
 export type RnadeModelArrays = RnadeArrays<Float32Array>;
 export type RnadeGradients = RnadeGradArrays<Float32Array>;
@@ -61,17 +62,29 @@ function checkBatch(m: RnadeModelArrays, x: Float32Array, n: number): void {
   need("x", x, n * m.d);
 }
 
-function checkGrads(m: RnadeModelArrays, g: RnadeGradients, scale: number, logp: Float32Array | null, n: number): void {
+function modelInputs(m: RnadeModelArrays): Array<readonly [string, Float32Array]> {
+  return PARAMS.map((name) => [name, m[name]] as const);
+}
+
+function checkGrads(m: RnadeModelArrays, g: RnadeGradients, scale: number, logp: Float32Array | null, n: number, x: Float32Array): void {
   if (!Number.isFinite(scale)) throw new DeepgenError("E_ARG", "rnade: scale must be a finite number");
   const sz = sizes(m);
   for (const name of PARAMS) need(`gradient ${name}`, g[name], sz[name]);
   if (logp !== null) need("logp", logp, n);
+  const outputs = PARAMS.map((name) => [`gradient ${name}`, g[name]] as const);
+  checkOutputsApart("rnadeBackward", [...outputs, ["logp", logp]], [...modelInputs(m), ["x", x]]);
+}
+
+function checkLogp(m: RnadeModelArrays, x: Float32Array, n: number, logp: Float32Array): void {
+  need("logp", logp, n);
+  checkOutputsApart("rnadeLogProb", [["logp", logp]], [...modelInputs(m), ["x", x]]);
 }
 
 function checkSample(m: RnadeModelArrays, o: RnadeSampleOptions, x: Float32Array) {
   checkRnadeModel(m);
   const n = checkInteger("n", o.n, 0, 2 ** 31);
   need("x", x, n * m.d);
+  checkOutputsApart("rnadeSample", [["x", x]], modelInputs(m));
   return {
     n,
     ...seedToKey(o.seed),
@@ -93,22 +106,22 @@ const JS_SLICE = 4;
 export const jsRnade: RnadeKernels = {
   rnadeLogProb(m, x, n, logp) {
     checkBatch(m, x, n);
-    need("logp", logp, n);
+    checkLogp(m, x, n, logp);
     rnadeLogProb(m, x, n, logp);
   },
   async rnadeLogProbAsync(m, x, n, logp, opts) {
     checkBatch(m, x, n);
-    need("logp", logp, n);
+    checkLogp(m, x, n, logp);
     await runChunkedJs(n, JS_SLICE, opts, (b, e) => rnadeLogProb(m, x.subarray(b * m.d), e - b, logp.subarray(b)));
   },
   rnadeBackward(m, x, n, scale, logp, g) {
     checkBatch(m, x, n);
-    checkGrads(m, g, scale, logp, n);
+    checkGrads(m, g, scale, logp, n, x);
     rnadeBackward(m, x, n, scale, logp, g);
   },
   async rnadeBackwardAsync(m, x, n, scale, logp, g, opts) {
     checkBatch(m, x, n);
-    checkGrads(m, g, scale, logp, n);
+    checkGrads(m, g, scale, logp, n, x);
     await runChunkedJs(n, JS_SLICE, opts, (b, e) => rnadeBackward(m, x.subarray(b * m.d), e - b, scale, logp ? logp.subarray(b) : null, g, b > 0));
   },
   rnadeSample(m, o, x) {
@@ -126,23 +139,23 @@ export const jsRnade: RnadeKernels = {
 export const nativeRnade: RnadeKernels = {
   rnadeLogProb(m, x, n, logp) {
     checkBatch(m, x, n);
-    need("logp", logp, n);
+    checkLogp(m, x, n, logp);
     callNative((a) => a.rnadeLogProb(...modelArgs(m), x, n, logp));
   },
   rnadeLogProbAsync(m, x, n, logp, opts) {
     checkBatch(m, x, n);
-    need("logp", logp, n);
+    checkLogp(m, x, n, logp);
     const addon = nativeAddon();
     return runNativeJob(opts, (cancel, onProgress) => addon.rnadeLogProbAsync(...modelArgs(m), x, n, logp, cancel, onProgress));
   },
   rnadeBackward(m, x, n, scale, logp, g) {
     checkBatch(m, x, n);
-    checkGrads(m, g, scale, logp, n);
+    checkGrads(m, g, scale, logp, n, x);
     callNative((a) => a.rnadeBackward(...modelArgs(m), x, n, scale, logp, ...gradArgs(g)));
   },
   rnadeBackwardAsync(m, x, n, scale, logp, g, opts) {
     checkBatch(m, x, n);
-    checkGrads(m, g, scale, logp, n);
+    checkGrads(m, g, scale, logp, n, x);
     const addon = nativeAddon();
     return runNativeJob(opts, (cancel, onProgress) =>
       addon.rnadeBackwardAsync(...modelArgs(m), x, n, scale, logp, ...gradArgs(g), cancel, onProgress),
