@@ -217,10 +217,6 @@ void conv2d_backward_weight_plain(const float* x, const float* dy, float* dweigh
 // into dweight in a fixed order) and each GEMM is threaded internally.
 
 namespace {
-constexpr int64_t kReduceChunkFloats = int64_t{1} << 22;  // 16 MB for the batch reductions
-}  // namespace
-
-namespace {
 
 // Forward through im2col + sgemm: the path for CPUs without AVX2/FMA and for narrow Cout.
 void conv2d_forward_gemm(const float* x, const float* weight, const float* bias, float* y,

@@ -198,10 +198,6 @@ void conv_transpose2d_backward_weight_plain(const float* x, const float* dy, flo
 // Chunking as in conv2d.cc: small independent chunks in parallel for forward and
 // backward-data, large ordered chunks for the batch reduction of backward-weight.
 
-namespace {
-constexpr int64_t kReduceChunkFloats = int64_t{1} << 22;
-}  // namespace
-
 void conv_transpose2d_forward(const float* x, const float* weight, const float* bias, float* y,
                               const ConvTranspose2dParams& p) {
   int64_t oh, ow;

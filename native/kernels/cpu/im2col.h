@@ -95,6 +95,10 @@ float* conv_scratch(int slot, int64_t n);
 // that thread and its scratch stays in that core's cache); otherwise one after another with
 // all threads inside (inner_threads = 0). Results are the same either way.
 constexpr int64_t kConvChunkColumns = 512;
+
+// Scratch floats per chunk of the batch reductions (backward-weight of conv and convT): large
+// ordered chunks whose GEMMs accumulate into dweight in a fixed order. 16 MB.
+constexpr int64_t kReduceChunkFloats = int64_t{1} << 22;
 constexpr int64_t kConvChunkFloats = int64_t{1} << 19;  // 2 MB
 void conv_for_chunks(int64_t batch, int64_t floats_per_image, int64_t columns_per_image,
                      const std::function<void(int64_t, int64_t, int)>& body);
