@@ -29,10 +29,10 @@ export interface DataOptions {
 }
 
 /**
- * The data a command works on: the canonical split (binarized), or the user's IDX files,
- * which then serve as both train and test sets (binarized at 0.5).
+ * The data a command works on: the canonical split, or the user's IDX files, which then serve
+ * as both train and test sets; binarized at 0.5, dequantized, or the grayscale values as they are.
  */
-export function loadData(opts: DataOptions, kind: "binary" | "dequantized" = "binary"): { train: Dataset; test: Dataset; source: string } {
+export function loadData(opts: DataOptions, kind: "binary" | "dequantized" | "grayscale" = "binary"): { train: Dataset; test: Dataset; source: string } {
   if (opts.idxLabels !== undefined && opts.idxImages === undefined) throw new DeepgenError("E_ARG", "--idx-labels needs --idx-images");
   let split: { train: Dataset; test: Dataset };
   let source: string;
@@ -47,6 +47,7 @@ export function loadData(opts: DataOptions, kind: "binary" | "dequantized" = "bi
   if (kind === "binary") {
     return { train: binarize(split.train), test: binarize(split.test), source: `${source}, binarized at 0.5` };
   }
+  if (kind === "grayscale") return { ...split, source: `${source}, grayscale in [0, 1]` };
   // Fixed noise seeds: train 1, test 0, so every evaluation sees the same test vectors.
   return {
     train: dequantize(split.train, 1),

@@ -4,7 +4,9 @@ import type { Command } from "commander";
 import type { BackendName } from "../kernels/kernels.js";
 import { fullJointParamCount } from "../models/baselines.js";
 import { testLikelihood } from "../models/evaluate.js";
+import { DeepgenError } from "../core/errors.js";
 import { Aae } from "../models/aae.js";
+import { Gan } from "../models/gan.js";
 import { loadSampler } from "../models/registry.js";
 import { Vae } from "../models/vae.js";
 import { type DataOptions, dataKindOf, intOption, loadData, ProgressLine } from "./common.js";
@@ -48,6 +50,7 @@ export function registerEval(program: Command, run: (json: boolean, fn: () => Pr
           else process.stdout.write(`aae: test reconstruction ${report.reconstruction_nats.toFixed(2)} nats, discriminator accuracy ${report.discriminator_accuracy.toFixed(3)} on ${data.test.n} images\n`);
           return;
         }
+        if (model instanceof Gan) throw new DeepgenError("E_ARG", `${modelArg}: a GAN has no likelihood to evaluate; score its samples with --quality`);
         const kind = dataKindOf(model.kind);
         const data = loadData(opts, kind);
         const t0 = performance.now();

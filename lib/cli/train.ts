@@ -18,12 +18,13 @@ import { Rnade } from "../models/rnade.js";
 import type { EpochRecord, TrainingProgress, TrainingState } from "../models/trainer.js";
 import { type DataOptions, floatOption, formatDuration, intOption, loadData, ProgressLine } from "./common.js";
 import { printJson } from "./output.js";
+import { GAN_DEFAULTS, type GanTrainOptions, trainGan } from "./train-gan.js";
 import { type LatentTrainOptions, trainLatent } from "./train-latent.js";
 
-const FAMILIES = ["nade", "rnade", "bernoulli", "markov", "vae", "aae"] as const;
+const FAMILIES = ["nade", "rnade", "bernoulli", "markov", "vae", "aae", "gan", "dcgan"] as const;
 type Family = (typeof FAMILIES)[number];
 
-interface TrainOptions extends DataOptions, Omit<LatentTrainOptions, "hidden" | "json" | "backend" | "out"> {
+interface TrainOptions extends DataOptions, Omit<LatentTrainOptions, "hidden" | "json" | "backend" | "out">, Omit<GanTrainOptions, "hidden" | "json" | "backend" | "out" | "channels"> {
   hidden?: number;
   components: number;
   epochs: number;
@@ -53,7 +54,13 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
     .option("--layers <n>", "vae/aae: hidden layers of the encoder and decoder MLPs", intOption("--layers", 0), 2)
     .option("--latent <n>", "vae/aae: latent dimension (default: vae 32, aae 2)", intOption("--latent", 1))
     .option("--arch <kind>", "vae: mlp or conv encoder/decoder", "mlp")
-    .option("--channels <c0,c1>", "vae --arch conv: channels of the two conv layers", "32,64")
+    .option("--channels <c0,c1>", "vae --arch conv: channels of the two conv layers (32,64); dcgan: generator channels (128,64)", "32,64")
+    .option("--zdim <n>", "gan/dcgan: noise dimension (default: gan 64, dcgan 100)", intOption("--zdim", 1))
+    .option("--disc-channels <d0,d1>", "dcgan: discriminator channels", "64,128")
+    .option("--disc-norm", "dcgan: batch norm on the discriminator's second conv")
+    .option("--loss <kind>", "gan/dcgan: generator loss, nonsaturating or minimax", "nonsaturating")
+    .option("--d-steps <k>", "gan/dcgan: discriminator updates per generator update", intOption("--d-steps", 1), 1)
+    .option("--beta1 <x>", "gan/dcgan: Adam beta1", floatOption("--beta1"), 0.5)
     .option("--prior <kind>", "aae: gaussian, mog10, swissroll or uniform (vae: gaussian only)", "gaussian")
     .option("--activation <kind>", "vae/aae: hidden activation (relu, tanh, softplus, leakyRelu)", "relu")
     .option("--warmup <epochs>", "vae: KL warm-up epochs (0: off)", floatOption("--warmup"), 0)
@@ -61,9 +68,9 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
     .option("--k <n>", "vae: importance samples of the test IWAE NLL", intOption("--k", 1), 5000)
     .option("--adv-lr <x>", "aae: Adam learning rate of the discriminator and generator phases", floatOption("--adv-lr"), 1e-3)
     .option("--components <k>", "Gaussians per conditional (rnade)", intOption("--components", 1), 5)
-    .option("--epochs <n>", "maximum epochs", intOption("--epochs", 0), 100)
-    .option("--lr <x>", "Adam learning rate", floatOption("--lr"), 1e-3)
-    .option("--batch <n>", "minibatch size", intOption("--batch", 1), 100)
+    .option("--epochs <n>", "maximum epochs (gan/dcgan default 25)", intOption("--epochs", 0), 100)
+    .option("--lr <x>", "Adam learning rate (gan/dcgan default 2e-4)", floatOption("--lr"), 1e-3)
+    .option("--batch <n>", "minibatch size (gan/dcgan default 64)", intOption("--batch", 1), 100)
     .option("--seed <n>", "seed of initialization, shuffling and validation split", intOption("--seed", 0), 0)
     .option("--patience <n>", "early stopping: epochs without validation improvement", intOption("--patience", 1), 10)
     .option("--ordering <kind>", "pixel ordering: natural or random", "natural")
@@ -75,10 +82,19 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
     .option("--idx-images <path>", "train on an IDX images file instead of the bundled digits")
     .option("--idx-labels <path>", "IDX labels file for --idx-images")
     .option("--json", "print one JSON object with the result")
-    .action((familyArg: string, opts: TrainOptions) => run(Boolean(opts.json), () => train(checkOneOf("family", familyArg, FAMILIES), opts)));
+    .action((familyArg: string, opts: TrainOptions, cmd: Command) =>
+      run(Boolean(opts.json), async () => {
+        const family = checkOneOf("family", familyArg, FAMILIES);
+        if (family !== "gan" && family !== "dcgan") return train(family, opts);
+        // the shared options' defaults are those of the likelihood models
+        for (const key of ["epochs", "lr", "batch"] as const) if (cmd.getOptionValueSource(key) === "default") opts[key] = GAN_DEFAULTS[key];
+        const channels = cmd.getOptionValueSource("channels") === "default" ? undefined : opts.channels;
+        return trainGan(family, { ...opts, channels });
+      }),
+    );
 }
 
-async function train(family: Family, opts: TrainOptions): Promise<void> {
+async function train(family: Exclude<Family, "gan" | "dcgan">, opts: TrainOptions): Promise<void> {
   if (family === "vae" || family === "aae") return trainLatent(family, opts);
   const out = opts.out ?? `${family}.safetensors`;
   const kind = family === "rnade" ? "dequantized" : "binary";

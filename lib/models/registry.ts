@@ -13,6 +13,7 @@ import { Nade } from "./nade.js";
 import { Rnade } from "./rnade.js";
 import { Vae } from "./vae.js";
 import { Aae } from "./aae.js";
+import { Gan } from "./gan.js";
 
 /** Shipped pretrained models, by short name (models/<file>). */
 export const SHIPPED_MODELS: Record<string, string> = {
@@ -49,14 +50,18 @@ export async function loadModel(nameOrPath: string, opts: { backend?: BackendNam
       return Vae.load(path, opts);
     case "aae":
       throw new DeepgenError("E_ARG", `${path}: an adversarial autoencoder has no likelihood; it can be sampled, plotted and interpolated`);
+    case "gan":
+      throw new DeepgenError("E_ARG", `${path}: a GAN has no likelihood; it can be sampled, interpolated and scored by sample quality (eval --quality)`);
     default:
       throw new DeepgenError("E_FORMAT", `${path}: model kind '${kind}' is not supported by this version of deepgen`);
   }
 }
 
-/** Any model that can be sampled: the density models and the adversarial autoencoder. */
-export async function loadSampler(nameOrPath: string, opts: { backend?: BackendName } = {}): Promise<DensityModel | Aae> {
+/** Any model that can be sampled: the density models, the adversarial autoencoder and the GANs. */
+export async function loadSampler(nameOrPath: string, opts: { backend?: BackendName } = {}): Promise<DensityModel | Aae | Gan> {
   const path = resolveModelPath(nameOrPath);
   const kind = asModelFile(await readSafetensors(path), path).model;
-  return kind === "aae" ? Aae.load(path, opts) : loadModel(path, opts);
+  if (kind === "aae") return Aae.load(path, opts);
+  if (kind === "gan") return Gan.load(path, opts);
+  return loadModel(path, opts);
 }

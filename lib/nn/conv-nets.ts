@@ -29,6 +29,10 @@ export interface Net {
   grads(): Record<string, Float32Array>;
   shapes(): Record<string, number[]>;
   paramCount(): number;
+  /** Nets with batch norm: training (batch statistics) or evaluation (running statistics). */
+  setTraining?(training: boolean): void;
+  /** State that is saved but not trained (batch norm running statistics), by name with shapes. */
+  buffers?(): Record<string, { shape: number[]; data: Float32Array }>;
 }
 
 export interface ConvNetSpec {

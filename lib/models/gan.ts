@@ -1,0 +1,467 @@
+/**
+ * Generative adversarial networks (Goodfellow et al. 2014): a generator G(z), z ~ N(0, I),
+ * and a discriminator D(x) = sigmoid(logit), trained by alternating minibatch updates, each
+ * network with its own Adam (beta1 = 0.5, as Radford et al. 2016):
+ *   discriminator: minimize BCE(D(x), 1) + BCE(D(G(z)), 0), mean over the 2m examples
+ *     (real and generated examples in one batch of 2m);
+ *   generator, after every k-th discriminator update, on the same G(z):
+ *     "nonsaturating" (default): minimize BCE(D(G(z)), 1) = -log D(G(z));
+ *     "minimax": minimize log(1 - D(G(z))) = -BCE(D(G(z)), 0), the original value function.
+ * Two architectures: "mlp" (dense layers, any data dimension: images or the toy data of
+ * lib/data/toy.ts) and "dcgan" (lib/nn/dcgan-nets.ts, batch norm, images whose sides are
+ * multiples of 4). The generator's output is tanh (images in [-1, 1]) or identity (toy data).
+ * Sampling runs batch norm in evaluation mode (running statistics), so the image drawn for
+ * sample i does not depend on the other samples: z_i is row i of a Philox normal fill. The
+ * same (seed, n) gives the same images bit for bit; a different n can change the conv
+ * kernels' summation order, so images then agree to float rounding (<= 1e-6), not bit for bit.
+ *
+ * Adversarial training has no validation objective: fit keeps the final parameters and
+ * reports per epoch the two losses and the discriminator's mean outputs on real and
+ * generated data. Files: gen.<i>.*, disc.<i>.* (+ batch-norm running statistics);
+ * checkpoints add both Adam states and the step counter, and resume exactly.
+ */
+import { checkInteger, checkOneOf } from "../core/check.js";
+import { DeepgenError } from "../core/errors.js";
+import type { Seed } from "../core/philox.js";
+import { gatherRows } from "../data/batching.js";
+import { makeDataset } from "../data/dataset.js";
+import { asModelFile, modelMetadata, requireF32 } from "../io/model-file.js";
+import { readSafetensors, type SafeTensor, type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
+import type { BackendName, Kernels } from "../kernels/kernels.js";
+import { Adam } from "../nn/adam.js";
+import type { Net } from "../nn/conv-nets.js";
+import { DcganDiscriminator, DcganGenerator } from "../nn/dcgan-nets.js";
+import { Mlp } from "../nn/dense.js";
+import { allocRows, batchRows, modelKernels } from "./common.js";
+import { type EpochRecord, freshState, runTrainingLoop, type TrainingProgress, type TrainingState } from "./trainer.js";
+
+export const GAN_ARCHS = ["mlp", "dcgan"] as const;
+export type GanArch = (typeof GAN_ARCHS)[number];
+export const GAN_LOSSES = ["nonsaturating", "minimax"] as const;
+export type GanLoss = (typeof GAN_LOSSES)[number];
+export const GAN_OUTPUTS = ["tanh", "identity"] as const;
+export type GanOutput = (typeof GAN_OUTPUTS)[number];
+
+export interface GanConfig {
+  arch: GanArch;
+  /** Data dimension (pixels for images). */
+  dim: number;
+  zdim: number;
+  /** Generator output: tanh (images in [-1, 1]) or identity (unbounded toy data). */
+  output: GanOutput;
+  height?: number;
+  width?: number;
+  /** mlp: hidden widths of the generator and the discriminator. */
+  hidden?: number[];
+  discHidden?: number[];
+  /** dcgan: generator channels [after dense, after the first convT], discriminator channels, BN in D. */
+  channels?: [number, number];
+  discChannels?: [number, number];
+  discNorm?: boolean;
+}
+
+export interface GanCreateOptions extends Partial<GanConfig> {
+  dim: number;
+  initSeed?: number;
+  backend?: BackendName;
+}
+
+export interface GanTerms {
+  /** Mean discriminator BCE over real and generated examples. */
+  discriminatorLoss: number;
+  /** Mean generator loss (of the chosen kind) over its updates. */
+  generatorLoss: number;
+  /** Mean D(x) on real data and D(G(z)) on generated data (before the D update). */
+  dReal: number;
+  dFake: number;
+}
+
+export interface GanEpochRecord extends EpochRecord {
+  terms: GanTerms;
+}
+
+export interface GanFitOptions {
+  epochs?: number;
+  batchSize?: number;
+  /** Adam learning rate of both networks (default 2e-4, as Radford et al.). */
+  lr?: number;
+  discriminatorLr?: number;
+  /** Adam beta1 (default 0.5). */
+  beta1?: number;
+  /** Discriminator updates per generator update (k; default 1). */
+  discriminatorSteps?: number;
+  loss?: GanLoss;
+  seed?: Seed;
+  backend?: BackendName;
+  signal?: AbortSignal;
+  checkpointPath?: string;
+  resumeFrom?: string;
+  onBatch?: (p: TrainingProgress) => void;
+  onEpoch?: (r: GanEpochRecord, state: TrainingState) => void | Promise<void>;
+}
+
+export interface GanFitResult extends TrainingState {
+  trainSize: number;
+  history: GanEpochRecord[];
+}
+
+const GEN_STREAM = 600;
+const DISC_STREAM = 700;
+/** Sampling draws z from this stream; training step t draws from Z_STREAM_BASE + t. */
+export const GAN_SAMPLE_Z_STREAM = 0x5a;
+const Z_STREAM_BASE = 0x20000;
+
+function widths(source: string, name: string, a: unknown): number[] {
+  if (!Array.isArray(a) || a.length < 1 || a.length > 8) throw new DeepgenError("E_ARG", `${source}: ${name} must be an array of 1 to 8 widths`);
+  return a.map((h) => checkInteger(`${source}: ${name} width`, h, 1, 1 << 16));
+}
+
+function pair(source: string, name: string, a: unknown): [number, number] {
+  if (!Array.isArray(a) || a.length !== 2) throw new DeepgenError("E_ARG", `${source}: ${name} must be two channel counts`);
+  return [checkInteger(`${source}: ${name}`, a[0], 1, 4096), checkInteger(`${source}: ${name}`, a[1], 1, 4096)];
+}
+
+export class Gan {
+  readonly kind = "gan";
+  backend: BackendName | undefined;
+
+  constructor(
+    readonly config: GanConfig,
+    readonly generator: Net,
+    readonly discriminator: Net,
+  ) {}
+
+  get dim(): number {
+    return this.config.dim;
+  }
+
+  get zdim(): number {
+    return this.config.zdim;
+  }
+
+  static checkConfig(c: Partial<GanConfig>, source: string): GanConfig {
+    const arch = checkOneOf(`${source}: arch`, c.arch, GAN_ARCHS);
+    const dim = checkInteger(`${source}: dim`, c.dim, 1, 1 << 24);
+    const zdim = checkInteger(`${source}: zdim`, c.zdim, 1, 4096);
+    const output = checkOneOf(`${source}: output`, c.output, GAN_OUTPUTS);
+    const out: GanConfig = { arch, dim, zdim, output };
+    if (c.height !== undefined || c.width !== undefined) {
+      const h = checkInteger(`${source}: height`, c.height, 1);
+      const w = checkInteger(`${source}: width`, c.width, 1);
+      if (h * w !== dim) throw new DeepgenError("E_ARG", `${source}: height x width must equal dim`);
+      out.height = h;
+      out.width = w;
+    }
+    if (arch === "mlp") {
+      out.hidden = widths(source, "hidden", c.hidden);
+      out.discHidden = widths(source, "discHidden", c.discHidden);
+    } else {
+      if (out.height === undefined) throw new DeepgenError("E_ARG", `${source}: the dcgan architecture needs height and width`);
+      if (output !== "tanh") throw new DeepgenError("E_ARG", `${source}: the dcgan generator ends in tanh`);
+      out.channels = pair(source, "channels", c.channels);
+      out.discChannels = pair(source, "discChannels", c.discChannels);
+      out.discNorm = Boolean(c.discNorm);
+    }
+    return out;
+  }
+
+  static networks(c: GanConfig, seed: number): { generator: Net; discriminator: Net } {
+    if (c.arch === "dcgan") {
+      const spec = { height: c.height!, width: c.width!, zdim: c.zdim, channels: c.channels!, discChannels: c.discChannels!, discNorm: c.discNorm! };
+      return { generator: new DcganGenerator("gen", spec, { seed, stream: GEN_STREAM }), discriminator: new DcganDiscriminator("disc", spec, { seed, stream: DISC_STREAM }) };
+    }
+    return {
+      generator: new Mlp("gen", { sizes: [c.zdim, ...c.hidden!, c.dim], hidden: "relu", output: c.output }, { seed, stream: GEN_STREAM }),
+      discriminator: new Mlp("disc", { sizes: [c.dim, ...c.discHidden!, 1], hidden: "leakyRelu", output: "identity" }, { seed, stream: DISC_STREAM }),
+    };
+  }
+
+  static create(opts: GanCreateOptions): Gan {
+    const arch = opts.arch ?? "mlp";
+    const config = Gan.checkConfig(
+      {
+        arch,
+        dim: opts.dim,
+        zdim: opts.zdim ?? (arch === "dcgan" ? 100 : 64),
+        output: opts.output ?? "tanh",
+        height: opts.height,
+        width: opts.width,
+        hidden: opts.hidden ?? [256, 256],
+        discHidden: opts.discHidden ?? [256, 256],
+        channels: opts.channels ?? [128, 64],
+        discChannels: opts.discChannels ?? [64, 128],
+        discNorm: opts.discNorm ?? false,
+      },
+      "create",
+    );
+    const seed = checkInteger("initSeed", opts.initSeed ?? 0, 0);
+    const nets = Gan.networks(config, seed);
+    const model = new Gan(config, nets.generator, nets.discriminator);
+    model.backend = opts.backend;
+    return model;
+  }
+
+  paramCount(): number {
+    return this.generator.paramCount() + this.discriminator.paramCount();
+  }
+
+  private kernels(backend?: BackendName): Kernels {
+    return modelKernels(this.backend, backend);
+  }
+
+  /** G(z) for z [n, zdim] in evaluation mode: [n, dim] in the output's range. */
+  generate(z: Float32Array, opts: { backend?: BackendName } = {}): Float32Array {
+    const n = batchRows(z, this.zdim);
+    this.generator.setTraining?.(false);
+    return this.generator.forward(this.kernels(opts.backend), z, n).slice();
+  }
+
+  /** The latent draws of `sample(n, {seed})`: [n, zdim], row i the same for any n. */
+  sampleLatent(n: number, seed: Seed): Float32Array {
+    const z = allocRows(n, this.zdim);
+    this.kernels("js").philoxFill(z, seed, GAN_SAMPLE_Z_STREAM, "normal");
+    return z;
+  }
+
+  /** n generated examples [n, dim] (raw generator output, tanh range for images). */
+  generateSamples(n: number, opts: { seed: Seed; backend?: BackendName }): Float32Array {
+    return this.generate(this.sampleLatent(n, opts.seed), opts);
+  }
+
+  /**
+   * Samples as images in [0, 1] ((x + 1) / 2 of the tanh output), in the shape the other
+   * samplers return (x and probs are the same grey images: a GAN has no Bernoulli layer).
+   */
+  sampleSync(n: number, opts: { seed: Seed; backend?: BackendName; returnProbs?: boolean }): { x: Float32Array; probs?: Float32Array; n: number } {
+    const x = this.generateSamples(n, opts);
+    if (this.config.output === "tanh") for (let i = 0; i < x.length; i++) x[i] = (x[i]! + 1) / 2;
+    return opts.returnProbs ? { x, probs: x, n } : { x, n };
+  }
+
+  async sample(n: number, opts: { seed: Seed; backend?: BackendName; returnProbs?: boolean; signal?: AbortSignal; onProgress?: (f: number) => void }) {
+    if (opts.signal?.aborted) throw new DeepgenError("E_ABORTED", "operation aborted");
+    const s = this.sampleSync(n, opts);
+    opts.onProgress?.(1);
+    return s;
+  }
+
+  /** Discriminator probabilities D(x) [n] (evaluation mode). */
+  discriminate(x: Float32Array, opts: { backend?: BackendName } = {}): Float32Array {
+    const n = batchRows(x, this.dim);
+    this.discriminator.setTraining?.(false);
+    const logits = this.discriminator.forward(this.kernels(opts.backend), x, n);
+    const p = new Float32Array(n);
+    for (let i = 0; i < n; i++) p[i] = 1 / (1 + Math.exp(-logits[i]!));
+    return p;
+  }
+
+  /** `steps` images on the segment between the latent draws of samples a and b (seeded). */
+  interpolate(seed: Seed, a: number, b: number, steps: number, opts: { backend?: BackendName } = {}): Float32Array {
+    checkInteger("steps", steps, 2, 10000);
+    const z = this.sampleLatent(Math.max(a, b) + 1, seed);
+    const out = new Float32Array(steps * this.zdim);
+    for (let s = 0; s < steps; s++) {
+      const t = s / (steps - 1);
+      for (let j = 0; j < this.zdim; j++) out[s * this.zdim + j] = (1 - t) * z[a * this.zdim + j]! + t * z[b * this.zdim + j]!;
+    }
+    return this.generate(out, opts);
+  }
+
+  // ---- training ----
+
+  /**
+   * Adversarial training on x [n, dim] (images already in the generator's range: [-1, 1] for
+   * tanh). Returns the per-epoch losses; the model keeps its final parameters.
+   */
+  async fit(x: Float32Array, opts: GanFitOptions = {}): Promise<GanFitResult> {
+    const n = batchRows(x, this.dim);
+    const seed = opts.seed ?? 0;
+    const batchSize = checkInteger("batchSize", opts.batchSize ?? 64, 2);
+    const epochs = checkInteger("epochs", opts.epochs ?? 25, 0);
+    const kSteps = checkInteger("discriminatorSteps", opts.discriminatorSteps ?? 1, 1, 100);
+    const loss = checkOneOf("loss", opts.loss ?? "nonsaturating", GAN_LOSSES);
+    const lr = opts.lr ?? 2e-4;
+    const beta1 = opts.beta1 ?? 0.5;
+    const k = this.kernels(opts.backend);
+    const D = this.dim;
+    const Z = this.zdim;
+    const genAdam = new Adam(this.generator.params(), { lr, beta1 });
+    const discAdam = new Adam(this.discriminator.params(), { lr: opts.discriminatorLr ?? lr, beta1 });
+    const genGrads = this.generator.grads();
+    const discGrads = this.discriminator.grads();
+    const data = makeDataset(x, undefined, 1, D);
+    const both = new Float32Array(2 * batchSize * D);
+    const z = new Float32Array(batchSize * Z);
+    const labels = new Float32Array(2 * batchSize);
+    const dlogit = new Float32Array(2 * batchSize);
+    const target = new Float32Array(batchSize);
+    const sums = { dLoss: 0, gLoss: 0, gUpdates: 0, dReal: 0, dFake: 0, seen: 0 };
+    let step = 0;
+    const adams = { gen: genAdam, disc: discAdam };
+    let state = freshState();
+    if (opts.resumeFrom !== undefined) {
+      const cp = await this.loadCheckpoint(opts.resumeFrom, adams);
+      state = cp.state;
+      step = cp.step;
+    }
+    const history = state.history as GanEpochRecord[];
+    const finishEpoch = (st: TrainingState): GanEpochRecord => {
+      const last = st.history[st.history.length - 1]!;
+      if ("terms" in last) return last as GanEpochRecord;
+      const s = Math.max(1, sums.seen);
+      const rec: GanEpochRecord = {
+        ...last,
+        terms: { discriminatorLoss: sums.dLoss / s, generatorLoss: sums.gLoss / Math.max(1, sums.gUpdates), dReal: sums.dReal / s, dFake: sums.dFake / s },
+      };
+      st.history[st.history.length - 1] = rec;
+      return rec;
+    };
+    this.generator.setTraining?.(true);
+    this.discriminator.setTraining?.(true);
+    try {
+      const result = await runTrainingLoop(
+        {
+          n,
+          batchSize,
+          epochs,
+          seed,
+          patience: Infinity,
+          signal: opts.signal,
+          onBatch: opts.onBatch,
+          onEpoch: async (_r, st) => {
+            const rec = finishEpoch(st);
+            Object.assign(sums, { dLoss: 0, gLoss: 0, gUpdates: 0, dReal: 0, dFake: 0, seen: 0 });
+            this.generator.setTraining?.(true);
+            this.discriminator.setTraining?.(true);
+            await opts.onEpoch?.(rec, st);
+            this.generator.setTraining?.(true);
+            this.discriminator.setTraining?.(true);
+          },
+        },
+        {
+          trainBatch: async (idx) => {
+            const m = idx.length;
+            if (m < 2) return 0; // a last batch of one cannot be batch-normalized; skipped
+            step++;
+            // 1. discriminator on [real; G(z)], z from this step's own Philox stream
+            const zb = z.subarray(0, m * Z);
+            k.philoxFill(zb, seed, Z_STREAM_BASE + step, "normal");
+            const fake = this.generator.forward(k, zb, m);
+            const xb = both.subarray(0, 2 * m * D);
+            gatherRows(data, idx, xb.subarray(0, m * D));
+            xb.set(fake, m * D);
+            const lab = labels.subarray(0, 2 * m);
+            lab.fill(1, 0, m);
+            lab.fill(0, m, 2 * m);
+            const out = this.discriminator.forward(k, xb, 2 * m);
+            const dLoss = k.bceWithLogitsForward(null, out, lab, 2 * m, 1);
+            for (let i = 0; i < m; i++) sums.dReal += 1 / (1 + Math.exp(-out[i]!));
+            for (let i = m; i < 2 * m; i++) sums.dFake += 1 / (1 + Math.exp(-out[i]!));
+            const dd = dlogit.subarray(0, 2 * m);
+            k.bceWithLogitsBackward(dd, out, lab, 2 * m, 1, 1 / (2 * m));
+            this.discriminator.backward(k, dd, 2 * m, false);
+            discAdam.update(k, discGrads);
+            sums.dLoss += dLoss / 2;
+            sums.seen += m;
+            if (step % kSteps !== 0) return dLoss / 2;
+            // 2. generator on the same G(z) (its activations are still those of step 1)
+            const gOut = this.discriminator.forward(k, fake, m);
+            const t = target.subarray(0, m).fill(loss === "nonsaturating" ? 1 : 0);
+            const bce = k.bceWithLogitsForward(null, gOut, t, m, 1);
+            const dg = dlogit.subarray(0, m);
+            k.bceWithLogitsBackward(dg, gOut, t, m, 1, loss === "nonsaturating" ? 1 / m : -1 / m);
+            const dfake = this.discriminator.backward(k, dg, m, true)!;
+            this.generator.backward(k, dfake, m, false);
+            genAdam.update(k, genGrads);
+            sums.gLoss += loss === "nonsaturating" ? bce : -bce;
+            sums.gUpdates += m;
+            return dLoss / 2;
+          },
+          validate: async () => undefined,
+          keepBest: () => undefined,
+          restoreBest: () => undefined,
+          checkpoint:
+            opts.checkpointPath === undefined
+              ? undefined
+              : (st) => {
+                  finishEpoch(st);
+                  return this.saveCheckpoint(opts.checkpointPath!, adams, st, step);
+                },
+        },
+        state,
+      );
+      return { ...result, history, trainSize: n };
+    } finally {
+      this.generator.setTraining?.(false);
+      this.discriminator.setTraining?.(false);
+    }
+  }
+
+  // ---- files ----
+
+  private tensors(): Record<string, TensorToWrite> {
+    const tensors: Record<string, TensorToWrite> = {};
+    for (const net of [this.generator, this.discriminator]) {
+      const shapes = net.shapes();
+      for (const [name, data] of Object.entries(net.params())) tensors[name] = { shape: shapes[name]!, data };
+      for (const [name, b] of Object.entries(net.buffers?.() ?? {})) tensors[name] = b;
+    }
+    return tensors;
+  }
+
+  async save(path: string, extraMetadata: Record<string, string> = {}): Promise<void> {
+    await writeSafetensors(path, this.tensors(), modelMetadata(this.kind, this.config, extraMetadata));
+  }
+
+  private async saveCheckpoint(path: string, adams: Record<string, Adam>, state: TrainingState, step: number): Promise<void> {
+    const tensors = this.tensors();
+    const steps: Record<string, number> = {};
+    for (const [prefix, adam] of Object.entries(adams)) {
+      for (const [name, t] of Object.entries(adam.stateTensors())) tensors[`${prefix}.${name}`] = t;
+      steps[prefix] = adam.step;
+    }
+    await writeSafetensors(path, tensors, modelMetadata(this.kind, this.config, { "deepgen.checkpoint": JSON.stringify({ state, step, adamSteps: steps }) }));
+  }
+
+  private loadParams(file: { tensors: Map<string, SafeTensor> }): void {
+    for (const net of [this.generator, this.discriminator]) {
+      const shapes = net.shapes();
+      for (const [name, p] of Object.entries(net.params())) p.set(requireF32(file, name, shapes[name]!));
+      for (const [name, b] of Object.entries(net.buffers?.() ?? {})) b.data.set(requireF32(file, name, b.shape));
+    }
+  }
+
+  private async loadCheckpoint(path: string, adams: Record<string, Adam>): Promise<{ state: TrainingState; step: number }> {
+    const file = asModelFile<GanConfig>(await readSafetensors(path), path, "gan");
+    const raw = file.metadata["deepgen.checkpoint"];
+    if (raw === undefined) throw new DeepgenError("E_FORMAT", `${path}: not a training checkpoint (no deepgen.checkpoint metadata)`);
+    if (JSON.stringify(file.config) !== JSON.stringify(this.config)) {
+      throw new DeepgenError("E_FORMAT", `${path}: the checkpoint's configuration ${JSON.stringify(file.config)} differs from the model's ${JSON.stringify(this.config)}`);
+    }
+    const cp = JSON.parse(raw) as { state: TrainingState; step: number; adamSteps: Record<string, number> };
+    this.loadParams(file);
+    for (const [prefix, adam] of Object.entries(adams)) {
+      const own = new Map<string, SafeTensor>();
+      for (const [name, t] of file.tensors) if (name.startsWith(`${prefix}.adam.`)) own.set(name.slice(prefix.length + 1), t);
+      adam.loadState(own, cp.adamSteps[prefix] ?? 0);
+    }
+    return { state: cp.state, step: cp.step };
+  }
+
+  static async load(path: string, opts: { backend?: BackendName } = {}): Promise<Gan> {
+    const file = asModelFile<GanConfig>(await readSafetensors(path), path, "gan");
+    let config: GanConfig;
+    try {
+      config = Gan.checkConfig(file.config, path);
+    } catch (e) {
+      throw new DeepgenError("E_FORMAT", (e as Error).message, { cause: e });
+    }
+    const nets = Gan.networks(config, 0);
+    const model = new Gan(config, nets.generator, nets.discriminator);
+    model.loadParams(file);
+    model.generator.setTraining?.(false);
+    model.discriminator.setTraining?.(false);
+    model.backend = opts.backend;
+    return model;
+  }
+}

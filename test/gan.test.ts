@@ -1,0 +1,196 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import test from "ava";
+
+import { getKernels } from "../lib/core/backend.js";
+import { DeepgenError } from "../lib/core/errors.js";
+import type { Kernels } from "../lib/kernels/kernels.js";
+import { Gan } from "../lib/models/gan.js";
+import { loadSampler } from "../lib/models/registry.js";
+import type { Net } from "../lib/nn/conv-nets.js";
+import { DcganDiscriminator, DcganGenerator, type DcganSpec } from "../lib/nn/dcgan-nets.js";
+import { randomNormal, randomUniform } from "./helpers/numeric.js";
+
+const dir = mkdtempSync(join(tmpdir(), "deepgen-gan-"));
+const js = getKernels("js");
+const native = getKernels("native");
+const SPEC: DcganSpec = { height: 8, width: 8, zdim: 3, channels: [4, 3], discChannels: [3, 4], discNorm: true };
+
+function code(t: { throws: (fn: () => unknown) => unknown }, fn: () => unknown): string | undefined {
+  const err = t.throws(fn);
+  return err instanceof DeepgenError ? err.code : `not a DeepgenError: ${String(err)}`;
+}
+
+/** <net(x), r> in float64, the scalar whose gradients are checked. */
+function objective(k: Kernels, net: Net, x: Float32Array, n: number, r: Float32Array): number {
+  const y = net.forward(k, x, n);
+  let s = 0;
+  for (let i = 0; i < y.length; i++) s += y[i]! * r[i]!;
+  return s;
+}
+
+/**
+ * Every parameter gradient of a training-mode forward / backward against central differences
+ * (float32 nets, so the tolerance is loose; a kink of ReLU crossed by the step would show as
+ * an outlier, hence the small step).
+ */
+function checkGradients(t: { true: (v: boolean, m?: string) => void }, net: Net, x: Float32Array, n: number, seed: number): void {
+  net.setTraining?.(true);
+  const r = randomUniform(n * net.outDim, seed + 1);
+  objective(js, net, x, n, r);
+  net.backward(js, r, n, false);
+  const grads = Object.fromEntries(Object.entries(net.grads()).map(([k, g]) => [k, g.slice()]));
+  const eps = 5e-4;
+  let checked = 0;
+  let worst = 0;
+  for (const [name, p] of Object.entries(net.params())) {
+    const g = grads[name]!;
+    const pick = randomUniform(3, seed + name.length, 0, 1);
+    for (const u of pick) {
+      const i = Math.floor(u * p.length);
+      const old = p[i]!;
+      p[i] = old + eps;
+      const up = objective(js, net, x, n, r);
+      p[i] = old - eps;
+      const down = objective(js, net, x, n, r);
+      p[i] = old;
+      const fd = (up - down) / (2 * eps);
+      const err = Math.abs(fd - g[i]!) / (2e-3 + 2e-2 * Math.max(Math.abs(fd), Math.abs(g[i]!)));
+      worst = Math.max(worst, err);
+      checked++;
+    }
+  }
+  t.true(worst <= 1, `worst gradient error ${worst.toFixed(3)} of the tolerance over ${checked} parameters`);
+}
+
+test("dcgan nets: parameter gradients of the generator and the discriminator match finite differences (batch norm in training mode)", (t) => {
+  const n = 3;
+  const gen = new DcganGenerator("gen", SPEC, { seed: 1, stream: 10 });
+  checkGradients(t, gen, randomNormal(n * SPEC.zdim, 2), n, 3);
+  const disc = new DcganDiscriminator("disc", SPEC, { seed: 1, stream: 20 });
+  checkGradients(t, disc, randomUniform(n * 64, 4), n, 5);
+});
+
+test("dcgan nets: the input gradient of the discriminator matches finite differences", (t) => {
+  const n = 2;
+  const disc = new DcganDiscriminator("disc", SPEC, { seed: 3, stream: 20 });
+  disc.setTraining(true);
+  const x = randomUniform(n * 64, 6);
+  const r = randomUniform(n, 7);
+  objective(js, disc, x, n, r);
+  const dx = disc.backward(js, r, n, true)!.slice();
+  let worst = 0;
+  for (const i of [0, 9, 27, 63, 64, 100, 127]) {
+    const old = x[i]!;
+    x[i] = old + 5e-4;
+    const up = objective(js, disc, x, n, r);
+    x[i] = old - 5e-4;
+    const down = objective(js, disc, x, n, r);
+    x[i] = old;
+    const fd = (up - down) / 1e-3;
+    worst = Math.max(worst, Math.abs(fd - dx[i]!) / (2e-3 + 2e-2 * Math.abs(fd)));
+  }
+  t.true(worst <= 1, `worst dx error ${worst.toFixed(3)} of the tolerance`);
+});
+
+test("dcgan nets: native and JS forward / backward agree (training and evaluation mode)", (t) => {
+  const n = 5;
+  for (const training of [true, false]) {
+    const a = new DcganGenerator("gen", SPEC, { seed: 4, stream: 10 });
+    const b = new DcganGenerator("gen", SPEC, { seed: 4, stream: 10 });
+    a.setTraining(training);
+    b.setTraining(training);
+    const z = randomNormal(n * SPEC.zdim, 8);
+    const ya = a.forward(js, z, n).slice();
+    const yb = b.forward(native, z, n).slice();
+    let d = 0;
+    for (let i = 0; i < ya.length; i++) d = Math.max(d, Math.abs(ya[i]! - yb[i]!));
+    t.true(d < 1e-5, `generator forward (training ${training}) differs by ${d}`);
+    if (!training) continue;
+    const r = randomUniform(ya.length, 9);
+    a.backward(js, r, n, false);
+    b.backward(native, r, n, false);
+    const ga = a.grads();
+    const gb = b.grads();
+    for (const name of Object.keys(ga)) {
+      let e = 0;
+      let m = 0;
+      for (let i = 0; i < ga[name]!.length; i++) {
+        e = Math.max(e, Math.abs(ga[name]![i]! - gb[name]![i]!));
+        m = Math.max(m, Math.abs(ga[name]![i]!));
+      }
+      t.true(e <= 1e-4 * Math.max(1, m), `${name}: native vs JS gradient differs by ${e} (max ${m})`);
+    }
+  }
+});
+
+test("gan: an MLP GAN learns a 1-D Gaussian (mean and spread of its samples move to the data's)", async (t) => {
+  const n = 2048;
+  const x = randomNormal(n, 11, 0.5).map((v) => v + 1.5);
+  const gan = Gan.create({ arch: "mlp", dim: 1, zdim: 2, output: "identity", hidden: [32], discHidden: [32], initSeed: 1 });
+  const stats = (s: Float32Array): { mean: number; std: number } => {
+    const mean = s.reduce((a, b) => a + b, 0) / s.length;
+    return { mean, std: Math.sqrt(s.reduce((a, b) => a + (b - mean) ** 2, 0) / s.length) };
+  };
+  const before = stats(gan.generateSamples(4000, { seed: 2 }));
+  const r = await gan.fit(x, { epochs: 30, batchSize: 64, lr: 1e-3, seed: 3 });
+  const after = stats(gan.generateSamples(4000, { seed: 2 }));
+  t.is(r.history.length, 30);
+  t.true(Math.abs(before.mean - 1.5) > 0.8, `untrained mean ${before.mean}`);
+  t.true(Math.abs(after.mean - 1.5) < 0.25, `trained mean ${after.mean} (data 1.5)`);
+  t.true(after.std > 0.2 && after.std < 0.9, `trained std ${after.std} (data 0.5)`);
+  t.true(r.history.every((h) => Number.isFinite(h.terms.discriminatorLoss) && h.terms.dReal > 0 && h.terms.dReal < 1));
+});
+
+test("gan: samples do not depend on the batch they are drawn in (up to float rounding); seeds differ", (t) => {
+  const gan = Gan.create({ arch: "dcgan", dim: 64, height: 8, width: 8, zdim: 3, channels: [4, 3], discChannels: [3, 4] });
+  const a = gan.sampleSync(3, { seed: 5 }).x;
+  t.deepEqual(Array.from(a), Array.from(gan.sampleSync(3, { seed: 5 }).x), "same seed and n: bit for bit");
+  const b = gan.sampleSync(7, { seed: 5 }).x;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
+  t.true(d <= 1e-6, `the first 3 of 7 samples differ from 3 samples by ${d}`);
+  const c = gan.sampleSync(3, { seed: 6 }).x;
+  t.notDeepEqual(Array.from(a), Array.from(c));
+  t.true(a.every((v) => v >= 0 && v <= 1), "images in [0, 1]");
+});
+
+test("gan: save / load keeps parameters and batch-norm statistics; resume continues exactly", async (t) => {
+  const x = randomUniform(40 * 64, 12);
+  const opts = { epochs: 2, batchSize: 8, seed: 7, lr: 1e-3 };
+  const mk = (): Gan => Gan.create({ arch: "dcgan", dim: 64, height: 8, width: 8, zdim: 3, channels: [4, 3], discChannels: [3, 4], discNorm: true, initSeed: 2 });
+  const straight = mk();
+  await straight.fit(x, opts);
+  const ckpt = join(dir, "gan.ckpt.safetensors");
+  const first = mk();
+  await first.fit(x, { ...opts, epochs: 1, checkpointPath: ckpt });
+  const resumed = mk();
+  const r = await resumed.fit(x, { ...opts, resumeFrom: ckpt });
+  t.is(r.history.length, 2);
+  const pa = straight.generator.params();
+  const pb = resumed.generator.params();
+  for (const name of Object.keys(pa)) t.deepEqual(Array.from(pb[name]!), Array.from(pa[name]!), name);
+  t.deepEqual(resumed.generateSamples(4, { seed: 1 }), straight.generateSamples(4, { seed: 1 }));
+
+  const file = join(dir, "gan.safetensors");
+  await straight.save(file);
+  const loaded = await loadSampler(file);
+  t.true(loaded instanceof Gan);
+  t.deepEqual((loaded as Gan).generateSamples(4, { seed: 1 }), straight.generateSamples(4, { seed: 1 }));
+  const rm = (straight.generator.buffers!()["gen.1.running_mean"]!).data;
+  t.true(rm.some((v) => v !== 0), "running statistics were updated by training");
+  t.deepEqual(Array.from((loaded as Gan).generator.buffers!()["gen.1.running_mean"]!.data), Array.from(rm));
+});
+
+test("gan: bad configurations and inputs are DeepgenErrors", async (t) => {
+  t.is(code(t, () => Gan.create({ arch: "conv" as never, dim: 4 })), "E_ARG");
+  t.is(code(t, () => Gan.create({ arch: "dcgan", dim: 64 })), "E_ARG"); // no height / width
+  t.is(code(t, () => Gan.create({ arch: "dcgan", dim: 36, height: 6, width: 6 })), "E_ARG"); // not multiples of 4
+  t.is(code(t, () => Gan.create({ arch: "mlp", dim: 4, hidden: [] })), "E_ARG");
+  const gan = Gan.create({ arch: "mlp", dim: 4, hidden: [8], discHidden: [8] });
+  t.is(code(t, () => gan.generate(new Float32Array(5))), "E_SHAPE");
+  await t.throwsAsync(gan.fit(new Float32Array(40), { batchSize: 1 }), { instanceOf: DeepgenError, code: "E_ARG" });
+  await t.throwsAsync(gan.fit(new Float32Array(40), { loss: "wasserstein" as never }), { instanceOf: DeepgenError, code: "E_ARG" });
+});
