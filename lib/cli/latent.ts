@@ -1,7 +1,9 @@
 /**
  * deepgen interpolate / plot: the latent-space views of the VAE and the AAE.
  *   interpolate MODEL --from I --to J --steps S --out path.png   decodings along the segment
- *       between the codes of test images I and J (a row of S images; several --pairs rows)
+ *       between the codes of test images I and J (a row of S images, the originals at its ends);
+ *       for a GAN: generations along the segment between the latent draws of samples I and J
+ *       of --seed, --rows R rows (row r: samples I + 2r and J + 2r)
  *   plot MODEL --kind map|scatter|recon --out path.png           latent map (2-D: decodings of
  *       a grid of codes), scatter of the test codes coloured by digit (2-D; with prior draws
  *       for an AAE), or test images over their reconstructions
@@ -13,6 +15,7 @@ import { DeepgenError } from "../core/errors.js";
 import { imageGrid, writePng } from "../io/png.js";
 import type { BackendName } from "../kernels/kernels.js";
 import { Aae } from "../models/aae.js";
+import { Gan } from "../models/gan.js";
 import { loadSampler } from "../models/registry.js";
 import { Vae } from "../models/vae.js";
 import { floatOption, intOption, loadData, type DataOptions } from "./common.js";
@@ -29,6 +32,8 @@ async function loadLatent(nameOrPath: string, backend?: BackendName): Promise<Va
 }
 
 interface InterpolateOptions extends DataOptions {
+  seed: number;
+  rows: number;
   from: number;
   to: number;
   steps: number;
@@ -49,13 +54,29 @@ interface PlotOptions extends DataOptions {
   json?: boolean;
 }
 
+/** A grid of GAN generations along latent segments, one row per pair of samples. */
+async function interpolateGan(model: Gan, opts: InterpolateOptions): Promise<void> {
+  const [h, w] = imageShape(model as never);
+  const rows: Float32Array[] = [];
+  for (let r = 0; r < opts.rows; r++) rows.push(model.interpolate(opts.seed, opts.from + 2 * r, opts.to + 2 * r, opts.steps, { backend: opts.backend }));
+  const all = new Float32Array(opts.rows * opts.steps * model.dim);
+  rows.forEach((row, r) => all.set(row, r * row.length));
+  if (model.config.output === "tanh") for (let i = 0; i < all.length; i++) all[i] = (all[i]! + 1) / 2;
+  await writePng(opts.out, imageGrid(all, opts.rows * opts.steps, h, w, { cols: opts.steps, scale: opts.scale }));
+  const result = { model: model.kind, seed: opts.seed, from: opts.from, to: opts.to, rows: opts.rows, steps: opts.steps, out: opts.out };
+  if (opts.json) printJson(result);
+  else process.stdout.write(`wrote ${opts.rows} latent interpolation row(s) of ${opts.steps} steps (seed ${opts.seed}) to ${opts.out}\n`);
+}
+
 export function registerLatent(program: Command, run: Run): void {
   program
     .command("interpolate")
-    .description("decode the segment between the latent codes of two test images (vae, aae)")
-    .argument("<model>", "model file or shipped model name (vae, aae)")
-    .option("--from <i>", "index of the first test image", intOption("--from", 0), 0)
-    .option("--to <j>", "index of the second test image", intOption("--to", 0), 1)
+    .description("decode the segment between the latent codes of two test images (vae, aae) or two samples (gan)")
+    .argument("<model>", "model file or shipped model name (vae, aae, or a gan file)")
+    .option("--from <i>", "index of the first test image (gan: sample)", intOption("--from", 0), 0)
+    .option("--to <j>", "index of the second test image (gan: sample)", intOption("--to", 0), 1)
+    .option("--seed <n>", "gan: Philox seed of the latent draws", intOption("--seed", 0), 0)
+    .option("--rows <n>", "gan: rows of the grid (row r: samples from + 2r and to + 2r)", intOption("--rows", 1), 1)
     .option("--steps <n>", "images along the segment, endpoints included", intOption("--steps", 2), 10)
     .option("--out <path>", "PNG file", "interpolation.png")
     .option("--scale <k>", "pixel upscaling", intOption("--scale", 1), 2)
@@ -65,6 +86,8 @@ export function registerLatent(program: Command, run: Run): void {
     .option("--json", "print one JSON object")
     .action((modelArg: string, opts: InterpolateOptions) =>
       run(Boolean(opts.json), async () => {
+        const any = await loadSampler(modelArg, { backend: opts.backend });
+        if (any instanceof Gan) return interpolateGan(any, opts);
         const model = await loadLatent(modelArg, opts.backend);
         const test = loadData(opts, "binary").test;
         for (const i of [opts.from, opts.to]) if (i >= test.n) throw new DeepgenError("E_ARG", `image index ${i} is out of range (the test set has ${test.n})`);

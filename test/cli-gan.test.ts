@@ -1,0 +1,77 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+import test from "ava";
+
+import { makeDataset } from "../lib/data/dataset.js";
+import { encodeIdxImages } from "../lib/data/idx.js";
+import { canonicalSplit } from "../lib/data/mnist.js";
+
+const cli = fileURLToPath(new URL("../lib/cli/main.ts", import.meta.url));
+
+function deepgen(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ["--import", "tsx", cli, ...args], { encoding: "utf8" });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function isPng(path: string): boolean {
+  const b = readFileSync(path);
+  return b.length > 100 && b.subarray(1, 4).toString("ascii") === "PNG";
+}
+
+const work = mkdtempSync(join(tmpdir(), "deepgen-cli-gan-"));
+const idx = join(work, "tiny.idx");
+{
+  const { train } = canonicalSplit();
+  writeFileSync(idx, encodeIdxImages(makeDataset(train.x.slice(0, 32 * 784), undefined, 28, 28)));
+}
+
+test("train dcgan writes the model, a card, the loss curve and a sample grid per epoch; sample and interpolate read it", (t) => {
+  const out = join(work, "dcgan.safetensors");
+  const args = ["train", "dcgan", "--idx-images", idx, "--zdim", "4", "--channels", "4,3", "--disc-channels", "3,4", "--epochs", "2", "--batch", "16", "--out", out, "--json"];
+  const r = deepgen(...args);
+  t.is(r.status, 0, r.stderr);
+  const card = JSON.parse(r.stdout.trim());
+  t.is(card.model, "dcgan");
+  t.is(card.epochs_run, 2);
+  t.deepEqual(card.config.channels, [4, 3]);
+  t.is(card.options.lr, 2e-4, "the GAN default learning rate, not the likelihood models' 1e-3");
+  t.is(card.options.batch, 16);
+  t.true(card.history.every((h: { terms: { discriminatorLoss: number } }) => Number.isFinite(h.terms.discriminatorLoss)));
+  for (const f of ["dcgan.card.json", "dcgan.curve.png", "dcgan.samples/epoch-001.png", "dcgan.samples/epoch-002.png"]) t.true(existsSync(join(work, f)), f);
+  t.true(isPng(join(work, "dcgan.samples/epoch-002.png")));
+
+  const grid = join(work, "grid.png");
+  const s = deepgen("sample", out, "-n", "9", "--seed", "3", "--out", grid, "--json");
+  t.is(s.status, 0, s.stderr);
+  t.true(isPng(grid));
+  const lerp = join(work, "lerp.png");
+  const i = deepgen("interpolate", out, "--rows", "2", "--steps", "5", "--out", lerp, "--json");
+  t.is(i.status, 0, i.stderr);
+  t.true(isPng(lerp));
+  const e = deepgen("eval", out);
+  t.not(e.status, 0);
+  t.regex(e.stderr, /E_ARG.*no likelihood/);
+  // resume continues from the checkpoint: two more epochs
+  const again = deepgen(...args.map((a) => (a === "2" ? "4" : a)), "--resume");
+  t.is(again.status, 0, again.stderr);
+  t.is(JSON.parse(again.stdout.trim()).epochs_run, 4);
+});
+
+test("train gan (MLP) trains on images; bad GAN options are E_ARG", (t) => {
+  const out = join(work, "gan.safetensors");
+  const r = deepgen("train", "gan", "--idx-images", idx, "--hidden", "16", "--layers", "1", "--epochs", "1", "--batch", "16", "--loss", "minimax", "--d-steps", "2", "--out", out, "--json");
+  t.is(r.status, 0, r.stderr);
+  const card = JSON.parse(r.stdout.trim());
+  t.is(card.config.arch, "mlp");
+  t.is(card.options.loss, "minimax");
+  t.is(card.options.d_steps, 2);
+  const bad = deepgen("train", "gan", "--idx-images", idx, "--loss", "hinge", "--out", out);
+  t.not(bad.status, 0);
+  t.regex(bad.stderr, /E_ARG/);
+  const badCh = deepgen("train", "dcgan", "--idx-images", idx, "--channels", "4", "--out", out);
+  t.regex(badCh.stderr, /E_ARG.*--channels/);
+});
