@@ -1,0 +1,53 @@
+/**
+ * GAN benchmarks: the DCGAN of issue #7 (z 100 -> 128x7x7 -> 64x14x14 -> 1x28x28, D 64, 128):
+ * generator forward (evaluation mode) in images/s at batch 1 and 64, and one training step at
+ * batch 64 (discriminator and generator updates), native against the JS twin; the same
+ * generator graph under onnxruntime-node when the ONNX exporter is available (bench/peers).
+ */
+import { getKernels } from "../lib/core/backend.js";
+import { getThreads } from "../lib/core/threads.js";
+import { canonicalSplit } from "../lib/data/mnist.js";
+import { Gan } from "../lib/models/gan.js";
+import type { Report } from "./report.js";
+
+function dcgan(): Gan {
+  return Gan.create({ arch: "dcgan", dim: 784, height: 28, width: 28, initSeed: 1 });
+}
+
+/** Median of `reps` timings of fn, in ms. */
+function timeMs(fn: () => void, reps: number): number {
+  fn(); // warm-up
+  const t: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    fn();
+    t.push(performance.now() - t0);
+  }
+  t.sort((a, b) => a - b);
+  return t[Math.floor(t.length / 2)]!;
+}
+
+export async function runGan(report: Report): Promise<void> {
+  const threads = getThreads();
+  const gan = dcgan();
+  for (const backend of ["native", "js"] as const) {
+    getKernels(backend);
+    for (const batch of [1, 64]) {
+      const z = gan.sampleLatent(batch, 1);
+      const reps = backend === "js" ? (batch === 1 ? 5 : 2) : batch === 1 ? 200 : 20;
+      const ms = timeMs(() => gan.generate(z, { backend }), reps);
+      report.add({ suite: "gan", case: `dcgan-generator-b${batch}`, backend, value: (batch * 1000) / ms, unit: "images/s", note: `${ms.toFixed(2)} ms per batch; threads ${backend === "js" ? 1 : threads}` });
+    }
+  }
+  const { train } = canonicalSplit();
+  const steps = { native: 6, js: 1 };
+  for (const backend of ["native", "js"] as const) {
+    const model = dcgan();
+    const x = train.x.subarray(0, 64 * steps[backend] * 784).map((v) => 2 * v - 1);
+    if (backend === "native") await model.fit(x.subarray(0, 64 * 784), { epochs: 1, batchSize: 64, backend }); // warm-up (the JS step takes minutes: no warm-up needed)
+    const t0 = performance.now();
+    await model.fit(x, { epochs: 1, batchSize: 64, backend });
+    const ms = (performance.now() - t0) / steps[backend];
+    report.add({ suite: "gan", case: "dcgan-train-step-b64", backend, value: ms, unit: "ms", note: `D and G updates; mean of ${steps[backend]} steps` });
+  }
+}
