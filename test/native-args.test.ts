@@ -24,6 +24,19 @@ const w1 = new Float32Array(1);
 const y4 = new Float32Array(4);
 const withAt = (g: unknown[], i: number, v: unknown): unknown[] => g.map((x, j) => (j === i ? v : x));
 
+// Conv block calls: x [1,1,2,2], weight [1,1,1,1], pre / y / dy [1,1,2,2], no norm, identity;
+// every array its own (written arrays must not overlap anything).
+const f4 = () => new Float32Array(4);
+const CB_FLAGS = [false, 0, 0, 0]; // transposed, norm, activation, slope
+const cbForward = (over: Record<number, unknown> = {}, geom: unknown[] = CONVT): unknown[] =>
+  [f4(), w1, null, null, null, null, null, f4(), null, null, f4(), ...CB_FLAGS, 1e-5, 0.1, ...geom].map((v, i) => (i in over ? over[i] : v));
+const cbBackward = (over: Record<number, unknown> = {}, geom: unknown[] = CONVT): unknown[] =>
+  [f4(), w1, null, f4(), null, null, f4(), f4(), null, new Float32Array(1), null, null, null, ...CB_FLAGS, false, ...geom].map((v, i) =>
+    i in over ? over[i] : v,
+  );
+const sharedY = f4();
+const c1 = () => new Float32Array(1);
+
 // For each entry point: argument lists that must be refused.
 const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> = {
   info: [],
@@ -281,6 +294,30 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
     [f32, f32, f32, f32, f32, 2, NaN, 1, false],
     [f32, f32, "dz", f32, f32, 2, 2, 1, false],
   ],
+  convBlockForward: [
+    [],
+    cbForward({ 11: "no" }),
+    cbForward({ 12: 3 }),
+    cbForward({ 13: 6 }),
+    cbForward({ 14: -1 }),
+    cbForward({ 15: 0 }),
+    cbForward({ 16: 2 }),
+    cbForward({ 0: new Int32Array(4) }),
+    cbForward({ 7: sharedY, 10: sharedY }),
+    cbForward({ 12: 1 }), // train without gamma / beta / running stats / mean / rstd
+    cbForward({}, withAt(CONVT, 11, 1)), // output padding on a plain conv
+    cbForward({}, withAt(CONVT, 5, 0)),
+    cbForward({ 11: true }, withAt(CONVT, 11, 1)), // output padding >= stride
+  ],
+  convBlockBackward: [
+    [],
+    cbBackward({ 14: 2 }), // eval mode has no backward
+    cbBackward({ 17: "yes" }),
+    cbBackward({ 6: sharedY, 7: sharedY }),
+    cbBackward({ 9: null }),
+    cbBackward({ 14: 1 }), // train without gamma / mean / rstd / dgamma / dbeta
+    cbBackward({ 7: sharedY, 8: sharedY }), // dx overlaps dy
+  ],
 };
 
 // Arguments of the right types whose sizes exceed the arrays: must be E_SHAPE, never a read
@@ -341,6 +378,12 @@ const OUT_OF_BOUNDS: Partial<Record<keyof typeof BAD_CALLS, unknown[][]>> = {
   convTranspose2dForward: [[f32, w1, null, y4, ...withAt(CONVT, 7, 2)], [f32, w1, null, y4, ...withAt(CONVT, 2, 0)]],
   convTranspose2dBackwardData: [[y4, w1, f32, ...withAt(CONVT, 1, 2)]],
   convTranspose2dBackwardWeight: [[f32, y4, new Float32Array(9), null, ...CONVT, false]],
+  convBlockForward: [
+    cbForward({}, withAt(CONVT, 0, 2)),
+    cbForward({ 2: new Float32Array(2) }),
+    cbForward({ 12: 1, 3: c1(), 4: c1(), 5: c1(), 6: c1(), 8: c1(), 9: c1(), 0: c1(), 7: c1(), 10: c1() }, [1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0]), // one value per channel
+  ],
+  convBlockBackward: [cbBackward({ 8: new Float32Array(3) }), cbBackward({}, withAt(CONVT, 4, 2))],
 };
 
 for (const [name, calls] of Object.entries(OUT_OF_BOUNDS)) {

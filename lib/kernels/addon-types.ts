@@ -8,7 +8,7 @@
  */
 
 /** Bumped in lockstep with kAbiVersion in native/addon/addon.cc. */
-export const EXPECTED_ABI_VERSION = 2;
+export const EXPECTED_ABI_VERSION = 3;
 
 export type NativeDistribution = 0 | 1; // 0 = uniform, 1 = normal
 
@@ -164,6 +164,57 @@ export type ConvTranspose2dGeometry = [
   outputPadH: number,
   outputPadW: number,
 ];
+
+/**
+ * native/addon/bind_convblock.cc: conv / convT + batch norm + activation, one call each way.
+ * Flags: transposed (boolean), norm 0 none / 1 train / 2 eval, activation as ActivationAddon.
+ * Arrays must have exactly the sizes the geometry implies (E_SHAPE); arrays the kernel writes
+ * must not overlap any other argument (E_ARG). The norm arrays may be null with norm 0.
+ */
+export interface ConvBlockAddon {
+  convBlockForward(
+    x: Float32Array,
+    weight: Float32Array,
+    bias: Float32Array | null,
+    gamma: Float32Array | null,
+    beta: Float32Array | null,
+    runningMean: Float32Array | null,
+    runningVar: Float32Array | null,
+    pre: Float32Array,
+    mean: Float32Array | null,
+    rstd: Float32Array | null,
+    y: Float32Array,
+    transposed: boolean,
+    norm: 0 | 1 | 2,
+    activation: number,
+    slope: number,
+    eps: number,
+    momentum: number,
+    ...geometry: ConvTranspose2dGeometry
+  ): void;
+  /** dy is overwritten with the gradient at the conv output. norm 2 (eval) is refused. */
+  convBlockBackward(
+    x: Float32Array,
+    weight: Float32Array,
+    gamma: Float32Array | null,
+    pre: Float32Array,
+    mean: Float32Array | null,
+    rstd: Float32Array | null,
+    y: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array | null,
+    dweight: Float32Array,
+    dbias: Float32Array | null,
+    dgamma: Float32Array | null,
+    dbeta: Float32Array | null,
+    transposed: boolean,
+    norm: 0 | 1,
+    activation: number,
+    slope: number,
+    accumulate: boolean,
+    ...geometry: ConvTranspose2dGeometry
+  ): void;
+}
 
 /**
  * native/addon/bind_activation.cc. kind: 0 identity, 1 relu, 2 leakyRelu, 3 tanh, 4 sigmoid,
@@ -477,6 +528,7 @@ export interface NativeAddon
     NadeAddon,
     RnadeAddon,
     ConvAddon,
+    ConvBlockAddon,
     ActivationAddon,
     NormAddon,
     LstmAddon,

@@ -2,6 +2,7 @@
 import type { Kernels } from "./kernels.js";
 import { cudaActivation, jsActivation, nativeActivation } from "./ops/activation.js";
 import { cudaConv, jsConv, nativeConv } from "./ops/conv.js";
+import { cudaConvBlock, jsConvBlock, nativeConvBlock } from "./ops/convblock.js";
 import { cudaGemm, jsGemm, nativeGemm } from "./ops/gemm.js";
 import { cudaLoss, jsLoss, nativeLoss } from "./ops/loss.js";
 import { cudaLstm, jsLstm, nativeLstm } from "./ops/lstm.js";
@@ -17,6 +18,7 @@ export const jsKernels: Kernels = {
   ...jsRandom,
   ...jsGemm,
   ...jsConv,
+  ...jsConvBlock,
   ...jsActivation,
   ...jsNorm,
   ...jsLstm,
@@ -32,6 +34,7 @@ export const nativeKernels: Kernels = {
   ...nativeRandom,
   ...nativeGemm,
   ...nativeConv,
+  ...nativeConvBlock,
   ...nativeActivation,
   ...nativeNorm,
   ...nativeLstm,
@@ -47,6 +50,7 @@ export const cudaKernels: Kernels = {
   ...cudaRandom,
   ...cudaGemm,
   ...cudaConv,
+  ...cudaConvBlock,
   ...cudaActivation,
   ...cudaNorm,
   ...cudaLstm,

@@ -6,6 +6,7 @@
  */
 import type { ActivationKernels } from "./ops/activation.js";
 import type { ConvKernels } from "./ops/conv.js";
+import type { ConvBlockKernels } from "./ops/convblock.js";
 import type { GemmKernels } from "./ops/gemm.js";
 import type { LossKernels } from "./ops/loss.js";
 import type { LstmKernels } from "./ops/lstm.js";
@@ -25,6 +26,7 @@ export interface Kernels
   extends RandomKernels,
     GemmKernels,
     ConvKernels,
+    ConvBlockKernels,
     ActivationKernels,
     NormKernels,
     LstmKernels,

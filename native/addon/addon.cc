@@ -8,7 +8,7 @@ namespace addon {
 
 // Bumped whenever the exported surface changes; lib/kernels/native.ts refuses an addon whose
 // number differs (a stale build or prebuild) and says how to rebuild.
-constexpr int kAbiVersion = 2;
+constexpr int kAbiVersion = 3;
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Number::New(env, kAbiVersion));
@@ -23,6 +23,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   register_optim(env, exports);
   register_conv(env, exports);
   register_reparam(env, exports);
+  register_convblock(env, exports);
   return exports;
 }
 
