@@ -6,15 +6,17 @@
  *   y = f(BN(conv(x)))        norm
  *   y = f(conv(x) + b)        no norm
  *
+ * Each direction is one fused kernel call (lib/kernels/ops/convblock.ts). Batch norm uses the
+ * batch statistics while `norm.training`, else the running statistics.
  * Weights: conv [cout, cin, 4, 4], transposed [cin, cout, 4, 4] (the conv kernels' layouts),
  * Glorot-uniform counting the kernel taps; gamma 1, beta 0, bias 0.
  * The returned arrays are views into the block's buffers, valid until its next call.
  */
 import type { Kernels } from "../kernels/kernels.js";
 import type { ActivationKind } from "../kernels/ops/activation.js";
-import type { Conv2dShape, ConvTranspose2dShape } from "../kernels/ops/conv.js";
+import type { ConvBlockSpec } from "../kernels/ops/convblock.js";
 import { uniformInit } from "../models/common.js";
-import { NormAct } from "./norm-act.js";
+import { batchNormState, type BatchNormState } from "./norm-act.js";
 
 export interface ConvBlockOptions {
   transposed: boolean;
@@ -33,7 +35,9 @@ export class ConvBlock {
   /** Conv bias (blocks without norm only). */
   readonly b: Float32Array | null;
   readonly db: Float32Array | null;
-  readonly norm: NormAct | null;
+  readonly norm: BatchNormState | null;
+  private readonly mean: Float32Array;
+  private readonly rstd: Float32Array;
   private pre = new Float32Array(0);
   private y = new Float32Array(0);
   private dpre = new Float32Array(0);
@@ -46,10 +50,11 @@ export class ConvBlock {
     const { cin, cout } = opts;
     this.w = uniformInit(cin * cout * 16, init.seed, init.stream, Math.sqrt(6 / ((cin + cout) * 16)));
     this.dw = new Float32Array(this.w.length);
-    const [oh, ow] = this.outSide;
-    this.norm = opts.norm ? new NormAct(cout, oh * ow, opts.activation, opts.slope) : null;
+    this.norm = opts.norm ? batchNormState(cout) : null;
     this.b = opts.norm ? null : new Float32Array(cout);
     this.db = opts.norm ? null : new Float32Array(cout);
+    this.mean = new Float32Array(cout);
+    this.rstd = new Float32Array(cout);
   }
 
   get outSide(): [number, number] {
@@ -71,9 +76,20 @@ export class ConvBlock {
     return transposed ? [cin, cout, 4, 4] : [cout, cin, 4, 4];
   }
 
-  private shape(n: number): Conv2dShape & ConvTranspose2dShape {
-    const { cin, cout, side } = this.opts;
-    return { batch: n, inChannels: cin, height: side[0], width: side[1], outChannels: cout, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 };
+  private spec(n: number): ConvBlockSpec {
+    const { cin, cout, side, transposed, activation, slope } = this.opts;
+    return {
+      transposed,
+      shape: { batch: n, inChannels: cin, height: side[0], width: side[1], outChannels: cout, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 },
+      norm: this.norm === null ? "none" : this.norm.training ? "train" : "eval",
+      activation,
+      slope,
+    };
+  }
+
+  private params() {
+    const nb = this.norm;
+    return { weight: this.w, bias: this.b, gamma: nb?.gamma ?? null, beta: nb?.beta ?? null, runningMean: nb?.runningMean ?? null, runningVar: nb?.runningVar ?? null };
   }
 
   private grow(n: number): void {
@@ -88,40 +104,34 @@ export class ConvBlock {
   forward(k: Kernels, x: Float32Array, n: number): Float32Array {
     this.grow(n);
     const len = n * this.outSize;
-    const pre = this.pre.subarray(0, len);
-    if (n === 0) return this.y.subarray(0, 0);
-    if (this.opts.transposed) k.convTranspose2dForward(this.shape(n), x, this.w, null, pre);
-    else k.conv2dForward(this.shape(n), x, this.w, null, pre);
-    if (this.norm !== null) return this.norm.forward(k, pre, n);
     const y = this.y.subarray(0, len);
-    const [oh, ow] = this.outSide;
-    k.biasActivationForward(this.opts.activation, pre, this.b!, y, n, this.opts.cout, oh * ow, this.opts.slope);
+    if (n === 0) return y;
+    k.convBlockForward(this.spec(n), x, this.params(), { pre: this.pre.subarray(0, len), mean: this.mean, rstd: this.rstd }, y);
     return y;
   }
 
-  /** Gradients of the last forward (x its input, y its output); dx [n, in] when needDx. */
+  /** Gradients of the last forward (x its input, y its output); dx [n, in] when needDx. dy is left as it is. */
   backward(k: Kernels, x: Float32Array, y: Float32Array, dy: Float32Array, n: number, needDx: boolean): Float32Array | null {
     this.grow(n);
     const len = n * this.outSize;
-    let dpre: Float32Array;
-    if (this.norm !== null) {
-      dpre = this.norm.backward(k, this.pre.subarray(0, len), y, dy, n);
-    } else {
-      dpre = this.dpre.subarray(0, len);
-      const [oh, ow] = this.outSide;
-      k.biasActivationBackward(this.opts.activation, y, dy, dpre, this.db!, n, this.opts.cout, oh * ow, this.opts.slope);
-    }
+    const nb = this.norm;
     if (n === 0) {
       this.dw.fill(0);
+      this.db?.fill(0);
+      nb?.dgamma.fill(0);
+      nb?.dbeta.fill(0);
       return needDx ? new Float32Array(0) : null;
     }
-    if (this.opts.transposed) k.convTranspose2dBackwardWeight(this.shape(n), x, dpre, this.dw, null);
-    else k.conv2dBackwardWeight(this.shape(n), x, dpre, this.dw, null);
-    if (!needDx) return null;
-    if (this.dx.length < n * this.inSize) this.dx = new Float32Array(n * this.inSize);
-    const dx = this.dx.subarray(0, n * this.inSize);
-    if (this.opts.transposed) k.convTranspose2dBackwardData(this.shape(n), dpre, this.w, dx);
-    else k.conv2dBackwardData(this.shape(n), dpre, this.w, dx);
+    if (needDx && this.dx.length < n * this.inSize) this.dx = new Float32Array(n * this.inSize);
+    const dx = needDx ? this.dx.subarray(0, n * this.inSize) : null;
+    const scratch = this.dpre.subarray(0, len);
+    scratch.set(dy.subarray(0, len)); // the kernel overwrites its dy
+    k.convBlockBackward(this.spec(n), x, this.params(), { pre: this.pre.subarray(0, len), mean: this.mean, rstd: this.rstd }, y, scratch, dx, {
+      dweight: this.dw,
+      dbias: this.db,
+      dgamma: nb?.dgamma ?? null,
+      dbeta: nb?.dbeta ?? null,
+    });
     return dx;
   }
 }

@@ -14,7 +14,34 @@ import { DeepgenError } from "../core/errors.js";
 import type { Kernels } from "../kernels/kernels.js";
 import type { ActivationKind } from "../kernels/ops/activation.js";
 
-export class NormAct {
+/** Batch-norm parameters, gradients and running statistics of one layer, by channel. */
+export interface BatchNormState {
+  readonly channels: number;
+  readonly gamma: Float32Array;
+  readonly beta: Float32Array;
+  readonly dgamma: Float32Array;
+  readonly dbeta: Float32Array;
+  readonly runningMean: Float32Array;
+  readonly runningVar: Float32Array;
+  /** Batch statistics (and running-statistics updates) when true, running statistics when false. */
+  training: boolean;
+}
+
+/** A fresh state: gamma 1, beta 0, running mean 0, running variance 1 (as PyTorch). */
+export function batchNormState(channels: number): BatchNormState {
+  return {
+    channels,
+    gamma: new Float32Array(channels).fill(1),
+    beta: new Float32Array(channels),
+    dgamma: new Float32Array(channels),
+    dbeta: new Float32Array(channels),
+    runningMean: new Float32Array(channels),
+    runningVar: new Float32Array(channels).fill(1),
+    training: true,
+  };
+}
+
+export class NormAct implements BatchNormState {
   readonly gamma: Float32Array;
   readonly beta: Float32Array;
   readonly dgamma: Float32Array;
