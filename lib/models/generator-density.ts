@@ -10,12 +10,16 @@
  *     "scott": w = 3.49 sd m^(-1/3);  a number: that width.
  * 2-D: a Gaussian kernel density estimate with isotropic bandwidth h, computed by linear
  *   binning onto the integration grid and a separable convolution truncated at 4h (Wand 1994),
- *   so its cost is O(G^2 h / delta), not O(m x points). Points inside the grid read the grid by
- *   bilinear interpolation; points outside it get the exact kernel sum over the samples within
- *   5h (a spatial hash). Bandwidth rules:
+ *   so its cost is O(G^2 h / delta), not O(m x points); for h >= 16 delta on a coarser grid
+ *   of step <= h / 8. Points inside the grid read the grid by bilinear interpolation; the taps'
+ *   std is sqrt(h^2 - delta^2 / 3) to cancel the average variance binning and read-back add.
+ *   Against the exact kernel sum at data points (ring8, h = 1.4 delta): median relative error
+ *   0.3%, 99th percentile 3%. Points outside the grid get the exact kernel sum over the
+ *   samples within 5h (a spatial hash). Bandwidth rules:
  *     "lcv" (default): likelihood cross-validation, the h in {delta * sqrt(2)^k} up to Scott's h
- *       that maximizes the leave-one-out log-likelihood of the samples (exact for the binned
- *       estimate: each sample's own binned contribution is removed). Rule-of-thumb bandwidths
+ *       that maximizes the leave-one-out log-likelihood of the samples on the grid (exact for
+ *       the binned estimate: each sample's own binned contribution is removed), searched upward
+ *       and stopped after two successive drops. Rule-of-thumb bandwidths
  *       assume one Gaussian bump and over-smooth multimodal sharp data badly (Scott's h for a
  *       perfect ring8 generator, m = 10,000, is ~0.3, six times the mode std).
  *     "scott": h = sd m^(-1/6) with sd the root mean of the two coordinate variances
@@ -260,6 +264,15 @@ function binSamples(samples: Float32Array, m: number, g: Grid2d): Binning {
 }
 
 /** 1-D Gaussian weights exp(-(t step)^2 / (2 h^2)) / (sqrt(2 pi) h) for t = -T..T, T = ceil(4h / step). */
+/**
+ * The Gaussian's std on a grid of this step: linear binning and bilinear read-back each add on
+ * average step^2 / 6 of variance, so the taps use sqrt(h^2 - step^2 / 3) to keep the total
+ * kernel's variance h^2 (floored at h / 2).
+ */
+function tapStd(h: number, step: number): number {
+  return Math.sqrt(Math.max(h * h - (step * step) / 3, (h * h) / 4));
+}
+
 function kernelTaps(h: number, step: number): Float64Array {
   const T = Math.ceil((4 * h) / step);
   const taps = new Float64Array(2 * T + 1);
@@ -270,8 +283,8 @@ function kernelTaps(h: number, step: number): Float64Array {
 
 /** Binned KDE on the grid nodes: (1/m) * (mass convolved with the separable Gaussian). */
 function convolve(mass: Float64Array, g: Grid2d, h: number, m: number): Float64Array {
-  const kx = kernelTaps(h, g.dx);
-  const ky = kernelTaps(h, g.dy);
+  const kx = kernelTaps(tapStd(h, g.dx), g.dx);
+  const ky = kernelTaps(tapStd(h, g.dy), g.dy);
   const Tx = (kx.length - 1) / 2;
   const Ty = (ky.length - 1) / 2;
   const tmp = new Float64Array(mass.length);
@@ -307,12 +320,12 @@ function interpolate(values: Float64Array, g: Grid2d, c: number, fx: number, fy:
 }
 
 /**
- * The grid the binned KDE with bandwidth h is computed on: the data grid, or for h > 8 delta a
- * coarser one over the same box with a step of at most h / 4 (the binned estimate is then
+ * The grid the binned KDE with bandwidth h is computed on: the data grid, or for h >= 16 delta
+ * a coarser one over the same box with a step of at most h / 8 (the binned estimate is then
  * still accurate, and the convolution costs O(G^2) whatever h is).
  */
 function kdeGrid(g: Grid2d, h: number): Grid2d {
-  const f = Math.max(1, Math.floor(h / (4 * Math.max(g.dx, g.dy))));
+  const f = Math.max(1, Math.floor(h / (8 * Math.max(g.dx, g.dy))));
   if (f === 1) return g;
   const nx = Math.max(2, Math.ceil(g.nx / f));
   const ny = Math.max(2, Math.ceil(g.ny / f));
@@ -327,17 +340,20 @@ function lcvScore(samples: Float32Array, m: number, fine: Grid2d, h: number): nu
   const values = convolve(b.mass, g, h, m);
   // A sample's own part of the binned estimate at itself: sum over pairs of its corner weights
   // of w_a w_b K(node_a - node_b) / m, separable in x and y.
-  const k0 = 1 / (Math.sqrt(2 * Math.PI) * h);
-  const k1x = k0 * Math.exp(-(g.dx * g.dx) / (2 * h * h));
-  const k1y = k0 * Math.exp(-(g.dy * g.dy) / (2 * h * h));
+  const hx = tapStd(h, g.dx);
+  const hy = tapStd(h, g.dy);
+  const k0x = 1 / (Math.sqrt(2 * Math.PI) * hx);
+  const k0y = 1 / (Math.sqrt(2 * Math.PI) * hy);
+  const k1x = k0x * Math.exp(-(g.dx * g.dx) / (2 * hx * hx));
+  const k1y = k0y * Math.exp(-(g.dy * g.dy) / (2 * hy * hy));
   let score = 0;
   for (let i = 0; i < m; i++) {
     const c = b.corner[i]!;
     if (c < 0) continue;
     const fx = b.fx[i]!;
     const fy = b.fy[i]!;
-    const sx = ((1 - fx) ** 2 + fx * fx) * k0 + 2 * fx * (1 - fx) * k1x;
-    const sy = ((1 - fy) ** 2 + fy * fy) * k0 + 2 * fy * (1 - fy) * k1y;
+    const sx = ((1 - fx) ** 2 + fx * fx) * k0x + 2 * fx * (1 - fx) * k1x;
+    const sy = ((1 - fy) ** 2 + fy * fy) * k0y + 2 * fy * (1 - fy) * k1y;
     const loo = (m * interpolate(values, g, c, fx, fy) - sx * sy) / (m - 1);
     if (!(loo > 0)) return -Infinity;
     score += Math.log(loo);
