@@ -6,6 +6,7 @@
 import { runtimeInfo } from "../lib/core/runtime-info.js";
 import { runConv } from "./conv.js";
 import { runCore } from "./core.js";
+import { runGanDiag } from "./gan-diag.js";
 import { runGemm } from "./gemm.js";
 import { runNade } from "./nade.js";
 import { Report } from "./report.js";
@@ -18,6 +19,7 @@ const SUITES: Record<string, (r: Report) => void | Promise<void>> = {
     await runConv(r);
   },
   nade: runNade,
+  "gan-diag": runGanDiag,
   vae: runVae,
 };
 
