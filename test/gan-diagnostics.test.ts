@@ -219,6 +219,25 @@ test("JSD estimates fall as the generator approaches the data, and agree", (t) =
   t.true(prev.n < 0.01);
 });
 
+test("degenerate generators (collapsed to a point, one sample, far outliers) give finite estimates", (t) => {
+  for (const name of TOY_DATASETS) {
+    const d = toyDistribution(name);
+    const cases: Array<[string, Float32Array]> = [
+      ["point", new Float32Array(500 * d.dim).fill(0.3)],
+      ["one", new Float32Array(d.dim).fill(2)],
+      ["outliers", Float32Array.from({ length: 500 * d.dim }, (_, i) => (i % 7 === 0 ? 1e6 * Math.sin(i) : 3 * Math.sin(i * 3)))],
+    ];
+    for (const [label, g] of cases) {
+      const r = diagnoseGan({ data: d, generatorSamples: g, seed: 1, discriminator: (_x, n) => new Float32Array(n).fill(1) });
+      t.true(r.jsdNumeric >= 0 && r.jsdNumeric <= LOG2, `${name} ${label}: numeric ${r.jsdNumeric}`);
+      t.true(Number.isFinite(r.jsdValue) && r.jsdValue <= LOG2, `${name} ${label}: value ${r.jsdValue}`);
+      if (label === "point") t.true(r.jsdNumeric > 0.6 && r.jsdValue > 0.6, `${name}: a collapsed generator is far from the data`);
+      // D = 1 everywhere, clamped to 1 - D_EPS: log(1 - D_EPS) on data, log(D_EPS) on samples
+      t.true(Math.abs(r.vCurrent - (Math.log1p(-D_EPS) + Math.log(D_EPS))) < 1e-9, `${r.vCurrent}`);
+    }
+  }
+});
+
 test("binned KDE matches the exact kernel sum; LCV picks a bandwidth near the mode scale, Scott's over-smooths", (t) => {
   const ring = toyDistribution("ring8");
   const g = ring.sample(5000, 41);
