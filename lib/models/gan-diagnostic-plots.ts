@@ -1,8 +1,9 @@
 /**
  * Pictures of the GAN toy diagnostics (gan-diagnostics.ts), as Rasters for writePng:
  *   discriminatorPlot  1-D: p_data, the p_g estimate, D and D* over the data's box on one chart;
- *                      2-D: heatmaps of D and D* side by side, data modes marked; D* is grey
- *                      where p_data and p_g are both below 1e-3 of p_data's peak (0/0 there).
+ *                      2-D: heatmaps of D and D* side by side, data modes marked. D* is left
+ *                      out (1-D) or grey (2-D) where p_data and p_g are both below 1e-3 of
+ *                      p_data's peak: it is 0/0 there, and the estimate's noise shows.
  *   samplesPlot        2-D: generator samples over data samples (scatter).
  *   jsdCurvePlot       the JSD estimates by epoch.
  */
@@ -37,10 +38,14 @@ export function discriminatorPlot(data: ToyDistribution, pg: DensityFunction, di
     const n = opts.resolution ?? 400;
     const [lo, hi] = data.bounds[0]!;
     const x = Float64Array.from({ length: n }, (_, i) => lo + ((i + 0.5) * (hi - lo)) / n);
+    const pData = Array.from(data.logDensity(x, n), Math.exp);
+    const pG = Array.from(pg.logDensity(x, n), Math.exp);
+    const floor = 1e-3 * Math.max(...pData);
+    const dStar = Array.from(optimalDiscriminator(data, pg, x, n), (v, i) => (pData[i]! < floor && pG[i]! < floor ? undefined : v));
     const series: Series[] = [
-      { name: "p_data", x, values: Array.from(data.logDensity(x, n), Math.exp) },
-      { name: "p_g estimate", x, values: Array.from(pg.logDensity(x, n), Math.exp) },
-      { name: "d*", x, values: Array.from(optimalDiscriminator(data, pg, x, n)) },
+      { name: "p_data", x, values: pData },
+      { name: "p_g estimate", x, values: pG },
+      { name: "d*", x, values: dStar },
     ];
     if (discriminator) series.push({ name: "d", x, values: Array.from(discriminate(discriminator, x, n)) });
     return linePlot(series, { title, xLabel: "x", yLabel: "density | probability" });
