@@ -263,6 +263,10 @@ test("binned KDE matches the exact kernel sum; LCV picks a bandwidth near the mo
   const want = (Math.exp(0) + Math.exp(-((Math.fround(10.01) - 10) ** 2) / 0.02)) / (2 * Math.PI * 0.01 * 2);
   t.true(Math.abs(Math.exp(off.logDensity([10, 10], 1)[0]!) / want - 1) < 1e-12);
   t.true(Math.abs(exactKde2d(two, 2, 0.1)([10, 10], 1)[0]! / want - 1) < 1e-12);
+  // far beyond the hash's cell range (clamped cells): each sample still counted once
+  const far = Float32Array.from([1e9, 1e9, -1e9, 1e9]);
+  const farPg = estimateGeneratorDensity(ring, far, { bandwidth: 0.1 });
+  t.true(Math.abs(Math.exp(farPg.logDensity([1e9, 1e9], 1)[0]!) * (2 * Math.PI * 0.01 * 2) - 1) < 1e-12);
   // 1-D: the CV width is below Freedman-Diaconis's for the well separated modes of mog1d
   const line = toyDistribution("mog1d");
   const s = line.sample(10000, 43);

@@ -369,11 +369,14 @@ function binnedKde(samples: Float32Array, m: number, fine: Grid2d, h: number): F
 /** Exact Gaussian KDE at points, summing the samples within 5h through a spatial hash. */
 export function exactKde2d(samples: ArrayLike<number>, m: number, h: number): (x: ArrayLike<number>, n: number) => Float64Array {
   const cell = 5 * h;
+  // Cell indices are clamped to +-2^20 so keys stay exact; far points share the edge cells,
+  // where the distance test still decides.
   const OFF = 2 ** 20;
-  const key = (cx: number, cy: number): number => (Math.max(0, Math.min(2 * OFF, cx + OFF)) * (2 * OFF + 1)) + Math.max(0, Math.min(2 * OFF, cy + OFF));
+  const cellOf = (v: number): number => Math.max(-OFF, Math.min(OFF, Math.floor(v / cell)));
+  const key = (cx: number, cy: number): number => (cx + OFF) * (2 * OFF + 1) + (cy + OFF);
   const buckets = new Map<number, number[]>();
   for (let i = 0; i < m; i++) {
-    const k = key(Math.floor(samples[2 * i]! / cell), Math.floor(samples[2 * i + 1]! / cell));
+    const k = key(cellOf(samples[2 * i]!), cellOf(samples[2 * i + 1]!));
     let list = buckets.get(k);
     if (!list) buckets.set(k, (list = []));
     list.push(i);
@@ -385,11 +388,11 @@ export function exactKde2d(samples: ArrayLike<number>, m: number, h: number): (x
     for (let p = 0; p < n; p++) {
       const px = x[2 * p]!;
       const py = x[2 * p + 1]!;
-      const cx = Math.floor(px / cell);
-      const cy = Math.floor(py / cell);
+      const cx = cellOf(px);
+      const cy = cellOf(py);
       let sum = 0;
-      for (let a = cx - 1; a <= cx + 1; a++) {
-        for (let b = cy - 1; b <= cy + 1; b++) {
+      for (let a = Math.max(-OFF, cx - 1); a <= Math.min(OFF, cx + 1); a++) {
+        for (let b = Math.max(-OFF, cy - 1); b <= Math.min(OFF, cy + 1); b++) {
           const list = buckets.get(key(a, b));
           if (!list) continue;
           for (const i of list) {
