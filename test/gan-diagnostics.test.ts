@@ -7,7 +7,7 @@ import { PNG } from "pngjs";
 
 import { DeepgenError } from "../lib/core/errors.js";
 import { gaussianMixture, toyDistribution, TOY_DATASETS, type ToyDistribution } from "../lib/data/toy.js";
-import { heatmap } from "../lib/io/heatmap.js";
+import { divergingColor, heatmap } from "../lib/io/heatmap.js";
 import { linePlot } from "../lib/io/plot.js";
 import { writePng } from "../lib/io/png.js";
 import { discriminatorPlot, jsdCurvePlot, samplesPlot } from "../lib/models/gan-diagnostic-plots.js";
@@ -321,6 +321,7 @@ test("plots: valid PNGs of the expected size; D* heatmap shows both sides of 1/2
     if (only.data[i] === 49 && only.data[i + 1] === 54 && only.data[i + 2] === 149) blue++;
   }
   t.true(red > 100 && blue > 100, `red ${red}, blue ${blue}`); // D* = 1 at uncovered modes, 0 where only p_g lives
+  t.deepEqual([divergingColor(0), divergingColor(0.5), divergingColor(1)], [[49, 54, 149], [255, 255, 255], [165, 0, 38]]);
   const g1 = line.sample(2000, 53);
   const one = discriminatorPlot(line, estimateGeneratorDensity(line, g1), dHalf);
   t.deepEqual([one.width, one.height], [640, 400]);
