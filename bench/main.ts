@@ -7,6 +7,7 @@ import { runtimeInfo } from "../lib/core/runtime-info.js";
 import { runConv } from "./conv.js";
 import { runCore } from "./core.js";
 import { runGan } from "./gan.js";
+import { runGanDiag } from "./gan-diag.js";
 import { runGemm } from "./gemm.js";
 import { runNade } from "./nade.js";
 import { Report } from "./report.js";
@@ -19,6 +20,7 @@ const SUITES: Record<string, (r: Report) => void | Promise<void>> = {
     await runConv(r);
   },
   nade: runNade,
+  "gan-diag": runGanDiag,
   vae: runVae,
   gan: runGan,
 };

@@ -43,3 +43,24 @@ export { loadSampler } from "./models/registry.js";
 export { Dense, Mlp, type MlpSpec } from "./nn/dense.js";
 export { ConvDecoder, ConvEncoder, type ConvNetSpec, type Net } from "./nn/conv-nets.js";
 export { scatterPlot, type PointGroup, type ScatterOptions } from "./io/scatter.js";
+export { gaussianMixture, toyDistribution, TOY_DATASETS, TOY_STREAM, type MixtureSpec, type ToyDistribution, type ToyName } from "./data/toy.js";
+export { estimateGeneratorDensity, exactKde2d, defaultGridSize, type DensityEstimateOptions, type DensityFunction, type GeneratorDensity, type Grid2d } from "./models/generator-density.js";
+export {
+  diagnoseGan,
+  modeCoverage,
+  numericJsd,
+  numericJsdDetails,
+  optimalDiscriminator,
+  valueFunctionJsd,
+  D_EPS,
+  type Coverage,
+  type CoverageOptions,
+  type DiagnoseOptions,
+  type Discriminator,
+  type GanDiagnostics,
+  type NumericJsdResult,
+  type ValueJsdOptions,
+  type ValueJsdResult,
+} from "./models/gan-diagnostics.js";
+export { discriminatorPlot, jsdCurvePlot, samplesPlot, type DiscriminatorPlotOptions, type JsdRecord } from "./models/gan-diagnostic-plots.js";
+export { heatmap, type HeatmapOptions } from "./io/heatmap.js";

@@ -8,6 +8,8 @@ export interface Series {
   name: string;
   /** y values at x = 1, 2, ... (NaN/undefined points are skipped). */
   values: ReadonlyArray<number | undefined>;
+  /** x coordinates of the values (default 1, 2, ...); same length as values. */
+  x?: ArrayLike<number>;
 }
 
 export interface PlotOptions {
@@ -23,6 +25,7 @@ const COLORS: Array<[number, number, number]> = [
   [214, 39, 40],
   [44, 160, 44],
   [255, 127, 14],
+  [148, 103, 189],
 ];
 
 /** A "nice" tick step (1, 2 or 5 times a power of ten) giving about `count` ticks. */
@@ -51,7 +54,28 @@ export function linePlot(series: Series[], opts: PlotOptions = {}): Raster {
   const right = width - 20;
   const top = 30;
   const bottom = height - 45;
-  const xMax = Math.max(2, ...series.map((s) => s.values.length));
+  for (const s of series) {
+    if (s.x && s.x.length !== s.values.length) throw new DeepgenError("E_SHAPE", `linePlot: series '${s.name}' has ${s.x.length} x for ${s.values.length} values`);
+  }
+  const xAt = (s: Series, i: number): number => (s.x ? s.x[i]! : i + 1);
+  // Index-based series keep the epoch axis 1..max(2, length); explicit x spans its range.
+  const indexAxis = !series.some((s) => s.x);
+  let xMin = 1;
+  let xMax = Math.max(2, ...series.map((s) => s.values.length));
+  if (!indexAxis) {
+    xMin = Infinity;
+    xMax = -Infinity;
+    for (const s of series) {
+      for (let i = 0; i < s.values.length; i++) {
+        const x = xAt(s, i);
+        if (Number.isFinite(x)) {
+          xMin = Math.min(xMin, x);
+          xMax = Math.max(xMax, x);
+        }
+      }
+    }
+    if (!(xMax > xMin)) xMax = xMin + 1;
+  }
   let yMin = Math.min(...points);
   let yMax = Math.max(...points);
   if (yMax - yMin < 1e-9) {
@@ -61,7 +85,7 @@ export function linePlot(series: Series[], opts: PlotOptions = {}): Raster {
   const yStep = tickStep(yMax - yMin, 6);
   yMin = Math.floor(yMin / yStep) * yStep;
   yMax = Math.ceil(yMax / yStep) * yStep;
-  const px = (x: number): number => left + ((x - 1) / (xMax - 1)) * (right - left);
+  const px = (x: number): number => left + ((x - xMin) / (xMax - xMin)) * (right - left);
   const py = (y: number): number => bottom - ((y - yMin) / (yMax - yMin)) * (bottom - top);
   // grid and y ticks
   for (let y = yMin; y <= yMax + yStep / 2; y += yStep) {
@@ -69,10 +93,11 @@ export function linePlot(series: Series[], opts: PlotOptions = {}): Raster {
     const label = formatTick(y, yStep);
     drawText(label, left - 6 - label.length * GLYPH_WIDTH, py(y) - 3, (a, b) => set(a, b, black));
   }
-  const xStep = Math.max(1, tickStep(xMax - 1, 8));
-  for (let x = 1; x <= xMax; x += xStep) {
+  const xStep = indexAxis ? Math.max(1, tickStep(xMax - 1, 8)) : tickStep(xMax - xMin, 8);
+  const xFirst = indexAxis ? 1 : Math.ceil(xMin / xStep - 1e-9) * xStep;
+  for (let k = 0, x = xFirst; x <= xMax + xStep * 1e-9; k++, x = xFirst + k * xStep) {
     for (let y = bottom; y < bottom + 4; y++) set(px(x), y, black);
-    const label = String(x);
+    const label = indexAxis ? String(x) : formatTick(x, xStep);
     drawText(label, px(x) - (label.length * GLYPH_WIDTH) / 2, bottom + 8, (a, b) => set(a, b, black));
   }
   // axes
@@ -83,11 +108,11 @@ export function linePlot(series: Series[], opts: PlotOptions = {}): Raster {
     const color = COLORS[k % COLORS.length]!;
     let prev: [number, number] | undefined;
     s.values.forEach((v, i) => {
-      if (v === undefined || !Number.isFinite(v)) {
+      if (v === undefined || !Number.isFinite(v) || !Number.isFinite(xAt(s, i))) {
         prev = undefined;
         return;
       }
-      const cur: [number, number] = [px(i + 1), py(v)];
+      const cur: [number, number] = [px(xAt(s, i)), py(v)];
       if (prev) {
         const steps = Math.ceil(Math.max(Math.abs(cur[0] - prev[0]), Math.abs(cur[1] - prev[1]))) + 1;
         for (let t = 0; t <= steps; t++) {
