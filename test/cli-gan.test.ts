@@ -75,3 +75,24 @@ test("train gan (MLP) trains on images; bad GAN options are E_ARG", (t) => {
   const badCh = deepgen("train", "dcgan", "--idx-images", idx, "--channels", "4", "--out", out);
   t.regex(badCh.stderr, /E_ARG.*--channels/);
 });
+
+test("train gan --data mog1d / ring8 reports both JSD estimates and mode coverage per epoch, with the diagnostic plots", (t) => {
+  const out = join(work, "toy.safetensors");
+  const r = deepgen("train", "gan", "--data", "ring8", "--toy-n", "512", "--hidden", "16", "--epochs", "2", "--lr", "1e-3", "--out", out, "--json");
+  t.is(r.status, 0, r.stderr);
+  const card = JSON.parse(r.stdout.trim());
+  t.is(card.config.output, "identity");
+  t.is(card.config.dim, 2);
+  t.is(card.diagnostics.length, 2);
+  for (const d of card.diagnostics) {
+    t.true(d.jsdNumeric >= 0 && d.jsdNumeric <= Math.LN2 + 1e-9, `numeric JSD ${d.jsdNumeric}`);
+    t.true(Number.isFinite(d.jsdValue) && Number.isFinite(d.jsdCurrent));
+    t.is(d.modes, 8);
+    t.true(d.modesHit >= 0 && d.modesHit <= 8);
+  }
+  for (const f of ["toy.jsd.png", "toy.scatter.png", "toy.samples/epoch-002.png", "toy.curve.png"]) t.true(isPng(join(work, f)), f);
+  const bad = deepgen("train", "dcgan", "--data", "ring8", "--out", out);
+  t.regex(bad.stderr, /E_ARG.*toy data/);
+  const unknown = deepgen("train", "gan", "--data", "spiral", "--out", out);
+  t.regex(unknown.stderr, /E_ARG.*--data/);
+});

@@ -1,24 +1,36 @@
 /**
  * deepgen train gan|dcgan: adversarial training (lib/models/gan.ts) on grayscale MNIST in
- * [-1, 1]. Writes, beside the model file: a sample grid per epoch (<stem>.samples/epoch-NNN.png,
- * the same latent draws every epoch), the two losses by epoch (<stem>.curve.png), a
- * checkpoint (<stem>.ckpt.safetensors, --resume) and a model card (<stem>.card.json).
+ * [-1, 1], or (gan --data mog1d|mog2d|ring8) on toy data whose density is known. Writes,
+ * beside the model file: per epoch a sample grid, or for toy data the discriminator against
+ * the optimal one (<stem>.samples/epoch-NNN.png; the same latent draws every epoch); the two
+ * losses by epoch (<stem>.curve.png); for toy data the two Jensen-Shannon estimates by epoch
+ * (<stem>.jsd.png) and a final scatter of samples (2-D, <stem>.scatter.png); a checkpoint
+ * (<stem>.ckpt.safetensors, --resume) and a model card (<stem>.card.json) with the
+ * diagnostics of every epoch.
  */
 import { mkdir } from "node:fs/promises";
 import os from "node:os";
 import { join } from "node:path";
 
+import { checkOneOf } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import { packageVersion } from "../core/package-root.js";
+import { TOY_DATASETS, type ToyDistribution, toyDistribution } from "../data/toy.js";
 import { atomicWriteFile } from "../io/atomic-write.js";
 import { linePlot } from "../io/plot.js";
 import { writeImageGrid, writePng } from "../io/png.js";
 import type { BackendName } from "../kernels/kernels.js";
-import { Gan, type GanEpochRecord, GAN_LOSSES, type GanLoss } from "../models/gan.js";
+import { Gan, type GanEpochRecord, GAN_LOSSES } from "../models/gan.js";
+import { discriminatorPlot, jsdCurvePlot, samplesPlot } from "../models/gan-diagnostic-plots.js";
+import { diagnoseGan } from "../models/gan-diagnostics.js";
 import { formatDuration, loadData, ProgressLine, type DataOptions } from "./common.js";
 import { printJson } from "./output.js";
 
 export interface GanTrainOptions extends DataOptions {
+  /** mnist (default) or a toy distribution of lib/data/toy.ts (gan only). */
+  data?: string;
+  /** Toy data: the size of the training sample. */
+  toyN: number;
   hidden?: number;
   layers: number;
   zdim?: number;
@@ -40,9 +52,24 @@ export interface GanTrainOptions extends DataOptions {
 
 /** Defaults of the GAN families where `train`'s shared options mean something else. */
 export const GAN_DEFAULTS = { epochs: 25, lr: 2e-4, batch: 64 };
+export const GAN_DATA = ["mnist", ...TOY_DATASETS] as const;
 
 const GRID_SEED = 12345;
 const GRID_N = 64;
+/** Seed of the toy diagnostics' fresh data and generator draws (never trained on). */
+const TOY_EVAL_SEED = 777;
+const TOY_EVAL_SAMPLES = 10000;
+
+interface ToyEpoch {
+  epoch: number;
+  jsdValue: number;
+  jsdValueStdErr: number;
+  jsdNumeric: number;
+  jsdCurrent: number;
+  modesHit: number;
+  modes: number;
+  highQualityFraction: number;
+}
 
 function stem(path: string): string {
   return path.replace(/\.safetensors$/, "");
@@ -54,34 +81,41 @@ function channelPair(flag: string, v: string): [number, number] {
   return c as [number, number];
 }
 
+/** The training data in the generator's range, and what the card says about it. */
+function trainingData(family: "gan" | "dcgan", opts: GanTrainOptions): { x: Float32Array; toy?: ToyDistribution; source: string; shape: { dim: number; height?: number; width?: number } } {
+  const name = checkOneOf("--data", opts.data ?? "mnist", GAN_DATA);
+  if (name === "mnist") {
+    const data = loadData(opts, "grayscale");
+    return { x: data.train.x.map((v) => 2 * v - 1), source: `${data.source}; images scaled to [-1, 1]`, shape: { dim: data.train.dim, height: data.train.height, width: data.train.width } };
+  }
+  if (family === "dcgan") throw new DeepgenError("E_ARG", `the dcgan trains on images; toy data (${name}) is for 'train gan'`);
+  const toy = toyDistribution(name);
+  return { x: toy.sample(opts.toyN, opts.seed), toy, source: `${name}: ${opts.toyN} draws (seed ${opts.seed}) from the toy distribution of lib/data/toy.ts`, shape: { dim: toy.dim } };
+}
+
+function createModel(family: "gan" | "dcgan", shape: { dim: number; height?: number; width?: number }, toy: boolean, opts: GanTrainOptions): Gan {
+  if (family === "dcgan") {
+    return Gan.create({
+      arch: "dcgan",
+      ...shape,
+      zdim: opts.zdim ?? 100,
+      channels: channelPair("--channels", opts.channels ?? "128,64"),
+      discChannels: channelPair("--disc-channels", opts.discChannels ?? "64,128"),
+      discNorm: Boolean(opts.discNorm),
+      initSeed: opts.seed,
+      backend: opts.backend,
+    });
+  }
+  const hidden = Array.from({ length: Math.max(1, opts.layers) }, () => opts.hidden ?? (toy ? 128 : 256));
+  return Gan.create({ arch: "mlp", ...shape, zdim: opts.zdim ?? (toy ? 8 : 64), output: toy ? "identity" : "tanh", hidden, discHidden: hidden, initSeed: opts.seed, backend: opts.backend });
+}
+
 export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): Promise<void> {
   const out = opts.out ?? `${family}.safetensors`;
-  const data = loadData(opts, "grayscale");
-  const x = data.train.x.map((v) => 2 * v - 1); // tanh range
-  const loss = GAN_LOSSES.includes(opts.loss as GanLoss) ? (opts.loss as GanLoss) : undefined;
-  if (loss === undefined) throw new DeepgenError("E_ARG", `--loss must be one of ${GAN_LOSSES.join(", ")}, got ${opts.loss}`);
-  const shape = { dim: data.train.dim, height: data.train.height, width: data.train.width };
-  const model =
-    family === "dcgan"
-      ? Gan.create({
-          arch: "dcgan",
-          ...shape,
-          zdim: opts.zdim ?? 100,
-          channels: channelPair("--channels", opts.channels ?? "128,64"),
-          discChannels: channelPair("--disc-channels", opts.discChannels ?? "64,128"),
-          discNorm: Boolean(opts.discNorm),
-          initSeed: opts.seed,
-          backend: opts.backend,
-        })
-      : Gan.create({
-          arch: "mlp",
-          ...shape,
-          zdim: opts.zdim ?? 64,
-          hidden: Array.from({ length: Math.max(1, opts.layers) }, () => opts.hidden ?? 256),
-          discHidden: Array.from({ length: Math.max(1, opts.layers) }, () => opts.hidden ?? 256),
-          initSeed: opts.seed,
-          backend: opts.backend,
-        });
+  const loss = checkOneOf("--loss", opts.loss, GAN_LOSSES);
+  const data = trainingData(family, opts);
+  const toy = data.toy;
+  const model = createModel(family, data.shape, toy !== undefined, opts);
   const samplesDir = `${stem(out)}.samples`;
   await mkdir(samplesDir, { recursive: true });
   const progress = new ProgressLine();
@@ -94,9 +128,11 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
   };
   process.once("SIGINT", onSigint);
   const history: GanEpochRecord[] = [];
+  const diagnostics: ToyEpoch[] = [];
   const t0 = performance.now();
+  const epochPng = (epoch: number): string => join(samplesDir, `epoch-${String(epoch).padStart(3, "0")}.png`);
   try {
-    const r = await model.fit(x, {
+    const r = await model.fit(data.x, {
       epochs: opts.epochs,
       batchSize: opts.batch,
       lr: opts.lr,
@@ -111,10 +147,20 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
       onBatch: (p) => progress.update(`epoch ${p.epoch}/${p.epochs} batch ${p.batch}/${p.batches} D loss ${p.loss.toFixed(3)}`),
       onEpoch: async (e) => {
         history.push(e);
-        const grid = model.sampleSync(GRID_N, { seed: GRID_SEED });
-        await writeImageGrid(join(samplesDir, `epoch-${String(e.epoch).padStart(3, "0")}.png`), grid.x, GRID_N, shape.height, shape.width, { scale: 2 });
+        let extra = "";
+        if (toy === undefined) {
+          const grid = model.sampleSync(GRID_N, { seed: GRID_SEED });
+          await writeImageGrid(epochPng(e.epoch), grid.x, GRID_N, data.shape.height!, data.shape.width!, { scale: 2 });
+        } else {
+          const discriminator = (x: Float32Array): Float32Array => model.discriminate(x, { backend: opts.backend });
+          const d = diagnoseGan({ data: toy, generatorSamples: model.generateSamples(TOY_EVAL_SAMPLES, { seed: TOY_EVAL_SEED, backend: opts.backend }), discriminator, seed: TOY_EVAL_SEED });
+          const c = d.coverage;
+          diagnostics.push({ epoch: e.epoch, jsdValue: d.jsdValue, jsdValueStdErr: d.jsdValueStdErr, jsdNumeric: d.jsdNumeric, jsdCurrent: d.jsdCurrent, modesHit: c.modesHit, modes: c.modes, highQualityFraction: c.highQualityFraction });
+          await writePng(epochPng(e.epoch), discriminatorPlot(toy, d.pg, discriminator, { title: `${toy.name} epoch ${e.epoch}: d vs optimal d*` }));
+          extra = `; JSD from V(D*,G) ${d.jsdValue.toFixed(4)}, numeric ${d.jsdNumeric.toFixed(4)} nats; modes ${c.modesHit}/${c.modes}, high quality ${(100 * c.highQualityFraction).toFixed(1)}%`;
+        }
         progress.done(
-          `epoch ${e.epoch}: D loss ${e.terms.discriminatorLoss.toFixed(3)}, G loss ${e.terms.generatorLoss.toFixed(3)}, D(x) ${e.terms.dReal.toFixed(3)}, D(G(z)) ${e.terms.dFake.toFixed(3)} (${e.seconds.toFixed(1)} s)`,
+          `epoch ${e.epoch}: D loss ${e.terms.discriminatorLoss.toFixed(3)}, G loss ${e.terms.generatorLoss.toFixed(3)}, D(x) ${e.terms.dReal.toFixed(3)}, D(G(z)) ${e.terms.dFake.toFixed(3)}${extra} (${e.seconds.toFixed(1)} s)`,
         );
       },
     });
@@ -126,17 +172,19 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
   }
   const trainSeconds = (performance.now() - t0) / 1000;
   await model.save(out);
+  const last = diagnostics[diagnostics.length - 1];
   const result = {
     model: family,
     file: out,
     command: `deepgen ${process.argv.slice(2).join(" ")}`,
-    data: `${data.source}; images scaled to [-1, 1]`,
-    train_size: data.train.n,
+    data: data.source,
+    train_size: data.x.length / data.shape.dim,
     param_count: model.paramCount(),
     generator_param_count: model.generator.paramCount(),
     epochs_run: history.length,
     ...(interrupted ? { interrupted: true } : {}),
     train_seconds: trainSeconds,
+    ...(last === undefined ? {} : { final_diagnostics: last, diagnostics }),
     config: model.config,
     history,
     options: { loss, d_steps: opts.dSteps, lr: opts.lr, beta1: opts.beta1, batch: opts.batch, seed: opts.seed },
@@ -157,10 +205,17 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
       ),
     );
   }
+  if (toy !== undefined && diagnostics.length > 0) {
+    await writePng(`${stem(out)}.jsd.png`, jsdCurvePlot(diagnostics, { title: `${toy.name}: Jensen-Shannon divergence by epoch` }));
+    if (toy.dim === 2) await writePng(`${stem(out)}.scatter.png`, samplesPlot(toy, model.generateSamples(2000, { seed: TOY_EVAL_SEED }), TOY_EVAL_SEED));
+  }
   if (interrupted) {
     progress.done(`interrupted after ${history.length} epochs: the model is in ${out}; resume with --resume`);
     process.exitCode = 130;
   }
   if (opts.json) printJson(result);
-  else process.stdout.write(`${family}: ${history.length} epochs, ${result.param_count} parameters, ${formatDuration(trainSeconds)}; wrote ${out}, samples in ${samplesDir}/\n`);
+  else {
+    const diag = last === undefined ? "" : `; final JSD ${last.jsdValue.toFixed(4)} (value function) / ${last.jsdNumeric.toFixed(4)} (numeric) nats, modes ${last.modesHit}/${last.modes}`;
+    process.stdout.write(`${family}: ${history.length} epochs, ${result.param_count} parameters, ${formatDuration(trainSeconds)}${diag}; wrote ${out}, per-epoch images in ${samplesDir}/\n`);
+  }
 }
