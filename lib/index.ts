@@ -43,3 +43,20 @@ export { loadSampler } from "./models/registry.js";
 export { Dense, Mlp, type MlpSpec } from "./nn/dense.js";
 export { ConvDecoder, ConvEncoder, type ConvNetSpec, type Net } from "./nn/conv-nets.js";
 export { scatterPlot, type PointGroup, type ScatterOptions } from "./io/scatter.js";
+export {
+  GraphBuilder,
+  exportOnnx,
+  exportableGraphs,
+  writeOnnx,
+  OnnxModel,
+  OnnxGenerator,
+  onnxRuntimeAvailable,
+  setOnnxRuntimeLoader,
+  readDeepgenMetadata,
+  type ExportOptions,
+  type GeneratedImages,
+  type OnnxGeneratorOptions,
+  type OnnxModelOptions,
+  type OnnxValueInfo,
+  type DeepgenOnnxMetadata,
+} from "./io/onnx/index.js";
