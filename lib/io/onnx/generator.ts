@@ -7,8 +7,8 @@
  * fill on stream 0x5a), so a model and its export give the same images for the same seed.
  *
  * Layout and range come, in this order, from the options, deepgen's metadata, the graph (the
- * op computing the output: Tanh -> [-1, 1], Sigmoid -> [0, 1]; channels 1 / 3 / 4 on one side
- * only), and last from the values of each batch (any value < 0 -> [-1, 1]).
+ * op computing the output: Tanh -> [-1, 1], Sigmoid -> [0, 1]; channels 1 / 3 / 4 on one side,
+ * the fewer when both sides could be channels, NCHW when neither), and last from the values of each batch (any value < 0 -> [-1, 1]).
  */
 import { checkInteger } from "../../core/check.js";
 import { DeepgenError } from "../../core/errors.js";
@@ -185,7 +185,8 @@ function detectLayout(model: OnnxModel, out: OnnxValueInfo): { value: ImageLayou
   if (s.length === 4) {
     const first = typeof s[1] === "number" && CHANNEL_COUNTS.has(s[1]);
     const last = typeof s[3] === "number" && CHANNEL_COUNTS.has(s[3]);
-    if (last && !first) return { value: "NHWC", source: "graph" };
+    // Channels (1, 3 or 4) on one side only decide; on both sides ([N, 4, 5, 3]) the fewer channels win.
+    if (last && (!first || (s[3] as number) < (s[1] as number))) return { value: "NHWC", source: "graph" };
   }
   return { value: "NCHW", source: "graph" };
 }
