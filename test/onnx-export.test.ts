@@ -224,3 +224,16 @@ test("DCGAN-shaped graph (dense, BatchNorm inference, ConvTranspose [Cin, Cout, 
   t.is(out.rangeSource, "graph");
   t.true(maxAbs(out.images, a2.map((v) => (v + 1) / 2)) <= 1e-4);
 });
+
+test("NADE export of the shipped model on real test digits: log p(x) = the native kernel to 1e-3 nats", async (t) => {
+  const { canonicalSplit } = await import("../lib/data/mnist.js");
+  const { loadModel } = await import("../lib/models/registry.js");
+  const nade = (await loadModel("nade")) as Nade;
+  const x = canonicalSplit({ binarized: true }).test.x.subarray(0, 16 * 784);
+  const m = await OnnxModel.load(exportOnnx(nade));
+  const r = await m.run({ x: { data: x, dims: [16, 784] } });
+  const ref = nade.logProbSync(x);
+  t.true(maxAbs(r.logp!.data, ref) <= 1e-3, `max diff ${maxAbs(r.logp!.data, ref)}`);
+  t.true(ref.every((v) => v < -20 && v > -300)); // real digits, not degenerate values
+  await m.dispose();
+});
