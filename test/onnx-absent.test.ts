@@ -67,6 +67,9 @@ test.serial("CLI without onnxruntime-node: export works, sample FILE.onnx exits 
   const s = run("sample", join(dir, "v.onnx"), "--out", join(dir, "v.png"));
   t.is(s.status, 1);
   t.regex(s.stderr, /E_BACKEND: ONNX models need onnxruntime-node.*npm install onnxruntime-node/);
-  const info = run("info");
+  const info = run("info", "--json");
   t.is(info.status, 0, info.stderr);
+  t.deepEqual(JSON.parse(info.stdout).onnxruntime, { installed: false, version: null });
+  const present = spawnSync(process.execPath, ["--import", "tsx", cli, "info", "--json"], { encoding: "utf8" });
+  t.regex(JSON.parse(present.stdout).onnxruntime.version, /^\d+\.\d+\.\d+/);
 });

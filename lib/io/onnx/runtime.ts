@@ -7,6 +7,9 @@
  * local build) and the loader replaced with setOnnxRuntimeLoader (tests use both to play
  * "not installed" without uninstalling anything).
  */
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+
 import { DeepgenError } from "../../core/errors.js";
 
 /** What deepgen uses of onnxruntime-node (typed loosely: the package may be absent at compile time for users). */
@@ -81,5 +84,15 @@ export async function onnxRuntimeAvailable(): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** The installed onnxruntime-node's version, found without loading it (for `deepgen info`); undefined when absent. */
+export function onnxRuntimeVersion(): string | undefined {
+  try {
+    const pkg = createRequire(import.meta.url).resolve(`${moduleName()}/package.json`);
+    return (JSON.parse(readFileSync(pkg, "utf8")) as { version?: string }).version ?? "unknown";
+  } catch {
+    return undefined;
   }
 }
