@@ -119,19 +119,28 @@ test("errors: missing file E_IO, not ONNX E_FORMAT, unsupported signatures E_ARG
   const two = new GraphBuilder("two");
   g2out(two);
   function g2out(g: GraphBuilder): void {
-    const s = g.node("Add", [g.input("z", ["N", 3]), g.input("label", ["N", 3])]);
-    g.output(g.dense(s, w, b, 4, 3, "d", "y"), ["N", 4]);
+    const s = g.node("Add", [g.input("noise", ["N", 3]), g.input("label", ["N", 3])]);
+    g.output(g.sigmoid(g.dense(s, w, b, 4, 3, "d"), "y"), ["N", 4]);
   }
   const e1 = await t.throwsAsync(OnnxGenerator.load(foreign(two)));
   t.is((e1 as DeepgenError).code, "E_ARG");
-  t.regex(e1!.message, /unsupported input signature.*z float32 \[N, 3\], label float32 \[N, 3\]/);
+  t.regex(e1!.message, /unsupported input signature.*noise float32 \[N, 3\], label float32 \[N, 3\]/);
+  // Naming z makes the other input a condition the caller feeds.
+  const cond = await OnnxGenerator.load(foreign(two), { input: "noise" });
+  t.deepEqual(cond.conditionInputs.map((i) => i.name), ["label"]);
+  t.is(await rejectCode(t, cond.sample(2, { seed: 1 })), "E_ARG");
+  const label = { data: Float32Array.from([1, 0, 0, 0, 1, 0]), dims: [2, 3] };
+  const withCond = await cond.sample(2, { seed: 1, conditions: { label } });
+  const sum = withCond.z.map((v, i) => v + label.data[i]!);
+  t.true(maxAbs(withCond.images, affine(sum, w, b, 2, 3, 4).map((v) => 1 / (1 + Math.exp(-v)))) <= 1e-5);
+  t.is(await rejectCode(t, cond.sample(2, { seed: 1, conditions: { label: { data: new Float32Array(4), dims: [2, 2] } } })), "E_SHAPE");
   // ... while OnnxModel runs it with both feeds.
   const m2 = await OnnxModel.load(foreign(two));
-  const r2 = await m2.run({ z: { data: new Float32Array(3), dims: [1, 3] }, label: { data: new Float32Array(3), dims: [1, 3] } });
+  const r2 = await m2.run({ noise: { data: new Float32Array(3), dims: [1, 3] }, label: { data: new Float32Array(3), dims: [1, 3] } });
   t.deepEqual(r2.y!.dims, [1, 4]);
-  t.is(await rejectCode(t, m2.run({ z: { data: new Float32Array(3), dims: [1, 3] } })), "E_ARG");
-  t.is(await rejectCode(t, m2.run({ z: { data: new Float32Array(4), dims: [1, 4] }, label: { data: new Float32Array(3), dims: [1, 3] } })), "E_SHAPE");
-  t.is(await rejectCode(t, m2.run({ z: { data: new Float32Array(4), dims: [1, 3] }, label: { data: new Float32Array(3), dims: [1, 3] } })), "E_SHAPE");
+  t.is(await rejectCode(t, m2.run({ noise: { data: new Float32Array(3), dims: [1, 3] } })), "E_ARG");
+  t.is(await rejectCode(t, m2.run({ noise: { data: new Float32Array(4), dims: [1, 4] }, label: { data: new Float32Array(3), dims: [1, 3] } })), "E_SHAPE");
+  t.is(await rejectCode(t, m2.run({ noise: { data: new Float32Array(4), dims: [1, 3] }, label: { data: new Float32Array(3), dims: [1, 3] } })), "E_SHAPE");
 
   const image = new GraphBuilder("image-in");
   image.output(image.relu(image.input("pixels", ["N", 1, 4, 4]), "y"), ["N", 1, 4, 4]);

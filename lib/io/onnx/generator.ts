@@ -1,6 +1,7 @@
 /**
  * OnnxGenerator: an image generator in any ONNX file: one float32 input z of shape [N, zdim]
- * (or [N, zdim, 1, 1], as PyTorch DCGAN exports take it) and an image-shaped output
+ * (or [N, zdim, 1, 1], as PyTorch DCGAN exports take it; other inputs are conditions, e.g. a
+ * caption embedding, that the caller feeds) and an image-shaped output
  * ([N, C, H, W] or [N, H, W, C]; [N, H, W]; [N, D] with D a square), values in [-1, 1] or
  * [0, 1]. sample(n, { seed }) draws z with Philox exactly as deepgen's models do (for a file
  * exported by deepgen, as that model's sample(); otherwise as Vae.sample: a flat standard-normal
@@ -16,7 +17,7 @@ import type { Seed } from "../../core/philox.js";
 import { getKernels } from "../../core/backend.js";
 import { samplePrior } from "../../models/priors.js";
 import type { ImageLayout, ImageRange, LatentSpec } from "./metadata.js";
-import { type OnnxModelOptions, OnnxModel, type OnnxValueInfo } from "./model.js";
+import { type FloatFeed, type OnnxModelOptions, OnnxModel, type OnnxValueInfo } from "./model.js";
 
 /** The default z draw: Vae.sample's (flat N(0, I) fill, stream 0x5a). */
 export const DEFAULT_LATENT: LatentSpec = { draw: "flat", prior: "gaussian", stream: 0x5a };
@@ -85,9 +86,14 @@ export class OnnxGenerator {
   static fromModel(model: OnnxModel, opts: OnnxGeneratorOptions = {}): OnnxGenerator {
     const src = model.source;
     const sig = `inputs ${describe(model.inputs)}; outputs ${describe(model.outputs)}`;
-    const input = opts.input !== undefined ? model.input(opts.input) : model.inputs.length === 1 ? model.inputs[0]! : undefined;
-    if (input === undefined || model.inputs.length !== 1) {
-      throw new DeepgenError("E_ARG", `${src}: unsupported input signature for a generator (${sig}); OnnxGenerator needs exactly one float32 input z [N, zdim] (use OnnxModel for other graphs)`);
+    // z: the named input, else the only one, else one called "z"; any other inputs are conditions fed by the caller.
+    const input =
+      opts.input !== undefined ? model.input(opts.input) : model.inputs.length === 1 ? model.inputs[0]! : model.inputs.find((i) => i.name === "z");
+    if (input === undefined) {
+      throw new DeepgenError(
+        "E_ARG",
+        `${src}: unsupported input signature for a generator (${sig}); OnnxGenerator needs one float32 input z [N, zdim] (name it with the input option when there are condition inputs; OnnxModel runs any graph)`,
+      );
     }
     const s = input.shape;
     const zRank = s.length === 2 ? 2 : s.length === 4 && s[2] === 1 && s[3] === 1 ? 4 : 0;
@@ -123,21 +129,27 @@ export class OnnxGenerator {
     return z;
   }
 
-  /** Images of the codes z [n, zdim]. */
-  async generate(z: Float32Array, n = z.length / this.zDim): Promise<GeneratedImages> {
+  /** Inputs other than z (conditions such as a caption embedding), which generate / sample need as feeds. */
+  get conditionInputs(): OnnxValueInfo[] {
+    return this.model.inputs.filter((i) => i.name !== this.inputName);
+  }
+
+  /** Images of the codes z [n, zdim] (plus the condition inputs' feeds, by name, when the graph has any). */
+  async generate(z: Float32Array, n = z.length / this.zDim, conditions: Record<string, FloatFeed> = {}): Promise<GeneratedImages> {
     if (!Number.isInteger(n) || n < 1 || z.length !== n * this.zDim) {
       throw new DeepgenError("E_SHAPE", `${this.model.source}: z must hold n x ${this.zDim} values (zdim = ${this.zDim}), got ${z.length}${Number.isInteger(n) ? ` for n = ${n}` : ""}`);
     }
     const dims = this.zRank === 2 ? [n, this.zDim] : [n, this.zDim, 1, 1];
-    const r = await this.model.run({ [this.inputName]: { data: z, dims } }, [this.outputName]);
+    if (this.inputName in conditions) throw new DeepgenError("E_ARG", `'${this.inputName}' is the z input, not a condition`);
+    const r = await this.model.run({ ...conditions, [this.inputName]: { data: z, dims } }, [this.outputName]);
     return this.toImages(r[this.outputName]!.data, r[this.outputName]!.dims, n);
   }
 
   /** n images from Philox z draws of `seed` (the same z as the native model's sample). */
-  async sample(n: number, opts: { seed: Seed }): Promise<GeneratedImages & { z: Float32Array }> {
+  async sample(n: number, opts: { seed: Seed; conditions?: Record<string, FloatFeed> }): Promise<GeneratedImages & { z: Float32Array }> {
     checkInteger("n", n, 1);
     const z = this.drawZ(n, opts.seed);
-    return { ...(await this.generate(z, n)), z };
+    return { ...(await this.generate(z, n, opts.conditions)), z };
   }
 
   private toImages(raw: Float32Array, dims: readonly number[], n: number): GeneratedImages {
