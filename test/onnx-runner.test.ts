@@ -142,6 +142,9 @@ test("errors: missing file E_IO, not ONNX E_FORMAT, unsupported signatures E_ARG
   t.is(await rejectCode(t, m2.run({ noise: { data: new Float32Array(4), dims: [1, 4] }, label: { data: new Float32Array(3), dims: [1, 3] } })), "E_SHAPE");
   t.is(await rejectCode(t, m2.run({ noise: { data: new Float32Array(4), dims: [1, 3] }, label: { data: new Float32Array(3), dims: [1, 3] } })), "E_SHAPE");
 
+  const notSquare = new GraphBuilder("not-square");
+  notSquare.output(notSquare.dense(notSquare.input("z", ["N", 3]), randomNormal(15, 11), randomNormal(5, 12), 5, 3, "d", "y"), ["N", 5]);
+  t.is(await rejectCode(t, OnnxGenerator.load(foreign(notSquare))), "E_ARG"); // [N, 5]: no square image
   const image = new GraphBuilder("image-in");
   image.output(image.relu(image.input("pixels", ["N", 1, 4, 4]), "y"), ["N", 1, 4, 4]);
   t.is(await rejectCode(t, OnnxGenerator.load(foreign(image))), "E_ARG");
@@ -205,7 +208,7 @@ test("CLI: export (card metadata, --graph, --json), sample FILE.onnx = sample --
   t.regex(wrong.stderr, /E_ARG: a vae model has no 'density' graph/);
   const notGen = deepgen("sample", join(dir, "enc.onnx"), "--out", join(dir, "c.png"));
   t.is(notGen.status, 2);
-  t.regex(notGen.stderr, /unsupported input signature|not image-shaped|E_ARG/);
+  t.regex(notGen.stderr, /E_ARG: .*this is the encoder graph of a deepgen vae model, not a generator/);
   const badFlag = deepgen("sample", onnxPath, "--out", join(dir, "c.png"), "--range", "0,255");
   t.is(badFlag.status, 2);
 

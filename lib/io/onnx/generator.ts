@@ -86,6 +86,10 @@ export class OnnxGenerator {
   static fromModel(model: OnnxModel, opts: OnnxGeneratorOptions = {}): OnnxGenerator {
     const src = model.source;
     const sig = `inputs ${describe(model.inputs)}; outputs ${describe(model.outputs)}`;
+    const role = model.deepgen?.graph;
+    if (role !== undefined && role !== "generator") {
+      throw new DeepgenError("E_ARG", `${src}: this is the ${role} graph of a deepgen ${model.deepgen!.model} model, not a generator (use OnnxModel to run it)`);
+    }
     // z: the named input, else the only one, else one called "z"; any other inputs are conditions fed by the caller.
     const input =
       opts.input !== undefined ? model.input(opts.input) : model.inputs.length === 1 ? model.inputs[0]! : model.inputs.find((i) => i.name === "z");
@@ -103,8 +107,10 @@ export class OnnxGenerator {
     const outName = opts.output ?? (model.outputs.some((o) => o.name === "images") ? "images" : model.outputs[0]!.name);
     const out = model.output(outName);
     if (out.type !== "float32") throw new DeepgenError("E_ARG", `${src}: output '${out.name}' is ${out.type}; images must be float32`);
-    if (![2, 3, 4].includes(out.shape.length)) {
-      throw new DeepgenError("E_ARG", `${src}: output '${out.name}' [${out.shape.join(", ")}] is not image-shaped ([N, C, H, W], [N, H, W, C], [N, H, W] or [N, H*W])`);
+    // An unknown output rank (some exporters leave it out) is checked on the first batch instead.
+    const flat = out.shape.length === 2 && typeof out.shape[1] === "number" ? out.shape[1] : undefined;
+    if ((out.shape.length !== 0 && ![2, 3, 4].includes(out.shape.length)) || (flat !== undefined && Math.round(Math.sqrt(flat)) ** 2 !== flat)) {
+      throw new DeepgenError("E_ARG", `${src}: output '${out.name}' [${out.shape.join(", ")}] is not image-shaped ([N, C, H, W], [N, H, W, C], [N, H, W] or [N, H*W] with a square H*W)`);
     }
     const layout = opts.layout !== undefined ? { value: opts.layout, source: "option" as Source } : detectLayout(model, out);
     let range: { value: ImageRange; source: Source } | undefined;
