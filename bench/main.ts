@@ -10,6 +10,7 @@ import { runGan } from "./gan.js";
 import { runGanDiag } from "./gan-diag.js";
 import { runGemm } from "./gemm.js";
 import { runNade } from "./nade.js";
+import { runOnnx } from "./onnx.js";
 import { Report } from "./report.js";
 import { runVae } from "./vae.js";
 
@@ -23,6 +24,7 @@ const SUITES: Record<string, (r: Report) => void | Promise<void>> = {
   "gan-diag": runGanDiag,
   vae: runVae,
   gan: runGan,
+  onnx: runOnnx,
 };
 
 const args = process.argv.slice(2);

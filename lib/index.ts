@@ -64,3 +64,20 @@ export {
 } from "./models/gan-diagnostics.js";
 export { discriminatorPlot, jsdCurvePlot, samplesPlot, type DiscriminatorPlotOptions, type JsdRecord } from "./models/gan-diagnostic-plots.js";
 export { heatmap, type HeatmapOptions } from "./io/heatmap.js";
+export {
+  GraphBuilder,
+  exportOnnx,
+  exportableGraphs,
+  writeOnnx,
+  OnnxModel,
+  OnnxGenerator,
+  onnxRuntimeAvailable,
+  setOnnxRuntimeLoader,
+  readDeepgenMetadata,
+  type ExportOptions,
+  type GeneratedImages,
+  type OnnxGeneratorOptions,
+  type OnnxModelOptions,
+  type OnnxValueInfo,
+  type DeepgenOnnxMetadata,
+} from "./io/onnx/index.js";

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 
 import { runtimeInfo } from "../core/runtime-info.js";
+import { onnxRuntimeVersion } from "../io/onnx/runtime.js";
 import { measureFmaPeak, type PeakResult } from "../kernels/peak.js";
 import { fullJointParamCount } from "../models/baselines.js";
 import { intOption } from "./common.js";
@@ -39,8 +40,10 @@ export function registerInfo(program: Command, run: (json: boolean, fn: () => Pr
         const info = runtimeInfo();
         const peak: PeakResult | undefined = opts.peak && info.addon.loaded ? measureFmaPeak() : undefined;
         const params = opts.params === undefined ? undefined : paramCounts(opts.params);
+        const ortVersion = onnxRuntimeVersion();
+        const onnxruntime = { installed: ortVersion !== undefined, version: ortVersion ?? null };
         if (opts.json) {
-          printJson({ ...info, ...(peak ? { peak } : {}), ...(params ? { param_counts: params } : {}) });
+          printJson({ ...info, onnxruntime, ...(peak ? { peak } : {}), ...(params ? { param_counts: params } : {}) });
           return;
         }
         const lines = [
@@ -61,6 +64,7 @@ export function registerInfo(program: Command, run: (json: boolean, fn: () => Pr
             lines.push(`  ${d.name ?? "?"} sm_${(d.computeCapability ?? "?").replace(".", "")}, ${((d.totalMemory ?? 0) / 2 ** 30).toFixed(1)} GiB`);
           }
         }
+        lines.push(`onnxruntime-node (runs ONNX models): ${ortVersion ?? "not installed (npm install onnxruntime-node)"}`);
         if (peak) lines.push(`peak: ${peak.gflops.toFixed(1)} GFLOP/s fp32 FMA on ${peak.threads} threads`);
         if (params) {
           lines.push(`parameters over D = ${opts.params} binary pixels:`);

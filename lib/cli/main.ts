@@ -5,6 +5,7 @@ import { Command } from "commander";
 import { packageVersion } from "../core/package-root.js";
 import { registerComplete } from "./complete.js";
 import { registerEval } from "./eval.js";
+import { registerExport } from "./export.js";
 import { registerInfo } from "./info.js";
 import { registerLatent } from "./latent.js";
 import { reportError } from "./output.js";
@@ -30,5 +31,6 @@ registerEval(program, run);
 registerSample(program, run);
 registerLatent(program, run);
 registerComplete(program, run);
+registerExport(program, run);
 
 await program.parseAsync(process.argv);

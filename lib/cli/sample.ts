@@ -2,9 +2,10 @@
 import type { Command } from "commander";
 
 import { DeepgenError } from "../core/errors.js";
-import { writeImageGrid } from "../io/png.js";
+import type { ImageLayout, ImageRange } from "../io/onnx/metadata.js";
+import { imageGrid, writeImageGrid, writePng } from "../io/png.js";
 import type { BackendName } from "../kernels/kernels.js";
-import { loadSampler } from "../models/registry.js";
+import { loadSampler, resolveModelPath } from "../models/registry.js";
 import { intOption } from "./common.js";
 import { printJson } from "./output.js";
 
@@ -16,6 +17,11 @@ interface SampleCliOptions {
   scale: number;
   backend?: BackendName;
   json?: boolean;
+  layout?: string;
+  range?: string;
+  threads?: number;
+  input?: string;
+  output?: string;
 }
 
 /** Image side of a model over D pixels: its config's height/width, else a square. */
@@ -39,9 +45,15 @@ export function registerSample(program: Command, run: (json: boolean, fn: () => 
     .option("--probs", "draw the conditional probabilities (smooth 'mean' images) instead of the binary samples")
     .option("--scale <k>", "pixel upscaling of the grid", intOption("--scale", 1), 2)
     .option("--backend <name>", "native, js or cuda")
+    .option("--layout <NCHW|NHWC>", "ONNX: layout of the image output (default: detected)")
+    .option("--range <0,1|-1,1>", "ONNX: range of the image output (default: detected)")
+    .option("--threads <n>", "ONNX: onnxruntime intra-op threads (default: onnxruntime's)", intOption("--threads", 1))
+    .option("--input <name>", "ONNX: name of the z input (default: the only input)")
+    .option("--output <name>", "ONNX: name of the image output (default: 'images', else the first)")
     .option("--json", "print one JSON object")
     .action((modelArg: string, opts: SampleCliOptions) =>
       run(Boolean(opts.json), async () => {
+        if (modelArg.endsWith(".onnx")) return sampleOnnx(modelArg, opts);
         const model = await loadSampler(modelArg, { backend: opts.backend });
         const [h, w] = imageShape(model as never);
         const t0 = performance.now();
@@ -53,4 +65,51 @@ export function registerSample(program: Command, run: (json: boolean, fn: () => 
         else process.stdout.write(`wrote ${opts.n} samples of ${model.kind} to ${opts.out} (${ms.toFixed(1)} ms)\n`);
       }),
     );
+}
+
+/** The ONNX path of `deepgen sample`: any generator with one z input [N, zdim], through onnxruntime-node. */
+async function sampleOnnx(modelArg: string, opts: SampleCliOptions): Promise<void> {
+  if (opts.layout !== undefined && opts.layout !== "NCHW" && opts.layout !== "NHWC") throw new DeepgenError("E_ARG", `--layout must be NCHW or NHWC, got '${opts.layout}'`);
+  if (opts.range !== undefined && opts.range !== "0,1" && opts.range !== "-1,1") throw new DeepgenError("E_ARG", `--range must be 0,1 or -1,1, got '${opts.range}'`);
+  if (opts.probs) throw new DeepgenError("E_ARG", "--probs does not apply to ONNX generators: they output images (a deepgen VAE / AAE export outputs the probabilities that --probs draws)");
+  const { OnnxGenerator } = await import("../io/onnx/generator.js");
+  const gen = await OnnxGenerator.load(resolveModelPath(modelArg), {
+    layout: opts.layout as ImageLayout | undefined,
+    range: opts.range as ImageRange | undefined,
+    threads: opts.threads,
+    input: opts.input,
+    output: opts.output,
+  });
+  try {
+    const t0 = performance.now();
+    const s = await gen.sample(opts.n, { seed: opts.seed });
+    const ms = performance.now() - t0;
+    const plane = s.height * s.width;
+    if (s.channels === 1) await writeImageGrid(opts.out, s.images, s.n, s.height, s.width, { scale: opts.scale });
+    else {
+      // Colour: one grid per channel (R, G, B; alpha dropped), interleaved.
+      const grids = [0, 1, 2].map((ch) => {
+        const one = new Float32Array(s.n * plane);
+        for (let i = 0; i < s.n; i++) one.set(s.images.subarray((i * s.channels + Math.min(ch, s.channels - 1)) * plane, (i * s.channels + Math.min(ch, s.channels - 1) + 1) * plane), i * plane);
+        return imageGrid(one, s.n, s.height, s.width, { scale: opts.scale });
+      });
+      const data = new Uint8Array(grids[0]!.data.length * 3);
+      for (let i = 0; i < grids[0]!.data.length; i++) for (let ch = 0; ch < 3; ch++) data[3 * i + ch] = grids[ch]!.data[i]!;
+      await writePng(opts.out, { width: grids[0]!.width, height: grids[0]!.height, channels: 3, data });
+    }
+    const result = {
+      model: gen.model.deepgen?.model ?? "onnx",
+      file: modelArg,
+      n: opts.n,
+      seed: opts.seed,
+      out: opts.out,
+      z_dim: gen.zDim,
+      image: { channels: s.channels, height: s.height, width: s.width, layout: gen.layout, range: s.range, range_source: s.rangeSource },
+      sample_ms: ms,
+    };
+    if (opts.json) printJson(result);
+    else process.stdout.write(`wrote ${opts.n} samples of ${modelArg} (onnxruntime, z ${gen.zDim}, ${s.channels}x${s.height}x${s.width} ${gen.layout}, range [${s.range}] from ${s.rangeSource}) to ${opts.out} (${ms.toFixed(1)} ms)\n`);
+  } finally {
+    await gen.dispose();
+  }
 }

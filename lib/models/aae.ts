@@ -104,7 +104,8 @@ export interface AaeFitResult extends TrainingState {
 const ENC_STREAM = 300;
 const DEC_STREAM = 400;
 const DISC_STREAM = 500;
-const SAMPLE_Z_STREAM = 0x5a;
+/** Philox stream of the z draws of sample() (ONNX exports record it, so runners draw the same z). */
+export const SAMPLE_Z_STREAM = 0x5a;
 const SAMPLE_X_STREAM = 0x58;
 /** Prior draws of training step t use stream PRIOR_STREAM_BASE + t; evaluation uses EVAL_PRIOR_STREAM. */
 const PRIOR_STREAM_BASE = 0x10000;

@@ -23,9 +23,14 @@ export const SHIPPED_MODELS: Record<string, string> = {
   aae: "aae-mnist-mog10.safetensors",
 };
 
+/** Shipped ONNX exports, by short name (models/<file>): `deepgen sample vae.onnx`. */
+export const SHIPPED_ONNX: Record<string, string> = {
+  "vae.onnx": "vae-mnist.onnx",
+};
+
 /** A path, or the name of a shipped model ('nade' -> models/nade-mnist.safetensors). */
 export function resolveModelPath(nameOrPath: string): string {
-  const shipped = SHIPPED_MODELS[nameOrPath];
+  const shipped = SHIPPED_MODELS[nameOrPath] ?? SHIPPED_ONNX[nameOrPath];
   if (shipped !== undefined && !existsSync(nameOrPath)) {
     const p = join(packageRoot, "models", shipped);
     if (!existsSync(p)) throw new DeepgenError("E_IO", `the shipped model '${nameOrPath}' (${p}) is missing from this installation`);

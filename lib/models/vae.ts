@@ -137,7 +137,8 @@ export interface IwaeOptions extends ModelCallOptions {
   seed?: Seed;
 }
 
-const SAMPLE_Z_STREAM = 0x5a;
+/** Philox stream of the z draws of sample() (ONNX exports record it, so runners draw the same z). */
+export const SAMPLE_Z_STREAM = 0x5a;
 const SAMPLE_X_STREAM = 0x58;
 const ELBO_STREAM = 0xe1b0;
 const IWAE_STREAM = 0x1ae;

@@ -1,0 +1,104 @@
+/**
+ * The metadata deepgen writes into an ONNX model's metadata_props (string -> string), and
+ * reads back from any ONNX file (foreign files simply have none of these keys):
+ *
+ *   deepgen.version   package version that exported the graph
+ *   deepgen.model     family: vae, aae, nade (later gan, dcgan, ...)
+ *   deepgen.graph     which graph of the model: generator | density | encoder
+ *   deepgen.config    the model's config (JSON, as in its safetensors file)
+ *   deepgen.data      the data the model was trained on (e.g. the canonical split)
+ *   deepgen.metrics   measured results (JSON object of numbers), e.g. from the model card
+ *   deepgen.latent    how the native model draws z (JSON LatentSpec), so a runner draws the same z
+ *   deepgen.image     output image layout and range (JSON ImageSpec)
+ */
+import { DeepgenError } from "../../core/errors.js";
+import { packageVersion } from "../../core/package-root.js";
+import type { PriorKind } from "../../models/priors.js";
+
+export type GraphRole = "generator" | "density" | "encoder";
+
+/**
+ * How z is drawn from a seed:
+ *   "flat":  philoxFill(z [n * zdim], seed, stream, "normal") (the VAE's sampleSync);
+ *   "prior": samplePrior(prior, n, zdim, seed, stream) (the AAE's; rows of zdim + 1 draws).
+ */
+export interface LatentSpec {
+  draw: "flat" | "prior";
+  prior: PriorKind;
+  stream: number;
+}
+
+export type ImageLayout = "NCHW" | "NHWC";
+export type ImageRange = "0,1" | "-1,1";
+
+export interface ImageSpec {
+  layout: ImageLayout;
+  range: ImageRange;
+}
+
+export interface ExportInfo {
+  model: string;
+  graph: GraphRole;
+  config: unknown;
+  data?: string;
+  metrics?: Record<string, number>;
+  latent?: LatentSpec;
+  image?: ImageSpec;
+}
+
+export interface DeepgenOnnxMetadata extends ExportInfo {
+  version: string;
+}
+
+export function onnxMetadata(info: ExportInfo): Record<string, string> {
+  const m: Record<string, string> = {
+    "deepgen.version": packageVersion,
+    "deepgen.model": info.model,
+    "deepgen.graph": info.graph,
+    "deepgen.config": JSON.stringify(info.config),
+  };
+  if (info.data !== undefined) m["deepgen.data"] = info.data;
+  if (info.metrics !== undefined) m["deepgen.metrics"] = JSON.stringify(info.metrics);
+  if (info.latent !== undefined) m["deepgen.latent"] = JSON.stringify(info.latent);
+  if (info.image !== undefined) m["deepgen.image"] = JSON.stringify(info.image);
+  return m;
+}
+
+function json<T>(props: Record<string, string>, key: string, source: string): T | undefined {
+  const raw = props[key];
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(raw) as T;
+  } catch (e) {
+    throw new DeepgenError("E_FORMAT", `${source}: metadata ${key} is not valid JSON`, { cause: e });
+  }
+}
+
+/** deepgen's metadata of a model, or undefined when the file was not exported by deepgen. */
+export function readDeepgenMetadata(props: Record<string, string>, source: string): DeepgenOnnxMetadata | undefined {
+  const model = props["deepgen.model"];
+  if (model === undefined) return undefined;
+  const graph = props["deepgen.graph"];
+  if (graph !== "generator" && graph !== "density" && graph !== "encoder") {
+    throw new DeepgenError("E_FORMAT", `${source}: metadata deepgen.graph is '${String(graph)}', expected generator, density or encoder`);
+  }
+  const out: DeepgenOnnxMetadata = { version: props["deepgen.version"] ?? "unknown", model, graph, config: json(props, "deepgen.config", source) ?? null };
+  if (props["deepgen.data"] !== undefined) out.data = props["deepgen.data"];
+  const metrics = json<Record<string, number>>(props, "deepgen.metrics", source);
+  if (metrics !== undefined) out.metrics = metrics;
+  const latent = json<LatentSpec>(props, "deepgen.latent", source);
+  if (latent !== undefined) out.latent = latent;
+  const image = json<ImageSpec>(props, "deepgen.image", source);
+  if (image !== undefined) out.image = image;
+  return out;
+}
+
+/**
+ * What a model card (models/<name>.card.json) says about data and results: its `data`
+ * string and every top-level finite number (test metrics, sizes, epochs).
+ */
+export function cardInfo(card: Record<string, unknown>): { data?: string; metrics: Record<string, number> } {
+  const metrics: Record<string, number> = {};
+  for (const [k, v] of Object.entries(card)) if (typeof v === "number" && Number.isFinite(v)) metrics[k] = v;
+  return typeof card.data === "string" ? { data: card.data, metrics } : { metrics };
+}
