@@ -1,0 +1,61 @@
+/**
+ * ONNX export of the GAN generators: onnxruntime against the native generator (evaluation
+ * mode, batch norm from the running statistics) to 1e-4, and the same images for the same
+ * seed through OnnxGenerator as through Gan.sample.
+ */
+import test from "ava";
+
+import { exportOnnx, exportableGraphs } from "../lib/io/onnx/export.js";
+import { OnnxGenerator } from "../lib/io/onnx/generator.js";
+import { OnnxModel } from "../lib/io/onnx/model.js";
+import { Gan } from "../lib/models/gan.js";
+import { randomNormal, randomUniform } from "./helpers/numeric.js";
+
+function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+/** A small DCGAN after a few training steps, so weights and running statistics are not at their initial values. */
+async function trainedDcgan(): Promise<Gan> {
+  const gan = Gan.create({ arch: "dcgan", dim: 16 * 12, height: 16, width: 12, zdim: 5, channels: [6, 4], discChannels: [3, 4], initSeed: 3 });
+  await gan.fit(randomUniform(24 * 192, 1), { epochs: 2, batchSize: 8, lr: 5e-3, seed: 2 });
+  return gan;
+}
+
+test("DCGAN generator: onnxruntime = native to 1e-4 (batches 1 and 7); OnnxGenerator draws Gan.sample's z", async (t) => {
+  const gan = await trainedDcgan();
+  t.true(gan.generator.buffers!()["gen.1.running_var"]!.data.some((v) => v !== 1), "running statistics moved");
+  t.deepEqual(exportableGraphs(gan), ["generator"]);
+  const bytes = exportOnnx(gan);
+  const m = await OnnxModel.load(bytes);
+  t.deepEqual(m.inputs, [{ name: "z", type: "float32", shape: ["N", 5] }]);
+  t.deepEqual(m.outputs, [{ name: "images", type: "float32", shape: ["N", 1, 16, 12] }]);
+  for (const n of [1, 7]) {
+    const z = randomNormal(n * 5, 10 + n);
+    const r = await m.run({ z: { data: z, dims: [n, 5] } });
+    const d = maxAbs(r.images!.data, gan.generate(z));
+    t.true(d <= 1e-4, `batch ${n}: max abs ${d}`);
+  }
+  const gen = await OnnxGenerator.load(bytes);
+  const s = await gen.sample(6, { seed: 9 });
+  const d = maxAbs(s.images, gan.sampleSync(6, { seed: 9 }).x);
+  t.true(d <= 1e-4, `OnnxGenerator vs Gan.sample: ${d}`);
+});
+
+test("MLP GAN generators: images (tanh) and toy-data vectors (identity) export", async (t) => {
+  const img = Gan.create({ arch: "mlp", dim: 20, height: 4, width: 5, zdim: 3, hidden: [7], discHidden: [5], initSeed: 1 });
+  for (const p of Object.values(img.generator.params())) p.set(randomNormal(p.length, p.length, 0.5));
+  const m = await OnnxModel.load(exportOnnx(img));
+  const z = randomNormal(4 * 3, 5);
+  const r = await m.run({ z: { data: z, dims: [4, 3] } });
+  t.deepEqual(r.images!.dims, [4, 1, 4, 5]);
+  t.true(maxAbs(r.images!.data, img.generate(z)) <= 1e-4);
+  const toy = Gan.create({ arch: "mlp", dim: 2, zdim: 3, output: "identity", hidden: [6], discHidden: [6] });
+  const tm = await OnnxModel.load(exportOnnx(toy));
+  t.deepEqual(tm.outputs.map((o) => o.name), ["x"]);
+  const tr = await tm.run({ z: { data: z, dims: [4, 3] } });
+  t.true(maxAbs(tr.x!.data, toy.generate(z)) <= 1e-4);
+});
