@@ -19,8 +19,9 @@ import type { EpochRecord, TrainingProgress, TrainingState } from "../models/tra
 import { type DataOptions, floatOption, formatDuration, intOption, loadData, ProgressLine } from "./common.js";
 import { printJson } from "./output.js";
 import { type LatentTrainOptions, trainLatent } from "./train-latent.js";
+import { trainClassifier } from "./train-classifier.js";
 
-const FAMILIES = ["nade", "rnade", "bernoulli", "markov", "vae", "aae"] as const;
+const FAMILIES = ["nade", "rnade", "bernoulli", "markov", "vae", "aae", "classifier"] as const;
 type Family = (typeof FAMILIES)[number];
 
 interface TrainOptions extends DataOptions, Omit<LatentTrainOptions, "hidden" | "json" | "backend" | "out"> {
@@ -32,6 +33,7 @@ interface TrainOptions extends DataOptions, Omit<LatentTrainOptions, "hidden" | 
   seed: number;
   patience: number;
   ordering: Ordering;
+  shift: number;
   weightDecay: number;
   validation: number;
   out?: string;
@@ -49,11 +51,12 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
     .command("train")
     .description("train a model on the canonical MNIST split (or --idx-images)")
     .argument("<family>", `one of ${FAMILIES.join(", ")}`)
-    .option("--hidden <n>", "hidden units (default: nade 500, rnade 100; vae/aae: per layer, 500)", intOption("--hidden", 1))
+    .option("--hidden <n>", "hidden units (default: nade 500, rnade 100; vae/aae: per layer, 500; classifier: feature width, 128)", intOption("--hidden", 1))
     .option("--layers <n>", "vae/aae: hidden layers of the encoder and decoder MLPs", intOption("--layers", 0), 2)
     .option("--latent <n>", "vae/aae: latent dimension (default: vae 32, aae 2)", intOption("--latent", 1))
     .option("--arch <kind>", "vae: mlp or conv encoder/decoder", "mlp")
-    .option("--channels <c0,c1>", "vae --arch conv: channels of the two conv layers", "32,64")
+    .option("--channels <c0,c1>", "vae --arch conv, classifier: channels of the two conv layers", "32,64")
+    .option("--shift <pixels>", "classifier: random shifts of the training images by up to this many pixels", intOption("--shift", 0), 0)
     .option("--prior <kind>", "aae: gaussian, mog10, swissroll or uniform (vae: gaussian only)", "gaussian")
     .option("--activation <kind>", "vae/aae: hidden activation (relu, tanh, softplus, leakyRelu)", "relu")
     .option("--warmup <epochs>", "vae: KL warm-up epochs (0: off)", floatOption("--warmup"), 0)
@@ -80,6 +83,7 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
 
 async function train(family: Family, opts: TrainOptions): Promise<void> {
   if (family === "vae" || family === "aae") return trainLatent(family, opts);
+  if (family === "classifier") return trainClassifier(opts);
   const out = opts.out ?? `${family}.safetensors`;
   const kind = family === "rnade" ? "dequantized" : "binary";
   const data = loadData(opts, kind);
