@@ -8,6 +8,7 @@ import { runConv } from "./conv.js";
 import { runCore } from "./core.js";
 import { runGemm } from "./gemm.js";
 import { runNade } from "./nade.js";
+import { runQuality } from "./quality.js";
 import { Report } from "./report.js";
 import { runVae } from "./vae.js";
 
@@ -19,6 +20,7 @@ const SUITES: Record<string, (r: Report) => void | Promise<void>> = {
   },
   nade: runNade,
   vae: runVae,
+  quality: runQuality,
 };
 
 const args = process.argv.slice(2);

@@ -43,3 +43,7 @@ export { loadSampler } from "./models/registry.js";
 export { Dense, Mlp, type MlpSpec } from "./nn/dense.js";
 export { ConvDecoder, ConvEncoder, type ConvNetSpec, type Net } from "./nn/conv-nets.js";
 export { scatterPlot, type PointGroup, type ScatterOptions } from "./io/scatter.js";
+export { Classifier, type ClassifierConfig, type ClassifierCreateOptions, type ClassifierFitOptions, type ClassifierFitResult, type ClassifierEpochRecord } from "./models/classifier.js";
+export { fid, frechetDistance, gaussianStats, symmetricEigen, symmetricSqrt, type GaussianStats } from "./models/fid.js";
+export { sampleQuality, classCoverage, coverageFromPredictions, features, type ClassCoverage, type QualityOptions, type SampleQuality } from "./models/sample-quality.js";
+export { sampleImages, SAMPLE_DOMAINS, type ImageSampler, type SampleDomain, type SampledImages } from "./models/sample-images.js";

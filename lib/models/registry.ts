@@ -20,6 +20,7 @@ export const SHIPPED_MODELS: Record<string, string> = {
   rnade: "rnade-mnist.safetensors",
   vae: "vae-mnist.safetensors",
   aae: "aae-mnist-mog10.safetensors",
+  classifier: "mnist-classifier.safetensors",
 };
 
 /** A path, or the name of a shipped model ('nade' -> models/nade-mnist.safetensors). */
@@ -49,6 +50,8 @@ export async function loadModel(nameOrPath: string, opts: { backend?: BackendNam
       return Vae.load(path, opts);
     case "aae":
       throw new DeepgenError("E_ARG", `${path}: an adversarial autoencoder has no likelihood; it can be sampled, plotted and interpolated`);
+    case "classifier":
+      throw new DeepgenError("E_ARG", `${path}: a classifier is not a generative model; it judges samples (deepgen eval MODEL --quality)`);
     default:
       throw new DeepgenError("E_FORMAT", `${path}: model kind '${kind}' is not supported by this version of deepgen`);
   }
