@@ -40,17 +40,15 @@ test("eval --quality on a tiny vae: FID, floor, coverage; same seed, same number
   t.true(Math.abs(fr.reduce((a, b) => a + b, 0) - 1) < 1e-12);
   t.is(q.coverage.min, Math.min(...fr));
   t.is(q.coverage.counts.reduce((a: number, b: number) => a + b, 0), 300);
-  const again = oneJson(t, deepgen("eval", out, "--quality", "-n", "300", "--seed", "3", "--json").stdout);
-  t.is(again.fid, q.fid);
-  t.deepEqual(again.coverage, q.coverage);
+  // The same seed again (text output): the same FID and floor.
+  const text = deepgen("eval", out, "--quality", "-n", "300", "--seed", "3");
+  t.is(text.status, 0, text.stderr);
+  t.true(text.stdout.includes(`classifier-FID ${q.fid.toFixed(3)} against 1996 binarized test images (floor, real train vs test: ${q.floor_fid.toFixed(3)})`), text.stdout);
+  t.regex(text.stdout, /class coverage: 0:[\d.]+%/);
   // The shipped AAE (200 epochs) against the 1-epoch tiny VAE, same n.
   const aae = oneJson(t, deepgen("eval", "aae", "--quality", "-n", "300", "--seed", "3", "--json").stdout);
   t.is(aae.model, "aae");
   t.true(aae.fid < q.fid, `aae ${aae.fid} vs tiny vae ${q.fid}`);
-  const text = deepgen("eval", out, "--quality", "-n", "50");
-  t.is(text.status, 0, text.stderr);
-  t.regex(text.stdout, /classifier-FID [\d.]+ against 1996 binarized test images \(floor, real train vs test: [\d.]+\)/);
-  t.regex(text.stdout, /class coverage: 0:[\d.]+%/);
 });
 
 test("deepgen eval classifier reports the test accuracy of the shipped card; bad uses are refused", (t) => {
