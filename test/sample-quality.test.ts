@@ -82,8 +82,9 @@ test("sample quality refuses images outside [0, 1], wrong sizes and a single ima
 test("sampleImages maps each family's domain to [0, 1] and refuses unknown kinds", async (t) => {
   const fake = (kind: string, values: number[]) => ({
     kind,
-    async sample(n: number, _o: SampleOptions): Promise<Samples> {
-      return { x: Float32Array.from({ length: n * values.length }, (_, i) => values[i % values.length]!), n };
+    async sample(n: number, o: SampleOptions): Promise<Samples> {
+      const x = Float32Array.from({ length: n * values.length }, (_, i) => values[i % values.length]!);
+      return o.returnProbs ? { x, probs: x.map((v) => 0.5 * v + 0.25), n } : { x, n };
     },
   });
   const g = await sampleImages(fake("dcgan", [-1, 0, 1, -1.5]), 2, 0);
@@ -94,6 +95,10 @@ test("sampleImages maps each family's domain to [0, 1] and refuses unknown kinds
   const b = await sampleImages(fake("vae", [0, 1]), 3, 0);
   t.is(b.domain, "binary");
   t.is(b.n, 3);
+  const m = await sampleImages(fake("aae", [0, 1]), 1, 0, { means: true });
+  t.deepEqual([...m.x], [0.25, 0.75]);
+  t.is(m.domain, "means");
+  await t.throwsAsync(() => sampleImages(fake("dcgan", [0]), 1, 0, { means: true }), { instanceOf: DeepgenError, code: "E_ARG" } as never);
   await t.throwsAsync(() => sampleImages(fake("classifier", [0]), 1, 0), { instanceOf: DeepgenError, code: "E_ARG" } as never);
   await t.throwsAsync(() => sampleImages(fake("vae", [0]), 0, 0), { instanceOf: DeepgenError, code: "E_ARG" } as never);
 });

@@ -20,6 +20,7 @@ export interface QualityCliOptions {
   n: number;
   seed: number;
   classifier?: string;
+  means?: boolean;
   backend?: BackendName;
   json?: boolean;
 }
@@ -62,10 +63,11 @@ export async function evalQuality(modelArg: string, opts: QualityCliOptions): Pr
   const classifier = await qualityClassifier(opts.classifier, opts.backend);
   const progress = new ProgressLine();
   const t0 = performance.now();
-  const s = await sampleImages(model, opts.n, opts.seed, { backend: opts.backend, onProgress: (f) => progress.update(`sampling: ${(100 * f).toFixed(1)}%`) });
+  const s = await sampleImages(model, opts.n, opts.seed, { backend: opts.backend, means: opts.means, onProgress: (f) => progress.update(`sampling: ${(100 * f).toFixed(1)}%`) });
   const sampleSeconds = (performance.now() - t0) / 1000;
   progress.update("features and FID");
-  // Binary samples are judged against binarized real images (README: "Sample quality").
+  // Binary samples are judged against binarized real images, everything else (pixel means
+  // included) against the grayscale ones (README: "Sample quality").
   const q = await sampleQuality(s.x, { classifier, binarized: s.domain === "binary", backend: opts.backend });
   progress.done();
   const result = qualityJson(model.kind, q, { samples: s.domain, seed: opts.seed, classifier: opts.classifier ?? "classifier", sample_seconds: sampleSeconds, seconds: (performance.now() - t0) / 1000 });
@@ -75,7 +77,7 @@ export async function evalQuality(modelArg: string, opts: QualityCliOptions): Pr
   }
   const c = q.coverage;
   process.stdout.write(
-    `${model.kind}: classifier-FID ${q.fid.toFixed(3)} against ${q.reference.n} ${q.reference.binarized ? "binarized " : ""}${q.reference.split} images (floor, real train vs test: ${q.floorFid.toFixed(3)}) on ${q.n} ${s.domain} samples, seed ${opts.seed}\n` +
+    `${model.kind}: classifier-FID ${q.fid.toFixed(3)} against ${q.reference.n} ${q.reference.binarized ? "binarized " : ""}${q.reference.split} images (floor, real train vs test: ${q.floorFid.toFixed(3)}) on ${q.n} ${s.domain === "means" ? "pixel-mean images" : `${s.domain} samples`}, seed ${opts.seed}\n` +
       `  class coverage: ${c.fractions.map((f, d) => `${d}:${pct(f)}`).join(" ")}; min ${pct(c.min)}, max ${pct(c.max)}, KL from uniform ${c.klFromUniform.toFixed(4)} nats\n` +
       `  features: ${q.featureLayer}\n`,
   );

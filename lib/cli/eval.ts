@@ -20,6 +20,7 @@ interface EvalOptions extends DataOptions {
   n: number;
   seed: number;
   classifier?: string;
+  means?: boolean;
 }
 
 export function registerEval(program: Command, run: (json: boolean, fn: () => Promise<void>) => Promise<void>): void {
@@ -35,6 +36,7 @@ export function registerEval(program: Command, run: (json: boolean, fn: () => Pr
     .option("-n <n>", "--quality: number of samples", intOption("-n", 2), 10000)
     .option("--seed <n>", "--quality: Philox seed of the samples", intOption("--seed", 0), 0)
     .option("--classifier <model>", "--quality: classifier file (default: the shipped 'classifier')")
+    .option("--means", "--quality, binary models: judge the pixel probabilities behind the draws against the grayscale test images")
     .option("--json", "print one JSON object")
     .action((modelArg: string, opts: EvalOptions) =>
       run(Boolean(opts.json), async () => {

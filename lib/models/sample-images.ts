@@ -38,19 +38,31 @@ export interface SampledImages {
   /** [n, D] in [0, 1]. */
   x: Float32Array;
   n: number;
-  domain: SampleDomain;
+  /** "means": the pixel probabilities behind binary draws (option `means`). */
+  domain: SampleDomain | "means";
 }
 
 export async function sampleImages(
   model: ImageSampler,
   n: number,
   seed: Seed,
-  opts: { backend?: BackendName; signal?: AbortSignal; onProgress?: (fraction: number) => void } = {},
+  opts: {
+    backend?: BackendName;
+    signal?: AbortSignal;
+    onProgress?: (fraction: number) => void;
+    /** Binary families: return the probabilities the draws used (the smooth "mean" images) instead of the draws. */
+    means?: boolean;
+  } = {},
 ): Promise<SampledImages> {
   checkInteger("n", n, 1, 1 << 20);
   const domain = SAMPLE_DOMAINS[model.kind];
   if (domain === undefined) throw new DeepgenError("E_ARG", `sample quality: a '${model.kind}' model has no image samples deepgen knows how to judge`);
-  const s = await model.sample(n, { seed, backend: opts.backend, signal: opts.signal, onProgress: opts.onProgress });
+  if (opts.means === true && domain !== "binary") throw new DeepgenError("E_ARG", `pixel means exist for models of binary pixels only, not for '${model.kind}'`);
+  const s = await model.sample(n, { seed, backend: opts.backend, signal: opts.signal, onProgress: opts.onProgress, returnProbs: opts.means === true });
+  if (opts.means === true) {
+    if (s.probs === undefined) throw new DeepgenError("E_ARG", `a '${model.kind}' model does not return pixel means`);
+    return { x: s.probs, n: s.n, domain: "means" };
+  }
   const x = s.x;
   if (domain === "tanh") for (let i = 0; i < x.length; i++) x[i] = Math.min(1, Math.max(0, (x[i]! + 1) / 2));
   else if (domain === "unit") for (let i = 0; i < x.length; i++) x[i] = Math.min(1, Math.max(0, x[i]!));
