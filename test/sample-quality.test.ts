@@ -87,9 +87,9 @@ test("sampleImages maps each family's domain to [0, 1] and refuses unknown kinds
       return o.returnProbs ? { x, probs: x.map((v) => 0.5 * v + 0.25), n } : { x, n };
     },
   });
-  const g = await sampleImages(fake("dcgan", [-1, 0, 1, -1.5]), 2, 0);
-  t.deepEqual([...g.x], [0, 0.5, 1, 0, 0, 0.5, 1, 0]);
-  t.is(g.domain, "tanh");
+  const g = await sampleImages(fake("gan", [0, 0.5, 1, 1.00001]), 2, 0); // Gan.sample returns [0, 1] already
+  t.deepEqual([...g.x], [0, 0.5, 1, 1, 0, 0.5, 1, 1]);
+  t.is(g.domain, "unit");
   const r = await sampleImages(fake("rnade", [0.25, 1.2, -0.1]), 1, 0);
   t.deepEqual([...r.x], [0.25, 1, 0]);
   const b = await sampleImages(fake("vae", [0, 1]), 3, 0);
@@ -98,7 +98,7 @@ test("sampleImages maps each family's domain to [0, 1] and refuses unknown kinds
   const m = await sampleImages(fake("aae", [0, 1]), 1, 0, { means: true });
   t.deepEqual([...m.x], [0.25, 0.75]);
   t.is(m.domain, "means");
-  await t.throwsAsync(() => sampleImages(fake("dcgan", [0]), 1, 0, { means: true }), { instanceOf: DeepgenError, code: "E_ARG" } as never);
+  await t.throwsAsync(() => sampleImages(fake("gan", [0]), 1, 0, { means: true }), { instanceOf: DeepgenError, code: "E_ARG" } as never);
   await t.throwsAsync(() => sampleImages(fake("classifier", [0]), 1, 0), { instanceOf: DeepgenError, code: "E_ARG" } as never);
   await t.throwsAsync(() => sampleImages(fake("vae", [0]), 0, 0), { instanceOf: DeepgenError, code: "E_ARG" } as never);
 });

@@ -18,10 +18,10 @@ export interface ImageSampler {
 /**
  * How a family's samples map to [0, 1]:
  *   binary: 0/1 pixel draws (Bernoulli decoders, NADE, baselines), used as they are;
- *   unit:   real values meant to lie in [0, 1] (RNADE's dequantized pixels), clamped;
- *   tanh:   real values in [-1, 1] (GAN/DCGAN generators), mapped by (x + 1) / 2, clamped.
+ *   unit:   real values meant to lie in [0, 1], clamped: RNADE's dequantized pixels, and GAN
+ *           images (Gan.sample already maps the generator's tanh output by (x + 1) / 2).
  */
-export type SampleDomain = "binary" | "unit" | "tanh";
+export type SampleDomain = "binary" | "unit";
 
 export const SAMPLE_DOMAINS: Record<string, SampleDomain> = {
   bernoulli: "binary",
@@ -30,8 +30,7 @@ export const SAMPLE_DOMAINS: Record<string, SampleDomain> = {
   vae: "binary",
   aae: "binary",
   rnade: "unit",
-  gan: "tanh",
-  dcgan: "tanh",
+  gan: "unit",
 };
 
 export interface SampledImages {
@@ -64,7 +63,6 @@ export async function sampleImages(
     return { x: s.probs, n: s.n, domain: "means" };
   }
   const x = s.x;
-  if (domain === "tanh") for (let i = 0; i < x.length; i++) x[i] = Math.min(1, Math.max(0, (x[i]! + 1) / 2));
-  else if (domain === "unit") for (let i = 0; i < x.length; i++) x[i] = Math.min(1, Math.max(0, x[i]!));
+  if (domain === "unit") for (let i = 0; i < x.length; i++) x[i] = Math.min(1, Math.max(0, x[i]!));
   return { x, n: s.n, domain };
 }

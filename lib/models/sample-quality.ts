@@ -14,7 +14,8 @@
  * Convention (README): images are in [0, 1]. Models of binarized MNIST (NADE, VAE, AAE with
  * Bernoulli decoders) are judged by their binary samples against the binarized test images
  * (`binarized: true`, floor: binarized train vs binarized test); real-valued generators
- * (GAN/DCGAN mapped from [-1, 1], RNADE) against the grayscale test images.
+ * (GAN/DCGAN, whose tanh output is mapped by (x + 1) / 2; RNADE) against the grayscale test
+ * images.
  */
 import { checkFloat32Array, checkInteger } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
