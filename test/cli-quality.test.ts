@@ -1,7 +1,7 @@
 // deepgen eval --quality end to end: a tiny VAE trained for one epoch and the shipped AAE,
 // judged on a few hundred samples by the shipped classifier; deepgen eval on the classifier.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -63,4 +63,26 @@ test("deepgen eval classifier reports the test accuracy of the shipped card; bad
   t.is(oneJson(t, bad.stdout).error.code, "E_ARG");
   const one = deepgen("eval", "aae", "--quality", "-n", "1");
   t.is(one.status, 1); // commander refuses -n 1 (a covariance needs 2 samples)
+});
+
+test("train classifier writes model, card and curve; eval --quality --classifier judges with it", (t) => {
+  const out = join(dir, "clf.safetensors");
+  const r = deepgen("train", "classifier", "--channels", "2,4", "--hidden", "8", "--epochs", "1", "--shift", "1", "--out", out, "--json");
+  t.is(r.status, 0, r.stderr);
+  const card = oneJson(t, r.stdout);
+  t.is(card.model, "classifier");
+  t.is(card.train_size + card.validation_size, 8004);
+  t.is(card.test_size, 1996);
+  t.true(card.test_accuracy > 0.3 && card.test_accuracy <= 1, `accuracy ${card.test_accuracy}`);
+  t.is(card.epochs_run, 1);
+  t.regex(card.command, /^deepgen train classifier --channels 2,4/);
+  t.deepEqual(JSON.parse(readFileSync(join(dir, "clf.card.json"), "utf8")).test_accuracy, card.test_accuracy);
+  for (const f of ["clf.curve.png", "clf.ckpt.safetensors"]) t.true(existsSync(join(dir, f)), f);
+  const e = oneJson(t, deepgen("eval", out, "--json").stdout);
+  t.is(e.test_accuracy, card.test_accuracy);
+  const q = deepgen("eval", "aae", "--quality", "-n", "100", "--classifier", out, "--json");
+  t.is(q.status, 0, q.stderr);
+  const qq = oneJson(t, q.stdout);
+  t.regex(qq.feature_layer, /dense 8 \+ relu/);
+  t.true(qq.floor_fid > 0 && qq.fid > 0);
 });
