@@ -11,6 +11,7 @@ import { runGanDiag } from "./gan-diag.js";
 import { runGemm } from "./gemm.js";
 import { runNade } from "./nade.js";
 import { runOnnx } from "./onnx.js";
+import { runQuality } from "./quality.js";
 import { Report } from "./report.js";
 import { runVae } from "./vae.js";
 
@@ -25,6 +26,7 @@ const SUITES: Record<string, (r: Report) => void | Promise<void>> = {
   vae: runVae,
   gan: runGan,
   onnx: runOnnx,
+  quality: runQuality,
 };
 
 const args = process.argv.slice(2);

@@ -81,3 +81,7 @@ export {
   type OnnxValueInfo,
   type DeepgenOnnxMetadata,
 } from "./io/onnx/index.js";
+export { Classifier, type ClassifierConfig, type ClassifierCreateOptions, type ClassifierFitOptions, type ClassifierFitResult, type ClassifierEpochRecord } from "./models/classifier.js";
+export { fid, frechetDistance, gaussianStats, symmetricEigen, symmetricSqrt, type GaussianStats } from "./models/fid.js";
+export { sampleQuality, classCoverage, coverageFromPredictions, features, type ClassCoverage, type QualityOptions, type SampleQuality } from "./models/sample-quality.js";
+export { sampleImages, SAMPLE_DOMAINS, type ImageSampler, type SampleDomain, type SampledImages } from "./models/sample-images.js";

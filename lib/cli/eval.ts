@@ -12,25 +12,38 @@ import { Vae } from "../models/vae.js";
 import { type DataOptions, dataKindOf, intOption, loadData, ProgressLine } from "./common.js";
 import { printJson } from "./output.js";
 import { aaeReport, vaeReport } from "./train-latent.js";
+import { evalClassifier, evalQuality, modelKindOf } from "./eval-quality.js";
 
 interface EvalOptions extends DataOptions {
   backend?: BackendName;
   k: number;
   json?: boolean;
+  quality?: boolean;
+  n: number;
+  seed: number;
+  classifier?: string;
+  means?: boolean;
 }
 
 export function registerEval(program: Command, run: (json: boolean, fn: () => Promise<void>) => Promise<void>): void {
   program
     .command("eval")
-    .description("test-set NLL of a model file (or a shipped model name, e.g. nade)")
+    .description("test-set NLL of a model file (or a shipped model name, e.g. nade); --quality: sample quality")
     .argument("<model>", "model file or shipped model name")
     .option("--backend <name>", "native, js or cuda")
     .option("--k <n>", "vae: importance samples per image of the IWAE NLL", intOption("--k", 1), 5000)
     .option("--idx-images <path>", "evaluate on an IDX images file instead of the canonical test split")
     .option("--idx-labels <path>", "IDX labels file for --idx-images")
+    .option("--quality", "sample quality instead: classifier-FID vs test images, floor FID, class coverage")
+    .option("-n <n>", "--quality: number of samples", intOption("-n", 2), 10000)
+    .option("--seed <n>", "--quality: Philox seed of the samples", intOption("--seed", 0), 0)
+    .option("--classifier <model>", "--quality: classifier file (default: the shipped 'classifier')")
+    .option("--means", "--quality, binary models: judge the pixel probabilities behind the draws against the grayscale test images")
     .option("--json", "print one JSON object")
     .action((modelArg: string, opts: EvalOptions) =>
       run(Boolean(opts.json), async () => {
+        if (opts.quality) return evalQuality(modelArg, opts);
+        if ((await modelKindOf(modelArg)) === "classifier") return evalClassifier(modelArg, opts);
         const model = await loadSampler(modelArg, { backend: opts.backend });
         if (model instanceof Vae || model instanceof Aae) {
           const data = loadData(opts, "binary");

@@ -20,8 +20,9 @@ import { type DataOptions, floatOption, formatDuration, intOption, loadData, Pro
 import { printJson } from "./output.js";
 import { GAN_DEFAULTS, type GanTrainOptions, trainGan } from "./train-gan.js";
 import { type LatentTrainOptions, trainLatent } from "./train-latent.js";
+import { trainClassifier } from "./train-classifier.js";
 
-const FAMILIES = ["nade", "rnade", "bernoulli", "markov", "vae", "aae", "gan", "dcgan"] as const;
+const FAMILIES = ["nade", "rnade", "bernoulli", "markov", "vae", "aae", "gan", "dcgan", "classifier"] as const;
 type Family = (typeof FAMILIES)[number];
 
 interface TrainOptions extends DataOptions, Omit<LatentTrainOptions, "hidden" | "json" | "backend" | "out">, Omit<GanTrainOptions, "hidden" | "json" | "backend" | "out" | "channels"> {
@@ -33,6 +34,7 @@ interface TrainOptions extends DataOptions, Omit<LatentTrainOptions, "hidden" | 
   seed: number;
   patience: number;
   ordering: Ordering;
+  shift: number;
   weightDecay: number;
   validation: number;
   out?: string;
@@ -50,11 +52,11 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
     .command("train")
     .description("train a model on the canonical MNIST split (or --idx-images)")
     .argument("<family>", `one of ${FAMILIES.join(", ")}`)
-    .option("--hidden <n>", "hidden units (default: nade 500, rnade 100; vae/aae: per layer, 500)", intOption("--hidden", 1))
+    .option("--hidden <n>", "hidden units (default: nade 500, rnade 100; vae/aae: per layer, 500; classifier: feature width, 128)", intOption("--hidden", 1))
     .option("--layers <n>", "vae/aae: hidden layers of the encoder and decoder MLPs", intOption("--layers", 0), 2)
     .option("--latent <n>", "vae/aae: latent dimension (default: vae 32, aae 2)", intOption("--latent", 1))
     .option("--arch <kind>", "vae: mlp or conv encoder/decoder", "mlp")
-    .option("--channels <c0,c1>", "vae --arch conv: channels of the two conv layers (32,64); dcgan: generator channels (128,64)", "32,64")
+    .option("--channels <c0,c1>", "vae --arch conv, classifier: channels of the two conv layers (32,64); dcgan: generator channels (128,64)", "32,64")
     .option("--data <name>", "gan: mnist, or toy data with a known density: mog1d, mog2d, ring8", "mnist")
     .option("--toy-n <n>", "gan on toy data: size of the training sample", intOption("--toy-n", 2), 20000)
     .option("--zdim <n>", "gan/dcgan: noise dimension (default: gan 64, on toy data 8; dcgan 100)", intOption("--zdim", 1))
@@ -63,6 +65,7 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
     .option("--loss <kind>", "gan/dcgan: generator loss, nonsaturating or minimax", "nonsaturating")
     .option("--d-steps <k>", "gan/dcgan: discriminator updates per generator update", intOption("--d-steps", 1), 1)
     .option("--beta1 <x>", "gan/dcgan: Adam beta1", floatOption("--beta1"), 0.5)
+    .option("--shift <pixels>", "classifier: random shifts of the training images by up to this many pixels", intOption("--shift", 0), 0)
     .option("--prior <kind>", "aae: gaussian, mog10, swissroll or uniform (vae: gaussian only)", "gaussian")
     .option("--activation <kind>", "vae/aae: hidden activation (relu, tanh, softplus, leakyRelu)", "relu")
     .option("--warmup <epochs>", "vae: KL warm-up epochs (0: off)", floatOption("--warmup"), 0)
@@ -98,6 +101,7 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
 
 async function train(family: Exclude<Family, "gan" | "dcgan">, opts: TrainOptions): Promise<void> {
   if (family === "vae" || family === "aae") return trainLatent(family, opts);
+  if (family === "classifier") return trainClassifier(opts);
   const out = opts.out ?? `${family}.safetensors`;
   const kind = family === "rnade" ? "dequantized" : "binary";
   const data = loadData(opts, kind);

@@ -388,6 +388,17 @@ export interface LossAddon {
     scale: number,
     rowScale: Float32Array | null,
   ): void;
+  /** Rows of class logits against target probabilities (one-hot or soft); returns the float64 total. */
+  softmaxCrossEntropyForward(rowLoss: Float32Array | null, logits: Float32Array, targets: Float32Array, rows: number, cols: number): number;
+  softmaxCrossEntropyBackward(
+    dlogits: Float32Array,
+    logits: Float32Array,
+    targets: Float32Array,
+    rows: number,
+    cols: number,
+    scale: number,
+    rowScale: Float32Array | null,
+  ): void;
   logSumExpForward(out: Float32Array, x: Float32Array, rows: number, cols: number): void;
   logSumExpBackward(dx: Float32Array, x: Float32Array, lse: Float32Array, dout: Float32Array, rows: number, cols: number): void;
   /** float64 sum in the blocked order of native/kernels/cpu/loss.h. */

@@ -21,6 +21,7 @@ export const SHIPPED_MODELS: Record<string, string> = {
   rnade: "rnade-mnist.safetensors",
   vae: "vae-mnist.safetensors",
   aae: "aae-mnist-mog10.safetensors",
+  classifier: "mnist-classifier.safetensors",
 };
 
 /** Shipped ONNX exports, by short name (models/<file>): `deepgen sample vae.onnx`. */
@@ -57,6 +58,8 @@ export async function loadModel(nameOrPath: string, opts: { backend?: BackendNam
       throw new DeepgenError("E_ARG", `${path}: an adversarial autoencoder has no likelihood; it can be sampled, plotted and interpolated`);
     case "gan":
       throw new DeepgenError("E_ARG", `${path}: a GAN has no likelihood; it can be sampled, interpolated and scored by sample quality (eval --quality)`);
+    case "classifier":
+      throw new DeepgenError("E_ARG", `${path}: a classifier is not a generative model; it judges samples (deepgen eval MODEL --quality)`);
     default:
       throw new DeepgenError("E_FORMAT", `${path}: model kind '${kind}' is not supported by this version of deepgen`);
   }

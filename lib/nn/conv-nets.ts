@@ -43,6 +43,8 @@ export interface ConvNetSpec {
   /** Encoder: output size; decoder: input (latent) size. */
   latentSide: number;
   activation: ActivationKind;
+  /** Encoder only: activation of the final dense layer (default identity; the classifier's features use relu). */
+  outputActivation?: ActivationKind;
 }
 
 type Init = { seed: number; stream: number };
@@ -210,7 +212,7 @@ export class ConvEncoder extends Chain {
     const [c0, c1] = spec.channels;
     const conv0 = new ConvLayer(false, 1, c0, [spec.height, spec.width], spec.activation, { seed: init.seed, stream: init.stream });
     const conv1 = new ConvLayer(false, c0, c1, conv0.outSide, spec.activation, { seed: init.seed, stream: init.stream + 1 });
-    const dense = new Dense(conv1.outSize, spec.latentSide, "identity", { seed: init.seed, stream: init.stream + 2 });
+    const dense = new Dense(conv1.outSize, spec.latentSide, spec.outputActivation ?? "identity", { seed: init.seed, stream: init.stream + 2 });
     this.layers = [
       { kind: "conv", layer: conv0 },
       { kind: "conv", layer: conv1 },

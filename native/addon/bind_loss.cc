@@ -176,6 +176,37 @@ Napi::Value logp_backward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// softmaxCrossEntropyForward(rowLoss | null, logits, targets, rows, cols) -> total
+Napi::Value sce_forward(const Napi::CallbackInfo& info) {
+  const char* fn = "softmaxCrossEntropyForward";
+  require_args(info, 5, fn);
+  Napi::Float32Array row = arg_f32_or_null(info, 0, fn, "rowLoss");
+  Napi::Float32Array z = arg_f32(info, 1, fn, "logits");
+  Napi::Float32Array t = arg_f32(info, 2, fn, "targets");
+  const Dims d = arg_dims(info, 3, fn);
+  require_len(info, row, d.rows, fn, "rowLoss");
+  require_len(info, z, d.n, fn, "logits");
+  require_len(info, t, d.n, fn, "targets");
+  const double total = softmax_cross_entropy_forward(data_or_null(row), z.Data(), t.Data(), d.rows, d.cols);
+  return Napi::Number::New(info.Env(), total);
+}
+
+// softmaxCrossEntropyBackward(dlogits, logits, targets, rows, cols, scale, rowScale | null)
+Napi::Value sce_backward(const Napi::CallbackInfo& info) {
+  const char* fn = "softmaxCrossEntropyBackward";
+  require_args(info, 7, fn);
+  Napi::Float32Array dz = arg_f32(info, 0, fn, "dlogits");
+  Napi::Float32Array z = arg_f32(info, 1, fn, "logits");
+  Napi::Float32Array t = arg_f32(info, 2, fn, "targets");
+  const Dims d = arg_dims(info, 3, fn);
+  Scale s = arg_scale(info, 5, fn, d.rows);
+  require_len(info, dz, d.n, fn, "dlogits");
+  require_len(info, z, d.n, fn, "logits");
+  require_len(info, t, d.n, fn, "targets");
+  softmax_cross_entropy_backward(dz.Data(), z.Data(), t.Data(), d.rows, d.cols, s.scale, data_or_null(s.rows));
+  return info.Env().Undefined();
+}
+
 // logSumExpForward(out, x, rows, cols)
 Napi::Value lse_forward(const Napi::CallbackInfo& info) {
   const char* fn = "logSumExpForward";
@@ -229,6 +260,8 @@ void register_loss(Napi::Env env, Napi::Object exports) {
   define(env, exports, "gaussianKlBackward", kl_backward);
   define(env, exports, "gaussianLogProbForward", logp_forward);
   define(env, exports, "gaussianLogProbBackward", logp_backward);
+  define(env, exports, "softmaxCrossEntropyForward", sce_forward);
+  define(env, exports, "softmaxCrossEntropyBackward", sce_backward);
   define(env, exports, "logSumExpForward", lse_forward);
   define(env, exports, "logSumExpBackward", lse_backward);
   define(env, exports, "reduceSum", sum);

@@ -217,3 +217,52 @@ TEST(log_sum_exp_plain_and_avx2_agree) {
   lse_forward_rows_avx2(out, y, 9, 0, 1);
   CHECK(out[0] == kInf);
 }
+
+TEST(softmax_cross_entropy_exact_values_large_logits_and_thread_independence) {
+  // z = (0, ln 3): p = (1/4, 3/4). Label 1: -log(3/4); label 0: log 4; soft (1/2, 1/2): mean.
+  const float z[6] = {0.0f, static_cast<float>(std::log(3.0)), 0.0f, static_cast<float>(std::log(3.0)), 0.0f,
+                      static_cast<float>(std::log(3.0))};
+  const float t[6] = {0, 1, 1, 0, 0.5f, 0.5f};
+  float rows[3];
+  const double total = softmax_cross_entropy_forward(rows, z, t, 3, 2);
+  CHECK_NEAR(rows[0], -std::log(0.75), 1e-6);
+  CHECK_NEAR(rows[1], std::log(4.0), 1e-6);
+  CHECK_NEAR(rows[2], 0.5 * (std::log(4.0) - std::log(0.75)), 1e-6);
+  CHECK_NEAR(total, 1.5 * (std::log(4.0) - std::log(0.75)), 1e-6);
+  float dz[6];
+  softmax_cross_entropy_backward(dz, z, t, 3, 2, 1.0, nullptr);
+  CHECK_NEAR(dz[0], 0.25, 1e-6);
+  CHECK_NEAR(dz[1], -0.25, 1e-6);
+  CHECK_NEAR(dz[2], -0.75, 1e-6);
+  CHECK_NEAR(dz[4], -0.25, 1e-6);
+  // Large logits stay exact and finite; a -Inf logit of a non-target class is harmless.
+  const float big[4] = {1000.0f, 0.0f, -kInf, 2.0f};
+  const float lab[4] = {0, 1, 0, 1};
+  float r2[2];
+  softmax_cross_entropy_forward(r2, big, lab, 2, 2);
+  CHECK_EQ(r2[0], 1000.0f);
+  CHECK_EQ(r2[1], 0.0f);
+  float d2[4];
+  softmax_cross_entropy_backward(d2, big, lab, 2, 2, 1.0, nullptr);
+  CHECK_EQ(d2[0], 1.0f);
+  CHECK_EQ(d2[1], -1.0f);
+  CHECK_EQ(d2[2], 0.0f);
+  CHECK_EQ(d2[3], 0.0f);
+  // Results do not depend on the thread count.
+  const int64_t R = 5003, C = 10;
+  const auto logits = random_vec(R * C, 11, 4.0f);
+  const auto targets = random_unit(R * C, 12);
+  std::vector<float> a(R), b(R), ga(R * C), gb(R * C);
+  const int saved = thread_limit();
+  set_thread_limit(1);
+  const double t1 = softmax_cross_entropy_forward(a.data(), logits.data(), targets.data(), R, C);
+  softmax_cross_entropy_backward(ga.data(), logits.data(), targets.data(), R, C, 0.5, nullptr);
+  set_thread_limit(3);
+  const double t3 = softmax_cross_entropy_forward(b.data(), logits.data(), targets.data(), R, C);
+  softmax_cross_entropy_backward(gb.data(), logits.data(), targets.data(), R, C, 0.5, nullptr);
+  set_thread_limit(saved);
+  CHECK_EQ(t1, t3);
+  CHECK(a == b);
+  CHECK(ga == gb);
+  CHECK_THROWS(softmax_cross_entropy_forward(nullptr, logits.data(), targets.data(), -1, C));
+}

@@ -173,6 +173,62 @@ export function gaussianLogProbBackward(
   }
 }
 
+/** max-shifted log-sum-exp of z[begin, begin + cols) in float64 (cols > 0). */
+function rowLse(z: FloatArray, begin: number, cols: number): number {
+  let m = z[begin]!;
+  for (let c = 1; c < cols; c++) m = Math.max(m, z[begin + c]!);
+  if (m === Infinity || m === -Infinity) return m;
+  let s = 0;
+  for (let c = 0; c < cols; c++) s += Math.exp(z[begin + c]! - m);
+  return m + Math.log(s);
+}
+
+/**
+ * logits z, targets t [R, C] (class probabilities): loss_r = sum_c t_c (lse_r - z_c); entries
+ * with t_c = 0 contribute nothing.
+ */
+export function softmaxCrossEntropyForward(
+  rowOut: FloatArray | null,
+  logits: FloatArray,
+  targets: FloatArray,
+  rows: number,
+  cols: number,
+): number {
+  const sums = new Float64Array(rows);
+  if (cols > 0) {
+    for (let r = 0; r < rows; r++) {
+      const lse = rowLse(logits, r * cols, cols);
+      let acc = 0;
+      for (let d = r * cols; d < (r + 1) * cols; d++) {
+        const t = targets[d]!;
+        if (t !== 0) acc += t * (lse - logits[d]!);
+      }
+      sums[r] = acc;
+    }
+  }
+  return finishRows(rowOut, sums);
+}
+
+/** dz = s_r (T_r softmax(z) - t), T_r = sum_c t_c. */
+export function softmaxCrossEntropyBackward(
+  dlogits: FloatArray,
+  logits: FloatArray,
+  targets: FloatArray,
+  rows: number,
+  cols: number,
+  scale: number,
+  rowScale: FloatArray | null,
+): void {
+  if (cols === 0) return;
+  for (let r = 0; r < rows; r++) {
+    const s = rowFactor(scale, rowScale, r);
+    const lse = rowLse(logits, r * cols, cols);
+    let total = 0;
+    for (let d = r * cols; d < (r + 1) * cols; d++) total += targets[d]!;
+    for (let d = r * cols; d < (r + 1) * cols; d++) dlogits[d] = s * (total * Math.exp(logits[d]! - lse) - targets[d]!);
+  }
+}
+
 /**
  * out[r] = m + log(sum_d exp(x_d - m)), m = max_d x_d. A row of only -Infinity (or D = 0)
  * gives -Infinity, a +Infinity entry +Infinity, a NaN entry NaN.

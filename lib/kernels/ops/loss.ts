@@ -1,7 +1,8 @@
 /**
  * Kernel group "loss": losses and log-densities of the generative models, row-wise over
  * [rows, cols] (a row is one example), their gradients, and float64 reductions
- * (native/kernels/cpu/loss.cc, js/loss.ts).
+ * (native/kernels/cpu/loss.cc, js/loss.ts). Softmax cross-entropy trains classifiers (the
+ * sample-quality metric's MNIST classifier).
  *
  * Forward methods return the float64 total over rows (added in row order) and, when `rowOut`
  * is given, write each row's value (rounded to float32) there. Backward methods take the
@@ -88,6 +89,22 @@ export interface LossKernels {
     scale?: LossScale,
   ): void;
   /**
+   * Softmax cross-entropy of class logits z against target probabilities t [rows, cols]
+   * (one-hot labels or soft targets): per row sum_c t_c (lse(z) - z_c), with a max-shifted
+   * log-sum-exp in float64, so any finite logits give a finite loss (z = (1000, 0),
+   * t = (0, 1): exactly 1000). Classes with t_c = 0 contribute nothing.
+   */
+  softmaxCrossEntropyForward(rowOut: Float32Array | null, logits: Float32Array, targets: Float32Array, rows: number, cols: number): number;
+  /** dlogits [rows, cols] = s_r (T_r softmax(z) - t), T_r = sum_c t_c (1 for one-hot rows). */
+  softmaxCrossEntropyBackward(
+    dlogits: Float32Array,
+    logits: Float32Array,
+    targets: Float32Array,
+    rows: number,
+    cols: number,
+    scale?: LossScale,
+  ): void;
+  /**
    * out [rows] = log sum_d exp(x [rows, cols]), max-shifted (no overflow for finite x).
    * -Infinity entries contribute nothing; a row of only -Infinity (or cols = 0) gives
    * -Infinity; a +Infinity entry gives +Infinity; a NaN entry gives NaN.
@@ -163,6 +180,8 @@ interface Impl {
     d: Dims,
     s: Scale,
   ): void;
+  sceForward(rowOut: Float32Array | null, z: Float32Array, t: Float32Array, d: Dims): number;
+  sceBackward(dz: Float32Array, z: Float32Array, t: Float32Array, d: Dims, s: Scale): void;
   lseForward(out: Float32Array, x: Float32Array, d: Dims): void;
   lseBackward(dx: Float32Array, x: Float32Array, lse: Float32Array, dout: Float32Array, d: Dims): void;
   sum(x: Float32Array): number;
@@ -232,6 +251,23 @@ function lossKernels(impl: Impl): LossKernels {
       );
       impl.logpBackward(dx, dmu, dlv, x, mu, logvar, d, s);
     },
+    softmaxCrossEntropyForward(rowOut, logits, targets, rows, cols) {
+      const fn = "softmaxCrossEntropyForward";
+      const d = checkDims(fn, rows, cols);
+      checkDisjointArrays(fn, [["rowOut", optional(fn, "rowOut", rowOut), d.rows]], [["logits", logits, d.n], ["targets", targets, d.n]]);
+      return impl.sceForward(rowOut ?? null, logits, targets, d);
+    },
+    softmaxCrossEntropyBackward(dlogits, logits, targets, rows, cols, scale) {
+      const fn = "softmaxCrossEntropyBackward";
+      const d = checkDims(fn, rows, cols);
+      const s = checkScale(fn, scale, d.rows);
+      checkDisjointArrays(
+        fn,
+        [["dlogits", dlogits, d.n]],
+        [["logits", logits, d.n], ["targets", targets, d.n], ["scale", s.rowScale, d.rows]],
+      );
+      impl.sceBackward(dlogits, logits, targets, d, s);
+    },
     logSumExpForward(out, x, rows, cols) {
       const fn = "logSumExpForward";
       const d = checkDims(fn, rows, cols);
@@ -264,6 +300,8 @@ export const jsLoss: LossKernels = lossKernels({
   logpForward: (rowOut, x, mu, lv, d) => twin.gaussianLogProbForward(rowOut, x, mu, lv, d.rows, d.cols),
   logpBackward: (dx, dmu, dlv, x, mu, lv, d, s) =>
     twin.gaussianLogProbBackward(dx, dmu, dlv, x, mu, lv, d.rows, d.cols, s.scale, s.rowScale),
+  sceForward: (rowOut, z, t, d) => twin.softmaxCrossEntropyForward(rowOut, z, t, d.rows, d.cols),
+  sceBackward: (dz, z, t, d, s) => twin.softmaxCrossEntropyBackward(dz, z, t, d.rows, d.cols, s.scale, s.rowScale),
   lseForward: (out, x, d) => twin.logSumExpForward(out, x, d.rows, d.cols),
   lseBackward: (dx, x, lse, dout, d) => twin.logSumExpBackward(dx, x, lse, dout, d.rows, d.cols),
   sum: (x) => twin.reduceSum(x),
@@ -280,6 +318,9 @@ export const nativeLoss: LossKernels = lossKernels({
   logpForward: (rowOut, x, mu, lv, d) => callNative((a) => a.gaussianLogProbForward(rowOut, x, mu, lv, d.rows, d.cols)),
   logpBackward: (dx, dmu, dlv, x, mu, lv, d, s) =>
     callNative((a) => a.gaussianLogProbBackward(dx, dmu, dlv, x, mu, lv, d.rows, d.cols, s.scale, s.rowScale)),
+  sceForward: (rowOut, z, t, d) => callNative((a) => a.softmaxCrossEntropyForward(rowOut, z, t, d.rows, d.cols)),
+  sceBackward: (dz, z, t, d, s) =>
+    callNative((a) => a.softmaxCrossEntropyBackward(dz, z, t, d.rows, d.cols, s.scale, s.rowScale)),
   lseForward: (out, x, d) => callNative((a) => a.logSumExpForward(out, x, d.rows, d.cols)),
   lseBackward: (dx, x, lse, dout, d) => callNative((a) => a.logSumExpBackward(dx, x, lse, dout, d.rows, d.cols)),
   sum: (x) => callNative((a) => a.reduceSum(x)),
@@ -293,6 +334,8 @@ export const cudaLoss: LossKernels = noCudaKernel<LossKernels>("loss", [
   "gaussianKlBackward",
   "gaussianLogProbForward",
   "gaussianLogProbBackward",
+  "softmaxCrossEntropyForward",
+  "softmaxCrossEntropyBackward",
   "logSumExpForward",
   "logSumExpBackward",
   "reduceSum",

@@ -237,6 +237,69 @@ void gaussian_log_prob_backward(float* dx, float* dmu, float* dlogvar, const flo
   });
 }
 
+// ---- softmax cross-entropy -------------------------------------------------------------------
+
+namespace {
+
+// max-shifted log-sum-exp of one row in float64 (cols > 0).
+double row_lse(const float* z, int64_t cols) {
+  double m = z[0];
+  for (int64_t c = 1; c < cols; ++c) m = std::max(m, static_cast<double>(z[c]));
+  if (std::isinf(m)) return m;  // all -Inf: -Inf; any +Inf: +Inf
+  double s = 0;
+  for (int64_t c = 0; c < cols; ++c) s += std::exp(static_cast<double>(z[c]) - m);
+  return m + std::log(s);
+}
+
+}  // namespace
+
+double softmax_cross_entropy_forward(float* row_loss, const float* logits, const float* targets,
+                                     int64_t rows, int64_t cols) {
+  check_sizes("softmax_cross_entropy_forward", rows, cols);
+  if (rows > 0 && cols > 0 && (!logits || !targets)) {
+    throw KernelError("E_ARG", "softmax_cross_entropy_forward: null array");
+  }
+  return row_forward(row_loss, rows, cols, [&](double* sums, int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      double acc = 0;
+      if (cols > 0) {
+        const float* z = logits + r * cols;
+        const float* t = targets + r * cols;
+        const double lse = row_lse(z, cols);
+        for (int64_t c = 0; c < cols; ++c) {
+          if (t[c] != 0.0f) acc += static_cast<double>(t[c]) * (lse - static_cast<double>(z[c]));
+        }
+      }
+      sums[r - r0] = acc;
+    }
+  });
+}
+
+void softmax_cross_entropy_backward(float* dlogits, const float* logits, const float* targets,
+                                    int64_t rows, int64_t cols, double scale,
+                                    const float* row_scale) {
+  check_sizes("softmax_cross_entropy_backward", rows, cols);
+  if (rows == 0 || cols == 0) return;
+  if (!dlogits || !logits || !targets) {
+    throw KernelError("E_ARG", "softmax_cross_entropy_backward: null array");
+  }
+  for_row_chunks(rows, cols, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const double s = row_factor(scale, row_scale, r);
+      const float* z = logits + r * cols;
+      const float* t = targets + r * cols;
+      float* dz = dlogits + r * cols;
+      const double lse = row_lse(z, cols);
+      double total = 0;
+      for (int64_t c = 0; c < cols; ++c) total += static_cast<double>(t[c]);
+      for (int64_t c = 0; c < cols; ++c) {
+        const double p = std::exp(static_cast<double>(z[c]) - lse);
+        dz[c] = static_cast<float>(s * (total * p - static_cast<double>(t[c])));
+      }
+    }
+  });
+}
+
 // ---- log-sum-exp ---------------------------------------------------------------------------------
 
 void lse_forward_rows_plain(float* out, const float* x, int64_t cols, int64_t r0, int64_t r1) {

@@ -91,6 +91,21 @@ void log_sum_exp_forward(float* out, const float* x, int64_t rows, int64_t cols)
 void log_sum_exp_backward(float* dx, const float* x, const float* lse, const float* dout,
                           int64_t rows, int64_t cols);
 
+// ---- softmax cross-entropy -------------------------------------------------------------------
+// forward: logits z [R, C], targets t [R, C] (class probabilities: one-hot labels, or soft
+// targets) -> row_loss [R] (may be null), total
+//   loss_r = sum_c t_c (lse_r - z_c),  lse_r = m + log(sum_c exp(z_c - m)), m = max_c z_c
+// in float64 throughout (classifier rows are short: 10 classes). The max shift keeps any
+// finite logits finite (z = (1000, 0), t = (0, 1) gives exactly 1000); entries with t_c = 0
+// contribute nothing, so a -Inf logit of a class that is not a target is harmless.
+// C = 0 gives 0.
+double softmax_cross_entropy_forward(float* row_loss, const float* logits, const float* targets,
+                                     int64_t rows, int64_t cols);
+// backward: -> dz [R, C] = s_r (T_r softmax(z)_c - t_c),  T_r = sum_c t_c (1 for one-hot rows)
+void softmax_cross_entropy_backward(float* dlogits, const float* logits, const float* targets,
+                                    int64_t rows, int64_t cols, double scale,
+                                    const float* row_scale);
+
 // Per-row implementations over rows [r0, r1). The plain ones compute exp in float64 (libm);
 // the AVX2 ones use float exp (gate_math_avx2.h) with float64 row sums, a few float ulps from
 // the plain ones. Mixture models call these on many short rows, hence the vector version.

