@@ -11,6 +11,7 @@ import { Gan } from "../lib/models/gan.js";
 import { loadSampler } from "../lib/models/registry.js";
 import type { Net } from "../lib/nn/conv-nets.js";
 import { DcganDiscriminator, DcganGenerator, type DcganSpec } from "../lib/nn/dcgan-nets.js";
+import { WeightAverage } from "../lib/nn/weight-average.js";
 import { randomNormal, randomUniform } from "./helpers/numeric.js";
 
 const dir = mkdtempSync(join(tmpdir(), "deepgen-gan-"));
@@ -193,4 +194,37 @@ test("gan: bad configurations and inputs are DeepgenErrors", async (t) => {
   t.is(code(t, () => gan.generate(new Float32Array(5))), "E_SHAPE");
   await t.throwsAsync(gan.fit(new Float32Array(40), { batchSize: 1 }), { instanceOf: DeepgenError, code: "E_ARG" });
   await t.throwsAsync(gan.fit(new Float32Array(40), { loss: "wasserstein" as never }), { instanceOf: DeepgenError, code: "E_ARG" });
+});
+
+test("gan: the generator's moving average (ema) is what fit leaves and the epoch hooks see; resume with it is exact", async (t) => {
+  const x = randomUniform(32 * 64, 13);
+  const mk = (): Gan => Gan.create({ arch: "dcgan", dim: 64, height: 8, width: 8, zdim: 3, channels: [4, 3], discChannels: [3, 4], initSeed: 4 });
+  const opts = { epochs: 2, batchSize: 8, seed: 3, lr: 2e-3 };
+  const plain = mk();
+  await plain.fit(x, opts);
+  const seen: Float32Array[] = [];
+  const averaged = mk();
+  await averaged.fit(x, { ...opts, ema: 0.5, onEpoch: () => void seen.push(averaged.generateSamples(2, { seed: 1 })) });
+  const last = averaged.generateSamples(2, { seed: 1 });
+  t.notDeepEqual(last, plain.generateSamples(2, { seed: 1 }), "the averaged generator differs from the last iterate");
+  t.deepEqual(seen[1], last, "the hook of the last epoch saw the generator that fit leaves");
+  const ckpt = join(dir, "ema.ckpt.safetensors");
+  const first = mk();
+  await first.fit(x, { ...opts, ema: 0.5, epochs: 1, checkpointPath: ckpt });
+  const resumed = mk();
+  await resumed.fit(x, { ...opts, ema: 0.5, resumeFrom: ckpt });
+  t.deepEqual(resumed.generateSamples(2, { seed: 1 }), last);
+  await t.throwsAsync(mk().fit(x, { ...opts, ema: 1 }), { instanceOf: DeepgenError, code: "E_ARG" });
+});
+
+test("WeightAverage: avg = d avg + (1 - d) p, and swap exchanges in place", (t) => {
+  const p = { a: Float32Array.from([1, 2]) };
+  const avg = new WeightAverage(p, 0.75);
+  p.a.set([5, 6]);
+  avg.update();
+  t.deepEqual(Array.from(avg.averages.a!), [2, 3]);
+  avg.swap();
+  t.deepEqual(Array.from(p.a), [2, 3]);
+  t.deepEqual(Array.from(avg.averages.a!), [5, 6]);
+  t.throws(() => new WeightAverage(p, 1), { instanceOf: DeepgenError, code: "E_ARG" });
 });

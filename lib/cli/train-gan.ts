@@ -40,6 +40,7 @@ export interface GanTrainOptions extends DataOptions {
   loss: string;
   dSteps: number;
   beta1: number;
+  ema: number;
   epochs: number;
   lr: number;
   batch: number;
@@ -138,6 +139,7 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
       lr: opts.lr,
       beta1: opts.beta1,
       discriminatorSteps: opts.dSteps,
+      ema: opts.ema,
       loss,
       seed: opts.seed,
       backend: opts.backend,
@@ -187,7 +189,7 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
     ...(last === undefined ? {} : { final_diagnostics: last, diagnostics }),
     config: model.config,
     history,
-    options: { loss, d_steps: opts.dSteps, lr: opts.lr, beta1: opts.beta1, batch: opts.batch, seed: opts.seed },
+    options: { loss, d_steps: opts.dSteps, lr: opts.lr, beta1: opts.beta1, ema: opts.ema, batch: opts.batch, seed: opts.seed },
     deepgen_version: packageVersion,
     machine: { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, platform: `${process.platform}-${process.arch}`, node: process.versions.node },
     date: new Date().toISOString(),

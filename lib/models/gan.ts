@@ -29,6 +29,7 @@ import { asModelFile, modelMetadata, requireF32 } from "../io/model-file.js";
 import { readSafetensors, type SafeTensor, type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
 import type { BackendName, Kernels } from "../kernels/kernels.js";
 import { Adam } from "../nn/adam.js";
+import { WeightAverage } from "../nn/weight-average.js";
 import type { Net } from "../nn/conv-nets.js";
 import { DcganDiscriminator, DcganGenerator } from "../nn/dcgan-nets.js";
 import { Mlp } from "../nn/dense.js";
@@ -90,6 +91,13 @@ export interface GanFitOptions {
   beta1?: number;
   /** Discriminator updates per generator update (k; default 1). */
   discriminatorSteps?: number;
+  /**
+   * Keep an exponential moving average of the generator's parameters with this decay (e.g.
+   * 0.999; default 0: off). The per-epoch hooks then see, and fit leaves in the model, the
+   * averaged generator, its batch-norm running statistics re-estimated for the averaged
+   * weights (recalibrateBatchNorm); checkpoints hold both, so resume stays exact.
+   */
+  ema?: number;
   loss?: GanLoss;
   seed?: Seed;
   backend?: BackendName;
@@ -110,6 +118,8 @@ const DISC_STREAM = 700;
 /** Sampling draws z from this stream; training step t draws from Z_STREAM_BASE + t. */
 export const GAN_SAMPLE_Z_STREAM = 0x5a;
 const Z_STREAM_BASE = 0x20000;
+/** Batch-norm recalibration draws z from RECALIBRATE_STREAM + batch. */
+const RECALIBRATE_STREAM = 0x30000;
 
 function widths(source: string, name: string, a: unknown): number[] {
   if (!Array.isArray(a) || a.length < 1 || a.length > 8) throw new DeepgenError("E_ARG", `${source}: ${name} must be an array of 1 to 8 widths`);
@@ -267,6 +277,26 @@ export class Gan {
     return this.generate(out, opts);
   }
 
+  /**
+   * Re-estimates the generator's batch-norm running statistics for its current weights: `batches`
+   * training-mode forwards of `batchSize` latent draws (seeded; momentum 0.1, so after 50
+   * batches the old statistics weigh 0.9^50 < 1%). Needed after the weights change other
+   * than by training, e.g. when the averaged weights replace them. No-op without batch norm.
+   */
+  recalibrateBatchNorm(opts: { seed?: Seed; batches?: number; batchSize?: number; backend?: BackendName } = {}): void {
+    if (Object.keys(this.generator.buffers?.() ?? {}).length === 0) return;
+    const k = this.kernels(opts.backend);
+    const bs = checkInteger("batchSize", opts.batchSize ?? 64, 2);
+    const batches = checkInteger("batches", opts.batches ?? 50, 1);
+    const z = new Float32Array(bs * this.zdim);
+    this.generator.setTraining?.(true);
+    for (let b = 0; b < batches; b++) {
+      k.philoxFill(z, opts.seed ?? 0, RECALIBRATE_STREAM + b, "normal");
+      this.generator.forward(k, z, bs);
+    }
+    this.generator.setTraining?.(false);
+  }
+
   // ---- training ----
 
   /**
@@ -286,6 +316,9 @@ export class Gan {
     const D = this.dim;
     const Z = this.zdim;
     const genAdam = new Adam(this.generator.params(), { lr, beta1 });
+    const emaDecay = opts.ema ?? 0;
+    const average = emaDecay > 0 ? new WeightAverage(this.generator.params(), emaDecay) : null;
+    if (emaDecay < 0 || emaDecay >= 1) throw new DeepgenError("E_ARG", `ema must be in [0, 1), got ${emaDecay}`);
     const discAdam = new Adam(this.discriminator.params(), { lr: opts.discriminatorLr ?? lr, beta1 });
     const genGrads = this.generator.grads();
     const discGrads = this.discriminator.grads();
@@ -300,7 +333,7 @@ export class Gan {
     const adams = { gen: genAdam, disc: discAdam };
     let state = freshState();
     if (opts.resumeFrom !== undefined) {
-      const cp = await this.loadCheckpoint(opts.resumeFrom, adams);
+      const cp = await this.loadCheckpoint(opts.resumeFrom, adams, average);
       state = cp.state;
       step = cp.step;
     }
@@ -331,9 +364,11 @@ export class Gan {
           onEpoch: async (_r, st) => {
             const rec = finishEpoch(st);
             Object.assign(sums, { dLoss: 0, gLoss: 0, gUpdates: 0, dReal: 0, dFake: 0, seen: 0 });
-            this.generator.setTraining?.(true);
-            this.discriminator.setTraining?.(true);
-            await opts.onEpoch?.(rec, st);
+            if (opts.onEpoch !== undefined) {
+              const restore = average === null ? null : this.useAverage(average, seed, k.backend);
+              await opts.onEpoch(rec, st);
+              restore?.();
+            }
             this.generator.setTraining?.(true);
             this.discriminator.setTraining?.(true);
           },
@@ -373,6 +408,7 @@ export class Gan {
             const dfake = this.discriminator.backward(k, dg, m, true)!;
             this.generator.backward(k, dfake, m, false);
             genAdam.update(k, genGrads);
+            average?.update();
             sums.gLoss += loss === "nonsaturating" ? bce : -bce;
             sums.gUpdates += m;
             return dLoss / 2;
@@ -385,7 +421,7 @@ export class Gan {
               ? undefined
               : (st) => {
                   finishEpoch(st);
-                  return this.saveCheckpoint(opts.checkpointPath!, adams, st, step);
+                  return this.saveCheckpoint(opts.checkpointPath!, adams, st, step, average);
                 },
         },
         state,
@@ -394,7 +430,25 @@ export class Gan {
     } finally {
       this.generator.setTraining?.(false);
       this.discriminator.setTraining?.(false);
+      if (average !== null) {
+        average.swap(); // the model keeps the averaged generator
+        this.recalibrateBatchNorm({ seed, backend: k.backend });
+      }
     }
+  }
+
+  /**
+   * Puts the averaged generator in place (batch norm recalibrated for it) and returns how to
+   * put the live generator and its running statistics back.
+   */
+  private useAverage(average: WeightAverage, seed: Seed, backend: BackendName): () => void {
+    const running = Object.values(this.generator.buffers?.() ?? {}).map((b) => [b.data, b.data.slice()] as const);
+    average.swap();
+    this.recalibrateBatchNorm({ seed, backend });
+    return () => {
+      average.swap();
+      for (const [data, saved] of running) data.set(saved);
+    };
   }
 
   // ---- files ----
@@ -413,8 +467,10 @@ export class Gan {
     await writeSafetensors(path, this.tensors(), modelMetadata(this.kind, this.config, extraMetadata));
   }
 
-  private async saveCheckpoint(path: string, adams: Record<string, Adam>, state: TrainingState, step: number): Promise<void> {
+  private async saveCheckpoint(path: string, adams: Record<string, Adam>, state: TrainingState, step: number, average: WeightAverage | null): Promise<void> {
     const tensors = this.tensors();
+    const shapes = this.generator.shapes();
+    if (average !== null) for (const [name, a] of Object.entries(average.averages)) tensors[`ema.${name}`] = { shape: shapes[name]!, data: a };
     const steps: Record<string, number> = {};
     for (const [prefix, adam] of Object.entries(adams)) {
       for (const [name, t] of Object.entries(adam.stateTensors())) tensors[`${prefix}.${name}`] = t;
@@ -431,7 +487,7 @@ export class Gan {
     }
   }
 
-  private async loadCheckpoint(path: string, adams: Record<string, Adam>): Promise<{ state: TrainingState; step: number }> {
+  private async loadCheckpoint(path: string, adams: Record<string, Adam>, average: WeightAverage | null): Promise<{ state: TrainingState; step: number }> {
     const file = asModelFile<GanConfig>(await readSafetensors(path), path, "gan");
     const raw = file.metadata["deepgen.checkpoint"];
     if (raw === undefined) throw new DeepgenError("E_FORMAT", `${path}: not a training checkpoint (no deepgen.checkpoint metadata)`);
@@ -440,6 +496,11 @@ export class Gan {
     }
     const cp = JSON.parse(raw) as { state: TrainingState; step: number; adamSteps: Record<string, number> };
     this.loadParams(file);
+    if (average !== null) {
+      // a checkpoint of a run without averaging starts the average at its parameters
+      const shapes = this.generator.shapes();
+      for (const [name, a] of Object.entries(average.averages)) a.set(file.tensors.has(`ema.${name}`) ? requireF32(file, `ema.${name}`, shapes[name]!) : this.generator.params()[name]!);
+    }
     for (const [prefix, adam] of Object.entries(adams)) {
       const own = new Map<string, SafeTensor>();
       for (const [name, t] of file.tensors) if (name.startsWith(`${prefix}.adam.`)) own.set(name.slice(prefix.length + 1), t);

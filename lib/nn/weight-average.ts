@@ -1,0 +1,39 @@
+/**
+ * An exponential moving average of a network's parameters, avg = d avg + (1 - d) p after each
+ * update (Polyak averaging as used for GAN generators, e.g. Yazici et al. 2019): the averaged
+ * generator draws smoother, better samples than the last iterate. `swap()` exchanges the
+ * averages with the live parameters in place, so the same network evaluates either.
+ */
+import { DeepgenError } from "../core/errors.js";
+
+export class WeightAverage {
+  readonly averages: Record<string, Float32Array> = {};
+
+  constructor(
+    readonly params: Record<string, Float32Array>,
+    readonly decay: number,
+  ) {
+    if (!(decay >= 0 && decay < 1)) throw new DeepgenError("E_ARG", `the averaging decay must be in [0, 1), got ${decay}`);
+    for (const [name, p] of Object.entries(params)) this.averages[name] = p.slice();
+  }
+
+  update(): void {
+    const d = this.decay;
+    for (const [name, p] of Object.entries(this.params)) {
+      const a = this.averages[name]!;
+      for (let i = 0; i < p.length; i++) a[i] = d * a[i]! + (1 - d) * p[i]!;
+    }
+  }
+
+  /** Exchanges the averages and the live parameters (calling it twice restores both). */
+  swap(): void {
+    for (const [name, p] of Object.entries(this.params)) {
+      const a = this.averages[name]!;
+      for (let i = 0; i < p.length; i++) {
+        const t = p[i]!;
+        p[i] = a[i]!;
+        a[i] = t;
+      }
+    }
+  }
+}
