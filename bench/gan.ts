@@ -1,12 +1,16 @@
 /**
  * GAN benchmarks: the DCGAN of issue #7 (z 100 -> 128x7x7 -> 64x14x14 -> 1x28x28, D 64, 128):
  * generator forward (evaluation mode) in images/s at batch 1 and 64, and one training step at
- * batch 64 (discriminator and generator updates), native against the JS twin; the same
- * generator graph under onnxruntime-node when the ONNX exporter is available (bench/peers).
+ * batch 64 (discriminator and generator updates), native against the JS twin, and the same
+ * generator graph (exported by deepgen, lib/io/onnx) under onnxruntime-node with as many
+ * intra-op threads as the native pool, in the same run.
  */
 import { getKernels } from "../lib/core/backend.js";
 import { getThreads } from "../lib/core/threads.js";
 import { canonicalSplit } from "../lib/data/mnist.js";
+import { exportOnnx } from "../lib/io/onnx/export.js";
+import { OnnxModel } from "../lib/io/onnx/model.js";
+import { onnxRuntimeAvailable } from "../lib/io/onnx/runtime.js";
 import { Gan } from "../lib/models/gan.js";
 import type { Report } from "./report.js";
 
@@ -37,6 +41,22 @@ export async function runGan(report: Report): Promise<void> {
       const reps = backend === "js" ? (batch === 1 ? 5 : 2) : batch === 1 ? 200 : 20;
       const ms = timeMs(() => gan.generate(z, { backend }), reps);
       report.add({ suite: "gan", case: `dcgan-generator-b${batch}`, backend, value: (batch * 1000) / ms, unit: "images/s", note: `${ms.toFixed(2)} ms per batch; threads ${backend === "js" ? 1 : threads}` });
+    }
+  }
+  if (await onnxRuntimeAvailable()) {
+    const ort = await OnnxModel.load(exportOnnx(gan), { threads });
+    for (const batch of [1, 64]) {
+      const z = gan.sampleLatent(batch, 1);
+      const runs: number[] = [];
+      const reps = batch === 1 ? 200 : 20;
+      for (let i = 0; i <= reps; i++) {
+        const t0 = performance.now();
+        await ort.run({ z: { data: z, dims: [batch, gan.zdim] } });
+        if (i > 0) runs.push(performance.now() - t0); // the first run is the warm-up
+      }
+      runs.sort((a, b) => a - b);
+      const ms = runs[Math.floor(runs.length / 2)]!;
+      report.add({ suite: "gan", case: `dcgan-generator-b${batch}`, backend: "onnxruntime", value: (batch * 1000) / ms, unit: "images/s", note: `${ms.toFixed(2)} ms per batch; intra-op threads ${threads}` });
     }
   }
   const { train } = canonicalSplit();
