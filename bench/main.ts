@@ -5,6 +5,7 @@
  */
 import { runtimeInfo } from "../lib/core/runtime-info.js";
 import { runConv } from "./conv.js";
+import { runConvBlock } from "./convblock.js";
 import { runCore } from "./core.js";
 import { runGemm } from "./gemm.js";
 import { runNade } from "./nade.js";
@@ -17,6 +18,7 @@ const SUITES: Record<string, (r: Report) => void | Promise<void>> = {
     await runGemm(r);
     await runConv(r);
   },
+  convblock: runConvBlock,
   nade: runNade,
   vae: runVae,
 };

@@ -1,6 +1,6 @@
 /**
  * onnxruntime-node as a benchmark peer: builds one-node ONNX graphs (MatMul, Conv,
- * ConvTranspose) with onnx-proto and times them with the same shapes and thread count as
+ * ConvTranspose) and small multi-node graphs (conv blocks) with onnx-proto and times them with the same shapes and thread count as
  * the native kernels.
  */
 import onnxProto from "onnx-proto";
@@ -52,6 +52,45 @@ export function oneNodeModel(
   const graph = onnx.GraphProto.create({
     name: `${opType}-bench`,
     node: [node],
+    input: inputs.map((i) => valueInfo(i.name, i.dims)),
+    output: [valueInfo(output.name, output.dims)],
+    initializer: initializers.map((i) =>
+      onnx.TensorProto.create({ name: i.name, dims: i.dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(i.data.buffer, i.data.byteOffset, i.data.byteLength) }),
+    ),
+  });
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: "deepgen-bench",
+    opsetImport: [onnx.OperatorSetIdProto.create({ domain: "", version: 13 })],
+    graph,
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+/** One node of a multi-node graph: attributes are int lists or single floats. */
+export interface GraphNode {
+  opType: string;
+  inputs: string[];
+  outputs: string[];
+  attributes?: Record<string, number[] | number>;
+}
+
+function floatAttr(name: string, f: number) {
+  return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.FLOAT, f });
+}
+
+/** Serialized ONNX model (opset 13) running `nodes` in order, from `inputs` to `output`. */
+export function graphModel(nodes: GraphNode[], inputs: GraphInput[], initializers: GraphInitializer[], output: GraphInput): Uint8Array {
+  const graph = onnx.GraphProto.create({
+    name: "block-bench",
+    node: nodes.map((n) =>
+      onnx.NodeProto.create({
+        opType: n.opType,
+        input: n.inputs,
+        output: n.outputs,
+        attribute: Object.entries(n.attributes ?? {}).map(([k, v]) => (typeof v === "number" ? floatAttr(k, v) : intsAttr(k, v))),
+      }),
+    ),
     input: inputs.map((i) => valueInfo(i.name, i.dims)),
     output: [valueInfo(output.name, output.dims)],
     initializer: initializers.map((i) =>
