@@ -8,8 +8,8 @@
  * Cases: `<block>-b<batch>-<what>-t<threads>`, what = fwd (training forward: batch
  * statistics, running-stat update), bwd (backward: every gradient and dx; the fused timing
  * includes restoring dy, which the block overwrites), infer (eval-mode forward, the graph
- * onnxruntime runs). `dcgan-g-convT-blocks` chains the generator's two convT blocks
- * (128x7x7 -> 64x14x14 BN ReLU -> 1x28x28 tanh) in one graph.
+ * onnxruntime runs). `dcgan-generator` is the whole generator in inference (z(100) -> dense ->
+ * 128x7x7 -> BN -> ReLU -> the two convT blocks), native calls vs one onnxruntime graph.
  */
 import { getKernels } from "../lib/core/backend.js";
 import { getThreads, setThreads } from "../lib/core/threads.js";
@@ -146,6 +146,73 @@ function blockNodes(b: Block, s: Setup, pfx: string, input: string, output: stri
   return { nodes, inits };
 }
 
+interface Generator {
+  z: Float32Array;
+  w: Float32Array; // [100, 6272]
+  bn: ConvBlockParams; // gamma, beta, running stats of the dense output's 128 channels
+  h: Float32Array; // [batch, 128, 7, 7]
+  g1: Setup;
+  g2: Setup;
+  model: Uint8Array;
+}
+
+export function generatorSetup(batch: number, seed: number): Generator {
+  const g1 = setup(BLOCKS[0]!, batch, "eval", seed);
+  const g2 = setup(BLOCKS[1]!, batch, "none", seed + 10);
+  const h = new Float32Array(batch * 6272);
+  g1.x = h;
+  g2.x = g1.y;
+  const bn: ConvBlockParams = {
+    weight: new Float32Array(0),
+    bias: null,
+    gamma: randomUniform(128, seed + 20, 0.5, 1.5),
+    beta: randomUniform(128, seed + 21, -0.5, 0.5),
+    runningMean: randomUniform(128, seed + 22, -0.1, 0.1),
+    runningVar: randomUniform(128, seed + 23, 0.5, 1.5),
+  };
+  const w = randomNormal(100 * 6272, seed + 24, 0.1);
+  const n1 = blockNodes(BLOCKS[0]!, g1, "g1", "H", "G1");
+  const n2 = blockNodes(BLOCKS[1]!, g2, "g2", "G1", "Y");
+  const model = graphModel(
+    [
+      { opType: "MatMul", inputs: ["Z", "W0"], outputs: ["D"] },
+      { opType: "Reshape", inputs: ["D", "S0"], outputs: ["R"] },
+      { opType: "BatchNormalization", inputs: ["R", "g0", "b0", "m0", "v0"], outputs: ["N0"], attributes: { epsilon: EPS } },
+      { opType: "Relu", inputs: ["N0"], outputs: ["H"] },
+      ...n1.nodes,
+      ...n2.nodes,
+    ],
+    [{ name: "Z", dims: [batch, 100] }],
+    [
+      { name: "W0", dims: [100, 6272], data: w },
+      { name: "S0", dims: [4], data: BigInt64Array.from([BigInt(batch), 128n, 7n, 7n]) },
+      { name: "g0", dims: [128], data: bn.gamma! },
+      { name: "b0", dims: [128], data: bn.beta! },
+      { name: "m0", dims: [128], data: bn.runningMean! },
+      { name: "v0", dims: [128], data: bn.runningVar! },
+      ...n1.inits,
+      ...n2.inits,
+    ],
+    { name: "Y", dims: [batch, 1, 28, 28] },
+  );
+  return { z: randomNormal(batch * 100, seed + 25), w, bn, h, g1, g2, model };
+}
+
+export function generatorForward(k: K, g: Generator, fused: boolean): void {
+  const batch = g.z.length / 100;
+  k.gemm({ a: g.z, b: g.w, c: g.h, m: batch, n: 6272, k: 100 });
+  const p = g.bn;
+  k.batchNormForwardEval(g.h, p.gamma!, p.beta!, p.runningMean!, p.runningVar!, g.h, batch, 128, 49, EPS);
+  k.activationForward("relu", g.h, g.h);
+  if (fused) {
+    fusedForward(k, g.g1);
+    fusedForward(k, g.g2);
+  } else {
+    unfusedForward(k, g.g1);
+    unfusedForward(k, g.g2);
+  }
+}
+
 export async function runConvBlock(report: Report): Promise<void> {
   const native = getKernels("native");
   const js = getKernels("js");
@@ -179,20 +246,17 @@ export async function runConvBlock(report: Report): Promise<void> {
       add(`${b.name}-b${batch}-fwd-t1`, "js", timeMs(() => fusedForward(js, train), jsReps, 0));
       add(`${b.name}-b${batch}-bwd-t1`, "js", timeMs(() => fusedBackward(js, train), jsReps, 0));
     }
-    // The generator's two convT blocks chained, inference: native (two calls) vs one ORT graph.
-    const g1 = setup(BLOCKS[0]!, batch, "eval", (seed += 10));
-    const g2 = setup(BLOCKS[1]!, batch, "none", (seed += 10));
-    g2.x = g1.y;
-    const n1 = blockNodes(BLOCKS[0]!, g1, "g1", "X", "H");
-    const n2 = blockNodes(BLOCKS[1]!, g2, "g2", "H", "Y");
-    const chain = graphModel([...n1.nodes, ...n2.nodes], [{ name: "X", dims: [batch, 128, 7, 7] }], [...n1.inits, ...n2.inits], { name: "Y", dims: [batch, 1, 28, 28] });
+    // The whole DCGAN generator, inference: z(100) -> dense -> 128x7x7 -> BN -> ReLU ->
+    // block G1 -> block G2. Native: gemm, batchNorm (eval), relu, two block calls; onnxruntime:
+    // MatMul, Reshape, BatchNormalization, Relu, then the two blocks' nodes, one graph.
+    const gen = generatorSetup(batch, (seed += 10));
     for (const t of threadCounts) {
       setThreads(t);
-      const c = `dcgan-g-convT-blocks-b${batch}-infer-t${t}`;
-      add(c, "native", timeMs(() => (fusedForward(native, g1), fusedForward(native, g2)), reps, 2));
-      add(c, "native-unfused", timeMs(() => (unfusedForward(native, g1), unfusedForward(native, g2)), reps, 2));
-      const session = await ortSession(chain, t);
-      add(c, "onnxruntime", await timeOrt(session, { X: ortTensor(g1.x, [batch, 128, 7, 7]) }, reps));
+      const c = `dcgan-generator-b${batch}-infer-t${t}`;
+      add(c, "native", timeMs(() => generatorForward(native, gen, true), reps, 2));
+      add(c, "native-unfused", timeMs(() => generatorForward(native, gen, false), reps, 2));
+      const session = await ortSession(gen.model, t);
+      add(c, "onnxruntime", await timeOrt(session, { Z: ortTensor(gen.z, [batch, 100]) }, reps));
     }
     setThreads(maxThreads);
   }

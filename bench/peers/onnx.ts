@@ -16,7 +16,13 @@ export interface GraphInput {
 export interface GraphInitializer {
   name: string;
   dims: number[];
-  data: Float32Array;
+  /** float32 weights, or int64 (e.g. a Reshape's target shape). */
+  data: Float32Array | BigInt64Array;
+}
+
+function tensorProto(i: GraphInitializer) {
+  const dataType = i.data instanceof BigInt64Array ? onnx.TensorProto.DataType.INT64 : onnx.TensorProto.DataType.FLOAT;
+  return onnx.TensorProto.create({ name: i.name, dims: i.dims, dataType, rawData: new Uint8Array(i.data.buffer, i.data.byteOffset, i.data.byteLength) });
 }
 
 function valueInfo(name: string, dims: number[]) {
@@ -54,9 +60,7 @@ export function oneNodeModel(
     node: [node],
     input: inputs.map((i) => valueInfo(i.name, i.dims)),
     output: [valueInfo(output.name, output.dims)],
-    initializer: initializers.map((i) =>
-      onnx.TensorProto.create({ name: i.name, dims: i.dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(i.data.buffer, i.data.byteOffset, i.data.byteLength) }),
-    ),
+    initializer: initializers.map(tensorProto),
   });
   const model = onnx.ModelProto.create({
     irVersion: 8,
@@ -93,9 +97,7 @@ export function graphModel(nodes: GraphNode[], inputs: GraphInput[], initializer
     ),
     input: inputs.map((i) => valueInfo(i.name, i.dims)),
     output: [valueInfo(output.name, output.dims)],
-    initializer: initializers.map((i) =>
-      onnx.TensorProto.create({ name: i.name, dims: i.dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(i.data.buffer, i.data.byteOffset, i.data.byteLength) }),
-    ),
+    initializer: initializers.map(tensorProto),
   });
   const model = onnx.ModelProto.create({
     irVersion: 8,
