@@ -161,6 +161,11 @@ TEST(conv2d_fast_matches_plain_on_odd_shapes) {
       }
     }
   }
+  // Wide input channels: backward-data runs as the transposed conv's direct forward (the
+  // output padding restores rows the stride's floor dropped: 9 and 8 wide inputs).
+  check_conv_case(conv(3, 32, 14, 14, 64, 4, 4, 2, 1), seed++);
+  check_conv_case(conv(2, 48, 9, 8, 40, 4, 4, 2, 1), seed++);
+  check_conv_case(conv(2, 64, 7, 7, 33, 5, 5, 2, 2), seed++);
   // Unequal strides / pads.
   Conv2dParams p = conv(2, 3, 9, 8, 5, 3, 2, 1, 1);
   p.stride_w = 3; p.pad_h = 0; p.pad_w = 2;

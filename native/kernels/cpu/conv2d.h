@@ -85,6 +85,12 @@ void conv2d_tile_portable(int64_t kc, const float* x, const int64_t* pix, const 
 void conv2d_tile_avx2(int64_t kc, const float* x, const int64_t* pix, const int64_t* koff,
                       const float* w, float* c, int64_t ldc, bool accumulate);
 
+// True when conv2d_forward takes the direct-tile path for p (AVX2/FMA and a wide layer).
+// conv_transpose2d_backward_data, a conv2d of dy, runs through conv2d_forward when it does.
+bool conv2d_forward_is_direct(const Conv2dParams& p);
+// True when conv2d_backward_data runs as conv_transpose2d_forward's direct path.
+bool conv2d_backward_data_is_direct(const Conv2dParams& p);
+
 // Zeroes the masked positions of weight [out_c, in_c, k_h, k_w] (no-op for kNone).
 void conv2d_mask_weights(float* weight, int64_t out_c, int64_t in_c, int64_t k_h, int64_t k_w,
                          ConvMask mask);

@@ -472,10 +472,19 @@ void conv_block_backward(const ConvBlockParams& p, const float* x, const float* 
   }
   if (p.in_c == 0) {  // nothing to multiply: the separate kernels' zero fills
     conv_backward(p, x, weight, dy, dx, dweight, dbias, accumulate);
-  } else if (p.transposed) {
-    convt_backward_shared_cols(p, x, weight, dy, dx, dweight, dbias, accumulate);
+    return;
+  }
+  // Where the data gradient runs as the other conv's direct forward (no column matrix), that
+  // beats sharing the column matrix with the weight gradient's GEMM.
+  const bool direct_dx = dx != nullptr && (p.transposed ? conv_transpose2d_backward_data_is_direct(convt_params(p))
+                                                        : conv2d_backward_data_is_direct(conv_params(p)));
+  float* gemm_dx = direct_dx ? nullptr : dx;
+  if (p.transposed) {
+    convt_backward_shared_cols(p, x, weight, dy, gemm_dx, dweight, dbias, accumulate);
+    if (direct_dx) conv_transpose2d_backward_data(dy, weight, dx, convt_params(p));
   } else {
-    conv_backward_shared_chunks(p, x, weight, dy, dx, dweight, dbias, accumulate);
+    conv_backward_shared_chunks(p, x, weight, dy, gemm_dx, dweight, dbias, accumulate);
+    if (direct_dx) conv2d_backward_data(dy, weight, dx, conv_params(p));
   }
 }
 

@@ -407,6 +407,38 @@ void conv_transpose2d_forward(const float* x, const float* weight, const float* 
   });
 }
 
+bool conv_transpose2d_forward_is_direct(const ConvTranspose2dParams& p) {
+  return use_direct_forward(p);
+}
+
+namespace {
+
+// dx of the transposed conv p is a conv2d of dy with the same weight ([Cin, Cout, kH, kW] is
+// its [out, in, kH, kW]).
+Conv2dParams data_gradient_as_conv(const ConvTranspose2dParams& p, int64_t oh, int64_t ow) {
+  Conv2dParams c;
+  c.batch = p.batch;
+  c.in_c = p.out_c;
+  c.in_h = oh;
+  c.in_w = ow;
+  c.out_c = p.in_c;
+  c.k_h = p.k_h;
+  c.k_w = p.k_w;
+  c.stride_h = p.stride_h;
+  c.stride_w = p.stride_w;
+  c.pad_h = p.pad_h;
+  c.pad_w = p.pad_w;
+  return c;
+}
+
+}  // namespace
+
+bool conv_transpose2d_backward_data_is_direct(const ConvTranspose2dParams& p) {
+  int64_t oh, ow;
+  conv_transpose2d_check(p, &oh, &ow);
+  return p.batch > 0 && p.in_c > 0 && p.out_c > 0 && conv2d_forward_is_direct(data_gradient_as_conv(p, oh, ow));
+}
+
 void conv_transpose2d_backward_data(const float* dy, const float* weight, float* dx,
                                     const ConvTranspose2dParams& p) {
   int64_t oh, ow;
@@ -415,6 +447,10 @@ void conv_transpose2d_backward_data(const float* dy, const float* weight, float*
   const int64_t plane_in = p.in_h * p.in_w, plane_out = oh * ow;
   if (p.out_c == 0) {
     std::fill(dx, dx + p.batch * p.in_c * plane_in, 0.0f);
+    return;
+  }
+  if (conv_transpose2d_backward_data_is_direct(p)) {
+    conv2d_forward(dy, weight, nullptr, dx, data_gradient_as_conv(p, oh, ow));
     return;
   }
   const ConvTaps taps = conv_taps(p.k_h, p.k_w, ConvMask::kNone);

@@ -48,6 +48,13 @@ void conv_transpose2d_backward_weight(const float* x, const float* dy, float* dw
                                       float* dbias, const ConvTranspose2dParams& p,
                                       bool accumulate);
 
+// True when conv_transpose2d_forward takes the direct stride-phase path for p (AVX2/FMA and
+// a wide layer). conv2d_backward_data, a transposed conv of dy, runs through
+// conv_transpose2d_forward when it does.
+bool conv_transpose2d_forward_is_direct(const ConvTranspose2dParams& p);
+// True when conv_transpose2d_backward_data runs as conv2d_forward's direct path.
+bool conv_transpose2d_backward_data_is_direct(const ConvTranspose2dParams& p);
+
 // Plain reference twins.
 void conv_transpose2d_forward_plain(const float* x, const float* weight, const float* bias,
                                     float* y, const ConvTranspose2dParams& p);
