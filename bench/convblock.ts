@@ -8,7 +8,9 @@
  * Cases: `<block>-b<batch>-<what>-t<threads>`, what = fwd (training forward: batch
  * statistics, running-stat update), bwd (backward: every gradient and dx; the fused timing
  * includes restoring dy, which the block overwrites), infer (eval-mode forward, the graph
- * onnxruntime runs). `dcgan-generator` is the whole generator in inference (z(100) -> dense ->
+ * onnxruntime runs). At one thread the note gives the median CPU time per run as well (it
+ * barely moves when other processes share the cores; the wall time does).
+ * `dcgan-generator` is the whole generator in inference (z(100) -> dense ->
  * 128x7x7 -> BN -> ReLU -> the two convT blocks), native calls vs one onnxruntime graph.
  */
 import { getKernels } from "../lib/core/backend.js";
@@ -18,6 +20,34 @@ import type { ConvBlockGrads, ConvBlockNorm, ConvBlockParams, ConvBlockSaved, Co
 import { randomNormal, randomUniform } from "../test/helpers/numeric.js";
 import { type GraphNode, graphModel, ortSession, ortTensor, timeOrt } from "./peers/onnx.js";
 import { type Report, timeMs } from "./report.js";
+
+// CPU time of this process (all its threads) per run, median over runs: at one thread it
+// barely moves when other processes share the cores, unlike the wall time. Reported as a note.
+function cpuMedianMs(fn: () => void, repeats: number): number {
+  fn();
+  const t: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const c0 = process.cpuUsage();
+    fn();
+    const c = process.cpuUsage(c0);
+    t.push((c.user + c.system) / 1000);
+  }
+  t.sort((a, b) => a - b);
+  return t[Math.floor(t.length / 2)]!;
+}
+
+async function cpuMedianOrtMs(session: Awaited<ReturnType<typeof ortSession>>, feeds: Parameters<typeof timeOrt>[1], repeats: number): Promise<number> {
+  await session.run(feeds);
+  const t: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const c0 = process.cpuUsage();
+    await session.run(feeds);
+    const c = process.cpuUsage(c0);
+    t.push((c.user + c.system) / 1000);
+  }
+  t.sort((a, b) => a - b);
+  return t[Math.floor(t.length / 2)]!;
+}
 
 interface Block {
   name: string;
@@ -218,8 +248,10 @@ export async function runConvBlock(report: Report): Promise<void> {
   const js = getKernels("js");
   const maxThreads = getThreads();
   const threadCounts = [...new Set([1, Math.min(2, maxThreads)])];
-  const add = (c: string, backend: "native" | "native-unfused" | "js" | "onnxruntime", ms: number) =>
-    report.add({ suite: "convblock", case: c, backend, value: ms, unit: "ms" });
+  const add = (c: string, backend: "native" | "native-unfused" | "js" | "onnxruntime", ms: number, cpuMs?: number) =>
+    report.add({ suite: "convblock", case: c, backend, value: ms, unit: "ms", ...(cpuMs === undefined ? {} : { note: `cpu ${cpuMs.toFixed(2)} ms` }) });
+  // Wall median, and at one thread the CPU-time median as well.
+  const time = (fn: () => void, reps: number, t: number): [number, number | undefined] => [timeMs(fn, reps, 2), t === 1 ? cpuMedianMs(fn, reps) : undefined];
   let seed = 1;
   for (const batch of [64, 1]) {
     const reps = batch === 64 ? 11 : 101;
@@ -231,15 +263,16 @@ export async function runConvBlock(report: Report): Promise<void> {
       for (const t of threadCounts) {
         setThreads(t);
         const c = (what: string) => `${b.name}-b${batch}-${what}-t${t}`;
-        add(c("fwd"), "native", timeMs(() => fusedForward(native, train), reps, 2));
-        add(c("fwd"), "native-unfused", timeMs(() => unfusedForward(native, train), reps, 2));
+        add(c("fwd"), "native", ...time(() => fusedForward(native, train), reps, t));
+        add(c("fwd"), "native-unfused", ...time(() => unfusedForward(native, train), reps, t));
         fusedForward(native, train);
-        add(c("bwd"), "native", timeMs(() => fusedBackward(native, train), reps, 2));
-        add(c("bwd"), "native-unfused", timeMs(() => unfusedBackward(native, train), reps, 2));
-        add(c("infer"), "native", timeMs(() => fusedForward(native, infer), reps, 2));
-        add(c("infer"), "native-unfused", timeMs(() => unfusedForward(native, infer), reps, 2));
+        add(c("bwd"), "native", ...time(() => fusedBackward(native, train), reps, t));
+        add(c("bwd"), "native-unfused", ...time(() => unfusedBackward(native, train), reps, t));
+        add(c("infer"), "native", ...time(() => fusedForward(native, infer), reps, t));
+        add(c("infer"), "native-unfused", ...time(() => unfusedForward(native, infer), reps, t));
         const session = await ortSession(model, t);
-        add(c("infer"), "onnxruntime", await timeOrt(session, { X: ortTensor(infer.x, [batch, b.cin, b.h, b.h]) }, reps));
+        const feeds = { X: ortTensor(infer.x, [batch, b.cin, b.h, b.h]) };
+        add(c("infer"), "onnxruntime", await timeOrt(session, feeds, reps), t === 1 ? await cpuMedianOrtMs(session, feeds, reps) : undefined);
       }
       setThreads(maxThreads);
       const jsReps = batch === 64 ? 1 : 5;
@@ -253,10 +286,11 @@ export async function runConvBlock(report: Report): Promise<void> {
     for (const t of threadCounts) {
       setThreads(t);
       const c = `dcgan-generator-b${batch}-infer-t${t}`;
-      add(c, "native", timeMs(() => generatorForward(native, gen, true), reps, 2));
-      add(c, "native-unfused", timeMs(() => generatorForward(native, gen, false), reps, 2));
+      add(c, "native", ...time(() => generatorForward(native, gen, true), reps, t));
+      add(c, "native-unfused", ...time(() => generatorForward(native, gen, false), reps, t));
       const session = await ortSession(gen.model, t);
-      add(c, "onnxruntime", await timeOrt(session, { Z: ortTensor(gen.z, [batch, 100]) }, reps));
+      const feeds = { Z: ortTensor(gen.z, [batch, 100]) };
+      add(c, "onnxruntime", await timeOrt(session, feeds, reps), t === 1 ? await cpuMedianOrtMs(session, feeds, reps) : undefined);
     }
     setThreads(maxThreads);
   }

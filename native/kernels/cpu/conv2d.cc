@@ -270,18 +270,19 @@ void conv2d_forward_direct(const float* x, const float* weight, const float* bia
   const int64_t plane_p = hp * wp, plane_in = p.in_h * p.in_w, plane_out = oh * ow;
   // wpk [c_blocks][K][16]: channel block b holds Cout b*16 .. b*16+15 (zeros past Cout), for
   // each (ci, tap) pair in order. Only unmasked taps are read.
+  // Packed output channel by output channel: each reads its weights in order (at batch 1
+  // the packing is a good part of the call; gathering across channels thrashed the cache).
   float* wpk = conv_scratch(2, c_blocks * K * TC);
-  for (int64_t b = 0; b < c_blocks; ++b) {
+  for (int64_t co = 0; co < c_blocks * TC; ++co) {
+    float* dst = wpk + (co / TC) * K * TC + co % TC;
+    if (co >= p.out_c) {
+      for (int64_t q = 0; q < K; ++q) dst[q * TC] = 0.0f;
+      continue;
+    }
+    const float* src = weight + co * p.in_c * p.k_h * p.k_w;
     for (int64_t ci = 0; ci < p.in_c; ++ci) {
-      for (int64_t t = 0; t < T; ++t) {
-        float* dst = wpk + (b * K + ci * T + t) * TC;
-        for (int64_t j = 0; j < TC; ++j) {
-          const int64_t co = b * TC + j;
-          dst[j] = co < p.out_c
-                       ? weight[((co * p.in_c + ci) * p.k_h + taps.ky[t]) * p.k_w + taps.kx[t]]
-                       : 0.0f;
-        }
-      }
+      const float* w_ci = src + ci * p.k_h * p.k_w;
+      for (int64_t t = 0; t < T; ++t) dst[(ci * T + t) * TC] = w_ci[taps.ky[t] * p.k_w + taps.kx[t]];
     }
   }
   std::vector<int64_t> koff(static_cast<size_t>(K));

@@ -24,8 +24,9 @@
 // Every function has a plain twin (direct loops, one thread, double accumulators) used as the
 // reference in tests; the fast ones use im2col + one sgemm per chunk of images (see
 // conv_for_chunks in im2col.h), except the forward pass of wide layers on AVX2/FMA CPUs,
-// which runs direct-convolution tiles (conv2d_tile_avx2) over a padded copy of the input.
-// All give results that do not depend on the thread count (each output is summed in a
+// which runs direct-convolution tiles (conv2d_tile_avx2) over a padded copy of the input,
+// and backward-data of unmasked layers whose transposed conv takes its direct path (a
+// conv2d's dx is conv_transpose2d_forward of dy with the same weight). All give results that do not depend on the thread count (each output is summed in a
 // fixed order by one thread); the two forward paths differ from each other by float
 // rounding only.
 // Scratch: per-thread buffers of about 2 MB per pool thread for forward / backward-data, up to

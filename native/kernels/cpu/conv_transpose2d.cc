@@ -201,6 +201,10 @@ void conv_transpose2d_backward_weight_plain(const float* x, const float* dy, flo
 //   backward-wgt:  dweight [Cin, M] (+)= x_cn [Cin, X] @ cols^T
 // Chunking as in conv2d.cc: small independent chunks in parallel for forward and
 // backward-data, large ordered chunks for the batch reduction of backward-weight.
+// On AVX2/FMA CPUs wide layers skip the column matrix: the forward runs the direct
+// stride-phase path below, and backward-data (a conv2d of dy) runs conv2d_forward's direct
+// tiles. Both paths sum every output in a fixed order: thread-count independent, differing
+// from the GEMM path by float rounding only.
 
 namespace {
 

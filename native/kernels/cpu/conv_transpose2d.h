@@ -17,6 +17,11 @@
 //
 // Gradients: backward_data OVERWRITES dx; backward_weight overwrites dweight / dbias, or adds
 // to them when `accumulate` is true.
+//
+// Fast paths (conv_transpose2d.cc): im2col / col2im + one sgemm per chunk of images; on
+// AVX2/FMA CPUs, wide layers (see use_direct_forward) run the forward as one small stride-1
+// correlation per stride phase through conv2d's direct tile, and backward-data as
+// conv2d_forward of dy (its direct tiles). Results do not depend on the thread count.
 #pragma once
 #include <cstdint>
 
