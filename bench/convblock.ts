@@ -19,7 +19,7 @@ import type { ActivationKind } from "../lib/kernels/ops/activation.js";
 import type { ConvBlockGrads, ConvBlockNorm, ConvBlockParams, ConvBlockSaved, ConvBlockSpec } from "../lib/kernels/ops/convblock.js";
 import { randomNormal, randomUniform } from "../test/helpers/numeric.js";
 import { type GraphNode, graphModel, ortSession, ortTensor, timeOrt } from "./peers/onnx.js";
-import { type Report, timeMs } from "./report.js";
+import { formatValue, type Report, timeMs } from "./report.js";
 
 // CPU time of this process (all its threads) per run, median over runs: at one thread it
 // barely moves when other processes share the cores, unlike the wall time. Reported as a note.
@@ -249,7 +249,7 @@ export async function runConvBlock(report: Report): Promise<void> {
   const maxThreads = getThreads();
   const threadCounts = [...new Set([1, Math.min(2, maxThreads)])];
   const add = (c: string, backend: "native" | "native-unfused" | "js" | "onnxruntime", ms: number, cpuMs?: number) =>
-    report.add({ suite: "convblock", case: c, backend, value: ms, unit: "ms", ...(cpuMs === undefined ? {} : { note: `cpu ${cpuMs.toFixed(2)} ms` }) });
+    report.add({ suite: "convblock", case: c, backend, value: ms, unit: "ms", ...(cpuMs === undefined ? {} : { note: `cpu ${formatValue(cpuMs)} ms` }) });
   // Wall median, and at one thread the CPU-time median as well.
   const time = (fn: () => void, reps: number, t: number): [number, number | undefined] => [timeMs(fn, reps, 2), t === 1 ? cpuMedianMs(fn, reps) : undefined];
   let seed = 1;
