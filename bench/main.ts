@@ -5,6 +5,7 @@
  */
 import { runtimeInfo } from "../lib/core/runtime-info.js";
 import { runConv } from "./conv.js";
+import { runConvBlock } from "./convblock.js";
 import { runCore } from "./core.js";
 import { runGan } from "./gan.js";
 import { runGanDiag } from "./gan-diag.js";
@@ -21,6 +22,7 @@ const SUITES: Record<string, (r: Report) => void | Promise<void>> = {
     await runGemm(r);
     await runConv(r);
   },
+  convblock: runConvBlock,
   nade: runNade,
   "gan-diag": runGanDiag,
   vae: runVae,

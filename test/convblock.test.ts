@@ -334,8 +334,11 @@ test("convblock: float64 finite differences match every gradient (none mode)", (
 
 test("convblock: accumulate adds to the gradients; dx null skips the data gradient", (t) => {
   for (const k of [native, js]) {
-    for (const norm of ["train", "none"] as const) {
-      const pr = problem({ transposed: true, batch: 2, cin: 3, h: 3, w: 3, cout: 2, k: 4, stride: 2, pad: 1 }, norm, "relu", 9, true);
+    for (const [norm, transposed] of [["train", true], ["none", true], ["train", false], ["none", false]] as const) {
+      const geo = transposed
+        ? { transposed, batch: 2, cin: 3, h: 3, w: 3, cout: 2, k: 4, stride: 2, pad: 1 }
+        : { transposed, batch: 3, cin: 3, h: 6, w: 5, cout: 2, k: 4, stride: 2, pad: 1 };
+      const pr = problem(geo, norm, "relu", 9, true);
       const once = runBlock(k, pr);
       const p = cloneParams(pr.p);
       const saved: ConvBlockSaved = { pre: new Float32Array(pr.ySize), mean: new Float32Array(2), rstd: new Float32Array(2) };
@@ -360,15 +363,20 @@ test("convblock: accumulate adds to the gradients; dx null skips the data gradie
 test("convblock: native results do not depend on the thread count", (t) => {
   const threads = getThreads();
   try {
-    const pr = problem({ transposed: true, batch: 16, cin: 8, h: 7, w: 7, cout: 6, k: 4, stride: 2, pad: 1 }, "train", "relu", 77);
-    setThreads(1);
-    const one = runBlock(native, pr);
-    for (const n of [2, 3]) {
-      setThreads(n);
-      const many = runBlock(native, pr);
-      t.deepEqual(many.y, one.y, `${n} threads y`);
-      t.deepEqual(many.dx, one.dx, `${n} threads dx`);
-      t.deepEqual(many.g, one.g, `${n} threads grads`);
+    for (const geo of [
+      { transposed: true, batch: 16, cin: 8, h: 7, w: 7, cout: 6, k: 4, stride: 2, pad: 1 },
+      { transposed: false, batch: 16, cin: 6, h: 14, w: 14, cout: 8, k: 4, stride: 2, pad: 1 },
+    ]) {
+      const pr = problem(geo, "train", "relu", 77);
+      setThreads(1);
+      const one = runBlock(native, pr);
+      for (const n of [2, 3]) {
+        setThreads(n);
+        const many = runBlock(native, pr);
+        t.deepEqual(many.y, one.y, `${n} threads y`);
+        t.deepEqual(many.dx, one.dx, `${n} threads dx`);
+        t.deepEqual(many.g, one.g, `${n} threads grads`);
+      }
     }
   } finally {
     setThreads(threads);

@@ -1,6 +1,6 @@
 /**
  * onnxruntime-node as a benchmark peer: builds one-node ONNX graphs (MatMul, Conv,
- * ConvTranspose) with onnx-proto and times them with the same shapes and thread count as
+ * ConvTranspose) and small multi-node graphs (conv blocks) with onnx-proto and times them with the same shapes and thread count as
  * the native kernels.
  */
 import onnxProto from "onnx-proto";
@@ -16,7 +16,13 @@ export interface GraphInput {
 export interface GraphInitializer {
   name: string;
   dims: number[];
-  data: Float32Array;
+  /** float32 weights, or int64 (e.g. a Reshape's target shape). */
+  data: Float32Array | BigInt64Array;
+}
+
+function tensorProto(i: GraphInitializer) {
+  const dataType = i.data instanceof BigInt64Array ? onnx.TensorProto.DataType.INT64 : onnx.TensorProto.DataType.FLOAT;
+  return onnx.TensorProto.create({ name: i.name, dims: i.dims, dataType, rawData: new Uint8Array(i.data.buffer, i.data.byteOffset, i.data.byteLength) });
 }
 
 function valueInfo(name: string, dims: number[]) {
@@ -54,9 +60,44 @@ export function oneNodeModel(
     node: [node],
     input: inputs.map((i) => valueInfo(i.name, i.dims)),
     output: [valueInfo(output.name, output.dims)],
-    initializer: initializers.map((i) =>
-      onnx.TensorProto.create({ name: i.name, dims: i.dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(i.data.buffer, i.data.byteOffset, i.data.byteLength) }),
+    initializer: initializers.map(tensorProto),
+  });
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: "deepgen-bench",
+    opsetImport: [onnx.OperatorSetIdProto.create({ domain: "", version: 13 })],
+    graph,
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+/** One node of a multi-node graph: attributes are int lists or single floats. */
+export interface GraphNode {
+  opType: string;
+  inputs: string[];
+  outputs: string[];
+  attributes?: Record<string, number[] | number>;
+}
+
+function floatAttr(name: string, f: number) {
+  return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.FLOAT, f });
+}
+
+/** Serialized ONNX model (opset 13) running `nodes` in order, from `inputs` to `output`. */
+export function graphModel(nodes: GraphNode[], inputs: GraphInput[], initializers: GraphInitializer[], output: GraphInput): Uint8Array {
+  const graph = onnx.GraphProto.create({
+    name: "block-bench",
+    node: nodes.map((n) =>
+      onnx.NodeProto.create({
+        opType: n.opType,
+        input: n.inputs,
+        output: n.outputs,
+        attribute: Object.entries(n.attributes ?? {}).map(([k, v]) => (typeof v === "number" ? floatAttr(k, v) : intsAttr(k, v))),
+      }),
     ),
+    input: inputs.map((i) => valueInfo(i.name, i.dims)),
+    output: [valueInfo(output.name, output.dims)],
+    initializer: initializers.map(tensorProto),
   });
   const model = onnx.ModelProto.create({
     irVersion: 8,

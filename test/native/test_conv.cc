@@ -161,6 +161,11 @@ TEST(conv2d_fast_matches_plain_on_odd_shapes) {
       }
     }
   }
+  // Wide input channels: backward-data runs as the transposed conv's direct forward (the
+  // output padding restores rows the stride's floor dropped: 9 and 8 wide inputs).
+  check_conv_case(conv(3, 32, 14, 14, 64, 4, 4, 2, 1), seed++);
+  check_conv_case(conv(2, 48, 9, 8, 40, 4, 4, 2, 1), seed++);
+  check_conv_case(conv(2, 64, 7, 7, 33, 5, 5, 2, 2), seed++);
   // Unequal strides / pads.
   Conv2dParams p = conv(2, 3, 9, 8, 5, 3, 2, 1, 1);
   p.stride_w = 3; p.pad_h = 0; p.pad_w = 2;
@@ -202,6 +207,14 @@ TEST(conv_transpose2d_fast_matches_plain) {
   }
   check_convt_case(convt(3, 8, 7, 7, 6, 4, 2, 1), seed++);     // DCGAN-like 7 -> 14
   check_convt_case(convt(2, 6, 14, 14, 1, 4, 2, 1), seed++);   // 14 -> 28, one output channel
+  // Shapes of the direct (stride-phase tile) forward: 16-wide output channels, >= 4 taps and
+  // >= 128 (channel, tap) pairs per phase; then odd ones (Cout 48 + a partial block is not
+  // taken; 50 is), strides 2 and 3, output padding, pads past the kernel.
+  check_convt_case(convt(3, 32, 7, 7, 16, 4, 2, 1), seed++);   // DCGAN 7 -> 14
+  check_convt_case(convt(2, 40, 5, 6, 50, 5, 2, 2, 1), seed++);
+  check_convt_case(convt(2, 33, 4, 3, 48, 6, 3, 4, 2), seed++);
+  check_convt_case(convt(1, 64, 3, 3, 32, 4, 2, 0), seed++);
+  check_convt_case(convt(2, 130, 2, 2, 16, 2, 1, 0), seed++);  // stride 1: one phase, 4 taps
   ConvTranspose2dParams p = convt(2, 3, 5, 4, 2, 3, 1, 0);
   p.k_w = 2; p.stride_w = 3; p.out_pad_w = 2; p.pad_h = 1;
   check_convt_case(p, seed++);
@@ -210,7 +223,7 @@ TEST(conv_transpose2d_fast_matches_plain) {
 TEST(conv_results_do_not_depend_on_thread_count) {
   for (int64_t co : {9, 32}) {  // the GEMM path and the direct-tile path
   const Conv2dParams p = conv(5, co == 9 ? 7 : 40, 13, 11, co, 3, 3, 1, 1, ConvMask::kB);
-  const ConvTranspose2dParams q = convt(5, 7, 6, 5, 4, 4, 2, 1);
+  const ConvTranspose2dParams q = co == 9 ? convt(5, 7, 6, 5, 4, 4, 2, 1) : convt(5, 40, 6, 5, 32, 4, 2, 1);
   const auto x = random_vec(conv2d_x_size(p), 1), w = random_vec(conv2d_weight_size(p), 2);
   const auto dy = random_vec(conv2d_y_size(p), 3);
   const auto xt = random_vec(conv_transpose2d_x_size(q), 4), wt = random_vec(conv_transpose2d_weight_size(q), 5);

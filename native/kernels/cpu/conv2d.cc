@@ -8,6 +8,7 @@
 #include "../../common/cpu_features.h"
 #include "../../common/errors.h"
 #include "../../common/thread_pool.h"
+#include "conv_transpose2d.h"
 #include "gemm.h"
 
 namespace deepgen {
@@ -269,18 +270,19 @@ void conv2d_forward_direct(const float* x, const float* weight, const float* bia
   const int64_t plane_p = hp * wp, plane_in = p.in_h * p.in_w, plane_out = oh * ow;
   // wpk [c_blocks][K][16]: channel block b holds Cout b*16 .. b*16+15 (zeros past Cout), for
   // each (ci, tap) pair in order. Only unmasked taps are read.
+  // Packed output channel by output channel: each reads its weights in order (at batch 1
+  // the packing is a good part of the call; gathering across channels thrashed the cache).
   float* wpk = conv_scratch(2, c_blocks * K * TC);
-  for (int64_t b = 0; b < c_blocks; ++b) {
+  for (int64_t co = 0; co < c_blocks * TC; ++co) {
+    float* dst = wpk + (co / TC) * K * TC + co % TC;
+    if (co >= p.out_c) {
+      for (int64_t q = 0; q < K; ++q) dst[q * TC] = 0.0f;
+      continue;
+    }
+    const float* src = weight + co * p.in_c * p.k_h * p.k_w;
     for (int64_t ci = 0; ci < p.in_c; ++ci) {
-      for (int64_t t = 0; t < T; ++t) {
-        float* dst = wpk + (b * K + ci * T + t) * TC;
-        for (int64_t j = 0; j < TC; ++j) {
-          const int64_t co = b * TC + j;
-          dst[j] = co < p.out_c
-                       ? weight[((co * p.in_c + ci) * p.k_h + taps.ky[t]) * p.k_w + taps.kx[t]]
-                       : 0.0f;
-        }
-      }
+      const float* w_ci = src + ci * p.k_h * p.k_w;
+      for (int64_t t = 0; t < T; ++t) dst[(ci * T + t) * TC] = w_ci[taps.ky[t] * p.k_w + taps.kx[t]];
     }
   }
   std::vector<int64_t> koff(static_cast<size_t>(K));
@@ -394,10 +396,49 @@ void conv2d_forward(const float* x, const float* weight, const float* bias, floa
   }
 }
 
+bool conv2d_forward_is_direct(const Conv2dParams& p) {
+  return use_direct_forward(p, conv_taps(p.k_h, p.k_w, p.mask).size());
+}
+
+namespace {
+
+// dx of conv2d p is the transposed conv of dy with the same weight ([Cout, Cin, kH, kW] is
+// its [in, out, kH, kW]); the output padding restores the rows the stride's floor dropped.
+ConvTranspose2dParams data_gradient_as_convt(const Conv2dParams& p, int64_t oh, int64_t ow) {
+  ConvTranspose2dParams q;
+  q.batch = p.batch;
+  q.in_c = p.out_c;
+  q.in_h = oh;
+  q.in_w = ow;
+  q.out_c = p.in_c;
+  q.k_h = p.k_h;
+  q.k_w = p.k_w;
+  q.stride_h = p.stride_h;
+  q.stride_w = p.stride_w;
+  q.pad_h = p.pad_h;
+  q.pad_w = p.pad_w;
+  q.out_pad_h = p.in_h - ((oh - 1) * p.stride_h - 2 * p.pad_h + p.k_h);
+  q.out_pad_w = p.in_w - ((ow - 1) * p.stride_w - 2 * p.pad_w + p.k_w);
+  return q;
+}
+
+}  // namespace
+
+bool conv2d_backward_data_is_direct(const Conv2dParams& p) {
+  int64_t oh, ow;
+  conv2d_check(p, &oh, &ow);
+  return p.mask == ConvMask::kNone && p.batch > 0 && p.in_c > 0 && p.out_c > 0 &&
+         conv_transpose2d_forward_is_direct(data_gradient_as_convt(p, oh, ow));
+}
+
 void conv2d_backward_data(const float* dy, const float* weight, float* dx, const Conv2dParams& p) {
   int64_t oh, ow;
   conv2d_check(p, &oh, &ow);
   if (p.batch == 0 || p.in_c == 0) return;
+  if (conv2d_backward_data_is_direct(p)) {
+    conv_transpose2d_forward(dy, weight, nullptr, dx, data_gradient_as_convt(p, oh, ow));
+    return;
+  }
   const ConvTaps taps = conv_taps(p.k_h, p.k_w, p.mask);
   const int64_t T = taps.size(), K = p.in_c * T;
   const int64_t plane_out = oh * ow, plane_in = p.in_h * p.in_w;

@@ -24,8 +24,9 @@
 // Every function has a plain twin (direct loops, one thread, double accumulators) used as the
 // reference in tests; the fast ones use im2col + one sgemm per chunk of images (see
 // conv_for_chunks in im2col.h), except the forward pass of wide layers on AVX2/FMA CPUs,
-// which runs direct-convolution tiles (conv2d_tile_avx2) over a padded copy of the input.
-// All give results that do not depend on the thread count (each output is summed in a
+// which runs direct-convolution tiles (conv2d_tile_avx2) over a padded copy of the input,
+// and backward-data of unmasked layers whose transposed conv takes its direct path (a
+// conv2d's dx is conv_transpose2d_forward of dy with the same weight). All give results that do not depend on the thread count (each output is summed in a
 // fixed order by one thread); the two forward paths differ from each other by float
 // rounding only.
 // Scratch: per-thread buffers of about 2 MB per pool thread for forward / backward-data, up to
@@ -84,6 +85,12 @@ void conv2d_tile_portable(int64_t kc, const float* x, const int64_t* pix, const 
                           const float* w, float* c, int64_t ldc, bool accumulate);
 void conv2d_tile_avx2(int64_t kc, const float* x, const int64_t* pix, const int64_t* koff,
                       const float* w, float* c, int64_t ldc, bool accumulate);
+
+// True when conv2d_forward takes the direct-tile path for p (AVX2/FMA and a wide layer).
+// conv_transpose2d_backward_data, a conv2d of dy, runs through conv2d_forward when it does.
+bool conv2d_forward_is_direct(const Conv2dParams& p);
+// True when conv2d_backward_data runs as conv_transpose2d_forward's direct path.
+bool conv2d_backward_data_is_direct(const Conv2dParams& p);
 
 // Zeroes the masked positions of weight [out_c, in_c, k_h, k_w] (no-op for kNone).
 void conv2d_mask_weights(float* weight, int64_t out_c, int64_t in_c, int64_t k_h, int64_t k_w,

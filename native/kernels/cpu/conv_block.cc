@@ -12,6 +12,8 @@
 #include "batchnorm.h"
 #include "conv2d.h"
 #include "conv_transpose2d.h"
+#include "gemm.h"
+#include "im2col.h"
 #include "vmath.h"
 
 namespace deepgen {
@@ -78,6 +80,118 @@ void conv_backward(const ConvBlockParams& p, const float* x, const float* weight
     const Conv2dParams c = conv_params(p);
     conv2d_backward_weight(x, dpre, dweight, dbias, c, accumulate);
     if (dx != nullptr) conv2d_backward_data(dpre, weight, dx, c);
+  }
+}
+
+// Images per chunk of the fused backward convs: the chunk's columns, its input in cn layout
+// and its dx in cn layout stay under this many floats (in L2/L3 between the two GEMMs;
+// measured on the DCGAN layer: 2 MB chunks beat 1, 8 and 16 MB ones).
+constexpr int64_t kBlockBackwardChunkFloats = int64_t{1} << 19;  // 2 MB
+
+// The convT's backward with ONE im2col of dpre per chunk of images, read by both GEMMs:
+//   cols [M = Cout*kH*kW, m*H*W] = im2col(dpre)   (conv_transpose2d.cc: a conv2d window on y)
+//   dweight [Cin, M] (+)= x_cn [Cin, m*H*W] @ cols^T      (chunks in order: fixed sum order)
+//   dx_cn   [Cin, m*H*W]  = weight [Cin, M] @ cols
+// The separate kernels each build cols (backward-weight over large chunks, backward-data over
+// small ones); for DCGAN's 128x7 -> 64x14 layer that is a 12.8 MB matrix written twice.
+// Each GEMM is threaded inside and sums every output in a fixed order: the result does not
+// depend on the thread count.
+void convt_backward_shared_cols(const ConvBlockParams& bp, const float* x, const float* weight,
+                                const float* dpre, float* dx, float* dweight, float* dbias,
+                                bool accumulate) {
+  const ConvTranspose2dParams p = convt_params(bp);
+  int64_t oh, ow;
+  conv_transpose2d_check(p, &oh, &ow);
+  const int64_t plane_in = p.in_h * p.in_w, plane_out = oh * ow;
+  conv_bias_grad(dpre, dbias, p.batch, p.out_c, plane_out, accumulate);
+  const ConvTaps taps = conv_taps(p.k_h, p.k_w, ConvMask::kNone);
+  const int64_t M = p.out_c * taps.size();
+  ConvWindow g;
+  g.h = oh;
+  g.w = ow;
+  g.k_h = p.k_h;
+  g.k_w = p.k_w;
+  g.stride_h = p.stride_h;
+  g.stride_w = p.stride_w;
+  g.pad_h = p.pad_h;
+  g.pad_w = p.pad_w;
+  g.out_h = p.in_h;
+  g.out_w = p.in_w;
+  const int64_t chunk = conv_images_per_chunk(p.batch, (M + 2 * p.in_c) * plane_in, kBlockBackwardChunkFloats);
+  for (int64_t n0 = 0; n0 < p.batch; n0 += chunk) {
+    const int64_t m = std::min(chunk, p.batch - n0);
+    float* cols = conv_scratch(0, M * m * plane_in);
+    im2col(dpre + n0 * p.out_c * plane_out, m, p.out_c, g, taps, cols);
+    const float* xc = x + n0 * p.in_c * plane_in;
+    const float* xp = xc;
+    if (m > 1) {
+      float* buf = conv_scratch(1, p.in_c * m * plane_in);
+      nchw_to_cn(xc, m, p.in_c, plane_in, buf);
+      xp = buf;
+    }
+    const float beta = (n0 == 0 && !accumulate) ? 0.0f : 1.0f;
+    sgemm(false, true, p.in_c, M, m * plane_in, 1.0f, xp, cols, beta, dweight);
+    if (dx != nullptr) {
+      float* dxc = dx + n0 * p.in_c * plane_in;
+      float* out = m == 1 ? dxc : conv_scratch(2, p.in_c * m * plane_in);
+      sgemm(false, false, p.in_c, m * plane_in, M, 1.0f, weight, cols, 0.0f, out);
+      if (m > 1) cn_to_nchw(out, m, p.in_c, plane_in, nullptr, dxc);
+    }
+  }
+}
+
+// The conv2d's backward over the same small chunks, the chunk's dpre in cn layout shared:
+//   col  [K = Cin*kH*kW, m*Ho*Wo] = im2col(x)
+//   dpre_cn [Cout, m*Ho*Wo]       = dpre rearranged
+//   dweight [Cout, K] (+)= dpre_cn @ col^T        (chunks in order: fixed sum order)
+//   dcol [K, m*Ho*Wo] = weight^T @ dpre_cn, col2im -> dx
+// The separate kernels reduce dweight over large chunks (a 12.8 MB column matrix for DCGAN's
+// 64x14 -> 128x7 layer at batch 64, read from L3); small chunks keep it close to the core.
+void conv_backward_shared_chunks(const ConvBlockParams& bp, const float* x, const float* weight,
+                                 const float* dpre, float* dx, float* dweight, float* dbias,
+                                 bool accumulate) {
+  const Conv2dParams p = conv_params(bp);
+  int64_t oh, ow;
+  conv2d_check(p, &oh, &ow);
+  const int64_t plane_in = p.in_h * p.in_w, plane_out = oh * ow;
+  conv_bias_grad(dpre, dbias, p.batch, p.out_c, plane_out, accumulate);
+  const ConvTaps taps = conv_taps(p.k_h, p.k_w, ConvMask::kNone);
+  const int64_t K = p.in_c * taps.size();
+  ConvWindow g;
+  g.h = p.in_h;
+  g.w = p.in_w;
+  g.k_h = p.k_h;
+  g.k_w = p.k_w;
+  g.stride_h = p.stride_h;
+  g.stride_w = p.stride_w;
+  g.pad_h = p.pad_h;
+  g.pad_w = p.pad_w;
+  g.out_h = oh;
+  g.out_w = ow;
+  float* wt = nullptr;
+  if (dx != nullptr) {
+    wt = conv_scratch(3, K * p.out_c);
+    transpose_matrix(weight, p.out_c, K, wt);
+  }
+  const int64_t chunk = conv_images_per_chunk(p.batch, (K + p.out_c) * plane_out, kBlockBackwardChunkFloats);
+  for (int64_t n0 = 0; n0 < p.batch; n0 += chunk) {
+    const int64_t m = std::min(chunk, p.batch - n0);
+    float* col = conv_scratch(0, K * m * plane_out);
+    im2col(x + n0 * p.in_c * plane_in, m, p.in_c, g, taps, col);
+    const float* dyc = dpre + n0 * p.out_c * plane_out;
+    const float* dyp = dyc;
+    if (m > 1) {
+      float* buf = conv_scratch(1, p.out_c * m * plane_out);
+      nchw_to_cn(dyc, m, p.out_c, plane_out, buf);
+      dyp = buf;
+    }
+    const float beta = (n0 == 0 && !accumulate) ? 0.0f : 1.0f;
+    sgemm(false, true, p.out_c, K, m * plane_out, 1.0f, dyp, col, beta, dweight);
+    if (dx != nullptr) {
+      float* dcol = col;  // the columns of x are no longer needed
+      sgemm(false, false, K, m * plane_out, p.out_c, 1.0f, wt, dyp, 0.0f, dcol);
+      col2im(dcol, m, p.in_c, g, taps, nullptr, dx + n0 * p.in_c * plane_in);
+    }
   }
 }
 
@@ -356,7 +470,22 @@ void conv_block_backward(const ConvBlockParams& p, const float* x, const float* 
       norm_backward_row(pre + r * S, d, d, S, mean[c], a[c], b[c], k[c]);
     });
   }
-  conv_backward(p, x, weight, dy, dx, dweight, dbias, accumulate);
+  if (p.in_c == 0) {  // nothing to multiply: the separate kernels' zero fills
+    conv_backward(p, x, weight, dy, dx, dweight, dbias, accumulate);
+    return;
+  }
+  // Where the data gradient runs as the other conv's direct forward (no column matrix), that
+  // beats sharing the column matrix with the weight gradient's GEMM.
+  const bool direct_dx = dx != nullptr && (p.transposed ? conv_transpose2d_backward_data_is_direct(convt_params(p))
+                                                        : conv2d_backward_data_is_direct(conv_params(p)));
+  float* gemm_dx = direct_dx ? nullptr : dx;
+  if (p.transposed) {
+    convt_backward_shared_cols(p, x, weight, dy, gemm_dx, dweight, dbias, accumulate);
+    if (direct_dx) conv_transpose2d_backward_data(dy, weight, dx, convt_params(p));
+  } else {
+    conv_backward_shared_chunks(p, x, weight, dy, gemm_dx, dweight, dbias, accumulate);
+    if (direct_dx) conv2d_backward_data(dy, weight, dx, conv_params(p));
+  }
 }
 
 }  // namespace deepgen

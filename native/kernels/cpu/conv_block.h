@@ -22,9 +22,13 @@
 //   null), dgamma, dbeta (kTrain only; untouched in kNone) are overwritten, or added to when
 //   `accumulate`.
 //
-// Fusion: the conv runs as the existing kernel; what follows it is one pass per (n, c)
-// plane while the plane is in cache: forward, the plane's statistics, then normalize +
+// Fusion: the conv forward runs as the existing kernel; what follows it works plane by
+// (n, c) plane while the plane is in cache: forward, the plane's statistics, then normalize +
 // activate; backward, activation backward + the plane's two norm sums, then the norm's dx.
+// The transposed conv's backward builds the im2col matrix of dpre once per chunk of images
+// and runs both GEMMs (dweight, dx) on it; the separate kernels build it once each. Both
+// backward convs run over small chunks of images in order (the separate backward-weight
+// kernels reduce over large ones), so their column matrices stay close to the core.
 // Sums are in double, per plane then over n in order (as batchnorm.cc): results do not depend
 // on the thread count. The *_unfused twins are the plain composition of the three kernels
 // (the reference in tests); the fused ones differ from them by float rounding at most.

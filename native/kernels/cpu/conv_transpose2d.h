@@ -17,6 +17,11 @@
 //
 // Gradients: backward_data OVERWRITES dx; backward_weight overwrites dweight / dbias, or adds
 // to them when `accumulate` is true.
+//
+// Fast paths (conv_transpose2d.cc): im2col / col2im + one sgemm per chunk of images; on
+// AVX2/FMA CPUs, wide layers (see use_direct_forward) run the forward as one small stride-1
+// correlation per stride phase through conv2d's direct tile, and backward-data as
+// conv2d_forward of dy (its direct tiles). Results do not depend on the thread count.
 #pragma once
 #include <cstdint>
 
@@ -47,6 +52,13 @@ void conv_transpose2d_backward_data(const float* dy, const float* weight, float*
 void conv_transpose2d_backward_weight(const float* x, const float* dy, float* dweight,
                                       float* dbias, const ConvTranspose2dParams& p,
                                       bool accumulate);
+
+// True when conv_transpose2d_forward takes the direct stride-phase path for p (AVX2/FMA and
+// a wide layer). conv2d_backward_data, a transposed conv of dy, runs through
+// conv_transpose2d_forward when it does.
+bool conv_transpose2d_forward_is_direct(const ConvTranspose2dParams& p);
+// True when conv_transpose2d_backward_data runs as conv2d_forward's direct path.
+bool conv_transpose2d_backward_data_is_direct(const ConvTranspose2dParams& p);
 
 // Plain reference twins.
 void conv_transpose2d_forward_plain(const float* x, const float* weight, const float* bias,
