@@ -9,7 +9,7 @@ import { loadSampler } from "../models/registry.js";
 import { Vae } from "../models/vae.js";
 import { type DataOptions, dataKindOf, intOption, loadData, ProgressLine } from "./common.js";
 import { printJson } from "./output.js";
-import { aaeReport, vaeReport } from "./train-latent.js";
+import { aaeReport, continuousNote, latentDataKind, vaeReport } from "./train-latent.js";
 
 interface EvalOptions extends DataOptions {
   backend?: BackendName;
@@ -31,7 +31,7 @@ export function registerEval(program: Command, run: (json: boolean, fn: () => Pr
       run(Boolean(opts.json), async () => {
         const model = await loadSampler(modelArg, { backend: opts.backend });
         if (model instanceof Vae || model instanceof Aae) {
-          const data = loadData(opts, "binary");
+          const data = loadData(opts, latentDataKind(model));
           const t0 = performance.now();
           const progress = new ProgressLine();
           const report =
@@ -43,7 +43,7 @@ export function registerEval(program: Command, run: (json: boolean, fn: () => Pr
           if (opts.json) printJson(result);
           else if ("iwae_nll_nats" in report)
             process.stdout.write(
-              `vae: test -ELBO ${report.neg_elbo_nats.toFixed(2)} (reconstruction ${(-report.reconstruction_nats).toFixed(2)}, KL ${report.kl_nats.toFixed(2)}), IWAE NLL (k=${report.k}) ${report.iwae_nll_nats.toFixed(2)} nats, gap ${report.gap_nats.toFixed(2)} on ${data.test.n} images\n`,
+              `vae: test -ELBO ${report.neg_elbo_nats.toFixed(2)} (reconstruction ${(-report.reconstruction_nats).toFixed(2)}, KL ${report.kl_nats.toFixed(2)}), IWAE NLL (k=${report.k}) ${report.iwae_nll_nats.toFixed(2)} nats, gap ${report.gap_nats.toFixed(2)}${continuousNote(report)} on ${data.test.n} images\n`,
             );
           else process.stdout.write(`aae: test reconstruction ${report.reconstruction_nats.toFixed(2)} nats, discriminator accuracy ${report.discriminator_accuracy.toFixed(3)} on ${data.test.n} images\n`);
           return;
