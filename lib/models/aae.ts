@@ -10,6 +10,18 @@
  * best-epoch restore) and reports, per epoch, the reconstruction error, the discriminator's
  * loss and accuracy and the generator's loss.
  *
+ * Encoder / decoder: MLPs (default) or the VAE's conv networks (config.arch = "conv",
+ * lib/nn/conv-nets.ts); the discriminator is always an MLP on codes.
+ *
+ * Regularizing the encoder (why): on the ~7,200 training images of the canonical split the
+ * encoder learns to place *training* codes where D cannot tell them from prior draws, while
+ * held-out codes land off the prior (D accuracy on validation codes 0.6-0.7 with 0.53 on
+ * training batches). Three fit options narrow that gap: inputDropout (each input pixel is
+ * zeroed with that probability in the encoder's input of all three phases, Philox noise; the
+ * reconstruction target stays clean: a denoising autoencoder), weightDecay (decoupled, on the
+ * encoder and decoder) and lrDecay (all three learning rates fall linearly to lr * lrDecay at
+ * the last epoch, so the final parameters are not a snapshot of an oscillating game).
+ *
  * Files: enc.<i>.*, dec.<i>.*, disc.<i>.* (W [out, in], b [out]); checkpoints add the Adam
  * states of the three phases (ae.adam.*, disc.adam.*, gen.adam.*).
  */
@@ -23,13 +35,14 @@ import { readSafetensors, type SafeTensor, type TensorToWrite, writeSafetensors 
 import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { ActivationKind } from "../kernels/ops/activation.js";
 import { Adam } from "../nn/adam.js";
+import { ConvDecoder, ConvEncoder, type Net } from "../nn/conv-nets.js";
 import { Mlp, type MlpSpec } from "../nn/dense.js";
 import { batchRows, modelKernels } from "./common.js";
 import type { SampleOptions, Samples } from "./density.js";
 import { gridCodes, interpolateCodes, loadMlp, loadNetParams, sigmoidInPlace } from "./latent.js";
 import { checkPrior, PRIORS, type PriorKind, samplePrior } from "./priors.js";
 import { type EpochRecord, freshState, runTrainingLoop, type TrainingProgress, type TrainingState } from "./trainer.js";
-import { VAE_ACTIVATIONS, type VaeActivation } from "./vae.js";
+import { VAE_ACTIVATIONS, VAE_ARCHS, type VaeActivation, type VaeArch } from "./vae.js";
 
 export interface AaeConfig {
   dim: number;
@@ -38,6 +51,10 @@ export interface AaeConfig {
   discHidden: number[];
   activation: VaeActivation;
   prior: PriorKind;
+  /** Encoder / decoder: MLPs (default) or conv networks (needs height, width multiples of 4). */
+  arch?: VaeArch;
+  /** Conv channels (arch "conv"; default [32, 64]). */
+  channels?: [number, number];
   height?: number;
   width?: number;
 }
@@ -49,6 +66,8 @@ export interface AaeCreateOptions {
   discHidden?: number[];
   activation?: VaeActivation;
   prior?: PriorKind;
+  arch?: VaeArch;
+  channels?: [number, number];
   initSeed?: number;
   height?: number;
   width?: number;
@@ -83,6 +102,12 @@ export interface AaeFitOptions {
    * epochs, discriminator accuracy ~0.84; with 1e-3 ~0.6).
    */
   adversarialLr?: number;
+  /** Probability of zeroing each input pixel of the encoder in the three phases (default 0; see the file comment). */
+  inputDropout?: number;
+  /** Decoupled weight decay of the encoder and decoder (default 0). */
+  weightDecay?: number;
+  /** Learning rates fall linearly to this fraction of their start by the last epoch (default 1: constant). */
+  lrDecay?: number;
   validation?: Float32Array | number;
   seed?: Seed;
   backend?: BackendName;
@@ -108,6 +133,8 @@ const SAMPLE_Z_STREAM = 0x5a;
 const SAMPLE_X_STREAM = 0x58;
 /** Prior draws of training step t use stream PRIOR_STREAM_BASE + t; evaluation uses EVAL_PRIOR_STREAM. */
 const PRIOR_STREAM_BASE = 0x10000;
+/** Input-dropout noise of training step t uses stream DROPOUT_STREAM_BASE + t. */
+const DROPOUT_STREAM_BASE = 0x40000000;
 const EVAL_PRIOR_STREAM = 0xe7a1;
 
 export class Aae {
@@ -116,8 +143,8 @@ export class Aae {
 
   constructor(
     readonly config: AaeConfig,
-    readonly encoder: Mlp,
-    readonly decoder: Mlp,
+    readonly encoder: Net,
+    readonly decoder: Net,
     readonly discriminator: Mlp,
   ) {}
 
@@ -127,6 +154,19 @@ export class Aae {
 
   get latent(): number {
     return this.config.latent;
+  }
+
+  /** Fresh encoder and decoder of a configuration (Glorot-uniform from the seed). */
+  static networks(c: AaeConfig, seed: number): { encoder: Net; decoder: Net } {
+    if (c.arch === "conv") {
+      const base = { height: c.height!, width: c.width!, channels: c.channels!, activation: c.activation as ActivationKind };
+      return {
+        encoder: new ConvEncoder("enc", { ...base, latentSide: c.latent }, { seed, stream: ENC_STREAM }),
+        decoder: new ConvDecoder("dec", { ...base, channels: [c.channels![1], c.channels![0]], latentSide: c.latent }, { seed, stream: DEC_STREAM }),
+      };
+    }
+    const s = Aae.specs(c);
+    return { encoder: new Mlp("enc", s.enc, { seed, stream: ENC_STREAM }), decoder: new Mlp("dec", s.dec, { seed, stream: DEC_STREAM }) };
   }
 
   static specs(c: AaeConfig): { enc: MlpSpec; dec: MlpSpec; disc: MlpSpec } {
@@ -159,6 +199,16 @@ export class Aae {
       out.height = c.height;
       out.width = c.width;
     }
+    const arch = checkOneOf(`${source}: arch`, c.arch ?? "mlp", VAE_ARCHS);
+    if (arch === "conv") {
+      if (out.height === undefined || out.width === undefined || out.height % 4 !== 0 || out.width % 4 !== 0) {
+        throw new DeepgenError("E_ARG", `${source}: the conv architecture needs height and width, multiples of 4`);
+      }
+      const ch = c.channels ?? [32, 64];
+      if (!Array.isArray(ch) || ch.length !== 2) throw new DeepgenError("E_ARG", `${source}: channels must be two integers`);
+      out.arch = "conv";
+      out.channels = [checkInteger(`${source}: channels[0]`, ch[0], 1, 4096), checkInteger(`${source}: channels[1]`, ch[1], 1, 4096)];
+    }
     return out;
   }
 
@@ -171,19 +221,16 @@ export class Aae {
         discHidden: opts.discHidden ?? [500, 500],
         activation: opts.activation ?? "relu",
         prior: opts.prior ?? "gaussian",
+        arch: opts.arch,
+        channels: opts.channels,
         height: opts.height,
         width: opts.width,
       },
       "create",
     );
     const seed = checkInteger("initSeed", opts.initSeed ?? 0, 0);
-    const s = Aae.specs(config);
-    const model = new Aae(
-      config,
-      new Mlp("enc", s.enc, { seed, stream: ENC_STREAM }),
-      new Mlp("dec", s.dec, { seed, stream: DEC_STREAM }),
-      new Mlp("disc", s.disc, { seed, stream: DISC_STREAM }),
-    );
+    const nets = Aae.networks(config, seed);
+    const model = new Aae(config, nets.encoder, nets.decoder, new Mlp("disc", Aae.specs(config).disc, { seed, stream: DISC_STREAM }));
     model.backend = opts.backend;
     return model;
   }
@@ -304,7 +351,14 @@ export class Aae {
     const k = this.kernels(opts.backend);
     const L = this.latent;
     const D = this.dim;
-    const aeAdam = new Adam({ ...this.encoder.params(), ...this.decoder.params() }, { lr: opts.lr ?? 1e-3 });
+    const lr = opts.lr ?? 1e-3;
+    const weightDecay = opts.weightDecay ?? 0;
+    const inputDropout = opts.inputDropout ?? 0;
+    const lrDecay = opts.lrDecay ?? 1;
+    if (!(weightDecay >= 0) || !Number.isFinite(weightDecay)) throw new DeepgenError("E_ARG", `weightDecay must be >= 0, got ${weightDecay}`);
+    if (!(inputDropout >= 0 && inputDropout < 1)) throw new DeepgenError("E_ARG", `inputDropout must be in [0, 1), got ${inputDropout}`);
+    if (!(lrDecay > 0 && lrDecay <= 1)) throw new DeepgenError("E_ARG", `lrDecay must be in (0, 1], got ${lrDecay}`);
+    const aeAdam = new Adam({ ...this.encoder.params(), ...this.decoder.params() }, { lr, weightDecay });
     const advLr = opts.adversarialLr ?? 1e-3;
     if (!(advLr > 0)) throw new DeepgenError("E_ARG", `adversarialLr must be > 0, got ${advLr}`);
     const discAdam = new Adam(this.discriminator.params(), { lr: advLr, beta1: 0.5 });
@@ -319,6 +373,8 @@ export class Aae {
     const labels2 = new Float32Array(2 * batchSize);
     const dd = new Float32Array(2 * batchSize);
     const ones = new Float32Array(batchSize).fill(1);
+    const noisyX = new Float32Array(inputDropout > 0 ? batchSize * D : 0);
+    const totalSteps = Math.max(1, epochs * Math.ceil(n / batchSize));
     const sums = { rec: 0, dLoss: 0, dCorrect: 0, gLoss: 0, seen: 0 };
     let step = 0;
     const adams = { ae: aeAdam, disc: discAdam, gen: genAdam };
@@ -365,8 +421,20 @@ export class Aae {
           step++;
           gatherRows(trainSet, indices, batchX);
           const x = batchX.subarray(0, m * D);
+          // linear learning-rate decay by step (a function of the step: resumed runs follow it)
+          const f = 1 - ((1 - lrDecay) * Math.min(step - 1, totalSteps)) / totalSteps;
+          aeAdam.opts.lr = lr * f;
+          discAdam.opts.lr = advLr * f;
+          genAdam.opts.lr = advLr * f;
+          // the encoder's input: x with pixels dropped (denoising), or x itself
+          let xin = x;
+          if (inputDropout > 0) {
+            xin = noisyX.subarray(0, m * D);
+            k.philoxFill(xin, seed, (DROPOUT_STREAM_BASE + step) >>> 0, "uniform");
+            for (let i = 0; i < m * D; i++) xin[i] = xin[i]! < inputDropout ? 0 : x[i]!;
+          }
           // 1. reconstruction
-          const z = this.encoder.forward(k, x, m);
+          const z = this.encoder.forward(k, xin, m);
           const logits = this.decoder.forward(k, z, m);
           const rec = k.bceWithLogitsForward(null, logits, x, m, D);
           const dl = dlogits.subarray(0, m * D);
@@ -377,7 +445,7 @@ export class Aae {
           // 2. discriminator: prior draws (label 1) then codes (label 0)
           const c2 = codes2.subarray(0, 2 * m * L);
           samplePrior(this.config.prior, m, L, seed, (PRIOR_STREAM_BASE + step) >>> 0, c2.subarray(0, m * L));
-          const fakeCodes = this.encoder.forward(k, x, m);
+          const fakeCodes = this.encoder.forward(k, xin, m);
           c2.set(fakeCodes, m * L);
           const lab = labels2.subarray(0, 2 * m);
           lab.fill(1, 0, m);
@@ -477,8 +545,10 @@ export class Aae {
     } catch (e) {
       throw new DeepgenError("E_FORMAT", (e as Error).message, { cause: e });
     }
-    const s = Aae.specs(config);
-    const model = new Aae(config, loadMlp(file, "enc", s.enc), loadMlp(file, "dec", s.dec), loadMlp(file, "disc", s.disc));
+    const nets = Aae.networks(config, 0);
+    loadNetParams(file, nets.encoder);
+    loadNetParams(file, nets.decoder);
+    const model = new Aae(config, nets.encoder, nets.decoder, loadMlp(file, "disc", Aae.specs(config).disc));
     model.backend = opts.backend;
     return model;
   }
