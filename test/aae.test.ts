@@ -210,12 +210,12 @@ test("conv AAE: training lowers the reconstruction error and pulls codes to the 
   t.is(code(t, () => Aae.create({ dim: 36, arch: "conv", height: 6, width: 6 })), "E_ARG");
 });
 
-test("AAE regularizers: input dropout, weight decay and LR decay train, change the run, resume exactly, refuse bad values", async (t) => {
+test("AAE regularizers: input dropout, weight decay, LR decay and extra discriminator steps train, change the run, resume exactly, refuse bad values", async (t) => {
   const x = toyData(160, 12, 21);
   const make = (): Aae => Aae.create({ dim: 12, latent: 2, hidden: [10], discHidden: [6], prior: "mog10", initSeed: 4 });
-  const reg = { epochs: 6, batchSize: 20, seed: 2, lr: 0.01, inputDropout: 0.2, weightDecay: 1e-3, lrDecay: 0.1 };
+  const reg = { epochs: 6, batchSize: 20, seed: 2, lr: 0.01, inputDropout: 0.2, weightDecay: 1e-3, lrDecay: 0.1, discSteps: 2 };
   const plain = make();
-  await plain.fit(x, { ...reg, inputDropout: 0, weightDecay: 0, lrDecay: 1 });
+  await plain.fit(x, { ...reg, inputDropout: 0, weightDecay: 0, lrDecay: 1, discSteps: 1 });
   const straight = make();
   const before = straight.reconstructionError(x);
   const r1 = await straight.fit(x, reg);
@@ -230,8 +230,24 @@ test("AAE regularizers: input dropout, weight decay and LR decay train, change t
   const r2 = await resumed.fit(x, { ...reg, resumeFrom: ckpt });
   t.deepEqual(resumed.encode(x), straight.encode(x));
   t.deepEqual(r2.history.map((h) => h.terms), r1.history.map((h) => h.terms));
-  for (const bad of [{ inputDropout: 1 }, { inputDropout: -0.1 }, { weightDecay: -1 }, { lrDecay: 0 }, { lrDecay: 1.5 }]) {
+  for (const bad of [{ inputDropout: 1 }, { inputDropout: -0.1 }, { weightDecay: -1 }, { lrDecay: 0 }, { lrDecay: 1.5 }, { discSteps: 0 }]) {
     const e = await t.throwsAsync(make().fit(x, { epochs: 1, ...bad }));
     t.is((e as DeepgenError).code, "E_ARG", JSON.stringify(bad));
   }
+});
+
+test("AAE refit discriminator: tells codes far from the prior apart, less so after training; seeded; refuses empty sets", async (t) => {
+  const x = toyData(400, 16, 31);
+  const held = toyData(100, 16, 32);
+  const model = Aae.create({ dim: 16, latent: 2, hidden: [24], discHidden: [16], prior: "mog10", initSeed: 3 });
+  // untrained: codes near the origin, the prior a ring of radius 4
+  const before = model.refitDiscriminatorAccuracy(x, held, { steps: 300 });
+  t.true(before > 0.9, `untrained: ${before}`);
+  t.is(model.refitDiscriminatorAccuracy(x, held, { steps: 300 }), before, "same seed, same result");
+  await model.fit(x, { epochs: 30, batchSize: 40, seed: 1 });
+  const after = model.refitDiscriminatorAccuracy(x, held, { steps: 300 });
+  t.log(`refit discriminator accuracy ${before.toFixed(3)} -> ${after.toFixed(3)} (training discriminator ${model.discriminatorAccuracy(held).toFixed(3)})`);
+  t.true(after < before - 0.1, `${before} -> ${after}`);
+  t.is(code(t, () => model.refitDiscriminatorAccuracy(new Float32Array(0), held)), "E_SHAPE");
+  t.is(code(t, () => model.refitDiscriminatorAccuracy(x, held, { steps: 0 })), "E_ARG");
 });

@@ -37,7 +37,7 @@ export function registerEval(program: Command, run: (json: boolean, fn: () => Pr
           const report =
             model instanceof Vae
               ? await vaeReport(model, data.test.x, { k: opts.k, backend: opts.backend, onProgress: (f) => progress.update(`IWAE k=${opts.k}: ${(100 * f).toFixed(1)}%`) })
-              : aaeReport(model, data.test.x, opts.backend);
+              : aaeReport(model, data.test.x, data.train.x, opts.backend);
           progress.done();
           const result = { model: model.kind, ...report, param_count: model.paramCount(), test_size: data.test.n, data: data.source, seconds: (performance.now() - t0) / 1000 };
           if (opts.json) printJson(result);
@@ -45,7 +45,7 @@ export function registerEval(program: Command, run: (json: boolean, fn: () => Pr
             process.stdout.write(
               `vae: test -ELBO ${report.neg_elbo_nats.toFixed(2)} (reconstruction ${(-report.reconstruction_nats).toFixed(2)}, KL ${report.kl_nats.toFixed(2)}), IWAE NLL (k=${report.k}) ${report.iwae_nll_nats.toFixed(2)} nats, gap ${report.gap_nats.toFixed(2)}${continuousNote(report)} on ${data.test.n} images\n`,
             );
-          else process.stdout.write(`aae: test reconstruction ${report.reconstruction_nats.toFixed(2)} nats, discriminator accuracy ${report.discriminator_accuracy.toFixed(3)} on ${data.test.n} images\n`);
+          else process.stdout.write(`aae: test reconstruction ${report.reconstruction_nats.toFixed(2)} nats, discriminator accuracy ${report.discriminator_accuracy.toFixed(3)} (a fresh discriminator refit for ${report.refit_steps} steps: ${report.refit_discriminator_accuracy.toFixed(3)}) on ${data.test.n} images\n`);
           return;
         }
         const kind = dataKindOf(model.kind);
