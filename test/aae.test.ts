@@ -213,9 +213,9 @@ test("conv AAE: training lowers the reconstruction error and pulls codes to the 
 test("AAE regularizers: input dropout, weight decay, LR decay and extra discriminator steps train, change the run, resume exactly, refuse bad values", async (t) => {
   const x = toyData(160, 12, 21);
   const make = (): Aae => Aae.create({ dim: 12, latent: 2, hidden: [10], discHidden: [6], prior: "mog10", initSeed: 4 });
-  const reg = { epochs: 6, batchSize: 20, seed: 2, lr: 0.01, inputDropout: 0.2, weightDecay: 1e-3, lrDecay: 0.1, discSteps: 2 };
+  const reg = { epochs: 6, batchSize: 20, seed: 2, lr: 0.01, inputDropout: 0.2, weightDecay: 1e-3, lrDecay: 0.1, discSteps: 2, select: "validation" as const };
   const plain = make();
-  await plain.fit(x, { ...reg, inputDropout: 0, weightDecay: 0, lrDecay: 1, discSteps: 1 });
+  await plain.fit(x, { ...reg, inputDropout: 0, weightDecay: 0, lrDecay: 1, discSteps: 1, select: "last" });
   const straight = make();
   const before = straight.reconstructionError(x);
   const r1 = await straight.fit(x, reg);
@@ -230,7 +230,10 @@ test("AAE regularizers: input dropout, weight decay, LR decay and extra discrimi
   const r2 = await resumed.fit(x, { ...reg, resumeFrom: ckpt });
   t.deepEqual(resumed.encode(x), straight.encode(x));
   t.deepEqual(r2.history.map((h) => h.terms), r1.history.map((h) => h.terms));
-  for (const bad of [{ inputDropout: 1 }, { inputDropout: -0.1 }, { weightDecay: -1 }, { lrDecay: 0 }, { lrDecay: 1.5 }, { discSteps: 0 }]) {
+  t.is(r2.selectedEpoch, r1.selectedEpoch);
+  const e = await t.throwsAsync(make().fit(x, { ...reg, select: "last", resumeFrom: ckpt }));
+  t.is((e as DeepgenError).code, "E_FORMAT", "a checkpoint of the other select option");
+  for (const bad of [{ inputDropout: 1 }, { inputDropout: -0.1 }, { weightDecay: -1 }, { lrDecay: 0 }, { lrDecay: 1.5 }, { discSteps: 0 }, { select: "best" as never }]) {
     const e = await t.throwsAsync(make().fit(x, { epochs: 1, ...bad }));
     t.is((e as DeepgenError).code, "E_ARG", JSON.stringify(bad));
   }
@@ -250,4 +253,23 @@ test("AAE refit discriminator: tells codes far from the prior apart, less so aft
   t.true(after < before - 0.1, `${before} -> ${after}`);
   t.is(code(t, () => model.refitDiscriminatorAccuracy(new Float32Array(0), held)), "E_SHAPE");
   t.is(code(t, () => model.refitDiscriminatorAccuracy(x, held, { steps: 0 })), "E_ARG");
+});
+
+test("AAE select validation: keeps the in-band epoch with the lowest validation reconstruction (else the last)", async (t) => {
+  const x = toyData(300, 16, 41);
+  const model = Aae.create({ dim: 16, latent: 2, hidden: [20], discHidden: [12], prior: "mog10", initSeed: 6 });
+  const snapshots: Float32Array[] = [];
+  const r = await model.fit(x, { epochs: 12, batchSize: 30, seed: 3, lr: 0.005, select: "validation", onEpoch: () => void snapshots.push(model.encode(x)) });
+  let expected = r.history.length;
+  let bestRec = Infinity;
+  for (const h of r.history) {
+    const v = h.validationTerms!;
+    if (Math.abs(v.discriminatorAccuracy - 0.5) <= 0.05 && v.reconstruction < bestRec) {
+      bestRec = v.reconstruction;
+      expected = h.epoch;
+    }
+  }
+  t.log(`selected epoch ${r.selectedEpoch} of ${r.history.length}; validation D accuracies ${r.history.map((h) => h.validationTerms!.discriminatorAccuracy.toFixed(2)).join(" ")}`);
+  t.is(r.selectedEpoch, expected);
+  t.deepEqual(model.encode(x), snapshots[expected - 1]);
 });

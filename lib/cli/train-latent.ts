@@ -14,7 +14,7 @@ import { linePlot } from "../io/plot.js";
 import { writePng } from "../io/png.js";
 import { scatterPlot, TAB10, type PointGroup } from "../io/scatter.js";
 import type { BackendName } from "../kernels/kernels.js";
-import { Aae } from "../models/aae.js";
+import { AAE_SELECT, Aae } from "../models/aae.js";
 import { PRIORS, type PriorKind } from "../models/priors.js";
 import { VAE_ACTIVATIONS, VAE_ARCHS, VAE_DECODERS, Vae, type VaeActivation } from "../models/vae.js";
 import { formatDuration, loadData, ProgressLine, type DataOptions } from "./common.js";
@@ -35,6 +35,7 @@ export interface LatentTrainOptions extends DataOptions {
   inputDropout: number;
   lrDecay: number;
   discSteps: number;
+  select: string;
   weightDecay: number;
   decoder: string;
   epochs: number;
@@ -60,18 +61,18 @@ export interface VaeReport {
   bits_per_dim: number;
   k: number;
   /**
-   * "binary": NLLs of binarized images (discrete); "continuous": -log densities of
+   * "discrete": NLLs of binarized images; "continuous": -log densities of
    * dequantized grayscale images on [0, 1]^D (cbernoulli decoder), not comparable to binary
    * NLLs; bits_per_dim then comes from the bound on the 8-bit images, discrete_nll_bound_nats.
    */
-  data: "binary" | "continuous";
+  density: "discrete" | "continuous";
   discrete_nll_bound_nats?: number;
 }
 
 /** The data a latent model is trained and evaluated on: dequantized grayscale for the continuous Bernoulli. */
 /** " (continuous: ...)" after a report of the continuous-Bernoulli VAE, "" for binary data. */
 export function continuousNote(r: VaeReport): string {
-  return r.data === "continuous"
+  return r.density === "continuous"
     ? ` (continuous densities of dequantized grayscale, not comparable to binarized NLLs; bound on the 8-bit images ${r.discrete_nll_bound_nats!.toFixed(1)} nats, ${r.bits_per_dim.toFixed(3)} bits/dim)`
     : "";
 }
@@ -98,7 +99,7 @@ export async function vaeReport(model: Vae, x: Float32Array, o: { k: number; bac
     gap_nats: -terms.elbo - nll,
     bits_per_dim: discrete / Math.LN2 / model.dim,
     k: o.k,
-    data: continuous ? "continuous" : "binary",
+    density: continuous ? "continuous" : "discrete",
     ...(continuous ? { discrete_nll_bound_nats: discrete } : {}),
   };
 }
@@ -230,6 +231,7 @@ export async function trainLatent(family: "vae" | "aae", opts: LatentTrainOption
         weightDecay: opts.weightDecay,
         lrDecay: opts.lrDecay,
         discSteps: opts.discSteps,
+        select: checkOneOf("--select", opts.select, AAE_SELECT),
         validation: opts.validation,
         checkpointPath: `${stem(out)}.ckpt.safetensors`,
         resumeFrom: opts.resume ? `${stem(out)}.ckpt.safetensors` : undefined,
@@ -245,7 +247,7 @@ export async function trainLatent(family: "vae" | "aae", opts: LatentTrainOption
         },
       });
       history = r.history;
-      bestEpoch = r.history.length;
+      bestEpoch = r.selectedEpoch;
       curve = [
         { name: "train reconstruction", values: r.history.map((h) => h.terms.reconstruction) },
         { name: "validation reconstruction", values: r.history.map((h) => h.validationTerms?.reconstruction) },
@@ -289,7 +291,7 @@ export async function trainLatent(family: "vae" | "aae", opts: LatentTrainOption
       latent,
       ...(model.config.arch === "conv" ? { arch: "conv", channels: model.config.channels } : { hidden }),
       activation,
-      ...(family === "aae" ? { prior, adversarial_lr: opts.advLr, input_dropout: opts.inputDropout, weight_decay: opts.weightDecay, lr_decay: opts.lrDecay, disc_steps: opts.discSteps } : { decoder, warmup_epochs: opts.warmup, free_bits: opts.freeBits, iwae_k: opts.k }),
+      ...(family === "aae" ? { prior, adversarial_lr: opts.advLr, input_dropout: opts.inputDropout, weight_decay: opts.weightDecay, lr_decay: opts.lrDecay, disc_steps: opts.discSteps, select: opts.select } : { decoder, warmup_epochs: opts.warmup, free_bits: opts.freeBits, iwae_k: opts.k }),
       lr: opts.lr,
       batch: opts.batch,
       seed: opts.seed,

@@ -62,6 +62,7 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
     .option("--k <n>", "vae: importance samples of the test IWAE NLL", intOption("--k", 1), 5000)
     .option("--adv-lr <x>", "aae: Adam learning rate of the discriminator and generator phases", floatOption("--adv-lr"), 1e-3)
     .option("--input-dropout <p>", "aae: zero each encoder input pixel with probability p while training (0: off)", floatOption("--input-dropout"), 0)
+    .option("--select <how>", "aae: keep the last epoch, or the epoch chosen on validation (D accuracy within 0.5 +- 0.05, then lowest reconstruction)", "last")
     .option("--disc-steps <n>", "aae: discriminator updates per minibatch", intOption("--disc-steps", 1), 1)
     .option("--lr-decay <f>", "aae: learning rates fall linearly to f times their start by the last epoch (1: constant)", floatOption("--lr-decay"), 1)
     .option("--components <k>", "Gaussians per conditional (rnade)", intOption("--components", 1), 5)
