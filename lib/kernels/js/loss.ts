@@ -123,7 +123,10 @@ export function cbernoulliNllForward(
     let acc = 0;
     for (let d = r * cols; d < (r + 1) * cols; d++) {
       const z = logits[d]!;
-      acc += Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z))) - targets[d]! * z - cbLogNorm(z);
+      const a = Math.abs(z);
+      // |z| >= CB_TAYLOR: softplus(z) - log C(z) = max(z, 0) - log a + log(1 - e^-a) (as loss.cc)
+      const s = a < CB_TAYLOR ? Math.max(z, 0) + Math.log1p(Math.exp(-a)) - cbLogNorm(z) : Math.max(z, 0) - Math.log(a) + Math.log(-Math.expm1(-a));
+      acc += s - targets[d]! * z;
     }
     sums[r] = acc;
   }

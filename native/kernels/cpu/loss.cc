@@ -202,7 +202,10 @@ double cbernoulli_nll_forward(float* row_nll, const float* logits, const float* 
       double acc = 0;
       for (int64_t d = r * cols; d < (r + 1) * cols; ++d) {
         const double z = logits[d], x = targets[d];
-        acc += softplus(z) - x * z - cb_log_norm(z);
+        const double a = std::fabs(z);
+        // |z| >= kCbTaylor: softplus(z) - log C(z) = max(z, 0) - log a + log(1 - e^-a) (the
+        // log1p(e^-a) of softplus and of log C cancel): three libm calls instead of five
+        acc += (a < kCbTaylor ? softplus(z) - cb_log_norm(z) : std::fmax(z, 0.0) - std::log(a) + std::log(-std::expm1(-a))) - x * z;
       }
       sums[r - r0] = acc;
     }
