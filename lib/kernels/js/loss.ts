@@ -124,8 +124,8 @@ export function cbernoulliNllForward(
     for (let d = r * cols; d < (r + 1) * cols; d++) {
       const z = logits[d]!;
       const a = Math.abs(z);
-      // |z| >= CB_TAYLOR: softplus(z) - log C(z) = max(z, 0) - log a + log(1 - e^-a) (as loss.cc)
-      const s = a < CB_TAYLOR ? Math.max(z, 0) + Math.log1p(Math.exp(-a)) - cbLogNorm(z) : Math.max(z, 0) - Math.log(a) + Math.log(-Math.expm1(-a));
+      // |z| >= CB_TAYLOR: softplus(z) - log C(z) = max(z, 0) - log(a / (1 - e^-a)) (as loss.cc)
+      const s = a < CB_TAYLOR ? Math.max(z, 0) + Math.log1p(Math.exp(-a)) - cbLogNorm(z) : Math.max(z, 0) - Math.log(a / -Math.expm1(-a));
       acc += s - targets[d]! * z;
     }
     sums[r] = acc;
@@ -147,7 +147,11 @@ export function cbernoulliNllBackward(
     const s = rowFactor(scale, rowScale, r);
     for (let d = r * cols; d < (r + 1) * cols; d++) {
       const z = logits[d]!;
-      dlogits[d] = s * (sigmoid(z) - targets[d]! - cbLogNormGrad(z));
+      const a = Math.abs(z);
+      const e = Math.exp(-a); // one exp serves the sigmoid and 1 / sinh (as loss.cc)
+      const sig = z >= 0 ? 1 / (1 + e) : e / (1 + e);
+      const g = a < CB_TAYLOR ? cbLogNormGrad(z) : 1 / z - Math.sign(z) * ((2 * e) / ((1 - e) * (1 + e)));
+      dlogits[d] = s * (sig - targets[d]! - g);
     }
   }
 }

@@ -203,9 +203,9 @@ double cbernoulli_nll_forward(float* row_nll, const float* logits, const float* 
       for (int64_t d = r * cols; d < (r + 1) * cols; ++d) {
         const double z = logits[d], x = targets[d];
         const double a = std::fabs(z);
-        // |z| >= kCbTaylor: softplus(z) - log C(z) = max(z, 0) - log a + log(1 - e^-a) (the
-        // log1p(e^-a) of softplus and of log C cancel): three libm calls instead of five
-        acc += (a < kCbTaylor ? softplus(z) - cb_log_norm(z) : std::fmax(z, 0.0) - std::log(a) + std::log(-std::expm1(-a))) - x * z;
+        // |z| >= kCbTaylor: softplus(z) - log C(z) = max(z, 0) - log(a / (1 - e^-a)) (the
+        // log1p(e^-a) of softplus and of log C cancel): two libm calls instead of five
+        acc += (a < kCbTaylor ? softplus(z) - cb_log_norm(z) : std::fmax(z, 0.0) - std::log(a / -std::expm1(-a))) - x * z;
       }
       sums[r - r0] = acc;
     }
@@ -222,8 +222,12 @@ void cbernoulli_nll_backward(float* dlogits, const float* logits, const float* t
       const double s = row_factor(scale, row_scale, r);
       for (int64_t d = r * cols; d < (r + 1) * cols; ++d) {
         const double z = logits[d];
-        const double sig = 1.0 / (1.0 + std::exp(-z));
-        dlogits[d] = static_cast<float>(s * (sig - static_cast<double>(targets[d]) - cb_log_norm_grad(z)));
+        const double a = std::fabs(z);
+        const double e = std::exp(-a);  // one exp serves the sigmoid and 1 / sinh
+        const double sig = z >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+        // 1/z - 1/sinh z with 1/sinh a = 2 e / (1 - e^2) (0 once e underflows)
+        const double g = a < kCbTaylor ? cb_log_norm_grad(z) : 1.0 / z - std::copysign(2.0 * e / ((1.0 - e) * (1.0 + e)), z);
+        dlogits[d] = static_cast<float>(s * (sig - static_cast<double>(targets[d]) - g));
       }
     }
   });

@@ -68,7 +68,8 @@ void bce_backward_rows_avx2(float* dlogits, const float* logits, const float* ta
 //   d nll / dz = sigmoid(z) - x - (1/z - 1/sinh z),
 //   1/z - 1/sinh z = z/6 - 7 z^3/360 + 31 z^5/15120   (|z| < kCbTaylor).
 // For |z| >= kCbTaylor the forward computes softplus(z) - log C(z) as
-//   max(z, 0) - log|z| + log(1 - exp(-|z|))   (expm1; the two log1p(exp(-|z|)) terms cancel).
+//   max(z, 0) - log(|z| / (1 - exp(-|z|)))   (expm1; the two log1p(exp(-|z|)) terms cancel),
+// and the backward gets the sigmoid and 1/sinh z = sign(z) 2e / (1 - e^2) from one e = exp(-|z|).
 // Everything in float64 (rounded once when stored); the JS twin uses the same formulas.
 constexpr double kCbTaylor = 0.05;
 // forward: logits z, targets x [R, D] -> row_nll [R] (may be null), total
