@@ -1,7 +1,9 @@
 /**
  * VAE benchmarks (latent 32, MLP 2x500, D = 784, the canonical split, batch 100): one ELBO
  * training epoch (forward, backward, Adam; timed on a few batches and extrapolated to the
- * 7,204 training images) and IWAE (k = 5000) evaluation throughput, native against the JS twin.
+ * 7,204 training images) and IWAE (k = 5000) evaluation throughput, native against the JS twin;
+ * and the decoder likelihoods alone on one batch of 100 x 784 logits: the Bernoulli
+ * cross-entropy and the continuous Bernoulli (grayscale decoder), forward + backward.
  */
 import { getKernels } from "../lib/core/backend.js";
 import { getThreads } from "../lib/core/threads.js";
@@ -39,5 +41,28 @@ export async function runVae(report: Report): Promise<void> {
     const s = (performance.now() - t1) / 1000;
     report.add({ suite: "vae", case: "iwae-draws", backend, value: (images * kIwae) / s, unit: "draws/s", note: `k = ${kIwae}, ${images} images` });
     report.add({ suite: "vae", case: "iwae-k5000", backend, value: (images * kIwae) / s / 5000, unit: "images/s" });
+    // decoder likelihoods: forward + backward of one batch
+    const logits = new Float32Array(BATCH * 784);
+    k.philoxFill(logits, 3, 0, "normal");
+    const gray = new Float32Array(BATCH * 784);
+    k.philoxFill(gray, 4, 0, "uniform");
+    const dl = new Float32Array(BATCH * 784);
+    const reps = backend === "js" ? 20 : 200;
+    for (const [name, cb] of [
+      ["bce-fwd-bwd-100x784", false],
+      ["cbernoulli-fwd-bwd-100x784", true],
+    ] as const) {
+      const t2 = performance.now();
+      for (let r = 0; r < reps; r++) {
+        if (cb) {
+          k.continuousBernoulliNllForward(null, logits, gray, BATCH, 784);
+          k.continuousBernoulliNllBackward(dl, logits, gray, BATCH, 784, 1 / BATCH);
+        } else {
+          k.bceWithLogitsForward(null, logits, gray, BATCH, 784);
+          k.bceWithLogitsBackward(dl, logits, gray, BATCH, 784, 1 / BATCH);
+        }
+      }
+      report.add({ suite: "vae", case: name, backend, value: (performance.now() - t2) / reps, unit: "ms" });
+    }
   }
 }

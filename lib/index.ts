@@ -36,7 +36,7 @@ export { Nade, meanNll, type NadeConfig, type NadeCreateOptions, type NadeFitOpt
 export { loadModel, resolveModelPath, SHIPPED_MODELS } from "./models/registry.js";
 export type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./models/density.js";
 export type { EpochRecord, TrainingState, TrainingProgress } from "./models/trainer.js";
-export { Vae, VAE_ARCHS, type VaeConfig, type VaeCreateOptions, type VaeFitOptions, type VaeFitResult, type VaeEpochRecord, type ElboTerms, type IwaeOptions } from "./models/vae.js";
+export { Vae, VAE_ARCHS, VAE_DECODERS, type VaeDecoder, type VaeConfig, type VaeCreateOptions, type VaeFitOptions, type VaeFitResult, type VaeEpochRecord, type ElboTerms, type IwaeOptions } from "./models/vae.js";
 export { Aae, type AaeConfig, type AaeCreateOptions, type AaeFitOptions, type AaeFitResult, type AaeEpochRecord, type AaeTerms } from "./models/aae.js";
 export { PRIORS, samplePrior, type PriorKind } from "./models/priors.js";
 export { loadSampler } from "./models/registry.js";

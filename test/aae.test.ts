@@ -171,3 +171,105 @@ test("AAE: bad inputs and abort", async (t) => {
   const e2 = await t.throwsAsync(m.fit(toyData(100, 16, 1), { epochs: 3, batchSize: 10, signal: ac.signal, onBatch: (p) => (p.batch === 2 ? ac.abort() : undefined) }));
   t.is((e2 as DeepgenError).code, "E_ABORTED");
 });
+
+test("conv AAE: training lowers the reconstruction error and pulls codes to the prior; native matches JS; save/load keeps it", async (t) => {
+  const x = toyData(300, 64, 11);
+  const held = toyData(60, 64, 12);
+  const make = (backend?: "native" | "js"): Aae =>
+    Aae.create({ dim: 64, latent: 2, arch: "conv", channels: [3, 4], height: 8, width: 8, discHidden: [16], prior: "mog10", initSeed: 5, backend });
+  const model = make();
+  t.is(model.config.arch, "conv");
+  t.deepEqual(model.config.channels, [3, 4]);
+  const recBefore = model.reconstructionError(held);
+  const radius = (): number => {
+    const c = model.encode(held);
+    let s = 0;
+    for (let i = 0; i < 60; i++) s += Math.hypot(c[2 * i]!, c[2 * i + 1]!) / 60;
+    return s;
+  };
+  const rBefore = radius();
+  await model.fit(x, { epochs: 12, batchSize: 30, seed: 2, lr: 3e-3 });
+  const recAfter = model.reconstructionError(held);
+  const rAfter = radius();
+  t.log(`conv AAE: reconstruction ${recBefore.toFixed(2)} -> ${recAfter.toFixed(2)}, mean code radius ${rBefore.toFixed(2)} -> ${rAfter.toFixed(2)}`);
+  t.true(recAfter < recBefore - 2, `reconstruction ${recBefore} -> ${recAfter}`);
+  t.true(Math.abs(rAfter - MOG10_RADIUS) < Math.abs(rBefore - MOG10_RADIUS) - 0.5, `radius ${rBefore} -> ${rAfter}`);
+  // one epoch on each backend: the same terms up to float rounding
+  const terms = async (backend: "native" | "js"): Promise<number[]> =>
+    (await make(backend).fit(x.subarray(0, 60 * 64), { epochs: 1, batchSize: 20, seed: 3, validation: 0.2 })).history.flatMap((h) => [h.terms.reconstruction, h.terms.discriminatorLoss, h.terms.generatorLoss]);
+  const a = await terms("native");
+  const b = await terms("js");
+  for (let i = 0; i < a.length; i++) t.true(Math.abs(a[i]! - b[i]!) < 1e-3 * Math.max(1, Math.abs(b[i]!)), `${i}: ${a[i]} vs ${b[i]}`);
+  const path = join(dir, "conv-aae.safetensors");
+  await model.save(path);
+  const loaded = await Aae.load(path);
+  t.deepEqual(loaded.config, model.config);
+  t.deepEqual(loaded.encode(held), model.encode(held));
+  t.deepEqual(loaded.reconstruct(held.subarray(0, 64)), model.reconstruct(held.subarray(0, 64)));
+  t.is(code(t, () => Aae.create({ dim: 64, arch: "conv" })), "E_ARG");
+  t.is(code(t, () => Aae.create({ dim: 36, arch: "conv", height: 6, width: 6 })), "E_ARG");
+});
+
+test("AAE regularizers: input dropout, weight decay, LR decay and extra discriminator steps train, change the run, resume exactly, refuse bad values", async (t) => {
+  const x = toyData(160, 12, 21);
+  const make = (): Aae => Aae.create({ dim: 12, latent: 2, hidden: [10], discHidden: [6], prior: "mog10", initSeed: 4 });
+  const reg = { epochs: 6, batchSize: 20, seed: 2, lr: 0.01, inputDropout: 0.2, weightDecay: 1e-3, lrDecay: 0.1, discSteps: 2, select: "validation" as const };
+  const plain = make();
+  await plain.fit(x, { ...reg, inputDropout: 0, weightDecay: 0, lrDecay: 1, discSteps: 1, select: "last" });
+  const straight = make();
+  const before = straight.reconstructionError(x);
+  const r1 = await straight.fit(x, reg);
+  const after = straight.reconstructionError(x);
+  t.true(after < before - 1, `reconstruction ${before} -> ${after}`);
+  t.notDeepEqual(straight.encode(x), plain.encode(x));
+  const ckpt = join(dir, "aae-reg.ckpt.safetensors");
+  // interrupted after epoch 2 of the same 6-epoch plan (the LR schedule depends on the plan)
+  const ac = new AbortController();
+  await t.throwsAsync(make().fit(x, { ...reg, checkpointPath: ckpt, signal: ac.signal, onEpoch: (e) => (e.epoch === 2 ? ac.abort() : undefined) }));
+  const resumed = make();
+  const r2 = await resumed.fit(x, { ...reg, resumeFrom: ckpt });
+  t.deepEqual(resumed.encode(x), straight.encode(x));
+  t.deepEqual(r2.history.map((h) => h.terms), r1.history.map((h) => h.terms));
+  t.is(r2.selectedEpoch, r1.selectedEpoch);
+  const e = await t.throwsAsync(make().fit(x, { ...reg, select: "last", resumeFrom: ckpt }));
+  t.is((e as DeepgenError).code, "E_FORMAT", "a checkpoint of the other select option");
+  for (const bad of [{ inputDropout: 1 }, { inputDropout: -0.1 }, { weightDecay: -1 }, { lrDecay: 0 }, { lrDecay: 1.5 }, { discSteps: 0 }, { select: "best" as never }]) {
+    const e = await t.throwsAsync(make().fit(x, { epochs: 1, ...bad }));
+    t.is((e as DeepgenError).code, "E_ARG", JSON.stringify(bad));
+  }
+});
+
+test("AAE refit discriminator: tells codes far from the prior apart, less so after training; seeded; refuses empty sets", async (t) => {
+  const x = toyData(400, 16, 31);
+  const held = toyData(100, 16, 32);
+  const model = Aae.create({ dim: 16, latent: 2, hidden: [24], discHidden: [16], prior: "mog10", initSeed: 3 });
+  // untrained: codes near the origin, the prior a ring of radius 4
+  const before = model.refitDiscriminatorAccuracy(x, held, { steps: 300 });
+  t.true(before > 0.9, `untrained: ${before}`);
+  t.is(model.refitDiscriminatorAccuracy(x, held, { steps: 300 }), before, "same seed, same result");
+  await model.fit(x, { epochs: 30, batchSize: 40, seed: 1 });
+  const after = model.refitDiscriminatorAccuracy(x, held, { steps: 300 });
+  t.log(`refit discriminator accuracy ${before.toFixed(3)} -> ${after.toFixed(3)} (training discriminator ${model.discriminatorAccuracy(held).toFixed(3)})`);
+  t.true(after < before - 0.1, `${before} -> ${after}`);
+  t.is(code(t, () => model.refitDiscriminatorAccuracy(new Float32Array(0), held)), "E_SHAPE");
+  t.is(code(t, () => model.refitDiscriminatorAccuracy(x, held, { steps: 0 })), "E_ARG");
+});
+
+test("AAE select validation: keeps the in-band epoch with the lowest validation reconstruction (else the last)", async (t) => {
+  const x = toyData(300, 16, 41);
+  const model = Aae.create({ dim: 16, latent: 2, hidden: [20], discHidden: [12], prior: "mog10", initSeed: 6 });
+  const snapshots: Float32Array[] = [];
+  const r = await model.fit(x, { epochs: 12, batchSize: 30, seed: 3, lr: 0.005, select: "validation", onEpoch: () => void snapshots.push(model.encode(x)) });
+  let expected = r.history.length;
+  let bestRec = Infinity;
+  for (const h of r.history) {
+    const v = h.validationTerms!;
+    if (Math.abs(v.discriminatorAccuracy - 0.5) <= 0.05 && v.reconstruction < bestRec) {
+      bestRec = v.reconstruction;
+      expected = h.epoch;
+    }
+  }
+  t.log(`selected epoch ${r.selectedEpoch} of ${r.history.length}; validation D accuracies ${r.history.map((h) => h.validationTerms!.discriminatorAccuracy.toFixed(2)).join(" ")}`);
+  t.is(r.selectedEpoch, expected);
+  t.deepEqual(model.encode(x), snapshots[expected - 1]);
+});

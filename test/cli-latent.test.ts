@@ -89,9 +89,45 @@ test.serial("train / eval / plot an aae with the mog10 prior; usage errors exit 
     ["train", "vae", "--prior", "mog10", "--epochs", "1", "--json"],
     ["train", "aae", "--prior", "swissroll", "--latent", "3", "--epochs", "1", "--json"],
     ["plot", out, "--kind", "bogus", "--json"],
+    ["train", "aae", "--decoder", "cbernoulli", "--epochs", "1", "--json"],
+    ["train", "vae", "--decoder", "gauss", "--epochs", "1", "--json"],
   ]) {
     const b = deepgen(...args);
     t.is(b.status, 2, args.join(" "));
     t.is((oneJson(t, b.stdout)["error"] as { code: string }).code, "E_ARG", args.join(" "));
   }
+});
+
+test.serial("train vae --decoder cbernoulli: dequantized grayscale, continuous NLLs with the 8-bit bound; eval agrees", (t) => {
+  const out = join(dir, "gray.safetensors");
+  const r = deepgen("train", "vae", "--decoder", "cbernoulli", "--hidden", "16", "--layers", "1", "--latent", "2", "--epochs", "1", "--k", "3", "--out", out, "--json");
+  t.is(r.status, 0, r.stderr);
+  const card = oneJson(t, r.stdout);
+  t.is(card["density"], "continuous");
+  t.regex(String(card["data"]), /dequantized/);
+  t.is((card["options"] as { decoder: string }).decoder, "cbernoulli");
+  const nll = card["iwae_nll_nats"] as number;
+  t.true(Math.abs((card["discrete_nll_bound_nats"] as number) - (nll + 784 * Math.log(256))) < 1e-6);
+  const e = deepgen("eval", out, "--k", "3", "--json");
+  t.is(e.status, 0, e.stderr);
+  t.is(oneJson(t, e.stdout)["iwae_nll_nats"], nll);
+  const s = deepgen("sample", out, "-n", "4", "--out", join(dir, "gray.png"), "--json");
+  t.is(s.status, 0, s.stderr);
+});
+
+test.serial("train aae --arch conv with the regularizers; eval reports the refit discriminator too", (t) => {
+  const out = join(dir, "conv-aae.safetensors");
+  const r = deepgen("train", "aae", "--arch", "conv", "--channels", "2,3", "--hidden", "8", "--layers", "1", "--prior", "mog10", "--input-dropout", "0.1", "--lr-decay", "0.5", "--disc-steps", "2", "--epochs", "1", "--out", out, "--json");
+  t.is(r.status, 0, r.stderr);
+  const card = oneJson(t, r.stdout);
+  const o = card["options"] as Record<string, unknown>;
+  t.is(o["arch"], "conv");
+  t.deepEqual([o["input_dropout"], o["lr_decay"], o["disc_steps"]], [0.1, 0.5, 2]);
+  const refit = card["refit_discriminator_accuracy"] as number;
+  t.true(refit >= 0 && refit <= 1);
+  const e = deepgen("eval", out, "--json");
+  t.is(e.status, 0, e.stderr);
+  const ev = oneJson(t, e.stdout);
+  t.is(ev["refit_discriminator_accuracy"], refit, "seeded: the same refit");
+  t.is(ev["discriminator_accuracy"], card["discriminator_accuracy"]);
 });

@@ -345,3 +345,79 @@ test("losses with zero rows or columns", (t) => {
 test("the cuda backend has no loss kernel yet and says so", (t) => {
   t.is(code(t, () => cudaLoss.reduceSum(new Float32Array(3))), "E_BACKEND");
 });
+
+// ---- continuous Bernoulli ----------------------------------------------------------------------
+
+/** Logits spread over both sides of the Taylor cutoff (|z| < 0.05, lambda near 0.5) and far out. */
+function cbLogits(n: number, seed: number): Float32Array {
+  const special = [0, 1e-6, -1e-4, 0.0123, -0.03, 0.0499, -0.0501, 0.05, 0.2, -3, 15, -40];
+  const z = randomNormal(n, seed, 4);
+  for (let i = 0; i < n; i += 3) z[i] = special[(i / 3) % special.length]!;
+  return z;
+}
+
+test("continuous Bernoulli: native matches the JS twin (rows, total, gradient)", (t) => {
+  let seed = 700;
+  for (const [R, D] of SIZES) {
+    const z = cbLogits(R * D, seed++);
+    const x = randomUniform(R * D, seed++, 0, 1);
+    const rowN = new Float32Array(R);
+    const rowJ = new Float32Array(R);
+    const totalN = native.continuousBernoulliNllForward(rowN, z, x, R, D);
+    const totalJ = js.continuousBernoulliNllForward(rowJ, z, x, R, D);
+    t.true(relTotal(totalN, totalJ) < 1e-12, `total R${R} D${D}: ${totalN} vs ${totalJ}`);
+    t.true(maxRelDiff(rowN, rowJ) < 1e-6, `rows R${R} D${D}`);
+    const up = randomNormal(R, seed++);
+    for (const scale of [undefined, 0.125, up]) {
+      const gN = new Float32Array(R * D);
+      const gJ = new Float32Array(R * D);
+      native.continuousBernoulliNllBackward(gN, z, x, R, D, scale);
+      js.continuousBernoulliNllBackward(gJ, z, x, R, D, scale);
+      t.true(maxRelDiff(gN, gJ) < 1e-6, `grad R${R} D${D}: ${maxRelDiff(gN, gJ)}`);
+    }
+  }
+});
+
+test("continuous Bernoulli: a normalized density on [0, 1] for every logit; log C exact near lambda = 0.5", (t) => {
+  // integral_0^1 exp(-nll(z, x)) dx = 1 (Simpson, 2000 intervals), across the Taylor cutoff
+  for (const z of [0, 1e-5, 0.03, 0.0499, 0.0501, 0.7, -2.5, 9, -30]) {
+    const n = 2000;
+    let s = 0;
+    for (let i = 0; i <= n; i++) {
+      const x = i / n;
+      const w = i === 0 || i === n ? 1 : i % 2 === 1 ? 4 : 2;
+      s += w * Math.exp(-twin.cbernoulliNllForward(null, Float64Array.of(z), Float64Array.of(x), 1, 1));
+    }
+    t.true(Math.abs(s / (3 * n) - 1) < 1e-6, `z = ${z}: integral ${s / (3 * n)}`);
+  }
+  t.is(twin.cbLogNorm(0), Math.LN2);
+  // the Taylor branch against the closed form log(z / tanh(z / 2)) where that is still accurate
+  for (const z of [0.01, -0.03, 0.0499]) t.true(Math.abs(twin.cbLogNorm(z) - Math.log(z / Math.tanh(z / 2))) < 1e-13, `log C(${z})`);
+  // continuous across the cutoff, value and gradient
+  const c = twin.CB_TAYLOR;
+  t.true(Math.abs(twin.cbLogNorm(c - 1e-12) - twin.cbLogNorm(c + 1e-12)) < 1e-13);
+  t.true(Math.abs(twin.cbLogNormGrad(c - 1e-12) - twin.cbLogNormGrad(c + 1e-12)) < 1e-12);
+  // far out: no overflow; log C ~ log|z| (tanh -> 1)
+  t.true(Math.abs(twin.cbLogNorm(800) - Math.log(800)) < 1e-12);
+  t.true(Number.isFinite(twin.cbLogNormGrad(-800)));
+});
+
+test("continuous Bernoulli gradient matches finite differences (float64), near lambda = 0.5 included", (t) => {
+  let seed = 760;
+  for (const [R, D] of [[1, 1], [3, 17], [5, 12]] as const) {
+    const z = to64(cbLogits(R * D, seed++));
+    const x = to64(randomUniform(R * D, seed++, 0, 1));
+    const up = to64(randomNormal(R, seed++));
+    const rows = new Float64Array(R);
+    const g = new Float64Array(R * D);
+    twin.cbernoulliNllBackward(g, z, x, R, D, 1, up);
+    const num = numericGradient((zz) => (twin.cbernoulliNllForward(rows, zz, x, R, D), dot(rows, up)), z);
+    t.true(maxRelDiff(g, num) < 1e-7, `R${R} D${D}: ${maxRelDiff(g, num)}`);
+  }
+  // zero gradient at the mode of the expected log-likelihood: x = E[x] of the distribution
+  const z0 = Float64Array.of(0.8);
+  const mean = 1 / (1 - Math.exp(-0.8)) - 1 / 0.8; // E[x] = lambda / (2 lambda - 1) + 1 / (2 atanh(1 - 2 lambda))
+  const g0 = new Float64Array(1);
+  twin.cbernoulliNllBackward(g0, z0, Float64Array.of(mean), 1, 1, 1, null);
+  t.true(Math.abs(g0[0]!) < 1e-12, `gradient at the mean: ${g0[0]}`);
+});

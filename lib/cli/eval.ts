@@ -11,7 +11,7 @@ import { loadSampler } from "../models/registry.js";
 import { Vae } from "../models/vae.js";
 import { type DataOptions, dataKindOf, intOption, loadData, ProgressLine } from "./common.js";
 import { printJson } from "./output.js";
-import { aaeReport, vaeReport } from "./train-latent.js";
+import { aaeReport, continuousNote, latentDataKind, vaeReport } from "./train-latent.js";
 import { evalClassifier, evalQuality, modelKindOf } from "./eval-quality.js";
 
 interface EvalOptions extends DataOptions {
@@ -46,21 +46,21 @@ export function registerEval(program: Command, run: (json: boolean, fn: () => Pr
         if ((await modelKindOf(modelArg)) === "classifier") return evalClassifier(modelArg, opts);
         const model = await loadSampler(modelArg, { backend: opts.backend });
         if (model instanceof Vae || model instanceof Aae) {
-          const data = loadData(opts, "binary");
+          const data = loadData(opts, latentDataKind(model));
           const t0 = performance.now();
           const progress = new ProgressLine();
           const report =
             model instanceof Vae
               ? await vaeReport(model, data.test.x, { k: opts.k, backend: opts.backend, onProgress: (f) => progress.update(`IWAE k=${opts.k}: ${(100 * f).toFixed(1)}%`) })
-              : aaeReport(model, data.test.x, opts.backend);
+              : aaeReport(model, data.test.x, data.train.x, opts.backend);
           progress.done();
           const result = { model: model.kind, ...report, param_count: model.paramCount(), test_size: data.test.n, data: data.source, seconds: (performance.now() - t0) / 1000 };
           if (opts.json) printJson(result);
           else if ("iwae_nll_nats" in report)
             process.stdout.write(
-              `vae: test -ELBO ${report.neg_elbo_nats.toFixed(2)} (reconstruction ${(-report.reconstruction_nats).toFixed(2)}, KL ${report.kl_nats.toFixed(2)}), IWAE NLL (k=${report.k}) ${report.iwae_nll_nats.toFixed(2)} nats, gap ${report.gap_nats.toFixed(2)} on ${data.test.n} images\n`,
+              `vae: test -ELBO ${report.neg_elbo_nats.toFixed(2)} (reconstruction ${(-report.reconstruction_nats).toFixed(2)}, KL ${report.kl_nats.toFixed(2)}), IWAE NLL (k=${report.k}) ${report.iwae_nll_nats.toFixed(2)} nats, gap ${report.gap_nats.toFixed(2)}${continuousNote(report)} on ${data.test.n} images\n`,
             );
-          else process.stdout.write(`aae: test reconstruction ${report.reconstruction_nats.toFixed(2)} nats, discriminator accuracy ${report.discriminator_accuracy.toFixed(3)} on ${data.test.n} images\n`);
+          else process.stdout.write(`aae: test reconstruction ${report.reconstruction_nats.toFixed(2)} nats, discriminator accuracy ${report.discriminator_accuracy.toFixed(3)} (a fresh discriminator refit for ${report.refit_steps} steps: ${report.refit_discriminator_accuracy.toFixed(3)}) on ${data.test.n} images\n`);
           return;
         }
         if (model instanceof Gan) throw new DeepgenError("E_ARG", `${modelArg}: a GAN has no likelihood to evaluate; score its samples with --quality`);

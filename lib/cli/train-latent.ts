@@ -8,14 +8,15 @@ import { checkOneOf } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import { packageVersion } from "../core/package-root.js";
 import type { Dataset } from "../data/dataset.js";
+import { discreteNllNats } from "../data/dequantize.js";
 import { atomicWriteFile } from "../io/atomic-write.js";
 import { linePlot } from "../io/plot.js";
 import { writePng } from "../io/png.js";
 import { scatterPlot, TAB10, type PointGroup } from "../io/scatter.js";
 import type { BackendName } from "../kernels/kernels.js";
-import { Aae } from "../models/aae.js";
+import { AAE_SELECT, Aae } from "../models/aae.js";
 import { PRIORS, type PriorKind } from "../models/priors.js";
-import { VAE_ACTIVATIONS, VAE_ARCHS, Vae, type VaeActivation } from "../models/vae.js";
+import { VAE_ACTIVATIONS, VAE_ARCHS, VAE_DECODERS, Vae, type VaeActivation } from "../models/vae.js";
 import { formatDuration, loadData, ProgressLine, type DataOptions } from "./common.js";
 import { printJson } from "./output.js";
 
@@ -31,6 +32,12 @@ export interface LatentTrainOptions extends DataOptions {
   freeBits: number;
   k: number;
   advLr: number;
+  inputDropout: number;
+  lrDecay: number;
+  discSteps: number;
+  select: string;
+  weightDecay: number;
+  decoder: string;
   epochs: number;
   lr: number;
   batch: number;
@@ -53,6 +60,25 @@ export interface VaeReport {
   gap_nats: number;
   bits_per_dim: number;
   k: number;
+  /**
+   * "discrete": NLLs of binarized images; "continuous": -log densities of
+   * dequantized grayscale images on [0, 1]^D (cbernoulli decoder), not comparable to binary
+   * NLLs; bits_per_dim then comes from the bound on the 8-bit images, discrete_nll_bound_nats.
+   */
+  density: "discrete" | "continuous";
+  discrete_nll_bound_nats?: number;
+}
+
+/** The data a latent model is trained and evaluated on: dequantized grayscale for the continuous Bernoulli. */
+/** " (continuous: ...)" after a report of the continuous-Bernoulli VAE, "" for binary data. */
+export function continuousNote(r: VaeReport): string {
+  return r.density === "continuous"
+    ? ` (continuous densities of dequantized grayscale, not comparable to binarized NLLs; bound on the 8-bit images ${r.discrete_nll_bound_nats!.toFixed(1)} nats, ${r.bits_per_dim.toFixed(3)} bits/dim)`
+    : "";
+}
+
+export function latentDataKind(model: Vae | Aae): "binary" | "dequantized" {
+  return model instanceof Vae && model.config.decoder === "cbernoulli" ? "dequantized" : "binary";
 }
 
 /** ELBO terms (one draw per image) and the IWAE NLL with k draws, means over the test images. */
@@ -62,6 +88,8 @@ export async function vaeReport(model: Vae, x: Float32Array, o: { k: number; bac
   let s = 0;
   for (const v of ll) s += v;
   const nll = -s / Math.max(1, ll.length);
+  const continuous = model.config.decoder === "cbernoulli";
+  const discrete = continuous ? discreteNllNats(-nll, model.dim) : nll;
   return {
     elbo_nats: terms.elbo,
     reconstruction_nats: terms.reconstruction,
@@ -69,18 +97,34 @@ export async function vaeReport(model: Vae, x: Float32Array, o: { k: number; bac
     neg_elbo_nats: -terms.elbo,
     iwae_nll_nats: nll,
     gap_nats: -terms.elbo - nll,
-    bits_per_dim: nll / Math.LN2 / model.dim,
+    bits_per_dim: discrete / Math.LN2 / model.dim,
     k: o.k,
+    density: continuous ? "continuous" : "discrete",
+    ...(continuous ? { discrete_nll_bound_nats: discrete } : {}),
   };
 }
 
 export interface AaeReport {
   reconstruction_nats: number;
+  /** The trained discriminator's accuracy on the test codes against as many fresh prior draws. */
   discriminator_accuracy: number;
+  /**
+   * A fresh discriminator trained (REFIT_STEPS minibatches) on training-set codes of the final
+   * encoder against prior draws, then scored on the test codes against fresh prior draws.
+   */
+  refit_discriminator_accuracy: number;
+  refit_steps: number;
 }
 
-export function aaeReport(model: Aae, x: Float32Array, backend?: BackendName): AaeReport {
-  return { reconstruction_nats: model.reconstructionError(x, { backend }), discriminator_accuracy: model.discriminatorAccuracy(x, { backend }) };
+const REFIT_STEPS = 2000;
+
+export function aaeReport(model: Aae, test: Float32Array, train: Float32Array, backend?: BackendName): AaeReport {
+  return {
+    reconstruction_nats: model.reconstructionError(test, { backend }),
+    discriminator_accuracy: model.discriminatorAccuracy(test, { backend }),
+    refit_discriminator_accuracy: model.refitDiscriminatorAccuracy(train, test, { backend, steps: REFIT_STEPS }),
+    refit_steps: REFIT_STEPS,
+  };
 }
 
 /** Scatter of test codes coloured by digit, with prior draws (grey, behind) for an AAE. */
@@ -101,13 +145,22 @@ export function codeScatter(model: Vae | Aae, test: Dataset, title: string, back
   return scatterPlot(groups, { title });
 }
 
+function parseChannels(text: string): [number, number] {
+  const channels = text.split(",").map(Number);
+  if (channels.length !== 2 || !channels.every((c) => Number.isInteger(c) && c >= 1)) throw new DeepgenError("E_ARG", `--channels must be two positive integers like 32,64, got ${text}`);
+  return channels as [number, number];
+}
+
 function stem(path: string): string {
   return path.replace(/\.safetensors$/, "");
 }
 
 export async function trainLatent(family: "vae" | "aae", opts: LatentTrainOptions): Promise<void> {
   const out = opts.out ?? `${family}.safetensors`;
-  const data = loadData(opts, "binary");
+  const decoder = checkOneOf("--decoder", opts.decoder, VAE_DECODERS);
+  if (family === "aae" && decoder !== "bernoulli") throw new DeepgenError("E_ARG", "the aae has a Bernoulli decoder only (--decoder bernoulli)");
+  // the continuous Bernoulli models grayscale: dequantized pixels (byte + u) / 256 in [0, 1)
+  const data = loadData(opts, decoder === "cbernoulli" ? "dequantized" : "binary");
   const prior = checkOneOf("--prior", opts.prior, PRIORS) as PriorKind;
   if (family === "vae" && prior !== "gaussian") {
     throw new DeepgenError("E_ARG", `the VAE's KL term is closed form for the gaussian prior only; use 'train aae --prior ${prior}'`);
@@ -135,9 +188,7 @@ export async function trainLatent(family: "vae" | "aae", opts: LatentTrainOption
   try {
     if (family === "vae") {
       const arch = checkOneOf("--arch", opts.arch, VAE_ARCHS);
-      const channels = opts.channels.split(",").map(Number);
-      if (channels.length !== 2 || !channels.every((c) => Number.isInteger(c) && c >= 1)) throw new DeepgenError("E_ARG", `--channels must be two positive integers like 32,64, got ${opts.channels}`);
-      const vae = Vae.create({ ...common, arch, channels: channels as [number, number] });
+      const vae = Vae.create({ ...common, arch, channels: parseChannels(opts.channels), decoder });
       model = vae;
       const r = await vae.fit(data.train.x, {
         epochs: opts.epochs,
@@ -168,14 +219,19 @@ export async function trainLatent(family: "vae" | "aae", opts: LatentTrainOption
         { name: "train KL", values: r.history.map((h) => h.terms.kl) },
       ];
     } else {
-      if (opts.arch !== "mlp") throw new DeepgenError("E_ARG", "the aae has MLP networks only (--arch mlp)");
-      const aae = Aae.create({ ...common, prior, discHidden: hidden });
+      const arch = checkOneOf("--arch", opts.arch, VAE_ARCHS);
+      const aae = Aae.create({ ...common, prior, discHidden: hidden, arch, channels: parseChannels(opts.channels) });
       model = aae;
       const r = await aae.fit(data.train.x, {
         epochs: opts.epochs,
         batchSize: opts.batch,
         lr: opts.lr,
         adversarialLr: opts.advLr,
+        inputDropout: opts.inputDropout,
+        weightDecay: opts.weightDecay,
+        lrDecay: opts.lrDecay,
+        discSteps: opts.discSteps,
+        select: checkOneOf("--select", opts.select, AAE_SELECT),
         validation: opts.validation,
         checkpointPath: `${stem(out)}.ckpt.safetensors`,
         resumeFrom: opts.resume ? `${stem(out)}.ckpt.safetensors` : undefined,
@@ -191,7 +247,7 @@ export async function trainLatent(family: "vae" | "aae", opts: LatentTrainOption
         },
       });
       history = r.history;
-      bestEpoch = r.history.length;
+      bestEpoch = r.selectedEpoch;
       curve = [
         { name: "train reconstruction", values: r.history.map((h) => h.terms.reconstruction) },
         { name: "validation reconstruction", values: r.history.map((h) => h.validationTerms?.reconstruction) },
@@ -213,7 +269,7 @@ export async function trainLatent(family: "vae" | "aae", opts: LatentTrainOption
   const testReport =
     model instanceof Vae
       ? await vaeReport(model, data.test.x, { k: opts.k, backend: opts.backend, onProgress: (f) => progress.update(`IWAE k=${opts.k}: ${(100 * f).toFixed(1)}%`) })
-      : aaeReport(model, data.test.x, opts.backend);
+      : aaeReport(model, data.test.x, data.train.x, opts.backend);
   progress.done();
   const nVal = Math.max(1, Math.round(data.train.n * opts.validation));
   const result = {
@@ -233,9 +289,9 @@ export async function trainLatent(family: "vae" | "aae", opts: LatentTrainOption
     history,
     options: {
       latent,
-      ...(model instanceof Vae && model.config.arch === "conv" ? { arch: "conv", channels: model.config.channels } : { hidden }),
+      ...(model.config.arch === "conv" ? { arch: "conv", channels: model.config.channels } : { hidden }),
       activation,
-      ...(family === "aae" ? { prior, adversarial_lr: opts.advLr } : { warmup_epochs: opts.warmup, free_bits: opts.freeBits, iwae_k: opts.k }),
+      ...(family === "aae" ? { prior, adversarial_lr: opts.advLr, input_dropout: opts.inputDropout, weight_decay: opts.weightDecay, lr_decay: opts.lrDecay, disc_steps: opts.discSteps, select: opts.select } : { decoder, warmup_epochs: opts.warmup, free_bits: opts.freeBits, iwae_k: opts.k }),
       lr: opts.lr,
       batch: opts.batch,
       seed: opts.seed,
@@ -255,10 +311,10 @@ export async function trainLatent(family: "vae" | "aae", opts: LatentTrainOption
   else if (model instanceof Vae) {
     const r = testReport as VaeReport;
     process.stdout.write(
-      `vae: test -ELBO ${r.neg_elbo_nats.toFixed(2)} (reconstruction ${(-r.reconstruction_nats).toFixed(2)}, KL ${r.kl_nats.toFixed(2)}), IWAE NLL (k=${r.k}) ${r.iwae_nll_nats.toFixed(2)} nats, gap ${r.gap_nats.toFixed(2)}; ${result.param_count} parameters, ${formatDuration(trainSeconds)}; wrote ${out}\n`,
+      `vae: test -ELBO ${r.neg_elbo_nats.toFixed(2)} (reconstruction ${(-r.reconstruction_nats).toFixed(2)}, KL ${r.kl_nats.toFixed(2)}), IWAE NLL (k=${r.k}) ${r.iwae_nll_nats.toFixed(2)} nats, gap ${r.gap_nats.toFixed(2)}${continuousNote(r)}; ${result.param_count} parameters, ${formatDuration(trainSeconds)}; wrote ${out}\n`,
     );
   } else {
     const r = testReport as AaeReport;
-    process.stdout.write(`aae: test reconstruction ${r.reconstruction_nats.toFixed(2)} nats, discriminator accuracy ${r.discriminator_accuracy.toFixed(3)}; ${result.param_count} parameters, ${formatDuration(trainSeconds)}; wrote ${out}\n`);
+    process.stdout.write(`aae: test reconstruction ${r.reconstruction_nats.toFixed(2)} nats, discriminator accuracy ${r.discriminator_accuracy.toFixed(3)} (a fresh discriminator refit for ${r.refit_steps} steps: ${r.refit_discriminator_accuracy.toFixed(3)}); ${result.param_count} parameters, ${formatDuration(trainSeconds)}; wrote ${out}\n`);
   }
 }

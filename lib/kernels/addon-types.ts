@@ -357,6 +357,16 @@ export interface LossAddon {
     scale: number,
     rowScale: Float32Array | null,
   ): void;
+  continuousBernoulliNllForward(rowNll: Float32Array | null, logits: Float32Array, targets: Float32Array, rows: number, cols: number): number;
+  continuousBernoulliNllBackward(
+    dlogits: Float32Array,
+    logits: Float32Array,
+    targets: Float32Array,
+    rows: number,
+    cols: number,
+    scale: number,
+    rowScale: Float32Array | null,
+  ): void;
   gaussianKlForward(rowKl: Float32Array | null, mu: Float32Array, logvar: Float32Array, rows: number, cols: number): number;
   gaussianKlBackward(
     dmu: Float32Array,

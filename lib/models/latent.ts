@@ -2,6 +2,7 @@
 import { checkInteger } from "../core/check.js";
 import { type ModelFile, requireF32 } from "../io/model-file.js";
 import type { Net } from "../nn/conv-nets.js";
+import { cbLogNormGrad } from "../kernels/js/loss.js";
 import { Mlp, type MlpSpec } from "../nn/dense.js";
 
 /** Stable logistic of every element, in place; returns the array. */
@@ -11,6 +12,26 @@ export function sigmoidInPlace(a: Float32Array): Float32Array {
     a[i] = v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v));
   }
   return a;
+}
+
+/**
+ * Mean of the continuous Bernoulli with logit z: sigmoid(z) - d log C / dz = sigmoid(z) +
+ * 1/sinh z - 1/z (exponential family: the mean is the log-partition's derivative); 0.5 at z = 0.
+ */
+export function cbMean(z: number): number {
+  return 1 / (1 + Math.exp(-z)) - cbLogNormGrad(z);
+}
+
+/**
+ * A continuous-Bernoulli draw from a uniform u in [0, 1) by inverting the CDF
+ * F(x) = (lambda^x (1 - lambda)^(1 - x) + lambda - 1) / (2 lambda - 1):
+ * x = log1p(u expm1(z)) / z (u itself near z = 0, where the density is flat).
+ */
+export function cbInverseCdf(z: number, u: number): number {
+  if (Math.abs(z) < 1e-6) return u;
+  // for large z, log1p(u expm1(z)) = z + log(u + (1 - u) e^-z): no overflow of expm1
+  const x = z > 30 ? 1 + Math.log(u + (1 - u) * Math.exp(-z)) / z : Math.log1p(u * Math.expm1(z)) / z;
+  return Math.min(1, Math.max(0, x));
 }
 
 /**

@@ -6,10 +6,19 @@
  *   ELBO(x) = E_q[log p(x | z)] - KL(q(z | x) || p(z))      (reconstruction term, prior-fitting term)
  *
  * The reconstruction term is estimated with one reparameterized draw z = mu + exp(logvar / 2) eps
- * (the reparam kernels, Philox noise); the KL is closed form (gaussianKl kernels). The decoder is
- * Bernoulli: binarized MNIST is the canonical data (grayscale inputs in [0, 1] are accepted as
- * soft targets of the same cross-entropy, which is then not a normalized likelihood; a
- * continuous-Bernoulli or Gaussian decoder is not implemented).
+ * (the reparam kernels, Philox noise); the KL is closed form (gaussianKl kernels).
+ *
+ * Decoders (config.decoder), both on the decoder's logits l(z), lambda = sigmoid(l):
+ *   "bernoulli"   p(x | z) = prod_d Bern(x_d; lambda_d), for binary images (binarized MNIST,
+ *                 the canonical data; bceWithLogits kernels).
+ *   "cbernoulli"  the continuous Bernoulli of Loaiza-Ganem & Cunningham (2019),
+ *                 p(x | z) = prod_d C(lambda_d) lambda_d^x_d (1 - lambda_d)^(1 - x_d) on [0, 1]^D,
+ *                 a normalized density for grayscale images (dequantized MNIST; the
+ *                 continuousBernoulliNll kernels). The Bernoulli cross-entropy on grayscale
+ *                 targets lacks log C and is no likelihood at all; the continuous Bernoulli adds
+ *                 exactly that term. Its log-densities are continuous (nats of a density on
+ *                 [0, 1]^D), not comparable to the binarized NLLs. decode() returns its mean
+ *                 E[x] = sigmoid(l) + 1/sinh(l) - 1/l (not lambda), and sampling inverts its CDF.
  *
  * logLikelihood is the importance-weighted estimate of Burda et al. (2016),
  *   log p(x) >= L_k = log (1/k) sum_i p(x, z_i) / q(z_i | x),  z_i ~ q(z | x),
@@ -41,7 +50,7 @@ import { ConvDecoder, ConvEncoder, type Net } from "../nn/conv-nets.js";
 import { Mlp } from "../nn/dense.js";
 import { batchRows, modelKernels } from "./common.js";
 import type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./density.js";
-import { gridCodes, interpolateCodes, loadNetParams, sigmoidInPlace } from "./latent.js";
+import { cbInverseCdf, cbMean, gridCodes, interpolateCodes, loadNetParams, sigmoidInPlace } from "./latent.js";
 import { type EpochRecord, freshState, runTrainingLoop, type TrainingProgress, type TrainingState } from "./trainer.js";
 
 export const VAE_ACTIVATIONS = ["relu", "tanh", "softplus", "leakyRelu"] as const;
@@ -53,7 +62,7 @@ export interface VaeConfig {
   /** Hidden widths of the encoder; the decoder mirrors them. */
   hidden: number[];
   activation: VaeActivation;
-  decoder: "bernoulli";
+  decoder: VaeDecoder;
   /** Encoder / decoder networks: MLPs (default) or the conv networks of lib/nn/conv-nets.ts. */
   arch?: VaeArch;
   /** Conv channels (arch "conv"; default [32, 64]). */
@@ -61,6 +70,9 @@ export interface VaeConfig {
   height?: number;
   width?: number;
 }
+
+export const VAE_DECODERS = ["bernoulli", "cbernoulli"] as const;
+export type VaeDecoder = (typeof VAE_DECODERS)[number];
 
 export const VAE_ARCHS = ["mlp", "conv"] as const;
 export type VaeArch = (typeof VAE_ARCHS)[number];
@@ -73,6 +85,8 @@ export interface VaeCreateOptions {
   latent?: number;
   hidden?: number[];
   activation?: VaeActivation;
+  /** Likelihood p(x | z): "bernoulli" (binary images, default) or "cbernoulli" (grayscale in [0, 1]). */
+  decoder?: VaeDecoder;
   initSeed?: number;
   height?: number;
   width?: number;
@@ -194,7 +208,7 @@ export class Vae implements DensityModel {
       latent: opts.latent ?? 32,
       hidden: opts.hidden ?? [500, 500],
       activation: opts.activation ?? "relu",
-      decoder: "bernoulli",
+      decoder: opts.decoder ?? "bernoulli",
       arch: opts.arch,
       channels: opts.channels,
       height: opts.height,
@@ -213,7 +227,8 @@ export class Vae implements DensityModel {
     if (!Array.isArray(c.hidden) || c.hidden.length > 8) throw new DeepgenError("E_ARG", `${source}: hidden must be an array of at most 8 widths`);
     const hidden = c.hidden.map((h) => checkInteger(`${source}: hidden width`, h, 1, 1 << 16));
     const activation = checkOneOf(`${source}: activation`, c.activation, VAE_ACTIVATIONS);
-    const out: VaeConfig = { dim, latent, hidden, activation, decoder: "bernoulli" };
+    const decoder = checkOneOf(`${source}: decoder`, c.decoder ?? "bernoulli", VAE_DECODERS);
+    const out: VaeConfig = { dim, latent, hidden, activation, decoder };
     if (c.height !== undefined && c.width !== undefined) {
       if (c.height * c.width !== dim) throw new DeepgenError("E_ARG", `${source}: height x width must equal dim`);
       out.height = c.height;
@@ -259,10 +274,31 @@ export class Vae implements DensityModel {
     return { mu, logvar, n };
   }
 
-  /** Pixel probabilities sigmoid(l(z)) [n, D] for codes z [n, latent]. */
+  /**
+   * Pixel means E[x | z] [n, D] for codes z [n, latent]: the probabilities sigmoid(l(z)) of the
+   * Bernoulli decoder, the continuous Bernoulli's mean for "cbernoulli".
+   */
   decode(z: Float32Array, opts: { backend?: BackendName } = {}): Float32Array {
     const n = batchRows(z, this.latent);
-    return sigmoidInPlace(this.decoder.forward(this.kernels(opts.backend), z, n).slice());
+    const logits = this.decoder.forward(this.kernels(opts.backend), z, n);
+    if (this.config.decoder === "cbernoulli") {
+      const out = new Float32Array(logits.length);
+      for (let i = 0; i < out.length; i++) out[i] = cbMean(logits[i]!);
+      return out;
+    }
+    return sigmoidInPlace(logits.slice());
+  }
+
+  /** Summed -log p(x | z) of a batch (rowOut: per image) from the decoder's logits. */
+  private decoderNll(k: Kernels, rowOut: Float32Array | null, logits: Float32Array, x: Float32Array, m: number): number {
+    return this.config.decoder === "cbernoulli"
+      ? k.continuousBernoulliNllForward(rowOut, logits, x, m, this.dim)
+      : k.bceWithLogitsForward(rowOut, logits, x, m, this.dim);
+  }
+
+  private decoderNllBackward(k: Kernels, dlogits: Float32Array, logits: Float32Array, x: Float32Array, m: number, scale: number): void {
+    if (this.config.decoder === "cbernoulli") k.continuousBernoulliNllBackward(dlogits, logits, x, m, this.dim, scale);
+    else k.bceWithLogitsBackward(dlogits, logits, x, m, this.dim, scale);
   }
 
   /** Decoded posterior means: probabilities [n, D] of decode(mu(x)). */
@@ -295,11 +331,21 @@ export class Vae implements DensityModel {
     const k = this.kernels(opts.backend);
     const z = new Float32Array(n * this.latent);
     k.philoxFill(z, opts.seed, SAMPLE_Z_STREAM, "normal");
-    const probs = this.decode(z, opts);
-    const u = new Float32Array(probs.length);
+    const logits = this.decoder.forward(k, z, n).slice();
+    const u = new Float32Array(logits.length);
     k.philoxFill(u, opts.seed, SAMPLE_X_STREAM, "uniform");
-    const x = new Float32Array(probs.length);
-    for (let i = 0; i < x.length; i++) x[i] = u[i]! < probs[i]! ? 1 : 0;
+    const x = new Float32Array(logits.length);
+    let probs: Float32Array;
+    if (this.config.decoder === "cbernoulli") {
+      probs = new Float32Array(logits.length);
+      for (let i = 0; i < x.length; i++) {
+        probs[i] = cbMean(logits[i]!);
+        x[i] = cbInverseCdf(logits[i]!, u[i]!);
+      }
+    } else {
+      probs = sigmoidInPlace(logits);
+      for (let i = 0; i < x.length; i++) x[i] = u[i]! < probs[i]! ? 1 : 0;
+    }
     return opts.returnProbs ? { x, probs, n } : { x, n };
   }
 
@@ -332,7 +378,7 @@ export class Vae implements DensityModel {
     return { reconstruction: -rec / d, kl: kl / d, elbo: -(rec + kl) / d };
   }
 
-  /** Forward of a batch: summed BCE (= -sum log p(x|z)) and summed KL; keeps the buffers for a backward. */
+  /** Forward of a batch: summed -log p(x|z) and summed KL; keeps the buffers for a backward. */
   private forwardTerms(k: Kernels, x: Float32Array, m: number, seed: Seed, stream: number, firstSample: number): { rec: number; kl: number; logits: Float32Array } {
     const L = this.latent;
     const b = this.buffers(m);
@@ -345,7 +391,7 @@ export class Vae implements DensityModel {
     const eps = b.eps.subarray(0, m * L);
     k.reparamForward(z, eps, mu, lv, { rows: m, cols: L, seed, stream, firstSample });
     const logits = this.decoder.forward(k, z, m);
-    const rec = k.bceWithLogitsForward(null, logits, x, m, this.dim);
+    const rec = this.decoderNll(k, null, logits, x, m);
     const kl = k.gaussianKlForward(null, mu, lv, m, L);
     return { rec, kl, logits };
   }
@@ -389,7 +435,7 @@ export class Vae implements DensityModel {
     const mu = b.mu.subarray(0, m * L);
     const lv = b.lv.subarray(0, m * L);
     const dlogits = b.dlogits.subarray(0, m * this.dim);
-    k.bceWithLogitsBackward(dlogits, t.logits, x, m, this.dim, 1 / m);
+    this.decoderNllBackward(k, dlogits, t.logits, x, m, 1 / m);
     const dz = this.decoder.backward(k, dlogits, m, true)!;
     const dmu = b.dmu.subarray(0, m * L);
     const dlv = b.dlv.subarray(0, m * L);
@@ -606,7 +652,7 @@ export class Vae implements DensityModel {
         // draws r*K + s0 .. + b - 1 of this image (the kernel's k draws of one row)
         k.reparamForward(zb, eps.subarray(0, b * L), mur, lvr, { rows: 1, cols: L, k: b, seed, stream: IWAE_STREAM, firstSample: r * K + s0 });
         const logits = this.decoder.forward(k, zb, b);
-        k.bceWithLogitsForward(bce.subarray(0, b), logits, xt.subarray(0, b * D), b, D);
+        this.decoderNll(k, bce.subarray(0, b), logits, xt.subarray(0, b * D), b);
         k.gaussianLogProbForward(logPz.subarray(0, b), zb, zeros.subarray(0, b * L), zeros.subarray(0, b * L), b, L);
         k.gaussianLogProbForward(logQ.subarray(0, b), zb, mut.subarray(0, b * L), lvt.subarray(0, b * L), b, L);
         for (let i = 0; i < b; i++) logw[s0 + i] = -bce[i]! + logPz[i]! - logQ[i]!;

@@ -101,6 +101,37 @@ Napi::Value bce_backward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// continuousBernoulliNllForward(rowNll | null, logits, targets, rows, cols) -> total
+Napi::Value cb_forward(const Napi::CallbackInfo& info) {
+  const char* fn = "continuousBernoulliNllForward";
+  require_args(info, 5, fn);
+  Napi::Float32Array row = arg_f32_or_null(info, 0, fn, "rowNll");
+  Napi::Float32Array z = arg_f32(info, 1, fn, "logits");
+  Napi::Float32Array x = arg_f32(info, 2, fn, "targets");
+  const Dims d = arg_dims(info, 3, fn);
+  require_len(info, row, d.rows, fn, "rowNll");
+  require_len(info, z, d.n, fn, "logits");
+  require_len(info, x, d.n, fn, "targets");
+  const double total = cbernoulli_nll_forward(data_or_null(row), z.Data(), x.Data(), d.rows, d.cols);
+  return Napi::Number::New(info.Env(), total);
+}
+
+// continuousBernoulliNllBackward(dlogits, logits, targets, rows, cols, scale, rowScale | null)
+Napi::Value cb_backward(const Napi::CallbackInfo& info) {
+  const char* fn = "continuousBernoulliNllBackward";
+  require_args(info, 7, fn);
+  Napi::Float32Array dz = arg_f32(info, 0, fn, "dlogits");
+  Napi::Float32Array z = arg_f32(info, 1, fn, "logits");
+  Napi::Float32Array x = arg_f32(info, 2, fn, "targets");
+  const Dims d = arg_dims(info, 3, fn);
+  Scale s = arg_scale(info, 5, fn, d.rows);
+  require_len(info, dz, d.n, fn, "dlogits");
+  require_len(info, z, d.n, fn, "logits");
+  require_len(info, x, d.n, fn, "targets");
+  cbernoulli_nll_backward(dz.Data(), z.Data(), x.Data(), d.rows, d.cols, s.scale, data_or_null(s.rows));
+  return info.Env().Undefined();
+}
+
 // gaussianKlForward(rowKl | null, mu, logvar, rows, cols) -> total
 Napi::Value kl_forward(const Napi::CallbackInfo& info) {
   const char* fn = "gaussianKlForward";
@@ -256,6 +287,8 @@ Napi::Value mean(const Napi::CallbackInfo& info) {
 void register_loss(Napi::Env env, Napi::Object exports) {
   define(env, exports, "bceWithLogitsForward", bce_forward);
   define(env, exports, "bceWithLogitsBackward", bce_backward);
+  define(env, exports, "continuousBernoulliNllForward", cb_forward);
+  define(env, exports, "continuousBernoulliNllBackward", cb_backward);
   define(env, exports, "gaussianKlForward", kl_forward);
   define(env, exports, "gaussianKlBackward", kl_backward);
   define(env, exports, "gaussianLogProbForward", logp_forward);

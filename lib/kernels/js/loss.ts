@@ -85,6 +85,77 @@ export function bceWithLogitsBackward(
   }
 }
 
+/** |z| under this uses the Taylor series (lambda near 0.5); must match kCbTaylor in loss.h. */
+export const CB_TAYLOR = 0.05;
+
+/**
+ * log C(z) of the continuous Bernoulli with logit z: C = z / tanh(z / 2) (C(0) = 2), as
+ * log|z| - log tanh(|z| / 2) or, for |z| < CB_TAYLOR, log 2 + z^2/12 - 7 z^4/1440 + 31 z^6/90720.
+ */
+export function cbLogNorm(z: number): number {
+  const a = Math.abs(z);
+  if (a < CB_TAYLOR) {
+    const z2 = z * z;
+    return Math.LN2 + z2 * (1 / 12 + z2 * (-7 / 1440 + z2 * (31 / 90720)));
+  }
+  return Math.log(a) - Math.log(-Math.expm1(-a)) + Math.log1p(Math.exp(-a));
+}
+
+/** d log C / dz = 1/z - 1/sinh z (Taylor z/6 - 7 z^3/360 + 31 z^5/15120 for |z| < CB_TAYLOR). */
+export function cbLogNormGrad(z: number): number {
+  if (Math.abs(z) < CB_TAYLOR) {
+    const z2 = z * z;
+    return z * (1 / 6 + z2 * (-7 / 360 + z2 * (31 / 15120)));
+  }
+  return 1 / z - 1 / Math.sinh(z);
+}
+
+/** Continuous-Bernoulli nll per element: softplus(z) - x z - log C(z), summed per row (float64). */
+export function cbernoulliNllForward(
+  rowOut: FloatArray | null,
+  logits: FloatArray,
+  targets: FloatArray,
+  rows: number,
+  cols: number,
+): number {
+  const sums = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let acc = 0;
+    for (let d = r * cols; d < (r + 1) * cols; d++) {
+      const z = logits[d]!;
+      const a = Math.abs(z);
+      // |z| >= CB_TAYLOR: softplus(z) - log C(z) = max(z, 0) - log(a / (1 - e^-a)) (as loss.cc)
+      const s = a < CB_TAYLOR ? Math.max(z, 0) + Math.log1p(Math.exp(-a)) - cbLogNorm(z) : Math.max(z, 0) - Math.log(a / -Math.expm1(-a));
+      acc += s - targets[d]! * z;
+    }
+    sums[r] = acc;
+  }
+  return finishRows(rowOut, sums);
+}
+
+/** dz = s_r (sigmoid(z) - x - d log C / dz). */
+export function cbernoulliNllBackward(
+  dlogits: FloatArray,
+  logits: FloatArray,
+  targets: FloatArray,
+  rows: number,
+  cols: number,
+  scale: number,
+  rowScale: FloatArray | null,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const s = rowFactor(scale, rowScale, r);
+    for (let d = r * cols; d < (r + 1) * cols; d++) {
+      const z = logits[d]!;
+      const a = Math.abs(z);
+      const e = Math.exp(-a); // one exp serves the sigmoid and 1 / sinh (as loss.cc)
+      const sig = z >= 0 ? 1 / (1 + e) : e / (1 + e);
+      const g = a < CB_TAYLOR ? cbLogNormGrad(z) : 1 / z - Math.sign(z) * ((2 * e) / ((1 - e) * (1 + e)));
+      dlogits[d] = s * (sig - targets[d]! - g);
+    }
+  }
+}
+
 /** kl_r = 0.5 sum_d (mu^2 + expm1(lv) - lv) = KL(N(mu, e^lv) || N(0, 1)) summed over the row. */
 export function gaussianKlForward(
   rowOut: FloatArray | null,

@@ -48,6 +48,22 @@ export interface LossKernels {
     scale?: LossScale,
   ): void;
   /**
+   * Continuous-Bernoulli negative log-density (Loaiza-Ganem & Cunningham 2019) with logits z,
+   * lambda = sigmoid(z), of targets x in [0, 1] [rows, cols]: per element
+   * softplus(z) - x z - log C(z), C(z) = z / tanh(z / 2) the normalizer (Taylor series for
+   * |z| < 0.05, i.e. lambda near 0.5; see native/kernels/cpu/loss.h). Float64 throughout.
+   */
+  continuousBernoulliNllForward(rowOut: Float32Array | null, logits: Float32Array, targets: Float32Array, rows: number, cols: number): number;
+  /** dlogits [rows, cols] = s_r (sigmoid(z) - x - (1/z - 1/sinh z)). */
+  continuousBernoulliNllBackward(
+    dlogits: Float32Array,
+    logits: Float32Array,
+    targets: Float32Array,
+    rows: number,
+    cols: number,
+    scale?: LossScale,
+  ): void;
+  /**
    * KL( N(mu, exp(logvar)) || N(0, I) ) per row of mu, logvar [rows, cols]:
    * 0.5 sum (mu^2 + exp(logvar) - 1 - logvar). For logvar > ~88 the float32 row value is
    * +Infinity while the returned float64 total stays finite.
@@ -167,6 +183,8 @@ type Scale = { scale: number; rowScale: Float32Array | null };
 interface Impl {
   bceForward(rowOut: Float32Array | null, z: Float32Array, x: Float32Array, d: Dims): number;
   bceBackward(dz: Float32Array, z: Float32Array, x: Float32Array, d: Dims, s: Scale): void;
+  cbForward(rowOut: Float32Array | null, z: Float32Array, x: Float32Array, d: Dims): number;
+  cbBackward(dz: Float32Array, z: Float32Array, x: Float32Array, d: Dims, s: Scale): void;
   klForward(rowOut: Float32Array | null, mu: Float32Array, lv: Float32Array, d: Dims): number;
   klBackward(dmu: Float32Array, dlv: Float32Array, mu: Float32Array, lv: Float32Array, d: Dims, s: Scale): void;
   logpForward(rowOut: Float32Array | null, x: Float32Array, mu: Float32Array, lv: Float32Array, d: Dims): number;
@@ -206,6 +224,23 @@ function lossKernels(impl: Impl): LossKernels {
         [["logits", logits, d.n], ["targets", targets, d.n], ["scale", s.rowScale, d.rows]],
       );
       impl.bceBackward(dlogits, logits, targets, d, s);
+    },
+    continuousBernoulliNllForward(rowOut, logits, targets, rows, cols) {
+      const fn = "continuousBernoulliNllForward";
+      const d = checkDims(fn, rows, cols);
+      checkDisjointArrays(fn, [["rowOut", optional(fn, "rowOut", rowOut), d.rows]], [["logits", logits, d.n], ["targets", targets, d.n]]);
+      return impl.cbForward(rowOut ?? null, logits, targets, d);
+    },
+    continuousBernoulliNllBackward(dlogits, logits, targets, rows, cols, scale) {
+      const fn = "continuousBernoulliNllBackward";
+      const d = checkDims(fn, rows, cols);
+      const s = checkScale(fn, scale, d.rows);
+      checkDisjointArrays(
+        fn,
+        [["dlogits", dlogits, d.n]],
+        [["logits", logits, d.n], ["targets", targets, d.n], ["scale", s.rowScale, d.rows]],
+      );
+      impl.cbBackward(dlogits, logits, targets, d, s);
     },
     gaussianKlForward(rowOut, mu, logvar, rows, cols) {
       const fn = "gaussianKlForward";
@@ -295,6 +330,8 @@ function lossKernels(impl: Impl): LossKernels {
 export const jsLoss: LossKernels = lossKernels({
   bceForward: (rowOut, z, x, d) => twin.bceWithLogitsForward(rowOut, z, x, d.rows, d.cols),
   bceBackward: (dz, z, x, d, s) => twin.bceWithLogitsBackward(dz, z, x, d.rows, d.cols, s.scale, s.rowScale),
+  cbForward: (rowOut, z, x, d) => twin.cbernoulliNllForward(rowOut, z, x, d.rows, d.cols),
+  cbBackward: (dz, z, x, d, s) => twin.cbernoulliNllBackward(dz, z, x, d.rows, d.cols, s.scale, s.rowScale),
   klForward: (rowOut, mu, lv, d) => twin.gaussianKlForward(rowOut, mu, lv, d.rows, d.cols),
   klBackward: (dmu, dlv, mu, lv, d, s) => twin.gaussianKlBackward(dmu, dlv, mu, lv, d.rows, d.cols, s.scale, s.rowScale),
   logpForward: (rowOut, x, mu, lv, d) => twin.gaussianLogProbForward(rowOut, x, mu, lv, d.rows, d.cols),
@@ -312,6 +349,9 @@ export const nativeLoss: LossKernels = lossKernels({
   bceForward: (rowOut, z, x, d) => callNative((a) => a.bceWithLogitsForward(rowOut, z, x, d.rows, d.cols)),
   bceBackward: (dz, z, x, d, s) =>
     callNative((a) => a.bceWithLogitsBackward(dz, z, x, d.rows, d.cols, s.scale, s.rowScale)),
+  cbForward: (rowOut, z, x, d) => callNative((a) => a.continuousBernoulliNllForward(rowOut, z, x, d.rows, d.cols)),
+  cbBackward: (dz, z, x, d, s) =>
+    callNative((a) => a.continuousBernoulliNllBackward(dz, z, x, d.rows, d.cols, s.scale, s.rowScale)),
   klForward: (rowOut, mu, lv, d) => callNative((a) => a.gaussianKlForward(rowOut, mu, lv, d.rows, d.cols)),
   klBackward: (dmu, dlv, mu, lv, d, s) =>
     callNative((a) => a.gaussianKlBackward(dmu, dlv, mu, lv, d.rows, d.cols, s.scale, s.rowScale)),
@@ -330,6 +370,8 @@ export const nativeLoss: LossKernels = lossKernels({
 export const cudaLoss: LossKernels = noCudaKernel<LossKernels>("loss", [
   "bceWithLogitsForward",
   "bceWithLogitsBackward",
+  "continuousBernoulliNllForward",
+  "continuousBernoulliNllBackward",
   "gaussianKlForward",
   "gaussianKlBackward",
   "gaussianLogProbForward",

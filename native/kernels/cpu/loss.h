@@ -56,6 +56,29 @@ void bce_backward_rows_avx2(float* dlogits, const float* logits, const float* ta
                             int64_t cols, int64_t r0, int64_t r1, double scale,
                             const float* row_scale);
 
+// ---- continuous Bernoulli (Loaiza-Ganem & Cunningham 2019) with logits --------------------------
+// p(x | lambda) = C(lambda) lambda^x (1 - lambda)^(1 - x) on x in [0, 1], lambda = sigmoid(z).
+// With 1 - 2 lambda = -tanh(z / 2) and atanh(1 - 2 lambda) = -z / 2 the normalizer is
+//   C = 2 atanh(1 - 2 lambda) / (1 - 2 lambda) = z / tanh(z / 2),   C(0) = 2,
+// so the negative log-density per element is
+//   nll(z, x) = softplus(z) - x z - log C(z),
+//   log C(z) = log|z| - log tanh(|z| / 2)    (|z| >= kCbTaylor; tanh from expm1: no overflow)
+//            = log 2 + z^2/12 - 7 z^4/1440 + 31 z^6/90720   (|z| < kCbTaylor, lambda near 0.5,
+//              where the closed form is 0/0 at z = 0 and its gradient cancels catastrophically),
+//   d nll / dz = sigmoid(z) - x - (1/z - 1/sinh z),
+//   1/z - 1/sinh z = z/6 - 7 z^3/360 + 31 z^5/15120   (|z| < kCbTaylor).
+// For |z| >= kCbTaylor the forward computes softplus(z) - log C(z) as
+//   max(z, 0) - log(|z| / (1 - exp(-|z|)))   (expm1; the two log1p(exp(-|z|)) terms cancel),
+// and the backward gets the sigmoid and 1/sinh z = sign(z) 2e / (1 - e^2) from one e = exp(-|z|).
+// Everything in float64 (rounded once when stored); the JS twin uses the same formulas.
+constexpr double kCbTaylor = 0.05;
+// forward: logits z, targets x [R, D] -> row_nll [R] (may be null), total
+double cbernoulli_nll_forward(float* row_nll, const float* logits, const float* targets,
+                              int64_t rows, int64_t cols);
+// backward: -> dz [R, D] = s_r * d nll / dz
+void cbernoulli_nll_backward(float* dlogits, const float* logits, const float* targets,
+                             int64_t rows, int64_t cols, double scale, const float* row_scale);
+
 // ---- KL( N(mu, exp(logvar)) || N(0, I) ) -----------------------------------------------------
 // forward: mu, logvar [R, D] -> row_kl [R] (may be null), total
 //   kl_r = 0.5 * sum_d (mu^2 + exp(logvar) - 1 - logvar), computed as mu^2 + expm1(lv) - lv
