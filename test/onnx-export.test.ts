@@ -103,6 +103,15 @@ test("AAE (mixture prior) decoder: same z as Aae.sample (prior draws), images = 
   t.deepEqual([s.channels, s.height, s.width], [1, 4, 4]);
 });
 
+test("AAE with the conv decoder: onnxruntime = its probabilities to 1e-4", async (t) => {
+  const aae = Aae.create({ dim: 96, height: 8, width: 12, latent: 2, arch: "conv", channels: [3, 5], discHidden: [3], prior: "gaussian", initSeed: 5 });
+  randomize([aae.decoder], 61);
+  const gen = await OnnxGenerator.load(exportOnnx(aae));
+  const s = await gen.sample(4, { seed: 2 });
+  t.true(maxAbs(s.images, aae.sampleSync(4, { seed: 2, returnProbs: true }).probs!) <= 1e-4);
+  t.deepEqual([s.channels, s.height, s.width], [1, 8, 12]);
+});
+
 test("NADE log p(x) as one CumSum graph = the native kernel to 1e-3 nats (random order, grayscale inputs binarized at 0.5)", async (t) => {
   const nade = Nade.create({ dim: 37, hidden: 11, ordering: "random", orderingSeed: 5, initSeed: 6 });
   nade.arrays.b.set(randomNormal(37, 70, 1));
