@@ -35,12 +35,13 @@ import type { Seed } from "../core/philox.js";
 import { gatherRows, splitValidation } from "../data/batching.js";
 import { type Dataset, makeDataset } from "../data/dataset.js";
 import { asModelFile, modelMetadata, requireF32 } from "../io/model-file.js";
-import { readSafetensors, type SafeTensor, type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
+import { readSafetensors, type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
 import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { ActivationKind } from "../kernels/ops/activation.js";
 import { Adam } from "../nn/adam.js";
 import { ConvDecoder, ConvEncoder, type Net } from "../nn/conv-nets.js";
 import { Mlp, type MlpSpec } from "../nn/dense.js";
+import { adamStates, loadAdamStates, readPhasedCheckpoint } from "./checkpoint.js";
 import { batchRows, modelKernels } from "./common.js";
 import type { SampleOptions, Samples } from "./density.js";
 import { gridCodes, interpolateCodes, loadMlp, loadNetParams, sigmoidInPlace } from "./latent.js";
@@ -613,12 +614,9 @@ export class Aae {
     step: number,
     selection?: { best: Record<string, Float32Array>; chosen: { epoch: number; reconstruction: number } },
   ): Promise<void> {
-    const tensors = this.tensors();
-    const steps: Record<string, number> = {};
-    for (const [prefix, adam] of Object.entries(adams)) {
-      for (const [name, t] of Object.entries(adam.stateTensors())) tensors[`${prefix}.${name}`] = t;
-      steps[prefix] = adam.step;
-    }
+    const states = adamStates(adams);
+    const steps = states.steps;
+    const tensors = { ...this.tensors(), ...states.tensors };
     // select "validation": the chosen epoch's parameters as best.<name>
     if (selection !== undefined) for (const [name, t] of Object.entries(this.tensors())) tensors[`best.${name}`] = { shape: t.shape, data: selection.best[name]! };
     const chosen = selection === undefined ? undefined : { epoch: selection.chosen.epoch, reconstruction: Number.isFinite(selection.chosen.reconstruction) ? selection.chosen.reconstruction : null };
@@ -635,19 +633,10 @@ export class Aae {
     adams: Record<string, Adam>,
     best: Record<string, Float32Array>,
   ): Promise<{ state: TrainingState; step: number; chosen: { epoch: number; reconstruction: number } }> {
-    const file = asModelFile<AaeConfig>(await readSafetensors(path), path, "aae");
-    const raw = file.metadata["deepgen.checkpoint"];
-    if (raw === undefined) throw new DeepgenError("E_FORMAT", `${path}: not a training checkpoint (no deepgen.checkpoint metadata)`);
-    if (JSON.stringify(file.config) !== JSON.stringify(this.config)) {
-      throw new DeepgenError("E_FORMAT", `${path}: the checkpoint's configuration ${JSON.stringify(file.config)} differs from the model's ${JSON.stringify(this.config)}`);
-    }
-    const cp = JSON.parse(raw) as { state: TrainingState; step: number; adamSteps: Record<string, number>; chosen?: { epoch: number; reconstruction: number | null } };
+    type Meta = { state: TrainingState; step: number; adamSteps: Record<string, number>; chosen?: { epoch: number; reconstruction: number | null } };
+    const { file, cp } = await readPhasedCheckpoint<AaeConfig, Meta>(path, "aae", this.config);
     for (const net of [this.encoder, this.decoder, this.discriminator]) loadNetParams(file, net);
-    for (const [prefix, adam] of Object.entries(adams)) {
-      const own = new Map<string, SafeTensor>();
-      for (const [name, t] of file.tensors) if (name.startsWith(`${prefix}.adam.`)) own.set(name.slice(prefix.length + 1), t);
-      adam.loadState(own, cp.adamSteps[prefix] ?? 0);
-    }
+    loadAdamStates(file.tensors, adams, cp.adamSteps);
     const wantBest = Object.keys(best).length > 0;
     if (wantBest !== (cp.chosen !== undefined)) {
       throw new DeepgenError("E_FORMAT", `${path}: the checkpoint was written with a different 'select' option`);

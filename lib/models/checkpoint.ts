@@ -4,6 +4,9 @@
  * ("deepgen.checkpoint"), so a resumed run continues exactly where it stopped.
  */
 import { DeepgenError } from "../core/errors.js";
+import { asModelFile, type ModelFile } from "../io/model-file.js";
+import { readSafetensors, type SafeTensor, type TensorToWrite } from "../io/safetensors.js";
+import type { Adam } from "../nn/adam.js";
 import type { TrainingState } from "./trainer.js";
 
 export const CHECKPOINT_KEY = "deepgen.checkpoint";
@@ -33,4 +36,45 @@ export function readCheckpointState(metadata: Record<string, string>, source: st
     throw new DeepgenError("E_FORMAT", `${source}: ${CHECKPOINT_KEY} lacks a valid training state`);
   }
   return { state: st as TrainingState, adamStep: cp.adamStep as number };
+}
+
+/**
+ * The Adam states of several optimizers, each under its own prefix (`<prefix>.adam.m.<name>`),
+ * and their step counts: for models trained in phases (AAE, GAN).
+ */
+export function adamStates(adams: Record<string, Adam>): { tensors: Record<string, TensorToWrite>; steps: Record<string, number> } {
+  const tensors: Record<string, TensorToWrite> = {};
+  const steps: Record<string, number> = {};
+  for (const [prefix, adam] of Object.entries(adams)) {
+    for (const [name, t] of Object.entries(adam.stateTensors())) tensors[`${prefix}.${name}`] = t;
+    steps[prefix] = adam.step;
+  }
+  return { tensors, steps };
+}
+
+/** Restores what adamStates saved (E_FORMAT when a state is missing or misshapen). */
+export function loadAdamStates(tensors: ReadonlyMap<string, SafeTensor>, adams: Record<string, Adam>, steps: Record<string, number>): void {
+  for (const [prefix, adam] of Object.entries(adams)) {
+    const own = new Map<string, SafeTensor>();
+    for (const [name, t] of tensors) if (name.startsWith(`${prefix}.adam.`)) own.set(name.slice(prefix.length + 1), t);
+    adam.loadState(own, steps[prefix] ?? 0);
+  }
+}
+
+/**
+ * A phased model's checkpoint file and its parsed deepgen.checkpoint metadata; E_FORMAT when
+ * the file is not a checkpoint of `kind` or was written for another configuration.
+ */
+export async function readPhasedCheckpoint<C, M extends { adamSteps: Record<string, number> }>(path: string, kind: string, config: C): Promise<{ file: ModelFile<C>; cp: M }> {
+  const file = asModelFile<C>(await readSafetensors(path), path, kind);
+  const raw = file.metadata[CHECKPOINT_KEY];
+  if (raw === undefined) throw new DeepgenError("E_FORMAT", `${path}: not a training checkpoint (no ${CHECKPOINT_KEY} metadata)`);
+  if (JSON.stringify(file.config) !== JSON.stringify(config)) {
+    throw new DeepgenError("E_FORMAT", `${path}: the checkpoint's configuration ${JSON.stringify(file.config)} differs from the model's ${JSON.stringify(config)}`);
+  }
+  try {
+    return { file, cp: JSON.parse(raw) as M };
+  } catch (e) {
+    throw new DeepgenError("E_FORMAT", `${path}: ${CHECKPOINT_KEY} is not valid JSON`, { cause: e });
+  }
 }

@@ -33,6 +33,7 @@ import { WeightAverage } from "../nn/weight-average.js";
 import type { Net } from "../nn/conv-nets.js";
 import { DcganDiscriminator, DcganGenerator } from "../nn/dcgan-nets.js";
 import { Mlp } from "../nn/dense.js";
+import { adamStates, CHECKPOINT_KEY, loadAdamStates, readPhasedCheckpoint } from "./checkpoint.js";
 import { allocRows, batchRows, modelKernels } from "./common.js";
 import { type EpochRecord, freshState, runTrainingLoop, type TrainingProgress, type TrainingState } from "./trainer.js";
 
@@ -468,15 +469,11 @@ export class Gan {
   }
 
   private async saveCheckpoint(path: string, adams: Record<string, Adam>, state: TrainingState, step: number, average: WeightAverage | null): Promise<void> {
-    const tensors = this.tensors();
+    const states = adamStates(adams);
+    const tensors = { ...this.tensors(), ...states.tensors };
     const shapes = this.generator.shapes();
     if (average !== null) for (const [name, a] of Object.entries(average.averages)) tensors[`ema.${name}`] = { shape: shapes[name]!, data: a };
-    const steps: Record<string, number> = {};
-    for (const [prefix, adam] of Object.entries(adams)) {
-      for (const [name, t] of Object.entries(adam.stateTensors())) tensors[`${prefix}.${name}`] = t;
-      steps[prefix] = adam.step;
-    }
-    await writeSafetensors(path, tensors, modelMetadata(this.kind, this.config, { "deepgen.checkpoint": JSON.stringify({ state, step, adamSteps: steps }) }));
+    await writeSafetensors(path, tensors, modelMetadata(this.kind, this.config, { [CHECKPOINT_KEY]: JSON.stringify({ state, step, adamSteps: states.steps }) }));
   }
 
   private loadParams(file: { tensors: Map<string, SafeTensor> }): void {
@@ -488,24 +485,14 @@ export class Gan {
   }
 
   private async loadCheckpoint(path: string, adams: Record<string, Adam>, average: WeightAverage | null): Promise<{ state: TrainingState; step: number }> {
-    const file = asModelFile<GanConfig>(await readSafetensors(path), path, "gan");
-    const raw = file.metadata["deepgen.checkpoint"];
-    if (raw === undefined) throw new DeepgenError("E_FORMAT", `${path}: not a training checkpoint (no deepgen.checkpoint metadata)`);
-    if (JSON.stringify(file.config) !== JSON.stringify(this.config)) {
-      throw new DeepgenError("E_FORMAT", `${path}: the checkpoint's configuration ${JSON.stringify(file.config)} differs from the model's ${JSON.stringify(this.config)}`);
-    }
-    const cp = JSON.parse(raw) as { state: TrainingState; step: number; adamSteps: Record<string, number> };
+    const { file, cp } = await readPhasedCheckpoint<GanConfig, { state: TrainingState; step: number; adamSteps: Record<string, number> }>(path, "gan", this.config);
     this.loadParams(file);
     if (average !== null) {
       // a checkpoint of a run without averaging starts the average at its parameters
       const shapes = this.generator.shapes();
       for (const [name, a] of Object.entries(average.averages)) a.set(file.tensors.has(`ema.${name}`) ? requireF32(file, `ema.${name}`, shapes[name]!) : this.generator.params()[name]!);
     }
-    for (const [prefix, adam] of Object.entries(adams)) {
-      const own = new Map<string, SafeTensor>();
-      for (const [name, t] of file.tensors) if (name.startsWith(`${prefix}.adam.`)) own.set(name.slice(prefix.length + 1), t);
-      adam.loadState(own, cp.adamSteps[prefix] ?? 0);
-    }
+    loadAdamStates(file.tensors, adams, cp.adamSteps);
     return { state: cp.state, step: cp.step };
   }
 
