@@ -228,3 +228,43 @@ test("WeightAverage: avg = d avg + (1 - d) p, and swap exchanges in place", (t) 
   t.deepEqual(Array.from(avg.averages.a!), [5, 6]);
   t.throws(() => new WeightAverage(p, 1), { instanceOf: DeepgenError, code: "E_ARG" });
 });
+
+test("gan: the generator's loss gradient (nonsaturating and minimax) matches finite differences, and one step on it raises D(G(z))", (t) => {
+  for (const loss of ["nonsaturating", "minimax"] as const) {
+    const gan = Gan.create({ arch: "mlp", dim: 6, zdim: 2, output: "identity", hidden: [5], discHidden: [7], initSeed: 9 });
+    const m = 4;
+    const x = randomNormal(m * 6, 21);
+    const { loss: l0, dfake } = gan.generatorLossGradient(native, x, m, loss);
+    const g = dfake.slice();
+    let worst = 0;
+    for (let i = 0; i < x.length; i += 3) {
+      const old = x[i]!;
+      x[i] = old + 1e-3;
+      const up = gan.generatorLossGradient(native, x, m, loss).loss;
+      x[i] = old - 1e-3;
+      const down = gan.generatorLossGradient(native, x, m, loss).loss;
+      x[i] = old;
+      const fd = (up - down) / 2e-3;
+      worst = Math.max(worst, Math.abs(fd - g[i]!) / (1e-3 + 1e-2 * Math.abs(fd)));
+    }
+    t.true(worst <= 1, `${loss}: worst gradient error ${worst.toFixed(3)} of the tolerance`);
+    // a small step against the gradient lowers the loss, i.e. makes D rate the samples more real
+    const dMean = (y: Float32Array): number => gan.discriminate(y).reduce((a, b) => a + b, 0) / m;
+    const before = dMean(x);
+    const stepped = x.map((v, i) => v - 0.05 * g[i]!);
+    t.true(gan.generatorLossGradient(native, stepped, m, loss).loss < l0, `${loss}: the loss falls`);
+    t.true(dMean(stepped) > before, `${loss}: mean D(G(z)) rises from ${before}`);
+  }
+});
+
+test("gan: corrupt checkpoints and out-of-range interpolation ends are DeepgenErrors", async (t) => {
+  const gan = Gan.create({ arch: "mlp", dim: 4, hidden: [3], discHidden: [3] });
+  t.is(code(t, () => gan.interpolate(0, -1, 2, 3)), "E_ARG");
+  t.is(code(t, () => gan.interpolate(0, 0, 1.5, 3)), "E_ARG");
+  const file = join(dir, "corrupt.ckpt.safetensors");
+  await gan.save(file, { "deepgen.checkpoint": JSON.stringify({ state: { epoch: 1 }, step: 3, adamSteps: {} }) });
+  await t.throwsAsync(gan.fit(new Float32Array(16), { resumeFrom: file, batchSize: 2 }), { instanceOf: DeepgenError, code: "E_FORMAT" });
+  await gan.save(file, { "deepgen.checkpoint": "{not json" });
+  await t.throwsAsync(gan.fit(new Float32Array(16), { resumeFrom: file, batchSize: 2 }), { instanceOf: DeepgenError, code: "E_FORMAT" });
+  await t.throwsAsync(gan.fit(new Float32Array(16), { ema: Number.NaN }), { instanceOf: DeepgenError, code: "E_ARG" });
+});

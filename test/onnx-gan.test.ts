@@ -5,7 +5,9 @@
  */
 import test from "ava";
 
+import { DeepgenError } from "../lib/core/errors.js";
 import { exportOnnx, exportableGraphs } from "../lib/io/onnx/export.js";
+import { readDeepgenMetadata } from "../lib/io/onnx/metadata.js";
 import { OnnxGenerator } from "../lib/io/onnx/generator.js";
 import { OnnxModel } from "../lib/io/onnx/model.js";
 import { Gan } from "../lib/models/gan.js";
@@ -58,4 +60,19 @@ test("MLP GAN generators: images (tanh) and toy-data vectors (identity) export",
   t.deepEqual(tm.outputs.map((o) => o.name), ["x"]);
   const tr = await tm.run({ z: { data: z, dims: [4, 3] } });
   t.true(maxAbs(tr.x!.data, toy.generate(z)) <= 1e-4);
+});
+
+test("deepgen metadata with a wrong latent or image spec is E_FORMAT, not a silent transpose or other z", (t) => {
+  const base = { "deepgen.model": "gan", "deepgen.graph": "generator", "deepgen.config": "{}" };
+  const ok = readDeepgenMetadata({ ...base, "deepgen.latent": JSON.stringify({ draw: "flat", prior: "gaussian", stream: 90 }), "deepgen.image": JSON.stringify({ layout: "NCHW", range: "-1,1" }) }, "f");
+  t.deepEqual(ok?.image, { layout: "NCHW", range: "-1,1" });
+  for (const bad of [
+    { "deepgen.image": JSON.stringify({ layout: "nchw", range: "0,1" }) },
+    { "deepgen.image": JSON.stringify({ layout: "NCHW", range: "0..1" }) },
+    { "deepgen.latent": JSON.stringify({ draw: "flat", prior: "gaussian", stream: 1.5 }) },
+    { "deepgen.latent": JSON.stringify({ draw: "sphere", prior: "gaussian", stream: 1 }) },
+    { "deepgen.latent": JSON.stringify({ draw: "prior", prior: "laplace", stream: 1 }) },
+  ]) {
+    t.throws(() => readDeepgenMetadata({ ...base, ...bad }, "f"), { instanceOf: DeepgenError, code: "E_FORMAT" }, JSON.stringify(bad));
+  }
 });

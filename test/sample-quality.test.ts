@@ -95,6 +95,9 @@ test("sampleImages maps each family's domain to [0, 1] and refuses unknown kinds
   const b = await sampleImages(fake("vae", [0, 1]), 3, 0);
   t.is(b.domain, "binary");
   t.is(b.n, 3);
+  // a continuous-Bernoulli VAE draws real values: judged as such, not as binary pixels
+  const cb = await sampleImages({ ...fake("vae", [0.3, 0.7]), config: { decoder: "cbernoulli" } }, 1, 0);
+  t.is(cb.domain, "unit");
   const m = await sampleImages(fake("aae", [0, 1]), 1, 0, { means: true });
   t.deepEqual([...m.x], [0.25, 0.75]);
   t.is(m.domain, "means");

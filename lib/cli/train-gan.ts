@@ -128,8 +128,8 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
     process.stderr.write("\ninterrupt: stopping at the next batch (the checkpoint of the last epoch is kept)\n");
   };
   process.once("SIGINT", onSigint);
-  const history: GanEpochRecord[] = [];
-  const diagnostics: ToyEpoch[] = [];
+  // the whole run's records, earlier runs of a resumed one included (the state's history)
+  let history: GanEpochRecord[] = [];
   const t0 = performance.now();
   const epochPng = (epoch: number): string => join(samplesDir, `epoch-${String(epoch).padStart(3, "0")}.png`);
   try {
@@ -147,8 +147,8 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
       resumeFrom: opts.resume ? `${stem(out)}.ckpt.safetensors` : undefined,
       signal: controller.signal,
       onBatch: (p) => progress.update(`epoch ${p.epoch}/${p.epochs} batch ${p.batch}/${p.batches} D loss ${p.loss.toFixed(3)}`),
-      onEpoch: async (e) => {
-        history.push(e);
+      onEpoch: async (e, st) => {
+        history = st.history as GanEpochRecord[];
         let extra = "";
         if (toy === undefined) {
           const grid = model.sampleSync(GRID_N, { seed: GRID_SEED });
@@ -157,7 +157,8 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
           const discriminator = (x: Float32Array): Float32Array => model.discriminate(x, { backend: opts.backend });
           const d = diagnoseGan({ data: toy, generatorSamples: model.generateSamples(TOY_EVAL_SAMPLES, { seed: TOY_EVAL_SEED, backend: opts.backend }), discriminator, seed: TOY_EVAL_SEED });
           const c = d.coverage;
-          diagnostics.push({ epoch: e.epoch, jsdValue: d.jsdValue, jsdValueStdErr: d.jsdValueStdErr, jsdNumeric: d.jsdNumeric, jsdCurrent: d.jsdCurrent, modesHit: c.modesHit, modes: c.modes, highQualityFraction: c.highQualityFraction });
+          // on the record itself, so later checkpoints (and a resumed run's card) keep it
+          e.diagnostics = { jsdValue: d.jsdValue, jsdValueStdErr: d.jsdValueStdErr, jsdNumeric: d.jsdNumeric, jsdCurrent: d.jsdCurrent, modesHit: c.modesHit, modes: c.modes, highQualityFraction: c.highQualityFraction };
           await writePng(epochPng(e.epoch), discriminatorPlot(toy, d.pg, discriminator, { title: `${toy.name} epoch ${e.epoch}: d vs optimal d*` }));
           extra = `; JSD from V(D*,G) ${d.jsdValue.toFixed(4)}, numeric ${d.jsdNumeric.toFixed(4)} nats; modes ${c.modesHit}/${c.modes}, high quality ${(100 * c.highQualityFraction).toFixed(1)}%`;
         }
@@ -166,7 +167,7 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
         );
       },
     });
-    history.splice(0, history.length, ...r.history);
+    history = r.history;
   } catch (e) {
     if (!(e instanceof DeepgenError && e.code === "E_ABORTED" && interrupted)) throw e;
   } finally {
@@ -174,6 +175,7 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
   }
   const trainSeconds = (performance.now() - t0) / 1000;
   await model.save(out);
+  const diagnostics: ToyEpoch[] = history.flatMap((h) => (h.diagnostics === undefined ? [] : [{ epoch: h.epoch, ...(h.diagnostics as Omit<ToyEpoch, "epoch">) }]));
   const last = diagnostics[diagnostics.length - 1];
   const result = {
     model: family,

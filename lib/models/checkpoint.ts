@@ -72,9 +72,25 @@ export async function readPhasedCheckpoint<C, M extends { adamSteps: Record<stri
   if (JSON.stringify(file.config) !== JSON.stringify(config)) {
     throw new DeepgenError("E_FORMAT", `${path}: the checkpoint's configuration ${JSON.stringify(file.config)} differs from the model's ${JSON.stringify(config)}`);
   }
+  let cp: { state?: TrainingState; step?: unknown; adamSteps?: unknown };
   try {
-    return { file, cp: JSON.parse(raw) as M };
+    cp = JSON.parse(raw) as typeof cp;
   } catch (e) {
     throw new DeepgenError("E_FORMAT", `${path}: ${CHECKPOINT_KEY} is not valid JSON`, { cause: e });
   }
+  const st = cp?.state;
+  const steps = cp?.adamSteps;
+  if (
+    !Number.isInteger(cp?.step) ||
+    typeof steps !== "object" ||
+    steps === null ||
+    !Object.values(steps).every((v) => Number.isInteger(v)) ||
+    !Number.isInteger(st?.epoch) ||
+    !Array.isArray(st?.history) ||
+    !Number.isInteger(st?.bestEpoch) ||
+    typeof st?.bestValidation !== "number"
+  ) {
+    throw new DeepgenError("E_FORMAT", `${path}: ${CHECKPOINT_KEY} lacks a valid training state, step or optimizer steps`);
+  }
+  return { file, cp: cp as unknown as M };
 }

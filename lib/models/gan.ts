@@ -3,7 +3,9 @@
  * and a discriminator D(x) = sigmoid(logit), trained by alternating minibatch updates, each
  * network with its own Adam (beta1 = 0.5, as Radford et al. 2016):
  *   discriminator: minimize BCE(D(x), 1) + BCE(D(G(z)), 0), mean over the 2m examples
- *     (real and generated examples in one batch of 2m);
+ *     (real and generated examples in one batch of 2m; with discNorm, D's batch norm thus
+ *     normalizes the mixed batch in its own update but the generated batch alone in the
+ *     generator's, and its running statistics see both: discNorm is off by default);
  *   generator, after every k-th discriminator update, on the same G(z):
  *     "nonsaturating" (default): minimize BCE(D(G(z)), 1) = -log D(G(z));
  *     "minimax": minimize log(1 - D(G(z))) = -BCE(D(G(z)), 0), the original value function.
@@ -31,7 +33,7 @@ import type { BackendName, Kernels } from "../kernels/kernels.js";
 import { Adam } from "../nn/adam.js";
 import { WeightAverage } from "../nn/weight-average.js";
 import type { Net } from "../nn/conv-nets.js";
-import { DcganDiscriminator, DcganGenerator } from "../nn/dcgan-nets.js";
+import { checkDcganSpec, DcganDiscriminator, DcganGenerator } from "../nn/dcgan-nets.js";
 import { Mlp } from "../nn/dense.js";
 import { adamStates, CHECKPOINT_KEY, loadAdamStates, readPhasedCheckpoint } from "./checkpoint.js";
 import { allocRows, batchRows, modelKernels } from "./common.js";
@@ -80,6 +82,8 @@ export interface GanTerms {
 
 export interface GanEpochRecord extends EpochRecord {
   terms: GanTerms;
+  /** Measurements an onEpoch hook attaches (e.g. the toy-data diagnostics); kept in later checkpoints. */
+  diagnostics?: Record<string, number>;
 }
 
 export interface GanFitOptions {
@@ -172,6 +176,7 @@ export class Gan {
       out.channels = pair(source, "channels", c.channels);
       out.discChannels = pair(source, "discChannels", c.discChannels);
       out.discNorm = Boolean(c.discNorm);
+      checkDcganSpec({ height: out.height, width: out.width!, zdim, channels: out.channels, discChannels: out.discChannels, discNorm: out.discNorm });
     }
     return out;
   }
@@ -269,6 +274,8 @@ export class Gan {
   /** `steps` images on the segment between the latent draws of samples a and b (seeded). */
   interpolate(seed: Seed, a: number, b: number, steps: number, opts: { backend?: BackendName } = {}): Float32Array {
     checkInteger("steps", steps, 2, 10000);
+    checkInteger("a", a, 0, 1 << 20);
+    checkInteger("b", b, 0, 1 << 20);
     const z = this.sampleLatent(Math.max(a, b) + 1, seed);
     const out = new Float32Array(steps * this.zdim);
     for (let s = 0; s < steps; s++) {
@@ -298,6 +305,28 @@ export class Gan {
     this.generator.setTraining?.(false);
   }
 
+  /**
+   * The generator's loss on generated examples x [m, dim] under the current discriminator
+   * (mean over the batch) and its gradient with respect to x [m, dim]:
+   *   nonsaturating: mean -log D(x) = mean BCE(logit, 1)
+   *   minimax:       mean log(1 - D(x)) = -mean BCE(logit, 0)
+   * The discriminator's parameter gradients are overwritten (and not used).
+   */
+  generatorLossGradient(
+    k: Kernels,
+    x: Float32Array,
+    m: number,
+    loss: GanLoss,
+    scratch: { target: Float32Array; dlogit: Float32Array } = { target: new Float32Array(m), dlogit: new Float32Array(m) },
+  ): { loss: number; dfake: Float32Array } {
+    const logits = this.discriminator.forward(k, x, m);
+    const t = scratch.target.subarray(0, m).fill(loss === "nonsaturating" ? 1 : 0);
+    const bce = k.bceWithLogitsForward(null, logits, t, m, 1) / m;
+    const dg = scratch.dlogit.subarray(0, m);
+    k.bceWithLogitsBackward(dg, logits, t, m, 1, loss === "nonsaturating" ? 1 / m : -1 / m);
+    return { loss: loss === "nonsaturating" ? bce : -bce, dfake: this.discriminator.backward(k, dg, m, true)! };
+  }
+
   // ---- training ----
 
   /**
@@ -318,8 +347,8 @@ export class Gan {
     const Z = this.zdim;
     const genAdam = new Adam(this.generator.params(), { lr, beta1 });
     const emaDecay = opts.ema ?? 0;
+    if (!(emaDecay >= 0 && emaDecay < 1)) throw new DeepgenError("E_ARG", `ema must be in [0, 1), got ${emaDecay}`);
     const average = emaDecay > 0 ? new WeightAverage(this.generator.params(), emaDecay) : null;
-    if (emaDecay < 0 || emaDecay >= 1) throw new DeepgenError("E_ARG", `ema must be in [0, 1), got ${emaDecay}`);
     const discAdam = new Adam(this.discriminator.params(), { lr: opts.discriminatorLr ?? lr, beta1 });
     const genGrads = this.generator.grads();
     const discGrads = this.discriminator.grads();
@@ -367,8 +396,11 @@ export class Gan {
             Object.assign(sums, { dLoss: 0, gLoss: 0, gUpdates: 0, dReal: 0, dFake: 0, seen: 0 });
             if (opts.onEpoch !== undefined) {
               const restore = average === null ? null : this.useAverage(average, seed, k.backend);
-              await opts.onEpoch(rec, st);
-              restore?.();
+              try {
+                await opts.onEpoch(rec, st);
+              } finally {
+                restore?.();
+              }
             }
             this.generator.setTraining?.(true);
             this.discriminator.setTraining?.(true);
@@ -401,16 +433,11 @@ export class Gan {
             sums.seen += m;
             if (step % kSteps !== 0) return dLoss / 2;
             // 2. generator on the same G(z) (its activations are still those of step 1)
-            const gOut = this.discriminator.forward(k, fake, m);
-            const t = target.subarray(0, m).fill(loss === "nonsaturating" ? 1 : 0);
-            const bce = k.bceWithLogitsForward(null, gOut, t, m, 1);
-            const dg = dlogit.subarray(0, m);
-            k.bceWithLogitsBackward(dg, gOut, t, m, 1, loss === "nonsaturating" ? 1 / m : -1 / m);
-            const dfake = this.discriminator.backward(k, dg, m, true)!;
-            this.generator.backward(k, dfake, m, false);
+            const g = this.generatorLossGradient(k, fake, m, loss, { target, dlogit });
+            this.generator.backward(k, g.dfake, m, false);
             genAdam.update(k, genGrads);
             average?.update();
-            sums.gLoss += loss === "nonsaturating" ? bce : -bce;
+            sums.gLoss += g.loss * m;
             sums.gUpdates += m;
             return dLoss / 2;
           },

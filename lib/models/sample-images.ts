@@ -12,14 +12,17 @@ import type { SampleOptions, Samples } from "./density.js";
 /** What sample-quality needs of a model: its kind and a seeded sample method (as Aae, Nade, Vae). */
 export interface ImageSampler {
   readonly kind: string;
+  /** A VAE's decoder: a continuous-Bernoulli VAE draws real values, not binary pixels. */
+  readonly config?: object;
   sample(n: number, opts: SampleOptions): Promise<Samples>;
 }
 
 /**
  * How a family's samples map to [0, 1]:
  *   binary: 0/1 pixel draws (Bernoulli decoders, NADE, baselines), used as they are;
- *   unit:   real values meant to lie in [0, 1], clamped: RNADE's dequantized pixels, and GAN
- *           images (Gan.sample already maps the generator's tanh output by (x + 1) / 2).
+ *   unit:   real values meant to lie in [0, 1], clamped: RNADE's dequantized pixels, the draws
+ *           of a continuous-Bernoulli VAE, and GAN images (Gan.sample already maps the
+ *           generator's tanh output by (x + 1) / 2).
  */
 export type SampleDomain = "binary" | "unit";
 
@@ -54,7 +57,8 @@ export async function sampleImages(
   } = {},
 ): Promise<SampledImages> {
   checkInteger("n", n, 1, 1 << 20);
-  const domain = SAMPLE_DOMAINS[model.kind];
+  const decoder = (model.config as { decoder?: unknown } | undefined)?.decoder;
+  const domain = model.kind === "vae" && decoder === "cbernoulli" ? "unit" : SAMPLE_DOMAINS[model.kind];
   if (domain === undefined) throw new DeepgenError("E_ARG", `sample quality: a '${model.kind}' model has no image samples deepgen knows how to judge`);
   if (opts.means === true && domain !== "binary") throw new DeepgenError("E_ARG", `pixel means exist for models of binary pixels only, not for '${model.kind}'`);
   const s = await model.sample(n, { seed, backend: opts.backend, signal: opts.signal, onProgress: opts.onProgress, returnProbs: opts.means === true });

@@ -13,7 +13,7 @@
  */
 import { DeepgenError } from "../../core/errors.js";
 import { packageVersion } from "../../core/package-root.js";
-import type { PriorKind } from "../../models/priors.js";
+import { PRIORS, type PriorKind } from "../../models/priors.js";
 
 export type GraphRole = "generator" | "density" | "encoder";
 
@@ -87,10 +87,31 @@ export function readDeepgenMetadata(props: Record<string, string>, source: strin
   const metrics = json<Record<string, number>>(props, "deepgen.metrics", source);
   if (metrics !== undefined) out.metrics = metrics;
   const latent = json<LatentSpec>(props, "deepgen.latent", source);
-  if (latent !== undefined) out.latent = latent;
+  if (latent !== undefined) out.latent = checkLatent(latent, source);
   const image = json<ImageSpec>(props, "deepgen.image", source);
-  if (image !== undefined) out.image = image;
+  if (image !== undefined) out.image = checkImage(image, source);
   return out;
+}
+
+/** A latent spec from a file, every field checked (a wrong one would draw other z silently). */
+function checkLatent(l: LatentSpec, source: string): LatentSpec {
+  const ok =
+    typeof l === "object" &&
+    l !== null &&
+    (l.draw === "flat" || l.draw === "prior") &&
+    (PRIORS as readonly string[]).includes(l.prior) &&
+    Number.isInteger(l.stream) &&
+    l.stream >= 0 &&
+    l.stream <= 0xffffffff;
+  if (!ok) throw new DeepgenError("E_FORMAT", `${source}: metadata deepgen.latent ${JSON.stringify(l)} is not {draw: flat|prior, prior: ${PRIORS.join("|")}, stream: uint32}`);
+  return { draw: l.draw, prior: l.prior, stream: l.stream };
+}
+
+/** An image spec from a file, every field checked (a wrong layout would transpose silently). */
+function checkImage(i: ImageSpec, source: string): ImageSpec {
+  const ok = typeof i === "object" && i !== null && (i.layout === "NCHW" || i.layout === "NHWC") && (i.range === "0,1" || i.range === "-1,1");
+  if (!ok) throw new DeepgenError("E_FORMAT", `${source}: metadata deepgen.image ${JSON.stringify(i)} is not {layout: NCHW|NHWC, range: "0,1"|"-1,1"}`);
+  return { layout: i.layout, range: i.range };
 }
 
 /**

@@ -141,8 +141,9 @@ export function checkConvBlockSpec(fn: string, spec: ConvBlockSpec, backward = f
   if (typeof spec.transposed !== "boolean") throw new DeepgenError("E_ARG", `${fn}: spec.transposed must be a boolean`);
   const norm = checkOneOf(`${fn} norm`, spec.norm, NORMS);
   const activation = checkOneOf(`${fn} activation`, spec.activation, ACTIVATION_KINDS);
-  const slope = checkNumber(fn, "slope", spec.slope, DEFAULT_LEAKY_SLOPE, (f) => f >= 0, "a finite number >= 0");
-  const eps = checkNumber(fn, "eps", spec.eps, DEFAULT_NORM_EPS, (f) => f > 0, "a finite number > 0 (in float32)");
+  // the same bounds as the native binding (bind_convblock.cc), so every backend accepts the same values
+  const slope = checkNumber(fn, "slope", spec.slope, DEFAULT_LEAKY_SLOPE, (f) => f >= 0 && f <= 1e30, "a number in [0, 1e30]");
+  const eps = checkNumber(fn, "eps", spec.eps, DEFAULT_NORM_EPS, (f) => f > 0 && f <= 1e30, "a number in (0, 1e30] (in float32)");
   const momentum = checkNumber(fn, "momentum", spec.momentum, DEFAULT_BN_MOMENTUM, (f) => f >= 0 && f <= 1, "a number in [0, 1]");
   if (backward && norm === "eval") {
     throw new DeepgenError("E_ARG", `${fn}: an eval-mode forward has no backward (run the forward with norm "train")`);
