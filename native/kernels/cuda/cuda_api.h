@@ -5,6 +5,11 @@
 #include <cstdint>
 #include <string>
 
+#include "../cpu/conv_block.h"
+#include "../cpu/gemm.h"
+#include "../cpu/nade.h"
+#include "../cpu/optim.h"
+
 namespace deepgen {
 namespace cuda {
 
@@ -28,6 +33,38 @@ DeviceInfo device_info(int device);
 // host buffer out. Throws KernelError(E_BACKEND) when no device is usable.
 void philox_fill(float* host_out, int64_t n, uint32_t key0, uint32_t key1, uint32_t stream,
                  int distribution);
+
+// Bytes of device memory held by live model handles (NadeDeviceModel, ...); 0 without CUDA.
+uint64_t resident_bytes();
+
+// ---- NADE (nade.cu) ------------------------------------------------------------------------
+// A NADE whose weights live on the device: uploaded once by nade_upload, freed by
+// nade_release. log_prob and sample have the semantics of the CPU nade_log_prob / nade_sample
+// (native/kernels/cpu/nade.h), the same Philox counters included, and take host buffers: one
+// copy in, one launch per chunk of samples, one copy out.
+struct NadeDeviceModel;
+// Validates like nade_check (E_ARG); E_BACKEND without a device or when H is too large for
+// the kernel's on-chip state (see nade.cu).
+NadeDeviceModel* nade_upload(const NadeParams& p);
+void nade_release(NadeDeviceModel* m) noexcept;  // null is fine
+void nade_log_prob(NadeDeviceModel* m, const float* x, int64_t n, float* logp);
+void nade_sample(NadeDeviceModel* m, int64_t n, uint64_t sample_offset, uint32_t key0,
+                 uint32_t key1, uint32_t stream, int64_t known, float* x, float* probs);
+
+// ---- Dense layers and optimizers (gemm.cu, optim.cu), host buffers in and out ---------------
+// Same semantics and checks as the CPU sgemm (gemm.h), batched and transposed included.
+void sgemm(const GemmArgs& g);
+// Same semantics and checks as the CPU adam_step (optim.h).
+void adam_step(float* params, const float* grads, float* m, float* v, int64_t n,
+               const AdamConfig& cfg);
+
+// ---- GAN conv block forward (conv_block.cu), host buffers in and out -----------------------
+// Same semantics and checks as the CPU conv_block_forward (conv_block.h): conv2d or
+// convTranspose2d (+ bias), batch norm (none / train statistics / eval) and the activation.
+void conv_block_forward(const ConvBlockParams& p, const float* x, const float* weight,
+                        const float* bias, const float* gamma, const float* beta,
+                        float* running_mean, float* running_var, float* pre, float* mean,
+                        float* rstd, float* y);
 
 }  // namespace cuda
 }  // namespace deepgen
