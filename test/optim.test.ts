@@ -187,6 +187,6 @@ test("optimizer steps on empty arrays do nothing", (t) => {
   }
 });
 
-test("the cuda backend has no optimizer kernel yet and says so", (t) => {
+test("the cuda backend has no SGD or clipping kernel yet and says so", (t) => {
   t.is(code(t, () => cudaOptim.clipGradNorm([], 1)), "E_BACKEND");
 });

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../kernels/cpu/optim.h"
+#include "../kernels/cuda/cuda_api.h"
 #include "args.h"
 #include "bindings.h"
 
@@ -41,9 +42,11 @@ void require_len(const Napi::CallbackInfo& info, const Napi::Float32Array& a, si
 
 // adamStep(params, grads, m, v, lr, beta1, beta2, eps, weightDecay, biasCorrection1,
 //          biasCorrection2): the step count enters only through the two bias corrections,
-// which the TS layer computes (so every backend uses the same values).
+// which the TS layer computes (so every backend uses the same values). cudaAdamStep: the same
+// arguments, run by the CUDA kernel (cuda/optim.cu).
+template <bool kCuda>
 Napi::Value adam(const Napi::CallbackInfo& info) {
-  const char* fn = "adamStep";
+  const char* fn = kCuda ? "cudaAdamStep" : "adamStep";
   require_args(info, 11, fn);
   Napi::Float32Array p = arg_f32(info, 0, fn, "params");
   Napi::Float32Array g = arg_f32(info, 1, fn, "grads");
@@ -62,7 +65,8 @@ Napi::Value adam(const Napi::CallbackInfo& info) {
   require_len(info, g, n, fn, "grads");
   require_len(info, m, n, fn, "m");
   require_len(info, v, n, fn, "v");
-  adam_step(p.Data(), g.Data(), m.Data(), v.Data(), static_cast<int64_t>(n), c);
+  if (kCuda) cuda::adam_step(p.Data(), g.Data(), m.Data(), v.Data(), static_cast<int64_t>(n), c);
+  else adam_step(p.Data(), g.Data(), m.Data(), v.Data(), static_cast<int64_t>(n), c);
   return info.Env().Undefined();
 }
 
@@ -120,7 +124,8 @@ Napi::Value clip(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_optim(Napi::Env env, Napi::Object exports) {
-  define(env, exports, "adamStep", adam);
+  define(env, exports, "adamStep", adam<false>);
+  define(env, exports, "cudaAdamStep", adam<true>);
   define(env, exports, "sgdStep", sgd);
   define(env, exports, "clipGradNorm", clip);
 }

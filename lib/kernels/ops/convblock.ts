@@ -35,7 +35,7 @@
 import { checkFloat32Array, checkOneOf } from "../../core/check.js";
 import { DeepgenError } from "../../core/errors.js";
 import type { ConvTranspose2dGeometry } from "../addon-types.js";
-import { noCudaKernel } from "../cuda.js";
+import { cudaAddon, noCudaKernel } from "../cuda.js";
 import {
   type ConvBlockTwinSpec,
   convBlockBackward as twinBackward,
@@ -364,4 +364,17 @@ export const nativeConvBlock: ConvBlockKernels = {
   },
 };
 
-export const cudaConvBlock: ConvBlockKernels = noCudaKernel<ConvBlockKernels>("convblock", ["convBlockForward", "convBlockBackward"]);
+/** The forward on the CUDA kernels (native/kernels/cuda/conv_block.cu); the backward has no CUDA kernel yet. */
+export const cudaConvBlock: ConvBlockKernels = {
+  ...noCudaKernel<ConvBlockKernels>("convblock", ["convBlockBackward"]),
+  convBlockForward(spec, x, p, saved, y) {
+    const { s, a } = checkForward(spec, x, p, saved, y);
+    const code = ACTIVATION_KINDS.indexOf(s.activation);
+    callNative(() =>
+      cudaAddon().cudaConvBlockForward(
+        a.x, a.weight, a.bias, a.gamma, a.beta, a.runningMean, a.runningVar, a.pre, a.mean, a.rstd, a.y,
+        s.transposed, NORM_CODES[s.norm], code, s.slope, s.eps, s.momentum, ...geometryOf(s),
+      ),
+    );
+  },
+};
