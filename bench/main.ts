@@ -6,6 +6,7 @@
 import { runtimeInfo } from "../lib/core/runtime-info.js";
 import { runConv } from "./conv.js";
 import { runCore } from "./core.js";
+import { runCuda } from "./cuda.js";
 import { runGan } from "./gan.js";
 import { runGanDiag } from "./gan-diag.js";
 import { runGemm } from "./gemm.js";
@@ -23,6 +24,7 @@ const SUITES: Record<string, (r: Report) => void | Promise<void>> = {
   "gan-diag": runGanDiag,
   vae: runVae,
   gan: runGan,
+  cuda: runCuda,
 };
 
 const args = process.argv.slice(2);
