@@ -94,6 +94,9 @@ void sgemm(const GemmArgs& g) {
   const dim3 threads(kTile, kTile);
   const unsigned gx = static_cast<unsigned>((g.n + kTile - 1) / kTile);
   const unsigned gy = static_cast<unsigned>((g.m + kTile - 1) / kTile);
+  if ((g.m + kTile - 1) / kTile > 65535) {
+    throw KernelError("E_BACKEND", "sgemm (cuda): more than 1,048,560 rows; use backend 'native'");
+  }
   // Matrices whose C blocks may overlap run one launch each, in batch order (as the CPU).
   const bool c_disjoint = g.stride_c >= (g.m - 1) * g.ldc + g.n;
   if (c_disjoint) {
