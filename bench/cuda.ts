@@ -5,8 +5,8 @@
  *   NADE (D 784, H 500; the shipped model when present): sampling images/s at batch 1, 100 and
  *   10,000 on a device-resident model (CudaNadeModel: weights uploaded once), and logProb on
  *   the 1,996 test images;
- *   DCGAN generator forward (eval mode) at batch 1, 64 and 1024 through backend 'cuda'; its
- *   dense layer's batch norm has no CUDA kernel yet, so the case reports that instead of a time.
+ *   DCGAN generator forward (eval mode) at batch 1, 64 and 1024 through backend 'cuda' (GEMM,
+ *   bias, batch norm, activation and conv-block kernels; host copies between the layers).
  * Row LSTM cases are missing: the Row LSTM kernels are not in this tree yet.
  * On a machine without a usable device the suite prints "no CUDA device" and the reason.
  */

@@ -12,6 +12,7 @@ import { cudaStatus } from "../lib/kernels/cuda.js";
 import { cudaGemm } from "../lib/kernels/ops/gemm.js";
 import { CudaNadeModel, cudaNade, type NadeModelArrays } from "../lib/kernels/ops/nade.js";
 import { cudaOptim } from "../lib/kernels/ops/optim.js";
+import { Gan } from "../lib/models/gan.js";
 import { Nade } from "../lib/models/nade.js";
 import { randomNormal, randomUniform } from "./helpers/numeric.js";
 
@@ -50,6 +51,8 @@ cpuOnlyTest("without a usable device every cuda path refuses with E_BACKEND and 
   const nade = Nade.create({ dim: 5, hidden: 3, backend: "cuda" });
   t.is(code(() => nade.sampleSync(2, { seed: 1 })), "E_BACKEND");
   t.notThrows(() => nade.dispose());
+  const gan = Gan.create({ arch: "dcgan", dim: 784, height: 28, width: 28, initSeed: 1 });
+  t.is(code(() => gan.generate(gan.sampleLatent(2, 1), { backend: "cuda" })), "E_BACKEND");
 });
 
 cpuOnlyTest("argument errors come before the backend check", (t) => {
@@ -122,4 +125,15 @@ gpuTest("cuda gemm and adam match native", (t) => {
   native.adamStep(pn, g, mn, vn, { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: 1 });
   cuda.adamStep(pc, g, mc, vc, { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: 1 });
   for (let i = 0; i < 1001; i++) t.true(Math.abs(pn[i]! - pc[i]!) <= 1e-7 * (1 + Math.abs(pn[i]!)), `adam ${i}`);
+});
+
+gpuTest("the DCGAN generator forward on cuda matches native (eval mode)", (t) => {
+  const gan = Gan.create({ arch: "dcgan", dim: 784, height: 28, width: 28, initSeed: 1 });
+  const z = gan.sampleLatent(5, 3);
+  const yn = gan.generate(z, { backend: "native" });
+  const yc = gan.generate(z, { backend: "cuda" });
+  t.is(yc.length, yn.length);
+  let worst = 0;
+  for (let i = 0; i < yn.length; i++) worst = Math.max(worst, Math.abs(yn[i]! - yc[i]!));
+  t.true(worst <= 1e-4, `max |cuda - native| = ${worst}`);
 });

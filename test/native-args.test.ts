@@ -76,6 +76,10 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
     [false, false, 2, 2, 2, 1, f32, 1, f32, 2, 0, f32, 2, 1, 4, 4, 4],
   ],
   cudaAdamStep: [[], [f32, f32, f32, f32, 1e-3, 1, 0.999, 1e-8, 0, 0.1, 0.001]],
+  cudaActivationForward: [[], [6, f32, f32, 0], [0.5, f32, f32, 0]],
+  cudaBiasActivationForward: [[], [0, f32, f32, f32, -1, 2, 2, 0], [0, f32, new Int32Array(2), f32, 1, 2, 2, 0]],
+  cudaBatchNormForwardTrain: [[], [...bn8, 2, 2, 1, 0, 0.1], [...bn8, 2, 2, 1, 1e-5, 2]],
+  cudaBatchNormForwardEval: [[], [...bn8.slice(0, 6), 2, 2, 1, 0], [...bn8.slice(0, 6), 2, -1, 1, 1e-5]],
   nadeLogProb: [
     [],
     [0, 2, f32, f32, f32, f32, ord2, f32, 1, f32],
@@ -377,6 +381,10 @@ const OUT_OF_BOUNDS: Partial<Record<keyof typeof BAD_CALLS, unknown[][]>> = {
   reduceMean: [[new Float32Array(0)]],
   adamStep: [[f32, new Float32Array(3), f32, f32, 1e-3, 0.9, 0.999, 1e-8, 0, 0.1, 0.001]],
   cudaAdamStep: [[f32, new Float32Array(3), f32, f32, 1e-3, 0.9, 0.999, 1e-8, 0, 0.1, 0.001]],
+  cudaActivationForward: [[0, f32, new Float32Array(3), 0]],
+  cudaBiasActivationForward: [[0, f32, f32, f32, 1, 2, 3, 0]],
+  cudaBatchNormForwardTrain: [[...bn8, 2, 2, 2, 1e-5, 0.1]], // (one value per channel is the kernel's check: test/native/cuda)
+  cudaBatchNormForwardEval: [[...bn8.slice(0, 6), 1, 2, 3, 1e-5]],
   cudaGemm: [[false, false, 3, 2, 2, 1, f32, 2, f32, 2, 0, f32, 2, 1, 4, 4, 4]],
   cudaNadeUpload: [[2, 2, f32, f32, f32, new Float32Array(1), ord2]],
   sgdStep: [[f32, f32, new Float32Array(2), 0.1, 0.9, false, 0]],
@@ -438,6 +446,8 @@ test("native calls without device or build fail cleanly, never crash", (t) => {
       ["cudaNadeUpload", nadeModel],
       ["cudaGemm", [false, false, 2, 2, 2, 1, f32, 2, f32, 2, 0, f32, 2, 1, 4, 4, 4]],
       ["cudaAdamStep", [f32, f32, f32, f32, 1e-3, 0.9, 0.999, 1e-8, 0, 0.1, 0.001]],
+      ["cudaActivationForward", [1, f32, new Float32Array(4), 0]],
+      ["cudaBatchNormForwardEval", [...bn8.slice(0, 6), 2, 2, 1, 1e-5]],
     ];
     for (const [name, args] of wellFormed) {
       const e = t.throws(() => addon[name]!(...args), undefined, name);

@@ -251,6 +251,9 @@ export interface ActivationAddon {
   activationBackward(kind: number, y: Float32Array, dy: Float32Array, dx: Float32Array, slope: number): void;
   /** y[n, c, s] = f(x[n, c, s] + bias[c]); y may be x. */
   biasActivationForward(kind: number, x: Float32Array, bias: Float32Array, y: Float32Array, n: number, c: number, s: number, slope: number): void;
+  /** activationForward / biasActivationForward on the GPU (cuda/activation.cu); E_BACKEND without CUDA or a device. */
+  cudaActivationForward(kind: number, x: Float32Array, y: Float32Array, slope: number): void;
+  cudaBiasActivationForward(kind: number, x: Float32Array, bias: Float32Array, y: Float32Array, n: number, c: number, s: number, slope: number): void;
   /** dx = dy * f'(pre) from y; dbias[c] = sum over n, s of dx (overwritten). */
   biasActivationBackward(
     kind: number,
@@ -275,6 +278,9 @@ export interface ActivationAddon {
  * (gamma, beta [dim]; mean, rstd [rows]). Outputs are overwritten; running stats in place.
  */
 export interface NormAddon {
+  /** batchNormForwardTrain / batchNormForwardEval on the GPU (cuda/batchnorm.cu); E_BACKEND without CUDA or a device. */
+  cudaBatchNormForwardTrain(...args: Parameters<NormAddon["batchNormForwardTrain"]>): void;
+  cudaBatchNormForwardEval(...args: Parameters<NormAddon["batchNormForwardEval"]>): void;
   batchNormForwardTrain(
     x: Float32Array,
     gamma: Float32Array,

@@ -43,6 +43,22 @@ void adam_step(float*, const float*, float*, float*, int64_t, const AdamConfig&)
   throw KernelError("E_BACKEND", kNotBuilt);
 }
 
+void activation_forward(Activation, const float*, float*, int64_t, float) {
+  throw KernelError("E_BACKEND", kNotBuilt);
+}
+void bias_activation_forward(Activation, const float*, const float*, float*, int64_t, int64_t,
+                             int64_t, float) {
+  throw KernelError("E_BACKEND", kNotBuilt);
+}
+void batchnorm_forward_train(const float*, const float*, const float*, float*, float*, float*,
+                             float*, float*, int64_t, int64_t, int64_t, float, float) {
+  throw KernelError("E_BACKEND", kNotBuilt);
+}
+void batchnorm_forward_eval(const float*, const float*, const float*, const float*,
+                            const float*, float*, int64_t, int64_t, int64_t, float) {
+  throw KernelError("E_BACKEND", kNotBuilt);
+}
+
 void conv_block_forward(const ConvBlockParams&, const float*, const float*, const float*,
                         const float*, const float*, float*, float*, float*, float*, float*,
                         float*) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "../cpu/activation.h"
 #include "../cpu/conv_block.h"
 #include "../cpu/gemm.h"
 #include "../cpu/nade.h"
@@ -57,6 +58,20 @@ void sgemm(const GemmArgs& g);
 // Same semantics and checks as the CPU adam_step (optim.h).
 void adam_step(float* params, const float* grads, float* m, float* v, int64_t n,
                const AdamConfig& cfg);
+
+// ---- Activations and batch norm (activation.cu, batchnorm.cu), host buffers in and out ------
+// Same semantics as the CPU kernels of activation.h / batchnorm.h (forward only): the pieces
+// of the GAN networks outside the conv blocks (the dense layer's bias + activation, its
+// batch norm).
+void activation_forward(Activation kind, const float* x, float* y, int64_t n, float slope);
+void bias_activation_forward(Activation kind, const float* x, const float* bias, float* y,
+                             int64_t N, int64_t C, int64_t S, float slope);
+void batchnorm_forward_train(const float* x, const float* gamma, const float* beta, float* y,
+                             float* mean, float* rstd, float* running_mean, float* running_var,
+                             int64_t N, int64_t C, int64_t S, float eps, float momentum);
+void batchnorm_forward_eval(const float* x, const float* gamma, const float* beta,
+                            const float* running_mean, const float* running_var, float* y,
+                            int64_t N, int64_t C, int64_t S, float eps);
 
 // ---- GAN conv block forward (conv_block.cu), host buffers in and out -----------------------
 // Same semantics and checks as the CPU conv_block_forward (conv_block.h): conv2d or
