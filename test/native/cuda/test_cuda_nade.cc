@@ -9,9 +9,9 @@
 //            a near tie: at its first differing step, the uniform u and the CPU probability p
 //            must satisfy |u - p| <= 1e-5 (a float-rounding difference of p flipped u < p);
 //            after that step the two samples are different conditionals and are not compared.
-//            At most 1% of samples may do so (on random models a tie window of 1e-5 is hit
-//            with probability about D * 2e-5 per sample). Before divergence the per-step
-//            probabilities agree to 1e-5.
+//            At most 1% of samples (or one) may do so: a flip needs u to land between the two
+//            probabilities, about D * |p_gpu - p_cpu| ~ 1e-4 per sample. Before divergence
+//            the per-step probabilities agree to 1e-5.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -121,7 +121,7 @@ void check_sample(int64_t d, int64_t h, int64_t n, int64_t known, uint32_t seed)
     identical += !diverged;
   }
   CHECK_EQ(bad, 0);
-  CHECK(near_ties * 100 <= n);
+  CHECK(near_ties <= std::max<int64_t>(1, n / 100));
   CHECK_EQ(identical + near_ties, n);
 
   // Same seed, another batch size and offset: rows 11..17 drawn alone equal those rows of
