@@ -43,16 +43,26 @@ cpuOnlyTest("without a usable device every cuda path refuses with E_BACKEND and 
   const x = new Float32Array(2 * 5);
   t.is(code(() => cudaNade.nadeSample(m, { n: 2, seed: 1 }, x)), "E_BACKEND");
   t.is(code(() => cudaNade.nadeLogProb(m, x, 2, new Float32Array(2))), "E_BACKEND");
+  const g = { dwt: new Float32Array(15), dc: new Float32Array(3), dv: new Float32Array(15), db: new Float32Array(5) };
+  t.is(code(() => cudaNade.nadeBackward(m, x, 2, 0.5, null, g)), "E_BACKEND");
   t.is(code(() => CudaNadeModel.upload(m)), "E_BACKEND");
   const a = new Float32Array(4);
   t.is(code(() => cudaGemm.gemm({ m: 2, n: 2, k: 2, a, b: a.slice(), c: a.slice() })), "E_BACKEND");
   t.is(code(() => cudaOptim.adamStep(a, a.slice(), a.slice(), a.slice(), { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: 1 })), "E_BACKEND");
+  t.is(code(() => cudaOptim.clipGradNorm([a], 1)), "E_BACKEND");
   // A model asked to run on cuda: the same clean refusal.
   const nade = Nade.create({ dim: 5, hidden: 3, backend: "cuda" });
   t.is(code(() => nade.sampleSync(2, { seed: 1 })), "E_BACKEND");
   t.notThrows(() => nade.dispose());
   const gan = Gan.create({ arch: "dcgan", dim: 784, height: 28, width: 28, initSeed: 1 });
   t.is(code(() => gan.generate(gan.sampleLatent(2, 1), { backend: "cuda" })), "E_BACKEND");
+});
+
+cpuOnlyTest("training a model on cuda without a device rejects with E_BACKEND", async (t) => {
+  const nade = Nade.create({ dim: 5, hidden: 3, backend: "cuda" });
+  const x = new Float32Array(20 * 5).map((_, i) => (i % 3 === 0 ? 1 : 0));
+  const err = await t.throwsAsync(() => nade.fit(x, { epochs: 1, batchSize: 10 }));
+  t.is((err as { code?: string }).code, "E_BACKEND");
 });
 
 cpuOnlyTest("argument errors come before the backend check", (t) => {
@@ -136,4 +146,35 @@ gpuTest("the DCGAN generator forward on cuda matches native (eval mode)", (t) =>
   let worst = 0;
   for (let i = 0; i < yn.length; i++) worst = Math.max(worst, Math.abs(yn[i]! - yc[i]!));
   t.true(worst <= 1e-4, `max |cuda - native| = ${worst}`);
+});
+
+gpuTest("cuda NADE gradients and gradient clipping match native", (t) => {
+  const native = getKernels("native");
+  const cuda = getKernels("cuda");
+  const m = randomModel(29, 23, 11);
+  const n = 70;
+  const x = randomUniform(n * m.d, 12, 0, 1).map((v) => (v < 0.3 ? 1 : 0));
+  const grads = () => ({ dwt: new Float32Array(m.d * m.h), dc: new Float32Array(m.h), dv: new Float32Array(m.d * m.h), db: new Float32Array(m.d) });
+  const gn = grads(), gc = grads();
+  const ln = new Float32Array(n), lc = new Float32Array(n);
+  native.nadeBackward(m, x, n, 1 / n, ln, gn);
+  cuda.nadeBackward(m, x, n, 1 / n, lc, gc);
+  for (const k of ["dwt", "dc", "dv", "db"] as const) {
+    const scale = gn[k].reduce((s, v) => Math.max(s, Math.abs(v)), 0);
+    for (let i = 0; i < gn[k].length; i++) t.true(Math.abs(gn[k][i]! - gc[k][i]!) <= 1e-4 * scale + 1e-6, `${k}[${i}]`);
+  }
+  for (let i = 0; i < n; i++) t.true(Math.abs(ln[i]! - lc[i]!) <= 1e-4 * (1 + Math.abs(ln[i]!)));
+  const an = [gn.dwt.slice(), gn.dv.slice()], ac = [gn.dwt.slice(), gn.dv.slice()];
+  const normN = native.clipGradNorm(an, 1e-3), normC = cuda.clipGradNorm(ac, 1e-3);
+  t.true(Math.abs(normN - normC) <= 1e-12 * normN);
+  for (let a = 0; a < 2; a++) for (let i = 0; i < an[a]!.length; i++) t.true(Math.abs(an[a]![i]! - ac[a]![i]!) <= 1e-7 * Math.abs(an[a]![i]!) + 1e-30);
+});
+
+gpuTest("a NADE trained on cuda lowers its validation NLL", async (t) => {
+  const nade = Nade.create({ dim: 16, hidden: 8, backend: "cuda" });
+  const x = randomUniform(400 * 16, 13, 0, 1).map((v, i) => (v < (i % 16 < 8 ? 0.8 : 0.1) ? 1 : 0));
+  const r = await nade.fit(x, { epochs: 3, batchSize: 50, lr: 1e-2 });
+  const nll = r.history.map((e) => e.validation!);
+  t.true(nll[nll.length - 1]! < nll[0]!, JSON.stringify(nll));
+  nade.dispose();
 });

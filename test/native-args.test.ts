@@ -70,12 +70,14 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
   cudaNadeRelease: [[], [{}], [f32], [null]],
   cudaNadeLogProb: [[], [{}, f32, 1, f32], [null, f32, 1, f32]],
   cudaNadeSample: [[], [{}, 1, 0, 0, 0, 0, 0, 0, f32, null]],
+  cudaNadeBackward: [[], [{}, f32, 1, 1, null, f32, f32, f32, f32], [null, f32, 1, 1, null, f32, f32, f32, f32]],
   cudaGemm: [
     [],
     [false, false, 2, 2, 2, NaN, f32, 2, f32, 2, 0, f32, 2, 1, 4, 4, 4],
     [false, false, 2, 2, 2, 1, f32, 1, f32, 2, 0, f32, 2, 1, 4, 4, 4],
   ],
   cudaAdamStep: [[], [f32, f32, f32, f32, 1e-3, 1, 0.999, 1e-8, 0, 0.1, 0.001]],
+  cudaClipGradNorm: [[], [f32, 1], [[f32], 0], [[new Float64Array(2)], 1]],
   cudaActivationForward: [[], [6, f32, f32, 0], [0.5, f32, f32, 0]],
   cudaBiasActivationForward: [[], [0, f32, f32, f32, -1, 2, 2, 0], [0, f32, new Int32Array(2), f32, 1, 2, 2, 0]],
   cudaBatchNormForwardTrain: [[], [...bn8, 2, 2, 1, 0, 0.1], [...bn8, 2, 2, 1, 1e-5, 2]],
@@ -447,6 +449,7 @@ test("native calls without device or build fail cleanly, never crash", (t) => {
       ["cudaGemm", [false, false, 2, 2, 2, 1, f32, 2, f32, 2, 0, f32, 2, 1, 4, 4, 4]],
       ["cudaAdamStep", [f32, f32, f32, f32, 1e-3, 0.9, 0.999, 1e-8, 0, 0.1, 0.001]],
       ["cudaActivationForward", [1, f32, new Float32Array(4), 0]],
+      ["cudaClipGradNorm", [[f32], 1]],
       ["cudaBatchNormForwardEval", [...bn8.slice(0, 6), 2, 2, 1, 1e-5]],
     ];
     for (const [name, args] of wellFormed) {

@@ -455,6 +455,8 @@ export interface OptimAddon {
   ): void;
   /** Scales all arrays in place when their global L2 norm exceeds maxNorm; returns the norm before. */
   clipGradNorm(grads: Float32Array[], maxNorm: number): number;
+  /** clipGradNorm on the GPU (cuda/optim.cu); E_BACKEND without CUDA or a device. */
+  cudaClipGradNorm(grads: Float32Array[], maxNorm: number): number;
 }
 
 /**
@@ -495,6 +497,10 @@ export interface NadeAddon {
   cudaNadeSample(
     handle: CudaNadeHandle, n: number, offsetLo: number, offsetHi: number, key0: number, key1: number, stream: number,
     known: number, x: Float32Array, probs: Float32Array | null,
+  ): void;
+  cudaNadeBackward(
+    handle: CudaNadeHandle, x: Float32Array, n: number, scale: number, logp: Float32Array | null,
+    dwt: Float32Array, dc: Float32Array, dv: Float32Array, db: Float32Array,
   ): void;
 }
 

@@ -320,6 +320,36 @@ Napi::Value cuda_nade_sample(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// cudaNadeBackward(handle, x, n, scale, logp | null, dwt, dc, dv, db)
+Napi::Value cuda_nade_backward(const Napi::CallbackInfo& info) {
+  const char* fn = "cudaNadeBackward";
+  require_args(info, 9, fn);
+  CudaNadeHandle& hd = handle_arg(info, 0, fn);
+  Napi::Float32Array x = arg_f32(info, 1, fn, "x");
+  const int64_t n = arg_int(info, 2, fn, "n", 0, kMaxDim);
+  if (!info[3].IsNumber() || !std::isfinite(info[3].As<Napi::Number>().DoubleValue())) {
+    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": argument 'scale' must be a finite number");
+  }
+  const float scale = info[3].As<Napi::Number>().FloatValue();
+  float* logp = nullptr;
+  if (!info[4].IsNull() && !info[4].IsUndefined()) {
+    Napi::Float32Array lp = arg_f32(info, 4, fn, "logp");
+    require_len(info, fn, "logp", lp.ElementLength(), n);
+    logp = lp.Data();
+  }
+  Napi::Float32Array dwt = arg_f32(info, 5, fn, "dwt");
+  Napi::Float32Array dc = arg_f32(info, 6, fn, "dc");
+  Napi::Float32Array dv = arg_f32(info, 7, fn, "dv");
+  Napi::Float32Array db = arg_f32(info, 8, fn, "db");
+  require_len(info, fn, "x", x.ElementLength(), n * hd.d);
+  require_len(info, fn, "dwt", dwt.ElementLength(), hd.d * hd.h);
+  require_len(info, fn, "dc", dc.ElementLength(), hd.h);
+  require_len(info, fn, "dv", dv.ElementLength(), hd.d * hd.h);
+  require_len(info, fn, "db", db.ElementLength(), hd.d);
+  cuda::nade_backward(hd.model, x.Data(), n, scale, logp, dwt.Data(), dc.Data(), dv.Data(), db.Data());
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void register_nade(Napi::Env env, Napi::Object exports) {
@@ -333,6 +363,7 @@ void register_nade(Napi::Env env, Napi::Object exports) {
   define(env, exports, "cudaNadeRelease", cuda_nade_release);
   define(env, exports, "cudaNadeLogProb", cuda_nade_log_prob);
   define(env, exports, "cudaNadeSample", cuda_nade_sample);
+  define(env, exports, "cudaNadeBackward", cuda_nade_backward);
 }
 
 }  // namespace addon

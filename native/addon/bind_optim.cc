@@ -94,9 +94,11 @@ Napi::Value sgd(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// clipGradNorm(grads: Float32Array[], maxNorm) -> norm before clipping
+// clipGradNorm(grads: Float32Array[], maxNorm) -> norm before clipping; cudaClipGradNorm: the
+// same on the GPU (cuda/optim.cu).
+template <bool kCuda>
 Napi::Value clip(const Napi::CallbackInfo& info) {
-  const char* fn = "clipGradNorm";
+  const char* fn = kCuda ? "cudaClipGradNorm" : "clipGradNorm";
   require_args(info, 2, fn);
   if (!info[0].IsArray()) throw make_error(info.Env(), "E_ARG", "clipGradNorm: argument 'grads' must be an array");
   Napi::Array list = info[0].As<Napi::Array>();
@@ -117,7 +119,8 @@ Napi::Value clip(const Napi::CallbackInfo& info) {
     data.push_back(arrays.back().Data());
     sizes.push_back(static_cast<int64_t>(arrays.back().ElementLength()));
   }
-  const double norm = clip_grad_norm(data.data(), sizes.data(), static_cast<int64_t>(data.size()), max_norm);
+  auto run = kCuda ? cuda::clip_grad_norm : clip_grad_norm;
+  const double norm = run(data.data(), sizes.data(), static_cast<int64_t>(data.size()), max_norm);
   return Napi::Number::New(info.Env(), norm);
 }
 
@@ -127,7 +130,8 @@ void register_optim(Napi::Env env, Napi::Object exports) {
   define(env, exports, "adamStep", adam<false>);
   define(env, exports, "cudaAdamStep", adam<true>);
   define(env, exports, "sgdStep", sgd);
-  define(env, exports, "clipGradNorm", clip);
+  define(env, exports, "clipGradNorm", clip<false>);
+  define(env, exports, "cudaClipGradNorm", clip<true>);
 }
 
 }  // namespace addon

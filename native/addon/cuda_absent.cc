@@ -37,7 +37,16 @@ void nade_sample(NadeDeviceModel*, int64_t, uint64_t, uint32_t, uint32_t, uint32
   throw KernelError("E_BACKEND", kNotBuilt);
 }
 
+void nade_backward(NadeDeviceModel*, const float*, int64_t, float, float*, float*, float*, float*,
+                   float*) {
+  throw KernelError("E_BACKEND", kNotBuilt);
+}
+
 void sgemm(const GemmArgs&) { throw KernelError("E_BACKEND", kNotBuilt); }
+
+double clip_grad_norm(float* const*, const int64_t*, int64_t, double) {
+  throw KernelError("E_BACKEND", kNotBuilt);
+}
 
 void adam_step(float*, const float*, float*, float*, int64_t, const AdamConfig&) {
   throw KernelError("E_BACKEND", kNotBuilt);

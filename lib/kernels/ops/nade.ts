@@ -5,7 +5,7 @@
 import { checkFloat32Array, checkInteger } from "../../core/check.js";
 import { DeepgenError } from "../../core/errors.js";
 import { type Seed, seedToKey } from "../../core/philox.js";
-import { cudaAddon, noCudaKernel } from "../cuda.js";
+import { cudaAddon } from "../cuda.js";
 import { type JobOptions, runChunkedJs, runNativeJob } from "../job.js";
 import { type NadeArrays, nadeBackward as jsBackward, nadeLogProb as jsLogProb, nadeSample as jsSample } from "../js/nade.js";
 import type { CudaNadeHandle } from "../addon-types.js";
@@ -265,6 +265,24 @@ export class CudaNadeModel {
     );
   }
 
+  /**
+   * Gradients of scale * sum_i -log p(x_i) with respect to the uploaded weights, written to g
+   * (host arrays); logp (optional) gets log p(x_i).
+   */
+  backward(x: Float32Array, n: number, scale: number, logp: Float32Array | null, g: NadeGradients): void {
+    const handle = this.live();
+    checkInteger("n", n, 0, 2 ** 31);
+    need("x", x, n * this.d);
+    checkScale(scale);
+    need("dwt", g.dwt, this.d * this.h);
+    need("dc", g.dc, this.h);
+    need("dv", g.dv, this.d * this.h);
+    need("db", g.db, this.d);
+    if (logp !== null) need("logp", logp, n);
+    checkOutputsApart("nadeBackward", [["dwt", g.dwt], ["dc", g.dc], ["dv", g.dv], ["db", g.db], ["logp", logp]], [["x", x]]);
+    callNative((a) => a.cudaNadeBackward(handle, x, n, scale, logp, g.dwt, g.dc, g.dv, g.db));
+  }
+
   dispose(): void {
     if (this.handle === null) return;
     const handle = this.handle;
@@ -311,10 +329,21 @@ function withCudaModel(m: NadeModelArrays, fn: (g: CudaNadeModel) => void): void
   }
 }
 
-// The async variants run the one launch synchronously behind the promise (as cudaRandom does)
-// until device jobs with cancellation exist. Training (backward) has no CUDA kernel yet.
+// The async variants run the launches synchronously behind the promise (as cudaRandom does)
+// until device jobs with cancellation exist. The backward uploads the weights per call (they
+// change at every training step).
 export const cudaNade: NadeKernels = {
-  ...noCudaKernel<NadeKernels>("nade", ["nadeBackward", "nadeBackwardAsync"]),
+  nadeBackward(m, x, n, scale, logp, g) {
+    checkBatch(m, x, n);
+    checkScale(scale);
+    checkGrads(m, g, logp, n, x);
+    withCudaModel(m, (gpu) => gpu.backward(x, n, scale, logp, g));
+  },
+  async nadeBackwardAsync(m, x, n, scale, logp, g, opts) {
+    if (opts?.signal?.aborted) throw new DeepgenError("E_ABORTED", "operation aborted");
+    cudaNade.nadeBackward(m, x, n, scale, logp, g);
+    opts?.onProgress?.(1);
+  },
   nadeLogProb(m, x, n, logp) {
     checkBatch(m, x, n);
     checkLogp(m, x, n, logp);

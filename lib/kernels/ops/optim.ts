@@ -146,9 +146,13 @@ export const nativeOptim: OptimKernels = {
   },
 };
 
-/** Adam on the CUDA kernel (native/kernels/cuda/optim.cu, bit-identical to the plain CPU loop); SGD and clipping have no CUDA kernel yet. */
+/** Adam (bit-identical to the plain CPU loop) and clipping on the CUDA kernels (native/kernels/cuda/optim.cu); SGD has no CUDA kernel yet. */
 export const cudaOptim: OptimKernels = {
-  ...noCudaKernel<OptimKernels>("optim", ["sgdStep", "clipGradNorm"]),
+  ...noCudaKernel<OptimKernels>("optim", ["sgdStep"]),
+  clipGradNorm(grads, maxNorm) {
+    checkClip(grads, maxNorm);
+    return callNative(() => cudaAddon().cudaClipGradNorm([...grads], maxNorm));
+  },
   adamStep(params, grads, m, v, opts) {
     const c = checkAdam(params, grads, m, v, opts);
     callNative(() =>

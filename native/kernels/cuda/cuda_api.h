@@ -44,17 +44,24 @@ uint64_t resident_bytes();
 // (native/kernels/cpu/nade.h), the same Philox counters included, and take host buffers: one
 // copy in, one launch per chunk of samples, one copy out.
 struct NadeDeviceModel;
-// Validates like nade_check (E_ARG); E_BACKEND without a device or when H is too large for
-// the kernel's on-chip state (see nade.cu).
+// Validates like nade_check (E_ARG); E_BACKEND without a device or when H (> 4096) is too
+// large for the kernels' on-chip state (see nade.cu).
 NadeDeviceModel* nade_upload(const NadeParams& p);
 void nade_release(NadeDeviceModel* m) noexcept;  // null is fine
 void nade_log_prob(NadeDeviceModel* m, const float* x, int64_t n, float* logp);
 void nade_sample(NadeDeviceModel* m, int64_t n, uint64_t sample_offset, uint32_t key0,
                  uint32_t key1, uint32_t stream, int64_t known, float* x, float* probs);
+// Gradients of scale * sum_i -log p(x_i), written (not accumulated) to dwt, dc, dv, db (host
+// arrays); logp (optional) gets log p(x_i). Per-sample gradients are summed in sample order.
+void nade_backward(NadeDeviceModel* m, const float* x, int64_t n, float scale, float* logp,
+                   float* dwt, float* dc, float* dv, float* db);
 
 // ---- Dense layers and optimizers (gemm.cu, optim.cu), host buffers in and out ---------------
 // Same semantics and checks as the CPU sgemm (gemm.h), batched and transposed included.
 void sgemm(const GemmArgs& g);
+// Same semantics as the CPU clip_grad_norm (optim.h): returns the norm before clipping.
+double clip_grad_norm(float* const* arrays, const int64_t* sizes, int64_t count,
+                      double max_norm);
 // Same semantics and checks as the CPU adam_step (optim.h).
 void adam_step(float* params, const float* grads, float* m, float* v, int64_t n,
                const AdamConfig& cfg);

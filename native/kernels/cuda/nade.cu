@@ -1,4 +1,4 @@
-// CUDA mirror of native/kernels/cpu/nade.cc (log_prob and sample; see nade.h for the model).
+// CUDA mirror of native/kernels/cpu/nade.cc (log_prob, sample and backward; see nade.h).
 //
 // Layout: one launch per chunk of samples; each sample is owned by a group of 16 threads
 // (a half warp), 16 / 8 / ... samples per block. Lane L of a group owns the hidden units
@@ -18,6 +18,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
+#include <string>
 
 #include "../../common/errors.h"
 #include "../../common/philox.h"
@@ -132,12 +134,103 @@ __global__ void nade_kernel(NadeView p, int64_t n, float* x, float* probs, float
   if (!kSample && lane == 0) logp[s] = static_cast<float>(-total);
 }
 
+
+// Backward of one sample per group (the CPU's backward_block, nade_impl.h, for one sample):
+// the forward pass to the final pre-activation (and the log-likelihood), then the steps in
+// reverse, walking a back and accumulating acc = sum of later dL/da. Each sample writes its
+// own gradient slab g [2 D H + H + D] = [dwt | dc | dv | db] completely (zeros where it
+// contributes nothing), so no slab needs clearing and no atomics are used; reduce_slabs then
+// sums the slabs in sample order (deterministic, whatever the launch shape).
+__global__ void nade_backward_kernel(NadeView p, int64_t n, const float* x, float scale,
+                                     float* logp, float* slabs) {
+  extern __shared__ float smem[];
+  const int group = threadIdx.x / kGroup;
+  const int lane = threadIdx.x % kGroup;
+  const int64_t s = static_cast<int64_t>(blockIdx.x) * (blockDim.x / kGroup) + group;
+  if (s >= n) return;
+  const unsigned mask = 0xFFFFu << (16 * ((threadIdx.x / kGroup) & 1));
+  float* a = smem + static_cast<int64_t>(group) * 3 * p.h;
+  float* h = a + p.h;
+  float* acc = h + p.h;
+  const int64_t dh = p.d * p.h;
+  float* g = slabs + s * (2 * dh + p.h + p.d);
+  float* dwt = g;
+  float* dc = g + dh;
+  float* dv = dc + p.h;
+  float* db = dv + dh;
+  for (int64_t j = lane; j < p.h; j += kGroup) {
+    a[j] = p.c[j];
+    h[j] = sigmoid_poly_dev(p.c[j]);
+    acc[j] = 0.0f;
+  }
+  const float* xs = x + s * p.d;
+  double total = 0.0;
+  for (int64_t d = 0; d < p.d; ++d) {
+    const int64_t o = p.order[d];
+    const bool one = xs[o] > 0.5f;
+    if (logp != nullptr) {
+      const float* vrow = p.v + o * p.h;
+      float part = 0.0f;
+      for (int64_t j = lane; j < p.h; j += kGroup) part = __fmaf_rn(vrow[j], h[j], part);
+      const float l = p.b[o] + combine16(part, mask);
+      total += static_cast<double>(softplus_poly_dev(one ? -l : l));
+    }
+    if (one) {
+      const float* wrow = p.wt + o * p.h;
+      for (int64_t j = lane; j < p.h; j += kGroup) {
+        a[j] += wrow[j];
+        h[j] = sigmoid_poly_dev(a[j]);
+      }
+    }
+  }
+  if (logp != nullptr && lane == 0) logp[s] = static_cast<float>(-total);
+  for (int64_t d = p.d - 1; d >= 0; --d) {
+    const int64_t o = p.order[d];
+    const bool one = xs[o] > 0.5f;
+    const float* wrow = p.wt + o * p.h;
+    float* dwt_row = dwt + o * p.h;
+    // WT[o] fed a_{d+1..D}: its gradient is the sum of their dL/da, i.e. acc now.
+    for (int64_t j = lane; j < p.h; j += kGroup) {
+      dwt_row[j] = one ? acc[j] : 0.0f;
+      if (one) {
+        a[j] -= wrow[j];
+        h[j] = sigmoid_poly_dev(a[j]);
+      }
+    }
+    const float* vrow = p.v + o * p.h;
+    float part = 0.0f;
+    for (int64_t j = lane; j < p.h; j += kGroup) part = __fmaf_rn(vrow[j], h[j], part);
+    const double l = static_cast<double>(p.b[o]) + combine16(part, mask);
+    const float dl = static_cast<float>((1.0 / (1.0 + exp(-l)) - (one ? 1.0 : 0.0)) * scale);
+    if (lane == 0) db[o] = dl;
+    float* dv_row = dv + o * p.h;
+    for (int64_t j = lane; j < p.h; j += kGroup) {
+      dv_row[j] = dl * h[j];
+      acc[j] += dl * vrow[j] * h[j] * (1.0f - h[j]);
+    }
+  }
+  for (int64_t j = lane; j < p.h; j += kGroup) dc[j] = acc[j];
+}
+
+// out[i] (+)= sum over the count slabs of slab[s][i], in slab order; accumulate adds to out.
+__global__ void reduce_slabs(const float* slabs, int64_t count, int64_t size, float* out,
+                             bool accumulate) {
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < size;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    float sum = accumulate ? out[i] : 0.0f;
+    for (int64_t s = 0; s < count; ++s) sum += slabs[s * size + i];
+    out[i] = sum;
+  }
+}
+
 NadeView view_of(const NadeDeviceModel& m) {
   return {m.d, m.h, m.wt.get(), m.c.get(), m.v.get(), m.b.get(), m.order.get()};
 }
 
-int samples_per_block(int64_t h) {
-  const size_t per_sample = 2 * sizeof(float) * static_cast<size_t>(h);
+// Samples per block whose `arrays` shared arrays of H floats fit the shared-memory budget
+// (2 for log_prob / sample: a and h; 3 for the backward: a, h and acc).
+int samples_per_block(int64_t h, int arrays = 2) {
+  const size_t per_sample = arrays * sizeof(float) * static_cast<size_t>(h);
   return static_cast<int>(std::min<size_t>(kMaxSamplesPerBlock, kSharedBudget / per_sample));
 }
 
@@ -162,10 +255,10 @@ void launch(const NadeDeviceModel& m, int64_t n, float* x, float* probs, float* 
 NadeDeviceModel* nade_upload(const NadeParams& p) {
   nade_check(p);
   require_device();
-  if (samples_per_block(p.h) < 1) {
+  if (samples_per_block(p.h, 3) < 1) {
     throw KernelError("E_BACKEND", "nade (cuda): H = " + std::to_string(p.h) +
-                                       " hidden units do not fit the kernel's shared memory "
-                                       "(at most 6144); use backend 'native'");
+                                       " hidden units do not fit the kernels' shared memory "
+                                       "(at most 4096); use backend 'native'");
   }
   auto* m = new NadeDeviceModel(p.d, p.h);
   try {
@@ -225,6 +318,52 @@ void nade_sample(NadeDeviceModel* m, int64_t n, uint64_t sample_offset, uint32_t
             "nade_sample");
     }
   }
+}
+
+void nade_backward(NadeDeviceModel* m, const float* x, int64_t n, float scale, float* logp,
+                   float* dwt, float* dc, float* dv, float* db) {
+  check_model(m, "nade_backward");
+  if (n < 0) throw KernelError("E_ARG", "nade_backward: negative batch size");
+  if (!std::isfinite(scale)) throw KernelError("E_ARG", "nade_backward: scale must be finite");
+  if (dwt == nullptr || dc == nullptr || dv == nullptr || db == nullptr) {
+    throw KernelError("E_ARG", "nade_backward: null gradient array");
+  }
+  const int64_t dh = m->d * m->h;
+  const int64_t size = 2 * dh + m->h + m->d;
+  DeviceBuffer<float> total(static_cast<size_t>(size));
+  check(cudaMemset(total.get(), 0, sizeof(float) * size), "cudaMemset");
+  // Slabs of at most kBackwardChunk samples at a time bound the device memory (a slab is
+  // 3.1 MB for D 784, H 500).
+  constexpr int64_t kBackwardChunk = 64;
+  const int64_t chunk = std::max<int64_t>(1, std::min(n, kBackwardChunk));
+  DeviceBuffer<float> slabs(static_cast<size_t>(chunk * size));
+  DeviceBuffer<float> dx(static_cast<size_t>(chunk * m->d));
+  DeviceBuffer<float> dlogp(logp != nullptr ? static_cast<size_t>(chunk) : 0);
+  const int per_block = samples_per_block(m->h, 3);
+  const size_t shared = 3 * sizeof(float) * static_cast<size_t>(m->h) * per_block;
+  for (int64_t first = 0; first < n; first += chunk) {
+    const int64_t count = std::min(chunk, n - first);
+    check(cudaMemcpy(dx.get(), x + first * m->d, sizeof(float) * count * m->d,
+                     cudaMemcpyHostToDevice), "cudaMemcpy");
+    const int64_t blocks = (count + per_block - 1) / per_block;
+    nade_backward_kernel<<<static_cast<unsigned>(blocks), per_block * kGroup, shared>>>(
+        view_of(*m), count, dx.get(), scale, logp != nullptr ? dlogp.get() : nullptr, slabs.get());
+    check(cudaGetLastError(), "nade backward launch");
+    const int threads = 256;
+    const int64_t rblocks = std::min<int64_t>((size + threads - 1) / threads, 65535);
+    reduce_slabs<<<static_cast<unsigned>(rblocks), threads>>>(slabs.get(), count, size, total.get(), true);
+    check(cudaGetLastError(), "nade gradient reduction launch");
+    if (logp != nullptr) {
+      check(cudaMemcpy(logp + first, dlogp.get(), sizeof(float) * count, cudaMemcpyDeviceToHost),
+            "nade_backward");
+    }
+  }
+  const float* t = total.get();
+  check(cudaMemcpy(dwt, t, sizeof(float) * dh, cudaMemcpyDeviceToHost), "nade_backward");
+  check(cudaMemcpy(dc, t + dh, sizeof(float) * m->h, cudaMemcpyDeviceToHost), "nade_backward");
+  check(cudaMemcpy(dv, t + dh + m->h, sizeof(float) * dh, cudaMemcpyDeviceToHost), "nade_backward");
+  check(cudaMemcpy(db, t + 2 * dh + m->h, sizeof(float) * m->d, cudaMemcpyDeviceToHost),
+        "nade_backward");
 }
 
 }  // namespace cuda

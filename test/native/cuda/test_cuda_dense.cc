@@ -143,3 +143,32 @@ TEST(cuda_adam_rejects_bad_input_and_reports_no_device) {
     CHECK_CODE([&] { cuda::adam_step(p.data(), g.data(), m.data(), v.data(), 4, AdamConfig{}); }, "E_BACKEND");
   }
 }
+
+// clip_grad_norm: the norm within 1e-12 relative (float64 sums in another order); clipped
+// values within 1.2e-7 relative (the scale max_norm / norm may differ in its last float64 bit,
+// which can move a float result by one ulp).
+TEST(cuda_clip_grad_norm_matches_cpu) {
+  if (cudatest::skip_without_device()) return;
+  std::vector<float> a = uniform(100003, -1, 1, 91), b = uniform(17, -3, 3, 92), e;
+  for (const double max_norm : {1e-3, 1e9}) {  // clipping, then only measuring
+    std::vector<float> ca = a, cb = b, ga = a, gb = b;
+    float* cpu_arrays[3] = {ca.data(), e.data(), cb.data()};
+    float* gpu_arrays[3] = {ga.data(), e.data(), gb.data()};
+    const int64_t sizes[3] = {static_cast<int64_t>(a.size()), 0, static_cast<int64_t>(b.size())};
+    const double nc = clip_grad_norm(cpu_arrays, sizes, 3, max_norm);
+    const double ng = cuda::clip_grad_norm(gpu_arrays, sizes, 3, max_norm);
+    CHECK(std::fabs(nc - ng) <= 1e-12 * nc);
+    int64_t bad = 0;
+    for (size_t i = 0; i < a.size(); ++i) bad += !(std::fabs(ga[i] - ca[i]) <= 1.2e-7 * std::fabs(ca[i]));
+    for (size_t i = 0; i < b.size(); ++i) bad += !(std::fabs(gb[i] - cb[i]) <= 1.2e-7 * std::fabs(cb[i]));
+    CHECK_EQ(bad, 0);
+  }
+}
+
+TEST(cuda_clip_grad_norm_rejects_bad_input_and_reports_no_device) {
+  std::vector<float> a(4, 1.0f);
+  float* arrays[1] = {a.data()};
+  const int64_t sizes[1] = {4};
+  CHECK_CODE([&] { cuda::clip_grad_norm(arrays, sizes, 1, 0.0); }, "E_ARG");
+  if (!have_device()) CHECK_CODE([&] { cuda::clip_grad_norm(arrays, sizes, 1, 1.0); }, "E_BACKEND");
+}

@@ -135,7 +135,47 @@ void check_sample(int64_t d, int64_t h, int64_t n, int64_t known, uint32_t seed)
   }
 }
 
+// Gradients: per element |gpu - cpu| <= 1e-4 max|cpu grad of that array| + 1e-6 (float sums
+// over the batch in another order); logp as in check_log_prob.
+void check_backward(int64_t d, int64_t h, int64_t n, uint32_t seed) {
+  const Model model = random_model(d, h, seed);
+  const NadeParams p = model.params();
+  std::vector<float> x = uniform(static_cast<size_t>(n * d), 0.0f, 1.0f, seed + 9);
+  for (float& v : x) v = v < 0.3f ? 1.0f : 0.0f;
+  const size_t dh = static_cast<size_t>(d * h);
+  std::vector<float> cw(dh), cc(h), cv(dh), cb(d), gw(dh), gc(h), gv(dh), gb(d);
+  std::vector<float> clp(n), glp(n);
+  const float scale = 1.0f / static_cast<float>(n);
+  nade_backward(p, x.data(), n, scale, clp.data(), cw.data(), cc.data(), cv.data(), cb.data());
+  Uploaded up(p);
+  // Poison the outputs: the kernel must overwrite every element.
+  std::fill(gw.begin(), gw.end(), 1e30f);
+  std::fill(gv.begin(), gv.end(), 1e30f);
+  cuda::nade_backward(up.m, x.data(), n, scale, glp.data(), gw.data(), gc.data(), gv.data(), gb.data());
+  auto far = [](const std::vector<float>& g, const std::vector<float>& c) {
+    double mx = 0;
+    for (float v : c) mx = std::max(mx, static_cast<double>(std::fabs(v)));
+    int64_t bad = 0;
+    for (size_t i = 0; i < c.size(); ++i) bad += !(std::fabs(static_cast<double>(g[i]) - c[i]) <= 1e-4 * mx + 1e-6);
+    return bad;
+  };
+  CHECK_EQ(far(gw, cw), 0);
+  CHECK_EQ(far(gc, cc), 0);
+  CHECK_EQ(far(gv, cv), 0);
+  CHECK_EQ(far(gb, cb), 0);
+  int64_t bad = 0;
+  for (int64_t i = 0; i < n; ++i) bad += !(std::fabs(glp[i] - clp[i]) <= 1e-4 * (1.0 + std::fabs(clp[i])));
+  CHECK_EQ(bad, 0);
+}
+
 }  // namespace
+
+TEST(cuda_nade_backward_matches_cpu) {
+  if (cudatest::skip_without_device()) return;
+  check_backward(37, 53, 131, 81);   // odd sizes; 131 samples span three 64-sample slabs
+  check_backward(784, 500, 20, 82);  // the MNIST model's shape
+  check_backward(5, 3, 1, 83);
+}
 
 TEST(cuda_nade_log_prob_matches_cpu) {
   if (cudatest::skip_without_device()) return;
@@ -191,6 +231,13 @@ TEST(cuda_nade_rejects_bad_input_and_reports_no_device) {
   }
   CHECK_EQ(cuda::resident_bytes(), before);
   // Too many hidden units for the on-chip state: a clean E_BACKEND, not a failed launch.
-  const Model huge = random_model(2, 7000, 53);
+  const Model huge = random_model(2, 4097, 53);
   CHECK_CODE([&] { cuda::nade_upload(huge.params()); }, "E_BACKEND");
+  {
+    Uploaded up(good.params());
+    std::vector<float> x(6), g(6 * 4);
+    CHECK_CODE([&] {
+      cuda::nade_backward(up.m, x.data(), 1, NAN, nullptr, g.data(), g.data(), g.data(), g.data());
+    }, "E_ARG");
+  }
 }
