@@ -328,6 +328,7 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
     cbForward({ 11: true }, withAt(CONVT, 11, 1)), // output padding >= stride
   ],
   cudaConvBlockForward: [[], cbForward({ 11: "no" }), cbForward({ 12: 3 })],
+  cudaConvBlockBackward: [[], cbBackward({ 14: 2 }), cbBackward({ 17: "yes" })],
   convBlockBackward: [
     [],
     cbBackward({ 14: 2 }), // eval mode has no backward
@@ -411,6 +412,7 @@ const OUT_OF_BOUNDS: Partial<Record<keyof typeof BAD_CALLS, unknown[][]>> = {
   ],
   convBlockBackward: [cbBackward({ 8: new Float32Array(3) }), cbBackward({}, withAt(CONVT, 4, 2))],
   cudaConvBlockForward: [cbForward({}, withAt(CONVT, 0, 2)), cbForward({ 2: new Float32Array(2) })],
+  cudaConvBlockBackward: [cbBackward({ 8: new Float32Array(3) })],
 };
 
 for (const [name, calls] of Object.entries(OUT_OF_BOUNDS)) {
@@ -450,6 +452,8 @@ test("native calls without device or build fail cleanly, never crash", (t) => {
       ["cudaAdamStep", [f32, f32, f32, f32, 1e-3, 0.9, 0.999, 1e-8, 0, 0.1, 0.001]],
       ["cudaActivationForward", [1, f32, new Float32Array(4), 0]],
       ["cudaClipGradNorm", [[f32], 1]],
+      ["cudaConvBlockForward", cbForward()],
+      ["cudaConvBlockBackward", cbBackward()],
       ["cudaBatchNormForwardEval", [...bn8.slice(0, 6), 2, 2, 1, 1e-5]],
     ];
     for (const [name, args] of wellFormed) {

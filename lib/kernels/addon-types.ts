@@ -195,6 +195,8 @@ export type ConvTranspose2dGeometry = [
 export interface ConvBlockAddon {
   /** convBlockForward's arguments, run by the CUDA kernels (cuda/conv_block.cu); E_BACKEND without a device. */
   cudaConvBlockForward(...args: Parameters<ConvBlockAddon["convBlockForward"]>): void;
+  /** convBlockBackward's arguments, run by the CUDA kernels (cuda/conv_block_backward.cu). */
+  cudaConvBlockBackward(...args: Parameters<ConvBlockAddon["convBlockBackward"]>): void;
   convBlockForward(
     x: Float32Array,
     weight: Float32Array,

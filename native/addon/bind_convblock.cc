@@ -169,8 +169,11 @@ Napi::Value conv_block_forward_binding(const Napi::CallbackInfo& info) {
 // convBlockBackward(x, weight, gamma|null, pre, mean|null, rstd|null, y, dy, dx|null, dweight,
 //   dbias|null, dgamma|null, dbeta|null, transposed, norm, activation, slope, accumulate,
 //   ...geometry)
+// cudaConvBlockBackward: the same arguments, run by the CUDA kernels
+// (cuda/conv_block_backward.cu).
+template <bool kCuda>
 Napi::Value conv_block_backward_binding(const Napi::CallbackInfo& info) {
-  const char* fn = "convBlockBackward";
+  const char* fn = kCuda ? "cudaConvBlockBackward" : "convBlockBackward";
   require_args(info, 18 + kGeom, fn);
   Napi::Env env = info.Env();
   const auto x = arg_f32(info, 0, fn, "x");
@@ -208,7 +211,8 @@ Napi::Value conv_block_backward_binding(const Napi::CallbackInfo& info) {
                 {"dbias", db, C, false, true},
                 {"dgamma", dgamma, C, train, true},
                 {"dbeta", dbeta, C, train, true}});
-  conv_block_backward(p, data_of(x), data_of(w), data_of(gamma), data_of(pre), data_of(mean),
+  auto run = kCuda ? cuda::conv_block_backward : conv_block_backward;
+  run(p, data_of(x), data_of(w), data_of(gamma), data_of(pre), data_of(mean),
                       data_of(rstd), data_of(y), data_of(dy), data_of(dx), data_of(dw),
                       data_of(db), data_of(dgamma), data_of(dbeta), accumulate);
   return env.Undefined();
@@ -219,7 +223,8 @@ Napi::Value conv_block_backward_binding(const Napi::CallbackInfo& info) {
 void register_convblock(Napi::Env env, Napi::Object exports) {
   define(env, exports, "convBlockForward", conv_block_forward_binding<false>);
   define(env, exports, "cudaConvBlockForward", conv_block_forward_binding<true>);
-  define(env, exports, "convBlockBackward", conv_block_backward_binding);
+  define(env, exports, "convBlockBackward", conv_block_backward_binding<false>);
+  define(env, exports, "cudaConvBlockBackward", conv_block_backward_binding<true>);
 }
 
 }  // namespace addon

@@ -74,5 +74,11 @@ void conv_block_forward(const ConvBlockParams&, const float*, const float*, cons
   throw KernelError("E_BACKEND", kNotBuilt);
 }
 
+void conv_block_backward(const ConvBlockParams&, const float*, const float*, const float*,
+                         const float*, const float*, const float*, const float*, float*, float*,
+                         float*, float*, float*, float*, bool) {
+  throw KernelError("E_BACKEND", kNotBuilt);
+}
+
 }  // namespace cuda
 }  // namespace deepgen

@@ -80,13 +80,21 @@ void batchnorm_forward_eval(const float* x, const float* gamma, const float* bet
                             const float* running_mean, const float* running_var, float* y,
                             int64_t N, int64_t C, int64_t S, float eps);
 
-// ---- GAN conv block forward (conv_block.cu), host buffers in and out -----------------------
+// ---- GAN conv block forward and backward (conv_block*.cu), host buffers in and out -----------------------
 // Same semantics and checks as the CPU conv_block_forward (conv_block.h): conv2d or
 // convTranspose2d (+ bias), batch norm (none / train statistics / eval) and the activation.
 void conv_block_forward(const ConvBlockParams& p, const float* x, const float* weight,
                         const float* bias, const float* gamma, const float* beta,
                         float* running_mean, float* running_var, float* pre, float* mean,
                         float* rstd, float* y);
+// Same semantics and checks as the CPU conv_block_backward (conv_block.h): dy is overwritten
+// with dL/dpre; dx (may be null) overwritten; dweight, dbias (may be null), dgamma, dbeta
+// (train only) overwritten or, with `accumulate`, added to.
+void conv_block_backward(const ConvBlockParams& p, const float* x, const float* weight,
+                         const float* gamma, const float* pre, const float* mean,
+                         const float* rstd, const float* y, float* dy, float* dx,
+                         float* dweight, float* dbias, float* dgamma, float* dbeta,
+                         bool accumulate);
 
 }  // namespace cuda
 }  // namespace deepgen
