@@ -7,6 +7,7 @@ import { runtimeInfo } from "../lib/core/runtime-info.js";
 import { runConv } from "./conv.js";
 import { runConvBlock } from "./convblock.js";
 import { runCore } from "./core.js";
+import { runCuda } from "./cuda.js";
 import { runGan } from "./gan.js";
 import { runGanDiag } from "./gan-diag.js";
 import { runGemm } from "./gemm.js";
@@ -29,6 +30,7 @@ const SUITES: Record<string, (r: Report) => void | Promise<void>> = {
   gan: runGan,
   onnx: runOnnx,
   quality: runQuality,
+  cuda: runCuda,
 };
 
 const args = process.argv.slice(2);

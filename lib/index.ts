@@ -32,6 +32,8 @@ export { epochBatches, permutation, splitValidation } from "./data/batching.js";
 export { imageGrid, writeImageGrid, writePng, encodePng, type Raster, type GridOptions } from "./io/png.js";
 export { linePlot, type Series, type PlotOptions } from "./io/plot.js";
 export { IndependentBernoulli, MarkovChain, fullJointParamCount } from "./models/baselines.js";
+export { CudaNadeModel, type NadeModelArrays } from "./kernels/ops/nade.js";
+export { cudaStatus, type CudaStatus } from "./kernels/cuda.js";
 export { Nade, meanNll, type NadeConfig, type NadeCreateOptions, type NadeFitOptions, type NadeFitResult } from "./models/nade.js";
 export { loadModel, resolveModelPath, SHIPPED_MODELS } from "./models/registry.js";
 export type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./models/density.js";

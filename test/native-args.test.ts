@@ -64,6 +64,24 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
   fmaProbe: [[], [10, 1], [-1, 1, 0], [10, 0, 0], [10, 5000, 0], [10, 1, -1], [1e300, 1, 0], [10, 1, 2000]],
   fmaProbeAsync: [[10, 1, 0], [10, 1, 0, null], [10, 1, 0, cancel, 42], [-5, 1, 0, cancel, undefined]],
   cudaPhiloxFill: [[], [f32, 0, 0, 0, 3], [f32, -1, 0, 0, 0]],
+  // The CUDA entry points check their arguments before asking for a device, so these are
+  // E_ARG with or without a GPU.
+  cudaNadeUpload: [[], [0, 2, f32, f32, f32, f32, ord2], [2, 2, f32, f32, f32, f32, Int32Array.from([0, 0])], [2, 2, f32, f32, f32, f32, f32]],
+  cudaNadeRelease: [[], [{}], [f32], [null]],
+  cudaNadeLogProb: [[], [{}, f32, 1, f32], [null, f32, 1, f32]],
+  cudaNadeSample: [[], [{}, 1, 0, 0, 0, 0, 0, 0, f32, null]],
+  cudaNadeBackward: [[], [{}, f32, 1, 1, null, f32, f32, f32, f32], [null, f32, 1, 1, null, f32, f32, f32, f32]],
+  cudaGemm: [
+    [],
+    [false, false, 2, 2, 2, NaN, f32, 2, f32, 2, 0, f32, 2, 1, 4, 4, 4],
+    [false, false, 2, 2, 2, 1, f32, 1, f32, 2, 0, f32, 2, 1, 4, 4, 4],
+  ],
+  cudaAdamStep: [[], [f32, f32, f32, f32, 1e-3, 1, 0.999, 1e-8, 0, 0.1, 0.001]],
+  cudaClipGradNorm: [[], [f32, 1], [[f32], 0], [[new Float64Array(2)], 1]],
+  cudaActivationForward: [[], [6, f32, f32, 0], [0.5, f32, f32, 0]],
+  cudaBiasActivationForward: [[], [0, f32, f32, f32, -1, 2, 2, 0], [0, f32, new Int32Array(2), f32, 1, 2, 2, 0]],
+  cudaBatchNormForwardTrain: [[], [...bn8, 2, 2, 1, 0, 0.1], [...bn8, 2, 2, 1, 1e-5, 2]],
+  cudaBatchNormForwardEval: [[], [...bn8.slice(0, 6), 2, 2, 1, 0], [...bn8.slice(0, 6), 2, -1, 1, 1e-5]],
   nadeLogProb: [
     [],
     [0, 2, f32, f32, f32, f32, ord2, f32, 1, f32],
@@ -318,6 +336,8 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
     cbForward({}, withAt(CONVT, 5, 0)),
     cbForward({ 11: true }, withAt(CONVT, 11, 1)), // output padding >= stride
   ],
+  cudaConvBlockForward: [[], cbForward({ 11: "no" }), cbForward({ 12: 3 })],
+  cudaConvBlockBackward: [[], cbBackward({ 14: 2 }), cbBackward({ 17: "yes" })],
   convBlockBackward: [
     [],
     cbBackward({ 14: 2 }), // eval mode has no backward
@@ -376,6 +396,13 @@ const OUT_OF_BOUNDS: Partial<Record<keyof typeof BAD_CALLS, unknown[][]>> = {
   logSumExpBackward: [[f32, f32, new Float32Array(1), f32, 2, 2]],
   reduceMean: [[new Float32Array(0)]],
   adamStep: [[f32, new Float32Array(3), f32, f32, 1e-3, 0.9, 0.999, 1e-8, 0, 0.1, 0.001]],
+  cudaAdamStep: [[f32, new Float32Array(3), f32, f32, 1e-3, 0.9, 0.999, 1e-8, 0, 0.1, 0.001]],
+  cudaActivationForward: [[0, f32, new Float32Array(3), 0]],
+  cudaBiasActivationForward: [[0, f32, f32, f32, 1, 2, 3, 0]],
+  cudaBatchNormForwardTrain: [[...bn8, 2, 2, 2, 1e-5, 0.1]], // (one value per channel is the kernel's check: test/native/cuda)
+  cudaBatchNormForwardEval: [[...bn8.slice(0, 6), 1, 2, 3, 1e-5]],
+  cudaGemm: [[false, false, 3, 2, 2, 1, f32, 2, f32, 2, 0, f32, 2, 1, 4, 4, 4]],
+  cudaNadeUpload: [[2, 2, f32, f32, f32, new Float32Array(1), ord2]],
   sgdStep: [[f32, f32, new Float32Array(2), 0.1, 0.9, false, 0]],
   conv2dForward: [[f32, w1, null, y4, ...withAt(CONV, 0, 2)], [f32, w1, w1, new Float32Array(3), ...CONV]],
   reparamForward: [
@@ -397,6 +424,8 @@ const OUT_OF_BOUNDS: Partial<Record<keyof typeof BAD_CALLS, unknown[][]>> = {
     cbForward({ 12: 1, 3: c1(), 4: c1(), 5: c1(), 6: c1(), 8: c1(), 9: c1(), 0: c1(), 7: c1(), 10: c1() }, [1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0]), // one value per channel
   ],
   convBlockBackward: [cbBackward({ 8: new Float32Array(3) }), cbBackward({}, withAt(CONVT, 4, 2))],
+  cudaConvBlockForward: [cbForward({}, withAt(CONVT, 0, 2)), cbForward({ 2: new Float32Array(2) })],
+  cudaConvBlockBackward: [cbBackward({ 8: new Float32Array(3) })],
 };
 
 for (const [name, calls] of Object.entries(OUT_OF_BOUNDS)) {
@@ -429,6 +458,23 @@ test("native calls without device or build fail cleanly, never crash", (t) => {
   if (info.cuda.devices === 0) {
     const err = t.throws(() => addon["cudaPhiloxFill"]!(new Float32Array(8), 1, 2, 3, 0));
     t.is((err as { code?: string }).code, "E_BACKEND");
+    // Well-formed calls of every CUDA entry point: E_BACKEND with the reason, never a crash.
+    const wellFormed: Array<[string, unknown[]]> = [
+      ["cudaNadeUpload", nadeModel],
+      ["cudaGemm", [false, false, 2, 2, 2, 1, f32, 2, f32, 2, 0, f32, 2, 1, 4, 4, 4]],
+      ["cudaAdamStep", [f32, f32, f32, f32, 1e-3, 0.9, 0.999, 1e-8, 0, 0.1, 0.001]],
+      ["cudaActivationForward", [1, f32, new Float32Array(4), 0]],
+      ["cudaClipGradNorm", [[f32], 1]],
+      ["cudaConvBlockForward", cbForward()],
+      ["cudaConvBlockBackward", cbBackward()],
+      ["cudaBatchNormForwardEval", [...bn8.slice(0, 6), 2, 2, 1, 1e-5]],
+    ];
+    for (const [name, args] of wellFormed) {
+      const e = t.throws(() => addon[name]!(...args), undefined, name);
+      t.is((e as { code?: string }).code, "E_BACKEND", `${name}: ${e?.message}`);
+      t.regex(e!.message, /CUDA|cuda/, name);
+    }
+    t.is(info.cuda.residentBytes, 0);
   } else {
     t.notThrows(() => addon["cudaPhiloxFill"]!(new Float32Array(8), 1, 2, 3, 0));
   }

@@ -8,7 +8,7 @@
  */
 
 /** Bumped in lockstep with kAbiVersion in native/addon/addon.cc. */
-export const EXPECTED_ABI_VERSION = 3;
+export const EXPECTED_ABI_VERSION = 4;
 
 export type NativeDistribution = 0 | 1; // 0 = uniform, 1 = normal
 
@@ -24,7 +24,8 @@ export interface NativeInfo {
   cpu: { avx2: boolean; fma: boolean; avx512f: boolean; simdKernels: boolean };
   threads: number;
   defaultThreads: number;
-  cuda: { built: boolean; devices: number; reason?: string; deviceList: NativeCudaDevice[] };
+  /** residentBytes: device memory held by live CUDA model handles (0 without CUDA). */
+  cuda: { built: boolean; devices: number; reason?: string; residentBytes: number; deviceList: NativeCudaDevice[] };
 }
 
 export type ProgressCallback = ((fraction: number) => void) | undefined;
@@ -67,6 +68,26 @@ export interface CoreAddon {
 export interface GemmAddon {
   /** See native/kernels/cpu/gemm.h; all sizes are checked against the arrays' lengths. */
   gemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Float32Array,
+    lda: number,
+    b: Float32Array,
+    ldb: number,
+    beta: number,
+    c: Float32Array,
+    ldc: number,
+    batch: number,
+    strideA: number,
+    strideB: number,
+    strideC: number,
+  ): void;
+  /** The same call on the CUDA kernel (cuda/gemm.cu); E_BACKEND without CUDA or a device. */
+  cudaGemm(
     transA: boolean,
     transB: boolean,
     m: number,
@@ -172,6 +193,10 @@ export type ConvTranspose2dGeometry = [
  * must not overlap any other argument (E_ARG). The norm arrays may be null with norm 0.
  */
 export interface ConvBlockAddon {
+  /** convBlockForward's arguments, run by the CUDA kernels (cuda/conv_block.cu); E_BACKEND without a device. */
+  cudaConvBlockForward(...args: Parameters<ConvBlockAddon["convBlockForward"]>): void;
+  /** convBlockBackward's arguments, run by the CUDA kernels (cuda/conv_block_backward.cu). */
+  cudaConvBlockBackward(...args: Parameters<ConvBlockAddon["convBlockBackward"]>): void;
   convBlockForward(
     x: Float32Array,
     weight: Float32Array,
@@ -228,6 +253,9 @@ export interface ActivationAddon {
   activationBackward(kind: number, y: Float32Array, dy: Float32Array, dx: Float32Array, slope: number): void;
   /** y[n, c, s] = f(x[n, c, s] + bias[c]); y may be x. */
   biasActivationForward(kind: number, x: Float32Array, bias: Float32Array, y: Float32Array, n: number, c: number, s: number, slope: number): void;
+  /** activationForward / biasActivationForward on the GPU (cuda/activation.cu); E_BACKEND without CUDA or a device. */
+  cudaActivationForward(kind: number, x: Float32Array, y: Float32Array, slope: number): void;
+  cudaBiasActivationForward(kind: number, x: Float32Array, bias: Float32Array, y: Float32Array, n: number, c: number, s: number, slope: number): void;
   /** dx = dy * f'(pre) from y; dbias[c] = sum over n, s of dx (overwritten). */
   biasActivationBackward(
     kind: number,
@@ -252,6 +280,9 @@ export interface ActivationAddon {
  * (gamma, beta [dim]; mean, rstd [rows]). Outputs are overwritten; running stats in place.
  */
 export interface NormAddon {
+  /** batchNormForwardTrain / batchNormForwardEval on the GPU (cuda/batchnorm.cu); E_BACKEND without CUDA or a device. */
+  cudaBatchNormForwardTrain(...args: Parameters<NormAddon["batchNormForwardTrain"]>): void;
+  cudaBatchNormForwardEval(...args: Parameters<NormAddon["batchNormForwardEval"]>): void;
   batchNormForwardTrain(
     x: Float32Array,
     gamma: Float32Array,
@@ -433,6 +464,8 @@ export interface OptimAddon {
     biasCorrection1: number,
     biasCorrection2: number,
   ): void;
+  /** adamStep on the CUDA kernel (cuda/optim.cu); E_BACKEND without CUDA or a device. */
+  cudaAdamStep(...args: Parameters<OptimAddon["adamStep"]>): void;
   /** In place; velocity may be null only when momentum is 0. */
   sgdStep(
     params: Float32Array,
@@ -445,6 +478,8 @@ export interface OptimAddon {
   ): void;
   /** Scales all arrays in place when their global L2 norm exceeds maxNorm; returns the norm before. */
   clipGradNorm(grads: Float32Array[], maxNorm: number): number;
+  /** clipGradNorm on the GPU (cuda/optim.cu); E_BACKEND without CUDA or a device. */
+  cudaClipGradNorm(grads: Float32Array[], maxNorm: number): number;
 }
 
 /**
@@ -477,7 +512,23 @@ export interface NadeAddon {
     x: Float32Array, n: number, scale: number, logp: Float32Array | null,
     dwt: Float32Array, dc: Float32Array, dv: Float32Array, db: Float32Array, cancel: Int32Array, onProgress: ProgressCallback,
   ): Promise<void>;
+  /** Copies the weights to the device once; E_BACKEND without CUDA or a device. */
+  cudaNadeUpload(d: number, h: number, wt: Float32Array, c: Float32Array, v: Float32Array, b: Float32Array, order: Int32Array): CudaNadeHandle;
+  /** Frees the device copy now (idempotent). */
+  cudaNadeRelease(handle: CudaNadeHandle): void;
+  cudaNadeLogProb(handle: CudaNadeHandle, x: Float32Array, n: number, logp: Float32Array): void;
+  cudaNadeSample(
+    handle: CudaNadeHandle, n: number, offsetLo: number, offsetHi: number, key0: number, key1: number, stream: number,
+    known: number, x: Float32Array, probs: Float32Array | null,
+  ): void;
+  cudaNadeBackward(
+    handle: CudaNadeHandle, x: Float32Array, n: number, scale: number, logp: Float32Array | null,
+    dwt: Float32Array, dc: Float32Array, dv: Float32Array, db: Float32Array,
+  ): void;
 }
+
+/** An opaque device-resident NADE (a type-tagged N-API External). */
+export type CudaNadeHandle = { readonly __cudaNadeHandle: unique symbol };
 
 /**
  * native/addon/bind_rnade.cc. Model arguments (RnadeModelArgs) first: D, H, K, wt [D,H],

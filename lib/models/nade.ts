@@ -16,7 +16,7 @@ import { type Dataset, makeDataset } from "../data/dataset.js";
 import { type ModelFile, asModelFile, modelMetadata, requireF32 } from "../io/model-file.js";
 import { readSafetensors, type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
 import type { BackendName, Kernels } from "../kernels/kernels.js";
-import type { NadeGradients, NadeModelArrays } from "../kernels/ops/nade.js";
+import { CudaNadeModel, type NadeGradients, type NadeModelArrays, residentCudaNade } from "../kernels/ops/nade.js";
 import { Adam } from "../nn/adam.js";
 import { checkpointMetadata, readCheckpointState } from "./checkpoint.js";
 import { allocRows, batchRows, modelKernels, uniformInit } from "./common.js";
@@ -132,6 +132,28 @@ export class Nade implements DensityModel {
     return modelKernels(this.backend, backend);
   }
 
+  /** The device copy of the weights for backend 'cuda', uploaded on first use. */
+  private cudaModel: CudaNadeModel | undefined;
+
+  /** Inference kernels of a call; on 'cuda' they use the device copy (no re-upload per call). */
+  private inference(backend?: BackendName): Pick<Kernels, "nadeLogProb" | "nadeLogProbAsync" | "nadeSample" | "nadeSampleAsync"> {
+    const k = this.kernels(backend);
+    if (k.backend !== "cuda") return k;
+    return residentCudaNade(() => {
+      if (this.cudaModel === undefined || this.cudaModel.disposed) this.cudaModel = CudaNadeModel.upload(this.arrays);
+      return this.cudaModel;
+    });
+  }
+
+  /**
+   * Frees the device memory of backend 'cuda' (a no-op otherwise); the next cuda call uploads
+   * the weights again. Call it too after changing `arrays` by hand (fit() does it itself).
+   */
+  dispose(): void {
+    this.cudaModel?.dispose();
+    this.cudaModel = undefined;
+  }
+
   private batch(x: Float32Array): number {
     return batchRows(x, this.dim);
   }
@@ -139,28 +161,28 @@ export class Nade implements DensityModel {
   async logProb(x: Float32Array, opts: ModelCallOptions = {}): Promise<Float32Array> {
     const n = this.batch(x);
     const out = new Float32Array(n);
-    await this.kernels(opts.backend).nadeLogProbAsync(this.arrays, x, n, out, opts);
+    await this.inference(opts.backend).nadeLogProbAsync(this.arrays, x, n, out, opts);
     return out;
   }
 
   logProbSync(x: Float32Array, opts: { backend?: BackendName } = {}): Float32Array {
     const n = this.batch(x);
     const out = new Float32Array(n);
-    this.kernels(opts.backend).nadeLogProb(this.arrays, x, n, out);
+    this.inference(opts.backend).nadeLogProb(this.arrays, x, n, out);
     return out;
   }
 
   async sample(n: number, opts: SampleOptions): Promise<Samples> {
     const x = allocRows(n, this.dim);
     const probs = opts.returnProbs ? allocRows(n, this.dim) : undefined;
-    await this.kernels(opts.backend).nadeSampleAsync(this.arrays, { n, seed: opts.seed, stream: SAMPLE_STREAM }, x, probs, opts);
+    await this.inference(opts.backend).nadeSampleAsync(this.arrays, { n, seed: opts.seed, stream: SAMPLE_STREAM }, x, probs, opts);
     return probs ? { x, probs, n } : { x, n };
   }
 
   sampleSync(n: number, opts: Omit<SampleOptions, "signal" | "onProgress">): Samples {
     const x = allocRows(n, this.dim);
     const probs = opts.returnProbs ? allocRows(n, this.dim) : undefined;
-    this.kernels(opts.backend).nadeSample(this.arrays, { n, seed: opts.seed, stream: SAMPLE_STREAM }, x, probs);
+    this.inference(opts.backend).nadeSample(this.arrays, { n, seed: opts.seed, stream: SAMPLE_STREAM }, x, probs);
     return probs ? { x, probs, n } : { x, n };
   }
 
@@ -174,7 +196,7 @@ export class Nade implements DensityModel {
     const known = checkInteger("known", opts.known, 0, this.dim);
     const out = x.slice();
     const probs = opts.returnProbs ? new Float32Array(n * this.dim) : undefined;
-    await this.kernels(opts.backend).nadeSampleAsync(this.arrays, { n, seed: opts.seed, stream: SAMPLE_STREAM, known }, out, probs, opts);
+    await this.inference(opts.backend).nadeSampleAsync(this.arrays, { n, seed: opts.seed, stream: SAMPLE_STREAM, known }, out, probs, opts);
     return probs ? { x: out, probs, n } : { x: out, n };
   }
 
@@ -199,6 +221,7 @@ export class Nade implements DensityModel {
     const epochs = checkInteger("epochs", opts.epochs ?? 100, 0);
     const patience = opts.patience ?? 10;
     const kernels = this.kernels(opts.backend);
+    this.dispose(); // training changes the weights: a device copy would be stale
     const params = { wt: this.arrays.wt, c: this.arrays.c, v: this.arrays.v, b: this.arrays.b };
     const adam = new Adam(params, { lr: opts.lr ?? 1e-3, weightDecay: opts.weightDecay ?? 0, clipNorm: opts.clipNorm ?? Infinity });
     const best = { wt: params.wt.slice(), c: params.c.slice(), v: params.v.slice(), b: params.b.slice() };
@@ -231,7 +254,10 @@ export class Nade implements DensityModel {
           for (let i = 0; i < m; i++) nll -= logp[i]!;
           return nll;
         },
-        validate: async () => (validX === undefined ? undefined : meanNll(await this.logProb(validX, { backend: kernels.backend }))),
+        validate: async () => {
+          this.dispose();
+          return validX === undefined ? undefined : meanNll(await this.logProb(validX, { backend: kernels.backend }));
+        },
         keepBest: () => {
           for (const k of Object.keys(best) as (keyof typeof best)[]) best[k].set(params[k]);
         },
@@ -242,6 +268,7 @@ export class Nade implements DensityModel {
       },
       state,
     );
+    this.dispose();
     return { ...result, trainSize: n, validationSize: validX === undefined ? 0 : validX.length / this.dim };
   }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "../kernels/cpu/activation.h"
+#include "../kernels/cuda/cuda_api.h"
 #include "../kernels/cpu/vmath.h"
 #include "args.h"
 #include "bindings.h"
@@ -71,16 +72,19 @@ Dims arg_dims(const Napi::CallbackInfo& info, size_t i, const char* fn) {
   return d;
 }
 
-// activationForward(kind, x, y, slope): y = f(x); y may be x.
+// activationForward(kind, x, y, slope): y = f(x); y may be x. cudaActivationForward: the same
+// on the GPU (cuda/activation.cu).
+template <bool kCuda>
 Napi::Value activation_forward_binding(const Napi::CallbackInfo& info) {
-  const char* fn = "activationForward";
+  const char* fn = kCuda ? "cudaActivationForward" : "activationForward";
   require_args(info, 4, fn);
   const Activation kind = arg_kind(info, 0, fn);
   Napi::Float32Array x = arg_f32(info, 1, fn, "x");
   Napi::Float32Array y = arg_f32(info, 2, fn, "y");
   const float slope = arg_slope(info, 3, fn);
   require_same_len(info, x, y, fn, "x", "y");
-  activation_forward(kind, x.Data(), y.Data(), static_cast<int64_t>(x.ElementLength()), slope);
+  auto run = kCuda ? cuda::activation_forward : activation_forward;
+  run(kind, x.Data(), y.Data(), static_cast<int64_t>(x.ElementLength()), slope);
   return info.Env().Undefined();
 }
 
@@ -100,9 +104,11 @@ Napi::Value activation_backward_binding(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// biasActivationForward(kind, x, bias, y, n, c, s, slope)
+// biasActivationForward(kind, x, bias, y, n, c, s, slope); cudaBiasActivationForward: the
+// same on the GPU.
+template <bool kCuda>
 Napi::Value bias_activation_forward_binding(const Napi::CallbackInfo& info) {
-  const char* fn = "biasActivationForward";
+  const char* fn = kCuda ? "cudaBiasActivationForward" : "biasActivationForward";
   require_args(info, 8, fn);
   const Activation kind = arg_kind(info, 0, fn);
   Napi::Float32Array x = arg_f32(info, 1, fn, "x");
@@ -113,7 +119,8 @@ Napi::Value bias_activation_forward_binding(const Napi::CallbackInfo& info) {
   require_len(info, x, d.numel, fn, "x");
   require_len(info, bias, d.c, fn, "bias");
   require_len(info, y, d.numel, fn, "y");
-  bias_activation_forward(kind, x.Data(), bias.Data(), y.Data(), d.n, d.c, d.s, slope);
+  auto run = kCuda ? cuda::bias_activation_forward : bias_activation_forward;
+  run(kind, x.Data(), bias.Data(), y.Data(), d.n, d.c, d.s, slope);
   return info.Env().Undefined();
 }
 
@@ -159,9 +166,11 @@ Napi::Value vlog_binding(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_activation(Napi::Env env, Napi::Object exports) {
-  define(env, exports, "activationForward", activation_forward_binding);
+  define(env, exports, "activationForward", activation_forward_binding<false>);
+  define(env, exports, "cudaActivationForward", activation_forward_binding<true>);
   define(env, exports, "activationBackward", activation_backward_binding);
-  define(env, exports, "biasActivationForward", bias_activation_forward_binding);
+  define(env, exports, "biasActivationForward", bias_activation_forward_binding<false>);
+  define(env, exports, "cudaBiasActivationForward", bias_activation_forward_binding<true>);
   define(env, exports, "biasActivationBackward", bias_activation_backward_binding);
   define(env, exports, "vexp", vexp_binding);
   define(env, exports, "vlog", vlog_binding);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../kernels/cpu/conv_block.h"
+#include "../kernels/cuda/cuda_api.h"
 #include "args.h"
 #include "bindings.h"
 
@@ -124,8 +125,10 @@ ConvBlockParams block_params(const Napi::CallbackInfo& info, size_t i, size_t g,
 // convBlockForward(x, weight, bias|null, gamma|null, beta|null, runningMean|null,
 //   runningVar|null, pre, mean|null, rstd|null, y, transposed, norm, activation, slope, eps,
 //   momentum, ...geometry)
+// cudaConvBlockForward: the same arguments, run by the CUDA kernels (cuda/conv_block.cu).
+template <bool kCuda>
 Napi::Value conv_block_forward_binding(const Napi::CallbackInfo& info) {
-  const char* fn = "convBlockForward";
+  const char* fn = kCuda ? "cudaConvBlockForward" : "convBlockForward";
   require_args(info, 17 + kGeom, fn);
   Napi::Env env = info.Env();
   const auto x = arg_f32(info, 0, fn, "x");
@@ -157,17 +160,20 @@ Napi::Value conv_block_forward_binding(const Napi::CallbackInfo& info) {
                 {"mean", mean, C, train, true},
                 {"rstd", rstd, C, train, true},
                 {"y", y, ys, true, true}});
-  conv_block_forward(p, data_of(x), data_of(w), data_of(b), data_of(gamma), data_of(beta),
-                     data_of(rm), data_of(rv), data_of(pre), data_of(mean), data_of(rstd),
-                     data_of(y));
+  auto run = kCuda ? cuda::conv_block_forward : conv_block_forward;
+  run(p, data_of(x), data_of(w), data_of(b), data_of(gamma), data_of(beta), data_of(rm),
+      data_of(rv), data_of(pre), data_of(mean), data_of(rstd), data_of(y));
   return env.Undefined();
 }
 
 // convBlockBackward(x, weight, gamma|null, pre, mean|null, rstd|null, y, dy, dx|null, dweight,
 //   dbias|null, dgamma|null, dbeta|null, transposed, norm, activation, slope, accumulate,
 //   ...geometry)
+// cudaConvBlockBackward: the same arguments, run by the CUDA kernels
+// (cuda/conv_block_backward.cu).
+template <bool kCuda>
 Napi::Value conv_block_backward_binding(const Napi::CallbackInfo& info) {
-  const char* fn = "convBlockBackward";
+  const char* fn = kCuda ? "cudaConvBlockBackward" : "convBlockBackward";
   require_args(info, 18 + kGeom, fn);
   Napi::Env env = info.Env();
   const auto x = arg_f32(info, 0, fn, "x");
@@ -205,7 +211,8 @@ Napi::Value conv_block_backward_binding(const Napi::CallbackInfo& info) {
                 {"dbias", db, C, false, true},
                 {"dgamma", dgamma, C, train, true},
                 {"dbeta", dbeta, C, train, true}});
-  conv_block_backward(p, data_of(x), data_of(w), data_of(gamma), data_of(pre), data_of(mean),
+  auto run = kCuda ? cuda::conv_block_backward : conv_block_backward;
+  run(p, data_of(x), data_of(w), data_of(gamma), data_of(pre), data_of(mean),
                       data_of(rstd), data_of(y), data_of(dy), data_of(dx), data_of(dw),
                       data_of(db), data_of(dgamma), data_of(dbeta), accumulate);
   return env.Undefined();
@@ -214,8 +221,10 @@ Napi::Value conv_block_backward_binding(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_convblock(Napi::Env env, Napi::Object exports) {
-  define(env, exports, "convBlockForward", conv_block_forward_binding);
-  define(env, exports, "convBlockBackward", conv_block_backward_binding);
+  define(env, exports, "convBlockForward", conv_block_forward_binding<false>);
+  define(env, exports, "cudaConvBlockForward", conv_block_forward_binding<true>);
+  define(env, exports, "convBlockBackward", conv_block_backward_binding<false>);
+  define(env, exports, "cudaConvBlockBackward", conv_block_backward_binding<true>);
 }
 
 }  // namespace addon

@@ -37,6 +37,8 @@ Napi::Value info(const Napi::CallbackInfo& info) {
   const int devices = cuda::device_count(&why);
   cuda.Set("built", cuda::built());
   cuda.Set("devices", devices);
+  // Device memory held by live model handles (e.g. cudaNadeUpload); 0 without CUDA.
+  cuda.Set("residentBytes", static_cast<double>(cuda::resident_bytes()));
   if (devices == 0) cuda.Set("reason", why);
   Napi::Array list = Napi::Array::New(env);
   for (int d = 0; d < devices; ++d) {

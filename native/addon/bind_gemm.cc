@@ -6,6 +6,7 @@
 #include <string>
 
 #include "../kernels/cpu/gemm.h"
+#include "../kernels/cuda/cuda_api.h"
 #include "args.h"
 #include "bindings.h"
 
@@ -50,9 +51,11 @@ void require_extent(const Napi::CallbackInfo& info, const Napi::Float32Array& ar
   }
 }
 
-// gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, batch, sA, sB, sC)
+// gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, batch, sA, sB, sC);
+// cudaGemm: the same arguments, run by the CUDA kernel (cuda/gemm.cu).
+template <bool kCuda>
 Napi::Value gemm(const Napi::CallbackInfo& info) {
-  const char* fn = "gemm";
+  const char* fn = kCuda ? "cudaGemm" : "gemm";
   require_args(info, 17, fn);
   GemmArgs g;
   g.trans_a = arg_bool(info, 0, "transA");
@@ -79,13 +82,17 @@ Napi::Value gemm(const Napi::CallbackInfo& info) {
   g.a = a.Data();
   g.b = b.Data();
   g.c = c.Data();
-  sgemm(g);
+  if (kCuda) cuda::sgemm(g);
+  else sgemm(g);
   return info.Env().Undefined();
 }
 
 }  // namespace
 
-void register_gemm(Napi::Env env, Napi::Object exports) { define(env, exports, "gemm", gemm); }
+void register_gemm(Napi::Env env, Napi::Object exports) {
+  define(env, exports, "gemm", gemm<false>);
+  define(env, exports, "cudaGemm", gemm<true>);
+}
 
 }  // namespace addon
 }  // namespace deepgen

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../kernels/cpu/nade.h"
+#include "../kernels/cuda/cuda_api.h"
 #include "args.h"
 #include "bindings.h"
 #include "kernel_job.h"
@@ -233,6 +234,122 @@ Napi::Value backward_async(const Napi::CallbackInfo& info) {
       {a.m.wt, a.m.c, a.m.v, a.m.b, a.m.order, a.x, a.logp_value, a.dwt, a.dc, a.dv, a.db});
 }
 
+// ---- CUDA: a device-resident model behind an External handle ------------------------------
+// cudaNadeUpload(D, H, wt, c, v, b, order) -> handle; the weights are copied to the device
+// once. cudaNadeRelease(handle) frees them now (idempotent); otherwise the garbage collector
+// does. The handle is type-tagged so that any other value is refused with E_ARG.
+struct CudaNadeHandle {
+  cuda::NadeDeviceModel* model = nullptr;
+  int64_t d = 0, h = 0;
+  ~CudaNadeHandle() { cuda::nade_release(model); }
+};
+
+const napi_type_tag kCudaNadeTag = {0x6a0d1c5e2f3b4a79ULL, 0x9e3779b97f4a7c15ULL};
+
+CudaNadeHandle& handle_arg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  if (!info[i].IsExternal() || !info[i].As<Napi::External<CudaNadeHandle>>().CheckTypeTag(&kCudaNadeTag)) {
+    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": argument 'handle' must come from cudaNadeUpload");
+  }
+  CudaNadeHandle& hd = *info[i].As<Napi::External<CudaNadeHandle>>().Data();
+  if (hd.model == nullptr) {
+    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": the CUDA model was disposed");
+  }
+  return hd;
+}
+
+Napi::Value cuda_nade_upload(const Napi::CallbackInfo& info) {
+  require_args(info, 7, "cudaNadeUpload");
+  ModelArgs m = model_args(info, "cudaNadeUpload");
+  auto holder = std::make_unique<CudaNadeHandle>();
+  holder->model = cuda::nade_upload(m.p);
+  holder->d = m.p.d;
+  holder->h = m.p.h;
+  auto ext = Napi::External<CudaNadeHandle>::New(
+      info.Env(), holder.release(), [](Napi::Env, CudaNadeHandle* hd) { delete hd; });
+  ext.TypeTag(&kCudaNadeTag);
+  return ext;
+}
+
+Napi::Value cuda_nade_release(const Napi::CallbackInfo& info) {
+  require_args(info, 1, "cudaNadeRelease");
+  if (!info[0].IsExternal() || !info[0].As<Napi::External<CudaNadeHandle>>().CheckTypeTag(&kCudaNadeTag)) {
+    throw make_error(info.Env(), "E_ARG", "cudaNadeRelease: argument 'handle' must come from cudaNadeUpload");
+  }
+  CudaNadeHandle* hd = info[0].As<Napi::External<CudaNadeHandle>>().Data();
+  cuda::nade_release(hd->model);
+  hd->model = nullptr;
+  return info.Env().Undefined();
+}
+
+// cudaNadeLogProb(handle, x, n, logp)
+Napi::Value cuda_nade_log_prob(const Napi::CallbackInfo& info) {
+  const char* fn = "cudaNadeLogProb";
+  require_args(info, 4, fn);
+  CudaNadeHandle& hd = handle_arg(info, 0, fn);
+  Napi::Float32Array x = arg_f32(info, 1, fn, "x");
+  const int64_t n = arg_int(info, 2, fn, "n", 0, kMaxDim);
+  Napi::Float32Array logp = arg_f32(info, 3, fn, "logp");
+  require_len(info, fn, "x", x.ElementLength(), n * hd.d);
+  require_len(info, fn, "logp", logp.ElementLength(), n);
+  cuda::nade_log_prob(hd.model, x.Data(), n, logp.Data());
+  return info.Env().Undefined();
+}
+
+// cudaNadeSample(handle, n, offsetLo, offsetHi, key0, key1, stream, known, x, probs | null)
+Napi::Value cuda_nade_sample(const Napi::CallbackInfo& info) {
+  const char* fn = "cudaNadeSample";
+  require_args(info, 10, fn);
+  CudaNadeHandle& hd = handle_arg(info, 0, fn);
+  const int64_t n = arg_int(info, 1, fn, "n", 0, kMaxDim);
+  const uint32_t lo = arg_u32(info, 2, fn, "offsetLo");
+  const uint32_t hi = arg_u32(info, 3, fn, "offsetHi");
+  const uint32_t key0 = arg_u32(info, 4, fn, "key0");
+  const uint32_t key1 = arg_u32(info, 5, fn, "key1");
+  const uint32_t stream = arg_u32(info, 6, fn, "stream");
+  const int64_t known = arg_int(info, 7, fn, "known", 0, hd.d);
+  Napi::Float32Array x = arg_f32(info, 8, fn, "x");
+  require_len(info, fn, "x", x.ElementLength(), n * hd.d);
+  float* probs = nullptr;
+  if (!info[9].IsNull() && !info[9].IsUndefined()) {
+    Napi::Float32Array pr = arg_f32(info, 9, fn, "probs");
+    require_len(info, fn, "probs", pr.ElementLength(), n * hd.d);
+    probs = pr.Data();
+  }
+  cuda::nade_sample(hd.model, n, (static_cast<uint64_t>(hi) << 32) | lo, key0, key1, stream, known,
+                    x.Data(), probs);
+  return info.Env().Undefined();
+}
+
+// cudaNadeBackward(handle, x, n, scale, logp | null, dwt, dc, dv, db)
+Napi::Value cuda_nade_backward(const Napi::CallbackInfo& info) {
+  const char* fn = "cudaNadeBackward";
+  require_args(info, 9, fn);
+  CudaNadeHandle& hd = handle_arg(info, 0, fn);
+  Napi::Float32Array x = arg_f32(info, 1, fn, "x");
+  const int64_t n = arg_int(info, 2, fn, "n", 0, kMaxDim);
+  if (!info[3].IsNumber() || !std::isfinite(info[3].As<Napi::Number>().DoubleValue())) {
+    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": argument 'scale' must be a finite number");
+  }
+  const float scale = info[3].As<Napi::Number>().FloatValue();
+  float* logp = nullptr;
+  if (!info[4].IsNull() && !info[4].IsUndefined()) {
+    Napi::Float32Array lp = arg_f32(info, 4, fn, "logp");
+    require_len(info, fn, "logp", lp.ElementLength(), n);
+    logp = lp.Data();
+  }
+  Napi::Float32Array dwt = arg_f32(info, 5, fn, "dwt");
+  Napi::Float32Array dc = arg_f32(info, 6, fn, "dc");
+  Napi::Float32Array dv = arg_f32(info, 7, fn, "dv");
+  Napi::Float32Array db = arg_f32(info, 8, fn, "db");
+  require_len(info, fn, "x", x.ElementLength(), n * hd.d);
+  require_len(info, fn, "dwt", dwt.ElementLength(), hd.d * hd.h);
+  require_len(info, fn, "dc", dc.ElementLength(), hd.h);
+  require_len(info, fn, "dv", dv.ElementLength(), hd.d * hd.h);
+  require_len(info, fn, "db", db.ElementLength(), hd.d);
+  cuda::nade_backward(hd.model, x.Data(), n, scale, logp, dwt.Data(), dc.Data(), dv.Data(), db.Data());
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void register_nade(Napi::Env env, Napi::Object exports) {
@@ -242,6 +359,11 @@ void register_nade(Napi::Env env, Napi::Object exports) {
   define(env, exports, "nadeSampleAsync", sample_async);
   define(env, exports, "nadeBackward", backward_sync);
   define(env, exports, "nadeBackwardAsync", backward_async);
+  define(env, exports, "cudaNadeUpload", cuda_nade_upload);
+  define(env, exports, "cudaNadeRelease", cuda_nade_release);
+  define(env, exports, "cudaNadeLogProb", cuda_nade_log_prob);
+  define(env, exports, "cudaNadeSample", cuda_nade_sample);
+  define(env, exports, "cudaNadeBackward", cuda_nade_backward);
 }
 
 }  // namespace addon

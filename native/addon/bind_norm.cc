@@ -7,6 +7,7 @@
 #include <string>
 
 #include "../kernels/cpu/batchnorm.h"
+#include "../kernels/cuda/cuda_api.h"
 #include "../kernels/cpu/layernorm.h"
 #include "args.h"
 #include "bindings.h"
@@ -69,8 +70,10 @@ Dims arg_ncs(const Napi::CallbackInfo& info, size_t i, const char* fn) {
 
 // batchNormForwardTrain(x, gamma, beta, y, mean, rstd, runningMean, runningVar, n, c, s, eps,
 //                       momentum)
+// cudaBatchNormForwardTrain: the same on the GPU (cuda/batchnorm.cu).
+template <bool kCuda>
 Napi::Value bn_forward_train(const Napi::CallbackInfo& info) {
-  const char* fn = "batchNormForwardTrain";
+  const char* fn = kCuda ? "cudaBatchNormForwardTrain" : "batchNormForwardTrain";
   require_args(info, 13, fn);
   Napi::Float32Array x = arg_f32(info, 0, fn, "x");
   Napi::Float32Array gamma = arg_f32(info, 1, fn, "gamma");
@@ -91,14 +94,17 @@ Napi::Value bn_forward_train(const Napi::CallbackInfo& info) {
   require_len(info, rstd, d.c, fn, "rstd");
   require_len(info, rm, d.c, fn, "runningMean");
   require_len(info, rv, d.c, fn, "runningVar");
-  batchnorm_forward_train(x.Data(), gamma.Data(), beta.Data(), y.Data(), mean.Data(), rstd.Data(),
-                          rm.Data(), rv.Data(), d.n, d.c, d.s, eps, momentum);
+  auto run = kCuda ? cuda::batchnorm_forward_train : batchnorm_forward_train;
+  run(x.Data(), gamma.Data(), beta.Data(), y.Data(), mean.Data(), rstd.Data(), rm.Data(), rv.Data(),
+      d.n, d.c, d.s, eps, momentum);
   return info.Env().Undefined();
 }
 
 // batchNormForwardEval(x, gamma, beta, runningMean, runningVar, y, n, c, s, eps)
+// cudaBatchNormForwardEval: the same on the GPU.
+template <bool kCuda>
 Napi::Value bn_forward_eval(const Napi::CallbackInfo& info) {
-  const char* fn = "batchNormForwardEval";
+  const char* fn = kCuda ? "cudaBatchNormForwardEval" : "batchNormForwardEval";
   require_args(info, 10, fn);
   Napi::Float32Array x = arg_f32(info, 0, fn, "x");
   Napi::Float32Array gamma = arg_f32(info, 1, fn, "gamma");
@@ -114,8 +120,8 @@ Napi::Value bn_forward_eval(const Napi::CallbackInfo& info) {
   require_len(info, beta, d.c, fn, "beta");
   require_len(info, rm, d.c, fn, "runningMean");
   require_len(info, rv, d.c, fn, "runningVar");
-  batchnorm_forward_eval(x.Data(), gamma.Data(), beta.Data(), rm.Data(), rv.Data(), y.Data(), d.n,
-                         d.c, d.s, eps);
+  auto run = kCuda ? cuda::batchnorm_forward_eval : batchnorm_forward_eval;
+  run(x.Data(), gamma.Data(), beta.Data(), rm.Data(), rv.Data(), y.Data(), d.n, d.c, d.s, eps);
   return info.Env().Undefined();
 }
 
@@ -212,8 +218,10 @@ Napi::Value ln_backward(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_norm(Napi::Env env, Napi::Object exports) {
-  define(env, exports, "batchNormForwardTrain", bn_forward_train);
-  define(env, exports, "batchNormForwardEval", bn_forward_eval);
+  define(env, exports, "batchNormForwardTrain", bn_forward_train<false>);
+  define(env, exports, "batchNormForwardEval", bn_forward_eval<false>);
+  define(env, exports, "cudaBatchNormForwardTrain", bn_forward_train<true>);
+  define(env, exports, "cudaBatchNormForwardEval", bn_forward_eval<true>);
   define(env, exports, "batchNormBackward", bn_backward);
   define(env, exports, "layerNormForward", ln_forward);
   define(env, exports, "layerNormBackward", ln_backward);

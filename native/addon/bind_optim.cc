@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../kernels/cpu/optim.h"
+#include "../kernels/cuda/cuda_api.h"
 #include "args.h"
 #include "bindings.h"
 
@@ -41,9 +42,11 @@ void require_len(const Napi::CallbackInfo& info, const Napi::Float32Array& a, si
 
 // adamStep(params, grads, m, v, lr, beta1, beta2, eps, weightDecay, biasCorrection1,
 //          biasCorrection2): the step count enters only through the two bias corrections,
-// which the TS layer computes (so every backend uses the same values).
+// which the TS layer computes (so every backend uses the same values). cudaAdamStep: the same
+// arguments, run by the CUDA kernel (cuda/optim.cu).
+template <bool kCuda>
 Napi::Value adam(const Napi::CallbackInfo& info) {
-  const char* fn = "adamStep";
+  const char* fn = kCuda ? "cudaAdamStep" : "adamStep";
   require_args(info, 11, fn);
   Napi::Float32Array p = arg_f32(info, 0, fn, "params");
   Napi::Float32Array g = arg_f32(info, 1, fn, "grads");
@@ -62,7 +65,8 @@ Napi::Value adam(const Napi::CallbackInfo& info) {
   require_len(info, g, n, fn, "grads");
   require_len(info, m, n, fn, "m");
   require_len(info, v, n, fn, "v");
-  adam_step(p.Data(), g.Data(), m.Data(), v.Data(), static_cast<int64_t>(n), c);
+  if (kCuda) cuda::adam_step(p.Data(), g.Data(), m.Data(), v.Data(), static_cast<int64_t>(n), c);
+  else adam_step(p.Data(), g.Data(), m.Data(), v.Data(), static_cast<int64_t>(n), c);
   return info.Env().Undefined();
 }
 
@@ -90,9 +94,11 @@ Napi::Value sgd(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// clipGradNorm(grads: Float32Array[], maxNorm) -> norm before clipping
+// clipGradNorm(grads: Float32Array[], maxNorm) -> norm before clipping; cudaClipGradNorm: the
+// same on the GPU (cuda/optim.cu).
+template <bool kCuda>
 Napi::Value clip(const Napi::CallbackInfo& info) {
-  const char* fn = "clipGradNorm";
+  const char* fn = kCuda ? "cudaClipGradNorm" : "clipGradNorm";
   require_args(info, 2, fn);
   if (!info[0].IsArray()) throw make_error(info.Env(), "E_ARG", "clipGradNorm: argument 'grads' must be an array");
   Napi::Array list = info[0].As<Napi::Array>();
@@ -113,16 +119,19 @@ Napi::Value clip(const Napi::CallbackInfo& info) {
     data.push_back(arrays.back().Data());
     sizes.push_back(static_cast<int64_t>(arrays.back().ElementLength()));
   }
-  const double norm = clip_grad_norm(data.data(), sizes.data(), static_cast<int64_t>(data.size()), max_norm);
+  auto run = kCuda ? cuda::clip_grad_norm : clip_grad_norm;
+  const double norm = run(data.data(), sizes.data(), static_cast<int64_t>(data.size()), max_norm);
   return Napi::Number::New(info.Env(), norm);
 }
 
 }  // namespace
 
 void register_optim(Napi::Env env, Napi::Object exports) {
-  define(env, exports, "adamStep", adam);
+  define(env, exports, "adamStep", adam<false>);
+  define(env, exports, "cudaAdamStep", adam<true>);
   define(env, exports, "sgdStep", sgd);
-  define(env, exports, "clipGradNorm", clip);
+  define(env, exports, "clipGradNorm", clip<false>);
+  define(env, exports, "cudaClipGradNorm", clip<true>);
 }
 
 }  // namespace addon

@@ -23,5 +23,62 @@ void philox_fill(float*, int64_t, uint32_t, uint32_t, uint32_t, int) {
   throw KernelError("E_BACKEND", kNotBuilt);
 }
 
+uint64_t resident_bytes() { return 0; }
+
+struct NadeDeviceModel {};
+
+NadeDeviceModel* nade_upload(const NadeParams&) { throw KernelError("E_BACKEND", kNotBuilt); }
+void nade_release(NadeDeviceModel* m) noexcept { delete m; }
+void nade_log_prob(NadeDeviceModel*, const float*, int64_t, float*) {
+  throw KernelError("E_BACKEND", kNotBuilt);
+}
+void nade_sample(NadeDeviceModel*, int64_t, uint64_t, uint32_t, uint32_t, uint32_t, int64_t,
+                 float*, float*) {
+  throw KernelError("E_BACKEND", kNotBuilt);
+}
+
+void nade_backward(NadeDeviceModel*, const float*, int64_t, float, float*, float*, float*, float*,
+                   float*) {
+  throw KernelError("E_BACKEND", kNotBuilt);
+}
+
+void sgemm(const GemmArgs&) { throw KernelError("E_BACKEND", kNotBuilt); }
+
+double clip_grad_norm(float* const*, const int64_t*, int64_t, double) {
+  throw KernelError("E_BACKEND", kNotBuilt);
+}
+
+void adam_step(float*, const float*, float*, float*, int64_t, const AdamConfig&) {
+  throw KernelError("E_BACKEND", kNotBuilt);
+}
+
+void activation_forward(Activation, const float*, float*, int64_t, float) {
+  throw KernelError("E_BACKEND", kNotBuilt);
+}
+void bias_activation_forward(Activation, const float*, const float*, float*, int64_t, int64_t,
+                             int64_t, float) {
+  throw KernelError("E_BACKEND", kNotBuilt);
+}
+void batchnorm_forward_train(const float*, const float*, const float*, float*, float*, float*,
+                             float*, float*, int64_t, int64_t, int64_t, float, float) {
+  throw KernelError("E_BACKEND", kNotBuilt);
+}
+void batchnorm_forward_eval(const float*, const float*, const float*, const float*,
+                            const float*, float*, int64_t, int64_t, int64_t, float) {
+  throw KernelError("E_BACKEND", kNotBuilt);
+}
+
+void conv_block_forward(const ConvBlockParams&, const float*, const float*, const float*,
+                        const float*, const float*, float*, float*, float*, float*, float*,
+                        float*) {
+  throw KernelError("E_BACKEND", kNotBuilt);
+}
+
+void conv_block_backward(const ConvBlockParams&, const float*, const float*, const float*,
+                         const float*, const float*, const float*, const float*, float*, float*,
+                         float*, float*, float*, float*, bool) {
+  throw KernelError("E_BACKEND", kNotBuilt);
+}
+
 }  // namespace cuda
 }  // namespace deepgen

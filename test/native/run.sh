@@ -4,14 +4,18 @@
 #   bash test/native/run.sh           CPU kernel tests
 #   bash test/native/run.sh --cuda    also build the CUDA kernels and run their tests
 #   bash test/native/run.sh --cuda --build-only   compile everything, run only the CPU tests
+#   bash test/native/run.sh --cuda --sanitize     run the CUDA tests under compute-sanitizer
+#                                                 (memcheck, racecheck) too, when it exists
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cuda=OFF
 run_cuda=1
+sanitize=0
 for arg in "$@"; do
   case "$arg" in
     --cuda) cuda=ON ;;
     --build-only) run_cuda=0 ;;
+    --sanitize) sanitize=1 ;;
     *) echo "unknown option: $arg" >&2; exit 2 ;;
   esac
 done
@@ -23,4 +27,12 @@ cmake --build "$dir" -j "$jobs" >/dev/null
 "./$dir/kernel_tests"
 if [ "$cuda" = ON ] && [ "$run_cuda" = 1 ]; then
   "./$dir/cuda_tests"
+  if [ "$sanitize" = 1 ]; then
+    if command -v compute-sanitizer >/dev/null 2>&1; then
+      compute-sanitizer --tool memcheck --error-exitcode 1 "./$dir/cuda_tests"
+      compute-sanitizer --tool racecheck --error-exitcode 1 "./$dir/cuda_tests"
+    else
+      echo "compute-sanitizer not found: sanitizer runs skipped" >&2
+    fi
+  fi
 fi

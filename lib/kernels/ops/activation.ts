@@ -23,7 +23,7 @@
  */
 import { checkFloat32Array, checkInteger, checkOneOf } from "../../core/check.js";
 import { DeepgenError } from "../../core/errors.js";
-import { noCudaKernel } from "../cuda.js";
+import { cudaAddon, noCudaKernel } from "../cuda.js";
 import { checkArraysInPlace } from "../validate.js";
 import * as twin from "../js/activation.js";
 import { ACTIVATION_KINDS, type ActivationKind } from "../js/activation.js";
@@ -202,11 +202,15 @@ export const nativeActivation: ActivationKernels = {
   },
 };
 
-export const cudaActivation: ActivationKernels = noCudaKernel<ActivationKernels>("activation", [
-  "activationForward",
-  "activationBackward",
-  "biasActivationForward",
-  "biasActivationBackward",
-  "vexp",
-  "vlog",
-]);
+/** The forward kernels on the GPU (native/kernels/cuda/activation.cu); the backward and vexp/vlog have no CUDA kernel yet. */
+export const cudaActivation: ActivationKernels = {
+  ...noCudaKernel<ActivationKernels>("activation", ["activationBackward", "biasActivationBackward", "vexp", "vlog"]),
+  activationForward(kind, x, y, slope) {
+    const k = check.forward(kind, x, y, slope);
+    callNative(() => cudaAddon().cudaActivationForward(k.code, x, y, k.slope));
+  },
+  biasActivationForward(kind, x, bias, y, n, c, s, slope) {
+    const k = check.biasForward(kind, x, bias, y, n, c, s, slope);
+    callNative(() => cudaAddon().cudaBiasActivationForward(k.code, x, bias, y, n, c, s, k.slope));
+  },
+};

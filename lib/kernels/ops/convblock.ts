@@ -35,7 +35,7 @@
 import { checkFloat32Array, checkOneOf } from "../../core/check.js";
 import { DeepgenError } from "../../core/errors.js";
 import type { ConvTranspose2dGeometry } from "../addon-types.js";
-import { noCudaKernel } from "../cuda.js";
+import { cudaAddon } from "../cuda.js";
 import {
   type ConvBlockTwinSpec,
   convBlockBackward as twinBackward,
@@ -365,4 +365,26 @@ export const nativeConvBlock: ConvBlockKernels = {
   },
 };
 
-export const cudaConvBlock: ConvBlockKernels = noCudaKernel<ConvBlockKernels>("convblock", ["convBlockForward", "convBlockBackward"]);
+/** Forward and backward on the CUDA kernels (native/kernels/cuda/conv_block*.cu). */
+export const cudaConvBlock: ConvBlockKernels = {
+  convBlockBackward(spec, x, p, saved, y, dy, dx, g, accumulate) {
+    const { s, a, accumulate: acc } = checkBackward(spec, x, p, saved, y, dy, dx, g, accumulate);
+    const code = ACTIVATION_KINDS.indexOf(s.activation);
+    callNative(() =>
+      cudaAddon().cudaConvBlockBackward(
+        a.x, a.weight, a.gamma, a.pre, a.mean, a.rstd, a.y, a.dy, a.dx, a.dweight, a.dbias, a.dgamma, a.dbeta,
+        s.transposed, s.norm === "train" ? 1 : 0, code, s.slope, acc, ...geometryOf(s),
+      ),
+    );
+  },
+  convBlockForward(spec, x, p, saved, y) {
+    const { s, a } = checkForward(spec, x, p, saved, y);
+    const code = ACTIVATION_KINDS.indexOf(s.activation);
+    callNative(() =>
+      cudaAddon().cudaConvBlockForward(
+        a.x, a.weight, a.bias, a.gamma, a.beta, a.runningMean, a.runningVar, a.pre, a.mean, a.rstd, a.y,
+        s.transposed, NORM_CODES[s.norm], code, s.slope, s.eps, s.momentum, ...geometryOf(s),
+      ),
+    );
+  },
+};

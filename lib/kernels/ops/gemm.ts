@@ -1,7 +1,7 @@
 /** Kernel group "gemm": SGEMM (native/kernels/cpu/gemm.cc, js/gemm.ts). */
 import { checkFloat32Array, checkInteger } from "../../core/check.js";
 import { DeepgenError } from "../../core/errors.js";
-import { noCudaKernel } from "../cuda.js";
+import { cudaAddon } from "../cuda.js";
 import { type GemmSpec, gemm as jsGemmTwin } from "../js/gemm.js";
 import { callNative } from "../native.js";
 
@@ -94,4 +94,15 @@ export const nativeGemm: GemmKernels = {
   },
 };
 
-export const cudaGemm: GemmKernels = noCudaKernel<GemmKernels>("gemm", ["gemm"]);
+/** The CUDA tiled kernel (native/kernels/cuda/gemm.cu): host arrays in, copied to the device and back. */
+export const cudaGemm: GemmKernels = {
+  gemm(p) {
+    const s = checkGemm(p);
+    callNative(() =>
+      cudaAddon().cudaGemm(
+        s.transA, s.transB, s.m, s.n, s.k, s.alpha, p.a, s.lda, p.b, s.ldb, s.beta, p.c, s.ldc,
+        s.batch, s.strideA, s.strideB, s.strideC,
+      ),
+    );
+  },
+};

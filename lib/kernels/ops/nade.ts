@@ -5,9 +5,10 @@
 import { checkFloat32Array, checkInteger } from "../../core/check.js";
 import { DeepgenError } from "../../core/errors.js";
 import { type Seed, seedToKey } from "../../core/philox.js";
-import { noCudaKernel } from "../cuda.js";
+import { cudaAddon } from "../cuda.js";
 import { type JobOptions, runChunkedJs, runNativeJob } from "../job.js";
 import { type NadeArrays, nadeBackward as jsBackward, nadeLogProb as jsLogProb, nadeSample as jsSample } from "../js/nade.js";
+import type { CudaNadeHandle } from "../addon-types.js";
 import { callNative, nativeAddon } from "../native.js";
 import { checkOutputsApart } from "../validate.js";
 
@@ -90,16 +91,22 @@ interface SampleArgs {
 
 function checkSample(m: NadeModelArrays, o: NadeSampleOptions, x: Float32Array, probs?: Float32Array): SampleArgs {
   checkNadeModel(m);
+  const a = checkSampleShape(m.d, o, x, probs);
+  // x is read (the known prefix) and written in place; it and probs must not alias the model.
+  checkOutputsApart("nadeSample", [["x", x], ["probs", probs ?? null]], params(m));
+  return a;
+}
+
+function checkSampleShape(d: number, o: NadeSampleOptions, x: Float32Array, probs?: Float32Array): SampleArgs {
   const n = checkInteger("n", o.n, 0, 2 ** 31);
   const { key0, key1 } = seedToKey(o.seed);
   const stream = checkInteger("stream", o.stream ?? 0, 0, 0xffffffff);
   // Sample indices must stay exact integers in JS (the twin computes them in doubles).
   const offset = checkInteger("sampleOffset", o.sampleOffset ?? 0, 0, Number.MAX_SAFE_INTEGER - n);
-  const known = checkInteger("known", o.known ?? 0, 0, m.d);
-  need("x", x, n * m.d);
-  if (probs !== undefined) need("probs", probs, n * m.d);
-  // x is read (the known prefix) and written in place; it and probs must not alias the model.
-  checkOutputsApart("nadeSample", [["x", x], ["probs", probs ?? null]], params(m));
+  const known = checkInteger("known", o.known ?? 0, 0, d);
+  need("x", x, n * d);
+  if (probs !== undefined) need("probs", probs, n * d);
+  checkOutputsApart("nadeSample", [["x", x], ["probs", probs ?? null]], []);
   return { n, offset, key0, key1, stream, known };
 }
 
@@ -211,11 +218,149 @@ export const nativeNade: NadeKernels = {
   },
 };
 
-export const cudaNade: NadeKernels = noCudaKernel<NadeKernels>("nade", [
-  "nadeLogProb",
-  "nadeLogProbAsync",
-  "nadeSample",
-  "nadeSampleAsync",
-  "nadeBackward",
-  "nadeBackwardAsync",
-]);
+/**
+ * A NADE whose weights live on the GPU (native/kernels/cuda/nade.cu): uploaded once by
+ * `upload`, then logProb / sample copy only x, logp and probs; `dispose()` frees the device
+ * memory now (the garbage collector does it otherwise). Results follow the CPU kernels: the
+ * same Philox counters, so the same seed gives the same samples (see test/native/cuda).
+ * Throws E_BACKEND when the addon was built without CUDA or no device is usable.
+ */
+export class CudaNadeModel {
+  private handle: CudaNadeHandle | null;
+
+  private constructor(
+    handle: CudaNadeHandle,
+    readonly d: number,
+    readonly h: number,
+  ) {
+    this.handle = handle;
+  }
+
+  static upload(m: NadeModelArrays): CudaNadeModel {
+    checkNadeModel(m);
+    const handle = callNative(() => cudaAddon().cudaNadeUpload(m.d, m.h, m.wt, m.c, m.v, m.b, m.order));
+    return new CudaNadeModel(handle, m.d, m.h);
+  }
+
+  get disposed(): boolean {
+    return this.handle === null;
+  }
+
+  /** logp[i] = log p(x_i) in nats; x [n, D] of 0/1 values. */
+  logProb(x: Float32Array, n: number, logp: Float32Array): void {
+    const handle = this.live();
+    checkInteger("n", n, 0, 2 ** 31);
+    need("x", x, n * this.d);
+    need("logp", logp, n);
+    checkOutputsApart("nadeLogProb", [["logp", logp]], [["x", x]]);
+    callNative((a) => a.cudaNadeLogProb(handle, x, n, logp));
+  }
+
+  /** Draws into x [n, D] (keeping its first `known` steps); probs [n, D] gets each p(x_o = 1 | x_<o). */
+  sample(o: NadeSampleOptions, x: Float32Array, probs?: Float32Array): void {
+    const handle = this.live();
+    const s = checkSampleShape(this.d, o, x, probs);
+    callNative((a) =>
+      a.cudaNadeSample(handle, s.n, s.offset % 2 ** 32, Math.floor(s.offset / 2 ** 32), s.key0, s.key1, s.stream, s.known, x, probs ?? null),
+    );
+  }
+
+  /**
+   * Gradients of scale * sum_i -log p(x_i) with respect to the uploaded weights, written to g
+   * (host arrays); logp (optional) gets log p(x_i).
+   */
+  backward(x: Float32Array, n: number, scale: number, logp: Float32Array | null, g: NadeGradients): void {
+    const handle = this.live();
+    checkInteger("n", n, 0, 2 ** 31);
+    need("x", x, n * this.d);
+    checkScale(scale);
+    need("dwt", g.dwt, this.d * this.h);
+    need("dc", g.dc, this.h);
+    need("dv", g.dv, this.d * this.h);
+    need("db", g.db, this.d);
+    if (logp !== null) need("logp", logp, n);
+    checkOutputsApart("nadeBackward", [["dwt", g.dwt], ["dc", g.dc], ["dv", g.dv], ["db", g.db], ["logp", logp]], [["x", x]]);
+    callNative((a) => a.cudaNadeBackward(handle, x, n, scale, logp, g.dwt, g.dc, g.dv, g.db));
+  }
+
+  dispose(): void {
+    if (this.handle === null) return;
+    const handle = this.handle;
+    this.handle = null;
+    callNative((a) => a.cudaNadeRelease(handle));
+  }
+
+  private live(): CudaNadeHandle {
+    if (this.handle === null) throw new DeepgenError("E_ARG", "CudaNadeModel: used after dispose()");
+    return this.handle;
+  }
+}
+
+type NadeInference = Pick<NadeKernels, "nadeLogProb" | "nadeLogProbAsync" | "nadeSample" | "nadeSampleAsync">;
+
+/**
+ * The inference calls of NadeKernels on a device-resident model: the `m` argument is ignored
+ * (the weights are those `model()` uploaded). Used by the Nade class for backend 'cuda'.
+ */
+export function residentCudaNade(model: () => CudaNadeModel): NadeInference {
+  return {
+    nadeLogProb: (_m, x, n, logp) => model().logProb(x, n, logp),
+    async nadeLogProbAsync(_m, x, n, logp, opts) {
+      if (opts?.signal?.aborted) throw new DeepgenError("E_ABORTED", "operation aborted");
+      model().logProb(x, n, logp);
+      opts?.onProgress?.(1);
+    },
+    nadeSample: (_m, o, x, probs) => model().sample(o, x, probs),
+    async nadeSampleAsync(_m, o, x, probs, opts) {
+      if (opts?.signal?.aborted) throw new DeepgenError("E_ABORTED", "operation aborted");
+      model().sample(o, x, probs);
+      opts?.onProgress?.(1);
+    },
+  };
+}
+
+/** Uploads m for one call (the kernel interface passes host weights every time). */
+function withCudaModel(m: NadeModelArrays, fn: (g: CudaNadeModel) => void): void {
+  const g = CudaNadeModel.upload(m);
+  try {
+    fn(g);
+  } finally {
+    g.dispose();
+  }
+}
+
+// The async variants run the launches synchronously behind the promise (as cudaRandom does)
+// until device jobs with cancellation exist. The backward uploads the weights per call (they
+// change at every training step).
+export const cudaNade: NadeKernels = {
+  nadeBackward(m, x, n, scale, logp, g) {
+    checkBatch(m, x, n);
+    checkScale(scale);
+    checkGrads(m, g, logp, n, x);
+    withCudaModel(m, (gpu) => gpu.backward(x, n, scale, logp, g));
+  },
+  async nadeBackwardAsync(m, x, n, scale, logp, g, opts) {
+    if (opts?.signal?.aborted) throw new DeepgenError("E_ABORTED", "operation aborted");
+    cudaNade.nadeBackward(m, x, n, scale, logp, g);
+    opts?.onProgress?.(1);
+  },
+  nadeLogProb(m, x, n, logp) {
+    checkBatch(m, x, n);
+    checkLogp(m, x, n, logp);
+    withCudaModel(m, (g) => g.logProb(x, n, logp));
+  },
+  async nadeLogProbAsync(m, x, n, logp, opts) {
+    if (opts?.signal?.aborted) throw new DeepgenError("E_ABORTED", "operation aborted");
+    cudaNade.nadeLogProb(m, x, n, logp);
+    opts?.onProgress?.(1);
+  },
+  nadeSample(m, o, x, probs) {
+    checkSample(m, o, x, probs);
+    withCudaModel(m, (g) => g.sample(o, x, probs));
+  },
+  async nadeSampleAsync(m, o, x, probs, opts) {
+    if (opts?.signal?.aborted) throw new DeepgenError("E_ABORTED", "operation aborted");
+    cudaNade.nadeSample(m, o, x, probs);
+    opts?.onProgress?.(1);
+  },
+};

@@ -26,7 +26,7 @@
  */
 import { checkInteger } from "../../core/check.js";
 import { DeepgenError } from "../../core/errors.js";
-import { noCudaKernel } from "../cuda.js";
+import { cudaAddon, noCudaKernel } from "../cuda.js";
 import * as bn from "../js/batchnorm.js";
 import * as ln from "../js/layernorm.js";
 import { callNative } from "../native.js";
@@ -296,10 +296,15 @@ export const nativeNorm: NormKernels = {
   },
 };
 
-export const cudaNorm: NormKernels = noCudaKernel<NormKernels>("norm", [
-  "batchNormForwardTrain",
-  "batchNormForwardEval",
-  "batchNormBackward",
-  "layerNormForward",
-  "layerNormBackward",
-]);
+/** Batch-norm forward on the GPU (native/kernels/cuda/batchnorm.cu); the backward and layer norm have no CUDA kernel yet. */
+export const cudaNorm: NormKernels = {
+  ...noCudaKernel<NormKernels>("norm", ["batchNormBackward", "layerNormForward", "layerNormBackward"]),
+  batchNormForwardTrain(x, gamma, beta, y, mean, rstd, rm, rv, n, c, s, eps, momentum) {
+    const a = check.bnTrain(x, gamma, beta, y, mean, rstd, rm, rv, n, c, s, eps, momentum);
+    callNative(() => cudaAddon().cudaBatchNormForwardTrain(x, gamma, beta, y, mean, rstd, rm, rv, n, c, s, a.eps, a.momentum));
+  },
+  batchNormForwardEval(x, gamma, beta, rm, rv, y, n, c, s, eps) {
+    const e = check.bnEval(x, gamma, beta, rm, rv, y, n, c, s, eps);
+    callNative(() => cudaAddon().cudaBatchNormForwardEval(x, gamma, beta, rm, rv, y, n, c, s, e));
+  },
+};

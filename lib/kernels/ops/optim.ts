@@ -6,7 +6,7 @@
  */
 import { checkFloat32Array, checkInteger } from "../../core/check.js";
 import { DeepgenError } from "../../core/errors.js";
-import { noCudaKernel } from "../cuda.js";
+import { cudaAddon, noCudaKernel } from "../cuda.js";
 import * as twin from "../js/optim.js";
 import { callNative } from "../native.js";
 import { checkDisjointArrays } from "../validate.js";
@@ -146,4 +146,17 @@ export const nativeOptim: OptimKernels = {
   },
 };
 
-export const cudaOptim: OptimKernels = noCudaKernel<OptimKernels>("optim", ["adamStep", "sgdStep", "clipGradNorm"]);
+/** Adam (bit-identical to the plain CPU loop) and clipping on the CUDA kernels (native/kernels/cuda/optim.cu); SGD has no CUDA kernel yet. */
+export const cudaOptim: OptimKernels = {
+  ...noCudaKernel<OptimKernels>("optim", ["sgdStep"]),
+  clipGradNorm(grads, maxNorm) {
+    checkClip(grads, maxNorm);
+    return callNative(() => cudaAddon().cudaClipGradNorm([...grads], maxNorm));
+  },
+  adamStep(params, grads, m, v, opts) {
+    const c = checkAdam(params, grads, m, v, opts);
+    callNative(() =>
+      cudaAddon().cudaAdamStep(params, grads, m, v, c.lr, c.beta1, c.beta2, c.eps, c.weightDecay, c.biasCorrection1, c.biasCorrection2),
+    );
+  },
+};

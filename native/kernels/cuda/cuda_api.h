@@ -5,6 +5,12 @@
 #include <cstdint>
 #include <string>
 
+#include "../cpu/activation.h"
+#include "../cpu/conv_block.h"
+#include "../cpu/gemm.h"
+#include "../cpu/nade.h"
+#include "../cpu/optim.h"
+
 namespace deepgen {
 namespace cuda {
 
@@ -28,6 +34,67 @@ DeviceInfo device_info(int device);
 // host buffer out. Throws KernelError(E_BACKEND) when no device is usable.
 void philox_fill(float* host_out, int64_t n, uint32_t key0, uint32_t key1, uint32_t stream,
                  int distribution);
+
+// Bytes of device memory held by live model handles (NadeDeviceModel, ...); 0 without CUDA.
+uint64_t resident_bytes();
+
+// ---- NADE (nade.cu) ------------------------------------------------------------------------
+// A NADE whose weights live on the device: uploaded once by nade_upload, freed by
+// nade_release. log_prob and sample have the semantics of the CPU nade_log_prob / nade_sample
+// (native/kernels/cpu/nade.h), the same Philox counters included, and take host buffers: one
+// copy in, one launch per chunk of samples, one copy out.
+struct NadeDeviceModel;
+// Validates like nade_check (E_ARG); E_BACKEND without a device or when H (> 4096) is too
+// large for the kernels' on-chip state (see nade.cu).
+NadeDeviceModel* nade_upload(const NadeParams& p);
+void nade_release(NadeDeviceModel* m) noexcept;  // null is fine
+void nade_log_prob(NadeDeviceModel* m, const float* x, int64_t n, float* logp);
+void nade_sample(NadeDeviceModel* m, int64_t n, uint64_t sample_offset, uint32_t key0,
+                 uint32_t key1, uint32_t stream, int64_t known, float* x, float* probs);
+// Gradients of scale * sum_i -log p(x_i), written (not accumulated) to dwt, dc, dv, db (host
+// arrays); logp (optional) gets log p(x_i). Per-sample gradients are summed in sample order.
+void nade_backward(NadeDeviceModel* m, const float* x, int64_t n, float scale, float* logp,
+                   float* dwt, float* dc, float* dv, float* db);
+
+// ---- Dense layers and optimizers (gemm.cu, optim.cu), host buffers in and out ---------------
+// Same semantics and checks as the CPU sgemm (gemm.h), batched and transposed included.
+void sgemm(const GemmArgs& g);
+// Same semantics as the CPU clip_grad_norm (optim.h): returns the norm before clipping.
+double clip_grad_norm(float* const* arrays, const int64_t* sizes, int64_t count,
+                      double max_norm);
+// Same semantics and checks as the CPU adam_step (optim.h).
+void adam_step(float* params, const float* grads, float* m, float* v, int64_t n,
+               const AdamConfig& cfg);
+
+// ---- Activations and batch norm (activation.cu, batchnorm.cu), host buffers in and out ------
+// Same semantics as the CPU kernels of activation.h / batchnorm.h (forward only): the pieces
+// of the GAN networks outside the conv blocks (the dense layer's bias + activation, its
+// batch norm).
+void activation_forward(Activation kind, const float* x, float* y, int64_t n, float slope);
+void bias_activation_forward(Activation kind, const float* x, const float* bias, float* y,
+                             int64_t N, int64_t C, int64_t S, float slope);
+void batchnorm_forward_train(const float* x, const float* gamma, const float* beta, float* y,
+                             float* mean, float* rstd, float* running_mean, float* running_var,
+                             int64_t N, int64_t C, int64_t S, float eps, float momentum);
+void batchnorm_forward_eval(const float* x, const float* gamma, const float* beta,
+                            const float* running_mean, const float* running_var, float* y,
+                            int64_t N, int64_t C, int64_t S, float eps);
+
+// ---- GAN conv block forward and backward (conv_block*.cu), host buffers in and out -----------------------
+// Same semantics and checks as the CPU conv_block_forward (conv_block.h): conv2d or
+// convTranspose2d (+ bias), batch norm (none / train statistics / eval) and the activation.
+void conv_block_forward(const ConvBlockParams& p, const float* x, const float* weight,
+                        const float* bias, const float* gamma, const float* beta,
+                        float* running_mean, float* running_var, float* pre, float* mean,
+                        float* rstd, float* y);
+// Same semantics and checks as the CPU conv_block_backward (conv_block.h): dy is overwritten
+// with dL/dpre; dx (may be null) overwritten; dweight, dbias (may be null), dgamma, dbeta
+// (train only) overwritten or, with `accumulate`, added to.
+void conv_block_backward(const ConvBlockParams& p, const float* x, const float* weight,
+                         const float* gamma, const float* pre, const float* mean,
+                         const float* rstd, const float* y, float* dy, float* dx,
+                         float* dweight, float* dbias, float* dgamma, float* dbeta,
+                         bool accumulate);
 
 }  // namespace cuda
 }  // namespace deepgen

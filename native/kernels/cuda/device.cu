@@ -3,11 +3,25 @@
 #include "../../common/errors.h"
 #include "cuda_api.h"
 #include "cuda_check.h"
+#include "resident.h"
+
+#include <atomic>
 
 namespace deepgen {
 namespace cuda {
 
 bool built() { return true; }
+
+namespace {
+std::atomic<int64_t> g_resident{0};
+}  // namespace
+
+void add_resident_bytes(int64_t delta) { g_resident += delta; }
+
+uint64_t resident_bytes() {
+  const int64_t v = g_resident.load();
+  return v > 0 ? static_cast<uint64_t>(v) : 0;
+}
 
 int device_count(std::string* why) {
   int n = 0;
