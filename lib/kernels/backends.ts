@@ -6,6 +6,7 @@ import { cudaGemm, jsGemm, nativeGemm } from "./ops/gemm.js";
 import { cudaLoss, jsLoss, nativeLoss } from "./ops/loss.js";
 import { cudaLstm, jsLstm, nativeLstm } from "./ops/lstm.js";
 import { cudaNade, jsNade, nativeNade } from "./ops/nade.js";
+import { cudaPixelRnn, jsPixelRnn, nativePixelRnn } from "./ops/pixelrnn.js";
 import { cudaNorm, jsNorm, nativeNorm } from "./ops/norm.js";
 import { cudaRnade, jsRnade, nativeRnade } from "./ops/rnade.js";
 import { cudaOptim, jsOptim, nativeOptim } from "./ops/optim.js";
@@ -24,6 +25,7 @@ export const jsKernels: Kernels = {
   ...jsOptim,
   ...jsNade,
   ...jsRnade,
+  ...jsPixelRnn,
   ...jsReparam,
 };
 
@@ -39,6 +41,7 @@ export const nativeKernels: Kernels = {
   ...nativeOptim,
   ...nativeNade,
   ...nativeRnade,
+  ...nativePixelRnn,
   ...nativeReparam,
 };
 
@@ -54,5 +57,6 @@ export const cudaKernels: Kernels = {
   ...cudaOptim,
   ...cudaNade,
   ...cudaRnade,
+  ...cudaPixelRnn,
   ...cudaReparam,
 };
