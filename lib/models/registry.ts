@@ -11,6 +11,7 @@ import { IndependentBernoulli, MarkovChain } from "./baselines.js";
 import type { DensityModel } from "./density.js";
 import { Nade } from "./nade.js";
 import { Rnade } from "./rnade.js";
+import { PixelRnn } from "./pixelrnn.js";
 import { Vae } from "./vae.js";
 import { Aae } from "./aae.js";
 
@@ -18,6 +19,8 @@ import { Aae } from "./aae.js";
 export const SHIPPED_MODELS: Record<string, string> = {
   nade: "nade-mnist.safetensors",
   rnade: "rnade-mnist.safetensors",
+  rowlstm: "rowlstm-mnist.safetensors",
+  diagbilstm: "diagbilstm-mnist.safetensors",
   vae: "vae-mnist.safetensors",
   aae: "aae-mnist-mog10.safetensors",
 };
@@ -45,6 +48,9 @@ export async function loadModel(nameOrPath: string, opts: { backend?: BackendNam
       return MarkovChain.load(path);
     case "rnade":
       return Rnade.load(path, opts);
+    case "rowlstm":
+    case "diagbilstm":
+      return PixelRnn.load(path, opts);
     case "vae":
       return Vae.load(path, opts);
     case "aae":
