@@ -255,6 +255,16 @@ export function pixelRnnLogProb<T extends FloatArray>(s: PixelRnnSpec, params: T
   }
 }
 
+/** logits [n, D]: the output logit of every pixel (what the causality tests perturb). */
+export function pixelRnnLogits<T extends FloatArray>(s: PixelRnnSpec, params: T, x: FloatArray, n: number, logits: FloatArray): void {
+  const net = new Net(s, params);
+  for (let i = 0; i < n; i++) {
+    net.setImage(x, i * net.d);
+    net.fullForward();
+    for (let p = 0; p < net.d; p++) logits[i * net.d + p] = net.logit(p);
+  }
+}
+
 /**
  * Gradients of scale * sum_i -log p(x_i) written into grads (added when `accumulate`);
  * logp (optional) receives log p(x_i). Backpropagation through the cells in reverse order.
