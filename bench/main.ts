@@ -8,6 +8,7 @@ import { runConv } from "./conv.js";
 import { runCore } from "./core.js";
 import { runGemm } from "./gemm.js";
 import { runNade } from "./nade.js";
+import { runPixelRnn } from "./pixelrnn.js";
 import { Report } from "./report.js";
 import { runVae } from "./vae.js";
 
@@ -18,6 +19,7 @@ const SUITES: Record<string, (r: Report) => void | Promise<void>> = {
     await runConv(r);
   },
   nade: runNade,
+  pixelrnn: runPixelRnn,
   vae: runVae,
 };
 

@@ -33,6 +33,7 @@ export { imageGrid, writeImageGrid, writePng, encodePng, type Raster, type GridO
 export { linePlot, type Series, type PlotOptions } from "./io/plot.js";
 export { IndependentBernoulli, MarkovChain, fullJointParamCount } from "./models/baselines.js";
 export { Nade, meanNll, type NadeConfig, type NadeCreateOptions, type NadeFitOptions, type NadeFitResult } from "./models/nade.js";
+export { PixelRnn, type PixelRnnConfig, type PixelRnnCreateOptions, type PixelRnnFitOptions, type PixelRnnFitResult, type PixelRnnKindName } from "./models/pixelrnn.js";
 export { loadModel, resolveModelPath, SHIPPED_MODELS } from "./models/registry.js";
 export type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./models/density.js";
 export type { EpochRecord, TrainingState, TrainingProgress } from "./models/trainer.js";

@@ -21,7 +21,7 @@ import { type DataOptions, floatOption, formatDuration, intOption, loadData, Pro
 import { printJson } from "./output.js";
 import { type LatentTrainOptions, trainLatent } from "./train-latent.js";
 
-const FAMILIES = ["nade", "rnade", "rowlstm", "diagbilstm", "bernoulli", "markov", "vae", "aae"] as const;
+const FAMILIES = ["nade", "rnade", "bernoulli", "markov", "vae", "aae", "rowlstm", "diagbilstm"] as const;
 type Family = (typeof FAMILIES)[number];
 
 interface TrainOptions extends DataOptions, Omit<LatentTrainOptions, "hidden" | "json" | "backend" | "out"> {
