@@ -82,4 +82,9 @@ void pixelrnn_sample(const PixelRnnSpec& s, int64_t n, uint64_t sample_offset, u
                      uint32_t key1, uint32_t stream, bool cached, float* x, float* probs,
                      const JobHooks& hooks = no_hooks());
 
+// out[j] += sum_k v[k] w[k n + j] for k < m, j < n: the sampler's per-cell product, plain
+// (pixelrnn_sample.cc) and AVX2/FMA (pixelrnn_avx2.cc); pixelrnn_matvec_acc picks one.
+void pixelrnn_matvec_acc_plain(float* out, const float* v, const float* w, int64_t m, int64_t n);
+void pixelrnn_matvec_acc_avx2(float* out, const float* v, const float* w, int64_t m, int64_t n);
+
 }  // namespace deepgen

@@ -20,13 +20,24 @@
 #include <cmath>
 #include <cstring>
 
+#include "../../common/cpu_features.h"
 #include "../../common/errors.h"
 #include "../../common/philox.h"
 #include "pixelrnn.h"
 #include "pixelrnn_plan.h"
 #include "sample_blocks.h"
+#include "vmath.h"
 
 namespace deepgen {
+
+void pixelrnn_matvec_acc_plain(float* out, const float* v, const float* w, int64_t m, int64_t n) {
+  for (int64_t k = 0; k < m; ++k) {
+    const float vk = v[k];
+    const float* wr = w + k * n;
+    for (int64_t j = 0; j < n; ++j) out[j] += vk * wr[j];
+  }
+}
+
 namespace {
 
 using Vec = std::vector<float>;
@@ -39,7 +50,8 @@ struct SampleNet {
   Vec pix;                   // [D] 0/1
   std::vector<Vec> xs;       // L+1 of [D, H]
   std::vector<Vec> hs, cs;   // per (layer, dir) [D, H], raster
-  Vec pre, y;
+  Vec pre, gates, tc, y;
+  const bool simd = use_avx2_fma();
 
   SampleNet(const PixelRnnSpec& spec, const PixelRnnLayout& l, const std::vector<PixelRnnPlan>& pl)
       : s(spec), lay(l), plans(pl), d(spec.rows * spec.cols), h(spec.hidden),
@@ -49,6 +61,8 @@ struct SampleNet {
     hs.assign(static_cast<size_t>(s.layers * ndir), Vec(static_cast<size_t>(d * h)));
     cs.assign(static_cast<size_t>(s.layers * ndir), Vec(static_cast<size_t>(d * h)));
     pre.resize(static_cast<size_t>(4 * h));
+    gates.resize(static_cast<size_t>(4 * h));
+    tc.resize(static_cast<size_t>(h));
     y.resize(static_cast<size_t>(h));
   }
   const float* P(int64_t off) const { return s.params + off; }
@@ -63,19 +77,16 @@ struct SampleNet {
       int dr, dc;
       pixelrnn_mask_a_tap(t, &dr, &dc);
       if (!inside(r + dr, c + dc) || !(pix[static_cast<size_t>((r + dr) * s.cols + c + dc)] > 0.5f)) continue;
-      for (int64_t j = 0; j < h; ++j) o[j] += w[t * h + j];
+      for (int64_t j = 0; j < h; ++j) o[j] += w[t * h + j];  // exact 0/1 inputs: no product
     }
   }
 
-  // pre += W^T v for one tap: v [H], W rows [H, 4H].
-  void add_tap(const float* v, const float* w) {
-    const int64_t g4 = 4 * h;
-    for (int64_t k = 0; k < h; ++k) {
-      const float vk = v[k];
-      const float* wr = w + k * g4;
-      for (int64_t j = 0; j < g4; ++j) pre[static_cast<size_t>(j)] += vk * wr[j];
-    }
+  void matvec_acc(float* out, const float* v, const float* w, int64_t m, int64_t n) const {
+    if (simd) pixelrnn_matvec_acc_avx2(out, v, w, m, n);
+    else pixelrnn_matvec_acc_plain(out, v, w, m, n);
   }
+  // pre += W^T v for one tap: v [H], W rows [H, 4H].
+  void add_tap(const float* v, const float* w) { matvec_acc(pre.data(), v, w, h, 4 * h); }
 
   void cell(int64_t l, int64_t di, int64_t p) {
     const PixelRnnDirection& dir = plans[static_cast<size_t>(di)].dir;
@@ -94,15 +105,12 @@ struct SampleNet {
     const float* cp = has_cp ? cs[ld].data() + ((r + dir.cp_dr) * s.cols + c + dir.cp_dc) * h : nullptr;
     float* ho = hs[ld].data() + p * h;
     float* co = cs[ld].data() + p * h;
-    for (int64_t j = 0; j < h; ++j) {
-      const float o = pixelrnn_sigmoid(pre[static_cast<size_t>(j)]);
-      const float f = pixelrnn_sigmoid(pre[static_cast<size_t>(h + j)]);
-      const float i = pixelrnn_sigmoid(pre[static_cast<size_t>(2 * h + j)]);
-      const float g = std::tanh(pre[static_cast<size_t>(3 * h + j)]);
-      const float cv = (has_cp ? f * cp[j] : 0.0f) + i * g;
-      co[j] = cv;
-      ho[j] = o * std::tanh(cv);
-    }
+    float* gt = gates.data();
+    sigmoid_span(pre.data(), gt, 3 * h);  // o, f, i
+    tanh_span(pre.data() + 3 * h, gt + 3 * h, h);  // g
+    for (int64_t j = 0; j < h; ++j) co[j] = (has_cp ? gt[h + j] * cp[j] : 0.0f) + gt[2 * h + j] * gt[3 * h + j];
+    tanh_span(co, tc.data(), h);
+    for (int64_t j = 0; j < h; ++j) ho[j] = gt[j] * tc[static_cast<size_t>(j)];
   }
 
   void next_x(int64_t l, int64_t p) {
@@ -122,8 +130,7 @@ struct SampleNet {
     const float* xl = xs[static_cast<size_t>(s.layers)].data() + p * h;
     const float* w1 = P(lay.out1_w);
     std::memcpy(y.data(), P(lay.out1_b), sizeof(float) * h);
-    for (int64_t k = 0; k < h; ++k)
-      for (int64_t j = 0; j < h; ++j) y[static_cast<size_t>(j)] += xl[k] * w1[k * h + j];
+    matvec_acc(y.data(), xl, w1, h, h);
     const float* w2 = P(lay.out2_w);
     float acc = 0.0f;
     for (int64_t j = 0; j < h; ++j) acc += std::max(y[static_cast<size_t>(j)], 0.0f) * w2[j];
