@@ -203,3 +203,19 @@ test("bad arguments throw DeepgenError with stable codes", async (t) => {
   const e = await t.throwsAsync(loadModel(join(dir, "cut.safetensors")));
   t.true(e instanceof DeepgenError && e.code === "E_FORMAT", String(e));
 });
+
+for (const kind of KINDS) {
+  test(`shipped ${kind}: loads by short name, and its test NLL is the one its card reports`, async (t) => {
+    const { readFileSync } = await import("node:fs");
+    const { canonicalSplit } = await import("../lib/data/mnist.js");
+    const card = JSON.parse(readFileSync(new URL(`../models/${kind}-mnist.card.json`, import.meta.url), "utf8"));
+    const model = await loadModel(kind);
+    t.is(model.kind, kind);
+    t.is(model.paramCount(), card.param_count);
+    const { test: testSet } = canonicalSplit({ binarized: true });
+    const logp = await model.logProb(testSet.x);
+    const nll = -logp.reduce((s, v) => s + v, 0) / testSet.n;
+    t.true(Math.abs(nll - card.test_nll_nats) < 1e-3, `${nll} vs card ${card.test_nll_nats}`);
+    t.true(nll < 72);
+  });
+}
