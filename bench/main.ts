@@ -14,6 +14,7 @@ import { runGemm } from "./gemm.js";
 import { runNade } from "./nade.js";
 import { runOnnx } from "./onnx.js";
 import { runQuality } from "./quality.js";
+import { runPixelRnn } from "./pixelrnn.js";
 import { Report } from "./report.js";
 import { runVae } from "./vae.js";
 
@@ -26,6 +27,7 @@ const SUITES: Record<string, (r: Report) => void | Promise<void>> = {
   convblock: runConvBlock,
   nade: runNade,
   "gan-diag": runGanDiag,
+  pixelrnn: runPixelRnn,
   vae: runVae,
   gan: runGan,
   onnx: runOnnx,

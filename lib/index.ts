@@ -35,6 +35,7 @@ export { IndependentBernoulli, MarkovChain, fullJointParamCount } from "./models
 export { CudaNadeModel, type NadeModelArrays } from "./kernels/ops/nade.js";
 export { cudaStatus, type CudaStatus } from "./kernels/cuda.js";
 export { Nade, meanNll, type NadeConfig, type NadeCreateOptions, type NadeFitOptions, type NadeFitResult } from "./models/nade.js";
+export { PixelRnn, type PixelRnnConfig, type PixelRnnCreateOptions, type PixelRnnFitOptions, type PixelRnnFitResult, type PixelRnnKindName } from "./models/pixelrnn.js";
 export { loadModel, resolveModelPath, SHIPPED_MODELS } from "./models/registry.js";
 export type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./models/density.js";
 export type { EpochRecord, TrainingState, TrainingProgress } from "./models/trainer.js";

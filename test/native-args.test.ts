@@ -15,6 +15,10 @@ const nadeModel = [2, 2, f32, f32, f32, f32, ord2];
 // RNADE parameter arrays (wt, c, va, vm, vs, ba, bm, bs) for D = H = K = 1.
 const rnadeArrays = Array.from({ length: 8 }, () => new Float32Array(1));
 
+// PixelRNN model arguments: Row LSTM, 1 layer, H = 1, a 1x1 image (53 parameters).
+const prnnParams = new Float32Array(64);
+const prnnModel = [0, 1, 1, 1, 1, prnnParams];
+
 // Eight distinct Float32Array(4) for the norm cases (inputs and outputs must not alias).
 const bn8 = Array.from({ length: 8 }, () => new Float32Array(4));
 // A valid conv2d / convTranspose2d geometry for x [1, 1, 2, 2], weight [1, 1, 1, 1], y [1, 1, 2, 2].
@@ -107,6 +111,12 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
   rnadeBackwardAsync: [[1, 1, 1, ...rnadeArrays, f32, 1, 1, null, ...rnadeArrays]],
   rnadeSample: [[1, 1, 1, ...rnadeArrays, 1, 0, 0, -1, 0, 0, f32], [1, 1, 1, ...rnadeArrays, 1, 0, 0, 0, 0, 0, null]],
   rnadeSampleAsync: [[1, 1, 1, ...rnadeArrays, 1, 0, 0, 0, 0, 0, f32]],
+  pixelRnnLogProb: [[], [2, 1, 1, 1, 1, prnnParams, f32, 1, f32], [0, 0, 1, 1, 1, prnnParams, f32, 1, f32], [...prnnModel, f32, -1, f32], [...prnnModel, "x", 1, f32]],
+  pixelRnnLogProbAsync: [[...prnnModel, f32, 1, f32], [...prnnModel, f32, 1, f32, cancel, 5]],
+  pixelRnnBackward: [[...prnnModel, f32, 1, NaN, null, prnnParams.slice()], [...prnnModel, f32, 1, 1, null, "grads"], [0, 1, 0, 1, 1, prnnParams, f32, 1, 1, null, f32]],
+  pixelRnnBackwardAsync: [[...prnnModel, f32, 1, 1, null, prnnParams.slice()], [...prnnModel, f32, 1, 1, null, prnnParams.slice(), cancel, {}]],
+  pixelRnnSample: [[...prnnModel, 1, 0, 0, 0, 0, 0, 1, f32, null], [...prnnModel, 1, -1, 0, 0, 0, 0, true, f32, null], [...prnnModel, 1, 0, 0, 0, 0, 0, true, f32, new Float64Array(4)]],
+  pixelRnnSampleAsync: [[...prnnModel, 1, 0, 0, 0, 0, 0, true, f32, null], [...prnnModel, 1, 0, 0, 0, 0, 0, true, f32, null, null]],
   // gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, batch, sA, sB, sC)
   gemm: [
     [],
@@ -354,6 +364,9 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
 const OUT_OF_BOUNDS: Partial<Record<keyof typeof BAD_CALLS, unknown[][]>> = {
   rnadeLogProb: [[2, 2, 2, ...rnadeArrays, f32, 1, f32], [1, 1, 1, ...rnadeArrays, f32, 5, f32]],
   rnadeSample: [[1, 1, 1, ...rnadeArrays, 5, 0, 0, 0, 0, 0, f32]],
+  pixelRnnLogProb: [[0, 1, 1, 1, 1, new Float32Array(52), f32, 1, f32], [...prnnModel, f32, 5, f32], [0, 1, 1, 2, 2, prnnParams, f32, 2, f32]],
+  pixelRnnBackward: [[...prnnModel, f32, 1, 1, null, new Float32Array(52)], [...prnnModel, f32, 1, 1, new Float32Array(0), prnnParams.slice()]],
+  pixelRnnSample: [[...prnnModel, 5, 0, 0, 0, 0, 0, true, f32, null], [...prnnModel, 1, 0, 0, 0, 0, 0, false, f32, new Float32Array(0)]],
   activationForward: [[0, f32, new Float32Array(3), 0]],
   activationBackward: [[0, f32, f32, new Float32Array(5), 0]],
   biasActivationForward: [[0, f32, f32, f32, 1, 2, 3, 0], [0, f32, new Float32Array(1), f32, 1, 2, 2, 0]],

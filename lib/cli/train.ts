@@ -15,6 +15,7 @@ import type { DensityModel } from "../models/density.js";
 import { testLikelihood } from "../models/evaluate.js";
 import { Nade, type Ordering } from "../models/nade.js";
 import { Rnade } from "../models/rnade.js";
+import { PixelRnn } from "../models/pixelrnn.js";
 import type { EpochRecord, TrainingProgress, TrainingState } from "../models/trainer.js";
 import { type DataOptions, floatOption, formatDuration, intOption, loadData, ProgressLine } from "./common.js";
 import { printJson } from "./output.js";
@@ -22,7 +23,7 @@ import { GAN_DEFAULTS, type GanTrainOptions, trainGan } from "./train-gan.js";
 import { type LatentTrainOptions, trainLatent } from "./train-latent.js";
 import { trainClassifier } from "./train-classifier.js";
 
-const FAMILIES = ["nade", "rnade", "bernoulli", "markov", "vae", "aae", "gan", "dcgan", "classifier"] as const;
+const FAMILIES = ["nade", "rnade", "bernoulli", "markov", "vae", "aae", "rowlstm", "diagbilstm", "gan", "dcgan", "classifier"] as const;
 type Family = (typeof FAMILIES)[number];
 
 interface TrainOptions extends DataOptions, Omit<LatentTrainOptions, "hidden" | "json" | "backend" | "out">, Omit<GanTrainOptions, "hidden" | "json" | "backend" | "out" | "channels"> {
@@ -52,8 +53,8 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
     .command("train")
     .description("train a model on the canonical MNIST split (or --idx-images)")
     .argument("<family>", `one of ${FAMILIES.join(", ")}`)
-    .option("--hidden <n>", "hidden units (default: nade 500, rnade 100; vae/aae: per layer, 500; classifier: feature width, 128)", intOption("--hidden", 1))
-    .option("--layers <n>", "vae/aae: hidden layers of the encoder and decoder MLPs", intOption("--layers", 0), 2)
+    .option("--hidden <n>", "hidden units (default: nade 500, rnade 100, rowlstm/diagbilstm 32 channels; vae/aae: per layer, 500; gan: per layer, 256; classifier: feature width, 128)", intOption("--hidden", 1))
+    .option("--layers <n>", "vae/aae/gan: hidden layers of the MLPs; rowlstm/diagbilstm: recurrent layers", intOption("--layers", 0), 2)
     .option("--latent <n>", "vae/aae: latent dimension (default: vae 32, aae 2)", intOption("--latent", 1))
     .option("--arch <kind>", "vae/aae: mlp or conv encoder/decoder", "mlp")
     .option("--channels <c0,c1>", "vae/aae --arch conv, classifier: channels of the two conv layers (32,64); dcgan: generator channels (128,64)", "32,64")
@@ -134,9 +135,21 @@ async function train(family: Exclude<Family, "gan" | "dcgan">, opts: TrainOption
       resumeFrom: opts.resume ? checkpointPath : undefined,
     };
     const unit = family === "rnade" ? "nats of -log density" : "nats";
-    let fitModel: Nade | Rnade;
+    let fitModel: Nade | Rnade | PixelRnn;
     let fit: (hooks: FitHooks) => Promise<TrainingState>;
-    if (family === "rnade") {
+    if (family === "rowlstm" || family === "diagbilstm") {
+      const prnn = PixelRnn.create({
+        kind: family,
+        layers: opts.layers,
+        hidden: opts.hidden ?? 32,
+        height: data.train.height,
+        width: data.train.width,
+        initSeed: opts.seed,
+        backend: opts.backend,
+      });
+      fitModel = prnn;
+      fit = (hooks) => prnn.fit(data.train.x, { ...common, ...hooks });
+    } else if (family === "rnade") {
       const rnade = Rnade.create({
         dim: data.train.dim,
         hidden: opts.hidden ?? 100,
@@ -179,7 +192,7 @@ async function train(family: Exclude<Family, "gan" | "dcgan">, opts: TrainOption
     data: data.source,
     // Gradient-trained models hold out a validation fraction of the train split.
     train_split_size: data.train.n,
-    ...(family === "nade" || family === "rnade"
+    ...(gradientTrained(family)
       ? { validation_size: Math.max(1, Math.round(data.train.n * opts.validation)), train_size: data.train.n - Math.max(1, Math.round(data.train.n * opts.validation)) }
       : { train_size: data.train.n }),
     test_size: data.test.n,
@@ -193,7 +206,9 @@ async function train(family: Exclude<Family, "gan" | "dcgan">, opts: TrainOption
     options:
       family === "nade" || family === "rnade"
         ? { hidden: opts.hidden ?? (family === "nade" ? 500 : 100), ...(family === "rnade" ? { components: opts.components } : { ordering: opts.ordering, weight_decay: opts.weightDecay }), lr: opts.lr, batch: opts.batch, seed: opts.seed, patience: opts.patience, validation: opts.validation }
-        : {},
+        : family === "rowlstm" || family === "diagbilstm"
+          ? { layers: opts.layers, hidden: opts.hidden ?? 32, lr: opts.lr, batch: opts.batch, seed: opts.seed, patience: opts.patience, validation: opts.validation }
+          : {},
     deepgen_version: packageVersion,
     machine: { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, platform: `${process.platform}-${process.arch}`, node: process.versions.node },
     date: new Date().toISOString(),
@@ -217,6 +232,10 @@ async function train(family: Exclude<Family, "gan" | "dcgan">, opts: TrainOption
   }
   if (opts.json) printJson(result);
   else process.stdout.write(`${family}: test NLL ${testNll.toFixed(2)} nats (${likelihood.bits_per_dim.toFixed(4)} bits/dim), ${result.param_count} parameters, ${formatDuration(trainSeconds)}; wrote ${out}\n`);
+}
+
+function gradientTrained(family: Family): boolean {
+  return family === "nade" || family === "rnade" || family === "rowlstm" || family === "diagbilstm";
 }
 
 type FitHooks = {

@@ -565,6 +565,31 @@ export interface RnadeAddon {
   ): Promise<void>;
 }
 
+/**
+ * native/addon/bind_pixelrnn.cc. Model arguments first: kind (0 Row LSTM, 1 Diagonal BiLSTM),
+ * layers, hidden, rows, cols, params (flat, pixelRnnLayout order). See native/kernels/cpu/pixelrnn.h.
+ */
+export type PixelRnnModelArgs = [kind: number, layers: number, hidden: number, rows: number, cols: number, params: Float32Array];
+export type PixelRnnSampleArgs = [
+  n: number, offsetLo: number, offsetHi: number, key0: number, key1: number, stream: number, cached: boolean, x: Float32Array,
+  probs: Float32Array | null,
+];
+export interface PixelRnnAddon {
+  pixelRnnLogProb(...args: [...PixelRnnModelArgs, x: Float32Array, n: number, logp: Float32Array]): void;
+  pixelRnnLogProbAsync(
+    ...args: [...PixelRnnModelArgs, x: Float32Array, n: number, logp: Float32Array, cancel: Int32Array, onProgress: ProgressCallback]
+  ): Promise<void>;
+  pixelRnnBackward(...args: [...PixelRnnModelArgs, x: Float32Array, n: number, scale: number, logp: Float32Array | null, grads: Float32Array]): void;
+  pixelRnnBackwardAsync(
+    ...args: [
+      ...PixelRnnModelArgs, x: Float32Array, n: number, scale: number, logp: Float32Array | null, grads: Float32Array,
+      cancel: Int32Array, onProgress: ProgressCallback,
+    ]
+  ): Promise<void>;
+  pixelRnnSample(...args: [...PixelRnnModelArgs, ...PixelRnnSampleArgs]): void;
+  pixelRnnSampleAsync(...args: [...PixelRnnModelArgs, ...PixelRnnSampleArgs, cancel: Int32Array, onProgress: ProgressCallback]): Promise<void>;
+}
+
 /** native/addon/bind_reparam.cc (semantics: lib/kernels/ops/reparam.ts). */
 export interface ReparamAddon {
   reparamForward(
@@ -599,6 +624,7 @@ export interface NativeAddon
     GemmAddon,
     NadeAddon,
     RnadeAddon,
+    PixelRnnAddon,
     ConvAddon,
     ConvBlockAddon,
     ActivationAddon,

@@ -7,6 +7,7 @@ import { cudaGemm, jsGemm, nativeGemm } from "./ops/gemm.js";
 import { cudaLoss, jsLoss, nativeLoss } from "./ops/loss.js";
 import { cudaLstm, jsLstm, nativeLstm } from "./ops/lstm.js";
 import { cudaNade, jsNade, nativeNade } from "./ops/nade.js";
+import { cudaPixelRnn, jsPixelRnn, nativePixelRnn } from "./ops/pixelrnn.js";
 import { cudaNorm, jsNorm, nativeNorm } from "./ops/norm.js";
 import { cudaRnade, jsRnade, nativeRnade } from "./ops/rnade.js";
 import { cudaOptim, jsOptim, nativeOptim } from "./ops/optim.js";
@@ -26,6 +27,7 @@ export const jsKernels: Kernels = {
   ...jsOptim,
   ...jsNade,
   ...jsRnade,
+  ...jsPixelRnn,
   ...jsReparam,
 };
 
@@ -42,6 +44,7 @@ export const nativeKernels: Kernels = {
   ...nativeOptim,
   ...nativeNade,
   ...nativeRnade,
+  ...nativePixelRnn,
   ...nativeReparam,
 };
 
@@ -58,5 +61,6 @@ export const cudaKernels: Kernels = {
   ...cudaOptim,
   ...cudaNade,
   ...cudaRnade,
+  ...cudaPixelRnn,
   ...cudaReparam,
 };

@@ -12,6 +12,7 @@ import type { LossKernels } from "./ops/loss.js";
 import type { LstmKernels } from "./ops/lstm.js";
 import type { NadeKernels } from "./ops/nade.js";
 import type { RnadeKernels } from "./ops/rnade.js";
+import type { PixelRnnKernels } from "./ops/pixelrnn.js";
 import type { NormKernels } from "./ops/norm.js";
 import type { OptimKernels } from "./ops/optim.js";
 import type { RandomKernels } from "./ops/random.js";
@@ -34,6 +35,7 @@ export interface Kernels
     OptimKernels,
     NadeKernels,
     RnadeKernels,
+    PixelRnnKernels,
     ReparamKernels {
   readonly backend: BackendName;
 }

@@ -11,6 +11,7 @@ import { IndependentBernoulli, MarkovChain } from "./baselines.js";
 import type { DensityModel } from "./density.js";
 import { Nade } from "./nade.js";
 import { Rnade } from "./rnade.js";
+import { PixelRnn } from "./pixelrnn.js";
 import { Vae } from "./vae.js";
 import { Aae } from "./aae.js";
 import { Gan } from "./gan.js";
@@ -19,6 +20,8 @@ import { Gan } from "./gan.js";
 export const SHIPPED_MODELS: Record<string, string> = {
   nade: "nade-mnist.safetensors",
   rnade: "rnade-mnist.safetensors",
+  rowlstm: "rowlstm-mnist.safetensors",
+  diagbilstm: "diagbilstm-mnist.safetensors",
   vae: "vae-mnist.safetensors",
   aae: "aae-mnist-mog10.safetensors",
   classifier: "mnist-classifier.safetensors",
@@ -52,6 +55,9 @@ export async function loadModel(nameOrPath: string, opts: { backend?: BackendNam
       return MarkovChain.load(path);
     case "rnade":
       return Rnade.load(path, opts);
+    case "rowlstm":
+    case "diagbilstm":
+      return PixelRnn.load(path, opts);
     case "vae":
       return Vae.load(path, opts);
     case "aae":

@@ -24,6 +24,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   register_conv(env, exports);
   register_reparam(env, exports);
   register_convblock(env, exports);
+  register_pixelrnn(env, exports);
   return exports;
 }
 

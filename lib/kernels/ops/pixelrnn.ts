@@ -1,0 +1,207 @@
+/**
+ * Kernel group "pixelrnn": the whole PixelRNN network (Row LSTM or Diagonal BiLSTM) per call
+ * (native/kernels/cpu/pixelrnn.h, js/pixelrnn.ts): log-likelihood, gradients (BPTT) and
+ * sampling of a whole batch, each ONE native call.
+ */
+import { checkFloat32Array, checkInteger, checkOneOf } from "../../core/check.js";
+import { DeepgenError } from "../../core/errors.js";
+import { type Seed, seedToKey } from "../../core/philox.js";
+import { noCudaKernel } from "../cuda.js";
+import { type JobOptions, runChunkedJs, runNativeJob } from "../job.js";
+import {
+  type PixelRnnSpec,
+  pixelRnnBackward as jsBackward,
+  pixelRnnLayout,
+  pixelRnnLogProb as jsLogProb,
+  pixelRnnSample as jsSample,
+} from "../js/pixelrnn.js";
+import { callNative, nativeAddon } from "../native.js";
+import { checkOutputsApart } from "../validate.js";
+
+export type { PixelRnnSpec } from "../js/pixelrnn.js";
+
+export interface PixelRnnModelArrays {
+  spec: PixelRnnSpec;
+  /** All parameters, flat, in pixelRnnLayout(spec) order. */
+  params: Float32Array;
+}
+
+export interface PixelRnnSampleOptions {
+  n: number;
+  seed: Seed;
+  stream?: number;
+  sampleOffset?: number;
+  /** false: the naive reference sampler that reruns the network for every pixel; default true. */
+  cached?: boolean;
+}
+
+export interface PixelRnnKernels {
+  /** logp[i] = log p(x_i) in nats; x [n, rows*cols] of 0/1 values. */
+  pixelRnnLogProb(m: PixelRnnModelArrays, x: Float32Array, n: number, logp: Float32Array): void;
+  pixelRnnLogProbAsync(m: PixelRnnModelArrays, x: Float32Array, n: number, logp: Float32Array, opts?: JobOptions): Promise<void>;
+  /** Gradients of scale * sum_i -log p(x_i), overwriting grads (the params layout); logp optional. */
+  pixelRnnBackward(m: PixelRnnModelArrays, x: Float32Array, n: number, scale: number, logp: Float32Array | null, grads: Float32Array): void;
+  pixelRnnBackwardAsync(
+    m: PixelRnnModelArrays, x: Float32Array, n: number, scale: number, logp: Float32Array | null, grads: Float32Array, opts?: JobOptions,
+  ): Promise<void>;
+  /** Draws into x [n, D] in raster order; probs [n, D] (optional) receives each p(x = 1 | before). */
+  pixelRnnSample(m: PixelRnnModelArrays, o: PixelRnnSampleOptions, x: Float32Array, probs?: Float32Array): void;
+  pixelRnnSampleAsync(m: PixelRnnModelArrays, o: PixelRnnSampleOptions, x: Float32Array, probs?: Float32Array, opts?: JobOptions): Promise<void>;
+}
+
+const KIND_CODE = { rowlstm: 0, diagbilstm: 1 } as const;
+
+function need(name: string, arr: Float32Array, len: number): void {
+  checkFloat32Array(name, arr);
+  if (arr.length < len) throw new DeepgenError("E_SHAPE", `pixelrnn: ${name} has ${arr.length} elements, needs ${len}`);
+}
+
+/** Validates the spec and the parameter array; returns the pixel count D. */
+export function checkPixelRnnModel(m: PixelRnnModelArrays): number {
+  const s = m.spec;
+  checkOneOf("pixelrnn kind", s.kind, ["rowlstm", "diagbilstm"] as const);
+  checkInteger("pixelrnn layers", s.layers, 1, 64);
+  checkInteger("pixelrnn hidden", s.hidden, 1, 4096);
+  checkInteger("pixelrnn rows", s.rows, 1, 4096);
+  checkInteger("pixelrnn cols", s.cols, 1, 4096);
+  if (s.rows * s.cols * s.hidden * 4 * 16 > 2 ** 34) throw new DeepgenError("E_ARG", "pixelrnn: image x hidden too large");
+  need("params", m.params, pixelRnnLayout(s).total);
+  return s.rows * s.cols;
+}
+
+function checkBatch(m: PixelRnnModelArrays, x: Float32Array, n: number): number {
+  const d = checkPixelRnnModel(m);
+  checkInteger("n", n, 0, 2 ** 31);
+  need("x", x, n * d);
+  return d;
+}
+
+function checkLogp(m: PixelRnnModelArrays, x: Float32Array, n: number, logp: Float32Array): void {
+  checkBatch(m, x, n);
+  need("logp", logp, n);
+  checkOutputsApart("pixelRnnLogProb", [["logp", logp]], [["params", m.params], ["x", x]]);
+}
+
+function checkBackward(m: PixelRnnModelArrays, x: Float32Array, n: number, scale: number, logp: Float32Array | null, grads: Float32Array): void {
+  checkBatch(m, x, n);
+  if (!Number.isFinite(scale)) throw new DeepgenError("E_ARG", "pixelrnn: scale must be a finite number");
+  if (logp !== null) need("logp", logp, n);
+  need("grads", grads, pixelRnnLayout(m.spec).total);
+  checkOutputsApart("pixelRnnBackward", [["grads", grads], ["logp", logp]], [["params", m.params], ["x", x]]);
+}
+
+interface SampleArgs {
+  n: number;
+  offset: number;
+  key0: number;
+  key1: number;
+  stream: number;
+  cached: boolean;
+}
+
+function checkSample(m: PixelRnnModelArrays, o: PixelRnnSampleOptions, x: Float32Array, probs?: Float32Array): SampleArgs {
+  const d = checkPixelRnnModel(m);
+  const n = checkInteger("n", o.n, 0, 2 ** 31);
+  const { key0, key1 } = seedToKey(o.seed);
+  const stream = checkInteger("stream", o.stream ?? 0, 0, 0xffffffff);
+  const offset = checkInteger("sampleOffset", o.sampleOffset ?? 0, 0, Number.MAX_SAFE_INTEGER - n);
+  const cached = o.cached ?? true;
+  if (typeof cached !== "boolean") throw new DeepgenError("E_ARG", "pixelrnn: cached must be a boolean");
+  need("x", x, n * d);
+  if (probs !== undefined) need("probs", probs, n * d);
+  checkOutputsApart("pixelRnnSample", [["x", x], ["probs", probs ?? null]], [["params", m.params]]);
+  return { n, offset, key0, key1, stream, cached };
+}
+
+function modelArgs(m: PixelRnnModelArrays): [number, number, number, number, number, Float32Array] {
+  const s = m.spec;
+  return [KIND_CODE[s.kind], s.layers, s.hidden, s.rows, s.cols, m.params];
+}
+
+const JS_SLICE = 4; // images per slice of the async JS twins
+
+export const jsPixelRnn: PixelRnnKernels = {
+  pixelRnnLogProb(m, x, n, logp) {
+    checkLogp(m, x, n, logp);
+    jsLogProb(m.spec, m.params, x, n, logp);
+  },
+  async pixelRnnLogProbAsync(m, x, n, logp, opts) {
+    checkLogp(m, x, n, logp);
+    const d = m.spec.rows * m.spec.cols;
+    await runChunkedJs(n, JS_SLICE, opts, (b, e) => jsLogProb(m.spec, m.params, x.subarray(b * d), e - b, logp.subarray(b)));
+  },
+  pixelRnnBackward(m, x, n, scale, logp, grads) {
+    checkBackward(m, x, n, scale, logp, grads);
+    jsBackward(m.spec, m.params, x, n, scale, logp, grads);
+  },
+  async pixelRnnBackwardAsync(m, x, n, scale, logp, grads, opts) {
+    checkBackward(m, x, n, scale, logp, grads);
+    const d = m.spec.rows * m.spec.cols;
+    await runChunkedJs(n, JS_SLICE, opts, (b, e) =>
+      jsBackward(m.spec, m.params, x.subarray(b * d), e - b, scale, logp ? logp.subarray(b) : null, grads, b > 0),
+    );
+  },
+  pixelRnnSample(m, o, x, probs) {
+    const a = checkSample(m, o, x, probs);
+    jsSample(m.spec, m.params, { n: a.n, sampleOffset: a.offset, key0: a.key0, key1: a.key1, stream: a.stream, cached: a.cached }, x, probs ?? null);
+  },
+  async pixelRnnSampleAsync(m, o, x, probs, opts) {
+    const a = checkSample(m, o, x, probs);
+    const d = m.spec.rows * m.spec.cols;
+    await runChunkedJs(a.n, 1, opts, (b, e) =>
+      jsSample(
+        m.spec,
+        m.params,
+        { n: e - b, sampleOffset: a.offset + b, key0: a.key0, key1: a.key1, stream: a.stream, cached: a.cached },
+        x.subarray(b * d),
+        probs ? probs.subarray(b * d) : null,
+      ),
+    );
+  },
+};
+
+export const nativePixelRnn: PixelRnnKernels = {
+  pixelRnnLogProb(m, x, n, logp) {
+    checkLogp(m, x, n, logp);
+    callNative((a) => a.pixelRnnLogProb(...modelArgs(m), x, n, logp));
+  },
+  pixelRnnLogProbAsync(m, x, n, logp, opts) {
+    checkLogp(m, x, n, logp);
+    const addon = nativeAddon();
+    return runNativeJob(opts, (cancel, onProgress) => addon.pixelRnnLogProbAsync(...modelArgs(m), x, n, logp, cancel, onProgress));
+  },
+  pixelRnnBackward(m, x, n, scale, logp, grads) {
+    checkBackward(m, x, n, scale, logp, grads);
+    callNative((a) => a.pixelRnnBackward(...modelArgs(m), x, n, scale, logp, grads));
+  },
+  pixelRnnBackwardAsync(m, x, n, scale, logp, grads, opts) {
+    checkBackward(m, x, n, scale, logp, grads);
+    const addon = nativeAddon();
+    return runNativeJob(opts, (cancel, onProgress) => addon.pixelRnnBackwardAsync(...modelArgs(m), x, n, scale, logp, grads, cancel, onProgress));
+  },
+  pixelRnnSample(m, o, x, probs) {
+    const s = checkSample(m, o, x, probs);
+    callNative((a) =>
+      a.pixelRnnSample(...modelArgs(m), s.n, s.offset % 2 ** 32, Math.floor(s.offset / 2 ** 32), s.key0, s.key1, s.stream, s.cached, x, probs ?? null),
+    );
+  },
+  pixelRnnSampleAsync(m, o, x, probs, opts) {
+    const s = checkSample(m, o, x, probs);
+    const addon = nativeAddon();
+    return runNativeJob(opts, (cancel, onProgress) =>
+      addon.pixelRnnSampleAsync(
+        ...modelArgs(m), s.n, s.offset % 2 ** 32, Math.floor(s.offset / 2 ** 32), s.key0, s.key1, s.stream, s.cached, x, probs ?? null,
+        cancel, onProgress,
+      ),
+    );
+  },
+};
+
+export const cudaPixelRnn: PixelRnnKernels = noCudaKernel<PixelRnnKernels>("pixelrnn", [
+  "pixelRnnLogProb",
+  "pixelRnnLogProbAsync",
+  "pixelRnnBackward",
+  "pixelRnnBackwardAsync",
+  "pixelRnnSample",
+  "pixelRnnSampleAsync",
+]);

@@ -1,0 +1,324 @@
+/**
+ * PixelRNN (van den Oord, Kalchbrenner, Kavukcuoglu 2016) for binary images: a 7x7 mask-A
+ * convolution, L Row LSTM or Diagonal BiLSTM layers with residual connections, two mask-B 1x1
+ * convolutions (ReLU between) and a sigmoid per pixel. Exact log-likelihood, training and
+ * sampling are each ONE kernel call per batch (lib/kernels/ops/pixelrnn.ts); sampling is the
+ * cached linear-time sampler (the naive full-recompute one is kept as `sampleNaive`).
+ *
+ * Files hold one tensor per weight, named by layer and direction (see tensorNames), with
+ * kind, layers, hidden, height and width in the config.
+ */
+import { checkInteger, checkOneOf } from "../core/check.js";
+import { DeepgenError } from "../core/errors.js";
+import type { Seed } from "../core/philox.js";
+import { gatherRows, splitValidation } from "../data/batching.js";
+import { type Dataset, makeDataset } from "../data/dataset.js";
+import { type ModelFile, asModelFile, modelMetadata, requireF32 } from "../io/model-file.js";
+import { readSafetensors, type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
+import { MASK_A_TAPS, type PixelRnnKindName, pixelRnnDirections, pixelRnnLayout } from "../kernels/js/pixelrnn.js";
+import type { BackendName, Kernels } from "../kernels/kernels.js";
+import type { PixelRnnModelArrays, PixelRnnSpec } from "../kernels/ops/pixelrnn.js";
+import { checkPixelRnnModel } from "../kernels/ops/pixelrnn.js";
+import { Adam } from "../nn/adam.js";
+import { checkpointMetadata, readCheckpointState } from "./checkpoint.js";
+import { allocRows, batchRows, modelKernels, uniformInit } from "./common.js";
+import type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./density.js";
+import { meanNll } from "./nade.js";
+import { type EpochRecord, freshState, runTrainingLoop, type TrainingProgress, type TrainingState } from "./trainer.js";
+
+export type { PixelRnnKindName } from "../kernels/js/pixelrnn.js";
+
+export interface PixelRnnConfig {
+  kind: PixelRnnKindName;
+  layers: number;
+  hidden: number;
+  height: number;
+  width: number;
+}
+
+export interface PixelRnnCreateOptions {
+  kind: PixelRnnKindName;
+  height: number;
+  width: number;
+  layers?: number;
+  hidden?: number;
+  initSeed?: number;
+  backend?: BackendName;
+}
+
+export interface PixelRnnFitOptions extends ModelCallOptions {
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  clipNorm?: number;
+  validation?: Float32Array | number;
+  patience?: number;
+  seed?: Seed;
+  checkpointPath?: string;
+  resumeFrom?: string;
+  onBatch?: (p: TrainingProgress) => void;
+  onEpoch?: (r: EpochRecord, state: TrainingState) => void | Promise<void>;
+}
+
+export interface PixelRnnFitResult extends TrainingState {
+  trainSize: number;
+  validationSize: number;
+}
+
+const SAMPLE_STREAM = 0;
+const DIR_NAMES: Record<PixelRnnKindName, string[]> = { rowlstm: ["row"], diagbilstm: ["lr", "rl"] };
+
+/** Name, offset and shape of every tensor of the flat parameter array. */
+function tensorNames(s: PixelRnnSpec): Array<{ name: string; offset: number; shape: number[] }> {
+  const lay = pixelRnnLayout(s);
+  const h = s.hidden;
+  const dirs = pixelRnnDirections(s.kind);
+  const out = [
+    { name: "in.w", offset: lay.inW, shape: [MASK_A_TAPS, h] },
+    { name: "in.b", offset: lay.inB, shape: [h] },
+  ];
+  for (let l = 0; l < s.layers; l++) {
+    dirs.forEach((d, di) => {
+      const ld = l * dirs.length + di;
+      const p = `l${l}.${DIR_NAMES[s.kind][di]}`;
+      out.push({ name: `${p}.wis`, offset: lay.wis[ld]!, shape: [d.is.length * h, 4 * h] });
+      out.push({ name: `${p}.wss`, offset: lay.wss[ld]!, shape: [d.ss.length * h, 4 * h] });
+      out.push({ name: `${p}.b`, offset: lay.bias[ld]!, shape: [4 * h] });
+    });
+  }
+  out.push({ name: "out1.w", offset: lay.out1W, shape: [h, h] });
+  out.push({ name: "out1.b", offset: lay.out1B, shape: [h] });
+  out.push({ name: "out2.w", offset: lay.out2W, shape: [h] });
+  out.push({ name: "out2.b", offset: lay.out2B, shape: [1] });
+  return out;
+}
+
+export class PixelRnn implements DensityModel {
+  backend: BackendName | undefined;
+
+  constructor(
+    readonly config: PixelRnnConfig,
+    readonly params: Float32Array,
+  ) {}
+
+  get kind(): PixelRnnKindName {
+    return this.config.kind;
+  }
+
+  get dim(): number {
+    return this.config.height * this.config.width;
+  }
+
+  get spec(): PixelRnnSpec {
+    const c = this.config;
+    return { kind: c.kind, layers: c.layers, hidden: c.hidden, rows: c.height, cols: c.width };
+  }
+
+  private get arrays(): PixelRnnModelArrays {
+    return { spec: this.spec, params: this.params };
+  }
+
+  static create(opts: PixelRnnCreateOptions): PixelRnn {
+    const config: PixelRnnConfig = {
+      kind: checkOneOf("kind", opts.kind, ["rowlstm", "diagbilstm"] as const),
+      layers: checkInteger("layers", opts.layers ?? 1, 1, 64),
+      hidden: checkInteger("hidden", opts.hidden ?? 32, 1, 4096),
+      height: checkInteger("height", opts.height, 1, 4096),
+      width: checkInteger("width", opts.width, 1, 4096),
+    };
+    const model = new PixelRnn(config, new Float32Array(pixelRnnLayout({ ...config, rows: config.height, cols: config.width }).total));
+    checkPixelRnnModel(model.arrays);
+    const seed = opts.initSeed ?? 0;
+    const h = config.hidden;
+    tensorNames(model.spec).forEach((t, i) => {
+      const n = t.shape.reduce((a, b) => a * b, 1);
+      const dst = model.params.subarray(t.offset, t.offset + n);
+      if (t.name.endsWith(".b")) {
+        // LSTM biases: forget gate 1 (long memory at the start), the rest 0; other biases 0.
+        if (t.shape[0] === 4 * h) dst.fill(1, h, 2 * h);
+        return;
+      }
+      const fanIn = t.shape.length === 2 ? t.shape[0]! : h;
+      const fanOut = t.shape.length === 2 ? t.shape[1]! : 1;
+      dst.set(uniformInit(n, seed, 16 + i, Math.sqrt(6 / (fanIn + fanOut))));
+    });
+    model.backend = opts.backend;
+    return model;
+  }
+
+  paramCount(): number {
+    return this.params.length;
+  }
+
+  private kernels(backend?: BackendName): Kernels {
+    return modelKernels(this.backend, backend);
+  }
+
+  async logProb(x: Float32Array, opts: ModelCallOptions = {}): Promise<Float32Array> {
+    const n = batchRows(x, this.dim);
+    const out = new Float32Array(n);
+    await this.kernels(opts.backend).pixelRnnLogProbAsync(this.arrays, x, n, out, opts);
+    return out;
+  }
+
+  logProbSync(x: Float32Array, opts: { backend?: BackendName } = {}): Float32Array {
+    const n = batchRows(x, this.dim);
+    const out = new Float32Array(n);
+    this.kernels(opts.backend).pixelRnnLogProb(this.arrays, x, n, out);
+    return out;
+  }
+
+  /** Draws n images with the cached (linear-time) sampler, one kernel call. */
+  async sample(n: number, opts: SampleOptions & { cached?: boolean }): Promise<Samples> {
+    const x = allocRows(n, this.dim);
+    const probs = opts.returnProbs ? allocRows(n, this.dim) : undefined;
+    await this.kernels(opts.backend).pixelRnnSampleAsync(this.arrays, { n, seed: opts.seed, stream: SAMPLE_STREAM, cached: opts.cached ?? true }, x, probs, opts);
+    return probs ? { x, probs, n } : { x, n };
+  }
+
+  sampleSync(n: number, opts: Omit<SampleOptions, "signal" | "onProgress"> & { cached?: boolean }): Samples {
+    const x = allocRows(n, this.dim);
+    const probs = opts.returnProbs ? allocRows(n, this.dim) : undefined;
+    this.kernels(opts.backend).pixelRnnSample(this.arrays, { n, seed: opts.seed, stream: SAMPLE_STREAM, cached: opts.cached ?? true }, x, probs);
+    return probs ? { x, probs, n } : { x, n };
+  }
+
+  /** The reference sampler that reruns the whole network for every pixel (same draws, O(D^2)). */
+  sampleNaive(n: number, opts: SampleOptions): Promise<Samples> {
+    return this.sample(n, { ...opts, cached: false });
+  }
+
+  /** Trains with Adam (global-norm clipping) on minibatches, early-stopping on validation NLL; keeps the best parameters. */
+  async fit(train: Float32Array | Dataset, opts: PixelRnnFitOptions = {}): Promise<PixelRnnFitResult> {
+    const seed = opts.seed ?? 0;
+    let trainX = train instanceof Float32Array ? train : train.x;
+    batchRows(trainX, this.dim);
+    let validX: Float32Array | undefined;
+    const validation = opts.validation ?? 0.1;
+    if (typeof validation === "number") {
+      const split = splitValidation(makeDataset(trainX, undefined, 1, this.dim), validation, seed);
+      trainX = split.train.x;
+      validX = split.validation.x;
+    } else {
+      if (batchRows(validation, this.dim) === 0) throw new DeepgenError("E_ARG", "the validation set is empty");
+      validX = validation;
+    }
+    const n = trainX.length / this.dim;
+    const batchSize = checkInteger("batchSize", opts.batchSize ?? 64, 1);
+    const epochs = checkInteger("epochs", opts.epochs ?? 100, 0);
+    const kernels = this.kernels(opts.backend);
+    const params = { params: this.params };
+    const adam = new Adam(params, { lr: opts.lr ?? 1e-3, clipNorm: opts.clipNorm ?? 100 });
+    const best = this.params.slice();
+    let state = freshState();
+    if (opts.resumeFrom !== undefined) {
+      state = await this.loadCheckpoint(opts.resumeFrom, adam, best);
+    } else {
+      this.initOutputBias(trainX);
+      best.set(this.params);
+    }
+    const grads = new Float32Array(this.params.length);
+    const batchX = new Float32Array(batchSize * this.dim);
+    const batchLogp = new Float32Array(batchSize);
+    const trainSet = makeDataset(trainX, undefined, 1, this.dim);
+    const result = await runTrainingLoop(
+      { n, batchSize, epochs, seed, patience: opts.patience ?? 5, signal: opts.signal, onBatch: opts.onBatch, onEpoch: opts.onEpoch },
+      {
+        trainBatch: async (indices) => {
+          const m = indices.length;
+          gatherRows(trainSet, indices, batchX);
+          const x = batchX.subarray(0, m * this.dim);
+          const logp = batchLogp.subarray(0, m);
+          await kernels.pixelRnnBackwardAsync(this.arrays, x, m, 1 / m, logp, grads);
+          adam.update(kernels, { params: grads });
+          let nll = 0;
+          for (let i = 0; i < m; i++) nll -= logp[i]!;
+          return nll;
+        },
+        validate: async () => (validX === undefined ? undefined : meanNll(await this.logProb(validX, { backend: kernels.backend }))),
+        keepBest: () => best.set(this.params),
+        restoreBest: () => this.params.set(best),
+        checkpoint: opts.checkpointPath === undefined ? undefined : (s) => this.saveCheckpoint(opts.checkpointPath!, adam, best, s),
+      },
+      state,
+    );
+    return { ...result, trainSize: n, validationSize: validX === undefined ? 0 : validX.length / this.dim };
+  }
+
+  /** Output bias = logit of the mean pixel: the first epoch starts from the marginal. */
+  private initOutputBias(x: Float32Array): void {
+    let ones = 0;
+    for (const v of x) if (v > 0.5) ones++;
+    const p = (ones + 1) / (x.length + 2);
+    this.params[pixelRnnLayout(this.spec).out2B] = Math.log(p / (1 - p));
+  }
+
+  // ---- files ----
+
+  private tensors(params: Float32Array, prefix = ""): Record<string, TensorToWrite> {
+    const out: Record<string, TensorToWrite> = {};
+    for (const t of tensorNames(this.spec)) {
+      const n = t.shape.reduce((a, b) => a * b, 1);
+      out[`${prefix}${t.name}`] = { shape: t.shape, data: params.subarray(t.offset, t.offset + n) };
+    }
+    return out;
+  }
+
+  async save(path: string): Promise<void> {
+    await writeSafetensors(path, this.tensors(this.params), modelMetadata(this.kind, this.config));
+  }
+
+  static async load(path: string, opts: { backend?: BackendName } = {}): Promise<PixelRnn> {
+    const file = asModelFile<PixelRnnConfig>(await readSafetensors(path), path);
+    const model = PixelRnn.fromFile(file, path);
+    model.backend = opts.backend;
+    return model;
+  }
+
+  static fromFile(file: ModelFile<PixelRnnConfig>, source: string, prefix = ""): PixelRnn {
+    const c = file.config;
+    if (file.model !== "rowlstm" && file.model !== "diagbilstm") throw new DeepgenError("E_FORMAT", `${source}: not a PixelRNN file (model '${file.model}')`);
+    let config: PixelRnnConfig;
+    try {
+      config = {
+        kind: checkOneOf("config.kind", c.kind, ["rowlstm", "diagbilstm"] as const),
+        layers: checkInteger("config.layers", c.layers, 1, 64),
+        hidden: checkInteger("config.hidden", c.hidden, 1, 4096),
+        height: checkInteger("config.height", c.height, 1, 4096),
+        width: checkInteger("config.width", c.width, 1, 4096),
+      };
+    } catch (e) {
+      throw new DeepgenError("E_FORMAT", `${source}: ${(e as Error).message}`, { cause: e });
+    }
+    if (config.kind !== file.model) throw new DeepgenError("E_FORMAT", `${source}: config.kind '${config.kind}' does not match model '${file.model}'`);
+    const model = new PixelRnn(config, new Float32Array(pixelRnnLayout({ ...config, rows: config.height, cols: config.width }).total));
+    for (const t of tensorNames(model.spec)) {
+      let data: Float32Array;
+      try {
+        data = requireF32(file, `${prefix}${t.name}`, t.shape);
+      } catch (e) {
+        throw new DeepgenError("E_FORMAT", `${source}: ${(e as Error).message}`, { cause: e });
+      }
+      model.params.set(data, t.offset);
+    }
+    return model;
+  }
+
+  private async saveCheckpoint(path: string, adam: Adam, best: Float32Array, state: TrainingState): Promise<void> {
+    const tensors = { ...this.tensors(this.params), ...this.tensors(best, "best."), ...adam.stateTensors() };
+    await writeSafetensors(path, tensors, modelMetadata(this.kind, this.config, checkpointMetadata(state, adam.step)));
+  }
+
+  private async loadCheckpoint(path: string, adam: Adam, best: Float32Array): Promise<TrainingState> {
+    const file = asModelFile<PixelRnnConfig>(await readSafetensors(path), path);
+    const cp = readCheckpointState(file.metadata, path);
+    const current = PixelRnn.fromFile(file, path);
+    if (JSON.stringify(current.config) !== JSON.stringify(this.config)) {
+      throw new DeepgenError("E_FORMAT", `${path}: checkpoint is ${JSON.stringify(current.config)}, model is ${JSON.stringify(this.config)}`);
+    }
+    this.params.set(current.params);
+    best.set(PixelRnn.fromFile(file, path, "best.").params);
+    adam.loadState(file.tensors, cp.adamStep);
+    return cp.state;
+  }
+}

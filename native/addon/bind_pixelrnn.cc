@@ -1,0 +1,215 @@
+// Bindings of the PixelRNN kernels (native/kernels/cpu/pixelrnn.h), sync and async.
+// Every call takes the model first: kind (0 Row LSTM, 1 Diagonal BiLSTM), layers, hidden,
+// rows, cols, params (Float32Array of the layout's size).
+#include <napi.h>
+
+#include <cmath>
+#include <string>
+
+#include "../kernels/cpu/pixelrnn.h"
+#include "args.h"
+#include "bindings.h"
+#include "kernel_job.h"
+
+namespace deepgen {
+namespace addon {
+namespace {
+
+constexpr int64_t kMaxN = int64_t{1} << 31;
+
+void require_len(const Napi::CallbackInfo& info, const char* fn, const char* name, size_t have,
+                 int64_t need) {
+  if (static_cast<int64_t>(have) < need) {
+    throw make_error(info.Env(), "E_SHAPE",
+                     std::string(fn) + ": '" + name + "' has " + std::to_string(have) +
+                         " elements, needs " + std::to_string(need));
+  }
+}
+
+struct ModelArgs {
+  PixelRnnSpec s;
+  Napi::Float32Array params;
+  int64_t d = 0, total = 0;
+};
+
+ModelArgs model_args(const Napi::CallbackInfo& info, const char* fn) {
+  ModelArgs m;
+  m.s.kind = static_cast<PixelRnnKind>(arg_int(info, 0, fn, "kind", 0, 1));
+  m.s.layers = arg_int(info, 1, fn, "layers", 1, 64);
+  m.s.hidden = arg_int(info, 2, fn, "hidden", 1, 4096);
+  m.s.rows = arg_int(info, 3, fn, "rows", 1, 4096);
+  m.s.cols = arg_int(info, 4, fn, "cols", 1, 4096);
+  m.params = arg_f32(info, 5, fn, "params");
+  m.s.params = m.params.Data();
+  pixelrnn_check(m.s);
+  m.total = pixelrnn_layout(m.s).total;
+  m.d = m.s.rows * m.s.cols;
+  require_len(info, fn, "params", m.params.ElementLength(), m.total);
+  return m;
+}
+
+// pixelRnnLogProb(kind, layers, hidden, rows, cols, params, x, n, logp [, cancel, onProgress])
+struct LogProbArgs {
+  ModelArgs m;
+  Napi::Float32Array x, logp;
+  int64_t n = 0;
+};
+
+LogProbArgs log_prob_args(const Napi::CallbackInfo& info, const char* fn, size_t nargs) {
+  require_args(info, nargs, fn);
+  LogProbArgs a{model_args(info, fn), {}, {}, 0};
+  a.x = arg_f32(info, 6, fn, "x");
+  a.n = arg_int(info, 7, fn, "n", 0, kMaxN);
+  a.logp = arg_f32(info, 8, fn, "logp");
+  require_len(info, fn, "x", a.x.ElementLength(), a.n * a.m.d);
+  require_len(info, fn, "logp", a.logp.ElementLength(), a.n);
+  return a;
+}
+
+Napi::Value log_prob_sync(const Napi::CallbackInfo& info) {
+  LogProbArgs a = log_prob_args(info, "pixelRnnLogProb", 9);
+  pixelrnn_log_prob(a.m.s, a.x.Data(), a.n, a.logp.Data());
+  return info.Env().Undefined();
+}
+
+Napi::Value log_prob_async(const Napi::CallbackInfo& info) {
+  LogProbArgs a = log_prob_args(info, "pixelRnnLogProbAsync", 11);
+  Napi::Int32Array cancel = arg_cancel(info, 9, "pixelRnnLogProbAsync");
+  Napi::Function progress = arg_optional_fn(info, 10, "pixelRnnLogProbAsync", "onProgress");
+  const PixelRnnSpec s = a.m.s;
+  const float* x = a.x.Data();
+  float* logp = a.logp.Data();
+  const int64_t n = a.n;
+  return KernelJob::start(
+      info.Env(), [=](const JobHooks& hooks) { pixelrnn_log_prob(s, x, n, logp, hooks); },
+      [](Napi::Env env) { return env.Undefined(); }, cancel, progress, {a.m.params, a.x, a.logp});
+}
+
+// pixelRnnBackward(kind, layers, hidden, rows, cols, params, x, n, scale, logp | null, grads
+//                  [, cancel, onProgress])
+struct BackwardArgs {
+  ModelArgs m;
+  Napi::Float32Array x, grads;
+  Napi::Value logp_value;
+  float* logp = nullptr;
+  int64_t n = 0;
+  float scale = 1.0f;
+};
+
+BackwardArgs backward_args(const Napi::CallbackInfo& info, const char* fn, size_t nargs) {
+  require_args(info, nargs, fn);
+  BackwardArgs a{model_args(info, fn), {}, {}, {}, nullptr, 0, 1.0f};
+  a.x = arg_f32(info, 6, fn, "x");
+  a.n = arg_int(info, 7, fn, "n", 0, kMaxN);
+  if (!info[8].IsNumber() || !std::isfinite(info[8].As<Napi::Number>().DoubleValue())) {
+    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": argument 'scale' must be a finite number");
+  }
+  a.scale = info[8].As<Napi::Number>().FloatValue();
+  a.logp_value = info[9];
+  if (!a.logp_value.IsNull() && !a.logp_value.IsUndefined()) {
+    Napi::Float32Array logp = arg_f32(info, 9, fn, "logp");
+    require_len(info, fn, "logp", logp.ElementLength(), a.n);
+    a.logp = logp.Data();
+  }
+  a.grads = arg_f32(info, 10, fn, "grads");
+  require_len(info, fn, "x", a.x.ElementLength(), a.n * a.m.d);
+  require_len(info, fn, "grads", a.grads.ElementLength(), a.m.total);
+  return a;
+}
+
+Napi::Value backward_sync(const Napi::CallbackInfo& info) {
+  BackwardArgs a = backward_args(info, "pixelRnnBackward", 11);
+  pixelrnn_backward(a.m.s, a.x.Data(), a.n, a.scale, a.logp, a.grads.Data());
+  return info.Env().Undefined();
+}
+
+Napi::Value backward_async(const Napi::CallbackInfo& info) {
+  BackwardArgs a = backward_args(info, "pixelRnnBackwardAsync", 13);
+  Napi::Int32Array cancel = arg_cancel(info, 11, "pixelRnnBackwardAsync");
+  Napi::Function progress = arg_optional_fn(info, 12, "pixelRnnBackwardAsync", "onProgress");
+  const PixelRnnSpec s = a.m.s;
+  const float* x = a.x.Data();
+  float* logp = a.logp;
+  float* grads = a.grads.Data();
+  const int64_t n = a.n;
+  const float scale = a.scale;
+  return KernelJob::start(
+      info.Env(), [=](const JobHooks& hooks) { pixelrnn_backward(s, x, n, scale, logp, grads, hooks); },
+      [](Napi::Env env) { return env.Undefined(); }, cancel, progress,
+      {a.m.params, a.x, a.logp_value, a.grads});
+}
+
+// pixelRnnSample(kind, layers, hidden, rows, cols, params, n, offsetLo, offsetHi, key0, key1,
+//                stream, cached, x, probs | null [, cancel, onProgress])
+struct SampleArgs {
+  ModelArgs m;
+  int64_t n = 0;
+  uint64_t offset = 0;
+  uint32_t key0 = 0, key1 = 0, stream = 0;
+  bool cached = true;
+  Napi::Float32Array x;
+  Napi::Value probs_value;
+  float* probs = nullptr;
+};
+
+SampleArgs sample_args(const Napi::CallbackInfo& info, const char* fn, size_t nargs) {
+  require_args(info, nargs, fn);
+  SampleArgs a;
+  a.m = model_args(info, fn);
+  a.n = arg_int(info, 6, fn, "n", 0, kMaxN);
+  const uint32_t lo = arg_u32(info, 7, fn, "offsetLo");
+  const uint32_t hi = arg_u32(info, 8, fn, "offsetHi");
+  a.offset = (static_cast<uint64_t>(hi) << 32) | lo;
+  a.key0 = arg_u32(info, 9, fn, "key0");
+  a.key1 = arg_u32(info, 10, fn, "key1");
+  a.stream = arg_u32(info, 11, fn, "stream");
+  if (!info[12].IsBoolean()) throw make_error(info.Env(), "E_ARG", std::string(fn) + ": argument 'cached' must be a boolean");
+  a.cached = info[12].As<Napi::Boolean>().Value();
+  a.x = arg_f32(info, 13, fn, "x");
+  require_len(info, fn, "x", a.x.ElementLength(), a.n * a.m.d);
+  a.probs_value = info[14];
+  if (!a.probs_value.IsNull() && !a.probs_value.IsUndefined()) {
+    Napi::Float32Array probs = arg_f32(info, 14, fn, "probs");
+    require_len(info, fn, "probs", probs.ElementLength(), a.n * a.m.d);
+    a.probs = probs.Data();
+  }
+  return a;
+}
+
+Napi::Value sample_sync(const Napi::CallbackInfo& info) {
+  SampleArgs a = sample_args(info, "pixelRnnSample", 15);
+  pixelrnn_sample(a.m.s, a.n, a.offset, a.key0, a.key1, a.stream, a.cached, a.x.Data(), a.probs);
+  return info.Env().Undefined();
+}
+
+Napi::Value sample_async(const Napi::CallbackInfo& info) {
+  SampleArgs a = sample_args(info, "pixelRnnSampleAsync", 17);
+  Napi::Int32Array cancel = arg_cancel(info, 15, "pixelRnnSampleAsync");
+  Napi::Function progress = arg_optional_fn(info, 16, "pixelRnnSampleAsync", "onProgress");
+  const PixelRnnSpec s = a.m.s;
+  const int64_t n = a.n;
+  const uint64_t offset = a.offset;
+  const uint32_t key0 = a.key0, key1 = a.key1, stream = a.stream;
+  const bool cached = a.cached;
+  float* x = a.x.Data();
+  float* probs = a.probs;
+  return KernelJob::start(
+      info.Env(),
+      [=](const JobHooks& hooks) { pixelrnn_sample(s, n, offset, key0, key1, stream, cached, x, probs, hooks); },
+      [](Napi::Env env) { return env.Undefined(); }, cancel, progress,
+      {a.m.params, a.x, a.probs_value});
+}
+
+}  // namespace
+
+void register_pixelrnn(Napi::Env env, Napi::Object exports) {
+  define(env, exports, "pixelRnnLogProb", log_prob_sync);
+  define(env, exports, "pixelRnnLogProbAsync", log_prob_async);
+  define(env, exports, "pixelRnnBackward", backward_sync);
+  define(env, exports, "pixelRnnBackwardAsync", backward_async);
+  define(env, exports, "pixelRnnSample", sample_sync);
+  define(env, exports, "pixelRnnSampleAsync", sample_async);
+}
+
+}  // namespace addon
+}  // namespace deepgen
