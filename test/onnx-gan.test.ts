@@ -3,6 +3,9 @@
  * mode, batch norm from the running statistics) to 1e-4, and the same images for the same
  * seed through OnnxGenerator as through Gan.sample.
  */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
 import test from "ava";
 
 import { DeepgenError } from "../lib/core/errors.js";
@@ -75,4 +78,14 @@ test("deepgen metadata with a wrong latent or image spec is E_FORMAT, not a sile
   ]) {
     t.throws(() => readDeepgenMetadata({ ...base, ...bad }, "f"), { instanceOf: DeepgenError, code: "E_FORMAT" }, JSON.stringify(bad));
   }
+});
+
+test("the shipped dcgan-mnist.onnx is the export of dcgan-mnist.safetensors: sample(seed 3) = Gan.sample to 1e-4; the card's numbers ride along", async (t) => {
+  const root = new URL("../models/", import.meta.url);
+  const gan = await Gan.load(fileURLToPath(new URL("dcgan-mnist.safetensors", root)));
+  const gen = await OnnxGenerator.load(fileURLToPath(new URL("dcgan-mnist.onnx", root)));
+  const s = await gen.sample(16, { seed: 3 });
+  t.true(maxAbs(s.images, gan.sampleSync(16, { seed: 3 }).x) <= 1e-4);
+  t.is(gen.model.deepgen?.model, "gan");
+  t.is(gen.model.deepgen?.metrics?.epochs_run, JSON.parse(readFileSync(new URL("dcgan-mnist.card.json", root), "utf8")).epochs_run);
 });

@@ -24,12 +24,14 @@ export const SHIPPED_MODELS: Record<string, string> = {
   diagbilstm: "diagbilstm-mnist.safetensors",
   vae: "vae-mnist.safetensors",
   aae: "aae-mnist-mog10.safetensors",
+  dcgan: "dcgan-mnist.safetensors",
   classifier: "mnist-classifier.safetensors",
 };
 
 /** Shipped ONNX exports, by short name (models/<file>): `deepgen sample vae.onnx`. */
 export const SHIPPED_ONNX: Record<string, string> = {
   "vae.onnx": "vae-mnist.onnx",
+  "dcgan.onnx": "dcgan-mnist.onnx",
 };
 
 /** A path, or the name of a shipped model ('nade' -> models/nade-mnist.safetensors). */
