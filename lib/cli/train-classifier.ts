@@ -4,13 +4,11 @@
  * validation carved out of train; writes the model, checkpoint, curve and a model card with
  * the test accuracy.
  */
-import os from "node:os";
 
 import { DeepgenError } from "../core/errors.js";
 import { packageVersion } from "../core/package-root.js";
 import { readIdx } from "../data/idx.js";
 import { canonicalSplit } from "../data/mnist.js";
-import { atomicWriteFile } from "../io/atomic-write.js";
 import { linePlot } from "../io/plot.js";
 import { writePng } from "../io/png.js";
 import type { BackendName } from "../kernels/kernels.js";
@@ -18,6 +16,7 @@ import { CLASSIFIER_ACTIVATIONS, Classifier, type ClassifierActivation, type Cla
 import { checkOneOf } from "../core/check.js";
 import { type DataOptions, formatDuration, ProgressLine } from "./common.js";
 import { printJson } from "./output.js";
+import { machineInfo, SigintStop, writeCard } from "./training-run.js";
 
 export interface ClassifierTrainOptions extends DataOptions {
   hidden?: number;
@@ -67,14 +66,7 @@ export async function trainClassifier(opts: ClassifierTrainOptions): Promise<voi
     backend: opts.backend,
   });
   const progress = new ProgressLine();
-  const controller = new AbortController();
-  let interrupted = false;
-  const onSigint = (): void => {
-    interrupted = true;
-    controller.abort();
-    process.stderr.write("\ninterrupt: stopping at the next batch (the best model so far is saved)\n");
-  };
-  process.once("SIGINT", onSigint);
+  const stop = new SigintStop("the best model so far is saved");
   const checkpointPath = `${stem(out)}.ckpt.safetensors`;
   const history: ClassifierEpochRecord[] = [];
   let bestEpoch = 0;
@@ -93,7 +85,7 @@ export async function trainClassifier(opts: ClassifierTrainOptions): Promise<voi
       seed: opts.seed,
       checkpointPath,
       resumeFrom: opts.resume ? checkpointPath : undefined,
-      signal: controller.signal,
+      signal: stop.signal,
       onBatch: (p) => progress.update(`epoch ${p.epoch}/${p.epochs} batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(4)}`),
       onEpoch: (e, st) => {
         history.splice(0, history.length, ...(st.history as ClassifierEpochRecord[]));
@@ -106,9 +98,9 @@ export async function trainClassifier(opts: ClassifierTrainOptions): Promise<voi
     trainSize = r.trainSize;
     validationSize = r.validationSize;
   } catch (e) {
-    if (!(e instanceof DeepgenError && e.code === "E_ABORTED" && interrupted)) throw e;
+    stop.swallow(e);
   } finally {
-    process.removeListener("SIGINT", onSigint);
+    stop.release();
   }
   const trainSeconds = (performance.now() - t0) / 1000;
   const test = model.evaluate(split.test.x, split.test.labels!, { backend: opts.backend });
@@ -128,16 +120,16 @@ export async function trainClassifier(opts: ClassifierTrainOptions): Promise<voi
     feature_layer: `penultimate: dense ${model.featureDim} + ${activation} after conv 4x4/2 (${channels[0]}) and conv 4x4/2 (${channels[1]})`,
     param_count: model.paramCount(),
     epochs_run: history.length,
-    ...(interrupted ? { interrupted: true } : {}),
+    ...(stop.interrupted ? { interrupted: true } : {}),
     best_epoch: bestEpoch,
     train_seconds: trainSeconds,
     history,
     options: { channels, features: model.featureDim, activation, shift: opts.shift, lr: opts.lr, batch: opts.batch, weight_decay: opts.weightDecay, seed: opts.seed, patience: opts.patience, validation: opts.validation },
     deepgen_version: packageVersion,
-    machine: { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, platform: `${process.platform}-${process.arch}`, node: process.versions.node },
+    machine: machineInfo(),
     date: new Date().toISOString(),
   };
-  await atomicWriteFile(`${stem(out)}.card.json`, [new TextEncoder().encode(`${JSON.stringify(result, null, 2)}\n`)]);
+  await writeCard(`${stem(out)}.card.json`, result);
   if (history.length > 0) {
     await writePng(
       `${stem(out)}.curve.png`,
@@ -151,8 +143,8 @@ export async function trainClassifier(opts: ClassifierTrainOptions): Promise<voi
       ),
     );
   }
-  if (interrupted) {
-    progress.done(`interrupted after ${history.length} epochs: best model so far in ${out}; resume with --resume`);
+  if (stop.interrupted) {
+    progress.done(`stop.interrupted after ${history.length} epochs: best model so far in ${out}; resume with --resume`);
     process.exitCode = 130;
   }
   if (opts.json) printJson(result);

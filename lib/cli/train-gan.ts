@@ -9,14 +9,12 @@
  * diagnostics of every epoch.
  */
 import { mkdir } from "node:fs/promises";
-import os from "node:os";
 import { join } from "node:path";
 
 import { checkOneOf } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import { packageVersion } from "../core/package-root.js";
 import { TOY_DATASETS, type ToyDistribution, toyDistribution } from "../data/toy.js";
-import { atomicWriteFile } from "../io/atomic-write.js";
 import { linePlot } from "../io/plot.js";
 import { writeImageGrid, writePng } from "../io/png.js";
 import type { BackendName } from "../kernels/kernels.js";
@@ -25,6 +23,7 @@ import { discriminatorPlot, jsdCurvePlot, samplesPlot } from "../models/gan-diag
 import { diagnoseGan } from "../models/gan-diagnostics.js";
 import { formatDuration, loadData, ProgressLine, type DataOptions } from "./common.js";
 import { printJson } from "./output.js";
+import { machineInfo, SigintStop, writeCard } from "./training-run.js";
 
 export interface GanTrainOptions extends DataOptions {
   /** mnist (default) or a toy distribution of lib/data/toy.ts (gan only). */
@@ -120,14 +119,7 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
   const samplesDir = `${stem(out)}.samples`;
   await mkdir(samplesDir, { recursive: true });
   const progress = new ProgressLine();
-  const controller = new AbortController();
-  let interrupted = false;
-  const onSigint = (): void => {
-    interrupted = true;
-    controller.abort();
-    process.stderr.write("\ninterrupt: stopping at the next batch (the checkpoint of the last epoch is kept)\n");
-  };
-  process.once("SIGINT", onSigint);
+  const stop = new SigintStop("the checkpoint of the last epoch is kept");
   // the whole run's records, earlier runs of a resumed one included (the state's history)
   let history: GanEpochRecord[] = [];
   const t0 = performance.now();
@@ -145,7 +137,7 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
       backend: opts.backend,
       checkpointPath: `${stem(out)}.ckpt.safetensors`,
       resumeFrom: opts.resume ? `${stem(out)}.ckpt.safetensors` : undefined,
-      signal: controller.signal,
+      signal: stop.signal,
       onBatch: (p) => progress.update(`epoch ${p.epoch}/${p.epochs} batch ${p.batch}/${p.batches} D loss ${p.loss.toFixed(3)}`),
       onEpoch: async (e, st) => {
         history = st.history as GanEpochRecord[];
@@ -169,9 +161,9 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
     });
     history = r.history;
   } catch (e) {
-    if (!(e instanceof DeepgenError && e.code === "E_ABORTED" && interrupted)) throw e;
+    stop.swallow(e);
   } finally {
-    process.removeListener("SIGINT", onSigint);
+    stop.release();
   }
   const trainSeconds = (performance.now() - t0) / 1000;
   await model.save(out);
@@ -186,17 +178,17 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
     param_count: model.paramCount(),
     generator_param_count: model.generator.paramCount(),
     epochs_run: history.length,
-    ...(interrupted ? { interrupted: true } : {}),
+    ...(stop.interrupted ? { interrupted: true } : {}),
     train_seconds: trainSeconds,
     ...(last === undefined ? {} : { final_diagnostics: last, diagnostics }),
     config: model.config,
     history,
     options: { loss, d_steps: opts.dSteps, lr: opts.lr, beta1: opts.beta1, ema: opts.ema, batch: opts.batch, seed: opts.seed },
     deepgen_version: packageVersion,
-    machine: { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, platform: `${process.platform}-${process.arch}`, node: process.versions.node },
+    machine: machineInfo(),
     date: new Date().toISOString(),
   };
-  await atomicWriteFile(`${stem(out)}.card.json`, [new TextEncoder().encode(`${JSON.stringify(result, null, 2)}\n`)]);
+  await writeCard(`${stem(out)}.card.json`, result);
   if (history.length > 0) {
     await writePng(
       `${stem(out)}.curve.png`,
@@ -213,8 +205,8 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
     await writePng(`${stem(out)}.jsd.png`, jsdCurvePlot(diagnostics, { title: `${toy.name}: Jensen-Shannon divergence by epoch` }));
     if (toy.dim === 2) await writePng(`${stem(out)}.scatter.png`, samplesPlot(toy, model.generateSamples(2000, { seed: TOY_EVAL_SEED }), TOY_EVAL_SEED));
   }
-  if (interrupted) {
-    progress.done(`interrupted after ${history.length} epochs: the model is in ${out}; resume with --resume`);
+  if (stop.interrupted) {
+    progress.done(`stop.interrupted after ${history.length} epochs: the model is in ${out}; resume with --resume`);
     process.exitCode = 130;
   }
   if (opts.json) printJson(result);

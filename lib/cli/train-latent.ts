@@ -2,14 +2,12 @@
  * deepgen train vae|aae: the latent-variable families (lib/models/vae.ts, aae.ts), and the
  * test-set reports that `train` and `eval` print for them.
  */
-import os from "node:os";
 
 import { checkOneOf } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import { packageVersion } from "../core/package-root.js";
 import type { Dataset } from "../data/dataset.js";
 import { discreteNllNats } from "../data/dequantize.js";
-import { atomicWriteFile } from "../io/atomic-write.js";
 import { linePlot } from "../io/plot.js";
 import { writePng } from "../io/png.js";
 import { scatterPlot, TAB10, type PointGroup } from "../io/scatter.js";
@@ -19,6 +17,7 @@ import { PRIORS, type PriorKind } from "../models/priors.js";
 import { VAE_ACTIVATIONS, VAE_ARCHS, VAE_DECODERS, Vae, type VaeActivation } from "../models/vae.js";
 import { formatDuration, loadData, ProgressLine, type DataOptions } from "./common.js";
 import { printJson } from "./output.js";
+import { machineInfo, SigintStop, writeCard } from "./training-run.js";
 
 export interface LatentTrainOptions extends DataOptions {
   hidden?: number;
@@ -170,14 +169,7 @@ export async function trainLatent(family: "vae" | "aae", opts: LatentTrainOption
   const latent = opts.latent ?? (family === "vae" ? 32 : 2);
   const common = { dim: data.train.dim, latent, hidden, activation, initSeed: opts.seed, height: data.train.height, width: data.train.width, backend: opts.backend };
   const progress = new ProgressLine();
-  const controller = new AbortController();
-  let interrupted = false;
-  const onSigint = (): void => {
-    interrupted = true;
-    controller.abort();
-    process.stderr.write("\ninterrupt: stopping at the next batch (the model so far is saved)\n");
-  };
-  process.once("SIGINT", onSigint);
+  const stop = new SigintStop("the model so far is saved");
   const t0 = performance.now();
   const onBatch = (p: { epoch: number; epochs: number; batch: number; batches: number; loss: number }): void =>
     progress.update(`epoch ${p.epoch}/${p.epochs} batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(2)}`);
@@ -201,7 +193,7 @@ export async function trainLatent(family: "vae" | "aae", opts: LatentTrainOption
         freeBits: opts.freeBits,
         checkpointPath: `${stem(out)}.ckpt.safetensors`,
         resumeFrom: opts.resume ? `${stem(out)}.ckpt.safetensors` : undefined,
-        signal: controller.signal,
+        signal: stop.signal,
         onBatch,
         onEpoch: (e, st) => {
           history.push(e);
@@ -237,7 +229,7 @@ export async function trainLatent(family: "vae" | "aae", opts: LatentTrainOption
         resumeFrom: opts.resume ? `${stem(out)}.ckpt.safetensors` : undefined,
         seed: opts.seed,
         backend: opts.backend,
-        signal: controller.signal,
+        signal: stop.signal,
         onBatch,
         onEpoch: (e) => {
           history.push(e);
@@ -254,14 +246,14 @@ export async function trainLatent(family: "vae" | "aae", opts: LatentTrainOption
       ];
     }
   } catch (e) {
-    if (!(e instanceof DeepgenError && e.code === "E_ABORTED" && interrupted)) throw e;
+    stop.swallow(e);
     model = model!;
   } finally {
-    process.removeListener("SIGINT", onSigint);
+    stop.release();
   }
   const trainSeconds = (performance.now() - t0) / 1000;
   await model.save(out);
-  if (interrupted) {
+  if (stop.interrupted) {
     progress.done(`interrupted: the parameters so far are in ${out}`);
     process.exitCode = 130;
     return;
@@ -299,10 +291,10 @@ export async function trainLatent(family: "vae" | "aae", opts: LatentTrainOption
       validation: opts.validation,
     },
     deepgen_version: packageVersion,
-    machine: { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, platform: `${process.platform}-${process.arch}`, node: process.versions.node },
+    machine: machineInfo(),
     date: new Date().toISOString(),
   };
-  await atomicWriteFile(`${stem(out)}.card.json`, [new TextEncoder().encode(`${JSON.stringify(result, null, 2)}\n`)]);
+  await writeCard(`${stem(out)}.card.json`, result);
   if (history.length > 0) {
     await writePng(`${stem(out)}.curve.png`, linePlot(curve, { xLabel: "epoch", yLabel: "nats per image", title: `${family}: training curves` }));
   }

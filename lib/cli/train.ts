@@ -1,14 +1,11 @@
 /** deepgen train <family>: fits a model, writing the model, a checkpoint, a curve and a model card. */
-import os from "node:os";
 
 import type { Command } from "commander";
 
 import { checkOneOf } from "../core/check.js";
-import { DeepgenError } from "../core/errors.js";
 import { packageVersion } from "../core/package-root.js";
 import { linePlot } from "../io/plot.js";
 import { writePng } from "../io/png.js";
-import { atomicWriteFile } from "../io/atomic-write.js";
 import type { BackendName } from "../kernels/kernels.js";
 import { IndependentBernoulli, MarkovChain } from "../models/baselines.js";
 import type { DensityModel } from "../models/density.js";
@@ -19,6 +16,7 @@ import { PixelRnn } from "../models/pixelrnn.js";
 import type { EpochRecord, TrainingProgress, TrainingState } from "../models/trainer.js";
 import { type DataOptions, floatOption, formatDuration, intOption, loadData, ProgressLine } from "./common.js";
 import { printJson } from "./output.js";
+import { machineInfo, SigintStop, writeCard } from "./training-run.js";
 import { GAN_DEFAULTS, type GanTrainOptions, trainGan } from "./train-gan.js";
 import { type LatentTrainOptions, trainLatent } from "./train-latent.js";
 import { trainClassifier } from "./train-classifier.js";
@@ -210,10 +208,10 @@ async function train(family: Exclude<Family, "gan" | "dcgan">, opts: TrainOption
           ? { layers: opts.layers, hidden: opts.hidden ?? 32, lr: opts.lr, batch: opts.batch, seed: opts.seed, patience: opts.patience, validation: opts.validation }
           : {},
     deepgen_version: packageVersion,
-    machine: { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, platform: `${process.platform}-${process.arch}`, node: process.versions.node },
+    machine: machineInfo(),
     date: new Date().toISOString(),
   };
-  await atomicWriteFile(`${stem(out)}.card.json`, [new TextEncoder().encode(`${JSON.stringify(result, null, 2)}\n`)]);
+  await writeCard(`${stem(out)}.card.json`, result);
   if (history.length > 0) {
     await writePng(
       `${stem(out)}.curve.png`,
@@ -254,19 +252,12 @@ async function fitInterruptibly(
   progress: ProgressLine,
   unit: string,
 ): Promise<{ history: EpochRecord[]; bestEpoch: number; interrupted: boolean }> {
-  const controller = new AbortController();
-  let interrupted = false;
+  const stop = new SigintStop("the checkpoint of the last epoch is kept");
   let last: TrainingState | undefined;
-  const onSigint = (): void => {
-    interrupted = true;
-    controller.abort();
-    process.stderr.write("\ninterrupt: stopping at the next batch (the checkpoint of the last epoch is kept)\n");
-  };
-  process.once("SIGINT", onSigint);
   let epochStart = performance.now();
   try {
     last = await fit({
-      signal: controller.signal,
+      signal: stop.signal,
       onBatch: (p) => {
         const elapsed = (performance.now() - epochStart) / 1000;
         const eta = (elapsed / p.batch) * (p.batches - p.batch);
@@ -281,9 +272,9 @@ async function fitInterruptibly(
       },
     });
   } catch (e) {
-    if (!(e instanceof DeepgenError && e.code === "E_ABORTED" && interrupted)) throw e;
+    stop.swallow(e);
   } finally {
-    process.removeListener("SIGINT", onSigint);
+    stop.release();
   }
-  return { history: last?.history ?? [], bestEpoch: last?.bestEpoch ?? 0, interrupted };
+  return { history: last?.history ?? [], bestEpoch: last?.bestEpoch ?? 0, interrupted: stop.interrupted };
 }
