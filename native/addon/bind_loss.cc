@@ -70,66 +70,52 @@ Scale arg_scale(const Napi::CallbackInfo& info, size_t i, const char* fn, int64_
   return s;
 }
 
-// bceWithLogitsForward(rowLoss | null, logits, targets, rows, cols) -> total
+// The losses of logits against targets share one calling convention:
+//   <name>Forward(rowLoss | null, logits, targets, rows, cols) -> total
+//   <name>Backward(dlogits, logits, targets, rows, cols, scale, rowScale | null)
+using LogitLossForward = double (*)(float*, const float*, const float*, int64_t, int64_t);
+using LogitLossBackward = void (*)(float*, const float*, const float*, int64_t, int64_t, double, const float*);
+
+Napi::Value logit_loss_forward(const Napi::CallbackInfo& info, const char* fn, const char* row_name, LogitLossForward kernel) {
+  require_args(info, 5, fn);
+  Napi::Float32Array row = arg_f32_or_null(info, 0, fn, row_name);
+  Napi::Float32Array z = arg_f32(info, 1, fn, "logits");
+  Napi::Float32Array x = arg_f32(info, 2, fn, "targets");
+  const Dims d = arg_dims(info, 3, fn);
+  require_len(info, row, d.rows, fn, row_name);
+  require_len(info, z, d.n, fn, "logits");
+  require_len(info, x, d.n, fn, "targets");
+  return Napi::Number::New(info.Env(), kernel(data_or_null(row), z.Data(), x.Data(), d.rows, d.cols));
+}
+
+Napi::Value logit_loss_backward(const Napi::CallbackInfo& info, const char* fn, LogitLossBackward kernel) {
+  require_args(info, 7, fn);
+  Napi::Float32Array dz = arg_f32(info, 0, fn, "dlogits");
+  Napi::Float32Array z = arg_f32(info, 1, fn, "logits");
+  Napi::Float32Array x = arg_f32(info, 2, fn, "targets");
+  const Dims d = arg_dims(info, 3, fn);
+  Scale s = arg_scale(info, 5, fn, d.rows);
+  require_len(info, dz, d.n, fn, "dlogits");
+  require_len(info, z, d.n, fn, "logits");
+  require_len(info, x, d.n, fn, "targets");
+  kernel(dz.Data(), z.Data(), x.Data(), d.rows, d.cols, s.scale, data_or_null(s.rows));
+  return info.Env().Undefined();
+}
+
 Napi::Value bce_forward(const Napi::CallbackInfo& info) {
-  const char* fn = "bceWithLogitsForward";
-  require_args(info, 5, fn);
-  Napi::Float32Array row = arg_f32_or_null(info, 0, fn, "rowLoss");
-  Napi::Float32Array z = arg_f32(info, 1, fn, "logits");
-  Napi::Float32Array x = arg_f32(info, 2, fn, "targets");
-  const Dims d = arg_dims(info, 3, fn);
-  require_len(info, row, d.rows, fn, "rowLoss");
-  require_len(info, z, d.n, fn, "logits");
-  require_len(info, x, d.n, fn, "targets");
-  const double total = bce_with_logits_forward(data_or_null(row), z.Data(), x.Data(), d.rows, d.cols);
-  return Napi::Number::New(info.Env(), total);
+  return logit_loss_forward(info, "bceWithLogitsForward", "rowLoss", bce_with_logits_forward);
 }
 
-// bceWithLogitsBackward(dlogits, logits, targets, rows, cols, scale, rowScale | null)
 Napi::Value bce_backward(const Napi::CallbackInfo& info) {
-  const char* fn = "bceWithLogitsBackward";
-  require_args(info, 7, fn);
-  Napi::Float32Array dz = arg_f32(info, 0, fn, "dlogits");
-  Napi::Float32Array z = arg_f32(info, 1, fn, "logits");
-  Napi::Float32Array x = arg_f32(info, 2, fn, "targets");
-  const Dims d = arg_dims(info, 3, fn);
-  Scale s = arg_scale(info, 5, fn, d.rows);
-  require_len(info, dz, d.n, fn, "dlogits");
-  require_len(info, z, d.n, fn, "logits");
-  require_len(info, x, d.n, fn, "targets");
-  bce_with_logits_backward(dz.Data(), z.Data(), x.Data(), d.rows, d.cols, s.scale, data_or_null(s.rows));
-  return info.Env().Undefined();
+  return logit_loss_backward(info, "bceWithLogitsBackward", bce_with_logits_backward);
 }
 
-// continuousBernoulliNllForward(rowNll | null, logits, targets, rows, cols) -> total
 Napi::Value cb_forward(const Napi::CallbackInfo& info) {
-  const char* fn = "continuousBernoulliNllForward";
-  require_args(info, 5, fn);
-  Napi::Float32Array row = arg_f32_or_null(info, 0, fn, "rowNll");
-  Napi::Float32Array z = arg_f32(info, 1, fn, "logits");
-  Napi::Float32Array x = arg_f32(info, 2, fn, "targets");
-  const Dims d = arg_dims(info, 3, fn);
-  require_len(info, row, d.rows, fn, "rowNll");
-  require_len(info, z, d.n, fn, "logits");
-  require_len(info, x, d.n, fn, "targets");
-  const double total = cbernoulli_nll_forward(data_or_null(row), z.Data(), x.Data(), d.rows, d.cols);
-  return Napi::Number::New(info.Env(), total);
+  return logit_loss_forward(info, "continuousBernoulliNllForward", "rowNll", cbernoulli_nll_forward);
 }
 
-// continuousBernoulliNllBackward(dlogits, logits, targets, rows, cols, scale, rowScale | null)
 Napi::Value cb_backward(const Napi::CallbackInfo& info) {
-  const char* fn = "continuousBernoulliNllBackward";
-  require_args(info, 7, fn);
-  Napi::Float32Array dz = arg_f32(info, 0, fn, "dlogits");
-  Napi::Float32Array z = arg_f32(info, 1, fn, "logits");
-  Napi::Float32Array x = arg_f32(info, 2, fn, "targets");
-  const Dims d = arg_dims(info, 3, fn);
-  Scale s = arg_scale(info, 5, fn, d.rows);
-  require_len(info, dz, d.n, fn, "dlogits");
-  require_len(info, z, d.n, fn, "logits");
-  require_len(info, x, d.n, fn, "targets");
-  cbernoulli_nll_backward(dz.Data(), z.Data(), x.Data(), d.rows, d.cols, s.scale, data_or_null(s.rows));
-  return info.Env().Undefined();
+  return logit_loss_backward(info, "continuousBernoulliNllBackward", cbernoulli_nll_backward);
 }
 
 // gaussianKlForward(rowKl | null, mu, logvar, rows, cols) -> total
