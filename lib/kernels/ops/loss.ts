@@ -206,40 +206,45 @@ interface Impl {
   mean(x: Float32Array): number;
 }
 
+/** Checks of the losses of logits against targets (BCE, continuous Bernoulli), forward. */
+function checkLogitLossForward(fn: string, rowOut: Float32Array | null | undefined, logits: Float32Array, targets: Float32Array, rows: number, cols: number): Dims {
+  const d = checkDims(fn, rows, cols);
+  checkDisjointArrays(fn, [["rowOut", optional(fn, "rowOut", rowOut), d.rows]], [["logits", logits, d.n], ["targets", targets, d.n]]);
+  return d;
+}
+
+/** The same losses' backward: dlogits apart from every input. */
+function checkLogitLossBackward(
+  fn: string,
+  dlogits: Float32Array,
+  logits: Float32Array,
+  targets: Float32Array,
+  rows: number,
+  cols: number,
+  scale: Parameters<typeof checkScale>[1],
+): { d: Dims; s: Scale } {
+  const d = checkDims(fn, rows, cols);
+  const s = checkScale(fn, scale, d.rows);
+  checkDisjointArrays(fn, [["dlogits", dlogits, d.n]], [["logits", logits, d.n], ["targets", targets, d.n], ["scale", s.rowScale, d.rows]]);
+  return { d, s };
+}
+
 function lossKernels(impl: Impl): LossKernels {
   return {
     bceWithLogitsForward(rowOut, logits, targets, rows, cols) {
-      const fn = "bceWithLogitsForward";
-      const d = checkDims(fn, rows, cols);
-      checkDisjointArrays(fn, [["rowOut", optional(fn, "rowOut", rowOut), d.rows]], [["logits", logits, d.n], ["targets", targets, d.n]]);
+      const d = checkLogitLossForward("bceWithLogitsForward", rowOut, logits, targets, rows, cols);
       return impl.bceForward(rowOut ?? null, logits, targets, d);
     },
     bceWithLogitsBackward(dlogits, logits, targets, rows, cols, scale) {
-      const fn = "bceWithLogitsBackward";
-      const d = checkDims(fn, rows, cols);
-      const s = checkScale(fn, scale, d.rows);
-      checkDisjointArrays(
-        fn,
-        [["dlogits", dlogits, d.n]],
-        [["logits", logits, d.n], ["targets", targets, d.n], ["scale", s.rowScale, d.rows]],
-      );
+      const { d, s } = checkLogitLossBackward("bceWithLogitsBackward", dlogits, logits, targets, rows, cols, scale);
       impl.bceBackward(dlogits, logits, targets, d, s);
     },
     continuousBernoulliNllForward(rowOut, logits, targets, rows, cols) {
-      const fn = "continuousBernoulliNllForward";
-      const d = checkDims(fn, rows, cols);
-      checkDisjointArrays(fn, [["rowOut", optional(fn, "rowOut", rowOut), d.rows]], [["logits", logits, d.n], ["targets", targets, d.n]]);
+      const d = checkLogitLossForward("continuousBernoulliNllForward", rowOut, logits, targets, rows, cols);
       return impl.cbForward(rowOut ?? null, logits, targets, d);
     },
     continuousBernoulliNllBackward(dlogits, logits, targets, rows, cols, scale) {
-      const fn = "continuousBernoulliNllBackward";
-      const d = checkDims(fn, rows, cols);
-      const s = checkScale(fn, scale, d.rows);
-      checkDisjointArrays(
-        fn,
-        [["dlogits", dlogits, d.n]],
-        [["logits", logits, d.n], ["targets", targets, d.n], ["scale", s.rowScale, d.rows]],
-      );
+      const { d, s } = checkLogitLossBackward("continuousBernoulliNllBackward", dlogits, logits, targets, rows, cols, scale);
       impl.cbBackward(dlogits, logits, targets, d, s);
     },
     gaussianKlForward(rowOut, mu, logvar, rows, cols) {
