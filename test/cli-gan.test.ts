@@ -31,7 +31,7 @@ const idx = join(work, "tiny.idx");
 
 test("train dcgan writes the model, a card, the loss curve and a sample grid per epoch; sample and interpolate read it", (t) => {
   const out = join(work, "dcgan.safetensors");
-  const args = ["train", "dcgan", "--idx-images", idx, "--zdim", "4", "--channels", "4,3", "--disc-channels", "3,4", "--epochs", "2", "--batch", "16", "--out", out, "--json"];
+  const args = ["train", "dcgan", "--idx-images", idx, "--zdim", "4", "--channels", "4,3", "--disc-channels", "3,4", "--epochs", "2", "--batch", "16", "--disc-lr", "4e-4", "--quality-every", "1", "--out", out, "--json"];
   const r = deepgen(...args);
   t.is(r.status, 0, r.stderr);
   const card = JSON.parse(r.stdout.trim());
@@ -40,6 +40,16 @@ test("train dcgan writes the model, a card, the loss curve and a sample grid per
   t.deepEqual(card.config.channels, [4, 3]);
   t.is(card.options.lr, 2e-4, "the GAN default learning rate, not the likelihood models' 1e-3");
   t.is(card.options.batch, 16);
+  t.is(card.options.disc_lr, 4e-4);
+  // sample quality: per epoch against train (--quality-every 1), at the end against test
+  const byEpoch = card.fid_vs_train_by_epoch.epochs as { epoch: number; fidTrain: number }[];
+  t.deepEqual(byEpoch.map((f) => f.epoch), [1, 2]);
+  t.true(byEpoch.every((f) => Number.isFinite(f.fidTrain) && f.fidTrain > 0));
+  const q = card.sample_quality;
+  t.true(Number.isFinite(q.classifier_fid) && q.classifier_fid > q.floor_fid, "an untrained generator is far from the real images");
+  t.is(q.reference.split, "test");
+  t.is(q.class_fractions.length, 10);
+  t.true(isPng(join(work, "dcgan.fid.png")));
   t.true(card.history.every((h: { terms: { discriminatorLoss: number } }) => Number.isFinite(h.terms.discriminatorLoss)));
   for (const f of ["dcgan.card.json", "dcgan.curve.png", "dcgan.samples/epoch-001.png", "dcgan.samples/epoch-002.png"]) t.true(existsSync(join(work, f)), f);
   t.true(isPng(join(work, "dcgan.samples/epoch-002.png")));

@@ -185,6 +185,20 @@ test("gan: save / load keeps parameters and batch-norm statistics; resume contin
   t.deepEqual(Array.from((loaded as Gan).generator.buffers!()["gen.1.running_mean"]!.data), Array.from(rm));
 });
 
+test("gan with discNorm: the discriminator normalizes the real batch by its own statistics, not a mixed real + generated batch", async (t) => {
+  // one step (8 images, batch 8): the reported mean D(x) is taken before any update, so it must
+  // equal D(x) of the initial discriminator run on the real batch alone in training mode
+  const x = randomUniform(8 * 64, 21).map((v) => 2 * v - 1);
+  const mk = (): Gan => Gan.create({ arch: "dcgan", dim: 64, height: 8, width: 8, zdim: 3, channels: [4, 3], discChannels: [3, 4], discNorm: true, initSeed: 5 });
+  const reference = mk();
+  reference.discriminator.setTraining!(true);
+  const logits = reference.discriminator.forward(native, x, 8);
+  let expected = 0;
+  for (const l of logits) expected += 1 / (1 + Math.exp(-l)) / 8;
+  const r = await mk().fit(x, { epochs: 1, batchSize: 8, seed: 3 });
+  t.true(Math.abs(r.history[0]!.terms.dReal - expected) < 1e-5, `${r.history[0]!.terms.dReal} vs ${expected}`);
+});
+
 test("gan: bad configurations and inputs are DeepgenErrors", async (t) => {
   t.is(code(t, () => Gan.create({ arch: "conv" as never, dim: 4 })), "E_ARG");
   t.is(code(t, () => Gan.create({ arch: "dcgan", dim: 64 })), "E_ARG"); // no height / width

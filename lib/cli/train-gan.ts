@@ -4,7 +4,10 @@
  * beside the model file: per epoch a sample grid, or for toy data the discriminator against
  * the optimal one (<stem>.samples/epoch-NNN.png; the same latent draws every epoch); the two
  * losses by epoch (<stem>.curve.png); for toy data the two Jensen-Shannon estimates by epoch
- * (<stem>.jsd.png) and a final scatter of samples (2-D, <stem>.scatter.png); a checkpoint
+ * (<stem>.jsd.png) and a final scatter of samples (2-D, <stem>.scatter.png); for MNIST every
+ * --quality-every epochs the classifier-FID against the real train images (<stem>.fid.png:
+ * training data only, so watching it or choosing by it never touches the test split) and at
+ * the end the test-split FID and class coverage of `deepgen eval --quality`; a checkpoint
  * (<stem>.ckpt.safetensors, --resume) and a model card (<stem>.card.json) with the
  * diagnostics of every epoch.
  */
@@ -23,6 +26,7 @@ import { discriminatorPlot, jsdCurvePlot, samplesPlot } from "../models/gan-diag
 import { diagnoseGan } from "../models/gan-diagnostics.js";
 import { formatDuration, loadData, ProgressLine, type DataOptions } from "./common.js";
 import { printJson } from "./output.js";
+import { featureLayer, qualityClassifier, sampleQuality } from "../models/sample-quality.js";
 import { machineInfo, SigintStop, writeCard } from "./training-run.js";
 
 export interface GanTrainOptions extends DataOptions {
@@ -42,6 +46,10 @@ export interface GanTrainOptions extends DataOptions {
   ema: number;
   epochs: number;
   lr: number;
+  /** Discriminator learning rate (default: --lr; e.g. 2-4x the generator's, as TTUR). */
+  discLr?: number;
+  /** MNIST: classifier-FID against the train images every this many epochs (0: off). */
+  qualityEvery: number;
   batch: number;
   seed: number;
   out?: string;
@@ -59,6 +67,11 @@ const GRID_N = 64;
 /** Seed of the toy diagnostics' fresh data and generator draws (never trained on). */
 const TOY_EVAL_SEED = 777;
 const TOY_EVAL_SAMPLES = 10000;
+/** MNIST: images and seed of the per-epoch FID against train, and of the final one against test (as `eval --quality -n 10000 --seed 0`). */
+const QUALITY_EPOCH_N = 5000;
+const QUALITY_EPOCH_SEED = 4321;
+const QUALITY_FINAL_N = 10000;
+const QUALITY_FINAL_SEED = 0;
 
 interface ToyEpoch {
   epoch: number;
@@ -129,6 +142,7 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
       epochs: opts.epochs,
       batchSize: opts.batch,
       lr: opts.lr,
+      discriminatorLr: opts.discLr,
       beta1: opts.beta1,
       discriminatorSteps: opts.dSteps,
       ema: opts.ema,
@@ -145,6 +159,11 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
         if (toy === undefined) {
           const grid = model.sampleSync(GRID_N, { seed: GRID_SEED });
           await writeImageGrid(epochPng(e.epoch), grid.x, GRID_N, data.shape.height!, data.shape.width!, { scale: 2 });
+          if (opts.qualityEvery > 0 && e.epoch % opts.qualityEvery === 0) {
+            const q = await sampleQuality(model.sampleSync(QUALITY_EPOCH_N, { seed: QUALITY_EPOCH_SEED, backend: opts.backend }).x, { reference: "train", backend: opts.backend });
+            e.diagnostics = { fidTrain: q.fid, coverageMin: q.coverage.min, coverageMax: q.coverage.max };
+            extra = `; classifier-FID vs train ${q.fid.toFixed(2)}, classes ${(100 * q.coverage.min).toFixed(1)}-${(100 * q.coverage.max).toFixed(1)}%`;
+          }
         } else {
           const discriminator = (x: Float32Array): Float32Array => model.discriminate(x, { backend: opts.backend });
           const d = diagnoseGan({ data: toy, generatorSamples: model.generateSamples(TOY_EVAL_SAMPLES, { seed: TOY_EVAL_SEED, backend: opts.backend }), discriminator, seed: TOY_EVAL_SEED });
@@ -167,6 +186,8 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
   }
   const trainSeconds = (performance.now() - t0) / 1000;
   await model.save(out);
+  const quality = toy === undefined && history.length > 0 ? await finalQuality(model, opts) : undefined;
+  const fidByEpoch = history.flatMap((h) => (h.diagnostics?.fidTrain === undefined ? [] : [{ epoch: h.epoch, fidTrain: h.diagnostics.fidTrain }]));
   const diagnostics: ToyEpoch[] = history.flatMap((h) => (h.diagnostics === undefined ? [] : [{ epoch: h.epoch, ...(h.diagnostics as Omit<ToyEpoch, "epoch">) }]));
   const last = diagnostics[diagnostics.length - 1];
   const result = {
@@ -181,9 +202,11 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
     ...(stop.interrupted ? { interrupted: true } : {}),
     train_seconds: trainSeconds,
     ...(last === undefined ? {} : { final_diagnostics: last, diagnostics }),
+    ...(quality === undefined ? {} : { sample_quality: quality }),
+    ...(fidByEpoch.length === 0 ? {} : { fid_vs_train_by_epoch: { n: QUALITY_EPOCH_N, seed: QUALITY_EPOCH_SEED, epochs: fidByEpoch } }),
     config: model.config,
     history,
-    options: { loss, d_steps: opts.dSteps, lr: opts.lr, beta1: opts.beta1, ema: opts.ema, batch: opts.batch, seed: opts.seed },
+    options: { loss, d_steps: opts.dSteps, lr: opts.lr, disc_lr: opts.discLr ?? opts.lr, beta1: opts.beta1, ema: opts.ema, batch: opts.batch, seed: opts.seed },
     deepgen_version: packageVersion,
     machine: machineInfo(),
     date: new Date().toISOString(),
@@ -201,6 +224,10 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
       ),
     );
   }
+  if (fidByEpoch.length > 0) {
+    const fid = { name: "classifier-FID vs train images", values: fidByEpoch.map((f) => f.fidTrain), x: fidByEpoch.map((f) => f.epoch) };
+    await writePng(`${stem(out)}.fid.png`, linePlot([fid], { xLabel: "epoch", yLabel: "FID", title: `${family}: sample quality by epoch (${QUALITY_EPOCH_N} samples)` }));
+  }
   if (toy !== undefined && diagnostics.length > 0) {
     await writePng(`${stem(out)}.jsd.png`, jsdCurvePlot(diagnostics, { title: `${toy.name}: Jensen-Shannon divergence by epoch` }));
     if (toy.dim === 2) await writePng(`${stem(out)}.scatter.png`, samplesPlot(toy, model.generateSamples(2000, { seed: TOY_EVAL_SEED }), TOY_EVAL_SEED));
@@ -211,7 +238,24 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
   }
   if (opts.json) printJson(result);
   else {
-    const diag = last === undefined ? "" : `; final JSD ${last.jsdValue.toFixed(4)} (value function) / ${last.jsdNumeric.toFixed(4)} (numeric) nats, modes ${last.modesHit}/${last.modes}`;
+    const fidText = quality === undefined ? "" : `; classifier-FID ${quality.classifier_fid.toFixed(2)} vs test (floor ${quality.floor_fid.toFixed(2)}), classes ${(100 * quality.coverage_min).toFixed(1)}-${(100 * quality.coverage_max).toFixed(1)}%`;
+    const diag = last === undefined ? fidText : `; final JSD ${last.jsdValue.toFixed(4)} (value function) / ${last.jsdNumeric.toFixed(4)} (numeric) nats, modes ${last.modesHit}/${last.modes}`;
     process.stdout.write(`${family}: ${history.length} epochs, ${result.param_count} parameters, ${formatDuration(trainSeconds)}${diag}; wrote ${out}, per-epoch images in ${samplesDir}/\n`);
   }
+}
+
+/** The test-split sample quality of the final model, as `deepgen eval --quality -n 10000 --seed 0` reports it. */
+async function finalQuality(model: Gan, opts: GanTrainOptions) {
+  const q = await sampleQuality(model.sampleSync(QUALITY_FINAL_N, { seed: QUALITY_FINAL_SEED, backend: opts.backend }).x, { backend: opts.backend });
+  return {
+    command: `deepgen eval <model> --quality -n ${QUALITY_FINAL_N} --seed ${QUALITY_FINAL_SEED}`,
+    classifier_fid: q.fid,
+    floor_fid: q.floorFid,
+    feature_layer: featureLayer(await qualityClassifier(undefined, opts.backend)),
+    reference: q.reference,
+    class_fractions: q.coverage.fractions,
+    coverage_min: q.coverage.min,
+    coverage_max: q.coverage.max,
+    within_5_15_percent: q.coverage.within5to15,
+  };
 }

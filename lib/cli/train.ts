@@ -65,6 +65,8 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
     .option("--loss <kind>", "gan/dcgan: generator loss, nonsaturating or minimax", "nonsaturating")
     .option("--d-steps <k>", "gan/dcgan: discriminator updates per generator update", intOption("--d-steps", 1), 1)
     .option("--beta1 <x>", "gan/dcgan: Adam beta1", floatOption("--beta1"), 0.5)
+    .option("--disc-lr <x>", "gan/dcgan: discriminator learning rate (default: --lr)", floatOption("--disc-lr"))
+    .option("--quality-every <n>", "gan/dcgan on MNIST: classifier-FID against the train images every n epochs (0: off)", intOption("--quality-every", 0), 5)
     .option("--ema <decay>", "gan/dcgan: keep (and ship) a moving average of the generator's weights with this decay, e.g. 0.999 (0: off)", floatOption("--ema"), 0)
     .option("--shift <pixels>", "classifier: random shifts of the training images by up to this many pixels", intOption("--shift", 0), 0)
     .option("--prior <kind>", "aae: gaussian, mog10, swissroll or uniform (vae: gaussian only)", "gaussian")

@@ -3,9 +3,11 @@
  * and a discriminator D(x) = sigmoid(logit), trained by alternating minibatch updates, each
  * network with its own Adam (beta1 = 0.5, as Radford et al. 2016):
  *   discriminator: minimize BCE(D(x), 1) + BCE(D(G(z)), 0), mean over the 2m examples
- *     (real and generated examples in one batch of 2m; with discNorm, D's batch norm thus
- *     normalizes the mixed batch in its own update but the generated batch alone in the
- *     generator's, and its running statistics see both: discNorm is off by default);
+ *     (without batch norm in D, real and generated examples go through in one batch of 2m;
+ *     with discNorm, as two batches of m, so that D's batch norm normalizes a generated batch
+ *     by generated-batch statistics both in its own update and in the generator's: a mixed
+ *     batch would let D learn on mixed statistics that the generator's pass never shows it,
+ *     and the generator then "fools" a D that was never trained on what it sees);
  *   generator, after every k-th discriminator update, on the same G(z):
  *     "nonsaturating" (default): minimize BCE(D(G(z)), 1) = -log D(G(z));
  *     "minimax": minimize log(1 - D(G(z))) = -BCE(D(G(z)), 0), the original value function.
@@ -125,6 +127,10 @@ export const GAN_SAMPLE_Z_STREAM = 0x5a;
 const Z_STREAM_BASE = 0x20000;
 /** Batch-norm recalibration draws z from RECALIBRATE_STREAM + batch. */
 const RECALIBRATE_STREAM = 0x30000;
+
+function addInto(y: Float32Array, x: Float32Array): void {
+  for (let i = 0; i < y.length; i++) y[i] = y[i]! + x[i]!;
+}
 
 function widths(source: string, name: string, a: unknown): number[] {
   if (!Array.isArray(a) || a.length < 1 || a.length > 8) throw new DeepgenError("E_ARG", `${source}: ${name} must be an array of 1 to 8 widths`);
@@ -352,6 +358,9 @@ export class Gan {
     const discAdam = new Adam(this.discriminator.params(), { lr: opts.discriminatorLr ?? lr, beta1 });
     const genGrads = this.generator.grads();
     const discGrads = this.discriminator.grads();
+    const separateBatches = this.config.discNorm === true;
+    const separateLogits = new Float32Array(separateBatches ? 2 * batchSize : 0);
+    const realGrads = separateBatches ? Object.fromEntries(Object.entries(discGrads).map(([name, g]) => [name, new Float32Array(g.length)])) : null;
     const data = makeDataset(x, undefined, 1, D);
     const both = new Float32Array(2 * batchSize * D);
     const z = new Float32Array(batchSize * Z);
@@ -421,13 +430,25 @@ export class Gan {
             const lab = labels.subarray(0, 2 * m);
             lab.fill(1, 0, m);
             lab.fill(0, m, 2 * m);
-            const out = this.discriminator.forward(k, xb, 2 * m);
+            const dd = dlogit.subarray(0, 2 * m);
+            const out = separateBatches ? separateLogits.subarray(0, 2 * m) : this.discriminator.forward(k, xb, 2 * m);
+            if (separateBatches) {
+              // real batch, then generated batch; the parameter gradients of the two add
+              for (const half of [0, 1]) {
+                const rows = [half * m, (half + 1) * m] as const;
+                out.set(this.discriminator.forward(k, xb.subarray(rows[0] * D, rows[1] * D), m), rows[0]);
+                k.bceWithLogitsBackward(dd.subarray(rows[0], rows[1]), out.subarray(rows[0], rows[1]), lab.subarray(rows[0], rows[1]), m, 1, 1 / (2 * m));
+                this.discriminator.backward(k, dd.subarray(rows[0], rows[1]), m, false);
+                if (half === 0) for (const [name, g] of Object.entries(discGrads)) realGrads![name]!.set(g);
+                else for (const [name, g] of Object.entries(discGrads)) addInto(g, realGrads![name]!);
+              }
+            } else {
+              k.bceWithLogitsBackward(dd, out, lab, 2 * m, 1, 1 / (2 * m));
+              this.discriminator.backward(k, dd, 2 * m, false);
+            }
             const dLoss = k.bceWithLogitsForward(null, out, lab, 2 * m, 1);
             for (let i = 0; i < m; i++) sums.dReal += 1 / (1 + Math.exp(-out[i]!));
             for (let i = m; i < 2 * m; i++) sums.dFake += 1 / (1 + Math.exp(-out[i]!));
-            const dd = dlogit.subarray(0, 2 * m);
-            k.bceWithLogitsBackward(dd, out, lab, 2 * m, 1, 1 / (2 * m));
-            this.discriminator.backward(k, dd, 2 * m, false);
             discAdam.update(k, discGrads);
             sums.dLoss += dLoss / 2;
             sums.seen += m;
