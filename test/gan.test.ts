@@ -243,6 +243,20 @@ test("WeightAverage: avg = d avg + (1 - d) p, and swap exchanges in place", (t) 
   t.throws(() => new WeightAverage(p, 1), { instanceOf: DeepgenError, code: "E_ARG" });
 });
 
+test("WeightAverage with warm-up: update t uses min(d, (1 + t) / (10 + t))", (t) => {
+  const p = { a: Float32Array.from([0]) };
+  const avg = new WeightAverage(p, 0.5, { warmup: true });
+  p.a[0] = 10;
+  avg.update(); // t = 0: decay 0.1
+  t.true(Math.abs(avg.averages.a![0]! - 9) < 1e-6);
+  const expected = [2 / 11, 3 / 12, 4 / 13, 5 / 14, 6 / 15, 7 / 16, 8 / 17, 0.5, 0.5];
+  for (const d of expected) {
+    t.true(Math.abs(avg.currentDecay() - d) < 1e-12, `${avg.updates}: ${avg.currentDecay()} vs ${d}`);
+    avg.update();
+  }
+  t.is(avg.updates, 10);
+});
+
 test("gan: the generator's loss gradient (nonsaturating and minimax) matches finite differences, and one step on it raises D(G(z))", (t) => {
   for (const loss of ["nonsaturating", "minimax"] as const) {
     const gan = Gan.create({ arch: "mlp", dim: 6, zdim: 2, output: "identity", hidden: [5], discHidden: [7], initSeed: 9 });

@@ -354,7 +354,7 @@ export class Gan {
     const genAdam = new Adam(this.generator.params(), { lr, beta1 });
     const emaDecay = opts.ema ?? 0;
     if (!(emaDecay >= 0 && emaDecay < 1)) throw new DeepgenError("E_ARG", `ema must be in [0, 1), got ${emaDecay}`);
-    const average = emaDecay > 0 ? new WeightAverage(this.generator.params(), emaDecay) : null;
+    const average = emaDecay > 0 ? new WeightAverage(this.generator.params(), emaDecay, { warmup: true }) : null;
     const discAdam = new Adam(this.discriminator.params(), { lr: opts.discriminatorLr ?? lr, beta1 });
     const genGrads = this.generator.grads();
     const discGrads = this.discriminator.grads();
@@ -521,7 +521,7 @@ export class Gan {
     const tensors = { ...this.tensors(), ...states.tensors };
     const shapes = this.generator.shapes();
     if (average !== null) for (const [name, a] of Object.entries(average.averages)) tensors[`ema.${name}`] = { shape: shapes[name]!, data: a };
-    await writeSafetensors(path, tensors, modelMetadata(this.kind, this.config, { [CHECKPOINT_KEY]: JSON.stringify({ state, step, adamSteps: states.steps }) }));
+    await writeSafetensors(path, tensors, modelMetadata(this.kind, this.config, { [CHECKPOINT_KEY]: JSON.stringify({ state, step, adamSteps: states.steps, ...(average === null ? {} : { emaUpdates: average.updates }) }) }));
   }
 
   private loadParams(file: { tensors: Map<string, SafeTensor> }): void {
@@ -533,12 +533,15 @@ export class Gan {
   }
 
   private async loadCheckpoint(path: string, adams: Record<string, Adam>, average: WeightAverage | null): Promise<{ state: TrainingState; step: number }> {
-    const { file, cp } = await readPhasedCheckpoint<GanConfig, { state: TrainingState; step: number; adamSteps: Record<string, number> }>(path, "gan", this.config);
+    const { file, cp } = await readPhasedCheckpoint<GanConfig, { state: TrainingState; step: number; adamSteps: Record<string, number>; emaUpdates?: number }>(path, "gan", this.config);
     this.loadParams(file);
     if (average !== null) {
-      // a checkpoint of a run without averaging starts the average at its parameters
+      // a checkpoint of a run without averaging starts the average (and its warm-up) at its
+      // parameters; one written before the warm-up existed continues at the full decay
       const shapes = this.generator.shapes();
-      for (const [name, a] of Object.entries(average.averages)) a.set(file.tensors.has(`ema.${name}`) ? requireF32(file, `ema.${name}`, shapes[name]!) : this.generator.params()[name]!);
+      const saved = Object.keys(average.averages).every((name) => file.tensors.has(`ema.${name}`));
+      for (const [name, a] of Object.entries(average.averages)) a.set(saved ? requireF32(file, `ema.${name}`, shapes[name]!) : this.generator.params()[name]!);
+      average.updates = !saved ? 0 : Number.isInteger(cp.emaUpdates) && cp.emaUpdates! >= 0 ? cp.emaUpdates! : Number.MAX_SAFE_INTEGER;
     }
     loadAdamStates(file.tensors, adams, cp.adamSteps);
     return { state: cp.state, step: cp.step };
