@@ -4,9 +4,10 @@
  * ("deepgen.checkpoint"), so a resumed run continues exactly where it stopped.
  */
 import { DeepgenError } from "../core/errors.js";
-import { asModelFile, type ModelFile } from "../io/model-file.js";
-import { readSafetensors, type SafeTensor, type TensorToWrite } from "../io/safetensors.js";
+import { asModelFile, type ModelFile, modelMetadata, requireF32 } from "../io/model-file.js";
+import { readSafetensors, type SafeTensor, type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
 import type { Adam } from "../nn/adam.js";
+import type { Net } from "../nn/conv-nets.js";
 import type { TrainingState } from "./trainer.js";
 
 export const CHECKPOINT_KEY = "deepgen.checkpoint";
@@ -36,6 +37,48 @@ export function readCheckpointState(metadata: Record<string, string>, source: st
     throw new DeepgenError("E_FORMAT", `${source}: ${CHECKPOINT_KEY} lacks a valid training state`);
   }
   return { state: st as TrainingState, adamStep: cp.adamStep as number };
+}
+
+/** The parameters of nets, by name, as tensors to write. */
+export function netTensors(nets: readonly Net[]): Record<string, TensorToWrite> {
+  const out: Record<string, TensorToWrite> = {};
+  for (const net of nets) {
+    const shapes = net.shapes();
+    for (const [name, data] of Object.entries(net.params())) out[name] = { shape: shapes[name]!, data };
+  }
+  return out;
+}
+
+/**
+ * The checkpoint of a model with one optimizer and early stopping (VAE, classifier): the live
+ * parameters of nets, the best ones so far ("best." + name), the Adam state and the training state.
+ */
+export async function writeBestCheckpoint(path: string, kind: string, config: unknown, nets: readonly Net[], adam: Adam, best: Record<string, Float32Array>, state: TrainingState): Promise<void> {
+  const tensors = netTensors(nets);
+  for (const [name, t] of Object.entries(netTensors(nets))) tensors[`best.${name}`] = { shape: t.shape, data: best[name]! };
+  Object.assign(tensors, adam.stateTensors());
+  await writeSafetensors(path, tensors, modelMetadata(kind, config, checkpointMetadata(state, adam.step)));
+}
+
+/**
+ * Restores what writeBestCheckpoint wrote into nets, best and adam, and returns the training
+ * state; E_FORMAT when the file is not such a checkpoint of `kind` with this configuration.
+ */
+export async function readBestCheckpoint(path: string, kind: string, config: unknown, nets: readonly Net[], adam: Adam, best: Record<string, Float32Array>): Promise<TrainingState> {
+  const file = asModelFile<unknown>(await readSafetensors(path), path, kind);
+  const cp = readCheckpointState(file.metadata, path);
+  if (JSON.stringify(file.config) !== JSON.stringify(config)) {
+    throw new DeepgenError("E_FORMAT", `${path}: the checkpoint's configuration ${JSON.stringify(file.config)} differs from the model's ${JSON.stringify(config)}`);
+  }
+  for (const net of nets) {
+    const shapes = net.shapes();
+    for (const [name, p] of Object.entries(net.params())) {
+      p.set(requireF32(file, name, shapes[name]!));
+      best[name]!.set(requireF32(file, `best.${name}`, shapes[name]!));
+    }
+  }
+  adam.loadState(file.tensors, cp.adamStep);
+  return cp.state;
 }
 
 /**

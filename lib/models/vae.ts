@@ -41,13 +41,14 @@ import { DeepgenError } from "../core/errors.js";
 import type { Seed } from "../core/philox.js";
 import { gatherRows, splitValidation } from "../data/batching.js";
 import { type Dataset, makeDataset } from "../data/dataset.js";
-import { asModelFile, modelMetadata, requireF32 } from "../io/model-file.js";
-import { readSafetensors, type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
+import { asModelFile, modelMetadata } from "../io/model-file.js";
+import { readSafetensors, writeSafetensors } from "../io/safetensors.js";
 import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { ActivationKind } from "../kernels/ops/activation.js";
 import { Adam } from "../nn/adam.js";
 import { ConvDecoder, ConvEncoder, type Net } from "../nn/conv-nets.js";
 import { Mlp } from "../nn/dense.js";
+import { netTensors, readBestCheckpoint, writeBestCheckpoint } from "./checkpoint.js";
 import { batchRows, modelKernels } from "./common.js";
 import type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./density.js";
 import { cbInverseCdf, cbMean, gridCodes, interpolateCodes, loadNetParams, sigmoidInPlace } from "./latent.js";
@@ -676,39 +677,16 @@ export class Vae implements DensityModel {
 
   // ---- files ----
 
-  private tensors(): Record<string, TensorToWrite> {
-    const out: Record<string, TensorToWrite> = {};
-    for (const mlp of [this.encoder, this.decoder]) {
-      const shapes = mlp.shapes();
-      for (const [name, data] of Object.entries(mlp.params())) out[name] = { shape: shapes[name]!, data };
-    }
-    return out;
-  }
-
   async save(path: string, extraMetadata: Record<string, string> = {}): Promise<void> {
-    await writeSafetensors(path, this.tensors(), modelMetadata(this.kind, this.config, extraMetadata));
+    await writeSafetensors(path, netTensors([this.encoder, this.decoder]), modelMetadata(this.kind, this.config, extraMetadata));
   }
 
-  private async saveCheckpoint(path: string, adam: Adam, best: Record<string, Float32Array>, state: TrainingState): Promise<void> {
-    const tensors = this.tensors();
-    for (const [name, t] of Object.entries(this.tensors())) tensors[`best.${name}`] = { shape: t.shape, data: best[name]! };
-    Object.assign(tensors, adam.stateTensors());
-    await writeSafetensors(path, tensors, modelMetadata(this.kind, this.config, { "deepgen.checkpoint": JSON.stringify({ state, adamStep: adam.step }) }));
+  private saveCheckpoint(path: string, adam: Adam, best: Record<string, Float32Array>, state: TrainingState): Promise<void> {
+    return writeBestCheckpoint(path, this.kind, this.config, [this.encoder, this.decoder], adam, best, state);
   }
 
-  private async loadCheckpoint(path: string, adam: Adam, best: Record<string, Float32Array>): Promise<TrainingState> {
-    const file = asModelFile<VaeConfig>(await readSafetensors(path), path, "vae");
-    const raw = file.metadata["deepgen.checkpoint"];
-    if (raw === undefined) throw new DeepgenError("E_FORMAT", `${path}: not a training checkpoint (no deepgen.checkpoint metadata)`);
-    if (JSON.stringify(file.config) !== JSON.stringify(this.config)) {
-      throw new DeepgenError("E_FORMAT", `${path}: the checkpoint's configuration ${JSON.stringify(file.config)} differs from the model's ${JSON.stringify(this.config)}`);
-    }
-    const cp = JSON.parse(raw) as { state: TrainingState; adamStep: number };
-    for (const net of [this.encoder, this.decoder]) loadNetParams(file, net);
-    const shapes = { ...this.encoder.shapes(), ...this.decoder.shapes() };
-    for (const [name, shape] of Object.entries(shapes)) best[name]!.set(requireF32(file, `best.${name}`, shape));
-    adam.loadState(file.tensors, cp.adamStep);
-    return cp.state;
+  private loadCheckpoint(path: string, adam: Adam, best: Record<string, Float32Array>): Promise<TrainingState> {
+    return readBestCheckpoint(path, "vae", this.config, [this.encoder, this.decoder], adam, best);
   }
 
   static async load(path: string, opts: { backend?: BackendName } = {}): Promise<Vae> {
