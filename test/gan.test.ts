@@ -7,6 +7,7 @@ import test from "ava";
 import { getKernels } from "../lib/core/backend.js";
 import { DeepgenError } from "../lib/core/errors.js";
 import type { Kernels } from "../lib/kernels/kernels.js";
+import { readSafetensors } from "../lib/io/safetensors.js";
 import { Gan } from "../lib/models/gan.js";
 import { loadSampler } from "../lib/models/registry.js";
 import type { Net } from "../lib/nn/conv-nets.js";
@@ -208,6 +209,27 @@ test("gan: bad configurations and inputs are DeepgenErrors", async (t) => {
   t.is(code(t, () => gan.generate(new Float32Array(5))), "E_SHAPE");
   await t.throwsAsync(gan.fit(new Float32Array(40), { batchSize: 1 }), { instanceOf: DeepgenError, code: "E_ARG" });
   await t.throwsAsync(gan.fit(new Float32Array(40), { loss: "wasserstein" as never }), { instanceOf: DeepgenError, code: "E_ARG" });
+  await t.throwsAsync(gan.fit(new Float32Array(40), { lrDecay: 0 }), { instanceOf: DeepgenError, code: "E_ARG" });
+});
+
+test("gan: a decaying learning rate is a function of the step: a run stopped after epoch 1 and resumed ends as the straight run", async (t) => {
+  const x = randomUniform(32 * 64, 17);
+  const mk = (): Gan => Gan.create({ arch: "dcgan", dim: 64, height: 8, width: 8, zdim: 3, channels: [4, 3], discChannels: [3, 4], initSeed: 6 });
+  const opts = { epochs: 2, batchSize: 8, seed: 5, lr: 2e-3, lrDecay: 0.1 };
+  const straight = mk();
+  await straight.fit(x, opts);
+  const constant = mk();
+  await constant.fit(x, { ...opts, lrDecay: 1 });
+  t.notDeepEqual(straight.generateSamples(2, { seed: 1 }), constant.generateSamples(2, { seed: 1 }), "the decay changes training");
+  const ckpt = join(dir, "decay.ckpt.safetensors");
+  const stop = new AbortController();
+  await mk()
+    .fit(x, { ...opts, checkpointPath: ckpt, signal: stop.signal, onEpoch: () => stop.abort() })
+    .catch(() => undefined);
+  t.is(JSON.parse((await readSafetensors(ckpt)).metadata["deepgen.checkpoint"]!).state.epoch, 1, "stopped after epoch 1");
+  const resumed = mk();
+  await resumed.fit(x, { ...opts, resumeFrom: ckpt });
+  t.deepEqual(resumed.generateSamples(2, { seed: 1 }), straight.generateSamples(2, { seed: 1 }));
 });
 
 test("gan: the generator's moving average (ema) is what fit leaves and the epoch hooks see; resume with it is exact", async (t) => {

@@ -48,6 +48,7 @@ export interface GanTrainOptions extends DataOptions {
   lr: number;
   /** Discriminator learning rate (default: --lr; e.g. 2-4x the generator's, as TTUR). */
   discLr?: number;
+  lrDecay: number;
   /** MNIST: classifier-FID against the train images every this many epochs (0: off). */
   qualityEvery: number;
   batch: number;
@@ -143,6 +144,7 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
       batchSize: opts.batch,
       lr: opts.lr,
       discriminatorLr: opts.discLr,
+      lrDecay: opts.lrDecay,
       beta1: opts.beta1,
       discriminatorSteps: opts.dSteps,
       ema: opts.ema,
@@ -206,7 +208,7 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
     ...(fidByEpoch.length === 0 ? {} : { fid_vs_train_by_epoch: { n: QUALITY_EPOCH_N, seed: QUALITY_EPOCH_SEED, epochs: fidByEpoch } }),
     config: model.config,
     history,
-    options: { loss, d_steps: opts.dSteps, lr: opts.lr, disc_lr: opts.discLr ?? opts.lr, beta1: opts.beta1, ema: opts.ema, batch: opts.batch, seed: opts.seed },
+    options: { loss, d_steps: opts.dSteps, lr: opts.lr, disc_lr: opts.discLr ?? opts.lr, lr_decay: opts.lrDecay, beta1: opts.beta1, ema: opts.ema, batch: opts.batch, seed: opts.seed },
     deepgen_version: packageVersion,
     machine: machineInfo(),
     date: new Date().toISOString(),

@@ -78,7 +78,7 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
     .option("--input-dropout <p>", "aae: zero each encoder input pixel with probability p while training (0: off)", floatOption("--input-dropout"), 0)
     .option("--select <how>", "aae: keep the last epoch, or the epoch chosen on validation (D accuracy within 0.5 +- 0.05, then lowest reconstruction)", "last")
     .option("--disc-steps <n>", "aae: discriminator updates per minibatch", intOption("--disc-steps", 1), 1)
-    .option("--lr-decay <f>", "aae: learning rates fall linearly to f times their start by the last epoch (1: constant)", floatOption("--lr-decay"), 1)
+    .option("--lr-decay <f>", "aae, gan, dcgan: learning rates fall linearly to f times their start by the last epoch (1: constant)", floatOption("--lr-decay"), 1)
     .option("--components <k>", "Gaussians per conditional (rnade)", intOption("--components", 1), 5)
     .option("--epochs <n>", "maximum epochs (gan/dcgan default 25)", intOption("--epochs", 0), 100)
     .option("--lr <x>", "Adam learning rate (gan/dcgan default 2e-4)", floatOption("--lr"), 1e-3)

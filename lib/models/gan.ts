@@ -94,6 +94,8 @@ export interface GanFitOptions {
   /** Adam learning rate of both networks (default 2e-4, as Radford et al.). */
   lr?: number;
   discriminatorLr?: number;
+  /** Both learning rates fall linearly by step to this fraction of their start at the last epoch (default 1: constant). */
+  lrDecay?: number;
   /** Adam beta1 (default 0.5). */
   beta1?: number;
   /** Discriminator updates per generator update (k; default 1). */
@@ -348,6 +350,8 @@ export class Gan {
     const loss = checkOneOf("loss", opts.loss ?? "nonsaturating", GAN_LOSSES);
     const lr = opts.lr ?? 2e-4;
     const beta1 = opts.beta1 ?? 0.5;
+    const lrDecay = opts.lrDecay ?? 1;
+    if (!(lrDecay > 0 && lrDecay <= 1)) throw new DeepgenError("E_ARG", `lrDecay must be in (0, 1], got ${lrDecay}`);
     const k = this.kernels(opts.backend);
     const D = this.dim;
     const Z = this.zdim;
@@ -355,7 +359,9 @@ export class Gan {
     const emaDecay = opts.ema ?? 0;
     if (!(emaDecay >= 0 && emaDecay < 1)) throw new DeepgenError("E_ARG", `ema must be in [0, 1), got ${emaDecay}`);
     const average = emaDecay > 0 ? new WeightAverage(this.generator.params(), emaDecay, { warmup: true }) : null;
-    const discAdam = new Adam(this.discriminator.params(), { lr: opts.discriminatorLr ?? lr, beta1 });
+    const discLr = opts.discriminatorLr ?? lr;
+    const discAdam = new Adam(this.discriminator.params(), { lr: discLr, beta1 });
+    const totalSteps = Math.max(1, epochs * (Math.ceil(n / batchSize) - (n % batchSize === 1 ? 1 : 0))); // batches of one are skipped
     const genGrads = this.generator.grads();
     const discGrads = this.discriminator.grads();
     const separateBatches = this.config.discNorm === true;
@@ -420,6 +426,10 @@ export class Gan {
             const m = idx.length;
             if (m < 2) return 0; // a last batch of one cannot be batch-normalized; skipped
             step++;
+            // linear decay by step (a function of the step: a resumed run follows the same schedule)
+            const f = 1 - ((1 - lrDecay) * Math.min(step - 1, totalSteps)) / totalSteps;
+            genAdam.opts.lr = lr * f;
+            discAdam.opts.lr = discLr * f;
             // 1. discriminator on [real; G(z)], z from this step's own Philox stream
             const zb = z.subarray(0, m * Z);
             k.philoxFill(zb, seed, Z_STREAM_BASE + step, "normal");
