@@ -12,6 +12,7 @@ import { Gan } from "../lib/models/gan.js";
 import { loadSampler } from "../lib/models/registry.js";
 import type { Net } from "../lib/nn/conv-nets.js";
 import { DcganDiscriminator, DcganGenerator, type DcganSpec } from "../lib/nn/dcgan-nets.js";
+import { MinibatchStddev } from "../lib/nn/minibatch-stddev.js";
 import { WeightAverage } from "../lib/nn/weight-average.js";
 import { randomNormal, randomUniform } from "./helpers/numeric.js";
 
@@ -73,11 +74,13 @@ test("dcgan nets: parameter gradients of the generator and the discriminator mat
   checkGradients(t, gen, randomNormal(n * SPEC.zdim, 2), n, 3);
   const disc = new DcganDiscriminator("disc", SPEC, { seed: 1, stream: 20 });
   checkGradients(t, disc, randomUniform(n * 64, 4), n, 5);
+  const withStddev = new DcganDiscriminator("disc", { ...SPEC, discStddev: true }, { seed: 1, stream: 20 });
+  checkGradients(t, withStddev, randomUniform(n * 64, 4), n, 5);
 });
 
-test("dcgan nets: the input gradient of the discriminator matches finite differences", (t) => {
+for (const discStddev of [false, true]) test(`dcgan nets: the input gradient of the discriminator matches finite differences${discStddev ? " (with minibatch stddev)" : ""}`, (t) => {
   const n = 2;
-  const disc = new DcganDiscriminator("disc", SPEC, { seed: 3, stream: 20 });
+  const disc = new DcganDiscriminator("disc", { ...SPEC, discStddev }, { seed: 3, stream: 20 });
   disc.setTraining(true);
   const x = randomUniform(n * 64, 6);
   const r = randomUniform(n, 7);
@@ -95,6 +98,19 @@ test("dcgan nets: the input gradient of the discriminator matches finite differe
     worst = Math.max(worst, Math.abs(fd - dx[i]!) / (2e-3 + 2e-2 * Math.abs(fd)));
   }
   t.true(worst <= 1, `worst dx error ${worst.toFixed(3)} of the tolerance`);
+});
+
+test("MinibatchStddev: exact values on a 2 x 2 batch; the feature is what D's logit sees", (t) => {
+  const layer = new MinibatchStddev(2);
+  // columns (0, 2) and (2, 6): means 1 and 4, standard deviations 1 and 2, s = 1.5
+  const y = layer.forward(Float32Array.from([0, 2, 2, 6]), 2);
+  t.deepEqual(Array.from(y), [0, 2, 1.5, 2, 6, 1.5]);
+  // d/dx of s: (x - mean) / (n F std): (-1 / 4, -2 / 8; 1 / 4, 2 / 8) for ds = 1 + 1
+  const dx = layer.backward(Float32Array.from([0, 2, 2, 6]), Float32Array.from([0, 0, 1, 0, 0, 1]), 2);
+  t.deepEqual(Array.from(dx).map((v) => Math.round(v * 1e6) / 1e6), [-0.5, -0.5, 0.5, 0.5]);
+  t.throws(() => layer.forward(new Float32Array(3), 2), { instanceOf: DeepgenError, code: "E_SHAPE" });
+  const disc = new DcganDiscriminator("disc", { ...SPEC, discStddev: true }, { seed: 1, stream: 20 });
+  t.deepEqual(disc.shapes()["disc.3.w"], [1, 4 * 2 * 2 + 1], "the logit's weights cover the stddev feature");
 });
 
 test("dcgan nets: native and JS forward / backward agree (training and evaluation mode)", (t) => {

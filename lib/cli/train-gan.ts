@@ -40,6 +40,7 @@ export interface GanTrainOptions extends DataOptions {
   channels?: string;
   discChannels?: string;
   discNorm?: boolean;
+  discStddev?: boolean;
   loss: string;
   dSteps: number;
   beta1: number;
@@ -116,6 +117,7 @@ function createModel(family: "gan" | "dcgan", shape: { dim: number; height?: num
       channels: channelPair("--channels", opts.channels ?? "128,64"),
       discChannels: channelPair("--disc-channels", opts.discChannels ?? "64,128"),
       discNorm: Boolean(opts.discNorm),
+      discStddev: Boolean(opts.discStddev),
       initSeed: opts.seed,
       backend: opts.backend,
     });

@@ -62,6 +62,7 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
     .option("--zdim <n>", "gan/dcgan: noise dimension (default: gan 64, on toy data 8; dcgan 100)", intOption("--zdim", 1))
     .option("--disc-channels <d0,d1>", "dcgan: discriminator channels", "64,128")
     .option("--disc-norm", "dcgan: batch norm on the discriminator's second conv")
+    .option("--disc-stddev", "dcgan: a minibatch standard deviation feature before the discriminator's logit (against too-alike samples)")
     .option("--loss <kind>", "gan/dcgan: generator loss, nonsaturating or minimax", "nonsaturating")
     .option("--d-steps <k>", "gan/dcgan: discriminator updates per generator update", intOption("--d-steps", 1), 1)
     .option("--beta1 <x>", "gan/dcgan: Adam beta1", floatOption("--beta1"), 0.5)

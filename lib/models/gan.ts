@@ -4,8 +4,8 @@
  * network with its own Adam (beta1 = 0.5, as Radford et al. 2016):
  *   discriminator: minimize BCE(D(x), 1) + BCE(D(G(z)), 0), mean over the 2m examples
  *     (without batch norm in D, real and generated examples go through in one batch of 2m;
- *     with discNorm, as two batches of m, so that D's batch norm normalizes a generated batch
- *     by generated-batch statistics both in its own update and in the generator's: a mixed
+ *     with discNorm or discStddev, as two batches of m, so that D judges a generated batch by
+ *     generated-batch statistics both in its own update and in the generator's: a mixed
  *     batch would let D learn on mixed statistics that the generator's pass never shows it,
  *     and the generator then "fools" a D that was never trained on what it sees);
  *   generator, after every k-th discriminator update, on the same G(z):
@@ -64,6 +64,8 @@ export interface GanConfig {
   channels?: [number, number];
   discChannels?: [number, number];
   discNorm?: boolean;
+  /** dcgan: a minibatch standard deviation feature before D's logit (written only when true). */
+  discStddev?: boolean;
 }
 
 export interface GanCreateOptions extends Partial<GanConfig> {
@@ -184,6 +186,7 @@ export class Gan {
       out.channels = pair(source, "channels", c.channels);
       out.discChannels = pair(source, "discChannels", c.discChannels);
       out.discNorm = Boolean(c.discNorm);
+      if (c.discStddev === true) out.discStddev = true;
       checkDcganSpec({ height: out.height, width: out.width!, zdim, channels: out.channels, discChannels: out.discChannels, discNorm: out.discNorm });
     }
     return out;
@@ -191,7 +194,7 @@ export class Gan {
 
   static networks(c: GanConfig, seed: number): { generator: Net; discriminator: Net } {
     if (c.arch === "dcgan") {
-      const spec = { height: c.height!, width: c.width!, zdim: c.zdim, channels: c.channels!, discChannels: c.discChannels!, discNorm: c.discNorm! };
+      const spec = { height: c.height!, width: c.width!, zdim: c.zdim, channels: c.channels!, discChannels: c.discChannels!, discNorm: c.discNorm!, discStddev: c.discStddev === true };
       return { generator: new DcganGenerator("gen", spec, { seed, stream: GEN_STREAM }), discriminator: new DcganDiscriminator("disc", spec, { seed, stream: DISC_STREAM }) };
     }
     return {
@@ -215,6 +218,7 @@ export class Gan {
         channels: opts.channels ?? [128, 64],
         discChannels: opts.discChannels ?? [64, 128],
         discNorm: opts.discNorm ?? false,
+        discStddev: opts.discStddev,
       },
       "create",
     );
@@ -364,7 +368,8 @@ export class Gan {
     const totalSteps = Math.max(1, epochs * (Math.ceil(n / batchSize) - (n % batchSize === 1 ? 1 : 0))); // batches of one are skipped
     const genGrads = this.generator.grads();
     const discGrads = this.discriminator.grads();
-    const separateBatches = this.config.discNorm === true;
+    // D's output for an example depends on its batch (batch norm, minibatch stddev)
+    const separateBatches = this.config.discNorm === true || this.config.discStddev === true;
     const separateLogits = new Float32Array(separateBatches ? 2 * batchSize : 0);
     const realGrads = separateBatches ? Object.fromEntries(Object.entries(discGrads).map(([name, g]) => [name, new Float32Array(g.length)])) : null;
     const data = makeDataset(x, undefined, 1, D);

@@ -4,7 +4,8 @@
  *   DcganGenerator:     z [n, zdim] -> dense -> [c0, H/4, W/4] -> BN -> ReLU
  *                       -> convT 4x4 /2 (c1) -> BN -> ReLU -> convT 4x4 /2 (1) -> tanh -> [n, H*W]
  *   DcganDiscriminator: x [n, H*W] -> conv 4x4 /2 (d0) -> LeakyReLU(0.2)
- *                       -> conv 4x4 /2 (d1) (-> BN) -> LeakyReLU(0.2) -> dense -> [n, 1] logit
+ *                       -> conv 4x4 /2 (d1) (-> BN) -> LeakyReLU(0.2) (-> minibatch stddev)
+ *                       -> dense -> [n, 1] logit
  *
  * No pooling and no dense hidden layers. For 28x28 MNIST with the defaults (c0 128, c1 64,
  * d0 64, d1 128): 128x7x7 -> 64x14x14 -> 1x28x28. Parameters by name: `${name}.${i}.w` / `.b`
@@ -15,6 +16,7 @@ import type { Kernels } from "../kernels/kernels.js";
 import type { Net } from "./conv-nets.js";
 import { ConvBlock } from "./conv-block.js";
 import { Dense } from "./dense.js";
+import { MinibatchStddev } from "./minibatch-stddev.js";
 import { NormAct } from "./norm-act.js";
 
 export interface DcganSpec {
@@ -27,11 +29,13 @@ export interface DcganSpec {
   discChannels: [number, number];
   /** Batch norm on the discriminator's second conv. */
   discNorm: boolean;
+  /** A minibatch standard deviation feature before the discriminator's logit (minibatch-stddev.ts). */
+  discStddev?: boolean;
 }
 
 export const DCGAN_LEAKY_SLOPE = 0.2;
 
-type Layer = Dense | NormAct | ConvBlock;
+type Layer = Dense | NormAct | ConvBlock | MinibatchStddev;
 
 export function checkDcganSpec(s: DcganSpec): void {
   if (!(s.height >= 4 && s.width >= 4 && s.height % 4 === 0 && s.width % 4 === 0)) {
@@ -68,7 +72,7 @@ class LayerChain implements Net {
     let h = x;
     for (const l of this.layers) {
       this.inputs.push(h);
-      h = l.forward(k, h, n);
+      h = l instanceof MinibatchStddev ? l.forward(h, n) : l.forward(k, h, n);
       this.outputs.push(h);
     }
     return h;
@@ -82,14 +86,18 @@ class LayerChain implements Net {
       const x = this.inputs[i]!;
       const y = this.outputs[i]!;
       const wantDx = i > 0 || needDx;
-      if (l instanceof NormAct) g = l.backward(k, x, y, g!, n);
+      if (l instanceof MinibatchStddev) g = l.backward(x, g!, n);
+      else if (l instanceof NormAct) g = l.backward(k, x, y, g!, n);
       else g = l.backward(k, x, y, g!, n, wantDx);
     }
     return g;
   }
 
-  private each(fn: (key: string, l: Layer) => void): void {
-    this.layers.forEach((l, i) => fn(`${this.name}.${i}`, l));
+  /** The layers with parameters or buffers, by key (the stddev layer has none). */
+  private each(fn: (key: string, l: Dense | NormAct | ConvBlock) => void): void {
+    this.layers.forEach((l, i) => {
+      if (!(l instanceof MinibatchStddev)) fn(`${this.name}.${i}`, l);
+    });
   }
 
   params(): Record<string, Float32Array> {
@@ -179,7 +187,8 @@ export class DcganDiscriminator extends LayerChain {
     const slope = DCGAN_LEAKY_SLOPE;
     const down0 = new ConvBlock({ transposed: false, cin: 1, cout: d0, side: [spec.height, spec.width], norm: false, activation: "leakyRelu", slope }, { seed: init.seed, stream: init.stream });
     const down1 = new ConvBlock({ transposed: false, cin: d0, cout: d1, side: down0.outSide, norm: spec.discNorm, activation: "leakyRelu", slope }, { seed: init.seed, stream: init.stream + 1 });
-    const dense = new Dense(down1.outSize, 1, "identity", { seed: init.seed, stream: init.stream + 2 });
-    this.layers = [down0, down1, dense];
+    const stddev = spec.discStddev ? [new MinibatchStddev(down1.outSize)] : [];
+    const dense = new Dense(down1.outSize + stddev.length, 1, "identity", { seed: init.seed, stream: init.stream + 2 });
+    this.layers = [down0, down1, ...stddev, dense];
   }
 }
