@@ -7,7 +7,10 @@
  *   the 1,996 test images;
  *   DCGAN generator forward (eval mode) at batch 1, 64 and 1024 through backend 'cuda' (GEMM,
  *   bias, batch norm, activation and conv-block kernels; host copies between the layers).
- * Row LSTM cases are missing: the Row LSTM kernels are not in this tree yet.
+ *   Row LSTM (the shipped rowlstm model when present, else 1 layer H 32, 28x28): cached
+ *   sampling images/s at batch 1 and 256 on a device-resident model (CudaPixelRnnModel), against
+ *   the native cached sampler, and log-likelihood of the 1,996 test images.
+ * The PyTorch peer has no Row LSTM yet: those rows compare CUDA with the native CPU kernels only.
  * On a machine without a usable device the suite prints "no CUDA device" and the reason.
  */
 import { spawnSync } from "node:child_process";
@@ -17,8 +20,10 @@ import { getKernels } from "../lib/core/backend.js";
 import { canonicalSplit } from "../lib/data/mnist.js";
 import { cudaStatus } from "../lib/kernels/cuda.js";
 import { CudaNadeModel } from "../lib/kernels/ops/nade.js";
+import { CudaPixelRnnModel, type PixelRnnModelArrays } from "../lib/kernels/ops/pixelrnn.js";
 import { Gan } from "../lib/models/gan.js";
 import { Nade } from "../lib/models/nade.js";
+import { PixelRnn } from "../lib/models/pixelrnn.js";
 import { loadModel } from "../lib/models/registry.js";
 import { type BenchRow, type Report, timeMs } from "./report.js";
 
@@ -61,6 +66,8 @@ export async function runCuda(report: Report): Promise<void> {
     gpu.dispose();
   }
 
+  await benchRowLstm(add, test);
+
   const gan = Gan.create({ arch: "dcgan", dim: 784, height: 28, width: 28, initSeed: 1 });
   for (const batch of [1, 64, 1024]) {
     const z = gan.sampleLatent(batch, 1);
@@ -74,6 +81,42 @@ export async function runCuda(report: Report): Promise<void> {
     }
   }
   runTorchPeer(add);
+}
+
+type AddRow = (c: string, backend: BenchRow["backend"], value: number, unit: string, note?: string) => void;
+
+async function rowLstmModel(): Promise<PixelRnn> {
+  try {
+    return (await loadModel("rowlstm")) as PixelRnn;
+  } catch {
+    return PixelRnn.create({ kind: "rowlstm", layers: 1, hidden: 32, height: 28, width: 28, initSeed: 1 });
+  }
+}
+
+/** Row LSTM cached sampling at batch 1 and 256 and test-set log-likelihood, CUDA and native. */
+async function benchRowLstm(add: AddRow, test: { x: Float32Array; n: number }): Promise<void> {
+  const model = await rowLstmModel();
+  const m: PixelRnnModelArrays = { spec: model.spec, params: model.params };
+  const tag = `L${model.config.layers}-h${model.config.hidden}`;
+  const native = getKernels("native");
+  const gpu = CudaPixelRnnModel.upload(m);
+  try {
+    for (const batch of [1, 256]) {
+      const x = new Float32Array(batch * 784);
+      let seed = 0;
+      const ms = timeMs(() => gpu.sample({ n: batch, seed: seed++ }, x), batch === 1 ? 20 : 3, 1);
+      add(`rowlstm-${tag}-sample-cached-b${batch}`, "cuda", (batch / ms) * 1000, "images/s", `${ms.toFixed(3)} ms per batch`);
+      const nms = timeMs(() => native.pixelRnnSample(m, { n: batch, seed: seed++ }, x), batch === 1 ? 5 : 1, batch === 1 ? 1 : 0);
+      add(`rowlstm-${tag}-sample-cached-b${batch}`, "native", (batch / nms) * 1000, "images/s", `${nms.toFixed(3)} ms per batch`);
+    }
+    const logp = new Float32Array(test.n);
+    const lms = timeMs(() => gpu.logProb(test.x, test.n, logp), 3, 1);
+    add(`rowlstm-${tag}-logprob-test`, "cuda", (test.n / lms) * 1000, "images/s");
+    const nlms = timeMs(() => native.pixelRnnLogProb(m, test.x, test.n, logp), 1, 0);
+    add(`rowlstm-${tag}-logprob-test`, "native", (test.n / nlms) * 1000, "images/s");
+  } finally {
+    gpu.dispose();
+  }
 }
 
 /** PyTorch CUDA on the same shapes, when python3 and torch with CUDA are installed. */

@@ -12,8 +12,10 @@ import { cudaStatus } from "../lib/kernels/cuda.js";
 import { cudaGemm } from "../lib/kernels/ops/gemm.js";
 import { CudaNadeModel, cudaNade, type NadeModelArrays } from "../lib/kernels/ops/nade.js";
 import { cudaOptim } from "../lib/kernels/ops/optim.js";
+import { CudaPixelRnnModel, cudaPixelRnn, type PixelRnnModelArrays } from "../lib/kernels/ops/pixelrnn.js";
 import { Gan } from "../lib/models/gan.js";
 import { Nade } from "../lib/models/nade.js";
+import { PixelRnn } from "../lib/models/pixelrnn.js";
 import { randomNormal, randomUniform } from "./helpers/numeric.js";
 
 const status = cudaStatus();
@@ -56,6 +58,25 @@ cpuOnlyTest("without a usable device every cuda path refuses with E_BACKEND and 
   t.notThrows(() => nade.dispose());
   const gan = Gan.create({ arch: "dcgan", dim: 784, height: 28, width: 28, initSeed: 1 });
   t.is(code(() => gan.generate(gan.sampleLatent(2, 1), { backend: "cuda" })), "E_BACKEND");
+});
+
+function randomPixelRnn(kind: "rowlstm" | "diagbilstm", seed: number): PixelRnnModelArrays {
+  const model = PixelRnn.create({ kind, layers: 2, hidden: 9, height: 7, width: 6, initSeed: seed });
+  return { spec: model.spec, params: model.params };
+}
+
+cpuOnlyTest("without a usable device the PixelRNN cuda paths refuse with E_BACKEND", (t) => {
+  const m = randomPixelRnn("rowlstm", 1);
+  const x = new Float32Array(2 * 42);
+  t.is(code(() => cudaPixelRnn.pixelRnnSample(m, { n: 2, seed: 1 }, x)), "E_BACKEND");
+  t.is(code(() => cudaPixelRnn.pixelRnnLogProb(m, x, 2, new Float32Array(2))), "E_BACKEND");
+  t.is(code(() => cudaPixelRnn.pixelRnnBackward(m, x, 2, 0.5, null, new Float32Array(m.params.length))), "E_BACKEND");
+  t.is(code(() => CudaPixelRnnModel.upload(m)), "E_BACKEND");
+  const model = PixelRnn.create({ kind: "diagbilstm", layers: 1, hidden: 4, height: 5, width: 5, initSeed: 2, backend: "cuda" });
+  t.is(code(() => model.sampleSync(2, { seed: 1 })), "E_BACKEND");
+  // Argument errors come first.
+  t.is(code(() => cudaPixelRnn.pixelRnnSample(m, { n: 2, seed: 1 }, new Float32Array(3))), "E_SHAPE");
+  t.is(code(() => CudaPixelRnnModel.upload({ spec: m.spec, params: new Float32Array(3) })), "E_SHAPE");
 });
 
 cpuOnlyTest("training a model on cuda without a device rejects with E_BACKEND", async (t) => {
@@ -177,4 +198,41 @@ gpuTest("a NADE trained on cuda lowers its validation NLL", async (t) => {
   const nll = r.history.map((e) => e.validation!);
   t.true(nll[nll.length - 1]! < nll[0]!, JSON.stringify(nll));
   nade.dispose();
+});
+
+gpuTest("cuda PixelRNN: same seed, same images as native (up to near ties); logProb within 1e-4", (t) => {
+  const native = getKernels("native");
+  const cuda = getKernels("cuda");
+  for (const kind of ["rowlstm", "diagbilstm"] as const) {
+    const m = randomPixelRnn(kind, 5);
+    const d = 42, n = 100;
+    const xn = new Float32Array(n * d), xc = new Float32Array(n * d);
+    native.pixelRnnSample(m, { n, seed: 9, sampleOffset: 2 }, xn);
+    cuda.pixelRnnSample(m, { n, seed: 9, sampleOffset: 2 }, xc);
+    let same = 0;
+    for (let i = 0; i < n; i++) {
+      let eq = true;
+      for (let j = 0; j < d; j++) eq &&= xn[i * d + j] === xc[i * d + j];
+      same += eq ? 1 : 0;
+    }
+    t.true(same >= n - 2, `${kind}: ${same} of ${n} images identical`);
+    const ln = new Float32Array(n), lc = new Float32Array(n);
+    native.pixelRnnLogProb(m, xn, n, ln);
+    cuda.pixelRnnLogProb(m, xn, n, lc);
+    for (let i = 0; i < n; i++) t.true(Math.abs(ln[i]! - lc[i]!) <= 1e-4 * (1 + Math.abs(ln[i]!)), `${kind} row ${i}: ${ln[i]} vs ${lc[i]}`);
+  }
+});
+
+gpuTest("CudaPixelRnnModel holds device memory until dispose(), and refuses use afterwards", (t) => {
+  const m = randomPixelRnn("rowlstm", 3);
+  const before = runtimeInfo().cuda!.residentBytes;
+  const g = CudaPixelRnnModel.upload(m);
+  t.is(runtimeInfo().cuda!.residentBytes - before, 4 * m.params.length + 4 * 42);
+  const x = new Float32Array(3 * 42);
+  g.sample({ n: 3, seed: 1 }, x);
+  t.true(x.every((v) => v === 0 || v === 1));
+  g.dispose();
+  t.is(runtimeInfo().cuda!.residentBytes, before);
+  t.is(code(() => g.sample({ n: 1, seed: 1 }, x)), "E_ARG");
+  t.notThrows(() => g.dispose());
 });

@@ -75,6 +75,10 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
   cudaNadeLogProb: [[], [{}, f32, 1, f32], [null, f32, 1, f32]],
   cudaNadeSample: [[], [{}, 1, 0, 0, 0, 0, 0, 0, f32, null]],
   cudaNadeBackward: [[], [{}, f32, 1, 1, null, f32, f32, f32, f32], [null, f32, 1, 1, null, f32, f32, f32, f32]],
+  cudaPixelRnnUpload: [[], [2, 1, 1, 1, 1, prnnParams], [0, 0, 1, 1, 1, prnnParams], [0, 1, 1, 1, 1, "params"]],
+  cudaPixelRnnRelease: [[], [{}], [f32], [null]],
+  cudaPixelRnnLogProb: [[], [{}, f32, 1, f32], [null, f32, 1, f32]],
+  cudaPixelRnnSample: [[], [{}, 1, 0, 0, 0, 0, 0, f32, null], [null, 1, 0, 0, 0, 0, 0, f32, null]],
   cudaGemm: [
     [],
     [false, false, 2, 2, 2, NaN, f32, 2, f32, 2, 0, f32, 2, 1, 4, 4, 4],
@@ -416,6 +420,7 @@ const OUT_OF_BOUNDS: Partial<Record<keyof typeof BAD_CALLS, unknown[][]>> = {
   cudaBatchNormForwardEval: [[...bn8.slice(0, 6), 1, 2, 3, 1e-5]],
   cudaGemm: [[false, false, 3, 2, 2, 1, f32, 2, f32, 2, 0, f32, 2, 1, 4, 4, 4]],
   cudaNadeUpload: [[2, 2, f32, f32, f32, new Float32Array(1), ord2]],
+  cudaPixelRnnUpload: [[0, 1, 1, 1, 1, new Float32Array(52)]],
   sgdStep: [[f32, f32, new Float32Array(2), 0.1, 0.9, false, 0]],
   conv2dForward: [[f32, w1, null, y4, ...withAt(CONV, 0, 2)], [f32, w1, w1, new Float32Array(3), ...CONV]],
   reparamForward: [
@@ -474,6 +479,7 @@ test("native calls without device or build fail cleanly, never crash", (t) => {
     // Well-formed calls of every CUDA entry point: E_BACKEND with the reason, never a crash.
     const wellFormed: Array<[string, unknown[]]> = [
       ["cudaNadeUpload", nadeModel],
+      ["cudaPixelRnnUpload", prnnModel],
       ["cudaGemm", [false, false, 2, 2, 2, 1, f32, 2, f32, 2, 0, f32, 2, 1, 4, 4, 4]],
       ["cudaAdamStep", [f32, f32, f32, f32, 1e-3, 0.9, 0.999, 1e-8, 0, 0.1, 0.001]],
       ["cudaActivationForward", [1, f32, new Float32Array(4), 0]],

@@ -588,7 +588,20 @@ export interface PixelRnnAddon {
   ): Promise<void>;
   pixelRnnSample(...args: [...PixelRnnModelArgs, ...PixelRnnSampleArgs]): void;
   pixelRnnSampleAsync(...args: [...PixelRnnModelArgs, ...PixelRnnSampleArgs, cancel: Int32Array, onProgress: ProgressCallback]): Promise<void>;
+  /** Copies the parameters to the device once; E_BACKEND without CUDA or a device. */
+  cudaPixelRnnUpload(...args: PixelRnnModelArgs): CudaPixelRnnHandle;
+  /** Frees the device copy now (idempotent). */
+  cudaPixelRnnRelease(handle: CudaPixelRnnHandle): void;
+  cudaPixelRnnLogProb(handle: CudaPixelRnnHandle, x: Float32Array, n: number, logp: Float32Array): void;
+  /** The cached sampler (the naive one draws the same images). */
+  cudaPixelRnnSample(
+    handle: CudaPixelRnnHandle, n: number, offsetLo: number, offsetHi: number, key0: number, key1: number, stream: number,
+    x: Float32Array, probs: Float32Array | null,
+  ): void;
 }
+
+/** An opaque device-resident PixelRNN (a type-tagged N-API External). */
+export type CudaPixelRnnHandle = { readonly __cudaPixelRnnHandle: unique symbol };
 
 /** native/addon/bind_reparam.cc (semantics: lib/kernels/ops/reparam.ts). */
 export interface ReparamAddon {

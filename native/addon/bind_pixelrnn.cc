@@ -1,12 +1,15 @@
-// Bindings of the PixelRNN kernels (native/kernels/cpu/pixelrnn.h), sync and async.
-// Every call takes the model first: kind (0 Row LSTM, 1 Diagonal BiLSTM), layers, hidden,
+// Bindings of the PixelRNN kernels (native/kernels/cpu/pixelrnn.h), sync and async, and of
+// their CUDA mirrors on a device-resident model (native/kernels/cuda/pixelrnn*.cu).
+// Every CPU call takes the model first: kind (0 Row LSTM, 1 Diagonal BiLSTM), layers, hidden,
 // rows, cols, params (Float32Array of the layout's size).
 #include <napi.h>
 
 #include <cmath>
+#include <memory>
 #include <string>
 
 #include "../kernels/cpu/pixelrnn.h"
+#include "../kernels/cuda/cuda_api.h"
 #include "args.h"
 #include "bindings.h"
 #include "kernel_job.h"
@@ -200,6 +203,97 @@ Napi::Value sample_async(const Napi::CallbackInfo& info) {
       {a.m.params, a.x, a.probs_value});
 }
 
+// ---- CUDA: a device-resident model behind an External handle ------------------------------
+// cudaPixelRnnUpload(kind, layers, hidden, rows, cols, params) -> handle; the parameters are
+// copied to the device once. cudaPixelRnnRelease(handle) frees them now (idempotent);
+// otherwise the garbage collector does. The handle is type-tagged so that any other value
+// (a NADE handle included) is refused with E_ARG.
+struct CudaPixelRnnHandle {
+  cuda::PixelRnnDeviceModel* model = nullptr;
+  int64_t d = 0;
+  ~CudaPixelRnnHandle() { cuda::pixelrnn_release(model); }
+};
+
+const napi_type_tag kCudaPixelRnnTag = {0x3c6ef372fe94f82bULL, 0xa54ff53a5f1d36f1ULL};
+
+bool is_handle(const Napi::Value& v) {
+  return v.IsExternal() && v.As<Napi::External<CudaPixelRnnHandle>>().CheckTypeTag(&kCudaPixelRnnTag);
+}
+
+CudaPixelRnnHandle& handle_arg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  if (!is_handle(info[i])) {
+    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": argument 'handle' must come from cudaPixelRnnUpload");
+  }
+  CudaPixelRnnHandle& hd = *info[i].As<Napi::External<CudaPixelRnnHandle>>().Data();
+  if (hd.model == nullptr) {
+    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": the CUDA model was disposed");
+  }
+  return hd;
+}
+
+Napi::Value cuda_upload(const Napi::CallbackInfo& info) {
+  const char* fn = "cudaPixelRnnUpload";
+  require_args(info, 6, fn);
+  ModelArgs m = model_args(info, fn);
+  auto holder = std::make_unique<CudaPixelRnnHandle>();
+  holder->model = cuda::pixelrnn_upload(m.s);
+  holder->d = m.d;
+  auto ext = Napi::External<CudaPixelRnnHandle>::New(
+      info.Env(), holder.release(), [](Napi::Env, CudaPixelRnnHandle* hd) { delete hd; });
+  ext.TypeTag(&kCudaPixelRnnTag);
+  return ext;
+}
+
+Napi::Value cuda_release(const Napi::CallbackInfo& info) {
+  require_args(info, 1, "cudaPixelRnnRelease");
+  if (!is_handle(info[0])) {
+    throw make_error(info.Env(), "E_ARG", "cudaPixelRnnRelease: argument 'handle' must come from cudaPixelRnnUpload");
+  }
+  CudaPixelRnnHandle* hd = info[0].As<Napi::External<CudaPixelRnnHandle>>().Data();
+  cuda::pixelrnn_release(hd->model);
+  hd->model = nullptr;
+  return info.Env().Undefined();
+}
+
+// cudaPixelRnnLogProb(handle, x, n, logp)
+Napi::Value cuda_log_prob(const Napi::CallbackInfo& info) {
+  const char* fn = "cudaPixelRnnLogProb";
+  require_args(info, 4, fn);
+  CudaPixelRnnHandle& hd = handle_arg(info, 0, fn);
+  Napi::Float32Array x = arg_f32(info, 1, fn, "x");
+  const int64_t n = arg_int(info, 2, fn, "n", 0, kMaxN);
+  Napi::Float32Array logp = arg_f32(info, 3, fn, "logp");
+  require_len(info, fn, "x", x.ElementLength(), n * hd.d);
+  require_len(info, fn, "logp", logp.ElementLength(), n);
+  cuda::pixelrnn_log_prob(hd.model, x.Data(), n, logp.Data());
+  return info.Env().Undefined();
+}
+
+// cudaPixelRnnSample(handle, n, offsetLo, offsetHi, key0, key1, stream, x, probs | null):
+// the cached sampler (the naive one draws the same images).
+Napi::Value cuda_sample(const Napi::CallbackInfo& info) {
+  const char* fn = "cudaPixelRnnSample";
+  require_args(info, 9, fn);
+  CudaPixelRnnHandle& hd = handle_arg(info, 0, fn);
+  const int64_t n = arg_int(info, 1, fn, "n", 0, kMaxN);
+  const uint32_t lo = arg_u32(info, 2, fn, "offsetLo");
+  const uint32_t hi = arg_u32(info, 3, fn, "offsetHi");
+  const uint32_t key0 = arg_u32(info, 4, fn, "key0");
+  const uint32_t key1 = arg_u32(info, 5, fn, "key1");
+  const uint32_t stream = arg_u32(info, 6, fn, "stream");
+  Napi::Float32Array x = arg_f32(info, 7, fn, "x");
+  require_len(info, fn, "x", x.ElementLength(), n * hd.d);
+  float* probs = nullptr;
+  if (!info[8].IsNull() && !info[8].IsUndefined()) {
+    Napi::Float32Array pr = arg_f32(info, 8, fn, "probs");
+    require_len(info, fn, "probs", pr.ElementLength(), n * hd.d);
+    probs = pr.Data();
+  }
+  cuda::pixelrnn_sample(hd.model, n, (static_cast<uint64_t>(hi) << 32) | lo, key0, key1, stream,
+                        x.Data(), probs);
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void register_pixelrnn(Napi::Env env, Napi::Object exports) {
@@ -209,6 +303,10 @@ void register_pixelrnn(Napi::Env env, Napi::Object exports) {
   define(env, exports, "pixelRnnBackwardAsync", backward_async);
   define(env, exports, "pixelRnnSample", sample_sync);
   define(env, exports, "pixelRnnSampleAsync", sample_async);
+  define(env, exports, "cudaPixelRnnUpload", cuda_upload);
+  define(env, exports, "cudaPixelRnnRelease", cuda_release);
+  define(env, exports, "cudaPixelRnnLogProb", cuda_log_prob);
+  define(env, exports, "cudaPixelRnnSample", cuda_sample);
 }
 
 }  // namespace addon

@@ -80,5 +80,18 @@ void conv_block_backward(const ConvBlockParams&, const float*, const float*, con
   throw KernelError("E_BACKEND", kNotBuilt);
 }
 
+
+struct PixelRnnDeviceModel {};
+
+PixelRnnDeviceModel* pixelrnn_upload(const PixelRnnSpec&) { throw KernelError("E_BACKEND", kNotBuilt); }
+void pixelrnn_release(PixelRnnDeviceModel* m) noexcept { delete m; }
+void pixelrnn_log_prob(PixelRnnDeviceModel*, const float*, int64_t, float*) {
+  throw KernelError("E_BACKEND", kNotBuilt);
+}
+void pixelrnn_sample(PixelRnnDeviceModel*, int64_t, uint64_t, uint32_t, uint32_t, uint32_t, float*,
+                     float*) {
+  throw KernelError("E_BACKEND", kNotBuilt);
+}
+
 }  // namespace cuda
 }  // namespace deepgen

@@ -1,12 +1,14 @@
 /**
  * Kernel group "pixelrnn": the whole PixelRNN network (Row LSTM or Diagonal BiLSTM) per call
  * (native/kernels/cpu/pixelrnn.h, js/pixelrnn.ts): log-likelihood, gradients (BPTT) and
- * sampling of a whole batch, each ONE native call.
+ * sampling of a whole batch, each ONE native call. On CUDA (native/kernels/cuda/pixelrnn*.cu):
+ * log-likelihood and sampling on a device-resident model (CudaPixelRnnModel); no backward yet.
  */
 import { checkFloat32Array, checkInteger, checkOneOf } from "../../core/check.js";
 import { DeepgenError } from "../../core/errors.js";
 import { type Seed, seedToKey } from "../../core/philox.js";
-import { noCudaKernel } from "../cuda.js";
+import type { CudaPixelRnnHandle } from "../addon-types.js";
+import { cudaAddon } from "../cuda.js";
 import { type JobOptions, runChunkedJs, runNativeJob } from "../job.js";
 import {
   type PixelRnnSpec,
@@ -100,7 +102,13 @@ interface SampleArgs {
 }
 
 function checkSample(m: PixelRnnModelArrays, o: PixelRnnSampleOptions, x: Float32Array, probs?: Float32Array): SampleArgs {
-  const d = checkPixelRnnModel(m);
+  const a = checkSampleShape(checkPixelRnnModel(m), o, x, probs);
+  checkOutputsApart("pixelRnnSample", [["x", x], ["probs", probs ?? null]], [["params", m.params]]);
+  return a;
+}
+
+/** The sampling options and outputs for images of d pixels (no model: CudaPixelRnnModel has it on the device). */
+function checkSampleShape(d: number, o: PixelRnnSampleOptions, x: Float32Array, probs?: Float32Array): SampleArgs {
   const n = checkInteger("n", o.n, 0, 2 ** 31);
   const { key0, key1 } = seedToKey(o.seed);
   const stream = checkInteger("stream", o.stream ?? 0, 0, 0xffffffff);
@@ -109,7 +117,7 @@ function checkSample(m: PixelRnnModelArrays, o: PixelRnnSampleOptions, x: Float3
   if (typeof cached !== "boolean") throw new DeepgenError("E_ARG", "pixelrnn: cached must be a boolean");
   need("x", x, n * d);
   if (probs !== undefined) need("probs", probs, n * d);
-  checkOutputsApart("pixelRnnSample", [["x", x], ["probs", probs ?? null]], [["params", m.params]]);
+  checkOutputsApart("pixelRnnSample", [["x", x], ["probs", probs ?? null]], []);
   return { n, offset, key0, key1, stream, cached };
 }
 
@@ -197,11 +205,112 @@ export const nativePixelRnn: PixelRnnKernels = {
   },
 };
 
-export const cudaPixelRnn: PixelRnnKernels = noCudaKernel<PixelRnnKernels>("pixelrnn", [
-  "pixelRnnLogProb",
-  "pixelRnnLogProbAsync",
-  "pixelRnnBackward",
-  "pixelRnnBackwardAsync",
-  "pixelRnnSample",
-  "pixelRnnSampleAsync",
-]);
+/**
+ * A PixelRNN whose parameters live on the GPU (native/kernels/cuda/pixelrnn.cu,
+ * pixelrnn_sample.cu): uploaded once by `upload`, then logProb / sample copy only x, logp and
+ * probs; `dispose()` frees the device memory now (the garbage collector does it otherwise).
+ * Results follow the CPU kernels: logProb within 1e-4 relative, and sampling with the same
+ * Philox counters, so the same seed gives the same images up to near ties (a uniform within
+ * float rounding of its probability; see test/native/cuda/test_cuda_pixelrnn.cc). Sampling is
+ * always the cached sampler (`cached: false` draws the same images on the CPU, so it is accepted
+ * and ignored). Throws E_BACKEND when the addon was built without CUDA or no device is usable.
+ */
+export class CudaPixelRnnModel {
+  private handle: CudaPixelRnnHandle | null;
+
+  private constructor(
+    handle: CudaPixelRnnHandle,
+    readonly spec: PixelRnnSpec,
+  ) {
+    this.handle = handle;
+  }
+
+  static upload(m: PixelRnnModelArrays): CudaPixelRnnModel {
+    checkPixelRnnModel(m);
+    const handle = callNative(() => cudaAddon().cudaPixelRnnUpload(...modelArgs(m)));
+    return new CudaPixelRnnModel(handle, { ...m.spec });
+  }
+
+  get disposed(): boolean {
+    return this.handle === null;
+  }
+
+  /** logp[i] = log p(x_i) in nats; x [n, rows*cols] of 0/1 values. */
+  logProb(x: Float32Array, n: number, logp: Float32Array): void {
+    const handle = this.live();
+    const d = this.spec.rows * this.spec.cols;
+    checkInteger("n", n, 0, 2 ** 31);
+    need("x", x, n * d);
+    need("logp", logp, n);
+    checkOutputsApart("pixelRnnLogProb", [["logp", logp]], [["x", x]]);
+    callNative((a) => a.cudaPixelRnnLogProb(handle, x, n, logp));
+  }
+
+  /** Draws into x [n, D] in raster order; probs [n, D] (optional) receives each p(x = 1 | before). */
+  sample(o: PixelRnnSampleOptions, x: Float32Array, probs?: Float32Array): void {
+    const handle = this.live();
+    const s = checkSampleShape(this.spec.rows * this.spec.cols, o, x, probs);
+    callNative((a) => a.cudaPixelRnnSample(handle, s.n, s.offset % 2 ** 32, Math.floor(s.offset / 2 ** 32), s.key0, s.key1, s.stream, x, probs ?? null));
+  }
+
+  dispose(): void {
+    if (this.handle === null) return;
+    const handle = this.handle;
+    this.handle = null;
+    callNative((a) => a.cudaPixelRnnRelease(handle));
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  private live(): CudaPixelRnnHandle {
+    if (this.handle === null) throw new DeepgenError("E_ARG", "CudaPixelRnnModel: used after dispose()");
+    return this.handle;
+  }
+}
+
+/** Uploads m for one call (the kernel interface passes host weights every time). */
+function withCudaModel(m: PixelRnnModelArrays, fn: (g: CudaPixelRnnModel) => void): void {
+  const g = CudaPixelRnnModel.upload(m);
+  try {
+    fn(g);
+  } finally {
+    g.dispose();
+  }
+}
+
+function noCudaBackward(): never {
+  throw new DeepgenError("E_BACKEND", "pixelRnnBackward (pixelrnn) has no CUDA kernel yet; use backend 'native' for it");
+}
+
+// The async variants run the launches synchronously behind the promise (as cudaNade does)
+// until device jobs with cancellation exist.
+export const cudaPixelRnn: PixelRnnKernels = {
+  pixelRnnLogProb(m, x, n, logp) {
+    checkLogp(m, x, n, logp);
+    withCudaModel(m, (g) => g.logProb(x, n, logp));
+  },
+  async pixelRnnLogProbAsync(m, x, n, logp, opts) {
+    if (opts?.signal?.aborted) throw new DeepgenError("E_ABORTED", "operation aborted");
+    cudaPixelRnn.pixelRnnLogProb(m, x, n, logp);
+    opts?.onProgress?.(1);
+  },
+  pixelRnnBackward(m, x, n, scale, logp, grads) {
+    checkBackward(m, x, n, scale, logp, grads);
+    noCudaBackward();
+  },
+  async pixelRnnBackwardAsync(m, x, n, scale, logp, grads) {
+    checkBackward(m, x, n, scale, logp, grads);
+    noCudaBackward();
+  },
+  pixelRnnSample(m, o, x, probs) {
+    checkSample(m, o, x, probs);
+    withCudaModel(m, (g) => g.sample(o, x, probs));
+  },
+  async pixelRnnSampleAsync(m, o, x, probs, opts) {
+    if (opts?.signal?.aborted) throw new DeepgenError("E_ABORTED", "operation aborted");
+    cudaPixelRnn.pixelRnnSample(m, o, x, probs);
+    opts?.onProgress?.(1);
+  },
+};

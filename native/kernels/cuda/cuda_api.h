@@ -10,6 +10,7 @@
 #include "../cpu/gemm.h"
 #include "../cpu/nade.h"
 #include "../cpu/optim.h"
+#include "../cpu/pixelrnn.h"
 
 namespace deepgen {
 namespace cuda {
@@ -95,6 +96,25 @@ void conv_block_backward(const ConvBlockParams& p, const float* x, const float* 
                          const float* rstd, const float* y, float* dy, float* dx,
                          float* dweight, float* dbias, float* dgamma, float* dbeta,
                          bool accumulate);
+
+
+// ---- PixelRNN (pixelrnn.cu, pixelrnn_sample.cu) -------------------------------------------
+// A Row LSTM or Diagonal BiLSTM PixelRNN whose parameters live on the device: uploaded once
+// by pixelrnn_upload (spec.params is read then and not kept), freed by pixelrnn_release.
+// log_prob and sample have the semantics of the CPU pixelrnn_log_prob and (cached)
+// pixelrnn_sample (native/kernels/cpu/pixelrnn.h), the same Philox counters included, and take
+// host buffers: one copy in, the launches of a chunk of images, one copy out.
+struct PixelRnnDeviceModel;
+// Validates like pixelrnn_check (E_ARG); E_BACKEND without a device.
+PixelRnnDeviceModel* pixelrnn_upload(const PixelRnnSpec& spec);
+void pixelrnn_release(PixelRnnDeviceModel* m) noexcept;  // null is fine
+// logp[i] = log p(x_i) in nats, x [n, R*W] (> 0.5 counts as 1).
+void pixelrnn_log_prob(PixelRnnDeviceModel* m, const float* x, int64_t n, float* logp);
+// Draws n images into x [n, R*W]; probs [n, R*W] (optional) gets p(x = 1 | pixels before).
+// Sample i uses Philox index sample_offset + i, as the CPU sampler. E_BACKEND when one image's
+// recurrent state ((4 L ndir + L + 1) W H floats) exceeds the sampler's 1 GiB scratch.
+void pixelrnn_sample(PixelRnnDeviceModel* m, int64_t n, uint64_t sample_offset, uint32_t key0,
+                     uint32_t key1, uint32_t stream, float* x, float* probs);
 
 }  // namespace cuda
 }  // namespace deepgen
