@@ -269,29 +269,29 @@ const xSize = (s: { batch: number; inC: number; inH: number; inW: number }): num
 const ySize = (s: { batch: number; outC: number; outH: number; outW: number }): number => s.batch * s.outC * s.outH * s.outW;
 const wSize = (s: { inC: number; outC: number; kH: number; kW: number }): number => s.outC * s.inC * s.kH * s.kW;
 
-// Argument checks shared by the backends: each returns the validated spec and arrays.
+// Argument checks shared by the backends: each returns the validated spec and arrays. The
+// array checks depend only on the sizes, the same for a conv and a transposed conv.
 
-function checkConvForward(fn: string, shape: Conv2dShape, x: unknown, w: unknown, b: unknown, y: unknown) {
-  const spec = checkConv2dShape(shape, fn);
+type Sizes = Parameters<typeof xSize>[0] & Parameters<typeof ySize>[0] & Parameters<typeof wSize>[0];
+
+function forwardArrays(fn: string, spec: Sizes, x: unknown, w: unknown, b: unknown, y: unknown) {
   const xa = checkArray(fn, "x", x, xSize(spec));
   const wa = checkArray(fn, "weight", w, wSize(spec));
   const ba = checkOptionalArray(fn, "bias", b, spec.outC);
   const ya = checkArray(fn, "y", y, ySize(spec));
   checkDisjoint(fn, "y", ya, [["x", xa], ["weight", wa], ["bias", ba]]);
-  return { spec, geometry: geometryOf(spec), x: xa, w: wa, b: ba, y: ya };
+  return { x: xa, w: wa, b: ba, y: ya };
 }
 
-function checkConvBackwardData(fn: string, shape: Conv2dShape, dy: unknown, w: unknown, dx: unknown) {
-  const spec = checkConv2dShape(shape, fn);
+function backwardDataArrays(fn: string, spec: Sizes, dy: unknown, w: unknown, dx: unknown) {
   const dya = checkArray(fn, "dy", dy, ySize(spec));
   const wa = checkArray(fn, "weight", w, wSize(spec));
   const dxa = checkArray(fn, "dx", dx, xSize(spec));
   checkDisjoint(fn, "dx", dxa, [["dy", dya], ["weight", wa]]);
-  return { spec, geometry: geometryOf(spec), dy: dya, w: wa, dx: dxa };
+  return { dy: dya, w: wa, dx: dxa };
 }
 
-function checkConvBackwardWeight(fn: string, shape: Conv2dShape, x: unknown, dy: unknown, dw: unknown, db: unknown, acc: unknown) {
-  const spec = checkConv2dShape(shape, fn);
+function backwardWeightArrays(fn: string, spec: Sizes, x: unknown, dy: unknown, dw: unknown, db: unknown, acc: unknown) {
   const xa = checkArray(fn, "x", x, xSize(spec));
   const dya = checkArray(fn, "dy", dy, ySize(spec));
   const dwa = checkArray(fn, "dweight", dw, wSize(spec));
@@ -299,7 +299,37 @@ function checkConvBackwardWeight(fn: string, shape: Conv2dShape, x: unknown, dy:
   const accumulate = checkAccumulate(fn, acc);
   checkDisjoint(fn, "dweight", dwa, [["x", xa], ["dy", dya], ["dbias", dba]]);
   checkDisjoint(fn, "dbias", dba, [["x", xa], ["dy", dya]]);
-  return { spec, geometry: geometryOf(spec), x: xa, dy: dya, dw: dwa, db: dba, accumulate };
+  return { x: xa, dy: dya, dw: dwa, db: dba, accumulate };
+}
+
+function checkConvForward(fn: string, shape: Conv2dShape, x: unknown, w: unknown, b: unknown, y: unknown) {
+  const spec = checkConv2dShape(shape, fn);
+  return { spec, geometry: geometryOf(spec), ...forwardArrays(fn, spec, x, w, b, y) };
+}
+
+function checkConvBackwardData(fn: string, shape: Conv2dShape, dy: unknown, w: unknown, dx: unknown) {
+  const spec = checkConv2dShape(shape, fn);
+  return { spec, geometry: geometryOf(spec), ...backwardDataArrays(fn, spec, dy, w, dx) };
+}
+
+function checkConvBackwardWeight(fn: string, shape: Conv2dShape, x: unknown, dy: unknown, dw: unknown, db: unknown, acc: unknown) {
+  const spec = checkConv2dShape(shape, fn);
+  return { spec, geometry: geometryOf(spec), ...backwardWeightArrays(fn, spec, x, dy, dw, db, acc) };
+}
+
+function checkConvTForward(fn: string, shape: ConvTranspose2dShape, x: unknown, w: unknown, b: unknown, y: unknown) {
+  const spec = checkConvTranspose2dShape(shape, fn);
+  return { spec, geometry: tGeometryOf(spec), ...forwardArrays(fn, spec, x, w, b, y) };
+}
+
+function checkConvTBackwardData(fn: string, shape: ConvTranspose2dShape, dy: unknown, w: unknown, dx: unknown) {
+  const spec = checkConvTranspose2dShape(shape, fn);
+  return { spec, geometry: tGeometryOf(spec), ...backwardDataArrays(fn, spec, dy, w, dx) };
+}
+
+function checkConvTBackwardWeight(fn: string, shape: ConvTranspose2dShape, x: unknown, dy: unknown, dw: unknown, db: unknown, acc: unknown) {
+  const spec = checkConvTranspose2dShape(shape, fn);
+  return { spec, geometry: tGeometryOf(spec), ...backwardWeightArrays(fn, spec, x, dy, dw, db, acc) };
 }
 
 function checkMaskWeights(shape: Conv2dMaskShape, w: unknown) {
@@ -312,45 +342,6 @@ function checkMaskWeights(shape: Conv2dMaskShape, w: unknown) {
   const mask = MASK_CODES[checkOneOf(`${fn} mask`, shape.mask ?? "none", ["none", "A", "B"] as const)];
   const wa = checkArray(fn, "weight", w, outC * inC * kH * kW);
   return { outC, inC, kH, kW, mask, w: wa };
-}
-
-function checkConvTForward(fn: string, shape: ConvTranspose2dShape, x: unknown, w: unknown, b: unknown, y: unknown) {
-  const spec = checkConvTranspose2dShape(shape, fn);
-  const xa = checkArray(fn, "x", x, xSize(spec));
-  const wa = checkArray(fn, "weight", w, wSize(spec));
-  const ba = checkOptionalArray(fn, "bias", b, spec.outC);
-  const ya = checkArray(fn, "y", y, ySize(spec));
-  checkDisjoint(fn, "y", ya, [["x", xa], ["weight", wa], ["bias", ba]]);
-  return { spec, geometry: tGeometryOf(spec), x: xa, w: wa, b: ba, y: ya };
-}
-
-function checkConvTBackwardData(fn: string, shape: ConvTranspose2dShape, dy: unknown, w: unknown, dx: unknown) {
-  const spec = checkConvTranspose2dShape(shape, fn);
-  const dya = checkArray(fn, "dy", dy, ySize(spec));
-  const wa = checkArray(fn, "weight", w, wSize(spec));
-  const dxa = checkArray(fn, "dx", dx, xSize(spec));
-  checkDisjoint(fn, "dx", dxa, [["dy", dya], ["weight", wa]]);
-  return { spec, geometry: tGeometryOf(spec), dy: dya, w: wa, dx: dxa };
-}
-
-function checkConvTBackwardWeight(
-  fn: string,
-  shape: ConvTranspose2dShape,
-  x: unknown,
-  dy: unknown,
-  dw: unknown,
-  db: unknown,
-  acc: unknown,
-) {
-  const spec = checkConvTranspose2dShape(shape, fn);
-  const xa = checkArray(fn, "x", x, xSize(spec));
-  const dya = checkArray(fn, "dy", dy, ySize(spec));
-  const dwa = checkArray(fn, "dweight", dw, wSize(spec));
-  const dba = checkOptionalArray(fn, "dbias", db, spec.outC);
-  const accumulate = checkAccumulate(fn, acc);
-  checkDisjoint(fn, "dweight", dwa, [["x", xa], ["dy", dya], ["dbias", dba]]);
-  checkDisjoint(fn, "dbias", dba, [["x", xa], ["dy", dya]]);
-  return { spec, geometry: tGeometryOf(spec), x: xa, dy: dya, dw: dwa, db: dba, accumulate };
 }
 
 export const jsConv: ConvKernels = {
