@@ -6,6 +6,7 @@ import { DeepgenError } from "../lib/core/errors.js";
 import { binarize, subset } from "../lib/data/dataset.js";
 import { canonicalSplit } from "../lib/data/mnist.js";
 import type { SampleOptions, Samples } from "../lib/models/density.js";
+import { loadSampler, SHIPPED_MODELS } from "../lib/models/registry.js";
 import { sampleImages } from "../lib/models/sample-images.js";
 import { classCoverage, coverageFromPredictions, features, qualityClassifier, sampleQuality } from "../lib/models/sample-quality.js";
 import { randomUniform } from "./helpers/numeric.js";
@@ -104,4 +105,13 @@ test("sampleImages maps each family's domain to [0, 1] and refuses unknown kinds
   await t.throwsAsync(() => sampleImages(fake("gan", [0]), 1, 0, { means: true }), { instanceOf: DeepgenError, code: "E_ARG" } as never);
   await t.throwsAsync(() => sampleImages(fake("classifier", [0]), 1, 0), { instanceOf: DeepgenError, code: "E_ARG" } as never);
   await t.throwsAsync(() => sampleImages(fake("vae", [0]), 0, 0), { instanceOf: DeepgenError, code: "E_ARG" } as never);
+});
+
+test("every shipped sampler (the PixelRNNs included) has image samples sample quality can judge", async (t) => {
+  for (const name of Object.keys(SHIPPED_MODELS).filter((m) => m !== "classifier")) {
+    const model = await loadSampler(name);
+    const s = await sampleImages(model as never, 2, 0);
+    t.is(s.n, 2, name);
+    t.true(s.x.every((v) => v >= 0 && v <= 1), name);
+  }
 });

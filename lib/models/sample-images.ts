@@ -32,6 +32,8 @@ export const SAMPLE_DOMAINS: Record<string, SampleDomain> = {
   nade: "binary",
   vae: "binary",
   aae: "binary",
+  rowlstm: "binary",
+  diagbilstm: "binary",
   rnade: "unit",
   gan: "unit",
 };
