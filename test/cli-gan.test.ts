@@ -65,6 +65,10 @@ test("train dcgan writes the model, a card, the loss curve and a sample grid per
   const e = deepgen("eval", out);
   t.not(e.status, 0);
   t.regex(e.stderr, /E_ARG.*no likelihood/);
+  // the text summary (no --json) reports the final test-split FID
+  const text = deepgen("train", "dcgan", "--idx-images", idx, "--zdim", "4", "--channels", "4,3", "--disc-channels", "3,4", "--epochs", "1", "--batch", "16", "--quality-every", "1", "--out", join(work, "text.safetensors"));
+  t.is(text.status, 0, text.stderr);
+  t.regex(text.stdout, /dcgan: 1 epochs, .*classifier-FID [\d.]+ vs test \(floor [\d.]+\)/);
   // resume continues from the checkpoint: two more epochs
   const again = deepgen(...args.map((a) => (a === "2" ? "4" : a)), "--resume");
   t.is(again.status, 0, again.stderr);

@@ -144,7 +144,7 @@ export async function trainClassifier(opts: ClassifierTrainOptions): Promise<voi
     );
   }
   if (stop.interrupted) {
-    progress.done(`stop.interrupted after ${history.length} epochs: best model so far in ${out}; resume with --resume`);
+    progress.done(`interrupted after ${history.length} epochs: best model so far in ${out}; resume with --resume`);
     process.exitCode = 130;
   }
   if (opts.json) printJson(result);

@@ -192,7 +192,8 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
   await model.save(out);
   const quality = toy === undefined && history.length > 0 ? await finalQuality(model, opts) : undefined;
   const fidByEpoch = history.flatMap((h) => (h.diagnostics?.fidTrain === undefined ? [] : [{ epoch: h.epoch, fidTrain: h.diagnostics.fidTrain }]));
-  const diagnostics: ToyEpoch[] = history.flatMap((h) => (h.diagnostics === undefined ? [] : [{ epoch: h.epoch, ...(h.diagnostics as Omit<ToyEpoch, "epoch">) }]));
+  // the epochs' diagnostics: the toy data's JSD and modes, or MNIST's FID against train
+  const diagnostics: ToyEpoch[] = toy === undefined ? [] : history.flatMap((h) => (h.diagnostics === undefined ? [] : [{ epoch: h.epoch, ...(h.diagnostics as Omit<ToyEpoch, "epoch">) }]));
   const last = diagnostics[diagnostics.length - 1];
   const result = {
     model: family,
@@ -237,7 +238,7 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
     if (toy.dim === 2) await writePng(`${stem(out)}.scatter.png`, samplesPlot(toy, model.generateSamples(2000, { seed: TOY_EVAL_SEED }), TOY_EVAL_SEED));
   }
   if (stop.interrupted) {
-    progress.done(`stop.interrupted after ${history.length} epochs: the model is in ${out}; resume with --resume`);
+    progress.done(`interrupted after ${history.length} epochs: the model is in ${out}; resume with --resume`);
     process.exitCode = 130;
   }
   if (opts.json) printJson(result);
