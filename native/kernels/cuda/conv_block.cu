@@ -1,7 +1,7 @@
 // CUDA mirror of the CPU conv_block_forward (native/kernels/cpu/conv_block.h): the GAN conv
 // block pre = conv(x) + bias (conv2d or convTranspose2d), then batch norm (none, batch
-// statistics with the running-stat update, or eval) and the activation. Forward only (the
-// DCGAN generator's inference path); the backward stays on the CPU for now.
+// statistics with the running-stat update, or eval) and the activation. The backward is
+// conv_block_backward.cu.
 //
 // Kernels, simple on purpose (correctness first): the conv is one thread per output element,
 // a direct sum over (ci, ky, kx) with fused multiply-adds (the transposed conv gathers the
@@ -18,6 +18,7 @@
 #include "cuda_api.h"
 #include "affine_act.cuh"
 #include "cuda_check.h"
+#include "device_ops.h"
 
 namespace deepgen {
 namespace cuda {
@@ -81,6 +82,47 @@ void download(float* dst, const DeviceBuffer<float>& src, int64_t n) {
 
 }  // namespace
 
+namespace dev {
+
+void conv_block_forward(const ConvBlockParams& p, int64_t oh, int64_t ow, const float* x,
+                        const float* weight, const float* bias, const float* gamma,
+                        const float* beta, float* running_mean, float* running_var, float* pre,
+                        float* mean, float* rstd, float* y, float* scratch) {
+  const int64_t N = p.batch, C = p.out_c, S = oh * ow, total = N * C * S;
+  if (total == 0) return;
+  const ConvShape s{p.transposed, N, p.in_c, p.in_h, p.in_w, C, p.k_h, p.k_w, p.stride_h,
+                    p.stride_w, p.pad_h, p.pad_w, oh, ow};
+  const int threads = 256;
+  conv_kernel<<<grid_for(total, threads), threads>>>(s, x, weight, bias, pre);
+  check(cudaGetLastError(), "conv launch");
+  const int kind = static_cast<int>(p.activation);
+  if (p.norm == ConvBlockNorm::kNone) {
+    apply_kernel<<<grid_for(total, threads), threads>>>(pre, y, total, C, S, nullptr, nullptr,
+                                                         nullptr, kind, p.slope);
+    check(cudaGetLastError(), "activation launch");
+    return;
+  }
+  float* center = scratch;
+  float* scale = scratch + C;
+  if (p.norm == ConvBlockNorm::kTrain) {
+    train_stats_kernel<<<static_cast<unsigned>(C), kStatThreads>>>(
+        pre, N, C, S, gamma, p.eps, p.momentum, mean, rstd, running_mean, running_var, center,
+        scale);
+    check(cudaGetLastError(), "batch statistics launch");
+  } else {
+    // Eval: center = running mean, scale = gamma / sqrt(running var + eps) in double, as the
+    // CPU block computes it.
+    center = running_mean;
+    eval_scale_kernel<<<grid_for(C, threads), threads>>>(gamma, running_var, p.eps, C, scale);
+    check(cudaGetLastError(), "eval scale launch");
+  }
+  apply_kernel<<<grid_for(total, threads), threads>>>(pre, y, total, C, S, center, scale, beta,
+                                                       kind, p.slope);
+  check(cudaGetLastError(), "normalize launch");
+}
+
+}  // namespace dev
+
 void conv_block_forward(const ConvBlockParams& p, const float* x, const float* weight,
                         const float* bias, const float* gamma, const float* beta,
                         float* running_mean, float* running_var, float* pre, float* mean,
@@ -103,57 +145,26 @@ void conv_block_forward(const ConvBlockParams& p, const float* x, const float* w
   upload(dx, x, nx);
   upload(dw, weight, nw);
   if (bias != nullptr) upload(dbias, bias, C);
-  const ConvShape s{p.transposed, N, p.in_c, p.in_h, p.in_w, C, p.k_h, p.k_w, p.stride_h,
-                    p.stride_w, p.pad_h, p.pad_w, oh, ow};
-  const int threads = 256;
-  conv_kernel<<<grid_for(total, threads), threads>>>(s, dx.get(), dw.get(),
-                                                      bias != nullptr ? dbias.get() : nullptr,
-                                                      dpre.get());
-  check(cudaGetLastError(), "conv launch");
-  const int kind = static_cast<int>(p.activation);
-  if (p.norm == ConvBlockNorm::kNone) {
-    apply_kernel<<<grid_for(total, threads), threads>>>(dpre.get(), dy.get(), total, C, S, nullptr,
-                                                         nullptr, nullptr, kind, p.slope);
-    check(cudaGetLastError(), "activation launch");
-  } else {
-    // gamma, beta, running mean, running var, mean, rstd, center, scale: [C] each.
-    DeviceBuffer<float> stats(8 * C);
-    float* g = stats.get();
-    float* b = g + C;
-    float* rm = b + C;
-    float* rv = rm + C;
-    float* mu = rv + C;
-    float* rs = mu + C;
-    float* center = rs + C;
-    float* scale = center + C;
+  const bool norm = p.norm != ConvBlockNorm::kNone;
+  // gamma, beta, running mean, running var, mean, rstd, then the launcher's scratch: [C] each.
+  DeviceBuffer<float> stats(norm ? 8 * C : 0);
+  float* g = stats.get();
+  float *b = g + C, *rm = b + C, *rv = rm + C, *mu = rv + C, *rs = mu + C;
+  if (norm) {
     check(cudaMemcpy(g, gamma, sizeof(float) * C, cudaMemcpyHostToDevice), "cudaMemcpy");
     check(cudaMemcpy(b, beta, sizeof(float) * C, cudaMemcpyHostToDevice), "cudaMemcpy");
-    if (p.norm == ConvBlockNorm::kTrain) {
-      check(cudaMemcpy(rm, running_mean, sizeof(float) * C, cudaMemcpyHostToDevice), "cudaMemcpy");
-      check(cudaMemcpy(rv, running_var, sizeof(float) * C, cudaMemcpyHostToDevice), "cudaMemcpy");
-      train_stats_kernel<<<static_cast<unsigned>(C), kStatThreads>>>(
-          dpre.get(), N, C, S, g, p.eps, p.momentum, mu, rs, rm, rv, center, scale);
-      check(cudaGetLastError(), "batch statistics launch");
-    } else {
-      // Eval: center = running mean, scale = gamma / sqrt(running var + eps) in double,
-      // computed on the host exactly as the CPU block does.
-      std::vector<float> hc(static_cast<size_t>(C)), hs(static_cast<size_t>(C));
-      for (int64_t c = 0; c < C; ++c) {
-        hc[c] = running_mean[c];
-        hs[c] = static_cast<float>(gamma[c] / std::sqrt(static_cast<double>(running_var[c]) + p.eps));
-      }
-      check(cudaMemcpy(center, hc.data(), sizeof(float) * C, cudaMemcpyHostToDevice), "cudaMemcpy");
-      check(cudaMemcpy(scale, hs.data(), sizeof(float) * C, cudaMemcpyHostToDevice), "cudaMemcpy");
-    }
-    apply_kernel<<<grid_for(total, threads), threads>>>(dpre.get(), dy.get(), total, C, S, center,
-                                                         scale, b, kind, p.slope);
-    check(cudaGetLastError(), "normalize launch");
-    if (p.norm == ConvBlockNorm::kTrain) {
-      check(cudaMemcpy(mean, mu, sizeof(float) * C, cudaMemcpyDeviceToHost), "conv_block_forward");
-      check(cudaMemcpy(rstd, rs, sizeof(float) * C, cudaMemcpyDeviceToHost), "conv_block_forward");
-      check(cudaMemcpy(running_mean, rm, sizeof(float) * C, cudaMemcpyDeviceToHost), "conv_block_forward");
-      check(cudaMemcpy(running_var, rv, sizeof(float) * C, cudaMemcpyDeviceToHost), "conv_block_forward");
-    }
+    check(cudaMemcpy(rm, running_mean, sizeof(float) * C, cudaMemcpyHostToDevice), "cudaMemcpy");
+    check(cudaMemcpy(rv, running_var, sizeof(float) * C, cudaMemcpyHostToDevice), "cudaMemcpy");
+  }
+  dev::conv_block_forward(p, oh, ow, dx.get(), dw.get(), bias != nullptr ? dbias.get() : nullptr,
+                          norm ? g : nullptr, norm ? b : nullptr, norm ? rm : nullptr,
+                          norm ? rv : nullptr, dpre.get(), norm ? mu : nullptr,
+                          norm ? rs : nullptr, dy.get(), norm ? rs + C : nullptr);
+  if (p.norm == ConvBlockNorm::kTrain) {
+    check(cudaMemcpy(mean, mu, sizeof(float) * C, cudaMemcpyDeviceToHost), "conv_block_forward");
+    check(cudaMemcpy(rstd, rs, sizeof(float) * C, cudaMemcpyDeviceToHost), "conv_block_forward");
+    check(cudaMemcpy(running_mean, rm, sizeof(float) * C, cudaMemcpyDeviceToHost), "conv_block_forward");
+    check(cudaMemcpy(running_var, rv, sizeof(float) * C, cudaMemcpyDeviceToHost), "conv_block_forward");
   }
   download(pre, dpre, total);
   download(y, dy, total);

@@ -3,13 +3,13 @@
 // backward (dweight, dbias, dx), from a kTrain or kNone forward. Host buffers in and out.
 //
 // Kernels, simple and deterministic (no atomics):
-//   act_backward_kernel: dy = dy * f'(from y), one thread per element (the smooth kinds in
-//     double, as activation.cc's plain spans);
-//   norm_backward_sums_kernel: one block per channel, sum dy and sum dy (pre - mean) in
-//     double, then dgamma, dbeta and the coefficients a, b, k of dpre = a dy + b (pre - mean)
-//     + k computed in double exactly as the CPU block does;
+//   act_backward_kernel (affine_act.cuh): dy = dy * f'(from y), one thread per element (the
+//     smooth kinds in double, as activation.cc's plain spans);
+//   norm_backward_sums_kernel (affine_act.cuh): one block per channel, sum dy and sum dy
+//     (pre - mean) in double, then dgamma, dbeta and the coefficients a, b, k of
+//     dpre = a dy + b (pre - mean) + k computed in double exactly as the CPU block does;
 //   weight_grad_kernel: one thread per weight element, its sum over (n, output position) in
-//     double; bias_grad_kernel: one block per channel, in double;
+//     double; bias_grad_kernel (affine_act.cuh): one block per channel, in double;
 //   data_grad_kernel: one thread per input element, gathering the outputs it fed.
 #include <cuda_runtime.h>
 
@@ -20,6 +20,7 @@
 #include "affine_act.cuh"
 #include "cuda_api.h"
 #include "cuda_check.h"
+#include "device_ops.h"
 
 namespace deepgen {
 namespace cuda {
@@ -29,69 +30,6 @@ struct Geometry {
   bool transposed;
   int64_t n, ci, h, w, co, kh, kw, sh, sw, ph, pw, oh, ow;
 };
-
-__global__ void act_backward_kernel(const float* y, float* dy, int64_t total, int kind, float slope) {
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const float v = y[i], d = dy[i];
-    float out;
-    switch (kind) {
-      case 1: out = v > 0.0f ? d : 0.0f; break;                                   // relu
-      case 2: out = v > 0.0f ? d : slope * d; break;                              // leaky relu
-      case 3: out = static_cast<float>(d * (1.0 - static_cast<double>(v) * v)); break;  // tanh
-      case 4: {                                                                   // sigmoid
-        const double s = v;
-        out = static_cast<float>(d * (s * (1.0 - s)));
-        break;
-      }
-      case 5: out = static_cast<float>(d * -expm1(-static_cast<double>(v))); break;  // softplus
-      default: out = d;                                                           // identity
-    }
-    dy[i] = out;
-  }
-}
-
-// coef [4C]: a, b, k, unused; dgamma, dbeta [C] written or accumulated.
-__global__ void norm_backward_sums_kernel(const float* dy, const float* pre, int64_t N, int64_t C,
-                                          int64_t S, const float* gamma, const float* mean,
-                                          const float* rstd, float* dgamma, float* dbeta,
-                                          bool accumulate, float* a, float* b, float* k) {
-  __shared__ double shared[kStatThreads];
-  const int64_t c = blockIdx.x;
-  const int64_t count = N * S;
-  const double center = mean[c];
-  double s_dy = 0.0, s_dyc = 0.0;
-  for (int64_t i = threadIdx.x; i < count; i += kStatThreads) {
-    const int64_t at = ((i / S) * C + c) * S + i % S;
-    const double d = dy[at];
-    s_dy += d;
-    s_dyc += d * (pre[at] - center);
-  }
-  const double sum_dy = block_sum(s_dy, shared);
-  const double sum_dyc = block_sum(s_dyc, shared);
-  if (threadIdx.x == 0) {
-    const double inv_m = 1.0 / static_cast<double>(count);
-    const double r = rstd[c];
-    const double g = gamma[c];
-    const float db = static_cast<float>(sum_dy);
-    const float dg = static_cast<float>(sum_dyc * r);
-    dbeta[c] = accumulate ? dbeta[c] + db : db;
-    dgamma[c] = accumulate ? dgamma[c] + dg : dg;
-    a[c] = static_cast<float>(g * r);
-    b[c] = static_cast<float>(-g * r * r * r * sum_dyc * inv_m);
-    k[c] = static_cast<float>(-g * r * sum_dy * inv_m);
-  }
-}
-
-__global__ void norm_backward_apply_kernel(float* dy, const float* pre, int64_t total, int64_t C,
-                                           int64_t S, const float* mean, const float* a,
-                                           const float* b, const float* k) {
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const int64_t c = (i / S) % C;
-    dy[i] = a[c] * dy[i] + b[c] * (pre[i] - mean[c]) + k[c];
-  }
-}
 
 // dweight, one thread per element: conv2d [Cout, Cin, kH, kW], transposed [Cin, Cout, kH, kW].
 // For both, the pair (input position, output position) linked by tap (ky, kx) is
@@ -135,19 +73,6 @@ __global__ void weight_grad_kernel(Geometry g, const float* x, const float* dpre
     }
     const float v = static_cast<float>(sum);
     dweight[idx] = accumulate ? dweight[idx] + v : v;
-  }
-}
-
-__global__ void bias_grad_kernel(const float* dpre, int64_t N, int64_t C, int64_t S, float* dbias,
-                                 bool accumulate) {
-  __shared__ double shared[kStatThreads];
-  const int64_t c = blockIdx.x;
-  double s = 0.0;
-  for (int64_t i = threadIdx.x; i < N * S; i += kStatThreads) s += dpre[((i / S) * C + c) * S + i % S];
-  const double total = block_sum(s, shared);
-  if (threadIdx.x == 0) {
-    const float v = static_cast<float>(total);
-    dbias[c] = accumulate ? dbias[c] + v : v;
   }
 }
 
@@ -203,6 +128,50 @@ void down(float* dst, const float* src, int64_t n) {
 
 }  // namespace
 
+namespace dev {
+
+void conv_block_backward(const ConvBlockParams& p, int64_t oh, int64_t ow, const float* x,
+                         const float* weight, const float* gamma, const float* pre,
+                         const float* mean, const float* rstd, const float* y, float* dy,
+                         float* dx, float* dweight, float* dbias, float* dgamma, float* dbeta,
+                         bool accumulate, float* scratch) {
+  const bool train = p.norm == ConvBlockNorm::kTrain;
+  const int64_t N = p.batch, C = p.out_c, S = oh * ow, total = N * C * S;
+  const int64_t nx = N * p.in_c * p.in_h * p.in_w;
+  const int64_t nw = p.in_c * C * p.k_h * p.k_w;
+  const Geometry g{p.transposed, N, p.in_c, p.in_h, p.in_w, C, p.k_h, p.k_w, p.stride_h,
+                   p.stride_w, p.pad_h, p.pad_w, oh, ow};
+  const int threads = 256;
+  if (total > 0) {
+    act_backward_kernel<<<grid_for(total, threads), threads>>>(y, dy, dy, total,
+                                                                static_cast<int>(p.activation), p.slope);
+    check(cudaGetLastError(), "activation backward launch");
+  }
+  if (train && C > 0) {
+    float *a = scratch, *b = scratch + C, *k = scratch + 2 * C;
+    norm_backward_sums_kernel<<<static_cast<unsigned>(C), kStatThreads>>>(
+        dy, pre, N, C, S, gamma, mean, rstd, dgamma, dbeta, accumulate, a, b, k);
+    check(cudaGetLastError(), "norm backward launch");
+    norm_backward_apply_kernel<<<grid_for(total, threads), threads>>>(dy, pre, dy, total, C, S,
+                                                                       mean, a, b, k);
+    check(cudaGetLastError(), "norm backward launch");
+  }
+  if (nw > 0) {
+    weight_grad_kernel<<<grid_for(nw, threads), threads>>>(g, x, dy, dweight, accumulate);
+    check(cudaGetLastError(), "weight gradient launch");
+  }
+  if (dbias != nullptr && C > 0) {
+    bias_grad_kernel<<<static_cast<unsigned>(C), kStatThreads>>>(dy, N, C, S, dbias, accumulate);
+    check(cudaGetLastError(), "bias gradient launch");
+  }
+  if (dx != nullptr && nx > 0) {
+    data_grad_kernel<<<grid_for(nx, threads), threads>>>(g, weight, dy, dx);
+    check(cudaGetLastError(), "data gradient launch");
+  }
+}
+
+}  // namespace dev
+
 void conv_block_backward(const ConvBlockParams& p, const float* x, const float* weight,
                          const float* gamma, const float* pre, const float* mean,
                          const float* rstd, const float* y, float* dy, float* dx,
@@ -228,28 +197,19 @@ void conv_block_backward(const ConvBlockParams& p, const float* x, const float* 
   if (train && C > 0) need({gamma, pre, mean, rstd, dgamma, dbeta});
   if (total == 0 && nw == 0 && nx == 0) return;
   require_device();
-  const Geometry g{p.transposed, N, p.in_c, p.in_h, p.in_w, C, p.k_h, p.k_w, p.stride_h,
-                   p.stride_w, p.pad_h, p.pad_w, oh, ow};
   DeviceBuffer<float> d_x(nx), d_w(nw), d_y(total), d_dy(total), d_pre(train ? total : 0);
   DeviceBuffer<float> d_dx(dx != nullptr ? nx : 0), d_dw(nw), d_db(dbias != nullptr ? C : 0);
-  // gamma, mean, rstd, dgamma, dbeta, a, b, k: [C] each.
+  // gamma, mean, rstd, dgamma, dbeta, then the launcher's scratch (a, b, k): [C] each.
   DeviceBuffer<float> stats(train ? 8 * C : 0);
+  float* s = stats.get();
+  float *gm = s, *mu = s + C, *rs = s + 2 * C, *dg = s + 3 * C, *dbt = s + 4 * C;
   up(d_x.get(), x, nx);
   up(d_w.get(), weight, nw);
   up(d_y.get(), y, total);
   up(d_dy.get(), dy, total);
   if (accumulate) up(d_dw.get(), dweight, nw);
   if (accumulate && dbias != nullptr) up(d_db.get(), dbias, C);
-  const int threads = 256;
-  if (total > 0) {
-    act_backward_kernel<<<grid_for(total, threads), threads>>>(d_y.get(), d_dy.get(), total,
-                                                                static_cast<int>(p.activation), p.slope);
-    check(cudaGetLastError(), "activation backward launch");
-  }
   if (train && C > 0) {
-    float* s = stats.get();
-    float *gm = s, *mu = s + C, *rs = s + 2 * C, *dg = s + 3 * C, *dbt = s + 4 * C, *a = s + 5 * C,
-          *b = s + 6 * C, *k = s + 7 * C;
     up(d_pre.get(), pre, total);
     up(gm, gamma, C);
     up(mu, mean, C);
@@ -258,26 +218,15 @@ void conv_block_backward(const ConvBlockParams& p, const float* x, const float* 
       up(dg, dgamma, C);
       up(dbt, dbeta, C);
     }
-    norm_backward_sums_kernel<<<static_cast<unsigned>(C), kStatThreads>>>(
-        d_dy.get(), d_pre.get(), N, C, S, gm, mu, rs, dg, dbt, accumulate, a, b, k);
-    check(cudaGetLastError(), "norm backward launch");
-    norm_backward_apply_kernel<<<grid_for(total, threads), threads>>>(d_dy.get(), d_pre.get(), total,
-                                                                       C, S, mu, a, b, k);
-    check(cudaGetLastError(), "norm backward launch");
+  }
+  dev::conv_block_backward(p, oh, ow, d_x.get(), d_w.get(), train ? gm : nullptr,
+                           d_pre.get(), train ? mu : nullptr, train ? rs : nullptr, d_y.get(),
+                           d_dy.get(), dx != nullptr ? d_dx.get() : nullptr, d_dw.get(),
+                           dbias != nullptr ? d_db.get() : nullptr, train ? dg : nullptr,
+                           train ? dbt : nullptr, accumulate, train ? s + 5 * C : nullptr);
+  if (train && C > 0) {
     down(dgamma, dg, C);
     down(dbeta, dbt, C);
-  }
-  if (nw > 0) {
-    weight_grad_kernel<<<grid_for(nw, threads), threads>>>(g, d_x.get(), d_dy.get(), d_dw.get(), accumulate);
-    check(cudaGetLastError(), "weight gradient launch");
-  }
-  if (dbias != nullptr && C > 0) {
-    bias_grad_kernel<<<static_cast<unsigned>(C), kStatThreads>>>(d_dy.get(), N, C, S, d_db.get(), accumulate);
-    check(cudaGetLastError(), "bias gradient launch");
-  }
-  if (dx != nullptr && nx > 0) {
-    data_grad_kernel<<<grid_for(nx, threads), threads>>>(g, d_w.get(), d_dy.get(), d_dx.get());
-    check(cudaGetLastError(), "data gradient launch");
   }
   down(dy, d_dy.get(), total);
   down(dweight, d_dw.get(), nw);

@@ -68,18 +68,32 @@ void adam_step(float* params, const float* grads, float* m, float* v, int64_t n,
                const AdamConfig& cfg);
 
 // ---- Activations and batch norm (activation.cu, batchnorm.cu), host buffers in and out ------
-// Same semantics as the CPU kernels of activation.h / batchnorm.h (forward only): the pieces
-// of the GAN networks outside the conv blocks (the dense layer's bias + activation, its
-// batch norm).
+// Same semantics and checks as the CPU kernels of activation.h / batchnorm.h: the pieces of
+// the GAN networks outside the conv blocks (the dense layer's bias + activation, NormAct's
+// batch norm + activation).
 void activation_forward(Activation kind, const float* x, float* y, int64_t n, float slope);
+void activation_backward(Activation kind, const float* y, const float* dy, float* dx, int64_t n,
+                         float slope);
 void bias_activation_forward(Activation kind, const float* x, const float* bias, float* y,
                              int64_t N, int64_t C, int64_t S, float slope);
+void bias_activation_backward(Activation kind, const float* y, const float* dy, float* dx,
+                              float* dbias, int64_t N, int64_t C, int64_t S, float slope);
 void batchnorm_forward_train(const float* x, const float* gamma, const float* beta, float* y,
                              float* mean, float* rstd, float* running_mean, float* running_var,
                              int64_t N, int64_t C, int64_t S, float eps, float momentum);
 void batchnorm_forward_eval(const float* x, const float* gamma, const float* beta,
                             const float* running_mean, const float* running_var, float* y,
                             int64_t N, int64_t C, int64_t S, float eps);
+void batchnorm_backward(const float* x, const float* dy, const float* gamma, const float* mean,
+                        const float* rstd, float* dx, float* dgamma, float* dbeta, int64_t N,
+                        int64_t C, int64_t S);
+
+// ---- GAN losses (loss.cu), host buffers in and out -----------------------------------------
+// Same semantics and checks as the CPU bce_with_logits_forward / _backward (loss.h).
+double bce_with_logits_forward(float* row_loss, const float* logits, const float* targets,
+                               int64_t rows, int64_t cols);
+void bce_with_logits_backward(float* dlogits, const float* logits, const float* targets,
+                              int64_t rows, int64_t cols, double scale, const float* row_scale);
 
 // ---- GAN conv block forward and backward (conv_block*.cu), host buffers in and out -----------------------
 // Same semantics and checks as the CPU conv_block_forward (conv_block.h): conv2d or

@@ -10,6 +10,7 @@
 #include "../../common/errors.h"
 #include "cuda_api.h"
 #include "cuda_check.h"
+#include "device_ops.h"
 
 namespace deepgen {
 namespace cuda {
@@ -74,6 +75,36 @@ int64_t extent(int64_t rows, int64_t cols, int64_t ld, int64_t batch, int64_t st
 
 }  // namespace
 
+namespace dev {
+
+void sgemm(const GemmArgs& g) {
+  if (g.batch == 0 || g.m == 0 || g.n == 0) return;
+  if ((g.m + kTile - 1) / kTile > 65535) {
+    throw KernelError("E_BACKEND", "sgemm (cuda): more than 1,048,560 rows; use backend 'native'");
+  }
+  GemmView v{g.trans_a, g.trans_b, g.m, g.n, g.k, g.alpha, g.beta, g.a, g.lda, g.b,
+             g.ldb, g.c, g.ldc, 0, g.batch, g.stride_a, g.stride_b, g.stride_c};
+  const dim3 threads(kTile, kTile);
+  const unsigned gx = static_cast<unsigned>((g.n + kTile - 1) / kTile);
+  const unsigned gy = static_cast<unsigned>((g.m + kTile - 1) / kTile);
+  // Matrices whose C blocks may overlap run one launch each, in batch order (as the CPU).
+  const bool c_disjoint = g.stride_c >= (g.m - 1) * g.ldc + g.n;
+  if (c_disjoint) {
+    const dim3 grid(gx, gy, static_cast<unsigned>(std::min(g.batch, kMaxGridZ)));
+    sgemm_kernel<<<grid, threads>>>(v);
+    check(cudaGetLastError(), "sgemm launch");
+  } else {
+    for (int64_t bi = 0; bi < g.batch; ++bi) {
+      v.batch_first = bi;
+      v.batch_count = 1;
+      sgemm_kernel<<<dim3(gx, gy, 1), threads>>>(v);
+      check(cudaGetLastError(), "sgemm launch");
+    }
+  }
+}
+
+}  // namespace dev
+
 void sgemm(const GemmArgs& g) {
   sgemm_check(g);
   if (g.batch == 0 || g.m == 0 || g.n == 0) return;
@@ -89,28 +120,11 @@ void sgemm(const GemmArgs& g) {
   if (ea > 0) check(cudaMemcpy(da.get(), g.a, sizeof(float) * ea, cudaMemcpyHostToDevice), "cudaMemcpy");
   if (eb > 0) check(cudaMemcpy(db.get(), g.b, sizeof(float) * eb, cudaMemcpyHostToDevice), "cudaMemcpy");
   check(cudaMemcpy(dc.get(), g.c, sizeof(float) * ec, cudaMemcpyHostToDevice), "cudaMemcpy");
-  GemmView v{g.trans_a, g.trans_b, g.m, g.n, g.k, g.alpha, g.beta, da.get(), g.lda, db.get(),
-             g.ldb, dc.get(), g.ldc, 0, g.batch, g.stride_a, g.stride_b, g.stride_c};
-  const dim3 threads(kTile, kTile);
-  const unsigned gx = static_cast<unsigned>((g.n + kTile - 1) / kTile);
-  const unsigned gy = static_cast<unsigned>((g.m + kTile - 1) / kTile);
-  if ((g.m + kTile - 1) / kTile > 65535) {
-    throw KernelError("E_BACKEND", "sgemm (cuda): more than 1,048,560 rows; use backend 'native'");
-  }
-  // Matrices whose C blocks may overlap run one launch each, in batch order (as the CPU).
-  const bool c_disjoint = g.stride_c >= (g.m - 1) * g.ldc + g.n;
-  if (c_disjoint) {
-    const dim3 grid(gx, gy, static_cast<unsigned>(std::min(g.batch, kMaxGridZ)));
-    sgemm_kernel<<<grid, threads>>>(v);
-    check(cudaGetLastError(), "sgemm launch");
-  } else {
-    for (int64_t bi = 0; bi < g.batch; ++bi) {
-      v.batch_first = bi;
-      v.batch_count = 1;
-      sgemm_kernel<<<dim3(gx, gy, 1), threads>>>(v);
-      check(cudaGetLastError(), "sgemm launch");
-    }
-  }
+  GemmArgs on_device = g;
+  on_device.a = da.get();
+  on_device.b = db.get();
+  on_device.c = dc.get();
+  dev::sgemm(on_device);
   check(cudaMemcpy(g.c, dc.get(), sizeof(float) * ec, cudaMemcpyDeviceToHost), "sgemm");
 }
 

@@ -19,6 +19,7 @@
 #include "../../common/errors.h"
 #include "cuda_api.h"
 #include "cuda_check.h"
+#include "device_ops.h"
 
 namespace deepgen {
 namespace cuda {
@@ -73,7 +74,48 @@ __global__ void scale_kernel(float* x, int64_t n, double scale) {
   }
 }
 
+// One thread: *out = the n partial sums added in order (deterministic).
+__global__ void sum_partials_kernel(const double* partial, int64_t n, double* out) {
+  if (blockIdx.x != 0 || threadIdx.x != 0) return;
+  double s = 0.0;
+  for (int64_t i = 0; i < n; ++i) s += partial[i];
+  *out = s;
+}
+
 }  // namespace
+
+namespace dev {
+
+static_assert(kGradNormPartials == kNormBlocks, "device_ops.h documents the partials per array");
+
+void sum_squares(const float* const* arrays, const int64_t* sizes, int64_t count,
+                 double* partial, double* out) {
+  for (int64_t a = 0; a < count; ++a) {
+    double* p = partial + a * kNormBlocks;
+    if (sizes[a] == 0) {
+      check(cudaMemsetAsync(p, 0, sizeof(double) * kNormBlocks), "cudaMemset");
+      continue;
+    }
+    sum_squares_kernel<<<kNormBlocks, kNormThreads>>>(arrays[a], sizes[a], p);
+    check(cudaGetLastError(), "gradient norm launch");
+  }
+  sum_partials_kernel<<<1, 1>>>(partial, count * kNormBlocks, out);
+  check(cudaGetLastError(), "gradient norm launch");
+}
+
+void adam_step(float* params, const float* grads, float* m, float* v, int64_t n,
+               const AdamConfig& cfg) {
+  if (n == 0) return;
+  const AdamConsts c{1.0 - cfg.lr * cfg.weight_decay, cfg.lr / cfg.bias_correction1,
+                     1.0 / cfg.bias_correction2, cfg.beta1, cfg.beta2, 1.0 - cfg.beta1,
+                     1.0 - cfg.beta2, cfg.eps};
+  const int threads = 256;
+  adam_kernel<<<static_cast<unsigned>((n + threads - 1) / threads), threads>>>(params, grads, m,
+                                                                              v, n, c);
+  check(cudaGetLastError(), "adam launch");
+}
+
+}  // namespace dev
 
 double clip_grad_norm(float* const* arrays, const int64_t* sizes, int64_t count,
                       double max_norm) {
@@ -127,19 +169,13 @@ void adam_step(float* params, const float* grads, float* m, float* v, int64_t n,
     throw KernelError("E_ARG", "adam_step: null array");
   }
   require_device();
-  const AdamConsts c{1.0 - cfg.lr * cfg.weight_decay, cfg.lr / cfg.bias_correction1,
-                     1.0 / cfg.bias_correction2, cfg.beta1, cfg.beta2, 1.0 - cfg.beta1,
-                     1.0 - cfg.beta2, cfg.eps};
   const size_t bytes = sizeof(float) * static_cast<size_t>(n);
   DeviceBuffer<float> dp(n), dg(n), dm(n), dv(n);
   check(cudaMemcpy(dp.get(), params, bytes, cudaMemcpyHostToDevice), "cudaMemcpy");
   check(cudaMemcpy(dg.get(), grads, bytes, cudaMemcpyHostToDevice), "cudaMemcpy");
   check(cudaMemcpy(dm.get(), m, bytes, cudaMemcpyHostToDevice), "cudaMemcpy");
   check(cudaMemcpy(dv.get(), v, bytes, cudaMemcpyHostToDevice), "cudaMemcpy");
-  const int threads = 256;
-  adam_kernel<<<static_cast<unsigned>((n + threads - 1) / threads), threads>>>(
-      dp.get(), dg.get(), dm.get(), dv.get(), n, c);
-  check(cudaGetLastError(), "adam launch");
+  dev::adam_step(dp.get(), dg.get(), dm.get(), dv.get(), n, cfg);
   check(cudaMemcpy(params, dp.get(), bytes, cudaMemcpyDeviceToHost), "adam_step");
   check(cudaMemcpy(m, dm.get(), bytes, cudaMemcpyDeviceToHost), "adam_step");
   check(cudaMemcpy(v, dv.get(), bytes, cudaMemcpyDeviceToHost), "adam_step");
