@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "../cpu/activation.h"
 #include "../cpu/conv_block.h"
@@ -129,6 +130,88 @@ void pixelrnn_log_prob(PixelRnnDeviceModel* m, const float* x, int64_t n, float*
 // recurrent state ((4 L ndir + L + 1) W H floats) exceeds the sampler's 1 GiB scratch.
 void pixelrnn_sample(PixelRnnDeviceModel* m, int64_t n, uint64_t sample_offset, uint32_t key0,
                      uint32_t key1, uint32_t stream, float* x, float* probs);
+
+// ---- DCGAN training on the device (dcgan_resident.cu) ----------------------------------------
+// The DCGAN of lib/nn/dcgan-nets.ts with its two Adam states resident on the device: uploaded
+// once, then each dcgan_step runs one whole training step of Gan.fit (lib/models/gan.ts) on
+// the device, with only the real batch and z uploaded and a few scalars downloaded:
+//   G(z) (training mode: batch statistics, running statistics updated);
+//   D on [real; G(z)] in one batch of 2m, BCE with logits against [1...1; 0...0] with the
+//   upstream factor 1 / (2m), D's gradients, then Adam on D (skipped, as lib/nn/adam.ts does,
+//   when the gradient norm is not finite);
+//   when update_generator: D (updated) on G(z), the generator loss (nonsaturating
+//   BCE(D(G(z)), 1), or minimax -BCE(D(G(z)), 0), mean over m), its gradient through D to
+//   G(z), G's backward from the activations of the first forward, Adam on G (same skip rule).
+// Covered: the default discriminator (discNorm false, discStddev false); other configurations
+// are refused with E_BACKEND (use backend 'native'). Leaky slope 0.2, batch norm eps 1e-5 and
+// momentum 0.1 (the TS defaults).
+struct DcganSpec {
+  int64_t height = 0, width = 0, zdim = 0;
+  int64_t channels[2] = {0, 0};       // generator: after the dense layer, after the first convT
+  int64_t disc_channels[2] = {0, 0};  // discriminator: its two convs
+  bool disc_norm = false;
+  bool disc_stddev = false;
+};
+
+// A tensor of the flat arrays below: its name in the model file (gen.0.w, ...) and size.
+struct DcganTensor {
+  std::string name;
+  int64_t size = 0;
+};
+// The flat arrays' contents, in order: the generator's parameters (the order of the TS
+// params(): gen.0.w, gen.0.b, gen.1.gamma, gen.1.beta, gen.2.w, gen.2.gamma, gen.2.beta,
+// gen.3.w, gen.3.b), the discriminator's (disc.0.w, disc.0.b, disc.1.w, disc.1.b, disc.2.w,
+// disc.2.b) and the generator's batch-norm buffers (gen.1.running_mean, gen.1.running_var,
+// gen.2.running_mean, gen.2.running_var). Adam's m and v follow the parameters' layout.
+// E_ARG on a spec that checkDcganSpec rejects; needs no device.
+std::vector<DcganTensor> dcgan_gen_tensors(const DcganSpec& spec);
+std::vector<DcganTensor> dcgan_disc_tensors(const DcganSpec& spec);
+std::vector<DcganTensor> dcgan_gen_buffer_tensors(const DcganSpec& spec);
+
+// Host arrays of the state (flat, as above). Adam moments may be null (zeros); the steps are
+// the two Adam step counters (0 for a fresh run).
+struct DcganState {
+  const float* gen_params = nullptr;
+  const float* disc_params = nullptr;
+  const float* gen_buffers = nullptr;
+  const float* gen_m = nullptr;
+  const float* gen_v = nullptr;
+  const float* disc_m = nullptr;
+  const float* disc_v = nullptr;
+  int64_t gen_step = 0, disc_step = 0;
+};
+
+struct DcganStepOptions {
+  double gen_lr = 2e-4, disc_lr = 2e-4;
+  double beta1 = 0.5, beta2 = 0.999, eps = 1e-8;
+  bool minimax = false;          // generator loss: false nonsaturating, true minimax
+  bool update_generator = true;  // false: a discriminator-only step (discriminatorSteps > 1)
+};
+
+struct DcganStepResult {
+  double disc_loss_sum = 0;   // sum of the 2m BCE terms (TS: bceWithLogitsForward's total)
+  double d_real_sum = 0;      // sum over the real rows of sigmoid(logit) (before D's update)
+  double d_fake_sum = 0;      // the same over the generated rows
+  double gen_loss = 0;        // mean generator loss (0 without a generator update)
+  double disc_grad_norm = 0;  // the gradient norms Adam saw (a non-finite one skips the step)
+  double gen_grad_norm = 0;
+  bool disc_updated = false, gen_updated = false;
+};
+
+struct DcganDeviceModel;
+// E_ARG on a bad spec or a null parameter array; E_BACKEND for discNorm / discStddev or
+// without a device.
+DcganDeviceModel* dcgan_upload(const DcganSpec& spec, const DcganState& state);
+void dcgan_release(DcganDeviceModel* m) noexcept;  // null is fine
+// real [m, H*W], z [m, zdim], m >= 2 (E_SHAPE otherwise: batch norm needs two rows).
+DcganStepResult dcgan_step(DcganDeviceModel* model, const float* real, const float* z, int64_t m,
+                           const DcganStepOptions& opts);
+// G(z) in evaluation mode (running statistics): z [n, zdim] -> out [n, H*W].
+void dcgan_generate(DcganDeviceModel* model, const float* z, int64_t n, float* out);
+// Copies the state back into host arrays (any may be null: not wanted) and the step counters.
+void dcgan_download(DcganDeviceModel* model, float* gen_params, float* disc_params,
+                    float* gen_buffers, float* gen_m, float* gen_v, float* disc_m, float* disc_v,
+                    int64_t* gen_step, int64_t* disc_step);
 
 }  // namespace cuda
 }  // namespace deepgen
