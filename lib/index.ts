@@ -34,6 +34,7 @@ export { linePlot, type Series, type PlotOptions } from "./io/plot.js";
 export { IndependentBernoulli, MarkovChain, fullJointParamCount } from "./models/baselines.js";
 export { CudaNadeModel, type NadeModelArrays } from "./kernels/ops/nade.js";
 export { CudaPixelRnnModel } from "./kernels/ops/pixelrnn.js";
+export { CudaDcganTrainer, type CudaDcganSpec, type DcganAdamState, type DcganStepOptions, type DcganStepResult, type DcganTrainerState } from "./kernels/ops/dcgan.js";
 export { cudaStatus, type CudaStatus } from "./kernels/cuda.js";
 export { Nade, meanNll, type NadeConfig, type NadeCreateOptions, type NadeFitOptions, type NadeFitResult } from "./models/nade.js";
 export { PixelRnn, type PixelRnnConfig, type PixelRnnCreateOptions, type PixelRnnFitOptions, type PixelRnnFitResult, type PixelRnnKindName } from "./models/pixelrnn.js";

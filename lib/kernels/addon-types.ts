@@ -631,6 +631,44 @@ export interface ReparamAddon {
   ): void;
 }
 
+/** native/addon/bind_dcgan.cc: the device-resident DCGAN trainer (lib/kernels/ops/dcgan.ts). */
+export interface DcganAddon {
+  /** Copies both networks, the generator's running statistics and both Adam states to the device once. */
+  cudaDcganUpload(
+    height: number, width: number, zdim: number, c0: number, c1: number, d0: number, d1: number, discNorm: number, discStddev: number,
+    genParams: Float32Array, discParams: Float32Array, genBuffers: Float32Array,
+    genM: Float32Array | null, genV: Float32Array | null, discM: Float32Array | null, discV: Float32Array | null,
+    genStep: number, discStep: number,
+  ): CudaDcganHandle;
+  /** Frees the device copy now (idempotent). */
+  cudaDcganRelease(handle: CudaDcganHandle): void;
+  cudaDcganStep(
+    handle: CudaDcganHandle, real: Float32Array, z: Float32Array, m: number, genLr: number, discLr: number,
+    beta1: number, beta2: number, eps: number, minimax: number, updateGenerator: number,
+  ): CudaDcganStepResult;
+  cudaDcganGenerate(handle: CudaDcganHandle, z: Float32Array, n: number, out: Float32Array): void;
+  /** Copies the state back (null: not wanted); returns [genStep, discStep]. */
+  cudaDcganDownload(
+    handle: CudaDcganHandle, genParams: Float32Array | null, discParams: Float32Array | null, genBuffers: Float32Array | null,
+    genM: Float32Array | null, genV: Float32Array | null, discM: Float32Array | null, discV: Float32Array | null,
+  ): [number, number];
+}
+
+/** What one device DCGAN step reports (sums over the batch; see cuda_api.h DcganStepResult). */
+export interface CudaDcganStepResult {
+  discLossSum: number;
+  dRealSum: number;
+  dFakeSum: number;
+  genLoss: number;
+  discGradNorm: number;
+  genGradNorm: number;
+  discUpdated: boolean;
+  genUpdated: boolean;
+}
+
+/** An opaque device-resident DCGAN (a type-tagged N-API External). */
+export type CudaDcganHandle = { readonly __cudaDcganHandle: unique symbol };
+
 export interface NativeAddon
   extends CoreAddon,
     ReparamAddon,
@@ -638,6 +676,7 @@ export interface NativeAddon
     NadeAddon,
     RnadeAddon,
     PixelRnnAddon,
+    DcganAddon,
     ConvAddon,
     ConvBlockAddon,
     ActivationAddon,

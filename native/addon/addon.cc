@@ -25,6 +25,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   register_reparam(env, exports);
   register_convblock(env, exports);
   register_pixelrnn(env, exports);
+  register_dcgan(env, exports);
   return exports;
 }
 

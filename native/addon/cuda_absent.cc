@@ -93,5 +93,23 @@ void pixelrnn_sample(PixelRnnDeviceModel*, int64_t, uint64_t, uint32_t, uint32_t
   throw KernelError("E_BACKEND", kNotBuilt);
 }
 
+std::vector<DcganTensor> dcgan_gen_tensors(const DcganSpec&) { throw KernelError("E_BACKEND", kNotBuilt); }
+std::vector<DcganTensor> dcgan_disc_tensors(const DcganSpec&) { throw KernelError("E_BACKEND", kNotBuilt); }
+std::vector<DcganTensor> dcgan_gen_buffer_tensors(const DcganSpec&) {
+  throw KernelError("E_BACKEND", kNotBuilt);
+}
+struct DcganDeviceModel {};
+DcganDeviceModel* dcgan_upload(const DcganSpec&, const DcganState&) { throw KernelError("E_BACKEND", kNotBuilt); }
+void dcgan_release(DcganDeviceModel* m) noexcept { delete m; }
+DcganStepResult dcgan_step(DcganDeviceModel*, const float*, const float*, int64_t,
+                           const DcganStepOptions&) {
+  throw KernelError("E_BACKEND", kNotBuilt);
+}
+void dcgan_generate(DcganDeviceModel*, const float*, int64_t, float*) { throw KernelError("E_BACKEND", kNotBuilt); }
+void dcgan_download(DcganDeviceModel*, float*, float*, float*, float*, float*, float*, float*, int64_t*,
+                    int64_t*) {
+  throw KernelError("E_BACKEND", kNotBuilt);
+}
+
 }  // namespace cuda
 }  // namespace deepgen

@@ -1,0 +1,188 @@
+// Bindings of the device-resident DCGAN trainer (native/kernels/cuda/dcgan_resident.cu) behind
+// a type-tagged External handle, as the CUDA NADE model (bind_nade.cc):
+//   cudaDcganUpload(H, W, zdim, c0, c1, d0, d1, discNorm, discStddev, genParams, discParams,
+//                   genBuffers, genM | null, genV | null, discM | null, discV | null,
+//                   genStep, discStep) -> handle
+//   cudaDcganStep(handle, real, z, m, genLr, discLr, beta1, beta2, eps, minimax,
+//                 updateGenerator) -> { discLossSum, dRealSum, dFakeSum, genLoss,
+//                 discGradNorm, genGradNorm, discUpdated, genUpdated }
+//   cudaDcganGenerate(handle, z, n, out)
+//   cudaDcganDownload(handle, genParams, discParams, genBuffers, genM, genV, discM, discV)
+//     (each may be null) -> [genStep, discStep]
+//   cudaDcganRelease(handle)   (idempotent; otherwise the garbage collector frees it)
+// The flat arrays hold the tensors in the order of cuda_api.h (dcgan_*_tensors).
+#include <napi.h>
+
+#include <memory>
+#include <string>
+
+#include "../kernels/cuda/cuda_api.h"
+#include "args.h"
+#include "bindings.h"
+
+namespace deepgen {
+namespace addon {
+namespace {
+
+constexpr int64_t kMaxRows = int64_t{1} << 20;
+
+struct CudaDcganHandle {
+  cuda::DcganDeviceModel* model = nullptr;
+  int64_t ng = 0, nd = 0, nb = 0, pixels = 0, zdim = 0;
+  ~CudaDcganHandle() { cuda::dcgan_release(model); }
+};
+
+const napi_type_tag kCudaDcganTag = {0x3c6ef372fe94f82bULL, 0xa54ff53a5f1d36f1ULL};
+
+CudaDcganHandle* tagged(const Napi::CallbackInfo& info, const char* fn) {
+  if (!info[0].IsExternal() || !info[0].As<Napi::External<CudaDcganHandle>>().CheckTypeTag(&kCudaDcganTag)) {
+    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": argument 'handle' must come from cudaDcganUpload");
+  }
+  return info[0].As<Napi::External<CudaDcganHandle>>().Data();
+}
+
+CudaDcganHandle& live(const Napi::CallbackInfo& info, const char* fn) {
+  CudaDcganHandle* hd = tagged(info, fn);
+  if (hd->model == nullptr) throw make_error(info.Env(), "E_ARG", std::string(fn) + ": the CUDA DCGAN was disposed");
+  return *hd;
+}
+
+// A Float32Array of at least `need` elements, or null (when allowed): its data or nullptr.
+float* f32_of(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name,
+              int64_t need, bool nullable) {
+  if (nullable && info[i].IsNull()) return nullptr;
+  Napi::Float32Array a = arg_f32(info, i, fn, name);
+  if (static_cast<int64_t>(a.ElementLength()) < need) {
+    throw make_error(info.Env(), "E_SHAPE", std::string(fn) + ": '" + name + "' has " +
+                                                std::to_string(a.ElementLength()) +
+                                                " elements, needs " + std::to_string(need));
+  }
+  return a.Data();
+}
+
+double arg_number(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name) {
+  if (!info[i].IsNumber()) throw make_error(info.Env(), "E_ARG", std::string(fn) + ": '" + name + "' must be a number");
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+
+int64_t sum_sizes(const std::vector<cuda::DcganTensor>& t) {
+  int64_t n = 0;
+  for (const auto& x : t) n += x.size;
+  return n;
+}
+
+Napi::Value upload(const Napi::CallbackInfo& info) {
+  const char* fn = "cudaDcganUpload";
+  require_args(info, 18, fn);
+  cuda::DcganSpec spec;
+  spec.height = arg_int(info, 0, fn, "height", 4, 4096);
+  spec.width = arg_int(info, 1, fn, "width", 4, 4096);
+  spec.zdim = arg_int(info, 2, fn, "zdim", 1, 4096);
+  spec.channels[0] = arg_int(info, 3, fn, "channels[0]", 1, 4096);
+  spec.channels[1] = arg_int(info, 4, fn, "channels[1]", 1, 4096);
+  spec.disc_channels[0] = arg_int(info, 5, fn, "discChannels[0]", 1, 4096);
+  spec.disc_channels[1] = arg_int(info, 6, fn, "discChannels[1]", 1, 4096);
+  spec.disc_norm = arg_int(info, 7, fn, "discNorm", 0, 1) == 1;
+  spec.disc_stddev = arg_int(info, 8, fn, "discStddev", 0, 1) == 1;
+  auto hd = std::make_unique<CudaDcganHandle>();
+  hd->ng = sum_sizes(cuda::dcgan_gen_tensors(spec));  // E_ARG on a bad spec
+  hd->nd = sum_sizes(cuda::dcgan_disc_tensors(spec));
+  hd->nb = sum_sizes(cuda::dcgan_gen_buffer_tensors(spec));
+  hd->pixels = spec.height * spec.width;
+  hd->zdim = spec.zdim;
+  cuda::DcganState st;
+  st.gen_params = f32_of(info, 9, fn, "genParams", hd->ng, false);
+  st.disc_params = f32_of(info, 10, fn, "discParams", hd->nd, false);
+  st.gen_buffers = f32_of(info, 11, fn, "genBuffers", hd->nb, false);
+  st.gen_m = f32_of(info, 12, fn, "genM", hd->ng, true);
+  st.gen_v = f32_of(info, 13, fn, "genV", hd->ng, true);
+  st.disc_m = f32_of(info, 14, fn, "discM", hd->nd, true);
+  st.disc_v = f32_of(info, 15, fn, "discV", hd->nd, true);
+  st.gen_step = arg_int(info, 16, fn, "genStep", 0, int64_t{1} << 52);
+  st.disc_step = arg_int(info, 17, fn, "discStep", 0, int64_t{1} << 52);
+  hd->model = cuda::dcgan_upload(spec, st);
+  auto ext = Napi::External<CudaDcganHandle>::New(info.Env(), hd.release(),
+                                                  [](Napi::Env, CudaDcganHandle* h) { delete h; });
+  ext.TypeTag(&kCudaDcganTag);
+  return ext;
+}
+
+Napi::Value release(const Napi::CallbackInfo& info) {
+  require_args(info, 1, "cudaDcganRelease");
+  CudaDcganHandle* hd = tagged(info, "cudaDcganRelease");
+  cuda::dcgan_release(hd->model);
+  hd->model = nullptr;
+  return info.Env().Undefined();
+}
+
+Napi::Value step(const Napi::CallbackInfo& info) {
+  const char* fn = "cudaDcganStep";
+  require_args(info, 11, fn);
+  CudaDcganHandle& hd = live(info, fn);
+  const int64_t m = arg_int(info, 3, fn, "m", 2, kMaxRows);
+  const float* real = f32_of(info, 1, fn, "real", m * hd.pixels, false);
+  const float* z = f32_of(info, 2, fn, "z", m * hd.zdim, false);
+  cuda::DcganStepOptions o;
+  o.gen_lr = arg_number(info, 4, fn, "genLr");
+  o.disc_lr = arg_number(info, 5, fn, "discLr");
+  o.beta1 = arg_number(info, 6, fn, "beta1");
+  o.beta2 = arg_number(info, 7, fn, "beta2");
+  o.eps = arg_number(info, 8, fn, "eps");
+  o.minimax = arg_int(info, 9, fn, "minimax", 0, 1) == 1;
+  o.update_generator = arg_int(info, 10, fn, "updateGenerator", 0, 1) == 1;
+  const cuda::DcganStepResult r = cuda::dcgan_step(hd.model, real, z, m, o);
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("discLossSum", r.disc_loss_sum);
+  out.Set("dRealSum", r.d_real_sum);
+  out.Set("dFakeSum", r.d_fake_sum);
+  out.Set("genLoss", r.gen_loss);
+  out.Set("discGradNorm", r.disc_grad_norm);
+  out.Set("genGradNorm", r.gen_grad_norm);
+  out.Set("discUpdated", r.disc_updated);
+  out.Set("genUpdated", r.gen_updated);
+  return out;
+}
+
+Napi::Value generate(const Napi::CallbackInfo& info) {
+  const char* fn = "cudaDcganGenerate";
+  require_args(info, 4, fn);
+  CudaDcganHandle& hd = live(info, fn);
+  const int64_t n = arg_int(info, 2, fn, "n", 0, kMaxRows);
+  const float* z = f32_of(info, 1, fn, "z", n * hd.zdim, false);
+  float* out = f32_of(info, 3, fn, "out", n * hd.pixels, false);
+  cuda::dcgan_generate(hd.model, z, n, out);
+  return info.Env().Undefined();
+}
+
+Napi::Value download(const Napi::CallbackInfo& info) {
+  const char* fn = "cudaDcganDownload";
+  require_args(info, 8, fn);
+  CudaDcganHandle& hd = live(info, fn);
+  float* gp = f32_of(info, 1, fn, "genParams", hd.ng, true);
+  float* dp = f32_of(info, 2, fn, "discParams", hd.nd, true);
+  float* gb = f32_of(info, 3, fn, "genBuffers", hd.nb, true);
+  float* gm = f32_of(info, 4, fn, "genM", hd.ng, true);
+  float* gv = f32_of(info, 5, fn, "genV", hd.ng, true);
+  float* dm = f32_of(info, 6, fn, "discM", hd.nd, true);
+  float* dv = f32_of(info, 7, fn, "discV", hd.nd, true);
+  int64_t gs = 0, ds = 0;
+  cuda::dcgan_download(hd.model, gp, dp, gb, gm, gv, dm, dv, &gs, &ds);
+  Napi::Array steps = Napi::Array::New(info.Env(), 2);
+  steps.Set(uint32_t{0}, static_cast<double>(gs));
+  steps.Set(uint32_t{1}, static_cast<double>(ds));
+  return steps;
+}
+
+}  // namespace
+
+void register_dcgan(Napi::Env env, Napi::Object exports) {
+  define(env, exports, "cudaDcganUpload", upload);
+  define(env, exports, "cudaDcganRelease", release);
+  define(env, exports, "cudaDcganStep", step);
+  define(env, exports, "cudaDcganGenerate", generate);
+  define(env, exports, "cudaDcganDownload", download);
+}
+
+}  // namespace addon
+}  // namespace deepgen
