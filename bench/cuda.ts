@@ -6,7 +6,10 @@
  *   10,000 on a device-resident model (CudaNadeModel: weights uploaded once), and logProb on
  *   the 1,996 test images;
  *   DCGAN generator forward (eval mode) at batch 1, 64 and 1024 through backend 'cuda' (GEMM,
- *   bias, batch norm, activation and conv-block kernels; host copies between the layers).
+ *   bias, batch norm, activation and conv-block kernels; host copies between the layers);
+ *   one DCGAN training step (D and G updates, MNIST shapes, the default networks) at batch 64
+ *   on the device-resident trainer (CudaDcganTrainer: no host round trip between kernels),
+ *   against Gan.fit on the native backend for one batch of 64.
  *   Row LSTM (the shipped rowlstm model when present, else 1 layer H 32, 28x28): cached
  *   sampling images/s at batch 1 and 256 on a device-resident model (CudaPixelRnnModel), against
  *   the native cached sampler, and log-likelihood of the 1,996 test images.
@@ -19,6 +22,7 @@ import { fileURLToPath } from "node:url";
 import { getKernels } from "../lib/core/backend.js";
 import { canonicalSplit } from "../lib/data/mnist.js";
 import { cudaStatus } from "../lib/kernels/cuda.js";
+import { CudaDcganTrainer } from "../lib/kernels/ops/dcgan.js";
 import { CudaNadeModel } from "../lib/kernels/ops/nade.js";
 import { CudaPixelRnnModel, type PixelRnnModelArrays } from "../lib/kernels/ops/pixelrnn.js";
 import { Gan } from "../lib/models/gan.js";
@@ -80,7 +84,37 @@ export async function runCuda(report: Report): Promise<void> {
       }
     }
   }
+  await benchDcganStep(add);
   runTorchPeer(add);
+}
+
+/** One DCGAN training step at batch 64 (28x28, default networks): device-resident trainer vs native Gan.fit. */
+async function benchDcganStep(add: AddRow): Promise<void> {
+  const batch = 64;
+  const gan = Gan.create({ arch: "dcgan", dim: 784, height: 28, width: 28, initSeed: 1 });
+  const spec = { height: 28, width: 28, zdim: gan.zdim, channels: gan.config.channels!, discChannels: gan.config.discChannels!, discNorm: false };
+  const genBuffers = Object.fromEntries(Object.entries(gan.generator.buffers?.() ?? {}).map(([k, b]) => [k, b.data]));
+  const real = new Float32Array(batch * 784).map((_, i) => Math.sin(i) * 0.9);
+  const z = gan.sampleLatent(batch, 2);
+  try {
+    const trainer = CudaDcganTrainer.upload(spec, { gen: gan.generator.params(), disc: gan.discriminator.params(), genBuffers });
+    try {
+      const ms = timeMs(() => trainer.step(real, z, batch, { genLr: 2e-4, discLr: 2e-4 }), 20, 3);
+      add(`dcgan-train-step-b${batch}`, "cuda", (batch / ms) * 1000, "images/s", `${ms.toFixed(3)} ms per step`);
+    } finally {
+      trainer.dispose();
+    }
+  } catch (e) {
+    process.stderr.write(`  dcgan-train-step-b${batch} [cuda] not available: ${(e as Error).message}\n`);
+  }
+  const times: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    const t0 = performance.now();
+    await gan.fit(real, { epochs: 1, batchSize: batch, backend: "native", seed: r });
+    times.push(performance.now() - t0);
+  }
+  const nms = times.sort((a, b) => a - b)[1]!;
+  add(`dcgan-train-step-b${batch}`, "native", (batch / nms) * 1000, "images/s", `${nms.toFixed(3)} ms per step (Gan.fit, one batch)`);
 }
 
 type AddRow = (c: string, backend: BenchRow["backend"], value: number, unit: string, note?: string) => void;
