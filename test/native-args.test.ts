@@ -79,6 +79,11 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
   cudaPixelRnnRelease: [[], [{}], [f32], [null]],
   cudaPixelRnnLogProb: [[], [{}, f32, 1, f32], [null, f32, 1, f32]],
   cudaPixelRnnSample: [[], [{}, 1, 0, 0, 0, 0, 0, f32, null], [null, 1, 0, 0, 0, 0, 0, f32, null]],
+  cudaDcganUpload: [[], [28, 28, 100, 128, 64, 64, 128, false, false, "params", f32, f32, null, null, null, null, 0, 0], [30, 28, 100, 128, 64, 64, 128, false, false, f32, f32, f32, null, null, null, null, 0, 0]],
+  cudaDcganRelease: [[], [{}], [f32], [null]],
+  cudaDcganStep: [[], [{}, f32, 1, f32, 1e-3, 1e-3, 0.5, 0.999, 1e-8, false, true], [null, f32, 1, f32, 1e-3, 1e-3, 0.5, 0.999, 1e-8, false, true]],
+  cudaDcganGenerate: [[], [{}, f32, 1, f32], [null, f32, 1, f32]],
+  cudaDcganDownload: [[], [{}, null, null, null, null, null, null, null], [null, null, null, null, null, null, null, null]],
   cudaGemm: [
     [],
     [false, false, 2, 2, 2, NaN, f32, 2, f32, 2, 0, f32, 2, 1, 4, 4, 4],
