@@ -2,6 +2,7 @@
 // that an entry point fails with KernelError(E_BACKEND) (the no-device path) instead of
 // crashing.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <random>
@@ -33,6 +34,15 @@ inline std::vector<float> uniform(size_t n, float lo, float hi, uint32_t seed) {
   std::vector<float> v(n);
   for (float& x : v) x = dist(rng);
   return v;
+}
+
+// How many entries of a GPU result lie farther than rel |cpu| + abs from the CPU twin's.
+inline int64_t count_far(const std::vector<float>& gpu, const std::vector<float>& cpu, double rel, double abs) {
+  int64_t bad = 0;
+  for (size_t i = 0; i < gpu.size(); ++i) {
+    bad += !(std::fabs(static_cast<double>(gpu[i]) - cpu[i]) <= rel * std::fabs(cpu[i]) + abs);
+  }
+  return bad;
 }
 
 // The error code the call throws as a KernelError; "" when it returns, "other" when it throws

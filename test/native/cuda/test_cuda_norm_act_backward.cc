@@ -17,20 +17,9 @@
 #include "cuda_test_util.h"
 
 using namespace deepgen;
+using cudatest::count_far;
 using cudatest::have_device;
 using cudatest::uniform;
-
-namespace {
-
-int64_t count_far(const std::vector<float>& gpu, const std::vector<float>& cpu, double rel, double abs) {
-  int64_t bad = 0;
-  for (size_t i = 0; i < gpu.size(); ++i) {
-    bad += !(std::fabs(static_cast<double>(gpu[i]) - cpu[i]) <= rel * std::fabs(cpu[i]) + abs);
-  }
-  return bad;
-}
-
-}  // namespace
 
 TEST(cuda_activation_backward_matches_cpu_plain) {
   if (cudatest::skip_without_device()) return;
