@@ -75,6 +75,18 @@ test("train dcgan writes the model, a card, the loss curve and a sample grid per
   t.is(JSON.parse(again.stdout.trim()).epochs_run, 4);
 });
 
+test("train dcgan on images that are not 28x28 digits trains without the classifier's FID", (t) => {
+  const small = join(work, "small.idx");
+  writeFileSync(small, encodeIdxImages(makeDataset(Float32Array.from({ length: 16 * 64 }, (_, i) => (i * 7) % 3 / 2), undefined, 8, 8)));
+  const out = join(work, "small.safetensors");
+  const r = deepgen("train", "dcgan", "--idx-images", small, "--zdim", "4", "--channels", "4,3", "--disc-channels", "3,4", "--epochs", "1", "--batch", "8", "--quality-every", "1", "--out", out, "--json");
+  t.is(r.status, 0, r.stderr);
+  const card = JSON.parse(r.stdout.trim());
+  t.is(card.epochs_run, 1);
+  t.is(card.sample_quality, undefined);
+  t.is(card.fid_vs_train_by_epoch, undefined);
+});
+
 test("train gan (MLP) trains on images; bad GAN options are E_ARG", (t) => {
   const out = join(work, "gan.safetensors");
   const r = deepgen("train", "gan", "--idx-images", idx, "--hidden", "16", "--layers", "1", "--epochs", "1", "--batch", "16", "--loss", "minimax", "--d-steps", "2", "--out", out, "--json");

@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { checkOneOf } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import { packageVersion } from "../core/package-root.js";
+import { MNIST_DIM } from "../data/mnist.js";
 import { TOY_DATASETS, type ToyDistribution, toyDistribution } from "../data/toy.js";
 import { linePlot } from "../io/plot.js";
 import { writeImageGrid, writePng } from "../io/png.js";
@@ -132,6 +133,8 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
   const data = trainingData(family, opts);
   const toy = data.toy;
   const model = createModel(family, data.shape, toy !== undefined, opts);
+  // the classifier judges 28x28 digits: other --idx-images sizes train without the FID
+  const judgeable = toy === undefined && data.shape.dim === MNIST_DIM;
   const samplesDir = `${stem(out)}.samples`;
   await mkdir(samplesDir, { recursive: true });
   const progress = new ProgressLine();
@@ -163,7 +166,7 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
         if (toy === undefined) {
           const grid = model.sampleSync(GRID_N, { seed: GRID_SEED });
           await writeImageGrid(epochPng(e.epoch), grid.x, GRID_N, data.shape.height!, data.shape.width!, { scale: 2 });
-          if (opts.qualityEvery > 0 && e.epoch % opts.qualityEvery === 0) {
+          if (judgeable && opts.qualityEvery > 0 && e.epoch % opts.qualityEvery === 0) {
             const q = await sampleQuality(model.sampleSync(QUALITY_EPOCH_N, { seed: QUALITY_EPOCH_SEED, backend: opts.backend }).x, { reference: "train", backend: opts.backend });
             e.diagnostics = { fidTrain: q.fid, coverageMin: q.coverage.min, coverageMax: q.coverage.max };
             extra = `; classifier-FID vs train ${q.fid.toFixed(2)}, classes ${(100 * q.coverage.min).toFixed(1)}-${(100 * q.coverage.max).toFixed(1)}%`;
@@ -190,7 +193,7 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
   }
   const trainSeconds = (performance.now() - t0) / 1000;
   await model.save(out);
-  const quality = toy === undefined && history.length > 0 ? await finalQuality(model, opts) : undefined;
+  const quality = judgeable && history.length > 0 ? await finalQuality(model, opts) : undefined;
   const fidByEpoch = history.flatMap((h) => (h.diagnostics?.fidTrain === undefined ? [] : [{ epoch: h.epoch, fidTrain: h.diagnostics.fidTrain }]));
   // the epochs' diagnostics: the toy data's JSD and modes, or MNIST's FID against train
   const diagnostics: ToyEpoch[] = toy === undefined ? [] : history.flatMap((h) => (h.diagnostics === undefined ? [] : [{ epoch: h.epoch, ...(h.diagnostics as Omit<ToyEpoch, "epoch">) }]));
