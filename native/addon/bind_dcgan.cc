@@ -18,6 +18,7 @@
 
 #include "../kernels/cuda/cuda_api.h"
 #include "args.h"
+#include "handle_tags.h"
 #include "bindings.h"
 
 namespace deepgen {
@@ -32,7 +33,6 @@ struct CudaDcganHandle {
   ~CudaDcganHandle() { cuda::dcgan_release(model); }
 };
 
-const napi_type_tag kCudaDcganTag = {0x3c6ef372fe94f82bULL, 0xa54ff53a5f1d36f1ULL};
 
 CudaDcganHandle* tagged(const Napi::CallbackInfo& info, const char* fn) {
   if (!info[0].IsExternal() || !info[0].As<Napi::External<CudaDcganHandle>>().CheckTypeTag(&kCudaDcganTag)) {

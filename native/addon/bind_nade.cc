@@ -9,6 +9,7 @@
 #include "../kernels/cpu/nade.h"
 #include "../kernels/cuda/cuda_api.h"
 #include "args.h"
+#include "handle_tags.h"
 #include "bindings.h"
 #include "kernel_job.h"
 
@@ -244,7 +245,6 @@ struct CudaNadeHandle {
   ~CudaNadeHandle() { cuda::nade_release(model); }
 };
 
-const napi_type_tag kCudaNadeTag = {0x6a0d1c5e2f3b4a79ULL, 0x9e3779b97f4a7c15ULL};
 
 CudaNadeHandle& handle_arg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
   if (!info[i].IsExternal() || !info[i].As<Napi::External<CudaNadeHandle>>().CheckTypeTag(&kCudaNadeTag)) {

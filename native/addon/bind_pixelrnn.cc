@@ -11,6 +11,7 @@
 #include "../kernels/cpu/pixelrnn.h"
 #include "../kernels/cuda/cuda_api.h"
 #include "args.h"
+#include "handle_tags.h"
 #include "bindings.h"
 #include "kernel_job.h"
 
@@ -214,7 +215,6 @@ struct CudaPixelRnnHandle {
   ~CudaPixelRnnHandle() { cuda::pixelrnn_release(model); }
 };
 
-const napi_type_tag kCudaPixelRnnTag = {0x3c6ef372fe94f82bULL, 0xa54ff53a5f1d36f1ULL};
 
 bool is_handle(const Napi::Value& v) {
   return v.IsExternal() && v.As<Napi::External<CudaPixelRnnHandle>>().CheckTypeTag(&kCudaPixelRnnTag);
