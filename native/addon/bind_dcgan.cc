@@ -18,8 +18,8 @@
 
 #include "../kernels/cuda/cuda_api.h"
 #include "args.h"
-#include "handle_tags.h"
 #include "bindings.h"
+#include "handle_tags.h"
 
 namespace deepgen {
 namespace addon {
@@ -32,7 +32,6 @@ struct CudaDcganHandle {
   int64_t ng = 0, nd = 0, nb = 0, pixels = 0, zdim = 0;
   ~CudaDcganHandle() { cuda::dcgan_release(model); }
 };
-
 
 CudaDcganHandle* tagged(const Napi::CallbackInfo& info, const char* fn) {
   if (!info[0].IsExternal() || !info[0].As<Napi::External<CudaDcganHandle>>().CheckTypeTag(&kCudaDcganTag)) {

@@ -9,8 +9,8 @@
 #include "../kernels/cpu/nade.h"
 #include "../kernels/cuda/cuda_api.h"
 #include "args.h"
-#include "handle_tags.h"
 #include "bindings.h"
+#include "handle_tags.h"
 #include "kernel_job.h"
 
 namespace deepgen {
@@ -244,7 +244,6 @@ struct CudaNadeHandle {
   int64_t d = 0, h = 0;
   ~CudaNadeHandle() { cuda::nade_release(model); }
 };
-
 
 CudaNadeHandle& handle_arg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
   if (!info[i].IsExternal() || !info[i].As<Napi::External<CudaNadeHandle>>().CheckTypeTag(&kCudaNadeTag)) {

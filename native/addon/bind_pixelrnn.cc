@@ -11,8 +11,8 @@
 #include "../kernels/cpu/pixelrnn.h"
 #include "../kernels/cuda/cuda_api.h"
 #include "args.h"
-#include "handle_tags.h"
 #include "bindings.h"
+#include "handle_tags.h"
 #include "kernel_job.h"
 
 namespace deepgen {
@@ -214,7 +214,6 @@ struct CudaPixelRnnHandle {
   int64_t d = 0;
   ~CudaPixelRnnHandle() { cuda::pixelrnn_release(model); }
 };
-
 
 bool is_handle(const Napi::Value& v) {
   return v.IsExternal() && v.As<Napi::External<CudaPixelRnnHandle>>().CheckTypeTag(&kCudaPixelRnnTag);
