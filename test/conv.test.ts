@@ -229,6 +229,12 @@ test("convTranspose2d: native matches the JS twin over odd channels, sizes, kern
   convTParity(t, { batch: 2, inChannels: 16, height: 7, width: 7, outChannels: 8, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 }, 77);
   convTParity(t, { batch: 2, inChannels: 8, height: 14, width: 14, outChannels: 1, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 }, 78);
   convTParity(t, { batch: 3, inChannels: 3, height: 5, width: 4, outChannels: 2, kernelH: 3, kernelW: 2, strideH: 1, strideW: 3, padH: 1, padW: 0, outputPadW: 2 }, 79);
+  // The native direct-tile path (Cout a multiple of 16 or >= 48, Cin * taps >= 128), whose weight
+  // packing transposes 16-channel 4x4 slabs whole: full slabs, a partial last one (50 = 3 x 16
+  // + 2), and 3x3 taps (packed value by value).
+  convTParity(t, { batch: 2, inChannels: 32, height: 7, width: 7, outChannels: 32, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 }, 80);
+  convTParity(t, { batch: 1, inChannels: 32, height: 5, width: 6, outChannels: 50, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 }, 81);
+  convTParity(t, { batch: 2, inChannels: 16, height: 6, width: 5, outChannels: 16, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1 }, 82);
   t.true(cases > 200, `${cases} cases`);
 });
 

@@ -41,6 +41,31 @@ test("native gemm matches the JS twin on odd shapes, all transposes, alpha/beta,
   }
 });
 
+test("a few rows times a transposed, unpadded B (the native row-dot path, e.g. a dense layer at batch 1) match the JS twin", (t) => {
+  let seed = 500;
+  // n = 1100: more than one 512-column task; m * n * k crosses the two-thread threshold at m = 4.
+  for (const m of [1, 2, 3, 4, 5]) {
+    const n = 1100;
+    const k = m === 4 ? 500 : 100;
+    const a = randomNormal(m * (k + 2), seed++);
+    const b = randomNormal(n * k, seed++);
+    for (const beta of [0, -0.5]) {
+      const c0 = randomNormal(m * (n + 3), seed++);
+      if (beta === 0) c0.fill(NaN); // beta 0: C is not read
+      const cNative = c0.slice();
+      const cJs = c0.slice();
+      const p = { m, n, k, transB: true, lda: k + 2, ldb: k, ldc: n + 3, alpha: 0.75, beta };
+      native.gemm({ ...p, a, b, c: cNative });
+      js.gemm({ ...p, a, b, c: cJs });
+      for (let i = 0; i < m; i++) {
+        const row = (c: Float32Array) => c.subarray(i * (n + 3), i * (n + 3) + n);
+        t.true(maxAbsDiff(row(cNative), row(cJs)) < 3e-6 * Math.sqrt(k) * 4, `m${m} beta${beta} row ${i}`);
+        for (let j = n; j < n + 3; j++) t.is(cNative[i * (n + 3) + j], c0[i * (n + 3) + j]);
+      }
+    }
+  }
+});
+
 test("exact 2x2 case, beta = 0 ignores NaN in C, k = 0 scales C by beta", (t) => {
   const a = Float32Array.from([1, 2, 3, 4]);
   const b = Float32Array.from([5, 6, 7, 8]);

@@ -86,6 +86,11 @@ void conv2d_tile_portable(int64_t kc, const float* x, const int64_t* pix, const 
 void conv2d_tile_avx2(int64_t kc, const float* x, const int64_t* pix, const int64_t* koff,
                       const float* w, float* c, int64_t ldc, bool accumulate);
 
+// dst[q][j] = slab[j * 16 + q] for a contiguous 16 x 16 slab: 16 output channels x the 16 taps
+// of a 4x4 kernel turned tap-major (conv_transpose2d.cc packs its weight slab by slab).
+void transpose16_portable(const float* slab, float* const* dst);
+void transpose16_avx2(const float* slab, float* const* dst);
+
 // True when conv2d_forward takes the direct-tile path for p (AVX2/FMA and a wide layer).
 // conv_transpose2d_backward_data, a conv2d of dy, runs through conv2d_forward when it does.
 bool conv2d_forward_is_direct(const Conv2dParams& p);

@@ -283,23 +283,44 @@ void conv_transpose2d_forward_direct(const float* x, const float* weight, const 
       phases.push_back(std::move(ph));
     }
   }
-  float* wpk = conv_scratch(2, std::max<int64_t>(w_total, 1));
+  // Each tap (ky, kx) belongs to one phase, at position t among its taps. The 16 output
+  // channels of a block and one input channel are a contiguous [16, kH*kW] slab of the weight
+  // (1 KB for 4x4): the packing transposes slab by slab, so every value is read from L1 and
+  // every tap's 16 channels are written as one line. (Reading in packed order instead touched
+  // a new cache line per value: 0.7 ms of a 1.3 ms batch-1 call for DCGAN's 256 -> 128 layer.)
+  const int64_t kk = p.k_h * p.k_w;
+  std::vector<int64_t> tap_at(static_cast<size_t>(kk)), tap_k(static_cast<size_t>(kk)), tap_taps(static_cast<size_t>(kk));
   for (const ConvTPhase& ph : phases) {
-    const int64_t ny = static_cast<int64_t>(ph.kys.size()), nx = static_cast<int64_t>(ph.kxs.size());
-    for (int64_t b = 0; b < c_blocks; ++b) {
-      for (int64_t ci = 0; ci < p.in_c; ++ci) {
-        for (int64_t a = 0; a < ny; ++a) {
-          for (int64_t c = 0; c < nx; ++c) {
-            float* dst = wpk + ph.w_offset + (b * ph.k + ci * ph.taps + a * nx + c) * TC;
-            for (int64_t j = 0; j < TC; ++j) {
-              const int64_t co = b * TC + j;
-              dst[j] = co < p.out_c ? weight[((ci * p.out_c + co) * p.k_h + ph.kys[a]) * p.k_w + ph.kxs[c]] : 0.0f;
-            }
-          }
-        }
+    const int64_t nx = static_cast<int64_t>(ph.kxs.size());
+    for (size_t a = 0; a < ph.kys.size(); ++a) {
+      for (int64_t c = 0; c < nx; ++c) {
+        const size_t q = static_cast<size_t>(ph.kys[a] * p.k_w + ph.kxs[static_cast<size_t>(c)]);
+        tap_at[q] = ph.w_offset + (static_cast<int64_t>(a) * nx + c) * TC;  // + (b K + ci taps) 16 + j
+        tap_k[q] = ph.k;
+        tap_taps[q] = ph.taps;
       }
     }
   }
+  float* wpk = conv_scratch(2, std::max<int64_t>(w_total, 1));
+  parallel_for(p.in_c, [&](int64_t ci) {
+    for (int64_t b = 0; b < c_blocks; ++b) {
+      const int64_t jn = std::min(TC, p.out_c - b * TC);
+      const float* slab = weight + (ci * p.out_c + b * TC) * kk;
+      const bool whole_slab = kk == 16 && jn == TC;  // 4x4 taps, 16 real channels
+      float* rows[16];
+      for (int64_t q = 0; q < kk; ++q) {
+        const size_t u = static_cast<size_t>(q);
+        float* dst = wpk + tap_at[u] + (b * tap_k[u] + ci * tap_taps[u]) * TC;
+        if (whole_slab) {
+          rows[q] = dst;
+          continue;
+        }
+        for (int64_t j = 0; j < jn; ++j) dst[j] = slab[j * kk + q];
+        for (int64_t j = jn; j < TC; ++j) dst[j] = 0.0f;  // channels past Cout
+      }
+      if (whole_slab) transpose16_avx2(slab, rows);  // the direct path runs only with AVX2/FMA
+    }
+  });
   conv_for_chunks(p.batch, p.in_c * plane_p + max_pixels * ldc, plane_in,
                   [&](int64_t n0, int64_t m, int inner) {
     float* xp = conv_scratch(0, m * p.in_c * plane_p);
@@ -373,6 +394,12 @@ void conv_transpose2d_forward_direct(const float* x, const float* weight, const 
 }
 
 }  // namespace
+
+void transpose16_portable(const float* slab, float* const* dst) {
+  for (int q = 0; q < 16; ++q) {
+    for (int j = 0; j < 16; ++j) dst[q][j] = slab[j * 16 + q];
+  }
+}
 
 void conv_transpose2d_forward(const float* x, const float* weight, const float* bias, float* y,
                               const ConvTranspose2dParams& p) {

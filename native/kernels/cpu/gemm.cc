@@ -12,6 +12,7 @@
 #include "../../common/cpu_features.h"
 #include "../../common/errors.h"
 #include "../../common/thread_pool.h"
+#include "dot_lanes.h"
 #include "gemm_kernel.h"
 
 namespace deepgen {
@@ -27,6 +28,9 @@ constexpr int64_t NC = 2048;  // a KC x NC panel of B (2 MB) stays in L3
 constexpr int64_t kSmallGemm = 16 * 16 * 16;
 // Up to this many multiply-adds (a 128^3 product) one thread beats two.
 constexpr int64_t kSingleThreadGemm = 128 * 128 * 128 + 1;
+// A with at most this many rows times a transposed B: row-by-row dot products (sgemm_dots).
+constexpr int64_t kDotsMaxRows = 4;
+constexpr int64_t kDotsColsPerTask = 512;
 
 inline float a_at(const GemmArgs& g, const float* a, int64_t i, int64_t p) {
   return g.trans_a ? a[p * g.lda + i] : a[i * g.lda + p];
@@ -163,6 +167,23 @@ void sgemm_small(const GemmArgs& g, const float* a, const float* b, float* c) {
   }
 }
 
+// C = alpha A B^T + beta C for a few rows of A: each C value is one dot product of two
+// contiguous rows, so B (e.g. a dense layer's weight at batch 1) is read once, in place.
+// Packing it would copy all of B for a handful of multiply-adds per value.
+void sgemm_dots(const GemmArgs& g, const float* a, const float* b, float* c, int threads) {
+  const auto dots_fn = use_avx2_fma() ? sgemm_dots_avx2 : sgemm_dots_portable;
+  const int64_t tasks = (g.n + kDotsColsPerTask - 1) / kDotsColsPerTask;
+  const bool parallel = g.m * g.n * g.k >= kSingleThreadGemm;
+  parallel_for(g.m * tasks, [&](int64_t task) {
+    const int64_t i = task / tasks, j0 = (task % tasks) * kDotsColsPerTask;
+    const int64_t nb = std::min(kDotsColsPerTask, g.n - j0);
+    float* out = c + i * g.ldc + j0;
+    float dot[kDotsColsPerTask];
+    dots_fn(a + i * g.lda, b + j0 * g.ldb, nb, g.k, dot);
+    for (int64_t j = 0; j < nb; ++j) out[j] = g.beta == 0.0f ? g.alpha * dot[j] : g.alpha * dot[j] + g.beta * out[j];
+  }, parallel ? threads : 1);
+}
+
 // C = beta * C when there is nothing to multiply (k == 0 or alpha == 0).
 void scale_c(const GemmArgs& g, float* c) {
   for (int64_t i = 0; i < g.m; ++i) {
@@ -179,6 +200,10 @@ void sgemm_one(const GemmArgs& g, const float* a, const float* b, float* c, int 
   }
   if (g.m * g.n * g.k <= kSmallGemm) {
     sgemm_small(g, a, b, c);
+    return;
+  }
+  if (g.m <= kDotsMaxRows && !g.trans_a && g.trans_b && g.ldb == g.k) {
+    sgemm_dots(g, a, b, c, threads);
     return;
   }
   // Below a few MFLOP the pool's wake-ups cost more than a second thread saves.
@@ -202,6 +227,10 @@ void sgemm_micro_portable(int64_t kc, const float* a, const float* b, float* c, 
       out = beta == 0.0f ? alpha * acc[r][col] : alpha * acc[r][col] + beta * out;
     }
   }
+}
+
+void sgemm_dots_portable(const float* v, const float* h, int64_t nb, int64_t n, float* out) {
+  dots(v, h, nb, n, out);
 }
 
 void sgemm_check(const GemmArgs& g) {

@@ -2,6 +2,8 @@
 // A value per row; 12 independent FMAs per k step keep both FMA ports busy.
 #include "gemm_kernel.h"
 
+#include "dot_lanes.h"
+
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 
@@ -64,6 +66,11 @@ void sgemm_micro_avx2(int64_t kc, const float* a, const float* b, float* c, int6
   }
 }
 
+// dots compiled with AVX2/FMA: its 16-lane sums become two ymm FMA chains per row.
+void sgemm_dots_avx2(const float* v, const float* h, int64_t nb, int64_t n, float* out) {
+  dots(v, h, nb, n, out);
+}
+
 }  // namespace deepgen
 
 #else  // not an x86 build with AVX2/FMA: never selected at run time, but must link
@@ -72,6 +79,9 @@ namespace deepgen {
 void sgemm_micro_avx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
                       float alpha, float beta) {
   sgemm_micro_portable(kc, a, b, c, ldc, alpha, beta);
+}
+void sgemm_dots_avx2(const float* v, const float* h, int64_t nb, int64_t n, float* out) {
+  sgemm_dots_portable(v, h, nb, n, out);
 }
 }  // namespace deepgen
 

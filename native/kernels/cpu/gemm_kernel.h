@@ -19,4 +19,9 @@ void sgemm_micro_portable(int64_t kc, const float* a, const float* b, float* c, 
 void sgemm_micro_avx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
                       float alpha, float beta);
 
+// out[s] = v . h_s for the nb contiguous rows h_s of h [nb, n] (dot_lanes.h dots): the
+// product of a few rows of A with a transposed B, which packing would only slow down.
+void sgemm_dots_portable(const float* v, const float* h, int64_t nb, int64_t n, float* out);
+void sgemm_dots_avx2(const float* v, const float* h, int64_t nb, int64_t n, float* out);
+
 }  // namespace deepgen
