@@ -226,6 +226,7 @@ test("gan: bad configurations and inputs are DeepgenErrors", async (t) => {
   await t.throwsAsync(gan.fit(new Float32Array(40), { batchSize: 1 }), { instanceOf: DeepgenError, code: "E_ARG" });
   await t.throwsAsync(gan.fit(new Float32Array(40), { loss: "wasserstein" as never }), { instanceOf: DeepgenError, code: "E_ARG" });
   await t.throwsAsync(gan.fit(new Float32Array(40), { lrDecay: 0 }), { instanceOf: DeepgenError, code: "E_ARG" });
+  for (const topK of [0, 1.5, Number.NaN]) await t.throwsAsync(gan.fit(new Float32Array(40), { topK }), { instanceOf: DeepgenError, code: "E_ARG" });
 });
 
 test("gan: a decaying learning rate is a function of the step: a run stopped after epoch 1 and resumed ends as the straight run", async (t) => {
@@ -321,6 +322,38 @@ test("gan: the generator's loss gradient (nonsaturating and minimax) matches fin
     t.true(gan.generatorLossGradient(native, stepped, m, loss).loss < l0, `${loss}: the loss falls`);
     t.true(dMean(stepped) > before, `${loss}: mean D(G(z)) rises from ${before}`);
   }
+});
+
+test("gan: top-k generator loss keeps the k examples D rates most real: their mean loss, zero gradient elsewhere", (t) => {
+  const gan = Gan.create({ arch: "mlp", dim: 6, zdim: 2, output: "identity", hidden: [5], discHidden: [7], initSeed: 9 });
+  const m = 6;
+  const keep = 3;
+  const x = randomNormal(m * 6, 23);
+  const logits = gan.discriminate(x).map((p) => Math.log(p / (1 - p)));
+  const kept = [...logits.keys()].sort((a, b) => logits[b]! - logits[a]!).slice(0, keep);
+  for (const loss of ["nonsaturating", "minimax"] as const) {
+    const { loss: l, dfake } = gan.generatorLossGradient(native, x, m, loss, undefined, keep);
+    // nonsaturating: mean softplus(-logit) over the kept; minimax: -mean softplus(logit)
+    const expected = kept.reduce((s, i) => s + (loss === "nonsaturating" ? Math.log1p(Math.exp(-logits[i]!)) : -Math.log1p(Math.exp(logits[i]!))), 0) / keep;
+    t.true(Math.abs(l - expected) < 1e-5, `${loss}: ${l} vs ${expected}`);
+    const g = dfake.slice();
+    for (let i = 0; i < m; i++) {
+      const row = g.subarray(i * 6, (i + 1) * 6);
+      if (kept.includes(i)) t.true(row.some((v) => v !== 0), `${loss}: kept row ${i} has a gradient`);
+      else t.deepEqual([...row], [0, 0, 0, 0, 0, 0], `${loss}: row ${i} is not kept`);
+    }
+    // the kept rows' gradient is the finite difference of the top-k loss
+    const i = kept[0]! * 6 + 1;
+    const old = x[i]!;
+    x[i] = old + 1e-3;
+    const up = gan.generatorLossGradient(native, x, m, loss, undefined, keep).loss;
+    x[i] = old - 1e-3;
+    const down = gan.generatorLossGradient(native, x, m, loss, undefined, keep).loss;
+    x[i] = old;
+    t.true(Math.abs((up - down) / 2e-3 - g[i]!) < 1e-3 + 1e-2 * Math.abs(g[i]!), `${loss}: finite difference`);
+  }
+  t.is(code(t, () => gan.generatorLossGradient(native, x, m, "nonsaturating", undefined, 0)), "E_ARG");
+  t.is(code(t, () => gan.generatorLossGradient(native, x, m, "nonsaturating", undefined, m + 1)), "E_ARG");
 });
 
 test("gan: corrupt checkpoints and out-of-range interpolation ends are DeepgenErrors", async (t) => {

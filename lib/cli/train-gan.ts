@@ -46,6 +46,7 @@ export interface GanTrainOptions extends DataOptions {
   dSteps: number;
   beta1: number;
   ema: number;
+  topK: number;
   epochs: number;
   lr: number;
   /** Discriminator learning rate (default: --lr; e.g. 2-4x the generator's, as TTUR). */
@@ -153,6 +154,7 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
       beta1: opts.beta1,
       discriminatorSteps: opts.dSteps,
       ema: opts.ema,
+      topK: opts.topK,
       loss,
       seed: opts.seed,
       backend: opts.backend,
@@ -214,7 +216,7 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
     ...(fidByEpoch.length === 0 ? {} : { fid_vs_train_by_epoch: { n: QUALITY_EPOCH_N, seed: QUALITY_EPOCH_SEED, epochs: fidByEpoch } }),
     config: model.config,
     history,
-    options: { loss, d_steps: opts.dSteps, lr: opts.lr, disc_lr: opts.discLr ?? opts.lr, lr_decay: opts.lrDecay, beta1: opts.beta1, ema: opts.ema, batch: opts.batch, seed: opts.seed },
+    options: { loss, d_steps: opts.dSteps, lr: opts.lr, disc_lr: opts.discLr ?? opts.lr, lr_decay: opts.lrDecay, beta1: opts.beta1, ema: opts.ema, top_k: opts.topK, batch: opts.batch, seed: opts.seed },
     deepgen_version: packageVersion,
     machine: machineInfo(),
     date: new Date().toISOString(),

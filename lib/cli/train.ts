@@ -69,6 +69,7 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
     .option("--disc-lr <x>", "gan/dcgan: discriminator learning rate (default: --lr)", floatOption("--disc-lr"))
     .option("--quality-every <n>", "gan/dcgan on MNIST: classifier-FID against the train images every n epochs (0: off)", intOption("--quality-every", 0), 5)
     .option("--ema <decay>", "gan/dcgan: keep (and ship) a moving average of the generator's weights with this decay, e.g. 0.999 (0: off)", floatOption("--ema"), 0)
+    .option("--top-k <f>", "gan/dcgan: the generator learns from the fraction of its batch D rates most real, falling 1% per epoch from 1 to f (Sinha et al. 2020; 1: off)", floatOption("--top-k"), 1)
     .option("--shift <pixels>", "classifier: random shifts of the training images by up to this many pixels", intOption("--shift", 0), 0)
     .option("--prior <kind>", "aae: gaussian, mog10, swissroll or uniform (vae: gaussian only)", "gaussian")
     .option("--activation <kind>", "vae/aae: hidden activation (relu, tanh, softplus, leakyRelu)", "relu")

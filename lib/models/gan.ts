@@ -31,6 +31,7 @@ import { gatherRows } from "../data/batching.js";
 import { makeDataset } from "../data/dataset.js";
 import { asModelFile, modelMetadata, requireF32 } from "../io/model-file.js";
 import { readSafetensors, type SafeTensor, type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
+import { softplus } from "../kernels/js/vmath.js";
 import type { BackendName, Kernels } from "../kernels/kernels.js";
 import { Adam } from "../nn/adam.js";
 import { WeightAverage } from "../nn/weight-average.js";
@@ -110,6 +111,12 @@ export interface GanFitOptions {
    */
   ema?: number;
   loss?: GanLoss;
+  /**
+   * Top-k generator updates (Sinha et al. 2020): the generator learns only from the k samples
+   * of its batch that the discriminator rates most real, k = ceil(m max(topK, 0.99^epoch)),
+   * falling from the whole batch to this fraction (e.g. 0.5; default 1: every sample).
+   */
+  topK?: number;
   seed?: Seed;
   backend?: BackendName;
   signal?: AbortSignal;
@@ -322,7 +329,9 @@ export class Gan {
    * (mean over the batch) and its gradient with respect to x [m, dim]:
    *   nonsaturating: mean -log D(x) = mean BCE(logit, 1)
    *   minimax:       mean log(1 - D(x)) = -mean BCE(logit, 0)
-   * The discriminator's parameter gradients are overwritten (and not used).
+   * The discriminator's parameter gradients are overwritten (and not used). With `keep` < m
+   * only the `keep` examples with the largest logits count (top-k training): the loss is their
+   * mean, the others' gradients are zero.
    */
   generatorLossGradient(
     k: Kernels,
@@ -330,13 +339,24 @@ export class Gan {
     m: number,
     loss: GanLoss,
     scratch: { target: Float32Array; dlogit: Float32Array } = { target: new Float32Array(m), dlogit: new Float32Array(m) },
+    keep = m,
   ): { loss: number; dfake: Float32Array } {
+    checkInteger("keep", keep, 1, m);
     const logits = this.discriminator.forward(k, x, m);
     const t = scratch.target.subarray(0, m).fill(loss === "nonsaturating" ? 1 : 0);
-    const bce = k.bceWithLogitsForward(null, logits, t, m, 1) / m;
     const dg = scratch.dlogit.subarray(0, m);
-    k.bceWithLogitsBackward(dg, logits, t, m, 1, loss === "nonsaturating" ? 1 / m : -1 / m);
-    return { loss: loss === "nonsaturating" ? bce : -bce, dfake: this.discriminator.backward(k, dg, m, true)! };
+    const sign = loss === "nonsaturating" ? 1 : -1;
+    k.bceWithLogitsBackward(dg, logits, t, m, 1, sign / keep);
+    let bce: number;
+    if (keep === m) bce = k.bceWithLogitsForward(null, logits, t, m, 1) / m;
+    else {
+      // the largest logits first (ties: the lower index); the rest get no gradient
+      const order = Array.from({ length: m }, (_, i) => i).sort((a, b) => logits[b]! - logits[a]! || a - b);
+      bce = 0;
+      for (const i of order.slice(0, keep)) bce += softplus(t[i] === 1 ? -logits[i]! : logits[i]!) / keep;
+      for (const i of order.slice(keep)) dg[i] = 0;
+    }
+    return { loss: sign * bce, dfake: this.discriminator.backward(k, dg, m, true)! };
   }
 
   // ---- training ----
@@ -356,6 +376,8 @@ export class Gan {
     const beta1 = opts.beta1 ?? 0.5;
     const lrDecay = opts.lrDecay ?? 1;
     if (!(lrDecay > 0 && lrDecay <= 1)) throw new DeepgenError("E_ARG", `lrDecay must be in (0, 1], got ${lrDecay}`);
+    const topK = opts.topK ?? 1;
+    if (!(topK > 0 && topK <= 1)) throw new DeepgenError("E_ARG", `topK must be in (0, 1], got ${topK}`);
     const k = this.kernels(opts.backend);
     const D = this.dim;
     const Z = this.zdim;
@@ -365,7 +387,8 @@ export class Gan {
     const average = emaDecay > 0 ? new WeightAverage(this.generator.params(), emaDecay, { warmup: true }) : null;
     const discLr = opts.discriminatorLr ?? lr;
     const discAdam = new Adam(this.discriminator.params(), { lr: discLr, beta1 });
-    const totalSteps = Math.max(1, epochs * (Math.ceil(n / batchSize) - (n % batchSize === 1 ? 1 : 0))); // batches of one are skipped
+    const stepsPerEpoch = Math.max(1, Math.ceil(n / batchSize) - (n % batchSize === 1 ? 1 : 0)); // batches of one are skipped
+    const totalSteps = Math.max(1, epochs * stepsPerEpoch);
     const genGrads = this.generator.grads();
     const discGrads = this.discriminator.grads();
     // D's output for an example depends on its batch (batch norm, minibatch stddev)
@@ -469,7 +492,10 @@ export class Gan {
             sums.seen += m;
             if (step % kSteps !== 0) return dLoss / 2;
             // 2. generator on the same G(z) (its activations are still those of step 1)
-            const g = this.generatorLossGradient(k, fake, m, loss, { target, dlogit });
+            // top-k: the kept fraction is a function of the step's epoch, so a resumed run follows it too
+            const epoch = Math.floor((step - 1) / stepsPerEpoch);
+            const keep = Math.min(m, Math.ceil(m * Math.max(topK, 0.99 ** epoch)));
+            const g = this.generatorLossGradient(k, fake, m, loss, { target, dlogit }, keep);
             this.generator.backward(k, g.dfake, m, false);
             genAdam.update(k, genGrads);
             average?.update();
