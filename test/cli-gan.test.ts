@@ -49,6 +49,7 @@ test("train dcgan writes the model, a card, the loss curve and a sample grid per
   t.true(Number.isFinite(q.classifier_fid) && q.classifier_fid > q.floor_fid, "an untrained generator is far from the real images");
   t.is(q.reference.split, "test");
   t.is(q.class_fractions.length, 10);
+  t.true(q.confident_fraction >= 0 && q.confident_fraction <= 1 && q.confident_reference_fraction > 0.9, "the confident fractions of the samples and of the real test images");
   t.true(isPng(join(work, "dcgan.fid.png")));
   t.true(card.history.every((h: { terms: { discriminatorLoss: number } }) => Number.isFinite(h.terms.discriminatorLoss)));
   for (const f of ["dcgan.card.json", "dcgan.curve.png", "dcgan.samples/epoch-001.png", "dcgan.samples/epoch-002.png"]) t.true(existsSync(join(work, f)), f);

@@ -55,6 +55,10 @@ test("FID: the test images against themselves are 0; the floor is small and posi
   t.deepEqual(self.reference, { split: "test", binarized: false, n: testSet.n });
   t.true(self.floorFid > 0 && self.floorFid < 5, `floor ${self.floorFid}`);
   t.regex(self.featureLayer, /penultimate/);
+  // the real test images judged against themselves: their confident fraction is the reference's
+  t.is(self.confident.threshold, 0.9);
+  t.is(self.confident.fraction, self.confident.referenceFraction);
+  t.true(self.confident.fraction > 0.9 && self.confident.fraction <= 1, `confident ${self.confident.fraction}`);
   // the floor is cached: the same number without recomputation
   const again = await sampleQuality(testSet.x.subarray(0, 200 * 784));
   t.is(again.floorFid, self.floorFid);
@@ -67,6 +71,16 @@ test("FID: the test images against themselves are 0; the floor is small and posi
   t.true(bin.floorFid > 0 && bin.floorFid !== self.floorFid);
   const f = await features(testSet.x.subarray(0, 3 * 784));
   const clf = await qualityClassifier(undefined);
+  // the confident fraction of 200 images, from their softmax probabilities computed here
+  const logits = clf.logits(testSet.x.subarray(0, 200 * 784));
+  let confident = 0;
+  for (let i = 0; i < 200; i++) {
+    const row = [...logits.subarray(i * 10, i * 10 + 10)];
+    const top = Math.max(...row);
+    if (1 / row.reduce((s, l) => s + Math.exp(l - top), 0) >= 0.9) confident++;
+  }
+  t.is(again.confident.fraction, confident / 200);
+  t.is(again.confident.referenceFraction, self.confident.referenceFraction);
   t.is(f.length, 3 * clf.featureDim);
   t.true(f.every((v) => v >= 0), "relu features");
 });

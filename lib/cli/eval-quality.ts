@@ -55,6 +55,7 @@ export function qualityJson(model: string, q: SampleQuality, extra: Record<strin
       kl_from_uniform_nats: c.klFromUniform,
       within_5_15_percent: c.within5to15,
     },
+    confident: { threshold: q.confident.threshold, fraction: q.confident.fraction, reference_fraction: q.confident.referenceFraction },
   };
 }
 
@@ -79,6 +80,7 @@ export async function evalQuality(modelArg: string, opts: QualityCliOptions): Pr
   process.stdout.write(
     `${model.kind}: classifier-FID ${q.fid.toFixed(3)} against ${q.reference.n} ${q.reference.binarized ? "binarized " : ""}${q.reference.split} images (floor, real train vs test: ${q.floorFid.toFixed(3)}) on ${q.n} ${s.domain === "means" ? "pixel-mean images" : `${s.domain} samples`}, seed ${opts.seed}\n` +
       `  class coverage: ${c.fractions.map((f, d) => `${d}:${pct(f)}`).join(" ")}; min ${pct(c.min)}, max ${pct(c.max)}, KL from uniform ${c.klFromUniform.toFixed(4)} nats\n` +
+      `  confidently classified (p >= ${q.confident.threshold}): ${pct(q.confident.fraction)} (real ${q.reference.split} images: ${pct(q.confident.referenceFraction)})\n` +
       `  features: ${q.featureLayer}\n`,
   );
 }

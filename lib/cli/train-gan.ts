@@ -170,8 +170,8 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
           await writeImageGrid(epochPng(e.epoch), grid.x, GRID_N, data.shape.height!, data.shape.width!, { scale: 2 });
           if (judgeable && opts.qualityEvery > 0 && e.epoch % opts.qualityEvery === 0) {
             const q = await sampleQuality(model.sampleSync(QUALITY_EPOCH_N, { seed: QUALITY_EPOCH_SEED, backend: opts.backend }).x, { reference: "train", backend: opts.backend });
-            e.diagnostics = { fidTrain: q.fid, coverageMin: q.coverage.min, coverageMax: q.coverage.max };
-            extra = `; classifier-FID vs train ${q.fid.toFixed(2)}, classes ${(100 * q.coverage.min).toFixed(1)}-${(100 * q.coverage.max).toFixed(1)}%`;
+            e.diagnostics = { fidTrain: q.fid, coverageMin: q.coverage.min, coverageMax: q.coverage.max, confident: q.confident.fraction };
+            extra = `; classifier-FID vs train ${q.fid.toFixed(2)}, classes ${(100 * q.coverage.min).toFixed(1)}-${(100 * q.coverage.max).toFixed(1)}%, confident ${(100 * q.confident.fraction).toFixed(1)}%`;
           }
         } else {
           const discriminator = (x: Float32Array): Float32Array => model.discriminate(x, { backend: opts.backend });
@@ -267,5 +267,7 @@ async function finalQuality(model: Gan, opts: GanTrainOptions) {
     coverage_min: q.coverage.min,
     coverage_max: q.coverage.max,
     within_5_15_percent: q.coverage.within5to15,
+    confident_fraction: q.confident.fraction,
+    confident_reference_fraction: q.confident.referenceFraction,
   };
 }

@@ -192,17 +192,27 @@ export class Classifier {
     return out;
   }
 
-  /** Features and predicted classes (argmax of the logits; ties: the lowest class) in one pass. */
-  featuresAndPredictions(x: Float32Array, opts: { backend?: BackendName } = {}): { features: Float32Array; predictions: Uint16Array } {
+  /**
+   * Features, predicted classes (argmax of the logits; ties: the lowest class) and each
+   * prediction's softmax probability, in one pass.
+   */
+  featuresAndPredictions(x: Float32Array, opts: { backend?: BackendName } = {}): { features: Float32Array; predictions: Uint16Array; confidences: Float32Array } {
     const n = this.checkImages(x);
     const C = this.config.classes;
     const features = new Float32Array(n * this.featureDim);
     const predictions = new Uint16Array(n);
+    const confidences = new Float32Array(n);
     this.forEachChunk(x, this.kernels(opts.backend), (f, l, r0, m) => {
       features.set(f, r0 * this.featureDim);
-      for (let i = 0; i < m; i++) predictions[r0 + i] = argmax(l, i * C, C);
+      for (let i = 0; i < m; i++) {
+        const best = argmax(l, i * C, C);
+        predictions[r0 + i] = best;
+        let z = 0; // softmax of the largest logit: 1 / sum_c exp(l_c - l_best)
+        for (let c = 0; c < C; c++) z += Math.exp(l[i * C + c]! - l[i * C + best]!);
+        confidences[r0 + i] = 1 / z;
+      }
     });
-    return { features, predictions };
+    return { features, predictions, confidences };
   }
 
   predict(x: Float32Array, opts: { backend?: BackendName } = {}): Uint16Array {

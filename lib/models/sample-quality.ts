@@ -121,6 +121,17 @@ interface RealStats {
   train: GaussianStats;
   test: GaussianStats;
   floor: number;
+  /** Fractions of the real images classified confidently (CONFIDENT_PROBABILITY). */
+  confident: { train: number; test: number };
+}
+
+/** The classifier probability from which a prediction counts as confident. */
+export const CONFIDENT_PROBABILITY = 0.9;
+
+function confidentFraction(confidences: Float32Array): number {
+  let k = 0;
+  for (const p of confidences) if (p >= CONFIDENT_PROBABILITY) k++;
+  return k / confidences.length;
 }
 
 // Per classifier object and binarization: the real images' statistics and the floor FID.
@@ -136,9 +147,16 @@ function realStats(clf: Classifier, binarized: boolean, backend?: BackendName): 
   if (s === undefined) {
     const split = canonicalSplit();
     const prep = (d: Dataset): Float32Array => (binarized ? binarize(d).x : d.x);
-    const train = gaussianStats(clf.features(prep(split.train), { backend }), clf.featureDim);
-    const test = gaussianStats(clf.features(prep(split.test), { backend }), clf.featureDim);
-    s = { train, test, floor: frechetDistance(train, test) };
+    const train = clf.featuresAndPredictions(prep(split.train), { backend });
+    const test = clf.featuresAndPredictions(prep(split.test), { backend });
+    const trainStats = gaussianStats(train.features, clf.featureDim);
+    const testStats = gaussianStats(test.features, clf.featureDim);
+    s = {
+      train: trainStats,
+      test: testStats,
+      floor: frechetDistance(trainStats, testStats),
+      confident: { train: confidentFraction(train.confidences), test: confidentFraction(test.confidences) },
+    };
     byKind.set(binarized, s);
   }
   return s;
@@ -150,13 +168,19 @@ export interface SampleQuality {
   /** Classifier-FID of the real train images against the real test images (same features, same binarization). */
   floorFid: number;
   coverage: ClassCoverage;
+  /**
+   * Fraction of the images the classifier labels with probability >= `threshold`, beside the
+   * same fraction of the reference images: a low one means many digits the classifier cannot
+   * tell apart (malformed or in between two classes).
+   */
+  confident: { threshold: number; fraction: number; referenceFraction: number };
   /** Number of images judged. */
   n: number;
   reference: { split: "test" | "train"; binarized: boolean; n: number };
   featureLayer: string;
 }
 
-/** FID against the reference split, the floor FID, and class coverage of images [n, 784] in [0, 1] (n >= 2). */
+/** FID against the reference split, the floor FID, class coverage and the confidently classified fraction of images [n, 784] in [0, 1] (n >= 2). */
 export async function sampleQuality(images: Float32Array, opts: QualityOptions = {}): Promise<SampleQuality> {
   const clf = await qualityClassifier(opts.classifier, opts.backend);
   const n = checkImages(images, clf);
@@ -165,12 +189,13 @@ export async function sampleQuality(images: Float32Array, opts: QualityOptions =
   if (split !== "test" && split !== "train") throw new DeepgenError("E_ARG", `reference must be 'test' or 'train', got ${String(split)}`);
   const binarized = opts.binarized ?? false;
   const real = realStats(clf, binarized, opts.backend);
-  const { features: f, predictions } = clf.featuresAndPredictions(images, { backend: opts.backend });
+  const { features: f, predictions, confidences } = clf.featuresAndPredictions(images, { backend: opts.backend });
   const ref = split === "test" ? real.test : real.train;
   return {
     fid: frechetDistance(gaussianStats(f, clf.featureDim), ref),
     floorFid: real.floor,
     coverage: coverageFromPredictions(predictions, clf.config.classes),
+    confident: { threshold: CONFIDENT_PROBABILITY, fraction: confidentFraction(confidences), referenceFraction: real.confident[split] },
     n,
     reference: { split, binarized, n: ref.n },
     featureLayer: featureLayer(clf),
