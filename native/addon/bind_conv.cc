@@ -105,61 +105,98 @@ ConvTranspose2dParams conv_transpose2d_params(const Napi::CallbackInfo& info, si
   return p;
 }
 
-constexpr size_t kConvGeom = 12, kConvTGeom = 13;
+// The two conv kinds, as the three bindings below use them: the JS names, the geometry
+// parser and its argument count, the array sizes and the kernels.
+struct Conv2dKind {
+  using Params = Conv2dParams;
+  static constexpr const char* kForward = "conv2dForward";
+  static constexpr const char* kBackwardData = "conv2dBackwardData";
+  static constexpr const char* kBackwardWeight = "conv2dBackwardWeight";
+  static constexpr size_t kGeom = 12;
+  static Params params(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+    return conv2d_params(info, i, fn);
+  }
+  static int64_t x_size(const Params& p) { return conv2d_x_size(p); }
+  static int64_t y_size(const Params& p) { return conv2d_y_size(p); }
+  static int64_t weight_size(const Params& p) { return conv2d_weight_size(p); }
+  static constexpr auto forward = conv2d_forward;
+  static constexpr auto backward_data = conv2d_backward_data;
+  static constexpr auto backward_weight = conv2d_backward_weight;
+};
 
-// conv2dForward(x, weight, bias|null, y, ...geometry)
-Napi::Value conv2d_forward_binding(const Napi::CallbackInfo& info) {
-  const char* fn = "conv2dForward";
-  require_args(info, 4 + kConvGeom, fn);
+struct ConvTranspose2dKind {
+  using Params = ConvTranspose2dParams;
+  static constexpr const char* kForward = "convTranspose2dForward";
+  static constexpr const char* kBackwardData = "convTranspose2dBackwardData";
+  static constexpr const char* kBackwardWeight = "convTranspose2dBackwardWeight";
+  static constexpr size_t kGeom = 13;
+  static Params params(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+    return conv_transpose2d_params(info, i, fn);
+  }
+  static int64_t x_size(const Params& p) { return conv_transpose2d_x_size(p); }
+  static int64_t y_size(const Params& p) { return conv_transpose2d_y_size(p); }
+  static int64_t weight_size(const Params& p) { return conv_transpose2d_weight_size(p); }
+  static constexpr auto forward = conv_transpose2d_forward;
+  static constexpr auto backward_data = conv_transpose2d_backward_data;
+  static constexpr auto backward_weight = conv_transpose2d_backward_weight;
+};
+
+// <name>Forward(x, weight, bias|null, y, ...geometry)
+template <class K>
+Napi::Value forward_binding(const Napi::CallbackInfo& info) {
+  const char* fn = K::kForward;
+  require_args(info, 4 + K::kGeom, fn);
   Napi::Env env = info.Env();
   const auto x = arg_f32(info, 0, fn, "x");
   const auto w = arg_f32(info, 1, fn, "weight");
   const auto b = arg_optional_f32(info, 2, fn, "bias");
   const auto y = arg_f32(info, 3, fn, "y");
-  const Conv2dParams p = conv2d_params(info, 4, fn);
-  require_length(env, x, conv2d_x_size(p), fn, "x");
-  require_length(env, w, conv2d_weight_size(p), fn, "weight");
+  const typename K::Params p = K::params(info, 4, fn);
+  require_length(env, x, K::x_size(p), fn, "x");
+  require_length(env, w, K::weight_size(p), fn, "weight");
   if (!b.IsEmpty()) require_length(env, b, p.out_c, fn, "bias");
-  require_length(env, y, conv2d_y_size(p), fn, "y");
+  require_length(env, y, K::y_size(p), fn, "y");
   require_disjoint(env, y, "y", x, "x", fn);
   require_disjoint(env, y, "y", w, "weight", fn);
   if (!b.IsEmpty()) require_disjoint(env, y, "y", b, "bias", fn);
-  conv2d_forward(data_of(x), data_of(w), data_of(b), data_of(y), p);
+  K::forward(data_of(x), data_of(w), data_of(b), data_of(y), p);
   return env.Undefined();
 }
 
-// conv2dBackwardData(dy, weight, dx, ...geometry)
-Napi::Value conv2d_backward_data_binding(const Napi::CallbackInfo& info) {
-  const char* fn = "conv2dBackwardData";
-  require_args(info, 3 + kConvGeom, fn);
+// <name>BackwardData(dy, weight, dx, ...geometry)
+template <class K>
+Napi::Value backward_data_binding(const Napi::CallbackInfo& info) {
+  const char* fn = K::kBackwardData;
+  require_args(info, 3 + K::kGeom, fn);
   Napi::Env env = info.Env();
   const auto dy = arg_f32(info, 0, fn, "dy");
   const auto w = arg_f32(info, 1, fn, "weight");
   const auto dx = arg_f32(info, 2, fn, "dx");
-  const Conv2dParams p = conv2d_params(info, 3, fn);
-  require_length(env, dy, conv2d_y_size(p), fn, "dy");
-  require_length(env, w, conv2d_weight_size(p), fn, "weight");
-  require_length(env, dx, conv2d_x_size(p), fn, "dx");
+  const typename K::Params p = K::params(info, 3, fn);
+  require_length(env, dy, K::y_size(p), fn, "dy");
+  require_length(env, w, K::weight_size(p), fn, "weight");
+  require_length(env, dx, K::x_size(p), fn, "dx");
   require_disjoint(env, dx, "dx", dy, "dy", fn);
   require_disjoint(env, dx, "dx", w, "weight", fn);
-  conv2d_backward_data(data_of(dy), data_of(w), data_of(dx), p);
+  K::backward_data(data_of(dy), data_of(w), data_of(dx), p);
   return env.Undefined();
 }
 
-// conv2dBackwardWeight(x, dy, dweight, dbias|null, ...geometry, accumulate)
-Napi::Value conv2d_backward_weight_binding(const Napi::CallbackInfo& info) {
-  const char* fn = "conv2dBackwardWeight";
-  require_args(info, 5 + kConvGeom, fn);
+// <name>BackwardWeight(x, dy, dweight, dbias|null, ...geometry, accumulate)
+template <class K>
+Napi::Value backward_weight_binding(const Napi::CallbackInfo& info) {
+  const char* fn = K::kBackwardWeight;
+  require_args(info, 5 + K::kGeom, fn);
   Napi::Env env = info.Env();
   const auto x = arg_f32(info, 0, fn, "x");
   const auto dy = arg_f32(info, 1, fn, "dy");
   const auto dw = arg_f32(info, 2, fn, "dweight");
   const auto db = arg_optional_f32(info, 3, fn, "dbias");
-  const Conv2dParams p = conv2d_params(info, 4, fn);
-  const bool accumulate = arg_bool(info, 4 + kConvGeom, fn, "accumulate");
-  require_length(env, x, conv2d_x_size(p), fn, "x");
-  require_length(env, dy, conv2d_y_size(p), fn, "dy");
-  require_length(env, dw, conv2d_weight_size(p), fn, "dweight");
+  const typename K::Params p = K::params(info, 4, fn);
+  const bool accumulate = arg_bool(info, 4 + K::kGeom, fn, "accumulate");
+  require_length(env, x, K::x_size(p), fn, "x");
+  require_length(env, dy, K::y_size(p), fn, "dy");
+  require_length(env, dw, K::weight_size(p), fn, "dweight");
   if (!db.IsEmpty()) require_length(env, db, p.out_c, fn, "dbias");
   require_disjoint(env, dw, "dweight", x, "x", fn);
   require_disjoint(env, dw, "dweight", dy, "dy", fn);
@@ -168,7 +205,7 @@ Napi::Value conv2d_backward_weight_binding(const Napi::CallbackInfo& info) {
     require_disjoint(env, db, "dbias", dy, "dy", fn);
     require_disjoint(env, db, "dbias", dw, "dweight", fn);
   }
-  conv2d_backward_weight(data_of(x), data_of(dy), data_of(dw), data_of(db), p, accumulate);
+  K::backward_weight(data_of(x), data_of(dy), data_of(dw), data_of(db), p, accumulate);
   return env.Undefined();
 }
 
@@ -189,82 +226,18 @@ Napi::Value conv2d_mask_weights_binding(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// convTranspose2dForward(x, weight, bias|null, y, ...geometry)
-Napi::Value conv_transpose2d_forward_binding(const Napi::CallbackInfo& info) {
-  const char* fn = "convTranspose2dForward";
-  require_args(info, 4 + kConvTGeom, fn);
-  Napi::Env env = info.Env();
-  const auto x = arg_f32(info, 0, fn, "x");
-  const auto w = arg_f32(info, 1, fn, "weight");
-  const auto b = arg_optional_f32(info, 2, fn, "bias");
-  const auto y = arg_f32(info, 3, fn, "y");
-  const ConvTranspose2dParams p = conv_transpose2d_params(info, 4, fn);
-  require_length(env, x, conv_transpose2d_x_size(p), fn, "x");
-  require_length(env, w, conv_transpose2d_weight_size(p), fn, "weight");
-  if (!b.IsEmpty()) require_length(env, b, p.out_c, fn, "bias");
-  require_length(env, y, conv_transpose2d_y_size(p), fn, "y");
-  require_disjoint(env, y, "y", x, "x", fn);
-  require_disjoint(env, y, "y", w, "weight", fn);
-  if (!b.IsEmpty()) require_disjoint(env, y, "y", b, "bias", fn);
-  conv_transpose2d_forward(data_of(x), data_of(w), data_of(b), data_of(y), p);
-  return env.Undefined();
-}
-
-// convTranspose2dBackwardData(dy, weight, dx, ...geometry)
-Napi::Value conv_transpose2d_backward_data_binding(const Napi::CallbackInfo& info) {
-  const char* fn = "convTranspose2dBackwardData";
-  require_args(info, 3 + kConvTGeom, fn);
-  Napi::Env env = info.Env();
-  const auto dy = arg_f32(info, 0, fn, "dy");
-  const auto w = arg_f32(info, 1, fn, "weight");
-  const auto dx = arg_f32(info, 2, fn, "dx");
-  const ConvTranspose2dParams p = conv_transpose2d_params(info, 3, fn);
-  require_length(env, dy, conv_transpose2d_y_size(p), fn, "dy");
-  require_length(env, w, conv_transpose2d_weight_size(p), fn, "weight");
-  require_length(env, dx, conv_transpose2d_x_size(p), fn, "dx");
-  require_disjoint(env, dx, "dx", dy, "dy", fn);
-  require_disjoint(env, dx, "dx", w, "weight", fn);
-  conv_transpose2d_backward_data(data_of(dy), data_of(w), data_of(dx), p);
-  return env.Undefined();
-}
-
-// convTranspose2dBackwardWeight(x, dy, dweight, dbias|null, ...geometry, accumulate)
-Napi::Value conv_transpose2d_backward_weight_binding(const Napi::CallbackInfo& info) {
-  const char* fn = "convTranspose2dBackwardWeight";
-  require_args(info, 5 + kConvTGeom, fn);
-  Napi::Env env = info.Env();
-  const auto x = arg_f32(info, 0, fn, "x");
-  const auto dy = arg_f32(info, 1, fn, "dy");
-  const auto dw = arg_f32(info, 2, fn, "dweight");
-  const auto db = arg_optional_f32(info, 3, fn, "dbias");
-  const ConvTranspose2dParams p = conv_transpose2d_params(info, 4, fn);
-  const bool accumulate = arg_bool(info, 4 + kConvTGeom, fn, "accumulate");
-  require_length(env, x, conv_transpose2d_x_size(p), fn, "x");
-  require_length(env, dy, conv_transpose2d_y_size(p), fn, "dy");
-  require_length(env, dw, conv_transpose2d_weight_size(p), fn, "dweight");
-  if (!db.IsEmpty()) require_length(env, db, p.out_c, fn, "dbias");
-  require_disjoint(env, dw, "dweight", x, "x", fn);
-  require_disjoint(env, dw, "dweight", dy, "dy", fn);
-  if (!db.IsEmpty()) {
-    require_disjoint(env, db, "dbias", x, "x", fn);
-    require_disjoint(env, db, "dbias", dy, "dy", fn);
-    require_disjoint(env, db, "dbias", dw, "dweight", fn);
-  }
-  conv_transpose2d_backward_weight(data_of(x), data_of(dy), data_of(dw), data_of(db), p,
-                                   accumulate);
-  return env.Undefined();
-}
-
 }  // namespace
 
 void register_conv(Napi::Env env, Napi::Object exports) {
-  define(env, exports, "conv2dForward", conv2d_forward_binding);
-  define(env, exports, "conv2dBackwardData", conv2d_backward_data_binding);
-  define(env, exports, "conv2dBackwardWeight", conv2d_backward_weight_binding);
+  using C = Conv2dKind;
+  define(env, exports, C::kForward, forward_binding<C>);
+  define(env, exports, C::kBackwardData, backward_data_binding<C>);
+  define(env, exports, C::kBackwardWeight, backward_weight_binding<C>);
   define(env, exports, "conv2dMaskWeights", conv2d_mask_weights_binding);
-  define(env, exports, "convTranspose2dForward", conv_transpose2d_forward_binding);
-  define(env, exports, "convTranspose2dBackwardData", conv_transpose2d_backward_data_binding);
-  define(env, exports, "convTranspose2dBackwardWeight", conv_transpose2d_backward_weight_binding);
+  using T = ConvTranspose2dKind;
+  define(env, exports, T::kForward, forward_binding<T>);
+  define(env, exports, T::kBackwardData, backward_data_binding<T>);
+  define(env, exports, T::kBackwardWeight, backward_weight_binding<T>);
 }
 
 }  // namespace addon
