@@ -9,6 +9,7 @@ import test from "ava";
 import { getKernels } from "../lib/core/backend.js";
 import { runtimeInfo } from "../lib/core/runtime-info.js";
 import { cudaStatus } from "../lib/kernels/cuda.js";
+import { nativeAddon } from "../lib/kernels/native.js";
 import { cudaGemm } from "../lib/kernels/ops/gemm.js";
 import { CudaNadeModel, cudaNade, type NadeModelArrays } from "../lib/kernels/ops/nade.js";
 import { cudaOptim } from "../lib/kernels/ops/optim.js";
@@ -235,4 +236,22 @@ gpuTest("CudaPixelRnnModel holds device memory until dispose(), and refuses use 
   t.is(runtimeInfo().cuda!.residentBytes, before);
   t.is(code(() => g.sample({ n: 1, seed: 1 }, x)), "E_ARG");
   t.notThrows(() => g.dispose());
+});
+
+test("the CUDA handle functions refuse anything but their own kind of handle with E_ARG, before any device work", (t) => {
+  const addon = nativeAddon() as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const calls: [string, string, unknown[]][] = [
+    ["cudaNadeRelease", "cudaNadeUpload", []],
+    ["cudaNadeLogProb", "cudaNadeUpload", [new Float32Array(4), 1, new Float32Array(1)]],
+    ["cudaPixelRnnRelease", "cudaPixelRnnUpload", []],
+    ["cudaPixelRnnLogProb", "cudaPixelRnnUpload", [new Float32Array(4), 1, new Float32Array(1)]],
+    ["cudaDcganRelease", "cudaDcganUpload", []],
+  ];
+  for (const [fn, upload, rest] of calls) {
+    for (const handle of [{}, 3, null]) {
+      const e = t.throws(() => addon[fn]!(handle, ...rest), undefined, `${fn}(${JSON.stringify(handle)})`) as { code?: string; message: string };
+      t.is(e.code, "E_ARG", fn);
+      t.true(e.message.includes(`must come from ${upload}`), e.message);
+    }
+  }
 });

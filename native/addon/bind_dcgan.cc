@@ -15,10 +15,12 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "../kernels/cuda/cuda_api.h"
 #include "args.h"
 #include "bindings.h"
+#include "device_handle.h"
 #include "handle_tags.h"
 
 namespace deepgen {
@@ -33,17 +35,8 @@ struct CudaDcganHandle {
   ~CudaDcganHandle() { cuda::dcgan_release(model); }
 };
 
-CudaDcganHandle* tagged(const Napi::CallbackInfo& info, const char* fn) {
-  if (!info[0].IsExternal() || !info[0].As<Napi::External<CudaDcganHandle>>().CheckTypeTag(&kCudaDcganTag)) {
-    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": argument 'handle' must come from cudaDcganUpload");
-  }
-  return info[0].As<Napi::External<CudaDcganHandle>>().Data();
-}
-
 CudaDcganHandle& live(const Napi::CallbackInfo& info, const char* fn) {
-  CudaDcganHandle* hd = tagged(info, fn);
-  if (hd->model == nullptr) throw make_error(info.Env(), "E_ARG", std::string(fn) + ": the CUDA DCGAN was disposed");
-  return *hd;
+  return live_handle<CudaDcganHandle>(info, 0, kCudaDcganTag, fn, "cudaDcganUpload");
 }
 
 // A Float32Array of at least `need` elements, or null (when allowed): its data or nullptr.
@@ -100,18 +93,12 @@ Napi::Value upload(const Napi::CallbackInfo& info) {
   st.gen_step = arg_int(info, 16, fn, "genStep", 0, int64_t{1} << 52);
   st.disc_step = arg_int(info, 17, fn, "discStep", 0, int64_t{1} << 52);
   hd->model = cuda::dcgan_upload(spec, st);
-  auto ext = Napi::External<CudaDcganHandle>::New(info.Env(), hd.release(),
-                                                  [](Napi::Env, CudaDcganHandle* h) { delete h; });
-  ext.TypeTag(&kCudaDcganTag);
-  return ext;
+  return wrap_device_handle(info.Env(), std::move(hd), kCudaDcganTag);
 }
 
 Napi::Value release(const Napi::CallbackInfo& info) {
-  require_args(info, 1, "cudaDcganRelease");
-  CudaDcganHandle* hd = tagged(info, "cudaDcganRelease");
-  cuda::dcgan_release(hd->model);
-  hd->model = nullptr;
-  return info.Env().Undefined();
+  return release_device_handle<CudaDcganHandle>(info, kCudaDcganTag, "cudaDcganRelease",
+                                                "cudaDcganUpload", cuda::dcgan_release);
 }
 
 Napi::Value step(const Napi::CallbackInfo& info) {

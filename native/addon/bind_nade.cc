@@ -4,12 +4,14 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../kernels/cpu/nade.h"
 #include "../kernels/cuda/cuda_api.h"
 #include "args.h"
 #include "bindings.h"
+#include "device_handle.h"
 #include "handle_tags.h"
 #include "kernel_job.h"
 
@@ -246,14 +248,7 @@ struct CudaNadeHandle {
 };
 
 CudaNadeHandle& handle_arg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
-  if (!info[i].IsExternal() || !info[i].As<Napi::External<CudaNadeHandle>>().CheckTypeTag(&kCudaNadeTag)) {
-    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": argument 'handle' must come from cudaNadeUpload");
-  }
-  CudaNadeHandle& hd = *info[i].As<Napi::External<CudaNadeHandle>>().Data();
-  if (hd.model == nullptr) {
-    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": the CUDA model was disposed");
-  }
-  return hd;
+  return live_handle<CudaNadeHandle>(info, i, kCudaNadeTag, fn, "cudaNadeUpload");
 }
 
 Napi::Value cuda_nade_upload(const Napi::CallbackInfo& info) {
@@ -263,21 +258,12 @@ Napi::Value cuda_nade_upload(const Napi::CallbackInfo& info) {
   holder->model = cuda::nade_upload(m.p);
   holder->d = m.p.d;
   holder->h = m.p.h;
-  auto ext = Napi::External<CudaNadeHandle>::New(
-      info.Env(), holder.release(), [](Napi::Env, CudaNadeHandle* hd) { delete hd; });
-  ext.TypeTag(&kCudaNadeTag);
-  return ext;
+  return wrap_device_handle(info.Env(), std::move(holder), kCudaNadeTag);
 }
 
 Napi::Value cuda_nade_release(const Napi::CallbackInfo& info) {
-  require_args(info, 1, "cudaNadeRelease");
-  if (!info[0].IsExternal() || !info[0].As<Napi::External<CudaNadeHandle>>().CheckTypeTag(&kCudaNadeTag)) {
-    throw make_error(info.Env(), "E_ARG", "cudaNadeRelease: argument 'handle' must come from cudaNadeUpload");
-  }
-  CudaNadeHandle* hd = info[0].As<Napi::External<CudaNadeHandle>>().Data();
-  cuda::nade_release(hd->model);
-  hd->model = nullptr;
-  return info.Env().Undefined();
+  return release_device_handle<CudaNadeHandle>(info, kCudaNadeTag, "cudaNadeRelease",
+                                               "cudaNadeUpload", cuda::nade_release);
 }
 
 // cudaNadeLogProb(handle, x, n, logp)

@@ -7,11 +7,13 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "../kernels/cpu/pixelrnn.h"
 #include "../kernels/cuda/cuda_api.h"
 #include "args.h"
 #include "bindings.h"
+#include "device_handle.h"
 #include "handle_tags.h"
 #include "kernel_job.h"
 
@@ -215,19 +217,8 @@ struct CudaPixelRnnHandle {
   ~CudaPixelRnnHandle() { cuda::pixelrnn_release(model); }
 };
 
-bool is_handle(const Napi::Value& v) {
-  return v.IsExternal() && v.As<Napi::External<CudaPixelRnnHandle>>().CheckTypeTag(&kCudaPixelRnnTag);
-}
-
 CudaPixelRnnHandle& handle_arg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
-  if (!is_handle(info[i])) {
-    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": argument 'handle' must come from cudaPixelRnnUpload");
-  }
-  CudaPixelRnnHandle& hd = *info[i].As<Napi::External<CudaPixelRnnHandle>>().Data();
-  if (hd.model == nullptr) {
-    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": the CUDA model was disposed");
-  }
-  return hd;
+  return live_handle<CudaPixelRnnHandle>(info, i, kCudaPixelRnnTag, fn, "cudaPixelRnnUpload");
 }
 
 Napi::Value cuda_upload(const Napi::CallbackInfo& info) {
@@ -237,21 +228,12 @@ Napi::Value cuda_upload(const Napi::CallbackInfo& info) {
   auto holder = std::make_unique<CudaPixelRnnHandle>();
   holder->model = cuda::pixelrnn_upload(m.s);
   holder->d = m.d;
-  auto ext = Napi::External<CudaPixelRnnHandle>::New(
-      info.Env(), holder.release(), [](Napi::Env, CudaPixelRnnHandle* hd) { delete hd; });
-  ext.TypeTag(&kCudaPixelRnnTag);
-  return ext;
+  return wrap_device_handle(info.Env(), std::move(holder), kCudaPixelRnnTag);
 }
 
 Napi::Value cuda_release(const Napi::CallbackInfo& info) {
-  require_args(info, 1, "cudaPixelRnnRelease");
-  if (!is_handle(info[0])) {
-    throw make_error(info.Env(), "E_ARG", "cudaPixelRnnRelease: argument 'handle' must come from cudaPixelRnnUpload");
-  }
-  CudaPixelRnnHandle* hd = info[0].As<Napi::External<CudaPixelRnnHandle>>().Data();
-  cuda::pixelrnn_release(hd->model);
-  hd->model = nullptr;
-  return info.Env().Undefined();
+  return release_device_handle<CudaPixelRnnHandle>(info, kCudaPixelRnnTag, "cudaPixelRnnRelease",
+                                                   "cudaPixelRnnUpload", cuda::pixelrnn_release);
 }
 
 // cudaPixelRnnLogProb(handle, x, n, logp)
