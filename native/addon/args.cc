@@ -45,6 +45,15 @@ int64_t arg_int(const Napi::CallbackInfo& info, size_t i, const char* fn, const 
   return static_cast<int64_t>(d);
 }
 
+void require_len(const Napi::CallbackInfo& info, const Napi::TypedArray& a, int64_t need,
+                 const char* fn, const char* name) {
+  if (!a.IsEmpty() && static_cast<int64_t>(a.ElementLength()) < need) {
+    throw make_error(info.Env(), "E_SHAPE",
+                     std::string(fn) + ": '" + name + "' has " + std::to_string(a.ElementLength()) +
+                         " elements, needs " + std::to_string(need));
+  }
+}
+
 uint32_t arg_u32(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name) {
   return static_cast<uint32_t>(arg_int(info, i, fn, name, 0, 0xFFFFFFFFLL));
 }

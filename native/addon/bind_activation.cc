@@ -34,14 +34,6 @@ float arg_slope(const Napi::CallbackInfo& info, size_t i, const char* fn) {
   return static_cast<float>(d);
 }
 
-void require_len(const Napi::CallbackInfo& info, const Napi::Float32Array& a, int64_t need,
-                 const char* fn, const char* name) {
-  if (static_cast<int64_t>(a.ElementLength()) < need) {
-    throw make_error(info.Env(), "E_SHAPE",
-                     std::string(fn) + ": " + name + " has " + std::to_string(a.ElementLength()) +
-                         " elements, the sizes need " + std::to_string(need));
-  }
-}
 
 void require_same_len(const Napi::CallbackInfo& info, const Napi::Float32Array& a,
                       const Napi::Float32Array& b, const char* fn, const char* na,

@@ -30,14 +30,6 @@ double arg_finite(const Napi::CallbackInfo& info, size_t i, const char* fn, cons
   return info[i].As<Napi::Number>().DoubleValue();
 }
 
-void require_len(const Napi::CallbackInfo& info, const Napi::Float32Array& a, int64_t need,
-                 const char* fn, const char* name) {
-  if (!a.IsEmpty() && static_cast<int64_t>(a.ElementLength()) < need) {
-    throw make_error(info.Env(), "E_SHAPE",
-                     std::string(fn) + ": " + name + " has " + std::to_string(a.ElementLength()) +
-                         " elements, the sizes need " + std::to_string(need));
-  }
-}
 
 struct Dims {
   int64_t rows, cols, n;

@@ -21,14 +21,6 @@ Napi::Float32Array arg_f32_or_null(const Napi::CallbackInfo& info, size_t i, con
   return arg_f32(info, i, fn, name);
 }
 
-void require_len(const Napi::CallbackInfo& info, const Napi::Float32Array& a, int64_t need,
-                 const char* fn, const char* name) {
-  if (static_cast<int64_t>(a.ElementLength()) < need) {
-    throw make_error(info.Env(), "E_SHAPE",
-                     std::string(fn) + ": " + name + " has " + std::to_string(a.ElementLength()) +
-                         " elements, the sizes need " + std::to_string(need));
-  }
-}
 
 // batch * hidden, refused (E_SHAPE) beyond 2^50 so 4 * B * H cannot overflow.
 int64_t cells(const Napi::CallbackInfo& info, int64_t batch, int64_t hidden, const char* fn) {

@@ -21,14 +21,6 @@ namespace {
 
 constexpr int64_t kMaxDim = int64_t{1} << 31;
 
-void require_len(const Napi::CallbackInfo& info, const char* fn, const char* name, size_t have,
-                 int64_t need) {
-  if (static_cast<int64_t>(have) < need) {
-    throw make_error(info.Env(), "E_SHAPE",
-                     std::string(fn) + ": '" + name + "' has " + std::to_string(have) +
-                         " elements, needs " + std::to_string(need));
-  }
-}
 
 // Async jobs read the ordering on a pool thread: they get their own copy (validated above), so
 // JS changing `order` meanwhile cannot steer indices out of bounds.
@@ -58,11 +50,11 @@ ModelArgs model_args(const Napi::CallbackInfo& info, const char* fn) {
     throw make_error(info.Env(), "E_ARG", std::string(fn) + ": argument 'order' must be an Int32Array");
   }
   m.order = info[6].As<Napi::Int32Array>();
-  require_len(info, fn, "wt", m.wt.ElementLength(), m.p.d * m.p.h);
-  require_len(info, fn, "c", m.c.ElementLength(), m.p.h);
-  require_len(info, fn, "v", m.v.ElementLength(), m.p.d * m.p.h);
-  require_len(info, fn, "b", m.b.ElementLength(), m.p.d);
-  require_len(info, fn, "order", m.order.ElementLength(), m.p.d);
+  require_len(info, m.wt, m.p.d * m.p.h, fn, "wt");
+  require_len(info, m.c, m.p.h, fn, "c");
+  require_len(info, m.v, m.p.d * m.p.h, fn, "v");
+  require_len(info, m.b, m.p.d, fn, "b");
+  require_len(info, m.order, m.p.d, fn, "order");
   m.p.wt = m.wt.Data();
   m.p.c = m.c.Data();
   m.p.v = m.v.Data();
@@ -85,8 +77,8 @@ LogProbArgs log_prob_args(const Napi::CallbackInfo& info, const char* fn, size_t
   a.x = arg_f32(info, 7, fn, "x");
   a.n = arg_int(info, 8, fn, "n", 0, kMaxDim);
   a.logp = arg_f32(info, 9, fn, "logp");
-  require_len(info, fn, "x", a.x.ElementLength(), a.n * a.m.p.d);
-  require_len(info, fn, "logp", a.logp.ElementLength(), a.n);
+  require_len(info, a.x, a.n * a.m.p.d, fn, "x");
+  require_len(info, a.logp, a.n, fn, "logp");
   return a;
 }
 
@@ -135,11 +127,11 @@ SampleArgs sample_args(const Napi::CallbackInfo& info, const char* fn, size_t na
   a.stream = arg_u32(info, 12, fn, "stream");
   a.known = arg_int(info, 13, fn, "known", 0, a.m.p.d);
   a.x = arg_f32(info, 14, fn, "x");
-  require_len(info, fn, "x", a.x.ElementLength(), a.n * a.m.p.d);
+  require_len(info, a.x, a.n * a.m.p.d, fn, "x");
   a.probs_value = info[15];
   if (!a.probs_value.IsNull() && !a.probs_value.IsUndefined()) {
     Napi::Float32Array probs = arg_f32(info, 15, fn, "probs");
-    require_len(info, fn, "probs", probs.ElementLength(), a.n * a.m.p.d);
+    require_len(info, probs, a.n * a.m.p.d, fn, "probs");
     a.probs = probs.Data();
   }
   return a;
@@ -195,18 +187,18 @@ BackwardArgs backward_args(const Napi::CallbackInfo& info, const char* fn, size_
   a.logp_value = info[10];
   if (!a.logp_value.IsNull() && !a.logp_value.IsUndefined()) {
     Napi::Float32Array logp = arg_f32(info, 10, fn, "logp");
-    require_len(info, fn, "logp", logp.ElementLength(), a.n);
+    require_len(info, logp, a.n, fn, "logp");
     a.logp = logp.Data();
   }
   a.dwt = arg_f32(info, 11, fn, "dwt");
   a.dc = arg_f32(info, 12, fn, "dc");
   a.dv = arg_f32(info, 13, fn, "dv");
   a.db = arg_f32(info, 14, fn, "db");
-  require_len(info, fn, "x", a.x.ElementLength(), a.n * a.m.p.d);
-  require_len(info, fn, "dwt", a.dwt.ElementLength(), a.m.p.d * a.m.p.h);
-  require_len(info, fn, "dc", a.dc.ElementLength(), a.m.p.h);
-  require_len(info, fn, "dv", a.dv.ElementLength(), a.m.p.d * a.m.p.h);
-  require_len(info, fn, "db", a.db.ElementLength(), a.m.p.d);
+  require_len(info, a.x, a.n * a.m.p.d, fn, "x");
+  require_len(info, a.dwt, a.m.p.d * a.m.p.h, fn, "dwt");
+  require_len(info, a.dc, a.m.p.h, fn, "dc");
+  require_len(info, a.dv, a.m.p.d * a.m.p.h, fn, "dv");
+  require_len(info, a.db, a.m.p.d, fn, "db");
   return a;
 }
 
@@ -274,8 +266,8 @@ Napi::Value cuda_nade_log_prob(const Napi::CallbackInfo& info) {
   Napi::Float32Array x = arg_f32(info, 1, fn, "x");
   const int64_t n = arg_int(info, 2, fn, "n", 0, kMaxDim);
   Napi::Float32Array logp = arg_f32(info, 3, fn, "logp");
-  require_len(info, fn, "x", x.ElementLength(), n * hd.d);
-  require_len(info, fn, "logp", logp.ElementLength(), n);
+  require_len(info, x, n * hd.d, fn, "x");
+  require_len(info, logp, n, fn, "logp");
   cuda::nade_log_prob(hd.model, x.Data(), n, logp.Data());
   return info.Env().Undefined();
 }
@@ -293,11 +285,11 @@ Napi::Value cuda_nade_sample(const Napi::CallbackInfo& info) {
   const uint32_t stream = arg_u32(info, 6, fn, "stream");
   const int64_t known = arg_int(info, 7, fn, "known", 0, hd.d);
   Napi::Float32Array x = arg_f32(info, 8, fn, "x");
-  require_len(info, fn, "x", x.ElementLength(), n * hd.d);
+  require_len(info, x, n * hd.d, fn, "x");
   float* probs = nullptr;
   if (!info[9].IsNull() && !info[9].IsUndefined()) {
     Napi::Float32Array pr = arg_f32(info, 9, fn, "probs");
-    require_len(info, fn, "probs", pr.ElementLength(), n * hd.d);
+    require_len(info, pr, n * hd.d, fn, "probs");
     probs = pr.Data();
   }
   cuda::nade_sample(hd.model, n, (static_cast<uint64_t>(hi) << 32) | lo, key0, key1, stream, known,
@@ -319,18 +311,18 @@ Napi::Value cuda_nade_backward(const Napi::CallbackInfo& info) {
   float* logp = nullptr;
   if (!info[4].IsNull() && !info[4].IsUndefined()) {
     Napi::Float32Array lp = arg_f32(info, 4, fn, "logp");
-    require_len(info, fn, "logp", lp.ElementLength(), n);
+    require_len(info, lp, n, fn, "logp");
     logp = lp.Data();
   }
   Napi::Float32Array dwt = arg_f32(info, 5, fn, "dwt");
   Napi::Float32Array dc = arg_f32(info, 6, fn, "dc");
   Napi::Float32Array dv = arg_f32(info, 7, fn, "dv");
   Napi::Float32Array db = arg_f32(info, 8, fn, "db");
-  require_len(info, fn, "x", x.ElementLength(), n * hd.d);
-  require_len(info, fn, "dwt", dwt.ElementLength(), hd.d * hd.h);
-  require_len(info, fn, "dc", dc.ElementLength(), hd.h);
-  require_len(info, fn, "dv", dv.ElementLength(), hd.d * hd.h);
-  require_len(info, fn, "db", db.ElementLength(), hd.d);
+  require_len(info, x, n * hd.d, fn, "x");
+  require_len(info, dwt, hd.d * hd.h, fn, "dwt");
+  require_len(info, dc, hd.h, fn, "dc");
+  require_len(info, dv, hd.d * hd.h, fn, "dv");
+  require_len(info, db, hd.d, fn, "db");
   cuda::nade_backward(hd.model, x.Data(), n, scale, logp, dwt.Data(), dc.Data(), dv.Data(), db.Data());
   return info.Env().Undefined();
 }

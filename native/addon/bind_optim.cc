@@ -31,14 +31,6 @@ bool arg_bool(const Napi::CallbackInfo& info, size_t i, const char* fn, const ch
   return info[i].As<Napi::Boolean>().Value();
 }
 
-void require_len(const Napi::CallbackInfo& info, const Napi::Float32Array& a, size_t need,
-                 const char* fn, const char* name) {
-  if (a.ElementLength() < need) {
-    throw make_error(info.Env(), "E_SHAPE",
-                     std::string(fn) + ": " + name + " has " + std::to_string(a.ElementLength()) +
-                         " elements, params has " + std::to_string(need));
-  }
-}
 
 // adamStep(params, grads, m, v, lr, beta1, beta2, eps, weightDecay, biasCorrection1,
 //          biasCorrection2): the step count enters only through the two bias corrections,

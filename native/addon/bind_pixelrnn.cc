@@ -23,14 +23,6 @@ namespace {
 
 constexpr int64_t kMaxN = int64_t{1} << 31;
 
-void require_len(const Napi::CallbackInfo& info, const char* fn, const char* name, size_t have,
-                 int64_t need) {
-  if (static_cast<int64_t>(have) < need) {
-    throw make_error(info.Env(), "E_SHAPE",
-                     std::string(fn) + ": '" + name + "' has " + std::to_string(have) +
-                         " elements, needs " + std::to_string(need));
-  }
-}
 
 struct ModelArgs {
   PixelRnnSpec s;
@@ -50,7 +42,7 @@ ModelArgs model_args(const Napi::CallbackInfo& info, const char* fn) {
   pixelrnn_check(m.s);
   m.total = pixelrnn_layout(m.s).total;
   m.d = m.s.rows * m.s.cols;
-  require_len(info, fn, "params", m.params.ElementLength(), m.total);
+  require_len(info, m.params, m.total, fn, "params");
   return m;
 }
 
@@ -67,8 +59,8 @@ LogProbArgs log_prob_args(const Napi::CallbackInfo& info, const char* fn, size_t
   a.x = arg_f32(info, 6, fn, "x");
   a.n = arg_int(info, 7, fn, "n", 0, kMaxN);
   a.logp = arg_f32(info, 8, fn, "logp");
-  require_len(info, fn, "x", a.x.ElementLength(), a.n * a.m.d);
-  require_len(info, fn, "logp", a.logp.ElementLength(), a.n);
+  require_len(info, a.x, a.n * a.m.d, fn, "x");
+  require_len(info, a.logp, a.n, fn, "logp");
   return a;
 }
 
@@ -114,12 +106,12 @@ BackwardArgs backward_args(const Napi::CallbackInfo& info, const char* fn, size_
   a.logp_value = info[9];
   if (!a.logp_value.IsNull() && !a.logp_value.IsUndefined()) {
     Napi::Float32Array logp = arg_f32(info, 9, fn, "logp");
-    require_len(info, fn, "logp", logp.ElementLength(), a.n);
+    require_len(info, logp, a.n, fn, "logp");
     a.logp = logp.Data();
   }
   a.grads = arg_f32(info, 10, fn, "grads");
-  require_len(info, fn, "x", a.x.ElementLength(), a.n * a.m.d);
-  require_len(info, fn, "grads", a.grads.ElementLength(), a.m.total);
+  require_len(info, a.x, a.n * a.m.d, fn, "x");
+  require_len(info, a.grads, a.m.total, fn, "grads");
   return a;
 }
 
@@ -172,11 +164,11 @@ SampleArgs sample_args(const Napi::CallbackInfo& info, const char* fn, size_t na
   if (!info[12].IsBoolean()) throw make_error(info.Env(), "E_ARG", std::string(fn) + ": argument 'cached' must be a boolean");
   a.cached = info[12].As<Napi::Boolean>().Value();
   a.x = arg_f32(info, 13, fn, "x");
-  require_len(info, fn, "x", a.x.ElementLength(), a.n * a.m.d);
+  require_len(info, a.x, a.n * a.m.d, fn, "x");
   a.probs_value = info[14];
   if (!a.probs_value.IsNull() && !a.probs_value.IsUndefined()) {
     Napi::Float32Array probs = arg_f32(info, 14, fn, "probs");
-    require_len(info, fn, "probs", probs.ElementLength(), a.n * a.m.d);
+    require_len(info, probs, a.n * a.m.d, fn, "probs");
     a.probs = probs.Data();
   }
   return a;
@@ -244,8 +236,8 @@ Napi::Value cuda_log_prob(const Napi::CallbackInfo& info) {
   Napi::Float32Array x = arg_f32(info, 1, fn, "x");
   const int64_t n = arg_int(info, 2, fn, "n", 0, kMaxN);
   Napi::Float32Array logp = arg_f32(info, 3, fn, "logp");
-  require_len(info, fn, "x", x.ElementLength(), n * hd.d);
-  require_len(info, fn, "logp", logp.ElementLength(), n);
+  require_len(info, x, n * hd.d, fn, "x");
+  require_len(info, logp, n, fn, "logp");
   cuda::pixelrnn_log_prob(hd.model, x.Data(), n, logp.Data());
   return info.Env().Undefined();
 }
@@ -263,11 +255,11 @@ Napi::Value cuda_sample(const Napi::CallbackInfo& info) {
   const uint32_t key1 = arg_u32(info, 5, fn, "key1");
   const uint32_t stream = arg_u32(info, 6, fn, "stream");
   Napi::Float32Array x = arg_f32(info, 7, fn, "x");
-  require_len(info, fn, "x", x.ElementLength(), n * hd.d);
+  require_len(info, x, n * hd.d, fn, "x");
   float* probs = nullptr;
   if (!info[8].IsNull() && !info[8].IsUndefined()) {
     Napi::Float32Array pr = arg_f32(info, 8, fn, "probs");
-    require_len(info, fn, "probs", pr.ElementLength(), n * hd.d);
+    require_len(info, pr, n * hd.d, fn, "probs");
     probs = pr.Data();
   }
   cuda::pixelrnn_sample(hd.model, n, (static_cast<uint64_t>(hi) << 32) | lo, key0, key1, stream,

@@ -16,14 +16,6 @@ namespace {
 constexpr int64_t kMaxDim = int64_t{1} << 32;
 constexpr int64_t kMaxElements = int64_t{1} << 52;
 
-void require_len(const Napi::CallbackInfo& info, const Napi::Float32Array& a, int64_t need,
-                 const char* fn, const char* name) {
-  if (static_cast<int64_t>(a.ElementLength()) < need) {
-    throw make_error(info.Env(), "E_SHAPE",
-                     std::string(fn) + ": " + name + " has " + std::to_string(a.ElementLength()) +
-                         " elements, the sizes need " + std::to_string(need));
-  }
-}
 
 struct Sizes {
   int64_t rows, cols, k, n, nk;  // n = rows * cols, nk = rows * k * cols

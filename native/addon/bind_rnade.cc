@@ -18,14 +18,6 @@ namespace {
 constexpr int64_t kMaxDim = int64_t{1} << 24;
 constexpr size_t kModelArgs = 11;
 
-void require_len(const Napi::CallbackInfo& info, const char* fn, const char* name,
-                 const Napi::Float32Array& a, int64_t need) {
-  if (static_cast<int64_t>(a.ElementLength()) < need) {
-    throw make_error(info.Env(), "E_SHAPE",
-                     std::string(fn) + ": '" + name + "' has " + std::to_string(a.ElementLength()) +
-                         " elements, needs " + std::to_string(need));
-  }
-}
 
 // Parses and length-checks 8 float arrays starting at `first`, in parameter order.
 std::vector<Napi::Float32Array> param_arrays(const Napi::CallbackInfo& info, const char* fn,
@@ -36,7 +28,7 @@ std::vector<Napi::Float32Array> param_arrays(const Napi::CallbackInfo& info, con
   std::vector<Napi::Float32Array> out;
   for (size_t i = 0; i < 8; ++i) {
     out.push_back(arg_f32(info, first + i, fn, names[i]));
-    require_len(info, fn, names[i], out.back(), sizes[i]);
+    require_len(info, out.back(), sizes[i], fn, names[i]);
   }
   return out;
 }
@@ -78,8 +70,8 @@ Napi::Value log_prob(const Napi::CallbackInfo& info, bool async) {
   Napi::Float32Array x = arg_f32(info, kModelArgs, fn, "x");
   const int64_t n = arg_int(info, kModelArgs + 1, fn, "n", 0, int64_t{1} << 31);
   Napi::Float32Array logp = arg_f32(info, kModelArgs + 2, fn, "logp");
-  require_len(info, fn, "x", x, n * m.p.d);
-  require_len(info, fn, "logp", logp, n);
+  require_len(info, x, n * m.p.d, fn, "x");
+  require_len(info, logp, n, fn, "logp");
   const RnadeParams p = m.p;
   const float* xd = x.Data();
   float* out = logp.Data();
@@ -108,12 +100,12 @@ Napi::Value backward(const Napi::CallbackInfo& info, bool async) {
     throw make_error(info.Env(), "E_ARG", std::string(fn) + ": argument 'scale' must be a finite number");
   }
   const float scale = scale_v.As<Napi::Number>().FloatValue();
-  require_len(info, fn, "x", x, n * m.p.d);
+  require_len(info, x, n * m.p.d, fn, "x");
   const Napi::Value logp_v = info[kModelArgs + 3];
   float* logp = nullptr;
   if (!logp_v.IsNull() && !logp_v.IsUndefined()) {
     Napi::Float32Array lp = arg_f32(info, kModelArgs + 3, fn, "logp");
-    require_len(info, fn, "logp", lp, n);
+    require_len(info, lp, n, fn, "logp");
     logp = lp.Data();
   }
   std::vector<Napi::Float32Array> grads = param_arrays(info, fn, kModelArgs + 4, m.p, names);
@@ -145,7 +137,7 @@ Napi::Value sample(const Napi::CallbackInfo& info, bool async) {
   const uint32_t key1 = arg_u32(info, kModelArgs + 4, fn, "key1");
   const uint32_t stream = arg_u32(info, kModelArgs + 5, fn, "stream");
   Napi::Float32Array x = arg_f32(info, kModelArgs + 6, fn, "x");
-  require_len(info, fn, "x", x, n * m.p.d);
+  require_len(info, x, n * m.p.d, fn, "x");
   const RnadeParams p = m.p;
   float* xd = x.Data();
   if (!async) {
