@@ -8,7 +8,7 @@ import { getKernels } from "../lib/core/backend.js";
 import { DeepgenError } from "../lib/core/errors.js";
 import type { Kernels } from "../lib/kernels/kernels.js";
 import { readSafetensors } from "../lib/io/safetensors.js";
-import { Gan } from "../lib/models/gan.js";
+import { Gan, topKKeep } from "../lib/models/gan.js";
 import { loadSampler } from "../lib/models/registry.js";
 import type { Net } from "../lib/nn/conv-nets.js";
 import { DcganDiscriminator, DcganGenerator, type DcganSpec } from "../lib/nn/dcgan-nets.js";
@@ -322,6 +322,17 @@ test("gan: the generator's loss gradient (nonsaturating and minimax) matches fin
     t.true(gan.generatorLossGradient(native, stepped, m, loss).loss < l0, `${loss}: the loss falls`);
     t.true(dMean(stepped) > before, `${loss}: mean D(G(z)) rises from ${before}`);
   }
+});
+
+test("gan: the top-k schedule keeps the whole batch, then 1% fewer per epoch, down to the fraction", (t) => {
+  t.is(topKKeep(64, 0.5, 0), 64);
+  t.is(topKKeep(64, 0.5, 1), 64); // ceil(63.36)
+  t.is(topKKeep(64, 0.5, 2), 63); // ceil(62.73)
+  t.is(topKKeep(64, 0.5, 30), 48); // ceil(64 * 0.7397)
+  t.is(topKKeep(64, 0.5, 69), 32); // 0.99^69 = 0.4998: the floor
+  t.is(topKKeep(64, 0.5, 500), 32);
+  t.is(topKKeep(64, 1, 500), 64); // topK 1: off
+  t.is(topKKeep(7, 0.5, 500), 4); // ceil(3.5)
 });
 
 test("gan: top-k generator loss keeps the k examples D rates most real: their mean loss, zero gradient elsewhere", (t) => {

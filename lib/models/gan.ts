@@ -131,6 +131,14 @@ export interface GanFitResult extends TrainingState {
   history: GanEpochRecord[];
 }
 
+/**
+ * Top-k training's kept count for a batch of m in epoch `epoch` (from 0): ceil(m max(topK,
+ * 0.99^epoch)), the whole batch at first, then 1% fewer per epoch down to the fraction topK.
+ */
+export function topKKeep(m: number, topK: number, epoch: number): number {
+  return Math.min(m, Math.ceil(m * Math.max(topK, 0.99 ** epoch)));
+}
+
 const GEN_STREAM = 600;
 const DISC_STREAM = 700;
 /** Sampling draws z from this stream; training step t draws from Z_STREAM_BASE + t. */
@@ -492,9 +500,8 @@ export class Gan {
             sums.seen += m;
             if (step % kSteps !== 0) return dLoss / 2;
             // 2. generator on the same G(z) (its activations are still those of step 1)
-            // top-k: the kept fraction is a function of the step's epoch, so a resumed run follows it too
-            const epoch = Math.floor((step - 1) / stepsPerEpoch);
-            const keep = Math.min(m, Math.ceil(m * Math.max(topK, 0.99 ** epoch)));
+            // top-k: a function of the step's epoch, so a resumed run follows it too
+            const keep = topKKeep(m, topK, Math.floor((step - 1) / stepsPerEpoch));
             const g = this.generatorLossGradient(k, fake, m, loss, { target, dlogit }, keep);
             this.generator.backward(k, g.dfake, m, false);
             genAdam.update(k, genGrads);
