@@ -25,8 +25,8 @@ Napi::Float32Array arg_f32(const Napi::CallbackInfo& info, size_t i, const char*
 int64_t arg_int(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name,
                 int64_t lo, int64_t hi);
 uint32_t arg_u32(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name);
-// Throws E_SHAPE unless typed array `a` holds at least `need` elements (the kernels read that many);
-// an empty handle (an optional array left out) passes.
+// Throws E_SHAPE unless typed array `a` holds at least `need` elements (the kernels read that
+// many); an empty handle (an optional array left out) passes.
 void require_len(const Napi::CallbackInfo& info, const Napi::TypedArray& a, int64_t need,
                  const char* fn, const char* name);
 // The cancel flag of an async job: an Int32Array of length >= 1.
