@@ -220,6 +220,7 @@ namespace {
 // column matrix; the tile's pixel-major results are scattered into y with the bias.
 constexpr int64_t kDirectTKBlock = 1024;     // (channel, tap) pairs per pass of a tile
 constexpr int64_t kDirectTTilesPerTask = 4;  // 24 pixels per parallel task
+constexpr int64_t kDirectTSmallCopy = int64_t{1} << 18;  // floats (1 MB) moved on one thread
 
 int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
@@ -320,10 +321,14 @@ void conv_transpose2d_forward_direct(const float* x, const float* weight, const 
       }
       if (whole_slab) transpose16_avx2(slab, rows);  // the direct path runs only with AVX2/FMA
     }
-  });
+  }, w_total < kDirectTSmallCopy ? 1 : 0);
   conv_for_chunks(p.batch, p.in_c * plane_p + max_pixels * ldc, plane_in,
                   [&](int64_t n0, int64_t m, int inner) {
     float* xp = conv_scratch(0, m * p.in_c * plane_p);
+    // The copies in and out are memory moves: below kDirectTSmallCopy floats one thread does
+    // them faster than waking the pool (a batch of one calls this a dozen times).
+    const int64_t copied = m * std::max(p.in_c * plane_p, p.out_c * plane_out);
+    const int copy_threads = copied < kDirectTSmallCopy ? 1 : inner;
     const int64_t c_lo = std::min(left, wp), c_hi = std::min(wp, left + p.in_w);
     parallel_for(m * p.in_c, [&](int64_t q) {
       const float* src = x + (n0 * p.in_c + q) * plane_in;
@@ -339,7 +344,7 @@ void conv_transpose2d_forward_direct(const float* x, const float* weight, const 
         std::memcpy(row + c_lo, src + iy * p.in_w, sizeof(float) * (c_hi - c_lo));
         std::fill(row + c_hi, row + wp, 0.0f);
       }
-    }, inner);
+    }, copy_threads);
     float* cbuf = conv_scratch(1, std::max<int64_t>(1, ((m * max_pixels + TP - 1) / TP) * TP * ldc));
     std::vector<int64_t> pix;
     for (const ConvTPhase& ph : phases) {
@@ -352,7 +357,7 @@ void conv_transpose2d_forward_direct(const float* x, const float* weight, const 
           for (int64_t u = 0; u < ph.nu; ++u) {
             for (int64_t v = 0; v < ph.nv; ++v) dst[(ph.py + sh * u) * ow + ph.px + sw * v] = b;
           }
-        }, inner);
+        }, copy_threads);
         continue;
       }
       // Window origins; the last tile's missing pixels repeat pixel 0 (never stored).
@@ -388,7 +393,7 @@ void conv_transpose2d_forward_direct(const float* x, const float* weight, const 
           float* row = dst + (ph.py + sh * u) * ow + ph.px;
           for (int64_t v = 0; v < ph.nv; ++v) row[sw * v] = src[(u * ph.nv + v) * ldc] + b;
         }
-      }, inner);
+      }, copy_threads);
     }
   });
 }
