@@ -10,6 +10,7 @@ import { Aae } from "../lib/models/aae.js";
 import { gridCodes, interpolateCodes } from "../lib/models/latent.js";
 import { MOG10_RADIUS, samplePrior } from "../lib/models/priors.js";
 import { loadModel, loadSampler } from "../lib/models/registry.js";
+import { code } from "./helpers/errors.js";
 import { randomUniform } from "./helpers/numeric.js";
 
 const dir = mkdtempSync(join(tmpdir(), "deepgen-aae-"));
@@ -25,11 +26,6 @@ function toyData(n: number, d: number, seed: number): Float32Array {
     }
   }
   return x;
-}
-
-function code(t: { throws: (fn: () => unknown) => unknown }, fn: () => unknown): string | undefined {
-  const err = t.throws(fn);
-  return err instanceof DeepgenError ? err.code : `not a DeepgenError: ${String(err)}`;
 }
 
 test("priors: moments and supports of the four priors; reproducible; 2-D priors refuse other sizes", (t) => {

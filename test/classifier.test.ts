@@ -11,6 +11,7 @@ import { makeDataset, subset } from "../lib/data/dataset.js";
 import { canonicalSplit } from "../lib/data/mnist.js";
 import { Classifier, gatherShifted } from "../lib/models/classifier.js";
 import { Vae } from "../lib/models/vae.js";
+import { code } from "./helpers/errors.js";
 import { maxRelDiff } from "./helpers/numeric.js";
 
 const dir = mkdtempSync(join(tmpdir(), "deepgen-classifier-"));
@@ -19,11 +20,6 @@ const { train, test: testSet } = canonicalSplit();
 const small = subset(train, Array.from({ length: 500 }, (_, i) => i * 16));
 const smallTest = subset(testSet, Array.from({ length: 499 }, (_, i) => i * 4));
 const tiny = { channels: [4, 8] as [number, number], features: 16, initSeed: 3 };
-
-function code(t: { throws: (fn: () => unknown) => unknown }, fn: () => unknown): string | undefined {
-  const err = t.throws(fn);
-  return err instanceof DeepgenError ? err.code : `not a DeepgenError: ${String(err)}`;
-}
 
 test("training on 500 images lowers the cross-entropy and reaches far-above-chance test accuracy", async (t) => {
   const m = Classifier.create(tiny);

@@ -5,7 +5,6 @@ import { join } from "node:path";
 import test from "ava";
 import { PNG } from "pngjs";
 
-import { DeepgenError } from "../lib/core/errors.js";
 import { gaussianMixture, toyDistribution, TOY_DATASETS, type ToyDistribution } from "../lib/data/toy.js";
 import { divergingColor, heatmap } from "../lib/io/heatmap.js";
 import { linePlot } from "../lib/io/plot.js";
@@ -20,14 +19,10 @@ import {
   valueFunctionJsd,
 } from "../lib/models/gan-diagnostics.js";
 import { estimateGeneratorDensity, exactKde2d } from "../lib/models/generator-density.js";
+import { code } from "./helpers/errors.js";
 
 const LOG2 = Math.LN2;
 const dir = mkdtempSync(join(tmpdir(), "deepgen-gan-diag-"));
-
-function code(t: { throws: (fn: () => unknown) => unknown }, fn: () => unknown): string | undefined {
-  const err = t.throws(fn);
-  return err instanceof DeepgenError ? err.code : `not a DeepgenError: ${String(err)}`;
-}
 
 /** Midpoint rule of exp(logDensity) over a box much wider than the data's. */
 function integrate(d: ToyDistribution, perSide: number): number {

@@ -14,17 +14,13 @@ import type { Net } from "../lib/nn/conv-nets.js";
 import { DcganDiscriminator, DcganGenerator, type DcganSpec } from "../lib/nn/dcgan-nets.js";
 import { MinibatchStddev } from "../lib/nn/minibatch-stddev.js";
 import { WeightAverage } from "../lib/nn/weight-average.js";
+import { code } from "./helpers/errors.js";
 import { randomNormal, randomUniform } from "./helpers/numeric.js";
 
 const dir = mkdtempSync(join(tmpdir(), "deepgen-gan-"));
 const js = getKernels("js");
 const native = getKernels("native");
 const SPEC: DcganSpec = { height: 8, width: 8, zdim: 3, channels: [4, 3], discChannels: [3, 4], discNorm: true };
-
-function code(t: { throws: (fn: () => unknown) => unknown }, fn: () => unknown): string | undefined {
-  const err = t.throws(fn);
-  return err instanceof DeepgenError ? err.code : `not a DeepgenError: ${String(err)}`;
-}
 
 /** <net(x), r> in float64, the scalar whose gradients are checked. */
 function objective(k: Kernels, net: Net, x: Float32Array, n: number, r: Float32Array): number {

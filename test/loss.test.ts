@@ -1,10 +1,10 @@
 import test from "ava";
 
 import { getKernels } from "../lib/core/backend.js";
-import { DeepgenError } from "../lib/core/errors.js";
 import * as twin from "../lib/kernels/js/loss.js";
 import { nativeAddon } from "../lib/kernels/native.js";
 import { cudaLoss } from "../lib/kernels/ops/loss.js";
+import { code } from "./helpers/errors.js";
 import { dot, maxRelDiff, numericGradient, randomNormal, randomUniform, to64 } from "./helpers/numeric.js";
 
 const native = getKernels("native");
@@ -20,11 +20,6 @@ const SIZES = [
 
 function relTotal(a: number, b: number): number {
   return Math.abs(a - b) / Math.max(1, Math.abs(b));
-}
-
-function code(t: { throws: (fn: () => unknown) => unknown }, fn: () => unknown): string | undefined {
-  const err = t.throws(fn);
-  return err instanceof DeepgenError ? err.code : `not a DeepgenError: ${String(err)}`;
 }
 
 // ---- parity native vs JS --------------------------------------------------------------------

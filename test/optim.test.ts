@@ -1,19 +1,14 @@
 import test from "ava";
 
 import { getKernels } from "../lib/core/backend.js";
-import { DeepgenError } from "../lib/core/errors.js";
 import { nativeAddon } from "../lib/kernels/native.js";
 import { cudaOptim } from "../lib/kernels/ops/optim.js";
+import { code } from "./helpers/errors.js";
 import { randomNormal } from "./helpers/numeric.js";
 
 const native = getKernels("native");
 const js = getKernels("js");
 const SIZES = [1, 3, 7, 8, 9, 17, 33, 1000, 100_003];
-
-function code(t: { throws: (fn: () => unknown) => unknown }, fn: () => unknown): string | undefined {
-  const err = t.throws(fn);
-  return err instanceof DeepgenError ? err.code : `not a DeepgenError: ${String(err)}`;
-}
 
 test("one Adam step on tiny arrays equals the hand-computed values", (t) => {
   // t = 1 from zero moments: m = 0.1 g, v = 0.001 g^2, m-hat = g, v-hat = g^2, so

@@ -1,10 +1,10 @@
 import test from "ava";
 
 import { getKernels } from "../lib/core/backend.js";
-import { DeepgenError } from "../lib/core/errors.js";
 import { normalPair, philox4x32 } from "../lib/core/philox.js";
 import * as twin from "../lib/kernels/js/reparam.js";
 import { cudaReparam } from "../lib/kernels/ops/reparam.js";
+import { code } from "./helpers/errors.js";
 import { dot, maxAbsDiff, maxRelDiff, numericGradient, randomNormal, to64 } from "./helpers/numeric.js";
 
 const native = getKernels("native");
@@ -17,11 +17,6 @@ const SIZES = [
   [2, 9, 1000],
   [64, 32, 1], // several parallel rows
 ] as const;
-
-function code(t: { throws: (fn: () => unknown) => unknown }, fn: () => unknown): string | undefined {
-  const err = t.throws(fn);
-  return err instanceof DeepgenError ? err.code : `not a DeepgenError: ${String(err)}`;
-}
 
 test("reparamForward: native matches the JS twin (eps within 1 ulp of libm, z within 2e-6 rel)", (t) => {
   let seed = 11;

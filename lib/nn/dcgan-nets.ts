@@ -13,25 +13,15 @@
  */
 import { DeepgenError } from "../core/errors.js";
 import type { Kernels } from "../kernels/kernels.js";
+import type { DcganSpec } from "../kernels/ops/dcgan.js";
 import type { Net } from "./conv-nets.js";
 import { ConvBlock } from "./conv-block.js";
 import { Dense } from "./dense.js";
 import { MinibatchStddev } from "./minibatch-stddev.js";
 import { NormAct } from "./norm-act.js";
 
-export interface DcganSpec {
-  height: number;
-  width: number;
-  zdim: number;
-  /** Generator channels: after the dense layer, after the first transposed conv. */
-  channels: [number, number];
-  /** Discriminator channels of its two convs. */
-  discChannels: [number, number];
-  /** Batch norm on the discriminator's second conv. */
-  discNorm: boolean;
-  /** A minibatch standard deviation feature before the discriminator's logit (minibatch-stddev.ts). */
-  discStddev?: boolean;
-}
+// The shape lives with the device trainer (kernels sit below nn), which takes the same spec.
+export type { DcganSpec };
 
 export const DCGAN_LEAKY_SLOPE = 0.2;
 
