@@ -34,7 +34,6 @@ float arg_slope(const Napi::CallbackInfo& info, size_t i, const char* fn) {
   return static_cast<float>(d);
 }
 
-
 void require_same_len(const Napi::CallbackInfo& info, const Napi::Float32Array& a,
                       const Napi::Float32Array& b, const char* fn, const char* na,
                       const char* nb) {

@@ -30,7 +30,6 @@ double arg_finite(const Napi::CallbackInfo& info, size_t i, const char* fn, cons
   return info[i].As<Napi::Number>().DoubleValue();
 }
 
-
 struct Dims {
   int64_t rows, cols, n;
 };

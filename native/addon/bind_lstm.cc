@@ -21,7 +21,6 @@ Napi::Float32Array arg_f32_or_null(const Napi::CallbackInfo& info, size_t i, con
   return arg_f32(info, i, fn, name);
 }
 
-
 // batch * hidden, refused (E_SHAPE) beyond 2^50 so 4 * B * H cannot overflow.
 int64_t cells(const Napi::CallbackInfo& info, int64_t batch, int64_t hidden, const char* fn) {
   constexpr int64_t kMaxCells = int64_t{1} << 50;

@@ -21,7 +21,6 @@ namespace {
 
 constexpr int64_t kMaxDim = int64_t{1} << 31;
 
-
 // Async jobs read the ordering on a pool thread: they get their own copy (validated above), so
 // JS changing `order` meanwhile cannot steer indices out of bounds.
 std::shared_ptr<std::vector<int32_t>> own_order(NadeParams& p) {

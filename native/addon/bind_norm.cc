@@ -41,7 +41,6 @@ float arg_eps(const Napi::CallbackInfo& info, size_t i, const char* fn) {
   return eps;
 }
 
-
 struct Dims {
   int64_t n, c, s, numel;
 };

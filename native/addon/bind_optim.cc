@@ -31,7 +31,6 @@ bool arg_bool(const Napi::CallbackInfo& info, size_t i, const char* fn, const ch
   return info[i].As<Napi::Boolean>().Value();
 }
 
-
 // adamStep(params, grads, m, v, lr, beta1, beta2, eps, weightDecay, biasCorrection1,
 //          biasCorrection2): the step count enters only through the two bias corrections,
 // which the TS layer computes (so every backend uses the same values). cudaAdamStep: the same

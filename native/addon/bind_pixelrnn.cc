@@ -23,7 +23,6 @@ namespace {
 
 constexpr int64_t kMaxN = int64_t{1} << 31;
 
-
 struct ModelArgs {
   PixelRnnSpec s;
   Napi::Float32Array params;

@@ -16,7 +16,6 @@ namespace {
 constexpr int64_t kMaxDim = int64_t{1} << 32;
 constexpr int64_t kMaxElements = int64_t{1} << 52;
 
-
 struct Sizes {
   int64_t rows, cols, k, n, nk;  // n = rows * cols, nk = rows * k * cols
 };

@@ -18,7 +18,6 @@ namespace {
 constexpr int64_t kMaxDim = int64_t{1} << 24;
 constexpr size_t kModelArgs = 11;
 
-
 // Parses and length-checks 8 float arrays starting at `first`, in parameter order.
 std::vector<Napi::Float32Array> param_arrays(const Napi::CallbackInfo& info, const char* fn,
                                              size_t first, const RnadeParams& p,
