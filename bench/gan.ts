@@ -3,8 +3,11 @@
  * generator forward (evaluation mode) in images/s at batch 1 and 64, and one training step at
  * batch 64 (discriminator and generator updates), native against the JS twin, and the same
  * generator graph (exported by deepgen, lib/io/onnx) under onnxruntime-node with as many
- * intra-op threads as the native pool, in the same run.
+ * intra-op threads as the native pool, in the same run. Also the shipped generator
+ * (models/dcgan-mnist, channels 256,128) at batch 1 against its shipped ONNX file.
  */
+import { fileURLToPath } from "node:url";
+
 import { getKernels } from "../lib/core/backend.js";
 import { getThreads } from "../lib/core/threads.js";
 import { canonicalSplit } from "../lib/data/mnist.js";
@@ -31,6 +34,19 @@ function timeMs(fn: () => void, reps: number): number {
   return t[Math.floor(t.length / 2)]!;
 }
 
+/** timeMs for an async fn. */
+async function timeMsAsync(fn: () => Promise<unknown>, reps: number): Promise<number> {
+  await fn(); // warm-up
+  const t: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await fn();
+    t.push(performance.now() - t0);
+  }
+  t.sort((a, b) => a - b);
+  return t[Math.floor(t.length / 2)]!;
+}
+
 export async function runGan(report: Report): Promise<void> {
   const threads = getThreads();
   const gan = dcgan();
@@ -47,17 +63,19 @@ export async function runGan(report: Report): Promise<void> {
     const ort = await OnnxModel.load(exportOnnx(gan), { threads });
     for (const batch of [1, 64]) {
       const z = gan.sampleLatent(batch, 1);
-      const runs: number[] = [];
-      const reps = batch === 1 ? 200 : 20;
-      for (let i = 0; i <= reps; i++) {
-        const t0 = performance.now();
-        await ort.run({ z: { data: z, dims: [batch, gan.zdim] } });
-        if (i > 0) runs.push(performance.now() - t0); // the first run is the warm-up
-      }
-      runs.sort((a, b) => a - b);
-      const ms = runs[Math.floor(runs.length / 2)]!;
+      const ms = await timeMsAsync(() => ort.run({ z: { data: z, dims: [batch, gan.zdim] } }), batch === 1 ? 200 : 20);
       report.add({ suite: "gan", case: `dcgan-generator-b${batch}`, backend: "onnxruntime", value: (batch * 1000) / ms, unit: "images/s", note: `${ms.toFixed(2)} ms per batch; intra-op threads ${threads}` });
     }
+  }
+  // The shipped generator (channels 256,128) against its shipped ONNX export, batch 1.
+  const shipped = await Gan.load(fileURLToPath(new URL("../models/dcgan-mnist.safetensors", import.meta.url)));
+  const z1 = shipped.sampleLatent(1, 1);
+  const ms1 = timeMs(() => shipped.generate(z1), 200);
+  report.add({ suite: "gan", case: "dcgan-mnist-generator-b1", backend: "native", value: 1000 / ms1, unit: "images/s", note: `${ms1.toFixed(2)} ms per batch; threads ${threads}` });
+  if (await onnxRuntimeAvailable()) {
+    const ort = await OnnxModel.load(fileURLToPath(new URL("../models/dcgan-mnist.onnx", import.meta.url)), { threads });
+    const ms = await timeMsAsync(() => ort.run({ z: { data: z1, dims: [1, shipped.zdim] } }), 200);
+    report.add({ suite: "gan", case: "dcgan-mnist-generator-b1", backend: "onnxruntime", value: 1000 / ms, unit: "images/s", note: `${ms.toFixed(2)} ms per batch; intra-op threads ${threads}` });
   }
   const { train } = canonicalSplit();
   const steps = { native: 6, js: 1 };
