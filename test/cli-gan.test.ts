@@ -76,6 +76,23 @@ test("train dcgan writes the model, a card, the loss curve and a sample grid per
   t.is(JSON.parse(again.stdout.trim()).epochs_run, 4);
 });
 
+test("train dcgan --codes: the card records the code and its loss; sample --code draws one code; --code elsewhere is E_ARG", (t) => {
+  const out = join(work, "coded.safetensors");
+  const r = deepgen("train", "dcgan", "--idx-images", idx, "--zdim", "4", "--channels", "4,3", "--disc-channels", "3,4", "--epochs", "1", "--batch", "16", "--codes", "3", "--code-weight", "0.5", "--quality-every", "0", "--out", out, "--json");
+  t.is(r.status, 0, r.stderr);
+  const card = JSON.parse(r.stdout.trim());
+  t.is(card.config.codes, 3);
+  t.is(card.options.code_weight, 0.5);
+  t.true(Number.isFinite(card.history[0].terms.codeLoss));
+  const grid = join(work, "code1.png");
+  const s = deepgen("sample", out, "-n", "4", "--code", "1", "--out", grid, "--json");
+  t.is(s.status, 0, s.stderr);
+  t.true(isPng(grid));
+  t.regex(deepgen("sample", out, "-n", "4", "--code", "3", "--out", grid).stderr, /E_ARG.*code/);
+  t.regex(deepgen("sample", "nade", "-n", "4", "--code", "0", "--out", grid).stderr, /E_ARG.*--code/);
+  t.regex(deepgen("train", "dcgan", "--idx-images", idx, "--codes", "1", "--epochs", "1", "--out", out).stderr, /E_ARG.*codes/);
+});
+
 test("train dcgan on images that are not 28x28 digits trains without the classifier's FID", (t) => {
   const small = join(work, "small.idx");
   writeFileSync(small, encodeIdxImages(makeDataset(Float32Array.from({ length: 16 * 64 }, (_, i) => (i * 7) % 3 / 2), undefined, 8, 8)));

@@ -5,6 +5,7 @@ import { DeepgenError } from "../core/errors.js";
 import type { ImageLayout, ImageRange } from "../io/onnx/metadata.js";
 import { imageGrid, writeImageGrid, writePng } from "../io/png.js";
 import type { BackendName } from "../kernels/kernels.js";
+import { Gan } from "../models/gan.js";
 import { loadSampler, resolveModelPath } from "../models/registry.js";
 import { intOption } from "./common.js";
 import { printJson } from "./output.js";
@@ -22,6 +23,7 @@ interface SampleCliOptions {
   threads?: number;
   input?: string;
   output?: string;
+  code?: number;
 }
 
 /** Image side of a model over D pixels: its config's height/width, else a square. */
@@ -50,14 +52,18 @@ export function registerSample(program: Command, run: (json: boolean, fn: () => 
     .option("--threads <n>", "ONNX: onnxruntime intra-op threads (default: onnxruntime's)", intOption("--threads", 1))
     .option("--input <name>", "ONNX: name of the z input (default: the only input)")
     .option("--output <name>", "ONNX: name of the image output (default: 'images', else the first)")
+    .option("--code <c>", "gan/dcgan trained with --codes: draw every sample with this categorical code (0..K-1)", intOption("--code", 0))
     .option("--json", "print one JSON object")
     .action((modelArg: string, opts: SampleCliOptions) =>
       run(Boolean(opts.json), async () => {
+        if (opts.code !== undefined && modelArg.endsWith(".onnx")) throw new DeepgenError("E_ARG", "--code needs the model's safetensors file (the ONNX graph takes z with the code in it)");
         if (modelArg.endsWith(".onnx")) return sampleOnnx(modelArg, opts);
         const model = await loadSampler(modelArg, { backend: opts.backend });
+        if (opts.code !== undefined && !(model instanceof Gan)) throw new DeepgenError("E_ARG", `--code is for GANs trained with --codes, not ${model.kind}`);
         const [h, w] = imageShape(model as never);
         const t0 = performance.now();
-        const s = await model.sample(opts.n, { seed: opts.seed, returnProbs: Boolean(opts.probs), backend: opts.backend });
+        const sampleOpts = { seed: opts.seed, returnProbs: Boolean(opts.probs), backend: opts.backend };
+        const s = model instanceof Gan ? await model.sample(opts.n, { ...sampleOpts, code: opts.code }) : await model.sample(opts.n, sampleOpts);
         const ms = performance.now() - t0;
         await writeImageGrid(opts.out, opts.probs ? s.probs! : s.x, opts.n, h, w, { scale: opts.scale });
         const result = { model: model.kind, n: opts.n, seed: opts.seed, out: opts.out, sample_ms: ms };

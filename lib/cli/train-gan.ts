@@ -42,6 +42,9 @@ export interface GanTrainOptions extends DataOptions {
   discChannels?: string;
   discNorm?: boolean;
   discStddev?: boolean;
+  /** InfoGAN categorical code: K values (0: none). */
+  codes: number;
+  codeWeight: number;
   loss: string;
   dSteps: number;
   beta1: number;
@@ -120,12 +123,13 @@ function createModel(family: "gan" | "dcgan", shape: { dim: number; height?: num
       discChannels: channelPair("--disc-channels", opts.discChannels ?? "64,128"),
       discNorm: Boolean(opts.discNorm),
       discStddev: Boolean(opts.discStddev),
+      codes: opts.codes,
       initSeed: opts.seed,
       backend: opts.backend,
     });
   }
   const hidden = Array.from({ length: Math.max(1, opts.layers) }, () => opts.hidden ?? (toy ? 128 : 256));
-  return Gan.create({ arch: "mlp", ...shape, zdim: opts.zdim ?? (toy ? 8 : 64), output: toy ? "identity" : "tanh", hidden, discHidden: hidden, initSeed: opts.seed, backend: opts.backend });
+  return Gan.create({ arch: "mlp", ...shape, zdim: opts.zdim ?? (toy ? 8 : 64), output: toy ? "identity" : "tanh", hidden, discHidden: hidden, codes: opts.codes, initSeed: opts.seed, backend: opts.backend });
 }
 
 export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): Promise<void> {
@@ -155,6 +159,7 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
       discriminatorSteps: opts.dSteps,
       ema: opts.ema,
       topK: opts.topK,
+      codeWeight: opts.codeWeight,
       loss,
       seed: opts.seed,
       backend: opts.backend,
@@ -183,7 +188,7 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
           extra = `; JSD from V(D*,G) ${d.jsdValue.toFixed(4)}, numeric ${d.jsdNumeric.toFixed(4)} nats; modes ${c.modesHit}/${c.modes}, high quality ${(100 * c.highQualityFraction).toFixed(1)}%`;
         }
         progress.done(
-          `epoch ${e.epoch}: D loss ${e.terms.discriminatorLoss.toFixed(3)}, G loss ${e.terms.generatorLoss.toFixed(3)}, D(x) ${e.terms.dReal.toFixed(3)}, D(G(z)) ${e.terms.dFake.toFixed(3)}${extra} (${e.seconds.toFixed(1)} s)`,
+          `epoch ${e.epoch}: D loss ${e.terms.discriminatorLoss.toFixed(3)}, G loss ${e.terms.generatorLoss.toFixed(3)}, D(x) ${e.terms.dReal.toFixed(3)}, D(G(z)) ${e.terms.dFake.toFixed(3)}${e.terms.codeLoss === undefined ? "" : `, code CE ${e.terms.codeLoss.toFixed(3)}`}${extra} (${e.seconds.toFixed(1)} s)`,
         );
       },
     });
@@ -216,7 +221,7 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
     ...(fidByEpoch.length === 0 ? {} : { fid_vs_train_by_epoch: { n: QUALITY_EPOCH_N, seed: QUALITY_EPOCH_SEED, epochs: fidByEpoch } }),
     config: model.config,
     history,
-    options: { loss, d_steps: opts.dSteps, lr: opts.lr, disc_lr: opts.discLr ?? opts.lr, lr_decay: opts.lrDecay, beta1: opts.beta1, ema: opts.ema, top_k: opts.topK, batch: opts.batch, seed: opts.seed },
+    options: { loss, d_steps: opts.dSteps, lr: opts.lr, disc_lr: opts.discLr ?? opts.lr, lr_decay: opts.lrDecay, beta1: opts.beta1, ema: opts.ema, top_k: opts.topK, ...(opts.codes > 0 ? { code_weight: opts.codeWeight } : {}), batch: opts.batch, seed: opts.seed },
     deepgen_version: packageVersion,
     machine: machineInfo(),
     date: new Date().toISOString(),

@@ -63,6 +63,8 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
     .option("--disc-channels <d0,d1>", "dcgan: discriminator channels", "64,128")
     .option("--disc-norm", "dcgan: batch norm on the discriminator's second conv")
     .option("--disc-stddev", "dcgan: a minibatch standard deviation feature before the discriminator's logit (against too-alike samples)")
+    .option("--codes <k>", "gan/dcgan: an InfoGAN categorical code of k values (Chen et al. 2016; 0: none)", intOption("--codes", 0), 0)
+    .option("--code-weight <x>", "gan/dcgan with --codes: weight of the code's cross-entropy in both objectives", floatOption("--code-weight"), 1)
     .option("--loss <kind>", "gan/dcgan: generator loss, nonsaturating or minimax", "nonsaturating")
     .option("--d-steps <k>", "gan/dcgan: discriminator updates per generator update", intOption("--d-steps", 1), 1)
     .option("--beta1 <x>", "gan/dcgan: Adam beta1", floatOption("--beta1"), 0.5)

@@ -38,6 +38,7 @@ import { WeightAverage } from "../nn/weight-average.js";
 import type { Net } from "../nn/conv-nets.js";
 import { checkDcganSpec, DcganDiscriminator, DcganGenerator } from "../nn/dcgan-nets.js";
 import { Mlp } from "../nn/dense.js";
+import { codeLossBackward, fillLatent, mergeOutputGrads, splitOutputs } from "./gan-codes.js";
 import { adamStates, CHECKPOINT_KEY, loadAdamStates, readPhasedCheckpoint } from "./checkpoint.js";
 import { allocRows, batchRows, modelKernels } from "./common.js";
 import { type EpochRecord, freshState, runTrainingLoop, type TrainingProgress, type TrainingState } from "./trainer.js";
@@ -67,6 +68,12 @@ export interface GanConfig {
   discNorm?: boolean;
   /** dcgan: a minibatch standard deviation feature before D's logit (written only when true). */
   discStddev?: boolean;
+  /**
+   * InfoGAN categorical code (lib/models/gan-codes.ts): K values, fed to the generator one-hot
+   * after the zdim noise values and read back by K more discriminator outputs (written only
+   * when > 0).
+   */
+  codes?: number;
 }
 
 export interface GanCreateOptions extends Partial<GanConfig> {
@@ -83,6 +90,8 @@ export interface GanTerms {
   /** Mean D(x) on real data and D(G(z)) on generated data (before the D update). */
   dReal: number;
   dFake: number;
+  /** With a code: mean CE(Q(c | G(z, c)), c) in nats on generated data (before the D update; log K = chance). */
+  codeLoss?: number;
 }
 
 export interface GanEpochRecord extends EpochRecord {
@@ -111,6 +120,8 @@ export interface GanFitOptions {
    */
   ema?: number;
   loss?: GanLoss;
+  /** With a code: the weight of the code loss in both networks' objectives (default 1, as Chen et al. for discrete codes). */
+  codeWeight?: number;
   /**
    * Top-k generator updates (Sinha et al. 2020): the generator learns only from the k samples
    * of its batch that the discriminator rates most real, k = ceil(m max(topK, 0.99^epoch)),
@@ -143,9 +154,37 @@ const GEN_STREAM = 600;
 const DISC_STREAM = 700;
 /** Sampling draws z from this stream; training step t draws from Z_STREAM_BASE + t. */
 export const GAN_SAMPLE_Z_STREAM = 0x5a;
+/** Sampling draws the categorical codes (when the model has them) from this stream. */
+export const GAN_SAMPLE_CODE_STREAM = 0x5b;
 const Z_STREAM_BASE = 0x20000;
 /** Batch-norm recalibration draws z from RECALIBRATE_STREAM + batch. */
 const RECALIBRATE_STREAM = 0x30000;
+/** Codes come from these plus the same offsets (above any step count the noise streams reach). */
+const CODE_STREAM_OFFSET = 0x40000000;
+
+/** Buffers of the loss steps for batches up to m (rows of real + generated: 2m) and a K-way code. */
+export interface GanLossScratch {
+  target: Float32Array;
+  dlogit: Float32Array;
+  realFake: Float32Array;
+  codeLogits: Float32Array;
+  dCode: Float32Array;
+  onehot: Float32Array;
+  dOut: Float32Array;
+}
+
+function lossScratch(m: number, K: number): GanLossScratch {
+  const n = 2 * m;
+  return {
+    target: new Float32Array(n),
+    dlogit: new Float32Array(n),
+    realFake: new Float32Array(n),
+    codeLogits: new Float32Array(n * K),
+    dCode: new Float32Array(n * K),
+    onehot: new Float32Array(n * K),
+    dOut: new Float32Array(n * (1 + K)),
+  };
+}
 
 function addInto(y: Float32Array, x: Float32Array): void {
   for (let i = 0; i < y.length; i++) y[i] = y[i]! + x[i]!;
@@ -175,8 +214,19 @@ export class Gan {
     return this.config.dim;
   }
 
+  /** Noise dimension (the generator's input adds the code's K one-hot values). */
   get zdim(): number {
     return this.config.zdim;
+  }
+
+  /** K of the categorical code (0: none). */
+  get codes(): number {
+    return this.config.codes ?? 0;
+  }
+
+  /** Width of the generator's input: zdim + K. */
+  get latentDim(): number {
+    return this.zdim + this.codes;
   }
 
   static checkConfig(c: Partial<GanConfig>, source: string): GanConfig {
@@ -204,17 +254,20 @@ export class Gan {
       if (c.discStddev === true) out.discStddev = true;
       checkDcganSpec({ height: out.height, width: out.width!, zdim, channels: out.channels, discChannels: out.discChannels, discNorm: out.discNorm });
     }
+    if (c.codes !== undefined && c.codes !== 0) out.codes = checkInteger(`${source}: codes`, c.codes, 2, 256);
     return out;
   }
 
   static networks(c: GanConfig, seed: number): { generator: Net; discriminator: Net } {
+    const K = c.codes ?? 0;
+    const latent = c.zdim + K;
     if (c.arch === "dcgan") {
-      const spec = { height: c.height!, width: c.width!, zdim: c.zdim, channels: c.channels!, discChannels: c.discChannels!, discNorm: c.discNorm!, discStddev: c.discStddev === true };
-      return { generator: new DcganGenerator("gen", spec, { seed, stream: GEN_STREAM }), discriminator: new DcganDiscriminator("disc", spec, { seed, stream: DISC_STREAM }) };
+      const spec = { height: c.height!, width: c.width!, zdim: latent, channels: c.channels!, discChannels: c.discChannels!, discNorm: c.discNorm!, discStddev: c.discStddev === true };
+      return { generator: new DcganGenerator("gen", spec, { seed, stream: GEN_STREAM }), discriminator: new DcganDiscriminator("disc", spec, { seed, stream: DISC_STREAM }, 1 + K) };
     }
     return {
-      generator: new Mlp("gen", { sizes: [c.zdim, ...c.hidden!, c.dim], hidden: "relu", output: c.output }, { seed, stream: GEN_STREAM }),
-      discriminator: new Mlp("disc", { sizes: [c.dim, ...c.discHidden!, 1], hidden: "leakyRelu", output: "identity" }, { seed, stream: DISC_STREAM }),
+      generator: new Mlp("gen", { sizes: [latent, ...c.hidden!, c.dim], hidden: "relu", output: c.output }, { seed, stream: GEN_STREAM }),
+      discriminator: new Mlp("disc", { sizes: [c.dim, ...c.discHidden!, 1 + K], hidden: "leakyRelu", output: "identity" }, { seed, stream: DISC_STREAM }),
     };
   }
 
@@ -234,6 +287,7 @@ export class Gan {
         discChannels: opts.discChannels ?? [64, 128],
         discNorm: opts.discNorm ?? false,
         discStddev: opts.discStddev,
+        codes: opts.codes,
       },
       "create",
     );
@@ -252,36 +306,44 @@ export class Gan {
     return modelKernels(this.backend, backend);
   }
 
-  /** G(z) for z [n, zdim] in evaluation mode: [n, dim] in the output's range. */
+  /** G(z) for z [n, latentDim] (noise, then the one-hot code if any) in evaluation mode: [n, dim] in the output's range. */
   generate(z: Float32Array, opts: { backend?: BackendName } = {}): Float32Array {
-    const n = batchRows(z, this.zdim);
+    const n = batchRows(z, this.latentDim);
     this.generator.setTraining?.(false);
     return this.generator.forward(this.kernels(opts.backend), z, n).slice();
   }
 
-  /** The latent draws of `sample(n, {seed})`: [n, zdim], row i the same for any n. */
-  sampleLatent(n: number, seed: Seed): Float32Array {
-    const z = allocRows(n, this.zdim);
-    this.kernels("js").philoxFill(z, seed, GAN_SAMPLE_Z_STREAM, "normal");
+  /**
+   * The latent draws of `sample(n, {seed})`: [n, latentDim], row i the same for any n. With a
+   * categorical code, `code` fixes it for every row (the noise stays that of the seed).
+   */
+  sampleLatent(n: number, seed: Seed, code?: number): Float32Array {
+    const z = allocRows(n, this.latentDim);
+    let given: Int32Array | undefined;
+    if (code !== undefined) {
+      if (this.codes === 0) throw new DeepgenError("E_ARG", "this GAN has no categorical code to fix (train it with codes)");
+      given = new Int32Array(n).fill(checkInteger("code", code, 0, this.codes - 1));
+    }
+    fillLatent(this.kernels("js"), z, n, this.zdim, this.codes, seed, { noise: GAN_SAMPLE_Z_STREAM, code: GAN_SAMPLE_CODE_STREAM }, given);
     return z;
   }
 
   /** n generated examples [n, dim] (raw generator output, tanh range for images). */
-  generateSamples(n: number, opts: { seed: Seed; backend?: BackendName }): Float32Array {
-    return this.generate(this.sampleLatent(n, opts.seed), opts);
+  generateSamples(n: number, opts: { seed: Seed; backend?: BackendName; code?: number }): Float32Array {
+    return this.generate(this.sampleLatent(n, opts.seed, opts.code), opts);
   }
 
   /**
    * Samples as images in [0, 1] ((x + 1) / 2 of the tanh output), in the shape the other
    * samplers return (x and probs are the same grey images: a GAN has no Bernoulli layer).
    */
-  sampleSync(n: number, opts: { seed: Seed; backend?: BackendName; returnProbs?: boolean }): { x: Float32Array; probs?: Float32Array; n: number } {
+  sampleSync(n: number, opts: { seed: Seed; backend?: BackendName; returnProbs?: boolean; code?: number }): { x: Float32Array; probs?: Float32Array; n: number } {
     const x = this.generateSamples(n, opts);
     if (this.config.output === "tanh") for (let i = 0; i < x.length; i++) x[i] = (x[i]! + 1) / 2;
     return opts.returnProbs ? { x, probs: x, n } : { x, n };
   }
 
-  async sample(n: number, opts: { seed: Seed; backend?: BackendName; returnProbs?: boolean; signal?: AbortSignal; onProgress?: (f: number) => void }) {
+  async sample(n: number, opts: { seed: Seed; backend?: BackendName; returnProbs?: boolean; code?: number; signal?: AbortSignal; onProgress?: (f: number) => void }) {
     if (opts.signal?.aborted) throw new DeepgenError("E_ABORTED", "operation aborted");
     const s = this.sampleSync(n, opts);
     opts.onProgress?.(1);
@@ -292,9 +354,10 @@ export class Gan {
   discriminate(x: Float32Array, opts: { backend?: BackendName } = {}): Float32Array {
     const n = batchRows(x, this.dim);
     this.discriminator.setTraining?.(false);
-    const logits = this.discriminator.forward(this.kernels(opts.backend), x, n);
+    const out = this.discriminator.forward(this.kernels(opts.backend), x, n);
+    const w = 1 + this.codes; // column 0 is the real/fake logit
     const p = new Float32Array(n);
-    for (let i = 0; i < n; i++) p[i] = 1 / (1 + Math.exp(-logits[i]!));
+    for (let i = 0; i < n; i++) p[i] = 1 / (1 + Math.exp(-out[i * w]!));
     return p;
   }
 
@@ -304,10 +367,11 @@ export class Gan {
     checkInteger("a", a, 0, 1 << 20);
     checkInteger("b", b, 0, 1 << 20);
     const z = this.sampleLatent(Math.max(a, b) + 1, seed);
-    const out = new Float32Array(steps * this.zdim);
+    const L = this.latentDim; // a code blends linearly between the two one-hot rows
+    const out = new Float32Array(steps * L);
     for (let s = 0; s < steps; s++) {
       const t = s / (steps - 1);
-      for (let j = 0; j < this.zdim; j++) out[s * this.zdim + j] = (1 - t) * z[a * this.zdim + j]! + t * z[b * this.zdim + j]!;
+      for (let j = 0; j < L; j++) out[s * L + j] = (1 - t) * z[a * L + j]! + t * z[b * L + j]!;
     }
     return this.generate(out, opts);
   }
@@ -323,10 +387,10 @@ export class Gan {
     const k = this.kernels(opts.backend);
     const bs = checkInteger("batchSize", opts.batchSize ?? 64, 2);
     const batches = checkInteger("batches", opts.batches ?? 50, 1);
-    const z = new Float32Array(bs * this.zdim);
+    const z = new Float32Array(bs * this.latentDim);
     this.generator.setTraining?.(true);
     for (let b = 0; b < batches; b++) {
-      k.philoxFill(z, opts.seed ?? 0, RECALIBRATE_STREAM + b, "normal");
+      fillLatent(k, z, bs, this.zdim, this.codes, opts.seed ?? 0, { noise: RECALIBRATE_STREAM + b, code: CODE_STREAM_OFFSET + RECALIBRATE_STREAM + b });
       this.generator.forward(k, z, bs);
     }
     this.generator.setTraining?.(false);
@@ -339,18 +403,25 @@ export class Gan {
    *   minimax:       mean log(1 - D(x)) = -mean BCE(logit, 0)
    * The discriminator's parameter gradients are overwritten (and not used). With `keep` < m
    * only the `keep` examples with the largest logits count (top-k training): the loss is their
-   * mean, the others' gradients are zero.
+   * mean, the others' gradients are zero. A model with a categorical code needs the codes the
+   * examples were generated from: `info.weight` times the mean code cross-entropy (over all m)
+   * joins the gradient and comes back as codeLoss (unweighted).
    */
   generatorLossGradient(
     k: Kernels,
     x: Float32Array,
     m: number,
     loss: GanLoss,
-    scratch: { target: Float32Array; dlogit: Float32Array } = { target: new Float32Array(m), dlogit: new Float32Array(m) },
+    scratch: GanLossScratch = lossScratch(m, this.codes),
     keep = m,
-  ): { loss: number; dfake: Float32Array } {
+    info?: { codes: Int32Array; weight: number },
+  ): { loss: number; codeLoss?: number; dfake: Float32Array } {
     checkInteger("keep", keep, 1, m);
-    const logits = this.discriminator.forward(k, x, m);
+    const K = this.codes;
+    if (K > 0 && (info === undefined || info.codes.length < m)) throw new DeepgenError("E_ARG", `generatorLossGradient: this GAN has a ${K}-way code; pass the ${m} codes the examples came from`);
+    const out = this.discriminator.forward(k, x, m);
+    const logits = K === 0 ? out : scratch.realFake.subarray(0, m);
+    if (K > 0) splitOutputs(out, m, K, logits, scratch.codeLogits);
     const t = scratch.target.subarray(0, m).fill(loss === "nonsaturating" ? 1 : 0);
     const dg = scratch.dlogit.subarray(0, m);
     const sign = loss === "nonsaturating" ? 1 : -1;
@@ -364,7 +435,11 @@ export class Gan {
       for (const i of order.slice(0, keep)) bce += softplus(t[i] === 1 ? -logits[i]! : logits[i]!) / keep;
       for (const i of order.slice(keep)) dg[i] = 0;
     }
-    return { loss: sign * bce, dfake: this.discriminator.backward(k, dg, m, true)! };
+    if (K === 0) return { loss: sign * bce, dfake: this.discriminator.backward(k, dg, m, true)! };
+    const codeLoss = codeLossBackward(k, scratch.dCode, scratch.codeLogits, info!.codes, m, K, info!.weight / m, scratch.onehot);
+    const dout = scratch.dOut.subarray(0, m * (1 + K));
+    mergeOutputGrads(dout, m, K, dg, scratch.dCode);
+    return { loss: sign * bce, codeLoss, dfake: this.discriminator.backward(k, dout, m, true)! };
   }
 
   // ---- training ----
@@ -386,9 +461,11 @@ export class Gan {
     if (!(lrDecay > 0 && lrDecay <= 1)) throw new DeepgenError("E_ARG", `lrDecay must be in (0, 1], got ${lrDecay}`);
     const topK = opts.topK ?? 1;
     if (!(topK > 0 && topK <= 1)) throw new DeepgenError("E_ARG", `topK must be in (0, 1], got ${topK}`);
+    const codeWeight = opts.codeWeight ?? 1;
+    if (!(codeWeight >= 0 && Number.isFinite(codeWeight))) throw new DeepgenError("E_ARG", `codeWeight must be a finite number >= 0, got ${codeWeight}`);
     const k = this.kernels(opts.backend);
     const D = this.dim;
-    const Z = this.zdim;
+    const K = this.codes;
     const genAdam = new Adam(this.generator.params(), { lr, beta1 });
     const emaDecay = opts.ema ?? 0;
     if (!(emaDecay >= 0 && emaDecay < 1)) throw new DeepgenError("E_ARG", `ema must be in [0, 1), got ${emaDecay}`);
@@ -401,15 +478,15 @@ export class Gan {
     const discGrads = this.discriminator.grads();
     // D's output for an example depends on its batch (batch norm, minibatch stddev)
     const separateBatches = this.config.discNorm === true || this.config.discStddev === true;
-    const separateLogits = new Float32Array(separateBatches ? 2 * batchSize : 0);
+    const logitsBuf = new Float32Array(2 * batchSize);
     const realGrads = separateBatches ? Object.fromEntries(Object.entries(discGrads).map(([name, g]) => [name, new Float32Array(g.length)])) : null;
     const data = makeDataset(x, undefined, 1, D);
     const both = new Float32Array(2 * batchSize * D);
-    const z = new Float32Array(batchSize * Z);
+    const z = new Float32Array(batchSize * this.latentDim);
     const labels = new Float32Array(2 * batchSize);
     const dlogit = new Float32Array(2 * batchSize);
-    const target = new Float32Array(batchSize);
-    const sums = { dLoss: 0, gLoss: 0, gUpdates: 0, dReal: 0, dFake: 0, seen: 0 };
+    const scratch = lossScratch(batchSize, K);
+    const sums = { dLoss: 0, gLoss: 0, gUpdates: 0, dReal: 0, dFake: 0, codeLoss: 0, seen: 0 };
     let step = 0;
     const adams = { gen: genAdam, disc: discAdam };
     let state = freshState();
@@ -425,7 +502,13 @@ export class Gan {
       const s = Math.max(1, sums.seen);
       const rec: GanEpochRecord = {
         ...last,
-        terms: { discriminatorLoss: sums.dLoss / s, generatorLoss: sums.gLoss / Math.max(1, sums.gUpdates), dReal: sums.dReal / s, dFake: sums.dFake / s },
+        terms: {
+          discriminatorLoss: sums.dLoss / s,
+          generatorLoss: sums.gLoss / Math.max(1, sums.gUpdates),
+          dReal: sums.dReal / s,
+          dFake: sums.dFake / s,
+          ...(K > 0 ? { codeLoss: sums.codeLoss / s } : {}),
+        },
       };
       st.history[st.history.length - 1] = rec;
       return rec;
@@ -444,7 +527,7 @@ export class Gan {
           onBatch: opts.onBatch,
           onEpoch: async (_r, st) => {
             const rec = finishEpoch(st);
-            Object.assign(sums, { dLoss: 0, gLoss: 0, gUpdates: 0, dReal: 0, dFake: 0, seen: 0 });
+            Object.assign(sums, { dLoss: 0, gLoss: 0, gUpdates: 0, dReal: 0, dFake: 0, codeLoss: 0, seen: 0 });
             if (opts.onEpoch !== undefined) {
               const restore = average === null ? null : this.useAverage(average, seed, k.backend);
               try {
@@ -466,9 +549,9 @@ export class Gan {
             const f = 1 - ((1 - lrDecay) * Math.min(step - 1, totalSteps)) / totalSteps;
             genAdam.opts.lr = lr * f;
             discAdam.opts.lr = discLr * f;
-            // 1. discriminator on [real; G(z)], z from this step's own Philox stream
-            const zb = z.subarray(0, m * Z);
-            k.philoxFill(zb, seed, Z_STREAM_BASE + step, "normal");
+            // 1. discriminator on [real; G(z)], z (and the codes) from this step's own Philox streams
+            const zb = z.subarray(0, m * this.latentDim);
+            const codes = fillLatent(k, zb, m, this.zdim, K, seed, { noise: Z_STREAM_BASE + step, code: CODE_STREAM_OFFSET + Z_STREAM_BASE + step });
             const fake = this.generator.forward(k, zb, m);
             const xb = both.subarray(0, 2 * m * D);
             gatherRows(data, idx, xb.subarray(0, m * D));
@@ -477,21 +560,37 @@ export class Gan {
             lab.fill(1, 0, m);
             lab.fill(0, m, 2 * m);
             const dd = dlogit.subarray(0, 2 * m);
-            const out = separateBatches ? separateLogits.subarray(0, 2 * m) : this.discriminator.forward(k, xb, 2 * m);
+            const out = logitsBuf.subarray(0, 2 * m); // the real/fake logits of all 2m rows
+            // D's forward and backward over rows [first, first + r) of [real; generated]
+            const pass = (first: number, r: number): void => {
+              const o = this.discriminator.forward(k, xb.subarray(first * D, (first + r) * D), r);
+              const rf = out.subarray(first, first + r);
+              if (K === 0) rf.set(o);
+              else splitOutputs(o, r, K, rf, scratch.codeLogits);
+              const drf = dd.subarray(first, first + r);
+              k.bceWithLogitsBackward(drf, rf, lab.subarray(first, first + r), r, 1, 1 / (2 * m));
+              if (K === 0) {
+                this.discriminator.backward(k, drf, r, false);
+                return;
+              }
+              // Q learns the codes of the generated rows (those from m on) only
+              const g0 = Math.max(first, m) - first;
+              const dCode = scratch.dCode.subarray(0, r * K).fill(0);
+              if (g0 < r) {
+                const codeLoss = codeLossBackward(k, dCode.subarray(g0 * K), scratch.codeLogits.subarray(g0 * K), codes, r - g0, K, codeWeight / m, scratch.onehot);
+                sums.codeLoss += codeLoss * (r - g0);
+              }
+              const dout = scratch.dOut.subarray(0, r * (1 + K));
+              mergeOutputGrads(dout, r, K, drf, dCode);
+              this.discriminator.backward(k, dout, r, false);
+            };
             if (separateBatches) {
               // real batch, then generated batch; the parameter gradients of the two add
-              for (const half of [0, 1]) {
-                const rows = [half * m, (half + 1) * m] as const;
-                out.set(this.discriminator.forward(k, xb.subarray(rows[0] * D, rows[1] * D), m), rows[0]);
-                k.bceWithLogitsBackward(dd.subarray(rows[0], rows[1]), out.subarray(rows[0], rows[1]), lab.subarray(rows[0], rows[1]), m, 1, 1 / (2 * m));
-                this.discriminator.backward(k, dd.subarray(rows[0], rows[1]), m, false);
-                if (half === 0) for (const [name, g] of Object.entries(discGrads)) realGrads![name]!.set(g);
-                else for (const [name, g] of Object.entries(discGrads)) addInto(g, realGrads![name]!);
-              }
-            } else {
-              k.bceWithLogitsBackward(dd, out, lab, 2 * m, 1, 1 / (2 * m));
-              this.discriminator.backward(k, dd, 2 * m, false);
-            }
+              pass(0, m);
+              for (const [name, g] of Object.entries(discGrads)) realGrads![name]!.set(g);
+              pass(m, m);
+              for (const [name, g] of Object.entries(discGrads)) addInto(g, realGrads![name]!);
+            } else pass(0, 2 * m);
             const dLoss = k.bceWithLogitsForward(null, out, lab, 2 * m, 1);
             for (let i = 0; i < m; i++) sums.dReal += 1 / (1 + Math.exp(-out[i]!));
             for (let i = m; i < 2 * m; i++) sums.dFake += 1 / (1 + Math.exp(-out[i]!));
@@ -502,7 +601,7 @@ export class Gan {
             // 2. generator on the same G(z) (its activations are still those of step 1)
             // top-k: a function of the step's epoch, so a resumed run follows it too
             const keep = topKKeep(m, topK, Math.floor((step - 1) / stepsPerEpoch));
-            const g = this.generatorLossGradient(k, fake, m, loss, { target, dlogit }, keep);
+            const g = this.generatorLossGradient(k, fake, m, loss, scratch, keep, K > 0 ? { codes, weight: codeWeight } : undefined);
             this.generator.backward(k, g.dfake, m, false);
             genAdam.update(k, genGrads);
             average?.update();

@@ -5,7 +5,7 @@
  *                       -> convT 4x4 /2 (c1) -> BN -> ReLU -> convT 4x4 /2 (1) -> tanh -> [n, H*W]
  *   DcganDiscriminator: x [n, H*W] -> conv 4x4 /2 (d0) -> LeakyReLU(0.2)
  *                       -> conv 4x4 /2 (d1) (-> BN) -> LeakyReLU(0.2) (-> minibatch stddev)
- *                       -> dense -> [n, 1] logit
+ *                       -> dense -> [n, 1] logit (or [n, outputs]: extra heads)
  *
  * No pooling and no dense hidden layers. For 28x28 MNIST with the defaults (c0 128, c1 64,
  * d0 64, d1 128): 128x7x7 -> 64x14x14 -> 1x28x28. Parameters by name: `${name}.${i}.w` / `.b`
@@ -170,15 +170,16 @@ export class DcganGenerator extends LayerChain {
 }
 
 export class DcganDiscriminator extends LayerChain {
-  constructor(name: string, readonly spec: DcganSpec, init: { seed: number; stream: number }) {
+  /** `outputs`: width of the last dense layer (1, the real/fake logit; more for extra heads such as an InfoGAN code). */
+  constructor(name: string, readonly spec: DcganSpec, init: { seed: number; stream: number }, outputs = 1) {
     checkDcganSpec(spec);
-    super(name, spec.height * spec.width, 1);
+    super(name, spec.height * spec.width, outputs);
     const [d0, d1] = spec.discChannels;
     const slope = DCGAN_LEAKY_SLOPE;
     const down0 = new ConvBlock({ transposed: false, cin: 1, cout: d0, side: [spec.height, spec.width], norm: false, activation: "leakyRelu", slope }, { seed: init.seed, stream: init.stream });
     const down1 = new ConvBlock({ transposed: false, cin: d0, cout: d1, side: down0.outSide, norm: spec.discNorm, activation: "leakyRelu", slope }, { seed: init.seed, stream: init.stream + 1 });
     const stddev = spec.discStddev ? [new MinibatchStddev(down1.outSize)] : [];
-    const dense = new Dense(down1.outSize + stddev.length, 1, "identity", { seed: init.seed, stream: init.stream + 2 });
+    const dense = new Dense(down1.outSize + stddev.length, outputs, "identity", { seed: init.seed, stream: init.stream + 2 });
     this.layers = [down0, down1, ...stddev, dense];
   }
 }

@@ -15,6 +15,7 @@ import { checkInteger } from "../../core/check.js";
 import { DeepgenError } from "../../core/errors.js";
 import type { Seed } from "../../core/philox.js";
 import { getKernels } from "../../core/backend.js";
+import { fillLatent } from "../../models/gan-codes.js";
 import { samplePrior } from "../../models/priors.js";
 import type { ImageLayout, ImageRange, LatentSpec } from "./metadata.js";
 import { type FloatFeed, type OnnxModelOptions, OnnxModel, type OnnxValueInfo } from "./model.js";
@@ -131,7 +132,9 @@ export class OnnxGenerator {
     if (spec.draw === "prior") return samplePrior(spec.prior, n, this.zDim, seed, spec.stream);
     if (spec.prior !== "gaussian") throw new DeepgenError("E_FORMAT", `${this.model.source}: a flat latent draw needs the gaussian prior, metadata says ${spec.prior}`);
     const z = new Float32Array(n * this.zDim);
-    getKernels("js").philoxFill(z, seed, spec.stream, "normal");
+    const K = spec.codes ?? 0;
+    if (K >= this.zDim) throw new DeepgenError("E_FORMAT", `${this.model.source}: metadata says ${K} code values, but z has only ${this.zDim}`);
+    fillLatent(getKernels("js"), z, n, this.zDim - K, K, seed, { noise: spec.stream, code: spec.codeStream ?? 0 });
     return z;
   }
 

@@ -20,12 +20,16 @@ export type GraphRole = "generator" | "density" | "encoder";
 /**
  * How z is drawn from a seed:
  *   "flat":  philoxFill(z [n * zdim], seed, stream, "normal") (the VAE's sampleSync);
+ *            with `codes` K (an InfoGAN code), each row is zdim - K of those normal draws
+ *            then a one-hot code from codeStream (lib/models/gan-codes.ts fillLatent);
  *   "prior": samplePrior(prior, n, zdim, seed, stream) (the AAE's; rows of zdim + 1 draws).
  */
 export interface LatentSpec {
   draw: "flat" | "prior";
   prior: PriorKind;
   stream: number;
+  codes?: number;
+  codeStream?: number;
 }
 
 export type ImageLayout = "NCHW" | "NHWC";
@@ -103,8 +107,12 @@ function checkLatent(l: LatentSpec, source: string): LatentSpec {
     Number.isInteger(l.stream) &&
     l.stream >= 0 &&
     l.stream <= 0xffffffff;
-  if (!ok) throw new DeepgenError("E_FORMAT", `${source}: metadata deepgen.latent ${JSON.stringify(l)} is not {draw: flat|prior, prior: ${PRIORS.join("|")}, stream: uint32}`);
-  return { draw: l.draw, prior: l.prior, stream: l.stream };
+  const uint32 = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xffffffff;
+  const coded = ok && l.codes !== undefined;
+  if (!ok || (coded && !(l.draw === "flat" && Number.isInteger(l.codes) && l.codes! >= 2 && uint32(l.codeStream)))) {
+    throw new DeepgenError("E_FORMAT", `${source}: metadata deepgen.latent ${JSON.stringify(l)} is not {draw: flat|prior, prior: ${PRIORS.join("|")}, stream: uint32[, codes: >= 2 (flat), codeStream: uint32]}`);
+  }
+  return coded ? { draw: l.draw, prior: l.prior, stream: l.stream, codes: l.codes, codeStream: l.codeStream } : { draw: l.draw, prior: l.prior, stream: l.stream };
 }
 
 /** An image spec from a file, every field checked (a wrong layout would transpose silently). */
