@@ -84,6 +84,10 @@ test("train dcgan --codes: the card records the code and its loss; sample --code
   t.is(card.config.codes, 3);
   t.is(card.options.code_weight, 0.5);
   t.true(Number.isFinite(card.history[0].terms.codeLoss));
+  // what each code draws, by the classifier; and one grid row per code
+  t.deepEqual(card.code_digits.codes.map((c: { code: number }) => c.code), [0, 1, 2]);
+  t.true(card.code_digits.codes.every((c: { digit: number; share: number }) => Number.isInteger(c.digit) && c.share >= 0.1 && c.share <= 1));
+  t.true(isPng(join(work, "coded.codes.png")));
   const grid = join(work, "code1.png");
   const s = deepgen("sample", out, "-n", "4", "--code", "1", "--out", grid, "--json");
   t.is(s.status, 0, s.stderr);

@@ -27,7 +27,7 @@ import { discriminatorPlot, jsdCurvePlot, samplesPlot } from "../models/gan-diag
 import { diagnoseGan } from "../models/gan-diagnostics.js";
 import { formatDuration, loadData, ProgressLine, type DataOptions } from "./common.js";
 import { printJson } from "./output.js";
-import { featureLayer, qualityClassifier, sampleQuality } from "../models/sample-quality.js";
+import { classCoverage, featureLayer, qualityClassifier, sampleQuality } from "../models/sample-quality.js";
 import { machineInfo, SigintStop, writeCard } from "./training-run.js";
 
 export interface GanTrainOptions extends DataOptions {
@@ -71,6 +71,8 @@ export const GAN_DATA = ["mnist", ...TOY_DATASETS] as const;
 
 const GRID_SEED = 12345;
 const GRID_N = 64;
+const CODE_GRID_COLS = 10;
+const CODE_REPORT_N = 1000;
 /** Seed of the toy diagnostics' fresh data and generator draws (never trained on). */
 const TOY_EVAL_SEED = 777;
 const TOY_EVAL_SAMPLES = 10000;
@@ -201,6 +203,7 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
   const trainSeconds = (performance.now() - t0) / 1000;
   await model.save(out);
   const quality = judgeable && history.length > 0 ? await finalQuality(model, opts) : undefined;
+  const codeDigits = judgeable && model.codes > 0 && history.length > 0 ? await codeReport(model, opts.backend) : undefined;
   const fidByEpoch = history.flatMap((h) => (h.diagnostics?.fidTrain === undefined ? [] : [{ epoch: h.epoch, fidTrain: h.diagnostics.fidTrain }]));
   // the epochs' diagnostics: the toy data's JSD and modes, or MNIST's FID against train
   const diagnostics: ToyEpoch[] = toy === undefined ? [] : history.flatMap((h) => (h.diagnostics === undefined ? [] : [{ epoch: h.epoch, ...(h.diagnostics as Omit<ToyEpoch, "epoch">) }]));
@@ -218,6 +221,7 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
     train_seconds: trainSeconds,
     ...(last === undefined ? {} : { final_diagnostics: last, diagnostics }),
     ...(quality === undefined ? {} : { sample_quality: quality }),
+    ...(codeDigits === undefined ? {} : { code_digits: codeDigits }),
     ...(fidByEpoch.length === 0 ? {} : { fid_vs_train_by_epoch: { n: QUALITY_EPOCH_N, seed: QUALITY_EPOCH_SEED, epochs: fidByEpoch } }),
     config: model.config,
     history,
@@ -243,6 +247,13 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
     const fid = { name: "classifier-FID vs train images", values: fidByEpoch.map((f) => f.fidTrain), x: fidByEpoch.map((f) => f.epoch) };
     await writePng(`${stem(out)}.fid.png`, linePlot([fid], { xLabel: "epoch", yLabel: "FID", title: `${family}: sample quality by epoch (${QUALITY_EPOCH_N} samples)` }));
   }
+  if (toy === undefined && model.codes > 0) {
+    // one row per code value, the same noise down each column
+    const rows = Array.from({ length: model.codes }, (_, c) => model.sampleSync(CODE_GRID_COLS, { seed: GRID_SEED, code: c }).x);
+    const all = new Float32Array(rows.reduce((a, r) => a + r.length, 0));
+    rows.forEach((r, i) => all.set(r, i * r.length));
+    await writeImageGrid(`${stem(out)}.codes.png`, all, model.codes * CODE_GRID_COLS, data.shape.height!, data.shape.width!, { scale: 2, cols: CODE_GRID_COLS });
+  }
   if (toy !== undefined && diagnostics.length > 0) {
     await writePng(`${stem(out)}.jsd.png`, jsdCurvePlot(diagnostics, { title: `${toy.name}: Jensen-Shannon divergence by epoch` }));
     if (toy.dim === 2) await writePng(`${stem(out)}.scatter.png`, samplesPlot(toy, model.generateSamples(2000, { seed: TOY_EVAL_SEED }), TOY_EVAL_SEED));
@@ -257,6 +268,20 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
     const diag = last === undefined ? fidText : `; final JSD ${last.jsdValue.toFixed(4)} (value function) / ${last.jsdNumeric.toFixed(4)} (numeric) nats, modes ${last.modesHit}/${last.modes}`;
     process.stdout.write(`${family}: ${history.length} epochs, ${result.param_count} parameters, ${formatDuration(trainSeconds)}${diag}; wrote ${out}, per-epoch images in ${samplesDir}/\n`);
   }
+}
+
+/**
+ * What each code value draws, by the classifier: the digit most of CODE_REPORT_N samples with
+ * that code are classified as, and that share (1 for a code that is one digit class).
+ */
+async function codeReport(model: Gan, backend: BackendName | undefined): Promise<{ n: number; seed: number; codes: { code: number; digit: number; share: number }[] }> {
+  const codes = [];
+  for (let c = 0; c < model.codes; c++) {
+    const cov = await classCoverage(model.sampleSync(CODE_REPORT_N, { seed: QUALITY_FINAL_SEED, code: c, backend }).x, { backend });
+    const digit = cov.fractions.indexOf(cov.max);
+    codes.push({ code: c, digit, share: cov.max });
+  }
+  return { n: CODE_REPORT_N, seed: QUALITY_FINAL_SEED, codes };
 }
 
 /** The test-split sample quality of the final model, as `deepgen eval --quality -n 10000 --seed 0` reports it. */
