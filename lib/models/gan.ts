@@ -11,6 +11,9 @@
  *   generator, after every k-th discriminator update, on the same G(z):
  *     "nonsaturating" (default): minimize BCE(D(G(z)), 1) = -log D(G(z));
  *     "minimax": minimize log(1 - D(G(z))) = -BCE(D(G(z)), 0), the original value function.
+ * With a categorical code (config.codes = K, InfoGAN, lib/models/gan-codes.ts) the generator
+ * takes [z, one-hot c], D has K more outputs Q(c | x), and both objectives add
+ * codeWeight x the code's cross-entropy on the generated batch (Q learns on generated rows only).
  * Two architectures: "mlp" (dense layers, any data dimension: images or the toy data of
  * lib/data/toy.ts) and "dcgan" (lib/nn/dcgan-nets.ts, batch norm, images whose sides are
  * multiples of 4). The generator's output is tanh (images in [-1, 1]) or identity (toy data).
