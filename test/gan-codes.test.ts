@@ -16,18 +16,11 @@ import { Gan } from "../lib/models/gan.js";
 import { drawCodes, fillLatent } from "../lib/models/gan-codes.js";
 import { loadSampler } from "../lib/models/registry.js";
 import { code } from "./helpers/errors.js";
-import { randomNormal, randomUniform } from "./helpers/numeric.js";
+import { maxAbsDiff, randomNormal, randomUniform } from "./helpers/numeric.js";
 
 const dir = mkdtempSync(join(tmpdir(), "deepgen-gan-codes-"));
 const js = getKernels("js");
 const native = getKernels("native");
-
-function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
 
 const tinyDcgan = (codes: number, initSeed = 2): Gan =>
   Gan.create({ arch: "dcgan", dim: 64, height: 8, width: 8, zdim: 3, channels: [4, 3], discChannels: [3, 4], discStddev: true, codes, initSeed });
@@ -105,7 +98,7 @@ test("code loss in the generator's objective: exact value, and the gradient of l
   t.true(worst <= 1, `worst gradient error ${worst.toFixed(3)} of the tolerance`);
   // the code part alone: weight 0 leaves the plain generator gradient of the real/fake column
   const plain = gan.generatorLossGradient(native, x, m, "nonsaturating", undefined, m, { codes, weight: 0 }).dfake;
-  t.true(maxAbs(plain, g) > 1e-4, "the code term changes the gradient");
+  t.true(maxAbsDiff(plain, g) > 1e-4, "the code term changes the gradient");
   t.is(code(t, () => gan.generatorLossGradient(native, x, m, "nonsaturating")), "E_ARG");
 });
 
@@ -121,7 +114,7 @@ test("code training: the discriminator learns to read the code back (its cross-e
   // different codes with the same noise give different outputs
   const a = gan.generateSamples(200, { seed: 5, code: 0 });
   const b = gan.generateSamples(200, { seed: 5, code: 1 });
-  t.true(maxAbs(a, b) > 0.1);
+  t.true(maxAbsDiff(a, b) > 0.1);
   t.true(r.history.every((h) => Number.isFinite(h.terms.codeLoss!)));
 });
 
@@ -158,9 +151,9 @@ test("coded DCGAN ONNX: z is [N, zdim + K]; onnxruntime = native; OnnxGenerator 
   t.deepEqual(m.inputs, [{ name: "z", type: "float32", shape: ["N", 6] }]);
   const z = gan.sampleLatent(5, 8);
   const r = await m.run({ z: { data: z, dims: [5, 6] } });
-  t.true(maxAbs(r.images!.data, gan.generate(z)) <= 1e-4);
+  t.true(maxAbsDiff(r.images!.data, gan.generate(z)) <= 1e-4);
   const gen = await OnnxGenerator.load(bytes);
   t.deepEqual(Array.from(gen.drawZ(5, 8)), Array.from(z));
   const s = await gen.sample(6, { seed: 9 });
-  t.true(maxAbs(s.images, gan.sampleSync(6, { seed: 9 }).x) <= 1e-4);
+  t.true(maxAbsDiff(s.images, gan.sampleSync(6, { seed: 9 }).x) <= 1e-4);
 });

