@@ -58,6 +58,21 @@ uint32_t arg_u32(const Napi::CallbackInfo& info, size_t i, const char* fn, const
   return static_cast<uint32_t>(arg_int(info, i, fn, name, 0, 0xFFFFFFFFLL));
 }
 
+SampleDraw arg_sample_draw(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  const uint32_t lo = arg_u32(info, i, fn, "offsetLo");
+  const uint32_t hi = arg_u32(info, i + 1, fn, "offsetHi");
+  return {(static_cast<uint64_t>(hi) << 32) | lo, arg_u32(info, i + 2, fn, "key0"),
+          arg_u32(info, i + 3, fn, "key1"), arg_u32(info, i + 4, fn, "stream")};
+}
+
+float* arg_optional_f32(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name,
+                        int64_t need) {
+  if (info[i].IsNull() || info[i].IsUndefined()) return nullptr;
+  Napi::Float32Array a = arg_f32(info, i, fn, name);
+  require_len(info, a, need, fn, name);
+  return a.Data();
+}
+
 Napi::Int32Array arg_cancel(const Napi::CallbackInfo& info, size_t i, const char* fn) {
   const Napi::Value v = info[i];
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||

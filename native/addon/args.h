@@ -29,6 +29,15 @@ uint32_t arg_u32(const Napi::CallbackInfo& info, size_t i, const char* fn, const
 // many); an empty handle (an optional array left out) passes.
 void require_len(const Napi::CallbackInfo& info, const Napi::TypedArray& a, int64_t need,
                  const char* fn, const char* name);
+// Where a sampler's Philox draws start: args i..i+4 are offsetLo, offsetHi, key0, key1, stream.
+struct SampleDraw {
+  uint64_t offset;
+  uint32_t key0, key1, stream;
+};
+SampleDraw arg_sample_draw(const Napi::CallbackInfo& info, size_t i, const char* fn);
+// Arg i is null / undefined (nullptr) or a Float32Array of at least `need` elements (its data).
+float* arg_optional_f32(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name,
+                        int64_t need);
 // The cancel flag of an async job: an Int32Array of length >= 1.
 Napi::Int32Array arg_cancel(const Napi::CallbackInfo& info, size_t i, const char* fn);
 // undefined or a function.

@@ -107,8 +107,7 @@ Napi::Value log_prob_async(const Napi::CallbackInfo& info) {
 struct SampleArgs {
   ModelArgs m;
   int64_t n, known;
-  uint64_t offset;
-  uint32_t key0, key1, stream;
+  SampleDraw draw;
   Napi::Float32Array x;
   Napi::Value probs_value;
   float* probs = nullptr;
@@ -116,29 +115,21 @@ struct SampleArgs {
 
 SampleArgs sample_args(const Napi::CallbackInfo& info, const char* fn, size_t nargs) {
   require_args(info, nargs, fn);
-  SampleArgs a{model_args(info, fn), 0, 0, 0, 0, 0, 0, {}, {}, nullptr};
+  SampleArgs a{model_args(info, fn), 0, 0, {}, {}, {}, nullptr};
   a.n = arg_int(info, 7, fn, "n", 0, kMaxDim);
-  const uint32_t lo = arg_u32(info, 8, fn, "offsetLo");
-  const uint32_t hi = arg_u32(info, 9, fn, "offsetHi");
-  a.offset = (static_cast<uint64_t>(hi) << 32) | lo;
-  a.key0 = arg_u32(info, 10, fn, "key0");
-  a.key1 = arg_u32(info, 11, fn, "key1");
-  a.stream = arg_u32(info, 12, fn, "stream");
+  a.draw = arg_sample_draw(info, 8, fn);
   a.known = arg_int(info, 13, fn, "known", 0, a.m.p.d);
   a.x = arg_f32(info, 14, fn, "x");
   require_len(info, a.x, a.n * a.m.p.d, fn, "x");
   a.probs_value = info[15];
-  if (!a.probs_value.IsNull() && !a.probs_value.IsUndefined()) {
-    Napi::Float32Array probs = arg_f32(info, 15, fn, "probs");
-    require_len(info, probs, a.n * a.m.p.d, fn, "probs");
-    a.probs = probs.Data();
-  }
+  a.probs = arg_optional_f32(info, 15, fn, "probs", a.n * a.m.p.d);
   return a;
 }
 
 Napi::Value sample_sync(const Napi::CallbackInfo& info) {
   SampleArgs a = sample_args(info, "nadeSample", 16);
-  nade_sample(a.m.p, a.n, a.offset, a.key0, a.key1, a.stream, a.known, a.x.Data(), a.probs);
+  nade_sample(a.m.p, a.n, a.draw.offset, a.draw.key0, a.draw.key1, a.draw.stream, a.known,
+              a.x.Data(), a.probs);
   return info.Env().Undefined();
 }
 
@@ -151,13 +142,12 @@ Napi::Value sample_async(const Napi::CallbackInfo& info) {
   float* x = a.x.Data();
   float* probs = a.probs;
   const int64_t n = a.n, known = a.known;
-  const uint64_t offset = a.offset;
-  const uint32_t key0 = a.key0, key1 = a.key1, stream = a.stream;
+  const SampleDraw draw = a.draw;
   return KernelJob::start(
       info.Env(),
       [=](const JobHooks& hooks) {
         (void)order;
-        nade_sample(p, n, offset, key0, key1, stream, known, x, probs, hooks);
+        nade_sample(p, n, draw.offset, draw.key0, draw.key1, draw.stream, known, x, probs, hooks);
       },
       [](Napi::Env env) { return env.Undefined(); }, cancel, progress,
       {a.m.wt, a.m.c, a.m.v, a.m.b, a.m.order, a.x, a.probs_value});
@@ -277,22 +267,13 @@ Napi::Value cuda_nade_sample(const Napi::CallbackInfo& info) {
   require_args(info, 10, fn);
   CudaNadeHandle& hd = handle_arg(info, 0, fn);
   const int64_t n = arg_int(info, 1, fn, "n", 0, kMaxDim);
-  const uint32_t lo = arg_u32(info, 2, fn, "offsetLo");
-  const uint32_t hi = arg_u32(info, 3, fn, "offsetHi");
-  const uint32_t key0 = arg_u32(info, 4, fn, "key0");
-  const uint32_t key1 = arg_u32(info, 5, fn, "key1");
-  const uint32_t stream = arg_u32(info, 6, fn, "stream");
+  const SampleDraw draw = arg_sample_draw(info, 2, fn);
   const int64_t known = arg_int(info, 7, fn, "known", 0, hd.d);
   Napi::Float32Array x = arg_f32(info, 8, fn, "x");
   require_len(info, x, n * hd.d, fn, "x");
-  float* probs = nullptr;
-  if (!info[9].IsNull() && !info[9].IsUndefined()) {
-    Napi::Float32Array pr = arg_f32(info, 9, fn, "probs");
-    require_len(info, pr, n * hd.d, fn, "probs");
-    probs = pr.Data();
-  }
-  cuda::nade_sample(hd.model, n, (static_cast<uint64_t>(hi) << 32) | lo, key0, key1, stream, known,
-                    x.Data(), probs);
+  float* probs = arg_optional_f32(info, 9, fn, "probs", n * hd.d);
+  cuda::nade_sample(hd.model, n, draw.offset, draw.key0, draw.key1, draw.stream, known, x.Data(),
+                    probs);
   return info.Env().Undefined();
 }
 

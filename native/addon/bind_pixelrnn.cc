@@ -141,8 +141,7 @@ Napi::Value backward_async(const Napi::CallbackInfo& info) {
 struct SampleArgs {
   ModelArgs m;
   int64_t n = 0;
-  uint64_t offset = 0;
-  uint32_t key0 = 0, key1 = 0, stream = 0;
+  SampleDraw draw{};
   bool cached = true;
   Napi::Float32Array x;
   Napi::Value probs_value;
@@ -154,28 +153,20 @@ SampleArgs sample_args(const Napi::CallbackInfo& info, const char* fn, size_t na
   SampleArgs a;
   a.m = model_args(info, fn);
   a.n = arg_int(info, 6, fn, "n", 0, kMaxN);
-  const uint32_t lo = arg_u32(info, 7, fn, "offsetLo");
-  const uint32_t hi = arg_u32(info, 8, fn, "offsetHi");
-  a.offset = (static_cast<uint64_t>(hi) << 32) | lo;
-  a.key0 = arg_u32(info, 9, fn, "key0");
-  a.key1 = arg_u32(info, 10, fn, "key1");
-  a.stream = arg_u32(info, 11, fn, "stream");
+  a.draw = arg_sample_draw(info, 7, fn);
   if (!info[12].IsBoolean()) throw make_error(info.Env(), "E_ARG", std::string(fn) + ": argument 'cached' must be a boolean");
   a.cached = info[12].As<Napi::Boolean>().Value();
   a.x = arg_f32(info, 13, fn, "x");
   require_len(info, a.x, a.n * a.m.d, fn, "x");
   a.probs_value = info[14];
-  if (!a.probs_value.IsNull() && !a.probs_value.IsUndefined()) {
-    Napi::Float32Array probs = arg_f32(info, 14, fn, "probs");
-    require_len(info, probs, a.n * a.m.d, fn, "probs");
-    a.probs = probs.Data();
-  }
+  a.probs = arg_optional_f32(info, 14, fn, "probs", a.n * a.m.d);
   return a;
 }
 
 Napi::Value sample_sync(const Napi::CallbackInfo& info) {
   SampleArgs a = sample_args(info, "pixelRnnSample", 15);
-  pixelrnn_sample(a.m.s, a.n, a.offset, a.key0, a.key1, a.stream, a.cached, a.x.Data(), a.probs);
+  pixelrnn_sample(a.m.s, a.n, a.draw.offset, a.draw.key0, a.draw.key1, a.draw.stream, a.cached,
+                  a.x.Data(), a.probs);
   return info.Env().Undefined();
 }
 
@@ -185,14 +176,15 @@ Napi::Value sample_async(const Napi::CallbackInfo& info) {
   Napi::Function progress = arg_optional_fn(info, 16, "pixelRnnSampleAsync", "onProgress");
   const PixelRnnSpec s = a.m.s;
   const int64_t n = a.n;
-  const uint64_t offset = a.offset;
-  const uint32_t key0 = a.key0, key1 = a.key1, stream = a.stream;
+  const SampleDraw draw = a.draw;
   const bool cached = a.cached;
   float* x = a.x.Data();
   float* probs = a.probs;
   return KernelJob::start(
       info.Env(),
-      [=](const JobHooks& hooks) { pixelrnn_sample(s, n, offset, key0, key1, stream, cached, x, probs, hooks); },
+      [=](const JobHooks& hooks) {
+        pixelrnn_sample(s, n, draw.offset, draw.key0, draw.key1, draw.stream, cached, x, probs, hooks);
+      },
       [](Napi::Env env) { return env.Undefined(); }, cancel, progress,
       {a.m.params, a.x, a.probs_value});
 }
@@ -248,21 +240,11 @@ Napi::Value cuda_sample(const Napi::CallbackInfo& info) {
   require_args(info, 9, fn);
   CudaPixelRnnHandle& hd = handle_arg(info, 0, fn);
   const int64_t n = arg_int(info, 1, fn, "n", 0, kMaxN);
-  const uint32_t lo = arg_u32(info, 2, fn, "offsetLo");
-  const uint32_t hi = arg_u32(info, 3, fn, "offsetHi");
-  const uint32_t key0 = arg_u32(info, 4, fn, "key0");
-  const uint32_t key1 = arg_u32(info, 5, fn, "key1");
-  const uint32_t stream = arg_u32(info, 6, fn, "stream");
+  const SampleDraw draw = arg_sample_draw(info, 2, fn);
   Napi::Float32Array x = arg_f32(info, 7, fn, "x");
   require_len(info, x, n * hd.d, fn, "x");
-  float* probs = nullptr;
-  if (!info[8].IsNull() && !info[8].IsUndefined()) {
-    Napi::Float32Array pr = arg_f32(info, 8, fn, "probs");
-    require_len(info, pr, n * hd.d, fn, "probs");
-    probs = pr.Data();
-  }
-  cuda::pixelrnn_sample(hd.model, n, (static_cast<uint64_t>(hi) << 32) | lo, key0, key1, stream,
-                        x.Data(), probs);
+  float* probs = arg_optional_f32(info, 8, fn, "probs", n * hd.d);
+  cuda::pixelrnn_sample(hd.model, n, draw.offset, draw.key0, draw.key1, draw.stream, x.Data(), probs);
   return info.Env().Undefined();
 }
 

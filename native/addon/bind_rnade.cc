@@ -130,24 +130,22 @@ Napi::Value sample(const Napi::CallbackInfo& info, bool async) {
   require_args(info, kModelArgs + (async ? 8 : 7), fn);
   Model m = model_args(info, fn);
   const int64_t n = arg_int(info, kModelArgs, fn, "n", 0, int64_t{1} << 31);
-  const uint64_t offset = (static_cast<uint64_t>(arg_u32(info, kModelArgs + 2, fn, "offsetHi")) << 32) |
-                          arg_u32(info, kModelArgs + 1, fn, "offsetLo");
-  const uint32_t key0 = arg_u32(info, kModelArgs + 3, fn, "key0");
-  const uint32_t key1 = arg_u32(info, kModelArgs + 4, fn, "key1");
-  const uint32_t stream = arg_u32(info, kModelArgs + 5, fn, "stream");
+  const SampleDraw draw = arg_sample_draw(info, kModelArgs + 1, fn);
   Napi::Float32Array x = arg_f32(info, kModelArgs + 6, fn, "x");
   require_len(info, x, n * m.p.d, fn, "x");
   const RnadeParams p = m.p;
   float* xd = x.Data();
   if (!async) {
-    rnade_sample(p, n, offset, key0, key1, stream, xd);
+    rnade_sample(p, n, draw.offset, draw.key0, draw.key1, draw.stream, xd);
     return info.Env().Undefined();
   }
   Napi::Int32Array cancel = arg_cancel(info, kModelArgs + 7, fn);
   Napi::Function progress = arg_optional_fn(info, kModelArgs + 8, fn, "onProgress");
   const std::vector<Napi::Value> held = keep(m, {x});
-  return KernelJob::start(info.Env(), [=](const JobHooks& h) { rnade_sample(p, n, offset, key0, key1, stream, xd, h); },
-                          [](Napi::Env env) { return env.Undefined(); }, cancel, progress, held);
+  return KernelJob::start(
+      info.Env(),
+      [=](const JobHooks& h) { rnade_sample(p, n, draw.offset, draw.key0, draw.key1, draw.stream, xd, h); },
+      [](Napi::Env env) { return env.Undefined(); }, cancel, progress, held);
 }
 
 }  // namespace
