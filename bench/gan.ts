@@ -15,36 +15,10 @@ import { exportOnnx } from "../lib/io/onnx/export.js";
 import { OnnxModel } from "../lib/io/onnx/model.js";
 import { onnxRuntimeAvailable } from "../lib/io/onnx/runtime.js";
 import { Gan } from "../lib/models/gan.js";
-import type { Report } from "./report.js";
+import { type Report, timeMs, timeMsAsync } from "./report.js";
 
 function dcgan(): Gan {
   return Gan.create({ arch: "dcgan", dim: 784, height: 28, width: 28, initSeed: 1 });
-}
-
-/** Median of `reps` timings of fn, in ms. */
-function timeMs(fn: () => void, reps: number): number {
-  fn(); // warm-up
-  const t: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    fn();
-    t.push(performance.now() - t0);
-  }
-  t.sort((a, b) => a - b);
-  return t[Math.floor(t.length / 2)]!;
-}
-
-/** timeMs for an async fn. */
-async function timeMsAsync(fn: () => Promise<unknown>, reps: number): Promise<number> {
-  await fn(); // warm-up
-  const t: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await fn();
-    t.push(performance.now() - t0);
-  }
-  t.sort((a, b) => a - b);
-  return t[Math.floor(t.length / 2)]!;
 }
 
 export async function runGan(report: Report): Promise<void> {

@@ -16,19 +16,7 @@ import { Nade } from "../lib/models/nade.js";
 import { loadModel } from "../lib/models/registry.js";
 import { Vae } from "../lib/models/vae.js";
 import { randomNormal } from "../test/helpers/numeric.js";
-import { type Report, timeMs } from "./report.js";
-
-async function timeAsyncMs(fn: () => Promise<unknown>, repeats: number, warmup = 2): Promise<number> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const times: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
-}
+import { type Report, timeMs, timeMsAsync } from "./report.js";
 
 async function decoderRows(report: Report, name: string, vae: Vae, threads: number): Promise<void> {
   const ort = await OnnxModel.load(exportOnnx(vae), { threads });
@@ -40,7 +28,7 @@ async function decoderRows(report: Report, name: string, vae: Vae, threads: numb
       const ms = timeMs(() => vae.decode(z, { backend }), backend === "js" && batch > 1 ? 5 : reps, 2);
       report.add({ suite: "onnx", case: c, backend, value: ms, unit: "ms", note: `threads ${backend === "js" ? 1 : threads}` });
     }
-    const ms = await timeAsyncMs(() => ort.run({ z: { data: z, dims: [batch, vae.latent] } }), reps);
+    const ms = await timeMsAsync(() => ort.run({ z: { data: z, dims: [batch, vae.latent] } }), reps, 2);
     report.add({ suite: "onnx", case: c, backend: "onnxruntime", value: ms, unit: "ms", note: `intra-op threads ${threads}` });
   }
   await ort.dispose();
@@ -62,7 +50,7 @@ export async function runOnnx(report: Report): Promise<void> {
       const ms = timeMs(() => nade.logProbSync(x, { backend }), backend === "js" ? 3 : 20, 1);
       report.add({ suite: "onnx", case: c, backend, value: ms, unit: "ms", note: `threads ${backend === "js" ? 1 : threads}` });
     }
-    const ms = await timeAsyncMs(() => ort.run({ x: { data: x, dims: [batch, 784] } }), batch === 1 ? 20 : 5, 1);
+    const ms = await timeMsAsync(() => ort.run({ x: { data: x, dims: [batch, 784] } }), batch === 1 ? 20 : 5, 1);
     report.add({ suite: "onnx", case: c, backend: "onnxruntime", value: ms, unit: "ms", note: `intra-op threads ${threads}; CumSum graph` });
   }
   await ort.dispose();

@@ -68,3 +68,16 @@ export function timeMs(fn: () => void, repeats = 5, warmup = 1): number {
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)]!;
 }
+
+/** timeMs for an async `fn` (each run awaited before the next starts). */
+export async function timeMsAsync(fn: () => Promise<unknown>, repeats = 5, warmup = 1): Promise<number> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const times: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}

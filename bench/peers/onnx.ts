@@ -6,6 +6,8 @@
 import onnxProto from "onnx-proto";
 import * as ort from "onnxruntime-node";
 
+import { timeMsAsync } from "../report.js";
+
 const { onnx } = onnxProto;
 
 export interface GraphInput {
@@ -122,14 +124,6 @@ export function ortTensor(data: Float32Array, dims: number[]): ort.Tensor {
 }
 
 /** Median ms of session.run over `repeats` runs after one warm-up. */
-export async function timeOrt(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, repeats = 5): Promise<number> {
-  await session.run(feeds);
-  const times: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const t0 = performance.now();
-    await session.run(feeds);
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+export function timeOrt(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, repeats = 5): Promise<number> {
+  return timeMsAsync(() => session.run(feeds), repeats);
 }

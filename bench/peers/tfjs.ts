@@ -4,6 +4,8 @@
  */
 import type * as TF from "@tensorflow/tfjs";
 
+import { timeMsAsync } from "../report.js";
+
 export type TfBackend = "cpu" | "wasm";
 
 let tfModule: typeof TF | undefined;
@@ -32,13 +34,5 @@ export async function timeTf(tf: typeof TF, fn: () => TF.Tensor, repeats = 5): P
     await out.data();
     out.dispose();
   };
-  await run();
-  const times: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const t0 = performance.now();
-    await run();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  return timeMsAsync(run, repeats);
 }
