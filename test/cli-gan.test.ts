@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import test from "ava";
 
 import { makeDataset } from "../lib/data/dataset.js";
-import { encodeIdxImages } from "../lib/data/idx.js";
+import { encodeIdxImages, encodeIdxLabels } from "../lib/data/idx.js";
 import { canonicalSplit } from "../lib/data/mnist.js";
 
 const cli = fileURLToPath(new URL("../lib/cli/main.ts", import.meta.url));
@@ -24,9 +24,12 @@ function isPng(path: string): boolean {
 
 const work = mkdtempSync(join(tmpdir(), "deepgen-cli-gan-"));
 const idx = join(work, "tiny.idx");
+const idxLabels = join(work, "tiny-labels.idx");
 {
   const { train } = canonicalSplit();
   writeFileSync(idx, encodeIdxImages(makeDataset(train.x.slice(0, 32 * 784), undefined, 28, 28)));
+  // ten classes whatever the first 32 labels are: the conditional model's K is max label + 1
+  writeFileSync(idxLabels, encodeIdxLabels(Uint8Array.from({ length: 32 }, (_, i) => i % 10)));
 }
 
 test("train dcgan writes the model, a card, the loss curve and a sample grid per epoch; sample and interpolate read it", (t) => {
@@ -95,6 +98,24 @@ test("train dcgan --codes: the card records the code and its loss; sample --code
   t.regex(deepgen("sample", out, "-n", "4", "--code", "3", "--out", grid).stderr, /E_ARG.*code/);
   t.regex(deepgen("sample", "nade", "-n", "4", "--code", "0", "--out", grid).stderr, /E_ARG.*--code/);
   t.regex(deepgen("train", "dcgan", "--idx-images", idx, "--codes", "1", "--epochs", "1", "--out", out).stderr, /E_ARG.*codes/);
+});
+
+test("train dcgan --conditional: ten classes from the labels, the card says what each class draws; bad combinations are E_ARG", (t) => {
+  const out = join(work, "cond.safetensors");
+  const base = ["train", "dcgan", "--idx-images", idx, "--zdim", "4", "--channels", "4,3", "--disc-channels", "3,4", "--epochs", "1", "--batch", "16", "--quality-every", "0", "--out", out];
+  const r = deepgen(...base, "--idx-labels", idxLabels, "--conditional", "--json");
+  t.is(r.status, 0, r.stderr);
+  const card = JSON.parse(r.stdout.trim());
+  t.true(card.config.conditional);
+  t.is(card.config.codes, 10);
+  t.is(card.options.code_weight, undefined);
+  t.deepEqual(card.class_digits.codes.map((c: { code: number }) => c.code), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  t.true(isPng(join(work, "cond.codes.png")));
+  const s = deepgen("sample", out, "-n", "4", "--code", "9", "--out", join(work, "class9.png"), "--json");
+  t.is(s.status, 0, s.stderr);
+  t.regex(deepgen(...base, "--conditional").stderr, /E_ARG.*--idx-labels/);
+  t.regex(deepgen(...base, "--idx-labels", idxLabels, "--conditional", "--codes", "3").stderr, /E_ARG.*pick one/);
+  t.regex(deepgen("train", "gan", "--data", "ring8", "--conditional", "--epochs", "1", "--out", out).stderr, /E_ARG.*no classes/);
 });
 
 test("train dcgan on images that are not 28x28 digits trains without the classifier's FID", (t) => {

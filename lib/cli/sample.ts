@@ -52,14 +52,14 @@ export function registerSample(program: Command, run: (json: boolean, fn: () => 
     .option("--threads <n>", "ONNX: onnxruntime intra-op threads (default: onnxruntime's)", intOption("--threads", 1))
     .option("--input <name>", "ONNX: name of the z input (default: the only input)")
     .option("--output <name>", "ONNX: name of the image output (default: 'images', else the first)")
-    .option("--code <c>", "gan/dcgan trained with --codes: draw every sample with this categorical code (0..K-1)", intOption("--code", 0))
+    .option("--code <c>", "gan/dcgan trained with --codes or --conditional: draw every sample with this code or class (0..K-1)", intOption("--code", 0))
     .option("--json", "print one JSON object")
     .action((modelArg: string, opts: SampleCliOptions) =>
       run(Boolean(opts.json), async () => {
         if (opts.code !== undefined && modelArg.endsWith(".onnx")) throw new DeepgenError("E_ARG", "--code needs the model's safetensors file (the ONNX graph takes z with the code in it)");
         if (modelArg.endsWith(".onnx")) return sampleOnnx(modelArg, opts);
         const model = await loadSampler(modelArg, { backend: opts.backend });
-        if (opts.code !== undefined && !(model instanceof Gan)) throw new DeepgenError("E_ARG", `--code is for GANs trained with --codes, not ${model.kind}`);
+        if (opts.code !== undefined && !(model instanceof Gan)) throw new DeepgenError("E_ARG", `--code is for GANs trained with --codes or --conditional, not ${model.kind}`);
         const [h, w] = imageShape(model as never);
         const t0 = performance.now();
         const sampleOpts = { seed: opts.seed, returnProbs: Boolean(opts.probs), backend: opts.backend };

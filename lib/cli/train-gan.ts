@@ -45,6 +45,8 @@ export interface GanTrainOptions extends DataOptions {
   /** InfoGAN categorical code: K values (0: none). */
   codes: number;
   codeWeight: number;
+  /** Class-conditional on the data's labels (MNIST digits; projection discriminator). */
+  conditional?: boolean;
   loss: string;
   dSteps: number;
   beta1: number;
@@ -104,18 +106,31 @@ function channelPair(flag: string, v: string): [number, number] {
 }
 
 /** The training data in the generator's range, and what the card says about it. */
-function trainingData(family: "gan" | "dcgan", opts: GanTrainOptions): { x: Float32Array; toy?: ToyDistribution; source: string; shape: { dim: number; height?: number; width?: number } } {
+function trainingData(
+  family: "gan" | "dcgan",
+  opts: GanTrainOptions,
+): { x: Float32Array; labels?: Uint8Array; toy?: ToyDistribution; source: string; shape: { dim: number; height?: number; width?: number } } {
   const name = checkOneOf("--data", opts.data ?? "mnist", GAN_DATA);
   if (name === "mnist") {
     const data = loadData(opts, "grayscale");
-    return { x: data.train.x.map((v) => 2 * v - 1), source: `${data.source}; images scaled to [-1, 1]`, shape: { dim: data.train.dim, height: data.train.height, width: data.train.width } };
+    if (opts.conditional && data.train.labels === undefined) throw new DeepgenError("E_ARG", "--conditional needs class labels (with --idx-images, give --idx-labels)");
+    return {
+      x: data.train.x.map((v) => 2 * v - 1),
+      labels: opts.conditional ? data.train.labels : undefined,
+      source: `${data.source}; images scaled to [-1, 1]`,
+      shape: { dim: data.train.dim, height: data.train.height, width: data.train.width },
+    };
   }
+  if (opts.conditional) throw new DeepgenError("E_ARG", `--conditional trains on labelled images; toy data (${name}) has no classes`);
   if (family === "dcgan") throw new DeepgenError("E_ARG", `the dcgan trains on images; toy data (${name}) is for 'train gan'`);
   const toy = toyDistribution(name);
   return { x: toy.sample(opts.toyN, opts.seed), toy, source: `${name}: ${opts.toyN} draws (seed ${opts.seed}) from the toy distribution of lib/data/toy.ts`, shape: { dim: toy.dim } };
 }
 
-function createModel(family: "gan" | "dcgan", shape: { dim: number; height?: number; width?: number }, toy: boolean, opts: GanTrainOptions): Gan {
+function createModel(family: "gan" | "dcgan", shape: { dim: number; height?: number; width?: number }, toy: boolean, opts: GanTrainOptions, labels?: Uint8Array): Gan {
+  if (opts.conditional && opts.codes > 0) throw new DeepgenError("E_ARG", "--conditional and --codes both feed the generator a one-hot code; pick one");
+  // a conditional model's code is the class label: as many codes as classes
+  const codes = labels === undefined ? { codes: opts.codes } : { codes: Math.max(1, ...labels) + 1, conditional: true };
   if (family === "dcgan") {
     return Gan.create({
       arch: "dcgan",
@@ -125,13 +140,13 @@ function createModel(family: "gan" | "dcgan", shape: { dim: number; height?: num
       discChannels: channelPair("--disc-channels", opts.discChannels ?? "64,128"),
       discNorm: Boolean(opts.discNorm),
       discStddev: Boolean(opts.discStddev),
-      codes: opts.codes,
+      ...codes,
       initSeed: opts.seed,
       backend: opts.backend,
     });
   }
   const hidden = Array.from({ length: Math.max(1, opts.layers) }, () => opts.hidden ?? (toy ? 128 : 256));
-  return Gan.create({ arch: "mlp", ...shape, zdim: opts.zdim ?? (toy ? 8 : 64), output: toy ? "identity" : "tanh", hidden, discHidden: hidden, codes: opts.codes, initSeed: opts.seed, backend: opts.backend });
+  return Gan.create({ arch: "mlp", ...shape, zdim: opts.zdim ?? (toy ? 8 : 64), output: toy ? "identity" : "tanh", hidden, discHidden: hidden, ...codes, initSeed: opts.seed, backend: opts.backend });
 }
 
 export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): Promise<void> {
@@ -139,7 +154,7 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
   const loss = checkOneOf("--loss", opts.loss, GAN_LOSSES);
   const data = trainingData(family, opts);
   const toy = data.toy;
-  const model = createModel(family, data.shape, toy !== undefined, opts);
+  const model = createModel(family, data.shape, toy !== undefined, opts, data.labels);
   // the classifier judges 28x28 digits: other --idx-images sizes train without the FID
   const judgeable = toy === undefined && data.shape.dim === MNIST_DIM;
   const samplesDir = `${stem(out)}.samples`;
@@ -162,6 +177,7 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
       ema: opts.ema,
       topK: opts.topK,
       codeWeight: opts.codeWeight,
+      labels: data.labels,
       loss,
       seed: opts.seed,
       backend: opts.backend,
@@ -221,11 +237,11 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
     train_seconds: trainSeconds,
     ...(last === undefined ? {} : { final_diagnostics: last, diagnostics }),
     ...(quality === undefined ? {} : { sample_quality: quality }),
-    ...(codeDigits === undefined ? {} : { code_digits: codeDigits }),
+    ...(codeDigits === undefined ? {} : model.conditional ? { class_digits: codeDigits } : { code_digits: codeDigits }),
     ...(fidByEpoch.length === 0 ? {} : { fid_vs_train_by_epoch: { n: QUALITY_EPOCH_N, seed: QUALITY_EPOCH_SEED, epochs: fidByEpoch } }),
     config: model.config,
     history,
-    options: { loss, d_steps: opts.dSteps, lr: opts.lr, disc_lr: opts.discLr ?? opts.lr, lr_decay: opts.lrDecay, beta1: opts.beta1, ema: opts.ema, top_k: opts.topK, ...(opts.codes > 0 ? { code_weight: opts.codeWeight } : {}), batch: opts.batch, seed: opts.seed },
+    options: { loss, d_steps: opts.dSteps, lr: opts.lr, disc_lr: opts.discLr ?? opts.lr, lr_decay: opts.lrDecay, beta1: opts.beta1, ema: opts.ema, top_k: opts.topK, ...(model.codes > 0 && !model.conditional ? { code_weight: opts.codeWeight } : {}), batch: opts.batch, seed: opts.seed },
     deepgen_version: packageVersion,
     machine: machineInfo(),
     date: new Date().toISOString(),

@@ -64,6 +64,7 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
     .option("--disc-norm", "dcgan: batch norm on the discriminator's second conv")
     .option("--disc-stddev", "dcgan: a minibatch standard deviation feature before the discriminator's logit (against too-alike samples)")
     .option("--codes <k>", "gan/dcgan: an InfoGAN categorical code of k values (Chen et al. 2016; 0: none)", intOption("--codes", 0), 0)
+    .option("--conditional", "gan/dcgan on MNIST: class-conditional on the digit labels (one-hot label into G, projection discriminator; Miyato & Koyama 2018)")
     .option("--code-weight <x>", "gan/dcgan with --codes: weight of the code's cross-entropy in both objectives", floatOption("--code-weight"), 1)
     .option("--loss <kind>", "gan/dcgan: generator loss, nonsaturating or minimax", "nonsaturating")
     .option("--d-steps <k>", "gan/dcgan: discriminator updates per generator update", intOption("--d-steps", 1), 1)

@@ -99,3 +99,35 @@ export function codeLossBackward(
   k.softmaxCrossEntropyBackward(dlogits.subarray(0, n * K), logits.subarray(0, n * K), t, n, K, scale);
   return k.softmaxCrossEntropyForward(null, logits.subarray(0, n * K), t, n, K) / n;
 }
+
+/**
+ * Class-conditional GANs use the code as the class label y and a projection discriminator
+ * (Miyato & Koyama 2018): with D's outputs o [n, 1 + K] linear in its features phi(x), the
+ * logit of row i is o_i0 + o_i(1+y_i) = psi(phi) + v_y . phi (+ a class bias). Writes the
+ * logits [n] for labels [n].
+ */
+export function projectLogits(out: Float32Array, n: number, K: number, labels: ArrayLike<number>, logits: Float32Array): void {
+  const w = 1 + K;
+  for (let i = 0; i < n; i++) logits[i] = out[i * w]! + out[i * w + 1 + labels[i]!]!;
+}
+
+/** The gradient of projectLogits: d [n, 1 + K] gets dlogits[i] in columns 0 and 1 + y_i, zeros elsewhere. */
+export function projectGrads(d: Float32Array, n: number, K: number, labels: ArrayLike<number>, dlogits: Float32Array): void {
+  const w = 1 + K;
+  d.fill(0, 0, n * w);
+  for (let i = 0; i < n; i++) {
+    d[i * w] = dlogits[i]!;
+    d[i * w + 1 + labels[i]!] = dlogits[i]!;
+  }
+}
+
+/** Checks that `labels` holds n class labels in 0..K-1 (for a conditional model). */
+export function checkLabels(what: string, labels: ArrayLike<number> | undefined, n: number, K: number): ArrayLike<number> {
+  if (labels === undefined) throw new DeepgenError("E_ARG", `${what}: a conditional GAN needs the examples' class labels`);
+  if (labels.length !== n) throw new DeepgenError("E_SHAPE", `${what}: ${labels.length} labels for ${n} examples`);
+  for (let i = 0; i < n; i++) {
+    const y = labels[i]!;
+    if (!(Number.isInteger(y) && y >= 0 && y < K)) throw new DeepgenError("E_ARG", `${what}: label ${y} (example ${i}) is not a class in 0..${K - 1}`);
+  }
+  return labels;
+}

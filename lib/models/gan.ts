@@ -14,6 +14,10 @@
  * With a categorical code (config.codes = K, InfoGAN, lib/models/gan-codes.ts) the generator
  * takes [z, one-hot c], D has K more outputs Q(c | x), and both objectives add
  * codeWeight x the code's cross-entropy on the generated batch (Q learns on generated rows only).
+ * A class-conditional GAN (config.conditional, codes = K classes) feeds the class label the same
+ * way, draws real rows with their data labels and generated rows with uniform labels, and its
+ * discriminator is a projection discriminator (Miyato & Koyama 2018): the logit of an example
+ * with label y is output 0 plus output 1 + y (no code loss).
  * Two architectures: "mlp" (dense layers, any data dimension: images or the toy data of
  * lib/data/toy.ts) and "dcgan" (lib/nn/dcgan-nets.ts, batch norm, images whose sides are
  * multiples of 4). The generator's output is tanh (images in [-1, 1]) or identity (toy data).
@@ -41,7 +45,7 @@ import { WeightAverage } from "../nn/weight-average.js";
 import type { Net } from "../nn/conv-nets.js";
 import { checkDcganSpec, DcganDiscriminator, DcganGenerator } from "../nn/dcgan-nets.js";
 import { Mlp } from "../nn/dense.js";
-import { codeLossBackward, fillLatent, mergeOutputGrads, splitOutputs } from "./gan-codes.js";
+import { checkLabels, codeLossBackward, fillLatent, mergeOutputGrads, projectGrads, projectLogits, splitOutputs } from "./gan-codes.js";
 import { adamStates, CHECKPOINT_KEY, loadAdamStates, readPhasedCheckpoint } from "./checkpoint.js";
 import { allocRows, batchRows, modelKernels } from "./common.js";
 import { type EpochRecord, freshState, runTrainingLoop, type TrainingProgress, type TrainingState } from "./trainer.js";
@@ -77,6 +81,11 @@ export interface GanConfig {
    * when > 0).
    */
   codes?: number;
+  /**
+   * The code is the data's class label (fit needs `labels`) and D a projection discriminator,
+   * instead of InfoGAN's unsupervised code (written only when true; needs codes).
+   */
+  conditional?: boolean;
 }
 
 export interface GanCreateOptions extends Partial<GanConfig> {
@@ -123,8 +132,10 @@ export interface GanFitOptions {
    */
   ema?: number;
   loss?: GanLoss;
-  /** With a code: the weight of the code loss in both networks' objectives (default 1, as Chen et al. for discrete codes). */
+  /** With an InfoGAN code: the weight of the code loss in both networks' objectives (default 1, as Chen et al. for discrete codes). */
   codeWeight?: number;
+  /** A conditional model's class label of each training example, [n] in 0..codes-1. */
+  labels?: ArrayLike<number>;
   /**
    * Top-k generator updates (Sinha et al. 2020): the generator learns only from the k samples
    * of its batch that the discriminator rates most real, k = ceil(m max(topK, 0.99^epoch)),
@@ -227,6 +238,11 @@ export class Gan {
     return this.config.codes ?? 0;
   }
 
+  /** Whether the code is the class label (projection discriminator) rather than InfoGAN's. */
+  get conditional(): boolean {
+    return this.config.conditional === true;
+  }
+
   /** Width of the generator's input: zdim + K. */
   get latentDim(): number {
     return this.zdim + this.codes;
@@ -258,6 +274,10 @@ export class Gan {
       checkDcganSpec({ height: out.height, width: out.width!, zdim, channels: out.channels, discChannels: out.discChannels, discNorm: out.discNorm });
     }
     if (c.codes !== undefined && c.codes !== 0) out.codes = checkInteger(`${source}: codes`, c.codes, 2, 256);
+    if (c.conditional === true) {
+      if (out.codes === undefined) throw new DeepgenError("E_ARG", `${source}: a conditional GAN needs codes, the number of classes`);
+      out.conditional = true;
+    }
     return out;
   }
 
@@ -291,6 +311,7 @@ export class Gan {
         discNorm: opts.discNorm ?? false,
         discStddev: opts.discStddev,
         codes: opts.codes,
+        conditional: opts.conditional,
       },
       "create",
     );
@@ -324,7 +345,7 @@ export class Gan {
     const z = allocRows(n, this.latentDim);
     let given: Int32Array | undefined;
     if (code !== undefined) {
-      if (this.codes === 0) throw new DeepgenError("E_ARG", "this GAN has no categorical code to fix (train it with codes)");
+      if (this.codes === 0) throw new DeepgenError("E_ARG", "this GAN has no categorical code or class to fix (train it with codes or conditional)");
       given = new Int32Array(n).fill(checkInteger("code", code, 0, this.codes - 1));
     }
     fillLatent(this.kernels("js"), z, n, this.zdim, this.codes, seed, { noise: GAN_SAMPLE_Z_STREAM, code: GAN_SAMPLE_CODE_STREAM }, given);
@@ -353,15 +374,17 @@ export class Gan {
     return s;
   }
 
-  /** Discriminator probabilities D(x) [n] (evaluation mode). */
-  discriminate(x: Float32Array, opts: { backend?: BackendName } = {}): Float32Array {
+  /** Discriminator probabilities D(x) [n] (evaluation mode); a conditional model needs the examples' labels. */
+  discriminate(x: Float32Array, opts: { backend?: BackendName; labels?: ArrayLike<number> } = {}): Float32Array {
     const n = batchRows(x, this.dim);
+    const labels = this.conditional ? checkLabels("discriminate", opts.labels, n, this.codes) : null;
     this.discriminator.setTraining?.(false);
     const out = this.discriminator.forward(this.kernels(opts.backend), x, n);
     const w = 1 + this.codes; // column 0 is the real/fake logit
-    const p = new Float32Array(n);
-    for (let i = 0; i < n; i++) p[i] = 1 / (1 + Math.exp(-out[i * w]!));
-    return p;
+    const logits = new Float32Array(n);
+    if (labels !== null) projectLogits(out, n, this.codes, labels, logits);
+    else for (let i = 0; i < n; i++) logits[i] = out[i * w]!;
+    return logits.map((l) => 1 / (1 + Math.exp(-l)));
   }
 
   /** `steps` images on the segment between the latent draws of samples a and b (seeded). */
@@ -408,7 +431,8 @@ export class Gan {
    * only the `keep` examples with the largest logits count (top-k training): the loss is their
    * mean, the others' gradients are zero. A model with a categorical code needs the codes the
    * examples were generated from: `info.weight` times the mean code cross-entropy (over all m)
-   * joins the gradient and comes back as codeLoss (unweighted).
+   * joins the gradient and comes back as codeLoss (unweighted). For a conditional model the
+   * codes are the labels that D's projection logit reads (no code loss; the weight is unused).
    */
   generatorLossGradient(
     k: Kernels,
@@ -424,7 +448,8 @@ export class Gan {
     if (K > 0 && (info === undefined || info.codes.length < m)) throw new DeepgenError("E_ARG", `generatorLossGradient: this GAN has a ${K}-way code; pass the ${m} codes the examples came from`);
     const out = this.discriminator.forward(k, x, m);
     const logits = K === 0 ? out : scratch.realFake.subarray(0, m);
-    if (K > 0) splitOutputs(out, m, K, logits, scratch.codeLogits);
+    if (this.conditional) projectLogits(out, m, K, info!.codes, logits);
+    else if (K > 0) splitOutputs(out, m, K, logits, scratch.codeLogits);
     const t = scratch.target.subarray(0, m).fill(loss === "nonsaturating" ? 1 : 0);
     const dg = scratch.dlogit.subarray(0, m);
     const sign = loss === "nonsaturating" ? 1 : -1;
@@ -439,6 +464,11 @@ export class Gan {
       for (const i of order.slice(keep)) dg[i] = 0;
     }
     if (K === 0) return { loss: sign * bce, dfake: this.discriminator.backward(k, dg, m, true)! };
+    if (this.conditional) {
+      const dout = scratch.dOut.subarray(0, m * (1 + K));
+      projectGrads(dout, m, K, info!.codes, dg);
+      return { loss: sign * bce, dfake: this.discriminator.backward(k, dout, m, true)! };
+    }
     const codeLoss = codeLossBackward(k, scratch.dCode, scratch.codeLogits, info!.codes, m, K, info!.weight / m, scratch.onehot);
     const dout = scratch.dOut.subarray(0, m * (1 + K));
     mergeOutputGrads(dout, m, K, dg, scratch.dCode);
@@ -469,6 +499,8 @@ export class Gan {
     const k = this.kernels(opts.backend);
     const D = this.dim;
     const K = this.codes;
+    const conditional = this.conditional;
+    const dataLabels = conditional ? checkLabels("fit", opts.labels, n, K) : null;
     const genAdam = new Adam(this.generator.params(), { lr, beta1 });
     const emaDecay = opts.ema ?? 0;
     if (!(emaDecay >= 0 && emaDecay < 1)) throw new DeepgenError("E_ARG", `ema must be in [0, 1), got ${emaDecay}`);
@@ -487,6 +519,7 @@ export class Gan {
     const both = new Float32Array(2 * batchSize * D);
     const z = new Float32Array(batchSize * this.latentDim);
     const labels = new Float32Array(2 * batchSize);
+    const rowClasses = new Int32Array(2 * batchSize); // conditional: [real rows' labels; generated rows' codes]
     const dlogit = new Float32Array(2 * batchSize);
     const scratch = lossScratch(batchSize, K);
     const sums = { dLoss: 0, gLoss: 0, gUpdates: 0, dReal: 0, dFake: 0, codeLoss: 0, seen: 0 };
@@ -510,7 +543,7 @@ export class Gan {
           generatorLoss: sums.gLoss / Math.max(1, sums.gUpdates),
           dReal: sums.dReal / s,
           dFake: sums.dFake / s,
-          ...(K > 0 ? { codeLoss: sums.codeLoss / s } : {}),
+          ...(K > 0 && !conditional ? { codeLoss: sums.codeLoss / s } : {}),
         },
       };
       st.history[st.history.length - 1] = rec;
@@ -559,6 +592,10 @@ export class Gan {
             const xb = both.subarray(0, 2 * m * D);
             gatherRows(data, idx, xb.subarray(0, m * D));
             xb.set(fake, m * D);
+            if (dataLabels !== null) {
+              for (let i = 0; i < m; i++) rowClasses[i] = dataLabels[idx[i]!]!;
+              rowClasses.set(codes, m);
+            }
             const lab = labels.subarray(0, 2 * m);
             lab.fill(1, 0, m);
             lab.fill(0, m, 2 * m);
@@ -568,12 +605,20 @@ export class Gan {
             const pass = (first: number, r: number): void => {
               const o = this.discriminator.forward(k, xb.subarray(first * D, (first + r) * D), r);
               const rf = out.subarray(first, first + r);
+              const classes = rowClasses.subarray(first, first + r);
               if (K === 0) rf.set(o);
+              else if (conditional) projectLogits(o, r, K, classes, rf);
               else splitOutputs(o, r, K, rf, scratch.codeLogits);
               const drf = dd.subarray(first, first + r);
               k.bceWithLogitsBackward(drf, rf, lab.subarray(first, first + r), r, 1, 1 / (2 * m));
               if (K === 0) {
                 this.discriminator.backward(k, drf, r, false);
+                return;
+              }
+              const dout = scratch.dOut.subarray(0, r * (1 + K));
+              if (conditional) {
+                projectGrads(dout, r, K, classes, drf);
+                this.discriminator.backward(k, dout, r, false);
                 return;
               }
               // Q learns the codes of the generated rows (those from m on) only
@@ -583,7 +628,6 @@ export class Gan {
                 const codeLoss = codeLossBackward(k, dCode.subarray(g0 * K), scratch.codeLogits.subarray(g0 * K), codes, r - g0, K, codeWeight / m, scratch.onehot);
                 sums.codeLoss += codeLoss * (r - g0);
               }
-              const dout = scratch.dOut.subarray(0, r * (1 + K));
               mergeOutputGrads(dout, r, K, drf, dCode);
               this.discriminator.backward(k, dout, r, false);
             };
