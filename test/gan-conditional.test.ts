@@ -13,6 +13,7 @@ import { getKernels } from "../lib/core/backend.js";
 import { Gan } from "../lib/models/gan.js";
 import { projectGrads, projectLogits } from "../lib/models/gan-codes.js";
 import { loadSampler } from "../lib/models/registry.js";
+import { classCoverage } from "../lib/models/sample-quality.js";
 import { code } from "./helpers/errors.js";
 import { randomNormal, randomUniform } from "./helpers/numeric.js";
 
@@ -113,4 +114,14 @@ test("conditional DCGAN: labels are checked, resume is exact, files keep the fla
   await t.throwsAsync(() => make().fit(x, { ...opts, labels: labels.map((v) => (v === 2 ? 3 : v)) }), { message: /label 3/ });
   t.is(code(t, () => straight.discriminate(x.subarray(0, 64))), "E_ARG");
   t.is(code(t, () => Gan.create({ arch: "mlp", dim: 4, hidden: [3], discHidden: [3], conditional: true })), "E_ARG");
+});
+
+test("the shipped conditional DCGAN draws the digit it is asked for (by the shipped classifier, 100 samples per label)", async (t) => {
+  const gan = (await loadSampler("dcgan-conditional")) as Gan;
+  t.true(gan.conditional);
+  t.is(gan.codes, 10);
+  for (let y = 0; y < 10; y++) {
+    const share = (await classCoverage(gan.sampleSync(100, { seed: 1, code: y }).x)).fractions[y]!;
+    t.true(share >= 0.9, `label ${y}: ${(100 * share).toFixed(0)}% classified as ${y}`);
+  }
 });

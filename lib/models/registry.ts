@@ -25,6 +25,7 @@ export const SHIPPED_MODELS: Record<string, string> = {
   vae: "vae-mnist.safetensors",
   aae: "aae-mnist-mog10.safetensors",
   dcgan: "dcgan-mnist.safetensors",
+  "dcgan-conditional": "dcgan-mnist-conditional.safetensors",
   classifier: "mnist-classifier.safetensors",
 };
 
