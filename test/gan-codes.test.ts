@@ -16,6 +16,7 @@ import { Gan } from "../lib/models/gan.js";
 import { drawCodes, fillLatent } from "../lib/models/gan-codes.js";
 import { loadSampler } from "../lib/models/registry.js";
 import { code } from "./helpers/errors.js";
+import { sameGan, straightAndResumed } from "./helpers/gan.js";
 import { maxAbsDiff, randomNormal, randomUniform } from "./helpers/numeric.js";
 
 const dir = mkdtempSync(join(tmpdir(), "deepgen-gan-codes-"));
@@ -121,15 +122,9 @@ test("code training: the discriminator learns to read the code back (its cross-e
 test("coded DCGAN: resume is exact, files keep the code, D(x) is one probability per image", async (t) => {
   const x = randomUniform(40 * 64, 12).map((v) => 2 * v - 1);
   const opts = { epochs: 2, batchSize: 8, seed: 7, lr: 1e-3, codeWeight: 0.5 };
-  const straight = tinyDcgan(3);
-  const rs = await straight.fit(x, opts);
-  t.true(rs.history.every((h) => h.terms.codeLoss !== undefined));
-  const ckpt = join(dir, "coded.ckpt.safetensors");
-  await tinyDcgan(3).fit(x, { ...opts, epochs: 1, checkpointPath: ckpt });
-  const resumed = tinyDcgan(3);
-  await resumed.fit(x, { ...opts, resumeFrom: ckpt });
-  for (const [name, p] of Object.entries(straight.discriminator.params())) t.deepEqual(Array.from(resumed.discriminator.params()[name]!), Array.from(p), name);
-  t.deepEqual(resumed.generateSamples(4, { seed: 1 }), straight.generateSamples(4, { seed: 1 }));
+  const { straight, resumed, result } = await straightAndResumed(() => tinyDcgan(3), x, opts, join(dir, "coded.ckpt.safetensors"));
+  t.true(result.history.every((h) => h.terms.codeLoss !== undefined));
+  sameGan(t, straight, resumed);
   const file = join(dir, "coded.safetensors");
   await straight.save(file);
   const loaded = (await loadSampler(file)) as Gan;

@@ -15,6 +15,7 @@ import { projectGrads, projectLogits } from "../lib/models/gan-codes.js";
 import { loadSampler } from "../lib/models/registry.js";
 import { classCoverage } from "../lib/models/sample-quality.js";
 import { code } from "./helpers/errors.js";
+import { sameGan, straightAndResumed } from "./helpers/gan.js";
 import { randomNormal, randomUniform } from "./helpers/numeric.js";
 
 const dir = mkdtempSync(join(tmpdir(), "deepgen-gan-conditional-"));
@@ -95,14 +96,8 @@ test("conditional DCGAN: labels are checked, resume is exact, files keep the fla
   const x = randomUniform(40 * 64, 12).map((v) => 2 * v - 1);
   const labels = Uint8Array.from({ length: 40 }, (_, i) => i % 3);
   const opts = { epochs: 2, batchSize: 8, seed: 7, lr: 1e-3, labels };
-  const straight = make();
-  await straight.fit(x, opts);
-  const ckpt = join(dir, "cond.ckpt.safetensors");
-  await make().fit(x, { ...opts, epochs: 1, checkpointPath: ckpt });
-  const resumed = make();
-  await resumed.fit(x, { ...opts, resumeFrom: ckpt });
-  for (const [name, p] of Object.entries(straight.discriminator.params())) t.deepEqual(Array.from(resumed.discriminator.params()[name]!), Array.from(p), name);
-  t.deepEqual(resumed.generateSamples(4, { seed: 1 }), straight.generateSamples(4, { seed: 1 }));
+  const { straight, resumed } = await straightAndResumed(make, x, opts, join(dir, "cond.ckpt.safetensors"));
+  sameGan(t, straight, resumed);
   const file = join(dir, "cond.safetensors");
   await straight.save(file);
   const loaded = (await loadSampler(file)) as Gan;
