@@ -64,6 +64,7 @@ test("conditional generator loss: exact value from D's outputs, and its gradient
   const other = gan.generatorLossGradient(native, x, m, "nonsaturating", undefined, m, { codes: Int32Array.of(0, 2, 1, 0), weight: 1 });
   t.true(Math.abs(other.loss - r.loss) > 1e-4);
   t.is(code(t, () => gan.generatorLossGradient(native, x, m, "nonsaturating")), "E_ARG");
+  t.is(code(t, () => gan.generatorLossGradient(native, x, m, "nonsaturating", undefined, m, { codes: Int32Array.of(1, 0, 3, 1), weight: 1 })), "E_ARG");
 });
 
 test("conditional training: each label draws its own class (two separated 1-D clusters)", async (t) => {

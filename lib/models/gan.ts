@@ -448,7 +448,8 @@ export class Gan {
     if (K > 0 && (info === undefined || info.codes.length < m)) throw new DeepgenError("E_ARG", `generatorLossGradient: this GAN has a ${K}-way code; pass the ${m} codes the examples came from`);
     const out = this.discriminator.forward(k, x, m);
     const logits = K === 0 ? out : scratch.realFake.subarray(0, m);
-    if (this.conditional) projectLogits(out, m, K, info!.codes, logits);
+    // a label out of range would read another row's output: the labels are checked like fit's
+    if (this.conditional) projectLogits(out, m, K, checkLabels("generatorLossGradient", info!.codes.subarray(0, m), m, K), logits);
     else if (K > 0) splitOutputs(out, m, K, logits, scratch.codeLogits);
     const t = scratch.target.subarray(0, m).fill(loss === "nonsaturating" ? 1 : 0);
     const dg = scratch.dlogit.subarray(0, m);
@@ -464,13 +465,12 @@ export class Gan {
       for (const i of order.slice(keep)) dg[i] = 0;
     }
     if (K === 0) return { loss: sign * bce, dfake: this.discriminator.backward(k, dg, m, true)! };
+    const dout = scratch.dOut.subarray(0, m * (1 + K));
     if (this.conditional) {
-      const dout = scratch.dOut.subarray(0, m * (1 + K));
       projectGrads(dout, m, K, info!.codes, dg);
       return { loss: sign * bce, dfake: this.discriminator.backward(k, dout, m, true)! };
     }
     const codeLoss = codeLossBackward(k, scratch.dCode, scratch.codeLogits, info!.codes, m, K, info!.weight / m, scratch.onehot);
-    const dout = scratch.dOut.subarray(0, m * (1 + K));
     mergeOutputGrads(dout, m, K, dg, scratch.dCode);
     return { loss: sign * bce, codeLoss, dfake: this.discriminator.backward(k, dout, m, true)! };
   }
