@@ -3,8 +3,8 @@
  * onnxruntime-node Conv/ConvTranspose graphs with the same shapes and threads, the JS twin,
  * and tfjs conv2d / conv2dTranspose (cpu on the small layers, wasm on all; NHWC, same sizes).
  */
-import { getKernels } from "../lib/core/backend.js";
-import { getThreads, setThreads } from "../lib/core/threads.js";
+import { getKernels } from "../lib/kernels/backend.js";
+import { getThreads, setThreads } from "../lib/kernels/threads.js";
 import { randomNormal } from "../test/helpers/numeric.js";
 import { oneNodeModel, ortSession, ortTensor, timeOrt } from "./peers/onnx.js";
 import { tfjs, timeTf } from "./peers/tfjs.js";

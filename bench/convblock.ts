@@ -13,8 +13,8 @@
  * `dcgan-generator` is the whole generator in inference (z(100) -> dense ->
  * 128x7x7 -> BN -> ReLU -> the two convT blocks), native calls vs one onnxruntime graph.
  */
-import { getKernels } from "../lib/core/backend.js";
-import { getThreads, setThreads } from "../lib/core/threads.js";
+import { getKernels } from "../lib/kernels/backend.js";
+import { getThreads, setThreads } from "../lib/kernels/threads.js";
 import type { ActivationKind } from "../lib/kernels/ops/activation.js";
 import type { ConvBlockGrads, ConvBlockNorm, ConvBlockParams, ConvBlockSaved, ConvBlockSpec } from "../lib/kernels/ops/convblock.js";
 import { randomNormal, randomUniform } from "../test/helpers/numeric.js";

@@ -2,8 +2,8 @@
  * Suite "core": the machine's measured FMA peak (the yardstick of every other suite) and
  * Philox fill throughput, native (1 and 2 threads) vs the JS twin.
  */
-import { getKernels } from "../lib/core/backend.js";
-import { getThreads, setThreads } from "../lib/core/threads.js";
+import { getKernels } from "../lib/kernels/backend.js";
+import { getThreads, setThreads } from "../lib/kernels/threads.js";
 import { measureFmaPeak } from "../lib/kernels/peak.js";
 import { type Report, timeMs } from "./report.js";
 

@@ -19,7 +19,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-import { getKernels } from "../lib/core/backend.js";
+import { getKernels } from "../lib/kernels/backend.js";
 import { canonicalSplit } from "../lib/data/mnist.js";
 import { cudaStatus } from "../lib/kernels/cuda.js";
 import { CudaDcganTrainer } from "../lib/kernels/ops/dcgan.js";

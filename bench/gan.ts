@@ -8,12 +8,12 @@
  */
 import { fileURLToPath } from "node:url";
 
-import { getKernels } from "../lib/core/backend.js";
-import { getThreads } from "../lib/core/threads.js";
+import { getKernels } from "../lib/kernels/backend.js";
+import { getThreads } from "../lib/kernels/threads.js";
 import { canonicalSplit } from "../lib/data/mnist.js";
-import { exportOnnx } from "../lib/io/onnx/export.js";
-import { OnnxModel } from "../lib/io/onnx/model.js";
-import { onnxRuntimeAvailable } from "../lib/io/onnx/runtime.js";
+import { exportOnnx } from "../lib/onnx/export.js";
+import { OnnxModel } from "../lib/onnx/model.js";
+import { onnxRuntimeAvailable } from "../lib/onnx/runtime.js";
 import { Gan } from "../lib/models/gan.js";
 import { type Report, timeMs, timeMsAsync } from "./report.js";
 

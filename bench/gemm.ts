@@ -3,8 +3,8 @@
  * against the JS twin, onnxruntime-node MatMul and tfjs matMul (cpu, wasm), plus each
  * native figure as a fraction of the measured FMA peak with the same thread count.
  */
-import { getKernels } from "../lib/core/backend.js";
-import { getThreads, setThreads } from "../lib/core/threads.js";
+import { getKernels } from "../lib/kernels/backend.js";
+import { getThreads, setThreads } from "../lib/kernels/threads.js";
 import { measureFmaPeak } from "../lib/kernels/peak.js";
 import { randomNormal } from "../test/helpers/numeric.js";
 import { oneNodeModel, ortSession, ortTensor, timeOrt } from "./peers/onnx.js";

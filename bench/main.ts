@@ -3,7 +3,7 @@
  * lines `{suite, case, backend, value, unit}` with --json, else a markdown table (stdout)
  * with progress on stderr. Speed is measured here, never asserted in tests.
  */
-import { runtimeInfo } from "../lib/core/runtime-info.js";
+import { runtimeInfo } from "../lib/kernels/runtime-info.js";
 import { runConv } from "./conv.js";
 import { runConvBlock } from "./convblock.js";
 import { runCore } from "./core.js";

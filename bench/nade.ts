@@ -3,10 +3,10 @@
  * test images, sampling throughput at batch 1 and 100, and one training epoch, for the
  * native kernels and the JS twin (the JS epoch is timed on 10 batches and extrapolated).
  */
-import { getThreads, setThreads } from "../lib/core/threads.js";
+import { getThreads, setThreads } from "../lib/kernels/threads.js";
 import { gatherRows } from "../lib/data/batching.js";
 import { canonicalSplit } from "../lib/data/mnist.js";
-import { getKernels } from "../lib/core/backend.js";
+import { getKernels } from "../lib/kernels/backend.js";
 import { Nade } from "../lib/models/nade.js";
 import { loadModel } from "../lib/models/registry.js";
 import { type Report, timeMs } from "./report.js";

@@ -8,10 +8,10 @@
  *                     exported CumSum graph
  * onnxruntime runs with as many intra-op threads as the native pool (getThreads()).
  */
-import { getThreads } from "../lib/core/threads.js";
+import { getThreads } from "../lib/kernels/threads.js";
 import { canonicalSplit } from "../lib/data/mnist.js";
-import { exportOnnx } from "../lib/io/onnx/export.js";
-import { OnnxModel } from "../lib/io/onnx/model.js";
+import { exportOnnx } from "../lib/onnx/export.js";
+import { OnnxModel } from "../lib/onnx/model.js";
 import { Nade } from "../lib/models/nade.js";
 import { loadModel } from "../lib/models/registry.js";
 import { Vae } from "../lib/models/vae.js";

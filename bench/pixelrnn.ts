@@ -6,7 +6,7 @@
  * samplers, native and JS. Slow cases run once: the naive sampler at batch 16 only natively,
  * and the JS twin's training and NLL on a slice (reported per image).
  */
-import { getKernels } from "../lib/core/backend.js";
+import { getKernels } from "../lib/kernels/backend.js";
 import { gatherRows } from "../lib/data/batching.js";
 import { canonicalSplit } from "../lib/data/mnist.js";
 import type { PixelRnnModelArrays } from "../lib/kernels/ops/pixelrnn.js";

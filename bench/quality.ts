@@ -3,7 +3,7 @@
  * layer, chunks of 500) in images/s, native against the JS twin, and the float64 FID itself
  * (statistics of 10,000 x 128 features plus the two Jacobi eigendecompositions).
  */
-import { getThreads } from "../lib/core/threads.js";
+import { getThreads } from "../lib/kernels/threads.js";
 import { canonicalSplit } from "../lib/data/mnist.js";
 import { Classifier } from "../lib/models/classifier.js";
 import { fid } from "../lib/models/fid.js";

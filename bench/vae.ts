@@ -5,8 +5,8 @@
  * and the decoder likelihoods alone on one batch of 100 x 784 logits: the Bernoulli
  * cross-entropy and the continuous Bernoulli (grayscale decoder), forward + backward.
  */
-import { getKernels } from "../lib/core/backend.js";
-import { getThreads } from "../lib/core/threads.js";
+import { getKernels } from "../lib/kernels/backend.js";
+import { getThreads } from "../lib/kernels/threads.js";
 import { canonicalSplit } from "../lib/data/mnist.js";
 import { Vae } from "../lib/models/vae.js";
 import { Adam } from "../lib/nn/adam.js";

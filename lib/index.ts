@@ -2,9 +2,9 @@
 export { DeepgenError, isDeepgenError, type ErrorCode } from "./core/errors.js";
 export { Tensor, shapeSize, shapesEqual, type Shape } from "./core/tensor.js";
 export { philox4x32, seedToKey, uniformF32, uniformF64, type PhiloxKey, type Seed } from "./core/philox.js";
-export { getKernels, resolveBackendName, type BackendName, type Kernels } from "./core/backend.js";
-export { getThreads, setThreads } from "./core/threads.js";
-export { runtimeInfo, type RuntimeInfo } from "./core/runtime-info.js";
+export { getKernels, resolveBackendName, type BackendName, type Kernels } from "./kernels/backend.js";
+export { getThreads, setThreads } from "./kernels/threads.js";
+export { runtimeInfo, type RuntimeInfo } from "./kernels/runtime-info.js";
 export { packageVersion as version } from "./core/package-root.js";
 export type { JobOptions } from "./kernels/job.js";
 export type { Distribution } from "./kernels/kernels.js";
@@ -85,7 +85,7 @@ export {
   type OnnxModelOptions,
   type OnnxValueInfo,
   type DeepgenOnnxMetadata,
-} from "./io/onnx/index.js";
+} from "./onnx/index.js";
 export { Classifier, type ClassifierConfig, type ClassifierCreateOptions, type ClassifierFitOptions, type ClassifierFitResult, type ClassifierEpochRecord } from "./models/classifier.js";
 export { fid, frechetDistance, gaussianStats, symmetricEigen, symmetricSqrt, type GaussianStats } from "./models/fid.js";
 export { sampleQuality, classCoverage, coverageFromPredictions, features, type ClassCoverage, type QualityOptions, type SampleQuality } from "./models/sample-quality.js";

@@ -3,7 +3,7 @@
 // cases, bad arguments, zero sizes, in-place calls and thread-count independence.
 import test from "ava";
 
-import { getKernels } from "../lib/core/backend.js";
+import { getKernels } from "../lib/kernels/backend.js";
 import { nativeAddon } from "../lib/kernels/native.js";
 import * as twin from "../lib/kernels/js/activation.js";
 import { ACTIVATION_KINDS, type ActivationKind, cudaActivation } from "../lib/kernels/ops/activation.js";

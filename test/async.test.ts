@@ -2,7 +2,7 @@ import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 
 import test from "ava";
 
-import { getKernels } from "../lib/core/backend.js";
+import { getKernels } from "../lib/kernels/backend.js";
 import { fmaProbe, measureFmaPeak } from "../lib/kernels/peak.js";
 
 // Iterations for about `seconds` of probe work on one chunk, measured on this machine.

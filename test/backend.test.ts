@@ -1,7 +1,7 @@
 import test from "ava";
 
-import { getKernels, resolveBackendName } from "../lib/core/backend.js";
-import { getThreads, setThreads } from "../lib/core/threads.js";
+import { getKernels, resolveBackendName } from "../lib/kernels/backend.js";
+import { getThreads, setThreads } from "../lib/kernels/threads.js";
 import { Tensor } from "../lib/core/tensor.js";
 
 function withEnv(value: string | undefined, fn: () => void): void {

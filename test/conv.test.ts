@@ -4,7 +4,7 @@
 // zero sizes.
 import test from "ava";
 
-import { getKernels } from "../lib/core/backend.js";
+import { getKernels } from "../lib/kernels/backend.js";
 import { isDeepgenError } from "../lib/core/errors.js";
 import { nativeAddon } from "../lib/kernels/native.js";
 import {

@@ -4,8 +4,8 @@
 // running statistics, eval mode, odd sizes, accumulation, thread-count independence, errors.
 import test from "ava";
 
-import { getKernels } from "../lib/core/backend.js";
-import { setThreads, getThreads } from "../lib/core/threads.js";
+import { getKernels } from "../lib/kernels/backend.js";
+import { setThreads, getThreads } from "../lib/kernels/threads.js";
 import { convBlockBackward as twinBackward, convBlockForward as twinForward } from "../lib/kernels/js/conv-block.js";
 import type { ActivationKind } from "../lib/kernels/ops/activation.js";
 import {

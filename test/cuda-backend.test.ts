@@ -6,8 +6,8 @@
  */
 import test from "ava";
 
-import { getKernels } from "../lib/core/backend.js";
-import { runtimeInfo } from "../lib/core/runtime-info.js";
+import { getKernels } from "../lib/kernels/backend.js";
+import { runtimeInfo } from "../lib/kernels/runtime-info.js";
 import { cudaStatus } from "../lib/kernels/cuda.js";
 import { nativeAddon } from "../lib/kernels/native.js";
 import { cudaGemm } from "../lib/kernels/ops/gemm.js";

@@ -6,7 +6,7 @@
  */
 import test from "ava";
 
-import { getKernels } from "../lib/core/backend.js";
+import { getKernels } from "../lib/kernels/backend.js";
 import { cudaStatus } from "../lib/kernels/cuda.js";
 import { CudaDcganTrainer, type CudaDcganSpec, dcganTensorLayout } from "../lib/kernels/ops/dcgan.js";
 import { Gan } from "../lib/models/gan.js";

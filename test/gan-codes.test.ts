@@ -8,10 +8,10 @@ import { join } from "node:path";
 
 import test from "ava";
 
-import { getKernels } from "../lib/core/backend.js";
-import { exportOnnx } from "../lib/io/onnx/export.js";
-import { OnnxGenerator } from "../lib/io/onnx/generator.js";
-import { OnnxModel } from "../lib/io/onnx/model.js";
+import { getKernels } from "../lib/kernels/backend.js";
+import { exportOnnx } from "../lib/onnx/export.js";
+import { OnnxGenerator } from "../lib/onnx/generator.js";
+import { OnnxModel } from "../lib/onnx/model.js";
 import { Gan } from "../lib/models/gan.js";
 import { drawCodes, fillLatent } from "../lib/models/gan-codes.js";
 import { loadSampler } from "../lib/models/registry.js";

@@ -9,7 +9,7 @@ import { join } from "node:path";
 
 import test from "ava";
 
-import { getKernels } from "../lib/core/backend.js";
+import { getKernels } from "../lib/kernels/backend.js";
 import { Gan } from "../lib/models/gan.js";
 import { projectGrads, projectLogits } from "../lib/models/gan-codes.js";
 import { loadSampler } from "../lib/models/registry.js";

@@ -1,6 +1,6 @@
 import test from "ava";
 
-import { getKernels } from "../lib/core/backend.js";
+import { getKernels } from "../lib/kernels/backend.js";
 import { gemm as gemmTwin } from "../lib/kernels/js/gemm.js";
 import { checkGemm } from "../lib/kernels/ops/gemm.js";
 import { maxAbsDiff, randomNormal } from "./helpers/numeric.js";

@@ -1,6 +1,6 @@
 import test from "ava";
 
-import { getKernels } from "../lib/core/backend.js";
+import { getKernels } from "../lib/kernels/backend.js";
 import * as twin from "../lib/kernels/js/loss.js";
 import { nativeAddon } from "../lib/kernels/native.js";
 import { cudaLoss } from "../lib/kernels/ops/loss.js";

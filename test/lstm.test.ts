@@ -1,6 +1,6 @@
 import test from "ava";
 
-import { getKernels } from "../lib/core/backend.js";
+import { getKernels } from "../lib/kernels/backend.js";
 import { DeepgenError } from "../lib/core/errors.js";
 import { lstmGatesBackward, lstmGatesForward } from "../lib/kernels/js/lstm-gates.js";
 import { nativeAddon } from "../lib/kernels/native.js";

@@ -1,6 +1,6 @@
 import test from "ava";
 
-import { getKernels } from "../lib/core/backend.js";
+import { getKernels } from "../lib/kernels/backend.js";
 import { type NadeArrays, nadeBackward, nadeLogProb } from "../lib/kernels/js/nade.js";
 import type { NadeModelArrays } from "../lib/kernels/ops/nade.js";
 import { dot, maxAbsDiff, maxRelDiff, numericGradient, randomNormal, randomUniform } from "./helpers/numeric.js";
@@ -208,7 +208,7 @@ test("NADE kernels reject bad models and buffers", (t) => {
 });
 
 test("NADE results do not depend on the thread count", async (t) => {
-  const { getThreads, setThreads } = await import("../lib/core/threads.js");
+  const { getThreads, setThreads } = await import("../lib/kernels/threads.js");
   const m = randomModel(120, 24, 71);
   const n = 37;
   const x = randomBinary(n * m.d, 72);

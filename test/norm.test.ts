@@ -4,7 +4,7 @@
 // thread-count independence.
 import test from "ava";
 
-import { getKernels } from "../lib/core/backend.js";
+import { getKernels } from "../lib/kernels/backend.js";
 import * as bn from "../lib/kernels/js/batchnorm.js";
 import * as ln from "../lib/kernels/js/layernorm.js";
 import { nativeAddon } from "../lib/kernels/native.js";

@@ -13,10 +13,10 @@ import { fileURLToPath } from "node:url";
 import test from "ava";
 
 import { DeepgenError } from "../lib/core/errors.js";
-import { exportOnnx } from "../lib/io/onnx/export.js";
-import { OnnxGenerator } from "../lib/io/onnx/generator.js";
-import { OnnxModel } from "../lib/io/onnx/model.js";
-import { loadOnnxRuntime, onnxRuntimeAvailable, setOnnxRuntimeLoader } from "../lib/io/onnx/runtime.js";
+import { exportOnnx } from "../lib/onnx/export.js";
+import { OnnxGenerator } from "../lib/onnx/generator.js";
+import { OnnxModel } from "../lib/onnx/model.js";
+import { loadOnnxRuntime, onnxRuntimeAvailable, setOnnxRuntimeLoader } from "../lib/onnx/runtime.js";
 import { Vae } from "../lib/models/vae.js";
 
 const dir = mkdtempSync(join(tmpdir(), "deepgen-onnx-absent-"));

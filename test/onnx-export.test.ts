@@ -6,11 +6,11 @@
  */
 import test from "ava";
 
-import { getKernels } from "../lib/core/backend.js";
-import { exportOnnx, exportableGraphs } from "../lib/io/onnx/export.js";
-import { GraphBuilder } from "../lib/io/onnx/graph-builder.js";
-import { OnnxGenerator } from "../lib/io/onnx/generator.js";
-import { OnnxModel, parseOnnx } from "../lib/io/onnx/model.js";
+import { getKernels } from "../lib/kernels/backend.js";
+import { exportOnnx, exportableGraphs } from "../lib/onnx/export.js";
+import { GraphBuilder } from "../lib/onnx/graph-builder.js";
+import { OnnxGenerator } from "../lib/onnx/generator.js";
+import { OnnxModel, parseOnnx } from "../lib/onnx/model.js";
 import { Aae } from "../lib/models/aae.js";
 import { Nade } from "../lib/models/nade.js";
 import { Vae, type VaeActivation } from "../lib/models/vae.js";

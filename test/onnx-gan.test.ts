@@ -9,10 +9,10 @@ import { fileURLToPath } from "node:url";
 import test from "ava";
 
 import { DeepgenError } from "../lib/core/errors.js";
-import { exportOnnx, exportableGraphs } from "../lib/io/onnx/export.js";
-import { readDeepgenMetadata } from "../lib/io/onnx/metadata.js";
-import { OnnxGenerator } from "../lib/io/onnx/generator.js";
-import { OnnxModel } from "../lib/io/onnx/model.js";
+import { exportOnnx, exportableGraphs } from "../lib/onnx/export.js";
+import { readDeepgenMetadata } from "../lib/onnx/metadata.js";
+import { OnnxGenerator } from "../lib/onnx/generator.js";
+import { OnnxModel } from "../lib/onnx/model.js";
 import { Gan } from "../lib/models/gan.js";
 import { maxAbsDiff, randomNormal, randomUniform } from "./helpers/numeric.js";
 

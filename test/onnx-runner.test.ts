@@ -13,10 +13,10 @@ import { fileURLToPath } from "node:url";
 import test from "ava";
 
 import { DeepgenError } from "../lib/core/errors.js";
-import { GraphBuilder } from "../lib/io/onnx/graph-builder.js";
-import { OnnxGenerator } from "../lib/io/onnx/generator.js";
-import { OnnxModel } from "../lib/io/onnx/model.js";
-import { onnx } from "../lib/io/onnx/proto.js";
+import { GraphBuilder } from "../lib/onnx/graph-builder.js";
+import { OnnxGenerator } from "../lib/onnx/generator.js";
+import { OnnxModel } from "../lib/onnx/model.js";
+import { onnx } from "../lib/onnx/proto.js";
 import { Nade } from "../lib/models/nade.js";
 import { Vae } from "../lib/models/vae.js";
 import { maxAbsDiff, randomNormal } from "./helpers/numeric.js";

@@ -1,6 +1,6 @@
 import test from "ava";
 
-import { getKernels } from "../lib/core/backend.js";
+import { getKernels } from "../lib/kernels/backend.js";
 import { nativeAddon } from "../lib/kernels/native.js";
 import { cudaOptim } from "../lib/kernels/ops/optim.js";
 import { code } from "./helpers/errors.js";

@@ -1,6 +1,6 @@
 import test from "ava";
 
-import { getKernels } from "../lib/core/backend.js";
+import { getKernels } from "../lib/kernels/backend.js";
 import { philox4x32, seedToKey, uniformF32 } from "../lib/core/philox.js";
 import { cudaStatus } from "../lib/kernels/cuda.js";
 

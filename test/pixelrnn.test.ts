@@ -4,7 +4,7 @@ import { join } from "node:path";
 
 import test from "ava";
 
-import { getKernels } from "../lib/core/backend.js";
+import { getKernels } from "../lib/kernels/backend.js";
 import { DeepgenError } from "../lib/core/errors.js";
 import { type PixelRnnKindName, type PixelRnnSpec, pixelRnnBackward, pixelRnnLayout, pixelRnnLogits, pixelRnnLogProb } from "../lib/kernels/js/pixelrnn.js";
 import type { PixelRnnModelArrays } from "../lib/kernels/ops/pixelrnn.js";

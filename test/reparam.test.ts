@@ -1,6 +1,6 @@
 import test from "ava";
 
-import { getKernels } from "../lib/core/backend.js";
+import { getKernels } from "../lib/kernels/backend.js";
 import { normalPair, philox4x32 } from "../lib/core/philox.js";
 import * as twin from "../lib/kernels/js/reparam.js";
 import { cudaReparam } from "../lib/kernels/ops/reparam.js";

@@ -1,6 +1,6 @@
 import test from "ava";
 
-import { getKernels } from "../lib/core/backend.js";
+import { getKernels } from "../lib/kernels/backend.js";
 import { type RnadeArrays, rnadeBackward, rnadeLogProb } from "../lib/kernels/js/rnade.js";
 import type { RnadeGradients, RnadeModelArrays } from "../lib/kernels/ops/rnade.js";
 import { maxAbsDiff, maxRelDiff, numericGradient, randomNormal, randomUniform } from "./helpers/numeric.js";
@@ -104,7 +104,7 @@ test("RNADE kernels reject bad shapes", (t) => {
 });
 
 test("RNADE results do not depend on the thread count", async (t) => {
-  const { getThreads, setThreads } = await import("../lib/core/threads.js");
+  const { getThreads, setThreads } = await import("../lib/kernels/threads.js");
   const m = randomModel(12, 6, 3, 81);
   const n = 29;
   const x = randomUniform(n * 12, 82, 0, 1);

@@ -2,7 +2,7 @@
 // exact small cases, large logits, bad input.
 import test from "ava";
 
-import { getKernels } from "../lib/core/backend.js";
+import { getKernels } from "../lib/kernels/backend.js";
 import { DeepgenError } from "../lib/core/errors.js";
 import * as twin from "../lib/kernels/js/loss.js";
 import { nativeAddon } from "../lib/kernels/native.js";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 
 import test from "ava";
 
-import { getKernels } from "../lib/core/backend.js";
+import { getKernels } from "../lib/kernels/backend.js";
 import { DeepgenError } from "../lib/core/errors.js";
 import { Nade } from "../lib/models/nade.js";
 import { loadModel } from "../lib/models/registry.js";

@@ -8,8 +8,8 @@ import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
 
 import { DeepgenError } from "../core/errors.js";
-import { exportableGraphs, writeOnnx } from "../io/onnx/export.js";
-import { cardInfo, type GraphRole } from "../io/onnx/metadata.js";
+import { exportableGraphs, writeOnnx } from "../onnx/export.js";
+import { cardInfo, type GraphRole } from "../onnx/metadata.js";
 import { loadSampler, resolveModelPath } from "../models/registry.js";
 import { printJson } from "./output.js";
 

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 
-import { runtimeInfo } from "../core/runtime-info.js";
-import { onnxRuntimeVersion } from "../io/onnx/runtime.js";
+import { runtimeInfo } from "../kernels/runtime-info.js";
+import { onnxRuntimeVersion } from "../onnx/runtime.js";
 import { measureFmaPeak, type PeakResult } from "../kernels/peak.js";
 import { fullJointParamCount } from "../models/baselines.js";
 import { intOption } from "./common.js";

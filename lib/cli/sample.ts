@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 
 import { DeepgenError } from "../core/errors.js";
-import type { ImageLayout, ImageRange } from "../io/onnx/metadata.js";
+import type { ImageLayout, ImageRange } from "../onnx/metadata.js";
 import { imageGrid, writeImageGrid, writePng } from "../io/png.js";
 import type { BackendName } from "../kernels/kernels.js";
 import { Gan } from "../models/gan.js";
@@ -78,7 +78,7 @@ async function sampleOnnx(modelArg: string, opts: SampleCliOptions): Promise<voi
   if (opts.layout !== undefined && opts.layout !== "NCHW" && opts.layout !== "NHWC") throw new DeepgenError("E_ARG", `--layout must be NCHW or NHWC, got '${opts.layout}'`);
   if (opts.range !== undefined && opts.range !== "0,1" && opts.range !== "-1,1") throw new DeepgenError("E_ARG", `--range must be 0,1 or -1,1, got '${opts.range}'`);
   if (opts.probs) throw new DeepgenError("E_ARG", "--probs does not apply to ONNX generators: they output images (a deepgen VAE / AAE export outputs the probabilities that --probs draws)");
-  const { OnnxGenerator } = await import("../io/onnx/generator.js");
+  const { OnnxGenerator } = await import("../onnx/generator.js");
   const gen = await OnnxGenerator.load(resolveModelPath(modelArg), {
     layout: opts.layout as ImageLayout | undefined,
     range: opts.range as ImageRange | undefined,

@@ -6,7 +6,7 @@
  * which is how deepgen reports RNADE in discrete nats and bits per dimension.
  */
 import { type Seed, seedToKey } from "../core/philox.js";
-import { PixelUniforms } from "../models/sampling.js";
+import { PixelUniforms } from "../core/pixel-uniforms.js";
 import { type Dataset, makeDataset } from "./dataset.js";
 
 export const DEQUANT_LEVELS = 256;

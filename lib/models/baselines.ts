@@ -9,7 +9,7 @@ import { DeepgenError } from "../core/errors.js";
 import { seedToKey } from "../core/philox.js";
 import { loadModelFile, requireF32, saveModelFile } from "../io/model-file.js";
 import type { DensityModel, Samples, SampleOptions } from "./density.js";
-import { PixelUniforms } from "./sampling.js";
+import { PixelUniforms } from "../core/pixel-uniforms.js";
 
 /** Parameters of the fully dependent joint over D binary variables: 2^D - 1. */
 export function fullJointParamCount(d: number): bigint {

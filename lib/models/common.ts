@@ -1,5 +1,5 @@
 /** Small pieces shared by the model classes. */
-import { getKernels, resolveBackendName } from "../core/backend.js";
+import { getKernels, resolveBackendName } from "../kernels/backend.js";
 import { checkFloat32Array, checkInteger } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import type { BackendName, Kernels } from "../kernels/kernels.js";
@@ -20,12 +20,4 @@ export function allocRows(n: number, dim: number): Float32Array {
 /** The kernels of a call: its own backend option, else the model's, else the configured default. */
 export function modelKernels(modelBackend: BackendName | undefined, callBackend?: BackendName): Kernels {
   return getKernels(callBackend ?? modelBackend ?? resolveBackendName());
-}
-
-/** Glorot-uniform weights U(-r, r) from Philox uniforms (bit-identical on every backend). */
-export function uniformInit(n: number, seed: number, stream: number, r: number): Float32Array {
-  const a = new Float32Array(n);
-  getKernels("js").philoxFill(a, seed, stream, "uniform");
-  for (let i = 0; i < n; i++) a[i] = (2 * a[i]! - 1) * r;
-  return a;
 }

@@ -7,7 +7,7 @@
  * Files hold the paper's tensors: W [H, D], c [H], V [D, H], b [D], with the ordering in the
  * metadata ("nade.ordering", a JSON array: step d models dimension ordering[d]).
  */
-import { getKernels } from "../core/backend.js";
+import { getKernels } from "../kernels/backend.js";
 import { checkInteger, checkOneOf } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import type { Seed } from "../core/philox.js";
@@ -19,7 +19,8 @@ import type { BackendName, Kernels } from "../kernels/kernels.js";
 import { CudaNadeModel, type NadeGradients, type NadeModelArrays, residentCudaNade } from "../kernels/ops/nade.js";
 import { Adam } from "../nn/adam.js";
 import { checkpointMetadata, readCheckpointState } from "./checkpoint.js";
-import { allocRows, batchRows, modelKernels, uniformInit } from "./common.js";
+import { uniformInit } from "../nn/init.js";
+import { allocRows, batchRows, modelKernels } from "./common.js";
 import type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./density.js";
 import { type EpochRecord, freshState, runTrainingLoop, type TrainingProgress, type TrainingState } from "./trainer.js";
 

@@ -21,7 +21,8 @@ import type { PixelRnnModelArrays, PixelRnnSpec } from "../kernels/ops/pixelrnn.
 import { checkPixelRnnModel } from "../kernels/ops/pixelrnn.js";
 import { Adam } from "../nn/adam.js";
 import { checkpointMetadata, readCheckpointState } from "./checkpoint.js";
-import { allocRows, batchRows, modelKernels, uniformInit } from "./common.js";
+import { uniformInit } from "../nn/init.js";
+import { allocRows, batchRows, modelKernels } from "./common.js";
 import type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./density.js";
 import { meanNll } from "./nade.js";
 import { type EpochRecord, freshState, runTrainingLoop, type TrainingProgress, type TrainingState } from "./trainer.js";

@@ -12,7 +12,7 @@
  */
 import { DeepgenError } from "../core/errors.js";
 import type { Seed } from "../core/philox.js";
-import { getKernels } from "../core/backend.js";
+import { getKernels } from "../kernels/backend.js";
 
 export const PRIORS = ["gaussian", "mog10", "swissroll", "uniform"] as const;
 export type PriorKind = (typeof PRIORS)[number];

@@ -16,7 +16,8 @@ import { readSafetensors, type SafeTensor, type TensorToWrite, writeSafetensors 
 import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { RnadeGradients, RnadeModelArrays } from "../kernels/ops/rnade.js";
 import { Adam } from "../nn/adam.js";
-import { allocRows, batchRows, modelKernels, uniformInit } from "./common.js";
+import { uniformInit } from "../nn/init.js";
+import { allocRows, batchRows, modelKernels } from "./common.js";
 import type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./density.js";
 import { checkpointMetadata, readCheckpointState } from "./checkpoint.js";
 import { type EpochRecord, freshState, runTrainingLoop, type TrainingProgress, type TrainingState } from "./trainer.js";

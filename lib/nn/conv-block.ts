@@ -15,7 +15,7 @@
 import type { Kernels } from "../kernels/kernels.js";
 import type { ActivationKind } from "../kernels/ops/activation.js";
 import type { ConvBlockSpec } from "../kernels/ops/convblock.js";
-import { uniformInit } from "../models/common.js";
+import { uniformInit } from "./init.js";
 import { batchNormState, type BatchNormState } from "./norm-act.js";
 
 export interface ConvBlockOptions {

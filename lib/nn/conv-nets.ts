@@ -15,7 +15,7 @@ import { DeepgenError } from "../core/errors.js";
 import type { Kernels } from "../kernels/kernels.js";
 import type { ActivationKind } from "../kernels/ops/activation.js";
 import type { Conv2dShape, ConvTranspose2dShape } from "../kernels/ops/conv.js";
-import { uniformInit } from "../models/common.js";
+import { uniformInit } from "./init.js";
 import { Dense } from "./dense.js";
 
 /** What the models need of a network (Mlp, ConvEncoder, ConvDecoder). */

@@ -15,7 +15,7 @@ import { checkInteger } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import type { ActivationKind } from "../kernels/ops/activation.js";
 import type { Kernels } from "../kernels/kernels.js";
-import { uniformInit } from "../models/common.js";
+import { uniformInit } from "./init.js";
 
 export interface DenseInit {
   /** Philox seed and stream of the Glorot-uniform weights; biases start at 0. */

@@ -4,11 +4,11 @@
  * statistics. MLP GANs on toy data (no image shape) export as x [N, dim]. The metadata
  * records how Gan.sample draws z, so a runner draws the same z for the same seed.
  */
-import { DeepgenError } from "../../core/errors.js";
-import { packageVersion } from "../../core/package-root.js";
-import { DEFAULT_NORM_EPS } from "../../kernels/ops/norm.js";
-import { type Gan, GAN_SAMPLE_CODE_STREAM, GAN_SAMPLE_Z_STREAM } from "../../models/gan.js";
-import { Mlp } from "../../nn/dense.js";
+import { DeepgenError } from "../core/errors.js";
+import { packageVersion } from "../core/package-root.js";
+import { DEFAULT_NORM_EPS } from "../kernels/ops/norm.js";
+import { type Gan, GAN_SAMPLE_CODE_STREAM, GAN_SAMPLE_Z_STREAM } from "../models/gan.js";
+import { Mlp } from "../nn/dense.js";
 import type { RunInfo } from "./export-vae.js";
 import { GraphBuilder } from "./graph-builder.js";
 import { onnxMetadata } from "./metadata.js";

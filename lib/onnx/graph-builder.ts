@@ -15,9 +15,9 @@
  * Layouts are PyTorch's (which are also deepgen's): dense W [out, in]; conv W [Cout, Cin, kH,
  * kW]; transposed conv W [Cin, Cout, kH, kW]; activations NCHW.
  */
-import { DeepgenError } from "../../core/errors.js";
-import type { ActivationKind } from "../../kernels/ops/activation.js";
-import { DEFAULT_LEAKY_SLOPE } from "../../kernels/ops/activation.js";
+import { DeepgenError } from "../core/errors.js";
+import type { ActivationKind } from "../kernels/ops/activation.js";
+import { DEFAULT_LEAKY_SLOPE } from "../kernels/ops/activation.js";
 import { IR_VERSION, OPSET, onnx, type OnnxTypes } from "./proto.js";
 
 /** A dimension: a fixed size, or a symbolic name (the dynamic batch is "N"). */

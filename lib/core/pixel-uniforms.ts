@@ -3,7 +3,7 @@
  * TS: counter (d / 4, index mod 2^32, stream, index / 2^32), word d % 4, as in the fused
  * NADE kernels, so every sampler in deepgen keys its draws the same way.
  */
-import { philox4x32, type PhiloxKey, uniformF64 } from "../core/philox.js";
+import { philox4x32, type PhiloxKey, uniformF64 } from "./philox.js";
 
 export class PixelUniforms {
   private readonly words = new Uint32Array(4);

@@ -11,12 +11,12 @@
  * op computing the output: Tanh -> [-1, 1], Sigmoid -> [0, 1]; channels 1 / 3 / 4 on one side,
  * the fewer when both sides could be channels, NCHW when neither), and last from the values of each batch (any value < 0 -> [-1, 1]).
  */
-import { checkInteger } from "../../core/check.js";
-import { DeepgenError } from "../../core/errors.js";
-import type { Seed } from "../../core/philox.js";
-import { getKernels } from "../../core/backend.js";
-import { fillLatent } from "../../models/gan-codes.js";
-import { samplePrior } from "../../models/priors.js";
+import { checkInteger } from "../core/check.js";
+import { DeepgenError } from "../core/errors.js";
+import type { Seed } from "../core/philox.js";
+import { getKernels } from "../kernels/backend.js";
+import { fillLatent } from "../models/gan-codes.js";
+import { samplePrior } from "../models/priors.js";
 import type { ImageLayout, ImageRange, LatentSpec } from "./metadata.js";
 import { type FloatFeed, type OnnxModelOptions, OnnxModel, type OnnxValueInfo } from "./model.js";
 

@@ -1,5 +1,5 @@
 /** The image side of a model over D pixels: its config's height / width, else a square. */
-import { DeepgenError } from "../../core/errors.js";
+import { DeepgenError } from "../core/errors.js";
 
 export function modelImageShape(dim: number, config: { height?: number; width?: number }): [number, number] {
   if (config.height !== undefined && config.width !== undefined) return [config.height, config.width];

@@ -3,14 +3,14 @@
  * probabilities sigmoid(logits), what `deepgen sample --probs` draws) and the encoder
  * (x [N, D] -> mu [N, L], logvar [N, L]). MLP and conv architectures alike.
  */
-import type { Vae } from "../../models/vae.js";
-import { SAMPLE_Z_STREAM } from "../../models/vae.js";
-import { ConvDecoder } from "../../nn/conv-nets.js";
+import type { Vae } from "../models/vae.js";
+import { SAMPLE_Z_STREAM } from "../models/vae.js";
+import { ConvDecoder } from "../nn/conv-nets.js";
 import { GraphBuilder } from "./graph-builder.js";
 import { modelImageShape } from "./image-shape.js";
 import { type ExportInfo, onnxMetadata } from "./metadata.js";
 import { convDecoderGraph, netGraph } from "./nets.js";
-import { packageVersion } from "../../core/package-root.js";
+import { packageVersion } from "../core/package-root.js";
 
 export interface RunInfo {
   /** The data the model was trained on (default: none recorded). */

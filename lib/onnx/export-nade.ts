@@ -11,8 +11,8 @@
  * the stable max(t, 0) + log(1 + exp(-|t|)). The graph holds [N, D, H] intermediates (4 N D H
  * bytes: 100 MB for a batch of 64 at D = 784, H = 500): feed it moderate batches.
  */
-import { packageVersion } from "../../core/package-root.js";
-import type { Nade } from "../../models/nade.js";
+import { packageVersion } from "../core/package-root.js";
+import type { Nade } from "../models/nade.js";
 import type { RunInfo } from "./export-vae.js";
 import { GraphBuilder } from "./graph-builder.js";
 import { onnx } from "./proto.js";

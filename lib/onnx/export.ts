@@ -2,12 +2,12 @@
  * ONNX export of deepgen models: which graphs each family offers, and writing them to disk.
  * A family's exporter lives in its own file (export-<family>.ts) and registers here.
  */
-import { DeepgenError } from "../../core/errors.js";
-import { Aae } from "../../models/aae.js";
-import { Gan } from "../../models/gan.js";
-import { Nade } from "../../models/nade.js";
-import { Vae } from "../../models/vae.js";
-import { atomicWriteFile } from "../atomic-write.js";
+import { DeepgenError } from "../core/errors.js";
+import { Aae } from "../models/aae.js";
+import { Gan } from "../models/gan.js";
+import { Nade } from "../models/nade.js";
+import { Vae } from "../models/vae.js";
+import { atomicWriteFile } from "../io/atomic-write.js";
 import { exportAaeDecoder } from "./export-aae.js";
 import { exportGanGenerator } from "./export-gan.js";
 import { exportNadeLogProb } from "./export-nade.js";

@@ -1,8 +1,8 @@
 /** What `deepgen info` reports: version, backends, CPU features, threads, CUDA devices. */
-import type { NativeInfo } from "../kernels/addon-types.js";
-import { cudaStatus } from "../kernels/cuda.js";
-import { nativeAddon, nativeAddonStatus } from "../kernels/native.js";
-import { packageVersion } from "./package-root.js";
+import type { NativeInfo } from "./addon-types.js";
+import { cudaStatus } from "./cuda.js";
+import { nativeAddon, nativeAddonStatus } from "./native.js";
+import { packageVersion } from "../core/package-root.js";
 
 export interface BackendStatus {
   available: boolean;

@@ -1,6 +1,6 @@
 /** The native thread pool's size: DEEPGEN_THREADS at start-up, else the number of cores. */
-import { callNative } from "../kernels/native.js";
-import { checkInteger } from "./check.js";
+import { callNative } from "./native.js";
+import { checkInteger } from "../core/check.js";
 
 export function getThreads(): number {
   return callNative((a) => a.threadLimit());

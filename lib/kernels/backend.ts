@@ -3,11 +3,11 @@
  * 'native'. A backend that is not usable throws E_BACKEND; the js path is never chosen
  * silently in place of another.
  */
-import { cudaKernels, jsKernels, nativeKernels } from "../kernels/backends.js";
-import { requireCuda } from "../kernels/cuda.js";
-import { BACKEND_NAMES, type BackendName, type Kernels } from "../kernels/kernels.js";
-import { nativeAddon } from "../kernels/native.js";
-import { checkOneOf } from "./check.js";
+import { cudaKernels, jsKernels, nativeKernels } from "./backends.js";
+import { requireCuda } from "./cuda.js";
+import { BACKEND_NAMES, type BackendName, type Kernels } from "./kernels.js";
+import { nativeAddon } from "./native.js";
+import { checkOneOf } from "../core/check.js";
 
 export type { BackendName, Kernels };
 

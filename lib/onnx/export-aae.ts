@@ -3,8 +3,8 @@
  * [N, 1, H, W] (pixel probabilities). The metadata records the prior, so a runner draws z exactly as
  * Aae.sample does (samplePrior with the same seed and stream), mixture priors included.
  */
-import { packageVersion } from "../../core/package-root.js";
-import { type Aae, SAMPLE_Z_STREAM } from "../../models/aae.js";
+import { packageVersion } from "../core/package-root.js";
+import { type Aae, SAMPLE_Z_STREAM } from "../models/aae.js";
 import type { RunInfo } from "./export-vae.js";
 import { GraphBuilder } from "./graph-builder.js";
 import { modelImageShape } from "./image-shape.js";

@@ -3,9 +3,9 @@
  * the name of its input value, [N, net.inDim], and returns the name of its output value,
  * [N, net.outDim], computing exactly what net.forward computes (inference: no state).
  */
-import { DeepgenError } from "../../core/errors.js";
-import { ConvDecoder, ConvEncoder, type Net } from "../../nn/conv-nets.js";
-import { Mlp } from "../../nn/dense.js";
+import { DeepgenError } from "../core/errors.js";
+import { ConvDecoder, ConvEncoder, type Net } from "../nn/conv-nets.js";
+import { Mlp } from "../nn/dense.js";
 import type { GraphBuilder } from "./graph-builder.js";
 
 const HALVING = { kernel: [4, 4] as [number, number], stride: [2, 2] as [number, number], pad: [1, 1] as [number, number] };

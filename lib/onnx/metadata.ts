@@ -11,9 +11,9 @@
  *   deepgen.latent    how the native model draws z (JSON LatentSpec), so a runner draws the same z
  *   deepgen.image     output image layout and range (JSON ImageSpec)
  */
-import { DeepgenError } from "../../core/errors.js";
-import { packageVersion } from "../../core/package-root.js";
-import { PRIORS, type PriorKind } from "../../models/priors.js";
+import { DeepgenError } from "../core/errors.js";
+import { packageVersion } from "../core/package-root.js";
+import { PRIORS, type PriorKind } from "../models/priors.js";
 
 export type GraphRole = "generator" | "density" | "encoder";
 

@@ -7,7 +7,7 @@
  */
 import { readFile } from "node:fs/promises";
 
-import { DeepgenError } from "../../core/errors.js";
+import { DeepgenError } from "../core/errors.js";
 import { type DeepgenOnnxMetadata, readDeepgenMetadata } from "./metadata.js";
 import { onnx, type OnnxTypes } from "./proto.js";
 import { loadOnnxRuntime, type OrtModule, type OrtSession } from "./runtime.js";

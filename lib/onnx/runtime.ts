@@ -10,7 +10,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
-import { DeepgenError } from "../../core/errors.js";
+import { DeepgenError } from "../core/errors.js";
 
 /** What deepgen uses of onnxruntime-node (typed loosely: the package may be absent at compile time for users). */
 export interface OrtTensor {
