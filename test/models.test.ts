@@ -89,7 +89,7 @@ test("NADE save/load round trip keeps logProb, paper tensor names and the orderi
     let l = bb[o]!;
     for (let j = 0; j < 5; j++) l += V[o * 5 + j]! * sig(a[j]!);
     lp += x[o] ? Math.log(sig(l)) : Math.log(1 - sig(l));
-    if (x[o]) for (let j = 0; j < 5; j++) a[j] += W[j * 12 + o]!;
+    if (x[o]) for (let j = 0; j < 5; j++) a[j]! += W[j * 12 + o]!;
   }
   t.true(Math.abs(lp - model.logProbSync(x.subarray(0, 12))[0]!) < 1e-4);
 });

@@ -62,13 +62,14 @@ test("deepgen metadata with a wrong latent or image spec is E_FORMAT, not a sile
   const base = { "deepgen.model": "gan", "deepgen.graph": "generator", "deepgen.config": "{}" };
   const ok = readDeepgenMetadata({ ...base, "deepgen.latent": JSON.stringify({ draw: "flat", prior: "gaussian", stream: 90 }), "deepgen.image": JSON.stringify({ layout: "NCHW", range: "-1,1" }) }, "f");
   t.deepEqual(ok?.image, { layout: "NCHW", range: "-1,1" });
-  for (const bad of [
+  const bads: Record<string, string>[] = [
     { "deepgen.image": JSON.stringify({ layout: "nchw", range: "0,1" }) },
     { "deepgen.image": JSON.stringify({ layout: "NCHW", range: "0..1" }) },
     { "deepgen.latent": JSON.stringify({ draw: "flat", prior: "gaussian", stream: 1.5 }) },
     { "deepgen.latent": JSON.stringify({ draw: "sphere", prior: "gaussian", stream: 1 }) },
     { "deepgen.latent": JSON.stringify({ draw: "prior", prior: "laplace", stream: 1 }) },
-  ]) {
+  ];
+  for (const bad of bads) {
     t.throws(() => readDeepgenMetadata({ ...base, ...bad }, "f"), { instanceOf: DeepgenError, code: "E_FORMAT" }, JSON.stringify(bad));
   }
 });

@@ -2,7 +2,9 @@ import test from "ava";
 
 import { getKernels } from "../lib/kernels/backend.js";
 import { philox4x32, seedToKey, uniformF32 } from "../lib/core/philox.js";
+import type { DeepgenError } from "../lib/core/errors.js";
 import { cudaStatus } from "../lib/kernels/cuda.js";
+import { code } from "./helpers/errors.js";
 
 // Known-answer vectors of Philox4x32-10 published with Random123 (kat_vectors).
 const KATS: Array<{ ctr: number[]; key: number[]; out: number[] }> = [
@@ -31,7 +33,7 @@ test("seeds map to a 64-bit key; bad seeds are rejected", (t) => {
   t.deepEqual(seedToKey(2 ** 32 + 5), { key0: 5, key1: 1 });
   t.deepEqual(seedToKey((1n << 64n) - 1n), { key0: 0xffffffff, key1: 0xffffffff });
   for (const bad of [-1, 1.5, NaN, 2 ** 53, -1n, 1n << 64n]) {
-    t.is(t.throws(() => seedToKey(bad as number))?.code, "E_ARG");
+    t.is(code(t, () => seedToKey(bad as number)), "E_ARG");
   }
 });
 
@@ -90,7 +92,7 @@ test("the cuda backend is either usable or refuses with E_BACKEND and a reason",
     getKernels("native").philoxFill(b, 1, 2, "uniform");
     t.deepEqual(a, b);
   } else {
-    const err = t.throws(() => getKernels("cuda"));
+    const err = t.throws<DeepgenError>(() => getKernels("cuda"));
     t.is(err?.code, "E_BACKEND");
     t.regex(err!.message, /cuda backend is not available: .+/);
   }
@@ -99,9 +101,9 @@ test("the cuda backend is either usable or refuses with E_BACKEND and a reason",
 test("philoxFill rejects bad arguments on every backend", (t) => {
   for (const backend of ["js", "native"] as const) {
     const k = getKernels(backend);
-    t.is(t.throws(() => k.philoxFill(new Float64Array(4) as unknown as Float32Array, 1, 0, "uniform"))?.code, "E_ARG");
-    t.is(t.throws(() => k.philoxFill(new Float32Array(4), 1, -1, "uniform"))?.code, "E_ARG");
-    t.is(t.throws(() => k.philoxFill(new Float32Array(4), 1, 0, "gamma" as "uniform"))?.code, "E_ARG");
-    t.is(t.throws(() => k.philoxFill(new Float32Array(4), -3, 0, "uniform"))?.code, "E_ARG");
+    t.is(code(t, () => k.philoxFill(new Float64Array(4) as unknown as Float32Array, 1, 0, "uniform")), "E_ARG");
+    t.is(code(t, () => k.philoxFill(new Float32Array(4), 1, -1, "uniform")), "E_ARG");
+    t.is(code(t, () => k.philoxFill(new Float32Array(4), 1, 0, "gamma" as "uniform")), "E_ARG");
+    t.is(code(t, () => k.philoxFill(new Float32Array(4), -3, 0, "uniform")), "E_ARG");
   }
 });

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import test from "ava";
 
 import { getKernels } from "../lib/kernels/backend.js";
-import { DeepgenError } from "../lib/core/errors.js";
+import { DeepgenError, type ErrorCode } from "../lib/core/errors.js";
 import { type PixelRnnKindName, type PixelRnnSpec, pixelRnnBackward, pixelRnnLayout, pixelRnnLogits, pixelRnnLogProb } from "../lib/kernels/js/pixelrnn.js";
 import type { PixelRnnModelArrays } from "../lib/kernels/ops/pixelrnn.js";
 import { PixelRnn } from "../lib/models/pixelrnn.js";
@@ -179,7 +179,7 @@ for (const kind of KINDS) {
 test("bad arguments throw DeepgenError with stable codes", async (t) => {
   const spec: PixelRnnSpec = { kind: "rowlstm", layers: 1, hidden: 2, rows: 3, cols: 3 };
   const m = randomModel(spec, 1);
-  const err = (f: () => unknown, code: string): void => {
+  const err = (f: () => unknown, code: ErrorCode): void => {
     const e = t.throws(f);
     t.true(e instanceof DeepgenError, String(e));
     t.is((e as DeepgenError).code, code);
