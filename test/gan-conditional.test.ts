@@ -11,7 +11,7 @@ import test from "ava";
 
 import { getKernels } from "../lib/kernels/backend.js";
 import { Gan } from "../lib/models/gan.js";
-import { projectGrads, projectLogits } from "../lib/models/gan-codes.js";
+import { projectGrads, projectLogits } from "../lib/models/gan-heads.js";
 import { loadSampler } from "../lib/models/registry.js";
 import { classCoverage } from "../lib/models/sample-quality.js";
 import { code } from "./helpers/errors.js";

@@ -52,6 +52,25 @@ export async function loadModelFile<C>(path: string, expectModel?: string): Prom
   return asModelFile<C>(await readSafetensors(path), path, expectModel);
 }
 
+/**
+ * A model's configuration as its file holds it, checked by the rule that checks create()'s
+ * options (`check(config, source)`): what create() rejects as E_ARG, a file holds as
+ * E_FORMAT, so a bad file fails on load and never later in a kernel.
+ */
+export function fileConfig<C>(file: ModelFile<unknown>, source: string, check: (config: Partial<C>, source: string) => C): C {
+  try {
+    return check(file.config as Partial<C>, source);
+  } catch (e) {
+    throw new DeepgenError("E_FORMAT", (e as Error).message, { cause: e });
+  }
+}
+
+/** Reads the model file of family `model` at `path` and checks its configuration (fileConfig). */
+export async function readModelFile<C>(path: string, model: string | undefined, check: (config: Partial<C>, source: string) => C): Promise<{ file: ModelFile<C>; config: C }> {
+  const file = await loadModelFile<C>(path, model);
+  return { file, config: fileConfig(file, path, check) };
+}
+
 /** A float32 tensor of exactly `shape` from a model file, or E_FORMAT naming what is wrong. */
 export function requireF32(file: { tensors: Map<string, SafeTensor> }, name: string, shape: readonly number[]): Float32Array {
   const t = file.tensors.get(name);
