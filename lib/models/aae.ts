@@ -32,36 +32,26 @@
 import { checkInteger, checkOneOf } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import type { Seed } from "../core/philox.js";
-import { gatherRows, splitValidation } from "../data/batching.js";
+import { gatherRows } from "../data/batching.js";
 import { type Dataset, makeDataset } from "../data/dataset.js";
-import { asModelFile, modelMetadata, requireF32 } from "../io/model-file.js";
-import { readSafetensors, type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
-import type { BackendName, Kernels } from "../kernels/kernels.js";
+import { modelMetadata, requireF32 } from "../io/model-file.js";
+import { type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
+import type { BackendName } from "../kernels/kernels.js";
 import type { ActivationKind } from "../kernels/ops/activation.js";
 import { Adam } from "../nn/adam.js";
-import { ConvDecoder, ConvEncoder, type Net } from "../nn/conv-nets.js";
+import type { Net } from "../nn/conv-nets.js";
 import { Mlp, type MlpSpec } from "../nn/dense.js";
+import { Autoencoder, type AutoencoderConfig, autoencoderNets, checkConvArch, checkWidths, loadAutoencoder, VAE_ACTIVATIONS, type VaeActivation, type VaeArch } from "./autoencoder.js";
 import { adamStates, loadAdamStates, readPhasedCheckpoint } from "./checkpoint.js";
-import { batchRows, modelKernels } from "./common.js";
+import { batchRows, checkImageShape } from "./common.js";
 import type { SampleOptions, Samples } from "./density.js";
-import { gridCodes, interpolateCodes, loadMlp, loadNetParams, sigmoidInPlace } from "./latent.js";
+import { loadMlp, loadNetParams, sigmoidInPlace } from "./latent.js";
 import { checkPrior, PRIORS, type PriorKind, samplePrior } from "./priors.js";
-import { type EpochRecord, freshState, runTrainingLoop, type TrainingProgress, type TrainingState } from "./trainer.js";
-import { VAE_ACTIVATIONS, VAE_ARCHS, type VaeActivation, type VaeArch } from "./vae.js";
+import { type EpochRecord, freshState, runTrainingLoop, trainValidationSplit, type TrainingProgress, type TrainingState } from "./trainer.js";
 
-export interface AaeConfig {
-  dim: number;
-  latent: number;
-  hidden: number[];
+export interface AaeConfig extends AutoencoderConfig {
   discHidden: number[];
-  activation: VaeActivation;
   prior: PriorKind;
-  /** Encoder / decoder: MLPs (default) or conv networks (needs height, width multiples of 4). */
-  arch?: VaeArch;
-  /** Conv channels (arch "conv"; default [32, 64]). */
-  channels?: [number, number];
-  height?: number;
-  width?: number;
 }
 
 export interface AaeCreateOptions {
@@ -160,36 +150,22 @@ const REFIT_DISC_STREAM = 600;
 const REFIT_PRIOR_STREAM = 0x20000000;
 const REFIT_PICK_STREAM = 0x30000000;
 
-export class Aae {
+export class Aae extends Autoencoder<AaeConfig> {
   readonly kind = "aae";
-  backend: BackendName | undefined;
+  protected readonly mapRange = 6;
 
   constructor(
-    readonly config: AaeConfig,
-    readonly encoder: Net,
-    readonly decoder: Net,
+    config: AaeConfig,
+    encoder: Net,
+    decoder: Net,
     readonly discriminator: Mlp,
-  ) {}
-
-  get dim(): number {
-    return this.config.dim;
-  }
-
-  get latent(): number {
-    return this.config.latent;
+  ) {
+    super(config, encoder, decoder);
   }
 
   /** Fresh encoder and decoder of a configuration (Glorot-uniform from the seed). */
   static networks(c: AaeConfig, seed: number): { encoder: Net; decoder: Net } {
-    if (c.arch === "conv") {
-      const base = { height: c.height!, width: c.width!, channels: c.channels!, activation: c.activation as ActivationKind };
-      return {
-        encoder: new ConvEncoder("enc", { ...base, latentSide: c.latent }, { seed, stream: ENC_STREAM }),
-        decoder: new ConvDecoder("dec", { ...base, channels: [c.channels![1], c.channels![0]], latentSide: c.latent }, { seed, stream: DEC_STREAM }),
-      };
-    }
-    const s = Aae.specs(c);
-    return { encoder: new Mlp("enc", s.enc, { seed, stream: ENC_STREAM }), decoder: new Mlp("dec", s.dec, { seed, stream: DEC_STREAM }) };
+    return autoencoderNets(c, seed, { encoder: ENC_STREAM, decoder: DEC_STREAM }, c.latent);
   }
 
   static specs(c: AaeConfig): { enc: MlpSpec; dec: MlpSpec; disc: MlpSpec } {
@@ -204,35 +180,17 @@ export class Aae {
   private static checkConfig(c: Partial<AaeConfig>, source: string): AaeConfig {
     const dim = checkInteger(`${source}: dim`, c.dim, 1, 1 << 24);
     const latent = checkInteger(`${source}: latent`, c.latent, 1, 4096);
-    const widths = (name: string, a: unknown): number[] => {
-      if (!Array.isArray(a) || a.length > 8) throw new DeepgenError("E_ARG", `${source}: ${name} must be an array of at most 8 widths`);
-      return a.map((h) => checkInteger(`${source}: ${name} width`, h, 1, 1 << 16));
-    };
     const out: AaeConfig = {
       dim,
       latent,
-      hidden: widths("hidden", c.hidden),
-      discHidden: widths("discHidden", c.discHidden),
+      hidden: checkWidths(source, "hidden", c.hidden),
+      discHidden: checkWidths(source, "discHidden", c.discHidden),
       activation: checkOneOf(`${source}: activation`, c.activation, VAE_ACTIVATIONS),
       prior: checkOneOf(`${source}: prior`, c.prior, PRIORS),
     };
     checkPrior(out.prior, latent);
-    if (c.height !== undefined && c.width !== undefined) {
-      if (c.height * c.width !== dim) throw new DeepgenError("E_ARG", `${source}: height x width must equal dim`);
-      out.height = c.height;
-      out.width = c.width;
-    }
-    const arch = checkOneOf(`${source}: arch`, c.arch ?? "mlp", VAE_ARCHS);
-    if (arch === "conv") {
-      if (out.height === undefined || out.width === undefined || out.height % 4 !== 0 || out.width % 4 !== 0) {
-        throw new DeepgenError("E_ARG", `${source}: the conv architecture needs height and width, multiples of 4`);
-      }
-      const ch = c.channels ?? [32, 64];
-      if (!Array.isArray(ch) || ch.length !== 2) throw new DeepgenError("E_ARG", `${source}: channels must be two integers`);
-      out.arch = "conv";
-      out.channels = [checkInteger(`${source}: channels[0]`, ch[0], 1, 4096), checkInteger(`${source}: channels[1]`, ch[1], 1, 4096)];
-    }
-    return out;
+    Object.assign(out, checkImageShape(c, dim, source));
+    return Object.assign(out, checkConvArch(c, out, source));
   }
 
   static create(opts: AaeCreateOptions): Aae {
@@ -258,12 +216,8 @@ export class Aae {
     return model;
   }
 
-  paramCount(): number {
-    return this.encoder.paramCount() + this.decoder.paramCount() + this.discriminator.paramCount();
-  }
-
-  private kernels(backend?: BackendName): Kernels {
-    return modelKernels(this.backend, backend);
+  override paramCount(): number {
+    return super.paramCount() + this.discriminator.paramCount();
   }
 
   /** Codes E(x) [n, latent]. */
@@ -278,21 +232,9 @@ export class Aae {
     return sigmoidInPlace(this.decoder.forward(this.kernels(opts.backend), z, n).slice());
   }
 
-  reconstruct(x: Float32Array, opts: { backend?: BackendName } = {}): Float32Array {
-    return this.decode(this.encode(x, opts), opts);
-  }
-
-  interpolate(a: Float32Array, b: Float32Array, steps: number, opts: { backend?: BackendName } = {}): Float32Array {
-    if (a.length !== this.dim || b.length !== this.dim) throw new DeepgenError("E_SHAPE", `interpolate: a and b must each be one image of D = ${this.dim}`);
-    const both = new Float32Array(2 * this.dim);
-    both.set(a);
-    both.set(b, this.dim);
-    return this.decode(interpolateCodes(this.encode(both, opts), this.latent, steps), opts);
-  }
-
-  latentMap(size: number, range = 6, opts: { backend?: BackendName } = {}): Float32Array {
-    if (this.latent !== 2) throw new DeepgenError("E_ARG", `a latent-space map needs a 2-D latent space, this model has ${this.latent}`);
-    return this.decode(gridCodes(size, range), opts);
+  /** A code stands for x as E(x): reconstruct and interpolate decode it. */
+  protected codeOf(x: Float32Array, opts: { backend?: BackendName }): Float32Array {
+    return this.encode(x, opts);
   }
 
   /** Prior draws [n, latent] (stream: EVAL_PRIOR_STREAM unless given). */
@@ -310,13 +252,6 @@ export class Aae {
     const x = new Float32Array(probs.length);
     for (let i = 0; i < x.length; i++) x[i] = u[i]! < probs[i]! ? 1 : 0;
     return opts.returnProbs ? { x, probs, n } : { x, n };
-  }
-
-  async sample(n: number, opts: SampleOptions): Promise<Samples> {
-    if (opts.signal?.aborted) throw new DeepgenError("E_ABORTED", "operation aborted");
-    const s = this.sampleSync(n, opts);
-    opts.onProgress?.(1);
-    return s;
   }
 
   /** Mean reconstruction cross-entropy (nats per image) of x. */
@@ -408,19 +343,7 @@ export class Aae {
 
   async fit(train: Float32Array | Dataset, opts: AaeFitOptions = {}): Promise<AaeFitResult> {
     const seed = opts.seed ?? 0;
-    let trainX = train instanceof Float32Array ? train : train.x;
-    batchRows(trainX, this.dim);
-    let validX: Float32Array | undefined;
-    const validation = opts.validation ?? 0.1;
-    if (typeof validation === "number") {
-      const split = splitValidation(makeDataset(trainX, undefined, 1, this.dim), validation, seed);
-      trainX = split.train.x;
-      validX = split.validation.x;
-    } else {
-      batchRows(validation, this.dim);
-      validX = validation;
-    }
-    const n = trainX.length / this.dim;
+    const { trainX, validX, n } = trainValidationSplit(train, this.dim, opts.validation ?? 0.1, seed);
     const batchSize = checkInteger("batchSize", opts.batchSize ?? 100, 1);
     const epochs = checkInteger("epochs", opts.epochs ?? 100, 0);
     const k = this.kernels(opts.backend);
@@ -565,7 +488,6 @@ export class Aae {
           return rec;
         },
         validate: async () => {
-          if (validX === undefined) return undefined;
           lastValid = { reconstruction: this.reconstructionError(validX, { backend: k.backend }), discriminatorAccuracy: this.discriminatorAccuracy(validX, { backend: k.backend, seed }) };
           if (select === "validation" && Math.abs(lastValid.discriminatorAccuracy - 0.5) <= SELECT_BAND && lastValid.reconstruction < chosen.reconstruction) {
             chosen = { epoch: state.epoch + 1, reconstruction: lastValid.reconstruction };
@@ -588,7 +510,7 @@ export class Aae {
       },
       state,
     );
-    return { ...result, history, selectedEpoch: chosen.epoch > 0 ? chosen.epoch : result.epoch, trainSize: n, validationSize: validX === undefined ? 0 : validX.length / D };
+    return { ...result, history, selectedEpoch: chosen.epoch > 0 ? chosen.epoch : result.epoch, trainSize: n, validationSize: validX.length / D };
   }
 
   // ---- files ----
@@ -650,17 +572,8 @@ export class Aae {
   }
 
   static async load(path: string, opts: { backend?: BackendName } = {}): Promise<Aae> {
-    const file = asModelFile<AaeConfig>(await readSafetensors(path), path, "aae");
-    let config: AaeConfig;
-    try {
-      config = Aae.checkConfig(file.config, path);
-    } catch (e) {
-      throw new DeepgenError("E_FORMAT", (e as Error).message, { cause: e });
-    }
-    const nets = Aae.networks(config, 0);
-    loadNetParams(file, nets.encoder);
-    loadNetParams(file, nets.decoder);
-    const model = new Aae(config, nets.encoder, nets.decoder, loadMlp(file, "disc", Aae.specs(config).disc));
+    const { file, config, encoder, decoder } = await loadAutoencoder(path, "aae", Aae.checkConfig, Aae.networks);
+    const model = new Aae(config, encoder, decoder, loadMlp(file, "disc", Aae.specs(config).disc));
     model.backend = opts.backend;
     return model;
   }

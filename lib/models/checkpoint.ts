@@ -4,8 +4,8 @@
  * ("deepgen.checkpoint"), so a resumed run continues exactly where it stopped.
  */
 import { DeepgenError } from "../core/errors.js";
-import { asModelFile, type ModelFile, modelMetadata, requireF32 } from "../io/model-file.js";
-import { readSafetensors, type SafeTensor, type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
+import { loadModelFile, type ModelFile, modelMetadata, requireF32 } from "../io/model-file.js";
+import { type SafeTensor, type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
 import type { Adam } from "../nn/adam.js";
 import type { Net } from "../nn/conv-nets.js";
 import type { TrainingState } from "./trainer.js";
@@ -39,6 +39,12 @@ export function readCheckpointState(metadata: Record<string, string>, source: st
   return { state: st as TrainingState, adamStep: cp.adamStep as number };
 }
 
+/** A checkpoint file of family `kind` (any, when undefined) and its training state; E_FORMAT when it is not one. */
+export async function readCheckpointFile<C>(path: string, kind: string | undefined): Promise<{ file: ModelFile<C>; state: TrainingState; adamStep: number }> {
+  const file = await loadModelFile<C>(path, kind);
+  return { file, ...readCheckpointState(file.metadata, path) };
+}
+
 /** The parameters of nets, by name, as tensors to write. */
 export function netTensors(nets: readonly Net[]): Record<string, TensorToWrite> {
   const out: Record<string, TensorToWrite> = {};
@@ -65,8 +71,7 @@ export async function writeBestCheckpoint(path: string, kind: string, config: un
  * state; E_FORMAT when the file is not such a checkpoint of `kind` with this configuration.
  */
 export async function readBestCheckpoint(path: string, kind: string, config: unknown, nets: readonly Net[], adam: Adam, best: Record<string, Float32Array>): Promise<TrainingState> {
-  const file = asModelFile<unknown>(await readSafetensors(path), path, kind);
-  const cp = readCheckpointState(file.metadata, path);
+  const { file, ...cp } = await readCheckpointFile(path, kind);
   if (JSON.stringify(file.config) !== JSON.stringify(config)) {
     throw new DeepgenError("E_FORMAT", `${path}: the checkpoint's configuration ${JSON.stringify(file.config)} differs from the model's ${JSON.stringify(config)}`);
   }
@@ -109,7 +114,7 @@ export function loadAdamStates(tensors: ReadonlyMap<string, SafeTensor>, adams: 
  * the file is not a checkpoint of `kind` or was written for another configuration.
  */
 export async function readPhasedCheckpoint<C, M extends { adamSteps: Record<string, number> }>(path: string, kind: string, config: C): Promise<{ file: ModelFile<C>; cp: M }> {
-  const file = asModelFile<C>(await readSafetensors(path), path, kind);
+  const file = await loadModelFile<C>(path, kind);
   const raw = file.metadata[CHECKPOINT_KEY];
   if (raw === undefined) throw new DeepgenError("E_FORMAT", `${path}: not a training checkpoint (no ${CHECKPOINT_KEY} metadata)`);
   if (JSON.stringify(file.config) !== JSON.stringify(config)) {

@@ -21,3 +21,18 @@ export function allocRows(n: number, dim: number): Float32Array {
 export function modelKernels(modelBackend: BackendName | undefined, callBackend?: BackendName): Kernels {
   return getKernels(callBackend ?? modelBackend ?? resolveBackendName());
 }
+
+/** The async twin of a quick synchronous call: an aborted signal stops it first, onProgress hears its end. */
+export async function finishedAsync<T>(opts: { signal?: AbortSignal; onProgress?: (fraction: number) => void }, run: () => T): Promise<T> {
+  if (opts.signal?.aborted) throw new DeepgenError("E_ABORTED", "operation aborted");
+  const out = run();
+  opts.onProgress?.(1);
+  return out;
+}
+
+/** The image shape of a configuration, when it gives both sides (height x width must equal dim). */
+export function checkImageShape(c: { height?: number; width?: number }, dim: number, source: string): { height?: number; width?: number } {
+  if (c.height === undefined || c.width === undefined) return {};
+  if (c.height * c.width !== dim) throw new DeepgenError("E_ARG", `${source}: height x width must equal dim`);
+  return { height: c.height, width: c.width };
+}

@@ -27,7 +27,7 @@ import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { Net } from "../nn/conv-nets.js";
 import { checkDcganSpec, DcganDiscriminator, DcganGenerator } from "../nn/dcgan-nets.js";
 import { Mlp } from "../nn/dense.js";
-import { allocRows, batchRows, modelKernels } from "./common.js";
+import { allocRows, batchRows, finishedAsync, modelKernels } from "./common.js";
 import { CODE_STREAM_OFFSET, fillLatent } from "./gan-codes.js";
 import { checkLabels, type DiscriminatorHead, discriminatorHead, type GanLossScratch, lossScratch } from "./gan-heads.js";
 import { fitGan, type GanFitOptions, type GanFitResult, type GanLoss } from "./gan-trainer.js";
@@ -256,10 +256,7 @@ export class Gan {
   }
 
   async sample(n: number, opts: { seed: Seed; backend?: BackendName; returnProbs?: boolean; code?: number; signal?: AbortSignal; onProgress?: (f: number) => void }) {
-    if (opts.signal?.aborted) throw new DeepgenError("E_ABORTED", "operation aborted");
-    const s = this.sampleSync(n, opts);
-    opts.onProgress?.(1);
-    return s;
+    return finishedAsync(opts, () => this.sampleSync(n, opts));
   }
 
   /** Discriminator probabilities D(x) [n] (evaluation mode); a conditional model needs the examples' labels. */

@@ -11,18 +11,18 @@ import { getKernels } from "../kernels/backend.js";
 import { checkInteger, checkOneOf } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import type { Seed } from "../core/philox.js";
-import { gatherRows, permutation, splitValidation } from "../data/batching.js";
+import { gatherRows, permutation } from "../data/batching.js";
 import { type Dataset, makeDataset } from "../data/dataset.js";
-import { type ModelFile, asModelFile, modelMetadata, requireF32 } from "../io/model-file.js";
-import { readSafetensors, type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
+import { fileConfig, loadModelFile, type ModelFile, modelMetadata, requireF32 } from "../io/model-file.js";
+import { type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
 import type { BackendName, Kernels } from "../kernels/kernels.js";
 import { CudaNadeModel, type NadeGradients, type NadeModelArrays, residentCudaNade } from "../kernels/ops/nade.js";
 import { Adam } from "../nn/adam.js";
-import { checkpointMetadata, readCheckpointState } from "./checkpoint.js";
+import { checkpointMetadata, readCheckpointFile } from "./checkpoint.js";
 import { uniformInit } from "../nn/init.js";
-import { allocRows, batchRows, modelKernels } from "./common.js";
+import { allocRows, batchRows, checkImageShape, modelKernels } from "./common.js";
 import type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./density.js";
-import { type EpochRecord, freshState, runTrainingLoop, type TrainingProgress, type TrainingState } from "./trainer.js";
+import { type EpochRecord, freshState, runTrainingLoop, trainValidationSplit, type TrainingProgress, type TrainingState } from "./trainer.js";
 
 export type Ordering = "natural" | "random";
 
@@ -96,11 +96,21 @@ export class Nade implements DensityModel {
     return this.config.dim;
   }
 
+  /** The configuration create() makes and load() accepts (E_ARG, or E_FORMAT from a file, naming `source`). */
+  private static checkConfig(c: Partial<NadeConfig>, source: string): NadeConfig {
+    const dim = checkInteger(`${source}: dim`, c.dim, 1, 1 << 24);
+    const hidden = checkInteger(`${source}: hidden`, c.hidden, 1, 1 << 20);
+    const ordering = checkOneOf(`${source}: ordering`, c.ordering, ["natural", "random"] as const);
+    const orderingSeed = checkInteger(`${source}: orderingSeed`, c.orderingSeed, 0);
+    return { dim, hidden, ordering, orderingSeed, ...checkImageShape(c, dim, source) };
+  }
+
   static create(opts: NadeCreateOptions): Nade {
-    const dim = checkInteger("dim", opts.dim, 1, 1 << 24);
-    const hidden = checkInteger("hidden", opts.hidden ?? 500, 1, 1 << 20);
-    const ordering = checkOneOf("ordering", opts.ordering ?? "natural", ["natural", "random"] as const);
-    const orderingSeed = checkInteger("orderingSeed", opts.orderingSeed ?? 0, 0);
+    const config = Nade.checkConfig(
+      { dim: opts.dim, hidden: opts.hidden ?? 500, ordering: opts.ordering ?? "natural", orderingSeed: opts.orderingSeed ?? 0, height: opts.height, width: opts.width },
+      "create",
+    );
+    const { dim, hidden, ordering, orderingSeed } = config;
     const initSeed = opts.initSeed ?? 0;
     const order = ordering === "natural" ? Int32Array.from({ length: dim }, (_, i) => i) : Int32Array.from(permutation(dim, orderingSeed, ORDER_STREAM));
     const r = Math.sqrt(6 / (dim + hidden));
@@ -114,11 +124,6 @@ export class Nade implements DensityModel {
       b: new Float32Array(dim),
       order,
     };
-    const config: NadeConfig = { dim, hidden, ordering, orderingSeed };
-    if (opts.height !== undefined && opts.width !== undefined) {
-      config.height = opts.height;
-      config.width = opts.width;
-    }
     const model = new Nade(config, arrays);
     model.backend = opts.backend;
     return model;
@@ -204,20 +209,7 @@ export class Nade implements DensityModel {
   /** Trains with Adam on minibatches, early-stopping on validation NLL; keeps the best parameters. */
   async fit(train: Float32Array | Dataset, opts: NadeFitOptions = {}): Promise<NadeFitResult> {
     const seed = opts.seed ?? 0;
-    let trainX = train instanceof Float32Array ? train : train.x;
-    this.batch(trainX);
-    let validX: Float32Array | undefined;
-    const validation = opts.validation ?? 0.1;
-    if (typeof validation === "number") {
-      const d = makeDataset(trainX, undefined, 1, this.dim);
-      const split = splitValidation(d, validation, seed);
-      trainX = split.train.x;
-      validX = split.validation.x;
-    } else {
-      if (this.batch(validation) === 0) throw new DeepgenError("E_ARG", "the validation set is empty");
-      validX = validation;
-    }
-    const n = trainX.length / this.dim;
+    const { trainX, validX, n } = trainValidationSplit(train, this.dim, opts.validation ?? 0.1, seed, { nonEmpty: true });
     const batchSize = checkInteger("batchSize", opts.batchSize ?? 100, 1);
     const epochs = checkInteger("epochs", opts.epochs ?? 100, 0);
     const patience = opts.patience ?? 10;
@@ -257,7 +249,7 @@ export class Nade implements DensityModel {
         },
         validate: async () => {
           this.dispose();
-          return validX === undefined ? undefined : meanNll(await this.logProb(validX, { backend: kernels.backend }));
+          return meanNll(await this.logProb(validX, { backend: kernels.backend }));
         },
         keepBest: () => {
           for (const k of Object.keys(best) as (keyof typeof best)[]) best[k].set(params[k]);
@@ -270,7 +262,7 @@ export class Nade implements DensityModel {
       state,
     );
     this.dispose();
-    return { ...result, trainSize: n, validationSize: validX === undefined ? 0 : validX.length / this.dim };
+    return { ...result, trainSize: n, validationSize: validX.length / this.dim };
   }
 
   /** b = logit of the (smoothed) marginal of each pixel: the independent-Bernoulli fit. */
@@ -305,16 +297,14 @@ export class Nade implements DensityModel {
   }
 
   static async load(path: string, opts: { backend?: BackendName } = {}): Promise<Nade> {
-    const file = asModelFile<NadeConfig>(await readSafetensors(path), path, "nade");
-    const model = Nade.fromFile(file, path);
+    const model = Nade.fromFile(await loadModelFile<NadeConfig>(path, "nade"), path);
     model.backend = opts.backend;
     return model;
   }
 
   static fromFile(file: ModelFile<NadeConfig>, source: string, prefix = ""): Nade {
-    const cfg = file.config;
-    const dim = checkInteger(`${source}: config.dim`, cfg.dim, 1);
-    const hidden = checkInteger(`${source}: config.hidden`, cfg.hidden, 1);
+    const config = fileConfig(file, source, Nade.checkConfig);
+    const { dim, hidden } = config;
     let order: Int32Array;
     try {
       order = Int32Array.from(JSON.parse(file.metadata["nade.ordering"] ?? "null") as number[]);
@@ -338,7 +328,6 @@ export class Nade implements DensityModel {
     } catch (e) {
       throw new DeepgenError("E_FORMAT", `${source}: ${(e as Error).message}`, { cause: e });
     }
-    const config: NadeConfig = { ...cfg, dim, hidden };
     return new Nade(config, arrays);
   }
 
@@ -353,8 +342,7 @@ export class Nade implements DensityModel {
   }
 
   private async loadCheckpoint(path: string, adam: Adam, best: Record<"wt" | "c" | "v" | "b", Float32Array>): Promise<TrainingState> {
-    const file = asModelFile<NadeConfig>(await readSafetensors(path), path, "nade");
-    const cp = readCheckpointState(file.metadata, path);
+    const { file, ...cp } = await readCheckpointFile<NadeConfig>(path, "nade");
     if (file.config.dim !== this.config.dim || file.config.hidden !== this.config.hidden) {
       throw new DeepgenError("E_FORMAT", `${path}: checkpoint is D=${file.config.dim} H=${file.config.hidden}, model is D=${this.config.dim} H=${this.config.hidden}`);
     }

@@ -11,21 +11,21 @@
 import { checkInteger, checkOneOf } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import type { Seed } from "../core/philox.js";
-import { gatherRows, splitValidation } from "../data/batching.js";
+import { gatherRows } from "../data/batching.js";
 import { type Dataset, makeDataset } from "../data/dataset.js";
-import { type ModelFile, asModelFile, modelMetadata, requireF32 } from "../io/model-file.js";
-import { readSafetensors, type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
+import { fileConfig, loadModelFile, type ModelFile, modelMetadata, requireF32 } from "../io/model-file.js";
+import { type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
 import { MASK_A_TAPS, type PixelRnnKindName, pixelRnnDirections, pixelRnnLayout } from "../kernels/js/pixelrnn.js";
 import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { PixelRnnModelArrays, PixelRnnSpec } from "../kernels/ops/pixelrnn.js";
 import { checkPixelRnnModel } from "../kernels/ops/pixelrnn.js";
 import { Adam } from "../nn/adam.js";
-import { checkpointMetadata, readCheckpointState } from "./checkpoint.js";
+import { checkpointMetadata, readCheckpointFile } from "./checkpoint.js";
 import { uniformInit } from "../nn/init.js";
 import { allocRows, batchRows, modelKernels } from "./common.js";
 import type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./density.js";
 import { meanNll } from "./nade.js";
-import { type EpochRecord, freshState, runTrainingLoop, type TrainingProgress, type TrainingState } from "./trainer.js";
+import { type EpochRecord, freshState, runTrainingLoop, trainValidationSplit, type TrainingProgress, type TrainingState } from "./trainer.js";
 
 export type { PixelRnnKindName } from "../kernels/js/pixelrnn.js";
 
@@ -119,14 +119,19 @@ export class PixelRnn implements DensityModel {
     return { spec: this.spec, params: this.params };
   }
 
-  static create(opts: PixelRnnCreateOptions): PixelRnn {
-    const config: PixelRnnConfig = {
-      kind: checkOneOf("kind", opts.kind, ["rowlstm", "diagbilstm"] as const),
-      layers: checkInteger("layers", opts.layers ?? 1, 1, 64),
-      hidden: checkInteger("hidden", opts.hidden ?? 32, 1, 4096),
-      height: checkInteger("height", opts.height, 1, 4096),
-      width: checkInteger("width", opts.width, 1, 4096),
+  /** The configuration create() makes and load() accepts (E_ARG, or E_FORMAT from a file, naming `source`). */
+  private static checkConfig(c: Partial<PixelRnnConfig>, source: string): PixelRnnConfig {
+    return {
+      kind: checkOneOf(`${source}: kind`, c.kind, ["rowlstm", "diagbilstm"] as const),
+      layers: checkInteger(`${source}: layers`, c.layers, 1, 64),
+      hidden: checkInteger(`${source}: hidden`, c.hidden, 1, 4096),
+      height: checkInteger(`${source}: height`, c.height, 1, 4096),
+      width: checkInteger(`${source}: width`, c.width, 1, 4096),
     };
+  }
+
+  static create(opts: PixelRnnCreateOptions): PixelRnn {
+    const config = PixelRnn.checkConfig({ kind: opts.kind, layers: opts.layers ?? 1, hidden: opts.hidden ?? 32, height: opts.height, width: opts.width }, "create");
     const model = new PixelRnn(config, new Float32Array(pixelRnnLayout({ ...config, rows: config.height, cols: config.width }).total));
     checkPixelRnnModel(model.arrays);
     const seed = opts.initSeed ?? 0;
@@ -192,19 +197,7 @@ export class PixelRnn implements DensityModel {
   /** Trains with Adam (global-norm clipping) on minibatches, early-stopping on validation NLL; keeps the best parameters. */
   async fit(train: Float32Array | Dataset, opts: PixelRnnFitOptions = {}): Promise<PixelRnnFitResult> {
     const seed = opts.seed ?? 0;
-    let trainX = train instanceof Float32Array ? train : train.x;
-    batchRows(trainX, this.dim);
-    let validX: Float32Array | undefined;
-    const validation = opts.validation ?? 0.1;
-    if (typeof validation === "number") {
-      const split = splitValidation(makeDataset(trainX, undefined, 1, this.dim), validation, seed);
-      trainX = split.train.x;
-      validX = split.validation.x;
-    } else {
-      if (batchRows(validation, this.dim) === 0) throw new DeepgenError("E_ARG", "the validation set is empty");
-      validX = validation;
-    }
-    const n = trainX.length / this.dim;
+    const { trainX, validX, n } = trainValidationSplit(train, this.dim, opts.validation ?? 0.1, seed, { nonEmpty: true });
     const batchSize = checkInteger("batchSize", opts.batchSize ?? 64, 1);
     const epochs = checkInteger("epochs", opts.epochs ?? 100, 0);
     const kernels = this.kernels(opts.backend);
@@ -236,14 +229,14 @@ export class PixelRnn implements DensityModel {
           for (let i = 0; i < m; i++) nll -= logp[i]!;
           return nll;
         },
-        validate: async () => (validX === undefined ? undefined : meanNll(await this.logProb(validX, { backend: kernels.backend }))),
+        validate: async () => meanNll(await this.logProb(validX, { backend: kernels.backend })),
         keepBest: () => best.set(this.params),
         restoreBest: () => this.params.set(best),
         checkpoint: opts.checkpointPath === undefined ? undefined : (s) => this.saveCheckpoint(opts.checkpointPath!, adam, best, s),
       },
       state,
     );
-    return { ...result, trainSize: n, validationSize: validX === undefined ? 0 : validX.length / this.dim };
+    return { ...result, trainSize: n, validationSize: validX.length / this.dim };
   }
 
   /** Output bias = logit of the mean pixel: the first epoch starts from the marginal. */
@@ -270,27 +263,14 @@ export class PixelRnn implements DensityModel {
   }
 
   static async load(path: string, opts: { backend?: BackendName } = {}): Promise<PixelRnn> {
-    const file = asModelFile<PixelRnnConfig>(await readSafetensors(path), path);
-    const model = PixelRnn.fromFile(file, path);
+    const model = PixelRnn.fromFile(await loadModelFile<PixelRnnConfig>(path), path);
     model.backend = opts.backend;
     return model;
   }
 
   static fromFile(file: ModelFile<PixelRnnConfig>, source: string, prefix = ""): PixelRnn {
-    const c = file.config;
     if (file.model !== "rowlstm" && file.model !== "diagbilstm") throw new DeepgenError("E_FORMAT", `${source}: not a PixelRNN file (model '${file.model}')`);
-    let config: PixelRnnConfig;
-    try {
-      config = {
-        kind: checkOneOf("config.kind", c.kind, ["rowlstm", "diagbilstm"] as const),
-        layers: checkInteger("config.layers", c.layers, 1, 64),
-        hidden: checkInteger("config.hidden", c.hidden, 1, 4096),
-        height: checkInteger("config.height", c.height, 1, 4096),
-        width: checkInteger("config.width", c.width, 1, 4096),
-      };
-    } catch (e) {
-      throw new DeepgenError("E_FORMAT", `${source}: ${(e as Error).message}`, { cause: e });
-    }
+    const config = fileConfig(file, source, PixelRnn.checkConfig);
     if (config.kind !== file.model) throw new DeepgenError("E_FORMAT", `${source}: config.kind '${config.kind}' does not match model '${file.model}'`);
     const model = new PixelRnn(config, new Float32Array(pixelRnnLayout({ ...config, rows: config.height, cols: config.width }).total));
     for (const t of tensorNames(model.spec)) {
@@ -311,8 +291,7 @@ export class PixelRnn implements DensityModel {
   }
 
   private async loadCheckpoint(path: string, adam: Adam, best: Float32Array): Promise<TrainingState> {
-    const file = asModelFile<PixelRnnConfig>(await readSafetensors(path), path);
-    const cp = readCheckpointState(file.metadata, path);
+    const { file, ...cp } = await readCheckpointFile<PixelRnnConfig>(path, undefined);
     const current = PixelRnn.fromFile(file, path);
     if (JSON.stringify(current.config) !== JSON.stringify(this.config)) {
       throw new DeepgenError("E_FORMAT", `${path}: checkpoint is ${JSON.stringify(current.config)}, model is ${JSON.stringify(this.config)}`);

@@ -4,8 +4,7 @@ import { join } from "node:path";
 
 import { DeepgenError } from "../core/errors.js";
 import { packageRoot } from "../core/package-root.js";
-import { asModelFile } from "../io/model-file.js";
-import { readSafetensors } from "../io/safetensors.js";
+import { loadModelFile } from "../io/model-file.js";
 import type { BackendName } from "../kernels/kernels.js";
 import { IndependentBernoulli, MarkovChain } from "./baselines.js";
 import type { DensityModel } from "./density.js";
@@ -48,7 +47,7 @@ export function resolveModelPath(nameOrPath: string): string {
 
 export async function loadModel(nameOrPath: string, opts: { backend?: BackendName } = {}): Promise<DensityModel> {
   const path = resolveModelPath(nameOrPath);
-  const kind = asModelFile(await readSafetensors(path), path).model;
+  const kind = (await loadModelFile(path)).model;
   switch (kind) {
     case "nade":
       return Nade.load(path, opts);
@@ -77,7 +76,7 @@ export async function loadModel(nameOrPath: string, opts: { backend?: BackendNam
 /** Any model that can be sampled: the density models, the adversarial autoencoder and the GANs. */
 export async function loadSampler(nameOrPath: string, opts: { backend?: BackendName } = {}): Promise<DensityModel | Aae | Gan> {
   const path = resolveModelPath(nameOrPath);
-  const kind = asModelFile(await readSafetensors(path), path).model;
+  const kind = (await loadModelFile(path)).model;
   if (kind === "aae") return Aae.load(path, opts);
   if (kind === "gan") return Gan.load(path, opts);
   return loadModel(path, opts);

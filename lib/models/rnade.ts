@@ -9,18 +9,18 @@
 import { checkInteger } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import type { Seed } from "../core/philox.js";
-import { gatherRows, splitValidation } from "../data/batching.js";
+import { gatherRows } from "../data/batching.js";
 import { makeDataset } from "../data/dataset.js";
-import { asModelFile, modelMetadata, requireF32 } from "../io/model-file.js";
-import { readSafetensors, type SafeTensor, type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
+import { modelMetadata, readModelFile, requireF32 } from "../io/model-file.js";
+import { type SafeTensor, type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
 import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { RnadeGradients, RnadeModelArrays } from "../kernels/ops/rnade.js";
 import { Adam } from "../nn/adam.js";
 import { uniformInit } from "../nn/init.js";
-import { allocRows, batchRows, modelKernels } from "./common.js";
+import { allocRows, batchRows, checkImageShape, modelKernels } from "./common.js";
 import type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./density.js";
-import { checkpointMetadata, readCheckpointState } from "./checkpoint.js";
-import { type EpochRecord, freshState, runTrainingLoop, type TrainingProgress, type TrainingState } from "./trainer.js";
+import { checkpointMetadata, readCheckpointFile } from "./checkpoint.js";
+import { type EpochRecord, freshState, runTrainingLoop, trainValidationSplit, type TrainingProgress, type TrainingState } from "./trainer.js";
 
 export interface RnadeConfig {
   dim: number;
@@ -62,10 +62,20 @@ export class Rnade implements DensityModel {
     return this.config.dim;
   }
 
+  /** The configuration create() makes and load() accepts (E_ARG, or E_FORMAT from a file, naming `source`). */
+  private static checkConfig(c: Partial<RnadeConfig>, source: string): RnadeConfig {
+    const dim = checkInteger(`${source}: dim`, c.dim, 1, 1 << 24);
+    return {
+      dim,
+      hidden: checkInteger(`${source}: hidden`, c.hidden, 1, 1 << 20),
+      components: checkInteger(`${source}: components`, c.components, 1, 4096),
+      ...checkImageShape(c, dim, source),
+    };
+  }
+
   static create(opts: { dim: number; hidden?: number; components?: number; initSeed?: number; height?: number; width?: number; backend?: BackendName }): Rnade {
-    const d = checkInteger("dim", opts.dim, 1, 1 << 24);
-    const h = checkInteger("hidden", opts.hidden ?? 100, 1, 1 << 20);
-    const k = checkInteger("components", opts.components ?? 5, 1, 4096);
+    const config = Rnade.checkConfig({ dim: opts.dim, hidden: opts.hidden ?? 100, components: opts.components ?? 5, height: opts.height, width: opts.width }, "create");
+    const { dim: d, hidden: h, components: k } = config;
     const seed = opts.initSeed ?? 0;
     const uniform = (n: number, stream: number, r: number): Float32Array => uniformInit(n, seed, stream, r);
     const rW = Math.sqrt(6 / (d + h));
@@ -86,8 +96,6 @@ export class Rnade implements DensityModel {
       bm,
       bs: new Float32Array(d * k).fill(Math.log(0.2)),
     };
-    const config: RnadeConfig = { dim: d, hidden: h, components: k };
-    if (opts.height !== undefined && opts.width !== undefined) Object.assign(config, { height: opts.height, width: opts.width });
     const model = new Rnade(config, arrays);
     model.backend = opts.backend;
     return model;
@@ -134,19 +142,7 @@ export class Rnade implements DensityModel {
 
   async fit(train: Float32Array, opts: RnadeFitOptions = {}): Promise<TrainingState> {
     const seed = opts.seed ?? 0;
-    this.batch(train);
-    let trainX = train;
-    let validX: Float32Array;
-    const validation = opts.validation ?? 0.1;
-    if (typeof validation === "number") {
-      const split = splitValidation(makeDataset(train, undefined, 1, this.dim), validation, seed);
-      trainX = split.train.x;
-      validX = split.validation.x;
-    } else {
-      if (this.batch(validation) === 0) throw new DeepgenError("E_ARG", "the validation set is empty");
-      validX = validation;
-    }
-    const n = trainX.length / this.dim;
+    const { trainX, validX, n } = trainValidationSplit(train, this.dim, opts.validation ?? 0.1, seed, { nonEmpty: true });
     const batchSize = checkInteger("batchSize", opts.batchSize ?? 100, 1);
     const kernels = this.kernels(opts.backend);
     const params = Object.fromEntries(PARAMS.map((p) => [p, this.arrays[p]])) as Record<ParamName, Float32Array>;
@@ -186,8 +182,7 @@ export class Rnade implements DensityModel {
   }
 
   private async loadCheckpoint(path: string, adam: Adam, best: Record<ParamName, Float32Array>): Promise<TrainingState> {
-    const file = asModelFile<RnadeConfig>(await readSafetensors(path), path, "rnade");
-    const cp = readCheckpointState(file.metadata, path);
+    const { file, ...cp } = await readCheckpointFile<RnadeConfig>(path, "rnade");
     const { dim, hidden, components } = file.config;
     if (dim !== this.config.dim || hidden !== this.config.hidden || components !== this.config.components) {
       throw new DeepgenError("E_FORMAT", `${path}: checkpoint is D=${dim} H=${hidden} K=${components}, model is D=${this.config.dim} H=${this.config.hidden} K=${this.config.components}`);
@@ -244,19 +239,8 @@ export class Rnade implements DensityModel {
   }
 
   static async load(path: string, opts: { backend?: BackendName } = {}): Promise<Rnade> {
-    const f = asModelFile<RnadeConfig>(await readSafetensors(path), path, "rnade");
-    // Bounded like Rnade.create, so a bad file fails here with E_FORMAT, not later.
-    const bound = (name: string, v: unknown, max: number): number => {
-      if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > max) throw new DeepgenError("E_FORMAT", `${path}: config.${name} must be an integer in [1, ${max}]`);
-      return v as number;
-    };
-    const config: RnadeConfig = {
-      ...f.config,
-      dim: bound("dim", f.config.dim, 1 << 24),
-      hidden: bound("hidden", f.config.hidden, 1 << 20),
-      components: bound("components", f.config.components, 4096),
-    };
-    const model = new Rnade(config, Rnade.arraysFrom(f, config));
+    const { file, config } = await readModelFile(path, "rnade", Rnade.checkConfig);
+    const model = new Rnade(config, Rnade.arraysFrom(file, config));
     model.backend = opts.backend;
     return model;
   }

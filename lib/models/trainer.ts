@@ -8,7 +8,9 @@ import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 
 import { DeepgenError } from "../core/errors.js";
 import type { Seed } from "../core/philox.js";
-import { epochBatches } from "../data/batching.js";
+import { epochBatches, splitValidation } from "../data/batching.js";
+import { type Dataset, makeDataset } from "../data/dataset.js";
+import { batchRows } from "./common.js";
 
 export interface EpochRecord {
   epoch: number;
@@ -59,6 +61,28 @@ export interface LoopHooks {
   restoreBest(): void;
   /** Persists everything needed to resume after `state.epoch` epochs. */
   checkpoint?(state: TrainingState): Promise<void>;
+}
+
+/**
+ * The training and validation images of a fit on `train` [n, dim]: `validation` is a set of
+ * its own [m, dim], or the fraction of `train` to hold out (a split seeded by `seed`). With
+ * `nonEmpty`, an empty validation set of its own is E_ARG (early stopping needs one).
+ */
+export function trainValidationSplit(
+  train: Float32Array | Dataset,
+  dim: number,
+  validation: Float32Array | number,
+  seed: Seed,
+  opts: { nonEmpty?: boolean } = {},
+): { trainX: Float32Array; validX: Float32Array; n: number } {
+  const x = train instanceof Float32Array ? train : train.x;
+  batchRows(x, dim);
+  if (typeof validation === "number") {
+    const split = splitValidation(makeDataset(x, undefined, 1, dim), validation, seed);
+    return { trainX: split.train.x, validX: split.validation.x, n: split.train.x.length / dim };
+  }
+  if (batchRows(validation, dim) === 0 && opts.nonEmpty === true) throw new DeepgenError("E_ARG", "the validation set is empty");
+  return { trainX: x, validX: validation, n: x.length / dim };
 }
 
 export function freshState(): TrainingState {

@@ -39,44 +39,28 @@ import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { checkInteger, checkOneOf } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import type { Seed } from "../core/philox.js";
-import { gatherRows, splitValidation } from "../data/batching.js";
+import { gatherRows } from "../data/batching.js";
 import { type Dataset, makeDataset } from "../data/dataset.js";
-import { asModelFile, modelMetadata } from "../io/model-file.js";
-import { readSafetensors, writeSafetensors } from "../io/safetensors.js";
+import { modelMetadata } from "../io/model-file.js";
+import { writeSafetensors } from "../io/safetensors.js";
 import type { BackendName, Kernels } from "../kernels/kernels.js";
-import type { ActivationKind } from "../kernels/ops/activation.js";
 import { Adam } from "../nn/adam.js";
-import { ConvDecoder, ConvEncoder, type Net } from "../nn/conv-nets.js";
-import { Mlp } from "../nn/dense.js";
+import type { Net } from "../nn/conv-nets.js";
+import { Autoencoder, type AutoencoderConfig, autoencoderNets, checkConvArch, checkWidths, loadAutoencoder, VAE_ACTIVATIONS, type VaeActivation, type VaeArch } from "./autoencoder.js";
 import { netTensors, readBestCheckpoint, writeBestCheckpoint } from "./checkpoint.js";
-import { batchRows, modelKernels } from "./common.js";
+import { batchRows, checkImageShape } from "./common.js";
 import type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./density.js";
-import { cbInverseCdf, cbMean, gridCodes, interpolateCodes, loadNetParams, sigmoidInPlace } from "./latent.js";
-import { type EpochRecord, freshState, runTrainingLoop, type TrainingProgress, type TrainingState } from "./trainer.js";
+import { cbInverseCdf, cbMean, sigmoidInPlace } from "./latent.js";
+import { type EpochRecord, freshState, runTrainingLoop, trainValidationSplit, type TrainingProgress, type TrainingState } from "./trainer.js";
 
-export const VAE_ACTIVATIONS = ["relu", "tanh", "softplus", "leakyRelu"] as const;
-export type VaeActivation = (typeof VAE_ACTIVATIONS)[number];
+export { VAE_ACTIVATIONS, VAE_ARCHS, type VaeActivation, type VaeArch } from "./autoencoder.js";
 
-export interface VaeConfig {
-  dim: number;
-  latent: number;
-  /** Hidden widths of the encoder; the decoder mirrors them. */
-  hidden: number[];
-  activation: VaeActivation;
+export interface VaeConfig extends AutoencoderConfig {
   decoder: VaeDecoder;
-  /** Encoder / decoder networks: MLPs (default) or the conv networks of lib/nn/conv-nets.ts. */
-  arch?: VaeArch;
-  /** Conv channels (arch "conv"; default [32, 64]). */
-  channels?: [number, number];
-  height?: number;
-  width?: number;
 }
 
 export const VAE_DECODERS = ["bernoulli", "cbernoulli"] as const;
 export type VaeDecoder = (typeof VAE_DECODERS)[number];
-
-export const VAE_ARCHS = ["mlp", "conv"] as const;
-export type VaeArch = (typeof VAE_ARCHS)[number];
 
 export interface VaeCreateOptions {
   dim: number;
@@ -169,38 +153,13 @@ function putColumns(src: Float32Array, n: number, cols: number, dst: Float32Arra
   for (let i = 0; i < n; i++) dst.set(src.subarray(i * cols, (i + 1) * cols), i * stride + from);
 }
 
-export class Vae implements DensityModel {
+export class Vae extends Autoencoder<VaeConfig> implements DensityModel {
   readonly kind = "vae";
-  backend: BackendName | undefined;
-
-  constructor(
-    readonly config: VaeConfig,
-    readonly encoder: Net,
-    readonly decoder: Net,
-  ) {}
-
-  get dim(): number {
-    return this.config.dim;
-  }
-
-  get latent(): number {
-    return this.config.latent;
-  }
+  protected readonly mapRange = 3;
 
   /** Fresh networks of a configuration (Glorot-uniform from the seed). */
   static networks(cfg: VaeConfig, seed: number): { encoder: Net; decoder: Net } {
-    const act: ActivationKind = cfg.activation;
-    if (cfg.arch === "conv") {
-      const base = { height: cfg.height!, width: cfg.width!, channels: cfg.channels!, activation: act };
-      return {
-        encoder: new ConvEncoder("enc", { ...base, latentSide: 2 * cfg.latent }, { seed, stream: ENC_STREAM }),
-        decoder: new ConvDecoder("dec", { ...base, channels: [cfg.channels![1], cfg.channels![0]], latentSide: cfg.latent }, { seed, stream: DEC_STREAM }),
-      };
-    }
-    return {
-      encoder: new Mlp("enc", { sizes: [cfg.dim, ...cfg.hidden, 2 * cfg.latent], hidden: act, output: "identity" }, { seed, stream: ENC_STREAM }),
-      decoder: new Mlp("dec", { sizes: [cfg.latent, ...[...cfg.hidden].reverse(), cfg.dim], hidden: act, output: "identity" }, { seed, stream: DEC_STREAM }),
-    };
+    return autoencoderNets(cfg, seed, { encoder: ENC_STREAM, decoder: DEC_STREAM }, 2 * cfg.latent);
   }
 
   static create(opts: VaeCreateOptions): Vae {
@@ -225,36 +184,16 @@ export class Vae implements DensityModel {
   private static checkConfig(c: Partial<VaeConfig>, source: string): VaeConfig {
     const dim = checkInteger(`${source}: dim`, c.dim, 1, 1 << 24);
     const latent = checkInteger(`${source}: latent`, c.latent, 1, 4096);
-    if (!Array.isArray(c.hidden) || c.hidden.length > 8) throw new DeepgenError("E_ARG", `${source}: hidden must be an array of at most 8 widths`);
-    const hidden = c.hidden.map((h) => checkInteger(`${source}: hidden width`, h, 1, 1 << 16));
+    const hidden = checkWidths(source, "hidden", c.hidden);
     const activation = checkOneOf(`${source}: activation`, c.activation, VAE_ACTIVATIONS);
     const decoder = checkOneOf(`${source}: decoder`, c.decoder ?? "bernoulli", VAE_DECODERS);
-    const out: VaeConfig = { dim, latent, hidden, activation, decoder };
-    if (c.height !== undefined && c.width !== undefined) {
-      if (c.height * c.width !== dim) throw new DeepgenError("E_ARG", `${source}: height x width must equal dim`);
-      out.height = c.height;
-      out.width = c.width;
-    }
-    const arch = checkOneOf(`${source}: arch`, c.arch ?? "mlp", VAE_ARCHS);
-    if (arch === "conv") {
-      if (out.height === undefined || out.width === undefined || out.height % 4 !== 0 || out.width % 4 !== 0) {
-        throw new DeepgenError("E_ARG", `${source}: the conv architecture needs height and width, multiples of 4`);
-      }
-      const ch = c.channels ?? [32, 64];
-      if (!Array.isArray(ch) || ch.length !== 2) throw new DeepgenError("E_ARG", `${source}: channels must be two integers`);
-      out.arch = "conv";
+    const out: VaeConfig = { dim, latent, hidden, activation, decoder, ...checkImageShape(c, dim, source) };
+    const conv = checkConvArch(c, out, source);
+    if (conv.arch === "conv") {
+      Object.assign(out, conv);
       out.hidden = []; // unused by the conv networks
-      out.channels = [checkInteger(`${source}: channels[0]`, ch[0], 1, 4096), checkInteger(`${source}: channels[1]`, ch[1], 1, 4096)];
     }
     return out;
-  }
-
-  paramCount(): number {
-    return this.encoder.paramCount() + this.decoder.paramCount();
-  }
-
-  private kernels(backend?: BackendName): Kernels {
-    return modelKernels(this.backend, backend);
   }
 
   private rows(x: Float32Array): number {
@@ -302,27 +241,9 @@ export class Vae implements DensityModel {
     else k.bceWithLogitsBackward(dlogits, logits, x, m, this.dim, scale);
   }
 
-  /** Decoded posterior means: probabilities [n, D] of decode(mu(x)). */
-  reconstruct(x: Float32Array, opts: { backend?: BackendName } = {}): Float32Array {
-    return this.decode(this.encode(x, opts).mu, opts);
-  }
-
-  /**
-   * Linear interpolation between the posterior means of a [D] and b [D]: `steps` (>= 2) codes
-   * from mu(a) to mu(b), decoded; returns probabilities [steps, D].
-   */
-  interpolate(a: Float32Array, b: Float32Array, steps: number, opts: { backend?: BackendName } = {}): Float32Array {
-    if (a.length !== this.dim || b.length !== this.dim) throw new DeepgenError("E_SHAPE", `interpolate: a and b must each be one image of D = ${this.dim}`);
-    const both = new Float32Array(2 * this.dim);
-    both.set(a);
-    both.set(b, this.dim);
-    return this.decode(interpolateCodes(this.encode(both, opts).mu, this.latent, steps), opts);
-  }
-
-  /** Images decoded on a regular grid of codes in [-range, range]^2 (2-D latents): [size^2, D], row-major, y down. */
-  latentMap(size: number, range = 3, opts: { backend?: BackendName } = {}): Float32Array {
-    if (this.latent !== 2) throw new DeepgenError("E_ARG", `a latent-space map needs a 2-D latent space, this model has ${this.latent}`);
-    return this.decode(gridCodes(size, range), opts);
+  /** A code stands for x by its posterior mean: reconstruct and interpolate decode mu(x). */
+  protected codeOf(x: Float32Array, opts: { backend?: BackendName }): Float32Array {
+    return this.encode(x, opts).mu;
   }
 
   // ---- sampling ----
@@ -348,13 +269,6 @@ export class Vae implements DensityModel {
       for (let i = 0; i < x.length; i++) x[i] = u[i]! < probs[i]! ? 1 : 0;
     }
     return opts.returnProbs ? { x, probs, n } : { x, n };
-  }
-
-  async sample(n: number, opts: SampleOptions): Promise<Samples> {
-    if (opts.signal?.aborted) throw new DeepgenError("E_ABORTED", "operation aborted");
-    const out = this.sampleSync(n, opts);
-    opts.onProgress?.(1);
-    return out;
   }
 
   // ---- objective ----
@@ -484,19 +398,7 @@ export class Vae implements DensityModel {
 
   async fit(train: Float32Array | Dataset, opts: VaeFitOptions = {}): Promise<VaeFitResult> {
     const seed = opts.seed ?? 0;
-    let trainX = train instanceof Float32Array ? train : train.x;
-    this.rows(trainX);
-    let validX: Float32Array | undefined;
-    const validation = opts.validation ?? 0.1;
-    if (typeof validation === "number") {
-      const split = splitValidation(makeDataset(trainX, undefined, 1, this.dim), validation, seed);
-      trainX = split.train.x;
-      validX = split.validation.x;
-    } else {
-      this.rows(validation);
-      validX = validation;
-    }
-    const n = trainX.length / this.dim;
+    const { trainX, validX, n } = trainValidationSplit(train, this.dim, opts.validation ?? 0.1, seed);
     const batchSize = checkInteger("batchSize", opts.batchSize ?? 100, 1);
     const epochs = checkInteger("epochs", opts.epochs ?? 100, 0);
     const warmup = opts.warmupEpochs ?? 0;
@@ -562,7 +464,6 @@ export class Vae implements DensityModel {
           return t.rec + t.kl; // the true -ELBO, whatever the warm-up weight
         },
         validate: async () => {
-          if (validX === undefined) return undefined;
           lastValidTerms = this.elbo(validX, { backend: kernels.backend, seed });
           return -lastValidTerms.elbo;
         },
@@ -582,7 +483,7 @@ export class Vae implements DensityModel {
       },
       state,
     );
-    return { ...result, history, trainSize: n, validationSize: validX === undefined ? 0 : validX.length / this.dim };
+    return { ...result, history, trainSize: n, validationSize: validX.length / this.dim };
   }
 
   // ---- likelihood ----
@@ -690,17 +591,8 @@ export class Vae implements DensityModel {
   }
 
   static async load(path: string, opts: { backend?: BackendName } = {}): Promise<Vae> {
-    const file = asModelFile<VaeConfig>(await readSafetensors(path), path, "vae");
-    let config: VaeConfig;
-    try {
-      config = Vae.checkConfig(file.config, path);
-    } catch (e) {
-      throw new DeepgenError("E_FORMAT", (e as Error).message, { cause: e });
-    }
-    const nets = Vae.networks(config, 0);
-    loadNetParams(file, nets.encoder);
-    loadNetParams(file, nets.decoder);
-    const model = new Vae(config, nets.encoder, nets.decoder);
+    const { config, encoder, decoder } = await loadAutoencoder(path, "vae", Vae.checkConfig, Vae.networks);
+    const model = new Vae(config, encoder, decoder);
     model.backend = opts.backend;
     return model;
   }

@@ -1,0 +1,157 @@
+/**
+ * What the two autoencoders (VAE, lib/models/vae.ts; AAE, lib/models/aae.ts) share: the
+ * encoder / decoder configuration and its checks, the networks (MLPs, or the conv networks of
+ * lib/nn/conv-nets.ts), and the uses of a trained pair that only need codes and a decoder:
+ * reconstruction, interpolation, the latent-space map, and the async twin of sampling.
+ * Each model keeps what differs: how x becomes a code (the VAE's posterior mean, the AAE's
+ * deterministic encoder), its decoder's likelihood, its prior, its training.
+ */
+import { checkInteger, checkOneOf } from "../core/check.js";
+import { DeepgenError } from "../core/errors.js";
+import { type ModelFile, readModelFile } from "../io/model-file.js";
+import type { BackendName, Kernels } from "../kernels/kernels.js";
+import type { ActivationKind } from "../kernels/ops/activation.js";
+import { ConvDecoder, ConvEncoder, type Net } from "../nn/conv-nets.js";
+import { Mlp } from "../nn/dense.js";
+import { finishedAsync, modelKernels } from "./common.js";
+import type { SampleOptions, Samples } from "./density.js";
+import { gridCodes, interpolateCodes, loadNetParams } from "./latent.js";
+
+export const VAE_ACTIVATIONS = ["relu", "tanh", "softplus", "leakyRelu"] as const;
+export type VaeActivation = (typeof VAE_ACTIVATIONS)[number];
+
+export const VAE_ARCHS = ["mlp", "conv"] as const;
+export type VaeArch = (typeof VAE_ARCHS)[number];
+
+export interface AutoencoderConfig {
+  dim: number;
+  latent: number;
+  /** Hidden widths of the encoder; the decoder mirrors them. */
+  hidden: number[];
+  activation: VaeActivation;
+  /** Encoder / decoder networks: MLPs (default) or the conv networks of lib/nn/conv-nets.ts. */
+  arch?: VaeArch;
+  /** Conv channels (arch "conv"; default [32, 64]). */
+  channels?: [number, number];
+  height?: number;
+  width?: number;
+}
+
+/** An array of at most 8 layer widths. */
+export function checkWidths(source: string, name: string, a: unknown): number[] {
+  if (!Array.isArray(a) || a.length > 8) throw new DeepgenError("E_ARG", `${source}: ${name} must be an array of at most 8 widths`);
+  return a.map((h) => checkInteger(`${source}: ${name} width`, h, 1, 1 << 16));
+}
+
+/**
+ * The conv architecture's fields ({} for "mlp"): the conv networks halve each side twice, so
+ * the image's sides must be multiples of 4.
+ */
+export function checkConvArch(c: { arch?: unknown; channels?: unknown }, shape: { height?: number; width?: number }, source: string): { arch?: "conv"; channels?: [number, number] } {
+  const arch = checkOneOf(`${source}: arch`, c.arch ?? "mlp", VAE_ARCHS);
+  if (arch !== "conv") return {};
+  if (shape.height === undefined || shape.width === undefined || shape.height % 4 !== 0 || shape.width % 4 !== 0) {
+    throw new DeepgenError("E_ARG", `${source}: the conv architecture needs height and width, multiples of 4`);
+  }
+  const ch = c.channels ?? [32, 64];
+  if (!Array.isArray(ch) || ch.length !== 2) throw new DeepgenError("E_ARG", `${source}: channels must be two integers`);
+  return { arch: "conv", channels: [checkInteger(`${source}: channels[0]`, ch[0], 1, 4096), checkInteger(`${source}: channels[1]`, ch[1], 1, 4096)] };
+}
+
+/**
+ * Fresh encoder and decoder of a configuration (Glorot-uniform from the seed, on the model's
+ * own streams); the encoder outputs `codeWidth` values per image (the VAE: mean and log
+ * variance, 2 * latent), the decoder reads `latent`.
+ */
+export function autoencoderNets(c: AutoencoderConfig, seed: number, streams: { encoder: number; decoder: number }, codeWidth: number): { encoder: Net; decoder: Net } {
+  const act: ActivationKind = c.activation;
+  if (c.arch === "conv") {
+    const base = { height: c.height!, width: c.width!, channels: c.channels!, activation: act };
+    return {
+      encoder: new ConvEncoder("enc", { ...base, latentSide: codeWidth }, { seed, stream: streams.encoder }),
+      decoder: new ConvDecoder("dec", { ...base, channels: [c.channels![1], c.channels![0]], latentSide: c.latent }, { seed, stream: streams.decoder }),
+    };
+  }
+  return {
+    encoder: new Mlp("enc", { sizes: [c.dim, ...c.hidden, codeWidth], hidden: act, output: "identity" }, { seed, stream: streams.encoder }),
+    decoder: new Mlp("dec", { sizes: [c.latent, ...[...c.hidden].reverse(), c.dim], hidden: act, output: "identity" }, { seed, stream: streams.decoder }),
+  };
+}
+
+/** A model file's configuration (checked by `check`) and its encoder and decoder, parameters loaded. */
+export async function loadAutoencoder<C extends AutoencoderConfig>(
+  path: string,
+  kind: string,
+  check: (c: Partial<C>, source: string) => C,
+  networks: (c: C, seed: number) => { encoder: Net; decoder: Net },
+): Promise<{ file: ModelFile<C>; config: C; encoder: Net; decoder: Net }> {
+  const { file, config } = await readModelFile(path, kind, check);
+  const nets = networks(config, 0);
+  loadNetParams(file, nets.encoder);
+  loadNetParams(file, nets.decoder);
+  return { file, config, ...nets };
+}
+
+export abstract class Autoencoder<C extends AutoencoderConfig> {
+  backend: BackendName | undefined;
+
+  constructor(
+    readonly config: C,
+    readonly encoder: Net,
+    readonly decoder: Net,
+  ) {}
+
+  get dim(): number {
+    return this.config.dim;
+  }
+
+  get latent(): number {
+    return this.config.latent;
+  }
+
+  /** Half the side of latentMap's default square: where the model's codes mostly lie. */
+  protected abstract readonly mapRange: number;
+
+  /** The code [n, latent] that stands for each image of x [n, D] (reconstruction, interpolation). */
+  protected abstract codeOf(x: Float32Array, opts: { backend?: BackendName }): Float32Array;
+
+  /** Pixel means [n, D] of codes z [n, latent]. */
+  abstract decode(z: Float32Array, opts?: { backend?: BackendName }): Float32Array;
+
+  abstract sampleSync(n: number, opts: Omit<SampleOptions, "signal" | "onProgress">): Samples;
+
+  protected kernels(backend?: BackendName): Kernels {
+    return modelKernels(this.backend, backend);
+  }
+
+  /** Decoded codes of x: pixel means [n, D]. */
+  reconstruct(x: Float32Array, opts: { backend?: BackendName } = {}): Float32Array {
+    return this.decode(this.codeOf(x, opts), opts);
+  }
+
+  /**
+   * Linear interpolation between the codes of a [D] and b [D]: `steps` (>= 2) codes from
+   * code(a) to code(b), decoded; returns pixel means [steps, D].
+   */
+  interpolate(a: Float32Array, b: Float32Array, steps: number, opts: { backend?: BackendName } = {}): Float32Array {
+    if (a.length !== this.dim || b.length !== this.dim) throw new DeepgenError("E_SHAPE", `interpolate: a and b must each be one image of D = ${this.dim}`);
+    const both = new Float32Array(2 * this.dim);
+    both.set(a);
+    both.set(b, this.dim);
+    return this.decode(interpolateCodes(this.codeOf(both, opts), this.latent, steps), opts);
+  }
+
+  /** Images decoded on a regular grid of codes in [-range, range]^2 (2-D latents): [size^2, D], row-major, y down. */
+  latentMap(size: number, range = this.mapRange, opts: { backend?: BackendName } = {}): Float32Array {
+    if (this.latent !== 2) throw new DeepgenError("E_ARG", `a latent-space map needs a 2-D latent space, this model has ${this.latent}`);
+    return this.decode(gridCodes(size, range), opts);
+  }
+
+  async sample(n: number, opts: SampleOptions): Promise<Samples> {
+    return finishedAsync(opts, () => this.sampleSync(n, opts));
+  }
+
+  paramCount(): number {
+    return this.encoder.paramCount() + this.decoder.paramCount();
+  }
+}
