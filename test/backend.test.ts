@@ -1,6 +1,7 @@
 import test from "ava";
 
 import { getKernels, resolveBackendName } from "../lib/kernels/backend.js";
+import { runtimeInfo } from "../lib/kernels/runtime-info.js";
 import { getThreads, setThreads } from "../lib/kernels/threads.js";
 import { Tensor } from "../lib/core/tensor.js";
 import { code } from "./helpers/errors.js";
@@ -51,4 +52,25 @@ test("Tensor checks that shape and data agree", (t) => {
   t.is(code(t, () => Tensor.zeros([1.5])), "E_SHAPE");
   t.is(code(t, () => x.expectShape("x", [3, 2])), "E_SHAPE");
   t.notThrows(() => x.expectShape("x", [-1, 3]));
+});
+
+test("an invalid DEEPGEN_THREADS is E_ARG wherever native threads are used, like an invalid DEEPGEN_BACKEND", (t) => {
+  const old = process.env["DEEPGEN_THREADS"];
+  try {
+    for (const bad of ["abc", "0", "1.5", "100000", "-2", "2x", " "]) {
+      process.env["DEEPGEN_THREADS"] = bad;
+      t.is(code(t, () => getKernels("native")), "E_ARG", bad);
+      t.is(code(t, () => getThreads()), "E_ARG", bad);
+      t.is(code(t, () => runtimeInfo()), "E_ARG", bad);
+      t.regex(t.throws(() => getKernels("native"))!.message, /DEEPGEN_THREADS must be an integer in \[1, 1024\]/);
+      t.notThrows(() => getKernels("js"), "the js backend runs no native threads");
+    }
+    for (const good of ["1", "2", "1024", ""]) {
+      process.env["DEEPGEN_THREADS"] = good;
+      t.notThrows(() => getKernels("native"), good);
+    }
+  } finally {
+    if (old === undefined) delete process.env["DEEPGEN_THREADS"];
+    else process.env["DEEPGEN_THREADS"] = old;
+  }
 });

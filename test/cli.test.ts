@@ -112,6 +112,24 @@ test("sample and complete write PNG grids from the shipped NADE", (t) => {
   t.true(isPng(comp));
 });
 
+test("--seed is read as an exact 64-bit integer: seeds past 2^53 are not rounded to a neighbour", (t) => {
+  const draw = (seed: string): Buffer => {
+    const out = join(work, `seed-${seed}.png`);
+    const r = deepgen("sample", "nade", "-n", "2", "--seed", seed, "--out", out);
+    t.is(r.status, 0, r.stderr);
+    return readFileSync(out);
+  };
+  // 2^53 + 1 rounds to 2^53 as a JS number; as a 64-bit seed it is another key.
+  t.notDeepEqual(draw("9007199254740993"), draw("9007199254740992"));
+  t.deepEqual(draw("18446744073709551615"), draw("18446744073709551615"));
+  for (const bad of ["18446744073709551616", "-1", "1.5", "0x10"]) {
+    const r = deepgen("sample", "nade", "-n", "1", "--seed", bad, "--out", join(work, "never.png"));
+    t.not(r.status, 0, bad);
+    t.regex(r.stderr, /--seed must be an integer in \[0, 2\^64\)/, bad);
+    t.notRegex(r.stderr, /bigint/i, bad);
+  }
+});
+
 test("bad input to model commands fails with a clear message and exit code 2", (t) => {
   const r = deepgen("train", "transformer");
   t.is(r.status, 2);

@@ -2,6 +2,7 @@
 import { InvalidArgumentError } from "commander";
 
 import { DeepgenError } from "../core/errors.js";
+import type { Seed } from "../core/philox.js";
 import { binarize, type Dataset } from "../data/dataset.js";
 import { dequantize } from "../data/dequantize.js";
 import { readIdx } from "../data/idx.js";
@@ -12,6 +13,20 @@ export function intOption(name: string, min = 0): (v: string) => number {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
     return n;
+  };
+}
+
+/**
+ * A Philox seed exactly as typed: any integer in [0, 2^64). Past 2^53 it stays a bigint, since
+ * a JS number would round it to a neighbouring seed.
+ */
+export function seedOption(name: string): (v: string) => Seed {
+  return (v: string) => {
+    const text = v.trim();
+    if (!/^\d+$/.test(text)) throw new InvalidArgumentError(`${name} must be an integer in [0, 2^64), got '${v}'`);
+    const big = BigInt(text);
+    if (big >= 1n << 64n) throw new InvalidArgumentError(`${name} must be an integer in [0, 2^64), got ${text}`);
+    return big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
   };
 }
 

@@ -9,7 +9,7 @@ import { writeImageGrid } from "../io/png.js";
 import type { BackendName } from "../kernels/kernels.js";
 import { Nade } from "../models/nade.js";
 import { loadModel } from "../models/registry.js";
-import { type DataOptions, intOption, loadData } from "./common.js";
+import { type DataOptions, intOption, loadData, seedOption } from "./common.js";
 import { printJson } from "./output.js";
 import { imageShape } from "./sample.js";
 
@@ -32,7 +32,7 @@ export function registerComplete(program: Command, run: (json: boolean, fn: () =
     .option("--rows <r>", "rows given to the model", intOption("--rows", 0), 14)
     .option("-n <n>", "number of test digits", intOption("-n", 1), 8)
     .option("-k <k>", "completions per digit", intOption("-k", 1), 6)
-    .option("--seed <n>", "Philox seed", intOption("--seed", 0), 0)
+    .option("--seed <n>", "Philox seed", seedOption("--seed"), 0)
     .option("--out <path>", "PNG file", "completions.png")
     .option("--scale <k>", "pixel upscaling of the grid", intOption("--scale", 1), 2)
     .option("--backend <name>", "native, js or cuda")

@@ -9,7 +9,7 @@ import { Aae } from "../models/aae.js";
 import { Gan } from "../models/gan.js";
 import { loadSampler } from "../models/registry.js";
 import { Vae } from "../models/vae.js";
-import { type DataOptions, dataKindOf, intOption, loadData, ProgressLine } from "./common.js";
+import { type DataOptions, dataKindOf, intOption, loadData, ProgressLine, seedOption } from "./common.js";
 import { printJson } from "./output.js";
 import { aaeReport, continuousNote, latentDataKind, vaeReport } from "./train-latent.js";
 import { evalClassifier, evalQuality, modelKindOf } from "./eval-quality.js";
@@ -36,7 +36,7 @@ export function registerEval(program: Command, run: (json: boolean, fn: () => Pr
     .option("--idx-labels <path>", "IDX labels file for --idx-images")
     .option("--quality", "sample quality instead: classifier-FID vs test images, floor FID, class coverage")
     .option("-n <n>", "--quality: number of samples", intOption("-n", 2), 10000)
-    .option("--seed <n>", "--quality: Philox seed of the samples", intOption("--seed", 0), 0)
+    .option("--seed <n>", "--quality: Philox seed of the samples", seedOption("--seed"), 0)
     .option("--classifier <model>", "--quality: classifier file (default: the shipped 'classifier')")
     .option("--means", "--quality, binary models: judge the pixel probabilities behind the draws against the grayscale test images")
     .option("--json", "print one JSON object")

@@ -18,7 +18,7 @@ import { Aae } from "../models/aae.js";
 import { Gan } from "../models/gan.js";
 import { loadSampler } from "../models/registry.js";
 import { Vae } from "../models/vae.js";
-import { floatOption, intOption, loadData, type DataOptions } from "./common.js";
+import { floatOption, intOption, loadData, type DataOptions, seedOption } from "./common.js";
 import { printJson } from "./output.js";
 import { imageShape } from "./sample.js";
 import { codeScatter, latentDataKind } from "./train-latent.js";
@@ -75,7 +75,7 @@ export function registerLatent(program: Command, run: Run): void {
     .argument("<model>", "model file or shipped model name (vae, aae, or a gan file)")
     .option("--from <i>", "index of the first test image (gan: sample)", intOption("--from", 0), 0)
     .option("--to <j>", "index of the second test image (gan: sample)", intOption("--to", 0), 1)
-    .option("--seed <n>", "gan: Philox seed of the latent draws", intOption("--seed", 0), 0)
+    .option("--seed <n>", "gan: Philox seed of the latent draws", seedOption("--seed"), 0)
     .option("--rows <n>", "gan: rows of the grid (row r: samples from + 2r and to + 2r)", intOption("--rows", 1), 1)
     .option("--steps <n>", "images along the segment, endpoints included", intOption("--steps", 2), 10)
     .option("--out <path>", "PNG file", "interpolation.png")

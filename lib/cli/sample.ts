@@ -7,7 +7,7 @@ import { imageGrid, writeImageGrid, writePng } from "../io/png.js";
 import type { BackendName } from "../kernels/kernels.js";
 import { Gan } from "../models/gan.js";
 import { loadSampler, resolveModelPath } from "../models/registry.js";
-import { intOption } from "./common.js";
+import { intOption, seedOption } from "./common.js";
 import { printJson } from "./output.js";
 
 interface SampleCliOptions {
@@ -42,7 +42,7 @@ export function registerSample(program: Command, run: (json: boolean, fn: () => 
     .description("draw samples from a model into a PNG grid")
     .argument("<model>", "model file or shipped model name (e.g. nade)")
     .option("-n <n>", "number of samples", intOption("-n", 1), 64)
-    .option("--seed <n>", "Philox seed", intOption("--seed", 0), 0)
+    .option("--seed <n>", "Philox seed", seedOption("--seed"), 0)
     .option("--out <path>", "PNG file", "samples.png")
     .option("--probs", "draw the conditional probabilities (smooth 'mean' images) instead of the binary samples")
     .option("--scale <k>", "pixel upscaling of the grid", intOption("--scale", 1), 2)

@@ -7,6 +7,7 @@ import { cudaKernels, jsKernels, nativeKernels } from "./backends.js";
 import { requireCuda } from "./cuda.js";
 import { BACKEND_NAMES, type BackendName, type Kernels } from "./kernels.js";
 import { nativeAddon } from "./native.js";
+import { checkThreadsEnv } from "./threads.js";
 import { checkOneOf } from "../core/check.js";
 
 export type { BackendName, Kernels };
@@ -25,9 +26,11 @@ export function getKernels(requested?: BackendName | string): Kernels {
     case "js":
       return jsKernels;
     case "native":
+      checkThreadsEnv();
       nativeAddon(); // throws with build instructions if missing
       return nativeKernels;
     case "cuda":
+      checkThreadsEnv();
       requireCuda();
       return cudaKernels;
   }

@@ -2,6 +2,7 @@
 import type { NativeInfo } from "./addon-types.js";
 import { cudaStatus } from "./cuda.js";
 import { nativeAddon, nativeAddonStatus } from "./native.js";
+import { checkThreadsEnv } from "./threads.js";
 import { packageVersion } from "../core/package-root.js";
 
 export interface BackendStatus {
@@ -24,6 +25,7 @@ export interface RuntimeInfo {
 }
 
 export function runtimeInfo(): RuntimeInfo {
+  checkThreadsEnv();
   const status = nativeAddonStatus();
   const info: RuntimeInfo = {
     version: packageVersion,
