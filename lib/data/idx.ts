@@ -14,7 +14,7 @@ const IMAGES_MAGIC = 0x00000803;
 const LABELS_MAGIC = 0x00000801;
 
 /** Pixel bytes an IDX read may hold unless the caller or DEEPGEN_MAX_IDX_MB says otherwise. */
-export const DEFAULT_MAX_IDX_BYTES = 1024 * 1024 * 1024;
+export const DEFAULT_MAX_IDX_BYTES = 256 * 1024 * 1024;
 
 /** The cap on inflated pixel bytes: the option, else DEEPGEN_MAX_IDX_MB, else the default. */
 function maxIdxBytes(option: number | undefined): number {
@@ -94,7 +94,7 @@ export interface IdxImages {
 }
 
 export interface IdxReadOptions {
-  /** Most inflated pixel bytes accepted (default: DEEPGEN_MAX_IDX_MB, else 1 GiB). */
+  /** Most inflated pixel bytes accepted (default: DEEPGEN_MAX_IDX_MB, else 256 MiB: 4x that as float32 images). */
   maxBytes?: number;
 }
 
