@@ -45,7 +45,27 @@ export function asModelFile<C>(contents: SafetensorsContents, source: string, ex
   } catch (e) {
     throw new DeepgenError("E_FORMAT", `${source}: deepgen.config is not valid JSON`, { cause: e });
   }
+  checkFinite(contents.tensors, source);
   return { model, config, version: meta["deepgen.version"] ?? "unknown", tensors: contents.tensors, metadata: meta };
+}
+
+/**
+ * Every float tensor of a model file must be finite: a NaN or infinite weight evaluates to
+ * NaN on one backend and to a finite but meaningless number on another (fused kernels clamp
+ * differently), so it is refused on load, naming the tensor, instead of scored.
+ */
+function checkFinite(tensors: ReadonlyMap<string, SafeTensor>, source: string): void {
+  for (const [name, t] of tensors) {
+    if (!(t.data instanceof Float32Array || t.data instanceof Float64Array)) continue;
+    const data = t.data;
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i]!;
+      // v - v is 0 for every finite v and NaN for NaN and +-Infinity: one test per value.
+      if (v - v !== 0) {
+        throw new DeepgenError("E_FORMAT", `${source}: tensor '${name}' holds ${v} at index ${i}; model weights must be finite`);
+      }
+    }
+  }
 }
 
 export async function loadModelFile<C>(path: string, expectModel?: string): Promise<ModelFile<C>> {
