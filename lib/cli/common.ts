@@ -115,23 +115,56 @@ export function dataKindOf(modelKind: string): "binary" | "dequantized" {
   return modelKind === "rnade" ? "dequantized" : "binary";
 }
 
-/** Progress on stderr: a redrawn line on a terminal, nothing otherwise (logs stay clean). */
+/** Where progress goes: process.stderr, or a stand-in (tests). */
+export interface ProgressStream {
+  readonly isTTY?: boolean;
+  write(text: string): unknown;
+}
+
+/** How often a non-terminal gets a progress line: often enough to show life, rarely enough for logs. */
+export const PROGRESS_LOG_INTERVAL_MS = 5000;
+
+/**
+ * Progress on stderr: on a terminal, one line redrawn at most every 100 ms; otherwise (a log
+ * file, a pipe, CI) a whole line at most every PROGRESS_LOG_INTERVAL_MS, so a long phase is
+ * never silent and a log is never flooded.
+ */
 export class ProgressLine {
-  private readonly tty = process.stderr.isTTY === true;
-  private last = 0;
+  private readonly tty: boolean;
+  private last: number;
+
+  constructor(
+    private readonly stream: ProgressStream = process.stderr,
+    private readonly now: () => number = Date.now,
+    private readonly logIntervalMs = PROGRESS_LOG_INTERVAL_MS,
+  ) {
+    this.tty = stream.isTTY === true;
+    // The first log line comes one interval in: a phase shorter than that prints none.
+    this.last = this.tty ? 0 : now();
+  }
 
   update(text: string): void {
-    if (!this.tty) return;
-    const now = Date.now();
-    if (now - this.last < 100) return;
+    const now = this.now();
+    if (now - this.last < (this.tty ? 100 : this.logIntervalMs)) return;
     this.last = now;
-    process.stderr.write(`\r\x1b[K${text}`);
+    this.stream.write(this.tty ? `\r\x1b[K${text}` : `${text}\n`);
   }
 
   done(text?: string): void {
-    if (this.tty) process.stderr.write("\r\x1b[K");
-    if (text !== undefined) process.stderr.write(`${text}\n`);
+    if (this.tty) this.stream.write("\r\x1b[K");
+    if (text !== undefined) this.stream.write(`${text}\n`);
   }
+}
+
+/**
+ * A closed stderr (`deepgen train ... 2>&1 | head -2`) must end progress output, not the run:
+ * without a handler, the EPIPE of the next progress line is an uncaught error that kills a
+ * training run before it writes its model. Other stream errors stay fatal.
+ */
+export function survivingClosedStderr(stream: NodeJS.WriteStream = process.stderr): void {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") throw e;
+  });
 }
 
 export function formatDuration(seconds: number): string {

@@ -3,6 +3,7 @@
 import { Command } from "commander";
 
 import { packageVersion } from "../core/package-root.js";
+import { survivingClosedStderr } from "./common.js";
 import { registerComplete } from "./complete.js";
 import { registerEval } from "./eval.js";
 import { registerExport } from "./export.js";
@@ -19,6 +20,8 @@ async function run(json: boolean, fn: () => Promise<void> | void): Promise<void>
     reportError(e, json);
   }
 }
+
+survivingClosedStderr();
 
 const program = new Command();
 program
