@@ -703,11 +703,11 @@ test("bad shapes and parameters are refused with E_SHAPE / E_ARG on every backen
 
 test("the addon re-checks array sizes itself (E_SHAPE) when called directly", (t) => {
   const addon = nativeAddon();
-  const g = [2, 3, 5, 5, 4, 3, 3, 1, 1, 1, 1, 0] as const;
+  const g = { batch: 2, inC: 3, inH: 5, inW: 5, outC: 4, kH: 3, kW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, mask: 0 } as const;
   const x = new Float32Array(2 * 3 * 25);
   const w = new Float32Array(4 * 3 * 9);
   const y = new Float32Array(2 * 4 * 25);
-  t.notThrows(() => addon.conv2dForward(x, w, null, y, ...g));
+  t.notThrows(() => addon.conv2dForward(g, x, w, null, y));
   const err = (fn: () => void): string | undefined => {
     try {
       fn();
@@ -716,21 +716,21 @@ test("the addon re-checks array sizes itself (E_SHAPE) when called directly", (t
     }
     return undefined;
   };
-  t.is(err(() => addon.conv2dForward(x.subarray(1), w, null, y, ...g)), "E_SHAPE");
-  t.is(err(() => addon.conv2dForward(x, w, new Float32Array(5), y, ...g)), "E_SHAPE");
-  t.is(err(() => addon.conv2dBackwardData(y, w, x.subarray(3), ...g)), "E_SHAPE");
-  t.is(err(() => addon.conv2dBackwardWeight(x, y, w.subarray(1), null, ...g, false)), "E_SHAPE");
-  t.is(err(() => addon.conv2dForward(x, w, null, y, 2, 3, 5, 5, 4, 9, 3, 1, 1, 1, 1, 0)), "E_SHAPE");
-  t.is(err(() => addon.conv2dMaskWeights(w, 4, 3, 3, 2, 1)), "E_SHAPE");
-  const tg = [2, 4, 5, 5, 3, 4, 4, 2, 2, 1, 1, 0, 0] as const;
+  t.is(err(() => addon.conv2dForward(g, x.subarray(1), w, null, y)), "E_SHAPE");
+  t.is(err(() => addon.conv2dForward(g, x, w, new Float32Array(5), y)), "E_SHAPE");
+  t.is(err(() => addon.conv2dBackwardData(g, y, w, x.subarray(3))), "E_SHAPE");
+  t.is(err(() => addon.conv2dBackwardWeight(g, x, y, w.subarray(1), null, false)), "E_SHAPE");
+  t.is(err(() => addon.conv2dForward({ ...g, kH: 9 }, x, w, null, y)), "E_SHAPE");
+  t.is(err(() => addon.conv2dMaskWeights({ outC: 4, inC: 3, kH: 3, kW: 2, mask: 1 }, w)), "E_SHAPE");
+  const tg = { batch: 2, inC: 4, inH: 5, inW: 5, outC: 3, kH: 4, kW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1, outputPadH: 0, outputPadW: 0 };
   const tw = new Float32Array(4 * 3 * 16);
   const tx = new Float32Array(2 * 4 * 25);
   const ty = new Float32Array(2 * 3 * 100);
-  t.notThrows(() => addon.convTranspose2dForward(tx, tw, null, ty, ...tg));
-  t.is(err(() => addon.convTranspose2dForward(tx, tw, null, ty.subarray(1), ...tg)), "E_SHAPE");
-  t.is(err(() => addon.convTranspose2dBackwardData(ty, tw, tx.subarray(1), ...tg)), "E_SHAPE");
-  t.is(err(() => addon.convTranspose2dBackwardWeight(tx, ty, tw, new Float32Array(2), ...tg, true)), "E_SHAPE");
-  t.is(err(() => addon.convTranspose2dForward(tx, tw, null, ty, 2, 4, 0, 5, 3, 4, 4, 2, 2, 1, 1, 0, 0)), "E_SHAPE");
+  t.notThrows(() => addon.convTranspose2dForward(tg, tx, tw, null, ty));
+  t.is(err(() => addon.convTranspose2dForward(tg, tx, tw, null, ty.subarray(1))), "E_SHAPE");
+  t.is(err(() => addon.convTranspose2dBackwardData(tg, ty, tw, tx.subarray(1))), "E_SHAPE");
+  t.is(err(() => addon.convTranspose2dBackwardWeight(tg, tx, ty, tw, new Float32Array(2), true)), "E_SHAPE");
+  t.is(err(() => addon.convTranspose2dForward({ ...tg, inH: 0 }, tx, tw, null, ty)), "E_SHAPE");
 });
 
 test("zero sizes: empty batch or channels give empty or bias-only results; empty images are refused", (t) => {

@@ -21,23 +21,36 @@ const prnnModel = [0, 1, 1, 1, 1, prnnParams];
 
 // Eight distinct Float32Array(4) for the norm cases (inputs and outputs must not alias).
 const bn8 = Array.from({ length: 8 }, () => new Float32Array(4));
-// A valid conv2d / convTranspose2d geometry for x [1, 1, 2, 2], weight [1, 1, 1, 1], y [1, 1, 2, 2].
-const CONV = [1, 1, 2, 2, 1, 1, 1, 1, 1, 0, 0, 0];
-const CONVT = [1, 1, 2, 2, 1, 1, 1, 1, 1, 0, 0, 0, 0];
+// Calls with many numbers take them as one spec object first; `over` replaces fields (a field
+// set to undefined is a missing field).
+type Fields = Record<string, unknown>;
+
+// gemm(spec, a, b, c): a valid 2x2x2 product of Float32Array(4)s.
+const GEMM = { transA: false, transB: false, m: 2, n: 2, k: 2, alpha: 1, beta: 0, lda: 2, ldb: 2, ldc: 2, batch: 1, strideA: 4, strideB: 4, strideC: 4 };
+const gemmWith = (over: Fields = {}): unknown[] => [{ ...GEMM, ...over }, f32, f32, f32];
+
+// A valid conv2d / convTranspose2d spec for x [1, 1, 2, 2], weight [1, 1, 1, 1], y [1, 1, 2, 2].
+const GEOMETRY = { batch: 1, inC: 1, inH: 2, inW: 2, outC: 1, kH: 1, kW: 1, strideH: 1, strideW: 1, padH: 0, padW: 0 };
+const CONV = { ...GEOMETRY, mask: 0 };
+const CONVT = { ...GEOMETRY, outputPadH: 0, outputPadW: 0 };
+const conv = (over: Fields) => ({ ...CONV, ...over });
+const convT = (over: Fields) => ({ ...CONVT, ...over });
+const MASK = { outC: 1, inC: 1, kH: 1, kW: 1, mask: 1 };
 const w1 = new Float32Array(1);
 const y4 = new Float32Array(4);
-const withAt = (g: unknown[], i: number, v: unknown): unknown[] => g.map((x, j) => (j === i ? v : x));
 
-// Conv block calls: x [1,1,2,2], weight [1,1,1,1], pre / y / dy [1,1,2,2], no norm, identity;
-// every array its own (written arrays must not overlap anything).
+// Conv block calls (spec, arrays...): x [1,1,2,2], weight [1,1,1,1], pre / y / dy [1,1,2,2], no
+// norm, identity; every array its own (written arrays must not overlap anything). `args`
+// replaces arguments by position (the spec is argument 0).
 const f4 = () => new Float32Array(4);
-const CB_FLAGS = [false, 0, 0, 0]; // transposed, norm, activation, slope
-const cbForward = (over: Record<number, unknown> = {}, geom: unknown[] = CONVT): unknown[] =>
-  [f4(), w1, null, null, null, null, null, f4(), null, null, f4(), ...CB_FLAGS, 1e-5, 0.1, ...geom].map((v, i) => (i in over ? over[i] : v));
-const cbBackward = (over: Record<number, unknown> = {}, geom: unknown[] = CONVT): unknown[] =>
-  [f4(), w1, null, f4(), null, null, f4(), f4(), null, new Float32Array(1), null, null, null, ...CB_FLAGS, false, ...geom].map((v, i) =>
-    i in over ? over[i] : v,
-  );
+const CB_SPEC = { ...CONVT, transposed: false, norm: 0, activation: 0, slope: 0, eps: 1e-5, momentum: 0.1 };
+const withArgs = (call: unknown[], args: Record<number, unknown>): unknown[] => call.map((v, i) => (i in args ? args[i] : v));
+// 1 x, 2 weight, 3 bias, 4 gamma, 5 beta, 6 runningMean, 7 runningVar, 8 pre, 9 mean, 10 rstd, 11 y
+const cbForward = (over: Fields = {}, args: Record<number, unknown> = {}): unknown[] =>
+  withArgs([{ ...CB_SPEC, ...over }, f4(), w1, null, null, null, null, null, f4(), null, null, f4()], args);
+// 1 x, 2 weight, 3 gamma, 4 pre, 5 mean, 6 rstd, 7 y, 8 dy, 9 dx, 10 dweight, 11 dbias, 12 dgamma, 13 dbeta, 14 accumulate
+const cbBackward = (over: Fields = {}, args: Record<number, unknown> = {}): unknown[] =>
+  withArgs([{ ...CB_SPEC, ...over }, f4(), w1, null, f4(), null, null, f4(), f4(), null, new Float32Array(1), null, null, null, false], args);
 const sharedY = f4();
 const c1 = () => new Float32Array(1);
 
@@ -84,11 +97,7 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
   cudaDcganStep: [[], [{}, f32, 1, f32, 1e-3, 1e-3, 0.5, 0.999, 1e-8, false, true], [null, f32, 1, f32, 1e-3, 1e-3, 0.5, 0.999, 1e-8, false, true]],
   cudaDcganGenerate: [[], [{}, f32, 1, f32], [null, f32, 1, f32]],
   cudaDcganDownload: [[], [{}, null, null, null, null, null, null, null], [null, null, null, null, null, null, null, null]],
-  cudaGemm: [
-    [],
-    [false, false, 2, 2, 2, NaN, f32, 2, f32, 2, 0, f32, 2, 1, 4, 4, 4],
-    [false, false, 2, 2, 2, 1, f32, 1, f32, 2, 0, f32, 2, 1, 4, 4, 4],
-  ],
+  cudaGemm: [[], gemmWith({ alpha: NaN }), gemmWith({ lda: 1 }), [null, f32, f32, f32]],
   cudaAdamStep: [[], [f32, f32, f32, f32, 1e-3, 1, 0.999, 1e-8, 0, 0.1, 0.001]],
   cudaClipGradNorm: [[], [f32, 1], [[f32], 0], [[new Float64Array(2)], 1]],
   cudaActivationForward: [[], [6, f32, f32, 0], [0.5, f32, f32, 0]],
@@ -126,16 +135,21 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
   pixelRnnBackwardAsync: [[...prnnModel, f32, 1, 1, null, prnnParams.slice()], [...prnnModel, f32, 1, 1, null, prnnParams.slice(), cancel, {}]],
   pixelRnnSample: [[...prnnModel, 1, 0, 0, 0, 0, 0, 1, f32, null], [...prnnModel, 1, -1, 0, 0, 0, 0, true, f32, null], [...prnnModel, 1, 0, 0, 0, 0, 0, true, f32, new Float64Array(4)]],
   pixelRnnSampleAsync: [[...prnnModel, 1, 0, 0, 0, 0, 0, true, f32, null], [...prnnModel, 1, 0, 0, 0, 0, 0, true, f32, null, null]],
-  // gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, batch, sA, sB, sC)
+  // gemm(spec, a, b, c)
   gemm: [
     [],
-    [false, false, 2, 2, 2, 1, f32, 2, f32, 2, 0, f32, 2, 1, 4, 4],
-    [0, false, 2, 2, 2, 1, f32, 2, f32, 2, 0, f32, 2, 1, 4, 4, 4],
-    [false, false, -1, 2, 2, 1, f32, 2, f32, 2, 0, f32, 2, 1, 4, 4, 4],
-    [false, false, 2, 2, 2, NaN, f32, 2, f32, 2, 0, f32, 2, 1, 4, 4, 4],
-    [false, false, 2, 2, 2, 1, f32, 1, f32, 2, 0, f32, 2, 1, 4, 4, 4],
-    [false, false, 2, 2, 2, 1, new Float64Array(4), 2, f32, 2, 0, f32, 2, 1, 4, 4, 4],
-    [false, false, 2, 2, 2, 1, f32, 2, f32, 2, 0, f32, 2, 1, 4, 4, -4],
+    [GEMM, f32, f32],
+    [null, f32, f32, f32],
+    [Object.values(GEMM), f32, f32, f32],
+    gemmWith({ strideC: undefined }),
+    gemmWith({ transA: 0 }),
+    gemmWith({ m: -1 }),
+    gemmWith({ k: 2.5 }),
+    gemmWith({ alpha: NaN }),
+    gemmWith({ beta: "0" }),
+    gemmWith({ lda: 1 }),
+    [GEMM, new Float64Array(4), f32, f32],
+    gemmWith({ strideC: -4 }),
   ],
   // lstm: (h, c, gates, pre, cPrev, B, H) / (dpre, dcPrev, dh, dc | null, gates, cPrev, c, B, H)
   lstmGatesForward: [
@@ -203,60 +217,63 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
     [f32, f32, f32, 0.1, 0.5, false, NaN],
   ],
   clipGradNorm: [[], [[f32]], [f32, 1], [[f32], 0], [[f32], NaN], [[f32], "1"], [[f32, "x"], 1]],
-  // conv: a valid call is (x[4], w[1], bias|null, y[4], ...CONV) / (..., ...CONVT); each row
-  // breaks one thing.
+  // conv: a valid call is (CONV | CONVT, x[4], w[1], bias|null, y[4]); each row breaks one thing.
   conv2dForward: [
     [],
-    [f32, w1, null, y4],
-    [f32, w1, null, y4, ...CONV.slice(0, 11)],
-    [new Float64Array(4), w1, null, y4, ...CONV],
-    [f32, w1, 5, y4, ...CONV],
-    [f32, w1, null, [0, 0, 0, 0], ...CONV],
-    [f32, w1, null, y4, ...withAt(CONV, 0, -1)],
-    [f32, w1, null, y4, ...withAt(CONV, 1, 1.5)],
-    [f32, w1, null, y4, ...withAt(CONV, 5, 0)],
-    [f32, w1, null, y4, ...withAt(CONV, 7, 0)],
-    [f32, w1, null, y4, ...withAt(CONV, 9, -1)],
-    [f32, w1, null, y4, ...withAt(CONV, 11, 3)],
-    [f32, w1, null, y4, ...withAt(CONV, 8, "1")],
-    [f32, w1, null, y4, ...withAt(CONV, 2, NaN)],
-    [f32, w1, null, f32, ...CONV],
+    [CONV, f32, w1, null],
+    [null, f32, w1, null, y4],
+    [Object.values(CONV), f32, w1, null, y4],
+    [conv({ mask: undefined }), f32, w1, null, y4],
+    [CONV, new Float64Array(4), w1, null, y4],
+    [CONV, f32, w1, 5, y4],
+    [CONV, f32, w1, null, [0, 0, 0, 0]],
+    [conv({ batch: -1 }), f32, w1, null, y4],
+    [conv({ inC: 1.5 }), f32, w1, null, y4],
+    [conv({ kH: 0 }), f32, w1, null, y4],
+    [conv({ strideH: 0 }), f32, w1, null, y4],
+    [conv({ padH: -1 }), f32, w1, null, y4],
+    [conv({ mask: 3 }), f32, w1, null, y4],
+    [conv({ strideW: "1" }), f32, w1, null, y4],
+    [conv({ inH: NaN }), f32, w1, null, y4],
+    [CONV, f32, w1, null, f32],
   ],
   conv2dBackwardData: [
     [],
-    [y4, w1, f32],
-    [y4, w1, null, ...CONV],
-    [y4, w1, f32, ...withAt(CONV, 8, 0)],
-    [y4, w1, f32, ...withAt(CONV, 11, -1)],
-    [y4, w1, y4, ...CONV],
+    [CONV, y4, w1],
+    [CONV, y4, w1, null],
+    [conv({ strideW: 0 }), y4, w1, f32],
+    [conv({ mask: -1 }), y4, w1, f32],
+    [CONV, y4, w1, y4],
   ],
   conv2dBackwardWeight: [
     [],
-    [f32, y4, w1, null, ...CONV],
-    [f32, y4, w1, null, ...CONV, 1],
-    [f32, y4, w1, null, ...CONV, "true"],
-    [f32, y4, w1, f32, ...withAt(CONV, 6, -2), false],
-    [f32, y4, [0], null, ...CONV, false],
-    [f32, y4, w1, w1, ...CONV, false],
+    [CONV, f32, y4, w1, null],
+    [CONV, f32, y4, w1, null, 1],
+    [CONV, f32, y4, w1, null, "true"],
+    [conv({ kW: -2 }), f32, y4, w1, f32, false],
+    [CONV, f32, y4, [0], null, false],
+    [CONV, f32, y4, w1, w1, false],
   ],
-  conv2dMaskWeights: [[], [w1, 1, 1, 1, 1], [w1, 1, 1, 1, 1, 3], [w1, 1, 1, 0, 1, 1], [w1, -1, 1, 1, 1, 1], [null, 1, 1, 1, 1, 1]],
+  conv2dMaskWeights: [[], [MASK], [{ ...MASK, mask: undefined }, w1], [{ ...MASK, mask: 3 }, w1], [{ ...MASK, kH: 0 }, w1], [{ ...MASK, outC: -1 }, w1], [MASK, null]],
   convTranspose2dForward: [
     [],
-    [f32, w1, null, y4, ...CONVT.slice(0, 12)],
-    [f32, w1, "bias", y4, ...CONVT],
-    [f32, w1, null, y4, ...withAt(CONVT, 11, 1)],
-    [f32, w1, null, y4, ...withAt(CONVT, 12, -1)],
-    [f32, w1, null, y4, ...withAt(CONVT, 7, 0)],
-    [f32, w1, null, y4, ...withAt(CONVT, 4, 2 ** 40)],
-    [f32, w1, null, f32, ...CONVT],
+    [convT({ outputPadW: undefined }), f32, w1, null, y4],
+    [CONV, f32, w1, null, y4],
+    [CONVT, f32, w1, "bias", y4],
+    [convT({ outputPadH: 1 }), f32, w1, null, y4],
+    [convT({ outputPadW: -1 }), f32, w1, null, y4],
+    [convT({ strideH: 0 }), f32, w1, null, y4],
+    [convT({ outC: 2 ** 40 }), f32, w1, null, y4],
+    [convT({ outC: 2 ** 41 }), f32, w1, null, y4],
+    [CONVT, f32, w1, null, f32],
   ],
-  convTranspose2dBackwardData: [[], [y4, w1, new Int32Array(4), ...CONVT], [y4, w1, f32, ...withAt(CONVT, 10, -3)], [y4, w1, y4, ...CONVT]],
+  convTranspose2dBackwardData: [[], [CONVT, y4, w1, new Int32Array(4)], [convT({ padW: -3 }), y4, w1, f32], [CONVT, y4, w1, y4]],
   convTranspose2dBackwardWeight: [
     [],
-    [f32, y4, w1, null, ...CONVT],
-    [f32, y4, w1, null, ...CONVT, null],
-    [f32, y4, w1, null, ...withAt(CONVT, 5, 0), true],
-    [f32, y4, f32.subarray(0, 1), null, ...CONVT, true],
+    [CONVT, f32, y4, w1, null],
+    [CONVT, f32, y4, w1, null, null],
+    [convT({ kH: 0 }), f32, y4, w1, null, true],
+    [CONVT, f32, y4, f32.subarray(0, 1), null, true],
   ],
   // activation group: (kind, ..., slope) with kind 0..5, slope finite >= 0
   activationForward: [
@@ -342,29 +359,35 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
   ],
   convBlockForward: [
     [],
-    cbForward({ 11: "no" }),
-    cbForward({ 12: 3 }),
-    cbForward({ 13: 6 }),
-    cbForward({ 14: -1 }),
-    cbForward({ 15: 0 }),
-    cbForward({ 16: 2 }),
-    cbForward({ 0: new Int32Array(4) }),
-    cbForward({ 7: sharedY, 10: sharedY }),
-    cbForward({ 12: 1 }), // train without gamma / beta / running stats / mean / rstd
-    cbForward({}, withAt(CONVT, 11, 1)), // output padding on a plain conv
-    cbForward({}, withAt(CONVT, 5, 0)),
-    cbForward({ 11: true }, withAt(CONVT, 11, 1)), // output padding >= stride
+    cbForward().slice(0, 11),
+    cbForward({}, { 0: null }),
+    cbForward({ transposed: "no" }),
+    cbForward({ norm: 3 }),
+    cbForward({ activation: 6 }),
+    cbForward({ slope: -1 }),
+    cbForward({ eps: 0 }),
+    cbForward({ eps: 1e-50 }), // rounds to 0 in float
+    cbForward({ momentum: 2 }),
+    cbForward({ momentum: undefined }),
+    cbForward({}, { 1: new Int32Array(4) }),
+    cbForward({}, { 8: sharedY, 11: sharedY }),
+    cbForward({ norm: 1 }), // train without gamma / beta / running stats / mean / rstd
+    cbForward({ outputPadH: 1 }), // output padding on a plain conv
+    cbForward({ kH: 0 }),
+    cbForward({ transposed: true, outputPadH: 1 }), // output padding >= stride
   ],
-  cudaConvBlockForward: [[], cbForward({ 11: "no" }), cbForward({ 12: 3 })],
-  cudaConvBlockBackward: [[], cbBackward({ 14: 2 }), cbBackward({ 17: "yes" })],
+  cudaConvBlockForward: [[], cbForward({ transposed: "no" }), cbForward({ norm: 3 })],
+  cudaConvBlockBackward: [[], cbBackward({ norm: 2 }), cbBackward({}, { 14: "yes" })],
   convBlockBackward: [
     [],
-    cbBackward({ 14: 2 }), // eval mode has no backward
-    cbBackward({ 17: "yes" }),
-    cbBackward({ 6: sharedY, 7: sharedY }),
-    cbBackward({ 9: null }),
-    cbBackward({ 14: 1 }), // train without gamma / mean / rstd / dgamma / dbeta
-    cbBackward({ 7: sharedY, 8: sharedY }), // dx overlaps dy
+    cbBackward().slice(0, 14),
+    cbBackward({ norm: 2 }), // eval mode has no backward
+    cbBackward({ slope: NaN }),
+    cbBackward({}, { 14: "yes" }),
+    cbBackward({}, { 7: sharedY, 8: sharedY }),
+    cbBackward({}, { 10: null }),
+    cbBackward({ norm: 1 }), // train without gamma / mean / rstd / dgamma / dbeta
+    cbBackward({}, { 8: sharedY, 9: sharedY }), // dx overlaps dy
   ],
 };
 
@@ -394,11 +417,7 @@ const OUT_OF_BOUNDS: Partial<Record<keyof typeof BAD_CALLS, unknown[][]>> = {
   nadeLogProb: [[2, 2, f32, f32, f32, f32, ord2, f32, 3, f32]],
   nadeSample: [[2, 2, f32, f32, f32, f32, ord2, 3, 0, 0, 0, 0, 0, 0, f32, null]],
   nadeBackward: [[2, 2, f32, f32, f32, f32, ord2, f32, 2, 1, null, f32, f32, f32, new Float32Array(1)]],
-  gemm: [
-    [false, false, 3, 2, 2, 1, f32, 2, f32, 2, 0, f32, 2, 1, 4, 4, 4],
-    [false, false, 2, 2, 2, 1, f32, 2, f32, 2, 0, f32, 2, 2, 4, 4, 4],
-    [true, true, 2, 2, 2, 1, f32, 2, f32, 9, 0, f32, 2, 1, 4, 4, 4],
-  ],
+  gemm: [gemmWith({ m: 3 }), gemmWith({ batch: 2 }), gemmWith({ transA: true, transB: true, ldb: 9 })],
   lstmGatesForward: [[f32, f32, f32, f32, f32, 1, 2]],
   lstmGatesBackward: [
     [f32, f32, f32, null, f32, f32, f32, 2, 1],
@@ -423,11 +442,11 @@ const OUT_OF_BOUNDS: Partial<Record<keyof typeof BAD_CALLS, unknown[][]>> = {
   cudaBiasActivationForward: [[0, f32, f32, f32, 1, 2, 3, 0]],
   cudaBatchNormForwardTrain: [[...bn8, 2, 2, 2, 1e-5, 0.1]], // (one value per channel is the kernel's check: test/native/cuda)
   cudaBatchNormForwardEval: [[...bn8.slice(0, 6), 1, 2, 3, 1e-5]],
-  cudaGemm: [[false, false, 3, 2, 2, 1, f32, 2, f32, 2, 0, f32, 2, 1, 4, 4, 4]],
+  cudaGemm: [gemmWith({ m: 3 })],
   cudaNadeUpload: [[2, 2, f32, f32, f32, new Float32Array(1), ord2]],
   cudaPixelRnnUpload: [[0, 1, 1, 1, 1, new Float32Array(52)]],
   sgdStep: [[f32, f32, new Float32Array(2), 0.1, 0.9, false, 0]],
-  conv2dForward: [[f32, w1, null, y4, ...withAt(CONV, 0, 2)], [f32, w1, w1, new Float32Array(3), ...CONV]],
+  conv2dForward: [[conv({ batch: 2 }), f32, w1, null, y4], [CONV, f32, w1, w1, new Float32Array(3)]],
   reparamForward: [
     [new Float32Array(3), f32, f32, f32, 2, 2, 1, 0, 0, 0, 0],
     [f32, f32, new Float32Array(3), f32, 2, 2, 1, 0, 0, 0, 0],
@@ -435,20 +454,20 @@ const OUT_OF_BOUNDS: Partial<Record<keyof typeof BAD_CALLS, unknown[][]>> = {
     [f32, f32, f32, f32, 2 ** 32, 2 ** 32, 2 ** 32, 0, 0, 0, 0],
   ],
   reparamBackward: [[f32, f32, f32, f32, new Float32Array(1), 2, 2, 1, false], [f32, f32, f32, f32, f32, 1, 2, 3, true]],
-  conv2dBackwardData: [[y4, w1, f32, ...withAt(CONV, 4, 2)]],
-  conv2dBackwardWeight: [[f32, y4, w1, new Float32Array(2), ...CONV, false]],
-  conv2dMaskWeights: [[w1, 1, 1, 3, 3, 1]],
-  convTranspose2dForward: [[f32, w1, null, y4, ...withAt(CONVT, 7, 2)], [f32, w1, null, y4, ...withAt(CONVT, 2, 0)]],
-  convTranspose2dBackwardData: [[y4, w1, f32, ...withAt(CONVT, 1, 2)]],
-  convTranspose2dBackwardWeight: [[f32, y4, new Float32Array(9), null, ...CONVT, false]],
+  conv2dBackwardData: [[conv({ outC: 2 }), y4, w1, f32]],
+  conv2dBackwardWeight: [[CONV, f32, y4, w1, new Float32Array(2), false]],
+  conv2dMaskWeights: [[{ ...MASK, kH: 3, kW: 3 }, w1]],
+  convTranspose2dForward: [[convT({ strideH: 2 }), f32, w1, null, y4], [convT({ inH: 0 }), f32, w1, null, y4]],
+  convTranspose2dBackwardData: [[convT({ inC: 2 }), y4, w1, f32]],
+  convTranspose2dBackwardWeight: [[CONVT, f32, y4, new Float32Array(9), null, false]],
   convBlockForward: [
-    cbForward({}, withAt(CONVT, 0, 2)),
-    cbForward({ 2: new Float32Array(2) }),
-    cbForward({ 12: 1, 3: c1(), 4: c1(), 5: c1(), 6: c1(), 8: c1(), 9: c1(), 0: c1(), 7: c1(), 10: c1() }, [1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0]), // one value per channel
+    cbForward({ batch: 2 }),
+    cbForward({}, { 3: new Float32Array(2) }),
+    cbForward({ norm: 1, inH: 1, inW: 1 }, { 1: c1(), 4: c1(), 5: c1(), 6: c1(), 7: c1(), 8: c1(), 9: c1(), 10: c1(), 11: c1() }), // one value per channel
   ],
-  convBlockBackward: [cbBackward({ 8: new Float32Array(3) }), cbBackward({}, withAt(CONVT, 4, 2))],
-  cudaConvBlockForward: [cbForward({}, withAt(CONVT, 0, 2)), cbForward({ 2: new Float32Array(2) })],
-  cudaConvBlockBackward: [cbBackward({ 8: new Float32Array(3) })],
+  convBlockBackward: [cbBackward({}, { 9: new Float32Array(3) }), cbBackward({ outC: 2 })],
+  cudaConvBlockForward: [cbForward({ batch: 2 }), cbForward({}, { 3: new Float32Array(2) })],
+  cudaConvBlockBackward: [cbBackward({}, { 9: new Float32Array(3) })],
 };
 
 for (const [name, calls] of Object.entries(OUT_OF_BOUNDS)) {
@@ -485,7 +504,7 @@ test("native calls without device or build fail cleanly, never crash", (t) => {
     const wellFormed: Array<[string, unknown[]]> = [
       ["cudaNadeUpload", nadeModel],
       ["cudaPixelRnnUpload", prnnModel],
-      ["cudaGemm", [false, false, 2, 2, 2, 1, f32, 2, f32, 2, 0, f32, 2, 1, 4, 4, 4]],
+      ["cudaGemm", gemmWith()],
       ["cudaAdamStep", [f32, f32, f32, f32, 1e-3, 0.9, 0.999, 1e-8, 0, 0.1, 0.001]],
       ["cudaActivationForward", [1, f32, new Float32Array(4), 0]],
       ["cudaClipGradNorm", [[f32], 1]],
@@ -501,5 +520,28 @@ test("native calls without device or build fail cleanly, never crash", (t) => {
     t.is(info.cuda.residentBytes, 0);
   } else {
     t.notThrows(() => addon["cudaPhiloxFill"]!(new Float32Array(8), 1, 2, 3, 0));
+  }
+});
+
+test("a bad spec field is refused naming the function and the field", (t) => {
+  const cases: Array<[string, unknown[], string, RegExp]> = [
+    ["gemm", gemmWith({ m: -1 }), "E_ARG", /^gemm: argument 'spec\.m' must be an integer in \[0, /],
+    ["gemm", gemmWith({ strideC: undefined }), "E_ARG", /^gemm: argument 'spec\.strideC' must be a number/],
+    ["gemm", [null, f32, f32, f32], "E_ARG", /^gemm: argument 'spec' must be an object/],
+    ["gemm", gemmWith({ m: 3 }), "E_SHAPE", /^gemm: a has 4 elements, the shapes need 6/],
+    ["cudaGemm", gemmWith({ alpha: Infinity }), "E_ARG", /^cudaGemm: argument 'spec\.alpha' must be a finite number/],
+    ["cudaGemm", gemmWith({ m: 3 }), "E_SHAPE", /^cudaGemm: a has 4 elements/],
+    ["conv2dForward", [conv({ strideW: "1" }), f32, w1, null, y4], "E_ARG", /^conv2dForward: argument 'spec\.strideW' must be a number/],
+    ["conv2dForward", [CONV, f32, w1, w1, new Float32Array(3)], "E_SHAPE", /^conv2dForward: y has 3 elements, expected 4/],
+    ["convTranspose2dBackwardWeight", [convT({ kH: 0 }), f32, y4, w1, null, true], "E_ARG", /^convTranspose2dBackwardWeight: argument 'spec\.kH' must be an integer in \[1, /],
+    ["conv2dMaskWeights", [{ ...MASK, mask: 3 }, w1], "E_ARG", /^conv2dMaskWeights: argument 'spec\.mask' must be an integer in \[0, 2\]/],
+    ["convBlockForward", cbForward({ slope: -1 }), "E_ARG", /^convBlockForward: argument 'spec\.slope' must be a finite number in \[0, 1e\+30\]/],
+    ["convBlockForward", cbForward({ eps: 1e-50 }), "E_ARG", /^convBlockForward: argument 'spec\.eps' must be a finite number in \(0, 1e\+30\] \(in float\)/],
+    ["cudaConvBlockBackward", cbBackward({ transposed: "no" }), "E_ARG", /^cudaConvBlockBackward: argument 'spec\.transposed' must be a boolean/],
+  ];
+  for (const [name, args, code, message] of cases) {
+    const err = t.throws(() => addon[name]!(...args), undefined, name) as { code?: string; message: string };
+    t.is(err.code, code, `${name}: ${err.message}`);
+    t.regex(err.message, message);
   }
 });

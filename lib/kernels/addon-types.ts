@@ -8,7 +8,7 @@
  */
 
 /** Bumped in lockstep with kAbiVersion in native/addon/addon.cc. */
-export const EXPECTED_ABI_VERSION = 4;
+export const EXPECTED_ABI_VERSION = 5;
 
 export type NativeDistribution = 0 | 1; // 0 = uniform, 1 = normal
 
@@ -64,131 +64,114 @@ export interface CoreAddon {
 // One interface per kernel group, each matching a native/addon/bind_<group>.cc. A group's
 // functions are added here by the issue that adds the group's kernels.
 
+/**
+ * The spec object of a gemm call (lib/kernels/js/gemm.ts GemmSpec resolves one): op(A) is
+ * [m, k], op(B) [k, n], C [m, n]; leading dimensions and per-matrix strides in elements.
+ */
+export interface NativeGemmSpec {
+  transA: boolean;
+  transB: boolean;
+  m: number;
+  n: number;
+  k: number;
+  alpha: number;
+  beta: number;
+  lda: number;
+  ldb: number;
+  ldc: number;
+  batch: number;
+  strideA: number;
+  strideB: number;
+  strideC: number;
+}
+
 /** native/addon/bind_gemm.cc */
 export interface GemmAddon {
   /** See native/kernels/cpu/gemm.h; all sizes are checked against the arrays' lengths. */
-  gemm(
-    transA: boolean,
-    transB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    a: Float32Array,
-    lda: number,
-    b: Float32Array,
-    ldb: number,
-    beta: number,
-    c: Float32Array,
-    ldc: number,
-    batch: number,
-    strideA: number,
-    strideB: number,
-    strideC: number,
-  ): void;
+  gemm(spec: NativeGemmSpec, a: Float32Array, b: Float32Array, c: Float32Array): void;
   /** The same call on the CUDA kernel (cuda/gemm.cu); E_BACKEND without CUDA or a device. */
-  cudaGemm(
-    transA: boolean,
-    transB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    a: Float32Array,
-    lda: number,
-    b: Float32Array,
-    ldb: number,
-    beta: number,
-    c: Float32Array,
-    ldc: number,
-    batch: number,
-    strideA: number,
-    strideB: number,
-    strideC: number,
-  ): void;
+  cudaGemm(spec: NativeGemmSpec, a: Float32Array, b: Float32Array, c: Float32Array): void;
+}
+
+/**
+ * The geometry every conv spec has (all integers): x [batch, inC, inH, inW]; kernel kH x kW;
+ * per-axis strides and zero padding. lib/kernels/js/conv2d.ts Conv2dSpec and
+ * conv-transpose2d.ts ConvTranspose2dSpec are such objects (extra fields are ignored).
+ */
+export interface NativeConvGeometry {
+  batch: number;
+  inC: number;
+  inH: number;
+  inW: number;
+  outC: number;
+  kH: number;
+  kW: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+}
+
+/** mask: 0 none, 1 A, 2 B. */
+export interface NativeConv2dSpec extends NativeConvGeometry {
+  mask: 0 | 1 | 2;
+}
+
+export interface NativeConvTranspose2dSpec extends NativeConvGeometry {
+  outputPadH: number;
+  outputPadW: number;
 }
 
 /** native/addon/bind_conv.cc */
 export interface ConvAddon {
-  // Geometry arguments, in this order (all integers):
-  //   conv2d:          batch, inC, inH, inW, outC, kH, kW, strideH, strideW, padH, padW, mask
-  //                    (mask: 0 none, 1 A, 2 B)
-  //   convTranspose2d: batch, inC, inH, inW, outC, kH, kW, strideH, strideW, padH, padW,
-  //                    outputPadH, outputPadW
-  // Arrays must have exactly the sizes the geometry implies (E_SHAPE otherwise) and outputs
-  // must not overlap any other argument (E_ARG). Synchronous.
-  conv2dForward(
-    x: Float32Array,
-    weight: Float32Array,
-    bias: Float32Array | null,
-    y: Float32Array,
-    ...geometry: Conv2dGeometry
-  ): void;
-  conv2dBackwardData(dy: Float32Array, weight: Float32Array, dx: Float32Array, ...geometry: Conv2dGeometry): void;
+  // Each call takes its geometry as a spec object first. Arrays must have exactly the sizes
+  // the geometry implies (E_SHAPE otherwise) and outputs must not overlap any other argument
+  // (E_ARG). Synchronous.
+  conv2dForward(spec: NativeConv2dSpec, x: Float32Array, weight: Float32Array, bias: Float32Array | null, y: Float32Array): void;
+  conv2dBackwardData(spec: NativeConv2dSpec, dy: Float32Array, weight: Float32Array, dx: Float32Array): void;
   conv2dBackwardWeight(
+    spec: NativeConv2dSpec,
     x: Float32Array,
     dy: Float32Array,
     dweight: Float32Array,
     dbias: Float32Array | null,
-    ...rest: [...Conv2dGeometry, accumulate: boolean]
+    accumulate: boolean,
   ): void;
-  conv2dMaskWeights(weight: Float32Array, outC: number, inC: number, kH: number, kW: number, mask: 0 | 1 | 2): void;
+  conv2dMaskWeights(spec: Pick<NativeConv2dSpec, "outC" | "inC" | "kH" | "kW" | "mask">, weight: Float32Array): void;
   convTranspose2dForward(
+    spec: NativeConvTranspose2dSpec,
     x: Float32Array,
     weight: Float32Array,
     bias: Float32Array | null,
     y: Float32Array,
-    ...geometry: ConvTranspose2dGeometry
   ): void;
-  convTranspose2dBackwardData(
-    dy: Float32Array,
-    weight: Float32Array,
-    dx: Float32Array,
-    ...geometry: ConvTranspose2dGeometry
-  ): void;
+  convTranspose2dBackwardData(spec: NativeConvTranspose2dSpec, dy: Float32Array, weight: Float32Array, dx: Float32Array): void;
   convTranspose2dBackwardWeight(
+    spec: NativeConvTranspose2dSpec,
     x: Float32Array,
     dy: Float32Array,
     dweight: Float32Array,
     dbias: Float32Array | null,
-    ...rest: [...ConvTranspose2dGeometry, accumulate: boolean]
+    accumulate: boolean,
   ): void;
 }
 
-export type Conv2dGeometry = [
-  batch: number,
-  inC: number,
-  inH: number,
-  inW: number,
-  outC: number,
-  kH: number,
-  kW: number,
-  strideH: number,
-  strideW: number,
-  padH: number,
-  padW: number,
-  mask: 0 | 1 | 2,
-];
-
-export type ConvTranspose2dGeometry = [
-  batch: number,
-  inC: number,
-  inH: number,
-  inW: number,
-  outC: number,
-  kH: number,
-  kW: number,
-  strideH: number,
-  strideW: number,
-  padH: number,
-  padW: number,
-  outputPadH: number,
-  outputPadW: number,
-];
+/**
+ * A conv block's spec object: flags, then the geometry (outputPadH / outputPadW 0 for a plain
+ * conv). norm: 0 none / 1 train / 2 eval; activation as ActivationAddon. eps and momentum are
+ * read by the forward only.
+ */
+export interface NativeConvBlockSpec extends NativeConvTranspose2dSpec {
+  transposed: boolean;
+  norm: 0 | 1 | 2;
+  activation: number;
+  slope: number;
+  eps: number;
+  momentum: number;
+}
 
 /**
  * native/addon/bind_convblock.cc: conv / convT + batch norm + activation, one call each way.
- * Flags: transposed (boolean), norm 0 none / 1 train / 2 eval, activation as ActivationAddon.
  * Arrays must have exactly the sizes the geometry implies (E_SHAPE); arrays the kernel writes
  * must not overlap any other argument (E_ARG). The norm arrays may be null with norm 0.
  */
@@ -198,6 +181,7 @@ export interface ConvBlockAddon {
   /** convBlockBackward's arguments, run by the CUDA kernels (cuda/conv_block_backward.cu). */
   cudaConvBlockBackward(...args: Parameters<ConvBlockAddon["convBlockBackward"]>): void;
   convBlockForward(
+    spec: NativeConvBlockSpec,
     x: Float32Array,
     weight: Float32Array,
     bias: Float32Array | null,
@@ -209,16 +193,10 @@ export interface ConvBlockAddon {
     mean: Float32Array | null,
     rstd: Float32Array | null,
     y: Float32Array,
-    transposed: boolean,
-    norm: 0 | 1 | 2,
-    activation: number,
-    slope: number,
-    eps: number,
-    momentum: number,
-    ...geometry: ConvTranspose2dGeometry
   ): void;
   /** dy is overwritten with the gradient at the conv output. norm 2 (eval) is refused. */
   convBlockBackward(
+    spec: NativeConvBlockSpec,
     x: Float32Array,
     weight: Float32Array,
     gamma: Float32Array | null,
@@ -232,12 +210,7 @@ export interface ConvBlockAddon {
     dbias: Float32Array | null,
     dgamma: Float32Array | null,
     dbeta: Float32Array | null,
-    transposed: boolean,
-    norm: 0 | 1,
-    activation: number,
-    slope: number,
     accumulate: boolean,
-    ...geometry: ConvTranspose2dGeometry
   ): void;
 }
 

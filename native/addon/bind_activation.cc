@@ -3,7 +3,6 @@
 // argument is checked, and every size against every array, before any native work.
 #include <napi.h>
 
-#include <cmath>
 #include <string>
 
 #include "../kernels/cpu/activation.h"
@@ -16,22 +15,14 @@ namespace deepgen {
 namespace addon {
 namespace {
 
-constexpr int64_t kMaxDim = int64_t{1} << 40;
-constexpr int64_t kMaxElements = int64_t{1} << 52;
-
 Activation arg_kind(const Napi::CallbackInfo& info, size_t i, const char* fn) {
   return static_cast<Activation>(arg_int(info, i, fn, "kind", 0, kActivationCount - 1));
 }
 
-// The leaky slope: a finite number >= 0 (every kind takes it; only leakyRelu reads it).
+// The leaky slope: a finite number >= 0 that fits a float (every kind takes it; only
+// leakyRelu reads it).
 float arg_slope(const Napi::CallbackInfo& info, size_t i, const char* fn) {
-  const Napi::Value v = info[i];
-  const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
-  if (!std::isfinite(d) || d < 0 || d > 3.4e38) {
-    throw make_error(info.Env(), "E_ARG",
-                     std::string(fn) + ": argument 'slope' must be a finite number >= 0");
-  }
-  return static_cast<float>(d);
+  return static_cast<float>(arg_finite(info, i, fn, "slope", {0.0, 3.4e38}));
 }
 
 void require_same_len(const Napi::CallbackInfo& info, const Napi::Float32Array& a,
@@ -55,11 +46,7 @@ Dims arg_dims(const Napi::CallbackInfo& info, size_t i, const char* fn) {
   d.n = arg_int(info, i, fn, "n", 0, kMaxDim);
   d.c = arg_int(info, i + 1, fn, "c", 0, kMaxDim);
   d.s = arg_int(info, i + 2, fn, "s", 0, kMaxDim);
-  const double numel = static_cast<double>(d.n) * static_cast<double>(d.c) * static_cast<double>(d.s);
-  if (numel > static_cast<double>(kMaxElements)) {
-    throw make_error(info.Env(), "E_SHAPE", std::string(fn) + ": n * c * s is too large");
-  }
-  d.numel = d.n * d.c * d.s;
+  d.numel = elements(info.Env(), fn, "n * c * s", {d.n, d.c, d.s});
   return d;
 }
 

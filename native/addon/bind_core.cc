@@ -71,80 +71,55 @@ Napi::Value thread_limit_set(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-struct PhiloxArgs {
-  Napi::Float32Array out;
-  uint32_t key0, key1, stream;
-  Distribution dist;
+// philoxFill(out, key0, key1, stream, distribution) [+ cancel, onProgress when async]
+struct PhiloxFill {
+  static constexpr const char* kName = "philoxFill";
+  static constexpr const char* kAsyncName = "philoxFillAsync";
+  static constexpr size_t kArgs = 5;
+  struct Args {
+    float* out;
+    int64_t n;
+    uint32_t key0, key1, stream;
+    Distribution dist;
+  };
+  static Args parse(const Napi::CallbackInfo& info, const char* fn, Keep& keep) {
+    Napi::Float32Array out = arg_f32(info, 0, fn, "out");
+    keep.hold({out});
+    return {out.Data(), static_cast<int64_t>(out.ElementLength()), arg_u32(info, 1, fn, "key0"),
+            arg_u32(info, 2, fn, "key1"), arg_u32(info, 3, fn, "stream"),
+            static_cast<Distribution>(arg_int(info, 4, fn, "distribution", 0, 1))};
+  }
+  static void run(const Args& a, const JobHooks& hooks) {
+    philox_fill(a.out, a.n, a.key0, a.key1, a.stream, a.dist, hooks);
+  }
 };
 
-PhiloxArgs philox_args(const Napi::CallbackInfo& info, const char* fn) {
-  require_args(info, 5, fn);
-  PhiloxArgs a;
-  a.out = arg_f32(info, 0, fn, "out");
-  a.key0 = arg_u32(info, 1, fn, "key0");
-  a.key1 = arg_u32(info, 2, fn, "key1");
-  a.stream = arg_u32(info, 3, fn, "stream");
-  a.dist = static_cast<Distribution>(arg_int(info, 4, fn, "distribution", 0, 1));
-  return a;
-}
-
-Napi::Value philox_fill_sync(const Napi::CallbackInfo& info) {
-  PhiloxArgs a = philox_args(info, "philoxFill");
-  philox_fill(a.out.Data(), static_cast<int64_t>(a.out.ElementLength()), a.key0, a.key1, a.stream,
-              a.dist);
-  return info.Env().Undefined();
-}
-
-Napi::Value philox_fill_async(const Napi::CallbackInfo& info) {
-  PhiloxArgs a = philox_args(info, "philoxFillAsync");
-  require_args(info, 6, "philoxFillAsync");
-  Napi::Int32Array cancel = arg_cancel(info, 5, "philoxFillAsync");
-  Napi::Function progress = arg_optional_fn(info, 6, "philoxFillAsync", "onProgress");
-  float* out = a.out.Data();
-  const int64_t n = static_cast<int64_t>(a.out.ElementLength());
-  const uint32_t key0 = a.key0, key1 = a.key1, stream = a.stream;
-  const Distribution dist = a.dist;
-  return KernelJob::start(
-      info.Env(),
-      [=](const JobHooks& hooks) { philox_fill(out, n, key0, key1, stream, dist, hooks); },
-      [](Napi::Env env) { return env.Undefined(); }, cancel, progress, {a.out});
-}
-
-struct ProbeArgs {
-  int64_t iters, chunks;
-  int max_threads;
+// fmaProbe(iters, chunks, maxThreads) -> the sum of the accumulators
+struct FmaProbe {
+  static constexpr const char* kName = "fmaProbe";
+  static constexpr const char* kAsyncName = "fmaProbeAsync";
+  static constexpr size_t kArgs = 3;
+  struct Args {
+    int64_t iters, chunks;
+    int max_threads;
+  };
+  static Args parse(const Napi::CallbackInfo& info, const char* fn, Keep&) {
+    return {arg_int(info, 0, fn, "iters", 0, kMaxSafeInt), arg_int(info, 1, fn, "chunks", 1, 4096),
+            static_cast<int>(arg_int(info, 2, fn, "maxThreads", 0, 1024))};
+  }
+  static double run(const Args& a, const JobHooks& hooks) {
+    return fma_probe(a.iters, a.chunks, a.max_threads, hooks);
+  }
+  static Napi::Value result(Napi::Env env, double sum) { return Napi::Number::New(env, sum); }
 };
 
-ProbeArgs probe_args(const Napi::CallbackInfo& info, const char* fn) {
-  require_args(info, 3, fn);
-  ProbeArgs a;
-  a.iters = arg_int(info, 0, fn, "iters", 0, kMaxSafeInt);
-  a.chunks = arg_int(info, 1, fn, "chunks", 1, 4096);
-  a.max_threads = static_cast<int>(arg_int(info, 2, fn, "maxThreads", 0, 1024));
-  return a;
-}
-
-Napi::Value fma_probe_sync(const Napi::CallbackInfo& info) {
-  const ProbeArgs a = probe_args(info, "fmaProbe");
-  return Napi::Number::New(info.Env(), fma_probe(a.iters, a.chunks, a.max_threads));
-}
-
-Napi::Value fma_probe_async(const Napi::CallbackInfo& info) {
-  const ProbeArgs a = probe_args(info, "fmaProbeAsync");
-  require_args(info, 4, "fmaProbeAsync");
-  Napi::Int32Array cancel = arg_cancel(info, 3, "fmaProbeAsync");
-  Napi::Function progress = arg_optional_fn(info, 4, "fmaProbeAsync", "onProgress");
-  auto result = std::make_shared<double>(0.0);
-  return KernelJob::start(
-      info.Env(),
-      [=](const JobHooks& hooks) { *result = fma_probe(a.iters, a.chunks, a.max_threads, hooks); },
-      [result](Napi::Env env) { return Napi::Number::New(env, *result); }, cancel, progress, {});
-}
-
+// cudaPhiloxFill: philoxFill's arguments, on the GPU.
 Napi::Value cuda_philox_fill(const Napi::CallbackInfo& info) {
-  PhiloxArgs a = philox_args(info, "cudaPhiloxFill");
-  cuda::philox_fill(a.out.Data(), static_cast<int64_t>(a.out.ElementLength()), a.key0, a.key1,
-                    a.stream, static_cast<int>(a.dist));
+  const char* fn = "cudaPhiloxFill";
+  require_args(info, PhiloxFill::kArgs, fn);
+  Keep keep(false);
+  const PhiloxFill::Args a = PhiloxFill::parse(info, fn, keep);
+  cuda::philox_fill(a.out, a.n, a.key0, a.key1, a.stream, static_cast<int>(a.dist));
   return info.Env().Undefined();
 }
 
@@ -154,10 +129,8 @@ void register_core(Napi::Env env, Napi::Object exports) {
   define(env, exports, "info", info);
   define(env, exports, "threadLimit", thread_limit_get);
   define(env, exports, "setThreadLimit", thread_limit_set);
-  define(env, exports, "philoxFill", philox_fill_sync);
-  define(env, exports, "philoxFillAsync", philox_fill_async);
-  define(env, exports, "fmaProbe", fma_probe_sync);
-  define(env, exports, "fmaProbeAsync", fma_probe_async);
+  define_pair<PhiloxFill>(env, exports);
+  define_pair<FmaProbe>(env, exports);
   define(env, exports, "cudaPhiloxFill", cuda_philox_fill);
 }
 

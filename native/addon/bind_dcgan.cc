@@ -27,7 +27,11 @@ namespace deepgen {
 namespace addon {
 namespace {
 
+// The device trainer's own limits (dcgan_resident.cu checks them too): checked here as well
+// so that a build without CUDA refuses them with E_ARG before it reports E_BACKEND, and so
+// that rows * pixels cannot overflow.
 constexpr int64_t kMaxRows = int64_t{1} << 20;
+constexpr int64_t kMaxSide = 4096;
 
 struct CudaDcganHandle {
   cuda::DcganDeviceModel* model = nullptr;
@@ -35,26 +39,20 @@ struct CudaDcganHandle {
   ~CudaDcganHandle() { cuda::dcgan_release(model); }
 };
 
-CudaDcganHandle& live(const Napi::CallbackInfo& info, const char* fn) {
-  return live_handle<CudaDcganHandle>(info, 0, kCudaDcganTag, fn, "cudaDcganUpload");
-}
+struct CudaDcgan {
+  using Handle = CudaDcganHandle;
+  static constexpr const napi_type_tag* kTag = &kCudaDcganTag;
+  static constexpr const char* kUpload = "cudaDcganUpload";
+  static constexpr const char* kRelease = "cudaDcganRelease";
+  static constexpr auto release = cuda::dcgan_release;
+};
 
-// A Float32Array of at least `need` elements, or null (when allowed): its data or nullptr.
+// A Float32Array of at least `need` elements, or (nullable) null / undefined: its data or nullptr.
 float* f32_of(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name,
               int64_t need, bool nullable) {
-  if (nullable && info[i].IsNull()) return nullptr;
-  Napi::Float32Array a = arg_f32(info, i, fn, name);
-  if (static_cast<int64_t>(a.ElementLength()) < need) {
-    throw make_error(info.Env(), "E_SHAPE", std::string(fn) + ": '" + name + "' has " +
-                                                std::to_string(a.ElementLength()) +
-                                                " elements, needs " + std::to_string(need));
-  }
-  return a.Data();
-}
-
-double arg_number(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name) {
-  if (!info[i].IsNumber()) throw make_error(info.Env(), "E_ARG", std::string(fn) + ": '" + name + "' must be a number");
-  return info[i].As<Napi::Number>().DoubleValue();
+  const Napi::Float32Array a = nullable ? arg_optional_f32(info, i, fn, name) : arg_f32(info, i, fn, name);
+  require_len(info, a, need, fn, name);
+  return data_of(a);
 }
 
 int64_t sum_sizes(const std::vector<cuda::DcganTensor>& t) {
@@ -64,16 +62,16 @@ int64_t sum_sizes(const std::vector<cuda::DcganTensor>& t) {
 }
 
 Napi::Value upload(const Napi::CallbackInfo& info) {
-  const char* fn = "cudaDcganUpload";
+  const char* fn = CudaDcgan::kUpload;
   require_args(info, 18, fn);
   cuda::DcganSpec spec;
-  spec.height = arg_int(info, 0, fn, "height", 4, 4096);
-  spec.width = arg_int(info, 1, fn, "width", 4, 4096);
-  spec.zdim = arg_int(info, 2, fn, "zdim", 1, 4096);
-  spec.channels[0] = arg_int(info, 3, fn, "channels[0]", 1, 4096);
-  spec.channels[1] = arg_int(info, 4, fn, "channels[1]", 1, 4096);
-  spec.disc_channels[0] = arg_int(info, 5, fn, "discChannels[0]", 1, 4096);
-  spec.disc_channels[1] = arg_int(info, 6, fn, "discChannels[1]", 1, 4096);
+  spec.height = arg_int(info, 0, fn, "height", 4, kMaxSide);
+  spec.width = arg_int(info, 1, fn, "width", 4, kMaxSide);
+  spec.zdim = arg_int(info, 2, fn, "zdim", 1, kMaxSide);
+  spec.channels[0] = arg_int(info, 3, fn, "channels[0]", 1, kMaxSide);
+  spec.channels[1] = arg_int(info, 4, fn, "channels[1]", 1, kMaxSide);
+  spec.disc_channels[0] = arg_int(info, 5, fn, "discChannels[0]", 1, kMaxSide);
+  spec.disc_channels[1] = arg_int(info, 6, fn, "discChannels[1]", 1, kMaxSide);
   spec.disc_norm = arg_int(info, 7, fn, "discNorm", 0, 1) == 1;
   spec.disc_stddev = arg_int(info, 8, fn, "discStddev", 0, 1) == 1;
   auto hd = std::make_unique<CudaDcganHandle>();
@@ -93,18 +91,13 @@ Napi::Value upload(const Napi::CallbackInfo& info) {
   st.gen_step = arg_int(info, 16, fn, "genStep", 0, int64_t{1} << 52);
   st.disc_step = arg_int(info, 17, fn, "discStep", 0, int64_t{1} << 52);
   hd->model = cuda::dcgan_upload(spec, st);
-  return wrap_device_handle(info.Env(), std::move(hd), kCudaDcganTag);
-}
-
-Napi::Value release(const Napi::CallbackInfo& info) {
-  return release_device_handle<CudaDcganHandle>(info, kCudaDcganTag, "cudaDcganRelease",
-                                                "cudaDcganUpload", cuda::dcgan_release);
+  return wrap_device_handle<CudaDcgan>(info.Env(), std::move(hd));
 }
 
 Napi::Value step(const Napi::CallbackInfo& info) {
   const char* fn = "cudaDcganStep";
   require_args(info, 11, fn);
-  CudaDcganHandle& hd = live(info, fn);
+  CudaDcganHandle& hd = live_handle<CudaDcgan>(info, 0, fn);
   const int64_t m = arg_int(info, 3, fn, "m", 2, kMaxRows);
   const float* real = f32_of(info, 1, fn, "real", m * hd.pixels, false);
   const float* z = f32_of(info, 2, fn, "z", m * hd.zdim, false);
@@ -133,7 +126,7 @@ Napi::Value step(const Napi::CallbackInfo& info) {
 Napi::Value generate(const Napi::CallbackInfo& info) {
   const char* fn = "cudaDcganGenerate";
   require_args(info, 4, fn);
-  CudaDcganHandle& hd = live(info, fn);
+  CudaDcganHandle& hd = live_handle<CudaDcgan>(info, 0, fn);
   const int64_t n = arg_int(info, 2, fn, "n", 0, kMaxRows);
   const float* z = f32_of(info, 1, fn, "z", n * hd.zdim, false);
   float* out = f32_of(info, 3, fn, "out", n * hd.pixels, false);
@@ -144,7 +137,7 @@ Napi::Value generate(const Napi::CallbackInfo& info) {
 Napi::Value download(const Napi::CallbackInfo& info) {
   const char* fn = "cudaDcganDownload";
   require_args(info, 8, fn);
-  CudaDcganHandle& hd = live(info, fn);
+  CudaDcganHandle& hd = live_handle<CudaDcgan>(info, 0, fn);
   float* gp = f32_of(info, 1, fn, "genParams", hd.ng, true);
   float* dp = f32_of(info, 2, fn, "discParams", hd.nd, true);
   float* gb = f32_of(info, 3, fn, "genBuffers", hd.nb, true);
@@ -163,8 +156,8 @@ Napi::Value download(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_dcgan(Napi::Env env, Napi::Object exports) {
-  define(env, exports, "cudaDcganUpload", upload);
-  define(env, exports, "cudaDcganRelease", release);
+  define(env, exports, CudaDcgan::kUpload, upload);
+  define(env, exports, CudaDcgan::kRelease, release_device_handle<CudaDcgan>);
   define(env, exports, "cudaDcganStep", step);
   define(env, exports, "cudaDcganGenerate", generate);
   define(env, exports, "cudaDcganDownload", download);

@@ -1,7 +1,6 @@
 // Binding of SGEMM (native/kernels/cpu/gemm.h).
 #include <napi.h>
 
-#include <cmath>
 #include <cstdint>
 #include <string>
 
@@ -13,22 +12,6 @@
 namespace deepgen {
 namespace addon {
 namespace {
-
-constexpr int64_t kMaxDim = int64_t{1} << 40;
-
-bool arg_bool(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (!info[i].IsBoolean()) {
-    throw make_error(info.Env(), "E_ARG", std::string("gemm: argument '") + name + "' must be a boolean");
-  }
-  return info[i].As<Napi::Boolean>().Value();
-}
-
-float arg_finite_float(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (!info[i].IsNumber() || !std::isfinite(info[i].As<Napi::Number>().DoubleValue())) {
-    throw make_error(info.Env(), "E_ARG", std::string("gemm: argument '") + name + "' must be a finite number");
-  }
-  return info[i].As<Napi::Number>().FloatValue();
-}
 
 // Elements a [rows, cols] matrix with leading dimension ld spans over the batch; INT64_MAX
 // when the arithmetic overflows (then no array is long enough and the call is refused).
@@ -43,42 +26,44 @@ int64_t extent(int64_t batch, int64_t stride, int64_t rows, int64_t cols, int64_
 }
 
 void require_extent(const Napi::CallbackInfo& info, const Napi::Float32Array& arr, int64_t need,
-                    const char* name) {
+                    const char* fn, const char* name) {
   if (static_cast<int64_t>(arr.ElementLength()) < need) {
     throw make_error(info.Env(), "E_SHAPE",
-                     std::string("gemm: ") + name + " has " + std::to_string(arr.ElementLength()) +
+                     std::string(fn) + ": " + name + " has " + std::to_string(arr.ElementLength()) +
                          " elements, the shapes need " + std::to_string(need));
   }
 }
 
-// gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, batch, sA, sB, sC);
-// cudaGemm: the same arguments, run by the CUDA kernel (cuda/gemm.cu).
+// gemm(spec, a, b, c) with spec {transA, transB, m, n, k, alpha, beta, lda, ldb, ldc, batch,
+// strideA, strideB, strideC} (lib/kernels/js/gemm.ts GemmSpec); cudaGemm: the same
+// arguments, run by the CUDA kernel (cuda/gemm.cu).
 template <bool kCuda>
 Napi::Value gemm(const Napi::CallbackInfo& info) {
   const char* fn = kCuda ? "cudaGemm" : "gemm";
-  require_args(info, 17, fn);
+  require_args(info, 4, fn);
+  const Spec spec(info, 0, fn);
   GemmArgs g;
-  g.trans_a = arg_bool(info, 0, "transA");
-  g.trans_b = arg_bool(info, 1, "transB");
-  g.m = arg_int(info, 2, fn, "m", 0, kMaxDim);
-  g.n = arg_int(info, 3, fn, "n", 0, kMaxDim);
-  g.k = arg_int(info, 4, fn, "k", 0, kMaxDim);
-  g.alpha = arg_finite_float(info, 5, "alpha");
-  Napi::Float32Array a = arg_f32(info, 6, fn, "a");
-  g.lda = arg_int(info, 7, fn, "lda", 0, kMaxDim);
-  Napi::Float32Array b = arg_f32(info, 8, fn, "b");
-  g.ldb = arg_int(info, 9, fn, "ldb", 0, kMaxDim);
-  g.beta = arg_finite_float(info, 10, "beta");
-  Napi::Float32Array c = arg_f32(info, 11, fn, "c");
-  g.ldc = arg_int(info, 12, fn, "ldc", 0, kMaxDim);
-  g.batch = arg_int(info, 13, fn, "batch", 0, kMaxDim);
-  g.stride_a = arg_int(info, 14, fn, "strideA", 0, kMaxDim);
-  g.stride_b = arg_int(info, 15, fn, "strideB", 0, kMaxDim);
-  g.stride_c = arg_int(info, 16, fn, "strideC", 0, kMaxDim);
+  g.trans_a = spec.boolean("transA");
+  g.trans_b = spec.boolean("transB");
+  g.m = spec.integer("m", 0, kMaxDim);
+  g.n = spec.integer("n", 0, kMaxDim);
+  g.k = spec.integer("k", 0, kMaxDim);
+  g.alpha = static_cast<float>(spec.finite("alpha"));
+  g.beta = static_cast<float>(spec.finite("beta"));
+  g.lda = spec.integer("lda", 0, kMaxDim);
+  g.ldb = spec.integer("ldb", 0, kMaxDim);
+  g.ldc = spec.integer("ldc", 0, kMaxDim);
+  g.batch = spec.integer("batch", 0, kMaxDim);
+  g.stride_a = spec.integer("strideA", 0, kMaxDim);
+  g.stride_b = spec.integer("strideB", 0, kMaxDim);
+  g.stride_c = spec.integer("strideC", 0, kMaxDim);
+  Napi::Float32Array a = arg_f32(info, 1, fn, "a");
+  Napi::Float32Array b = arg_f32(info, 2, fn, "b");
+  Napi::Float32Array c = arg_f32(info, 3, fn, "c");
   sgemm_check(g);
-  require_extent(info, a, extent(g.batch, g.stride_a, g.trans_a ? g.k : g.m, g.trans_a ? g.m : g.k, g.lda), "a");
-  require_extent(info, b, extent(g.batch, g.stride_b, g.trans_b ? g.n : g.k, g.trans_b ? g.k : g.n, g.ldb), "b");
-  require_extent(info, c, extent(g.batch, g.stride_c, g.m, g.n, g.ldc), "c");
+  require_extent(info, a, extent(g.batch, g.stride_a, g.trans_a ? g.k : g.m, g.trans_a ? g.m : g.k, g.lda), fn, "a");
+  require_extent(info, b, extent(g.batch, g.stride_b, g.trans_b ? g.n : g.k, g.trans_b ? g.k : g.n, g.ldb), fn, "b");
+  require_extent(info, c, extent(g.batch, g.stride_c, g.m, g.n, g.ldc), fn, "c");
   g.a = a.Data();
   g.b = b.Data();
   g.c = c.Data();

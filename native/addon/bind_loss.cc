@@ -2,7 +2,6 @@
 // training step over a batch; sizes are checked against every array before any work.
 #include <napi.h>
 
-#include <cmath>
 #include <string>
 
 #include "../kernels/cpu/loss.h"
@@ -13,37 +12,16 @@ namespace deepgen {
 namespace addon {
 namespace {
 
-constexpr int64_t kMaxDim = int64_t{1} << 40;
-
-Napi::Float32Array arg_f32_or_null(const Napi::CallbackInfo& info, size_t i, const char* fn,
-                                   const char* name) {
-  if (info[i].IsNull() || info[i].IsUndefined()) return Napi::Float32Array();
-  return arg_f32(info, i, fn, name);
-}
-
-float* data_or_null(Napi::Float32Array& a) { return a.IsEmpty() ? nullptr : a.Data(); }
-
-double arg_finite(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name) {
-  if (!info[i].IsNumber() || !std::isfinite(info[i].As<Napi::Number>().DoubleValue())) {
-    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": argument '" + name + "' must be a finite number");
-  }
-  return info[i].As<Napi::Number>().DoubleValue();
-}
-
 struct Dims {
   int64_t rows, cols, n;
 };
 
-// rows and cols at arguments i, i + 1; n = rows * cols, refused (E_SHAPE) beyond 2^52.
+// rows and cols at arguments i, i + 1; n = rows * cols, refused (E_SHAPE) beyond kMaxElements.
 Dims arg_dims(const Napi::CallbackInfo& info, size_t i, const char* fn) {
   Dims d;
   d.rows = arg_int(info, i, fn, "rows", 0, kMaxDim);
   d.cols = arg_int(info, i + 1, fn, "cols", 0, kMaxDim);
-  constexpr int64_t kMaxElements = int64_t{1} << 52;
-  if (d.cols != 0 && d.rows > kMaxElements / d.cols) {
-    throw make_error(info.Env(), "E_SHAPE", std::string(fn) + ": rows * cols is too large");
-  }
-  d.n = d.rows * d.cols;
+  d.n = elements(info.Env(), fn, "rows * cols", {d.rows, d.cols});
   return d;
 }
 
@@ -56,7 +34,7 @@ struct Scale {
 Scale arg_scale(const Napi::CallbackInfo& info, size_t i, const char* fn, int64_t rows) {
   Scale s;
   s.scale = arg_finite(info, i, fn, "scale");
-  s.rows = arg_f32_or_null(info, i + 1, fn, "rowScale");
+  s.rows = arg_optional_f32(info, i + 1, fn, "rowScale");
   require_len(info, s.rows, rows, fn, "rowScale");
   return s;
 }
@@ -69,14 +47,14 @@ using LogitLossBackward = void (*)(float*, const float*, const float*, int64_t, 
 
 Napi::Value logit_loss_forward(const Napi::CallbackInfo& info, const char* fn, const char* row_name, LogitLossForward kernel) {
   require_args(info, 5, fn);
-  Napi::Float32Array row = arg_f32_or_null(info, 0, fn, row_name);
+  Napi::Float32Array row = arg_optional_f32(info, 0, fn, row_name);
   Napi::Float32Array z = arg_f32(info, 1, fn, "logits");
   Napi::Float32Array x = arg_f32(info, 2, fn, "targets");
   const Dims d = arg_dims(info, 3, fn);
   require_len(info, row, d.rows, fn, row_name);
   require_len(info, z, d.n, fn, "logits");
   require_len(info, x, d.n, fn, "targets");
-  return Napi::Number::New(info.Env(), kernel(data_or_null(row), z.Data(), x.Data(), d.rows, d.cols));
+  return Napi::Number::New(info.Env(), kernel(data_of(row), z.Data(), x.Data(), d.rows, d.cols));
 }
 
 Napi::Value logit_loss_backward(const Napi::CallbackInfo& info, const char* fn, LogitLossBackward kernel) {
@@ -89,7 +67,7 @@ Napi::Value logit_loss_backward(const Napi::CallbackInfo& info, const char* fn, 
   require_len(info, dz, d.n, fn, "dlogits");
   require_len(info, z, d.n, fn, "logits");
   require_len(info, x, d.n, fn, "targets");
-  kernel(dz.Data(), z.Data(), x.Data(), d.rows, d.cols, s.scale, data_or_null(s.rows));
+  kernel(dz.Data(), z.Data(), x.Data(), d.rows, d.cols, s.scale, data_of(s.rows));
   return info.Env().Undefined();
 }
 
@@ -113,7 +91,7 @@ Napi::Value cb_backward(const Napi::CallbackInfo& info) {
 Napi::Value kl_forward(const Napi::CallbackInfo& info) {
   const char* fn = "gaussianKlForward";
   require_args(info, 5, fn);
-  Napi::Float32Array row = arg_f32_or_null(info, 0, fn, "rowKl");
+  Napi::Float32Array row = arg_optional_f32(info, 0, fn, "rowKl");
   Napi::Float32Array mu = arg_f32(info, 1, fn, "mu");
   Napi::Float32Array lv = arg_f32(info, 2, fn, "logvar");
   const Dims d = arg_dims(info, 3, fn);
@@ -121,7 +99,7 @@ Napi::Value kl_forward(const Napi::CallbackInfo& info) {
   require_len(info, mu, d.n, fn, "mu");
   require_len(info, lv, d.n, fn, "logvar");
   return Napi::Number::New(info.Env(),
-                           gaussian_kl_forward(data_or_null(row), mu.Data(), lv.Data(), d.rows, d.cols));
+                           gaussian_kl_forward(data_of(row), mu.Data(), lv.Data(), d.rows, d.cols));
 }
 
 // gaussianKlBackward(dmu, dlogvar, mu, logvar, rows, cols, scale, rowScale | null)
@@ -139,7 +117,7 @@ Napi::Value kl_backward(const Napi::CallbackInfo& info) {
   require_len(info, mu, d.n, fn, "mu");
   require_len(info, lv, d.n, fn, "logvar");
   gaussian_kl_backward(dmu.Data(), dlv.Data(), mu.Data(), lv.Data(), d.rows, d.cols, s.scale,
-                       data_or_null(s.rows));
+                       data_of(s.rows));
   return info.Env().Undefined();
 }
 
@@ -147,7 +125,7 @@ Napi::Value kl_backward(const Napi::CallbackInfo& info) {
 Napi::Value logp_forward(const Napi::CallbackInfo& info) {
   const char* fn = "gaussianLogProbForward";
   require_args(info, 6, fn);
-  Napi::Float32Array row = arg_f32_or_null(info, 0, fn, "rowLogProb");
+  Napi::Float32Array row = arg_optional_f32(info, 0, fn, "rowLogProb");
   Napi::Float32Array x = arg_f32(info, 1, fn, "x");
   Napi::Float32Array mu = arg_f32(info, 2, fn, "mu");
   Napi::Float32Array lv = arg_f32(info, 3, fn, "logvar");
@@ -156,7 +134,7 @@ Napi::Value logp_forward(const Napi::CallbackInfo& info) {
   require_len(info, x, d.n, fn, "x");
   require_len(info, mu, d.n, fn, "mu");
   require_len(info, lv, d.n, fn, "logvar");
-  return Napi::Number::New(info.Env(), gaussian_log_prob_forward(data_or_null(row), x.Data(), mu.Data(),
+  return Napi::Number::New(info.Env(), gaussian_log_prob_forward(data_of(row), x.Data(), mu.Data(),
                                                                  lv.Data(), d.rows, d.cols));
 }
 
@@ -165,9 +143,9 @@ Napi::Value logp_forward(const Napi::CallbackInfo& info) {
 Napi::Value logp_backward(const Napi::CallbackInfo& info) {
   const char* fn = "gaussianLogProbBackward";
   require_args(info, 10, fn);
-  Napi::Float32Array dx = arg_f32_or_null(info, 0, fn, "dx");
-  Napi::Float32Array dmu = arg_f32_or_null(info, 1, fn, "dmu");
-  Napi::Float32Array dlv = arg_f32_or_null(info, 2, fn, "dlogvar");
+  Napi::Float32Array dx = arg_optional_f32(info, 0, fn, "dx");
+  Napi::Float32Array dmu = arg_optional_f32(info, 1, fn, "dmu");
+  Napi::Float32Array dlv = arg_optional_f32(info, 2, fn, "dlogvar");
   Napi::Float32Array x = arg_f32(info, 3, fn, "x");
   Napi::Float32Array mu = arg_f32(info, 4, fn, "mu");
   Napi::Float32Array lv = arg_f32(info, 5, fn, "logvar");
@@ -179,8 +157,8 @@ Napi::Value logp_backward(const Napi::CallbackInfo& info) {
   require_len(info, x, d.n, fn, "x");
   require_len(info, mu, d.n, fn, "mu");
   require_len(info, lv, d.n, fn, "logvar");
-  gaussian_log_prob_backward(data_or_null(dx), data_or_null(dmu), data_or_null(dlv), x.Data(), mu.Data(),
-                             lv.Data(), d.rows, d.cols, s.scale, data_or_null(s.rows));
+  gaussian_log_prob_backward(data_of(dx), data_of(dmu), data_of(dlv), x.Data(), mu.Data(),
+                             lv.Data(), d.rows, d.cols, s.scale, data_of(s.rows));
   return info.Env().Undefined();
 }
 
@@ -188,14 +166,14 @@ Napi::Value logp_backward(const Napi::CallbackInfo& info) {
 Napi::Value sce_forward(const Napi::CallbackInfo& info) {
   const char* fn = "softmaxCrossEntropyForward";
   require_args(info, 5, fn);
-  Napi::Float32Array row = arg_f32_or_null(info, 0, fn, "rowLoss");
+  Napi::Float32Array row = arg_optional_f32(info, 0, fn, "rowLoss");
   Napi::Float32Array z = arg_f32(info, 1, fn, "logits");
   Napi::Float32Array t = arg_f32(info, 2, fn, "targets");
   const Dims d = arg_dims(info, 3, fn);
   require_len(info, row, d.rows, fn, "rowLoss");
   require_len(info, z, d.n, fn, "logits");
   require_len(info, t, d.n, fn, "targets");
-  const double total = softmax_cross_entropy_forward(data_or_null(row), z.Data(), t.Data(), d.rows, d.cols);
+  const double total = softmax_cross_entropy_forward(data_of(row), z.Data(), t.Data(), d.rows, d.cols);
   return Napi::Number::New(info.Env(), total);
 }
 
@@ -211,7 +189,7 @@ Napi::Value sce_backward(const Napi::CallbackInfo& info) {
   require_len(info, dz, d.n, fn, "dlogits");
   require_len(info, z, d.n, fn, "logits");
   require_len(info, t, d.n, fn, "targets");
-  softmax_cross_entropy_backward(dz.Data(), z.Data(), t.Data(), d.rows, d.cols, s.scale, data_or_null(s.rows));
+  softmax_cross_entropy_backward(dz.Data(), z.Data(), t.Data(), d.rows, d.cols, s.scale, data_of(s.rows));
   return info.Env().Undefined();
 }
 

@@ -2,8 +2,6 @@
 // per row step of a training loop, far below the cost of a job hand-off.
 #include <napi.h>
 
-#include <string>
-
 #include "../kernels/cpu/lstm_gates.h"
 #include "args.h"
 #include "bindings.h"
@@ -11,24 +9,6 @@
 namespace deepgen {
 namespace addon {
 namespace {
-
-constexpr int64_t kMaxDim = int64_t{1} << 40;
-
-// A Float32Array, or an empty handle for null / undefined.
-Napi::Float32Array arg_f32_or_null(const Napi::CallbackInfo& info, size_t i, const char* fn,
-                                   const char* name) {
-  if (info[i].IsNull() || info[i].IsUndefined()) return Napi::Float32Array();
-  return arg_f32(info, i, fn, name);
-}
-
-// batch * hidden, refused (E_SHAPE) beyond 2^50 so 4 * B * H cannot overflow.
-int64_t cells(const Napi::CallbackInfo& info, int64_t batch, int64_t hidden, const char* fn) {
-  constexpr int64_t kMaxCells = int64_t{1} << 50;
-  if (hidden != 0 && batch > kMaxCells / hidden) {
-    throw make_error(info.Env(), "E_SHAPE", std::string(fn) + ": batch * hidden is too large");
-  }
-  return batch * hidden;
-}
 
 // lstmGatesForward(h, c, gates, pre, cPrev, batch, hidden)
 Napi::Value lstm_forward(const Napi::CallbackInfo& info) {
@@ -40,8 +20,9 @@ Napi::Value lstm_forward(const Napi::CallbackInfo& info) {
   Napi::Float32Array pre = arg_f32(info, 3, fn, "pre");
   Napi::Float32Array c_prev = arg_f32(info, 4, fn, "cPrev");
   const int64_t batch = arg_int(info, 5, fn, "batch", 0, kMaxDim);
-  const int64_t hidden = arg_int(info, 6, fn, "hidden", 0, kMaxDim >> 2);
-  const int64_t n = cells(info, batch, hidden, fn);  // B * H
+  const int64_t hidden = arg_int(info, 6, fn, "hidden", 0, kMaxDim);
+  // B * H; 4 * B * H stays far below int64's range
+  const int64_t n = elements(info.Env(), fn, "batch * hidden", {batch, hidden});
   require_len(info, h, n, fn, "h");
   require_len(info, c, n, fn, "c");
   require_len(info, gates, 4 * n, fn, "gates");
@@ -58,13 +39,13 @@ Napi::Value lstm_backward(const Napi::CallbackInfo& info) {
   Napi::Float32Array dpre = arg_f32(info, 0, fn, "dpre");
   Napi::Float32Array dc_prev = arg_f32(info, 1, fn, "dcPrev");
   Napi::Float32Array dh = arg_f32(info, 2, fn, "dh");
-  Napi::Float32Array dc = arg_f32_or_null(info, 3, fn, "dc");
+  Napi::Float32Array dc = arg_optional_f32(info, 3, fn, "dc");
   Napi::Float32Array gates = arg_f32(info, 4, fn, "gates");
   Napi::Float32Array c_prev = arg_f32(info, 5, fn, "cPrev");
   Napi::Float32Array c = arg_f32(info, 6, fn, "c");
   const int64_t batch = arg_int(info, 7, fn, "batch", 0, kMaxDim);
-  const int64_t hidden = arg_int(info, 8, fn, "hidden", 0, kMaxDim >> 2);
-  const int64_t n = cells(info, batch, hidden, fn);
+  const int64_t hidden = arg_int(info, 8, fn, "hidden", 0, kMaxDim);
+  const int64_t n = elements(info.Env(), fn, "batch * hidden", {batch, hidden});
   require_len(info, dpre, 4 * n, fn, "dpre");
   require_len(info, dc_prev, n, fn, "dcPrev");
   require_len(info, dh, n, fn, "dh");
@@ -72,7 +53,7 @@ Napi::Value lstm_backward(const Napi::CallbackInfo& info) {
   require_len(info, gates, 4 * n, fn, "gates");
   require_len(info, c_prev, n, fn, "cPrev");
   require_len(info, c, n, fn, "c");
-  lstm_gates_backward(dpre.Data(), dc_prev.Data(), dh.Data(), dc.IsEmpty() ? nullptr : dc.Data(),
+  lstm_gates_backward(dpre.Data(), dc_prev.Data(), dh.Data(), data_of(dc),
                       gates.Data(), c_prev.Data(), c.Data(), batch, hidden);
   return info.Env().Undefined();
 }

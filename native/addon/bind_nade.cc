@@ -1,7 +1,7 @@
-// Bindings of the fused NADE kernels (native/kernels/cpu/nade.h), sync and async.
+// Bindings of the fused NADE kernels (native/kernels/cpu/nade.h), sync and async, and of
+// their CUDA mirrors on a device-resident model (native/kernels/cuda/nade.cu).
 #include <napi.h>
 
-#include <cmath>
 #include <memory>
 #include <string>
 #include <utility>
@@ -14,209 +14,136 @@
 #include "device_handle.h"
 #include "handle_tags.h"
 #include "kernel_job.h"
+#include "model_args.h"
 
 namespace deepgen {
 namespace addon {
 namespace {
 
-constexpr int64_t kMaxDim = int64_t{1} << 31;
-
-// Async jobs read the ordering on a pool thread: they get their own copy (validated above), so
-// JS changing `order` meanwhile cannot steer indices out of bounds.
-std::shared_ptr<std::vector<int32_t>> own_order(NadeParams& p) {
-  auto copy = std::make_shared<std::vector<int32_t>>(p.order, p.order + p.d);
-  p.order = copy->data();
-  return copy;
-}
-
-// Arguments 0..6 of every NADE binding: D, H, wt, c, v, b, order. The arrays are checked
+// Arguments 0..6 of every CPU NADE binding: D, H, wt, c, v, b, order. The arrays are checked
 // for length and the order for being a permutation before any kernel runs.
-struct ModelArgs {
+struct Model {
   NadeParams p;
-  Napi::Float32Array wt, c, v, b;
-  Napi::Int32Array order;
+  // Async jobs read the ordering on a pool thread: they get their own copy (validated), so JS
+  // changing `order` meanwhile cannot steer indices out of bounds.
+  std::shared_ptr<const std::vector<int32_t>> own_order;
 };
 
-ModelArgs model_args(const Napi::CallbackInfo& info, const char* fn) {
-  ModelArgs m;
+Model model_args(const Napi::CallbackInfo& info, const char* fn, Keep& keep) {
+  Model m;
   m.p.d = arg_int(info, 0, fn, "D", 1, kMaxDim);
   m.p.h = arg_int(info, 1, fn, "H", 1, kMaxDim);
-  m.wt = arg_f32(info, 2, fn, "wt");
-  m.c = arg_f32(info, 3, fn, "c");
-  m.v = arg_f32(info, 4, fn, "v");
-  m.b = arg_f32(info, 5, fn, "b");
+  Napi::Float32Array wt = arg_f32(info, 2, fn, "wt");
+  Napi::Float32Array c = arg_f32(info, 3, fn, "c");
+  Napi::Float32Array v = arg_f32(info, 4, fn, "v");
+  Napi::Float32Array b = arg_f32(info, 5, fn, "b");
   if (!info[6].IsTypedArray() || info[6].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
     throw make_error(info.Env(), "E_ARG", std::string(fn) + ": argument 'order' must be an Int32Array");
   }
-  m.order = info[6].As<Napi::Int32Array>();
-  require_len(info, m.wt, m.p.d * m.p.h, fn, "wt");
-  require_len(info, m.c, m.p.h, fn, "c");
-  require_len(info, m.v, m.p.d * m.p.h, fn, "v");
-  require_len(info, m.b, m.p.d, fn, "b");
-  require_len(info, m.order, m.p.d, fn, "order");
-  m.p.wt = m.wt.Data();
-  m.p.c = m.c.Data();
-  m.p.v = m.v.Data();
-  m.p.b = m.b.Data();
-  m.p.order = m.order.Data();
+  Napi::Int32Array order = info[6].As<Napi::Int32Array>();
+  const int64_t dh = elements(info.Env(), fn, "D * H", {m.p.d, m.p.h});
+  require_len(info, wt, dh, fn, "wt");
+  require_len(info, c, m.p.h, fn, "c");
+  require_len(info, v, dh, fn, "v");
+  require_len(info, b, m.p.d, fn, "b");
+  require_len(info, order, m.p.d, fn, "order");
+  m.p.wt = wt.Data();
+  m.p.c = c.Data();
+  m.p.v = v.Data();
+  m.p.b = b.Data();
+  m.p.order = order.Data();
   nade_check(m.p);
+  if (keep.async()) {
+    m.own_order = std::make_shared<const std::vector<int32_t>>(m.p.order, m.p.order + m.p.d);
+    m.p.order = m.own_order->data();
+  }
+  keep.hold({wt, c, v, b});
   return m;
 }
 
-// nadeLogProb(D, H, wt, c, v, b, order, x, n, logp [, cancel, onProgress])
-struct LogProbArgs {
-  ModelArgs m;
-  Napi::Float32Array x, logp;
-  int64_t n;
+// nadeLogProb(D, H, wt, c, v, b, order, x, n, logp)
+struct LogProb {
+  static constexpr const char* kName = "nadeLogProb";
+  static constexpr const char* kAsyncName = "nadeLogProbAsync";
+  static constexpr size_t kArgs = 10;
+  struct Args {
+    Model m;
+    LogProbIo io;
+  };
+  static Args parse(const Napi::CallbackInfo& info, const char* fn, Keep& keep) {
+    Model m = model_args(info, fn, keep);
+    const LogProbIo io = arg_log_prob_io(info, 7, fn, m.p.d, keep);
+    return {std::move(m), io};
+  }
+  static void run(const Args& a, const JobHooks& hooks) {
+    nade_log_prob(a.m.p, a.io.x, a.io.n, a.io.logp, hooks);
+  }
 };
-
-LogProbArgs log_prob_args(const Napi::CallbackInfo& info, const char* fn, size_t nargs) {
-  require_args(info, nargs, fn);
-  LogProbArgs a{model_args(info, fn), {}, {}, 0};
-  a.x = arg_f32(info, 7, fn, "x");
-  a.n = arg_int(info, 8, fn, "n", 0, kMaxDim);
-  a.logp = arg_f32(info, 9, fn, "logp");
-  require_len(info, a.x, a.n * a.m.p.d, fn, "x");
-  require_len(info, a.logp, a.n, fn, "logp");
-  return a;
-}
-
-Napi::Value log_prob_sync(const Napi::CallbackInfo& info) {
-  LogProbArgs a = log_prob_args(info, "nadeLogProb", 10);
-  nade_log_prob(a.m.p, a.x.Data(), a.n, a.logp.Data());
-  return info.Env().Undefined();
-}
-
-Napi::Value log_prob_async(const Napi::CallbackInfo& info) {
-  LogProbArgs a = log_prob_args(info, "nadeLogProbAsync", 11);
-  Napi::Int32Array cancel = arg_cancel(info, 10, "nadeLogProbAsync");
-  Napi::Function progress = arg_optional_fn(info, 11, "nadeLogProbAsync", "onProgress");
-  NadeParams p = a.m.p;
-  const auto order = own_order(p);
-  const float* x = a.x.Data();
-  float* logp = a.logp.Data();
-  const int64_t n = a.n;
-  return KernelJob::start(
-      info.Env(), [=](const JobHooks& hooks) { (void)order; nade_log_prob(p, x, n, logp, hooks); },
-      [](Napi::Env env) { return env.Undefined(); }, cancel, progress,
-      {a.m.wt, a.m.c, a.m.v, a.m.b, a.m.order, a.x, a.logp});
-}
 
 // nadeSample(D, H, wt, c, v, b, order, n, offsetLo, offsetHi, key0, key1, stream, known, x,
-//            probs | null [, cancel, onProgress])
-struct SampleArgs {
-  ModelArgs m;
-  int64_t n, known;
-  SampleDraw draw;
-  Napi::Float32Array x;
-  Napi::Value probs_value;
-  float* probs = nullptr;
+//            probs | null)
+struct Sample {
+  static constexpr const char* kName = "nadeSample";
+  static constexpr const char* kAsyncName = "nadeSampleAsync";
+  static constexpr size_t kArgs = 16;
+  struct Args {
+    Model m;
+    SampleCount count;
+    int64_t known;
+    SampleOut out;
+  };
+  static Args parse(const Napi::CallbackInfo& info, const char* fn, Keep& keep) {
+    Model m = model_args(info, fn, keep);
+    const SampleCount count = arg_sample_count(info, 7, fn);
+    const int64_t known = arg_int(info, 13, fn, "known", 0, m.p.d);
+    const SampleOut out = arg_sample_out(info, 14, fn, count.n, m.p.d, true, keep);
+    return {std::move(m), count, known, out};
+  }
+  static void run(const Args& a, const JobHooks& hooks) {
+    const SampleDraw& d = a.count.draw;
+    nade_sample(a.m.p, a.count.n, d.offset, d.key0, d.key1, d.stream, a.known, a.out.x, a.out.probs, hooks);
+  }
 };
 
-SampleArgs sample_args(const Napi::CallbackInfo& info, const char* fn, size_t nargs) {
-  require_args(info, nargs, fn);
-  SampleArgs a{model_args(info, fn), 0, 0, {}, {}, {}, nullptr};
-  a.n = arg_int(info, 7, fn, "n", 0, kMaxDim);
-  a.draw = arg_sample_draw(info, 8, fn);
-  a.known = arg_int(info, 13, fn, "known", 0, a.m.p.d);
-  a.x = arg_f32(info, 14, fn, "x");
-  require_len(info, a.x, a.n * a.m.p.d, fn, "x");
-  a.probs_value = info[15];
-  a.probs = arg_optional_f32(info, 15, fn, "probs", a.n * a.m.p.d);
-  return a;
-}
-
-Napi::Value sample_sync(const Napi::CallbackInfo& info) {
-  SampleArgs a = sample_args(info, "nadeSample", 16);
-  nade_sample(a.m.p, a.n, a.draw.offset, a.draw.key0, a.draw.key1, a.draw.stream, a.known,
-              a.x.Data(), a.probs);
-  return info.Env().Undefined();
-}
-
-Napi::Value sample_async(const Napi::CallbackInfo& info) {
-  SampleArgs a = sample_args(info, "nadeSampleAsync", 17);
-  Napi::Int32Array cancel = arg_cancel(info, 16, "nadeSampleAsync");
-  Napi::Function progress = arg_optional_fn(info, 17, "nadeSampleAsync", "onProgress");
-  NadeParams p = a.m.p;
-  const auto order = own_order(p);
-  float* x = a.x.Data();
-  float* probs = a.probs;
-  const int64_t n = a.n, known = a.known;
-  const SampleDraw draw = a.draw;
-  return KernelJob::start(
-      info.Env(),
-      [=](const JobHooks& hooks) {
-        (void)order;
-        nade_sample(p, n, draw.offset, draw.key0, draw.key1, draw.stream, known, x, probs, hooks);
-      },
-      [](Napi::Env env) { return env.Undefined(); }, cancel, progress,
-      {a.m.wt, a.m.c, a.m.v, a.m.b, a.m.order, a.x, a.probs_value});
-}
-
-// nadeBackward(D, H, wt, c, v, b, order, x, n, scale, logp | null, dwt, dc, dv, db
-//              [, cancel, onProgress])
-struct BackwardArgs {
-  ModelArgs m;
-  Napi::Float32Array x, dwt, dc, dv, db;
-  Napi::Value logp_value;
-  float* logp = nullptr;
-  int64_t n = 0;
-  float scale = 1.0f;
+// The gradient arrays dwt [D,H], dc [H], dv [D,H], db [D] at i .. i + 3.
+struct Grads {
+  float *dwt, *dc, *dv, *db;
 };
 
-BackwardArgs backward_args(const Napi::CallbackInfo& info, const char* fn, size_t nargs) {
-  require_args(info, nargs, fn);
-  BackwardArgs a{model_args(info, fn), {}, {}, {}, {}, {}, {}, nullptr, 0, 1.0f};
-  a.x = arg_f32(info, 7, fn, "x");
-  a.n = arg_int(info, 8, fn, "n", 0, kMaxDim);
-  if (!info[9].IsNumber() || !std::isfinite(info[9].As<Napi::Number>().DoubleValue())) {
-    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": argument 'scale' must be a finite number");
+Grads arg_grads(const Napi::CallbackInfo& info, size_t i, const char* fn, int64_t d, int64_t h, Keep& keep) {
+  static const char* const names[4] = {"dwt", "dc", "dv", "db"};
+  const int64_t dh = elements(info.Env(), fn, "D * H", {d, h});
+  const int64_t sizes[4] = {dh, h, dh, d};
+  float* data[4];
+  for (size_t k = 0; k < 4; ++k) {
+    Napi::Float32Array a = arg_f32(info, i + k, fn, names[k]);
+    require_len(info, a, sizes[k], fn, names[k]);
+    keep.hold({a});
+    data[k] = a.Data();
   }
-  a.scale = info[9].As<Napi::Number>().FloatValue();
-  a.logp_value = info[10];
-  if (!a.logp_value.IsNull() && !a.logp_value.IsUndefined()) {
-    Napi::Float32Array logp = arg_f32(info, 10, fn, "logp");
-    require_len(info, logp, a.n, fn, "logp");
-    a.logp = logp.Data();
-  }
-  a.dwt = arg_f32(info, 11, fn, "dwt");
-  a.dc = arg_f32(info, 12, fn, "dc");
-  a.dv = arg_f32(info, 13, fn, "dv");
-  a.db = arg_f32(info, 14, fn, "db");
-  require_len(info, a.x, a.n * a.m.p.d, fn, "x");
-  require_len(info, a.dwt, a.m.p.d * a.m.p.h, fn, "dwt");
-  require_len(info, a.dc, a.m.p.h, fn, "dc");
-  require_len(info, a.dv, a.m.p.d * a.m.p.h, fn, "dv");
-  require_len(info, a.db, a.m.p.d, fn, "db");
-  return a;
+  return {data[0], data[1], data[2], data[3]};
 }
 
-Napi::Value backward_sync(const Napi::CallbackInfo& info) {
-  BackwardArgs a = backward_args(info, "nadeBackward", 15);
-  nade_backward(a.m.p, a.x.Data(), a.n, a.scale, a.logp, a.dwt.Data(), a.dc.Data(), a.dv.Data(),
-                a.db.Data());
-  return info.Env().Undefined();
-}
-
-Napi::Value backward_async(const Napi::CallbackInfo& info) {
-  BackwardArgs a = backward_args(info, "nadeBackwardAsync", 16);
-  Napi::Int32Array cancel = arg_cancel(info, 15, "nadeBackwardAsync");
-  Napi::Function progress = arg_optional_fn(info, 16, "nadeBackwardAsync", "onProgress");
-  NadeParams p = a.m.p;
-  const auto order = own_order(p);
-  const float* x = a.x.Data();
-  float *logp = a.logp, *dwt = a.dwt.Data(), *dc = a.dc.Data(), *dv = a.dv.Data(), *db = a.db.Data();
-  const int64_t n = a.n;
-  const float scale = a.scale;
-  return KernelJob::start(
-      info.Env(),
-      [=](const JobHooks& hooks) {
-        (void)order;
-        nade_backward(p, x, n, scale, logp, dwt, dc, dv, db, hooks);
-      },
-      [](Napi::Env env) { return env.Undefined(); }, cancel, progress,
-      {a.m.wt, a.m.c, a.m.v, a.m.b, a.m.order, a.x, a.logp_value, a.dwt, a.dc, a.dv, a.db});
-}
+// nadeBackward(D, H, wt, c, v, b, order, x, n, scale, logp | null, dwt, dc, dv, db)
+struct Backward {
+  static constexpr const char* kName = "nadeBackward";
+  static constexpr const char* kAsyncName = "nadeBackwardAsync";
+  static constexpr size_t kArgs = 15;
+  struct Args {
+    Model m;
+    BackwardIo io;
+    Grads g;
+  };
+  static Args parse(const Napi::CallbackInfo& info, const char* fn, Keep& keep) {
+    Model m = model_args(info, fn, keep);
+    const BackwardIo io = arg_backward_io(info, 7, fn, m.p.d, keep);
+    const Grads g = arg_grads(info, 11, fn, m.p.d, m.p.h, keep);
+    return {std::move(m), io, g};
+  }
+  static void run(const Args& a, const JobHooks& hooks) {
+    nade_backward(a.m.p, a.io.x, a.io.n, a.io.scale, a.io.logp, a.g.dwt, a.g.dc, a.g.dv, a.g.db, hooks);
+  }
+};
 
 // ---- CUDA: a device-resident model behind an External handle ------------------------------
 // cudaNadeUpload(D, H, wt, c, v, b, order) -> handle; the weights are copied to the device
@@ -228,52 +155,42 @@ struct CudaNadeHandle {
   ~CudaNadeHandle() { cuda::nade_release(model); }
 };
 
-CudaNadeHandle& handle_arg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
-  return live_handle<CudaNadeHandle>(info, i, kCudaNadeTag, fn, "cudaNadeUpload");
-}
+struct CudaNade {
+  using Handle = CudaNadeHandle;
+  static constexpr const napi_type_tag* kTag = &kCudaNadeTag;
+  static constexpr const char* kUpload = "cudaNadeUpload";
+  static constexpr const char* kRelease = "cudaNadeRelease";
+  static constexpr auto release = cuda::nade_release;
+};
 
 Napi::Value cuda_nade_upload(const Napi::CallbackInfo& info) {
-  require_args(info, 7, "cudaNadeUpload");
-  ModelArgs m = model_args(info, "cudaNadeUpload");
+  const char* fn = CudaNade::kUpload;
+  require_args(info, 7, fn);
+  Keep none(false);
+  const Model m = model_args(info, fn, none);
   auto holder = std::make_unique<CudaNadeHandle>();
   holder->model = cuda::nade_upload(m.p);
   holder->d = m.p.d;
   holder->h = m.p.h;
-  return wrap_device_handle(info.Env(), std::move(holder), kCudaNadeTag);
-}
-
-Napi::Value cuda_nade_release(const Napi::CallbackInfo& info) {
-  return release_device_handle<CudaNadeHandle>(info, kCudaNadeTag, "cudaNadeRelease",
-                                               "cudaNadeUpload", cuda::nade_release);
+  return wrap_device_handle<CudaNade>(info.Env(), std::move(holder));
 }
 
 // cudaNadeLogProb(handle, x, n, logp)
 Napi::Value cuda_nade_log_prob(const Napi::CallbackInfo& info) {
-  const char* fn = "cudaNadeLogProb";
-  require_args(info, 4, fn);
-  CudaNadeHandle& hd = handle_arg(info, 0, fn);
-  Napi::Float32Array x = arg_f32(info, 1, fn, "x");
-  const int64_t n = arg_int(info, 2, fn, "n", 0, kMaxDim);
-  Napi::Float32Array logp = arg_f32(info, 3, fn, "logp");
-  require_len(info, x, n * hd.d, fn, "x");
-  require_len(info, logp, n, fn, "logp");
-  cuda::nade_log_prob(hd.model, x.Data(), n, logp.Data());
-  return info.Env().Undefined();
+  return device_log_prob<CudaNade>(info, "cudaNadeLogProb", cuda::nade_log_prob);
 }
 
 // cudaNadeSample(handle, n, offsetLo, offsetHi, key0, key1, stream, known, x, probs | null)
 Napi::Value cuda_nade_sample(const Napi::CallbackInfo& info) {
   const char* fn = "cudaNadeSample";
   require_args(info, 10, fn);
-  CudaNadeHandle& hd = handle_arg(info, 0, fn);
-  const int64_t n = arg_int(info, 1, fn, "n", 0, kMaxDim);
-  const SampleDraw draw = arg_sample_draw(info, 2, fn);
+  CudaNadeHandle& hd = live_handle<CudaNade>(info, 0, fn);
+  const SampleCount count = arg_sample_count(info, 1, fn);
   const int64_t known = arg_int(info, 7, fn, "known", 0, hd.d);
-  Napi::Float32Array x = arg_f32(info, 8, fn, "x");
-  require_len(info, x, n * hd.d, fn, "x");
-  float* probs = arg_optional_f32(info, 9, fn, "probs", n * hd.d);
-  cuda::nade_sample(hd.model, n, draw.offset, draw.key0, draw.key1, draw.stream, known, x.Data(),
-                    probs);
+  Keep none(false);
+  const SampleOut out = arg_sample_out(info, 8, fn, count.n, hd.d, true, none);
+  const SampleDraw& d = count.draw;
+  cuda::nade_sample(hd.model, count.n, d.offset, d.key0, d.key1, d.stream, known, out.x, out.probs);
   return info.Env().Undefined();
 }
 
@@ -281,43 +198,22 @@ Napi::Value cuda_nade_sample(const Napi::CallbackInfo& info) {
 Napi::Value cuda_nade_backward(const Napi::CallbackInfo& info) {
   const char* fn = "cudaNadeBackward";
   require_args(info, 9, fn);
-  CudaNadeHandle& hd = handle_arg(info, 0, fn);
-  Napi::Float32Array x = arg_f32(info, 1, fn, "x");
-  const int64_t n = arg_int(info, 2, fn, "n", 0, kMaxDim);
-  if (!info[3].IsNumber() || !std::isfinite(info[3].As<Napi::Number>().DoubleValue())) {
-    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": argument 'scale' must be a finite number");
-  }
-  const float scale = info[3].As<Napi::Number>().FloatValue();
-  float* logp = nullptr;
-  if (!info[4].IsNull() && !info[4].IsUndefined()) {
-    Napi::Float32Array lp = arg_f32(info, 4, fn, "logp");
-    require_len(info, lp, n, fn, "logp");
-    logp = lp.Data();
-  }
-  Napi::Float32Array dwt = arg_f32(info, 5, fn, "dwt");
-  Napi::Float32Array dc = arg_f32(info, 6, fn, "dc");
-  Napi::Float32Array dv = arg_f32(info, 7, fn, "dv");
-  Napi::Float32Array db = arg_f32(info, 8, fn, "db");
-  require_len(info, x, n * hd.d, fn, "x");
-  require_len(info, dwt, hd.d * hd.h, fn, "dwt");
-  require_len(info, dc, hd.h, fn, "dc");
-  require_len(info, dv, hd.d * hd.h, fn, "dv");
-  require_len(info, db, hd.d, fn, "db");
-  cuda::nade_backward(hd.model, x.Data(), n, scale, logp, dwt.Data(), dc.Data(), dv.Data(), db.Data());
+  CudaNadeHandle& hd = live_handle<CudaNade>(info, 0, fn);
+  Keep none(false);
+  const BackwardIo io = arg_backward_io(info, 1, fn, hd.d, none);
+  const Grads g = arg_grads(info, 5, fn, hd.d, hd.h, none);
+  cuda::nade_backward(hd.model, io.x, io.n, io.scale, io.logp, g.dwt, g.dc, g.dv, g.db);
   return info.Env().Undefined();
 }
 
 }  // namespace
 
 void register_nade(Napi::Env env, Napi::Object exports) {
-  define(env, exports, "nadeLogProb", log_prob_sync);
-  define(env, exports, "nadeLogProbAsync", log_prob_async);
-  define(env, exports, "nadeSample", sample_sync);
-  define(env, exports, "nadeSampleAsync", sample_async);
-  define(env, exports, "nadeBackward", backward_sync);
-  define(env, exports, "nadeBackwardAsync", backward_async);
-  define(env, exports, "cudaNadeUpload", cuda_nade_upload);
-  define(env, exports, "cudaNadeRelease", cuda_nade_release);
+  define_pair<LogProb>(env, exports);
+  define_pair<Sample>(env, exports);
+  define_pair<Backward>(env, exports);
+  define(env, exports, CudaNade::kUpload, cuda_nade_upload);
+  define(env, exports, CudaNade::kRelease, release_device_handle<CudaNade>);
   define(env, exports, "cudaNadeLogProb", cuda_nade_log_prob);
   define(env, exports, "cudaNadeSample", cuda_nade_sample);
   define(env, exports, "cudaNadeBackward", cuda_nade_backward);

@@ -3,8 +3,6 @@
 // size against every array, before any native work.
 #include <napi.h>
 
-#include <cmath>
-#include <string>
 
 #include "../kernels/cpu/batchnorm.h"
 #include "../kernels/cuda/cuda_api.h"
@@ -16,29 +14,13 @@ namespace deepgen {
 namespace addon {
 namespace {
 
-constexpr int64_t kMaxDim = int64_t{1} << 40;
-constexpr int64_t kMaxElements = int64_t{1} << 52;
-
-// A finite number in [lo, hi] (lo_open: > lo) that fits a float.
-float arg_float(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name,
-                double lo, double hi, bool lo_open) {
-  const Napi::Value v = info[i];
-  const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
-  if (!std::isfinite(d) || d < lo || (lo_open && d == lo) || d > hi) {
-    throw make_error(info.Env(), "E_ARG",
-                     std::string(fn) + ": argument '" + name + "' must be a finite number in " +
-                         (lo_open ? "(" : "[") + std::to_string(lo) + ", " + std::to_string(hi) +
-                         "]");
-  }
-  return static_cast<float>(d);
+// eps: > 0, and still > 0 once rounded to float (the kernels add it in float).
+float arg_eps(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  return static_cast<float>(arg_finite(info, i, fn, "eps", {0.0, 1e30, true, true}));
 }
 
-float arg_eps(const Napi::CallbackInfo& info, size_t i, const char* fn) {
-  const float eps = arg_float(info, i, fn, "eps", 0.0, 1e30, true);
-  if (eps <= 0.0f) {  // a positive double below the smallest float
-    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": argument 'eps' rounds to 0 in float");
-  }
-  return eps;
+float arg_momentum(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  return static_cast<float>(arg_finite(info, i, fn, "momentum", {0.0, 1.0}));
 }
 
 struct Dims {
@@ -51,11 +33,7 @@ Dims arg_ncs(const Napi::CallbackInfo& info, size_t i, const char* fn) {
   d.n = arg_int(info, i, fn, "n", 0, kMaxDim);
   d.c = arg_int(info, i + 1, fn, "c", 0, kMaxDim);
   d.s = arg_int(info, i + 2, fn, "s", 0, kMaxDim);
-  if (static_cast<double>(d.n) * static_cast<double>(d.c) * static_cast<double>(d.s) >
-      static_cast<double>(kMaxElements)) {
-    throw make_error(info.Env(), "E_SHAPE", std::string(fn) + ": n * c * s is too large");
-  }
-  d.numel = d.n * d.c * d.s;
+  d.numel = elements(info.Env(), fn, "n * c * s", {d.n, d.c, d.s});
   return d;
 }
 
@@ -76,7 +54,7 @@ Napi::Value bn_forward_train(const Napi::CallbackInfo& info) {
   Napi::Float32Array rv = arg_f32(info, 7, fn, "runningVar");
   const Dims d = arg_ncs(info, 8, fn);
   const float eps = arg_eps(info, 11, fn);
-  const float momentum = arg_float(info, 12, fn, "momentum", 0.0, 1.0, false);
+  const float momentum = arg_momentum(info, 12, fn);
   require_len(info, x, d.numel, fn, "x");
   require_len(info, y, d.numel, fn, "y");
   require_len(info, gamma, d.c, fn, "gamma");
@@ -150,10 +128,7 @@ RowDims arg_rows_dim(const Napi::CallbackInfo& info, size_t i, const char* fn) {
   RowDims d;
   d.rows = arg_int(info, i, fn, "rows", 0, kMaxDim);
   d.dim = arg_int(info, i + 1, fn, "dim", 0, kMaxDim);
-  if (d.dim != 0 && d.rows > kMaxElements / d.dim) {
-    throw make_error(info.Env(), "E_SHAPE", std::string(fn) + ": rows * dim is too large");
-  }
-  d.numel = d.rows * d.dim;
+  d.numel = elements(info.Env(), fn, "rows * dim", {d.rows, d.dim});
   return d;
 }
 

@@ -2,7 +2,6 @@
 // one call per parameter array per step.
 #include <napi.h>
 
-#include <cmath>
 #include <string>
 #include <vector>
 
@@ -16,20 +15,6 @@ namespace addon {
 namespace {
 
 constexpr uint32_t kMaxListLength = 1u << 20;
-
-double arg_number(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name) {
-  if (!info[i].IsNumber()) {
-    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": argument '" + name + "' must be a number");
-  }
-  return info[i].As<Napi::Number>().DoubleValue();
-}
-
-bool arg_bool(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name) {
-  if (!info[i].IsBoolean()) {
-    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": argument '" + name + "' must be a boolean");
-  }
-  return info[i].As<Napi::Boolean>().Value();
-}
 
 // adamStep(params, grads, m, v, lr, beta1, beta2, eps, weightDecay, biasCorrection1,
 //          biasCorrection2): the step count enters only through the two bias corrections,
@@ -67,8 +52,7 @@ Napi::Value sgd(const Napi::CallbackInfo& info) {
   require_args(info, 7, fn);
   Napi::Float32Array p = arg_f32(info, 0, fn, "params");
   Napi::Float32Array g = arg_f32(info, 1, fn, "grads");
-  Napi::Float32Array vel;
-  if (!info[2].IsNull() && !info[2].IsUndefined()) vel = arg_f32(info, 2, fn, "velocity");
+  Napi::Float32Array vel = arg_optional_f32(info, 2, fn, "velocity");
   SgdConfig c;
   c.lr = arg_number(info, 3, fn, "lr");
   c.momentum = arg_number(info, 4, fn, "momentum");
@@ -81,7 +65,7 @@ Napi::Value sgd(const Napi::CallbackInfo& info) {
     if (vel.IsEmpty()) throw make_error(info.Env(), "E_ARG", "sgdStep: momentum needs a velocity array");
     require_len(info, vel, n, fn, "velocity");
   }
-  sgd_step(p.Data(), g.Data(), vel.IsEmpty() ? nullptr : vel.Data(), static_cast<int64_t>(n), c);
+  sgd_step(p.Data(), g.Data(), data_of(vel), static_cast<int64_t>(n), c);
   return info.Env().Undefined();
 }
 

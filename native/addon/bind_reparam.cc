@@ -13,8 +13,9 @@ namespace deepgen {
 namespace addon {
 namespace {
 
-constexpr int64_t kMaxDim = int64_t{1} << 32;
-constexpr int64_t kMaxElements = int64_t{1} << 52;
+// Samples are numbered by a 32-bit Philox counter: firstSample + rows * k must stay <= 2^32,
+// so that no two draws of one key and stream share a counter.
+constexpr int64_t kMaxSamples = int64_t{1} << 32;
 
 struct Sizes {
   int64_t rows, cols, k, n, nk;  // n = rows * cols, nk = rows * k * cols
@@ -26,15 +27,11 @@ Sizes arg_sizes(const Napi::CallbackInfo& info, size_t i, const char* fn) {
   s.cols = arg_int(info, i + 1, fn, "cols", 0, kMaxDim);
   s.k = arg_int(info, i + 2, fn, "k", 1, kMaxDim);
   // Divisions, not products: rows * k itself may overflow int64.
-  if (s.rows > kMaxDim / s.k) {
+  if (s.rows > kMaxSamples / s.k) {
     throw make_error(info.Env(), "E_SHAPE", std::string(fn) + ": rows * k is too large");
   }
-  const int64_t rk = s.rows * s.k;
-  if (s.cols != 0 && rk > kMaxElements / s.cols) {
-    throw make_error(info.Env(), "E_SHAPE", std::string(fn) + ": rows * k * cols is too large");
-  }
+  s.nk = elements(info.Env(), fn, "rows * k * cols", {s.rows * s.k, s.cols});
   s.n = s.rows * s.cols;
-  s.nk = rk * s.cols;
   return s;
 }
 
@@ -50,8 +47,8 @@ Napi::Value forward(const Napi::CallbackInfo& info) {
   const uint32_t key0 = arg_u32(info, 7, fn, "key0");
   const uint32_t key1 = arg_u32(info, 8, fn, "key1");
   const uint32_t stream = arg_u32(info, 9, fn, "stream");
-  const int64_t first = arg_int(info, 10, fn, "firstSample", 0, kMaxDim);
-  if (first + s.rows * s.k > kMaxDim) {
+  const int64_t first = arg_int(info, 10, fn, "firstSample", 0, kMaxSamples);
+  if (first + s.rows * s.k > kMaxSamples) {
     throw make_error(info.Env(), "E_ARG", std::string(fn) + ": firstSample + rows * k must be <= 2^32");
   }
   require_len(info, z, s.nk, fn, "z");
@@ -73,10 +70,7 @@ Napi::Value backward(const Napi::CallbackInfo& info) {
   Napi::Float32Array eps = arg_f32(info, 3, fn, "eps");
   Napi::Float32Array logvar = arg_f32(info, 4, fn, "logvar");
   const Sizes s = arg_sizes(info, 5, fn);
-  if (!info[8].IsBoolean()) {
-    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": argument 'accumulate' must be a boolean");
-  }
-  const bool accumulate = info[8].As<Napi::Boolean>().Value();
+  const bool accumulate = arg_bool(info, 8, fn, "accumulate");
   require_len(info, dmu, s.n, fn, "dmu");
   require_len(info, dlogvar, s.n, fn, "dlogvar");
   require_len(info, dz, s.nk, fn, "dz");

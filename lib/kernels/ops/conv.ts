@@ -18,7 +18,6 @@
  */
 import { checkFloat32Array, checkInteger, checkOneOf } from "../../core/check.js";
 import { DeepgenError } from "../../core/errors.js";
-import type { Conv2dGeometry, ConvTranspose2dGeometry } from "../addon-types.js";
 import { noCudaKernel } from "../cuda.js";
 import { arraysOverlap } from "../validate.js";
 import {
@@ -257,14 +256,6 @@ function checkDisjoint(fn: string, outName: string, out: Float32Array | null, ot
   }
 }
 
-function geometryOf(s: Conv2dSpec): Conv2dGeometry {
-  return [s.batch, s.inC, s.inH, s.inW, s.outC, s.kH, s.kW, s.strideH, s.strideW, s.padH, s.padW, s.mask];
-}
-
-function tGeometryOf(s: ConvTranspose2dSpec): ConvTranspose2dGeometry {
-  return [s.batch, s.inC, s.inH, s.inW, s.outC, s.kH, s.kW, s.strideH, s.strideW, s.padH, s.padW, s.outputPadH, s.outputPadW];
-}
-
 const xSize = (s: { batch: number; inC: number; inH: number; inW: number }): number => s.batch * s.inC * s.inH * s.inW;
 const ySize = (s: { batch: number; outC: number; outH: number; outW: number }): number => s.batch * s.outC * s.outH * s.outW;
 const wSize = (s: { inC: number; outC: number; kH: number; kW: number }): number => s.outC * s.inC * s.kH * s.kW;
@@ -304,32 +295,32 @@ function backwardWeightArrays(fn: string, spec: Sizes, x: unknown, dy: unknown, 
 
 function checkConvForward(fn: string, shape: Conv2dShape, x: unknown, w: unknown, b: unknown, y: unknown) {
   const spec = checkConv2dShape(shape, fn);
-  return { spec, geometry: geometryOf(spec), ...forwardArrays(fn, spec, x, w, b, y) };
+  return { spec, ...forwardArrays(fn, spec, x, w, b, y) };
 }
 
 function checkConvBackwardData(fn: string, shape: Conv2dShape, dy: unknown, w: unknown, dx: unknown) {
   const spec = checkConv2dShape(shape, fn);
-  return { spec, geometry: geometryOf(spec), ...backwardDataArrays(fn, spec, dy, w, dx) };
+  return { spec, ...backwardDataArrays(fn, spec, dy, w, dx) };
 }
 
 function checkConvBackwardWeight(fn: string, shape: Conv2dShape, x: unknown, dy: unknown, dw: unknown, db: unknown, acc: unknown) {
   const spec = checkConv2dShape(shape, fn);
-  return { spec, geometry: geometryOf(spec), ...backwardWeightArrays(fn, spec, x, dy, dw, db, acc) };
+  return { spec, ...backwardWeightArrays(fn, spec, x, dy, dw, db, acc) };
 }
 
 function checkConvTForward(fn: string, shape: ConvTranspose2dShape, x: unknown, w: unknown, b: unknown, y: unknown) {
   const spec = checkConvTranspose2dShape(shape, fn);
-  return { spec, geometry: tGeometryOf(spec), ...forwardArrays(fn, spec, x, w, b, y) };
+  return { spec, ...forwardArrays(fn, spec, x, w, b, y) };
 }
 
 function checkConvTBackwardData(fn: string, shape: ConvTranspose2dShape, dy: unknown, w: unknown, dx: unknown) {
   const spec = checkConvTranspose2dShape(shape, fn);
-  return { spec, geometry: tGeometryOf(spec), ...backwardDataArrays(fn, spec, dy, w, dx) };
+  return { spec, ...backwardDataArrays(fn, spec, dy, w, dx) };
 }
 
 function checkConvTBackwardWeight(fn: string, shape: ConvTranspose2dShape, x: unknown, dy: unknown, dw: unknown, db: unknown, acc: unknown) {
   const spec = checkConvTranspose2dShape(shape, fn);
-  return { spec, geometry: tGeometryOf(spec), ...backwardWeightArrays(fn, spec, x, dy, dw, db, acc) };
+  return { spec, ...backwardWeightArrays(fn, spec, x, dy, dw, db, acc) };
 }
 
 function checkMaskWeights(shape: Conv2dMaskShape, w: unknown) {
@@ -378,31 +369,31 @@ export const jsConv: ConvKernels = {
 export const nativeConv: ConvKernels = {
   conv2dForward(shape, x, weight, bias, y) {
     const a = checkConvForward("conv2dForward", shape, x, weight, bias, y);
-    callNative((addon) => addon.conv2dForward(a.x, a.w, a.b, a.y, ...a.geometry));
+    callNative((addon) => addon.conv2dForward(a.spec, a.x, a.w, a.b, a.y));
   },
   conv2dBackwardData(shape, dy, weight, dx) {
     const a = checkConvBackwardData("conv2dBackwardData", shape, dy, weight, dx);
-    callNative((addon) => addon.conv2dBackwardData(a.dy, a.w, a.dx, ...a.geometry));
+    callNative((addon) => addon.conv2dBackwardData(a.spec, a.dy, a.w, a.dx));
   },
   conv2dBackwardWeight(shape, x, dy, dweight, dbias, accumulate) {
     const a = checkConvBackwardWeight("conv2dBackwardWeight", shape, x, dy, dweight, dbias, accumulate);
-    callNative((addon) => addon.conv2dBackwardWeight(a.x, a.dy, a.dw, a.db, ...a.geometry, a.accumulate));
+    callNative((addon) => addon.conv2dBackwardWeight(a.spec, a.x, a.dy, a.dw, a.db, a.accumulate));
   },
   conv2dMaskWeights(shape, weight) {
     const a = checkMaskWeights(shape, weight);
-    callNative((addon) => addon.conv2dMaskWeights(a.w, a.outC, a.inC, a.kH, a.kW, a.mask));
+    callNative((addon) => addon.conv2dMaskWeights(a, a.w));
   },
   convTranspose2dForward(shape, x, weight, bias, y) {
     const a = checkConvTForward("convTranspose2dForward", shape, x, weight, bias, y);
-    callNative((addon) => addon.convTranspose2dForward(a.x, a.w, a.b, a.y, ...a.geometry));
+    callNative((addon) => addon.convTranspose2dForward(a.spec, a.x, a.w, a.b, a.y));
   },
   convTranspose2dBackwardData(shape, dy, weight, dx) {
     const a = checkConvTBackwardData("convTranspose2dBackwardData", shape, dy, weight, dx);
-    callNative((addon) => addon.convTranspose2dBackwardData(a.dy, a.w, a.dx, ...a.geometry));
+    callNative((addon) => addon.convTranspose2dBackwardData(a.spec, a.dy, a.w, a.dx));
   },
   convTranspose2dBackwardWeight(shape, x, dy, dweight, dbias, accumulate) {
     const a = checkConvTBackwardWeight("convTranspose2dBackwardWeight", shape, x, dy, dweight, dbias, accumulate);
-    callNative((addon) => addon.convTranspose2dBackwardWeight(a.x, a.dy, a.dw, a.db, ...a.geometry, a.accumulate));
+    callNative((addon) => addon.convTranspose2dBackwardWeight(a.spec, a.x, a.dy, a.dw, a.db, a.accumulate));
   },
 };
 

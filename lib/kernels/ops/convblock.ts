@@ -34,7 +34,7 @@
  */
 import { checkFloat32Array, checkOneOf } from "../../core/check.js";
 import { DeepgenError } from "../../core/errors.js";
-import type { ConvTranspose2dGeometry } from "../addon-types.js";
+import type { NativeConvBlockSpec } from "../addon-types.js";
 import { cudaAddon } from "../cuda.js";
 import {
   type ConvBlockTwinSpec,
@@ -290,10 +290,21 @@ function checkBackward(
   return { s, a, accumulate: accumulate === true };
 }
 
-function geometryOf(s: ConvBlockTwinSpec): ConvTranspose2dGeometry {
+/** The spec object of the native calls: the resolved geometry plus the block's codes. */
+function nativeSpec(s: ConvBlockTwinSpec): NativeConvBlockSpec {
   const c = s.conv;
-  const [oph, opw] = s.transposed ? [s.conv.outputPadH, s.conv.outputPadW] : [0, 0];
-  return [c.batch, c.inC, c.inH, c.inW, c.outC, c.kH, c.kW, c.strideH, c.strideW, c.padH, c.padW, oph, opw];
+  return {
+    batch: c.batch, inC: c.inC, inH: c.inH, inW: c.inW, outC: c.outC, kH: c.kH, kW: c.kW,
+    strideH: c.strideH, strideW: c.strideW, padH: c.padH, padW: c.padW,
+    outputPadH: s.transposed ? s.conv.outputPadH : 0,
+    outputPadW: s.transposed ? s.conv.outputPadW : 0,
+    transposed: s.transposed,
+    norm: NORM_CODES[s.norm],
+    activation: ACTIVATION_KINDS.indexOf(s.activation),
+    slope: s.slope,
+    eps: s.eps,
+    momentum: s.momentum,
+  };
 }
 
 // ---- implementations -----------------------------------------------------------------------
@@ -312,54 +323,15 @@ export const jsConvBlock: ConvBlockKernels = {
 export const nativeConvBlock: ConvBlockKernels = {
   convBlockForward(spec, x, p, saved, y) {
     const { s, a } = checkForward(spec, x, p, saved, y);
-    const code = ACTIVATION_KINDS.indexOf(s.activation);
     callNative((addon) =>
-      addon.convBlockForward(
-        a.x,
-        a.weight,
-        a.bias,
-        a.gamma,
-        a.beta,
-        a.runningMean,
-        a.runningVar,
-        a.pre,
-        a.mean,
-        a.rstd,
-        a.y,
-        s.transposed,
-        NORM_CODES[s.norm],
-        code,
-        s.slope,
-        s.eps,
-        s.momentum,
-        ...geometryOf(s),
-      ),
+      addon.convBlockForward(nativeSpec(s), a.x, a.weight, a.bias, a.gamma, a.beta, a.runningMean, a.runningVar, a.pre, a.mean, a.rstd, a.y),
     );
   },
   convBlockBackward(spec, x, p, saved, y, dy, dx, g, accumulate) {
     const { s, a, accumulate: acc } = checkBackward(spec, x, p, saved, y, dy, dx, g, accumulate);
-    const code = ACTIVATION_KINDS.indexOf(s.activation);
     callNative((addon) =>
       addon.convBlockBackward(
-        a.x,
-        a.weight,
-        a.gamma,
-        a.pre,
-        a.mean,
-        a.rstd,
-        a.y,
-        a.dy,
-        a.dx,
-        a.dweight,
-        a.dbias,
-        a.dgamma,
-        a.dbeta,
-        s.transposed,
-        s.norm === "train" ? 1 : 0,
-        code,
-        s.slope,
-        acc,
-        ...geometryOf(s),
+        nativeSpec(s), a.x, a.weight, a.gamma, a.pre, a.mean, a.rstd, a.y, a.dy, a.dx, a.dweight, a.dbias, a.dgamma, a.dbeta, acc,
       ),
     );
   },
@@ -369,21 +341,17 @@ export const nativeConvBlock: ConvBlockKernels = {
 export const cudaConvBlock: ConvBlockKernels = {
   convBlockBackward(spec, x, p, saved, y, dy, dx, g, accumulate) {
     const { s, a, accumulate: acc } = checkBackward(spec, x, p, saved, y, dy, dx, g, accumulate);
-    const code = ACTIVATION_KINDS.indexOf(s.activation);
     callNative(() =>
       cudaAddon().cudaConvBlockBackward(
-        a.x, a.weight, a.gamma, a.pre, a.mean, a.rstd, a.y, a.dy, a.dx, a.dweight, a.dbias, a.dgamma, a.dbeta,
-        s.transposed, s.norm === "train" ? 1 : 0, code, s.slope, acc, ...geometryOf(s),
+        nativeSpec(s), a.x, a.weight, a.gamma, a.pre, a.mean, a.rstd, a.y, a.dy, a.dx, a.dweight, a.dbias, a.dgamma, a.dbeta, acc,
       ),
     );
   },
   convBlockForward(spec, x, p, saved, y) {
     const { s, a } = checkForward(spec, x, p, saved, y);
-    const code = ACTIVATION_KINDS.indexOf(s.activation);
     callNative(() =>
       cudaAddon().cudaConvBlockForward(
-        a.x, a.weight, a.bias, a.gamma, a.beta, a.runningMean, a.runningVar, a.pre, a.mean, a.rstd, a.y,
-        s.transposed, NORM_CODES[s.norm], code, s.slope, s.eps, s.momentum, ...geometryOf(s),
+        nativeSpec(s), a.x, a.weight, a.bias, a.gamma, a.beta, a.runningMean, a.runningVar, a.pre, a.mean, a.rstd, a.y,
       ),
     );
   },

@@ -85,12 +85,7 @@ export const jsGemm: GemmKernels = {
 export const nativeGemm: GemmKernels = {
   gemm(p) {
     const s = checkGemm(p);
-    callNative((addon) =>
-      addon.gemm(
-        s.transA, s.transB, s.m, s.n, s.k, s.alpha, p.a, s.lda, p.b, s.ldb, s.beta, p.c, s.ldc,
-        s.batch, s.strideA, s.strideB, s.strideC,
-      ),
-    );
+    callNative((addon) => addon.gemm(s, p.a, p.b, p.c));
   },
 };
 
@@ -98,11 +93,6 @@ export const nativeGemm: GemmKernels = {
 export const cudaGemm: GemmKernels = {
   gemm(p) {
     const s = checkGemm(p);
-    callNative(() =>
-      cudaAddon().cudaGemm(
-        s.transA, s.transB, s.m, s.n, s.k, s.alpha, p.a, s.lda, p.b, s.ldb, s.beta, p.c, s.ldc,
-        s.batch, s.strideA, s.strideB, s.strideC,
-      ),
-    );
+    callNative(() => cudaAddon().cudaGemm(s, p.a, p.b, p.c));
   },
 };
