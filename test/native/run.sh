@@ -6,23 +6,28 @@
 #   bash test/native/run.sh --cuda --build-only   compile everything, run only the CPU tests
 #   bash test/native/run.sh --cuda --sanitize     run the CUDA tests under compute-sanitizer
 #                                                 (memcheck, racecheck) too, when it exists
+#   bash test/native/run.sh --asan    CPU kernel tests built with AddressSanitizer and
+#                                     UndefinedBehaviorSanitizer (any report fails)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cuda=OFF
 run_cuda=1
 sanitize=0
+asan=OFF
 for arg in "$@"; do
   case "$arg" in
     --cuda) cuda=ON ;;
     --build-only) run_cuda=0 ;;
     --sanitize) sanitize=1 ;;
+    --asan) asan=ON ;;
     *) echo "unknown option: $arg" >&2; exit 2 ;;
   esac
 done
 dir=build-native-tests
 [ "$cuda" = ON ] && dir=build-native-tests-cuda
+[ "$asan" = ON ] && dir=$dir-asan
 jobs=$(nproc 2>/dev/null || echo 2)
-cmake -S . -B "$dir" -DDEEPGEN_TESTS=ON -DDEEPGEN_CUDA="$cuda" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B "$dir" -DDEEPGEN_TESTS=ON -DDEEPGEN_CUDA="$cuda" -DDEEPGEN_SANITIZE="$asan" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$dir" -j "$jobs" >/dev/null
 "./$dir/kernel_tests"
 if [ "$cuda" = ON ] && [ "$run_cuda" = 1 ]; then
