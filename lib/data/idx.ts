@@ -50,15 +50,18 @@ function readBytes(path: string, cap: number): Uint8Array {
     if (e instanceof DeepgenError) throw e;
     throw new DeepgenError("E_IO", `cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      bytes = gunzipSync(bytes, { maxOutputLength: cap + 16 });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") throw tooLarge(path, "inflates past the cap", cap);
-      throw new DeepgenError("E_FORMAT", `${path}: corrupt gzip data`, { cause: e });
-    }
+  return inflated(bytes, path, cap);
+}
+
+/** Gzipped bytes inflated (at most `cap` + header bytes), others as they are. */
+function inflated(bytes: Uint8Array, source: string, cap: number): Uint8Array {
+  if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
+  try {
+    return gunzipSync(bytes, { maxOutputLength: cap + 16 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") throw tooLarge(source, "inflates past the cap", cap);
+    throw new DeepgenError("E_FORMAT", `${source}: corrupt gzip data`, { cause: e });
   }
-  return bytes;
 }
 
 function header(bytes: Uint8Array, path: string, magic: number, dims: number): number[] {
@@ -104,16 +107,28 @@ export interface IdxReadOptions {
  */
 export function readIdxBytes(imagesPath: string, labelsPath?: string, opts: IdxReadOptions = {}): IdxImages {
   const cap = maxIdxBytes(opts.maxBytes);
-  const img = readBytes(imagesPath, cap);
-  const [n, rows, cols] = header(img, imagesPath, IMAGES_MAGIC, 3) as [number, number, number];
-  if (rows === 0 || cols === 0) throw new DeepgenError("E_FORMAT", `${imagesPath}: empty image size ${rows}x${cols}`);
-  if (n === 0) throw new DeepgenError("E_ARG", `${imagesPath}: the file holds no images (0 of ${rows}x${cols})`);
-  if (n * rows * cols > cap) throw tooLarge(imagesPath, `${n} images of ${rows}x${cols} = ${megabytes(n * rows * cols)}`, cap);
+  const labels = labelsPath === undefined ? undefined : { bytes: readBytes(labelsPath, cap), source: labelsPath };
+  return decodeIdx(readBytes(imagesPath, cap), imagesPath, { ...opts, labels });
+}
+
+/** decodeIdx's options: the size cap, and the bytes of a labels file. */
+export interface IdxDecodeOptions extends IdxReadOptions {
+  labels?: { bytes: Uint8Array; source: string };
+}
+
+/** The images (and labels) of IDX file contents, gzipped or not; `source` names them in errors. */
+export function decodeIdx(images: Uint8Array, source: string, opts: IdxDecodeOptions = {}): IdxImages {
+  const cap = maxIdxBytes(opts.maxBytes);
+  const img = inflated(images, source, cap);
+  const [n, rows, cols] = header(img, source, IMAGES_MAGIC, 3) as [number, number, number];
+  if (rows === 0 || cols === 0) throw new DeepgenError("E_FORMAT", `${source}: empty image size ${rows}x${cols}`);
+  if (n === 0) throw new DeepgenError("E_ARG", `${source}: the file holds no images (0 of ${rows}x${cols})`);
+  if (n * rows * cols > cap) throw tooLarge(source, `${n} images of ${rows}x${cols} = ${megabytes(n * rows * cols)}`, cap);
   let labels: Uint8Array | undefined;
-  if (labelsPath !== undefined) {
-    const lab = readBytes(labelsPath, cap);
-    const [m] = header(lab, labelsPath, LABELS_MAGIC, 1) as [number];
-    if (m !== n) throw new DeepgenError("E_FORMAT", `${labelsPath}: ${m} labels for ${n} images in ${imagesPath}`);
+  if (opts.labels !== undefined) {
+    const lab = inflated(opts.labels.bytes, opts.labels.source, cap);
+    const [m] = header(lab, opts.labels.source, LABELS_MAGIC, 1) as [number];
+    if (m !== n) throw new DeepgenError("E_FORMAT", `${opts.labels.source}: ${m} labels for ${n} images in ${source}`);
     labels = lab.subarray(8);
   }
   return { pixels: img.subarray(16), labels, n, rows, cols };
