@@ -11,7 +11,8 @@ import { loadSampler } from "../models/registry.js";
 import { Vae } from "../models/vae.js";
 import { type DataOptions, dataKindOf, intOption, loadData, ProgressLine, seedOption } from "./common.js";
 import { printJson } from "./output.js";
-import { aaeReport, continuousNote, latentDataKind, vaeReport } from "./train-latent.js";
+import { aaeReport, latentDataKind, vaeReport } from "../models/latent-card.js";
+import { continuousNote } from "./train-latent.js";
 import { evalClassifier, evalQuality, modelKindOf } from "./eval-quality.js";
 
 interface EvalOptions extends DataOptions {

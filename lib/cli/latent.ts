@@ -21,7 +21,7 @@ import { Vae } from "../models/vae.js";
 import { floatOption, intOption, loadData, type DataOptions, seedOption } from "./common.js";
 import { printJson } from "./output.js";
 import { imageShape } from "./sample.js";
-import { codeScatter, latentDataKind } from "./train-latent.js";
+import { codeScatter, latentDataKind } from "../models/latent-card.js";
 
 type Run = (json: boolean, fn: () => Promise<void>) => Promise<void>;
 

@@ -6,17 +6,16 @@
  */
 
 import { DeepgenError } from "../core/errors.js";
-import { packageVersion } from "../core/package-root.js";
 import { readIdx } from "../data/idx.js";
 import { canonicalSplit } from "../data/mnist.js";
-import { linePlot } from "../io/plot.js";
-import { writePng } from "../io/png.js";
 import type { BackendName } from "../kernels/kernels.js";
+import { writeCard, writeCurve } from "../models/card.js";
 import { CLASSIFIER_ACTIVATIONS, Classifier, type ClassifierActivation, type ClassifierEpochRecord } from "../models/classifier.js";
+import { classifierCard, classifierCurve } from "../models/classifier-card.js";
 import { checkOneOf } from "../core/check.js";
 import { type DataOptions, formatDuration, ProgressLine } from "./common.js";
 import { printJson } from "./output.js";
-import { machineInfo, SigintStop, writeCard } from "./training-run.js";
+import { SigintStop } from "./training-run.js";
 
 export interface ClassifierTrainOptions extends DataOptions {
   hidden?: number;
@@ -105,44 +104,21 @@ export async function trainClassifier(opts: ClassifierTrainOptions): Promise<voi
   const trainSeconds = (performance.now() - t0) / 1000;
   const test = model.evaluate(split.test.x, split.test.labels!, { backend: opts.backend });
   await model.save(out, { "deepgen.classifier.test_accuracy": String(test.accuracy) });
-  const result = {
-    model: "classifier",
-    file: out,
-    command: `deepgen ${process.argv.slice(2).join(" ")}`,
-    data: source,
-    train_split_size: split.train.n,
-    train_size: trainSize,
-    validation_size: validationSize,
-    test_size: split.test.n,
-    test_accuracy: test.accuracy,
-    test_errors: Math.round((1 - test.accuracy) * split.test.n),
-    test_cross_entropy_nats: test.loss,
-    feature_layer: `penultimate: dense ${model.featureDim} + ${activation} after conv 4x4/2 (${channels[0]}) and conv 4x4/2 (${channels[1]})`,
-    param_count: model.paramCount(),
-    epochs_run: history.length,
-    ...(stop.interrupted ? { interrupted: true } : {}),
-    best_epoch: bestEpoch,
-    train_seconds: trainSeconds,
+  const result = classifierCard({ model: "classifier", file: out, command: `deepgen ${process.argv.slice(2).join(" ")}`, data: source }, model, {
+    trainSplitSize: split.train.n,
+    trainSize,
+    validationSize,
+    testSize: split.test.n,
+    test,
+    featureLayer: `penultimate: dense ${model.featureDim} + ${activation} after conv 4x4/2 (${channels[0]}) and conv 4x4/2 (${channels[1]})`,
     history,
+    bestEpoch,
+    interrupted: stop.interrupted,
+    trainSeconds,
     options: { channels, features: model.featureDim, activation, shift: opts.shift, lr: opts.lr, batch: opts.batch, weight_decay: opts.weightDecay, seed: opts.seed, patience: opts.patience, validation: opts.validation },
-    deepgen_version: packageVersion,
-    machine: machineInfo(),
-    date: new Date().toISOString(),
-  };
+  });
   await writeCard(`${stem(out)}.card.json`, result);
-  if (history.length > 0) {
-    await writePng(
-      `${stem(out)}.curve.png`,
-      linePlot(
-        [
-          { name: "train cross-entropy", values: history.map((h) => h.train) },
-          { name: "validation cross-entropy", values: history.map((h) => h.validation) },
-          { name: "validation error", values: history.map((h) => (h.validationAccuracy === undefined ? undefined : 1 - h.validationAccuracy)) },
-        ],
-        { xLabel: "epoch", yLabel: "nats per image / error rate", title: "classifier: training curves" },
-      ),
-    );
-  }
+  if (history.length > 0) await writeCurve(`${stem(out)}.curve.png`, classifierCurve(history));
   if (stop.interrupted) {
     progress.done(`interrupted after ${history.length} epochs: best model so far in ${out}; resume with --resume`);
     process.exitCode = 130;

@@ -16,19 +16,18 @@ import { join } from "node:path";
 
 import { checkOneOf } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
-import { packageVersion } from "../core/package-root.js";
 import { MNIST_DIM } from "../data/mnist.js";
 import { TOY_DATASETS, type ToyDistribution, toyDistribution } from "../data/toy.js";
-import { linePlot } from "../io/plot.js";
 import { writeImageGrid, writePng } from "../io/png.js";
 import type { BackendName } from "../kernels/kernels.js";
+import { writeCard, writeCurve } from "../models/card.js";
 import { Gan, type GanEpochRecord, GAN_LOSSES } from "../models/gan.js";
+import { codeDigits, epochQuality, ganCard, ganFidCurve, ganLossCurve, testQuality, toyDiagnostics } from "../models/gan-card.js";
 import { discriminatorPlot, jsdCurvePlot, samplesPlot } from "../models/gan-diagnostic-plots.js";
 import { diagnoseGan } from "../models/gan-diagnostics.js";
 import { formatDuration, loadData, ProgressLine, type DataOptions } from "./common.js";
 import { printJson } from "./output.js";
-import { classCoverage, featureLayer, qualityClassifier, sampleQuality } from "../models/sample-quality.js";
-import { machineInfo, SigintStop, writeCard } from "./training-run.js";
+import { SigintStop } from "./training-run.js";
 
 export interface GanTrainOptions extends DataOptions {
   /** mnist (default) or a toy distribution of lib/data/toy.ts (gan only). */
@@ -74,26 +73,9 @@ export const GAN_DATA = ["mnist", ...TOY_DATASETS] as const;
 const GRID_SEED = 12345;
 const GRID_N = 64;
 const CODE_GRID_COLS = 10;
-const CODE_REPORT_N = 1000;
 /** Seed of the toy diagnostics' fresh data and generator draws (never trained on). */
 const TOY_EVAL_SEED = 777;
 const TOY_EVAL_SAMPLES = 10000;
-/** MNIST: images and seed of the per-epoch FID against train, and of the final one against test (as `eval --quality -n 10000 --seed 0`). */
-const QUALITY_EPOCH_N = 5000;
-const QUALITY_EPOCH_SEED = 4321;
-const QUALITY_FINAL_N = 10000;
-const QUALITY_FINAL_SEED = 0;
-
-interface ToyEpoch {
-  epoch: number;
-  jsdValue: number;
-  jsdValueStdErr: number;
-  jsdNumeric: number;
-  jsdCurrent: number;
-  modesHit: number;
-  modes: number;
-  highQualityFraction: number;
-}
 
 function stem(path: string): string {
   return path.replace(/\.safetensors$/, "");
@@ -192,8 +174,8 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
           const grid = model.sampleSync(GRID_N, { seed: GRID_SEED });
           await writeImageGrid(epochPng(e.epoch), grid.x, GRID_N, data.shape.height!, data.shape.width!, { scale: 2 });
           if (judgeable && opts.qualityEvery > 0 && e.epoch % opts.qualityEvery === 0) {
-            const q = await sampleQuality(model.sampleSync(QUALITY_EPOCH_N, { seed: QUALITY_EPOCH_SEED, backend: opts.backend }).x, { reference: "train", backend: opts.backend });
-            e.diagnostics = { fidTrain: q.fid, coverageMin: q.coverage.min, coverageMax: q.coverage.max, confident: q.confident.fraction };
+            const { diagnostics, quality: q } = await epochQuality(model, opts.backend);
+            e.diagnostics = diagnostics;
             extra = `; classifier-FID vs train ${q.fid.toFixed(2)}, classes ${(100 * q.coverage.min).toFixed(1)}-${(100 * q.coverage.max).toFixed(1)}%, confident ${(100 * q.confident.fraction).toFixed(1)}%`;
           }
         } else {
@@ -218,51 +200,25 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
   }
   const trainSeconds = (performance.now() - t0) / 1000;
   await model.save(out);
-  const quality = judgeable && history.length > 0 ? await finalQuality(model, opts) : undefined;
-  const codeDigits = judgeable && model.codes > 0 && history.length > 0 ? await codeReport(model, opts.backend) : undefined;
-  const fidByEpoch = history.flatMap((h) => (h.diagnostics?.fidTrain === undefined ? [] : [{ epoch: h.epoch, fidTrain: h.diagnostics.fidTrain }]));
-  // the epochs' diagnostics: the toy data's JSD and modes, or MNIST's FID against train
-  const diagnostics: ToyEpoch[] = toy === undefined ? [] : history.flatMap((h) => (h.diagnostics === undefined ? [] : [{ epoch: h.epoch, ...(h.diagnostics as Omit<ToyEpoch, "epoch">) }]));
+  const quality = judgeable && history.length > 0 ? await testQuality(model, opts.backend) : undefined;
+  const codes = judgeable && model.codes > 0 && history.length > 0 ? await codeDigits(model, opts.backend) : undefined;
+  // the epochs' diagnostics: the toy data's JSD and modes (MNIST's FID against train is on the records)
+  const diagnostics = toy === undefined ? [] : toyDiagnostics(history);
   const last = diagnostics[diagnostics.length - 1];
-  const result = {
-    model: family,
-    file: out,
-    command: `deepgen ${process.argv.slice(2).join(" ")}`,
-    data: data.source,
-    train_size: data.x.length / data.shape.dim,
-    param_count: model.paramCount(),
-    generator_param_count: model.generator.paramCount(),
-    epochs_run: history.length,
-    ...(stop.interrupted ? { interrupted: true } : {}),
-    train_seconds: trainSeconds,
-    ...(last === undefined ? {} : { final_diagnostics: last, diagnostics }),
-    ...(quality === undefined ? {} : { sample_quality: quality }),
-    ...(codeDigits === undefined ? {} : model.conditional ? { class_digits: codeDigits } : { code_digits: codeDigits }),
-    ...(fidByEpoch.length === 0 ? {} : { fid_vs_train_by_epoch: { n: QUALITY_EPOCH_N, seed: QUALITY_EPOCH_SEED, epochs: fidByEpoch } }),
-    config: model.config,
+  const result = ganCard({ model: family, file: out, command: `deepgen ${process.argv.slice(2).join(" ")}`, data: data.source }, model, {
+    trainSize: data.x.length / data.shape.dim,
     history,
+    interrupted: stop.interrupted,
+    trainSeconds,
+    toyDiagnostics: diagnostics,
+    quality,
+    codeDigits: codes,
     options: { loss, d_steps: opts.dSteps, lr: opts.lr, disc_lr: opts.discLr ?? opts.lr, lr_decay: opts.lrDecay, beta1: opts.beta1, ema: opts.ema, top_k: opts.topK, ...(model.codes > 0 && !model.conditional ? { code_weight: opts.codeWeight } : {}), batch: opts.batch, seed: opts.seed },
-    deepgen_version: packageVersion,
-    machine: machineInfo(),
-    date: new Date().toISOString(),
-  };
+  });
   await writeCard(`${stem(out)}.card.json`, result);
-  if (history.length > 0) {
-    await writePng(
-      `${stem(out)}.curve.png`,
-      linePlot(
-        [
-          { name: "discriminator loss", values: history.map((h) => h.terms.discriminatorLoss) },
-          { name: "generator loss", values: history.map((h) => h.terms.generatorLoss) },
-        ],
-        { xLabel: "epoch", yLabel: "BCE (nats)", title: `${family}: losses by epoch` },
-      ),
-    );
-  }
-  if (fidByEpoch.length > 0) {
-    const fid = { name: "classifier-FID vs train images", values: fidByEpoch.map((f) => f.fidTrain), x: fidByEpoch.map((f) => f.epoch) };
-    await writePng(`${stem(out)}.fid.png`, linePlot([fid], { xLabel: "epoch", yLabel: "FID", title: `${family}: sample quality by epoch (${QUALITY_EPOCH_N} samples)` }));
-  }
+  if (history.length > 0) await writeCurve(`${stem(out)}.curve.png`, ganLossCurve(family, history));
+  const fidCurve = ganFidCurve(family, history);
+  if (fidCurve !== undefined) await writeCurve(`${stem(out)}.fid.png`, fidCurve);
   if (toy === undefined && model.codes > 0) {
     // one row per code value, the same noise down each column
     const rows = Array.from({ length: model.codes }, (_, c) => model.sampleSync(CODE_GRID_COLS, { seed: GRID_SEED, code: c }).x);
@@ -284,36 +240,4 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
     const diag = last === undefined ? fidText : `; final JSD ${last.jsdValue.toFixed(4)} (value function) / ${last.jsdNumeric.toFixed(4)} (numeric) nats, modes ${last.modesHit}/${last.modes}`;
     process.stdout.write(`${family}: ${history.length} epochs, ${result.param_count} parameters, ${formatDuration(trainSeconds)}${diag}; wrote ${out}, per-epoch images in ${samplesDir}/\n`);
   }
-}
-
-/**
- * What each code value draws, by the classifier: the digit most of CODE_REPORT_N samples with
- * that code are classified as, and that share (1 for a code that is one digit class).
- */
-async function codeReport(model: Gan, backend: BackendName | undefined): Promise<{ n: number; seed: number; codes: { code: number; digit: number; share: number }[] }> {
-  const codes = [];
-  for (let c = 0; c < model.codes; c++) {
-    const cov = await classCoverage(model.sampleSync(CODE_REPORT_N, { seed: QUALITY_FINAL_SEED, code: c, backend }).x, { backend });
-    const digit = cov.fractions.indexOf(cov.max);
-    codes.push({ code: c, digit, share: cov.max });
-  }
-  return { n: CODE_REPORT_N, seed: QUALITY_FINAL_SEED, codes };
-}
-
-/** The test-split sample quality of the final model, as `deepgen eval --quality -n 10000 --seed 0` reports it. */
-async function finalQuality(model: Gan, opts: GanTrainOptions) {
-  const q = await sampleQuality(model.sampleSync(QUALITY_FINAL_N, { seed: QUALITY_FINAL_SEED, backend: opts.backend }).x, { backend: opts.backend });
-  return {
-    command: `deepgen eval <model> --quality -n ${QUALITY_FINAL_N} --seed ${QUALITY_FINAL_SEED}`,
-    classifier_fid: q.fid,
-    floor_fid: q.floorFid,
-    feature_layer: featureLayer(await qualityClassifier(undefined, opts.backend)),
-    reference: q.reference,
-    class_fractions: q.coverage.fractions,
-    coverage_min: q.coverage.min,
-    coverage_max: q.coverage.max,
-    within_5_15_percent: q.coverage.within5to15,
-    confident_fraction: q.confident.fraction,
-    confident_reference_fraction: q.confident.referenceFraction,
-  };
 }

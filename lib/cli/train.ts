@@ -3,12 +3,11 @@
 import type { Command } from "commander";
 
 import { checkOneOf } from "../core/check.js";
-import { packageVersion } from "../core/package-root.js";
-import { linePlot } from "../io/plot.js";
-import { writePng } from "../io/png.js";
 import type { BackendName } from "../kernels/kernels.js";
 import { IndependentBernoulli, MarkovChain } from "../models/baselines.js";
+import { writeCard, writeCurve } from "../models/card.js";
 import type { DensityModel } from "../models/density.js";
+import { densityCard, densityCurve } from "../models/density-card.js";
 import { testLikelihood } from "../models/evaluate.js";
 import { Nade, type Ordering } from "../models/nade.js";
 import { Rnade } from "../models/rnade.js";
@@ -16,7 +15,7 @@ import { PixelRnn } from "../models/pixelrnn.js";
 import type { EpochRecord, TrainingProgress, TrainingState } from "../models/trainer.js";
 import { type DataOptions, floatOption, formatDuration, intOption, loadData, ProgressLine } from "./common.js";
 import { printJson } from "./output.js";
-import { machineInfo, SigintStop, writeCard } from "./training-run.js";
+import { SigintStop } from "./training-run.js";
 import { GAN_DEFAULTS, type GanTrainOptions, trainGan } from "./train-gan.js";
 import { type LatentTrainOptions, trainLatent } from "./train-latent.js";
 import { trainClassifier } from "./train-classifier.js";
@@ -190,47 +189,30 @@ async function train(family: Exclude<Family, "gan" | "dcgan">, opts: TrainOption
   await model.save(out);
   const likelihood = await testLikelihood(model, data.test.x, kind === "dequantized");
   const testNll = likelihood.test_nll_nats;
-  const result = {
-    model: family,
-    file: out,
-    command: `deepgen ${process.argv.slice(2).join(" ")}`,
-    data: data.source,
-    // Gradient-trained models hold out a validation fraction of the train split.
-    train_split_size: data.train.n,
-    ...(gradientTrained(family)
-      ? { validation_size: Math.max(1, Math.round(data.train.n * opts.validation)), train_size: data.train.n - Math.max(1, Math.round(data.train.n * opts.validation)) }
-      : { train_size: data.train.n }),
-    test_size: data.test.n,
-    ...likelihood,
-    param_count: model.paramCount(),
-    epochs_run: history.length,
-    ...(interrupted ? { interrupted: true } : {}),
-    best_epoch: bestEpoch,
-    train_seconds: trainSeconds,
-    history,
-    options:
-      family === "nade" || family === "rnade"
-        ? { hidden: opts.hidden ?? (family === "nade" ? 500 : 100), ...(family === "rnade" ? { components: opts.components } : { ordering: opts.ordering, weight_decay: opts.weightDecay }), lr: opts.lr, batch: opts.batch, seed: opts.seed, patience: opts.patience, validation: opts.validation }
-        : family === "rowlstm" || family === "diagbilstm"
-          ? { layers: opts.layers, hidden: opts.hidden ?? 32, lr: opts.lr, batch: opts.batch, seed: opts.seed, patience: opts.patience, validation: opts.validation }
-          : {},
-    deepgen_version: packageVersion,
-    machine: machineInfo(),
-    date: new Date().toISOString(),
-  };
+  const nVal = Math.max(1, Math.round(data.train.n * opts.validation));
+  const result = densityCard(
+    { model: family, file: out, command: `deepgen ${process.argv.slice(2).join(" ")}`, data: data.source },
+    {
+      trainSplitSize: data.train.n,
+      // gradient-trained models hold out a validation fraction of the train split
+      validationSize: gradientTrained(family) ? nVal : undefined,
+      testSize: data.test.n,
+      likelihood,
+      paramCount: model.paramCount(),
+      history,
+      bestEpoch,
+      interrupted,
+      trainSeconds,
+      options:
+        family === "nade" || family === "rnade"
+          ? { hidden: opts.hidden ?? (family === "nade" ? 500 : 100), ...(family === "rnade" ? { components: opts.components } : { ordering: opts.ordering, weight_decay: opts.weightDecay }), lr: opts.lr, batch: opts.batch, seed: opts.seed, patience: opts.patience, validation: opts.validation }
+          : family === "rowlstm" || family === "diagbilstm"
+            ? { layers: opts.layers, hidden: opts.hidden ?? 32, lr: opts.lr, batch: opts.batch, seed: opts.seed, patience: opts.patience, validation: opts.validation }
+            : {},
+    },
+  );
   await writeCard(`${stem(out)}.card.json`, result);
-  if (history.length > 0) {
-    await writePng(
-      `${stem(out)}.curve.png`,
-      linePlot(
-        [
-          { name: "train", values: history.map((h) => h.train) },
-          { name: "validation", values: history.map((h) => h.validation) },
-        ],
-        { xLabel: "epoch", yLabel: "nll (nats)", title: `${family}: nll per image by epoch` },
-      ),
-    );
-  }
+  if (history.length > 0) await writeCurve(`${stem(out)}.curve.png`, densityCurve(family, history));
   if (interrupted) {
     progress.done(`interrupted after ${history.length} epochs: best model so far in ${out} (card and curve written); resume with --resume`);
     process.exitCode = 130;

@@ -1,11 +1,8 @@
 /**
- * What every `deepgen train` family shares around its fit: Ctrl-C handling and the model
- * card's machine description and file.
+ * What every `deepgen train` family shares around its fit: Ctrl-C handling (the cards
+ * themselves are built by lib/models/card.ts and its family builders).
  */
-import os from "node:os";
-
 import { DeepgenError } from "../core/errors.js";
-import { atomicWriteFile } from "../io/atomic-write.js";
 
 /**
  * The first SIGINT aborts `signal`, so the fit stops at the next batch and the command still
@@ -40,14 +37,4 @@ export class SigintStop {
   release(): void {
     process.removeListener("SIGINT", this.onSigint);
   }
-}
-
-/** The machine a model was trained on, for its card. */
-export function machineInfo(): { cpu: string; cores: number; platform: string; node: string } {
-  return { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, platform: `${process.platform}-${process.arch}`, node: process.versions.node };
-}
-
-/** Writes a model card as indented JSON, atomically (a failed write keeps the old card). */
-export async function writeCard(path: string, card: unknown): Promise<void> {
-  await atomicWriteFile(path, [new TextEncoder().encode(`${JSON.stringify(card, null, 2)}\n`)]);
 }
