@@ -38,7 +38,7 @@ import { adamStates, loadAdamStates, readPhasedCheckpoint } from "./checkpoint.j
 import { modelKernels } from "./common.js";
 import { loadNetParams } from "./latent.js";
 import { type PriorKind, samplePrior } from "./priors.js";
-import { type EpochRecord, freshState, runTrainingLoop, trainValidationSplit, type TrainingProgress, type TrainingState } from "./trainer.js";
+import { type EpochRecord, type FitOptions, freshState, runTrainingLoop, trainValidationSplit, type TrainingState } from "./trainer.js";
 
 export interface AaeTerms {
   /** Mean cross-entropy -log p(x | E(x)) in nats per image. */
@@ -57,9 +57,8 @@ export interface AaeEpochRecord extends EpochRecord {
   validationTerms?: { reconstruction: number; discriminatorAccuracy: number };
 }
 
-export interface AaeFitOptions {
-  epochs?: number;
-  batchSize?: number;
+/** Defaults: 100 epochs, batches of 100; checkpoints hold the parameters and the three Adam states. */
+export interface AaeFitOptions extends FitOptions<AaeEpochRecord> {
   /** Learning rate of the reconstruction phase (default 1e-3). */
   lr?: number;
   /**
@@ -78,16 +77,8 @@ export interface AaeFitOptions {
   discSteps?: number;
   /** "last" (default): keep the final parameters; "validation": the epoch chosen on validation (see the file comment). */
   select?: AaeSelect;
+  /** Validation images ([n, D]) or a fraction of the training set to carve out (default 0.1). */
   validation?: Float32Array | number;
-  seed?: Seed;
-  backend?: BackendName;
-  signal?: AbortSignal;
-  /** Write a checkpoint here after every epoch (atomic): parameters and the three Adam states. */
-  checkpointPath?: string;
-  /** Continue from this checkpoint (same data and options): the run continues exactly. */
-  resumeFrom?: string;
-  onBatch?: (p: TrainingProgress) => void;
-  onEpoch?: (r: AaeEpochRecord, state: TrainingState) => void | Promise<void>;
 }
 
 export const AAE_SELECT = ["last", "validation"] as const;

@@ -30,7 +30,7 @@ import { Mlp } from "../nn/dense.js";
 import { batchRows, modelKernels } from "./common.js";
 import { netTensors, readBestCheckpoint, writeBestCheckpoint } from "./checkpoint.js";
 import { loadNetParams } from "./latent.js";
-import { type EpochRecord, freshState, runTrainingLoop, type TrainingProgress, type TrainingState } from "./trainer.js";
+import { type EpochRecord, type FitOptions, freshState, runTrainingLoop, type TrainingState } from "./trainer.js";
 
 export const CLASSIFIER_ACTIVATIONS = ["relu", "leakyRelu", "tanh"] as const;
 export type ClassifierActivation = (typeof CLASSIFIER_ACTIVATIONS)[number];
@@ -61,23 +61,14 @@ export interface ClassifierEpochRecord extends EpochRecord {
   validationAccuracy?: number;
 }
 
-export interface ClassifierFitOptions {
-  epochs?: number;
-  batchSize?: number;
-  lr?: number;
+export interface ClassifierFitOptions extends FitOptions<ClassifierEpochRecord> {
   weightDecay?: number;
   /** Random shifts of up to this many pixels in x and y per training image (0: none). */
   shift?: number;
   /** A fraction of the training set to hold out (default 0.1), or a labelled validation set. */
   validation?: number | Dataset;
+  /** Epochs without validation improvement before stopping. */
   patience?: number;
-  seed?: Seed;
-  backend?: BackendName;
-  signal?: AbortSignal;
-  checkpointPath?: string;
-  resumeFrom?: string;
-  onBatch?: (p: TrainingProgress) => void;
-  onEpoch?: (r: ClassifierEpochRecord, state: TrainingState) => void | Promise<void>;
 }
 
 export interface ClassifierFitResult extends TrainingState {

@@ -35,7 +35,7 @@ import { adamStates, CHECKPOINT_KEY, loadAdamStates, readPhasedCheckpoint } from
 import { batchRows, modelKernels } from "./common.js";
 import { CODE_STREAM_OFFSET, fillLatent } from "./gan-codes.js";
 import { checkLabels, type DiscriminatorHead, type GanLossScratch, lossScratch } from "./gan-heads.js";
-import { type EpochRecord, freshState, runTrainingLoop, type TrainingProgress, type TrainingState } from "./trainer.js";
+import { type EpochRecord, type FitOptions, freshState, runTrainingLoop, type TrainingState } from "./trainer.js";
 
 export const GAN_LOSSES = ["nonsaturating", "minimax"] as const;
 export type GanLoss = (typeof GAN_LOSSES)[number];
@@ -58,9 +58,8 @@ export interface GanEpochRecord extends EpochRecord {
   diagnostics?: Record<string, number>;
 }
 
-export interface GanFitOptions {
-  epochs?: number;
-  batchSize?: number;
+/** Defaults: 25 epochs, batches of 64; checkpoints hold both Adam states and the step counter. */
+export interface GanFitOptions extends FitOptions<GanEpochRecord> {
   /** Adam learning rate of both networks (default 2e-4, as Radford et al.). */
   lr?: number;
   discriminatorLr?: number;
@@ -88,13 +87,6 @@ export interface GanFitOptions {
    * falling from the whole batch to this fraction (e.g. 0.5; default 1: every sample).
    */
   topK?: number;
-  seed?: Seed;
-  backend?: BackendName;
-  signal?: AbortSignal;
-  checkpointPath?: string;
-  resumeFrom?: string;
-  onBatch?: (p: TrainingProgress) => void;
-  onEpoch?: (r: GanEpochRecord, state: TrainingState) => void | Promise<void>;
 }
 
 export interface GanFitResult extends TrainingState {

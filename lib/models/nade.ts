@@ -10,7 +10,6 @@
 import { getKernels } from "../kernels/backend.js";
 import { checkInteger, checkOneOf } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
-import type { Seed } from "../core/philox.js";
 import { gatherRows, permutation } from "../data/batching.js";
 import { type Dataset, makeDataset } from "../data/dataset.js";
 import { fileConfig, loadModelFile, type ModelFile, modelMetadata, requireF32 } from "../io/model-file.js";
@@ -22,7 +21,7 @@ import { checkpointMetadata, readCheckpointFile } from "./checkpoint.js";
 import { uniformInit } from "../nn/init.js";
 import { allocRows, batchRows, checkImageShape, modelKernels } from "./common.js";
 import type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./density.js";
-import { type EpochRecord, freshState, runTrainingLoop, trainValidationSplit, type TrainingProgress, type TrainingState } from "./trainer.js";
+import { freshState, runTrainingLoop, trainValidationSplit, type TrainingState, type ValidatedFitOptions } from "./trainer.js";
 
 export type Ordering = "natural" | "random";
 
@@ -49,23 +48,10 @@ export interface NadeCreateOptions {
   backend?: BackendName;
 }
 
-export interface NadeFitOptions extends ModelCallOptions {
-  epochs?: number;
-  batchSize?: number;
-  lr?: number;
+/** Defaults: 100 epochs, batches of 100, lr 1e-3, patience 10. */
+export interface NadeFitOptions extends ModelCallOptions, ValidatedFitOptions {
   weightDecay?: number;
   clipNorm?: number;
-  /** Validation images ([n, D]) or a fraction of the training set to carve out (default 0.1). */
-  validation?: Float32Array | number;
-  /** Epochs without validation improvement before stopping (default 10). */
-  patience?: number;
-  seed?: Seed;
-  /** Write a checkpoint here after every epoch (atomic). */
-  checkpointPath?: string;
-  /** Continue from this checkpoint (same data and options). */
-  resumeFrom?: string;
-  onBatch?: (p: TrainingProgress) => void;
-  onEpoch?: (r: EpochRecord, state: TrainingState) => void | Promise<void>;
 }
 
 export interface NadeFitResult extends TrainingState {

@@ -10,7 +10,6 @@
  */
 import { checkInteger, checkOneOf } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
-import type { Seed } from "../core/philox.js";
 import { gatherRows } from "../data/batching.js";
 import { type Dataset, makeDataset } from "../data/dataset.js";
 import { fileConfig, loadModelFile, type ModelFile, modelMetadata, requireF32 } from "../io/model-file.js";
@@ -25,7 +24,7 @@ import { uniformInit } from "../nn/init.js";
 import { allocRows, batchRows, modelKernels } from "./common.js";
 import type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./density.js";
 import { meanNll } from "./nade.js";
-import { type EpochRecord, freshState, runTrainingLoop, trainValidationSplit, type TrainingProgress, type TrainingState } from "./trainer.js";
+import { freshState, runTrainingLoop, trainValidationSplit, type TrainingState, type ValidatedFitOptions } from "./trainer.js";
 
 export type { PixelRnnKindName } from "../kernels/js/pixelrnn.js";
 
@@ -47,18 +46,9 @@ export interface PixelRnnCreateOptions {
   backend?: BackendName;
 }
 
-export interface PixelRnnFitOptions extends ModelCallOptions {
-  epochs?: number;
-  batchSize?: number;
-  lr?: number;
+/** Defaults: 100 epochs, batches of 64, lr 1e-3, gradient norm clipped at 100, patience 5. */
+export interface PixelRnnFitOptions extends ModelCallOptions, ValidatedFitOptions {
   clipNorm?: number;
-  validation?: Float32Array | number;
-  patience?: number;
-  seed?: Seed;
-  checkpointPath?: string;
-  resumeFrom?: string;
-  onBatch?: (p: TrainingProgress) => void;
-  onEpoch?: (r: EpochRecord, state: TrainingState) => void | Promise<void>;
 }
 
 export interface PixelRnnFitResult extends TrainingState {

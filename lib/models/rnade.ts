@@ -8,7 +8,6 @@
  */
 import { checkInteger } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
-import type { Seed } from "../core/philox.js";
 import { gatherRows } from "../data/batching.js";
 import { makeDataset } from "../data/dataset.js";
 import { modelMetadata, readModelFile, requireF32 } from "../io/model-file.js";
@@ -20,7 +19,7 @@ import { uniformInit } from "../nn/init.js";
 import { allocRows, batchRows, checkImageShape, modelKernels } from "./common.js";
 import type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./density.js";
 import { checkpointMetadata, readCheckpointFile } from "./checkpoint.js";
-import { type EpochRecord, freshState, runTrainingLoop, trainValidationSplit, type TrainingProgress, type TrainingState } from "./trainer.js";
+import { freshState, runTrainingLoop, trainValidationSplit, type TrainingState, type ValidatedFitOptions } from "./trainer.js";
 
 export interface RnadeConfig {
   dim: number;
@@ -30,20 +29,9 @@ export interface RnadeConfig {
   width?: number;
 }
 
-export interface RnadeFitOptions extends ModelCallOptions {
-  epochs?: number;
-  batchSize?: number;
-  lr?: number;
+/** Defaults: 50 epochs, batches of 100, lr 1e-3, gradient norm clipped at 100, patience 10. */
+export interface RnadeFitOptions extends ModelCallOptions, ValidatedFitOptions {
   clipNorm?: number;
-  validation?: Float32Array | number;
-  patience?: number;
-  seed?: Seed;
-  /** Write a checkpoint here after every epoch (atomic). */
-  checkpointPath?: string;
-  /** Continue from this checkpoint (same data and options). */
-  resumeFrom?: string;
-  onBatch?: (p: TrainingProgress) => void;
-  onEpoch?: (r: EpochRecord, state: TrainingState) => void | Promise<void>;
 }
 
 const PARAMS = ["wt", "c", "va", "vm", "vs", "ba", "bm", "bs"] as const;

@@ -8,6 +8,7 @@ import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 
 import { DeepgenError } from "../core/errors.js";
 import type { Seed } from "../core/philox.js";
+import type { BackendName } from "../kernels/kernels.js";
 import { epochBatches, splitValidation } from "../data/batching.js";
 import { type Dataset, makeDataset } from "../data/dataset.js";
 import { batchRows } from "./common.js";
@@ -27,6 +28,32 @@ export interface TrainingState {
   history: EpochRecord[];
   bestValidation: number;
   bestEpoch: number;
+}
+
+/** The options of every minibatch fit; each model's own options extend them. */
+export interface FitOptions<R extends EpochRecord = EpochRecord> {
+  epochs?: number;
+  batchSize?: number;
+  /** Adam learning rate. */
+  lr?: number;
+  seed?: Seed;
+  backend?: BackendName;
+  signal?: AbortSignal;
+  /** Write a checkpoint here after every epoch (atomic). */
+  checkpointPath?: string;
+  /** Continue from this checkpoint (same data and options): the run continues exactly. */
+  resumeFrom?: string;
+  onBatch?: (p: TrainingProgress) => void;
+  /** After each epoch (and its checkpoint), with the epoch's record and the whole run's state. */
+  onEpoch?: (r: R, state: TrainingState) => void | Promise<void>;
+}
+
+/** A fit that holds images out and stops early when their objective stops improving. */
+export interface ValidatedFitOptions<R extends EpochRecord = EpochRecord> extends FitOptions<R> {
+  /** Validation images ([n, D]) or a fraction of the training set to carve out (default 0.1). */
+  validation?: Float32Array | number;
+  /** Epochs without validation improvement before stopping. */
+  patience?: number;
 }
 
 export interface TrainingProgress {

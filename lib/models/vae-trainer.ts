@@ -16,7 +16,7 @@ import type { Net } from "../nn/conv-nets.js";
 import { readBestCheckpoint, writeBestCheckpoint } from "./checkpoint.js";
 import { modelKernels } from "./common.js";
 import type { ModelCallOptions } from "./density.js";
-import { type EpochRecord, freshState, runTrainingLoop, trainValidationSplit, type TrainingProgress, type TrainingState } from "./trainer.js";
+import { type EpochRecord, freshState, runTrainingLoop, trainValidationSplit, type TrainingState, type ValidatedFitOptions } from "./trainer.js";
 
 /** The ELBO's terms, in nats per image (means over the images). */
 export interface ElboTerms {
@@ -37,15 +37,9 @@ export interface VaeEpochRecord extends EpochRecord {
   beta: number;
 }
 
-export interface VaeFitOptions extends ModelCallOptions {
-  epochs?: number;
-  batchSize?: number;
-  lr?: number;
+/** Defaults: 100 epochs, batches of 100, lr 1e-3, patience 10; checkpoints hold the parameters, the best ones and the Adam state. */
+export interface VaeFitOptions extends ModelCallOptions, ValidatedFitOptions<VaeEpochRecord> {
   clipNorm?: number;
-  /** Validation images ([n, D]) or a fraction of the training set (default 0.1). */
-  validation?: Float32Array | number;
-  patience?: number;
-  seed?: Seed;
   /** KL warm-up: the KL weight rises linearly from 0 to 1 over this many epochs (default 0: off). */
   warmupEpochs?: number;
   /**
@@ -54,12 +48,6 @@ export interface VaeFitOptions extends ModelCallOptions {
    * under the floor get no KL gradient. Default 0 (off). Reported KL terms are the true KL.
    */
   freeBits?: number;
-  /** Write a checkpoint here after every epoch (atomic): parameters, best parameters, Adam state. */
-  checkpointPath?: string;
-  /** Continue from this checkpoint (same data and options): the run continues exactly. */
-  resumeFrom?: string;
-  onBatch?: (p: TrainingProgress) => void;
-  onEpoch?: (r: VaeEpochRecord, state: TrainingState) => void | Promise<void>;
 }
 
 export interface VaeFitResult extends TrainingState {
