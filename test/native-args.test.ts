@@ -19,6 +19,10 @@ const rnadeArrays = Array.from({ length: 8 }, () => new Float32Array(1));
 const prnnParams = new Float32Array(64);
 const prnnModel = [0, 1, 1, 1, 1, prnnParams];
 
+// A DCGAN spec and step options as the device trainer takes them.
+const DCGAN = { height: 28, width: 28, zdim: 100, channels: [128, 64], discChannels: [64, 128], discNorm: false, discStddev: false };
+const DCGAN_STEP = { genLr: 1e-3, discLr: 1e-3, beta1: 0.5, beta2: 0.999, eps: 1e-8, minimax: false, updateGenerator: true };
+
 // Eight distinct Float32Array(4) for the norm cases (inputs and outputs must not alias).
 const bn8 = Array.from({ length: 8 }, () => new Float32Array(4));
 // Calls with many numbers take them as one spec object first; `over` replaces fields (a field
@@ -92,9 +96,16 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
   cudaPixelRnnRelease: [[], [{}], [f32], [null]],
   cudaPixelRnnLogProb: [[], [{}, f32, 1, f32], [null, f32, 1, f32]],
   cudaPixelRnnSample: [[], [{}, 1, 0, 0, 0, 0, 0, f32, null], [null, 1, 0, 0, 0, 0, 0, f32, null]],
-  cudaDcganUpload: [[], [28, 28, 100, 128, 64, 64, 128, false, false, "params", f32, f32, null, null, null, null, 0, 0], [30, 28, 100, 128, 64, 64, 128, false, false, f32, f32, f32, null, null, null, null, 0, 0]],
+  cudaDcganUpload: [
+    [],
+    [{ ...DCGAN, height: 5000 }, f32, f32, f32, null, null, null, null, 0, 0],
+    [{ ...DCGAN, channels: [128] }, f32, f32, f32, null, null, null, null, 0, 0],
+    [{ ...DCGAN, discNorm: 0 }, f32, f32, f32, null, null, null, null, 0, 0],
+    [DCGAN, f32, f32, f32, null, null, null, null, 0],
+    [null, f32, f32, f32, null, null, null, null, 0, 0],
+  ],
   cudaDcganRelease: [[], [{}], [f32], [null]],
-  cudaDcganStep: [[], [{}, f32, 1, f32, 1e-3, 1e-3, 0.5, 0.999, 1e-8, false, true], [null, f32, 1, f32, 1e-3, 1e-3, 0.5, 0.999, 1e-8, false, true]],
+  cudaDcganStep: [[], [{}, f32, f32, 2, DCGAN_STEP], [null, f32, f32, 2, DCGAN_STEP]],
   cudaDcganGenerate: [[], [{}, f32, 1, f32], [null, f32, 1, f32]],
   cudaDcganDownload: [[], [{}, null, null, null, null, null, null, null], [null, null, null, null, null, null, null, null]],
   cudaGemm: [[], gemmWith({ alpha: NaN }), gemmWith({ lda: 1 }), [null, f32, f32, f32]],

@@ -604,21 +604,39 @@ export interface ReparamAddon {
   ): void;
 }
 
+/** The DCGAN shape the device trainer takes (lib/kernels/ops/dcgan.ts DcganSpec, discStddev given). */
+export interface NativeDcganSpec {
+  height: number;
+  width: number;
+  zdim: number;
+  channels: [number, number];
+  discChannels: [number, number];
+  discNorm: boolean;
+  discStddev: boolean;
+}
+
+/** One device DCGAN step's settings (ranges are checked by the kernel, dcgan_resident.cu). */
+export interface NativeDcganStepOptions {
+  genLr: number;
+  discLr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  minimax: boolean;
+  updateGenerator: boolean;
+}
+
 /** native/addon/bind_dcgan.cc: the device-resident DCGAN trainer (lib/kernels/ops/dcgan.ts). */
 export interface DcganAddon {
   /** Copies both networks, the generator's running statistics and both Adam states to the device once. */
   cudaDcganUpload(
-    height: number, width: number, zdim: number, c0: number, c1: number, d0: number, d1: number, discNorm: number, discStddev: number,
-    genParams: Float32Array, discParams: Float32Array, genBuffers: Float32Array,
+    spec: NativeDcganSpec, genParams: Float32Array, discParams: Float32Array, genBuffers: Float32Array,
     genM: Float32Array | null, genV: Float32Array | null, discM: Float32Array | null, discV: Float32Array | null,
     genStep: number, discStep: number,
   ): CudaDcganHandle;
   /** Frees the device copy now (idempotent). */
   cudaDcganRelease(handle: CudaDcganHandle): void;
-  cudaDcganStep(
-    handle: CudaDcganHandle, real: Float32Array, z: Float32Array, m: number, genLr: number, discLr: number,
-    beta1: number, beta2: number, eps: number, minimax: number, updateGenerator: number,
-  ): CudaDcganStepResult;
+  cudaDcganStep(handle: CudaDcganHandle, real: Float32Array, z: Float32Array, m: number, options: NativeDcganStepOptions): CudaDcganStepResult;
   cudaDcganGenerate(handle: CudaDcganHandle, z: Float32Array, n: number, out: Float32Array): void;
   /** Copies the state back (null: not wanted); returns [genStep, discStep]. */
   cudaDcganDownload(

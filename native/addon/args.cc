@@ -167,6 +167,16 @@ double Spec::finite(const char* key, const Range& r) const {
 
 double Spec::number(const char* key) const { return read_number(env_, get(key), {fn_, key, true}); }
 
+void Spec::integers(const char* key, int64_t* out, uint32_t n, int64_t lo, int64_t hi) const {
+  const Napi::Value v = get(key);
+  const Where w{fn_, key, true};
+  if (!v.IsArray() || v.As<Napi::Array>().Length() != n) {
+    throw arg_error(env_, w, "must be an array of " + std::to_string(n) + " integers");
+  }
+  const Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < n; ++i) out[i] = read_int(env_, a.Get(i), w, lo, hi);
+}
+
 void require_len(const Napi::CallbackInfo& info, const Napi::TypedArray& a, int64_t need,
                  const char* fn, const char* name) {
   if (!a.IsEmpty() && static_cast<int64_t>(a.ElementLength()) < need) {
@@ -186,6 +196,15 @@ int64_t elements(Napi::Env env, const char* fn, const char* what, std::initializ
     total *= d;
   }
   return total;
+}
+
+Ncs arg_ncs(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  Ncs d;
+  d.n = arg_int(info, i, fn, "n", 0, kMaxDim);
+  d.c = arg_int(info, i + 1, fn, "c", 0, kMaxDim);
+  d.s = arg_int(info, i + 2, fn, "s", 0, kMaxDim);
+  d.numel = elements(info.Env(), fn, "n * c * s", {d.n, d.c, d.s});
+  return d;
 }
 
 SampleDraw arg_sample_draw(const Napi::CallbackInfo& info, size_t i, const char* fn) {

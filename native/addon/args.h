@@ -78,6 +78,8 @@ class Spec {
   bool boolean(const char* key) const;
   double finite(const char* key, const Range& r = {}) const;
   double number(const char* key) const;
+  // An array field of exactly n integers in [lo, hi], into out[0 .. n).
+  void integers(const char* key, int64_t* out, uint32_t n, int64_t lo, int64_t hi) const;
 
  private:
   Napi::Value get(const char* key) const;
@@ -95,6 +97,13 @@ inline float* data_of(Napi::Float32Array a) { return a.IsEmpty() ? nullptr : a.D
 // The product of sizes (each in [0, kMaxDim]): E_SHAPE "<fn>: <what> is too large" past
 // kMaxElements, so no length computed from sizes overflows.
 int64_t elements(Napi::Env env, const char* fn, const char* what, std::initializer_list<int64_t> dims);
+
+// n, c, s at arguments i .. i + 2: the [n, c, s] layout of the activation and norm kernels,
+// numel = n * c * s.
+struct Ncs {
+  int64_t n, c, s, numel;
+};
+Ncs arg_ncs(const Napi::CallbackInfo& info, size_t i, const char* fn);
 
 // Where a sampler's Philox draws start: args i..i+4 are offsetLo, offsetHi, key0, key1, stream.
 struct SampleDraw {

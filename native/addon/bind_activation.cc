@@ -36,20 +36,6 @@ void require_same_len(const Napi::CallbackInfo& info, const Napi::Float32Array& 
   }
 }
 
-struct Dims {
-  int64_t n, c, s, numel;
-};
-
-// n, c, s at arguments i, i + 1, i + 2.
-Dims arg_dims(const Napi::CallbackInfo& info, size_t i, const char* fn) {
-  Dims d;
-  d.n = arg_int(info, i, fn, "n", 0, kMaxDim);
-  d.c = arg_int(info, i + 1, fn, "c", 0, kMaxDim);
-  d.s = arg_int(info, i + 2, fn, "s", 0, kMaxDim);
-  d.numel = elements(info.Env(), fn, "n * c * s", {d.n, d.c, d.s});
-  return d;
-}
-
 // activationForward(kind, x, y, slope): y = f(x); y may be x. cudaActivationForward: the same
 // on the GPU (cuda/activation.cu).
 template <bool kCuda>
@@ -92,7 +78,7 @@ Napi::Value bias_activation_forward_binding(const Napi::CallbackInfo& info) {
   Napi::Float32Array x = arg_f32(info, 1, fn, "x");
   Napi::Float32Array bias = arg_f32(info, 2, fn, "bias");
   Napi::Float32Array y = arg_f32(info, 3, fn, "y");
-  const Dims d = arg_dims(info, 4, fn);
+  const Ncs d = arg_ncs(info, 4, fn);
   const float slope = arg_slope(info, 7, fn);
   require_len(info, x, d.numel, fn, "x");
   require_len(info, bias, d.c, fn, "bias");
@@ -111,7 +97,7 @@ Napi::Value bias_activation_backward_binding(const Napi::CallbackInfo& info) {
   Napi::Float32Array dy = arg_f32(info, 2, fn, "dy");
   Napi::Float32Array dx = arg_f32(info, 3, fn, "dx");
   Napi::Float32Array dbias = arg_f32(info, 4, fn, "dbias");
-  const Dims d = arg_dims(info, 5, fn);
+  const Ncs d = arg_ncs(info, 5, fn);
   const float slope = arg_slope(info, 8, fn);
   require_len(info, y, d.numel, fn, "y");
   require_len(info, dy, d.numel, fn, "dy");

@@ -1,11 +1,12 @@
 // Bindings of the device-resident DCGAN trainer (native/kernels/cuda/dcgan_resident.cu) behind
 // a type-tagged External handle, as the CUDA NADE model (bind_nade.cc):
-//   cudaDcganUpload(H, W, zdim, c0, c1, d0, d1, discNorm, discStddev, genParams, discParams,
-//                   genBuffers, genM | null, genV | null, discM | null, discV | null,
-//                   genStep, discStep) -> handle
-//   cudaDcganStep(handle, real, z, m, genLr, discLr, beta1, beta2, eps, minimax,
-//                 updateGenerator) -> { discLossSum, dRealSum, dFakeSum, genLoss,
+//   cudaDcganUpload(spec, genParams, discParams, genBuffers, genM | null, genV | null,
+//                   discM | null, discV | null, genStep, discStep) -> handle
+//     spec: {height, width, zdim, channels: [c0, c1], discChannels: [d0, d1], discNorm,
+//            discStddev} (lib/kernels/ops/dcgan.ts DcganSpec)
+//   cudaDcganStep(handle, real, z, m, options) -> { discLossSum, dRealSum, dFakeSum, genLoss,
 //                 discGradNorm, genGradNorm, discUpdated, genUpdated }
+//     options: {genLr, discLr, beta1, beta2, eps, minimax, updateGenerator}
 //   cudaDcganGenerate(handle, z, n, out)
 //   cudaDcganDownload(handle, genParams, discParams, genBuffers, genM, genV, discM, discV)
 //     (each may be null) -> [genStep, discStep]
@@ -34,17 +35,13 @@ constexpr int64_t kMaxRows = int64_t{1} << 20;
 constexpr int64_t kMaxSide = 4096;
 
 struct CudaDcganHandle {
-  cuda::DcganDeviceModel* model = nullptr;
-  int64_t ng = 0, nd = 0, nb = 0, pixels = 0, zdim = 0;
-  ~CudaDcganHandle() { cuda::dcgan_release(model); }
-};
-
-struct CudaDcgan {
-  using Handle = CudaDcganHandle;
   static constexpr const napi_type_tag* kTag = &kCudaDcganTag;
   static constexpr const char* kUpload = "cudaDcganUpload";
   static constexpr const char* kRelease = "cudaDcganRelease";
   static constexpr auto release = cuda::dcgan_release;
+  cuda::DcganDeviceModel* model = nullptr;
+  int64_t ng = 0, nd = 0, nb = 0, pixels = 0, zdim = 0;
+  ~CudaDcganHandle() { cuda::dcgan_release(model); }
 };
 
 // A Float32Array of at least `need` elements, or (nullable) null / undefined: its data or nullptr.
@@ -62,18 +59,17 @@ int64_t sum_sizes(const std::vector<cuda::DcganTensor>& t) {
 }
 
 Napi::Value upload(const Napi::CallbackInfo& info) {
-  const char* fn = CudaDcgan::kUpload;
-  require_args(info, 18, fn);
+  const char* fn = CudaDcganHandle::kUpload;
+  require_args(info, 10, fn);
+  const Spec s(info, 0, fn);
   cuda::DcganSpec spec;
-  spec.height = arg_int(info, 0, fn, "height", 4, kMaxSide);
-  spec.width = arg_int(info, 1, fn, "width", 4, kMaxSide);
-  spec.zdim = arg_int(info, 2, fn, "zdim", 1, kMaxSide);
-  spec.channels[0] = arg_int(info, 3, fn, "channels[0]", 1, kMaxSide);
-  spec.channels[1] = arg_int(info, 4, fn, "channels[1]", 1, kMaxSide);
-  spec.disc_channels[0] = arg_int(info, 5, fn, "discChannels[0]", 1, kMaxSide);
-  spec.disc_channels[1] = arg_int(info, 6, fn, "discChannels[1]", 1, kMaxSide);
-  spec.disc_norm = arg_int(info, 7, fn, "discNorm", 0, 1) == 1;
-  spec.disc_stddev = arg_int(info, 8, fn, "discStddev", 0, 1) == 1;
+  spec.height = s.integer("height", 4, kMaxSide);
+  spec.width = s.integer("width", 4, kMaxSide);
+  spec.zdim = s.integer("zdim", 1, kMaxSide);
+  s.integers("channels", spec.channels, 2, 1, kMaxSide);
+  s.integers("discChannels", spec.disc_channels, 2, 1, kMaxSide);
+  spec.disc_norm = s.boolean("discNorm");
+  spec.disc_stddev = s.boolean("discStddev");
   auto hd = std::make_unique<CudaDcganHandle>();
   hd->ng = sum_sizes(cuda::dcgan_gen_tensors(spec));  // E_ARG on a bad spec
   hd->nd = sum_sizes(cuda::dcgan_disc_tensors(spec));
@@ -81,34 +77,36 @@ Napi::Value upload(const Napi::CallbackInfo& info) {
   hd->pixels = spec.height * spec.width;
   hd->zdim = spec.zdim;
   cuda::DcganState st;
-  st.gen_params = f32_of(info, 9, fn, "genParams", hd->ng, false);
-  st.disc_params = f32_of(info, 10, fn, "discParams", hd->nd, false);
-  st.gen_buffers = f32_of(info, 11, fn, "genBuffers", hd->nb, false);
-  st.gen_m = f32_of(info, 12, fn, "genM", hd->ng, true);
-  st.gen_v = f32_of(info, 13, fn, "genV", hd->ng, true);
-  st.disc_m = f32_of(info, 14, fn, "discM", hd->nd, true);
-  st.disc_v = f32_of(info, 15, fn, "discV", hd->nd, true);
-  st.gen_step = arg_int(info, 16, fn, "genStep", 0, int64_t{1} << 52);
-  st.disc_step = arg_int(info, 17, fn, "discStep", 0, int64_t{1} << 52);
+  st.gen_params = f32_of(info, 1, fn, "genParams", hd->ng, false);
+  st.disc_params = f32_of(info, 2, fn, "discParams", hd->nd, false);
+  st.gen_buffers = f32_of(info, 3, fn, "genBuffers", hd->nb, false);
+  st.gen_m = f32_of(info, 4, fn, "genM", hd->ng, true);
+  st.gen_v = f32_of(info, 5, fn, "genV", hd->ng, true);
+  st.disc_m = f32_of(info, 6, fn, "discM", hd->nd, true);
+  st.disc_v = f32_of(info, 7, fn, "discV", hd->nd, true);
+  st.gen_step = arg_int(info, 8, fn, "genStep", 0, int64_t{1} << 52);
+  st.disc_step = arg_int(info, 9, fn, "discStep", 0, int64_t{1} << 52);
   hd->model = cuda::dcgan_upload(spec, st);
-  return wrap_device_handle<CudaDcgan>(info.Env(), std::move(hd));
+  return wrap_device_handle<CudaDcganHandle>(info.Env(), std::move(hd));
 }
 
 Napi::Value step(const Napi::CallbackInfo& info) {
   const char* fn = "cudaDcganStep";
-  require_args(info, 11, fn);
-  CudaDcganHandle& hd = live_handle<CudaDcgan>(info, 0, fn);
+  require_args(info, 5, fn);
+  CudaDcganHandle& hd = live_handle<CudaDcganHandle>(info, 0, fn);
   const int64_t m = arg_int(info, 3, fn, "m", 2, kMaxRows);
   const float* real = f32_of(info, 1, fn, "real", m * hd.pixels, false);
   const float* z = f32_of(info, 2, fn, "z", m * hd.zdim, false);
+  // The values the device Adam and loss use; dcgan_step checks their ranges itself.
+  const Spec s(info, 4, fn);
   cuda::DcganStepOptions o;
-  o.gen_lr = arg_number(info, 4, fn, "genLr");
-  o.disc_lr = arg_number(info, 5, fn, "discLr");
-  o.beta1 = arg_number(info, 6, fn, "beta1");
-  o.beta2 = arg_number(info, 7, fn, "beta2");
-  o.eps = arg_number(info, 8, fn, "eps");
-  o.minimax = arg_int(info, 9, fn, "minimax", 0, 1) == 1;
-  o.update_generator = arg_int(info, 10, fn, "updateGenerator", 0, 1) == 1;
+  o.gen_lr = s.number("genLr");
+  o.disc_lr = s.number("discLr");
+  o.beta1 = s.number("beta1");
+  o.beta2 = s.number("beta2");
+  o.eps = s.number("eps");
+  o.minimax = s.boolean("minimax");
+  o.update_generator = s.boolean("updateGenerator");
   const cuda::DcganStepResult r = cuda::dcgan_step(hd.model, real, z, m, o);
   Napi::Env env = info.Env();
   Napi::Object out = Napi::Object::New(env);
@@ -126,7 +124,7 @@ Napi::Value step(const Napi::CallbackInfo& info) {
 Napi::Value generate(const Napi::CallbackInfo& info) {
   const char* fn = "cudaDcganGenerate";
   require_args(info, 4, fn);
-  CudaDcganHandle& hd = live_handle<CudaDcgan>(info, 0, fn);
+  CudaDcganHandle& hd = live_handle<CudaDcganHandle>(info, 0, fn);
   const int64_t n = arg_int(info, 2, fn, "n", 0, kMaxRows);
   const float* z = f32_of(info, 1, fn, "z", n * hd.zdim, false);
   float* out = f32_of(info, 3, fn, "out", n * hd.pixels, false);
@@ -137,7 +135,7 @@ Napi::Value generate(const Napi::CallbackInfo& info) {
 Napi::Value download(const Napi::CallbackInfo& info) {
   const char* fn = "cudaDcganDownload";
   require_args(info, 8, fn);
-  CudaDcganHandle& hd = live_handle<CudaDcgan>(info, 0, fn);
+  CudaDcganHandle& hd = live_handle<CudaDcganHandle>(info, 0, fn);
   float* gp = f32_of(info, 1, fn, "genParams", hd.ng, true);
   float* dp = f32_of(info, 2, fn, "discParams", hd.nd, true);
   float* gb = f32_of(info, 3, fn, "genBuffers", hd.nb, true);
@@ -156,8 +154,8 @@ Napi::Value download(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_dcgan(Napi::Env env, Napi::Object exports) {
-  define(env, exports, CudaDcgan::kUpload, upload);
-  define(env, exports, CudaDcgan::kRelease, release_device_handle<CudaDcgan>);
+  define(env, exports, CudaDcganHandle::kUpload, upload);
+  define(env, exports, CudaDcganHandle::kRelease, release_device_handle<CudaDcganHandle>);
   define(env, exports, "cudaDcganStep", step);
   define(env, exports, "cudaDcganGenerate", generate);
   define(env, exports, "cudaDcganDownload", download);

@@ -150,21 +150,17 @@ struct Backward {
 // once. cudaNadeRelease(handle) frees them now (idempotent); otherwise the garbage collector
 // does. The handle is type-tagged so that any other value is refused with E_ARG.
 struct CudaNadeHandle {
+  static constexpr const napi_type_tag* kTag = &kCudaNadeTag;
+  static constexpr const char* kUpload = "cudaNadeUpload";
+  static constexpr const char* kRelease = "cudaNadeRelease";
+  static constexpr auto release = cuda::nade_release;
   cuda::NadeDeviceModel* model = nullptr;
   int64_t d = 0, h = 0;
   ~CudaNadeHandle() { cuda::nade_release(model); }
 };
 
-struct CudaNade {
-  using Handle = CudaNadeHandle;
-  static constexpr const napi_type_tag* kTag = &kCudaNadeTag;
-  static constexpr const char* kUpload = "cudaNadeUpload";
-  static constexpr const char* kRelease = "cudaNadeRelease";
-  static constexpr auto release = cuda::nade_release;
-};
-
 Napi::Value cuda_nade_upload(const Napi::CallbackInfo& info) {
-  const char* fn = CudaNade::kUpload;
+  const char* fn = CudaNadeHandle::kUpload;
   require_args(info, 7, fn);
   Keep none(false);
   const Model m = model_args(info, fn, none);
@@ -172,19 +168,19 @@ Napi::Value cuda_nade_upload(const Napi::CallbackInfo& info) {
   holder->model = cuda::nade_upload(m.p);
   holder->d = m.p.d;
   holder->h = m.p.h;
-  return wrap_device_handle<CudaNade>(info.Env(), std::move(holder));
+  return wrap_device_handle<CudaNadeHandle>(info.Env(), std::move(holder));
 }
 
 // cudaNadeLogProb(handle, x, n, logp)
 Napi::Value cuda_nade_log_prob(const Napi::CallbackInfo& info) {
-  return device_log_prob<CudaNade>(info, "cudaNadeLogProb", cuda::nade_log_prob);
+  return device_log_prob<CudaNadeHandle>(info, "cudaNadeLogProb", cuda::nade_log_prob);
 }
 
 // cudaNadeSample(handle, n, offsetLo, offsetHi, key0, key1, stream, known, x, probs | null)
 Napi::Value cuda_nade_sample(const Napi::CallbackInfo& info) {
   const char* fn = "cudaNadeSample";
   require_args(info, 10, fn);
-  CudaNadeHandle& hd = live_handle<CudaNade>(info, 0, fn);
+  CudaNadeHandle& hd = live_handle<CudaNadeHandle>(info, 0, fn);
   const SampleCount count = arg_sample_count(info, 1, fn);
   const int64_t known = arg_int(info, 7, fn, "known", 0, hd.d);
   Keep none(false);
@@ -198,7 +194,7 @@ Napi::Value cuda_nade_sample(const Napi::CallbackInfo& info) {
 Napi::Value cuda_nade_backward(const Napi::CallbackInfo& info) {
   const char* fn = "cudaNadeBackward";
   require_args(info, 9, fn);
-  CudaNadeHandle& hd = live_handle<CudaNade>(info, 0, fn);
+  CudaNadeHandle& hd = live_handle<CudaNadeHandle>(info, 0, fn);
   Keep none(false);
   const BackwardIo io = arg_backward_io(info, 1, fn, hd.d, none);
   const Grads g = arg_grads(info, 5, fn, hd.d, hd.h, none);
@@ -212,8 +208,8 @@ void register_nade(Napi::Env env, Napi::Object exports) {
   define_pair<LogProb>(env, exports);
   define_pair<Sample>(env, exports);
   define_pair<Backward>(env, exports);
-  define(env, exports, CudaNade::kUpload, cuda_nade_upload);
-  define(env, exports, CudaNade::kRelease, release_device_handle<CudaNade>);
+  define(env, exports, CudaNadeHandle::kUpload, cuda_nade_upload);
+  define(env, exports, CudaNadeHandle::kRelease, release_device_handle<CudaNadeHandle>);
   define(env, exports, "cudaNadeLogProb", cuda_nade_log_prob);
   define(env, exports, "cudaNadeSample", cuda_nade_sample);
   define(env, exports, "cudaNadeBackward", cuda_nade_backward);

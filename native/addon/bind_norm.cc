@@ -23,20 +23,6 @@ float arg_momentum(const Napi::CallbackInfo& info, size_t i, const char* fn) {
   return static_cast<float>(arg_finite(info, i, fn, "momentum", {0.0, 1.0}));
 }
 
-struct Dims {
-  int64_t n, c, s, numel;
-};
-
-// n, c, s at arguments i, i + 1, i + 2.
-Dims arg_ncs(const Napi::CallbackInfo& info, size_t i, const char* fn) {
-  Dims d;
-  d.n = arg_int(info, i, fn, "n", 0, kMaxDim);
-  d.c = arg_int(info, i + 1, fn, "c", 0, kMaxDim);
-  d.s = arg_int(info, i + 2, fn, "s", 0, kMaxDim);
-  d.numel = elements(info.Env(), fn, "n * c * s", {d.n, d.c, d.s});
-  return d;
-}
-
 // batchNormForwardTrain(x, gamma, beta, y, mean, rstd, runningMean, runningVar, n, c, s, eps,
 //                       momentum)
 // cudaBatchNormForwardTrain: the same on the GPU (cuda/batchnorm.cu).
@@ -52,7 +38,7 @@ Napi::Value bn_forward_train(const Napi::CallbackInfo& info) {
   Napi::Float32Array rstd = arg_f32(info, 5, fn, "rstd");
   Napi::Float32Array rm = arg_f32(info, 6, fn, "runningMean");
   Napi::Float32Array rv = arg_f32(info, 7, fn, "runningVar");
-  const Dims d = arg_ncs(info, 8, fn);
+  const Ncs d = arg_ncs(info, 8, fn);
   const float eps = arg_eps(info, 11, fn);
   const float momentum = arg_momentum(info, 12, fn);
   require_len(info, x, d.numel, fn, "x");
@@ -81,7 +67,7 @@ Napi::Value bn_forward_eval(const Napi::CallbackInfo& info) {
   Napi::Float32Array rm = arg_f32(info, 3, fn, "runningMean");
   Napi::Float32Array rv = arg_f32(info, 4, fn, "runningVar");
   Napi::Float32Array y = arg_f32(info, 5, fn, "y");
-  const Dims d = arg_ncs(info, 6, fn);
+  const Ncs d = arg_ncs(info, 6, fn);
   const float eps = arg_eps(info, 9, fn);
   require_len(info, x, d.numel, fn, "x");
   require_len(info, y, d.numel, fn, "y");
@@ -106,7 +92,7 @@ Napi::Value bn_backward(const Napi::CallbackInfo& info) {
   Napi::Float32Array dx = arg_f32(info, 5, fn, "dx");
   Napi::Float32Array dgamma = arg_f32(info, 6, fn, "dgamma");
   Napi::Float32Array dbeta = arg_f32(info, 7, fn, "dbeta");
-  const Dims d = arg_ncs(info, 8, fn);
+  const Ncs d = arg_ncs(info, 8, fn);
   require_len(info, x, d.numel, fn, "x");
   require_len(info, dy, d.numel, fn, "dy");
   require_len(info, dx, d.numel, fn, "dx");

@@ -115,33 +115,29 @@ struct Sample {
 // otherwise the garbage collector does. The handle is type-tagged so that any other value
 // (a NADE handle included) is refused with E_ARG.
 struct CudaPixelRnnHandle {
+  static constexpr const napi_type_tag* kTag = &kCudaPixelRnnTag;
+  static constexpr const char* kUpload = "cudaPixelRnnUpload";
+  static constexpr const char* kRelease = "cudaPixelRnnRelease";
+  static constexpr auto release = cuda::pixelrnn_release;
   cuda::PixelRnnDeviceModel* model = nullptr;
   int64_t d = 0;
   ~CudaPixelRnnHandle() { cuda::pixelrnn_release(model); }
 };
 
-struct CudaPixelRnn {
-  using Handle = CudaPixelRnnHandle;
-  static constexpr const napi_type_tag* kTag = &kCudaPixelRnnTag;
-  static constexpr const char* kUpload = "cudaPixelRnnUpload";
-  static constexpr const char* kRelease = "cudaPixelRnnRelease";
-  static constexpr auto release = cuda::pixelrnn_release;
-};
-
 Napi::Value cuda_upload(const Napi::CallbackInfo& info) {
-  const char* fn = CudaPixelRnn::kUpload;
+  const char* fn = CudaPixelRnnHandle::kUpload;
   require_args(info, 6, fn);
   Keep none(false);
   const Model m = model_args(info, fn, none);
   auto holder = std::make_unique<CudaPixelRnnHandle>();
   holder->model = cuda::pixelrnn_upload(m.s);
   holder->d = m.d;
-  return wrap_device_handle<CudaPixelRnn>(info.Env(), std::move(holder));
+  return wrap_device_handle<CudaPixelRnnHandle>(info.Env(), std::move(holder));
 }
 
 // cudaPixelRnnLogProb(handle, x, n, logp)
 Napi::Value cuda_log_prob(const Napi::CallbackInfo& info) {
-  return device_log_prob<CudaPixelRnn>(info, "cudaPixelRnnLogProb", cuda::pixelrnn_log_prob);
+  return device_log_prob<CudaPixelRnnHandle>(info, "cudaPixelRnnLogProb", cuda::pixelrnn_log_prob);
 }
 
 // cudaPixelRnnSample(handle, n, offsetLo, offsetHi, key0, key1, stream, x, probs | null):
@@ -149,7 +145,7 @@ Napi::Value cuda_log_prob(const Napi::CallbackInfo& info) {
 Napi::Value cuda_sample(const Napi::CallbackInfo& info) {
   const char* fn = "cudaPixelRnnSample";
   require_args(info, 9, fn);
-  CudaPixelRnnHandle& hd = live_handle<CudaPixelRnn>(info, 0, fn);
+  CudaPixelRnnHandle& hd = live_handle<CudaPixelRnnHandle>(info, 0, fn);
   const SampleCount count = arg_sample_count(info, 1, fn);
   Keep none(false);
   const SampleOut out = arg_sample_out(info, 7, fn, count.n, hd.d, true, none);
@@ -164,8 +160,8 @@ void register_pixelrnn(Napi::Env env, Napi::Object exports) {
   define_pair<LogProb>(env, exports);
   define_pair<Backward>(env, exports);
   define_pair<Sample>(env, exports);
-  define(env, exports, CudaPixelRnn::kUpload, cuda_upload);
-  define(env, exports, CudaPixelRnn::kRelease, release_device_handle<CudaPixelRnn>);
+  define(env, exports, CudaPixelRnnHandle::kUpload, cuda_upload);
+  define(env, exports, CudaPixelRnnHandle::kRelease, release_device_handle<CudaPixelRnnHandle>);
   define(env, exports, "cudaPixelRnnLogProb", cuda_log_prob);
   define(env, exports, "cudaPixelRnnSample", cuda_sample);
 }

@@ -63,10 +63,6 @@ class Keep {
   void hold(std::initializer_list<Napi::Value> values) {
     if (async_) values_.insert(values_.end(), values.begin(), values.end());
   }
-  template <class It>
-  void hold(It first, It last) {
-    if (async_) values_.insert(values_.end(), first, last);
-  }
   const std::vector<Napi::Value>& values() const { return values_; }
 
  private:

@@ -178,8 +178,9 @@ export class CudaDcganTrainer {
     const ds = checkStep(state.discAdam?.step ?? 0, "discriminator");
     const [c0, c1] = spec.channels;
     const [d0, d1] = spec.discChannels;
-    const handle = callNative(() => cudaAddon().cudaDcganUpload(spec.height, spec.width, spec.zdim, c0, c1, d0, d1, 0, 0, gen, disc, buffers, gm, gv, dm, dv, gs, ds));
-    return new CudaDcganTrainer(handle, { ...spec, channels: [c0, c1], discChannels: [d0, d1] }, layout);
+    const own: CudaDcganSpec = { ...spec, channels: [c0, c1], discChannels: [d0, d1] };
+    const handle = callNative(() => cudaAddon().cudaDcganUpload({ ...own, discStddev: own.discStddev === true }, gen, disc, buffers, gm, gv, dm, dv, gs, ds));
+    return new CudaDcganTrainer(handle, own, layout);
   }
 
   get disposed(): boolean {
@@ -204,7 +205,8 @@ export class CudaDcganTrainer {
     }
     if (!(eps > 0 && Number.isFinite(eps))) throw new DeepgenError("E_ARG", `eps must be finite and > 0, got ${eps}`);
     const update = opts.updateGenerator ?? true;
-    return callNative((a) => a.cudaDcganStep(handle, real, z, m, opts.genLr, opts.discLr, beta1, beta2, eps, loss === "minimax" ? 1 : 0, update ? 1 : 0));
+    const options = { genLr: opts.genLr, discLr: opts.discLr, beta1, beta2, eps, minimax: loss === "minimax", updateGenerator: update };
+    return callNative((a) => a.cudaDcganStep(handle, real, z, m, options));
   }
 
   /** G(z) in evaluation mode: z [n, zdim] -> [n, H*W] (tanh range). */
