@@ -7,6 +7,10 @@
  * on native threads: they must not be mutated until the promise settles.
  */
 
+import type { Conv2dSpec } from "./js/conv2d.js";
+import type { ConvTranspose2dSpec } from "./js/conv-transpose2d.js";
+import type { GemmSpec } from "./js/gemm.js";
+
 /** Bumped in lockstep with kAbiVersion in native/addon/addon.cc. */
 export const EXPECTED_ABI_VERSION = 5;
 
@@ -65,25 +69,10 @@ export interface CoreAddon {
 // functions are added here by the issue that adds the group's kernels.
 
 /**
- * The spec object of a gemm call (lib/kernels/js/gemm.ts GemmSpec resolves one): op(A) is
- * [m, k], op(B) [k, n], C [m, n]; leading dimensions and per-matrix strides in elements.
+ * The spec object of a gemm call: the GemmSpec that lib/kernels/ops/gemm.ts resolves (op(A)
+ * [m, k], op(B) [k, n], C [m, n]; leading dimensions and per-matrix strides in elements).
  */
-export interface NativeGemmSpec {
-  transA: boolean;
-  transB: boolean;
-  m: number;
-  n: number;
-  k: number;
-  alpha: number;
-  beta: number;
-  lda: number;
-  ldb: number;
-  ldc: number;
-  batch: number;
-  strideA: number;
-  strideB: number;
-  strideC: number;
-}
+export type NativeGemmSpec = GemmSpec;
 
 /** native/addon/bind_gemm.cc */
 export interface GemmAddon {
@@ -94,33 +83,12 @@ export interface GemmAddon {
 }
 
 /**
- * The geometry every conv spec has (all integers): x [batch, inC, inH, inW]; kernel kH x kW;
- * per-axis strides and zero padding. lib/kernels/js/conv2d.ts Conv2dSpec and
- * conv-transpose2d.ts ConvTranspose2dSpec are such objects (extra fields are ignored).
+ * The geometry objects of the conv calls: the Conv2dSpec / ConvTranspose2dSpec that
+ * lib/kernels/ops/conv.ts resolves (mask: 0 none, 1 A, 2 B); the native side derives the
+ * output size itself.
  */
-export interface NativeConvGeometry {
-  batch: number;
-  inC: number;
-  inH: number;
-  inW: number;
-  outC: number;
-  kH: number;
-  kW: number;
-  strideH: number;
-  strideW: number;
-  padH: number;
-  padW: number;
-}
-
-/** mask: 0 none, 1 A, 2 B. */
-export interface NativeConv2dSpec extends NativeConvGeometry {
-  mask: 0 | 1 | 2;
-}
-
-export interface NativeConvTranspose2dSpec extends NativeConvGeometry {
-  outputPadH: number;
-  outputPadW: number;
-}
+export type NativeConv2dSpec = Omit<Conv2dSpec, "outH" | "outW">;
+export type NativeConvTranspose2dSpec = Omit<ConvTranspose2dSpec, "outH" | "outW">;
 
 /** native/addon/bind_conv.cc */
 export interface ConvAddon {
@@ -604,14 +572,21 @@ export interface ReparamAddon {
   ): void;
 }
 
-/** The DCGAN shape the device trainer takes (lib/kernels/ops/dcgan.ts DcganSpec, discStddev given). */
+/**
+ * The DCGAN shape: of the CPU networks (lib/nn/dcgan-nets.ts, as lib/kernels/ops/dcgan.ts
+ * DcganSpec) and of the device trainer, which is always told discStddev.
+ */
 export interface NativeDcganSpec {
   height: number;
   width: number;
   zdim: number;
+  /** Generator channels: after the dense layer, after the first transposed conv. */
   channels: [number, number];
+  /** Discriminator channels of its two convs. */
   discChannels: [number, number];
+  /** Batch norm on the discriminator's second conv. */
   discNorm: boolean;
+  /** A minibatch standard deviation feature before the discriminator's logit (lib/nn/minibatch-stddev.ts). */
   discStddev: boolean;
 }
 

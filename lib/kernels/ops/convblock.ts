@@ -292,10 +292,8 @@ function checkBackward(
 
 /** The spec object of the native calls: the resolved geometry plus the block's codes. */
 function nativeSpec(s: ConvBlockTwinSpec): NativeConvBlockSpec {
-  const c = s.conv;
   return {
-    batch: c.batch, inC: c.inC, inH: c.inH, inW: c.inW, outC: c.outC, kH: c.kH, kW: c.kW,
-    strideH: c.strideH, strideW: c.strideW, padH: c.padH, padW: c.padW,
+    ...s.conv,
     outputPadH: s.transposed ? s.conv.outputPadH : 0,
     outputPadW: s.transposed ? s.conv.outputPadW : 0,
     transposed: s.transposed,

@@ -16,24 +16,12 @@
  */
 import { checkFloat32Array, checkInteger, checkOneOf } from "../../core/check.js";
 import { DeepgenError } from "../../core/errors.js";
-import type { CudaDcganHandle, CudaDcganStepResult } from "../addon-types.js";
+import type { CudaDcganHandle, CudaDcganStepResult, NativeDcganSpec } from "../addon-types.js";
 import { cudaAddon } from "../cuda.js";
 import { callNative } from "../native.js";
 
-/** The DCGAN shape: of the CPU networks (lib/nn/dcgan-nets.ts) and of the device trainer. */
-export interface DcganSpec {
-  height: number;
-  width: number;
-  zdim: number;
-  /** Generator channels: after the dense layer, after the first transposed conv. */
-  channels: [number, number];
-  /** Discriminator channels of its two convs. */
-  discChannels: [number, number];
-  /** Batch norm on the discriminator's second conv. */
-  discNorm: boolean;
-  /** A minibatch standard deviation feature before the discriminator's logit (lib/nn/minibatch-stddev.ts). */
-  discStddev?: boolean;
-}
+/** The DCGAN shape: of the CPU networks (lib/nn/dcgan-nets.ts) and of the device trainer; discStddev defaults to false. */
+export type DcganSpec = Omit<NativeDcganSpec, "discStddev"> & { discStddev?: boolean };
 
 /** The spec CudaDcganTrainer takes: the networks' own. */
 export type CudaDcganSpec = DcganSpec;
