@@ -16,8 +16,9 @@ if command -v clang++ >/dev/null 2>&1 && echo 'extern "C" int LLVMFuzzerTestOneI
   cmake -S . -B "$dir" -DDEEPGEN_FUZZ=ON -DDEEPGEN_LIBFUZZER=ON -DDEEPGEN_SANITIZE=ON \
     -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Release >/dev/null
 else
-  dir=build-fuzz
-  cmake -S . -B "$dir" -DDEEPGEN_FUZZ=ON -DDEEPGEN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
+  # The same build folder as `test/native/run.sh --asan`, so CI builds the kernels once.
+  dir=build-native-tests-asan
+  cmake -S . -B "$dir" -DDEEPGEN_TESTS=ON -DDEEPGEN_FUZZ=ON -DDEEPGEN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
 fi
 cmake --build "$dir" -j "$(nproc 2>/dev/null || echo 2)" --target fuzz_gemm fuzz_conv fuzz_nade >/dev/null
 for target in gemm conv nade; do

@@ -1,6 +1,7 @@
 /**
  * Loads the native addon with node-gyp-build: build/Release if present (a local build),
- * else the prebuild for this platform in prebuilds/. Nothing else imports the raw addon.
+ * else the prebuild for this platform in prebuilds/. DEEPGEN_ADDON_PATH names another .node
+ * file instead (a sanitizer or debug build). Nothing else imports the raw addon.
  */
 import { createRequire } from "node:module";
 
@@ -27,7 +28,7 @@ function load(): LoadResult {
   const gypBuild = require("node-gyp-build") as NodeGypBuild;
   let path: string;
   try {
-    path = gypBuild.path(packageRoot);
+    path = process.env["DEEPGEN_ADDON_PATH"] || gypBuild.path(packageRoot);
   } catch (e) {
     return {
       error: new DeepgenError(

@@ -27,7 +27,7 @@ dir=build-native-tests
 [ "$cuda" = ON ] && dir=build-native-tests-cuda
 [ "$asan" = ON ] && dir=$dir-asan
 jobs=$(nproc 2>/dev/null || echo 2)
-cmake -S . -B "$dir" -DDEEPGEN_TESTS=ON -DDEEPGEN_CUDA="$cuda" -DDEEPGEN_SANITIZE="$asan" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B "$dir" -DDEEPGEN_TESTS=ON -DDEEPGEN_CUDA="$cuda" -DDEEPGEN_SANITIZE="$asan" -DDEEPGEN_FUZZ="$asan" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$dir" -j "$jobs" >/dev/null
 "./$dir/kernel_tests"
 if [ "$cuda" = ON ] && [ "$run_cuda" = 1 ]; then

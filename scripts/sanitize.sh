@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Native code under AddressSanitizer + UndefinedBehaviorSanitizer (g++): the C++ kernel tests,
+# the addon under the ava suite's native tests, and a LeakSanitizer load / sample / dispose loop
+# over every shipped model kind. Any report fails the run.
+#   bash scripts/sanitize.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== C++ kernel tests (ASan + UBSan)"
+bash test/native/run.sh --asan
+
+echo "== the addon built with ASan + UBSan (cmake-js, build-asan/)"
+npx cmake-js build -O build-asan --CDDEEPGEN_SANITIZE=ON >/dev/null
+
+# Node itself is not built with ASan: the runtime is preloaded, and the addon is chosen by
+# DEEPGEN_ADDON_PATH. Leak detection stays off for the test runner (V8 keeps its heap to
+# exit); the loop below turns it on for a process that frees what it loads.
+export DEEPGEN_ADDON_PATH="$PWD/build-asan/Release/deepgen.node"
+export LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+echo "== ava native tests under ASan + UBSan"
+# Parity, argument and model tests; timing tests (event-loop lag) are left to the plain run.
+ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 npx ava \
+  test/native-args.test.ts test/gemm.test.ts test/conv.test.ts test/convblock.test.ts test/activation.test.ts \
+  test/norm.test.ts test/lstm.test.ts test/loss.test.ts test/optim.test.ts test/reparam.test.ts \
+  test/nade-kernels.test.ts test/rnade-kernels.test.ts test/pixelrnn.test.ts test/philox.test.ts \
+  test/models.test.ts test/model-file.test.ts
+
+echo "== LeakSanitizer: load / sample / dispose of every shipped model kind"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 node --expose-gc --import tsx test/leak/load-sample-dispose.mts

@@ -1,0 +1,22 @@
+/**
+ * A load / sample / log-probability / dispose loop over every shipped model kind, run under
+ * LeakSanitizer (scripts/sanitize.sh): native memory a model holds must come back when it is
+ * disposed or collected, whatever path the work took (sync, async, sampler kernels).
+ */
+import { loadSampler } from "../../lib/models/registry.js";
+
+const KINDS = ["nade", "rnade", "rowlstm", "diagbilstm", "vae", "aae", "dcgan", "dcgan-conditional"];
+const ROUNDS = Number(process.env["DEEPGEN_LEAK_ROUNDS"] ?? 3);
+
+for (let round = 0; round < ROUNDS; round++) {
+  for (const kind of KINDS) {
+    const model = await loadSampler(kind);
+    const drawn = await model.sample(2, { seed: round });
+    const x = drawn.x;
+    if ("logProb" in model && typeof model.logProb === "function") await model.logProb(x);
+    (model as { dispose?: () => void }).dispose?.();
+  }
+  // Collected models release their native memory too, not only disposed ones.
+  (globalThis as { gc?: () => void }).gc?.();
+}
+console.log(`${ROUNDS} rounds over ${KINDS.length} model kinds`);
