@@ -130,6 +130,26 @@ test("--seed is read as an exact 64-bit integer: seeds past 2^53 are not rounded
   }
 });
 
+test("IDX images of another size than the model's are E_SHAPE naming both sizes, not regrouped pixels", (t) => {
+  const small = join(work, "small14.idx");
+  writeFileSync(small, encodeIdxImages(makeDataset(new Float32Array(20 * 14 * 14).fill(1), undefined, 14, 14)));
+  for (const args of [
+    ["eval", "nade", "--idx-images", small, "--json"],
+    ["complete", "nade", "--idx-images", small, "--out", join(work, "never.png"), "--json"],
+  ]) {
+    const r = deepgen(...args);
+    t.not(r.status, 0, args.join(" "));
+    const err = JSON.parse(r.stdout).error;
+    t.is(err.code, "E_SHAPE", args.join(" "));
+    t.regex(err.message, /holds 14x14 images, but the model takes 28x28 images/, args.join(" "));
+  }
+  const empty = join(work, "empty.idx");
+  writeFileSync(empty, encodeIdxImages(makeDataset(new Float32Array(0), undefined, 28, 28)));
+  const r = deepgen("eval", "nade", "--idx-images", empty, "--json");
+  t.not(r.status, 0);
+  t.is(JSON.parse(r.stdout).error.code, "E_ARG");
+});
+
 test("bad input to model commands fails with a clear message and exit code 2", (t) => {
   const r = deepgen("train", "transformer");
   t.is(r.status, 2);

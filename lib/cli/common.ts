@@ -44,9 +44,36 @@ export interface DataOptions {
 }
 
 /** The image size a model reads, when a command has a model before it reads data. */
-export interface ImageShape {
-  height: number;
-  width: number;
+export type ImageShape = { height: number; width: number } | { dim: number };
+
+function sameShape(height: number, width: number, expect: ImageShape): boolean {
+  return "dim" in expect ? height * width === expect.dim : height === expect.height && width === expect.width;
+}
+
+function describeShape(expect: ImageShape): string {
+  return "dim" in expect ? `images of ${expect.dim} pixels` : `${expect.height}x${expect.width} images`;
+}
+
+/** The height and width of a model's images (square when its config does not say). */
+export function imageShape(model: { dim: number; config?: { height?: number; width?: number } }): [number, number] {
+  const h = model.config?.height;
+  const w = model.config?.width;
+  if (h !== undefined && w !== undefined) return [h, w];
+  const side = Math.round(Math.sqrt(model.dim));
+  if (side * side !== model.dim) throw new DeepgenError("E_ARG", `cannot lay out vectors of length ${model.dim} as images`);
+  return [side, side];
+}
+
+/**
+ * The image size of a model as loadData's `expect`: its height and width when its config or
+ * a square D says them, else only D (a model trained on non-square images of unknown layout).
+ */
+export function shapeOf(model: Parameters<typeof imageShape>[0]): ImageShape {
+  const h = model.config?.height;
+  const w = model.config?.width;
+  if (h !== undefined && w !== undefined) return { height: h, width: w };
+  const side = Math.round(Math.sqrt(model.dim));
+  return side * side === model.dim ? { height: side, width: side } : { dim: model.dim };
 }
 
 /**
@@ -81,7 +108,7 @@ function loadIdxData(
 ): { train: Dataset; test: Dataset; source: string } {
   const idx = readIdxBytes(imagesPath, labelsPath);
   const source = `idx:${imagesPath}`;
-  if (expect !== undefined && (idx.rows !== expect.height || idx.cols !== expect.width)) {
+  if (expect !== undefined && !sameShape(idx.rows, idx.cols, expect)) {
     throw shapeError(`${imagesPath} holds ${idx.rows}x${idx.cols} images`, expect);
   }
   if (kind === "binary") {
@@ -103,11 +130,11 @@ function dequantized(split: { train: Dataset; test: Dataset }, source: string): 
 }
 
 function shapeError(what: string, expect: ImageShape): DeepgenError {
-  return new DeepgenError("E_SHAPE", `${what}, but the model takes ${expect.height}x${expect.width} images`);
+  return new DeepgenError("E_SHAPE", `${what}, but the model takes ${describeShape(expect)}`);
 }
 
 function checkShape(d: Dataset, expect: ImageShape, source: string): void {
-  if (d.height !== expect.height || d.width !== expect.width) throw shapeError(`the ${source} holds ${d.height}x${d.width} images`, expect);
+  if (!sameShape(d.height, d.width, expect)) throw shapeError(`the ${source} holds ${d.height}x${d.width} images`, expect);
 }
 
 /** What data a model family is trained and evaluated on. */

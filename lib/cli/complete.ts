@@ -9,9 +9,8 @@ import { writeImageGrid } from "../io/png.js";
 import type { BackendName } from "../kernels/kernels.js";
 import { Nade } from "../models/nade.js";
 import { loadModel } from "../models/registry.js";
-import { type DataOptions, intOption, loadData, seedOption } from "./common.js";
+import { type DataOptions, imageShape, intOption, loadData, seedOption } from "./common.js";
 import { printJson } from "./output.js";
-import { imageShape } from "./sample.js";
 
 interface CompleteOptions extends DataOptions {
   rows: number;

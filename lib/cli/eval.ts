@@ -9,7 +9,7 @@ import { Aae } from "../models/aae.js";
 import { Gan } from "../models/gan.js";
 import { loadSampler } from "../models/registry.js";
 import { Vae } from "../models/vae.js";
-import { type DataOptions, dataKindOf, intOption, loadData, ProgressLine, seedOption } from "./common.js";
+import { type DataOptions, dataKindOf, intOption, loadData, ProgressLine, seedOption, shapeOf } from "./common.js";
 import { printJson } from "./output.js";
 import { aaeReport, latentDataKind, vaeReport } from "../models/latent-card.js";
 import { continuousNote } from "./train-latent.js";
@@ -47,7 +47,7 @@ export function registerEval(program: Command, run: (json: boolean, fn: () => Pr
         if ((await modelKindOf(modelArg)) === "classifier") return evalClassifier(modelArg, opts);
         const model = await loadSampler(modelArg, { backend: opts.backend });
         if (model instanceof Vae || model instanceof Aae) {
-          const data = loadData(opts, latentDataKind(model));
+          const data = loadData(opts, latentDataKind(model), shapeOf(model));
           const t0 = performance.now();
           const progress = new ProgressLine();
           const report =
@@ -66,7 +66,7 @@ export function registerEval(program: Command, run: (json: boolean, fn: () => Pr
         }
         if (model instanceof Gan) throw new DeepgenError("E_ARG", `${modelArg}: a GAN has no likelihood to evaluate; score its samples with --quality`);
         const kind = dataKindOf(model.kind);
-        const data = loadData(opts, kind);
+        const data = loadData(opts, kind, shapeOf(model));
         const t0 = performance.now();
         const likelihood = await testLikelihood(model, data.test.x, kind === "dequantized", { backend: opts.backend });
         const seconds = (performance.now() - t0) / 1000;

@@ -18,9 +18,8 @@ import { Aae } from "../models/aae.js";
 import { Gan } from "../models/gan.js";
 import { loadSampler } from "../models/registry.js";
 import { Vae } from "../models/vae.js";
-import { floatOption, intOption, loadData, type DataOptions, seedOption } from "./common.js";
+import { floatOption, imageShape, intOption, loadData, type DataOptions, seedOption, shapeOf } from "./common.js";
 import { printJson } from "./output.js";
-import { imageShape } from "./sample.js";
 import { codeScatter, latentDataKind } from "../models/latent-card.js";
 
 type Run = (json: boolean, fn: () => Promise<void>) => Promise<void>;
@@ -89,7 +88,7 @@ export function registerLatent(program: Command, run: Run): void {
         const any = await loadSampler(modelArg, { backend: opts.backend });
         if (any instanceof Gan) return interpolateGan(any, opts);
         const model = await loadLatent(modelArg, opts.backend);
-        const test = loadData(opts, latentDataKind(model)).test;
+        const test = loadData(opts, latentDataKind(model), shapeOf(model as never)).test;
         for (const i of [opts.from, opts.to]) if (i >= test.n) throw new DeepgenError("E_ARG", `image index ${i} is out of range (the test set has ${test.n})`);
         const [h, w] = imageShape(model as never);
         const a = test.x.subarray(opts.from * test.dim, (opts.from + 1) * test.dim);
@@ -130,10 +129,10 @@ export function registerLatent(program: Command, run: Run): void {
           const images = model.latentMap(opts.size, range, { backend: opts.backend });
           await writePng(opts.out, imageGrid(images, opts.size * opts.size, h, w, { cols: opts.size, pad: 0, scale: opts.scale }));
         } else if (kind === "scatter") {
-          const test = loadData(opts, latentDataKind(model)).test;
+          const test = loadData(opts, latentDataKind(model), shapeOf(model as never)).test;
           await writePng(opts.out, codeScatter(model, test, `${model.kind}: ${test.n} test codes${model instanceof Aae ? ` vs ${model.config.prior} prior` : ""}`, opts.backend));
         } else {
-          const test = loadData(opts, latentDataKind(model)).test;
+          const test = loadData(opts, latentDataKind(model), shapeOf(model as never)).test;
           const n = Math.min(opts.n, test.n);
           const x = test.x.subarray(0, n * test.dim);
           const rec = model.reconstruct(x, { backend: opts.backend });

@@ -7,7 +7,7 @@ import { imageGrid, writeImageGrid, writePng } from "../io/png.js";
 import type { BackendName } from "../kernels/kernels.js";
 import { Gan } from "../models/gan.js";
 import { loadSampler, resolveModelPath } from "../models/registry.js";
-import { intOption, seedOption } from "./common.js";
+import { imageShape, intOption, seedOption } from "./common.js";
 import { printJson } from "./output.js";
 
 interface SampleCliOptions {
@@ -27,15 +27,6 @@ interface SampleCliOptions {
 }
 
 /** Image side of a model over D pixels: its config's height/width, else a square. */
-export function imageShape(model: { dim: number; config?: { height?: number; width?: number } }): [number, number] {
-  const h = model.config?.height;
-  const w = model.config?.width;
-  if (h !== undefined && w !== undefined) return [h, w];
-  const side = Math.round(Math.sqrt(model.dim));
-  if (side * side !== model.dim) throw new DeepgenError("E_ARG", `cannot lay out vectors of length ${model.dim} as images`);
-  return [side, side];
-}
-
 export function registerSample(program: Command, run: (json: boolean, fn: () => Promise<void>) => Promise<void>): void {
   program
     .command("sample")
