@@ -1,21 +1,31 @@
 #!/usr/bin/env bash
-# Native code under AddressSanitizer + UndefinedBehaviorSanitizer (g++): the C++ kernel tests,
-# the addon under the ava suite's native tests, and a LeakSanitizer load / sample / dispose loop
-# over every shipped model kind. Any report fails the run.
-#   bash scripts/sanitize.sh
+# Native code under AddressSanitizer + UndefinedBehaviorSanitizer (g++), built once (cmake-js,
+# build-asan/): the C++ kernel tests, a short run of every native fuzz target, the addon under
+# the ava suite's native tests, and a LeakSanitizer load / sample / dispose loop over every
+# shipped model kind. Any report fails the run.
+#   bash scripts/sanitize.sh [fuzz inputs per target, default 3000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+fuzz_runs=${1:-3000}
+dir=build-asan
 
-echo "== C++ kernel tests (ASan + UBSan)"
-bash test/native/run.sh --asan
+echo "== build: addon, kernel tests and fuzz targets with ASan + UBSan ($dir/)"
+npx cmake-js build -O "$dir" --CDDEEPGEN_SANITIZE=ON --CDDEEPGEN_TESTS=ON --CDDEEPGEN_FUZZ=ON >/dev/null
+cmake --build "$dir" -j "$(nproc 2>/dev/null || echo 2)" --target kernel_tests fuzz_gemm fuzz_conv fuzz_nade >/dev/null
+bin() { find "$dir" -name "$1" -type f -perm -u+x | head -1; }
 
-echo "== the addon built with ASan + UBSan (cmake-js, build-asan/)"
-npx cmake-js build -O build-asan --CDDEEPGEN_SANITIZE=ON >/dev/null
+echo "== C++ kernel tests"
+"$(bin kernel_tests)"
+
+for target in gemm conv nade; do
+  echo "== fuzz_$target ($fuzz_runs inputs)"
+  "$(bin "fuzz_$target")" -runs="$fuzz_runs" "test/native/fuzz/corpus/$target"
+done
 
 # Node itself is not built with ASan: the runtime is preloaded, and the addon is chosen by
 # DEEPGEN_ADDON_PATH. Leak detection stays off for the test runner (V8 keeps its heap to
 # exit); the loop below turns it on for a process that frees what it loads.
-export DEEPGEN_ADDON_PATH="$PWD/build-asan/Release/deepgen.node"
+export DEEPGEN_ADDON_PATH="$PWD/$dir/Release/deepgen.node"
 export LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
