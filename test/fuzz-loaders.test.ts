@@ -122,7 +122,7 @@ test("IDX: random and damaged files (raw and gzipped) decode consistently or are
 });
 
 test("ONNX: random and damaged files are E_FORMAT, never another error", (t) => {
-  const valid = exportOnnx(Nade.create({ dim: 4, hidden: 2, seed: 1 }), { graph: "density" });
+  const valid = exportOnnx(Nade.create({ dim: 4, hidden: 2, initSeed: 1 }), { graph: "density" });
   fuzz(t, fc.oneof(fc.uint8Array({ maxLength: 256 }), damaged(valid)), (bytes) => void parseOnnx(bytes, "fuzz.onnx"), ["E_FORMAT"]);
 });
 

@@ -28,9 +28,9 @@ async function poisoned(path: string, tensor: string, index: number, value: numb
 
 test("model files with a NaN or infinite weight are E_FORMAT naming the tensor, on every load path", async (t) => {
   const nadePath = join(dir, "nade.safetensors");
-  await Nade.create({ dim: 6, hidden: 3, seed: 1 }).save(nadePath);
+  await Nade.create({ dim: 6, hidden: 3, initSeed: 1 }).save(nadePath);
   const vaePath = join(dir, "vae.safetensors");
-  await Vae.create({ dim: 6, latent: 2, hidden: [4], seed: 1 }).save(vaePath);
+  await Vae.create({ dim: 6, latent: 2, hidden: [4], initSeed: 1 }).save(vaePath);
   const nadeTensors = [...(await readSafetensors(nadePath)).tensors.keys()];
   const vaeTensors = [...(await readSafetensors(vaePath)).tensors.keys()];
   for (const value of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
