@@ -17,7 +17,7 @@ export function checkpointMetadata(state: TrainingState, adamStep: number): Reco
 }
 
 /** The training state of a checkpoint file's metadata; E_FORMAT when absent or malformed. */
-export function readCheckpointState(metadata: Record<string, string>, source: string): { state: TrainingState; adamStep: number } {
+function readCheckpointState(metadata: Record<string, string>, source: string): { state: TrainingState; adamStep: number } {
   const raw = metadata[CHECKPOINT_KEY];
   if (raw === undefined) throw new DeepgenError("E_FORMAT", `${source}: not a training checkpoint (no ${CHECKPOINT_KEY} metadata)`);
   let cp: { state?: TrainingState; adamStep?: number };

@@ -12,8 +12,8 @@ import type { Gan, GanEpochRecord } from "./gan.js";
 import { classCoverage, featureLayer, qualityClassifier, sampleQuality } from "./sample-quality.js";
 
 /** Images and seed of the per-epoch classifier-FID against the train images. */
-export const QUALITY_EPOCH_N = 5000;
-export const QUALITY_EPOCH_SEED = 4321;
+const QUALITY_EPOCH_N = 5000;
+const QUALITY_EPOCH_SEED = 4321;
 /** Images and seed of the final test-split quality, as `eval --quality -n 10000 --seed 0`. */
 const QUALITY_FINAL_N = 10000;
 const QUALITY_FINAL_SEED = 0;
@@ -74,7 +74,7 @@ export async function codeDigits(model: Gan, backend?: BackendName): Promise<{ n
 }
 
 /** The epochs whose records carry a classifier-FID against train (epochQuality). */
-export function fidByEpoch(history: readonly GanEpochRecord[]): { epoch: number; fidTrain: number }[] {
+function fidByEpoch(history: readonly GanEpochRecord[]): { epoch: number; fidTrain: number }[] {
   return history.flatMap((h) => (h.diagnostics?.fidTrain === undefined ? [] : [{ epoch: h.epoch, fidTrain: h.diagnostics.fidTrain }]));
 }
 

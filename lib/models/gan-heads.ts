@@ -40,10 +40,7 @@ export function lossScratch(m: number, K: number): GanLossScratch {
 }
 
 /** Which rows of a pass carry the code loss (rows from..r) and its weight (the 1/m of the mean included). */
-export interface CodeLossRows {
-  from: number;
-  weight: number;
-}
+type CodeLossRows = { from: number; weight: number };
 
 export interface DiscriminatorHead {
   /** D's outputs per row. */
@@ -131,7 +128,7 @@ export function discriminatorHead(K: number, conditional: boolean): Discriminato
  * Splits discriminator outputs [n, 1 + K] into the real/fake logits [n] and the code logits
  * [n, K] (contiguous, for the loss kernels).
  */
-export function splitOutputs(out: Float32Array, n: number, K: number, realFake: Float32Array, code: Float32Array): void {
+function splitOutputs(out: Float32Array, n: number, K: number, realFake: Float32Array, code: Float32Array): void {
   const w = 1 + K;
   for (let i = 0; i < n; i++) {
     realFake[i] = out[i * w]!;
@@ -140,7 +137,7 @@ export function splitOutputs(out: Float32Array, n: number, K: number, realFake: 
 }
 
 /** The inverse of splitOutputs for gradients: d [n, 1 + K] from dRealFake [n] and dCode [n, K] (null: zeros). */
-export function mergeOutputGrads(d: Float32Array, n: number, K: number, dRealFake: Float32Array, dCode: Float32Array | null): void {
+function mergeOutputGrads(d: Float32Array, n: number, K: number, dRealFake: Float32Array, dCode: Float32Array | null): void {
   const w = 1 + K;
   for (let i = 0; i < n; i++) {
     d[i * w] = dRealFake[i]!;
@@ -153,7 +150,7 @@ export function mergeOutputGrads(d: Float32Array, n: number, K: number, dRealFak
  * and dlogits = scale (softmax - onehot) per row (scale includes the 1/n of the mean and the
  * loss weight). `onehot` is scratch of [n, K].
  */
-export function codeLossBackward(
+function codeLossBackward(
   k: CodeLossKernels,
   dlogits: Float32Array,
   logits: Float32Array,
