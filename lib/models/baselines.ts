@@ -7,9 +7,14 @@
 import { checkFloat32Array, checkInteger } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import { seedToKey } from "../core/philox.js";
-import { loadModelFile, requireF32, saveModelFile } from "../io/model-file.js";
+import { fileConfig, loadModelFile, requireF32, saveModelFile } from "../io/model-file.js";
 import type { DensityModel, Samples, SampleOptions } from "./density.js";
 import { PixelUniforms } from "../core/pixel-uniforms.js";
+
+/** A baseline's config is its dimension: create()'s rule, and E_FORMAT from a file (fileConfig). */
+function baselineConfig(config: Partial<{ dim: number }>): { dim: number } {
+  return { dim: checkInteger("dim", config.dim, 1) };
+}
 
 /** Parameters of the fully dependent joint over D binary variables: 2^D - 1. */
 export function fullJointParamCount(d: number): bigint {
@@ -90,7 +95,7 @@ export class IndependentBernoulli implements DensityModel {
 
   static async load(path: string): Promise<IndependentBernoulli> {
     const f = await loadModelFile<{ dim: number }>(path, "bernoulli");
-    const dim = checkInteger("dim", f.config.dim, 1);
+    const { dim } = fileConfig(f, path, baselineConfig);
     return new IndependentBernoulli(dim, requireF32(f, "p", [dim]));
   }
 }
@@ -198,7 +203,7 @@ export class MarkovChain implements DensityModel {
 
   static async load(path: string): Promise<MarkovChain> {
     const f = await loadModelFile<{ dim: number }>(path, "markov");
-    const dim = checkInteger("dim", f.config.dim, 1);
+    const { dim } = fileConfig(f, path, baselineConfig);
     return new MarkovChain(dim, requireF32(f, "p0", [1]), requireF32(f, "p1Given0", [dim - 1]), requireF32(f, "p1Given1", [dim - 1]));
   }
 }
