@@ -95,15 +95,18 @@ double read_finite(Napi::Env env, const Napi::Value& v, const Where& w, const Ra
 
 }  // namespace
 
-Napi::Float32Array arg_f32(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name) {
-  return read_f32(info.Env(), info[i], {fn, name});
+Napi::Float32Array arg_f32(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name,
+                           int64_t min_len) {
+  Napi::Float32Array a = read_f32(info.Env(), info[i], {fn, name});
+  require_len(info, a, min_len, fn, name);
+  return a;
 }
 
 Napi::Float32Array arg_optional_f32(const Napi::CallbackInfo& info, size_t i, const char* fn,
-                                    const char* name) {
+                                    const char* name, int64_t min_len) {
   const Napi::Value v = info[i];
   if (v.IsNull() || v.IsUndefined()) return Napi::Float32Array();
-  return read_f32(info.Env(), v, {fn, name});
+  return arg_f32(info, i, fn, name, min_len);
 }
 
 int64_t arg_int(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name,

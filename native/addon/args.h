@@ -48,10 +48,13 @@ struct Range {
 };
 
 // Positional arguments. `fn` and `name` only feed the error messages.
-Napi::Float32Array arg_f32(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name);
-// null / undefined give an empty handle (an optional array left out; see data_of).
+// A Float32Array of at least min_len elements (E_SHAPE otherwise: the kernels read that many).
+Napi::Float32Array arg_f32(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name,
+                           int64_t min_len = 0);
+// null / undefined give an empty handle (an optional array left out; see data_of); anything
+// else is checked as by arg_f32.
 Napi::Float32Array arg_optional_f32(const Napi::CallbackInfo& info, size_t i, const char* fn,
-                                    const char* name);
+                                    const char* name, int64_t min_len = 0);
 // An integer in [lo, hi].
 int64_t arg_int(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name,
                 int64_t lo, int64_t hi);

@@ -75,14 +75,11 @@ Napi::Value bias_activation_forward_binding(const Napi::CallbackInfo& info) {
   const char* fn = kCuda ? "cudaBiasActivationForward" : "biasActivationForward";
   require_args(info, 8, fn);
   const Activation kind = arg_kind(info, 0, fn);
-  Napi::Float32Array x = arg_f32(info, 1, fn, "x");
-  Napi::Float32Array bias = arg_f32(info, 2, fn, "bias");
-  Napi::Float32Array y = arg_f32(info, 3, fn, "y");
   const Ncs d = arg_ncs(info, 4, fn);
+  Napi::Float32Array x = arg_f32(info, 1, fn, "x", d.numel);
+  Napi::Float32Array bias = arg_f32(info, 2, fn, "bias", d.c);
+  Napi::Float32Array y = arg_f32(info, 3, fn, "y", d.numel);
   const float slope = arg_slope(info, 7, fn);
-  require_len(info, x, d.numel, fn, "x");
-  require_len(info, bias, d.c, fn, "bias");
-  require_len(info, y, d.numel, fn, "y");
   auto run = kCuda ? cuda::bias_activation_forward : bias_activation_forward;
   run(kind, x.Data(), bias.Data(), y.Data(), d.n, d.c, d.s, slope);
   return info.Env().Undefined();
@@ -93,16 +90,12 @@ Napi::Value bias_activation_backward_binding(const Napi::CallbackInfo& info) {
   const char* fn = "biasActivationBackward";
   require_args(info, 9, fn);
   const Activation kind = arg_kind(info, 0, fn);
-  Napi::Float32Array y = arg_f32(info, 1, fn, "y");
-  Napi::Float32Array dy = arg_f32(info, 2, fn, "dy");
-  Napi::Float32Array dx = arg_f32(info, 3, fn, "dx");
-  Napi::Float32Array dbias = arg_f32(info, 4, fn, "dbias");
   const Ncs d = arg_ncs(info, 5, fn);
+  Napi::Float32Array y = arg_f32(info, 1, fn, "y", d.numel);
+  Napi::Float32Array dy = arg_f32(info, 2, fn, "dy", d.numel);
+  Napi::Float32Array dx = arg_f32(info, 3, fn, "dx", d.numel);
+  Napi::Float32Array dbias = arg_f32(info, 4, fn, "dbias", d.c);
   const float slope = arg_slope(info, 8, fn);
-  require_len(info, y, d.numel, fn, "y");
-  require_len(info, dy, d.numel, fn, "dy");
-  require_len(info, dx, d.numel, fn, "dx");
-  require_len(info, dbias, d.c, fn, "dbias");
   bias_activation_backward(kind, y.Data(), dy.Data(), dx.Data(), dbias.Data(), d.n, d.c, d.s,
                            slope);
   return info.Env().Undefined();

@@ -47,9 +47,7 @@ struct CudaDcganHandle {
 // A Float32Array of at least `need` elements, or (nullable) null / undefined: its data or nullptr.
 float* f32_of(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name,
               int64_t need, bool nullable) {
-  const Napi::Float32Array a = nullable ? arg_optional_f32(info, i, fn, name) : arg_f32(info, i, fn, name);
-  require_len(info, a, need, fn, name);
-  return data_of(a);
+  return data_of(nullable ? arg_optional_f32(info, i, fn, name, need) : arg_f32(info, i, fn, name, need));
 }
 
 int64_t sum_sizes(const std::vector<cuda::DcganTensor>& t) {

@@ -10,25 +10,30 @@ namespace deepgen {
 namespace addon {
 namespace {
 
+// batch, hidden at arguments i, i + 1; cells = batch * hidden (4 * cells stays far inside int64).
+struct Cells {
+  int64_t batch, hidden, n;
+};
+
+Cells arg_cells(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  Cells c;
+  c.batch = arg_int(info, i, fn, "batch", 0, kMaxDim);
+  c.hidden = arg_int(info, i + 1, fn, "hidden", 0, kMaxDim);
+  c.n = elements(info.Env(), fn, "batch * hidden", {c.batch, c.hidden});
+  return c;
+}
+
 // lstmGatesForward(h, c, gates, pre, cPrev, batch, hidden)
 Napi::Value lstm_forward(const Napi::CallbackInfo& info) {
   const char* fn = "lstmGatesForward";
   require_args(info, 7, fn);
-  Napi::Float32Array h = arg_f32(info, 0, fn, "h");
-  Napi::Float32Array c = arg_f32(info, 1, fn, "c");
-  Napi::Float32Array gates = arg_f32(info, 2, fn, "gates");
-  Napi::Float32Array pre = arg_f32(info, 3, fn, "pre");
-  Napi::Float32Array c_prev = arg_f32(info, 4, fn, "cPrev");
-  const int64_t batch = arg_int(info, 5, fn, "batch", 0, kMaxDim);
-  const int64_t hidden = arg_int(info, 6, fn, "hidden", 0, kMaxDim);
-  // B * H; 4 * B * H stays far below int64's range
-  const int64_t n = elements(info.Env(), fn, "batch * hidden", {batch, hidden});
-  require_len(info, h, n, fn, "h");
-  require_len(info, c, n, fn, "c");
-  require_len(info, gates, 4 * n, fn, "gates");
-  require_len(info, pre, 4 * n, fn, "pre");
-  require_len(info, c_prev, n, fn, "cPrev");
-  lstm_gates_forward(h.Data(), c.Data(), gates.Data(), pre.Data(), c_prev.Data(), batch, hidden);
+  const Cells d = arg_cells(info, 5, fn);
+  Napi::Float32Array h = arg_f32(info, 0, fn, "h", d.n);
+  Napi::Float32Array c = arg_f32(info, 1, fn, "c", d.n);
+  Napi::Float32Array gates = arg_f32(info, 2, fn, "gates", 4 * d.n);
+  Napi::Float32Array pre = arg_f32(info, 3, fn, "pre", 4 * d.n);
+  Napi::Float32Array c_prev = arg_f32(info, 4, fn, "cPrev", d.n);
+  lstm_gates_forward(h.Data(), c.Data(), gates.Data(), pre.Data(), c_prev.Data(), d.batch, d.hidden);
   return info.Env().Undefined();
 }
 
@@ -36,25 +41,16 @@ Napi::Value lstm_forward(const Napi::CallbackInfo& info) {
 Napi::Value lstm_backward(const Napi::CallbackInfo& info) {
   const char* fn = "lstmGatesBackward";
   require_args(info, 9, fn);
-  Napi::Float32Array dpre = arg_f32(info, 0, fn, "dpre");
-  Napi::Float32Array dc_prev = arg_f32(info, 1, fn, "dcPrev");
-  Napi::Float32Array dh = arg_f32(info, 2, fn, "dh");
-  Napi::Float32Array dc = arg_optional_f32(info, 3, fn, "dc");
-  Napi::Float32Array gates = arg_f32(info, 4, fn, "gates");
-  Napi::Float32Array c_prev = arg_f32(info, 5, fn, "cPrev");
-  Napi::Float32Array c = arg_f32(info, 6, fn, "c");
-  const int64_t batch = arg_int(info, 7, fn, "batch", 0, kMaxDim);
-  const int64_t hidden = arg_int(info, 8, fn, "hidden", 0, kMaxDim);
-  const int64_t n = elements(info.Env(), fn, "batch * hidden", {batch, hidden});
-  require_len(info, dpre, 4 * n, fn, "dpre");
-  require_len(info, dc_prev, n, fn, "dcPrev");
-  require_len(info, dh, n, fn, "dh");
-  if (!dc.IsEmpty()) require_len(info, dc, n, fn, "dc");
-  require_len(info, gates, 4 * n, fn, "gates");
-  require_len(info, c_prev, n, fn, "cPrev");
-  require_len(info, c, n, fn, "c");
-  lstm_gates_backward(dpre.Data(), dc_prev.Data(), dh.Data(), data_of(dc),
-                      gates.Data(), c_prev.Data(), c.Data(), batch, hidden);
+  const Cells d = arg_cells(info, 7, fn);
+  Napi::Float32Array dpre = arg_f32(info, 0, fn, "dpre", 4 * d.n);
+  Napi::Float32Array dc_prev = arg_f32(info, 1, fn, "dcPrev", d.n);
+  Napi::Float32Array dh = arg_f32(info, 2, fn, "dh", d.n);
+  Napi::Float32Array dc = arg_optional_f32(info, 3, fn, "dc", d.n);
+  Napi::Float32Array gates = arg_f32(info, 4, fn, "gates", 4 * d.n);
+  Napi::Float32Array c_prev = arg_f32(info, 5, fn, "cPrev", d.n);
+  Napi::Float32Array c = arg_f32(info, 6, fn, "c", d.n);
+  lstm_gates_backward(dpre.Data(), dc_prev.Data(), dh.Data(), data_of(dc), gates.Data(), c_prev.Data(),
+                      c.Data(), d.batch, d.hidden);
   return info.Env().Undefined();
 }
 

@@ -33,19 +33,15 @@ Model model_args(const Napi::CallbackInfo& info, const char* fn, Keep& keep) {
   Model m;
   m.p.d = arg_int(info, 0, fn, "D", 1, kMaxDim);
   m.p.h = arg_int(info, 1, fn, "H", 1, kMaxDim);
-  Napi::Float32Array wt = arg_f32(info, 2, fn, "wt");
-  Napi::Float32Array c = arg_f32(info, 3, fn, "c");
-  Napi::Float32Array v = arg_f32(info, 4, fn, "v");
-  Napi::Float32Array b = arg_f32(info, 5, fn, "b");
+  const int64_t dh = elements(info.Env(), fn, "D * H", {m.p.d, m.p.h});
+  Napi::Float32Array wt = arg_f32(info, 2, fn, "wt", dh);
+  Napi::Float32Array c = arg_f32(info, 3, fn, "c", m.p.h);
+  Napi::Float32Array v = arg_f32(info, 4, fn, "v", dh);
+  Napi::Float32Array b = arg_f32(info, 5, fn, "b", m.p.d);
   if (!info[6].IsTypedArray() || info[6].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
     throw make_error(info.Env(), "E_ARG", std::string(fn) + ": argument 'order' must be an Int32Array");
   }
   Napi::Int32Array order = info[6].As<Napi::Int32Array>();
-  const int64_t dh = elements(info.Env(), fn, "D * H", {m.p.d, m.p.h});
-  require_len(info, wt, dh, fn, "wt");
-  require_len(info, c, m.p.h, fn, "c");
-  require_len(info, v, dh, fn, "v");
-  require_len(info, b, m.p.d, fn, "b");
   require_len(info, order, m.p.d, fn, "order");
   m.p.wt = wt.Data();
   m.p.c = c.Data();
@@ -116,8 +112,7 @@ Grads arg_grads(const Napi::CallbackInfo& info, size_t i, const char* fn, int64_
   const int64_t sizes[4] = {dh, h, dh, d};
   float* data[4];
   for (size_t k = 0; k < 4; ++k) {
-    Napi::Float32Array a = arg_f32(info, i + k, fn, names[k]);
-    require_len(info, a, sizes[k], fn, names[k]);
+    Napi::Float32Array a = arg_f32(info, i + k, fn, names[k], sizes[k]);
     keep.hold({a});
     data[k] = a.Data();
   }

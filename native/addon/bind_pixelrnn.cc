@@ -75,8 +75,7 @@ struct Backward {
   static Args parse(const Napi::CallbackInfo& info, const char* fn, Keep& keep) {
     const Model m = model_args(info, fn, keep);
     const BackwardIo io = arg_backward_io(info, 6, fn, m.d, keep);
-    Napi::Float32Array grads = arg_f32(info, 10, fn, "grads");
-    require_len(info, grads, m.total, fn, "grads");
+    Napi::Float32Array grads = arg_f32(info, 10, fn, "grads", m.total);
     keep.hold({grads});
     return {m, io, grads.Data()};
   }

@@ -39,11 +39,11 @@ Sizes arg_sizes(const Napi::CallbackInfo& info, size_t i, const char* fn) {
 Napi::Value forward(const Napi::CallbackInfo& info) {
   const char* fn = "reparamForward";
   require_args(info, 11, fn);
-  Napi::Float32Array z = arg_f32(info, 0, fn, "z");
-  Napi::Float32Array eps = arg_f32(info, 1, fn, "eps");
-  Napi::Float32Array mu = arg_f32(info, 2, fn, "mu");
-  Napi::Float32Array logvar = arg_f32(info, 3, fn, "logvar");
   const Sizes s = arg_sizes(info, 4, fn);
+  Napi::Float32Array z = arg_f32(info, 0, fn, "z", s.nk);
+  Napi::Float32Array eps = arg_f32(info, 1, fn, "eps", s.nk);
+  Napi::Float32Array mu = arg_f32(info, 2, fn, "mu", s.n);
+  Napi::Float32Array logvar = arg_f32(info, 3, fn, "logvar", s.n);
   const uint32_t key0 = arg_u32(info, 7, fn, "key0");
   const uint32_t key1 = arg_u32(info, 8, fn, "key1");
   const uint32_t stream = arg_u32(info, 9, fn, "stream");
@@ -51,10 +51,6 @@ Napi::Value forward(const Napi::CallbackInfo& info) {
   if (first + s.rows * s.k > kMaxSamples) {
     throw make_error(info.Env(), "E_ARG", std::string(fn) + ": firstSample + rows * k must be <= 2^32");
   }
-  require_len(info, z, s.nk, fn, "z");
-  require_len(info, eps, s.nk, fn, "eps");
-  require_len(info, mu, s.n, fn, "mu");
-  require_len(info, logvar, s.n, fn, "logvar");
   reparam_forward(z.Data(), eps.Data(), mu.Data(), logvar.Data(), s.rows, s.cols, s.k, key0, key1,
                   stream, first);
   return info.Env().Undefined();
@@ -64,18 +60,13 @@ Napi::Value forward(const Napi::CallbackInfo& info) {
 Napi::Value backward(const Napi::CallbackInfo& info) {
   const char* fn = "reparamBackward";
   require_args(info, 9, fn);
-  Napi::Float32Array dmu = arg_f32(info, 0, fn, "dmu");
-  Napi::Float32Array dlogvar = arg_f32(info, 1, fn, "dlogvar");
-  Napi::Float32Array dz = arg_f32(info, 2, fn, "dz");
-  Napi::Float32Array eps = arg_f32(info, 3, fn, "eps");
-  Napi::Float32Array logvar = arg_f32(info, 4, fn, "logvar");
   const Sizes s = arg_sizes(info, 5, fn);
+  Napi::Float32Array dmu = arg_f32(info, 0, fn, "dmu", s.n);
+  Napi::Float32Array dlogvar = arg_f32(info, 1, fn, "dlogvar", s.n);
+  Napi::Float32Array dz = arg_f32(info, 2, fn, "dz", s.nk);
+  Napi::Float32Array eps = arg_f32(info, 3, fn, "eps", s.nk);
+  Napi::Float32Array logvar = arg_f32(info, 4, fn, "logvar", s.n);
   const bool accumulate = arg_bool(info, 8, fn, "accumulate");
-  require_len(info, dmu, s.n, fn, "dmu");
-  require_len(info, dlogvar, s.n, fn, "dlogvar");
-  require_len(info, dz, s.nk, fn, "dz");
-  require_len(info, eps, s.nk, fn, "eps");
-  require_len(info, logvar, s.n, fn, "logvar");
   reparam_backward(dmu.Data(), dlogvar.Data(), dz.Data(), eps.Data(), logvar.Data(), s.rows,
                    s.cols, s.k, accumulate);
   return info.Env().Undefined();

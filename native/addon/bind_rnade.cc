@@ -26,8 +26,7 @@ std::array<float*, 8> param_arrays(const Napi::CallbackInfo& info, const char* f
   const int64_t sizes[8] = {dh, p.h, dkh, dkh, dkh, dk, dk, dk};
   std::array<float*, 8> out{};
   for (size_t i = 0; i < 8; ++i) {
-    Napi::Float32Array a = arg_f32(info, first + i, fn, names[i]);
-    require_len(info, a, sizes[i], fn, names[i]);
+    Napi::Float32Array a = arg_f32(info, first + i, fn, names[i], sizes[i]);
     keep.hold({a});
     out[i] = a.Data();
   }

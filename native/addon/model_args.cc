@@ -4,22 +4,18 @@ namespace deepgen {
 namespace addon {
 
 LogProbIo arg_log_prob_io(const Napi::CallbackInfo& info, size_t i, const char* fn, int64_t d, Keep& keep) {
-  Napi::Float32Array x = arg_f32(info, i, fn, "x");
   const int64_t n = arg_int(info, i + 1, fn, "n", 0, kMaxDim);
-  Napi::Float32Array logp = arg_f32(info, i + 2, fn, "logp");
-  require_len(info, x, elements(info.Env(), fn, "n * D", {n, d}), fn, "x");
-  require_len(info, logp, n, fn, "logp");
+  Napi::Float32Array x = arg_f32(info, i, fn, "x", elements(info.Env(), fn, "n * D", {n, d}));
+  Napi::Float32Array logp = arg_f32(info, i + 2, fn, "logp", n);
   keep.hold({x, logp});
   return {x.Data(), n, logp.Data()};
 }
 
 BackwardIo arg_backward_io(const Napi::CallbackInfo& info, size_t i, const char* fn, int64_t d, Keep& keep) {
-  Napi::Float32Array x = arg_f32(info, i, fn, "x");
   const int64_t n = arg_int(info, i + 1, fn, "n", 0, kMaxDim);
+  Napi::Float32Array x = arg_f32(info, i, fn, "x", elements(info.Env(), fn, "n * D", {n, d}));
   const float scale = static_cast<float>(arg_finite(info, i + 2, fn, "scale"));
-  require_len(info, x, elements(info.Env(), fn, "n * D", {n, d}), fn, "x");
-  Napi::Float32Array logp = arg_optional_f32(info, i + 3, fn, "logp");
-  require_len(info, logp, n, fn, "logp");
+  Napi::Float32Array logp = arg_optional_f32(info, i + 3, fn, "logp", n);
   keep.hold({x, logp});
   return {x.Data(), n, scale, data_of(logp)};
 }
@@ -32,10 +28,8 @@ SampleCount arg_sample_count(const Napi::CallbackInfo& info, size_t i, const cha
 SampleOut arg_sample_out(const Napi::CallbackInfo& info, size_t i, const char* fn, int64_t n, int64_t d,
                          bool with_probs, Keep& keep) {
   const int64_t need = elements(info.Env(), fn, "n * D", {n, d});
-  Napi::Float32Array x = arg_f32(info, i, fn, "x");
-  require_len(info, x, need, fn, "x");
-  Napi::Float32Array probs = with_probs ? arg_optional_f32(info, i + 1, fn, "probs") : Napi::Float32Array();
-  require_len(info, probs, need, fn, "probs");
+  Napi::Float32Array x = arg_f32(info, i, fn, "x", need);
+  Napi::Float32Array probs = with_probs ? arg_optional_f32(info, i + 1, fn, "probs", need) : Napi::Float32Array();
   keep.hold({x, probs});
   return {x.Data(), data_of(probs)};
 }
