@@ -10,7 +10,7 @@ import { readFile } from "node:fs/promises";
 import { DeepgenError } from "../core/errors.js";
 import { type DeepgenOnnxMetadata, readDeepgenMetadata } from "./metadata.js";
 import { onnx, type OnnxTypes } from "./proto.js";
-import { loadOnnxRuntime, type OrtModule, type OrtSession } from "./runtime.js";
+import { type HostFeed, type HostOutput, openSession, SessionCreateError, type SessionHost } from "./session-host.js";
 
 /** A declared input or output: element type and shape (numbers, or names of symbolic dims; "?" when unknown). */
 export interface OnnxValueInfo {
@@ -101,8 +101,7 @@ export class OnnxModel {
     readonly opset: number,
     /** Per output, the op computing its values through any reshapes ("Tanh", "Sigmoid", ...; "" when unknown). */
     readonly finalOps: Readonly<Record<string, string>>,
-    private readonly ort: OrtModule,
-    private session: OrtSession | null,
+    private session: SessionHost | null,
   ) {}
 
   /** Loads a file path or ONNX bytes and opens an onnxruntime session. */
@@ -131,19 +130,18 @@ export class OnnxModel {
     if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 0 && opts.threads <= 1024)) {
       throw new DeepgenError("E_ARG", `threads must be an integer in [0, 1024] (0: onnxruntime's default), got ${opts.threads}`);
     }
-    const ort = await loadOnnxRuntime();
-    let session: OrtSession;
+    let session: SessionHost;
     try {
-      session = await ort.InferenceSession.create(bytes, {
+      session = await openSession(bytes, {
         intraOpNumThreads: opts.threads ?? 0,
         interOpNumThreads: 1,
         executionMode: "sequential",
         graphOptimizationLevel: "all",
       });
     } catch (e) {
-      throw sessionError(e, source);
+      throw e instanceof SessionCreateError ? sessionError(e, source) : e;
     }
-    return new OnnxModel(source, inputs, outputs, props, deepgen, producer, opset, finalOps(g), ort, session);
+    return new OnnxModel(source, inputs, outputs, props, deepgen, producer, opset, finalOps(g), session);
   }
 
   input(name: string): OnnxValueInfo {
@@ -176,8 +174,13 @@ export class OnnxModel {
     if (feed.data.length !== size) throw new DeepgenError("E_SHAPE", `input '${info.name}': ${feed.data.length} values for dims [${dims.join(", ")}] (${size})`);
   }
 
-  /** Runs the graph on float32 feeds (every input, by name); returns the float32 outputs asked for (default all). */
-  async run(feeds: Record<string, FloatFeed>, outputs?: readonly string[]): Promise<Record<string, FloatFeed>> {
+  /**
+   * Runs the graph on float32 feeds (every input, by name); returns the float32 outputs asked
+   * for (default all). The session computes on a worker thread, so the event loop keeps
+   * turning; `signal` frees the caller at once (onnxruntime finishes the run and its result
+   * is dropped). Feeds are copied to the worker: the arrays may be reused right after the call.
+   */
+  async run(feeds: Record<string, FloatFeed>, outputs?: readonly string[], opts: { signal?: AbortSignal } = {}): Promise<Record<string, FloatFeed>> {
     if (this.session === null) throw new DeepgenError("E_ARG", `${this.source}: the model was disposed`);
     for (const info of this.inputs) {
       const f = feeds[info.name];
@@ -186,13 +189,14 @@ export class OnnxModel {
     }
     for (const name of Object.keys(feeds)) this.input(name);
     for (const name of outputs ?? []) this.output(name);
-    const ortFeeds: Record<string, ReturnType<OnnxModel["tensor"]>> = {};
-    for (const [name, f] of Object.entries(feeds)) ortFeeds[name] = this.tensor(f);
-    let result: Awaited<ReturnType<OrtSession["run"]>>;
+    const hostFeeds: Record<string, HostFeed> = {};
+    for (const [name, f] of Object.entries(feeds)) hostFeeds[name] = { data: f.data, dims: [...f.dims] };
+    let result: Record<string, HostOutput>;
     try {
-      result = await this.session.run(ortFeeds);
+      result = await this.session.run(hostFeeds, opts.signal);
     } catch (e) {
-      throw new DeepgenError("E_BACKEND", `${this.source}: onnxruntime failed to run the model: ${(e as Error).message}`, { cause: e });
+      if (e instanceof DeepgenError && e.code === "E_BACKEND") throw new DeepgenError("E_BACKEND", `${this.source}: ${e.message}`, { cause: e });
+      throw e;
     }
     const out: Record<string, FloatFeed> = {};
     for (const name of outputs ?? this.outputs.map((o) => o.name)) {
@@ -201,10 +205,6 @@ export class OnnxModel {
       out[name] = { data: t.data, dims: [...t.dims] };
     }
     return out;
-  }
-
-  private tensor(f: FloatFeed) {
-    return new this.ort.Tensor("float32", f.data, f.dims);
   }
 
   /** Releases the onnxruntime session (also fine to leave to GC). */

@@ -59,6 +59,20 @@ const defaultLoader = async (): Promise<OrtModule> => {
 let loader: () => Promise<OrtModule> = defaultLoader;
 let cached: Promise<OrtModule> | undefined;
 
+/** Whether setOnnxRuntimeLoader replaced the loader (its module object cannot move to a worker thread). */
+export function onnxRuntimeLoaderIsCustom(): boolean {
+  return loader !== defaultLoader;
+}
+
+/** The file that loading onnxruntime-node (or DEEPGEN_ONNXRUNTIME_MODULE) would run; undefined when it is not installed. */
+export function resolveOnnxRuntime(): string | undefined {
+  try {
+    return createRequire(import.meta.url).resolve(moduleName());
+  } catch {
+    return undefined;
+  }
+}
+
 /** The onnxruntime module, or E_BACKEND saying how to install it. */
 export function loadOnnxRuntime(): Promise<OrtModule> {
   if (cached === undefined) {
