@@ -256,8 +256,10 @@ export async function runConvBlock(report: Report): Promise<void> {
   for (const batch of [64, 1]) {
     const reps = batch === 64 ? 11 : 101;
     for (const b of BLOCKS) {
-      const train = setup(b, batch, b.norm ? "train" : "none", (seed += 10));
-      const infer = setup(b, batch, b.norm ? "eval" : "none", (seed += 10));
+      seed += 10;
+      const train = setup(b, batch, b.norm ? "train" : "none", seed);
+      seed += 10;
+      const infer = setup(b, batch, b.norm ? "eval" : "none", seed);
       const { nodes, inits } = blockNodes(b, infer, "", "X", "Y");
       const model = graphModel(nodes, [{ name: "X", dims: [batch, b.cin, b.h, b.h] }], inits, { name: "Y", dims: [batch, b.cout, b.out, b.out] });
       for (const t of threadCounts) {
@@ -282,7 +284,8 @@ export async function runConvBlock(report: Report): Promise<void> {
     // The whole DCGAN generator, inference: z(100) -> dense -> 128x7x7 -> BN -> ReLU ->
     // block G1 -> block G2. Native: gemm, batchNorm (eval), relu, two block calls; onnxruntime:
     // MatMul, Reshape, BatchNormalization, Relu, then the two blocks' nodes, one graph.
-    const gen = generatorSetup(batch, (seed += 10));
+    seed += 10;
+    const gen = generatorSetup(batch, seed);
     for (const t of threadCounts) {
       setThreads(t);
       const c = `dcgan-generator-b${batch}-infer-t${t}`;

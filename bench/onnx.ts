@@ -12,7 +12,7 @@ import { getThreads } from "../lib/kernels/threads.js";
 import { canonicalSplit } from "../lib/data/mnist.js";
 import { exportOnnx } from "../lib/onnx/export.js";
 import { OnnxModel } from "../lib/onnx/model.js";
-import { Nade } from "../lib/models/nade.js";
+import type { Nade } from "../lib/models/nade.js";
 import { loadModel } from "../lib/models/registry.js";
 import { Vae } from "../lib/models/vae.js";
 import { randomNormal } from "../test/helpers/numeric.js";

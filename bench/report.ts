@@ -30,7 +30,7 @@ export class Report {
    * baseline backend exists for the same case (higher-is-better units) or its inverse (time).
    */
   markdown(baseline: BenchBackend = "native"): string {
-    const lines = ["| suite | case | backend | value | unit | vs " + baseline + " | note |", "|---|---|---|---:|---|---:|---|"];
+    const lines = [`| suite | case | backend | value | unit | vs ${baseline} | note |`, "|---|---|---|---:|---|---:|---|"];
     for (const r of this.rows) {
       const base = this.rows.find((b) => b.suite === r.suite && b.case === r.case && b.backend === baseline);
       const ratio = base === undefined || base === r ? "" : `${formatValue(ratioOf(r, base))}x`;

@@ -4,7 +4,7 @@ import { join } from "node:path";
 
 import test from "ava";
 
-import { DeepgenError } from "../lib/core/errors.js";
+import type { DeepgenError } from "../lib/core/errors.js";
 import { scatterPlot, TAB10 } from "../lib/io/scatter.js";
 import { Aae } from "../lib/models/aae.js";
 import { gridCodes, interpolateCodes } from "../lib/models/latent.js";

@@ -16,10 +16,13 @@ function deepgen(...args: string[]): { status: number | null; stdout: string; st
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-function oneJson(t: { is: (a: unknown, b: unknown, m?: string) => void }, stdout: string): Record<string, any> {
+// biome-ignore lint/suspicious/noExplicitAny: the tests read arbitrary fields of the CLI's JSON
+type Json = Record<string, any>;
+
+function oneJson(t: { is: (a: unknown, b: unknown, m?: string) => void }, stdout: string): Json {
   const lines = stdout.trim().split("\n");
   t.is(lines.length, 1, stdout);
-  return JSON.parse(lines[0]!) as Record<string, any>;
+  return JSON.parse(lines[0]!) as Json;
 }
 
 test("eval --quality on a tiny vae: FID, floor, coverage; same seed, same numbers; a better model scores lower", (t) => {

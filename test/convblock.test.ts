@@ -200,7 +200,8 @@ test("convblock: the fused block equals the composition of the existing kernels 
   let seed = 100;
   for (const g of GEOS) {
     for (const [norm, act] of MODES) {
-      const pr = problem(g, norm, act, (seed += 10), norm === "none");
+      seed += 10;
+      const pr = problem(g, norm, act, seed, norm === "none");
       for (const [name, k] of [["native", native], ["js", js]] as const) {
         const d = compare(runBlock(k, pr), runComposition(k, pr));
         for (const [what, v] of Object.entries(d)) {
@@ -215,7 +216,8 @@ test("convblock: native matches the JS twin (forward, running stats, backward, d
   let seed = 500;
   for (const g of GEOS) {
     for (const [norm, act] of MODES) {
-      const pr = problem(g, norm, act, (seed += 10), true);
+      seed += 10;
+      const pr = problem(g, norm, act, seed, true);
       const a = runBlock(native, pr);
       const b = runBlock(js, pr);
       const d = compare(a, b);
@@ -392,7 +394,8 @@ test("convblock: DCGAN generator and discriminator blocks at batch 8 match the c
   ];
   let seed = 900;
   for (const [g, norm, act] of blocks) {
-    const pr = problem(g, norm, act, (seed += 10));
+    seed += 10;
+    const pr = problem(g, norm, act, seed);
     const d = compare(runBlock(native, pr), runComposition(native, pr));
     for (const [what, v] of Object.entries(d)) t.true(v <= 1e-5, `${JSON.stringify(g)}: ${what} ${v}`);
   }

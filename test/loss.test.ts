@@ -132,7 +132,10 @@ test("BCE gradient matches finite differences", (t) => {
     const x = to64(randomUniform(R * D, seed++, 0, 1));
     const up = to64(randomNormal(R, seed++));
     const rows = new Float64Array(R);
-    const num = numericGradient((zz) => (twin.bceWithLogitsForward(rows, zz, x, R, D), dot(rows, up)), z);
+    const num = numericGradient((zz) => {
+      twin.bceWithLogitsForward(rows, zz, x, R, D);
+      return dot(rows, up);
+    }, z);
     const g = new Float64Array(R * D);
     twin.bceWithLogitsBackward(g, z, x, R, D, 1, up);
     t.true(maxRelDiff(g, num) < 1e-7, `R${R} D${D}: ${maxRelDiff(g, num)}`);
@@ -151,7 +154,10 @@ test("KL gradients (mu, logvar) match finite differences", (t) => {
     const lv = to64(randomNormal(R * D, seed++, 2));
     const up = to64(randomNormal(R, seed++));
     const rows = new Float64Array(R);
-    const f = (m: Float64Array, l: Float64Array): number => (twin.gaussianKlForward(rows, m, l, R, D), dot(rows, up));
+    const f = (m: Float64Array, l: Float64Array): number => {
+      twin.gaussianKlForward(rows, m, l, R, D);
+      return dot(rows, up);
+    };
     const dmu = new Float64Array(R * D);
     const dlv = new Float64Array(R * D);
     twin.gaussianKlBackward(dmu, dlv, mu, lv, R, D, 1, up);
@@ -168,8 +174,10 @@ test("Gaussian log-density gradients (x, mu, logvar) match finite differences", 
     const lv = to64(randomNormal(R * D, seed++, 1));
     const up = to64(randomNormal(R, seed++));
     const rows = new Float64Array(R);
-    const f = (a: Float64Array, m: Float64Array, l: Float64Array): number =>
-      (twin.gaussianLogProbForward(rows, a, m, l, R, D), dot(rows, up));
+    const f = (a: Float64Array, m: Float64Array, l: Float64Array): number => {
+      twin.gaussianLogProbForward(rows, a, m, l, R, D);
+      return dot(rows, up);
+    };
     const dx = new Float64Array(R * D);
     const dmu = new Float64Array(R * D);
     const dlv = new Float64Array(R * D);
@@ -186,7 +194,10 @@ test("log-sum-exp gradient matches finite differences, -Infinity entries include
     const x = to64(randomNormal(R * D, seed++, 3));
     const up = to64(randomNormal(R, seed++));
     const out = new Float64Array(R);
-    const num = numericGradient((a) => (twin.logSumExpForward(out, a, R, D), dot(out, up)), x);
+    const num = numericGradient((a) => {
+      twin.logSumExpForward(out, a, R, D);
+      return dot(out, up);
+    }, x);
     twin.logSumExpForward(out, x, R, D);
     const g = new Float64Array(R * D);
     twin.logSumExpBackward(g, x, out, up, R, D);
@@ -199,7 +210,10 @@ test("log-sum-exp gradient matches finite differences, -Infinity entries include
   const g = new Float64Array(3);
   twin.logSumExpBackward(g, x, out, Float64Array.of(1), 1, 3);
   const finite = Float64Array.of(0.5, -1);
-  const num = numericGradient((a) => (twin.logSumExpForward(out, a, 1, 2), out[0]!), finite);
+  const num = numericGradient((a) => {
+      twin.logSumExpForward(out, a, 1, 2);
+      return out[0]!;
+    }, finite);
   t.true(maxRelDiff([g[0]!, g[2]!], num) < 1e-7);
   t.is(g[1], 0);
 });
@@ -406,7 +420,10 @@ test("continuous Bernoulli gradient matches finite differences (float64), near l
     const rows = new Float64Array(R);
     const g = new Float64Array(R * D);
     twin.cbernoulliNllBackward(g, z, x, R, D, 1, up);
-    const num = numericGradient((zz) => (twin.cbernoulliNllForward(rows, zz, x, R, D), dot(rows, up)), z);
+    const num = numericGradient((zz) => {
+      twin.cbernoulliNllForward(rows, zz, x, R, D);
+      return dot(rows, up);
+    }, z);
     t.true(maxRelDiff(g, num) < 1e-7, `R${R} D${D}: ${maxRelDiff(g, num)}`);
   }
   // zero gradient at the mode of the expected log-likelihood: x = E[x] of the distribution

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import test from "ava";
 
 import { getKernels } from "../lib/kernels/backend.js";
-import { DeepgenError } from "../lib/core/errors.js";
+import type { DeepgenError } from "../lib/core/errors.js";
 import { Vae } from "../lib/models/vae.js";
 import { maxRelDiff, randomUniform } from "./helpers/numeric.js";
 

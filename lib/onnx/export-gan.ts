@@ -8,7 +8,7 @@ import { DeepgenError } from "../core/errors.js";
 import { packageVersion } from "../core/package-root.js";
 import { DEFAULT_NORM_EPS } from "../kernels/ops/norm.js";
 import { type Gan, GAN_SAMPLE_CODE_STREAM, GAN_SAMPLE_Z_STREAM } from "../models/gan.js";
-import { Mlp } from "../nn/dense.js";
+import type { Mlp } from "../nn/dense.js";
 import type { RunInfo } from "./export-vae.js";
 import { GraphBuilder } from "./graph-builder.js";
 import { onnxMetadata } from "./metadata.js";

@@ -23,6 +23,7 @@ export function activate(kind: ActivationKind, x: number, slope: number): number
     case "identity":
       return x;
     case "relu":
+      // biome-ignore lint/complexity/useMathMinMax: keeps -0 as -0, as the native kernel does
       return x < 0 ? 0 : x;
     case "leakyRelu":
       return x < 0 ? slope * x : x;

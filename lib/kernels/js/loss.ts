@@ -6,7 +6,7 @@
  */
 import type { FloatArray } from "./types.js";
 
-const LOG_2PI = 1.8378770664093454835606594728112;
+const LOG_2PI = 1.8378770664093453;
 
 /** Block length of the reductions; must match kReduceBlock in loss.h. */
 export const REDUCE_BLOCK = 4096;

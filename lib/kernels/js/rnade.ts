@@ -22,7 +22,7 @@ export interface RnadeArrays<T extends FloatArray = FloatArray> {
 
 export type RnadeGradArrays<T extends FloatArray = FloatArray> = Omit<RnadeArrays<T>, "d" | "h" | "k">;
 
-const HALF_LOG_2PI = 0.91893853320467274178;
+const HALF_LOG_2PI = 0.9189385332046727;
 
 function like(t: FloatArray, n: number): FloatArray {
   return t instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);

@@ -81,8 +81,8 @@ function checkAdam(params: Float32Array, grads: Float32Array, m: Float32Array, v
   const weightDecay = finiteInRange(fn, "weightDecay", opts.weightDecay ?? 0, 0, Infinity, false);
   const step = checkInteger(`${fn} step`, opts.step, 1);
   // Computed here once, so every backend uses the very same bias corrections.
-  const biasCorrection1 = 1 - Math.pow(beta1, step);
-  const biasCorrection2 = 1 - Math.pow(beta2, step);
+  const biasCorrection1 = 1 - beta1 ** step;
+  const biasCorrection2 = 1 - beta2 ** step;
   return { lr, beta1, beta2, eps, weightDecay, biasCorrection1, biasCorrection2 };
 }
 
