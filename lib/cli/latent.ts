@@ -59,7 +59,9 @@ async function interpolateGan(model: Gan, opts: InterpolateOptions): Promise<voi
   const rows: Float32Array[] = [];
   for (let r = 0; r < opts.rows; r++) rows.push(model.interpolate(opts.seed, opts.from + 2 * r, opts.to + 2 * r, opts.steps, { backend: opts.backend }));
   const all = new Float32Array(opts.rows * opts.steps * model.dim);
-  rows.forEach((row, r) => all.set(row, r * row.length));
+  rows.forEach((row, r) => {
+    all.set(row, r * row.length);
+  });
   if (model.config.output === "tanh") for (let i = 0; i < all.length; i++) all[i] = (all[i]! + 1) / 2;
   await writePng(opts.out, imageGrid(all, opts.rows * opts.steps, h, w, { cols: opts.steps, scale: opts.scale }));
   const result = { model: model.kind, seed: opts.seed, from: opts.from, to: opts.to, rows: opts.rows, steps: opts.steps, out: opts.out };

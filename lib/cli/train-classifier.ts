@@ -6,6 +6,7 @@
  */
 
 import { DeepgenError } from "../core/errors.js";
+import type { Dataset } from "../data/dataset.js";
 import { readIdx } from "../data/idx.js";
 import { canonicalSplit } from "../data/mnist.js";
 import type { BackendName } from "../kernels/kernels.js";
@@ -41,7 +42,7 @@ function stem(path: string): string {
 
 export async function trainClassifier(opts: ClassifierTrainOptions): Promise<void> {
   const out = opts.out ?? "classifier.safetensors";
-  let split;
+  let split: { train: Dataset; test: Dataset };
   let source: string;
   if (opts.idxImages !== undefined) {
     if (opts.idxLabels === undefined) throw new DeepgenError("E_ARG", "training a classifier on IDX images needs --idx-labels");

@@ -223,7 +223,9 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
     // one row per code value, the same noise down each column
     const rows = Array.from({ length: model.codes }, (_, c) => model.sampleSync(CODE_GRID_COLS, { seed: GRID_SEED, code: c }).x);
     const all = new Float32Array(rows.reduce((a, r) => a + r.length, 0));
-    rows.forEach((r, i) => all.set(r, i * r.length));
+    rows.forEach((r, i) => {
+      all.set(r, i * r.length);
+    });
     await writeImageGrid(`${stem(out)}.codes.png`, all, model.codes * CODE_GRID_COLS, data.shape.height!, data.shape.width!, { scale: 2, cols: CODE_GRID_COLS });
   }
   if (toy !== undefined && diagnostics.length > 0) {

@@ -73,7 +73,10 @@ const dataGridCache = new WeakMap<ToyDistribution, Map<number, { pts: Float64Arr
 
 function dataOnGrid(data: ToyDistribution, gridSize: number): { pts: Float64Array; lp: Float64Array } {
   let bySize = dataGridCache.get(data);
-  if (!bySize) dataGridCache.set(data, (bySize = new Map()));
+  if (!bySize) {
+    bySize = new Map();
+    dataGridCache.set(data, bySize);
+  }
   let hit = bySize.get(gridSize);
   if (!hit) {
     const grid = dataGrid(data, gridSize);

@@ -189,7 +189,10 @@ export function exactKde2d(samples: ArrayLike<number>, m: number, h: number): (x
   for (let i = 0; i < m; i++) {
     const k = key(cellOf(samples[2 * i]!), cellOf(samples[2 * i + 1]!));
     let list = buckets.get(k);
-    if (!list) buckets.set(k, (list = []));
+    if (!list) {
+      list = [];
+      buckets.set(k, list);
+    }
     list.push(i);
   }
   const norm = 1 / (2 * Math.PI * h * h * m);
@@ -297,7 +300,9 @@ export function kdeDensity(samples: Float32Array, m: number, g: Grid2d, bandwidt
           pts[2 * k + 1] = x[2 * i + 1]!;
         });
         const d = exact(pts, outside.length);
-        outside.forEach((i, k) => (out[i] = Math.log(d[k]!)));
+        outside.forEach((i, k) => {
+          out[i] = Math.log(d[k]!);
+        });
       }
       return out;
     },

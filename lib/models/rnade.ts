@@ -158,8 +158,12 @@ export class Rnade implements DensityModel {
           const lp = await this.logProb(validX, { backend: kernels.backend });
           return -lp.reduce((a, v) => a + v, 0) / Math.max(1, lp.length);
         },
-        keepBest: () => PARAMS.forEach((p) => best[p].set(params[p])),
-        restoreBest: () => PARAMS.forEach((p) => params[p].set(best[p])),
+        keepBest: () => {
+          for (const p of PARAMS) best[p].set(params[p]);
+        },
+        restoreBest: () => {
+          for (const p of PARAMS) params[p].set(best[p]);
+        },
         checkpoint:
           opts.checkpointPath === undefined
             ? undefined
