@@ -22,7 +22,7 @@ interface ExportCliOptions {
 
 /** models/x.safetensors -> models/x.card.json */
 export function cardPathOf(modelPath: string): string {
-  return modelPath.replace(/\.safetensors$/, "") + ".card.json";
+  return `${modelPath.replace(/\.safetensors$/, "")}.card.json`;
 }
 
 function readCard(path: string): Record<string, unknown> {
