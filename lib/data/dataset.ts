@@ -44,7 +44,3 @@ export function binarize(d: Dataset, threshold = 0.5): Dataset {
   return makeDataset(x, d.labels, d.height, d.width);
 }
 
-/** Image i as a view (no copy). */
-export function image(d: Dataset, i: number): Float32Array {
-  return d.x.subarray(i * d.dim, (i + 1) * d.dim);
-}

@@ -29,7 +29,7 @@ import type { SampleOptions, Samples } from "./density.js";
 import { loadMlp, sigmoidInPlace } from "./latent.js";
 import { checkPrior, PRIORS, type PriorKind, samplePrior } from "./priors.js";
 
-export { AAE_SELECT, type AaeEpochRecord, type AaeFitOptions, type AaeFitResult, type AaeSelect, type AaeTerms, SELECT_BAND } from "./aae-trainer.js";
+export { AAE_SELECT, type AaeEpochRecord, type AaeFitOptions, type AaeFitResult, type AaeTerms } from "./aae-trainer.js";
 
 export interface AaeConfig extends AutoencoderConfig {
   discHidden: number[];

@@ -32,7 +32,7 @@ import { CODE_STREAM_OFFSET, fillLatent } from "./gan-codes.js";
 import { checkLabels, type DiscriminatorHead, discriminatorHead, type GanLossScratch, lossScratch } from "./gan-heads.js";
 import { fitGan, type GanFitOptions, type GanFitResult, type GanLoss } from "./gan-trainer.js";
 
-export { GAN_LOSSES, type GanEpochRecord, type GanFitOptions, type GanFitResult, type GanLoss, type GanTerms, topKKeep } from "./gan-trainer.js";
+export { GAN_LOSSES, type GanEpochRecord, type GanFitOptions, type GanFitResult, type GanLoss, topKKeep } from "./gan-trainer.js";
 export type { GanLossScratch } from "./gan-heads.js";
 
 export const GAN_ARCHS = ["mlp", "dcgan"] as const;

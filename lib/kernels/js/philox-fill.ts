@@ -31,13 +31,3 @@ export function philoxFillRange(
     }
   }
 }
-
-export function philoxFill(
-  out: Float32Array,
-  key0: number,
-  key1: number,
-  stream: number,
-  dist: Distribution,
-): void {
-  philoxFillRange(out, 0, out.length, key0, key1, stream, dist);
-}
