@@ -13,8 +13,9 @@ Napi::Error make_error(Napi::Env env, const char* code, const std::string& messa
 
 void require_args(const Napi::CallbackInfo& info, size_t n, const char* fn) {
   if (info.Length() < n) {
-    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": expected " + std::to_string(n) +
-                                              " arguments, got " + std::to_string(info.Length()));
+    throw make_error(info.Env(), "E_ARG",
+                     std::string(fn) + ": expected " + std::to_string(n) + " arguments, got " +
+                         std::to_string(info.Length()));
   }
 }
 
@@ -55,7 +56,8 @@ int64_t read_int(Napi::Env env, const Napi::Value& v, const Where& w, int64_t lo
   const double d = v.As<Napi::Number>().DoubleValue();
   if (!std::isfinite(d) || std::floor(d) != d || d < static_cast<double>(lo) ||
       d > static_cast<double>(hi)) {
-    throw arg_error(env, w, "must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    throw arg_error(
+        env, w, "must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
   }
   return static_cast<int64_t>(d);
 }
@@ -73,7 +75,8 @@ double read_number(Napi::Env env, const Napi::Value& v, const Where& w) {
 std::string range_text(const Range& r) {
   const bool has_lo = std::isfinite(r.lo), has_hi = std::isfinite(r.hi);
   if (has_lo && has_hi) {
-    return std::string(" in ") + (r.lo_open ? "(" : "[") + number_text(r.lo) + ", " + number_text(r.hi) + "]";
+    return std::string(" in ") + (r.lo_open ? "(" : "[") + number_text(r.lo) + ", " +
+           number_text(r.hi) + "]";
   }
   if (has_lo) return std::string(r.lo_open ? " > " : " >= ") + number_text(r.lo);
   if (has_hi) return " <= " + number_text(r.hi);
@@ -88,15 +91,17 @@ double read_finite(Napi::Env env, const Napi::Value& v, const Where& w, const Ra
     ok = std::isfinite(f) && f >= r.lo && !(r.lo_open && f <= r.lo);
   }
   if (!ok) {
-    throw arg_error(env, w, std::string("must be a finite number") + range_text(r) + (r.as_float ? " (in float)" : ""));
+    throw arg_error(
+        env, w,
+        std::string("must be a finite number") + range_text(r) + (r.as_float ? " (in float)" : ""));
   }
   return d;
 }
 
 }  // namespace
 
-Napi::Float32Array arg_f32(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name,
-                           int64_t min_len) {
+Napi::Float32Array arg_f32(const Napi::CallbackInfo& info, size_t i, const char* fn,
+                           const char* name, int64_t min_len) {
   Napi::Float32Array a = read_f32(info.Env(), info[i], {fn, name});
   require_len(info, a, min_len, fn, name);
   return a;
@@ -189,13 +194,15 @@ void require_len(const Napi::CallbackInfo& info, const Napi::TypedArray& a, int6
   }
 }
 
-int64_t elements(Napi::Env env, const char* fn, const char* what, std::initializer_list<int64_t> dims) {
+int64_t elements(Napi::Env env, const char* fn, const char* what,
+                 std::initializer_list<int64_t> dims) {
   for (const int64_t d : dims) {
     if (d == 0) return 0;
   }
   int64_t total = 1;
   for (const int64_t d : dims) {
-    if (total > kMaxElements / d) throw make_error(env, "E_SHAPE", std::string(fn) + ": " + what + " is too large");
+    if (total > kMaxElements / d)
+      throw make_error(env, "E_SHAPE", std::string(fn) + ": " + what + " is too large");
     total *= d;
   }
   return total;

@@ -49,8 +49,8 @@ struct Range {
 
 // Positional arguments. `fn` and `name` only feed the error messages.
 // A Float32Array of at least min_len elements (E_SHAPE otherwise: the kernels read that many).
-Napi::Float32Array arg_f32(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name,
-                           int64_t min_len = 0);
+Napi::Float32Array arg_f32(const Napi::CallbackInfo& info, size_t i, const char* fn,
+                           const char* name, int64_t min_len = 0);
 // null / undefined give an empty handle (an optional array left out; see data_of); anything
 // else is checked as by arg_f32.
 Napi::Float32Array arg_optional_f32(const Napi::CallbackInfo& info, size_t i, const char* fn,
@@ -99,7 +99,8 @@ void require_len(const Napi::CallbackInfo& info, const Napi::TypedArray& a, int6
 inline float* data_of(Napi::Float32Array a) { return a.IsEmpty() ? nullptr : a.Data(); }
 // The product of sizes (each in [0, kMaxDim]): E_SHAPE "<fn>: <what> is too large" past
 // kMaxElements, so no length computed from sizes overflows.
-int64_t elements(Napi::Env env, const char* fn, const char* what, std::initializer_list<int64_t> dims);
+int64_t elements(Napi::Env env, const char* fn, const char* what,
+                 std::initializer_list<int64_t> dims);
 
 // n, c, s at arguments i .. i + 2: the [n, c, s] layout of the activation and norm kernels,
 // numel = n * c * s.

@@ -26,8 +26,7 @@ float arg_slope(const Napi::CallbackInfo& info, size_t i, const char* fn) {
 }
 
 void require_same_len(const Napi::CallbackInfo& info, const Napi::Float32Array& a,
-                      const Napi::Float32Array& b, const char* fn, const char* na,
-                      const char* nb) {
+                      const Napi::Float32Array& b, const char* fn, const char* na, const char* nb) {
   if (a.ElementLength() != b.ElementLength()) {
     throw make_error(info.Env(), "E_SHAPE",
                      std::string(fn) + ": " + na + " and " + nb + " differ in length (" +

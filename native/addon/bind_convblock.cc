@@ -101,7 +101,8 @@ Napi::Value conv_block_backward_binding(const Napi::CallbackInfo& info) {
   const auto dbeta = arg_optional_f32(info, 13, fn, "dbeta");
   const bool accumulate = arg_bool(info, 14, fn, "accumulate");
   if (p.norm == ConvBlockNorm::kEval) {
-    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": no backward for an eval-mode forward");
+    throw make_error(info.Env(), "E_ARG",
+                     std::string(fn) + ": no backward for an eval-mode forward");
   }
   const int64_t ys = conv_block_y_size(p);
   const bool train = p.norm == ConvBlockNorm::kTrain;

@@ -85,8 +85,11 @@ struct PhiloxFill {
   static Args parse(const Napi::CallbackInfo& info, const char* fn, Keep& keep) {
     Napi::Float32Array out = arg_f32(info, 0, fn, "out");
     keep.hold({out});
-    return {out.Data(), static_cast<int64_t>(out.ElementLength()), arg_u32(info, 1, fn, "key0"),
-            arg_u32(info, 2, fn, "key1"), arg_u32(info, 3, fn, "stream"),
+    return {out.Data(),
+            static_cast<int64_t>(out.ElementLength()),
+            arg_u32(info, 1, fn, "key0"),
+            arg_u32(info, 2, fn, "key1"),
+            arg_u32(info, 3, fn, "stream"),
             static_cast<Distribution>(arg_int(info, 4, fn, "distribution", 0, 1))};
   }
   static void run(const Args& a, const JobHooks& hooks) {

@@ -47,7 +47,8 @@ struct CudaDcganHandle {
 // A Float32Array of at least `need` elements, or (nullable) null / undefined: its data or nullptr.
 float* f32_of(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name,
               int64_t need, bool nullable) {
-  return data_of(nullable ? arg_optional_f32(info, i, fn, name, need) : arg_f32(info, i, fn, name, need));
+  return data_of(nullable ? arg_optional_f32(info, i, fn, name, need)
+                          : arg_f32(info, i, fn, name, need));
 }
 
 int64_t sum_sizes(const std::vector<cuda::DcganTensor>& t) {

@@ -61,14 +61,20 @@ Napi::Value gemm(const Napi::CallbackInfo& info) {
   Napi::Float32Array b = arg_f32(info, 2, fn, "b");
   Napi::Float32Array c = arg_f32(info, 3, fn, "c");
   sgemm_check(g);
-  require_extent(info, a, extent(g.batch, g.stride_a, g.trans_a ? g.k : g.m, g.trans_a ? g.m : g.k, g.lda), fn, "a");
-  require_extent(info, b, extent(g.batch, g.stride_b, g.trans_b ? g.n : g.k, g.trans_b ? g.k : g.n, g.ldb), fn, "b");
+  require_extent(info, a,
+                 extent(g.batch, g.stride_a, g.trans_a ? g.k : g.m, g.trans_a ? g.m : g.k, g.lda),
+                 fn, "a");
+  require_extent(info, b,
+                 extent(g.batch, g.stride_b, g.trans_b ? g.n : g.k, g.trans_b ? g.k : g.n, g.ldb),
+                 fn, "b");
   require_extent(info, c, extent(g.batch, g.stride_c, g.m, g.n, g.ldc), fn, "c");
   g.a = a.Data();
   g.b = b.Data();
   g.c = c.Data();
-  if (kCuda) cuda::sgemm(g);
-  else sgemm(g);
+  if (kCuda)
+    cuda::sgemm(g);
+  else
+    sgemm(g);
   return info.Env().Undefined();
 }
 

@@ -43,7 +43,8 @@ Scale arg_scale(const Napi::CallbackInfo& info, size_t i, const char* fn, int64_
 //   <name>Forward(row | null, a, b, rows, cols) -> total
 //   <name>Backward(dlogits, logits, targets, rows, cols, scale, rowScale | null)
 using RowLossForward = double (*)(float*, const float*, const float*, int64_t, int64_t);
-using LogitLossBackward = void (*)(float*, const float*, const float*, int64_t, int64_t, double, const float*);
+using LogitLossBackward = void (*)(float*, const float*, const float*, int64_t, int64_t, double,
+                                   const float*);
 
 Napi::Value row_loss_forward(const Napi::CallbackInfo& info, const char* fn, const char* row_name,
                              const char* a_name, const char* b_name, RowLossForward kernel) {
@@ -55,7 +56,8 @@ Napi::Value row_loss_forward(const Napi::CallbackInfo& info, const char* fn, con
   return Napi::Number::New(info.Env(), kernel(data_of(row), a.Data(), b.Data(), d.rows, d.cols));
 }
 
-Napi::Value logit_loss_backward(const Napi::CallbackInfo& info, const char* fn, LogitLossBackward kernel) {
+Napi::Value logit_loss_backward(const Napi::CallbackInfo& info, const char* fn,
+                                LogitLossBackward kernel) {
   require_args(info, 7, fn);
   const Dims d = arg_dims(info, 3, fn);
   Napi::Float32Array dz = arg_f32(info, 0, fn, "dlogits", d.n);
@@ -67,7 +69,8 @@ Napi::Value logit_loss_backward(const Napi::CallbackInfo& info, const char* fn, 
 }
 
 Napi::Value bce_forward(const Napi::CallbackInfo& info) {
-  return row_loss_forward(info, "bceWithLogitsForward", "rowLoss", "logits", "targets", bce_with_logits_forward);
+  return row_loss_forward(info, "bceWithLogitsForward", "rowLoss", "logits", "targets",
+                          bce_with_logits_forward);
 }
 
 Napi::Value bce_backward(const Napi::CallbackInfo& info) {
@@ -172,14 +175,16 @@ Napi::Value lse_backward(const Napi::CallbackInfo& info) {
 Napi::Value sum(const Napi::CallbackInfo& info) {
   require_args(info, 1, "reduceSum");
   Napi::Float32Array x = arg_f32(info, 0, "reduceSum", "x");
-  return Napi::Number::New(info.Env(), reduce_sum(x.Data(), static_cast<int64_t>(x.ElementLength())));
+  return Napi::Number::New(info.Env(),
+                           reduce_sum(x.Data(), static_cast<int64_t>(x.ElementLength())));
 }
 
 // reduceMean(x) -> sum / n; an empty x throws E_SHAPE
 Napi::Value mean(const Napi::CallbackInfo& info) {
   require_args(info, 1, "reduceMean");
   Napi::Float32Array x = arg_f32(info, 0, "reduceMean", "x");
-  return Napi::Number::New(info.Env(), reduce_mean(x.Data(), static_cast<int64_t>(x.ElementLength())));
+  return Napi::Number::New(info.Env(),
+                           reduce_mean(x.Data(), static_cast<int64_t>(x.ElementLength())));
 }
 
 }  // namespace

@@ -33,7 +33,8 @@ Napi::Value lstm_forward(const Napi::CallbackInfo& info) {
   Napi::Float32Array gates = arg_f32(info, 2, fn, "gates", 4 * d.n);
   Napi::Float32Array pre = arg_f32(info, 3, fn, "pre", 4 * d.n);
   Napi::Float32Array c_prev = arg_f32(info, 4, fn, "cPrev", d.n);
-  lstm_gates_forward(h.Data(), c.Data(), gates.Data(), pre.Data(), c_prev.Data(), d.batch, d.hidden);
+  lstm_gates_forward(h.Data(), c.Data(), gates.Data(), pre.Data(), c_prev.Data(), d.batch,
+                     d.hidden);
   return info.Env().Undefined();
 }
 
@@ -49,8 +50,8 @@ Napi::Value lstm_backward(const Napi::CallbackInfo& info) {
   Napi::Float32Array gates = arg_f32(info, 4, fn, "gates", 4 * d.n);
   Napi::Float32Array c_prev = arg_f32(info, 5, fn, "cPrev", d.n);
   Napi::Float32Array c = arg_f32(info, 6, fn, "c", d.n);
-  lstm_gates_backward(dpre.Data(), dc_prev.Data(), dh.Data(), data_of(dc), gates.Data(), c_prev.Data(),
-                      c.Data(), d.batch, d.hidden);
+  lstm_gates_backward(dpre.Data(), dc_prev.Data(), dh.Data(), data_of(dc), gates.Data(),
+                      c_prev.Data(), c.Data(), d.batch, d.hidden);
   return info.Env().Undefined();
 }
 

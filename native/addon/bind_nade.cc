@@ -38,8 +38,10 @@ Model model_args(const Napi::CallbackInfo& info, const char* fn, Keep& keep) {
   Napi::Float32Array c = arg_f32(info, 3, fn, "c", m.p.h);
   Napi::Float32Array v = arg_f32(info, 4, fn, "v", dh);
   Napi::Float32Array b = arg_f32(info, 5, fn, "b", m.p.d);
-  if (!info[6].IsTypedArray() || info[6].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
-    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": argument 'order' must be an Int32Array");
+  if (!info[6].IsTypedArray() ||
+      info[6].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    throw make_error(info.Env(), "E_ARG",
+                     std::string(fn) + ": argument 'order' must be an Int32Array");
   }
   Napi::Int32Array order = info[6].As<Napi::Int32Array>();
   require_len(info, order, m.p.d, fn, "order");
@@ -97,7 +99,8 @@ struct Sample {
   }
   static void run(const Args& a, const JobHooks& hooks) {
     const SampleDraw& d = a.count.draw;
-    nade_sample(a.m.p, a.count.n, d.offset, d.key0, d.key1, d.stream, a.known, a.out.x, a.out.probs, hooks);
+    nade_sample(a.m.p, a.count.n, d.offset, d.key0, d.key1, d.stream, a.known, a.out.x, a.out.probs,
+                hooks);
   }
 };
 
@@ -106,7 +109,8 @@ struct Grads {
   float *dwt, *dc, *dv, *db;
 };
 
-Grads arg_grads(const Napi::CallbackInfo& info, size_t i, const char* fn, int64_t d, int64_t h, Keep& keep) {
+Grads arg_grads(const Napi::CallbackInfo& info, size_t i, const char* fn, int64_t d, int64_t h,
+                Keep& keep) {
   static const char* const names[4] = {"dwt", "dc", "dv", "db"};
   const int64_t dh = elements(info.Env(), fn, "D * H", {d, h});
   const int64_t sizes[4] = {dh, h, dh, d};
@@ -136,7 +140,8 @@ struct Backward {
     return {std::move(m), io, g};
   }
   static void run(const Args& a, const JobHooks& hooks) {
-    nade_backward(a.m.p, a.io.x, a.io.n, a.io.scale, a.io.logp, a.g.dwt, a.g.dc, a.g.dv, a.g.db, hooks);
+    nade_backward(a.m.p, a.io.x, a.io.n, a.io.scale, a.io.logp, a.g.dwt, a.g.dc, a.g.dv, a.g.db,
+                  hooks);
   }
 };
 

@@ -3,7 +3,6 @@
 // size against every array, before any native work.
 #include <napi.h>
 
-
 #include "../kernels/cpu/batchnorm.h"
 #include "../kernels/cuda/cuda_api.h"
 #include "../kernels/cpu/layernorm.h"

@@ -41,8 +41,10 @@ Napi::Value adam(const Napi::CallbackInfo& info) {
   require_len(info, g, n, fn, "grads");
   require_len(info, m, n, fn, "m");
   require_len(info, v, n, fn, "v");
-  if (kCuda) cuda::adam_step(p.Data(), g.Data(), m.Data(), v.Data(), static_cast<int64_t>(n), c);
-  else adam_step(p.Data(), g.Data(), m.Data(), v.Data(), static_cast<int64_t>(n), c);
+  if (kCuda)
+    cuda::adam_step(p.Data(), g.Data(), m.Data(), v.Data(), static_cast<int64_t>(n), c);
+  else
+    adam_step(p.Data(), g.Data(), m.Data(), v.Data(), static_cast<int64_t>(n), c);
   return info.Env().Undefined();
 }
 
@@ -62,7 +64,8 @@ Napi::Value sgd(const Napi::CallbackInfo& info) {
   const size_t n = p.ElementLength();
   require_len(info, g, n, fn, "grads");
   if (c.momentum != 0) {
-    if (vel.IsEmpty()) throw make_error(info.Env(), "E_ARG", "sgdStep: momentum needs a velocity array");
+    if (vel.IsEmpty())
+      throw make_error(info.Env(), "E_ARG", "sgdStep: momentum needs a velocity array");
     require_len(info, vel, n, fn, "velocity");
   }
   sgd_step(p.Data(), g.Data(), data_of(vel), static_cast<int64_t>(n), c);
@@ -75,9 +78,11 @@ template <bool kCuda>
 Napi::Value clip(const Napi::CallbackInfo& info) {
   const char* fn = kCuda ? "cudaClipGradNorm" : "clipGradNorm";
   require_args(info, 2, fn);
-  if (!info[0].IsArray()) throw make_error(info.Env(), "E_ARG", "clipGradNorm: argument 'grads' must be an array");
+  if (!info[0].IsArray())
+    throw make_error(info.Env(), "E_ARG", "clipGradNorm: argument 'grads' must be an array");
   Napi::Array list = info[0].As<Napi::Array>();
-  if (list.Length() > kMaxListLength) throw make_error(info.Env(), "E_ARG", "clipGradNorm: too many arrays");
+  if (list.Length() > kMaxListLength)
+    throw make_error(info.Env(), "E_ARG", "clipGradNorm: too many arrays");
   const double max_norm = arg_number(info, 1, fn, "maxNorm");
   if (!(max_norm > 0)) throw make_error(info.Env(), "E_ARG", "clipGradNorm: maxNorm must be > 0");
   // Keep the handles alive (and typed) while the kernel runs.

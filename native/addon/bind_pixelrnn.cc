@@ -104,7 +104,8 @@ struct Sample {
   }
   static void run(const Args& a, const JobHooks& hooks) {
     const SampleDraw& d = a.count.draw;
-    pixelrnn_sample(a.m.s, a.count.n, d.offset, d.key0, d.key1, d.stream, a.cached, a.out.x, a.out.probs, hooks);
+    pixelrnn_sample(a.m.s, a.count.n, d.offset, d.key0, d.key1, d.stream, a.cached, a.out.x,
+                    a.out.probs, hooks);
   }
 };
 

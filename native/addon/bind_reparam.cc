@@ -49,7 +49,8 @@ Napi::Value forward(const Napi::CallbackInfo& info) {
   const uint32_t stream = arg_u32(info, 9, fn, "stream");
   const int64_t first = arg_int(info, 10, fn, "firstSample", 0, kMaxSamples);
   if (first + s.rows * s.k > kMaxSamples) {
-    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": firstSample + rows * k must be <= 2^32");
+    throw make_error(info.Env(), "E_ARG",
+                     std::string(fn) + ": firstSample + rows * k must be <= 2^32");
   }
   reparam_forward(z.Data(), eps.Data(), mu.Data(), logvar.Data(), s.rows, s.cols, s.k, key0, key1,
                   stream, first);
@@ -67,8 +68,8 @@ Napi::Value backward(const Napi::CallbackInfo& info) {
   Napi::Float32Array eps = arg_f32(info, 3, fn, "eps", s.nk);
   Napi::Float32Array logvar = arg_f32(info, 4, fn, "logvar", s.n);
   const bool accumulate = arg_bool(info, 8, fn, "accumulate");
-  reparam_backward(dmu.Data(), dlogvar.Data(), dz.Data(), eps.Data(), logvar.Data(), s.rows,
-                   s.cols, s.k, accumulate);
+  reparam_backward(dmu.Data(), dlogvar.Data(), dz.Data(), eps.Data(), logvar.Data(), s.rows, s.cols,
+                   s.k, accumulate);
   return info.Env().Undefined();
 }
 

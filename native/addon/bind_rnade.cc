@@ -65,7 +65,9 @@ struct LogProb {
     const RnadeParams p = model_args(info, fn, keep);
     return {p, arg_log_prob_io(info, kModelArgs, fn, p.d, keep)};
   }
-  static void run(const Args& a, const JobHooks& hooks) { rnade_log_prob(a.p, a.io.x, a.io.n, a.io.logp, hooks); }
+  static void run(const Args& a, const JobHooks& hooks) {
+    rnade_log_prob(a.p, a.io.x, a.io.n, a.io.logp, hooks);
+  }
 };
 
 // rnadeBackward(model..., x, n, scale, logp | null, gwt, gc, gva, gvm, gvs, gba, gbm, gbs)

@@ -11,9 +11,9 @@ using Binding = Napi::Value (*)(const Napi::CallbackInfo&);
 
 // Exports `fn` under `name`, wrapped so C++ exceptions become JS exceptions.
 inline void define(Napi::Env env, Napi::Object exports, const char* name, Binding fn) {
-  exports.Set(name, Napi::Function::New(
-                        env, [fn](const Napi::CallbackInfo& info) { return guarded(info, fn); },
-                        name));
+  exports.Set(name,
+              Napi::Function::New(
+                  env, [fn](const Napi::CallbackInfo& info) { return guarded(info, fn); }, name));
 }
 
 void register_core(Napi::Env env, Napi::Object exports);

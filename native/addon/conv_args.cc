@@ -9,12 +9,14 @@ void check_conv_arrays(Napi::Env env, const char* fn, std::initializer_list<Conv
   const auto length = [](const ConvArray& r) { return static_cast<int64_t>(r.a.ElementLength()); };
   for (const ConvArray& r : arrays) {
     if (r.a.IsEmpty()) {
-      if (r.required) throw make_error(env, "E_ARG", std::string(fn) + ": " + r.name + " is required");
+      if (r.required)
+        throw make_error(env, "E_ARG", std::string(fn) + ": " + r.name + " is required");
       continue;
     }
     if (length(r) != r.need) {
-      throw make_error(env, "E_SHAPE", std::string(fn) + ": " + r.name + " has " + std::to_string(length(r)) +
-                                           " elements, expected " + std::to_string(r.need));
+      throw make_error(env, "E_SHAPE",
+                       std::string(fn) + ": " + r.name + " has " + std::to_string(length(r)) +
+                           " elements, expected " + std::to_string(r.need));
     }
   }
   for (auto p = arrays.begin(); p != arrays.end(); ++p) {
@@ -24,7 +26,8 @@ void check_conv_arrays(Napi::Env env, const char* fn, std::initializer_list<Conv
       const char* p0 = reinterpret_cast<const char*>(p->a.Data());
       const char* q0 = reinterpret_cast<const char*>(q->a.Data());
       if (p0 < q0 + q->a.ByteLength() && q0 < p0 + p->a.ByteLength()) {
-        throw make_error(env, "E_ARG", std::string(fn) + ": " + p->name + " and " + q->name + " overlap");
+        throw make_error(env, "E_ARG",
+                         std::string(fn) + ": " + p->name + " and " + q->name + " overlap");
       }
     }
   }

@@ -32,8 +32,8 @@ void nade_release(NadeDeviceModel* m) noexcept { delete m; }
 void nade_log_prob(NadeDeviceModel*, const float*, int64_t, float*) {
   throw KernelError("E_BACKEND", kNotBuilt);
 }
-void nade_sample(NadeDeviceModel*, int64_t, uint64_t, uint32_t, uint32_t, uint32_t, int64_t,
-                 float*, float*) {
+void nade_sample(NadeDeviceModel*, int64_t, uint64_t, uint32_t, uint32_t, uint32_t, int64_t, float*,
+                 float*) {
   throw KernelError("E_BACKEND", kNotBuilt);
 }
 
@@ -63,8 +63,8 @@ void batchnorm_forward_train(const float*, const float*, const float*, float*, f
                              float*, float*, int64_t, int64_t, int64_t, float, float) {
   throw KernelError("E_BACKEND", kNotBuilt);
 }
-void batchnorm_forward_eval(const float*, const float*, const float*, const float*,
-                            const float*, float*, int64_t, int64_t, int64_t, float) {
+void batchnorm_forward_eval(const float*, const float*, const float*, const float*, const float*,
+                            float*, int64_t, int64_t, int64_t, float) {
   throw KernelError("E_BACKEND", kNotBuilt);
 }
 
@@ -80,10 +80,11 @@ void conv_block_backward(const ConvBlockParams&, const float*, const float*, con
   throw KernelError("E_BACKEND", kNotBuilt);
 }
 
-
 struct PixelRnnDeviceModel {};
 
-PixelRnnDeviceModel* pixelrnn_upload(const PixelRnnSpec&) { throw KernelError("E_BACKEND", kNotBuilt); }
+PixelRnnDeviceModel* pixelrnn_upload(const PixelRnnSpec&) {
+  throw KernelError("E_BACKEND", kNotBuilt);
+}
 void pixelrnn_release(PixelRnnDeviceModel* m) noexcept { delete m; }
 void pixelrnn_log_prob(PixelRnnDeviceModel*, const float*, int64_t, float*) {
   throw KernelError("E_BACKEND", kNotBuilt);
@@ -93,21 +94,29 @@ void pixelrnn_sample(PixelRnnDeviceModel*, int64_t, uint64_t, uint32_t, uint32_t
   throw KernelError("E_BACKEND", kNotBuilt);
 }
 
-std::vector<DcganTensor> dcgan_gen_tensors(const DcganSpec&) { throw KernelError("E_BACKEND", kNotBuilt); }
-std::vector<DcganTensor> dcgan_disc_tensors(const DcganSpec&) { throw KernelError("E_BACKEND", kNotBuilt); }
+std::vector<DcganTensor> dcgan_gen_tensors(const DcganSpec&) {
+  throw KernelError("E_BACKEND", kNotBuilt);
+}
+std::vector<DcganTensor> dcgan_disc_tensors(const DcganSpec&) {
+  throw KernelError("E_BACKEND", kNotBuilt);
+}
 std::vector<DcganTensor> dcgan_gen_buffer_tensors(const DcganSpec&) {
   throw KernelError("E_BACKEND", kNotBuilt);
 }
 struct DcganDeviceModel {};
-DcganDeviceModel* dcgan_upload(const DcganSpec&, const DcganState&) { throw KernelError("E_BACKEND", kNotBuilt); }
+DcganDeviceModel* dcgan_upload(const DcganSpec&, const DcganState&) {
+  throw KernelError("E_BACKEND", kNotBuilt);
+}
 void dcgan_release(DcganDeviceModel* m) noexcept { delete m; }
 DcganStepResult dcgan_step(DcganDeviceModel*, const float*, const float*, int64_t,
                            const DcganStepOptions&) {
   throw KernelError("E_BACKEND", kNotBuilt);
 }
-void dcgan_generate(DcganDeviceModel*, const float*, int64_t, float*) { throw KernelError("E_BACKEND", kNotBuilt); }
-void dcgan_download(DcganDeviceModel*, float*, float*, float*, float*, float*, float*, float*, int64_t*,
-                    int64_t*) {
+void dcgan_generate(DcganDeviceModel*, const float*, int64_t, float*) {
+  throw KernelError("E_BACKEND", kNotBuilt);
+}
+void dcgan_download(DcganDeviceModel*, float*, float*, float*, float*, float*, float*, float*,
+                    int64_t*, int64_t*) {
   throw KernelError("E_BACKEND", kNotBuilt);
 }
 

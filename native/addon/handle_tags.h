@@ -15,7 +15,8 @@ inline constexpr napi_type_tag kCudaDcganTag = {0x510e527fade682d1ULL, 0x9b05688
 constexpr bool distinct_tags(const napi_type_tag& a, const napi_type_tag& b) {
   return a.lower != b.lower || a.upper != b.upper;
 }
-static_assert(distinct_tags(kCudaNadeTag, kCudaPixelRnnTag) && distinct_tags(kCudaNadeTag, kCudaDcganTag) &&
+static_assert(distinct_tags(kCudaNadeTag, kCudaPixelRnnTag) &&
+                  distinct_tags(kCudaNadeTag, kCudaDcganTag) &&
                   distinct_tags(kCudaPixelRnnTag, kCudaDcganTag),
               "every handle kind needs its own type tag");
 

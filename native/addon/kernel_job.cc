@@ -19,8 +19,7 @@ KernelJob::KernelJob(Napi::Env env, Work work, Result result, Napi::Int32Array c
 }
 
 Napi::Promise KernelJob::start(Napi::Env env, Work work, Result result, Napi::Int32Array cancel,
-                               Napi::Function on_progress,
-                               const std::vector<Napi::Value>& keep) {
+                               Napi::Function on_progress, const std::vector<Napi::Value>& keep) {
   auto* job = new KernelJob(env, std::move(work), std::move(result), cancel, on_progress);
   try {
     // Only objects need keeping alive (null/undefined stand for absent optional buffers).

@@ -3,7 +3,8 @@
 namespace deepgen {
 namespace addon {
 
-LogProbIo arg_log_prob_io(const Napi::CallbackInfo& info, size_t i, const char* fn, int64_t d, Keep& keep) {
+LogProbIo arg_log_prob_io(const Napi::CallbackInfo& info, size_t i, const char* fn, int64_t d,
+                          Keep& keep) {
   const int64_t n = arg_int(info, i + 1, fn, "n", 0, kMaxDim);
   Napi::Float32Array x = arg_f32(info, i, fn, "x", elements(info.Env(), fn, "n * D", {n, d}));
   Napi::Float32Array logp = arg_f32(info, i + 2, fn, "logp", n);
@@ -11,7 +12,8 @@ LogProbIo arg_log_prob_io(const Napi::CallbackInfo& info, size_t i, const char* 
   return {x.Data(), n, logp.Data()};
 }
 
-BackwardIo arg_backward_io(const Napi::CallbackInfo& info, size_t i, const char* fn, int64_t d, Keep& keep) {
+BackwardIo arg_backward_io(const Napi::CallbackInfo& info, size_t i, const char* fn, int64_t d,
+                           Keep& keep) {
   const int64_t n = arg_int(info, i + 1, fn, "n", 0, kMaxDim);
   Napi::Float32Array x = arg_f32(info, i, fn, "x", elements(info.Env(), fn, "n * D", {n, d}));
   const float scale = static_cast<float>(arg_finite(info, i + 2, fn, "scale"));
@@ -25,11 +27,12 @@ SampleCount arg_sample_count(const Napi::CallbackInfo& info, size_t i, const cha
   return {n, arg_sample_draw(info, i + 1, fn)};
 }
 
-SampleOut arg_sample_out(const Napi::CallbackInfo& info, size_t i, const char* fn, int64_t n, int64_t d,
-                         bool with_probs, Keep& keep) {
+SampleOut arg_sample_out(const Napi::CallbackInfo& info, size_t i, const char* fn, int64_t n,
+                         int64_t d, bool with_probs, Keep& keep) {
   const int64_t need = elements(info.Env(), fn, "n * D", {n, d});
   Napi::Float32Array x = arg_f32(info, i, fn, "x", need);
-  Napi::Float32Array probs = with_probs ? arg_optional_f32(info, i + 1, fn, "probs", need) : Napi::Float32Array();
+  Napi::Float32Array probs =
+      with_probs ? arg_optional_f32(info, i + 1, fn, "probs", need) : Napi::Float32Array();
   keep.hold({x, probs});
   return {x.Data(), data_of(probs)};
 }

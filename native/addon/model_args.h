@@ -18,7 +18,8 @@ struct LogProbIo {
   int64_t n;
   float* logp;
 };
-LogProbIo arg_log_prob_io(const Napi::CallbackInfo& info, size_t i, const char* fn, int64_t d, Keep& keep);
+LogProbIo arg_log_prob_io(const Napi::CallbackInfo& info, size_t i, const char* fn, int64_t d,
+                          Keep& keep);
 
 // backward's x [n, D], n, scale (finite), logp [n] | null at i .. i + 3 (logp, when given,
 // receives log p(x)).
@@ -28,7 +29,8 @@ struct BackwardIo {
   float scale;
   float* logp;
 };
-BackwardIo arg_backward_io(const Napi::CallbackInfo& info, size_t i, const char* fn, int64_t d, Keep& keep);
+BackwardIo arg_backward_io(const Napi::CallbackInfo& info, size_t i, const char* fn, int64_t d,
+                           Keep& keep);
 
 // sample's n at i and where its Philox draws start at i + 1 .. i + 5.
 struct SampleCount {
@@ -42,8 +44,8 @@ struct SampleOut {
   float* x;
   float* probs;
 };
-SampleOut arg_sample_out(const Napi::CallbackInfo& info, size_t i, const char* fn, int64_t n, int64_t d,
-                         bool with_probs, Keep& keep);
+SampleOut arg_sample_out(const Napi::CallbackInfo& info, size_t i, const char* fn, int64_t n,
+                         int64_t d, bool with_probs, Keep& keep);
 
 }  // namespace addon
 }  // namespace deepgen

@@ -66,7 +66,10 @@ class ThreadPool {
       std::lock_guard<std::mutex> lock(mu_);
       for (int i = 0; i < copies; ++i) queue_.push_back(call);
     }
-    if (copies == 1) cv_.notify_one(); else cv_.notify_all();
+    if (copies == 1)
+      cv_.notify_one();
+    else
+      cv_.notify_all();
   }
 
  private:

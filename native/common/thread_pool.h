@@ -22,7 +22,6 @@ int default_thread_limit();
 // (0 = thread_limit()). Blocks until all chunks are done. The first exception thrown by any
 // chunk is rethrown here after the others finish; chunks not yet started are skipped.
 // Results must not depend on which thread runs a chunk: kernels partition by chunk index only.
-void parallel_for(int64_t num_chunks, const std::function<void(int64_t)>& fn,
-                  int max_threads = 0);
+void parallel_for(int64_t num_chunks, const std::function<void(int64_t)>& fn, int max_threads = 0);
 
 }  // namespace deepgen

@@ -59,42 +59,42 @@ inline int run_all() {
 
 #define DG_CONCAT2(a, b) a##b
 #define DG_CONCAT(a, b) DG_CONCAT2(a, b)
-#define TEST(name)                                                       \
-  static void name();                                                    \
-  static dgtest::Register DG_CONCAT(register_, name)(#name, name);       \
+#define TEST(name)                                                 \
+  static void name();                                              \
+  static dgtest::Register DG_CONCAT(register_, name)(#name, name); \
   static void name()
 
-#define CHECK(cond)                                                      \
-  do {                                                                   \
-    if (!(cond)) dgtest::fail(__FILE__, __LINE__, "CHECK(" #cond ")");   \
+#define CHECK(cond)                                                    \
+  do {                                                                 \
+    if (!(cond)) dgtest::fail(__FILE__, __LINE__, "CHECK(" #cond ")"); \
   } while (0)
 
-#define CHECK_EQ(a, b)                                                                     \
-  do {                                                                                     \
-    const auto va_ = (a);                                                                  \
-    const auto vb_ = (b);                                                                  \
-    if (!(va_ == vb_))                                                                     \
-      dgtest::fail(__FILE__, __LINE__,                                                     \
-                   std::string(#a " == " #b ": ") + std::to_string(va_) + " vs " +         \
-                       std::to_string(vb_));                                               \
+#define CHECK_EQ(a, b)                                                                          \
+  do {                                                                                          \
+    const auto va_ = (a);                                                                       \
+    const auto vb_ = (b);                                                                       \
+    if (!(va_ == vb_))                                                                          \
+      dgtest::fail(                                                                             \
+          __FILE__, __LINE__,                                                                   \
+          std::string(#a " == " #b ": ") + std::to_string(va_) + " vs " + std::to_string(vb_)); \
   } while (0)
 
-#define CHECK_NEAR(a, b, tol)                                                              \
-  do {                                                                                     \
-    const double va_ = (a), vb_ = (b);                                                     \
-    if (!(std::fabs(va_ - vb_) <= (tol)))                                                  \
-      dgtest::fail(__FILE__, __LINE__,                                                     \
-                   std::string(#a " ~ " #b ": ") + std::to_string(va_) + " vs " +          \
-                       std::to_string(vb_));                                               \
+#define CHECK_NEAR(a, b, tol)                                                                  \
+  do {                                                                                         \
+    const double va_ = (a), vb_ = (b);                                                         \
+    if (!(std::fabs(va_ - vb_) <= (tol)))                                                      \
+      dgtest::fail(                                                                            \
+          __FILE__, __LINE__,                                                                  \
+          std::string(#a " ~ " #b ": ") + std::to_string(va_) + " vs " + std::to_string(vb_)); \
   } while (0)
 
-#define CHECK_THROWS(stmt)                                                                 \
-  do {                                                                                     \
-    bool threw_ = false;                                                                   \
-    try {                                                                                  \
-      stmt;                                                                                \
-    } catch (...) {                                                                        \
-      threw_ = true;                                                                       \
-    }                                                                                      \
-    if (!threw_) dgtest::fail(__FILE__, __LINE__, "expected a throw: " #stmt);             \
+#define CHECK_THROWS(stmt)                                                     \
+  do {                                                                         \
+    bool threw_ = false;                                                       \
+    try {                                                                      \
+      stmt;                                                                    \
+    } catch (...) {                                                            \
+      threw_ = true;                                                           \
+    }                                                                          \
+    if (!threw_) dgtest::fail(__FILE__, __LINE__, "expected a throw: " #stmt); \
   } while (0)

@@ -55,10 +55,12 @@ struct UlpResult {
 // denormals, zeros, infinities and NaNs included) plus `extra` values, and compares with the
 // double-precision reference: non-finite references must match exactly, finite ones are
 // measured in float ulps of the exact value.
-UlpResult sweep(void (*span)(const float*, float*, int64_t), const std::function<double(double)>& ref,
-                uint32_t stride, const std::vector<float>& extra) {
+UlpResult sweep(void (*span)(const float*, float*, int64_t),
+                const std::function<double(double)>& ref, uint32_t stride,
+                const std::vector<float>& extra) {
   std::vector<float> xs;
-  for (uint64_t b = 0; b < (uint64_t{1} << 32); b += stride) xs.push_back(from_bits(static_cast<uint32_t>(b)));
+  for (uint64_t b = 0; b < (uint64_t{1} << 32); b += stride)
+    xs.push_back(from_bits(static_cast<uint32_t>(b)));
   xs.insert(xs.end(), extra.begin(), extra.end());
   std::vector<float> ys(xs.size());
   span(xs.data(), ys.data(), static_cast<int64_t>(xs.size()));
@@ -70,13 +72,15 @@ UlpResult sweep(void (*span)(const float*, float*, int64_t), const std::function
     if (!std::isfinite(want_f)) {
       const bool ok = std::isnan(want_f) ? std::isnan(got) : got == want_f;
       if (!ok) {
-        if (r.special_mismatches < 5) std::fprintf(stderr, "    x=%a got %a want %a\n", xs[i], got, want_f);
+        if (r.special_mismatches < 5)
+          std::fprintf(stderr, "    x=%a got %a want %a\n", xs[i], got, want_f);
         ++r.special_mismatches;
       }
       continue;
     }
     if (!std::isfinite(got)) {
-      if (r.special_mismatches < 5) std::fprintf(stderr, "    x=%a got %a want %a\n", xs[i], got, want);
+      if (r.special_mismatches < 5)
+        std::fprintf(stderr, "    x=%a got %a want %a\n", xs[i], got, want);
       ++r.special_mismatches;
       continue;
     }
@@ -89,30 +93,58 @@ UlpResult sweep(void (*span)(const float*, float*, int64_t), const std::function
   return r;
 }
 
-const std::vector<float> kEdges = {
-    0.0f, -0.0f, 1.0f, -1.0f, 1e-45f, -1e-45f, 1.17549435e-38f, 5.9e-39f,
-    88.72283f, 88.7228394f, 88.73f, -87.33655f, -87.34f, -100.0f, -103.97207f, -103.9721f,
-    -104.0f, -150.0f, 200.0f, 0.625f, -0.625f, 0.34657359f, 9.01f, -9.01f, 20.0f, -20.0f,
-    std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
-    std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::max(),
-    -std::numeric_limits<float>::max()};
+const std::vector<float> kEdges = {0.0f,
+                                   -0.0f,
+                                   1.0f,
+                                   -1.0f,
+                                   1e-45f,
+                                   -1e-45f,
+                                   1.17549435e-38f,
+                                   5.9e-39f,
+                                   88.72283f,
+                                   88.7228394f,
+                                   88.73f,
+                                   -87.33655f,
+                                   -87.34f,
+                                   -100.0f,
+                                   -103.97207f,
+                                   -103.9721f,
+                                   -104.0f,
+                                   -150.0f,
+                                   200.0f,
+                                   0.625f,
+                                   -0.625f,
+                                   0.34657359f,
+                                   9.01f,
+                                   -9.01f,
+                                   20.0f,
+                                   -20.0f,
+                                   std::numeric_limits<float>::infinity(),
+                                   -std::numeric_limits<float>::infinity(),
+                                   std::numeric_limits<float>::quiet_NaN(),
+                                   std::numeric_limits<float>::max(),
+                                   -std::numeric_limits<float>::max()};
 
 double softplus_ref(double x) { return std::fmax(x, 0.0) + std::log1p(std::exp(-std::fabs(x))); }
 
 void report(const char* name, const UlpResult& r) {
-  std::printf("     %-9s max %.3f ulp (at x = %.9g)\n", name, r.max_ulp, static_cast<double>(r.worst_x));
+  std::printf("     %-9s max %.3f ulp (at x = %.9g)\n", name, r.max_ulp,
+              static_cast<double>(r.worst_x));
 }
 
 }  // namespace
 
 TEST(vmath_avx2_accuracy_over_the_whole_float_range) {
-  if (!have_avx2()) return;  // nothing to measure on this CPU
+  if (!have_avx2()) return;     // nothing to measure on this CPU
   const uint32_t stride = 997;  // ~4.3M patterns per function
-  const UlpResult e = sweep(exp_span_avx2, [](double x) { return std::exp(x); }, stride, kEdges);
-  const UlpResult l = sweep(log_span_avx2, [](double x) { return std::log(x); }, stride, kEdges);
-  const UlpResult s = sweep(sigmoid_span_avx2, [](double x) { return 1.0 / (1.0 + std::exp(-x)); },
-                            stride, kEdges);
-  const UlpResult t = sweep(tanh_span_avx2, [](double x) { return std::tanh(x); }, stride, kEdges);
+  const UlpResult e = sweep(
+      exp_span_avx2, [](double x) { return std::exp(x); }, stride, kEdges);
+  const UlpResult l = sweep(
+      log_span_avx2, [](double x) { return std::log(x); }, stride, kEdges);
+  const UlpResult s = sweep(
+      sigmoid_span_avx2, [](double x) { return 1.0 / (1.0 + std::exp(-x)); }, stride, kEdges);
+  const UlpResult t = sweep(
+      tanh_span_avx2, [](double x) { return std::tanh(x); }, stride, kEdges);
   const UlpResult p = sweep(softplus_span_avx2, softplus_ref, stride, kEdges);
   report("exp", e);
   report("log", l);
@@ -162,15 +194,15 @@ TEST(vmath_special_values) {
     CHECK_EQ(e[2], 0.0f);
     CHECK_EQ(e[3], inf);
     CHECK(std::isnan(e[4]));
-    CHECK_EQ(e[5], 0.0f);                    // below the underflow threshold
-    CHECK_EQ(e[6], inf);                     // above the overflow threshold
+    CHECK_EQ(e[5], 0.0f);                         // below the underflow threshold
+    CHECK_EQ(e[6], inf);                          // above the overflow threshold
     CHECK(e[7] > 0.0f && e[7] < 1.1754944e-38f);  // a denormal result, not flushed
     CHECK_EQ(l[0], -inf);
     CHECK_EQ(l[1], -inf);
     CHECK(std::isnan(l[2]));
     CHECK_EQ(l[3], inf);
     CHECK(std::isnan(l[4]));
-    CHECK(std::isnan(l[8]));                 // log of a negative number
+    CHECK(std::isnan(l[8]));                             // log of a negative number
     CHECK_NEAR(l[9], std::log(1.4012984643e-45), 1e-5);  // denormal input
   }
 }
@@ -193,7 +225,8 @@ TEST(activation_plain_and_avx2_spans_agree) {
       // backward: relative to the scale of dy, as 1 - y^2 and y (1 - y) cancel near |y| = 1
       worst_d = std::fmax(worst_d, std::fabs(da[i] - dp[i]) / std::fmax(std::fabs(dy[i]), 1e-30));
     }
-    if (kind == Activation::kIdentity || kind == Activation::kRelu || kind == Activation::kLeakyRelu) {
+    if (kind == Activation::kIdentity || kind == Activation::kRelu ||
+        kind == Activation::kLeakyRelu) {
       CHECK_EQ(worst_y, 0.0);
       CHECK_EQ(worst_d, 0.0);
     } else {
@@ -205,7 +238,8 @@ TEST(activation_plain_and_avx2_spans_agree) {
 
 TEST(fused_bias_activation_matches_add_then_activate) {
   // Both layouts: dense (S == 1) and planes (S > 1), odd sizes.
-  const int64_t shapes[][3] = {{5, 37, 1}, {3, 4, 17}, {2, 3, 1000}, {1, 1, 1}, {1000, 1, 1}, {700, 3, 1}};
+  const int64_t shapes[][3] = {{5, 37, 1}, {3, 4, 17},   {2, 3, 1000},
+                               {1, 1, 1},  {1000, 1, 1}, {700, 3, 1}};
   for (const auto& sh : shapes) {
     const int64_t N = sh[0], C = sh[1], S = sh[2], n = N * C * S;
     const std::vector<float> x = uniform(n, 3, -4.0f, 4.0f);
@@ -231,7 +265,8 @@ TEST(bias_activation_backward_is_thread_count_independent_and_matches_plain) {
     const std::vector<float> x = uniform(n, 5, -3.0f, 3.0f);
     const std::vector<float> dy = uniform(n, 6, -1.0f, 1.0f);
     const std::vector<float> bias = uniform(C, 7, -0.5f, 0.5f);
-    for (const Activation kind : {Activation::kLeakyRelu, Activation::kSigmoid, Activation::kSoftplus}) {
+    for (const Activation kind :
+         {Activation::kLeakyRelu, Activation::kSigmoid, Activation::kSoftplus}) {
       std::vector<float> y(n);
       bias_activation_forward(kind, x.data(), bias.data(), y.data(), N, C, S, 0.2f);
       std::vector<float> dx1(n), dx4(n), dxp(n), db1(C), db4(C), dbp(C);
@@ -240,7 +275,8 @@ TEST(bias_activation_backward_is_thread_count_independent_and_matches_plain) {
       set_thread_limit(4);
       bias_activation_backward(kind, y.data(), dy.data(), dx4.data(), db4.data(), N, C, S, 0.2f);
       set_thread_limit(default_thread_limit());
-      bias_activation_backward_plain(kind, y.data(), dy.data(), dxp.data(), dbp.data(), N, C, S, 0.2f);
+      bias_activation_backward_plain(kind, y.data(), dy.data(), dxp.data(), dbp.data(), N, C, S,
+                                     0.2f);
       int mismatches = 0;
       for (int64_t i = 0; i < n; ++i) mismatches += dx1[i] != dx4[i];
       for (int64_t c = 0; c < C; ++c) mismatches += db1[c] != db4[c];

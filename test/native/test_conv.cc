@@ -62,19 +62,22 @@ void check_conv_case(const Conv2dParams& p, uint64_t seed) {
   int64_t oh, ow;
   conv2d_check(p, &oh, &ow);
   const int64_t nx = conv2d_x_size(p), nw = conv2d_weight_size(p), ny = conv2d_y_size(p);
-  const auto x = random_vec(nx, seed), w = random_vec(nw, seed + 1), b = random_vec(p.out_c, seed + 2);
+  const auto x = random_vec(nx, seed), w = random_vec(nw, seed + 1),
+             b = random_vec(p.out_c, seed + 2);
   const auto dy = random_vec(ny, seed + 3);
   std::vector<float> y_fast(ny, 7.f), y_plain(ny, 9.f);
   conv2d_forward(x.data(), w.data(), b.data(), y_fast.data(), p);
   conv2d_forward_plain(x.data(), w.data(), b.data(), y_plain.data(), p);
   const double e1 = rel_err(y_fast, y_plain);
-  if (!(e1 <= kTol)) dgtest::fail(__FILE__, __LINE__, describe(p) + " forward err " + std::to_string(e1));
+  if (!(e1 <= kTol))
+    dgtest::fail(__FILE__, __LINE__, describe(p) + " forward err " + std::to_string(e1));
 
   std::vector<float> dx_fast(nx, 7.f), dx_plain(nx, 9.f);
   conv2d_backward_data(dy.data(), w.data(), dx_fast.data(), p);
   conv2d_backward_data_plain(dy.data(), w.data(), dx_plain.data(), p);
   const double e2 = rel_err(dx_fast, dx_plain);
-  if (!(e2 <= kTol)) dgtest::fail(__FILE__, __LINE__, describe(p) + " backward-data err " + std::to_string(e2));
+  if (!(e2 <= kTol))
+    dgtest::fail(__FILE__, __LINE__, describe(p) + " backward-data err " + std::to_string(e2));
 
   // Accumulate onto a nonzero start so both modes are covered.
   for (bool acc : {false, true}) {
@@ -84,8 +87,9 @@ void check_conv_case(const Conv2dParams& p, uint64_t seed) {
     conv2d_backward_weight_plain(x.data(), dy.data(), dw_plain.data(), db_plain.data(), p, acc);
     const double e3 = rel_err(dw_fast, dw_plain), e4 = rel_err(db_fast, db_plain);
     if (!(e3 <= 1e-3 && e4 <= 1e-5)) {
-      dgtest::fail(__FILE__, __LINE__, describe(p) + " backward-weight err " + std::to_string(e3) +
-                                           " bias " + std::to_string(e4) + (acc ? " (acc)" : ""));
+      dgtest::fail(__FILE__, __LINE__,
+                   describe(p) + " backward-weight err " + std::to_string(e3) + " bias " +
+                       std::to_string(e4) + (acc ? " (acc)" : ""));
     }
   }
 }
@@ -93,7 +97,8 @@ void check_conv_case(const Conv2dParams& p, uint64_t seed) {
 void check_convt_case(const ConvTranspose2dParams& p, uint64_t seed) {
   const int64_t nx = conv_transpose2d_x_size(p), nw = conv_transpose2d_weight_size(p);
   const int64_t ny = conv_transpose2d_y_size(p);
-  const auto x = random_vec(nx, seed), w = random_vec(nw, seed + 1), b = random_vec(p.out_c, seed + 2);
+  const auto x = random_vec(nx, seed), w = random_vec(nw, seed + 1),
+             b = random_vec(p.out_c, seed + 2);
   const auto dy = random_vec(ny, seed + 3);
   const std::string what = "convT N" + std::to_string(p.batch) + " Cin" + std::to_string(p.in_c) +
                            " " + std::to_string(p.in_h) + "x" + std::to_string(p.in_w) + " Cout" +
@@ -108,16 +113,19 @@ void check_convt_case(const ConvTranspose2dParams& p, uint64_t seed) {
   conv_transpose2d_backward_data(dy.data(), w.data(), dx_fast.data(), p);
   conv_transpose2d_backward_data_plain(dy.data(), w.data(), dx_plain.data(), p);
   const double e2 = rel_err(dx_fast, dx_plain);
-  if (!(e2 <= kTol)) dgtest::fail(__FILE__, __LINE__, what + " backward-data err " + std::to_string(e2));
+  if (!(e2 <= kTol))
+    dgtest::fail(__FILE__, __LINE__, what + " backward-data err " + std::to_string(e2));
   for (bool acc : {false, true}) {
     std::vector<float> dw_fast = random_vec(nw, seed + 4), dw_plain = dw_fast;
     std::vector<float> db_fast = random_vec(p.out_c, seed + 5), db_plain = db_fast;
     conv_transpose2d_backward_weight(x.data(), dy.data(), dw_fast.data(), db_fast.data(), p, acc);
-    conv_transpose2d_backward_weight_plain(x.data(), dy.data(), dw_plain.data(), db_plain.data(), p, acc);
+    conv_transpose2d_backward_weight_plain(x.data(), dy.data(), dw_plain.data(), db_plain.data(), p,
+                                           acc);
     const double e3 = rel_err(dw_fast, dw_plain), e4 = rel_err(db_fast, db_plain);
     if (!(e3 <= 1e-3 && e4 <= 1e-5)) {
-      dgtest::fail(__FILE__, __LINE__, what + " backward-weight err " + std::to_string(e3) +
-                                           " bias " + std::to_string(e4));
+      dgtest::fail(
+          __FILE__, __LINE__,
+          what + " backward-weight err " + std::to_string(e3) + " bias " + std::to_string(e4));
     }
   }
 }
@@ -125,16 +133,37 @@ void check_convt_case(const ConvTranspose2dParams& p, uint64_t seed) {
 Conv2dParams conv(int64_t n, int64_t ci, int64_t h, int64_t w, int64_t co, int64_t kh, int64_t kw,
                   int64_t s, int64_t pad, ConvMask mask = ConvMask::kNone) {
   Conv2dParams p;
-  p.batch = n; p.in_c = ci; p.in_h = h; p.in_w = w; p.out_c = co; p.k_h = kh; p.k_w = kw;
-  p.stride_h = s; p.stride_w = s; p.pad_h = pad; p.pad_w = pad; p.mask = mask;
+  p.batch = n;
+  p.in_c = ci;
+  p.in_h = h;
+  p.in_w = w;
+  p.out_c = co;
+  p.k_h = kh;
+  p.k_w = kw;
+  p.stride_h = s;
+  p.stride_w = s;
+  p.pad_h = pad;
+  p.pad_w = pad;
+  p.mask = mask;
   return p;
 }
 
 ConvTranspose2dParams convt(int64_t n, int64_t ci, int64_t h, int64_t w, int64_t co, int64_t k,
                             int64_t s, int64_t pad, int64_t op = 0) {
   ConvTranspose2dParams p;
-  p.batch = n; p.in_c = ci; p.in_h = h; p.in_w = w; p.out_c = co; p.k_h = k; p.k_w = k;
-  p.stride_h = s; p.stride_w = s; p.pad_h = pad; p.pad_w = pad; p.out_pad_h = op; p.out_pad_w = op;
+  p.batch = n;
+  p.in_c = ci;
+  p.in_h = h;
+  p.in_w = w;
+  p.out_c = co;
+  p.k_h = k;
+  p.k_w = k;
+  p.stride_h = s;
+  p.stride_w = s;
+  p.pad_h = pad;
+  p.pad_w = pad;
+  p.out_pad_h = op;
+  p.out_pad_w = op;
   return p;
 }
 
@@ -154,7 +183,8 @@ TEST(conv2d_fast_matches_plain_on_odd_shapes) {
               if (hw == 28 && c == 17 && k[0] == 7) continue;  // keep the plain twin quick
               // 16 and 48 output channels take the direct-tile path when K = c * taps >= 128.
               const int64_t co = c == 17 ? 16 : c == 3 ? 48 : 17 - c;
-              check_conv_case(conv(n, c, hw, hw + (s == 2 ? 1 : 0), co, k[0], k[1], s, pad), seed++);
+              check_conv_case(conv(n, c, hw, hw + (s == 2 ? 1 : 0), co, k[0], k[1], s, pad),
+                              seed++);
             }
           }
         }
@@ -168,7 +198,9 @@ TEST(conv2d_fast_matches_plain_on_odd_shapes) {
   check_conv_case(conv(2, 64, 7, 7, 33, 5, 5, 2, 2), seed++);
   // Unequal strides / pads.
   Conv2dParams p = conv(2, 3, 9, 8, 5, 3, 2, 1, 1);
-  p.stride_w = 3; p.pad_h = 0; p.pad_w = 2;
+  p.stride_w = 3;
+  p.pad_h = 0;
+  p.pad_w = 2;
   check_conv_case(p, 999);
 }
 
@@ -198,51 +230,57 @@ TEST(conv_transpose2d_fast_matches_plain) {
           for (int64_t s : {1, 2}) {
             for (int64_t pad : {0, 1, 3}) {
               if ((hw - 1) * s - 2 * pad + k < 1) continue;
-              check_convt_case(convt(n, c, hw, hw, c == 17 ? 2 : 5, k, s, pad, s == 2 ? 1 : 0), seed++);
+              check_convt_case(convt(n, c, hw, hw, c == 17 ? 2 : 5, k, s, pad, s == 2 ? 1 : 0),
+                               seed++);
             }
           }
         }
       }
     }
   }
-  check_convt_case(convt(3, 8, 7, 7, 6, 4, 2, 1), seed++);     // DCGAN-like 7 -> 14
-  check_convt_case(convt(2, 6, 14, 14, 1, 4, 2, 1), seed++);   // 14 -> 28, one output channel
+  check_convt_case(convt(3, 8, 7, 7, 6, 4, 2, 1), seed++);    // DCGAN-like 7 -> 14
+  check_convt_case(convt(2, 6, 14, 14, 1, 4, 2, 1), seed++);  // 14 -> 28, one output channel
   // Shapes of the direct (stride-phase tile) forward: 16-wide output channels, >= 4 taps and
   // >= 128 (channel, tap) pairs per phase; then odd ones (Cout 48 + a partial block is not
   // taken; 50 is), strides 2 and 3, output padding, pads past the kernel.
-  check_convt_case(convt(3, 32, 7, 7, 16, 4, 2, 1), seed++);   // DCGAN 7 -> 14
+  check_convt_case(convt(3, 32, 7, 7, 16, 4, 2, 1), seed++);  // DCGAN 7 -> 14
   check_convt_case(convt(2, 40, 5, 6, 50, 5, 2, 2, 1), seed++);
   check_convt_case(convt(2, 33, 4, 3, 48, 6, 3, 4, 2), seed++);
   check_convt_case(convt(1, 64, 3, 3, 32, 4, 2, 0), seed++);
   check_convt_case(convt(2, 130, 2, 2, 16, 2, 1, 0), seed++);  // stride 1: one phase, 4 taps
   ConvTranspose2dParams p = convt(2, 3, 5, 4, 2, 3, 1, 0);
-  p.k_w = 2; p.stride_w = 3; p.out_pad_w = 2; p.pad_h = 1;
+  p.k_w = 2;
+  p.stride_w = 3;
+  p.out_pad_w = 2;
+  p.pad_h = 1;
   check_convt_case(p, seed++);
 }
 
 TEST(conv_results_do_not_depend_on_thread_count) {
   for (int64_t co : {9, 32}) {  // the GEMM path and the direct-tile path
-  const Conv2dParams p = conv(5, co == 9 ? 7 : 40, 13, 11, co, 3, 3, 1, 1, ConvMask::kB);
-  const ConvTranspose2dParams q = co == 9 ? convt(5, 7, 6, 5, 4, 4, 2, 1) : convt(5, 40, 6, 5, 32, 4, 2, 1);
-  const auto x = random_vec(conv2d_x_size(p), 1), w = random_vec(conv2d_weight_size(p), 2);
-  const auto dy = random_vec(conv2d_y_size(p), 3);
-  const auto xt = random_vec(conv_transpose2d_x_size(q), 4), wt = random_vec(conv_transpose2d_weight_size(q), 5);
-  const auto dyt = random_vec(conv_transpose2d_y_size(q), 6);
-  std::vector<std::vector<float>> runs[2];
-  for (int r = 0; r < 2; ++r) {
-    set_thread_limit(r == 0 ? 1 : 4);
-    std::vector<float> y(dy.size()), dx(x.size()), dw(w.size()), db(p.out_c);
-    conv2d_forward(x.data(), w.data(), nullptr, y.data(), p);
-    conv2d_backward_data(dy.data(), w.data(), dx.data(), p);
-    conv2d_backward_weight(x.data(), dy.data(), dw.data(), db.data(), p, false);
-    std::vector<float> yt(dyt.size()), dxt(xt.size()), dwt(wt.size()), dbt(q.out_c);
-    conv_transpose2d_forward(xt.data(), wt.data(), nullptr, yt.data(), q);
-    conv_transpose2d_backward_data(dyt.data(), wt.data(), dxt.data(), q);
-    conv_transpose2d_backward_weight(xt.data(), dyt.data(), dwt.data(), dbt.data(), q, false);
-    runs[r] = {y, dx, dw, db, yt, dxt, dwt, dbt};
-  }
-  set_thread_limit(default_thread_limit());
-  for (size_t i = 0; i < runs[0].size(); ++i) CHECK(runs[0][i] == runs[1][i]);
+    const Conv2dParams p = conv(5, co == 9 ? 7 : 40, 13, 11, co, 3, 3, 1, 1, ConvMask::kB);
+    const ConvTranspose2dParams q =
+        co == 9 ? convt(5, 7, 6, 5, 4, 4, 2, 1) : convt(5, 40, 6, 5, 32, 4, 2, 1);
+    const auto x = random_vec(conv2d_x_size(p), 1), w = random_vec(conv2d_weight_size(p), 2);
+    const auto dy = random_vec(conv2d_y_size(p), 3);
+    const auto xt = random_vec(conv_transpose2d_x_size(q), 4),
+               wt = random_vec(conv_transpose2d_weight_size(q), 5);
+    const auto dyt = random_vec(conv_transpose2d_y_size(q), 6);
+    std::vector<std::vector<float>> runs[2];
+    for (int r = 0; r < 2; ++r) {
+      set_thread_limit(r == 0 ? 1 : 4);
+      std::vector<float> y(dy.size()), dx(x.size()), dw(w.size()), db(p.out_c);
+      conv2d_forward(x.data(), w.data(), nullptr, y.data(), p);
+      conv2d_backward_data(dy.data(), w.data(), dx.data(), p);
+      conv2d_backward_weight(x.data(), dy.data(), dw.data(), db.data(), p, false);
+      std::vector<float> yt(dyt.size()), dxt(xt.size()), dwt(wt.size()), dbt(q.out_c);
+      conv_transpose2d_forward(xt.data(), wt.data(), nullptr, yt.data(), q);
+      conv_transpose2d_backward_data(dyt.data(), wt.data(), dxt.data(), q);
+      conv_transpose2d_backward_weight(xt.data(), dyt.data(), dwt.data(), dbt.data(), q, false);
+      runs[r] = {y, dx, dw, db, yt, dxt, dwt, dbt};
+    }
+    set_thread_limit(default_thread_limit());
+    for (size_t i = 0; i < runs[0].size(); ++i) CHECK(runs[0][i] == runs[1][i]);
   }
 }
 
@@ -268,46 +306,48 @@ TEST(conv2d_tile_avx2_matches_portable) {
 TEST(conv2d_masked_weights_are_never_read) {
   for (ConvMask m : {ConvMask::kA, ConvMask::kB}) {
     for (auto k : {std::pair<int64_t, int64_t>{7, 7}, {1, 3}, {3, 3}, {4, 4}}) {
-     for (int64_t co : {4, 16}) {  // 16 x (3 * 6 * 7...) channels: the direct-tile path for 3x3 and up
-      Conv2dParams p = conv(2, co == 4 ? 3 : 40, 6, 7, co, k.first, k.second, 1, 0, m);
-      p.pad_h = k.first / 2;  // "same" padding, as PixelCNN uses
-      p.pad_w = k.second / 2;
-      const auto x = random_vec(conv2d_x_size(p), 11);
-      const auto dy = random_vec(conv2d_y_size(p), 12);
-      std::vector<float> w_nan = random_vec(conv2d_weight_size(p), 13), w_zero = w_nan;
-      const int64_t kk = k.first * k.second;
-      int64_t masked = 0;
-      for (int64_t q = 0; q < p.out_c * p.in_c; ++q) {
-        for (int64_t t = 0; t < kk; ++t) {
-          if (conv_tap_masked(t / k.second, t % k.second, k.first, k.second, m)) {
-            w_nan[q * kk + t] = std::numeric_limits<float>::quiet_NaN();
-            ++masked;
+      for (int64_t co :
+           {4, 16}) {  // 16 x (3 * 6 * 7...) channels: the direct-tile path for 3x3 and up
+        Conv2dParams p = conv(2, co == 4 ? 3 : 40, 6, 7, co, k.first, k.second, 1, 0, m);
+        p.pad_h = k.first / 2;  // "same" padding, as PixelCNN uses
+        p.pad_w = k.second / 2;
+        const auto x = random_vec(conv2d_x_size(p), 11);
+        const auto dy = random_vec(conv2d_y_size(p), 12);
+        std::vector<float> w_nan = random_vec(conv2d_weight_size(p), 13), w_zero = w_nan;
+        const int64_t kk = k.first * k.second;
+        int64_t masked = 0;
+        for (int64_t q = 0; q < p.out_c * p.in_c; ++q) {
+          for (int64_t t = 0; t < kk; ++t) {
+            if (conv_tap_masked(t / k.second, t % k.second, k.first, k.second, m)) {
+              w_nan[q * kk + t] = std::numeric_limits<float>::quiet_NaN();
+              ++masked;
+            }
           }
         }
+        conv2d_mask_weights(w_zero.data(), p.out_c, p.in_c, k.first, k.second, m);
+        int64_t zeros = 0;
+        for (size_t i = 0; i < w_zero.size(); ++i)
+          zeros += std::isnan(w_nan[i]) && w_zero[i] == 0.0f;
+        CHECK_EQ(zeros, masked);
+        CHECK(masked > 0);
+        std::vector<float> y1(dy.size()), y2(dy.size()), y3(dy.size());
+        conv2d_forward(x.data(), w_nan.data(), nullptr, y1.data(), p);
+        conv2d_forward(x.data(), w_zero.data(), nullptr, y2.data(), p);
+        conv2d_forward_plain(x.data(), w_nan.data(), nullptr, y3.data(), p);
+        CHECK(all_finite(y1));
+        CHECK(y1 == y2);
+        CHECK(all_finite(y3));
+        std::vector<float> dx1(x.size()), dx2(x.size());
+        conv2d_backward_data(dy.data(), w_nan.data(), dx1.data(), p);
+        conv2d_backward_data(dy.data(), w_zero.data(), dx2.data(), p);
+        CHECK(all_finite(dx1));
+        CHECK(dx1 == dx2);
+        std::vector<float> dw(w_nan.size(), 5.0f);
+        conv2d_backward_weight(x.data(), dy.data(), dw.data(), nullptr, p, false);
+        int64_t bad = 0;
+        for (size_t i = 0; i < dw.size(); ++i) bad += std::isnan(w_nan[i]) && dw[i] != 0.0f;
+        CHECK_EQ(bad, 0);
       }
-      conv2d_mask_weights(w_zero.data(), p.out_c, p.in_c, k.first, k.second, m);
-      int64_t zeros = 0;
-      for (size_t i = 0; i < w_zero.size(); ++i) zeros += std::isnan(w_nan[i]) && w_zero[i] == 0.0f;
-      CHECK_EQ(zeros, masked);
-      CHECK(masked > 0);
-      std::vector<float> y1(dy.size()), y2(dy.size()), y3(dy.size());
-      conv2d_forward(x.data(), w_nan.data(), nullptr, y1.data(), p);
-      conv2d_forward(x.data(), w_zero.data(), nullptr, y2.data(), p);
-      conv2d_forward_plain(x.data(), w_nan.data(), nullptr, y3.data(), p);
-      CHECK(all_finite(y1));
-      CHECK(y1 == y2);
-      CHECK(all_finite(y3));
-      std::vector<float> dx1(x.size()), dx2(x.size());
-      conv2d_backward_data(dy.data(), w_nan.data(), dx1.data(), p);
-      conv2d_backward_data(dy.data(), w_zero.data(), dx2.data(), p);
-      CHECK(all_finite(dx1));
-      CHECK(dx1 == dx2);
-      std::vector<float> dw(w_nan.size(), 5.0f);
-      conv2d_backward_weight(x.data(), dy.data(), dw.data(), nullptr, p, false);
-      int64_t bad = 0;
-      for (size_t i = 0; i < dw.size(); ++i) bad += std::isnan(w_nan[i]) && dw[i] != 0.0f;
-      CHECK_EQ(bad, 0);
-     }
     }
   }
 }
@@ -325,9 +365,13 @@ TEST(conv_tiny_hand_computed) {
   const float xt[] = {1, 2}, wt[] = {1, 10};
   float yt[4] = {};
   ConvTranspose2dParams q = convt(1, 1, 1, 2, 1, 1, 1, 0);
-  q.k_w = 2; q.stride_w = 2;
+  q.k_w = 2;
+  q.stride_w = 2;
   conv_transpose2d_forward(xt, wt, nullptr, yt, q);
-  CHECK_EQ(yt[0], 1.0f); CHECK_EQ(yt[1], 10.0f); CHECK_EQ(yt[2], 2.0f); CHECK_EQ(yt[3], 20.0f);
+  CHECK_EQ(yt[0], 1.0f);
+  CHECK_EQ(yt[1], 10.0f);
+  CHECK_EQ(yt[2], 2.0f);
+  CHECK_EQ(yt[3], 20.0f);
 }
 
 TEST(conv_bad_params_throw_with_codes) {
@@ -346,10 +390,14 @@ TEST(conv_bad_params_throw_with_codes) {
   CHECK(code_of([&] { conv2d_check(conv(-1, 1, 5, 5, 1, 3, 3, 1, 0), &oh, &ow); }) == "E_ARG");
   CHECK(code_of([&] { conv2d_check(conv(1, 1, 2, 5, 1, 3, 3, 1, 0), &oh, &ow); }) == "E_SHAPE");
   CHECK(code_of([&] { conv2d_check(conv(1, 1, 0, 5, 1, 1, 1, 1, 0), &oh, &ow); }) == "E_SHAPE");
-  CHECK(code_of([&] { conv2d_check(conv(1 << 30, 1 << 30, 8, 8, 1, 1, 1, 1, 0), &oh, &ow); }) == "E_ARG");
-  CHECK(code_of([&] { conv_transpose2d_check(convt(1, 1, 3, 3, 1, 3, 2, 0, 2), &oh, &ow); }) == "E_ARG");
-  CHECK(code_of([&] { conv_transpose2d_check(convt(1, 1, 1, 1, 1, 1, 1, 1), &oh, &ow); }) == "E_SHAPE");
-  CHECK(code_of([&] { conv_transpose2d_check(convt(1, 1, 0, 1, 1, 1, 1, 0), &oh, &ow); }) == "E_SHAPE");
+  CHECK(code_of([&] { conv2d_check(conv(1 << 30, 1 << 30, 8, 8, 1, 1, 1, 1, 0), &oh, &ow); }) ==
+        "E_ARG");
+  CHECK(code_of([&] { conv_transpose2d_check(convt(1, 1, 3, 3, 1, 3, 2, 0, 2), &oh, &ow); }) ==
+        "E_ARG");
+  CHECK(code_of([&] { conv_transpose2d_check(convt(1, 1, 1, 1, 1, 1, 1, 1), &oh, &ow); }) ==
+        "E_SHAPE");
+  CHECK(code_of([&] { conv_transpose2d_check(convt(1, 1, 0, 1, 1, 1, 1, 0), &oh, &ow); }) ==
+        "E_SHAPE");
   conv2d_check(conv(1, 1, 5, 5, 1, 3, 3, 2, 1), &oh, &ow);
   CHECK_EQ(oh, 3);
   conv_transpose2d_check(convt(1, 1, 7, 7, 1, 4, 2, 1), &oh, &ow);
@@ -369,7 +417,8 @@ TEST(conv_zero_sizes) {
   CHECK(yt == y);
   conv2d_forward(nullptr, nullptr, nullptr, nullptr, conv(0, 3, 3, 3, 2, 1, 1, 1, 0));
   std::vector<float> dw(2 * 3, 1.0f), db(2, 1.0f);
-  conv2d_backward_weight(nullptr, nullptr, dw.data(), db.data(), conv(0, 3, 3, 3, 2, 1, 1, 1, 0), false);
+  conv2d_backward_weight(nullptr, nullptr, dw.data(), db.data(), conv(0, 3, 3, 3, 2, 1, 1, 1, 0),
+                         false);
   CHECK(dw == std::vector<float>(6, 0.0f));
   CHECK(db == std::vector<float>(2, 0.0f));
 }
@@ -384,8 +433,14 @@ TEST(im2col_phases_match_reference) {
         for (int64_t pad : {0, 1, 4}) {
           for (ConvMask m : {ConvMask::kNone, ConvMask::kA}) {
             ConvWindow g;
-            g.h = h; g.w = h + 1; g.k_h = k; g.k_w = k; g.stride_h = s; g.stride_w = s;
-            g.pad_h = pad; g.pad_w = pad;
+            g.h = h;
+            g.w = h + 1;
+            g.k_h = k;
+            g.k_w = k;
+            g.stride_h = s;
+            g.stride_w = s;
+            g.pad_h = pad;
+            g.pad_w = pad;
             if (h + 2 * pad < k) continue;
             g.out_h = (h + 2 * pad - k) / s + 1;
             g.out_w = (h + 1 + 2 * pad - k) / s + 1;

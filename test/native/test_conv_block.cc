@@ -41,7 +41,8 @@ BlockRun run(const ConvBlockParams& p, bool fused, uint32_t seed) {
   const int64_t xs = conv_block_x_size(p), ws = conv_block_weight_size(p);
   const int64_t ys = conv_block_y_size(p), C = p.out_c;
   const std::vector<float> x = rnd(xs, seed, -1, 1), w = rnd(ws, seed + 1, -0.3f, 0.3f);
-  const std::vector<float> bias = rnd(C, seed + 2, -0.5f, 0.5f), gamma = rnd(C, seed + 3, 0.5f, 1.5f);
+  const std::vector<float> bias = rnd(C, seed + 2, -0.5f, 0.5f),
+                           gamma = rnd(C, seed + 3, 0.5f, 1.5f);
   const std::vector<float> beta = rnd(C, seed + 4, -0.5f, 0.5f);
   BlockRun r;
   r.pre.resize(ys);
@@ -61,9 +62,8 @@ BlockRun run(const ConvBlockParams& p, bool fused, uint32_t seed) {
   fwd(p, x.data(), w.data(), bias.data(), gamma.data(), beta.data(), r.rm.data(), r.rv.data(),
       r.pre.data(), r.mean.data(), r.rstd.data(), r.y.data());
   if (p.norm != ConvBlockNorm::kEval) {
-    bwd(p, x.data(), w.data(), gamma.data(), r.pre.data(), r.mean.data(), r.rstd.data(),
-        r.y.data(), r.dy.data(), r.dx.data(), r.dw.data(), r.db.data(), r.dg.data(),
-        r.dbeta.data(), true);
+    bwd(p, x.data(), w.data(), gamma.data(), r.pre.data(), r.mean.data(), r.rstd.data(), r.y.data(),
+        r.dy.data(), r.dx.data(), r.dw.data(), r.db.data(), r.dg.data(), r.dbeta.data(), true);
   }
   return r;
 }
@@ -93,7 +93,8 @@ std::vector<ConvBlockParams> cases() {
   for (int i = 0; i < 3; ++i) {
     v.push_back(block(true, 5, 16, 7, 7, 9, 4, 2, 1, norms[i], acts[i]));
     v.push_back(block(false, 3, 5, 14, 13, 11, 4, 2, 1, norms[(i + 1) % 3], acts[i]));
-    v.push_back(block(false, 6, 3, 4, 4, 5, 4, 1, 0, norms[(i + 2) % 3], acts[(i + 1) % 3]));  // 1x1
+    v.push_back(
+        block(false, 6, 3, 4, 4, 5, 4, 1, 0, norms[(i + 2) % 3], acts[(i + 1) % 3]));  // 1x1
   }
   return v;
 }
@@ -145,7 +146,8 @@ TEST(conv_block_errors) {
     }
     return "";
   };
-  ConvBlockParams ok = block(true, 2, 3, 3, 3, 2, 4, 2, 1, ConvBlockNorm::kTrain, Activation::kRelu);
+  ConvBlockParams ok =
+      block(true, 2, 3, 3, 3, 2, 4, 2, 1, ConvBlockNorm::kTrain, Activation::kRelu);
   CHECK(code_of(ok).empty());
   ConvBlockParams p = ok;
   p.batch = 1;

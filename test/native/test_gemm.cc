@@ -56,7 +56,7 @@ double gemm_error(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha
 }  // namespace
 
 TEST(gemm_blocked_matches_plain_all_transposes_and_edges) {
-  const int64_t sizes[][3] = {{1, 1, 1}, {7, 17, 33}, {33, 1, 300}, {97, 130, 257},
+  const int64_t sizes[][3] = {{1, 1, 1},    {7, 17, 33},    {33, 1, 300}, {97, 130, 257},
                               {6, 16, 256}, {200, 50, 600}, {5, 2100, 9}};
   for (auto& s : sizes) {
     for (int t = 0; t < 4; ++t) {

@@ -70,19 +70,23 @@ TEST(bce_extreme_logits_are_exact) {
   // z, x -> softplus(z) - x z; disagreeing targets give exactly |z|, agreeing ones ~exp(-|z|).
   const float z[8] = {30, -30, 100, -100, 1e4f, -1e4f, 100, -1e4f};
   const float x[8] = {0, 1, 0, 1, 0, 1, 1, 0};
-  const double want[8] = {30 + std::log1p(std::exp(-30.0)), 30 + std::log1p(std::exp(-30.0)),
-                          100, 100, 1e4, 1e4, 0, 0};
+  const double want[8] = {
+      30 + std::log1p(std::exp(-30.0)), 30 + std::log1p(std::exp(-30.0)), 100, 100, 1e4, 1e4, 0, 0};
   for (bool simd : {false, true}) {
     if (simd && !have_avx2()) continue;
     for (int k = 0; k < 8; ++k) {
       double sum;
-      if (simd) bce_forward_rows_avx2(&sum, z + k, x + k, 1, 0, 1);
-      else bce_forward_rows_plain(&sum, z + k, x + k, 1, 0, 1);
+      if (simd)
+        bce_forward_rows_avx2(&sum, z + k, x + k, 1, 0, 1);
+      else
+        bce_forward_rows_plain(&sum, z + k, x + k, 1, 0, 1);
       CHECK_NEAR(sum, want[k], 1e-30 + 1e-7 * want[k]);
     }
     float dz[8];
-    if (simd) bce_backward_rows_avx2(dz, z, x, 8, 0, 1, 1.0, nullptr);
-    else bce_backward_rows_plain(dz, z, x, 8, 0, 1, 1.0, nullptr);
+    if (simd)
+      bce_backward_rows_avx2(dz, z, x, 8, 0, 1, 1.0, nullptr);
+    else
+      bce_backward_rows_plain(dz, z, x, 8, 0, 1, 1.0, nullptr);
     const float want_dz[8] = {1, -1, 1, -1, 1, -1, 0, 0};
     for (int k = 0; k < 8; ++k) CHECK_NEAR(dz[k], want_dz[k], 1e-12);
   }
@@ -155,8 +159,7 @@ TEST(gaussian_kl_and_log_prob_tiny_exact) {
 }
 
 TEST(log_sum_exp_special_rows) {
-  const float x[5 * 3] = {1, 2, 3,  -kInf, 0, -kInf,  -kInf, -kInf, -kInf,
-                          1, kInf, 2,  1, NAN, 2};
+  const float x[5 * 3] = {1, 2, 3, -kInf, 0, -kInf, -kInf, -kInf, -kInf, 1, kInf, 2, 1, NAN, 2};
   float out[5];
   log_sum_exp_forward(out, x, 5, 3);
   CHECK_NEAR(out[0], std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0)), 1e-6);
@@ -187,7 +190,7 @@ TEST(log_sum_exp_plain_and_avx2_agree) {
   for (int64_t D : {1, 3, 8, 10, 17, 33}) {
     const int64_t R = 7;
     auto x = random_vec(R * D, 40 + D, 20.0f);
-    x[2] = -kInf;  // a -Inf entry in one row
+    x[2] = -kInf;                                          // a -Inf entry in one row
     for (int64_t d = 0; d < D; ++d) x[3 * D + d] = -kInf;  // row 3: all -Inf
     std::vector<float> o1(R), o2(R);
     lse_forward_rows_plain(o1.data(), x.data(), D, 0, R);
@@ -220,8 +223,9 @@ TEST(log_sum_exp_plain_and_avx2_agree) {
 
 TEST(softmax_cross_entropy_exact_values_large_logits_and_thread_independence) {
   // z = (0, ln 3): p = (1/4, 3/4). Label 1: -log(3/4); label 0: log 4; soft (1/2, 1/2): mean.
-  const float z[6] = {0.0f, static_cast<float>(std::log(3.0)), 0.0f, static_cast<float>(std::log(3.0)), 0.0f,
-                      static_cast<float>(std::log(3.0))};
+  const float z[6] = {0.0f, static_cast<float>(std::log(3.0)),
+                      0.0f, static_cast<float>(std::log(3.0)),
+                      0.0f, static_cast<float>(std::log(3.0))};
   const float t[6] = {0, 1, 1, 0, 0.5f, 0.5f};
   float rows[3];
   const double total = softmax_cross_entropy_forward(rows, z, t, 3, 2);

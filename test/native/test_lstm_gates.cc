@@ -89,8 +89,8 @@ TEST(lstm_plain_and_avx2_agree) {
       const auto dc = random_vec(B * H, 4 + H, 1.0f);
       std::vector<float> dp1(B * 4 * H), dcp1(B * H), dp2(B * 4 * H), dcp2(B * H);
       for (const float* dcin : {dc.data(), static_cast<const float*>(nullptr)}) {
-        lstm_gates_backward_plain(dp1.data(), dcp1.data(), dh.data(), dcin, g1.data(), c_prev.data(),
-                                  c1.data(), H, 0, B);
+        lstm_gates_backward_plain(dp1.data(), dcp1.data(), dh.data(), dcin, g1.data(),
+                                  c_prev.data(), c1.data(), H, 0, B);
         lstm_gates_backward_avx2(dp2.data(), dcp2.data(), dh.data(), dcin, g1.data(), c_prev.data(),
                                  c1.data(), H, 0, B);
         CHECK(max_rel(dp2, dp1) < 2e-6);
@@ -145,10 +145,12 @@ TEST(lstm_results_do_not_depend_on_thread_count) {
   const int saved = thread_limit();
   set_thread_limit(1);
   lstm_gates_forward(h1.data(), c1.data(), g1.data(), pre.data(), c_prev.data(), B, H);
-  lstm_gates_backward(dp1.data(), dcp1.data(), dh.data(), nullptr, g1.data(), c_prev.data(), c1.data(), B, H);
+  lstm_gates_backward(dp1.data(), dcp1.data(), dh.data(), nullptr, g1.data(), c_prev.data(),
+                      c1.data(), B, H);
   set_thread_limit(4);
   lstm_gates_forward(h4.data(), c4.data(), g4.data(), pre.data(), c_prev.data(), B, H);
-  lstm_gates_backward(dp4.data(), dcp4.data(), dh.data(), nullptr, g4.data(), c_prev.data(), c4.data(), B, H);
+  lstm_gates_backward(dp4.data(), dcp4.data(), dh.data(), nullptr, g4.data(), c_prev.data(),
+                      c4.data(), B, H);
   set_thread_limit(saved);
   CHECK(h1 == h4 && c1 == c4 && g1 == g4 && dp1 == dp4 && dcp1 == dcp4);
 }

@@ -61,12 +61,13 @@ BnRun run_bn(bool plain, int64_t N, int64_t C, int64_t S, const std::vector<floa
   auto bwd = plain ? batchnorm_backward_plain : batchnorm_backward;
   fwd(x.data(), gamma.data(), beta.data(), r.y.data(), r.mean.data(), r.rstd.data(), r.rm.data(),
       r.rv.data(), N, C, S, 1e-5f, 0.1f);
-  bwd(x.data(), dy.data(), gamma.data(), r.mean.data(), r.rstd.data(), r.dx.data(),
-      r.dgamma.data(), r.dbeta.data(), N, C, S);
+  bwd(x.data(), dy.data(), gamma.data(), r.mean.data(), r.rstd.data(), r.dx.data(), r.dgamma.data(),
+      r.dbeta.data(), N, C, S);
   return r;
 }
 
-const int64_t kBnShapes[][3] = {{4, 3, 17}, {64, 37, 1}, {2, 5, 1000}, {1, 2, 2}, {3, 70, 1}, {5, 1, 9}};
+const int64_t kBnShapes[][3] = {{4, 3, 17}, {64, 37, 1}, {2, 5, 1000},
+                                {1, 2, 2},  {3, 70, 1},  {5, 1, 9}};
 
 }  // namespace
 
@@ -84,7 +85,8 @@ TEST(batchnorm_exact_tiny_case) {
   CHECK_NEAR(rv[0], 0.9 + 0.1 * 5.0 / 3.0, 1e-7);
   // Eval with those running stats.
   batchnorm_forward_eval(x, gamma, beta, rm, rv, y, 1, 1, 4, 1e-5f);
-  for (int i = 0; i < 4; ++i) CHECK_NEAR(y[i], (x[i] - rm[0]) / std::sqrt(rv[0] + 1e-5) * 2.0 + 0.5, 1e-6);
+  for (int i = 0; i < 4; ++i)
+    CHECK_NEAR(y[i], (x[i] - rm[0]) / std::sqrt(rv[0] + 1e-5) * 2.0 + 0.5, 1e-6);
   // Backward with dy = 1 everywhere: dbeta = 4, dgamma = sum xhat = 0, dx = 0.
   const float dy[] = {1, 1, 1, 1};
   float dx[4], dg[1], db[1];
@@ -100,7 +102,8 @@ TEST(batchnorm_backward_matches_double_reference) {
     const std::vector<float> x = random_vec(n, 1, -2.0f, 3.0f), dy = random_vec(n, 2, -1.0f, 1.0f);
     const std::vector<float> gamma = random_vec(C, 3, 0.5f, 1.5f), beta = random_vec(C, 4, -1, 1);
     const BnRun r = run_bn(false, N, C, S, x, dy, gamma, beta);
-    std::vector<float> dx_ref(static_cast<size_t>(n)), dg_ref(C), db_ref(C), y_ref(static_cast<size_t>(n));
+    std::vector<float> dx_ref(static_cast<size_t>(n)), dg_ref(C), db_ref(C),
+        y_ref(static_cast<size_t>(n));
     const double M = static_cast<double>(N * S);
     for (int64_t c = 0; c < C; ++c) {
       double s = 0, sq = 0;
@@ -147,7 +150,8 @@ TEST(batchnorm_plain_and_fast_agree_and_threads_do_not_matter) {
     set_thread_limit(4);
     const BnRun four = run_bn(false, N, C, S, x, dy, gamma, beta);
     set_thread_limit(default_thread_limit());
-    CHECK(bit_equal(one.y, four.y) && bit_equal(one.mean, four.mean) && bit_equal(one.rstd, four.rstd));
+    CHECK(bit_equal(one.y, four.y) && bit_equal(one.mean, four.mean) &&
+          bit_equal(one.rstd, four.rstd));
     CHECK(bit_equal(one.rm, four.rm) && bit_equal(one.rv, four.rv));
     CHECK(bit_equal(one.dx, four.dx) && bit_equal(one.dgamma, four.dgamma) &&
           bit_equal(one.dbeta, four.dbeta));
@@ -193,8 +197,8 @@ TEST(batchnorm_rejects_bad_arguments_and_handles_empty) {
   CHECK_THROWS(batchnorm_forward_eval(a, a, a, rm, rv, a, 2, -2, 2, 1e-5f));
   CHECK_THROWS(batchnorm_forward_train(a, nullptr, a, a, m, s, rm, rv, 2, 2, 2, 1e-5f, 0.1f));
   // No channels: nothing to do. Eval accepts an empty batch.
-  batchnorm_forward_train(nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
-                          4, 0, 3, 1e-5f, 0.1f);
+  batchnorm_forward_train(nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, 4,
+                          0, 3, 1e-5f, 0.1f);
   batchnorm_forward_eval(nullptr, a, a, rm, rv, nullptr, 0, 2, 3, 1e-5f);
 }
 
@@ -230,8 +234,8 @@ TEST(layernorm_plain_fast_reference_and_threads) {
                                                             o.y.data(), o.mean.data(),
                                                             o.rstd.data(), R, D, 1e-5f);
       (plain ? layernorm_backward_plain : layernorm_backward)(
-          x.data(), dy.data(), gamma.data(), o.mean.data(), o.rstd.data(), o.dx.data(),
-          o.dg.data(), o.db.data(), R, D);
+          x.data(), dy.data(), gamma.data(), o.mean.data(), o.rstd.data(), o.dx.data(), o.dg.data(),
+          o.db.data(), R, D);
       return o;
     };
     const Out plain = run(true);

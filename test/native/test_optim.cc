@@ -83,7 +83,9 @@ TEST(adam_plain_and_avx2_agree_over_steps) {
       }
     }
     CHECK(worst <= 1);  // a contracted multiply-add moves a float64 intermediate at most
-    if (differing != 0) std::printf("  adam n=%lld: %lld values differ by 1 ulp\n", (long long)n, (long long)differing);
+    if (differing != 0)
+      std::printf("  adam n=%lld: %lld values differ by 1 ulp\n", (long long)n,
+                  (long long)differing);
   }
 }
 

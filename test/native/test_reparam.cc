@@ -19,7 +19,8 @@ TEST(reparam_forward_counters_and_thread_count_independence) {
     mu[i] = 0.01f * static_cast<float>(i % 17) - 0.08f;
     lv[i] = 0.1f * static_cast<float>(i % 11) - 0.5f;
   }
-  std::vector<float> z1(rows * k * cols), e1(rows * k * cols), z4(rows * k * cols), e4(rows * k * cols);
+  std::vector<float> z1(rows * k * cols), e1(rows * k * cols), z4(rows * k * cols),
+      e4(rows * k * cols);
   set_thread_limit(1);
   reparam_forward(z1.data(), e1.data(), mu.data(), lv.data(), rows, cols, k, 5, 6, 7, 1000);
   set_thread_limit(4);
@@ -31,8 +32,10 @@ TEST(reparam_forward_counters_and_thread_count_independence) {
   const int64_t r = 20, i = 2, j = 9;
   const uint32_t s = static_cast<uint32_t>(1000 + r * k + i);
   const PhiloxBlock b = philox4x32_10(static_cast<uint32_t>(j / 4), s, 7, 0x52455041u, 5, 6);
-  const double u1 = philox_uniform_f32(b.v[0]), u2 = philox_uniform_f32(b.v[1]);  // j % 4 = 1: pair (0, 1), sine
-  const float want = static_cast<float>(std::sqrt(-2.0 * std::log(u1)) * std::sin(6.283185307179586 * u2));
+  const double u1 = philox_uniform_f32(b.v[0]),
+               u2 = philox_uniform_f32(b.v[1]);  // j % 4 = 1: pair (0, 1), sine
+  const float want =
+      static_cast<float>(std::sqrt(-2.0 * std::log(u1)) * std::sin(6.283185307179586 * u2));
   const int64_t at = (r * k + i) * cols + j;
   CHECK_NEAR(e1[at], want, 1e-6);
   CHECK_NEAR(z1[at], mu[r * cols + j] + std::exp(0.5 * lv[r * cols + j]) * e1[at], 1e-6);

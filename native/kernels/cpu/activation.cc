@@ -230,13 +230,14 @@ void bias_backward_impl(Activation kind, const float* y, const float* dy, float*
     // each channel in the segment are added in order.
     const DenseGroups d = dense_groups(N, C);
     std::vector<double> sums(static_cast<size_t>(d.seg));
-    column_sums_f64(d.groups, d.seg, 1, sums.data(), [&](double* acc, int64_t i, int64_t j0, int64_t j1) {
-      const int64_t begin = i * d.seg;
-      const int64_t end = std::min(j1, total - begin);  // the last segment may be short
-      if (end <= j0) return;
-      span(kind, y + begin + j0, dy + begin + j0, dx + begin + j0, end - j0, slope);
-      accumulate(acc + j0, dx + begin + j0, end - j0);
-    });
+    column_sums_f64(
+        d.groups, d.seg, 1, sums.data(), [&](double* acc, int64_t i, int64_t j0, int64_t j1) {
+          const int64_t begin = i * d.seg;
+          const int64_t end = std::min(j1, total - begin);  // the last segment may be short
+          if (end <= j0) return;
+          span(kind, y + begin + j0, dy + begin + j0, dx + begin + j0, end - j0, slope);
+          accumulate(acc + j0, dx + begin + j0, end - j0);
+        });
     for (int64_t c = 0; c < C; ++c) {
       double s = 0;
       for (int64_t k = 0; k < d.g; ++k) s += sums[static_cast<size_t>(k * C + c)];

@@ -7,7 +7,6 @@
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 
-
 #include "vmath.h"
 
 namespace deepgen {
@@ -88,8 +87,9 @@ void activation_backward_span_avx2(Activation kind, const float* y, const float*
       if (dx != dy) std::memcpy(dx, dy, sizeof(float) * static_cast<size_t>(n));
       break;
     case Activation::kRelu:
-      binary256([&](__m256 v, __m256 g) { return _mm256_and_ps(g, _mm256_cmp_ps(v, zero, _CMP_GT_OQ)); },
-                y, dy, dx, n);
+      binary256(
+          [&](__m256 v, __m256 g) { return _mm256_and_ps(g, _mm256_cmp_ps(v, zero, _CMP_GT_OQ)); },
+          y, dy, dx, n);
       break;
     case Activation::kLeakyRelu: {
       const __m256 s = _mm256_set1_ps(slope);
@@ -105,9 +105,9 @@ void activation_backward_span_avx2(Activation kind, const float* y, const float*
                 y, dy, dx, n);
       break;
     case Activation::kSigmoid:
-      binary256(
-          [&](__m256 v, __m256 g) { return _mm256_mul_ps(g, _mm256_mul_ps(v, _mm256_sub_ps(one, v))); },
-          y, dy, dx, n);
+      binary256([&](__m256 v,
+                    __m256 g) { return _mm256_mul_ps(g, _mm256_mul_ps(v, _mm256_sub_ps(one, v))); },
+                y, dy, dx, n);
       break;
     case Activation::kSoftplus: {
       // sigmoid(x) = 1 - exp(-y), a block at a time through a buffer on the stack.
@@ -116,7 +116,8 @@ void activation_backward_span_avx2(Activation kind, const float* y, const float*
       for (int64_t off = 0; off < n; off += kBlock) {
         const int64_t m = kBlock < n - off ? kBlock : n - off;
         one_minus_exp_neg_span_avx2(y + off, sig, m);
-        binary256([](__m256 s, __m256 g) { return _mm256_mul_ps(g, s); }, sig, dy + off, dx + off, m);
+        binary256([](__m256 s, __m256 g) { return _mm256_mul_ps(g, s); }, sig, dy + off, dx + off,
+                  m);
       }
       break;
     }

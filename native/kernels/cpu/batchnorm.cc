@@ -32,8 +32,8 @@ void batchnorm_col_sum_sq_plain(double* acc, const float* x, const double* cente
   }
 }
 
-void batchnorm_col_grad_sums_plain(double* sum_dy, double* sum_dyc, const float* dy,
-                                   const float* x, const float* mean, int64_t w) {
+void batchnorm_col_grad_sums_plain(double* sum_dy, double* sum_dyc, const float* dy, const float* x,
+                                   const float* mean, int64_t w) {
   for (int64_t j = 0; j < w; ++j) {
     sum_dy[j] += dy[j];
     sum_dyc[j] += static_cast<double>(dy[j]) * (static_cast<double>(x[j]) - mean[j]);
@@ -64,8 +64,8 @@ struct RowOps {
   void (*col_sum_sq)(double*, const float*, const double*, int64_t);
   void (*col_grad_sums)(double*, double*, const float*, const float*, const float*, int64_t);
   void (*col_affine)(const float*, float*, const float*, const float*, const float*, int64_t);
-  void (*col_backward)(const float*, const float*, float*, const float*, const float*,
-                       const float*, const float*, int64_t);
+  void (*col_backward)(const float*, const float*, float*, const float*, const float*, const float*,
+                       const float*, int64_t);
 };
 
 const RowOps kPlainOps = {sum_f64_plain,
@@ -118,8 +118,9 @@ void check_eps(const char* fn, float eps) {
 
 void check_train_size(const char* fn, const Dims& d) {
   if (d.M < 2) {
-    throw KernelError("E_SHAPE", std::string(fn) +
-                                     ": training needs more than one value per channel (N * S >= 2)");
+    throw KernelError(
+        "E_SHAPE",
+        std::string(fn) + ": training needs more than one value per channel (N * S >= 2)");
   }
 }
 
@@ -156,9 +157,8 @@ double channel_total(const std::vector<double>& plane, const Dims& d, int64_t c)
 void apply_affine(const float* x, float* y, const Dims& d, const float* center, const float* scale,
                   const float* shift, const RowOps& ops) {
   if (d.S == 1) {
-    for_each_dense_row(d, [&](int64_t n) {
-      ops.col_affine(x + n * d.C, y + n * d.C, center, scale, shift, d.C);
-    });
+    for_each_dense_row(
+        d, [&](int64_t n) { ops.col_affine(x + n * d.C, y + n * d.C, center, scale, shift, d.C); });
   } else {
     for_each_plane(d, [&](int64_t r) {
       const int64_t c = r % d.C;
@@ -196,9 +196,8 @@ void forward_train_impl(const float* x, const float* gamma, const float* beta, f
     std::vector<double> plane(static_cast<size_t>(N * C));
     for_each_plane(d, [&](int64_t r) { plane[r] = ops.sum(x + r * S, S); });
     for (int64_t c = 0; c < C; ++c) mean_d[c] = channel_total(plane, d, c) * inv_m;
-    for_each_plane(d, [&](int64_t r) {
-      plane[r] = ops.sum_sq_centered(x + r * S, S, mean_d[r % C]);
-    });
+    for_each_plane(d,
+                   [&](int64_t r) { plane[r] = ops.sum_sq_centered(x + r * S, S, mean_d[r % C]); });
     for (int64_t c = 0; c < C; ++c) var_d[c] = channel_total(plane, d, c) * inv_m;
   }
   std::vector<float> scale(static_cast<size_t>(C));
@@ -260,7 +259,8 @@ void backward_impl(const float* x, const float* dy, const float* gamma, const fl
     }
   }
   // dx = gamma rstd (dy - dbeta / M - xhat dgamma / M) = a dy + b (x - mean) + k.
-  std::vector<float> a(static_cast<size_t>(C)), b(static_cast<size_t>(C)), k(static_cast<size_t>(C));
+  std::vector<float> a(static_cast<size_t>(C)), b(static_cast<size_t>(C)),
+      k(static_cast<size_t>(C));
   const double inv_m = 1.0 / static_cast<double>(d.M);
   for (int64_t c = 0; c < C; ++c) {
     const double r = rstd[c];

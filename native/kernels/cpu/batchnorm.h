@@ -66,7 +66,6 @@ void batchnorm_backward_row_plain(const float* x, const float* dy, float* dx, in
 void batchnorm_backward_row_avx2(const float* x, const float* dy, float* dx, int64_t n,
                                  float center, float a, float b, float k);
 
-
 // Column loops over one sample row of the dense layout (S == 1), for a block of w channels
 // (per-channel parameters are arrays here), plain and AVX2:
 //   sum_sq:    acc[j] += (x[j] - center[j])^2                      (double)
@@ -75,10 +74,10 @@ void batchnorm_backward_row_avx2(const float* x, const float* dy, float* dx, int
 //   backward:  dx[j] = a[j] dy[j] + b[j] (x[j] - center[j]) + k[j]
 void batchnorm_col_sum_sq_plain(double* acc, const float* x, const double* center, int64_t w);
 void batchnorm_col_sum_sq_avx2(double* acc, const float* x, const double* center, int64_t w);
-void batchnorm_col_grad_sums_plain(double* sum_dy, double* sum_dyc, const float* dy,
-                                   const float* x, const float* mean, int64_t w);
-void batchnorm_col_grad_sums_avx2(double* sum_dy, double* sum_dyc, const float* dy,
-                                  const float* x, const float* mean, int64_t w);
+void batchnorm_col_grad_sums_plain(double* sum_dy, double* sum_dyc, const float* dy, const float* x,
+                                   const float* mean, int64_t w);
+void batchnorm_col_grad_sums_avx2(double* sum_dy, double* sum_dyc, const float* dy, const float* x,
+                                  const float* mean, int64_t w);
 void batchnorm_col_affine_plain(const float* x, float* y, const float* center, const float* scale,
                                 const float* shift, int64_t w);
 void batchnorm_col_affine_avx2(const float* x, float* y, const float* center, const float* scale,

@@ -26,7 +26,8 @@ void batchnorm_backward_row_avx2(const float* x, const float* dy, float* dx, int
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m256 xc = _mm256_sub_ps(_mm256_loadu_ps(x + i), c);
-    _mm256_storeu_ps(dx + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(dy + i), _mm256_fmadd_ps(vb, xc, vk)));
+    _mm256_storeu_ps(dx + i,
+                     _mm256_fmadd_ps(va, _mm256_loadu_ps(dy + i), _mm256_fmadd_ps(vb, xc, vk)));
   }
   for (; i < n; ++i) dx[i] = __builtin_fmaf(a, dy[i], __builtin_fmaf(b, x[i] - center, k));
 }
@@ -51,8 +52,8 @@ void batchnorm_col_sum_sq_avx2(double* acc, const float* x, const double* center
   }
 }
 
-void batchnorm_col_grad_sums_avx2(double* sum_dy, double* sum_dyc, const float* dy,
-                                  const float* x, const float* mean, int64_t w) {
+void batchnorm_col_grad_sums_avx2(double* sum_dy, double* sum_dyc, const float* dy, const float* x,
+                                  const float* mean, int64_t w) {
   int64_t j = 0;
   for (; j + 8 <= w; j += 8) {
     const __m256 g = _mm256_loadu_ps(dy + j);
@@ -76,7 +77,8 @@ void batchnorm_col_affine_avx2(const float* x, float* y, const float* center, co
   int64_t j = 0;
   for (; j + 8 <= w; j += 8) {
     const __m256 xc = _mm256_sub_ps(_mm256_loadu_ps(x + j), _mm256_loadu_ps(center + j));
-    _mm256_storeu_ps(y + j, _mm256_fmadd_ps(xc, _mm256_loadu_ps(scale + j), _mm256_loadu_ps(shift + j)));
+    _mm256_storeu_ps(y + j,
+                     _mm256_fmadd_ps(xc, _mm256_loadu_ps(scale + j), _mm256_loadu_ps(shift + j)));
   }
   for (; j < w; ++j) y[j] = __builtin_fmaf(x[j] - center[j], scale[j], shift[j]);
 }
@@ -89,7 +91,8 @@ void batchnorm_col_backward_avx2(const float* x, const float* dy, float* dx, con
     const __m256 t = _mm256_fmadd_ps(_mm256_loadu_ps(b + j), xc, _mm256_loadu_ps(k + j));
     _mm256_storeu_ps(dx + j, _mm256_fmadd_ps(_mm256_loadu_ps(a + j), _mm256_loadu_ps(dy + j), t));
   }
-  for (; j < w; ++j) dx[j] = __builtin_fmaf(a[j], dy[j], __builtin_fmaf(b[j], x[j] - center[j], k[j]));
+  for (; j < w; ++j)
+    dx[j] = __builtin_fmaf(a[j], dy[j], __builtin_fmaf(b[j], x[j] - center[j], k[j]));
 }
 
 }  // namespace deepgen
@@ -108,8 +111,8 @@ void batchnorm_backward_row_avx2(const float* x, const float* dy, float* dx, int
 void batchnorm_col_sum_sq_avx2(double* acc, const float* x, const double* center, int64_t w) {
   batchnorm_col_sum_sq_plain(acc, x, center, w);
 }
-void batchnorm_col_grad_sums_avx2(double* sum_dy, double* sum_dyc, const float* dy,
-                                  const float* x, const float* mean, int64_t w) {
+void batchnorm_col_grad_sums_avx2(double* sum_dy, double* sum_dyc, const float* dy, const float* x,
+                                  const float* mean, int64_t w) {
   batchnorm_col_grad_sums_plain(sum_dy, sum_dyc, dy, x, mean, w);
 }
 void batchnorm_col_affine_avx2(const float* x, float* y, const float* center, const float* scale,

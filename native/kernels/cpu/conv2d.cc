@@ -97,7 +97,8 @@ int64_t conv2d_y_size(const Conv2dParams& p) {
 
 void conv2d_mask_weights(float* weight, int64_t out_c, int64_t in_c, int64_t k_h, int64_t k_w,
                          ConvMask mask) {
-  if (out_c < 0 || in_c < 0 || k_h < 1 || k_w < 1) throw KernelError("E_ARG", "conv2d_mask_weights: bad sizes");
+  if (out_c < 0 || in_c < 0 || k_h < 1 || k_w < 1)
+    throw KernelError("E_ARG", "conv2d_mask_weights: bad sizes");
   if (mask == ConvMask::kNone) return;
   const int64_t pairs = conv_mul(out_c, in_c), kk = conv_mul(k_h, k_w);
   conv_mul(pairs, kk);
@@ -233,14 +234,15 @@ void conv2d_forward_gemm(const float* x, const float* weight, const float* bias,
   const ConvWindow g = window_of(p, oh, ow);
   conv_for_chunks(p.batch, (K + p.out_c) * plane_out, plane_out,
                   [&](int64_t n0, int64_t m, int inner) {
-    float* col = conv_scratch(0, K * m * plane_out);
-    im2col(x + n0 * p.in_c * plane_in, m, p.in_c, g, taps, col, inner);
-    float* yc = y + n0 * p.out_c * plane_out;
-    // One image: the GEMM's [Cout, Ho*Wo] result is already the NCHW layout.
-    float* out = m == 1 ? yc : conv_scratch(1, p.out_c * m * plane_out);
-    sgemm(false, false, p.out_c, m * plane_out, K, 1.0f, w, col, 0.0f, out, inner);
-    if (m > 1 || bias != nullptr) cn_to_nchw(out, m, p.out_c, plane_out, bias, yc, inner);
-  });
+                    float* col = conv_scratch(0, K * m * plane_out);
+                    im2col(x + n0 * p.in_c * plane_in, m, p.in_c, g, taps, col, inner);
+                    float* yc = y + n0 * p.out_c * plane_out;
+                    // One image: the GEMM's [Cout, Ho*Wo] result is already the NCHW layout.
+                    float* out = m == 1 ? yc : conv_scratch(1, p.out_c * m * plane_out);
+                    sgemm(false, false, p.out_c, m * plane_out, K, 1.0f, w, col, 0.0f, out, inner);
+                    if (m > 1 || bias != nullptr)
+                      cn_to_nchw(out, m, p.out_c, plane_out, bias, yc, inner);
+                  });
 }
 
 // Forward by direct convolution. im2col + GEMM writes every input value kH*kW times into a
@@ -282,7 +284,8 @@ void conv2d_forward_direct(const float* x, const float* weight, const float* bia
     const float* src = weight + co * p.in_c * p.k_h * p.k_w;
     for (int64_t ci = 0; ci < p.in_c; ++ci) {
       const float* w_ci = src + ci * p.k_h * p.k_w;
-      for (int64_t t = 0; t < T; ++t) dst[(ci * T + t) * TC] = w_ci[taps.ky[t] * p.k_w + taps.kx[t]];
+      for (int64_t t = 0; t < T; ++t)
+        dst[(ci * T + t) * TC] = w_ci[taps.ky[t] * p.k_w + taps.kx[t]];
     }
   }
   std::vector<int64_t> koff(static_cast<size_t>(K));
@@ -291,58 +294,69 @@ void conv2d_forward_direct(const float* x, const float* weight, const float* bia
   }
   conv_for_chunks(p.batch, p.in_c * plane_p + plane_out * ldc, plane_out,
                   [&](int64_t n0, int64_t m, int inner) {
-    // The padded copy: row r, column c of a plane hold x[r - pad_h][c - pad_w] (0 outside).
-    float* xp = conv_scratch(0, m * p.in_c * plane_p);
-    const int64_t c_lo = std::min(p.pad_w, wp);
-    const int64_t c_hi = std::min(wp, p.pad_w + p.in_w);
-    parallel_for(m * p.in_c, [&](int64_t q) {
-      const float* src = x + (n0 * p.in_c + q) * plane_in;
-      float* dst = xp + q * plane_p;
-      for (int64_t r = 0; r < hp; ++r) {
-        float* row = dst + r * wp;
-        const int64_t iy = r - p.pad_h;
-        if (iy < 0 || iy >= p.in_h || c_hi <= c_lo) {
-          std::fill(row, row + wp, 0.0f);
-          continue;
-        }
-        std::fill(row, row + c_lo, 0.0f);
-        std::memcpy(row + c_lo, src + iy * p.in_w + (c_lo - p.pad_w), sizeof(float) * (c_hi - c_lo));
-        std::fill(row + c_hi, row + wp, 0.0f);
-      }
-    }, inner);
-    // Window origins of the chunk's pixels; the last tile's missing pixels repeat pixel 0
-    // (a valid address; their rows of C are never read).
-    const int64_t pixels = m * plane_out;
-    const int64_t tiles = (pixels + TP - 1) / TP;
-    std::vector<int64_t> pix(static_cast<size_t>(tiles * TP), 0);
-    for (int64_t q = 0; q < pixels; ++q) {
-      const int64_t j = q / plane_out, oy = (q % plane_out) / ow, ox = q % ow;
-      pix[q] = j * p.in_c * plane_p + oy * p.stride_h * wp + ox * p.stride_w;
-    }
-    float* cbuf = conv_scratch(1, tiles * TP * ldc);
-    const int64_t tasks = (tiles + kDirectTilesPerTask - 1) / kDirectTilesPerTask;
-    parallel_for(tasks, [&](int64_t task) {
-      const int64_t t_end = std::min(tiles, (task + 1) * kDirectTilesPerTask);
-      for (int64_t kb = 0; kb < K; kb += kDirectKBlock) {
-        const int64_t kc = std::min(kDirectKBlock, K - kb);
-        for (int64_t b = 0; b < c_blocks; ++b) {
-          const float* wblk = wpk + (b * K + kb) * TC;
-          for (int64_t tt = task * kDirectTilesPerTask; tt < t_end; ++tt) {
-            tile(kc, xp, pix.data() + tt * TP, koff.data() + kb, wblk, cbuf + tt * TP * ldc + b * TC,
-                 ldc, kb > 0);
-          }
-        }
-      }
-    }, inner);
-    // y[n0 + j, co, :] = C[j's pixels, co] + bias[co]
-    parallel_for(m * p.out_c, [&](int64_t r) {
-      const int64_t j = r / p.out_c, co = r % p.out_c;
-      const float b = bias != nullptr ? bias[co] : 0.0f;
-      const float* src = cbuf + j * plane_out * ldc + co;
-      float* dst = y + (n0 * p.out_c + r) * plane_out;
-      for (int64_t i = 0; i < plane_out; ++i) dst[i] = src[i * ldc] + b;
-    }, inner);
-  });
+                    // The padded copy: row r, column c of a plane hold x[r - pad_h][c - pad_w] (0
+                    // outside).
+                    float* xp = conv_scratch(0, m * p.in_c * plane_p);
+                    const int64_t c_lo = std::min(p.pad_w, wp);
+                    const int64_t c_hi = std::min(wp, p.pad_w + p.in_w);
+                    parallel_for(
+                        m * p.in_c,
+                        [&](int64_t q) {
+                          const float* src = x + (n0 * p.in_c + q) * plane_in;
+                          float* dst = xp + q * plane_p;
+                          for (int64_t r = 0; r < hp; ++r) {
+                            float* row = dst + r * wp;
+                            const int64_t iy = r - p.pad_h;
+                            if (iy < 0 || iy >= p.in_h || c_hi <= c_lo) {
+                              std::fill(row, row + wp, 0.0f);
+                              continue;
+                            }
+                            std::fill(row, row + c_lo, 0.0f);
+                            std::memcpy(row + c_lo, src + iy * p.in_w + (c_lo - p.pad_w),
+                                        sizeof(float) * (c_hi - c_lo));
+                            std::fill(row + c_hi, row + wp, 0.0f);
+                          }
+                        },
+                        inner);
+                    // Window origins of the chunk's pixels; the last tile's missing pixels repeat
+                    // pixel 0 (a valid address; their rows of C are never read).
+                    const int64_t pixels = m * plane_out;
+                    const int64_t tiles = (pixels + TP - 1) / TP;
+                    std::vector<int64_t> pix(static_cast<size_t>(tiles * TP), 0);
+                    for (int64_t q = 0; q < pixels; ++q) {
+                      const int64_t j = q / plane_out, oy = (q % plane_out) / ow, ox = q % ow;
+                      pix[q] = j * p.in_c * plane_p + oy * p.stride_h * wp + ox * p.stride_w;
+                    }
+                    float* cbuf = conv_scratch(1, tiles * TP * ldc);
+                    const int64_t tasks = (tiles + kDirectTilesPerTask - 1) / kDirectTilesPerTask;
+                    parallel_for(
+                        tasks,
+                        [&](int64_t task) {
+                          const int64_t t_end = std::min(tiles, (task + 1) * kDirectTilesPerTask);
+                          for (int64_t kb = 0; kb < K; kb += kDirectKBlock) {
+                            const int64_t kc = std::min(kDirectKBlock, K - kb);
+                            for (int64_t b = 0; b < c_blocks; ++b) {
+                              const float* wblk = wpk + (b * K + kb) * TC;
+                              for (int64_t tt = task * kDirectTilesPerTask; tt < t_end; ++tt) {
+                                tile(kc, xp, pix.data() + tt * TP, koff.data() + kb, wblk,
+                                     cbuf + tt * TP * ldc + b * TC, ldc, kb > 0);
+                              }
+                            }
+                          }
+                        },
+                        inner);
+                    // y[n0 + j, co, :] = C[j's pixels, co] + bias[co]
+                    parallel_for(
+                        m * p.out_c,
+                        [&](int64_t r) {
+                          const int64_t j = r / p.out_c, co = r % p.out_c;
+                          const float b = bias != nullptr ? bias[co] : 0.0f;
+                          const float* src = cbuf + j * plane_out * ldc + co;
+                          float* dst = y + (n0 * p.out_c + r) * plane_out;
+                          for (int64_t i = 0; i < plane_out; ++i) dst[i] = src[i * ldc] + b;
+                        },
+                        inner);
+                  });
 }
 
 // When the direct path wins (measured on DCGAN / PixelCNN shapes, one thread): it needs
@@ -385,7 +399,8 @@ void conv2d_forward(const float* x, const float* weight, const float* bias, floa
   const int64_t plane_out = oh * ow;
   if (K == 0) {  // nothing to read (Cin = 0, or a 1x1 kernel under mask A): y = bias
     for (int64_t i = 0; i < p.batch * p.out_c; ++i) {
-      std::fill(y + i * plane_out, y + (i + 1) * plane_out, bias != nullptr ? bias[i % p.out_c] : 0.0f);
+      std::fill(y + i * plane_out, y + (i + 1) * plane_out,
+                bias != nullptr ? bias[i % p.out_c] : 0.0f);
     }
     return;
   }
@@ -456,20 +471,20 @@ void conv2d_backward_data(const float* dy, const float* weight, float* dx, const
   float* wt = conv_scratch(3, K * p.out_c);
   transpose_matrix(w, p.out_c, K, wt);
   const ConvWindow g = window_of(p, oh, ow);
-  conv_for_chunks(p.batch, (K + p.out_c) * plane_out, plane_out,
-                  [&](int64_t n0, int64_t m, int inner) {
-    const float* dyc = dy + n0 * p.out_c * plane_out;
-    const float* dyp = dyc;
-    if (m > 1) {
-      float* buf = conv_scratch(1, p.out_c * m * plane_out);
-      nchw_to_cn(dyc, m, p.out_c, plane_out, buf, inner);
-      dyp = buf;
-    }
-    // dcol [K, m*Ho*Wo] = wt [K, Cout] @ dyp [Cout, m*Ho*Wo]
-    float* dcol = conv_scratch(0, K * m * plane_out);
-    sgemm(false, false, K, m * plane_out, p.out_c, 1.0f, wt, dyp, 0.0f, dcol, inner);
-    col2im(dcol, m, p.in_c, g, taps, nullptr, dx + n0 * p.in_c * plane_in, inner);
-  });
+  conv_for_chunks(
+      p.batch, (K + p.out_c) * plane_out, plane_out, [&](int64_t n0, int64_t m, int inner) {
+        const float* dyc = dy + n0 * p.out_c * plane_out;
+        const float* dyp = dyc;
+        if (m > 1) {
+          float* buf = conv_scratch(1, p.out_c * m * plane_out);
+          nchw_to_cn(dyc, m, p.out_c, plane_out, buf, inner);
+          dyp = buf;
+        }
+        // dcol [K, m*Ho*Wo] = wt [K, Cout] @ dyp [Cout, m*Ho*Wo]
+        float* dcol = conv_scratch(0, K * m * plane_out);
+        sgemm(false, false, K, m * plane_out, p.out_c, 1.0f, wt, dyp, 0.0f, dcol, inner);
+        col2im(dcol, m, p.in_c, g, taps, nullptr, dx + n0 * p.in_c * plane_in, inner);
+      });
 }
 
 void conv2d_backward_weight(const float* x, const float* dy, float* dweight, float* dbias,
@@ -489,7 +504,8 @@ void conv2d_backward_weight(const float* x, const float* dy, float* dweight, flo
     if (!accumulate || masked) std::fill(dw, dw + p.out_c * K, 0.0f);
   } else {
     const ConvWindow g = window_of(p, oh, ow);
-    const int64_t chunk = conv_images_per_chunk(p.batch, (K + p.out_c) * plane_out, kReduceChunkFloats);
+    const int64_t chunk =
+        conv_images_per_chunk(p.batch, (K + p.out_c) * plane_out, kReduceChunkFloats);
     for (int64_t n0 = 0; n0 < p.batch; n0 += chunk) {
       const int64_t m = std::min(chunk, p.batch - n0);
       float* col = conv_scratch(0, K * m * plane_out);

@@ -5,7 +5,8 @@
 //   bias   [Cout] or nullptr
 //   y      [N, Cout, Ho, Wo],  Ho = floor((H + 2 padH - kH) / strideH) + 1  (same for W)
 //   y[n, co, oy, ox] = bias[co] + sum_{ci, ky, kx unmasked}
-//                      weight[co, ci, ky, kx] * x[n, ci, oy*strideH - padH + ky, ox*strideW - padW + kx]
+//                      weight[co, ci, ky, kx] * x[n, ci, oy*strideH - padH + ky, ox*strideW - padW
+//                      + kx]
 //   (x is zero outside the image.)
 //
 // Masks (ConvMask in im2col.h): the kernel's centre is (kH / 2, kW / 2) (floor); positions
@@ -26,13 +27,13 @@
 // conv_for_chunks in im2col.h), except the forward pass of wide layers on AVX2/FMA CPUs,
 // which runs direct-convolution tiles (conv2d_tile_avx2) over a padded copy of the input,
 // and backward-data of unmasked layers whose transposed conv takes its direct path (a
-// conv2d's dx is conv_transpose2d_forward of dy with the same weight). All give results that do not depend on the thread count (each output is summed in a
-// fixed order by one thread); the two forward paths differ from each other by float
-// rounding only.
-// Scratch: per-thread buffers of about 2 MB per pool thread for forward / backward-data, up to
-// ~16 MB on the calling thread for backward-weight, kept for reuse (conv_scratch); at least
-// one image's columns, Cin * kH * kW * Ho * Wo floats, whatever the budget (chunks never split
-// an image: fine for MNIST-sized images, large for big images with big kernels).
+// conv2d's dx is conv_transpose2d_forward of dy with the same weight). All give results that do not
+// depend on the thread count (each output is summed in a fixed order by one thread); the two
+// forward paths differ from each other by float rounding only. Scratch: per-thread buffers of about
+// 2 MB per pool thread for forward / backward-data, up to ~16 MB on the calling thread for
+// backward-weight, kept for reuse (conv_scratch); at least one image's columns, Cin * kH * kW * Ho
+// * Wo floats, whatever the budget (chunks never split an image: fine for MNIST-sized images, large
+// for big images with big kernels).
 #pragma once
 #include <cstdint>
 
@@ -54,13 +55,15 @@ int64_t conv2d_x_size(const Conv2dParams& p);
 int64_t conv2d_weight_size(const Conv2dParams& p);
 int64_t conv2d_y_size(const Conv2dParams& p);
 
-// y = conv(x, weight) + bias.   x [N,Cin,H,W], weight [Cout,Cin,kH,kW], bias [Cout]|null -> y [N,Cout,Ho,Wo]
+// y = conv(x, weight) + bias.   x [N,Cin,H,W], weight [Cout,Cin,kH,kW], bias [Cout]|null -> y
+// [N,Cout,Ho,Wo]
 void conv2d_forward(const float* x, const float* weight, const float* bias, float* y,
                     const Conv2dParams& p);
 // dx = d(sum y*dy)/dx.          dy [N,Cout,Ho,Wo], weight [Cout,Cin,kH,kW] -> dx [N,Cin,H,W]
 void conv2d_backward_data(const float* dy, const float* weight, float* dx, const Conv2dParams& p);
 // dweight (+)= sum_n dy (x) x, dbias (+)= sum_{n,oy,ox} dy.
-//                               x [N,Cin,H,W], dy [N,Cout,Ho,Wo] -> dweight [Cout,Cin,kH,kW], dbias [Cout]|null
+//                               x [N,Cin,H,W], dy [N,Cout,Ho,Wo] -> dweight [Cout,Cin,kH,kW], dbias
+//                               [Cout]|null
 void conv2d_backward_weight(const float* x, const float* dy, float* dweight, float* dbias,
                             const Conv2dParams& p, bool accumulate);
 

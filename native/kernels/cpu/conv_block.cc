@@ -60,8 +60,8 @@ void require(const char* fn, std::initializer_list<const void*> ptrs) {
 }
 
 // pre = conv(x) + bias.
-void conv_forward(const ConvBlockParams& p, const float* x, const float* weight,
-                  const float* bias, float* pre) {
+void conv_forward(const ConvBlockParams& p, const float* x, const float* weight, const float* bias,
+                  float* pre) {
   if (p.transposed) {
     conv_transpose2d_forward(x, weight, bias, pre, convt_params(p));
   } else {
@@ -70,8 +70,8 @@ void conv_forward(const ConvBlockParams& p, const float* x, const float* weight,
 }
 
 // The conv's backward from dpre: dweight / dbias (+)=, dx (if not null) overwritten.
-void conv_backward(const ConvBlockParams& p, const float* x, const float* weight,
-                   const float* dpre, float* dx, float* dweight, float* dbias, bool accumulate) {
+void conv_backward(const ConvBlockParams& p, const float* x, const float* weight, const float* dpre,
+                   float* dx, float* dweight, float* dbias, bool accumulate) {
   if (p.transposed) {
     const ConvTranspose2dParams c = convt_params(p);
     conv_transpose2d_backward_weight(x, dpre, dweight, dbias, c, accumulate);
@@ -117,7 +117,8 @@ void convt_backward_shared_cols(const ConvBlockParams& bp, const float* x, const
   g.pad_w = p.pad_w;
   g.out_h = p.in_h;
   g.out_w = p.in_w;
-  const int64_t chunk = conv_images_per_chunk(p.batch, (M + 2 * p.in_c) * plane_in, kBlockBackwardChunkFloats);
+  const int64_t chunk =
+      conv_images_per_chunk(p.batch, (M + 2 * p.in_c) * plane_in, kBlockBackwardChunkFloats);
   for (int64_t n0 = 0; n0 < p.batch; n0 += chunk) {
     const int64_t m = std::min(chunk, p.batch - n0);
     float* cols = conv_scratch(0, M * m * plane_in);
@@ -173,7 +174,8 @@ void conv_backward_shared_chunks(const ConvBlockParams& bp, const float* x, cons
     wt = conv_scratch(3, K * p.out_c);
     transpose_matrix(weight, p.out_c, K, wt);
   }
-  const int64_t chunk = conv_images_per_chunk(p.batch, (K + p.out_c) * plane_out, kBlockBackwardChunkFloats);
+  const int64_t chunk =
+      conv_images_per_chunk(p.batch, (K + p.out_c) * plane_out, kBlockBackwardChunkFloats);
   for (int64_t n0 = 0; n0 < p.batch; n0 += chunk) {
     const int64_t m = std::min(chunk, p.batch - n0);
     float* col = conv_scratch(0, K * m * plane_out);
@@ -209,8 +211,8 @@ void affine_row(const float* x, float* y, int64_t n, float center, float scale, 
   }
 }
 
-void norm_backward_row(const float* x, const float* dy, float* dx, int64_t n, float center,
-                       float a, float b, float k) {
+void norm_backward_row(const float* x, const float* dy, float* dx, int64_t n, float center, float a,
+                       float b, float k) {
   if (use_avx2_fma()) {
     batchnorm_backward_row_avx2(x, dy, dx, n, center, a, b, k);
   } else {
@@ -290,7 +292,9 @@ void conv_block_check(const ConvBlockParams& p, int64_t* out_h, int64_t* out_w) 
 }
 
 int64_t conv_block_x_size(const ConvBlockParams& p) { return p.batch * p.in_c * p.in_h * p.in_w; }
-int64_t conv_block_weight_size(const ConvBlockParams& p) { return p.in_c * p.out_c * p.k_h * p.k_w; }
+int64_t conv_block_weight_size(const ConvBlockParams& p) {
+  return p.in_c * p.out_c * p.k_h * p.k_w;
+}
 int64_t conv_block_y_size(const ConvBlockParams& p) {
   int64_t oh, ow;
   conv_block_check(p, &oh, &ow);
@@ -302,8 +306,8 @@ int64_t conv_block_y_size(const ConvBlockParams& p) {
 
 void conv_block_forward_unfused(const ConvBlockParams& p, const float* x, const float* weight,
                                 const float* bias, const float* gamma, const float* beta,
-                                float* running_mean, float* running_var, float* pre,
-                                float* mean, float* rstd, float* y) {
+                                float* running_mean, float* running_var, float* pre, float* mean,
+                                float* rstd, float* y) {
   int64_t oh, ow;
   conv_block_check(p, &oh, &ow);
   const int64_t S = oh * ow, total = p.batch * p.out_c * S;
@@ -371,7 +375,8 @@ void conv_block_forward(const ConvBlockParams& p, const float* x, const float* w
   const Activation act = p.activation;
   const float slope = p.slope;
   if (p.norm == ConvBlockNorm::kNone) {
-    for_each_plane(N * C, S, [&](int64_t r) { act_forward_span(act, pre + r * S, y + r * S, S, slope); });
+    for_each_plane(N * C, S,
+                   [&](int64_t r) { act_forward_span(act, pre + r * S, y + r * S, S, slope); });
     return;
   }
   // center, scale, shift per channel: y = act((pre - center) * scale + shift).
@@ -379,7 +384,8 @@ void conv_block_forward(const ConvBlockParams& p, const float* x, const float* w
   if (p.norm == ConvBlockNorm::kEval) {
     for (int64_t c = 0; c < C; ++c) {
       center[c] = running_mean[c];
-      scale[c] = static_cast<float>(gamma[c] / std::sqrt(static_cast<double>(running_var[c]) + p.eps));
+      scale[c] =
+          static_cast<float>(gamma[c] / std::sqrt(static_cast<double>(running_var[c]) + p.eps));
     }
   } else {
     // Batch statistics as batchnorm.cc: per plane in double, then over n in order; two passes.
@@ -413,10 +419,9 @@ void conv_block_forward(const ConvBlockParams& p, const float* x, const float* w
 }
 
 void conv_block_backward(const ConvBlockParams& p, const float* x, const float* weight,
-                         const float* gamma, const float* pre, const float* mean,
-                         const float* rstd, const float* y, float* dy, float* dx,
-                         float* dweight, float* dbias, float* dgamma, float* dbeta,
-                         bool accumulate) {
+                         const float* gamma, const float* pre, const float* mean, const float* rstd,
+                         const float* y, float* dy, float* dx, float* dweight, float* dbias,
+                         float* dgamma, float* dbeta, bool accumulate) {
   const char* fn = "conv_block_backward";
   int64_t oh, ow;
   conv_block_check(p, &oh, &ow);
@@ -448,7 +453,8 @@ void conv_block_backward(const ConvBlockParams& p, const float* x, const float* 
       p_dyc[r] = dot_centered_f64(d, pre + r * S, S, mean[r % C]);
     });
     // dpre = gamma rstd (dy - dbeta / M - xhat dgamma / M) = a dy + b (pre - mean) + k.
-    std::vector<float> a(static_cast<size_t>(C)), b(static_cast<size_t>(C)), k(static_cast<size_t>(C));
+    std::vector<float> a(static_cast<size_t>(C)), b(static_cast<size_t>(C)),
+        k(static_cast<size_t>(C));
     const double inv_m = 1.0 / static_cast<double>(N * S);
     for (int64_t c = 0; c < C; ++c) {
       const double sum_dy = channel_total(p_dy, N, C, c);
@@ -476,8 +482,9 @@ void conv_block_backward(const ConvBlockParams& p, const float* x, const float* 
   }
   // Where the data gradient runs as the other conv's direct forward (no column matrix), that
   // beats sharing the column matrix with the weight gradient's GEMM.
-  const bool direct_dx = dx != nullptr && (p.transposed ? conv_transpose2d_backward_data_is_direct(convt_params(p))
-                                                        : conv2d_backward_data_is_direct(conv_params(p)));
+  const bool direct_dx =
+      dx != nullptr && (p.transposed ? conv_transpose2d_backward_data_is_direct(convt_params(p))
+                                     : conv2d_backward_data_is_direct(conv_params(p)));
   float* gemm_dx = direct_dx ? nullptr : dx;
   if (p.transposed) {
     convt_backward_shared_cols(p, x, weight, dy, gemm_dx, dweight, dbias, accumulate);

@@ -49,9 +49,9 @@ struct ConvBlockParams {
   int64_t out_pad_h = 0, out_pad_w = 0;  // transposed only; must be 0 for conv2d
   ConvBlockNorm norm = ConvBlockNorm::kNone;
   Activation activation = Activation::kIdentity;
-  float slope = 0.01f;   // leakyRelu
-  float eps = 1e-5f;     // norm
-  float momentum = 0.1f; // kTrain running-stat update
+  float slope = 0.01f;    // leakyRelu
+  float eps = 1e-5f;      // norm
+  float momentum = 0.1f;  // kTrain running-stat update
 };
 
 // Validates everything (E_ARG / E_SHAPE) and returns Ho, Wo.
@@ -65,16 +65,15 @@ void conv_block_forward(const ConvBlockParams& p, const float* x, const float* w
                         float* running_mean, float* running_var, float* pre, float* mean,
                         float* rstd, float* y);
 void conv_block_backward(const ConvBlockParams& p, const float* x, const float* weight,
-                         const float* gamma, const float* pre, const float* mean,
-                         const float* rstd, const float* y, float* dy, float* dx,
-                         float* dweight, float* dbias, float* dgamma, float* dbeta,
-                         bool accumulate);
+                         const float* gamma, const float* pre, const float* mean, const float* rstd,
+                         const float* y, float* dy, float* dx, float* dweight, float* dbias,
+                         float* dgamma, float* dbeta, bool accumulate);
 
 // The composition of conv / batchnorm / activation kernels, call after call.
 void conv_block_forward_unfused(const ConvBlockParams& p, const float* x, const float* weight,
                                 const float* bias, const float* gamma, const float* beta,
-                                float* running_mean, float* running_var, float* pre,
-                                float* mean, float* rstd, float* y);
+                                float* running_mean, float* running_var, float* pre, float* mean,
+                                float* rstd, float* y);
 void conv_block_backward_unfused(const ConvBlockParams& p, const float* x, const float* weight,
                                  const float* gamma, const float* pre, const float* mean,
                                  const float* rstd, const float* y, float* dy, float* dx,

@@ -18,8 +18,9 @@ constexpr int64_t kMaxDim = 2147483647;
 
 void check_range(int64_t v, int64_t lo, const char* name) {
   if (v < lo || v > kMaxDim) {
-    throw KernelError("E_ARG", std::string("conv_transpose2d: ") + name + " must be an integer in [" +
-                                   std::to_string(lo) + ", " + std::to_string(kMaxDim) + "]");
+    throw KernelError("E_ARG", std::string("conv_transpose2d: ") + name +
+                                   " must be an integer in [" + std::to_string(lo) + ", " +
+                                   std::to_string(kMaxDim) + "]");
   }
 }
 
@@ -218,16 +219,16 @@ namespace {
 // the input (2x2 taps for 4x4 / stride 2), which conv2d's direct tile (6 pixels x 16 output
 // channels in registers, inputs read in place from a zero-padded copy) computes with no
 // column matrix; the tile's pixel-major results are scattered into y with the bias.
-constexpr int64_t kDirectTKBlock = 1024;     // (channel, tap) pairs per pass of a tile
-constexpr int64_t kDirectTTilesPerTask = 4;  // 24 pixels per parallel task
+constexpr int64_t kDirectTKBlock = 1024;                 // (channel, tap) pairs per pass of a tile
+constexpr int64_t kDirectTTilesPerTask = 4;              // 24 pixels per parallel task
 constexpr int64_t kDirectTSmallCopy = int64_t{1} << 18;  // floats (1 MB) moved on one thread
 
 int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
 struct ConvTPhase {
-  int64_t py, px, nu, nv;   // output rows py + s_h u (u < nu), columns px + s_w v (v < nv)
-  int64_t taps, k;          // taps of the phase, k = Cin * taps
-  int64_t w_offset;         // start of the phase's packed weights
+  int64_t py, px, nu, nv;  // output rows py + s_h u (u < nu), columns px + s_w v (v < nv)
+  int64_t taps, k;         // taps of the phase, k = Cin * taps
+  int64_t w_offset;        // start of the phase's packed weights
   std::vector<int64_t> kys, kxs, koff;
 };
 
@@ -247,8 +248,10 @@ void conv_transpose2d_forward_direct(const float* x, const float* weight, const 
   const int64_t sh = p.stride_h, sw = p.stride_w;
   const int64_t c_blocks = (p.out_c + TC - 1) / TC, ldc = c_blocks * TC;
   // Input rows / columns the taps reach, and the zero-padded copy that holds them all.
-  const int64_t iy_lo = floor_div(p.pad_h - (p.k_h - 1), sh), iy_hi = floor_div(oh - 1 + p.pad_h, sh);
-  const int64_t ix_lo = floor_div(p.pad_w - (p.k_w - 1), sw), ix_hi = floor_div(ow - 1 + p.pad_w, sw);
+  const int64_t iy_lo = floor_div(p.pad_h - (p.k_h - 1), sh),
+                iy_hi = floor_div(oh - 1 + p.pad_h, sh);
+  const int64_t ix_lo = floor_div(p.pad_w - (p.k_w - 1), sw),
+                ix_hi = floor_div(ow - 1 + p.pad_w, sw);
   const int64_t top = std::max<int64_t>(0, -iy_lo), left = std::max<int64_t>(0, -ix_lo);
   const int64_t hp = top + std::max(iy_hi + 1, p.in_h), wp = left + std::max(ix_hi + 1, p.in_w);
   const int64_t plane_p = hp * wp, plane_in = p.in_h * p.in_w, plane_out = oh * ow;
@@ -263,8 +266,10 @@ void conv_transpose2d_forward_direct(const float* x, const float* weight, const 
       ph.px = px;
       ph.nu = oh > py ? (oh - py + sh - 1) / sh : 0;
       ph.nv = ow > px ? (ow - px + sw - 1) / sw : 0;
-      for (int64_t ky = 0; ky < p.k_h; ++ky) if (((py + p.pad_h - ky) % sh + sh) % sh == 0) ph.kys.push_back(ky);
-      for (int64_t kx = 0; kx < p.k_w; ++kx) if (((px + p.pad_w - kx) % sw + sw) % sw == 0) ph.kxs.push_back(kx);
+      for (int64_t ky = 0; ky < p.k_h; ++ky)
+        if (((py + p.pad_h - ky) % sh + sh) % sh == 0) ph.kys.push_back(ky);
+      for (int64_t kx = 0; kx < p.k_w; ++kx)
+        if (((px + p.pad_w - kx) % sw + sw) % sw == 0) ph.kxs.push_back(kx);
       ph.taps = static_cast<int64_t>(ph.kys.size() * ph.kxs.size());
       ph.k = p.in_c * ph.taps;
       ph.w_offset = w_total;
@@ -305,99 +310,118 @@ void conv_transpose2d_forward_direct(const float* x, const float* weight, const 
     }
   }
   float* wpk = conv_scratch(2, std::max<int64_t>(w_total, 1));
-  parallel_for(p.in_c, [&](int64_t ci) {
-    for (int64_t b = 0; b < c_blocks; ++b) {
-      const int64_t jn = std::min(TC, p.out_c - b * TC);
-      const float* slab = weight + (ci * p.out_c + b * TC) * kk;
-      const bool whole_slab = kk == 16 && jn == TC;  // 4x4 taps, 16 real channels
-      float* rows[16];
-      for (int64_t q = 0; q < kk; ++q) {
-        const TapSlot& sl = slot[static_cast<size_t>(q)];
-        float* dst = wpk + sl.phase->w_offset + (b * sl.phase->k + ci * sl.phase->taps + sl.t) * TC;
-        if (whole_slab) {
-          rows[q] = dst;
-          continue;
-        }
-        for (int64_t j = 0; j < jn; ++j) dst[j] = slab[j * kk + q];
-        for (int64_t j = jn; j < TC; ++j) dst[j] = 0.0f;  // channels past Cout
-      }
-      if (whole_slab) transpose16_avx2(slab, rows);  // the direct path runs only with AVX2/FMA
-    }
-  }, w_total < kDirectTSmallCopy ? 1 : 0);
-  conv_for_chunks(p.batch, p.in_c * plane_p + max_pixels * ldc, plane_in,
-                  [&](int64_t n0, int64_t m, int inner) {
-    float* xp = conv_scratch(0, m * p.in_c * plane_p);
-    // The copies in and out are memory moves: below kDirectTSmallCopy floats one thread does
-    // them faster than waking the pool (a batch of one calls this a dozen times).
-    const int64_t copied = m * std::max(p.in_c * plane_p, p.out_c * plane_out);
-    const int copy_threads = copied < kDirectTSmallCopy ? 1 : inner;
-    const int64_t c_lo = std::min(left, wp), c_hi = std::min(wp, left + p.in_w);
-    parallel_for(m * p.in_c, [&](int64_t q) {
-      const float* src = x + (n0 * p.in_c + q) * plane_in;
-      float* dst = xp + q * plane_p;
-      for (int64_t r = 0; r < hp; ++r) {
-        float* row = dst + r * wp;
-        const int64_t iy = r - top;
-        if (iy < 0 || iy >= p.in_h || c_hi <= c_lo) {
-          std::fill(row, row + wp, 0.0f);
-          continue;
-        }
-        std::fill(row, row + c_lo, 0.0f);
-        std::memcpy(row + c_lo, src + iy * p.in_w, sizeof(float) * (c_hi - c_lo));
-        std::fill(row + c_hi, row + wp, 0.0f);
-      }
-    }, copy_threads);
-    float* cbuf = conv_scratch(1, std::max<int64_t>(1, ((m * max_pixels + TP - 1) / TP) * TP * ldc));
-    std::vector<int64_t> pix;
-    for (const ConvTPhase& ph : phases) {
-      const int64_t per_image = ph.nu * ph.nv, pixels = m * per_image;
-      if (pixels == 0) continue;
-      if (ph.taps == 0) {  // no tap lands on this phase: bias only
-        parallel_for(m * p.out_c, [&](int64_t r) {
-          const float b = bias != nullptr ? bias[r % p.out_c] : 0.0f;
-          float* dst = y + (n0 * p.out_c + r) * plane_out;
-          for (int64_t u = 0; u < ph.nu; ++u) {
-            for (int64_t v = 0; v < ph.nv; ++v) dst[(ph.py + sh * u) * ow + ph.px + sw * v] = b;
-          }
-        }, copy_threads);
-        continue;
-      }
-      // Window origins; the last tile's missing pixels repeat pixel 0 (never stored).
-      const int64_t tiles = (pixels + TP - 1) / TP;
-      pix.assign(static_cast<size_t>(tiles * TP), 0);
-      for (int64_t q = 0; q < pixels; ++q) {
-        const int64_t j = q / per_image, u = (q % per_image) / ph.nv, v = q % ph.nv;
-        pix[q] = j * p.in_c * plane_p + u * wp + v;
-      }
-      const float* wph = wpk + ph.w_offset;
-      const int64_t K = ph.k;
-      const int64_t tasks = (tiles + kDirectTTilesPerTask - 1) / kDirectTTilesPerTask;
-      parallel_for(tasks, [&](int64_t task) {
-        const int64_t t_end = std::min(tiles, (task + 1) * kDirectTTilesPerTask);
-        for (int64_t kb = 0; kb < K; kb += kDirectTKBlock) {
-          const int64_t kc = std::min(kDirectTKBlock, K - kb);
-          for (int64_t b = 0; b < c_blocks; ++b) {
-            const float* wblk = wph + (b * K + kb) * TC;
-            for (int64_t tt = task * kDirectTTilesPerTask; tt < t_end; ++tt) {
-              conv2d_tile_avx2(kc, xp, pix.data() + tt * TP, ph.koff.data() + kb, wblk,
-                               cbuf + tt * TP * ldc + b * TC, ldc, kb > 0);
+  parallel_for(
+      p.in_c,
+      [&](int64_t ci) {
+        for (int64_t b = 0; b < c_blocks; ++b) {
+          const int64_t jn = std::min(TC, p.out_c - b * TC);
+          const float* slab = weight + (ci * p.out_c + b * TC) * kk;
+          const bool whole_slab = kk == 16 && jn == TC;  // 4x4 taps, 16 real channels
+          float* rows[16];
+          for (int64_t q = 0; q < kk; ++q) {
+            const TapSlot& sl = slot[static_cast<size_t>(q)];
+            float* dst =
+                wpk + sl.phase->w_offset + (b * sl.phase->k + ci * sl.phase->taps + sl.t) * TC;
+            if (whole_slab) {
+              rows[q] = dst;
+              continue;
             }
+            for (int64_t j = 0; j < jn; ++j) dst[j] = slab[j * kk + q];
+            for (int64_t j = jn; j < TC; ++j) dst[j] = 0.0f;  // channels past Cout
           }
+          if (whole_slab) transpose16_avx2(slab, rows);  // the direct path runs only with AVX2/FMA
         }
-      }, inner);
-      // y[n0 + j, co, py + s_h u, px + s_w v] = C[(j, u, v), co] + bias[co]
-      parallel_for(m * p.out_c, [&](int64_t r) {
-        const int64_t j = r / p.out_c, co = r % p.out_c;
-        const float b = bias != nullptr ? bias[co] : 0.0f;
-        const float* src = cbuf + j * per_image * ldc + co;
-        float* dst = y + (n0 * p.out_c + r) * plane_out;
-        for (int64_t u = 0; u < ph.nu; ++u) {
-          float* row = dst + (ph.py + sh * u) * ow + ph.px;
-          for (int64_t v = 0; v < ph.nv; ++v) row[sw * v] = src[(u * ph.nv + v) * ldc] + b;
+      },
+      w_total < kDirectTSmallCopy ? 1 : 0);
+  conv_for_chunks(
+      p.batch, p.in_c * plane_p + max_pixels * ldc, plane_in,
+      [&](int64_t n0, int64_t m, int inner) {
+        float* xp = conv_scratch(0, m * p.in_c * plane_p);
+        // The copies in and out are memory moves: below kDirectTSmallCopy floats one thread does
+        // them faster than waking the pool (a batch of one calls this a dozen times).
+        const int64_t copied = m * std::max(p.in_c * plane_p, p.out_c * plane_out);
+        const int copy_threads = copied < kDirectTSmallCopy ? 1 : inner;
+        const int64_t c_lo = std::min(left, wp), c_hi = std::min(wp, left + p.in_w);
+        parallel_for(
+            m * p.in_c,
+            [&](int64_t q) {
+              const float* src = x + (n0 * p.in_c + q) * plane_in;
+              float* dst = xp + q * plane_p;
+              for (int64_t r = 0; r < hp; ++r) {
+                float* row = dst + r * wp;
+                const int64_t iy = r - top;
+                if (iy < 0 || iy >= p.in_h || c_hi <= c_lo) {
+                  std::fill(row, row + wp, 0.0f);
+                  continue;
+                }
+                std::fill(row, row + c_lo, 0.0f);
+                std::memcpy(row + c_lo, src + iy * p.in_w, sizeof(float) * (c_hi - c_lo));
+                std::fill(row + c_hi, row + wp, 0.0f);
+              }
+            },
+            copy_threads);
+        float* cbuf =
+            conv_scratch(1, std::max<int64_t>(1, ((m * max_pixels + TP - 1) / TP) * TP * ldc));
+        std::vector<int64_t> pix;
+        for (const ConvTPhase& ph : phases) {
+          const int64_t per_image = ph.nu * ph.nv, pixels = m * per_image;
+          if (pixels == 0) continue;
+          if (ph.taps == 0) {  // no tap lands on this phase: bias only
+            parallel_for(
+                m * p.out_c,
+                [&](int64_t r) {
+                  const float b = bias != nullptr ? bias[r % p.out_c] : 0.0f;
+                  float* dst = y + (n0 * p.out_c + r) * plane_out;
+                  for (int64_t u = 0; u < ph.nu; ++u) {
+                    for (int64_t v = 0; v < ph.nv; ++v)
+                      dst[(ph.py + sh * u) * ow + ph.px + sw * v] = b;
+                  }
+                },
+                copy_threads);
+            continue;
+          }
+          // Window origins; the last tile's missing pixels repeat pixel 0 (never stored).
+          const int64_t tiles = (pixels + TP - 1) / TP;
+          pix.assign(static_cast<size_t>(tiles * TP), 0);
+          for (int64_t q = 0; q < pixels; ++q) {
+            const int64_t j = q / per_image, u = (q % per_image) / ph.nv, v = q % ph.nv;
+            pix[q] = j * p.in_c * plane_p + u * wp + v;
+          }
+          const float* wph = wpk + ph.w_offset;
+          const int64_t K = ph.k;
+          const int64_t tasks = (tiles + kDirectTTilesPerTask - 1) / kDirectTTilesPerTask;
+          parallel_for(
+              tasks,
+              [&](int64_t task) {
+                const int64_t t_end = std::min(tiles, (task + 1) * kDirectTTilesPerTask);
+                for (int64_t kb = 0; kb < K; kb += kDirectTKBlock) {
+                  const int64_t kc = std::min(kDirectTKBlock, K - kb);
+                  for (int64_t b = 0; b < c_blocks; ++b) {
+                    const float* wblk = wph + (b * K + kb) * TC;
+                    for (int64_t tt = task * kDirectTTilesPerTask; tt < t_end; ++tt) {
+                      conv2d_tile_avx2(kc, xp, pix.data() + tt * TP, ph.koff.data() + kb, wblk,
+                                       cbuf + tt * TP * ldc + b * TC, ldc, kb > 0);
+                    }
+                  }
+                }
+              },
+              inner);
+          // y[n0 + j, co, py + s_h u, px + s_w v] = C[(j, u, v), co] + bias[co]
+          parallel_for(
+              m * p.out_c,
+              [&](int64_t r) {
+                const int64_t j = r / p.out_c, co = r % p.out_c;
+                const float b = bias != nullptr ? bias[co] : 0.0f;
+                const float* src = cbuf + j * per_image * ldc + co;
+                float* dst = y + (n0 * p.out_c + r) * plane_out;
+                for (int64_t u = 0; u < ph.nu; ++u) {
+                  float* row = dst + (ph.py + sh * u) * ow + ph.px;
+                  for (int64_t v = 0; v < ph.nv; ++v) row[sw * v] = src[(u * ph.nv + v) * ldc] + b;
+                }
+              },
+              copy_threads);
         }
-      }, copy_threads);
-    }
-  });
+      });
 }
 
 }  // namespace
@@ -416,7 +440,8 @@ void conv_transpose2d_forward(const float* x, const float* weight, const float* 
   const int64_t plane_in = p.in_h * p.in_w, plane_out = oh * ow;
   if (p.in_c == 0) {
     for (int64_t i = 0; i < p.batch * p.out_c; ++i) {
-      std::fill(y + i * plane_out, y + (i + 1) * plane_out, bias != nullptr ? bias[i % p.out_c] : 0.0f);
+      std::fill(y + i * plane_out, y + (i + 1) * plane_out,
+                bias != nullptr ? bias[i % p.out_c] : 0.0f);
     }
     return;
   }
@@ -432,17 +457,17 @@ void conv_transpose2d_forward(const float* x, const float* weight, const float* 
   const ConvWindow g = window_of(p, oh, ow);
   conv_for_chunks(p.batch, (M + p.in_c) * plane_in, plane_in,
                   [&](int64_t n0, int64_t m, int inner) {
-    const float* xc = x + n0 * p.in_c * plane_in;
-    const float* xp = xc;
-    if (m > 1) {
-      float* buf = conv_scratch(1, p.in_c * m * plane_in);
-      nchw_to_cn(xc, m, p.in_c, plane_in, buf, inner);
-      xp = buf;
-    }
-    float* cols = conv_scratch(0, M * m * plane_in);
-    sgemm(false, false, M, m * plane_in, p.in_c, 1.0f, wt, xp, 0.0f, cols, inner);
-    col2im(cols, m, p.out_c, g, taps, bias, y + n0 * p.out_c * plane_out, inner);
-  });
+                    const float* xc = x + n0 * p.in_c * plane_in;
+                    const float* xp = xc;
+                    if (m > 1) {
+                      float* buf = conv_scratch(1, p.in_c * m * plane_in);
+                      nchw_to_cn(xc, m, p.in_c, plane_in, buf, inner);
+                      xp = buf;
+                    }
+                    float* cols = conv_scratch(0, M * m * plane_in);
+                    sgemm(false, false, M, m * plane_in, p.in_c, 1.0f, wt, xp, 0.0f, cols, inner);
+                    col2im(cols, m, p.out_c, g, taps, bias, y + n0 * p.out_c * plane_out, inner);
+                  });
 }
 
 bool conv_transpose2d_forward_is_direct(const ConvTranspose2dParams& p) {
@@ -474,7 +499,8 @@ Conv2dParams data_gradient_as_conv(const ConvTranspose2dParams& p, int64_t oh, i
 bool conv_transpose2d_backward_data_is_direct(const ConvTranspose2dParams& p) {
   int64_t oh, ow;
   conv_transpose2d_check(p, &oh, &ow);
-  return p.batch > 0 && p.in_c > 0 && p.out_c > 0 && conv2d_forward_is_direct(data_gradient_as_conv(p, oh, ow));
+  return p.batch > 0 && p.in_c > 0 && p.out_c > 0 &&
+         conv2d_forward_is_direct(data_gradient_as_conv(p, oh, ow));
 }
 
 void conv_transpose2d_backward_data(const float* dy, const float* weight, float* dx,
@@ -494,20 +520,19 @@ void conv_transpose2d_backward_data(const float* dy, const float* weight, float*
   const ConvTaps taps = conv_taps(p.k_h, p.k_w, ConvMask::kNone);
   const int64_t M = p.out_c * taps.size();
   const ConvWindow g = window_of(p, oh, ow);
-  conv_for_chunks(p.batch, (M + p.in_c) * plane_in, plane_in,
-                  [&](int64_t n0, int64_t m, int inner) {
-    float* cols = conv_scratch(0, M * m * plane_in);
-    im2col(dy + n0 * p.out_c * plane_out, m, p.out_c, g, taps, cols, inner);
-    float* dxc = dx + n0 * p.in_c * plane_in;
-    float* out = m == 1 ? dxc : conv_scratch(1, p.in_c * m * plane_in);
-    sgemm(false, false, p.in_c, m * plane_in, M, 1.0f, weight, cols, 0.0f, out, inner);
-    if (m > 1) cn_to_nchw(out, m, p.in_c, plane_in, nullptr, dxc, inner);
-  });
+  conv_for_chunks(
+      p.batch, (M + p.in_c) * plane_in, plane_in, [&](int64_t n0, int64_t m, int inner) {
+        float* cols = conv_scratch(0, M * m * plane_in);
+        im2col(dy + n0 * p.out_c * plane_out, m, p.out_c, g, taps, cols, inner);
+        float* dxc = dx + n0 * p.in_c * plane_in;
+        float* out = m == 1 ? dxc : conv_scratch(1, p.in_c * m * plane_in);
+        sgemm(false, false, p.in_c, m * plane_in, M, 1.0f, weight, cols, 0.0f, out, inner);
+        if (m > 1) cn_to_nchw(out, m, p.in_c, plane_in, nullptr, dxc, inner);
+      });
 }
 
-void conv_transpose2d_backward_weight(const float* x, const float* dy, float* dweight,
-                                      float* dbias, const ConvTranspose2dParams& p,
-                                      bool accumulate) {
+void conv_transpose2d_backward_weight(const float* x, const float* dy, float* dweight, float* dbias,
+                                      const ConvTranspose2dParams& p, bool accumulate) {
   int64_t oh, ow;
   conv_transpose2d_check(p, &oh, &ow);
   const int64_t plane_in = p.in_h * p.in_w, plane_out = oh * ow;

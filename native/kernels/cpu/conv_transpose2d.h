@@ -6,8 +6,9 @@
 //   weight [Cin, Cout, kH, kW]           (note: Cin first, as in PyTorch)
 //   bias   [Cout] or nullptr
 //   y      [N, Cout, Ho, Wo],  Ho = (H - 1) * strideH - 2 padH + kH + outPadH  (same for W)
-//   y[n, co, iy*strideH - padH + ky, ix*strideW - padW + kx] += x[n, ci, iy, ix] * weight[ci, co, ky, kx]
-//   for all (ci, iy, ix, ky, kx), positions outside [0, Ho) x [0, Wo) dropped; then + bias[co].
+//   y[n, co, iy*strideH - padH + ky, ix*strideW - padW + kx] += x[n, ci, iy, ix] * weight[ci, co,
+//   ky, kx] for all (ci, iy, ix, ky, kx), positions outside [0, Ho) x [0, Wo) dropped; then +
+//   bias[co].
 //
 // DCGAN's 4x4 / stride 2 / pad 1 doubles the size: 7 -> 14 -> 28.
 //
@@ -49,9 +50,8 @@ void conv_transpose2d_forward(const float* x, const float* weight, const float* 
 void conv_transpose2d_backward_data(const float* dy, const float* weight, float* dx,
                                     const ConvTranspose2dParams& p);
 //   x [N,Cin,H,W], dy [N,Cout,Ho,Wo] -> dweight [Cin,Cout,kH,kW] (+)=, dbias [Cout]|null (+)=
-void conv_transpose2d_backward_weight(const float* x, const float* dy, float* dweight,
-                                      float* dbias, const ConvTranspose2dParams& p,
-                                      bool accumulate);
+void conv_transpose2d_backward_weight(const float* x, const float* dy, float* dweight, float* dbias,
+                                      const ConvTranspose2dParams& p, bool accumulate);
 
 // True when conv_transpose2d_forward takes the direct stride-phase path for p (AVX2/FMA and
 // a wide layer). conv2d_backward_data, a transposed conv of dy, runs through

@@ -41,7 +41,10 @@ inline __m256 load(const float* p, const Lanes& l) {
 }
 
 inline void store(float* p, __m256 v, const Lanes& l) {
-  if (l.full) _mm256_storeu_ps(p, v); else _mm256_maskstore_ps(p, l.mask, v);
+  if (l.full)
+    _mm256_storeu_ps(p, v);
+  else
+    _mm256_maskstore_ps(p, l.mask, v);
 }
 
 // exp(x): x = n ln2 + r with |r| <= ln2 / 2, exp(r) by a degree-6 polynomial, 2^n built in
@@ -133,7 +136,8 @@ inline __m256 tanh_ps(__m256 x) {
   p = _mm256_fmadd_ps(p, z, splat(-3.33332819422e-1f));
   const __m256 near_zero = _mm256_fmadd_ps(_mm256_mul_ps(p, z), x, x);
   const __m256 e = exp_ps(_mm256_add_ps(ax, ax));
-  const __m256 t = _mm256_sub_ps(splat(1.0f), _mm256_div_ps(splat(2.0f), _mm256_add_ps(e, splat(1.0f))));
+  const __m256 t =
+      _mm256_sub_ps(splat(1.0f), _mm256_div_ps(splat(2.0f), _mm256_add_ps(e, splat(1.0f))));
   const __m256 far = _mm256_or_ps(t, _mm256_and_ps(sign_mask, x));
   return _mm256_blendv_ps(far, near_zero, _mm256_cmp_ps(ax, splat(0.625f), _CMP_LT_OQ));
 }

@@ -128,29 +128,37 @@ void sgemm_blocked(const GemmArgs& g, const float* a, const float* b, float* c, 
       float* bp = packed_b.data();
       float* ap = packed_a.data();
       // One parallel region packs both panels: B slivers first, then A slivers.
-      parallel_for(n_slivers + m_slivers, [&](int64_t s) {
-        if (s < n_slivers) pack_b_sliver(g, b, pc, kc, jc + s * NR, bp + s * NR * kc);
-        else pack_a_sliver(g, a, (s - n_slivers) * MR, pc, kc, ap + (s - n_slivers) * MR * kc);
-      }, threads);
+      parallel_for(
+          n_slivers + m_slivers,
+          [&](int64_t s) {
+            if (s < n_slivers)
+              pack_b_sliver(g, b, pc, kc, jc + s * NR, bp + s * NR * kc);
+            else
+              pack_a_sliver(g, a, (s - n_slivers) * MR, pc, kc, ap + (s - n_slivers) * MR * kc);
+          },
+          threads);
       // Tasks: MC-tall row blocks x column chunks of 4 slivers (64 columns).
       constexpr int64_t kSliversPerTask = 4;
       const int64_t row_blocks = (g.m + MC - 1) / MC;
       const int64_t col_chunks = (n_slivers + kSliversPerTask - 1) / kSliversPerTask;
-      parallel_for(row_blocks * col_chunks, [&](int64_t task) {
-        const int64_t rb = task / col_chunks;
-        const int64_t cc = task % col_chunks;
-        const int64_t s_end = std::min(n_slivers, (cc + 1) * kSliversPerTask);
-        const int64_t i_end = std::min(g.m, (rb + 1) * MC);
-        for (int64_t s = cc * kSliversPerTask; s < s_end; ++s) {
-          const int64_t j0 = jc + s * NR;
-          const int64_t cols = std::min<int64_t>(NR, g.n - j0);
-          for (int64_t i0 = rb * MC; i0 < i_end; i0 += MR) {
-            const int64_t rows = std::min<int64_t>(MR, g.m - i0);
-            run_tile(micro, kc, ap + (i0 / MR) * MR * kc, bp + s * NR * kc,
-                     c + i0 * g.ldc + j0, g.ldc, rows, cols, g.alpha, beta);
-          }
-        }
-      }, threads);
+      parallel_for(
+          row_blocks * col_chunks,
+          [&](int64_t task) {
+            const int64_t rb = task / col_chunks;
+            const int64_t cc = task % col_chunks;
+            const int64_t s_end = std::min(n_slivers, (cc + 1) * kSliversPerTask);
+            const int64_t i_end = std::min(g.m, (rb + 1) * MC);
+            for (int64_t s = cc * kSliversPerTask; s < s_end; ++s) {
+              const int64_t j0 = jc + s * NR;
+              const int64_t cols = std::min<int64_t>(NR, g.n - j0);
+              for (int64_t i0 = rb * MC; i0 < i_end; i0 += MR) {
+                const int64_t rows = std::min<int64_t>(MR, g.m - i0);
+                run_tile(micro, kc, ap + (i0 / MR) * MR * kc, bp + s * NR * kc, c + i0 * g.ldc + j0,
+                         g.ldc, rows, cols, g.alpha, beta);
+              }
+            }
+          },
+          threads);
     }
   }
 }
@@ -174,14 +182,18 @@ void sgemm_dots(const GemmArgs& g, const float* a, const float* b, float* c, int
   const auto dots_fn = use_avx2_fma() ? sgemm_dots_avx2 : sgemm_dots_portable;
   const int64_t tasks = (g.n + kDotsColsPerTask - 1) / kDotsColsPerTask;
   const bool parallel = g.m * g.n * g.k >= kSingleThreadGemm;
-  parallel_for(g.m * tasks, [&](int64_t task) {
-    const int64_t i = task / tasks, j0 = (task % tasks) * kDotsColsPerTask;
-    const int64_t nb = std::min(kDotsColsPerTask, g.n - j0);
-    float* out = c + i * g.ldc + j0;
-    float dot[kDotsColsPerTask];
-    dots_fn(a + i * g.lda, b + j0 * g.ldb, nb, g.k, dot);
-    for (int64_t j = 0; j < nb; ++j) out[j] = g.beta == 0.0f ? g.alpha * dot[j] : g.alpha * dot[j] + g.beta * out[j];
-  }, parallel ? threads : 1);
+  parallel_for(
+      g.m * tasks,
+      [&](int64_t task) {
+        const int64_t i = task / tasks, j0 = (task % tasks) * kDotsColsPerTask;
+        const int64_t nb = std::min(kDotsColsPerTask, g.n - j0);
+        float* out = c + i * g.ldc + j0;
+        float dot[kDotsColsPerTask];
+        dots_fn(a + i * g.lda, b + j0 * g.ldb, nb, g.k, dot);
+        for (int64_t j = 0; j < nb; ++j)
+          out[j] = g.beta == 0.0f ? g.alpha * dot[j] : g.alpha * dot[j] + g.beta * out[j];
+      },
+      parallel ? threads : 1);
 }
 
 // C = beta * C when there is nothing to multiply (k == 0 or alpha == 0).
@@ -234,7 +246,8 @@ void sgemm_dots_portable(const float* v, const float* h, int64_t nb, int64_t n, 
 }
 
 void sgemm_check(const GemmArgs& g) {
-  if (g.m < 0 || g.n < 0 || g.k < 0 || g.batch < 0) throw KernelError("E_ARG", "sgemm: negative size");
+  if (g.m < 0 || g.n < 0 || g.k < 0 || g.batch < 0)
+    throw KernelError("E_ARG", "sgemm: negative size");
   const int64_t a_cols = g.trans_a ? g.m : g.k;
   const int64_t b_cols = g.trans_b ? g.k : g.n;
   if (g.lda < a_cols || g.ldb < b_cols || g.ldc < g.n) {
@@ -267,9 +280,12 @@ void sgemm(const GemmArgs& g, int max_threads) {
   // C stride would make tasks race). Otherwise: matrices in turn, tiles in parallel.
   const bool c_disjoint = g.m == 0 || g.n == 0 || g.stride_c >= (g.m - 1) * g.ldc + g.n;
   if (g.batch > 1 && c_disjoint && g.m * g.n * g.k <= 128 * 128 * 128) {
-    parallel_for(g.batch, [&](int64_t bi) {
-      sgemm_one(g, g.a + bi * g.stride_a, g.b + bi * g.stride_b, g.c + bi * g.stride_c, 1);
-    }, threads);
+    parallel_for(
+        g.batch,
+        [&](int64_t bi) {
+          sgemm_one(g, g.a + bi * g.stride_a, g.b + bi * g.stride_b, g.c + bi * g.stride_c, 1);
+        },
+        threads);
     return;
   }
   for (int64_t bi = 0; bi < g.batch; ++bi) {

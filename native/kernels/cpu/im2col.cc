@@ -68,7 +68,9 @@ inline void valid_range(int64_t out_n, int64_t stride, int64_t pad, int64_t k, i
 struct Phases {
   int64_t ph, pw, hq, wq;
   explicit Phases(const ConvWindow& g)
-      : ph(g.stride_h), pw(g.stride_w), hq(g.out_h + (g.k_h - 1) / g.stride_h),
+      : ph(g.stride_h),
+        pw(g.stride_w),
+        hq(g.out_h + (g.k_h - 1) / g.stride_h),
         wq(g.out_w + (g.k_w - 1) / g.stride_w) {}
   int64_t plane() const { return hq * wq; }
   int64_t size() const { return ph * pw * hq * wq; }
@@ -95,7 +97,8 @@ void split_phases(const float* src, const ConvWindow& g, const Phases& q, float*
       for (int64_t u = u_lo; u < u_hi; ++u) {
         float* row = plane + u * q.wq + v_lo;
         // First pixel read: (u*sh + py - pad_h, v_lo*sw + px - pad_w), inside the plane.
-        const float* s = src + (u * g.stride_h + py - g.pad_h) * g.w + (v_lo * g.stride_w + px - g.pad_w);
+        const float* s =
+            src + (u * g.stride_h + py - g.pad_h) * g.w + (v_lo * g.stride_w + px - g.pad_w);
         if (g.stride_w == 1) {
           std::memcpy(row, s, sizeof(float) * n);
         } else {
@@ -147,7 +150,8 @@ float* phase_buffer(int64_t n) {
 // blocks would run past the end of the whole block is copied exactly, so nothing outside the
 // block is written; reads may run up to 8 floats past a source row (the phase buffer has that
 // slack).
-inline void copy_rows(const float* src, int64_t src_stride, float* dst, int64_t width, int64_t rows) {
+inline void copy_rows(const float* src, int64_t src_stride, float* dst, int64_t width,
+                      int64_t rows) {
   const int64_t span = (width + 7) / 8 * 8;
   const int64_t end = rows * width;
   for (int64_t r = 0; r < rows; ++r) {
@@ -175,7 +179,8 @@ void im2col(const float* x, int64_t images, int64_t channels, const ConvWindow& 
   const Phases q(g);
   std::vector<int64_t> offsets(static_cast<size_t>(T));
   for (int64_t t = 0; t < T; ++t) offsets[t] = q.tap_offset(taps.ky[t], taps.kx[t]);
-  const int64_t per_task = std::max<int64_t>(1, kFloatsPerTask / std::max<int64_t>(1, T * plane_out));
+  const int64_t per_task =
+      std::max<int64_t>(1, kFloatsPerTask / std::max<int64_t>(1, T * plane_out));
   const int64_t tasks = (planes + per_task - 1) / per_task;
   run_tasks(tasks, max_threads, [&](int64_t task) {
     float* phases = phase_buffer(q.size());
@@ -288,8 +293,8 @@ void nchw_to_cn(const float* x, int64_t images, int64_t channels, int64_t plane,
   });
 }
 
-void cn_to_nchw(const float* in, int64_t images, int64_t channels, int64_t plane,
-                const float* bias, float* y, int max_threads) {
+void cn_to_nchw(const float* in, int64_t images, int64_t channels, int64_t plane, const float* bias,
+                float* y, int max_threads) {
   const int64_t rows = images * channels;
   if (rows == 0 || plane == 0) return;
   const int64_t per_task = std::max<int64_t>(1, kFloatsPerTask / plane);
@@ -359,7 +364,8 @@ int64_t conv_chunk_images(int64_t batch, int64_t floats_per_image, int64_t colum
   if (batch <= 0) return 1;
   const int64_t cols = std::max<int64_t>(1, columns_per_image);
   const int64_t by_cols = (kConvChunkColumns + cols - 1) / cols;
-  const int64_t by_mem = std::max<int64_t>(1, kConvChunkFloats / std::max<int64_t>(1, floats_per_image));
+  const int64_t by_mem =
+      std::max<int64_t>(1, kConvChunkFloats / std::max<int64_t>(1, floats_per_image));
   const int64_t fit = std::max<int64_t>(1, std::min(by_cols, by_mem));
   const int64_t chunks = (batch + fit - 1) / fit;
   return (batch + chunks - 1) / chunks;

@@ -71,8 +71,8 @@ void col2im_reference(const float* col, int64_t images, int64_t channels, const 
 void nchw_to_cn(const float* x, int64_t images, int64_t channels, int64_t plane, float* out,
                 int max_threads = 0);
 // in: [channels, images * plane] -> y: [images, channels, plane], adding bias[c] if given.
-void cn_to_nchw(const float* in, int64_t images, int64_t channels, int64_t plane,
-                const float* bias, float* y, int max_threads = 0);
+void cn_to_nchw(const float* in, int64_t images, int64_t channels, int64_t plane, const float* bias,
+                float* y, int max_threads = 0);
 // a: [rows, cols] -> out: [cols, rows].
 void transpose_matrix(const float* a, int64_t rows, int64_t cols, float* out);
 

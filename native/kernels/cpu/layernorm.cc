@@ -116,7 +116,8 @@ void backward_impl(const float* x, const float* dy, const float* gamma, const fl
   column_sums_f64(
       R, D, 2, sums.data(),
       [&](double* acc, int64_t r, int64_t, int64_t) {
-        ops.backward_row(x + r * D, dy + r * D, gamma, dx + r * D, acc, acc + D, D, mean[r], rstd[r]);
+        ops.backward_row(x + r * D, dy + r * D, gamma, dx + r * D, acc, acc + D, D, mean[r],
+                         rstd[r]);
       },
       0);  // whole rows: the row's dx needs the row's own sums first
   for (int64_t d = 0; d < D; ++d) {
@@ -127,8 +128,8 @@ void backward_impl(const float* x, const float* dy, const float* gamma, const fl
 
 }  // namespace
 
-void layernorm_forward(const float* x, const float* gamma, const float* beta, float* y,
-                       float* mean, float* rstd, int64_t R, int64_t D, float eps) {
+void layernorm_forward(const float* x, const float* gamma, const float* beta, float* y, float* mean,
+                       float* rstd, int64_t R, int64_t D, float eps) {
   forward_impl(x, gamma, beta, y, mean, rstd, R, D, eps, fast_ops());
 }
 void layernorm_backward(const float* x, const float* dy, const float* gamma, const float* mean,

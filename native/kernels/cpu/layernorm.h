@@ -21,8 +21,8 @@
 namespace deepgen {
 
 // x, y: [R, D]; gamma, beta: [D]; mean, rstd: [R].
-void layernorm_forward(const float* x, const float* gamma, const float* beta, float* y,
-                       float* mean, float* rstd, int64_t R, int64_t D, float eps);
+void layernorm_forward(const float* x, const float* gamma, const float* beta, float* y, float* mean,
+                       float* rstd, int64_t R, int64_t D, float eps);
 
 // x, dy, dx: [R, D]; gamma, dgamma, dbeta: [D]; mean, rstd: [R].
 void layernorm_backward(const float* x, const float* dy, const float* gamma, const float* mean,

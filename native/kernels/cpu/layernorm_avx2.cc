@@ -33,7 +33,8 @@ void layernorm_forward_row_avx2(const float* x, const float* gamma, const float*
   int64_t d = 0;
   for (; d + 8 <= D; d += 8) {
     const __m256 xhat = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + d), m), r);
-    _mm256_storeu_ps(y + d, _mm256_fmadd_ps(xhat, _mm256_loadu_ps(gamma + d), _mm256_loadu_ps(beta + d)));
+    _mm256_storeu_ps(y + d,
+                     _mm256_fmadd_ps(xhat, _mm256_loadu_ps(gamma + d), _mm256_loadu_ps(beta + d)));
   }
   for (; d < D; ++d) y[d] = __builtin_fmaf((x[d] - mean) * rstd, gamma[d], beta[d]);
 }

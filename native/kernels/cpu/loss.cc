@@ -99,7 +99,8 @@ double reduce_sum(const float* x, int64_t n) {
     const int64_t b1 = std::min(blocks, (chunk + 1) * kBlocksPerChunk);
     for (int64_t b = chunk * kBlocksPerChunk; b < b1; ++b) {
       const int64_t begin = b * kReduceBlock;
-      partial[static_cast<size_t>(b)] = reduce_block_sum(x + begin, std::min(kReduceBlock, n - begin));
+      partial[static_cast<size_t>(b)] =
+          reduce_block_sum(x + begin, std::min(kReduceBlock, n - begin));
     }
   });
   double total = 0;
@@ -114,8 +115,8 @@ double reduce_mean(const float* x, int64_t n) {
 
 // ---- binary cross-entropy with logits --------------------------------------------------------
 
-void bce_forward_rows_plain(double* sums, const float* logits, const float* targets,
-                            int64_t cols, int64_t r0, int64_t r1) {
+void bce_forward_rows_plain(double* sums, const float* logits, const float* targets, int64_t cols,
+                            int64_t r0, int64_t r1) {
   for (int64_t r = r0; r < r1; ++r) {
     const float* z = logits + r * cols;
     const float* x = targets + r * cols;
@@ -145,8 +146,10 @@ double bce_with_logits_forward(float* row_loss, const float* logits, const float
   }
   const bool simd = use_avx2_fma();
   return row_forward(row_loss, rows, cols, [&](double* sums, int64_t r0, int64_t r1) {
-    if (simd) bce_forward_rows_avx2(sums, logits, targets, cols, r0, r1);
-    else bce_forward_rows_plain(sums, logits, targets, cols, r0, r1);
+    if (simd)
+      bce_forward_rows_avx2(sums, logits, targets, cols, r0, r1);
+    else
+      bce_forward_rows_plain(sums, logits, targets, cols, r0, r1);
   });
 }
 
@@ -154,11 +157,14 @@ void bce_with_logits_backward(float* dlogits, const float* logits, const float* 
                               int64_t rows, int64_t cols, double scale, const float* row_scale) {
   check_sizes("bce_with_logits_backward", rows, cols);
   if (rows == 0 || cols == 0) return;
-  if (!dlogits || !logits || !targets) throw KernelError("E_ARG", "bce_with_logits_backward: null array");
+  if (!dlogits || !logits || !targets)
+    throw KernelError("E_ARG", "bce_with_logits_backward: null array");
   const bool simd = use_avx2_fma();
   for_row_chunks(rows, cols, [&](int64_t r0, int64_t r1) {
-    if (simd) bce_backward_rows_avx2(dlogits, logits, targets, cols, r0, r1, scale, row_scale);
-    else bce_backward_rows_plain(dlogits, logits, targets, cols, r0, r1, scale, row_scale);
+    if (simd)
+      bce_backward_rows_avx2(dlogits, logits, targets, cols, r0, r1, scale, row_scale);
+    else
+      bce_backward_rows_plain(dlogits, logits, targets, cols, r0, r1, scale, row_scale);
   });
 }
 
@@ -205,7 +211,9 @@ double cbernoulli_nll_forward(float* row_nll, const float* logits, const float* 
         const double a = std::fabs(z);
         // |z| >= kCbTaylor: softplus(z) - log C(z) = max(z, 0) - log(a / (1 - e^-a)) (the
         // log1p(e^-a) of softplus and of log C cancel): two libm calls instead of five
-        acc += (a < kCbTaylor ? softplus(z) - cb_log_norm(z) : std::fmax(z, 0.0) - std::log(a / -std::expm1(-a))) - x * z;
+        acc += (a < kCbTaylor ? softplus(z) - cb_log_norm(z)
+                              : std::fmax(z, 0.0) - std::log(a / -std::expm1(-a))) -
+               x * z;
       }
       sums[r - r0] = acc;
     }
@@ -216,7 +224,8 @@ void cbernoulli_nll_backward(float* dlogits, const float* logits, const float* t
                              int64_t rows, int64_t cols, double scale, const float* row_scale) {
   check_sizes("cbernoulli_nll_backward", rows, cols);
   if (rows == 0 || cols == 0) return;
-  if (!dlogits || !logits || !targets) throw KernelError("E_ARG", "cbernoulli_nll_backward: null array");
+  if (!dlogits || !logits || !targets)
+    throw KernelError("E_ARG", "cbernoulli_nll_backward: null array");
   for_row_chunks(rows, cols, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const double s = row_factor(scale, row_scale, r);
@@ -226,7 +235,9 @@ void cbernoulli_nll_backward(float* dlogits, const float* logits, const float* t
         const double e = std::exp(-a);  // one exp serves the sigmoid and 1 / sinh
         const double sig = z >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
         // 1/z - 1/sinh z with 1/sinh a = 2 e / (1 - e^2) (0 once e underflows)
-        const double g = a < kCbTaylor ? cb_log_norm_grad(z) : 1.0 / z - std::copysign(2.0 * e / ((1.0 - e) * (1.0 + e)), z);
+        const double g = a < kCbTaylor
+                             ? cb_log_norm_grad(z)
+                             : 1.0 / z - std::copysign(2.0 * e / ((1.0 - e) * (1.0 + e)), z);
         dlogits[d] = static_cast<float>(s * (sig - static_cast<double>(targets[d]) - g));
       }
     }
@@ -238,7 +249,8 @@ void cbernoulli_nll_backward(float* dlogits, const float* logits, const float* t
 double gaussian_kl_forward(float* row_kl, const float* mu, const float* logvar, int64_t rows,
                            int64_t cols) {
   check_sizes("gaussian_kl_forward", rows, cols);
-  if (rows > 0 && cols > 0 && (!mu || !logvar)) throw KernelError("E_ARG", "gaussian_kl_forward: null array");
+  if (rows > 0 && cols > 0 && (!mu || !logvar))
+    throw KernelError("E_ARG", "gaussian_kl_forward: null array");
   return row_forward(row_kl, rows, cols, [&](double* sums, int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       double acc = 0;
@@ -255,7 +267,8 @@ void gaussian_kl_backward(float* dmu, float* dlogvar, const float* mu, const flo
                           int64_t rows, int64_t cols, double scale, const float* row_scale) {
   check_sizes("gaussian_kl_backward", rows, cols);
   if (rows == 0 || cols == 0) return;
-  if (!dmu || !dlogvar || !mu || !logvar) throw KernelError("E_ARG", "gaussian_kl_backward: null array");
+  if (!dmu || !dlogvar || !mu || !logvar)
+    throw KernelError("E_ARG", "gaussian_kl_backward: null array");
   for_row_chunks(rows, cols, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const double s = row_factor(scale, row_scale, r);
@@ -289,8 +302,8 @@ double gaussian_log_prob_forward(float* row_logp, const float* x, const float* m
 }
 
 void gaussian_log_prob_backward(float* dx, float* dmu, float* dlogvar, const float* x,
-                                const float* mu, const float* logvar, int64_t rows,
-                                int64_t cols, double scale, const float* row_scale) {
+                                const float* mu, const float* logvar, int64_t rows, int64_t cols,
+                                double scale, const float* row_scale) {
   check_sizes("gaussian_log_prob_backward", rows, cols);
   if (rows == 0 || cols == 0 || (!dx && !dmu && !dlogvar)) return;
   if (!x || !mu || !logvar) throw KernelError("E_ARG", "gaussian_log_prob_backward: null array");
@@ -371,7 +384,8 @@ void softmax_cross_entropy_backward(float* dlogits, const float* logits, const f
   });
 }
 
-// ---- log-sum-exp ---------------------------------------------------------------------------------
+// ---- log-sum-exp
+// ---------------------------------------------------------------------------------
 
 void lse_forward_rows_plain(float* out, const float* x, int64_t cols, int64_t r0, int64_t r1) {
   const float inf = std::numeric_limits<float>::infinity();
@@ -380,8 +394,10 @@ void lse_forward_rows_plain(float* out, const float* x, int64_t cols, int64_t r0
     float m = -inf;
     bool nan = false;
     for (int64_t d = 0; d < cols; ++d) {
-      if (xr[d] > m) m = xr[d];
-      else if (std::isnan(xr[d])) nan = true;
+      if (xr[d] > m)
+        m = xr[d];
+      else if (std::isnan(xr[d]))
+        nan = true;
     }
     if (nan) {
       out[r] = std::numeric_limits<float>::quiet_NaN();
@@ -413,8 +429,10 @@ void log_sum_exp_forward(float* out, const float* x, int64_t rows, int64_t cols)
   if (!out || (cols > 0 && !x)) throw KernelError("E_ARG", "log_sum_exp_forward: null array");
   const bool simd = use_avx2_fma();
   for_row_chunks(rows, cols, [&](int64_t r0, int64_t r1) {
-    if (simd) lse_forward_rows_avx2(out, x, cols, r0, r1);
-    else lse_forward_rows_plain(out, x, cols, r0, r1);
+    if (simd)
+      lse_forward_rows_avx2(out, x, cols, r0, r1);
+    else
+      lse_forward_rows_plain(out, x, cols, r0, r1);
   });
 }
 
@@ -425,8 +443,10 @@ void log_sum_exp_backward(float* dx, const float* x, const float* lse, const flo
   if (!dx || !x || !lse || !dout) throw KernelError("E_ARG", "log_sum_exp_backward: null array");
   const bool simd = use_avx2_fma();
   for_row_chunks(rows, cols, [&](int64_t r0, int64_t r1) {
-    if (simd) lse_backward_rows_avx2(dx, x, lse, dout, cols, r0, r1);
-    else lse_backward_rows_plain(dx, x, lse, dout, cols, r0, r1);
+    if (simd)
+      lse_backward_rows_avx2(dx, x, lse, dout, cols, r0, r1);
+    else
+      lse_backward_rows_plain(dx, x, lse, dout, cols, r0, r1);
   });
 }
 

@@ -45,16 +45,15 @@ void bce_with_logits_backward(float* dlogits, const float* logits, const float* 
 
 // Per-row implementations over rows [r0, r1) (one thread), plain and AVX2 (loss_avx2.cc).
 // The forward ones return nothing: they write the float64 row sums to sums[r - r0].
-void bce_forward_rows_plain(double* sums, const float* logits, const float* targets,
-                            int64_t cols, int64_t r0, int64_t r1);
-void bce_forward_rows_avx2(double* sums, const float* logits, const float* targets,
-                           int64_t cols, int64_t r0, int64_t r1);
+void bce_forward_rows_plain(double* sums, const float* logits, const float* targets, int64_t cols,
+                            int64_t r0, int64_t r1);
+void bce_forward_rows_avx2(double* sums, const float* logits, const float* targets, int64_t cols,
+                           int64_t r0, int64_t r1);
 void bce_backward_rows_plain(float* dlogits, const float* logits, const float* targets,
                              int64_t cols, int64_t r0, int64_t r1, double scale,
                              const float* row_scale);
-void bce_backward_rows_avx2(float* dlogits, const float* logits, const float* targets,
-                            int64_t cols, int64_t r0, int64_t r1, double scale,
-                            const float* row_scale);
+void bce_backward_rows_avx2(float* dlogits, const float* logits, const float* targets, int64_t cols,
+                            int64_t r0, int64_t r1, double scale, const float* row_scale);
 
 // ---- continuous Bernoulli (Loaiza-Ganem & Cunningham 2019) with logits --------------------------
 // p(x | lambda) = C(lambda) lambda^x (1 - lambda)^(1 - x) on x in [0, 1], lambda = sigmoid(z).
@@ -98,12 +97,13 @@ double gaussian_log_prob_forward(float* row_logp, const float* x, const float* m
 // backward: with w = (x - mu) exp(-lv), any of the outputs may be null (not wanted):
 //   dx = -s_r w,  dmu = s_r w,  dlogvar = 0.5 s_r ((x - mu) w - 1)
 void gaussian_log_prob_backward(float* dx, float* dmu, float* dlogvar, const float* x,
-                                const float* mu, const float* logvar, int64_t rows,
-                                int64_t cols, double scale, const float* row_scale);
+                                const float* mu, const float* logvar, int64_t rows, int64_t cols,
+                                double scale, const float* row_scale);
 
-// ---- log-sum-exp ---------------------------------------------------------------------------------
-// forward: x [R, D] -> out [R] = m + log(sum_d exp(x_d - m)), m = max_d x_d (max-shift: no
-// overflow for any finite input). Special rows:
+// ---- log-sum-exp
+// --------------------------------------------------------------------------------- forward: x [R,
+// D] -> out [R] = m + log(sum_d exp(x_d - m)), m = max_d x_d (max-shift: no overflow for any finite
+// input). Special rows:
 //   -Inf entries contribute nothing; a row of only -Inf (or D = 0) gives -Inf;
 //   a +Inf entry gives +Inf; a NaN entry gives NaN.
 void log_sum_exp_forward(float* out, const float* x, int64_t rows, int64_t cols);

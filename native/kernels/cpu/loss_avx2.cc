@@ -11,8 +11,8 @@
 
 namespace deepgen {
 
-void bce_forward_rows_avx2(double* sums, const float* logits, const float* targets,
-                           int64_t cols, int64_t r0, int64_t r1) {
+void bce_forward_rows_avx2(double* sums, const float* logits, const float* targets, int64_t cols,
+                           int64_t r0, int64_t r1) {
   using namespace vmath;
   const __m256 sign_mask = splat(-0.0f);
   const __m256 zero = _mm256_setzero_ps();
@@ -37,9 +37,8 @@ void bce_forward_rows_avx2(double* sums, const float* logits, const float* targe
   }
 }
 
-void bce_backward_rows_avx2(float* dlogits, const float* logits, const float* targets,
-                            int64_t cols, int64_t r0, int64_t r1, double scale,
-                            const float* row_scale) {
+void bce_backward_rows_avx2(float* dlogits, const float* logits, const float* targets, int64_t cols,
+                            int64_t r0, int64_t r1, double scale, const float* row_scale) {
   using namespace vmath;
   for (int64_t r = r0; r < r1; ++r) {
     const double sr = row_scale != nullptr ? scale * static_cast<double>(row_scale[r]) : scale;
@@ -115,8 +114,9 @@ void lse_backward_rows_avx2(float* dx, const float* x, const float* lse, const f
     const __m256 l = splat(lse[r]), g = splat(dout[r]);
     for (int64_t d = 0; d < cols; d += 8) {
       const Lanes ln = lanes(cols - d);
-      const __m256 v = empty_row ? _mm256_setzero_ps()
-                                 : _mm256_mul_ps(g, exp_ps(_mm256_sub_ps(load(x + off + d, ln), l)));
+      const __m256 v = empty_row
+                           ? _mm256_setzero_ps()
+                           : _mm256_mul_ps(g, exp_ps(_mm256_sub_ps(load(x + off + d, ln), l)));
       store(dx + off + d, v, ln);
     }
   }
@@ -127,13 +127,12 @@ void lse_backward_rows_avx2(float* dx, const float* x, const float* lse, const f
 #else  // not an x86 build with AVX2/FMA: never selected at run time, but must link
 
 namespace deepgen {
-void bce_forward_rows_avx2(double* sums, const float* logits, const float* targets,
-                           int64_t cols, int64_t r0, int64_t r1) {
+void bce_forward_rows_avx2(double* sums, const float* logits, const float* targets, int64_t cols,
+                           int64_t r0, int64_t r1) {
   bce_forward_rows_plain(sums, logits, targets, cols, r0, r1);
 }
-void bce_backward_rows_avx2(float* dlogits, const float* logits, const float* targets,
-                            int64_t cols, int64_t r0, int64_t r1, double scale,
-                            const float* row_scale) {
+void bce_backward_rows_avx2(float* dlogits, const float* logits, const float* targets, int64_t cols,
+                            int64_t r0, int64_t r1, double scale, const float* row_scale) {
   bce_backward_rows_plain(dlogits, logits, targets, cols, r0, r1, scale, row_scale);
 }
 void lse_forward_rows_avx2(float* out, const float* x, int64_t cols, int64_t r0, int64_t r1) {

@@ -74,13 +74,16 @@ void lstm_gates_forward(float* h, float* c, float* gates, const float* pre, cons
                         int64_t batch, int64_t hidden) {
   check_sizes("lstm_gates_forward", batch, hidden);
   if (batch == 0 || hidden == 0) return;
-  if (!h || !c || !gates || !pre || !c_prev) throw KernelError("E_ARG", "lstm_gates_forward: null array");
+  if (!h || !c || !gates || !pre || !c_prev)
+    throw KernelError("E_ARG", "lstm_gates_forward: null array");
   const bool simd = use_avx2_fma();
   const int64_t per = rows_per_chunk(hidden);
   parallel_for((batch + per - 1) / per, [&](int64_t chunk) {
     const int64_t b0 = chunk * per, b1 = std::min(batch, b0 + per);
-    if (simd) lstm_gates_forward_avx2(h, c, gates, pre, c_prev, hidden, b0, b1);
-    else lstm_gates_forward_plain(h, c, gates, pre, c_prev, hidden, b0, b1);
+    if (simd)
+      lstm_gates_forward_avx2(h, c, gates, pre, c_prev, hidden, b0, b1);
+    else
+      lstm_gates_forward_plain(h, c, gates, pre, c_prev, hidden, b0, b1);
   });
 }
 
@@ -96,8 +99,10 @@ void lstm_gates_backward(float* dpre, float* dc_prev, const float* dh, const flo
   const int64_t per = rows_per_chunk(hidden);
   parallel_for((batch + per - 1) / per, [&](int64_t chunk) {
     const int64_t b0 = chunk * per, b1 = std::min(batch, b0 + per);
-    if (simd) lstm_gates_backward_avx2(dpre, dc_prev, dh, dc, gates, c_prev, c, hidden, b0, b1);
-    else lstm_gates_backward_plain(dpre, dc_prev, dh, dc, gates, c_prev, c, hidden, b0, b1);
+    if (simd)
+      lstm_gates_backward_avx2(dpre, dc_prev, dh, dc, gates, c_prev, c, hidden, b0, b1);
+    else
+      lstm_gates_backward_plain(dpre, dc_prev, dh, dc, gates, c_prev, c, hidden, b0, b1);
   });
 }
 

@@ -61,7 +61,8 @@ void lstm_gates_backward_avx2(float* dpre, float* dc_prev, const float* dh, cons
           _mm256_mul_ps(_mm256_mul_ps(dct, load(c_prev + row + j, l)), f), _mm256_sub_ps(one, f));
       const __m256 d_i =
           _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(dct, g), i), _mm256_sub_ps(one, i));
-      const __m256 d_g = _mm256_mul_ps(_mm256_mul_ps(dct, i), _mm256_sub_ps(one, _mm256_mul_ps(g, g)));
+      const __m256 d_g =
+          _mm256_mul_ps(_mm256_mul_ps(dct, i), _mm256_sub_ps(one, _mm256_mul_ps(g, g)));
       store(dp + j, d_o, l);
       store(dp + H + j, d_f, l);
       store(dp + 2 * H + j, d_i, l);

@@ -37,11 +37,16 @@ struct WorkspaceBuffers {
   std::vector<uint32_t> rng;
   NadeWorkspace view;
   WorkspaceBuffers(const NadeParams& p, int64_t nb, bool logits, bool backward)
-      : a(static_cast<size_t>(nb * p.h)), h(a.size()), acc(backward ? a.size() : 0),
-        stale(static_cast<size_t>(nb)), z(logits ? static_cast<size_t>(nb * p.d) : 0),
-        tmp(logits ? static_cast<size_t>(p.d) : 0), l(static_cast<size_t>(nb)),
+      : a(static_cast<size_t>(nb * p.h)),
+        h(a.size()),
+        acc(backward ? a.size() : 0),
+        stale(static_cast<size_t>(nb)),
+        z(logits ? static_cast<size_t>(nb * p.d) : 0),
+        tmp(logits ? static_cast<size_t>(p.d) : 0),
+        l(static_cast<size_t>(nb)),
         rng(static_cast<size_t>(4 * nb)) {
-    view = {a.data(), h.data(), acc.data(), stale.data(), z.data(), tmp.data(), l.data(), rng.data()};
+    view = {a.data(), h.data(),   acc.data(), stale.data(),
+            z.data(), tmp.data(), l.data(),   rng.data()};
   }
 };
 
@@ -54,8 +59,10 @@ void nade_log_prob(const NadeParams& p, const float* x, int64_t n, float* logp,
   for_sample_blocks(n, kNadeBlock, hooks, [&](int64_t first, int64_t count) {
     WorkspaceBuffers ws(p, count, true, false);
     const float* xb = x + first * p.d;
-    if (simd) nade_avx2::log_prob_block(p, ws.view, xb, count, logp + first);
-    else nade_portable::log_prob_block(p, ws.view, xb, count, logp + first);
+    if (simd)
+      nade_avx2::log_prob_block(p, ws.view, xb, count, logp + first);
+    else
+      nade_portable::log_prob_block(p, ws.view, xb, count, logp + first);
   });
 }
 
@@ -70,8 +77,10 @@ void nade_sample(const NadeParams& p, int64_t n, uint64_t sample_offset, uint32_
     float* pb = probs == nullptr ? nullptr : probs + first * p.d;
     const uint64_t index = sample_offset + static_cast<uint64_t>(first);
     WorkspaceBuffers ws(p, count, false, false);
-    if (simd) nade_avx2::sample_block(p, ws.view, count, index, key0, key1, stream, known, xb, pb);
-    else nade_portable::sample_block(p, ws.view, count, index, key0, key1, stream, known, xb, pb);
+    if (simd)
+      nade_avx2::sample_block(p, ws.view, count, index, key0, key1, stream, known, xb, pb);
+    else
+      nade_portable::sample_block(p, ws.view, count, index, key0, key1, stream, known, xb, pb);
   });
 }
 
@@ -83,17 +92,19 @@ void nade_backward(const NadeParams& p, const float* x, int64_t n, float scale, 
   const int64_t size = 2 * dh + p.h + p.d;
   std::vector<float> total(static_cast<size_t>(size));
   const bool simd = use_avx2_fma();
-  for_sample_blocks_with_grads(n, kNadeBlock, size, total.data(), hooks,
-                               [&](int64_t first, int64_t count, float* g) {
-    float* lp = logp == nullptr ? nullptr : logp + first;
-    const float* xb = x + first * p.d;
-    WorkspaceBuffers ws(p, count, logp != nullptr, true);
-    float* dc_b = g + dh;
-    float* dv_b = g + dh + p.h;
-    float* db_b = g + 2 * dh + p.h;
-    if (simd) nade_avx2::backward_block(p, ws.view, xb, count, scale, lp, g, dc_b, dv_b, db_b);
-    else nade_portable::backward_block(p, ws.view, xb, count, scale, lp, g, dc_b, dv_b, db_b);
-  });
+  for_sample_blocks_with_grads(
+      n, kNadeBlock, size, total.data(), hooks, [&](int64_t first, int64_t count, float* g) {
+        float* lp = logp == nullptr ? nullptr : logp + first;
+        const float* xb = x + first * p.d;
+        WorkspaceBuffers ws(p, count, logp != nullptr, true);
+        float* dc_b = g + dh;
+        float* dv_b = g + dh + p.h;
+        float* db_b = g + 2 * dh + p.h;
+        if (simd)
+          nade_avx2::backward_block(p, ws.view, xb, count, scale, lp, g, dc_b, dv_b, db_b);
+        else
+          nade_portable::backward_block(p, ws.view, xb, count, scale, lp, g, dc_b, dv_b, db_b);
+      });
   std::memcpy(dwt, total.data(), sizeof(float) * dh);
   std::memcpy(dc, total.data() + dh, sizeof(float) * p.h);
   std::memcpy(dv, total.data() + dh + p.h, sizeof(float) * dh);

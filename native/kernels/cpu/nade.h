@@ -22,10 +22,10 @@ namespace deepgen {
 
 struct NadeParams {
   int64_t d = 0, h = 0;
-  const float* wt = nullptr;  // [D, H]
-  const float* c = nullptr;   // [H]
-  const float* v = nullptr;   // [D, H]
-  const float* b = nullptr;   // [D]
+  const float* wt = nullptr;       // [D, H]
+  const float* c = nullptr;        // [H]
+  const float* v = nullptr;        // [D, H]
+  const float* b = nullptr;        // [D]
   const int32_t* order = nullptr;  // [D]
 };
 
@@ -48,8 +48,7 @@ void nade_sample(const NadeParams& p, int64_t n, uint64_t sample_offset, uint32_
 // Gradients of  scale * sum_i -log p(x_i)  written (not accumulated) to dwt [D, H], dc [H],
 // dv [D, H], db [D]; logp [n] (optional) receives log p(x_i). O(n D H).
 void nade_backward(const NadeParams& p, const float* x, int64_t n, float scale, float* logp,
-                   float* dwt, float* dc, float* dv, float* db,
-                   const JobHooks& hooks = no_hooks());
+                   float* dwt, float* dc, float* dv, float* db, const JobHooks& hooks = no_hooks());
 
 constexpr int64_t kNadeBlock = 8;
 
@@ -68,15 +67,14 @@ struct NadeWorkspace {
 };
 
 // The two builds of the block kernels (nade_impl.h compiled plain and with AVX2/FMA).
-#define DEEPGEN_NADE_BLOCK_KERNELS                                                           \
-  void log_prob_block(const NadeParams& p, const NadeWorkspace& w, const float* x, int64_t nb, \
-                      float* logp);                                                           \
-  void sample_block(const NadeParams& p, const NadeWorkspace& w, int64_t nb,                  \
-                    uint64_t first_index, uint32_t key0, uint32_t key1, uint32_t stream,      \
-                    int64_t known, float* x, float* probs);                                   \
-  void backward_block(const NadeParams& p, const NadeWorkspace& w, const float* x,            \
-                      int64_t nb, float scale, float* logp, float* dwt, float* dc, float* dv, \
-                      float* db);
+#define DEEPGEN_NADE_BLOCK_KERNELS                                                                 \
+  void log_prob_block(const NadeParams& p, const NadeWorkspace& w, const float* x, int64_t nb,     \
+                      float* logp);                                                                \
+  void sample_block(const NadeParams& p, const NadeWorkspace& w, int64_t nb, uint64_t first_index, \
+                    uint32_t key0, uint32_t key1, uint32_t stream, int64_t known, float* x,        \
+                    float* probs);                                                                 \
+  void backward_block(const NadeParams& p, const NadeWorkspace& w, const float* x, int64_t nb,     \
+                      float scale, float* logp, float* dwt, float* dc, float* dv, float* db);
 namespace nade_portable {
 DEEPGEN_NADE_BLOCK_KERNELS
 }  // namespace nade_portable

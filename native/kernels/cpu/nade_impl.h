@@ -108,9 +108,9 @@ void sample_block(const NadeParams& p, const NadeWorkspace& w, int64_t nb, uint6
         const uint64_t index = first_index + static_cast<uint64_t>(s);
         uint32_t* words = w.rng + 4 * s;
         if (d == known || (d & 3) == 0) {
-          const PhiloxBlock blk = philox4x32_10(static_cast<uint32_t>(d >> 2),
-                                                static_cast<uint32_t>(index), stream,
-                                                static_cast<uint32_t>(index >> 32), key0, key1);
+          const PhiloxBlock blk =
+              philox4x32_10(static_cast<uint32_t>(d >> 2), static_cast<uint32_t>(index), stream,
+                            static_cast<uint32_t>(index >> 32), key0, key1);
           for (int k = 0; k < 4; ++k) words[k] = blk.v[k];
         }
         one = philox_uniform_f64(words[d & 3]) < prob;

@@ -73,8 +73,10 @@ void adam_step(float* params, const float* grads, float* m, float* v, int64_t n,
   check_arrays("adam_step", n, {params, grads, m, v});
   const bool simd = use_avx2_fma();
   for_chunks(n, [&](int64_t begin, int64_t end) {
-    if (simd) adam_step_avx2(params, grads, m, v, begin, end, cfg);
-    else adam_step_plain(params, grads, m, v, begin, end, cfg);
+    if (simd)
+      adam_step_avx2(params, grads, m, v, begin, end, cfg);
+    else
+      adam_step_plain(params, grads, m, v, begin, end, cfg);
   });
 }
 
@@ -89,8 +91,7 @@ void sgd_check(const SgdConfig& c) {
   }
 }
 
-void sgd_step(float* params, const float* grads, float* velocity, int64_t n,
-              const SgdConfig& c) {
+void sgd_step(float* params, const float* grads, float* velocity, int64_t n, const SgdConfig& c) {
   sgd_check(c);
   const bool momentum = c.momentum != 0;
   check_arrays("sgd_step", n, {params, grads});
@@ -158,7 +159,8 @@ void check_list(const char* fn, const void* const* arrays, const int64_t* sizes,
     throw KernelError("E_ARG", std::string(fn) + ": null list");
   }
   for (int64_t a = 0; a < count; ++a) {
-    if (sizes[a] > 0 && arrays[a] == nullptr) throw KernelError("E_ARG", std::string(fn) + ": null array");
+    if (sizes[a] > 0 && arrays[a] == nullptr)
+      throw KernelError("E_ARG", std::string(fn) + ": null array");
   }
 }
 
@@ -169,8 +171,7 @@ double grad_norm(const float* const* arrays, const int64_t* sizes, int64_t count
   return norm_of_blocks(arrays, blocks_of(sizes, count));
 }
 
-double clip_grad_norm(float* const* arrays, const int64_t* sizes, int64_t count,
-                      double max_norm) {
+double clip_grad_norm(float* const* arrays, const int64_t* sizes, int64_t count, double max_norm) {
   if (!(max_norm > 0)) throw KernelError("E_ARG", "clip_grad_norm: max_norm must be > 0");
   check_list("clip_grad_norm", reinterpret_cast<const void* const*>(arrays), sizes, count);
   const std::vector<BlockRef> blocks = blocks_of(sizes, count);
@@ -182,7 +183,8 @@ double clip_grad_norm(float* const* arrays, const int64_t* sizes, int64_t count,
     for (int64_t k = c * kBlocksPerChunk; k < std::min(nb, (c + 1) * kBlocksPerChunk); ++k) {
       const BlockRef& b = blocks[static_cast<size_t>(k)];
       float* x = arrays[b.array] + b.begin;
-      for (int64_t i = 0; i < b.size; ++i) x[i] = static_cast<float>(static_cast<double>(x[i]) * scale);
+      for (int64_t i = 0; i < b.size; ++i)
+        x[i] = static_cast<float>(static_cast<double>(x[i]) * scale);
     }
   });
   return norm;

@@ -57,8 +57,7 @@ struct SgdConfig {
 // Throws E_ARG unless lr >= 0, momentum in [0, 1], weight_decay >= 0 (finite), and
 // nesterov only with momentum > 0.
 void sgd_check(const SgdConfig& c);
-void sgd_step(float* params, const float* grads, float* velocity, int64_t n,
-              const SgdConfig& cfg);
+void sgd_step(float* params, const float* grads, float* velocity, int64_t n, const SgdConfig& cfg);
 
 // The global L2 norm of a list of arrays (float64, blocked order of loss.h per array, arrays
 // in list order), and gradient clipping by it: when norm > max_norm, every element of every
@@ -66,7 +65,6 @@ void sgd_step(float* params, const float* grads, float* velocity, int64_t n,
 // clipping. A non-finite norm (Inf/NaN gradients) is returned without scaling anything, so
 // the caller can skip the step. max_norm must be > 0 (+Inf: only measure).
 double grad_norm(const float* const* arrays, const int64_t* sizes, int64_t count);
-double clip_grad_norm(float* const* arrays, const int64_t* sizes, int64_t count,
-                      double max_norm);
+double clip_grad_norm(float* const* arrays, const int64_t* sizes, int64_t count, double max_norm);
 
 }  // namespace deepgen

@@ -27,8 +27,8 @@ struct AdamLanes {
 // One group of 4: m, v, p in float64, stored back as float.
 inline void adam4(float* params, const float* grads, float* m, float* v, const AdamLanes& k) {
   const __m256d g = _mm256_cvtps_pd(_mm_loadu_ps(grads));
-  const __m256d mi =
-      _mm256_add_pd(_mm256_mul_pd(k.b1, _mm256_cvtps_pd(_mm_loadu_ps(m))), _mm256_mul_pd(k.one_b1, g));
+  const __m256d mi = _mm256_add_pd(_mm256_mul_pd(k.b1, _mm256_cvtps_pd(_mm_loadu_ps(m))),
+                                   _mm256_mul_pd(k.one_b1, g));
   const __m256d vi = _mm256_add_pd(_mm256_mul_pd(k.b2, _mm256_cvtps_pd(_mm_loadu_ps(v))),
                                    _mm256_mul_pd(k.one_b2, _mm256_mul_pd(g, g)));
   _mm_storeu_ps(m, _mm256_cvtpd_ps(mi));

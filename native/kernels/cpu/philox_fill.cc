@@ -29,8 +29,8 @@ inline float normal_from_block(const PhiloxBlock& b, int word) {
     const PhiloxBlock b = philox4x32_10(static_cast<uint32_t>(j), static_cast<uint32_t>(j >> 32),
                                         stream, 0, key0, key1);
     const int word = static_cast<int>(i & 3);
-    out[i] = dist == Distribution::kUniform ? philox_uniform_f32(b.v[word])
-                                            : normal_from_block(b, word);
+    out[i] =
+        dist == Distribution::kUniform ? philox_uniform_f32(b.v[word]) : normal_from_block(b, word);
   }
 }
 

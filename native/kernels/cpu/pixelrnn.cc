@@ -35,7 +35,8 @@ std::vector<PixelRnnDirection> pixelrnn_directions(PixelRnnKind kind) {
     d.nis = 2;
     d.is_dr[0] = 0, d.is_dc[0] = -1, d.is_dr[1] = 0, d.is_dc[1] = 0;
     d.nss = 3;
-    d.ss_dr[0] = -1, d.ss_dc[0] = -1, d.ss_dr[1] = -1, d.ss_dc[1] = 0, d.ss_dr[2] = -1, d.ss_dc[2] = 1;
+    d.ss_dr[0] = -1, d.ss_dc[0] = -1, d.ss_dr[1] = -1, d.ss_dc[1] = 0, d.ss_dr[2] = -1,
+    d.ss_dc[2] = 1;
     d.cp_dr = -1, d.cp_dc = 0;
     return {d};
   }
@@ -77,8 +78,10 @@ void pixelrnn_check(const PixelRnnSpec& s) {
   if (s.kind != PixelRnnKind::kRowLstm && s.kind != PixelRnnKind::kDiagBiLstm) {
     throw KernelError("E_ARG", "pixelrnn: kind must be 0 (Row LSTM) or 1 (Diagonal BiLSTM)");
   }
-  if (s.layers < 1 || s.layers > 64) throw KernelError("E_ARG", "pixelrnn: layers must be in [1, 64]");
-  if (s.hidden < 1 || s.hidden > 4096) throw KernelError("E_ARG", "pixelrnn: hidden must be in [1, 4096]");
+  if (s.layers < 1 || s.layers > 64)
+    throw KernelError("E_ARG", "pixelrnn: layers must be in [1, 64]");
+  if (s.hidden < 1 || s.hidden > 4096)
+    throw KernelError("E_ARG", "pixelrnn: hidden must be in [1, 4096]");
   if (s.rows < 1 || s.cols < 1 || s.rows > 4096 || s.cols > 4096) {
     throw KernelError("E_ARG", "pixelrnn: rows and cols must be in [1, 4096]");
   }
@@ -113,7 +116,8 @@ PixelRnnPlan make_pixelrnn_plan(const PixelRnnDirection& d, int64_t rows, int64_
     }
   }
   std::vector<int32_t> inv(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) inv[static_cast<size_t>(p.order[static_cast<size_t>(i)])] = static_cast<int32_t>(i);
+  for (int64_t i = 0; i < n; ++i)
+    inv[static_cast<size_t>(p.order[static_cast<size_t>(i)])] = static_cast<int32_t>(i);
   auto raster = [&](int64_t r, int64_t c) -> int32_t {
     return (r < 0 || r >= rows || c < 0 || c >= cols) ? -1 : static_cast<int32_t>(r * cols + c);
   };
@@ -126,9 +130,12 @@ PixelRnnPlan make_pixelrnn_plan(const PixelRnnDirection& d, int64_t rows, int64_
   p.cp.resize(static_cast<size_t>(n));
   p.out.resize(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) {
-    const int64_t r = p.order[static_cast<size_t>(i)] / cols, c = p.order[static_cast<size_t>(i)] % cols;
-    for (int t = 0; t < d.nss; ++t) p.ss[static_cast<size_t>(i * d.nss + t)] = ordered(r + d.ss_dr[t], c + d.ss_dc[t]);
-    for (int t = 0; t < d.nis; ++t) p.is[static_cast<size_t>(i * d.nis + t)] = raster(r + d.is_dr[t], c + d.is_dc[t]);
+    const int64_t r = p.order[static_cast<size_t>(i)] / cols,
+                  c = p.order[static_cast<size_t>(i)] % cols;
+    for (int t = 0; t < d.nss; ++t)
+      p.ss[static_cast<size_t>(i * d.nss + t)] = ordered(r + d.ss_dr[t], c + d.ss_dc[t]);
+    for (int t = 0; t < d.nis; ++t)
+      p.is[static_cast<size_t>(i * d.nis + t)] = raster(r + d.is_dr[t], c + d.is_dc[t]);
     p.cp[static_cast<size_t>(i)] = ordered(r + d.cp_dr, c + d.cp_dc);
     p.out[static_cast<size_t>(i)] = raster(r + d.shift, c);
   }
@@ -160,15 +167,21 @@ struct BlockNet {
   const PixelRnnLayout& lay;
   const std::vector<PixelRnnPlan>& plans;
   int64_t nb, d, h, ndir;
-  Vec patches;                   // [D*nb, 24] the image under the mask-A taps
-  std::vector<Vec> xs;           // L+1 maps [D*nb, H], raster
-  std::vector<Vec> hs, cs, gs, cps;  // per (layer, dir), ordered: h, c [D*nb, H], gates [D*nb, 4H], c_prev
-  Vec y1, logits;                // [D*nb, H] post-ReLU, [D*nb]
-  Vec pre, gather, gather2;      // scratch
+  Vec patches;          // [D*nb, 24] the image under the mask-A taps
+  std::vector<Vec> xs;  // L+1 maps [D*nb, H], raster
+  std::vector<Vec> hs, cs, gs,
+      cps;                   // per (layer, dir), ordered: h, c [D*nb, H], gates [D*nb, 4H], c_prev
+  Vec y1, logits;            // [D*nb, H] post-ReLU, [D*nb]
+  Vec pre, gather, gather2;  // scratch
 
   BlockNet(const PixelRnnSpec& spec, const PixelRnnLayout& l, const std::vector<PixelRnnPlan>& pl,
            int64_t n)
-      : s(spec), lay(l), plans(pl), nb(n), d(spec.rows * spec.cols), h(spec.hidden),
+      : s(spec),
+        lay(l),
+        plans(pl),
+        nb(n),
+        d(spec.rows * spec.cols),
+        h(spec.hidden),
         ndir(static_cast<int64_t>(pl.size())) {
     const size_t rows = static_cast<size_t>(d * nb), hh = static_cast<size_t>(h);
     patches.resize(rows * kMaskATaps);
@@ -195,8 +208,10 @@ struct BlockNet {
         for (int t = 0; t < nis; ++t) {
           const int32_t q = pl.is[static_cast<size_t>(i * nis + t)];
           float* o = out + ((i * nb + b) * nis + t) * h;
-          if (q < 0) std::memset(o, 0, sizeof(float) * h);
-          else std::memcpy(o, x + (q * nb + b) * h, sizeof(float) * h);
+          if (q < 0)
+            std::memset(o, 0, sizeof(float) * h);
+          else
+            std::memcpy(o, x + (q * nb + b) * h, sizeof(float) * h);
         }
   }
   void scatter_inputs(const PixelRnnPlan& pl, const float* g, float* dx) const {
@@ -212,15 +227,18 @@ struct BlockNet {
         }
   }
   // State taps of the cells of one step [p0, p1): [(p1-p0)*nb, nss*H].
-  void gather_states(const PixelRnnPlan& pl, const float* hd, int64_t p0, int64_t p1, float* out) const {
+  void gather_states(const PixelRnnPlan& pl, const float* hd, int64_t p0, int64_t p1,
+                     float* out) const {
     const int nss = pl.dir.nss;
     for (int64_t i = p0; i < p1; ++i)
       for (int64_t b = 0; b < nb; ++b)
         for (int t = 0; t < nss; ++t) {
           const int32_t q = pl.ss[static_cast<size_t>(i * nss + t)];
           float* o = out + (((i - p0) * nb + b) * nss + t) * h;
-          if (q < 0) std::memset(o, 0, sizeof(float) * h);
-          else std::memcpy(o, hd + (q * nb + b) * h, sizeof(float) * h);
+          if (q < 0)
+            std::memset(o, 0, sizeof(float) * h);
+          else
+            std::memcpy(o, hd + (q * nb + b) * h, sizeof(float) * h);
         }
   }
 
@@ -253,7 +271,8 @@ struct BlockNet {
         float *hd = hs[ld].data(), *cd = cs[ld].data(), *gd = gs[ld].data(), *cpd = cps[ld].data();
         gather_inputs(pl, xl, gather.data());
         fill_rows(pre.data(), P(lay.bias[ld]), rows, 4 * h);
-        gemm1(false, false, rows, 4 * h, pl.dir.nis * h, gather.data(), P(lay.wis[ld]), 1.0f, pre.data());
+        gemm1(false, false, rows, 4 * h, pl.dir.nis * h, gather.data(), P(lay.wis[ld]), 1.0f,
+              pre.data());
         for (size_t st = 0; st + 1 < pl.steps.size(); ++st) {
           const int64_t p0 = pl.steps[st], p1 = pl.steps[st + 1], m = (p1 - p0) * nb;
           gather_states(pl, hd, p0, p1, gather2.data());
@@ -262,12 +281,18 @@ struct BlockNet {
           for (int64_t i = p0; i < p1; ++i) {
             const int32_t q = pl.cp[static_cast<size_t>(i)];
             float* o = cpd + i * nb * h;
-            if (q < 0) std::memset(o, 0, sizeof(float) * nb * h);
-            else std::memcpy(o, cd + q * nb * h, sizeof(float) * nb * h);
+            if (q < 0)
+              std::memset(o, 0, sizeof(float) * nb * h);
+            else
+              std::memcpy(o, cd + q * nb * h, sizeof(float) * nb * h);
           }
           const int64_t off = p0 * nb;
-          if (simd) lstm_gates_forward_avx2(hd + off * h, cd + off * h, gd + off * 4 * h, pre.data() + off * 4 * h, cpd + off * h, h, 0, m);
-          else lstm_gates_forward_plain(hd + off * h, cd + off * h, gd + off * 4 * h, pre.data() + off * 4 * h, cpd + off * h, h, 0, m);
+          if (simd)
+            lstm_gates_forward_avx2(hd + off * h, cd + off * h, gd + off * 4 * h,
+                                    pre.data() + off * 4 * h, cpd + off * h, h, 0, m);
+          else
+            lstm_gates_forward_plain(hd + off * h, cd + off * h, gd + off * 4 * h,
+                                     pre.data() + off * 4 * h, cpd + off * h, h, 0, m);
         }
         for (int64_t i = 0; i < d; ++i) {
           const int32_t q = pl.out[static_cast<size_t>(i)];
@@ -307,8 +332,10 @@ struct BlockNet {
   // Adds the gradients of scale * sum -log p to g (same layout as the parameters).
   void backward(const float* x, float scale, float* g) {
     const int64_t rows = d * nb;
-    Vec dy(static_cast<size_t>(rows * h)), dx(static_cast<size_t>(rows * h)), dxn(static_cast<size_t>(rows * h));
-    Vec dh(static_cast<size_t>(rows * h)), dc(static_cast<size_t>(rows * h)), dcp(static_cast<size_t>(rows * h));
+    Vec dy(static_cast<size_t>(rows * h)), dx(static_cast<size_t>(rows * h)),
+        dxn(static_cast<size_t>(rows * h));
+    Vec dh(static_cast<size_t>(rows * h)), dc(static_cast<size_t>(rows * h)),
+        dcp(static_cast<size_t>(rows * h));
     const float* w2 = P(lay.out2_w);
     float* gw2 = g + lay.out2_w;
     double db2 = 0.0;
@@ -336,12 +363,15 @@ struct BlockNet {
       for (int64_t di = 0; di < ndir; ++di) {
         const PixelRnnPlan& pl = plans[static_cast<size_t>(di)];
         const size_t ld = static_cast<size_t>(l * ndir + di);
-        const float *hd = hs[ld].data(), *cd = cs[ld].data(), *gd = gs[ld].data(), *cpd = cps[ld].data();
+        const float *hd = hs[ld].data(), *cd = cs[ld].data(), *gd = gs[ld].data(),
+                    *cpd = cps[ld].data();
         for (int64_t i = 0; i < d; ++i) {
           const int32_t q = pl.out[static_cast<size_t>(i)];
           float* o = dh.data() + i * nb * h;
-          if (q < 0) std::memset(o, 0, sizeof(float) * nb * h);
-          else std::memcpy(o, dxn.data() + q * nb * h, sizeof(float) * nb * h);
+          if (q < 0)
+            std::memset(o, 0, sizeof(float) * nb * h);
+          else
+            std::memcpy(o, dxn.data() + q * nb * h, sizeof(float) * nb * h);
         }
         std::fill(dc.begin(), dc.end(), 0.0f);
         const int nss = pl.dir.nss;
@@ -349,8 +379,12 @@ struct BlockNet {
         for (size_t st = pl.steps.size() - 1; st-- > 0;) {
           const int64_t p0 = pl.steps[st], p1 = pl.steps[st + 1], m = (p1 - p0) * nb, off = p0 * nb;
           float* dp = pre.data() + off * 4 * h;
-          if (simd) lstm_gates_backward_avx2(dp, dcp.data(), dh.data() + off * h, dc.data() + off * h, gd + off * 4 * h, cpd + off * h, cd + off * h, h, 0, m);
-          else lstm_gates_backward_plain(dp, dcp.data(), dh.data() + off * h, dc.data() + off * h, gd + off * 4 * h, cpd + off * h, cd + off * h, h, 0, m);
+          if (simd)
+            lstm_gates_backward_avx2(dp, dcp.data(), dh.data() + off * h, dc.data() + off * h,
+                                     gd + off * 4 * h, cpd + off * h, cd + off * h, h, 0, m);
+          else
+            lstm_gates_backward_plain(dp, dcp.data(), dh.data() + off * h, dc.data() + off * h,
+                                      gd + off * 4 * h, cpd + off * h, cd + off * h, h, 0, m);
           gather_states(pl, hd, p0, p1, gather2.data());
           gemm1(true, false, nss * h, 4 * h, m, gather2.data(), dp, 1.0f, g + lay.wss[ld]);
           gemm1(false, true, m, nss * h, 4 * h, dp, wss, 0.0f, gather.data());
@@ -373,8 +407,10 @@ struct BlockNet {
         }
         add_colsum(g + lay.bias[ld], pre.data(), rows, 4 * h);
         gather_inputs(pl, xs[static_cast<size_t>(l)].data(), gather2.data());
-        gemm1(true, false, pl.dir.nis * h, 4 * h, rows, gather2.data(), pre.data(), 1.0f, g + lay.wis[ld]);
-        gemm1(false, true, rows, pl.dir.nis * h, 4 * h, pre.data(), P(lay.wis[ld]), 0.0f, gather.data());
+        gemm1(true, false, pl.dir.nis * h, 4 * h, rows, gather2.data(), pre.data(), 1.0f,
+              g + lay.wis[ld]);
+        gemm1(false, true, rows, pl.dir.nis * h, 4 * h, pre.data(), P(lay.wis[ld]), 0.0f,
+              gather.data());
         scatter_inputs(pl, gather.data(), dx.data());
       }
       dxn.swap(dx);
@@ -386,7 +422,8 @@ struct BlockNet {
 
 std::vector<PixelRnnPlan> make_plans(const PixelRnnSpec& s) {
   std::vector<PixelRnnPlan> plans;
-  for (const auto& d : pixelrnn_directions(s.kind)) plans.push_back(make_pixelrnn_plan(d, s.rows, s.cols));
+  for (const auto& d : pixelrnn_directions(s.kind))
+    plans.push_back(make_pixelrnn_plan(d, s.rows, s.cols));
   return plans;
 }
 
@@ -405,8 +442,8 @@ void pixelrnn_log_prob(const PixelRnnSpec& s, const float* x, int64_t n, float* 
   });
 }
 
-void pixelrnn_backward(const PixelRnnSpec& s, const float* x, int64_t n, float scale,
-                       float* logp, float* grads, const JobHooks& hooks) {
+void pixelrnn_backward(const PixelRnnSpec& s, const float* x, int64_t n, float scale, float* logp,
+                       float* grads, const JobHooks& hooks) {
   pixelrnn_check(s);
   const PixelRnnLayout lay = pixelrnn_layout(s);
   const auto plans = make_plans(s);
@@ -414,11 +451,11 @@ void pixelrnn_backward(const PixelRnnSpec& s, const float* x, int64_t n, float s
   std::vector<float> total(static_cast<size_t>(lay.total), 0.0f);
   for_sample_blocks_with_grads(n, kPixelRnnBlock, lay.total, total.data(), hooks,
                                [&](int64_t first, int64_t count, float* g) {
-    BlockNet net(s, lay, plans, count);
-    net.forward(x + first * d);
-    if (logp != nullptr) net.log_prob(x + first * d, logp + first);
-    net.backward(x + first * d, scale, g);
-  });
+                                 BlockNet net(s, lay, plans, count);
+                                 net.forward(x + first * d);
+                                 if (logp != nullptr) net.log_prob(x + first * d, logp + first);
+                                 net.backward(x + first * d, scale, g);
+                               });
   std::memcpy(grads, total.data(), sizeof(float) * static_cast<size_t>(lay.total));
 }
 

@@ -1,5 +1,6 @@
 // PixelRNN (van den Oord, Kalchbrenner, Kavukcuoglu 2016) for binary R x W images:
-// Row LSTM and Diagonal BiLSTM networks, whole network per call (JS twin: lib/kernels/js/pixelrnn.ts).
+// Row LSTM and Diagonal BiLSTM networks, whole network per call (JS twin:
+// lib/kernels/js/pixelrnn.ts).
 //
 // Network (H channels everywhere, binary pixels x in {0, 1}):
 //   x0    = 7x7 mask-A conv of the image (24 causal taps, 1 -> H) + bias
@@ -51,8 +52,8 @@ constexpr int kMaskATaps = 24;  // 7x7 mask A: rows -3..-1 (cols -3..3), then ro
 
 // Float offsets of every tensor in the flat parameter array.
 struct PixelRnnLayout {
-  int64_t in_w = 0, in_b = 0;               // [24, H], [H]
-  std::vector<int64_t> wis, wss, bias;      // per (layer, direction): [nis*H, 4H], [nss*H, 4H], [4H]
+  int64_t in_w = 0, in_b = 0;           // [24, H], [H]
+  std::vector<int64_t> wis, wss, bias;  // per (layer, direction): [nis*H, 4H], [nss*H, 4H], [4H]
   int64_t out1_w = 0, out1_b = 0, out2_w = 0, out2_b = 0;  // [H, H], [H], [H], [1]
   int64_t total = 0;
 };
@@ -68,8 +69,8 @@ void pixelrnn_log_prob(const PixelRnnSpec& s, const float* x, int64_t n, float* 
 
 // Gradients of scale * sum_i -log p(x_i) written (not accumulated) into grads [layout.total];
 // logp [n] (optional) receives log p(x_i). BPTT over rows / diagonals, one gemm per step.
-void pixelrnn_backward(const PixelRnnSpec& s, const float* x, int64_t n, float scale,
-                       float* logp, float* grads, const JobHooks& hooks = no_hooks());
+void pixelrnn_backward(const PixelRnnSpec& s, const float* x, int64_t n, float scale, float* logp,
+                       float* grads, const JobHooks& hooks = no_hooks());
 
 // Draws n images into x [n, R*W] in raster order. Sample i (global index sample_offset + i)
 // uses Philox key (key0, key1), counter (pixel / 4, index mod 2^32, stream, index / 2^32),

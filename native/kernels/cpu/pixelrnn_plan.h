@@ -17,7 +17,8 @@ struct PixelRnnPlan {
   std::vector<int32_t> ss;     // [D, nss] ordered position of each state tap, -1 outside
   std::vector<int32_t> is;     // [D, nis] raster index of each input tap, -1 outside
   std::vector<int32_t> cp;     // [D] ordered position of the previous cell state, -1 outside
-  std::vector<int32_t> out;    // [D] raster index the output is added to (after the shift), -1 outside
+  std::vector<int32_t>
+      out;  // [D] raster index the output is added to (after the shift), -1 outside
 };
 
 PixelRnnPlan make_pixelrnn_plan(const PixelRnnDirection& d, int64_t rows, int64_t cols);

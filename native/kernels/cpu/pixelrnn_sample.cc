@@ -47,14 +47,18 @@ struct SampleNet {
   const PixelRnnLayout& lay;
   const std::vector<PixelRnnPlan>& plans;
   int64_t d, h, ndir;
-  Vec pix;                   // [D] 0/1
-  std::vector<Vec> xs;       // L+1 of [D, H]
-  std::vector<Vec> hs, cs;   // per (layer, dir) [D, H], raster
+  Vec pix;                  // [D] 0/1
+  std::vector<Vec> xs;      // L+1 of [D, H]
+  std::vector<Vec> hs, cs;  // per (layer, dir) [D, H], raster
   Vec pre, gates, tc, y;
   const bool simd = use_avx2_fma();
 
   SampleNet(const PixelRnnSpec& spec, const PixelRnnLayout& l, const std::vector<PixelRnnPlan>& pl)
-      : s(spec), lay(l), plans(pl), d(spec.rows * spec.cols), h(spec.hidden),
+      : s(spec),
+        lay(l),
+        plans(pl),
+        d(spec.rows * spec.cols),
+        h(spec.hidden),
         ndir(static_cast<int64_t>(pl.size())) {
     pix.assign(static_cast<size_t>(d), 0.0f);
     xs.assign(static_cast<size_t>(s.layers + 1), Vec(static_cast<size_t>(d * h)));
@@ -76,14 +80,17 @@ struct SampleNet {
     for (int t = 0; t < kMaskATaps; ++t) {
       int dr, dc;
       pixelrnn_mask_a_tap(t, &dr, &dc);
-      if (!inside(r + dr, c + dc) || !(pix[static_cast<size_t>((r + dr) * s.cols + c + dc)] > 0.5f)) continue;
+      if (!inside(r + dr, c + dc) || !(pix[static_cast<size_t>((r + dr) * s.cols + c + dc)] > 0.5f))
+        continue;
       for (int64_t j = 0; j < h; ++j) o[j] += w[t * h + j];  // exact 0/1 inputs: no product
     }
   }
 
   void matvec_acc(float* out, const float* v, const float* w, int64_t m, int64_t n) const {
-    if (simd) pixelrnn_matvec_acc_avx2(out, v, w, m, n);
-    else pixelrnn_matvec_acc_plain(out, v, w, m, n);
+    if (simd)
+      pixelrnn_matvec_acc_avx2(out, v, w, m, n);
+    else
+      pixelrnn_matvec_acc_plain(out, v, w, m, n);
   }
   // pre += W^T v for one tap: v [H], W rows [H, 4H].
   void add_tap(const float* v, const float* w) { matvec_acc(pre.data(), v, w, h, 4 * h); }
@@ -95,20 +102,25 @@ struct SampleNet {
     std::memcpy(pre.data(), P(lay.bias[ld]), sizeof(float) * 4 * h);
     for (int t = 0; t < dir.nss; ++t) {
       const int64_t rr = r + dir.ss_dr[t], cc = c + dir.ss_dc[t];
-      if (inside(rr, cc)) add_tap(hs[ld].data() + (rr * s.cols + cc) * h, P(lay.wss[ld]) + t * h * 4 * h);
+      if (inside(rr, cc))
+        add_tap(hs[ld].data() + (rr * s.cols + cc) * h, P(lay.wss[ld]) + t * h * 4 * h);
     }
     for (int t = 0; t < dir.nis; ++t) {
       const int64_t rr = r + dir.is_dr[t], cc = c + dir.is_dc[t];
-      if (inside(rr, cc)) add_tap(xs[static_cast<size_t>(l)].data() + (rr * s.cols + cc) * h, P(lay.wis[ld]) + t * h * 4 * h);
+      if (inside(rr, cc))
+        add_tap(xs[static_cast<size_t>(l)].data() + (rr * s.cols + cc) * h,
+                P(lay.wis[ld]) + t * h * 4 * h);
     }
     const bool has_cp = inside(r + dir.cp_dr, c + dir.cp_dc);
-    const float* cp = has_cp ? cs[ld].data() + ((r + dir.cp_dr) * s.cols + c + dir.cp_dc) * h : nullptr;
+    const float* cp =
+        has_cp ? cs[ld].data() + ((r + dir.cp_dr) * s.cols + c + dir.cp_dc) * h : nullptr;
     float* ho = hs[ld].data() + p * h;
     float* co = cs[ld].data() + p * h;
     float* gt = gates.data();
-    sigmoid_span(pre.data(), gt, 3 * h);  // o, f, i
+    sigmoid_span(pre.data(), gt, 3 * h);           // o, f, i
     tanh_span(pre.data() + 3 * h, gt + 3 * h, h);  // g
-    for (int64_t j = 0; j < h; ++j) co[j] = (has_cp ? gt[h + j] * cp[j] : 0.0f) + gt[2 * h + j] * gt[3 * h + j];
+    for (int64_t j = 0; j < h; ++j)
+      co[j] = (has_cp ? gt[h + j] * cp[j] : 0.0f) + gt[2 * h + j] * gt[3 * h + j];
     tanh_span(co, tc.data(), h);
     for (int64_t j = 0; j < h; ++j) ho[j] = gt[j] * tc[static_cast<size_t>(j)];
   }
@@ -172,7 +184,8 @@ void pixelrnn_sample(const PixelRnnSpec& s, int64_t n, uint64_t sample_offset, u
   pixelrnn_check(s);
   const PixelRnnLayout lay = pixelrnn_layout(s);
   std::vector<PixelRnnPlan> plans;
-  for (const auto& dir : pixelrnn_directions(s.kind)) plans.push_back(make_pixelrnn_plan(dir, s.rows, s.cols));
+  for (const auto& dir : pixelrnn_directions(s.kind))
+    plans.push_back(make_pixelrnn_plan(dir, s.rows, s.cols));
   const int64_t d = s.rows * s.cols;
   for_sample_blocks(n, 1, hooks, [&](int64_t first, int64_t) {
     SampleNet net(s, lay, plans);

@@ -50,12 +50,14 @@ void reparam_forward(float* z, float* eps, const float* mu, const float* logvar,
       float* e = eps + row * cols;
       float* out = z + row * cols;
       for (int64_t q = 0; q * 4 < cols; ++q) {
-        const PhiloxBlock b = philox4x32_10(static_cast<uint32_t>(q), s, stream, kReparamTag, key0, key1);
+        const PhiloxBlock b =
+            philox4x32_10(static_cast<uint32_t>(q), s, stream, kReparamTag, key0, key1);
         const int64_t end = cols < q * 4 + 4 ? cols : q * 4 + 4;
         for (int64_t j = q * 4; j < end; ++j) {
           const float n = normal_word(b, static_cast<int>(j & 3));
           e[j] = n;
-          out[j] = static_cast<float>(static_cast<double>(m[j]) + std::exp(0.5 * static_cast<double>(lv[j])) * n);
+          out[j] = static_cast<float>(static_cast<double>(m[j]) +
+                                      std::exp(0.5 * static_cast<double>(lv[j])) * n);
         }
       }
     }
@@ -63,8 +65,7 @@ void reparam_forward(float* z, float* eps, const float* mu, const float* logvar,
 }
 
 void reparam_backward(float* dmu, float* dlogvar, const float* dz, const float* eps,
-                      const float* logvar, int64_t rows, int64_t cols, int64_t k,
-                      bool accumulate) {
+                      const float* logvar, int64_t rows, int64_t cols, int64_t k, bool accumulate) {
   check_sizes("reparam_backward", rows, cols, k);
   if (rows == 0 || cols == 0) return;
   parallel_for(rows, [&](int64_t r) {

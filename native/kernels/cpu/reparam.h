@@ -31,7 +31,6 @@ void reparam_forward(float* z, float* eps, const float* mu, const float* logvar,
 // sums in double over i in order, rounded once; accumulate adds to the old output values
 // (e.g. the KL gradient written first), else overwrites.
 void reparam_backward(float* dmu, float* dlogvar, const float* dz, const float* eps,
-                      const float* logvar, int64_t rows, int64_t cols, int64_t k,
-                      bool accumulate);
+                      const float* logvar, int64_t rows, int64_t cols, int64_t k, bool accumulate);
 
 }  // namespace deepgen

@@ -17,7 +17,8 @@ constexpr int64_t kRnadeBlock = 8;
 }
 
 void rnade_check(const RnadeParams& p) {
-  if (p.d <= 0 || p.h <= 0 || p.k <= 0) throw KernelError("E_ARG", "rnade: D, H and K must be positive");
+  if (p.d <= 0 || p.h <= 0 || p.k <= 0)
+    throw KernelError("E_ARG", "rnade: D, H and K must be positive");
 }
 
 int64_t rnade_work_floats(const RnadeParams& p) { return 4 * p.h + 5 * p.k; }
@@ -44,19 +45,24 @@ void rnade_backward(const RnadeParams& p, const float* x, int64_t n, float scale
   const int64_t size = dh + p.h + 3 * dkh + 3 * dk;
   std::vector<float> total(static_cast<size_t>(size));
   const bool simd = use_avx2_fma();
-  for_sample_blocks_with_grads(n, kRnadeBlock, size, total.data(), hooks,
-                               [&](int64_t first, int64_t count, float* buf) {
-    const RnadeGrads gb{buf, buf + dh, buf + dh + p.h, buf + dh + p.h + dkh,
-                        buf + dh + p.h + 2 * dkh, buf + dh + p.h + 3 * dkh,
-                        buf + dh + p.h + 3 * dkh + dk, buf + dh + p.h + 3 * dkh + 2 * dk};
-    std::vector<float> work(static_cast<size_t>(rnade_work_floats(p)));
-    for (int64_t i = first; i < first + count; ++i) {
-      const float* xi = x + i * p.d;
-      const double lp = simd ? rnade_avx2::backward_one(p, xi, scale, work.data(), gb)
-                             : rnade_portable::backward_one(p, xi, scale, work.data(), gb);
-      if (logp != nullptr) logp[i] = static_cast<float>(lp);
-    }
-  });
+  for_sample_blocks_with_grads(
+      n, kRnadeBlock, size, total.data(), hooks, [&](int64_t first, int64_t count, float* buf) {
+        const RnadeGrads gb{buf,
+                            buf + dh,
+                            buf + dh + p.h,
+                            buf + dh + p.h + dkh,
+                            buf + dh + p.h + 2 * dkh,
+                            buf + dh + p.h + 3 * dkh,
+                            buf + dh + p.h + 3 * dkh + dk,
+                            buf + dh + p.h + 3 * dkh + 2 * dk};
+        std::vector<float> work(static_cast<size_t>(rnade_work_floats(p)));
+        for (int64_t i = first; i < first + count; ++i) {
+          const float* xi = x + i * p.d;
+          const double lp = simd ? rnade_avx2::backward_one(p, xi, scale, work.data(), gb)
+                                 : rnade_portable::backward_one(p, xi, scale, work.data(), gb);
+          if (logp != nullptr) logp[i] = static_cast<float>(lp);
+        }
+      });
   const float* t = total.data();
   float* outs[] = {g.wt, g.c, g.va, g.vm, g.vs, g.ba, g.bm, g.bs};
   const int64_t sizes[] = {dh, p.h, dkh, dkh, dkh, dk, dk, dk};
@@ -74,8 +80,10 @@ void rnade_sample(const RnadeParams& p, int64_t n, uint64_t sample_offset, uint3
     std::vector<float> work(static_cast<size_t>(rnade_work_floats(p)));
     for (int64_t i = first; i < first + count; ++i) {
       const uint64_t index = sample_offset + static_cast<uint64_t>(i);
-      if (simd) rnade_avx2::sample_one(p, index, key0, key1, stream, x + i * p.d, work.data());
-      else rnade_portable::sample_one(p, index, key0, key1, stream, x + i * p.d, work.data());
+      if (simd)
+        rnade_avx2::sample_one(p, index, key0, key1, stream, x + i * p.d, work.data());
+      else
+        rnade_portable::sample_one(p, index, key0, key1, stream, x + i * p.d, work.data());
     }
   });
 }

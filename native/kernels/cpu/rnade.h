@@ -52,11 +52,11 @@ void rnade_sample(const RnadeParams& p, int64_t n, uint64_t sample_offset, uint3
 // Per-sample kernels (rnade_impl.h), built for the baseline ISA and with AVX2/FMA. `work` is
 // scratch of rnade_work_floats(p) floats.
 int64_t rnade_work_floats(const RnadeParams& p);
-#define DEEPGEN_RNADE_SAMPLE_KERNELS                                                           \
-  double log_prob_one(const RnadeParams& p, const float* x, float* work);                      \
-  double backward_one(const RnadeParams& p, const float* x, float scale, float* work,          \
-                      const RnadeGrads& g);                                                    \
-  void sample_one(const RnadeParams& p, uint64_t index, uint32_t key0, uint32_t key1,          \
+#define DEEPGEN_RNADE_SAMPLE_KERNELS                                                  \
+  double log_prob_one(const RnadeParams& p, const float* x, float* work);             \
+  double backward_one(const RnadeParams& p, const float* x, float scale, float* work, \
+                      const RnadeGrads& g);                                           \
+  void sample_one(const RnadeParams& p, uint64_t index, uint32_t key0, uint32_t key1, \
                   uint32_t stream, float* x, float* work);
 namespace rnade_portable {
 DEEPGEN_RNADE_SAMPLE_KERNELS

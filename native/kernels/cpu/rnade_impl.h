@@ -24,8 +24,15 @@ constexpr double kTwoPiD = 6.283185307179586476925286766559;
 struct Scratch {
   float *a, *h, *acc, *dh, *z, *mu, *s, *r, *pi;
   Scratch(const RnadeParams& p, float* w)
-      : a(w), h(w + p.h), acc(w + 2 * p.h), dh(w + 3 * p.h), z(w + 4 * p.h),
-        mu(z + p.k), s(mu + p.k), r(s + p.k), pi(r + p.k) {}
+      : a(w),
+        h(w + p.h),
+        acc(w + 2 * p.h),
+        dh(w + 3 * p.h),
+        z(w + 4 * p.h),
+        mu(z + p.k),
+        s(mu + p.k),
+        r(s + p.k),
+        pi(r + p.k) {}
 };
 
 // The mixture parameters of step d from h.
@@ -127,8 +134,8 @@ double backward_one(const RnadeParams& p, const float* x, float scale, float* wo
   return total;
 }
 
-void sample_one(const RnadeParams& p, uint64_t index, uint32_t key0, uint32_t key1,
-                uint32_t stream, float* x, float* work) {
+void sample_one(const RnadeParams& p, uint64_t index, uint32_t key0, uint32_t key1, uint32_t stream,
+                float* x, float* work) {
   const Scratch w(p, work);
   for (int64_t j = 0; j < p.h; ++j) w.a[j] = p.c[j];
   for (int64_t d = 0; d < p.d; ++d) {
@@ -149,7 +156,8 @@ void sample_one(const RnadeParams& p, uint64_t index, uint32_t key0, uint32_t ke
     }
     const double radius = std::sqrt(-2.0 * std::log(philox_uniform_f64(b.v[1])));
     const double normal = radius * std::cos(kTwoPiD * philox_uniform_f64(b.v[2]));
-    const float value = static_cast<float>(w.mu[comp] + std::exp(static_cast<double>(w.s[comp])) * normal);
+    const float value =
+        static_cast<float>(w.mu[comp] + std::exp(static_cast<double>(w.s[comp])) * normal);
     x[d] = value;
     axpy(value, p.wt + d * p.h, w.a, p.h);
   }

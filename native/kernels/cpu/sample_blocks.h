@@ -1,7 +1,7 @@
 // Running a per-sample kernel over a batch in fixed blocks of samples, in parallel, with
 // cancellation and progress between blocks; and the same with a bounded number of gradient
-// buffers summed in a fixed order. Used by the fused autoregressive models (NADE, RNADE): because the
-// blocks and their order do not depend on the thread count, neither do the results.
+// buffers summed in a fixed order. Used by the fused autoregressive models (NADE, RNADE): because
+// the blocks and their order do not depend on the thread count, neither do the results.
 #pragma once
 #include <algorithm>
 #include <atomic>

@@ -75,22 +75,40 @@ void accumulate_f64_plain(double* acc, const float* x, int64_t n) {
 // ---- dispatch --------------------------------------------------------------------------------
 
 void exp_span(const float* x, float* y, int64_t n) {
-  if (use_avx2_fma()) exp_span_avx2(x, y, n); else exp_span_plain(x, y, n);
+  if (use_avx2_fma())
+    exp_span_avx2(x, y, n);
+  else
+    exp_span_plain(x, y, n);
 }
 void log_span(const float* x, float* y, int64_t n) {
-  if (use_avx2_fma()) log_span_avx2(x, y, n); else log_span_plain(x, y, n);
+  if (use_avx2_fma())
+    log_span_avx2(x, y, n);
+  else
+    log_span_plain(x, y, n);
 }
 void sigmoid_span(const float* x, float* y, int64_t n) {
-  if (use_avx2_fma()) sigmoid_span_avx2(x, y, n); else sigmoid_span_plain(x, y, n);
+  if (use_avx2_fma())
+    sigmoid_span_avx2(x, y, n);
+  else
+    sigmoid_span_plain(x, y, n);
 }
 void tanh_span(const float* x, float* y, int64_t n) {
-  if (use_avx2_fma()) tanh_span_avx2(x, y, n); else tanh_span_plain(x, y, n);
+  if (use_avx2_fma())
+    tanh_span_avx2(x, y, n);
+  else
+    tanh_span_plain(x, y, n);
 }
 void softplus_span(const float* x, float* y, int64_t n) {
-  if (use_avx2_fma()) softplus_span_avx2(x, y, n); else softplus_span_plain(x, y, n);
+  if (use_avx2_fma())
+    softplus_span_avx2(x, y, n);
+  else
+    softplus_span_plain(x, y, n);
 }
 void one_minus_exp_neg_span(const float* x, float* y, int64_t n) {
-  if (use_avx2_fma()) one_minus_exp_neg_span_avx2(x, y, n); else one_minus_exp_neg_span_plain(x, y, n);
+  if (use_avx2_fma())
+    one_minus_exp_neg_span_avx2(x, y, n);
+  else
+    one_minus_exp_neg_span_plain(x, y, n);
 }
 double sum_f64(const float* x, int64_t n) {
   return use_avx2_fma() ? sum_f64_avx2(x, n) : sum_f64_plain(x, n);
@@ -105,7 +123,10 @@ double dot_centered_f64(const float* a, const float* b, int64_t n, double center
 }
 
 void accumulate_f64(double* acc, const float* x, int64_t n) {
-  if (use_avx2_fma()) accumulate_f64_avx2(acc, x, n); else accumulate_f64_plain(acc, x, n);
+  if (use_avx2_fma())
+    accumulate_f64_avx2(acc, x, n);
+  else
+    accumulate_f64_plain(acc, x, n);
 }
 
 // ---- threaded whole-array kernels ----------------------------------------------------------

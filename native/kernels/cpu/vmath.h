@@ -87,7 +87,6 @@ void vlog(const float* x, float* y, int64_t n);
 // work dwarfs the scheduling cost, small enough to spread a layer's output over the threads.
 constexpr int64_t kElementwiseChunk = 1 << 14;
 
-
 // Column sums over the rows of a row-major [rows, cols] computation, thread-count independent.
 // The sums are `n_acc` arrays of `cols` doubles, stored one after another in out. Rows are
 // taken in fixed blocks (the block size depends on `rows` only); one task per block calls

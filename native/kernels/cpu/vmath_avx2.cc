@@ -76,7 +76,7 @@ inline __m256 log256(__m256 x) {
   const __m256 zero = _mm256_setzero_ps();
   const __m256 one = _mm256_set1_ps(1.0f);
   const __m256 invalid = _mm256_cmp_ps(x, zero, _CMP_NGE_UQ);  // x < 0 or NaN
-  const __m256 is_zero = _mm256_cmp_ps(x, zero, _CMP_EQ_OQ);    // +0 and -0
+  const __m256 is_zero = _mm256_cmp_ps(x, zero, _CMP_EQ_OQ);   // +0 and -0
   const __m256 is_inf = _mm256_cmp_ps(x, _mm256_set1_ps(INFINITY), _CMP_EQ_OQ);
   // Denormals have no implicit leading 1: scale them into the normal range first.
   const __m256 denormal = _mm256_cmp_ps(x, _mm256_set1_ps(1.17549435e-38f), _CMP_LT_OQ);
@@ -84,8 +84,8 @@ inline __m256 log256(__m256 x) {
   const __m256 e_shift = _mm256_and_ps(denormal, _mm256_set1_ps(23.0f));
 
   const __m256i bits = _mm256_castps_si256(v);
-  __m256 e = _mm256_cvtepi32_ps(
-      _mm256_sub_epi32(_mm256_srli_epi32(bits, 23), _mm256_set1_epi32(126)));
+  __m256 e =
+      _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_srli_epi32(bits, 23), _mm256_set1_epi32(126)));
   e = _mm256_sub_ps(e, e_shift);
   // Mantissa in [0.5, 1).
   v = _mm256_castsi256_ps(_mm256_or_si256(_mm256_and_si256(bits, _mm256_set1_epi32(0x007fffff)),
@@ -137,7 +137,8 @@ inline __m256 tanh256(__m256 x) {
   const __m256 e = exp256(_mm256_add_ps(a, a));
   const __m256 t = _mm256_sub_ps(one, _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, one)));
   const __m256 large_res = _mm256_or_ps(t, _mm256_and_ps(x, _mm256_set1_ps(-0.0f)));
-  return _mm256_blendv_ps(large_res, small_res, _mm256_cmp_ps(a, _mm256_set1_ps(0.625f), _CMP_LT_OQ));
+  return _mm256_blendv_ps(large_res, small_res,
+                          _mm256_cmp_ps(a, _mm256_set1_ps(0.625f), _CMP_LT_OQ));
 }
 
 // log1p(t) for t in [0, 1]: for t < sqrt(2) - 1 the log polynomial takes f = t directly
@@ -160,7 +161,7 @@ inline __m256 softplus256(__m256 x) {
 // 2^-27 relative), else 1 - exp(-x), where the cancellation costs at most a factor 0.6.
 inline __m256 one_minus_exp_neg256(__m256 x) {
   const __m256 t = _mm256_xor_ps(x, _mm256_set1_ps(-0.0f));  // -x
-  __m256 p = _mm256_set1_ps(1.0f / 479001600.0f);              // 1/12!
+  __m256 p = _mm256_set1_ps(1.0f / 479001600.0f);            // 1/12!
   p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.0f / 39916800.0f));
   p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.0f / 3628800.0f));
   p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.0f / 362880.0f));
@@ -308,7 +309,9 @@ double sum_sq_centered_f64_avx2(const float* x, int64_t n, double center) {
 double dot_centered_f64_avx2(const float* a, const float* b, int64_t n, double center) {
   return dot_centered_f64_plain(a, b, n, center);
 }
-void accumulate_f64_avx2(double* acc, const float* x, int64_t n) { accumulate_f64_plain(acc, x, n); }
+void accumulate_f64_avx2(double* acc, const float* x, int64_t n) {
+  accumulate_f64_plain(acc, x, n);
+}
 }  // namespace deepgen
 
 #endif

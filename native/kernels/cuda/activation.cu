@@ -56,9 +56,11 @@ void run_backward(Activation kind, const float* y, const float* dy, float* dx, f
   check(cudaMemcpy(d_dy.get(), dy, sizeof(float) * total, cudaMemcpyHostToDevice), "cudaMemcpy");
   dev::bias_activation_backward(kind, d_y.get(), d_dy.get(), d_dy.get(),
                                 dbias != nullptr ? d_db.get() : nullptr, N, C, S, slope);
-  check(cudaMemcpy(dx, d_dy.get(), sizeof(float) * total, cudaMemcpyDeviceToHost), "activation backward");
+  check(cudaMemcpy(dx, d_dy.get(), sizeof(float) * total, cudaMemcpyDeviceToHost),
+        "activation backward");
   if (dbias != nullptr) {
-    check(cudaMemcpy(dbias, d_db.get(), sizeof(float) * C, cudaMemcpyDeviceToHost), "activation backward");
+    check(cudaMemcpy(dbias, d_db.get(), sizeof(float) * C, cudaMemcpyDeviceToHost),
+          "activation backward");
   }
 }
 
@@ -83,7 +85,7 @@ void bias_activation_forward(Activation kind, const float* x, const float* bias,
   if (total == 0) return;
   const int threads = 256;
   apply_kernel<<<grid_for(total, threads), threads>>>(x, y, total, C, S, nullptr, nullptr, bias,
-                                                       static_cast<int>(kind), slope);
+                                                      static_cast<int>(kind), slope);
   check(cudaGetLastError(), "activation launch");
 }
 
@@ -93,7 +95,7 @@ void bias_activation_backward(Activation kind, const float* y, const float* dy, 
   if (total > 0) {
     const int threads = 256;
     act_backward_kernel<<<grid_for(total, threads), threads>>>(y, dy, dx, total,
-                                                                static_cast<int>(kind), slope);
+                                                               static_cast<int>(kind), slope);
     check(cudaGetLastError(), "activation backward launch");
   }
   if (dbias != nullptr && C > 0) {
@@ -108,7 +110,8 @@ void bias_activation_backward(Activation kind, const float* y, const float* dy, 
 void activation_forward(Activation kind, const float* x, float* y, int64_t n, float slope) {
   check_kind("activation_forward", kind, slope);
   if (n < 0) throw KernelError("E_ARG", "activation_forward: negative size");
-  if (n > 0 && (x == nullptr || y == nullptr)) throw KernelError("E_ARG", "activation_forward: null array");
+  if (n > 0 && (x == nullptr || y == nullptr))
+    throw KernelError("E_ARG", "activation_forward: null array");
   run(kind, x, nullptr, y, 1, 1, n, slope);
 }
 

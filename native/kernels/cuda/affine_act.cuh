@@ -70,23 +70,28 @@ __global__ void train_stats_kernel(const float* pre, int64_t N, int64_t C, int64
 
 __device__ __forceinline__ float activate(int kind, float v, float slope) {
   switch (kind) {
-    case 1: return v < 0.0f ? 0.0f : v;                           // relu
-    case 2: return v < 0.0f ? slope * v : v;                      // leaky relu
-    case 3: return static_cast<float>(tanh(static_cast<double>(v)));
-    case 4: return static_cast<float>(1.0 / (1.0 + exp(-static_cast<double>(v))));
-    case 5: {                                                      // softplus, stable
+    case 1:
+      return v < 0.0f ? 0.0f : v;  // relu
+    case 2:
+      return v < 0.0f ? slope * v : v;  // leaky relu
+    case 3:
+      return static_cast<float>(tanh(static_cast<double>(v)));
+    case 4:
+      return static_cast<float>(1.0 / (1.0 + exp(-static_cast<double>(v))));
+    case 5: {  // softplus, stable
       const double d = v;
       return static_cast<float>((d > 0 ? d : 0.0) + log1p(exp(-fabs(d))));
     }
-    default: return v;                                             // identity
+    default:
+      return v;  // identity
   }
 }
 
 // y = act((pre - center[c]) * scale[c] + shift[c]); without center act(pre + shift[c]);
 // with neither act(pre).
 __global__ void apply_kernel(const float* pre, float* y, int64_t total, int64_t C, int64_t S,
-                             const float* center, const float* scale, const float* shift,
-                             int kind, float slope) {
+                             const float* center, const float* scale, const float* shift, int kind,
+                             float slope) {
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     float v = pre[i];
@@ -110,16 +115,25 @@ __global__ void act_backward_kernel(const float* y, const float* dy, float* dx, 
     const float v = y[i], d = dy[i];
     float out;
     switch (kind) {
-      case 1: out = v > 0.0f ? d : 0.0f; break;                                   // relu
-      case 2: out = v > 0.0f ? d : slope * d; break;                              // leaky relu
-      case 3: out = static_cast<float>(d * (1.0 - static_cast<double>(v) * v)); break;  // tanh
-      case 4: {                                                                   // sigmoid
+      case 1:
+        out = v > 0.0f ? d : 0.0f;
+        break;  // relu
+      case 2:
+        out = v > 0.0f ? d : slope * d;
+        break;  // leaky relu
+      case 3:
+        out = static_cast<float>(d * (1.0 - static_cast<double>(v) * v));
+        break;   // tanh
+      case 4: {  // sigmoid
         const double s = v;
         out = static_cast<float>(d * (s * (1.0 - s)));
         break;
       }
-      case 5: out = static_cast<float>(d * -expm1(-static_cast<double>(v))); break;  // softplus
-      default: out = d;                                                           // identity
+      case 5:
+        out = static_cast<float>(d * -expm1(-static_cast<double>(v)));
+        break;  // softplus
+      default:
+        out = d;  // identity
     }
     dx[i] = out;
   }
@@ -132,7 +146,8 @@ __global__ void bias_grad_kernel(const float* dpre, int64_t N, int64_t C, int64_
   __shared__ double shared[kStatThreads];
   const int64_t c = blockIdx.x;
   double s = 0.0;
-  for (int64_t i = threadIdx.x; i < N * S; i += kStatThreads) s += dpre[((i / S) * C + c) * S + i % S];
+  for (int64_t i = threadIdx.x; i < N * S; i += kStatThreads)
+    s += dpre[((i / S) * C + c) * S + i % S];
   const double total = block_sum(s, shared);
   if (threadIdx.x == 0) {
     const float v = static_cast<float>(total);

@@ -62,14 +62,12 @@ void batchnorm_forward_train(const float* x, const float* gamma, const float* be
   const int64_t total = N * C * S;
   float* center = scratch;
   float* scale = scratch + C;
-  train_stats_kernel<<<static_cast<unsigned>(C), kStatThreads>>>(x, N, C, S, gamma, eps,
-                                                                  momentum, mean, rstd,
-                                                                  running_mean, running_var,
-                                                                  center, scale);
+  train_stats_kernel<<<static_cast<unsigned>(C), kStatThreads>>>(
+      x, N, C, S, gamma, eps, momentum, mean, rstd, running_mean, running_var, center, scale);
   check(cudaGetLastError(), "batch statistics launch");
   const int threads = 256;
   apply_kernel<<<grid_for(total, threads), threads>>>(x, y, total, C, S, center, scale, beta, 0,
-                                                       0.0f);
+                                                      0.0f);
   check(cudaGetLastError(), "normalize launch");
 }
 
@@ -82,7 +80,7 @@ void batchnorm_forward_eval(const float* x, const float* gamma, const float* bet
   eval_scale_kernel<<<grid_for(C, threads), threads>>>(gamma, running_var, eps, C, scratch);
   check(cudaGetLastError(), "eval scale launch");
   apply_kernel<<<grid_for(total, threads), threads>>>(x, y, total, C, S, running_mean, scratch,
-                                                       beta, 0, 0.0f);
+                                                      beta, 0, 0.0f);
   check(cudaGetLastError(), "normalize launch");
 }
 
@@ -96,8 +94,8 @@ void batchnorm_backward(const float* x, const float* dy, const float* gamma, con
       dy, x, N, C, S, gamma, mean, rstd, dgamma, dbeta, false, a, b, k);
   check(cudaGetLastError(), "batch norm backward launch");
   const int threads = 256;
-  norm_backward_apply_kernel<<<grid_for(total, threads), threads>>>(dy, x, dx, total, C, S, mean,
-                                                                     a, b, k);
+  norm_backward_apply_kernel<<<grid_for(total, threads), threads>>>(dy, x, dx, total, C, S, mean, a,
+                                                                    b, k);
   check(cudaGetLastError(), "batch norm backward launch");
 }
 
@@ -114,7 +112,8 @@ void batchnorm_forward_train(const float* x, const float* gamma, const float* be
   }
   if (C == 0) return;
   if (N * S < 2) {
-    throw KernelError("E_SHAPE", std::string(fn) + ": needs more than one value per channel (N * S >= 2)");
+    throw KernelError("E_SHAPE",
+                      std::string(fn) + ": needs more than one value per channel (N * S >= 2)");
   }
   need(fn, {x, gamma, beta, y, mean, rstd, running_mean, running_var});
   require_device();
@@ -170,7 +169,9 @@ void batchnorm_backward(const float* x, const float* dy, const float* gamma, con
   check_numel(fn, N, C, S);
   if (C == 0) return;
   if (N * S < 2) {
-    throw KernelError("E_SHAPE", std::string(fn) + ": training needs more than one value per channel (N * S >= 2)");
+    throw KernelError(
+        "E_SHAPE",
+        std::string(fn) + ": training needs more than one value per channel (N * S >= 2)");
   }
   need(fn, {x, dy, gamma, mean, rstd, dx, dgamma, dbeta});
   require_device();

@@ -73,11 +73,14 @@ __global__ void conv_kernel(ConvShape s, const float* x, const float* weight, co
 }
 
 void upload(DeviceBuffer<float>& dst, const float* src, int64_t n) {
-  if (n > 0) check(cudaMemcpy(dst.get(), src, sizeof(float) * n, cudaMemcpyHostToDevice), "cudaMemcpy");
+  if (n > 0)
+    check(cudaMemcpy(dst.get(), src, sizeof(float) * n, cudaMemcpyHostToDevice), "cudaMemcpy");
 }
 
 void download(float* dst, const DeviceBuffer<float>& src, int64_t n) {
-  if (n > 0) check(cudaMemcpy(dst, src.get(), sizeof(float) * n, cudaMemcpyDeviceToHost), "conv_block_forward");
+  if (n > 0)
+    check(cudaMemcpy(dst, src.get(), sizeof(float) * n, cudaMemcpyDeviceToHost),
+          "conv_block_forward");
 }
 
 }  // namespace
@@ -90,15 +93,15 @@ void conv_block_forward(const ConvBlockParams& p, int64_t oh, int64_t ow, const 
                         float* mean, float* rstd, float* y, float* scratch) {
   const int64_t N = p.batch, C = p.out_c, S = oh * ow, total = N * C * S;
   if (total == 0) return;
-  const ConvShape s{p.transposed, N, p.in_c, p.in_h, p.in_w, C, p.k_h, p.k_w, p.stride_h,
-                    p.stride_w, p.pad_h, p.pad_w, oh, ow};
+  const ConvShape s{p.transposed, N,          p.in_c,     p.in_h,  p.in_w,  C,  p.k_h,
+                    p.k_w,        p.stride_h, p.stride_w, p.pad_h, p.pad_w, oh, ow};
   const int threads = 256;
   conv_kernel<<<grid_for(total, threads), threads>>>(s, x, weight, bias, pre);
   check(cudaGetLastError(), "conv launch");
   const int kind = static_cast<int>(p.activation);
   if (p.norm == ConvBlockNorm::kNone) {
     apply_kernel<<<grid_for(total, threads), threads>>>(pre, y, total, C, S, nullptr, nullptr,
-                                                         nullptr, kind, p.slope);
+                                                        nullptr, kind, p.slope);
     check(cudaGetLastError(), "activation launch");
     return;
   }
@@ -117,7 +120,7 @@ void conv_block_forward(const ConvBlockParams& p, int64_t oh, int64_t ow, const 
     check(cudaGetLastError(), "eval scale launch");
   }
   apply_kernel<<<grid_for(total, threads), threads>>>(pre, y, total, C, S, center, scale, beta,
-                                                       kind, p.slope);
+                                                      kind, p.slope);
   check(cudaGetLastError(), "normalize launch");
 }
 
@@ -133,7 +136,8 @@ void conv_block_forward(const ConvBlockParams& p, const float* x, const float* w
   const int64_t nx = conv_block_x_size(p), nw = conv_block_weight_size(p);
   auto need = [](std::initializer_list<const void*> ptrs) {
     for (const void* q : ptrs) {
-      if (q == nullptr) throw KernelError("E_ARG", "conv_block_forward (cuda): a required array is null");
+      if (q == nullptr)
+        throw KernelError("E_ARG", "conv_block_forward (cuda): a required array is null");
     }
   };
   need({x, weight, pre, y});
@@ -158,13 +162,15 @@ void conv_block_forward(const ConvBlockParams& p, const float* x, const float* w
   }
   dev::conv_block_forward(p, oh, ow, dx.get(), dw.get(), bias != nullptr ? dbias.get() : nullptr,
                           norm ? g : nullptr, norm ? b : nullptr, norm ? rm : nullptr,
-                          norm ? rv : nullptr, dpre.get(), norm ? mu : nullptr,
-                          norm ? rs : nullptr, dy.get(), norm ? rs + C : nullptr);
+                          norm ? rv : nullptr, dpre.get(), norm ? mu : nullptr, norm ? rs : nullptr,
+                          dy.get(), norm ? rs + C : nullptr);
   if (p.norm == ConvBlockNorm::kTrain) {
     check(cudaMemcpy(mean, mu, sizeof(float) * C, cudaMemcpyDeviceToHost), "conv_block_forward");
     check(cudaMemcpy(rstd, rs, sizeof(float) * C, cudaMemcpyDeviceToHost), "conv_block_forward");
-    check(cudaMemcpy(running_mean, rm, sizeof(float) * C, cudaMemcpyDeviceToHost), "conv_block_forward");
-    check(cudaMemcpy(running_var, rv, sizeof(float) * C, cudaMemcpyDeviceToHost), "conv_block_forward");
+    check(cudaMemcpy(running_mean, rm, sizeof(float) * C, cudaMemcpyDeviceToHost),
+          "conv_block_forward");
+    check(cudaMemcpy(running_var, rv, sizeof(float) * C, cudaMemcpyDeviceToHost),
+          "conv_block_forward");
   }
   download(pre, dpre, total);
   download(y, dy, total);

@@ -123,7 +123,8 @@ void up(float* dst, const float* src, int64_t n) {
 }
 
 void down(float* dst, const float* src, int64_t n) {
-  if (n > 0) check(cudaMemcpy(dst, src, sizeof(float) * n, cudaMemcpyDeviceToHost), "conv_block_backward");
+  if (n > 0)
+    check(cudaMemcpy(dst, src, sizeof(float) * n, cudaMemcpyDeviceToHost), "conv_block_backward");
 }
 
 }  // namespace
@@ -132,19 +133,19 @@ namespace dev {
 
 void conv_block_backward(const ConvBlockParams& p, int64_t oh, int64_t ow, const float* x,
                          const float* weight, const float* gamma, const float* pre,
-                         const float* mean, const float* rstd, const float* y, float* dy,
-                         float* dx, float* dweight, float* dbias, float* dgamma, float* dbeta,
-                         bool accumulate, float* scratch) {
+                         const float* mean, const float* rstd, const float* y, float* dy, float* dx,
+                         float* dweight, float* dbias, float* dgamma, float* dbeta, bool accumulate,
+                         float* scratch) {
   const bool train = p.norm == ConvBlockNorm::kTrain;
   const int64_t N = p.batch, C = p.out_c, S = oh * ow, total = N * C * S;
   const int64_t nx = N * p.in_c * p.in_h * p.in_w;
   const int64_t nw = p.in_c * C * p.k_h * p.k_w;
-  const Geometry g{p.transposed, N, p.in_c, p.in_h, p.in_w, C, p.k_h, p.k_w, p.stride_h,
-                   p.stride_w, p.pad_h, p.pad_w, oh, ow};
+  const Geometry g{p.transposed, N,          p.in_c,     p.in_h,  p.in_w,  C,  p.k_h,
+                   p.k_w,        p.stride_h, p.stride_w, p.pad_h, p.pad_w, oh, ow};
   const int threads = 256;
   if (total > 0) {
-    act_backward_kernel<<<grid_for(total, threads), threads>>>(y, dy, dy, total,
-                                                                static_cast<int>(p.activation), p.slope);
+    act_backward_kernel<<<grid_for(total, threads), threads>>>(
+        y, dy, dy, total, static_cast<int>(p.activation), p.slope);
     check(cudaGetLastError(), "activation backward launch");
   }
   if (train && C > 0) {
@@ -153,7 +154,7 @@ void conv_block_backward(const ConvBlockParams& p, int64_t oh, int64_t ow, const
         dy, pre, N, C, S, gamma, mean, rstd, dgamma, dbeta, accumulate, a, b, k);
     check(cudaGetLastError(), "norm backward launch");
     norm_backward_apply_kernel<<<grid_for(total, threads), threads>>>(dy, pre, dy, total, C, S,
-                                                                       mean, a, b, k);
+                                                                      mean, a, b, k);
     check(cudaGetLastError(), "norm backward launch");
   }
   if (nw > 0) {
@@ -173,10 +174,9 @@ void conv_block_backward(const ConvBlockParams& p, int64_t oh, int64_t ow, const
 }  // namespace dev
 
 void conv_block_backward(const ConvBlockParams& p, const float* x, const float* weight,
-                         const float* gamma, const float* pre, const float* mean,
-                         const float* rstd, const float* y, float* dy, float* dx,
-                         float* dweight, float* dbias, float* dgamma, float* dbeta,
-                         bool accumulate) {
+                         const float* gamma, const float* pre, const float* mean, const float* rstd,
+                         const float* y, float* dy, float* dx, float* dweight, float* dbias,
+                         float* dgamma, float* dbeta, bool accumulate) {
   const char* fn = "conv_block_backward (cuda)";
   int64_t oh = 0, ow = 0;
   conv_block_check(p, &oh, &ow);
@@ -219,9 +219,9 @@ void conv_block_backward(const ConvBlockParams& p, const float* x, const float* 
       up(dbt, dbeta, C);
     }
   }
-  dev::conv_block_backward(p, oh, ow, d_x.get(), d_w.get(), train ? gm : nullptr,
-                           d_pre.get(), train ? mu : nullptr, train ? rs : nullptr, d_y.get(),
-                           d_dy.get(), dx != nullptr ? d_dx.get() : nullptr, d_dw.get(),
+  dev::conv_block_backward(p, oh, ow, d_x.get(), d_w.get(), train ? gm : nullptr, d_pre.get(),
+                           train ? mu : nullptr, train ? rs : nullptr, d_y.get(), d_dy.get(),
+                           dx != nullptr ? d_dx.get() : nullptr, d_dw.get(),
                            dbias != nullptr ? d_db.get() : nullptr, train ? dg : nullptr,
                            train ? dbt : nullptr, accumulate, train ? s + 5 * C : nullptr);
   if (train && C > 0) {

@@ -62,8 +62,7 @@ void nade_backward(NadeDeviceModel* m, const float* x, int64_t n, float scale, f
 // Same semantics and checks as the CPU sgemm (gemm.h), batched and transposed included.
 void sgemm(const GemmArgs& g);
 // Same semantics as the CPU clip_grad_norm (optim.h): returns the norm before clipping.
-double clip_grad_norm(float* const* arrays, const int64_t* sizes, int64_t count,
-                      double max_norm);
+double clip_grad_norm(float* const* arrays, const int64_t* sizes, int64_t count, double max_norm);
 // Same semantics and checks as the CPU adam_step (optim.h).
 void adam_step(float* params, const float* grads, float* m, float* v, int64_t n,
                const AdamConfig& cfg);
@@ -96,9 +95,10 @@ double bce_with_logits_forward(float* row_loss, const float* logits, const float
 void bce_with_logits_backward(float* dlogits, const float* logits, const float* targets,
                               int64_t rows, int64_t cols, double scale, const float* row_scale);
 
-// ---- GAN conv block forward and backward (conv_block*.cu), host buffers in and out -----------------------
-// Same semantics and checks as the CPU conv_block_forward (conv_block.h): conv2d or
-// convTranspose2d (+ bias), batch norm (none / train statistics / eval) and the activation.
+// ---- GAN conv block forward and backward (conv_block*.cu), host buffers in and out
+// ----------------------- Same semantics and checks as the CPU conv_block_forward (conv_block.h):
+// conv2d or convTranspose2d (+ bias), batch norm (none / train statistics / eval) and the
+// activation.
 void conv_block_forward(const ConvBlockParams& p, const float* x, const float* weight,
                         const float* bias, const float* gamma, const float* beta,
                         float* running_mean, float* running_var, float* pre, float* mean,
@@ -107,11 +107,9 @@ void conv_block_forward(const ConvBlockParams& p, const float* x, const float* w
 // with dL/dpre; dx (may be null) overwritten; dweight, dbias (may be null), dgamma, dbeta
 // (train only) overwritten or, with `accumulate`, added to.
 void conv_block_backward(const ConvBlockParams& p, const float* x, const float* weight,
-                         const float* gamma, const float* pre, const float* mean,
-                         const float* rstd, const float* y, float* dy, float* dx,
-                         float* dweight, float* dbias, float* dgamma, float* dbeta,
-                         bool accumulate);
-
+                         const float* gamma, const float* pre, const float* mean, const float* rstd,
+                         const float* y, float* dy, float* dx, float* dweight, float* dbias,
+                         float* dgamma, float* dbeta, bool accumulate);
 
 // ---- PixelRNN (pixelrnn.cu, pixelrnn_sample.cu) -------------------------------------------
 // A Row LSTM or Diagonal BiLSTM PixelRNN whose parameters live on the device: uploaded once

@@ -44,7 +44,8 @@ __global__ void fill_kernel(float* x, int64_t n, float value) {
 __global__ void sigmoid_sums_kernel(const float* logits, int64_t m, double* out) {
   if (blockIdx.x != 0 || threadIdx.x != 0) return;
   double s[2] = {0.0, 0.0};
-  for (int64_t i = 0; i < 2 * m; ++i) s[i >= m] += 1.0 / (1.0 + exp(-static_cast<double>(logits[i])));
+  for (int64_t i = 0; i < 2 * m; ++i)
+    s[i >= m] += 1.0 / (1.0 + exp(-static_cast<double>(logits[i])));
   out[0] = s[0];
   out[1] = s[1];
 }
@@ -73,22 +74,24 @@ void check_spec(const DcganSpec& s) {
     throw KernelError("E_ARG", "DCGAN: image sides must be multiples of 4 in [4, 4096], got " +
                                    std::to_string(s.height) + "x" + std::to_string(s.width));
   }
-  if (!(s.zdim >= 1 && s.zdim <= 4096)) throw KernelError("E_ARG", "DCGAN: zdim must be in [1, 4096]");
+  if (!(s.zdim >= 1 && s.zdim <= 4096))
+    throw KernelError("E_ARG", "DCGAN: zdim must be in [1, 4096]");
   for (int64_t c : {s.channels[0], s.channels[1], s.disc_channels[0], s.disc_channels[1]}) {
     if (!(c >= 1 && c <= 4096)) {
-      throw KernelError("E_ARG", "DCGAN: channels must be integers in [1, 4096], got " + std::to_string(c));
+      throw KernelError("E_ARG",
+                        "DCGAN: channels must be integers in [1, 4096], got " + std::to_string(c));
     }
   }
 }
 
 // Sizes of the networks' pieces (see dcgan-nets.ts).
 struct Dims {
-  int64_t H, W, P;   // image, P = H * W
-  int64_t Z;         // latent
+  int64_t H, W, P;  // image, P = H * W
+  int64_t Z;        // latent
   int64_t c0, c1, d0, d1;
-  int64_t s;         // (H/4) (W/4)
-  int64_t A, B;      // generator: dense output c0 s, first convT output c1 (4 s)
-  int64_t E, F;      // discriminator: first conv output d0 P / 4, second d1 s
+  int64_t s;     // (H/4) (W/4)
+  int64_t A, B;  // generator: dense output c0 s, first convT output c1 (4 s)
+  int64_t E, F;  // discriminator: first conv output d0 P / 4, second d1 s
 };
 
 Dims dims_of(const DcganSpec& sp) {
@@ -115,17 +118,20 @@ enum DiscT { kD0w, kD0b, kD1w, kD1b, kD2w, kD2b, kDiscCount };
 enum BufT { kB1mean, kB1var, kB2mean, kB2var, kBufCount };
 
 std::vector<DcganTensor> gen_tensors(const Dims& d) {
-  return {{"gen.0.w", d.A * d.Z},          {"gen.0.b", d.A},
-          {"gen.1.gamma", d.c0},           {"gen.1.beta", d.c0},
-          {"gen.2.w", d.c0 * d.c1 * 16},   {"gen.2.gamma", d.c1},
-          {"gen.2.beta", d.c1},            {"gen.3.w", d.c1 * 16},
+  return {{"gen.0.w", d.A * d.Z},
+          {"gen.0.b", d.A},
+          {"gen.1.gamma", d.c0},
+          {"gen.1.beta", d.c0},
+          {"gen.2.w", d.c0 * d.c1 * 16},
+          {"gen.2.gamma", d.c1},
+          {"gen.2.beta", d.c1},
+          {"gen.3.w", d.c1 * 16},
           {"gen.3.b", 1}};
 }
 
 std::vector<DcganTensor> disc_tensors(const Dims& d) {
-  return {{"disc.0.w", d.d0 * 16},        {"disc.0.b", d.d0},
-          {"disc.1.w", d.d1 * d.d0 * 16}, {"disc.1.b", d.d1},
-          {"disc.2.w", d.F},              {"disc.2.b", 1}};
+  return {{"disc.0.w", d.d0 * 16}, {"disc.0.b", d.d0}, {"disc.1.w", d.d1 * d.d0 * 16},
+          {"disc.1.b", d.d1},      {"disc.2.w", d.F},  {"disc.2.b", 1}};
 }
 
 std::vector<DcganTensor> buffer_tensors(const Dims& d) {
@@ -227,9 +233,8 @@ struct DcganDeviceModel {
     if (m <= capacity) return;
     const int64_t m2 = 2 * m;
     const int64_t cmax = std::max(std::max(d.c0, d.c1), std::max(d.d0, d.d1));
-    const int64_t floats = m * d.Z + 3 * m * d.A + 3 * m * d.B + 2 * m * d.P +
-                           2 * (d.c0 + d.c1) + 3 * cmax + m2 * d.P + 3 * m2 * d.E +
-                           3 * m2 * d.F + 3 * m2 + m * d.P;
+    const int64_t floats = m * d.Z + 3 * m * d.A + 3 * m * d.B + 2 * m * d.P + 2 * (d.c0 + d.c1) +
+                           3 * cmax + m2 * d.P + 3 * m2 * d.E + 3 * m2 * d.F + 3 * m2 + m * d.P;
     const int64_t doubles = m2 + int64_t{dev::kGradNormPartials} * kGenCount + kScalarCount;
     work_bytes.reset();
     work.reset();
@@ -287,28 +292,29 @@ struct DcganDeviceModel {
       dev::batchnorm_forward_train(h0, g(kG1gamma), g(kG1beta), y1, mean1, rstd1, b(kB1mean),
                                    b(kB1var), n, d.c0, d.s, kBnEps, kBnMomentum, scratch);
     } else {
-      dev::batchnorm_forward_eval(h0, g(kG1gamma), g(kG1beta), b(kB1mean), b(kB1var), y1, n,
-                                  d.c0, d.s, kBnEps, scratch);
+      dev::batchnorm_forward_eval(h0, g(kG1gamma), g(kG1beta), b(kB1mean), b(kB1var), y1, n, d.c0,
+                                  d.s, kBnEps, scratch);
     }
     dev::bias_activation_forward(Activation::kRelu, y1, nullptr, y1, n, d.A, 1, 0.0f);
     // convT blocks
-    const ConvBlockParams u0 = block(true, n, d.c0, d.H / 4, d.W / 4, d.c1, norm, Activation::kRelu);
+    const ConvBlockParams u0 =
+        block(true, n, d.c0, d.H / 4, d.W / 4, d.c1, norm, Activation::kRelu);
     dev::conv_block_forward(u0, d.H / 2, d.W / 2, y1, g(kG2w), nullptr, g(kG2gamma), g(kG2beta),
                             b(kB2mean), b(kB2var), pre2, mean2, rstd2, y2, scratch);
-    const ConvBlockParams u1 = block(true, n, d.c1, d.H / 2, d.W / 2, 1, ConvBlockNorm::kNone,
-                                     Activation::kTanh);
-    dev::conv_block_forward(u1, d.H, d.W, y2, g(kG3w), g(kG3b), nullptr, nullptr, nullptr,
-                            nullptr, pre3, nullptr, nullptr, y3, scratch);
+    const ConvBlockParams u1 =
+        block(true, n, d.c1, d.H / 2, d.W / 2, 1, ConvBlockNorm::kNone, Activation::kTanh);
+    dev::conv_block_forward(u1, d.H, d.W, y2, g(kG3w), g(kG3b), nullptr, nullptr, nullptr, nullptr,
+                            pre3, nullptr, nullptr, y3, scratch);
   }
 
   // D on n rows of x (no batch-dependent layer in the covered configuration): logits [n].
   void disc_forward(const float* x, int64_t n) {
-    const ConvBlockParams c0 = block(false, n, 1, d.H, d.W, d.d0, ConvBlockNorm::kNone,
-                                     Activation::kLeakyRelu);
+    const ConvBlockParams c0 =
+        block(false, n, 1, d.H, d.W, d.d0, ConvBlockNorm::kNone, Activation::kLeakyRelu);
     dev::conv_block_forward(c0, d.H / 2, d.W / 2, x, dpar(kD0w), dpar(kD0b), nullptr, nullptr,
                             nullptr, nullptr, pre4, nullptr, nullptr, y4, scratch);
-    const ConvBlockParams c1 = block(false, n, d.d0, d.H / 2, d.W / 2, d.d1, ConvBlockNorm::kNone,
-                                     Activation::kLeakyRelu);
+    const ConvBlockParams c1 =
+        block(false, n, d.d0, d.H / 2, d.W / 2, d.d1, ConvBlockNorm::kNone, Activation::kLeakyRelu);
     dev::conv_block_forward(c1, d.H / 4, d.W / 4, y4, dpar(kD1w), dpar(kD1b), nullptr, nullptr,
                             nullptr, nullptr, pre5, nullptr, nullptr, y5, scratch);
     gemm(false, true, n, 1, d.F, y5, dpar(kD2w), logits);
@@ -319,32 +325,32 @@ struct DcganDeviceModel {
   // want_dx (the first conv's input gradient, needed only for the generator).
   void disc_backward(const float* x, int64_t n, bool want_dx) {
     // dense: dpre = dlogit (identity), dW = dpre^T y5, db = sum dpre, dx = dpre W
-    dev::bias_activation_backward(Activation::kIdentity, logits, dlogit, dlogit, dgrad(kD2b), n,
-                                  1, 1, 0.0f);
+    dev::bias_activation_backward(Activation::kIdentity, logits, dlogit, dlogit, dgrad(kD2b), n, 1,
+                                  1, 0.0f);
     gemm(true, false, 1, d.F, n, dlogit, y5, dgrad(kD2w));
     gemm(false, false, n, d.F, 1, dlogit, dpar(kD2w), d5);
-    const ConvBlockParams c1 = block(false, n, d.d0, d.H / 2, d.W / 2, d.d1, ConvBlockNorm::kNone,
-                                     Activation::kLeakyRelu);
-    dev::conv_block_backward(c1, d.H / 4, d.W / 4, y4, dpar(kD1w), nullptr, pre5, nullptr,
-                             nullptr, y5, d5, d4, dgrad(kD1w), dgrad(kD1b), nullptr, nullptr,
-                             false, scratch);
-    const ConvBlockParams c0 = block(false, n, 1, d.H, d.W, d.d0, ConvBlockNorm::kNone,
-                                     Activation::kLeakyRelu);
-    dev::conv_block_backward(c0, d.H / 2, d.W / 2, x, dpar(kD0w), nullptr, pre4, nullptr,
-                             nullptr, y4, d4, want_dx ? dfake : nullptr, dgrad(kD0w),
-                             dgrad(kD0b), nullptr, nullptr, false, scratch);
+    const ConvBlockParams c1 =
+        block(false, n, d.d0, d.H / 2, d.W / 2, d.d1, ConvBlockNorm::kNone, Activation::kLeakyRelu);
+    dev::conv_block_backward(c1, d.H / 4, d.W / 4, y4, dpar(kD1w), nullptr, pre5, nullptr, nullptr,
+                             y5, d5, d4, dgrad(kD1w), dgrad(kD1b), nullptr, nullptr, false,
+                             scratch);
+    const ConvBlockParams c0 =
+        block(false, n, 1, d.H, d.W, d.d0, ConvBlockNorm::kNone, Activation::kLeakyRelu);
+    dev::conv_block_backward(c0, d.H / 2, d.W / 2, x, dpar(kD0w), nullptr, pre4, nullptr, nullptr,
+                             y4, d4, want_dx ? dfake : nullptr, dgrad(kD0w), dgrad(kD0b), nullptr,
+                             nullptr, false, scratch);
   }
 
   // G's backward from dfake [n, P] (overwritten), with the activations of gen_forward(n, true).
   void gen_backward(int64_t n) {
-    const ConvBlockParams u1 = block(true, n, d.c1, d.H / 2, d.W / 2, 1, ConvBlockNorm::kNone,
-                                     Activation::kTanh);
-    dev::conv_block_backward(u1, d.H, d.W, y2, g(kG3w), nullptr, pre3, nullptr, nullptr, y3,
-                             dfake, dy2, gd(kG3w), gd(kG3b), nullptr, nullptr, false, scratch);
-    const ConvBlockParams u0 = block(true, n, d.c0, d.H / 4, d.W / 4, d.c1, ConvBlockNorm::kTrain,
-                                     Activation::kRelu);
-    dev::conv_block_backward(u0, d.H / 2, d.W / 2, y1, g(kG2w), g(kG2gamma), pre2, mean2, rstd2,
-                             y2, dy2, dy1, gd(kG2w), nullptr, gd(kG2gamma), gd(kG2beta), false,
+    const ConvBlockParams u1 =
+        block(true, n, d.c1, d.H / 2, d.W / 2, 1, ConvBlockNorm::kNone, Activation::kTanh);
+    dev::conv_block_backward(u1, d.H, d.W, y2, g(kG3w), nullptr, pre3, nullptr, nullptr, y3, dfake,
+                             dy2, gd(kG3w), gd(kG3b), nullptr, nullptr, false, scratch);
+    const ConvBlockParams u0 =
+        block(true, n, d.c0, d.H / 4, d.W / 4, d.c1, ConvBlockNorm::kTrain, Activation::kRelu);
+    dev::conv_block_backward(u0, d.H / 2, d.W / 2, y1, g(kG2w), g(kG2gamma), pre2, mean2, rstd2, y2,
+                             dy2, dy1, gd(kG2w), nullptr, gd(kG2gamma), gd(kG2beta), false,
                              scratch);
     // NormAct: dz = relu'(from y1) dy1, then the batch norm's backward into dy1 (dx may be dy)
     dev::bias_activation_backward(Activation::kRelu, y1, dy1, dy1, nullptr, n, d.A, 1, 0.0f);
@@ -411,7 +417,8 @@ DcganDeviceModel* dcgan_upload(const DcganSpec& spec, const DcganState& st) {
   if (st.gen_params == nullptr || st.disc_params == nullptr || st.gen_buffers == nullptr) {
     throw KernelError("E_ARG", "dcgan_upload: null parameter or buffer array");
   }
-  if (st.gen_step < 0 || st.disc_step < 0) throw KernelError("E_ARG", "dcgan_upload: negative step");
+  if (st.gen_step < 0 || st.disc_step < 0)
+    throw KernelError("E_ARG", "dcgan_upload: negative step");
   require_device();
   auto model = std::make_unique<DcganDeviceModel>();
   DcganDeviceModel& M = *model;
@@ -458,7 +465,8 @@ DcganStepResult dcgan_step(DcganDeviceModel* model, const float* real, const flo
                            const DcganStepOptions& opts) {
   const char* fn = "dcgan_step";
   if (model == nullptr) throw KernelError("E_ARG", std::string(fn) + ": released model");
-  if (m < 2) throw KernelError("E_SHAPE", std::string(fn) + ": a batch needs at least 2 rows (batch norm)");
+  if (m < 2)
+    throw KernelError("E_SHAPE", std::string(fn) + ": a batch needs at least 2 rows (batch norm)");
   if (m > (int64_t{1} << 20)) throw KernelError("E_ARG", std::string(fn) + ": batch too large");
   if (real == nullptr || z == nullptr) throw KernelError("E_ARG", std::string(fn) + ": null array");
   // The Adam settings are checked up front (bias corrections of step 1 stand in), so a bad
@@ -520,7 +528,8 @@ DcganStepResult dcgan_step(DcganDeviceModel* model, const float* real, const flo
   M.gen_backward(m);
   M.grad_norm2(M.gt, M.go, M.gg, DcganDeviceModel::kGenNorm2);
   check(cudaMemcpy(s + DcganDeviceModel::kGenNorm2, M.scalars + DcganDeviceModel::kGenNorm2,
-                   sizeof(double) * 2, cudaMemcpyDeviceToHost), fn);
+                   sizeof(double) * 2, cudaMemcpyDeviceToHost),
+        fn);
   const double bce = s[DcganDeviceModel::kGenLoss] / static_cast<double>(m);
   r.gen_loss = opts.minimax ? -bce : bce;
   r.gen_grad_norm = std::sqrt(s[DcganDeviceModel::kGenNorm2]);
@@ -535,7 +544,8 @@ DcganStepResult dcgan_step(DcganDeviceModel* model, const float* real, const flo
 void dcgan_generate(DcganDeviceModel* model, const float* z, int64_t n, float* out) {
   const char* fn = "dcgan_generate";
   if (model == nullptr) throw KernelError("E_ARG", std::string(fn) + ": released model");
-  if (n < 0 || n > (int64_t{1} << 20)) throw KernelError("E_ARG", std::string(fn) + ": bad row count");
+  if (n < 0 || n > (int64_t{1} << 20))
+    throw KernelError("E_ARG", std::string(fn) + ": bad row count");
   if (n == 0) return;
   if (z == nullptr || out == nullptr) throw KernelError("E_ARG", std::string(fn) + ": null array");
   DcganDeviceModel& M = *model;

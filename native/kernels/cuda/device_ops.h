@@ -49,9 +49,9 @@ void conv_block_forward(const ConvBlockParams& p, int64_t oh, int64_t ow, const 
                         float* mean, float* rstd, float* y, float* scratch);
 void conv_block_backward(const ConvBlockParams& p, int64_t oh, int64_t ow, const float* x,
                          const float* weight, const float* gamma, const float* pre,
-                         const float* mean, const float* rstd, const float* y, float* dy,
-                         float* dx, float* dweight, float* dbias, float* dgamma, float* dbeta,
-                         bool accumulate, float* scratch);
+                         const float* mean, const float* rstd, const float* y, float* dy, float* dx,
+                         float* dweight, float* dbias, float* dgamma, float* dbeta, bool accumulate,
+                         float* scratch);
 
 // loss.cu (the semantics of loss.h's binary cross-entropy with logits).
 //   row_sums [rows] (double scratch) get the per-row sums; row_loss (may be null) their float
@@ -65,8 +65,8 @@ void bce_with_logits_backward(float* dlogits, const float* logits, const float* 
 //   *out (device double) = the sum of squares of `count` arrays (double, arrays in order);
 //   partial: kGradNormPartials * count doubles of scratch. The caller takes the sqrt.
 constexpr int kGradNormPartials = 256;
-void sum_squares(const float* const* arrays, const int64_t* sizes, int64_t count,
-                 double* partial, double* out);
+void sum_squares(const float* const* arrays, const int64_t* sizes, int64_t count, double* partial,
+                 double* out);
 //   the adam_step of optim.h (adam_check must have passed).
 void adam_step(float* params, const float* grads, float* m, float* v, int64_t n,
                const AdamConfig& cfg);

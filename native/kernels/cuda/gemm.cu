@@ -82,8 +82,8 @@ void sgemm(const GemmArgs& g) {
   if ((g.m + kTile - 1) / kTile > 65535) {
     throw KernelError("E_BACKEND", "sgemm (cuda): more than 1,048,560 rows; use backend 'native'");
   }
-  GemmView v{g.trans_a, g.trans_b, g.m, g.n, g.k, g.alpha, g.beta, g.a, g.lda, g.b,
-             g.ldb, g.c, g.ldc, 0, g.batch, g.stride_a, g.stride_b, g.stride_c};
+  GemmView v{g.trans_a, g.trans_b, g.m, g.n,   g.k, g.alpha, g.beta,     g.a,        g.lda,
+             g.b,       g.ldb,     g.c, g.ldc, 0,   g.batch, g.stride_a, g.stride_b, g.stride_c};
   const dim3 threads(kTile, kTile);
   const unsigned gx = static_cast<unsigned>((g.n + kTile - 1) / kTile);
   const unsigned gy = static_cast<unsigned>((g.m + kTile - 1) / kTile);
@@ -112,13 +112,17 @@ void sgemm(const GemmArgs& g) {
     if (g.k > 0 || g.c == nullptr) throw KernelError("E_ARG", "sgemm: null matrix");
   }
   require_device();
-  const int64_t ea = extent(g.trans_a ? g.k : g.m, g.trans_a ? g.m : g.k, g.lda, g.batch, g.stride_a);
-  const int64_t eb = extent(g.trans_b ? g.n : g.k, g.trans_b ? g.k : g.n, g.ldb, g.batch, g.stride_b);
+  const int64_t ea =
+      extent(g.trans_a ? g.k : g.m, g.trans_a ? g.m : g.k, g.lda, g.batch, g.stride_a);
+  const int64_t eb =
+      extent(g.trans_b ? g.n : g.k, g.trans_b ? g.k : g.n, g.ldb, g.batch, g.stride_b);
   const int64_t ec = extent(g.m, g.n, g.ldc, g.batch, g.stride_c);
   DeviceBuffer<float> da(static_cast<size_t>(ea)), db(static_cast<size_t>(eb)),
       dc(static_cast<size_t>(ec));
-  if (ea > 0) check(cudaMemcpy(da.get(), g.a, sizeof(float) * ea, cudaMemcpyHostToDevice), "cudaMemcpy");
-  if (eb > 0) check(cudaMemcpy(db.get(), g.b, sizeof(float) * eb, cudaMemcpyHostToDevice), "cudaMemcpy");
+  if (ea > 0)
+    check(cudaMemcpy(da.get(), g.a, sizeof(float) * ea, cudaMemcpyHostToDevice), "cudaMemcpy");
+  if (eb > 0)
+    check(cudaMemcpy(db.get(), g.b, sizeof(float) * eb, cudaMemcpyHostToDevice), "cudaMemcpy");
   check(cudaMemcpy(dc.get(), g.c, sizeof(float) * ec, cudaMemcpyHostToDevice), "cudaMemcpy");
   GemmArgs on_device = g;
   on_device.a = da.get();

@@ -57,7 +57,8 @@ __global__ void bce_backward_kernel(float* dlogits, const float* logits, const f
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int64_t r = i / cols;
-    const float s = static_cast<float>(row_scale != nullptr ? scale * static_cast<double>(row_scale[r]) : scale);
+    const float s = static_cast<float>(
+        row_scale != nullptr ? scale * static_cast<double>(row_scale[r]) : scale);
     const float sig = 1.0f / (1.0f + expf(-logits[i]));
     dlogits[i] = __fmul_rn(__fsub_rn(sig, targets[i]), s);
   }
@@ -83,8 +84,8 @@ void bce_with_logits_forward(float* row_loss, const float* logits, const float* 
                              int64_t rows, int64_t cols, double* row_sums, double* total) {
   const int threads = 256;
   if (rows > 0) {
-    bce_rows_kernel<<<blocks_for(rows, threads), threads>>>(logits, targets, rows, cols,
-                                                             row_sums, row_loss);
+    bce_rows_kernel<<<blocks_for(rows, threads), threads>>>(logits, targets, rows, cols, row_sums,
+                                                            row_loss);
     check(cudaGetLastError(), "bce forward launch");
   }
   sum_in_order_kernel<<<1, 1>>>(row_sums, rows, total);
@@ -95,8 +96,8 @@ void bce_with_logits_backward(float* dlogits, const float* logits, const float* 
                               int64_t rows, int64_t cols, double scale, const float* row_scale) {
   if (rows == 0 || cols == 0) return;
   const int threads = 256;
-  bce_backward_kernel<<<blocks_for(rows * cols, threads), threads>>>(dlogits, logits, targets,
-                                                                      rows, cols, scale, row_scale);
+  bce_backward_kernel<<<blocks_for(rows * cols, threads), threads>>>(dlogits, logits, targets, rows,
+                                                                     cols, scale, row_scale);
   check(cudaGetLastError(), "bce backward launch");
 }
 
@@ -111,7 +112,8 @@ double bce_with_logits_forward(float* row_loss, const float* logits, const float
   }
   if (rows == 0) return 0.0;
   if (cols == 0) {  // every row sums nothing
-    if (row_loss != nullptr) for (int64_t r = 0; r < rows; ++r) row_loss[r] = 0.0f;
+    if (row_loss != nullptr)
+      for (int64_t r = 0; r < rows; ++r) row_loss[r] = 0.0f;
     return 0.0;
   }
   require_device();
@@ -141,12 +143,14 @@ void bce_with_logits_backward(float* dlogits, const float* logits, const float* 
   }
   require_device();
   const int64_t n = rows * cols;
-  DeviceBuffer<float> dz(static_cast<size_t>(n)), dx(static_cast<size_t>(n)), dd(static_cast<size_t>(n));
+  DeviceBuffer<float> dz(static_cast<size_t>(n)), dx(static_cast<size_t>(n)),
+      dd(static_cast<size_t>(n));
   DeviceBuffer<float> drs(row_scale != nullptr ? static_cast<size_t>(rows) : 0);
   check(cudaMemcpy(dz.get(), logits, sizeof(float) * n, cudaMemcpyHostToDevice), "cudaMemcpy");
   check(cudaMemcpy(dx.get(), targets, sizeof(float) * n, cudaMemcpyHostToDevice), "cudaMemcpy");
   if (row_scale != nullptr) {
-    check(cudaMemcpy(drs.get(), row_scale, sizeof(float) * rows, cudaMemcpyHostToDevice), "cudaMemcpy");
+    check(cudaMemcpy(drs.get(), row_scale, sizeof(float) * rows, cudaMemcpyHostToDevice),
+          "cudaMemcpy");
   }
   dev::bce_with_logits_backward(dd.get(), dz.get(), dx.get(), rows, cols, scale,
                                 row_scale != nullptr ? drs.get() : nullptr);

@@ -37,8 +37,12 @@ struct NadeDeviceModel {
   DeviceBuffer<int32_t> order;
   ResidentBytes held;
   NadeDeviceModel(int64_t d_, int64_t h_)
-      : d(d_), h(h_), wt(static_cast<size_t>(d_ * h_)), c(static_cast<size_t>(h_)),
-        v(static_cast<size_t>(d_ * h_)), b(static_cast<size_t>(d_)),
+      : d(d_),
+        h(h_),
+        wt(static_cast<size_t>(d_ * h_)),
+        c(static_cast<size_t>(h_)),
+        v(static_cast<size_t>(d_ * h_)),
+        b(static_cast<size_t>(d_)),
         order(static_cast<size_t>(d_)),
         held(sizeof(float) * static_cast<uint64_t>(2 * d_ * h_ + h_ + d_) +
              sizeof(int32_t) * static_cast<uint64_t>(d_)) {}
@@ -46,10 +50,10 @@ struct NadeDeviceModel {
 
 namespace {
 
-constexpr int kGroup = 16;            // threads per sample (the CPU's 16 dot lanes)
+constexpr int kGroup = 16;  // threads per sample (the CPU's 16 dot lanes)
 constexpr int kMaxSamplesPerBlock = 8;
 constexpr size_t kSharedBudget = 48 * 1024;  // default dynamic shared memory limit
-constexpr int64_t kChunk = 65536;     // samples per launch (bounds the device buffers)
+constexpr int64_t kChunk = 65536;            // samples per launch (bounds the device buffers)
 
 struct NadeView {
   int64_t d, h;
@@ -75,8 +79,8 @@ __device__ __forceinline__ float combine16(float acc, unsigned mask) {
 // Otherwise: logp[s] = -sum_d softplus(x ? -l : l), summed in double in step order.
 template <bool kSample>
 __global__ void nade_kernel(NadeView p, int64_t n, float* x, float* probs, float* logp,
-                            uint64_t first_index, uint32_t key0, uint32_t key1,
-                            uint32_t stream, int64_t known) {
+                            uint64_t first_index, uint32_t key0, uint32_t key1, uint32_t stream,
+                            int64_t known) {
   extern __shared__ float smem[];
   const int group = threadIdx.x / kGroup;
   const int lane = threadIdx.x % kGroup;
@@ -108,9 +112,9 @@ __global__ void nade_kernel(NadeView p, int64_t n, float* x, float* probs, float
         one = xs[o] > 0.5f;
       } else {
         if (d == known || (d & 3) == 0) {
-          const PhiloxBlock blk = philox4x32_10(static_cast<uint32_t>(d >> 2),
-                                                static_cast<uint32_t>(index), stream,
-                                                static_cast<uint32_t>(index >> 32), key0, key1);
+          const PhiloxBlock blk =
+              philox4x32_10(static_cast<uint32_t>(d >> 2), static_cast<uint32_t>(index), stream,
+                            static_cast<uint32_t>(index >> 32), key0, key1);
           for (int k = 0; k < 4; ++k) words[k] = blk.v[k];
         }
         one = philox_uniform_f64(words[d & 3]) < prob;
@@ -133,7 +137,6 @@ __global__ void nade_kernel(NadeView p, int64_t n, float* x, float* probs, float
   }
   if (!kSample && lane == 0) logp[s] = static_cast<float>(-total);
 }
-
 
 // Backward of one sample per group (the CPU's backward_block, nade_impl.h, for one sample):
 // the forward pass to the final pre-activation (and the log-likelihood), then the steps in
@@ -240,8 +243,7 @@ void check_model(const NadeDeviceModel* m, const char* fn) {
 
 template <bool kSample>
 void launch(const NadeDeviceModel& m, int64_t n, float* x, float* probs, float* logp,
-            uint64_t first_index, uint32_t key0, uint32_t key1, uint32_t stream,
-            int64_t known) {
+            uint64_t first_index, uint32_t key0, uint32_t key1, uint32_t stream, int64_t known) {
   const int per_block = samples_per_block(m.h);
   const int64_t blocks = (n + per_block - 1) / per_block;
   const size_t shared = 2 * sizeof(float) * static_cast<size_t>(m.h) * per_block;
@@ -288,7 +290,8 @@ void nade_log_prob(NadeDeviceModel* m, const float* x, int64_t n, float* logp) {
   for (int64_t first = 0; first < n; first += chunk) {
     const int64_t count = std::min(chunk, n - first);
     check(cudaMemcpy(dx.get(), x + first * m->d, sizeof(float) * count * m->d,
-                     cudaMemcpyHostToDevice), "cudaMemcpy");
+                     cudaMemcpyHostToDevice),
+          "cudaMemcpy");
     launch<false>(*m, count, dx.get(), nullptr, dlogp.get(), 0, 0, 0, 0, 0);
     check(cudaMemcpy(logp + first, dlogp.get(), sizeof(float) * count, cudaMemcpyDeviceToHost),
           "nade_log_prob");
@@ -308,8 +311,8 @@ void nade_sample(NadeDeviceModel* m, int64_t n, uint64_t sample_offset, uint32_t
     const int64_t count = std::min(chunk, n - first);
     const size_t bytes = sizeof(float) * count * m->d;
     // Without known steps every entry of x is drawn: nothing to copy in.
-    if (known > 0) check(cudaMemcpy(dx.get(), x + first * m->d, bytes, cudaMemcpyHostToDevice),
-                         "cudaMemcpy");
+    if (known > 0)
+      check(cudaMemcpy(dx.get(), x + first * m->d, bytes, cudaMemcpyHostToDevice), "cudaMemcpy");
     launch<true>(*m, count, dx.get(), probs == nullptr ? nullptr : dprobs.get(), nullptr,
                  sample_offset + static_cast<uint64_t>(first), key0, key1, stream, known);
     check(cudaMemcpy(x + first * m->d, dx.get(), bytes, cudaMemcpyDeviceToHost), "nade_sample");
@@ -344,14 +347,16 @@ void nade_backward(NadeDeviceModel* m, const float* x, int64_t n, float scale, f
   for (int64_t first = 0; first < n; first += chunk) {
     const int64_t count = std::min(chunk, n - first);
     check(cudaMemcpy(dx.get(), x + first * m->d, sizeof(float) * count * m->d,
-                     cudaMemcpyHostToDevice), "cudaMemcpy");
+                     cudaMemcpyHostToDevice),
+          "cudaMemcpy");
     const int64_t blocks = (count + per_block - 1) / per_block;
     nade_backward_kernel<<<static_cast<unsigned>(blocks), per_block * kGroup, shared>>>(
         view_of(*m), count, dx.get(), scale, logp != nullptr ? dlogp.get() : nullptr, slabs.get());
     check(cudaGetLastError(), "nade backward launch");
     const int threads = 256;
     const int64_t rblocks = std::min<int64_t>((size + threads - 1) / threads, 65535);
-    reduce_slabs<<<static_cast<unsigned>(rblocks), threads>>>(slabs.get(), count, size, total.get(), true);
+    reduce_slabs<<<static_cast<unsigned>(rblocks), threads>>>(slabs.get(), count, size, total.get(),
+                                                              true);
     check(cudaGetLastError(), "nade gradient reduction launch");
     if (logp != nullptr) {
       check(cudaMemcpy(logp + first, dlogp.get(), sizeof(float) * count, cudaMemcpyDeviceToHost),

@@ -35,8 +35,8 @@ __global__ void adam_kernel(float* params, const float* grads, float* m, float* 
   if (i >= n) return;
   const double g = grads[i];
   const double mi = __dadd_rn(__dmul_rn(c.b1, static_cast<double>(m[i])), __dmul_rn(c.one_b1, g));
-  const double vi = __dadd_rn(__dmul_rn(c.b2, static_cast<double>(v[i])),
-                              __dmul_rn(c.one_b2, __dmul_rn(g, g)));
+  const double vi =
+      __dadd_rn(__dmul_rn(c.b2, static_cast<double>(v[i])), __dmul_rn(c.one_b2, __dmul_rn(g, g)));
   m[i] = static_cast<float>(mi);
   v[i] = static_cast<float>(vi);
   const double p = __dmul_rn(static_cast<double>(params[i]), c.decay);
@@ -88,8 +88,8 @@ namespace dev {
 
 static_assert(kGradNormPartials == kNormBlocks, "device_ops.h documents the partials per array");
 
-void sum_squares(const float* const* arrays, const int64_t* sizes, int64_t count,
-                 double* partial, double* out) {
+void sum_squares(const float* const* arrays, const int64_t* sizes, int64_t count, double* partial,
+                 double* out) {
   for (int64_t a = 0; a < count; ++a) {
     double* p = partial + a * kNormBlocks;
     if (sizes[a] == 0) {
@@ -106,24 +106,29 @@ void sum_squares(const float* const* arrays, const int64_t* sizes, int64_t count
 void adam_step(float* params, const float* grads, float* m, float* v, int64_t n,
                const AdamConfig& cfg) {
   if (n == 0) return;
-  const AdamConsts c{1.0 - cfg.lr * cfg.weight_decay, cfg.lr / cfg.bias_correction1,
-                     1.0 / cfg.bias_correction2, cfg.beta1, cfg.beta2, 1.0 - cfg.beta1,
-                     1.0 - cfg.beta2, cfg.eps};
+  const AdamConsts c{1.0 - cfg.lr * cfg.weight_decay,
+                     cfg.lr / cfg.bias_correction1,
+                     1.0 / cfg.bias_correction2,
+                     cfg.beta1,
+                     cfg.beta2,
+                     1.0 - cfg.beta1,
+                     1.0 - cfg.beta2,
+                     cfg.eps};
   const int threads = 256;
-  adam_kernel<<<static_cast<unsigned>((n + threads - 1) / threads), threads>>>(params, grads, m,
-                                                                              v, n, c);
+  adam_kernel<<<static_cast<unsigned>((n + threads - 1) / threads), threads>>>(params, grads, m, v,
+                                                                               n, c);
   check(cudaGetLastError(), "adam launch");
 }
 
 }  // namespace dev
 
-double clip_grad_norm(float* const* arrays, const int64_t* sizes, int64_t count,
-                      double max_norm) {
+double clip_grad_norm(float* const* arrays, const int64_t* sizes, int64_t count, double max_norm) {
   if (!(max_norm > 0)) throw KernelError("E_ARG", "clip_grad_norm: max_norm must be > 0");
   if (count < 0) throw KernelError("E_ARG", "clip_grad_norm: negative count");
   for (int64_t a = 0; a < count; ++a) {
     if (sizes[a] < 0) throw KernelError("E_ARG", "clip_grad_norm: negative size");
-    if (sizes[a] > 0 && arrays[a] == nullptr) throw KernelError("E_ARG", "clip_grad_norm: null array");
+    if (sizes[a] > 0 && arrays[a] == nullptr)
+      throw KernelError("E_ARG", "clip_grad_norm: null array");
   }
   int64_t largest = 0;
   for (int64_t a = 0; a < count; ++a) largest = std::max(largest, sizes[a]);
@@ -137,12 +142,14 @@ double clip_grad_norm(float* const* arrays, const int64_t* sizes, int64_t count,
   for (int64_t a = 0; a < count; ++a) {
     dev.push_back(std::make_unique<DeviceBuffer<float>>(static_cast<size_t>(sizes[a])));
     if (sizes[a] == 0) continue;
-    check(cudaMemcpy(dev.back()->get(), arrays[a], sizeof(float) * sizes[a], cudaMemcpyHostToDevice),
-          "cudaMemcpy");
+    check(
+        cudaMemcpy(dev.back()->get(), arrays[a], sizeof(float) * sizes[a], cudaMemcpyHostToDevice),
+        "cudaMemcpy");
     sum_squares_kernel<<<kNormBlocks, kNormThreads>>>(dev.back()->get(), sizes[a], partial.get());
     check(cudaGetLastError(), "gradient norm launch");
     check(cudaMemcpy(host_partial.data(), partial.get(), sizeof(double) * kNormBlocks,
-                     cudaMemcpyDeviceToHost), "clip_grad_norm");
+                     cudaMemcpyDeviceToHost),
+          "clip_grad_norm");
     for (double v : host_partial) sum += v;
   }
   const double norm = std::sqrt(sum);

@@ -49,7 +49,8 @@ void philox_fill(float* host_out, int64_t n, uint32_t key0, uint32_t key1, uint3
                                                                distribution);
   check(cudaGetLastError(), "philox_fill launch");
   check(cudaMemcpy(host_out, dev.get(), static_cast<size_t>(n) * sizeof(float),
-                   cudaMemcpyDeviceToHost), "cudaMemcpy");
+                   cudaMemcpyDeviceToHost),
+        "cudaMemcpy");
 }
 
 }  // namespace cuda

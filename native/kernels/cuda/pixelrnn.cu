@@ -43,12 +43,13 @@ namespace cuda {
 namespace {
 
 constexpr int kThreads = 256;
-constexpr int64_t kMaxGrid = int64_t{1} << 20;  // blocks per launch; kernels loop (grid stride)
-constexpr int64_t kMaxChunk = 4096;             // samples per chunk
+constexpr int64_t kMaxGrid = int64_t{1} << 20;      // blocks per launch; kernels loop (grid stride)
+constexpr int64_t kMaxChunk = 4096;                 // samples per chunk
 constexpr size_t kChunkBudget = size_t{512} << 20;  // bytes of activations per chunk
 
 unsigned grid_for(int64_t work) {
-  return static_cast<unsigned>(std::max<int64_t>(1, std::min(kMaxGrid, (work + kThreads - 1) / kThreads)));
+  return static_cast<unsigned>(
+      std::max<int64_t>(1, std::min(kMaxGrid, (work + kThreads - 1) / kThreads)));
 }
 
 __device__ __forceinline__ float sigmoidf_dev(float x) { return 1.0f / (1.0f + expf(-x)); }
@@ -77,8 +78,8 @@ __global__ void mask_a_kernel(PixelRnnNetView v, int64_t nb, const float* x, flo
 // One step of direction `di` of layer `layer`: the `count` cells at ordered positions
 // [p0, p0 + count) of `order`, for all nb samples. xl, hd, cd: [D, nb, H] (raster).
 __global__ void lstm_step_kernel(PixelRnnNetView v, int di, int64_t layer, const int32_t* order,
-                                 int64_t p0, int64_t count, int64_t nb, const float* xl,
-                                 float* hd, float* cd) {
+                                 int64_t p0, int64_t count, int64_t nb, const float* xl, float* hd,
+                                 float* cd) {
   const PixelRnnDirection& dir = v.dir[di];
   const int64_t h = v.hidden, h4 = 4 * h, total = count * nb * h;
   const int64_t ld = layer * v.ndir + di;
@@ -112,7 +113,8 @@ __global__ void lstm_step_kernel(PixelRnnNetView v, int di, int64_t layer, const
       }
     }
     const int64_t rp = r + dir.cp_dr, cpc = c + dir.cp_dc;
-    const float c_prev = pixelrnn_inside(v, rp, cpc) ? cd[((rp * v.cols + cpc) * nb + b) * h + j] : 0.0f;
+    const float c_prev =
+        pixelrnn_inside(v, rp, cpc) ? cd[((rp * v.cols + cpc) * nb + b) * h + j] : 0.0f;
     const float o = sigmoidf_dev(a[0]), f = sigmoidf_dev(a[1]), i = sigmoidf_dev(a[2]);
     const float g = tanhf(a[3]);
     const float cn = f * c_prev + i * g;
@@ -211,7 +213,10 @@ PixelRnnDeviceModel* pixelrnn_upload(const PixelRnnSpec& s) {
     for (int t = 0; ok && t < dir.nis; ++t) ok = dir.is_dr[t] == 0;
     for (int t = 0; ok && t < dir.nss; ++t) ok = dir.ss_dr[t] == 0 || dir.ss_dr[t] == -1;
   }
-  if (!ok) throw KernelError("E_BACKEND", "pixelrnn (cuda): parameter layout or taps differ from what the kernels assume");
+  if (!ok)
+    throw KernelError(
+        "E_BACKEND",
+        "pixelrnn (cuda): parameter layout or taps differ from what the kernels assume");
   auto* m = new PixelRnnDeviceModel(lay.total, ndir, d);
   try {
     m->spec = s;
@@ -225,9 +230,11 @@ PixelRnnDeviceModel* pixelrnn_upload(const PixelRnnSpec& s) {
       m->steps.push_back(plan.steps);
     }
     check(cudaMemcpy(m->params.get(), s.params, sizeof(float) * static_cast<size_t>(lay.total),
-                     cudaMemcpyHostToDevice), "cudaMemcpy");
+                     cudaMemcpyHostToDevice),
+          "cudaMemcpy");
     check(cudaMemcpy(m->order.get(), order.data(), sizeof(int32_t) * order.size(),
-                     cudaMemcpyHostToDevice), "cudaMemcpy");
+                     cudaMemcpyHostToDevice),
+          "cudaMemcpy");
   } catch (...) {
     delete m;
     throw;
@@ -246,7 +253,8 @@ void pixelrnn_log_prob(PixelRnnDeviceModel* m, const float* x, int64_t n, float*
   const int64_t d = v.rows * v.cols, h = v.hidden, ndir = v.ndir;
   // x_l, x_l+1, h and c per direction: (2 + 2 ndir) [D, H] maps per sample, + image + terms.
   const size_t per_sample = sizeof(float) * static_cast<size_t>(d * h * (2 + 2 * ndir) + 2 * d);
-  const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>({n, kMaxChunk, static_cast<int64_t>(kChunkBudget / per_sample)}));
+  const int64_t chunk = std::max<int64_t>(
+      1, std::min<int64_t>({n, kMaxChunk, static_cast<int64_t>(kChunkBudget / per_sample)}));
   const size_t maps = static_cast<size_t>(d * chunk * h);
   DeviceBuffer<float> dx(static_cast<size_t>(chunk * d)), terms(static_cast<size_t>(chunk * d));
   DeviceBuffer<float> xa(maps), xb(maps), h0(maps), c0(maps);
@@ -257,7 +265,8 @@ void pixelrnn_log_prob(PixelRnnDeviceModel* m, const float* x, int64_t n, float*
   for (int64_t first = 0; first < n; first += chunk) {
     const int64_t nb = std::min(chunk, n - first);
     check(cudaMemcpy(dx.get(), x + first * d, sizeof(float) * static_cast<size_t>(nb * d),
-                     cudaMemcpyHostToDevice), "cudaMemcpy");
+                     cudaMemcpyHostToDevice),
+          "cudaMemcpy");
     const int64_t cells = d * nb * h;
     float* cur = xa.get();
     float* next = xb.get();
@@ -283,7 +292,8 @@ void pixelrnn_log_prob(PixelRnnDeviceModel* m, const float* x, int64_t n, float*
     sum_terms_kernel<<<grid_for(nb), kThreads>>>(nb, d, terms.get(), dlogp.get());
     launched("pixelrnn sum launch");
     check(cudaMemcpy(logp + first, dlogp.get(), sizeof(float) * static_cast<size_t>(nb),
-                     cudaMemcpyDeviceToHost), "pixelrnn_log_prob");
+                     cudaMemcpyDeviceToHost),
+          "pixelrnn_log_prob");
   }
 }
 

@@ -36,7 +36,8 @@ struct PixelRnnDeviceModel {
   DeviceBuffer<int32_t> order;  // [ndir, D] raster index of each ordered position (plan.order)
   ResidentBytes held;
   PixelRnnDeviceModel(int64_t total, int64_t ndir, int64_t d)
-      : params(static_cast<size_t>(total)), order(static_cast<size_t>(ndir * d)),
+      : params(static_cast<size_t>(total)),
+        order(static_cast<size_t>(ndir * d)),
         held(sizeof(float) * static_cast<uint64_t>(total) +
              sizeof(int32_t) * static_cast<uint64_t>(ndir * d)) {}
 

@@ -75,7 +75,8 @@ struct ImageState {
 };
 
 // a[g] += sum_k in[k] w[k, g H + j] for k ascending (w: rows of 4H), one FMA per product.
-__device__ __forceinline__ void add_tap(float a[4], const float* in, const float* w, int64_t h, int64_t j) {
+__device__ __forceinline__ void add_tap(float a[4], const float* in, const float* w, int64_t h,
+                                        int64_t j) {
   const int64_t h4 = 4 * h;
   for (int64_t k = 0; k < h; ++k) {
     const float x = in[k];
@@ -126,7 +127,8 @@ __global__ void pixelrnn_sample_kernel(PixelRnnNetView v, int64_t n, uint64_t fi
   float* img = x + s * d;
   float* pr = probs == nullptr ? nullptr : probs + s * d;
   float* base = scratch + s * scratch_per_image;
-  const ImageState st{v, base, base + (v.layers + 1) * w * h, base + (v.layers + 1) * w * h + nld * 2 * w * h};
+  const ImageState st{v, base, base + (v.layers + 1) * w * h,
+                      base + (v.layers + 1) * w * h + nld * 2 * w * h};
   const uint64_t index = first_index + static_cast<uint64_t>(s);
   const float* in_w = v.params + v.in_w;
   const float* in_b = v.params + v.in_b;
@@ -144,7 +146,8 @@ __global__ void pixelrnn_sample_kernel(PixelRnnNetView v, int64_t n, uint64_t fi
           int dr, dc;
           pixelrnn_mask_a_tap_dev(t, &dr, &dc);
           const int64_t rr = r + dr, cc = c + dc;
-          if (pixelrnn_inside(v, rr, cc) && img[rr * w + cc] > 0.5f) acc = __fadd_rn(acc, in_w[t * h + j]);
+          if (pixelrnn_inside(v, rr, cc) && img[rr * w + cc] > 0.5f)
+            acc = __fadd_rn(acc, in_w[t * h + j]);
         }
         st.X(0, c)[j] = acc;
       }
@@ -173,11 +176,13 @@ __global__ void pixelrnn_sample_kernel(PixelRnnNetView v, int64_t n, uint64_t fi
       __syncthreads();
       if (threadIdx.x == 0) {
         float acc = 0.0f;
-        for (int64_t j = 0; j < h; ++j) acc = __fadd_rn(acc, __fmul_rn(fmaxf(y_shared[j], 0.0f), w2[j]));
+        for (int64_t j = 0; j < h; ++j)
+          acc = __fadd_rn(acc, __fmul_rn(fmaxf(y_shared[j], 0.0f), w2[j]));
         const float logit = __fadd_rn(acc, b2);
         const double prob = 1.0 / (1.0 + exp(-static_cast<double>(logit)));
-        const PhiloxBlock blk = philox4x32_10(static_cast<uint32_t>(p >> 2), static_cast<uint32_t>(index),
-                                              stream, static_cast<uint32_t>(index >> 32), key0, key1);
+        const PhiloxBlock blk =
+            philox4x32_10(static_cast<uint32_t>(p >> 2), static_cast<uint32_t>(index), stream,
+                          static_cast<uint32_t>(index >> 32), key0, key1);
         img[p] = philox_uniform_f64(blk.v[p & 3]) < prob ? 1.0f : 0.0f;
         if (pr != nullptr) pr[p] = static_cast<float>(prob);
       }
@@ -208,11 +213,13 @@ void pixelrnn_sample(PixelRnnDeviceModel* m, int64_t n, uint64_t sample_offset, 
   const int64_t per_image = (v.layers + 1) * w * h + 4 * v.layers * v.ndir * w * h;
   const size_t per_image_bytes = sizeof(float) * static_cast<size_t>(per_image);
   if (per_image_bytes > kScratchBudget) {
-    throw KernelError("E_BACKEND", "pixelrnn_sample (cuda): the model's per-image state (" +
-                                       std::to_string(per_image_bytes >> 20) +
-                                       " MiB) exceeds the sampler's scratch budget; use backend 'native'");
+    throw KernelError("E_BACKEND",
+                      "pixelrnn_sample (cuda): the model's per-image state (" +
+                          std::to_string(per_image_bytes >> 20) +
+                          " MiB) exceeds the sampler's scratch budget; use backend 'native'");
   }
-  const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>({n, kMaxChunk, static_cast<int64_t>(kScratchBudget / per_image_bytes)}));
+  const int64_t chunk = std::max<int64_t>(
+      1, std::min<int64_t>({n, kMaxChunk, static_cast<int64_t>(kScratchBudget / per_image_bytes)}));
   DeviceBuffer<float> scratch(static_cast<size_t>(chunk * per_image));
   DeviceBuffer<float> dx(static_cast<size_t>(chunk * d));
   DeviceBuffer<float> dprobs(probs == nullptr ? 0 : static_cast<size_t>(chunk * d));
@@ -228,7 +235,8 @@ void pixelrnn_sample(PixelRnnDeviceModel* m, int64_t n, uint64_t sample_offset, 
     const size_t bytes = sizeof(float) * static_cast<size_t>(nb * d);
     check(cudaMemcpy(x + first * d, dx.get(), bytes, cudaMemcpyDeviceToHost), "pixelrnn_sample");
     if (probs != nullptr) {
-      check(cudaMemcpy(probs + first * d, dprobs.get(), bytes, cudaMemcpyDeviceToHost), "pixelrnn_sample");
+      check(cudaMemcpy(probs + first * d, dprobs.get(), bytes, cudaMemcpyDeviceToHost),
+            "pixelrnn_sample");
     }
   }
 }

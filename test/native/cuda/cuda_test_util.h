@@ -37,7 +37,8 @@ inline std::vector<float> uniform(size_t n, float lo, float hi, uint32_t seed) {
 }
 
 // How many entries of a GPU result lie farther than rel |cpu| + abs from the CPU twin's.
-inline int64_t count_far(const std::vector<float>& gpu, const std::vector<float>& cpu, double rel, double abs) {
+inline int64_t count_far(const std::vector<float>& gpu, const std::vector<float>& cpu, double rel,
+                         double abs) {
   int64_t bad = 0;
   for (size_t i = 0; i < gpu.size(); ++i) {
     bad += !(std::fabs(static_cast<double>(gpu[i]) - cpu[i]) <= rel * std::fabs(cpu[i]) + abs);

@@ -140,11 +140,13 @@ struct DcganCpuReference {
     conv_block_forward(block(false, n, 1, H, W, d0, ConvBlockNorm::kNone, Activation::kLeakyRelu),
                        x, dpar(D0w), dpar(D0b), nullptr, nullptr, nullptr, nullptr, pre4.data(),
                        nullptr, nullptr, y4.data());
-    conv_block_forward(block(false, n, d0, H / 2, W / 2, d1, ConvBlockNorm::kNone, Activation::kLeakyRelu),
-                       y4.data(), dpar(D1w), dpar(D1b), nullptr, nullptr, nullptr, nullptr,
-                       pre5.data(), nullptr, nullptr, y5.data());
+    conv_block_forward(
+        block(false, n, d0, H / 2, W / 2, d1, ConvBlockNorm::kNone, Activation::kLeakyRelu),
+        y4.data(), dpar(D1w), dpar(D1b), nullptr, nullptr, nullptr, nullptr, pre5.data(), nullptr,
+        nullptr, y5.data());
     sgemm(false, true, n, 1, F, 1.0f, y5.data(), dpar(D2w), 0.0f, logits.data());
-    bias_activation_forward(Activation::kIdentity, logits.data(), dpar(D2b), logits.data(), n, 1, 1, 0.0f);
+    bias_activation_forward(Activation::kIdentity, logits.data(), dpar(D2b), logits.data(), n, 1, 1,
+                            0.0f);
   }
 
   // D's gradients from dlogit [n]; returns dx [n, P] (the conv block's input gradient).
@@ -155,9 +157,10 @@ struct DcganCpuReference {
                              dgrad(D2b), n, 1, 1, 0.0f);
     sgemm(true, false, 1, F, n, 1.0f, dlogit.data(), y5.data(), 0.0f, dgrad(D2w));
     sgemm(false, false, n, F, 1, 1.0f, dlogit.data(), dpar(D2w), 0.0f, d5.data());
-    conv_block_backward(block(false, n, d0, H / 2, W / 2, d1, ConvBlockNorm::kNone, Activation::kLeakyRelu),
-                        y4.data(), dpar(D1w), nullptr, pre5.data(), nullptr, nullptr, y5.data(),
-                        d5.data(), d4.data(), dgrad(D1w), dgrad(D1b), nullptr, nullptr, false);
+    conv_block_backward(
+        block(false, n, d0, H / 2, W / 2, d1, ConvBlockNorm::kNone, Activation::kLeakyRelu),
+        y4.data(), dpar(D1w), nullptr, pre5.data(), nullptr, nullptr, y5.data(), d5.data(),
+        d4.data(), dgrad(D1w), dgrad(D1b), nullptr, nullptr, false);
     conv_block_backward(block(false, n, 1, H, W, d0, ConvBlockNorm::kNone, Activation::kLeakyRelu),
                         x, dpar(D0w), nullptr, pre4.data(), nullptr, nullptr, y4.data(), d4.data(),
                         dx.data(), dgrad(D0w), dgrad(D0b), nullptr, nullptr, false);
@@ -167,13 +170,14 @@ struct DcganCpuReference {
   void gen_backward(std::vector<float> dfake, int64_t n) {
     using namespace deepgen;
     std::vector<float> dy2(n * B), dy1(n * A), dz(n * A), dh0(n * A);
-    conv_block_backward(block(true, n, c1, H / 2, W / 2, 1, ConvBlockNorm::kNone, Activation::kTanh),
-                        y2.data(), g(G3w), nullptr, pre3.data(), nullptr, nullptr, y3.data(),
-                        dfake.data(), dy2.data(), gd(G3w), gd(G3b), nullptr, nullptr, false);
-    conv_block_backward(block(true, n, c0, H / 4, W / 4, c1, ConvBlockNorm::kTrain, Activation::kRelu),
-                        y1.data(), g(G2w), g(G2gamma), pre2.data(), mean2.data(), rstd2.data(),
-                        y2.data(), dy2.data(), dy1.data(), gd(G2w), nullptr, gd(G2gamma),
-                        gd(G2beta), false);
+    conv_block_backward(
+        block(true, n, c1, H / 2, W / 2, 1, ConvBlockNorm::kNone, Activation::kTanh), y2.data(),
+        g(G3w), nullptr, pre3.data(), nullptr, nullptr, y3.data(), dfake.data(), dy2.data(),
+        gd(G3w), gd(G3b), nullptr, nullptr, false);
+    conv_block_backward(
+        block(true, n, c0, H / 4, W / 4, c1, ConvBlockNorm::kTrain, Activation::kRelu), y1.data(),
+        g(G2w), g(G2gamma), pre2.data(), mean2.data(), rstd2.data(), y2.data(), dy2.data(),
+        dy1.data(), gd(G2w), nullptr, gd(G2gamma), gd(G2beta), false);
     activation_backward(Activation::kRelu, y1.data(), dy1.data(), dz.data(), n * A, 0.0f);
     batchnorm_backward(h0.data(), dz.data(), g(G1gamma), mean1.data(), rstd1.data(), dh0.data(),
                        gd(G1gamma), gd(G1beta), n, c0, s);
@@ -184,9 +188,9 @@ struct DcganCpuReference {
   }
 
   // lib/nn/adam.ts: the norm (clipGradNorm with +Inf), then, when finite, one adamStep per tensor.
-  static double adam(const std::vector<deepgen::cuda::DcganTensor>& t, const std::vector<int64_t>& o,
-                     std::vector<float>& p, std::vector<float>& gr, std::vector<float>& m,
-                     std::vector<float>& v, int64_t* step, double lr) {
+  static double adam(const std::vector<deepgen::cuda::DcganTensor>& t,
+                     const std::vector<int64_t>& o, std::vector<float>& p, std::vector<float>& gr,
+                     std::vector<float>& m, std::vector<float>& v, int64_t* step, double lr) {
     std::vector<float*> arrays;
     std::vector<int64_t> sizes;
     for (size_t i = 0; i < t.size(); ++i) {
@@ -222,11 +226,13 @@ struct DcganCpuReference {
     for (int64_t i = 0; i < m; ++i) lab[i] = 1.0f;
     disc_forward(xb.data(), 2 * m);
     std::vector<float> dd(2 * m);
-    bce_with_logits_backward(dd.data(), logits.data(), lab.data(), 2 * m, 1, 1.0 / (2 * m), nullptr);
+    bce_with_logits_backward(dd.data(), logits.data(), lab.data(), 2 * m, 1, 1.0 / (2 * m),
+                             nullptr);
     disc_backward(xb.data(), dd, 2 * m);
     r.disc_loss_sum = bce_with_logits_forward(nullptr, logits.data(), lab.data(), 2 * m, 1);
     for (int64_t i = 0; i < 2 * m; ++i) {
-      (i < m ? r.d_real_sum : r.d_fake_sum) += 1.0 / (1.0 + std::exp(-static_cast<double>(logits[i])));
+      (i < m ? r.d_real_sum : r.d_fake_sum) +=
+          1.0 / (1.0 + std::exp(-static_cast<double>(logits[i])));
     }
     r.disc_grad_norm = adam(dt, dof, dp, dg, dm, dv, &disc_step, lr);
     disc_forward(fake.data(), m);

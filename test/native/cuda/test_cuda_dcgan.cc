@@ -49,7 +49,9 @@ void init(DcganCpuReference& ref) {
   }
 }
 
-bool close_rel(double a, double b, double rel) { return std::fabs(a - b) <= rel * (std::fabs(b) + 1e-12); }
+bool close_rel(double a, double b, double rel) {
+  return std::fabs(a - b) <= rel * (std::fabs(b) + 1e-12);
+}
 
 // Entries outside 1e-5 + 1e-4 |cpu|; -1 when any entry is beyond `hard` (or NaN).
 int64_t count_far(const std::vector<float>& gpu, const std::vector<float>& cpu, double hard) {
@@ -101,7 +103,8 @@ TEST(cuda_dcgan_steps_match_cpu_reference) {
     cuda::dcgan_generate(model, z.data(), 3, out.data());
     const std::vector<float> cpu = ref.gen_forward(z.data(), 3, false);
     int64_t bad = 0;
-    for (size_t i = 0; i < out.size(); ++i) bad += !(std::fabs(out[i] - cpu[i]) <= 2e-5 * (1 + std::fabs(cpu[i])));
+    for (size_t i = 0; i < out.size(); ++i)
+      bad += !(std::fabs(out[i] - cpu[i]) <= 2e-5 * (1 + std::fabs(cpu[i])));
     CHECK_EQ(bad, 0);
   }
   cuda::DcganStepOptions opts;
@@ -147,7 +150,9 @@ TEST(cuda_dcgan_rejects_bad_input_and_reports_no_device) {
   cuda::DcganState missing = st;
   missing.disc_params = nullptr;
   CHECK_CODE([&] { cuda::dcgan_upload(spec, missing); }, "E_ARG");
-  CHECK_CODE([&] { cuda::dcgan_step(nullptr, ref.gp.data(), ref.gp.data(), 4, cuda::DcganStepOptions()); }, "E_ARG");
+  CHECK_CODE(
+      [&] { cuda::dcgan_step(nullptr, ref.gp.data(), ref.gp.data(), 4, cuda::DcganStepOptions()); },
+      "E_ARG");
   CHECK_CODE([&] { cuda::dcgan_generate(nullptr, ref.gp.data(), 1, ref.gp.data()); }, "E_ARG");
   cuda::dcgan_release(nullptr);
   if (!have_device()) {
@@ -156,11 +161,13 @@ TEST(cuda_dcgan_rejects_bad_input_and_reports_no_device) {
   }
   cuda::DcganDeviceModel* model = cuda::dcgan_upload(spec, st);
   std::vector<float> real(4 * ref.P), z(4 * ref.Z);
-  CHECK_CODE([&] { cuda::dcgan_step(model, real.data(), z.data(), 1, cuda::DcganStepOptions()); }, "E_SHAPE");
+  CHECK_CODE([&] { cuda::dcgan_step(model, real.data(), z.data(), 1, cuda::DcganStepOptions()); },
+             "E_SHAPE");
   cuda::DcganStepOptions neg;
   neg.gen_lr = -1;
   CHECK_CODE([&] { cuda::dcgan_step(model, real.data(), z.data(), 4, neg); }, "E_ARG");
-  CHECK_CODE([&] { cuda::dcgan_step(model, nullptr, z.data(), 4, cuda::DcganStepOptions()); }, "E_ARG");
+  CHECK_CODE([&] { cuda::dcgan_step(model, nullptr, z.data(), 4, cuda::DcganStepOptions()); },
+             "E_ARG");
   cuda::dcgan_release(model);
 }
 

@@ -58,8 +58,10 @@ void check_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, int64_t pad, 
       for (int64_t j = 0; j < n; ++j) {
         double mag = 0;
         for (int64_t kk = 0; kk < k; ++kk) {
-          const float av = ta ? a[bi * g.stride_a + kk * g.lda + i] : a[bi * g.stride_a + i * g.lda + kk];
-          const float bv = tb ? b[bi * g.stride_b + j * g.ldb + kk] : b[bi * g.stride_b + kk * g.ldb + j];
+          const float av =
+              ta ? a[bi * g.stride_a + kk * g.lda + i] : a[bi * g.stride_a + i * g.lda + kk];
+          const float bv =
+              tb ? b[bi * g.stride_b + j * g.ldb + kk] : b[bi * g.stride_b + kk * g.ldb + j];
           mag += std::fabs(static_cast<double>(av) * bv);
         }
         const size_t at = static_cast<size_t>(bi * g.stride_c + i * g.ldc + j);
@@ -140,7 +142,8 @@ TEST(cuda_adam_rejects_bad_input_and_reports_no_device) {
   bad.beta1 = 1.0;  // E_ARG before any device work
   CHECK_CODE([&] { cuda::adam_step(p.data(), g.data(), m.data(), v.data(), 4, bad); }, "E_ARG");
   if (!have_device()) {
-    CHECK_CODE([&] { cuda::adam_step(p.data(), g.data(), m.data(), v.data(), 4, AdamConfig{}); }, "E_BACKEND");
+    CHECK_CODE([&] { cuda::adam_step(p.data(), g.data(), m.data(), v.data(), 4, AdamConfig{}); },
+               "E_BACKEND");
   }
 }
 
@@ -159,8 +162,10 @@ TEST(cuda_clip_grad_norm_matches_cpu) {
     const double ng = cuda::clip_grad_norm(gpu_arrays, sizes, 3, max_norm);
     CHECK(std::fabs(nc - ng) <= 1e-12 * nc);
     int64_t bad = 0;
-    for (size_t i = 0; i < a.size(); ++i) bad += !(std::fabs(ga[i] - ca[i]) <= 1.2e-7 * std::fabs(ca[i]));
-    for (size_t i = 0; i < b.size(); ++i) bad += !(std::fabs(gb[i] - cb[i]) <= 1.2e-7 * std::fabs(cb[i]));
+    for (size_t i = 0; i < a.size(); ++i)
+      bad += !(std::fabs(ga[i] - ca[i]) <= 1.2e-7 * std::fabs(ca[i]));
+    for (size_t i = 0; i < b.size(); ++i)
+      bad += !(std::fabs(gb[i] - cb[i]) <= 1.2e-7 * std::fabs(cb[i]));
     CHECK_EQ(bad, 0);
   }
 }

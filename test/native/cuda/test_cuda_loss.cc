@@ -29,9 +29,11 @@ TEST(cuda_bce_with_logits_matches_cpu) {
     const double tg = cuda::bce_with_logits_forward(rg.data(), z.data(), x.data(), rows, cols);
     CHECK(std::fabs(tg - tc) <= 1e-6 * (1 + std::fabs(tc)));
     int64_t bad = 0;
-    for (int64_t r = 0; r < rows; ++r) bad += !(std::fabs(rg[r] - rc[r]) <= 1e-6 * (1 + std::fabs(rc[r])));
+    for (int64_t r = 0; r < rows; ++r)
+      bad += !(std::fabs(rg[r] - rc[r]) <= 1e-6 * (1 + std::fabs(rc[r])));
     CHECK_EQ(bad, 0);
-    CHECK(cuda::bce_with_logits_forward(nullptr, z.data(), x.data(), rows, cols) == tg);  // deterministic
+    CHECK(cuda::bce_with_logits_forward(nullptr, z.data(), x.data(), rows, cols) ==
+          tg);  // deterministic
     for (const float* rs : {static_cast<const float*>(nullptr), row_scale.data()}) {
       std::vector<float> dc(n), dg(n);
       bce_with_logits_backward(dc.data(), z.data(), x.data(), rows, cols, -0.25, rs);
@@ -50,15 +52,25 @@ TEST(cuda_bce_with_logits_reject_bad_input_and_report_no_device) {
   std::vector<float> a(8);
   CHECK_CODE([&] { cuda::bce_with_logits_forward(nullptr, a.data(), a.data(), -1, 2); }, "E_ARG");
   CHECK_CODE([&] { cuda::bce_with_logits_forward(nullptr, nullptr, a.data(), 4, 2); }, "E_ARG");
-  CHECK_CODE([&] { cuda::bce_with_logits_backward(a.data(), a.data(), nullptr, 4, 2, 1.0, nullptr); }, "E_ARG");
-  CHECK_CODE([&] { cuda::bce_with_logits_backward(a.data(), a.data(), a.data(), int64_t{1} << 40, int64_t{1} << 40, 1.0, nullptr); }, "E_SHAPE");
+  CHECK_CODE(
+      [&] { cuda::bce_with_logits_backward(a.data(), a.data(), nullptr, 4, 2, 1.0, nullptr); },
+      "E_ARG");
+  CHECK_CODE(
+      [&] {
+        cuda::bce_with_logits_backward(a.data(), a.data(), a.data(), int64_t{1} << 40,
+                                       int64_t{1} << 40, 1.0, nullptr);
+      },
+      "E_SHAPE");
   // empty: no device needed; zero columns give zero row losses
   std::vector<float> rows(4, 7.0f);
   CHECK(cuda::bce_with_logits_forward(rows.data(), a.data(), a.data(), 4, 0) == 0.0);
   CHECK(rows[0] == 0.0f && rows[3] == 0.0f);
   cuda::bce_with_logits_backward(a.data(), a.data(), a.data(), 0, 2, 1.0, nullptr);
   if (!have_device()) {
-    CHECK_CODE([&] { cuda::bce_with_logits_forward(nullptr, a.data(), a.data(), 4, 2); }, "E_BACKEND");
-    CHECK_CODE([&] { cuda::bce_with_logits_backward(a.data(), a.data(), a.data(), 4, 2, 1.0, nullptr); }, "E_BACKEND");
+    CHECK_CODE([&] { cuda::bce_with_logits_forward(nullptr, a.data(), a.data(), 4, 2); },
+               "E_BACKEND");
+    CHECK_CODE(
+        [&] { cuda::bce_with_logits_backward(a.data(), a.data(), a.data(), 4, 2, 1.0, nullptr); },
+        "E_BACKEND");
   }
 }

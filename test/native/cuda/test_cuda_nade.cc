@@ -79,7 +79,8 @@ void check_log_prob(int64_t d, int64_t h, int64_t n, uint32_t seed) {
   Uploaded up(p);
   cuda::nade_log_prob(up.m, x.data(), n, gpu.data());
   int64_t bad = 0;
-  for (int64_t i = 0; i < n; ++i) bad += !(std::fabs(gpu[i] - cpu[i]) <= 1e-4 * (1.0 + std::fabs(cpu[i])));
+  for (int64_t i = 0; i < n; ++i)
+    bad += !(std::fabs(gpu[i] - cpu[i]) <= 1e-4 * (1.0 + std::fabs(cpu[i])));
   CHECK_EQ(bad, 0);
 }
 
@@ -110,12 +111,14 @@ void check_sample(int64_t d, int64_t h, int64_t n, int64_t known, uint32_t seed)
       if (!(std::fabs(p_gpu[at] - p_cpu[at]) <= 1e-5)) ++bad;
       if (step < known && x_gpu[at] != x_in[at]) ++bad;  // known steps are never redrawn
       if (x_gpu[at] == x_cpu[at]) continue;
-      const PhiloxBlock blk = philox4x32_10(static_cast<uint32_t>(step >> 2),
-                                            static_cast<uint32_t>(index), stream,
-                                            static_cast<uint32_t>(index >> 32), key0, key1);
+      const PhiloxBlock blk =
+          philox4x32_10(static_cast<uint32_t>(step >> 2), static_cast<uint32_t>(index), stream,
+                        static_cast<uint32_t>(index >> 32), key0, key1);
       const double u = philox_uniform_f64(blk.v[step & 3]);
-      if (std::fabs(u - p_cpu[at]) <= 1e-5) ++near_ties;
-      else ++bad;
+      if (std::fabs(u - p_cpu[at]) <= 1e-5)
+        ++near_ties;
+      else
+        ++bad;
       diverged = true;
     }
     identical += !diverged;
@@ -151,12 +154,14 @@ void check_backward(int64_t d, int64_t h, int64_t n, uint32_t seed) {
   // Poison the outputs: the kernel must overwrite every element.
   std::fill(gw.begin(), gw.end(), 1e30f);
   std::fill(gv.begin(), gv.end(), 1e30f);
-  cuda::nade_backward(up.m, x.data(), n, scale, glp.data(), gw.data(), gc.data(), gv.data(), gb.data());
+  cuda::nade_backward(up.m, x.data(), n, scale, glp.data(), gw.data(), gc.data(), gv.data(),
+                      gb.data());
   auto far = [](const std::vector<float>& g, const std::vector<float>& c) {
     double mx = 0;
     for (float v : c) mx = std::max(mx, static_cast<double>(std::fabs(v)));
     int64_t bad = 0;
-    for (size_t i = 0; i < c.size(); ++i) bad += !(std::fabs(static_cast<double>(g[i]) - c[i]) <= 1e-4 * mx + 1e-6);
+    for (size_t i = 0; i < c.size(); ++i)
+      bad += !(std::fabs(static_cast<double>(g[i]) - c[i]) <= 1e-4 * mx + 1e-6);
     return bad;
   };
   CHECK_EQ(far(gw, cw), 0);
@@ -164,7 +169,8 @@ void check_backward(int64_t d, int64_t h, int64_t n, uint32_t seed) {
   CHECK_EQ(far(gv, cv), 0);
   CHECK_EQ(far(gb, cb), 0);
   int64_t bad = 0;
-  for (int64_t i = 0; i < n; ++i) bad += !(std::fabs(glp[i] - clp[i]) <= 1e-4 * (1.0 + std::fabs(clp[i])));
+  for (int64_t i = 0; i < n; ++i)
+    bad += !(std::fabs(glp[i] - clp[i]) <= 1e-4 * (1.0 + std::fabs(clp[i])));
   CHECK_EQ(bad, 0);
 }
 
@@ -236,8 +242,11 @@ TEST(cuda_nade_rejects_bad_input_and_reports_no_device) {
   {
     Uploaded up(good.params());
     std::vector<float> x(6), g(6 * 4);
-    CHECK_CODE([&] {
-      cuda::nade_backward(up.m, x.data(), 1, NAN, nullptr, g.data(), g.data(), g.data(), g.data());
-    }, "E_ARG");
+    CHECK_CODE(
+        [&] {
+          cuda::nade_backward(up.m, x.data(), 1, NAN, nullptr, g.data(), g.data(), g.data(),
+                              g.data());
+        },
+        "E_ARG");
   }
 }

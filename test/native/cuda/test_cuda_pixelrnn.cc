@@ -85,9 +85,10 @@ void check_log_prob(PixelRnnKind kind, int64_t layers, int64_t hidden, int64_t r
     worst = std::max(worst, err);
     bad += !(err <= 1e-4);
   }
-  std::printf("  pixelrnn %s L%lld H%lld %lldx%lld n%lld: max rel logp error %.2e\n", kind_name(kind),
-              static_cast<long long>(layers), static_cast<long long>(hidden),
-              static_cast<long long>(rows), static_cast<long long>(cols), static_cast<long long>(n), worst);
+  std::printf("  pixelrnn %s L%lld H%lld %lldx%lld n%lld: max rel logp error %.2e\n",
+              kind_name(kind), static_cast<long long>(layers), static_cast<long long>(hidden),
+              static_cast<long long>(rows), static_cast<long long>(cols), static_cast<long long>(n),
+              worst);
   CHECK_EQ(bad, 0);
 }
 
@@ -113,11 +114,14 @@ void check_sample(PixelRnnKind kind, int64_t layers, int64_t hidden, int64_t row
       if (!(x_gpu[at] == 0.0f || x_gpu[at] == 1.0f)) ++bad;  // every pixel written, binary
       ones += x_gpu[at] == 1.0f;
       if (x_gpu[at] == x_cpu[at]) continue;
-      const PhiloxBlock blk = philox4x32_10(static_cast<uint32_t>(p >> 2), static_cast<uint32_t>(index),
-                                            stream, static_cast<uint32_t>(index >> 32), key0, key1);
+      const PhiloxBlock blk =
+          philox4x32_10(static_cast<uint32_t>(p >> 2), static_cast<uint32_t>(index), stream,
+                        static_cast<uint32_t>(index >> 32), key0, key1);
       const double u = philox_uniform_f64(blk.v[p & 3]);
-      if (std::fabs(u - p_cpu[at]) <= 1e-4) ++near_ties;
-      else ++bad;
+      if (std::fabs(u - p_cpu[at]) <= 1e-4)
+        ++near_ties;
+      else
+        ++bad;
       diverged = true;
     }
     identical += !diverged;
@@ -137,7 +141,8 @@ void check_sample(PixelRnnKind kind, int64_t layers, int64_t hidden, int64_t row
     std::vector<float> part(static_cast<size_t>(5 * d));
     cuda::pixelrnn_sample(up.m, 5, offset + 5, key0, key1, stream, part.data(), nullptr);
     int64_t diff = 0;
-    for (int64_t i = 0; i < 5 * d; ++i) diff += part[static_cast<size_t>(i)] != x_gpu[static_cast<size_t>(5 * d + i)];
+    for (int64_t i = 0; i < 5 * d; ++i)
+      diff += part[static_cast<size_t>(i)] != x_gpu[static_cast<size_t>(5 * d + i)];
     CHECK_EQ(diff, 0);
   }
 }
@@ -165,7 +170,8 @@ TEST(cuda_pixelrnn_log_prob_spans_chunks) {
   Uploaded up(net.spec);
   cuda::pixelrnn_log_prob(up.m, x.data(), n, gpu.data());
   int64_t bad = 0;
-  for (int64_t i = 0; i < n; ++i) bad += !(std::fabs(gpu[i] - cpu[i]) <= 1e-4 * (1.0 + std::fabs(cpu[i])));
+  for (int64_t i = 0; i < n; ++i)
+    bad += !(std::fabs(gpu[i] - cpu[i]) <= 1e-4 * (1.0 + std::fabs(cpu[i])));
   CHECK_EQ(bad, 0);
   cuda::pixelrnn_log_prob(up.m, x.data() + 4098 * d, 1, one.data());
   CHECK(one[0] == gpu[4098]);
@@ -192,7 +198,8 @@ TEST(cuda_pixelrnn_sample_spans_chunks) {
   cuda::pixelrnn_sample(up.m, n, 0, 7, 8, 0, all.data(), nullptr);
   cuda::pixelrnn_sample(up.m, 1, 1027, 7, 8, 0, one.data(), nullptr);
   int64_t diff = 0;
-  for (int64_t i = 0; i < d; ++i) diff += one[static_cast<size_t>(i)] != all[static_cast<size_t>(1027 * d + i)];
+  for (int64_t i = 0; i < d; ++i)
+    diff += one[static_cast<size_t>(i)] != all[static_cast<size_t>(1027 * d + i)];
   CHECK_EQ(diff, 0);
 }
 
@@ -239,6 +246,7 @@ TEST(cuda_pixelrnn_rejects_bad_input_and_reports_no_device) {
   {
     Uploaded up(wide.spec);
     std::vector<float> img(4096);
-    CHECK_CODE([&] { cuda::pixelrnn_sample(up.m, 1, 0, 1, 2, 0, img.data(), nullptr); }, "E_BACKEND");
+    CHECK_CODE([&] { cuda::pixelrnn_sample(up.m, 1, 0, 1, 2, 0, img.data(), nullptr); },
+               "E_BACKEND");
   }
 }

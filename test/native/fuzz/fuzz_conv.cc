@@ -24,7 +24,8 @@ void read_geometry(fuzz::Input& in, P& p) {
   p.pad_h = in.range(0, 3);
   p.pad_w = in.range(0, 3);
   if (in.range(0, 7) == 0) {
-    int64_t* fields[] = {&p.in_h, &p.in_w, &p.k_h, &p.k_w, &p.stride_h, &p.stride_w, &p.pad_h, &p.pad_w, &p.batch};
+    int64_t* fields[] = {&p.in_h,     &p.in_w,  &p.k_h,   &p.k_w,  &p.stride_h,
+                         &p.stride_w, &p.pad_h, &p.pad_w, &p.batch};
     *fields[in.range(0, 8)] = in.range(-3, 0);
   }
 }
@@ -55,7 +56,8 @@ void fuzz_conv2d(fuzz::Input& in) {
   const bool accumulate = in.flag();
   std::vector<float> dw = w, dw_plain = w, db = bias, db_plain = bias;
   deepgen::conv2d_backward_weight(x.data(), dy.data(), dw.data(), db.data(), p, accumulate);
-  deepgen::conv2d_backward_weight_plain(x.data(), dy.data(), dw_plain.data(), db_plain.data(), p, accumulate);
+  deepgen::conv2d_backward_weight_plain(x.data(), dy.data(), dw_plain.data(), db_plain.data(), p,
+                                        accumulate);
   fuzz::expect_close("conv2d_backward_weight", dw, dw_plain);
   fuzz::expect_close("conv2d_backward_bias", db, db_plain);
 }
@@ -86,9 +88,10 @@ void fuzz_conv_transpose2d(fuzz::Input& in) {
   fuzz::expect_close("conv_transpose2d_backward_data", dx, dx_plain);
   const bool accumulate = in.flag();
   std::vector<float> dw = w, dw_plain = w, db = bias, db_plain = bias;
-  deepgen::conv_transpose2d_backward_weight(x.data(), dy.data(), dw.data(), db.data(), p, accumulate);
-  deepgen::conv_transpose2d_backward_weight_plain(x.data(), dy.data(), dw_plain.data(), db_plain.data(), p,
-                                                  accumulate);
+  deepgen::conv_transpose2d_backward_weight(x.data(), dy.data(), dw.data(), db.data(), p,
+                                            accumulate);
+  deepgen::conv_transpose2d_backward_weight_plain(x.data(), dy.data(), dw_plain.data(),
+                                                  db_plain.data(), p, accumulate);
   fuzz::expect_close("conv_transpose2d_backward_weight", dw, dw_plain);
   fuzz::expect_close("conv_transpose2d_backward_bias", db, db_plain);
 }

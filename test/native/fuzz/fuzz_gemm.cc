@@ -38,8 +38,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   // C blocks never overlap (overlapping outputs have no order-free meaning).
-  g.stride_a = std::max<int64_t>(0, (a_rows - 1) * g.lda + a_cols) * in.range(0, 1) + in.range(0, 5);
-  g.stride_b = std::max<int64_t>(0, (b_rows - 1) * g.ldb + b_cols) * in.range(0, 1) + in.range(0, 5);
+  g.stride_a =
+      std::max<int64_t>(0, (a_rows - 1) * g.lda + a_cols) * in.range(0, 1) + in.range(0, 5);
+  g.stride_b =
+      std::max<int64_t>(0, (b_rows - 1) * g.ldb + b_cols) * in.range(0, 1) + in.range(0, 5);
   g.stride_c = std::max<int64_t>(0, (g.m - 1) * g.ldc + g.n) + in.range(0, 5);
   ++fuzz::reached;
   std::vector<float> a = in.values(extent(g.batch, g.stride_a, a_rows, g.lda, a_cols));

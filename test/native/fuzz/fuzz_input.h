@@ -47,13 +47,14 @@ class Input {
 
 // A property failure: print and abort, which libFuzzer and the standalone driver both report.
 [[noreturn]] inline void fail(const char* what, double got, double want, int64_t at) {
-  std::fprintf(stderr, "fuzz property failed: %s at %lld: %g vs %g\n", what, static_cast<long long>(at), got,
-               want);
+  std::fprintf(stderr, "fuzz property failed: %s at %lld: %g vs %g\n", what,
+               static_cast<long long>(at), got, want);
   std::abort();
 }
 
 // The fast kernel and its plain twin agree to float rounding.
-inline void expect_close(const char* what, const std::vector<float>& got, const std::vector<float>& want) {
+inline void expect_close(const char* what, const std::vector<float>& got,
+                         const std::vector<float>& want) {
   for (size_t i = 0; i < got.size(); ++i) {
     const double g = got[i], w = want[i];
     if (!(std::abs(g - w) <= 1e-3 * (1.0 + std::abs(w)))) fail(what, g, w, static_cast<int64_t>(i));

@@ -16,8 +16,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<int32_t> order(static_cast<size_t>(std::max<int64_t>(p.d, 0)));
   std::iota(order.begin(), order.end(), 0);
   for (int64_t i = p.d - 1; i > 0; --i) std::swap(order[i], order[in.range(0, i)]);
-  if (p.d > 0 && in.range(0, 7) == 0) order[in.range(0, p.d - 1)] = static_cast<int32_t>(in.range(-2, p.d + 2));
-  const auto wt = in.values(p.d * p.h), c = in.values(p.h), v = in.values(p.d * p.h), b = in.values(p.d);
+  if (p.d > 0 && in.range(0, 7) == 0)
+    order[in.range(0, p.d - 1)] = static_cast<int32_t>(in.range(-2, p.d + 2));
+  const auto wt = in.values(p.d * p.h), c = in.values(p.h), v = in.values(p.d * p.h),
+             b = in.values(p.d);
   p.wt = wt.data();
   p.c = c.data();
   p.v = v.data();
@@ -35,20 +37,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<float> logp(static_cast<size_t>(n));
   deepgen::nade_log_prob(p, x.data(), n, logp.data());
   for (int64_t i = 0; i < n; ++i) {
-    if (!(std::isfinite(logp[i]) && logp[i] <= 1e-5f)) fuzz::fail("nade_log_prob finite and <= 0", logp[i], 0, i);
+    if (!(std::isfinite(logp[i]) && logp[i] <= 1e-5f))
+      fuzz::fail("nade_log_prob finite and <= 0", logp[i], 0, i);
   }
   const int64_t known = in.range(0, p.d);
   std::vector<float> probs(x.size());
-  deepgen::nade_sample(p, n, static_cast<uint64_t>(in.range(0, 1 << 30)), 7, 9, 3, known, x.data(), probs.data());
+  deepgen::nade_sample(p, n, static_cast<uint64_t>(in.range(0, 1 << 30)), 7, 9, 3, known, x.data(),
+                       probs.data());
   for (size_t i = 0; i < x.size(); ++i) {
-    if (x[i] != 0.0f && x[i] != 1.0f) fuzz::fail("nade_sample binary", x[i], 1, static_cast<int64_t>(i));
-    if (!(probs[i] >= 0.0f && probs[i] <= 1.0f)) fuzz::fail("nade_sample probs in [0, 1]", probs[i], 0.5, static_cast<int64_t>(i));
+    if (x[i] != 0.0f && x[i] != 1.0f)
+      fuzz::fail("nade_sample binary", x[i], 1, static_cast<int64_t>(i));
+    if (!(probs[i] >= 0.0f && probs[i] <= 1.0f))
+      fuzz::fail("nade_sample probs in [0, 1]", probs[i], 0.5, static_cast<int64_t>(i));
   }
   std::vector<float> dwt(wt.size()), dc(c.size()), dv(v.size()), db(b.size());
-  deepgen::nade_backward(p, x.data(), n, 1.0f / static_cast<float>(std::max<int64_t>(n, 1)), logp.data(), dwt.data(),
-                         dc.data(), dv.data(), db.data());
+  deepgen::nade_backward(p, x.data(), n, 1.0f / static_cast<float>(std::max<int64_t>(n, 1)),
+                         logp.data(), dwt.data(), dc.data(), dv.data(), db.data());
   for (size_t i = 0; i < dwt.size(); ++i) {
-    if (!std::isfinite(dwt[i])) fuzz::fail("nade_backward finite", dwt[i], 0, static_cast<int64_t>(i));
+    if (!std::isfinite(dwt[i]))
+      fuzz::fail("nade_backward finite", dwt[i], 0, static_cast<int64_t>(i));
   }
   return 0;
 }

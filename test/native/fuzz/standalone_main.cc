@@ -49,7 +49,9 @@ Bytes mutate(Bytes b, std::mt19937_64& rng, size_t max_len) {
         if (!b.empty()) b[rng() % b.size()] = static_cast<uint8_t>(rng());
         break;
       case 2:
-        if (b.size() < max_len) b.insert(b.begin() + static_cast<long>(rng() % (b.size() + 1)), static_cast<uint8_t>(rng()));
+        if (b.size() < max_len)
+          b.insert(b.begin() + static_cast<long>(rng() % (b.size() + 1)),
+                   static_cast<uint8_t>(rng()));
         break;
       default:
         if (!b.empty()) b.erase(b.begin() + static_cast<long>(rng() % b.size()));
@@ -94,7 +96,9 @@ int main(int argc, char** argv) {
     }
     slowest = std::max(slowest, run_one(input));
   }
-  std::printf("%zu corpus inputs and %lld generated inputs (%lld reached the kernels), 0 crashes, slowest %.3f s\n",
-              corpus.size(), runs, fuzz::reached, slowest);
+  std::printf(
+      "%zu corpus inputs and %lld generated inputs (%lld reached the kernels), 0 crashes, slowest "
+      "%.3f s\n",
+      corpus.size(), runs, fuzz::reached, slowest);
   return 0;
 }
