@@ -90,3 +90,9 @@ export { Classifier, type ClassifierConfig, type ClassifierCreateOptions, type C
 export { fid, frechetDistance, gaussianStats, symmetricEigen, symmetricSqrt, type GaussianStats } from "./models/fid.js";
 export { sampleQuality, classCoverage, coverageFromPredictions, features, type ClassCoverage, type QualityOptions, type SampleQuality } from "./models/sample-quality.js";
 export { sampleImages, SAMPLE_DOMAINS, type ImageSampler, type SampleDomain, type SampledImages } from "./models/sample-images.js";
+export { writeCard, writeCurve, type CardRun, type CardSource, type TrainingCurve } from "./models/card.js";
+export { densityCard, densityCurve, type DensityCardRun } from "./models/density-card.js";
+export { latentCard, latentCurve, vaeReport, aaeReport, type LatentCardRun, type VaeReport, type AaeReport } from "./models/latent-card.js";
+export { ganCard, ganLossCurve, ganFidCurve, type GanCardRun } from "./models/gan-card.js";
+export { classifierCard, classifierCurve, type ClassifierCardRun } from "./models/classifier-card.js";
+export { testLikelihood, type LikelihoodReport } from "./models/evaluate.js";
