@@ -2,7 +2,7 @@
  * GAN benchmarks: the reference DCGAN (z 100 -> 128x7x7 -> 64x14x14 -> 1x28x28, D 64, 128):
  * generator forward (evaluation mode) in images/s at batch 1 and 64, and one training step at
  * batch 64 (discriminator and generator updates), native against the JS twin, and the same
- * generator graph (exported by deepgen, lib/io/onnx) under onnxruntime-node with as many
+ * generator graph (exported by deepgen, lib/onnx) under onnxruntime-node with as many
  * intra-op threads as the native pool, in the same run. Also the shipped generator
  * (models/dcgan-mnist, channels 256,128) at batch 1 against its shipped ONNX file.
  */
