@@ -12,7 +12,8 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const kind of KINDS) {
     const model = await loadSampler(kind);
     const drawn = await model.sample(2, { seed: round });
-    const x = drawn.x;
+    // Inside every model's input domain: RNADE's real-valued draws clamped to [0, 1), the others' as drawn.
+    const x = kind === "rnade" ? drawn.x.map((v) => Math.min(Math.max(v, 0), 0.999)) : drawn.x;
     if ("logProb" in model && typeof model.logProb === "function") await model.logProb(x);
     (model as { dispose?: () => void }).dispose?.();
   }
