@@ -34,12 +34,14 @@ export async function runGan(report: Report): Promise<void> {
     }
   }
   if (await onnxRuntimeAvailable()) {
-    const ort = await OnnxModel.load(exportOnnx(gan), { threads });
+    // onnxruntime itself: its session on this thread (isolate: false), as native runs here too.
+    const ort = await OnnxModel.load(exportOnnx(gan), { threads, isolate: false });
     for (const batch of [1, 64]) {
       const z = gan.sampleLatent(batch, 1);
       const ms = await timeMsAsync(() => ort.run({ z: { data: z, dims: [batch, gan.zdim] } }), batch === 1 ? 200 : 20);
       report.add({ suite: "gan", case: `dcgan-generator-b${batch}`, backend: "onnxruntime", value: (batch * 1000) / ms, unit: "images/s", note: `${ms.toFixed(2)} ms per batch; intra-op threads ${threads}` });
     }
+    await ort.dispose();
   }
   // The shipped generator (channels 256,128) against its shipped ONNX export, batch 1.
   const shipped = await Gan.load(fileURLToPath(new URL("../models/dcgan-mnist.safetensors", import.meta.url)));
@@ -47,9 +49,16 @@ export async function runGan(report: Report): Promise<void> {
   const ms1 = timeMs(() => shipped.generate(z1), 200);
   report.add({ suite: "gan", case: "dcgan-mnist-generator-b1", backend: "native", value: 1000 / ms1, unit: "images/s", note: `${ms1.toFixed(2)} ms per batch; threads ${threads}` });
   if (await onnxRuntimeAvailable()) {
-    const ort = await OnnxModel.load(fileURLToPath(new URL("../models/dcgan-mnist.onnx", import.meta.url)), { threads });
+    const file = fileURLToPath(new URL("../models/dcgan-mnist.onnx", import.meta.url));
+    const ort = await OnnxModel.load(file, { threads, isolate: false });
     const ms = await timeMsAsync(() => ort.run({ z: { data: z1, dims: [1, shipped.zdim] } }), 200);
     report.add({ suite: "gan", case: "dcgan-mnist-generator-b1", backend: "onnxruntime", value: 1000 / ms, unit: "images/s", note: `${ms.toFixed(2)} ms per batch; intra-op threads ${threads}` });
+    await ort.dispose();
+    // What OnnxModel costs by default: the same session on its worker thread (message round trip, copies).
+    const isolated = await OnnxModel.load(file, { threads });
+    const msIsolated = await timeMsAsync(() => isolated.run({ z: { data: z1, dims: [1, shipped.zdim] } }), 200);
+    report.add({ suite: "gan", case: "dcgan-mnist-generator-b1", backend: "onnxruntime-worker", value: 1000 / msIsolated, unit: "images/s", note: `${msIsolated.toFixed(2)} ms per batch; session on a worker thread (OnnxModel's default)` });
+    await isolated.dispose();
   }
   const { train } = canonicalSplit();
   const steps = { native: 6, js: 1 };

@@ -1,7 +1,7 @@
 /**
  * The same models through native, JS and onnxruntime-node, one run, batch 1 and 64:
  *   vae-decoder       the shipped VAE's decoder (z 32 -> 2x500 -> 784, sigmoid): Vae.decode vs
- *                     the exported graph (models/vae-mnist.onnx's) through OnnxModel.run
+ *                     the exported graph (models/vae-mnist.onnx's) through OnnxModel.run (session on this thread)
  *   conv-decoder      a conv VAE decoder of the DCGAN generator's shapes (z 32 -> 64x7x7 ->
  *                     convT 32x14x14 -> convT 1x28x28), random weights
  *   nade-logp         the shipped NADE's exact log-likelihood (one fused kernel call) vs the
@@ -19,7 +19,7 @@ import { randomNormal } from "../test/helpers/numeric.js";
 import { type Report, timeMs, timeMsAsync } from "./report.js";
 
 async function decoderRows(report: Report, name: string, vae: Vae, threads: number): Promise<void> {
-  const ort = await OnnxModel.load(exportOnnx(vae), { threads });
+  const ort = await OnnxModel.load(exportOnnx(vae), { threads, isolate: false });
   for (const batch of [1, 64]) {
     const z = randomNormal(batch * vae.latent, batch);
     const reps = batch === 1 ? 200 : 20;
@@ -41,7 +41,7 @@ export async function runOnnx(report: Report): Promise<void> {
   await decoderRows(report, "conv-decoder", conv, threads);
 
   const nade = (await loadModel("nade")) as Nade;
-  const ort = await OnnxModel.load(exportOnnx(nade), { threads });
+  const ort = await OnnxModel.load(exportOnnx(nade), { threads, isolate: false });
   const { test } = canonicalSplit({ binarized: true });
   for (const batch of [1, 64]) {
     const x = test.x.subarray(0, batch * 784);

@@ -16,7 +16,7 @@ if command -v clang++ >/dev/null 2>&1 && echo 'extern "C" int LLVMFuzzerTestOneI
   cmake -S . -B "$dir" -DDEEPGEN_FUZZ=ON -DDEEPGEN_LIBFUZZER=ON -DDEEPGEN_SANITIZE=ON \
     -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Release >/dev/null
 else
-  # The same build folder as `test/native/run.sh --asan`, so CI builds the kernels once.
+  # The build folder of `test/native/run.sh --asan` (kernel tests and fuzz targets).
   dir=build-native-tests-asan
   cmake -S . -B "$dir" -DDEEPGEN_TESTS=ON -DDEEPGEN_FUZZ=ON -DDEEPGEN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
 fi

@@ -66,7 +66,8 @@ test.serial("an aborted ONNX run rejects with E_ABORTED at once, and the model k
   const controller = new AbortController();
   const running = model.run({ z: { data: latents(n), dims: [n, 100] } }, undefined, { signal: controller.signal });
   const t0 = performance.now();
-  setTimeout(() => controller.abort(), 5);
+  // Aborted while the worker computes (the run was posted; its result cannot have come back yet).
+  controller.abort();
   const err = await t.throwsAsync(running, { instanceOf: DeepgenError });
   t.is(err!.code, "E_ABORTED");
   t.true(performance.now() - t0 < 100, "the caller is freed without waiting for the run");
@@ -77,4 +78,24 @@ test.serial("an aborted ONNX run rejects with E_ABORTED at once, and the model k
   t.is(after["images"]!.data.length, 2 * 784);
   await model.dispose();
   t.is((await t.throwsAsync(model.run({ z: { data: latents(1), dims: [1, 100] } }), { instanceOf: DeepgenError }))!.code, "E_ARG");
+});
+
+test.serial("dispose during a run rejects it as disposed; isolate: false runs on this thread with the same outputs", async (t) => {
+  const model = await OnnxModel.load(shipped, { threads: 1 });
+  const running = model.run({ z: { data: latents(256), dims: [256, 100] } });
+  await model.dispose();
+  const err = await t.throwsAsync(running, { instanceOf: DeepgenError });
+  t.regex(err!.message, /disposed/);
+  const z = latents(3);
+  const isolated = await OnnxModel.load(shipped, { threads: 1 });
+  const inThread = await OnnxModel.load(shipped, { threads: 1, isolate: false });
+  // A view into a larger buffer is fed as its own values.
+  const big = new Float32Array(1000 + z.length);
+  big.set(z, 1000);
+  const view = big.subarray(1000);
+  t.deepEqual((await isolated.run({ z: { data: view, dims: [3, 100] } }))["images"]!.data, (await inThread.run({ z: { data: z, dims: [3, 100] } }))["images"]!.data);
+  await isolated.dispose();
+  await inThread.dispose();
+  const bad = await t.throwsAsync(OnnxModel.load(shipped, { isolate: "yes" as unknown as boolean }), { instanceOf: DeepgenError });
+  t.is(bad!.code, "E_ARG");
 });

@@ -56,19 +56,16 @@ function describeShape(expect: ImageShape): string {
 
 /** The height and width of a model's images (square when its config does not say). */
 export function imageShape(model: { dim: number; config?: { height?: number; width?: number } }): [number, number] {
-  const h = model.config?.height;
-  const w = model.config?.width;
-  if (h !== undefined && w !== undefined) return [h, w];
-  const side = Math.round(Math.sqrt(model.dim));
-  if (side * side !== model.dim) throw new DeepgenError("E_ARG", `cannot lay out vectors of length ${model.dim} as images`);
-  return [side, side];
+  const shape = shapeOf(model);
+  if ("dim" in shape) throw new DeepgenError("E_ARG", `cannot lay out vectors of length ${model.dim} as images`);
+  return [shape.height, shape.width];
 }
 
 /**
  * The image size of a model as loadData's `expect`: its height and width when its config or
  * a square D says them, else only D (a model trained on non-square images of unknown layout).
  */
-export function shapeOf(model: Parameters<typeof imageShape>[0]): ImageShape {
+export function shapeOf(model: { dim: number; config?: { height?: number; width?: number } }): ImageShape {
   const h = model.config?.height;
   const w = model.config?.width;
   if (h !== undefined && w !== undefined) return { height: h, width: w };
@@ -184,14 +181,17 @@ export class ProgressLine {
 }
 
 /**
- * A closed stderr (`deepgen train ... 2>&1 | head -2`) must end progress output, not the run:
- * without a handler, the EPIPE of the next progress line is an uncaught error that kills a
- * training run before it writes its model. Other stream errors stay fatal.
+ * A closed pipe (`deepgen train ... 2>&1 | head -2`) must end the output that went to it, not
+ * the run: without a handler, the EPIPE of the next progress line (stderr) or of the final
+ * report (stdout) is an uncaught error that kills a training run before it writes its model.
+ * Other stream errors stay fatal.
  */
-export function survivingClosedStderr(stream: NodeJS.WriteStream = process.stderr): void {
-  stream.on("error", (e: NodeJS.ErrnoException) => {
-    if (e.code !== "EPIPE") throw e;
-  });
+export function survivingClosedPipes(streams: NodeJS.WriteStream[] = [process.stdout, process.stderr]): void {
+  for (const stream of streams) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code !== "EPIPE") throw e;
+    });
+  }
 }
 
 export function formatDuration(seconds: number): string {

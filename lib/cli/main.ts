@@ -3,7 +3,7 @@
 import { Command } from "commander";
 
 import { packageVersion } from "../core/package-root.js";
-import { survivingClosedStderr } from "./common.js";
+import { survivingClosedPipes } from "./common.js";
 import { registerComplete } from "./complete.js";
 import { registerEval } from "./eval.js";
 import { registerExport } from "./export.js";
@@ -21,7 +21,7 @@ async function run(json: boolean, fn: () => Promise<void> | void): Promise<void>
   }
 }
 
-survivingClosedStderr();
+survivingClosedPipes();
 
 const program = new Command();
 program

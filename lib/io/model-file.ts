@@ -81,7 +81,9 @@ export function fileConfig<C>(file: ModelFile<unknown>, source: string, check: (
   try {
     return check(file.config as Partial<C>, source);
   } catch (e) {
-    throw new DeepgenError("E_FORMAT", (e as Error).message, { cause: e });
+    // create()'s checks name the file already; anything else (a config that is not an object) gets it here.
+    const message = e instanceof DeepgenError ? e.message : `${source}: invalid config (${(e as Error).message})`;
+    throw new DeepgenError("E_FORMAT", message, { cause: e });
   }
 }
 

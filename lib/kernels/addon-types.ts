@@ -65,8 +65,8 @@ export interface CoreAddon {
   cudaPhiloxFill(out: Float32Array, key0: number, key1: number, stream: number, dist: NativeDistribution): void;
 }
 
-// One interface per kernel group, each matching a native/addon/bind_<group>.cc. A group's
-// functions are added here by the issue that adds the group's kernels.
+// One interface per kernel group, each matching a native/addon/bind_<group>.cc: a binding and
+// its declaration here change together.
 
 /**
  * The spec object of a gemm call: the GemmSpec that lib/kernels/ops/gemm.ts resolves (op(A)

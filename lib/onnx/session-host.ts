@@ -31,13 +31,16 @@ export interface SessionHost {
 /** Thrown by a host when onnxruntime refuses to create the session (model.ts maps it to E_FORMAT / E_BACKEND). */
 export class SessionCreateError extends Error {}
 
-/** A session on a worker thread, or on this thread when the runtime came from a custom loader. */
-export async function openSession(bytes: Uint8Array, options: Record<string, unknown>): Promise<SessionHost> {
-  if (onnxRuntimeLoaderIsCustom()) return inThreadHost(await loadOnnxRuntime(), bytes, options);
-  const modulePath = resolveOnnxRuntime();
-  // Not resolvable: the loader's own error (E_BACKEND with the install command).
-  if (modulePath === undefined) await loadOnnxRuntime();
-  return WorkerHost.open(modulePath!, bytes, options);
+/**
+ * A session on a worker thread; on this thread when `isolate` is false (code that already runs
+ * on a worker, or a benchmark of onnxruntime itself), when the runtime came from a custom
+ * loader, or when the runtime is a module that only `import` can load (the worker requires it).
+ */
+export async function openSession(bytes: Uint8Array, options: Record<string, unknown>, isolate = true): Promise<SessionHost> {
+  const modulePath = isolate && !onnxRuntimeLoaderIsCustom() ? resolveOnnxRuntime() : undefined;
+  // Not resolvable by require: the loader either loads it (in-thread) or throws its own error.
+  if (modulePath === undefined) return inThreadHost(await loadOnnxRuntime(), bytes, options);
+  return WorkerHost.open(modulePath, bytes, options);
 }
 
 async function inThreadHost(ort: OrtModule, bytes: Uint8Array, options: Record<string, unknown>): Promise<SessionHost> {
@@ -89,6 +92,9 @@ let ort;
 try {
   ort = require(workerData.modulePath);
   if (!ort.InferenceSession && ort.default) ort = ort.default;
+  if (!ort.InferenceSession || typeof ort.InferenceSession.create !== "function" || typeof ort.Tensor !== "function") {
+    throw new Error("it does not look like onnxruntime-node (no InferenceSession / Tensor)");
+  }
 } catch (e) {
   parentPort.postMessage({ type: "failed", stage: "load", message: message(e) });
   return;
@@ -96,11 +102,6 @@ try {
 ort.InferenceSession.create(workerData.bytes, workerData.options).then(
   (session) => {
     parentPort.on("message", async (m) => {
-      if (m.type === "release") {
-        await session.release();
-        parentPort.postMessage({ type: "released" });
-        return;
-      }
       try {
         const feeds = {};
         for (const [name, f] of Object.entries(m.feeds)) feeds[name] = new ort.Tensor("float32", f.data, f.dims);
@@ -139,7 +140,7 @@ class WorkerHost implements SessionHost {
       else p.resolve(m.result!);
     });
     const fail = (e: DeepgenError) => {
-      this.dead = e;
+      this.dead ??= e;
       for (const [id, p] of this.pending) {
         this.settle(id);
         p.reject(e);
@@ -154,12 +155,17 @@ class WorkerHost implements SessionHost {
   static open(modulePath: string, bytes: Uint8Array, options: Record<string, unknown>): Promise<WorkerHost> {
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { modulePath, bytes, options } });
     return new Promise((resolve, reject) => {
+      const settle = () => {
+        worker.off("message", onMessage);
+        worker.off("error", onError);
+        worker.off("exit", onExit);
+      };
       const onMessage = (m: { type: string; stage?: string; message?: string }) => {
         if (m.type === "ready") {
-          worker.off("message", onMessage);
-          worker.off("error", onError);
+          settle();
           resolve(new WorkerHost(worker));
         } else if (m.type === "failed") {
+          settle();
           void worker.terminate();
           reject(
             m.stage === "create"
@@ -168,9 +174,18 @@ class WorkerHost implements SessionHost {
           );
         }
       };
-      const onError = (e: Error) => reject(new DeepgenError("E_BACKEND", `the onnxruntime worker failed to start: ${e.message}`, { cause: e }));
+      const onError = (e: Error) => {
+        settle();
+        reject(new DeepgenError("E_BACKEND", `the onnxruntime worker failed to start: ${e.message}`, { cause: e }));
+      };
+      // A runtime whose start-up ends the thread would otherwise leave this promise pending.
+      const onExit = (code: number) => {
+        settle();
+        reject(new DeepgenError("E_BACKEND", `the onnxruntime worker exited while starting (code ${code})`));
+      };
       worker.on("message", onMessage);
-      worker.once("error", onError);
+      worker.on("error", onError);
+      worker.on("exit", onExit);
     });
   }
 
@@ -197,8 +212,13 @@ class WorkerHost implements SessionHost {
         },
       });
       if (this.pending.size === 1) this.worker.ref();
-      // Feeds are copied to the worker (not transferred): the caller keeps its arrays.
-      this.worker.postMessage({ type: "run", id, feeds });
+      // Feeds are copied to the worker (not transferred): the caller keeps its arrays. A view
+      // is sliced first, since a message copies a typed array's whole underlying buffer.
+      const own: Record<string, HostFeed> = {};
+      for (const [name, f] of Object.entries(feeds)) {
+        own[name] = { data: f.data.byteLength === f.data.buffer.byteLength ? f.data : f.data.slice(), dims: f.dims };
+      }
+      this.worker.postMessage({ type: "run", id, feeds: own });
     });
   }
 
@@ -208,7 +228,11 @@ class WorkerHost implements SessionHost {
   }
 
   async release(): Promise<void> {
-    if (this.dead === undefined) this.dead = new DeepgenError("E_ARG", "the model was disposed");
+    this.dead ??= new DeepgenError("E_ARG", "the model was disposed");
+    for (const [id, p] of this.pending) {
+      this.settle(id);
+      p.reject(this.dead);
+    }
     await this.worker.terminate();
   }
 }

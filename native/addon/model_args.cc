@@ -16,7 +16,9 @@ BackwardIo arg_backward_io(const Napi::CallbackInfo& info, size_t i, const char*
                            Keep& keep) {
   const int64_t n = arg_int(info, i + 1, fn, "n", 0, kMaxDim);
   Napi::Float32Array x = arg_f32(info, i, fn, "x", elements(info.Env(), fn, "n * D", {n, d}));
-  const float scale = static_cast<float>(arg_finite(info, i + 2, fn, "scale"));
+  Range finite_float;
+  finite_float.as_float = true;  // the kernels scale in float: 1e300 would become inf
+  const float scale = static_cast<float>(arg_finite(info, i + 2, fn, "scale", finite_float));
   Napi::Float32Array logp = arg_optional_f32(info, i + 3, fn, "logp", n);
   keep.hold({x, logp});
   return {x.Data(), n, scale, data_of(logp)};

@@ -1,7 +1,8 @@
 /**
  * A load / sample / log-probability / dispose loop over every shipped model kind, run under
- * LeakSanitizer (scripts/sanitize.sh): native memory a model holds must come back when it is
- * disposed or collected, whatever path the work took (sync, async, sampler kernels).
+ * LeakSanitizer (scripts/sanitize.sh): native memory the calls allocate must come back, whatever
+ * path the work took (sync, async, sampler kernels). Models with a dispose() (those that can
+ * hold device memory) are disposed; the others hold only JS arrays and are collected.
  */
 import { loadSampler } from "../../lib/models/registry.js";
 
