@@ -5,6 +5,9 @@
  * Async functions take a cancel flag (Int32Array(1); JS raises element 0 to abort) and an
  * optional progress callback. Buffers passed to async functions are read/written in place
  * on native threads: they must not be mutated until the promise settles.
+ *
+ * One file, longer than most here, on purpose: it is one idea (the boundary with C++), and a
+ * reader checking a binding against its declaration wants every group in one place.
  */
 
 import type { Conv2dSpec } from "./js/conv2d.js";
