@@ -56,7 +56,9 @@ async function evaluate(path: string): Promise<number[]> {
   values.push(...drawn.x);
   if ("logProb" in model && typeof model.logProb === "function") {
     const dim = drawn.x.length / 2;
-    const x = Float32Array.from({ length: 2 * dim }, (_, i) => (i % 5 === 0 ? 1 : 0));
+    // binary images, or for RNADE dequantized ones (values in [0, 1))
+    const one = model.kind === "rnade" ? 0.5 : 1;
+    const x = Float32Array.from({ length: 2 * dim }, (_, i) => (i % 5 === 0 ? one : 0));
     values.push(...(await model.logProb(x)));
   }
   return values;

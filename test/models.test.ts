@@ -127,13 +127,13 @@ test("NADE fit is abortable and rejects bad input", async (t) => {
 
 test("RNADE: training raises held-out log-density; save/load keeps it; samples are finite", async (t) => {
   const { Rnade } = await import("../lib/models/rnade.js");
-  // Correlated real data: x_j = x_{j-1} + small noise, in [0, 1].
+  // Correlated real data: x_j = x_{j-1} + small noise, in [0, 1) as dequantized pixels are.
   const make = (n: number, seed: number): Float32Array => {
     const u = randomUniform(n * 6, seed, 0, 1);
     const x = new Float32Array(n * 6);
     for (let i = 0; i < n; i++) {
       x[i * 6] = u[i * 6]!;
-      for (let j = 1; j < 6; j++) x[i * 6 + j] = Math.min(1, Math.max(0, x[i * 6 + j - 1]! + 0.05 * (u[i * 6 + j]! - 0.5)));
+      for (let j = 1; j < 6; j++) x[i * 6 + j] = Math.min(0.999, Math.max(0, x[i * 6 + j - 1]! + 0.05 * (u[i * 6 + j]! - 0.5)));
     }
     return x;
   };

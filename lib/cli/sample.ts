@@ -6,6 +6,7 @@ import type { ImageLayout, ImageRange } from "../onnx/metadata.js";
 import { imageGrid, writeImageGrid, writePng } from "../io/png.js";
 import type { BackendName } from "../kernels/kernels.js";
 import { Gan } from "../models/gan.js";
+import { sizedRequest } from "../models/common.js";
 import { loadSampler, resolveModelPath } from "../models/registry.js";
 import { imageShape, intOption, seedOption } from "./common.js";
 import { printJson } from "./output.js";
@@ -54,14 +55,23 @@ export function registerSample(program: Command, run: (json: boolean, fn: () => 
         const [h, w] = imageShape(model as never);
         const t0 = performance.now();
         const sampleOpts = { seed: opts.seed, returnProbs: Boolean(opts.probs), backend: opts.backend };
-        const s = model instanceof Gan ? await model.sample(opts.n, { ...sampleOpts, code: opts.code }) : await model.sample(opts.n, sampleOpts);
+        // beside the model's own request (checked by the model), the command holds the samples
+        // and their means while it draws the grid and its PNG encoding
+        const s = await sizedRequest("deepgen sample", opts.n, 8 * h * w + gridBytesPerImage(h, w, opts.scale), () =>
+          model instanceof Gan ? model.sample(opts.n, { ...sampleOpts, code: opts.code }) : model.sample(opts.n, sampleOpts),
+        );
         const ms = performance.now() - t0;
-        await writeImageGrid(opts.out, opts.probs ? s.probs! : s.x, opts.n, h, w, { scale: opts.scale });
+        await sizedRequest("deepgen sample", opts.n, gridBytesPerImage(h, w, opts.scale), () => writeImageGrid(opts.out, opts.probs ? s.probs! : s.x, opts.n, h, w, { scale: opts.scale }));
         const result = { model: model.kind, n: opts.n, seed: opts.seed, out: opts.out, sample_ms: ms };
         if (opts.json) printJson(result);
         else process.stdout.write(`wrote ${opts.n} samples of ${model.kind} to ${opts.out} (${ms.toFixed(1)} ms)\n`);
       }),
     );
+}
+
+/** Bytes a grid needs per image: its pixels at the scale, and as much again for the PNG's filtered rows. */
+function gridBytesPerImage(h: number, w: number, scale: number): number {
+  return 2 * h * w * scale * scale;
 }
 
 /** The ONNX path of `deepgen sample`: any generator with one z input [N, zdim], through onnxruntime-node. */

@@ -16,7 +16,7 @@ import { classifierCard, classifierCurve } from "../models/classifier-card.js";
 import { checkOneOf } from "../core/check.js";
 import { type DataOptions, formatDuration, ProgressLine } from "./common.js";
 import { printJson } from "./output.js";
-import { SigintStop } from "./training-run.js";
+import { checkedTrainingOutputs, type TrainingOutputs, TrainingStop } from "./training-run.js";
 
 export interface ClassifierTrainOptions extends DataOptions {
   hidden?: number;
@@ -36,12 +36,18 @@ export interface ClassifierTrainOptions extends DataOptions {
   json?: boolean;
 }
 
-function stem(path: string): string {
-  return path.replace(/\.safetensors$/, "");
-}
-
 export async function trainClassifier(opts: ClassifierTrainOptions): Promise<void> {
   const out = opts.out ?? "classifier.safetensors";
+  const paths = checkedTrainingOutputs(out);
+  const stop = new TrainingStop("the best model so far is saved");
+  try {
+    await trainAndReport(opts, out, paths, stop);
+  } finally {
+    stop.finish();
+  }
+}
+
+async function trainAndReport(opts: ClassifierTrainOptions, out: string, paths: TrainingOutputs, stop: TrainingStop): Promise<void> {
   let split: { train: Dataset; test: Dataset };
   let source: string;
   if (opts.idxImages !== undefined) {
@@ -66,8 +72,7 @@ export async function trainClassifier(opts: ClassifierTrainOptions): Promise<voi
     backend: opts.backend,
   });
   const progress = new ProgressLine();
-  const stop = new SigintStop("the best model so far is saved");
-  const checkpointPath = `${stem(out)}.ckpt.safetensors`;
+  const checkpointPath = paths.checkpoint;
   const history: ClassifierEpochRecord[] = [];
   let bestEpoch = 0;
   let trainSize = 0;
@@ -99,8 +104,6 @@ export async function trainClassifier(opts: ClassifierTrainOptions): Promise<voi
     validationSize = r.validationSize;
   } catch (e) {
     stop.swallow(e);
-  } finally {
-    stop.release();
   }
   const trainSeconds = (performance.now() - t0) / 1000;
   const test = model.evaluate(split.test.x, split.test.labels!, { backend: opts.backend });
@@ -115,15 +118,13 @@ export async function trainClassifier(opts: ClassifierTrainOptions): Promise<voi
     history,
     bestEpoch,
     interrupted: stop.interrupted,
+    signal: stop.signalName,
     trainSeconds,
     options: { channels, features: model.featureDim, activation, shift: opts.shift, lr: opts.lr, batch: opts.batch, weight_decay: opts.weightDecay, seed: opts.seed, patience: opts.patience, validation: opts.validation },
   });
-  await writeCard(`${stem(out)}.card.json`, result);
-  if (history.length > 0) await writeCurve(`${stem(out)}.curve.png`, classifierCurve(history));
-  if (stop.interrupted) {
-    progress.done(`interrupted after ${history.length} epochs: best model so far in ${out}; resume with --resume`);
-    process.exitCode = 130;
-  }
+  await writeCard(paths.card, result);
+  if (history.length > 0) await writeCurve(paths.curve, classifierCurve(history));
+  if (stop.interrupted) progress.done(`interrupted (${stop.signalName}) after ${history.length} epochs: best model so far in ${out} (card and curve written); resume with --resume`);
   if (opts.json) printJson(result);
   else
     process.stdout.write(

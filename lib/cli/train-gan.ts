@@ -27,7 +27,7 @@ import { discriminatorPlot, jsdCurvePlot, samplesPlot } from "../models/gan-diag
 import { diagnoseGan } from "../models/gan-diagnostics.js";
 import { formatDuration, loadData, ProgressLine, type DataOptions } from "./common.js";
 import { printJson } from "./output.js";
-import { SigintStop } from "./training-run.js";
+import { checkedTrainingOutputs, type TrainingOutputs, TrainingStop } from "./training-run.js";
 
 export interface GanTrainOptions extends DataOptions {
   /** mnist (default) or a toy distribution of lib/data/toy.ts (gan only). */
@@ -76,10 +76,6 @@ const CODE_GRID_COLS = 10;
 /** Seed of the toy diagnostics' fresh data and generator draws (never trained on). */
 const TOY_EVAL_SEED = 777;
 const TOY_EVAL_SAMPLES = 10000;
-
-function stem(path: string): string {
-  return path.replace(/\.safetensors$/, "");
-}
 
 function channelPair(flag: string, v: string): [number, number] {
   const c = v.split(",").map(Number);
@@ -133,16 +129,25 @@ function createModel(family: "gan" | "dcgan", shape: { dim: number; height?: num
 
 export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): Promise<void> {
   const out = opts.out ?? `${family}.safetensors`;
+  const paths = checkedTrainingOutputs(out, ["fid.png", "codes.png", "jsd.png", "scatter.png"]);
+  const stop = new TrainingStop("the checkpoint of the last epoch is kept");
+  try {
+    await trainAndReport(family, opts, out, paths, stop);
+  } finally {
+    stop.finish();
+  }
+}
+
+async function trainAndReport(family: "gan" | "dcgan", opts: GanTrainOptions, out: string, paths: TrainingOutputs, stop: TrainingStop): Promise<void> {
   const loss = checkOneOf("--loss", opts.loss, GAN_LOSSES);
   const data = trainingData(family, opts);
   const toy = data.toy;
   const model = createModel(family, data.shape, toy !== undefined, opts, data.labels);
   // the classifier judges 28x28 digits: other --idx-images sizes train without the FID
   const judgeable = toy === undefined && data.shape.dim === MNIST_DIM;
-  const samplesDir = `${stem(out)}.samples`;
+  const samplesDir = `${paths.stem}.samples`;
   await mkdir(samplesDir, { recursive: true });
   const progress = new ProgressLine();
-  const stop = new SigintStop("the checkpoint of the last epoch is kept");
   // the whole run's records, earlier runs of a resumed one included (the state's history)
   let history: GanEpochRecord[] = [];
   const t0 = performance.now();
@@ -163,8 +168,10 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
       loss,
       seed: opts.seed,
       backend: opts.backend,
-      checkpointPath: `${stem(out)}.ckpt.safetensors`,
-      resumeFrom: opts.resume ? `${stem(out)}.ckpt.safetensors` : undefined,
+      checkpointPath: paths.checkpoint,
+      resumeFrom: opts.resume ? paths.checkpoint : undefined,
+      // the images were scaled from [0, 1] or drawn from the toy distribution: in range
+      checkInput: false,
       signal: stop.signal,
       onBatch: (p) => progress.update(`epoch ${p.epoch}/${p.epochs} batch ${p.batch}/${p.batches} D loss ${p.loss.toFixed(3)}`),
       onEpoch: async (e, st) => {
@@ -195,13 +202,11 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
     history = r.history;
   } catch (e) {
     stop.swallow(e);
-  } finally {
-    stop.release();
   }
   const trainSeconds = (performance.now() - t0) / 1000;
   await model.save(out);
-  const quality = judgeable && history.length > 0 ? await testQuality(model, opts.backend) : undefined;
-  const codes = judgeable && model.codes > 0 && history.length > 0 ? await codeDigits(model, opts.backend) : undefined;
+  const quality = judgeable && history.length > 0 ? await stop.evaluate(() => testQuality(model, opts.backend)) : undefined;
+  const codes = judgeable && model.codes > 0 && history.length > 0 ? await stop.evaluate(() => codeDigits(model, opts.backend)) : undefined;
   // the epochs' diagnostics: the toy data's JSD and modes (MNIST's FID against train is on the records)
   const diagnostics = toy === undefined ? [] : toyDiagnostics(history);
   const last = diagnostics[diagnostics.length - 1];
@@ -209,33 +214,31 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
     trainSize: data.x.length / data.shape.dim,
     history,
     interrupted: stop.interrupted,
+    signal: stop.signalName,
     trainSeconds,
     toyDiagnostics: diagnostics,
     quality,
     codeDigits: codes,
     options: { loss, d_steps: opts.dSteps, lr: opts.lr, disc_lr: opts.discLr ?? opts.lr, lr_decay: opts.lrDecay, beta1: opts.beta1, ema: opts.ema, top_k: opts.topK, ...(model.codes > 0 && !model.conditional ? { code_weight: opts.codeWeight } : {}), batch: opts.batch, seed: opts.seed },
   });
-  await writeCard(`${stem(out)}.card.json`, result);
-  if (history.length > 0) await writeCurve(`${stem(out)}.curve.png`, ganLossCurve(family, history));
+  await writeCard(paths.card, result);
+  if (history.length > 0) await writeCurve(paths.curve, ganLossCurve(family, history));
   const fidCurve = ganFidCurve(family, history);
-  if (fidCurve !== undefined) await writeCurve(`${stem(out)}.fid.png`, fidCurve);
-  if (toy === undefined && model.codes > 0) {
+  if (fidCurve !== undefined) await writeCurve(`${paths.stem}.fid.png`, fidCurve);
+  if (toy === undefined && model.codes > 0 && !stop.interrupted) {
     // one row per code value, the same noise down each column
     const rows = Array.from({ length: model.codes }, (_, c) => model.sampleSync(CODE_GRID_COLS, { seed: GRID_SEED, code: c }).x);
     const all = new Float32Array(rows.reduce((a, r) => a + r.length, 0));
     rows.forEach((r, i) => {
       all.set(r, i * r.length);
     });
-    await writeImageGrid(`${stem(out)}.codes.png`, all, model.codes * CODE_GRID_COLS, data.shape.height!, data.shape.width!, { scale: 2, cols: CODE_GRID_COLS });
+    await writeImageGrid(`${paths.stem}.codes.png`, all, model.codes * CODE_GRID_COLS, data.shape.height!, data.shape.width!, { scale: 2, cols: CODE_GRID_COLS });
   }
   if (toy !== undefined && diagnostics.length > 0) {
-    await writePng(`${stem(out)}.jsd.png`, jsdCurvePlot(diagnostics, { title: `${toy.name}: Jensen-Shannon divergence by epoch` }));
-    if (toy.dim === 2) await writePng(`${stem(out)}.scatter.png`, samplesPlot(toy, model.generateSamples(2000, { seed: TOY_EVAL_SEED }), TOY_EVAL_SEED));
+    await writePng(`${paths.stem}.jsd.png`, jsdCurvePlot(diagnostics, { title: `${toy.name}: Jensen-Shannon divergence by epoch` }));
+    if (toy.dim === 2 && !stop.interrupted) await writePng(`${paths.stem}.scatter.png`, samplesPlot(toy, model.generateSamples(2000, { seed: TOY_EVAL_SEED }), TOY_EVAL_SEED));
   }
-  if (stop.interrupted) {
-    progress.done(`interrupted after ${history.length} epochs: the model is in ${out}; resume with --resume`);
-    process.exitCode = 130;
-  }
+  if (stop.interrupted) progress.done(`interrupted (${stop.signalName}) after ${history.length} epochs: the model is in ${out} (card and curve written); resume with --resume`);
   if (opts.json) printJson(result);
   else {
     const fidText = quality === undefined ? "" : `; classifier-FID ${quality.classifier_fid.toFixed(2)} vs test (floor ${quality.floor_fid.toFixed(2)}), classes ${(100 * quality.coverage_min).toFixed(1)}-${(100 * quality.coverage_max).toFixed(1)}%`;

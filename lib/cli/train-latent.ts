@@ -11,7 +11,7 @@ import { PRIORS, type PriorKind } from "../models/priors.js";
 import { VAE_ACTIVATIONS, VAE_ARCHS, VAE_DECODERS, Vae, type VaeActivation } from "../models/vae.js";
 import { formatDuration, loadData, ProgressLine, type DataOptions } from "./common.js";
 import { printJson } from "./output.js";
-import { SigintStop } from "./training-run.js";
+import { checkedTrainingOutputs, TrainingStop } from "./training-run.js";
 
 export interface LatentTrainOptions extends DataOptions {
   hidden?: number;
@@ -56,12 +56,9 @@ function parseChannels(text: string): [number, number] {
   return channels as [number, number];
 }
 
-function stem(path: string): string {
-  return path.replace(/\.safetensors$/, "");
-}
-
 export async function trainLatent(family: "vae" | "aae", opts: LatentTrainOptions): Promise<void> {
   const out = opts.out ?? `${family}.safetensors`;
+  const paths = checkedTrainingOutputs(out, ["codes.png"]);
   const decoder = checkOneOf("--decoder", opts.decoder, VAE_DECODERS);
   if (family === "aae" && decoder !== "bernoulli") throw new DeepgenError("E_ARG", "the aae has a Bernoulli decoder only (--decoder bernoulli)");
   // the continuous Bernoulli models grayscale: dequantized pixels (byte + u) / 256 in [0, 1)
@@ -75,7 +72,32 @@ export async function trainLatent(family: "vae" | "aae", opts: LatentTrainOption
   const latent = opts.latent ?? (family === "vae" ? 32 : 2);
   const common = { dim: data.train.dim, latent, hidden, activation, initSeed: opts.seed, height: data.train.height, width: data.train.width, backend: opts.backend };
   const progress = new ProgressLine();
-  const stop = new SigintStop("the model so far is saved");
+  const stop = new TrainingStop(family === "vae" ? "the best model so far is saved" : "the model so far is saved");
+  try {
+    await trainAndReport(family, opts, { out, paths, data, prior, activation, hidden, latent, decoder, common, progress, stop });
+  } finally {
+    stop.finish();
+  }
+}
+
+async function trainAndReport(
+  family: "vae" | "aae",
+  opts: LatentTrainOptions,
+  run: {
+    out: string;
+    paths: ReturnType<typeof checkedTrainingOutputs>;
+    data: ReturnType<typeof loadData>;
+    prior: PriorKind;
+    activation: VaeActivation;
+    hidden: number[];
+    latent: number;
+    decoder: (typeof VAE_DECODERS)[number];
+    common: { dim: number; latent: number; hidden: number[]; activation: VaeActivation; initSeed: number; height: number; width: number; backend?: BackendName };
+    progress: ProgressLine;
+    stop: TrainingStop;
+  },
+): Promise<void> {
+  const { out, paths, data, prior, activation, hidden, latent, decoder, common, progress, stop } = run;
   const t0 = performance.now();
   const onBatch = (p: { epoch: number; epochs: number; batch: number; batches: number; loss: number }): void =>
     progress.update(`epoch ${p.epoch}/${p.epochs} batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(2)}`);
@@ -96,9 +118,10 @@ export async function trainLatent(family: "vae" | "aae", opts: LatentTrainOption
         seed: opts.seed,
         warmupEpochs: opts.warmup,
         freeBits: opts.freeBits,
-        checkpointPath: `${stem(out)}.ckpt.safetensors`,
-        resumeFrom: opts.resume ? `${stem(out)}.ckpt.safetensors` : undefined,
+        checkpointPath: paths.checkpoint,
+        resumeFrom: opts.resume ? paths.checkpoint : undefined,
         signal: stop.signal,
+        checkInput: false,
         onBatch,
         onEpoch: (e, st) => {
           history.push(e);
@@ -125,8 +148,9 @@ export async function trainLatent(family: "vae" | "aae", opts: LatentTrainOption
         discSteps: opts.discSteps,
         select: checkOneOf("--select", opts.select, AAE_SELECT),
         validation: opts.validation,
-        checkpointPath: `${stem(out)}.ckpt.safetensors`,
-        resumeFrom: opts.resume ? `${stem(out)}.ckpt.safetensors` : undefined,
+        checkpointPath: paths.checkpoint,
+        resumeFrom: opts.resume ? paths.checkpoint : undefined,
+        checkInput: false,
         seed: opts.seed,
         backend: opts.backend,
         signal: stop.signal,
@@ -144,20 +168,15 @@ export async function trainLatent(family: "vae" | "aae", opts: LatentTrainOption
   } catch (e) {
     stop.swallow(e);
     model = model!;
-  } finally {
-    stop.release();
   }
   const trainSeconds = (performance.now() - t0) / 1000;
   await model.save(out);
-  if (stop.interrupted) {
-    progress.done(`interrupted: the parameters so far are in ${out}`);
-    process.exitCode = 130;
-    return;
-  }
-  const testReport =
-    model instanceof Vae
-      ? await vaeReport(model, data.test.x, { k: opts.k, backend: opts.backend, onProgress: (f) => progress.update(`IWAE k=${opts.k}: ${(100 * f).toFixed(1)}%`) })
-      : aaeReport(model, data.test.x, data.train.x, opts.backend);
+  const trained = model;
+  const testReport = await stop.evaluate<VaeReport | AaeReport>((signal) =>
+    trained instanceof Vae
+      ? vaeReport(trained, data.test.x, { k: opts.k, backend: opts.backend, signal, onProgress: (f) => progress.update(`IWAE k=${opts.k}: ${(100 * f).toFixed(1)}%`) })
+      : aaeReport(trained, data.test.x, data.train.x, opts.backend),
+  );
   progress.done();
   const nVal = Math.max(1, Math.round(data.train.n * opts.validation));
   const result = latentCard(
@@ -170,6 +189,8 @@ export async function trainLatent(family: "vae" | "aae", opts: LatentTrainOption
       paramCount: model.paramCount(),
       history,
       bestEpoch,
+      interrupted: stop.interrupted,
+      signal: stop.signalName,
       trainSeconds,
       options: {
         latent,
@@ -184,11 +205,14 @@ export async function trainLatent(family: "vae" | "aae", opts: LatentTrainOption
       },
     },
   );
-  await writeCard(`${stem(out)}.card.json`, result);
-  if (history.length > 0) await writeCurve(`${stem(out)}.curve.png`, latentCurve(model, history));
-  if (model.latent === 2) await writePng(`${stem(out)}.codes.png`, codeScatter(model, data.test, `${family}: test codes`, opts.backend));
+  await writeCard(paths.card, result);
+  if (history.length > 0) await writeCurve(paths.curve, latentCurve(model, history));
+  if (model.latent === 2 && !stop.interrupted) await writePng(`${paths.stem}.codes.png`, codeScatter(model, data.test, `${family}: test codes`, opts.backend));
+  if (stop.interrupted) progress.done(`interrupted (${stop.signalName}) after ${history.length} epochs: the model is in ${out} (card and curve written${testReport === undefined ? ", without the test report" : ""})`);
   if (opts.json) printJson(result);
-  else if (model instanceof Vae) {
+  else if (testReport === undefined) {
+    process.stdout.write(`${family}: test report not measured; ${result.param_count} parameters, ${formatDuration(trainSeconds)}; wrote ${out}\n`);
+  } else if (model instanceof Vae) {
     const r = testReport as VaeReport;
     process.stdout.write(
       `vae: test -ELBO ${r.neg_elbo_nats.toFixed(2)} (reconstruction ${(-r.reconstruction_nats).toFixed(2)}, KL ${r.kl_nats.toFixed(2)}), IWAE NLL (k=${r.k}) ${r.iwae_nll_nats.toFixed(2)} nats, gap ${r.gap_nats.toFixed(2)}${continuousNote(r)}; ${result.param_count} parameters, ${formatDuration(trainSeconds)}; wrote ${out}\n`,

@@ -15,7 +15,7 @@ import { PixelRnn } from "../models/pixelrnn.js";
 import type { EpochRecord, TrainingProgress, TrainingState } from "../models/trainer.js";
 import { type DataOptions, floatOption, formatDuration, intOption, loadData, ProgressLine } from "./common.js";
 import { printJson } from "./output.js";
-import { SigintStop } from "./training-run.js";
+import { checkedTrainingOutputs, TrainingStop } from "./training-run.js";
 import { GAN_DEFAULTS, type GanTrainOptions, trainGan } from "./train-gan.js";
 import { type LatentTrainOptions, trainLatent } from "./train-latent.js";
 import { trainClassifier } from "./train-classifier.js";
@@ -39,10 +39,6 @@ interface TrainOptions extends DataOptions, Omit<LatentTrainOptions, "hidden" | 
   resume?: boolean;
   backend?: BackendName;
   json?: boolean;
-}
-
-function stem(path: string): string {
-  return path.replace(/\.safetensors$/, "");
 }
 
 export function registerTrain(program: Command, run: (json: boolean, fn: () => Promise<void>) => Promise<void>): void {
@@ -114,21 +110,40 @@ async function train(family: Exclude<Family, "gan" | "dcgan">, opts: TrainOption
   if (family === "vae" || family === "aae") return trainLatent(family, opts);
   if (family === "classifier") return trainClassifier(opts);
   const out = opts.out ?? `${family}.safetensors`;
+  const paths = checkedTrainingOutputs(out);
   const kind = family === "rnade" ? "dequantized" : "binary";
   const data = loadData(opts, kind);
+  const stop = new TrainingStop(gradientTrained(family) ? "the checkpoint of the last epoch is kept" : "the fitted model is saved");
+  try {
+    await trainDensity(family, opts, out, paths, data, kind, stop);
+  } finally {
+    stop.finish();
+  }
+}
+
+async function trainDensity(
+  family: Exclude<Family, "gan" | "dcgan" | "vae" | "aae" | "classifier">,
+  opts: TrainOptions,
+  out: string,
+  paths: ReturnType<typeof checkedTrainingOutputs>,
+  data: ReturnType<typeof loadData>,
+  kind: "binary" | "dequantized",
+  stop: TrainingStop,
+): Promise<void> {
   const t0 = performance.now();
   const progress = new ProgressLine();
   let model: DensityModel;
   let history: EpochRecord[] = [];
   let bestEpoch = 0;
-  let interrupted = false;
+  // loadData binarized or dequantized the images: the models need not check them again
   if (family === "bernoulli") {
-    model = IndependentBernoulli.fit(data.train.x, data.train.dim);
+    model = IndependentBernoulli.fit(data.train.x, data.train.dim, { checkInput: false });
   } else if (family === "markov") {
-    model = MarkovChain.fit(data.train.x, data.train.dim);
+    model = MarkovChain.fit(data.train.x, data.train.dim, { checkInput: false });
   } else {
-    const checkpointPath = `${stem(out)}.ckpt.safetensors`;
+    const checkpointPath = paths.checkpoint;
     const common = {
+      checkInput: false,
       epochs: opts.epochs,
       batchSize: opts.batch,
       lr: opts.lr,
@@ -179,16 +194,15 @@ async function train(family: Exclude<Family, "gan" | "dcgan">, opts: TrainOption
       fitModel = nade;
       fit = (hooks) => nade.fit(data.train.x, { ...common, weightDecay: opts.weightDecay, ...hooks });
     }
-    const outcome = await fitInterruptibly(fit, progress, unit);
+    const outcome = await fitInterruptibly(fit, progress, unit, stop);
     history = outcome.history;
     bestEpoch = outcome.bestEpoch;
-    interrupted = outcome.interrupted;
     model = fitModel;
   }
   const trainSeconds = (performance.now() - t0) / 1000;
   await model.save(out);
-  const likelihood = await testLikelihood(model, data.test.x, kind === "dequantized");
-  const testNll = likelihood.test_nll_nats;
+  const likelihood = await stop.evaluate((signal) => testLikelihood(model, data.test.x, kind === "dequantized", { signal, checkInput: false }));
+  const interrupted = stop.interrupted;
   const nVal = Math.max(1, Math.round(data.train.n * opts.validation));
   const result = densityCard(
     { model: family, file: out, command: `deepgen ${process.argv.slice(2).join(" ")}`, data: data.source },
@@ -202,6 +216,7 @@ async function train(family: Exclude<Family, "gan" | "dcgan">, opts: TrainOption
       history,
       bestEpoch,
       interrupted,
+      signal: stop.signalName,
       trainSeconds,
       options:
         family === "nade" || family === "rnade"
@@ -211,14 +226,16 @@ async function train(family: Exclude<Family, "gan" | "dcgan">, opts: TrainOption
             : {},
     },
   );
-  await writeCard(`${stem(out)}.card.json`, result);
-  if (history.length > 0) await writeCurve(`${stem(out)}.curve.png`, densityCurve(family, history));
+  await writeCard(paths.card, result);
+  if (history.length > 0) await writeCurve(paths.curve, densityCurve(family, history));
   if (interrupted) {
-    progress.done(`interrupted after ${history.length} epochs: best model so far in ${out} (card and curve written); resume with --resume`);
-    process.exitCode = 130;
+    progress.done(`interrupted (${stop.signalName}) after ${history.length} epochs: best model so far in ${out} (card and curve written${likelihood === undefined ? ", without the test likelihood" : ""}); resume with --resume`);
   }
   if (opts.json) printJson(result);
-  else process.stdout.write(`${family}: test NLL ${testNll.toFixed(2)} nats (${likelihood.bits_per_dim.toFixed(4)} bits/dim), ${result.param_count} parameters, ${formatDuration(trainSeconds)}; wrote ${out}\n`);
+  else {
+    const test = likelihood === undefined ? "test NLL not measured" : `test NLL ${likelihood.test_nll_nats.toFixed(2)} nats (${likelihood.bits_per_dim.toFixed(4)} bits/dim)`;
+    process.stdout.write(`${family}: ${test}, ${result.param_count} parameters, ${formatDuration(trainSeconds)}; wrote ${out}\n`);
+  }
 }
 
 function gradientTrained(family: Family): boolean {
@@ -232,16 +249,16 @@ type FitHooks = {
 };
 
 /**
- * Runs a fit with progress on stderr and Ctrl-C handling: the first SIGINT stops training at
- * the next batch; the fit then leaves the best parameters in the model, and the checkpoint of
- * the last completed epoch stays on disk for --resume.
+ * Runs a fit with progress on stderr, stopped by `stop` at the next batch; the fit then leaves
+ * the best parameters in the model, and the checkpoint of the last completed epoch stays on
+ * disk for --resume.
  */
 async function fitInterruptibly(
   fit: (hooks: FitHooks) => Promise<TrainingState>,
   progress: ProgressLine,
   unit: string,
-): Promise<{ history: EpochRecord[]; bestEpoch: number; interrupted: boolean }> {
-  const stop = new SigintStop("the checkpoint of the last epoch is kept");
+  stop: TrainingStop,
+): Promise<{ history: EpochRecord[]; bestEpoch: number }> {
   let last: TrainingState | undefined;
   let epochStart = performance.now();
   try {
@@ -262,8 +279,6 @@ async function fitInterruptibly(
     });
   } catch (e) {
     stop.swallow(e);
-  } finally {
-    stop.release();
   }
-  return { history: last?.history ?? [], bestEpoch: last?.bestEpoch ?? 0, interrupted: stop.interrupted };
+  return { history: last?.history ?? [], bestEpoch: last?.bestEpoch ?? 0 };
 }

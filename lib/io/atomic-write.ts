@@ -182,6 +182,35 @@ export function atomicWriteFileSync(path: string, chunks: Iterable<Uint8Array>):
   }
 }
 
+/**
+ * Checks, before a long job, that `path` can be written the way atomicWriteFile will write it:
+ * not a directory, its folder there and writable (a probe file is created in it and removed).
+ * E_IO names the path; nothing is left behind.
+ */
+export function checkWritable(path: string): void {
+  const plan = planWrite(path);
+  if (plan.inPlace) {
+    try {
+      fs.accessSync(plan.target, fs.constants.W_OK);
+    } catch (e) {
+      throw ioError(path, describe(e, path, undefined), e);
+    }
+    return;
+  }
+  const probe = tempPathFor(plan.target);
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(probe, "wx", plan.mode);
+  } catch (e) {
+    throw ioError(path, describe(e, path, probe), e);
+  } finally {
+    if (fd !== undefined) {
+      fs.closeSync(fd);
+      fs.rmSync(probe, { force: true });
+    }
+  }
+}
+
 async function syncDirectory(dir: string): Promise<void> {
   try {
     const h = await fsp.open(dir, "r");

@@ -24,7 +24,7 @@
  * Checkpoints add to the model file the Adam states of the three phases (ae.adam.*,
  * disc.adam.*, gen.adam.*) and, with select "validation", the chosen epoch's parameters.
  */
-import { checkInteger, checkOneOf } from "../core/check.js";
+import { checkInteger, checkOneOf, checkOptions, optionKeys } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import type { Seed } from "../core/philox.js";
 import { gatherRows } from "../data/batching.js";
@@ -38,7 +38,7 @@ import { adamStates, loadAdamStates, readPhasedCheckpoint } from "./checkpoint.j
 import { modelKernels } from "./common.js";
 import { loadNetParams } from "./latent.js";
 import { type PriorKind, samplePrior } from "./priors.js";
-import { type EpochRecord, type FitOptions, freshState, runTrainingLoop, trainValidationSplit, type TrainingState } from "./trainer.js";
+import { type EpochRecord, FIT_FIELDS, type FitOptions, freshState, runTrainingLoop, trainValidationSplit, type TrainingState } from "./trainer.js";
 
 export interface AaeTerms {
   /** Mean cross-entropy -log p(x | E(x)) in nats per image. */
@@ -114,15 +114,27 @@ export interface AaeUnderTraining {
   readonly encoder: Net;
   readonly decoder: Net;
   readonly discriminator: Net;
-  reconstructionError(x: Float32Array, opts: { backend?: BackendName }): number;
-  discriminatorAccuracy(x: Float32Array, opts: { backend?: BackendName; seed?: Seed }): number;
+  reconstructionError(x: Float32Array, opts: { backend?: BackendName; checkInput?: boolean }): number;
+  discriminatorAccuracy(x: Float32Array, opts: { backend?: BackendName; seed?: Seed; checkInput?: boolean }): number;
   /** The model file's tensors: the three networks' parameters. */
   tensors(): Record<string, TensorToWrite>;
 }
 
-export async function fitAae(model: AaeUnderTraining, train: Float32Array | Dataset, opts: AaeFitOptions = {}): Promise<AaeFitResult> {
+const FIT_KEYS = optionKeys<AaeFitOptions>({
+  ...FIT_FIELDS,
+  adversarialLr: true,
+  inputDropout: true,
+  weightDecay: true,
+  lrDecay: true,
+  discSteps: true,
+  select: true,
+  validation: true,
+});
+
+export async function fitAae(model: AaeUnderTraining, train: Float32Array | Dataset, options?: AaeFitOptions): Promise<AaeFitResult> {
+  const opts = checkOptions("Aae.fit", options, FIT_KEYS);
   const seed = opts.seed ?? 0;
-  const { trainX, validX, n } = trainValidationSplit(train, model.dim, opts.validation ?? 0.1, seed);
+  const { trainX, validX, n } = trainValidationSplit(train, model.dim, opts.validation ?? 0.1, seed, { domain: "binary", checkInput: opts.checkInput });
   const batchSize = checkInteger("batchSize", opts.batchSize ?? 100, 1);
   const epochs = checkInteger("epochs", opts.epochs ?? 100, 0);
   const k = modelKernels(model.backend, opts.backend);
@@ -267,7 +279,10 @@ export async function fitAae(model: AaeUnderTraining, train: Float32Array | Data
         return rec;
       },
       validate: async () => {
-        lastValid = { reconstruction: model.reconstructionError(validX, { backend: k.backend }), discriminatorAccuracy: model.discriminatorAccuracy(validX, { backend: k.backend, seed }) };
+        lastValid = {
+          reconstruction: model.reconstructionError(validX, { backend: k.backend, checkInput: false }),
+          discriminatorAccuracy: model.discriminatorAccuracy(validX, { backend: k.backend, seed, checkInput: false }),
+        };
         if (select === "validation" && Math.abs(lastValid.discriminatorAccuracy - 0.5) <= SELECT_BAND && lastValid.reconstruction < chosen.reconstruction) {
           chosen = { epoch: state.epoch + 1, reconstruction: lastValid.reconstruction };
           for (const [name, p] of Object.entries(params)) best[name]!.set(p);

@@ -10,7 +10,7 @@
  *
  * Files: enc.<i>.*, dec.<i>.*, disc.<i>.* (W [out, in], b [out]).
  */
-import { checkInteger, checkOneOf } from "../core/check.js";
+import { checkInteger, checkOneOf, checkOptions, optionKeys } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import type { Seed } from "../core/philox.js";
 import type { Dataset } from "../data/dataset.js";
@@ -24,8 +24,8 @@ import { Mlp, type MlpSpec } from "../nn/dense.js";
 import { type AaeFitOptions, type AaeFitResult, fitAae } from "./aae-trainer.js";
 import { Autoencoder, type AutoencoderConfig, autoencoderNets, checkConvArch, checkWidths, loadAutoencoder, VAE_ACTIVATIONS, type VaeActivation, type VaeArch } from "./autoencoder.js";
 import { netTensors } from "./checkpoint.js";
-import { batchRows, checkImageShape } from "./common.js";
-import type { SampleOptions, Samples } from "./density.js";
+import { batchRows, checkImageShape, type InputCheckOptions, type InputDomain, inputRows, netBytesPerRow, sizedRequest } from "./common.js";
+import { BACKEND_KEYS, type Samples, SYNC_SAMPLE_KEYS, type SyncInputOptions, type SyncSampleOptions } from "./density.js";
 import { loadMlp, sigmoidInPlace } from "./latent.js";
 import { checkPrior, PRIORS, type PriorKind, samplePrior } from "./priors.js";
 
@@ -51,6 +51,21 @@ export interface AaeCreateOptions {
   backend?: BackendName;
 }
 
+/** Options of the evaluations on images. */
+export interface AaeEvalOptions extends InputCheckOptions {
+  backend?: BackendName;
+  seed?: Seed;
+  /** reconstructionError: images per forward pass; refitDiscriminatorAccuracy: the refit's minibatch. */
+  batchSize?: number;
+  /** refitDiscriminatorAccuracy: minibatches of the refit. */
+  steps?: number;
+}
+
+const CREATE_KEYS = optionKeys<AaeCreateOptions>({ dim: true, latent: true, hidden: true, discHidden: true, activation: true, prior: true, arch: true, channels: true, initSeed: true, height: true, width: true, backend: true });
+const RECONSTRUCTION_KEYS = optionKeys<Pick<AaeEvalOptions, "backend" | "batchSize" | "checkInput">>({ backend: true, batchSize: true, checkInput: true });
+const ACCURACY_KEYS = optionKeys<Pick<AaeEvalOptions, "backend" | "seed" | "checkInput">>({ backend: true, seed: true, checkInput: true });
+const REFIT_KEYS = optionKeys<AaeEvalOptions>({ backend: true, seed: true, batchSize: true, steps: true, checkInput: true });
+
 const ENC_STREAM = 300;
 const DEC_STREAM = 400;
 const DISC_STREAM = 500;
@@ -66,6 +81,12 @@ const REFIT_PICK_STREAM = 0x30000000;
 export class Aae extends Autoencoder<AaeConfig> {
   readonly kind = "aae";
   protected readonly mapRange = 6;
+  protected readonly className = "Aae";
+
+  /** Binary images: the decoder is Bernoulli. */
+  get inputDomain(): InputDomain {
+    return "binary";
+  }
 
   constructor(
     config: AaeConfig,
@@ -107,6 +128,7 @@ export class Aae extends Autoencoder<AaeConfig> {
   }
 
   static create(opts: AaeCreateOptions): Aae {
+    checkOptions("Aae.create", opts, CREATE_KEYS, ["dim"]);
     const config = Aae.checkConfig(
       {
         dim: opts.dim,
@@ -134,20 +156,25 @@ export class Aae extends Autoencoder<AaeConfig> {
   }
 
   /** Codes E(x) [n, latent]. */
-  encode(x: Float32Array, opts: { backend?: BackendName } = {}): Float32Array {
-    const n = batchRows(x, this.dim);
-    return this.encoder.forward(this.kernels(opts.backend), x, n).slice();
+  encode(x: Float32Array, opts?: SyncInputOptions): Float32Array {
+    const { n, backend } = this.inputOf("encode", x, opts);
+    return this.encodeRows(x, n, backend);
+  }
+
+  private encodeRows(x: Float32Array, n: number, backend: BackendName | undefined): Float32Array {
+    return this.encoder.forward(this.kernels(backend), x, n).slice();
   }
 
   /** Pixel probabilities [n, D] of codes z [n, latent]. */
-  decode(z: Float32Array, opts: { backend?: BackendName } = {}): Float32Array {
+  decode(z: Float32Array, opts?: { backend?: BackendName }): Float32Array {
+    const o = checkOptions("Aae.decode", opts, BACKEND_KEYS);
     const n = batchRows(z, this.latent);
-    return sigmoidInPlace(this.decoder.forward(this.kernels(opts.backend), z, n).slice());
+    return sigmoidInPlace(this.decoder.forward(this.kernels(o.backend), z, n).slice());
   }
 
   /** A code stands for x as E(x): reconstruct and interpolate decode it. */
   protected codeOf(x: Float32Array, opts: { backend?: BackendName }): Float32Array {
-    return this.encode(x, opts);
+    return this.encodeRows(x, batchRows(x, this.dim), opts.backend);
   }
 
   /** Prior draws [n, latent] (stream: EVAL_PRIOR_STREAM unless given). */
@@ -157,9 +184,16 @@ export class Aae extends Autoencoder<AaeConfig> {
   }
 
   /** Decodes prior draws; x is Bernoulli draws of the decoded probabilities. */
-  sampleSync(n: number, opts: Omit<SampleOptions, "signal" | "onProgress">): Samples {
+  sampleSync(n: number, options: SyncSampleOptions): Samples {
+    const opts = checkOptions("Aae.sampleSync", options, SYNC_SAMPLE_KEYS, ["seed"]);
+    // z, the decoder's activations, its logits' copy, uniforms and draws
+    const bytesPerRow = 4 * this.latent + netBytesPerRow(this.decoder) + 4 * 3 * this.dim;
+    return sizedRequest("Aae.sample", n, bytesPerRow, () => this.draw(n, opts));
+  }
+
+  private draw(n: number, opts: SyncSampleOptions): Samples {
     const z = this.samplePrior(n, opts.seed, SAMPLE_Z_STREAM);
-    const probs = this.decode(z, opts);
+    const probs = this.decode(z, { backend: opts.backend });
     const u = new Float32Array(probs.length);
     this.kernels(opts.backend).philoxFill(u, opts.seed, SAMPLE_X_STREAM, "uniform");
     const x = new Float32Array(probs.length);
@@ -168,8 +202,9 @@ export class Aae extends Autoencoder<AaeConfig> {
   }
 
   /** Mean reconstruction cross-entropy (nats per image) of x. */
-  reconstructionError(x: Float32Array, opts: { backend?: BackendName; batchSize?: number } = {}): number {
-    const n = batchRows(x, this.dim);
+  reconstructionError(x: Float32Array, options?: Pick<AaeEvalOptions, "backend" | "batchSize" | "checkInput">): number {
+    const opts = checkOptions("Aae.reconstructionError", options, RECONSTRUCTION_KEYS);
+    const n = inputRows("Aae.reconstructionError", x, this.dim, "binary", opts);
     const k = this.kernels(opts.backend);
     const bs = checkInteger("batchSize", opts.batchSize ?? 500, 1);
     let total = 0;
@@ -186,11 +221,12 @@ export class Aae extends Autoencoder<AaeConfig> {
    * The discriminator's accuracy on the codes of x against as many prior draws (seeded):
    * 0.5 means it cannot tell them apart (the codes match the prior as far as D can see).
    */
-  discriminatorAccuracy(x: Float32Array, opts: { backend?: BackendName; seed?: Seed } = {}): number {
-    const n = batchRows(x, this.dim);
+  discriminatorAccuracy(x: Float32Array, options?: Pick<AaeEvalOptions, "backend" | "seed" | "checkInput">): number {
+    const opts = checkOptions("Aae.discriminatorAccuracy", options, ACCURACY_KEYS);
+    const n = inputRows("Aae.discriminatorAccuracy", x, this.dim, "binary", opts);
     if (n === 0) throw new DeepgenError("E_SHAPE", "discriminatorAccuracy: no images");
     const k = this.kernels(opts.backend);
-    const codes = this.encode(x, opts);
+    const codes = this.encodeRows(x, n, opts.backend);
     const prior = this.samplePrior(n, opts.seed ?? 0);
     let correct = 0;
     const real = this.discriminator.forward(k, prior, n);
@@ -212,10 +248,11 @@ export class Aae extends Autoencoder<AaeConfig> {
   refitDiscriminatorAccuracy(
     trainX: Float32Array,
     testX: Float32Array,
-    opts: { backend?: BackendName; seed?: Seed; steps?: number; batchSize?: number } = {},
+    options?: AaeEvalOptions,
   ): number {
-    const nTrain = batchRows(trainX, this.dim);
-    const nTest = batchRows(testX, this.dim);
+    const opts = checkOptions("Aae.refitDiscriminatorAccuracy", options, REFIT_KEYS);
+    const nTrain = inputRows("Aae.refitDiscriminatorAccuracy: trainX", trainX, this.dim, "binary", opts);
+    const nTest = inputRows("Aae.refitDiscriminatorAccuracy: testX", testX, this.dim, "binary", opts);
     if (nTrain === 0 || nTest === 0) throw new DeepgenError("E_SHAPE", "refitDiscriminatorAccuracy: no images");
     const steps = checkInteger("steps", opts.steps ?? 2000, 1);
     const m = Math.min(nTrain, checkInteger("batchSize", opts.batchSize ?? 100, 1));
@@ -225,7 +262,7 @@ export class Aae extends Autoencoder<AaeConfig> {
     const disc = new Mlp("disc", Aae.specs(this.config).disc, { seed: Number(BigInt.asUintN(32, BigInt(seed))), stream: REFIT_DISC_STREAM });
     const adam = new Adam(disc.params(), { lr: 1e-3, beta1: 0.5 });
     const grads = disc.grads();
-    const codes = this.encode(trainX, opts);
+    const codes = this.encodeRows(trainX, nTrain, opts.backend);
     const c2 = new Float32Array(2 * m * L);
     const lab = new Float32Array(2 * m).fill(1, 0, m);
     const dd = new Float32Array(2 * m);
@@ -242,7 +279,7 @@ export class Aae extends Autoencoder<AaeConfig> {
       disc.backward(k, dd, 2 * m, false);
       adam.update(k, grads);
     }
-    const testCodes = this.encode(testX, opts);
+    const testCodes = this.encodeRows(testX, nTest, opts.backend);
     const prior = this.samplePrior(nTest, seed);
     let correct = 0;
     const real = disc.forward(k, prior, nTest);
@@ -271,7 +308,8 @@ export class Aae extends Autoencoder<AaeConfig> {
     await writeSafetensors(path, this.tensors(), modelMetadata(this.kind, this.config, extraMetadata));
   }
 
-  static async load(path: string, opts: { backend?: BackendName } = {}): Promise<Aae> {
+  static async load(path: string, options?: { backend?: BackendName }): Promise<Aae> {
+    const opts = checkOptions("Aae.load", options, BACKEND_KEYS);
     const { file, config, encoder, decoder } = await loadAutoencoder(path, "aae", Aae.checkConfig, Aae.networks);
     const model = new Aae(config, encoder, decoder, loadMlp(file, "disc", Aae.specs(config).disc));
     model.backend = opts.backend;

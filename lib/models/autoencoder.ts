@@ -6,15 +6,15 @@
  * Each model keeps what differs: how x becomes a code (the VAE's posterior mean, the AAE's
  * deterministic encoder), its decoder's likelihood, its prior, its training.
  */
-import { checkInteger, checkOneOf } from "../core/check.js";
+import { checkInteger, checkOneOf, checkOptions } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import { type ModelFile, readModelFile } from "../io/model-file.js";
 import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { ActivationKind } from "../kernels/ops/activation.js";
 import { ConvDecoder, ConvEncoder, type Net } from "../nn/conv-nets.js";
 import { Mlp } from "../nn/dense.js";
-import { finishedAsync, modelKernels } from "./common.js";
-import type { SampleOptions, Samples } from "./density.js";
+import { finishedAsync, type InputDomain, inputRows, modelKernels } from "./common.js";
+import { BACKEND_KEYS, SAMPLE_KEYS, type SampleOptions, type Samples, SYNC_INPUT_KEYS, type SyncInputOptions, type SyncSampleOptions } from "./density.js";
 import { gridCodes, interpolateCodes, loadNetParams } from "./latent.js";
 
 export const VAE_ACTIVATIONS = ["relu", "tanh", "softplus", "leakyRelu"] as const;
@@ -112,43 +112,61 @@ export abstract class Autoencoder<C extends AutoencoderConfig> {
   /** Half the side of latentMap's default square: where the model's codes mostly lie. */
   protected abstract readonly mapRange: number;
 
+  /** The values its images may hold, as its decoder's likelihood models them. */
+  abstract get inputDomain(): InputDomain;
+
+  /** Model name for messages ("Vae", "Aae"). */
+  protected abstract readonly className: string;
+
   /** The code [n, latent] that stands for each image of x [n, D] (reconstruction, interpolation). */
   protected abstract codeOf(x: Float32Array, opts: { backend?: BackendName }): Float32Array;
 
   /** Pixel means [n, D] of codes z [n, latent]. */
   abstract decode(z: Float32Array, opts?: { backend?: BackendName }): Float32Array;
 
-  abstract sampleSync(n: number, opts: Omit<SampleOptions, "signal" | "onProgress">): Samples;
+  abstract sampleSync(n: number, opts: SyncSampleOptions): Samples;
 
   protected kernels(backend?: BackendName): Kernels {
     return modelKernels(this.backend, backend);
   }
 
+  /** Rows of images x, its options and values checked (E_ARG naming the first bad value). */
+  protected inputOf(method: string, x: Float32Array, opts: SyncInputOptions | undefined): { n: number; backend?: BackendName } {
+    const o = checkOptions(`${this.className}.${method}`, opts, SYNC_INPUT_KEYS);
+    return { n: inputRows(`${this.className}.${method}`, x, this.dim, this.inputDomain, o), backend: o.backend };
+  }
+
   /** Decoded codes of x: pixel means [n, D]. */
-  reconstruct(x: Float32Array, opts: { backend?: BackendName } = {}): Float32Array {
-    return this.decode(this.codeOf(x, opts), opts);
+  reconstruct(x: Float32Array, opts?: SyncInputOptions): Float32Array {
+    const { backend } = this.inputOf("reconstruct", x, opts);
+    return this.decode(this.codeOf(x, { backend }), { backend });
   }
 
   /**
    * Linear interpolation between the codes of a [D] and b [D]: `steps` (>= 2) codes from
    * code(a) to code(b), decoded; returns pixel means [steps, D].
    */
-  interpolate(a: Float32Array, b: Float32Array, steps: number, opts: { backend?: BackendName } = {}): Float32Array {
-    if (a.length !== this.dim || b.length !== this.dim) throw new DeepgenError("E_SHAPE", `interpolate: a and b must each be one image of D = ${this.dim}`);
+  interpolate(a: Float32Array, b: Float32Array, steps: number, opts?: SyncInputOptions): Float32Array {
+    if (!(a instanceof Float32Array) || !(b instanceof Float32Array) || a.length !== this.dim || b.length !== this.dim) {
+      throw new DeepgenError("E_SHAPE", `interpolate: a and b must each be one image of D = ${this.dim}`);
+    }
     const both = new Float32Array(2 * this.dim);
     both.set(a);
     both.set(b, this.dim);
-    return this.decode(interpolateCodes(this.codeOf(both, opts), this.latent, steps), opts);
+    const { backend } = this.inputOf("interpolate", both, opts);
+    return this.decode(interpolateCodes(this.codeOf(both, { backend }), this.latent, steps), { backend });
   }
 
   /** Images decoded on a regular grid of codes in [-range, range]^2 (2-D latents): [size^2, D], row-major, y down. */
-  latentMap(size: number, range = this.mapRange, opts: { backend?: BackendName } = {}): Float32Array {
+  latentMap(size: number, range = this.mapRange, opts?: { backend?: BackendName }): Float32Array {
+    const o = checkOptions(`${this.className}.latentMap`, opts, BACKEND_KEYS);
     if (this.latent !== 2) throw new DeepgenError("E_ARG", `a latent-space map needs a 2-D latent space, this model has ${this.latent}`);
-    return this.decode(gridCodes(size, range), opts);
+    return this.decode(gridCodes(size, range), o);
   }
 
   async sample(n: number, opts: SampleOptions): Promise<Samples> {
-    return finishedAsync(opts, () => this.sampleSync(n, opts));
+    const o = checkOptions(`${this.className}.sample`, opts, SAMPLE_KEYS, ["seed"]);
+    return finishedAsync(o, () => this.sampleSync(n, { seed: o.seed, returnProbs: o.returnProbs, backend: o.backend }));
   }
 
   paramCount(): number {

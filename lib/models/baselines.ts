@@ -4,11 +4,22 @@
  * Laplace smoothing; the fully dependent joint has 2^D - 1 parameters and is only counted.
  * Their work is O(D) per image, so they run in TS on every backend (no native kernel).
  */
-import { checkFloat32Array, checkInteger } from "../core/check.js";
-import { DeepgenError } from "../core/errors.js";
+import { checkInteger, checkOptions, optionKeys } from "../core/check.js";
 import { seedToKey } from "../core/philox.js";
 import { fileConfig, loadModelFile, requireF32, saveModelFile } from "../io/model-file.js";
-import type { DensityModel, Samples, SampleOptions } from "./density.js";
+import { type InputCheckOptions, inputRows, sizedRequest } from "./common.js";
+import {
+  type DensityModel,
+  INPUT_CALL_KEYS,
+  type InputCallOptions,
+  SAMPLE_KEYS,
+  type SampleOptions,
+  type Samples,
+  SYNC_INPUT_KEYS,
+  SYNC_SAMPLE_KEYS,
+  type SyncInputOptions,
+  type SyncSampleOptions,
+} from "./density.js";
 import { PixelUniforms } from "../core/pixel-uniforms.js";
 
 /** A baseline's config is its dimension: create()'s rule, and E_FORMAT from a file (fileConfig). */
@@ -22,10 +33,9 @@ export function fullJointParamCount(d: number): bigint {
   return (1n << BigInt(d)) - 1n;
 }
 
-function checkBatch(x: Float32Array, d: number): number {
-  checkFloat32Array("x", x);
-  if (x.length % d !== 0) throw new DeepgenError("E_SHAPE", `x has ${x.length} values, not a multiple of D = ${d}`);
-  return x.length / d;
+/** Rows of binary images x, options and values checked. */
+function binaryRows(what: string, x: Float32Array, d: number, opts: InputCheckOptions): number {
+  return inputRows(what, x, d, "binary", opts);
 }
 
 function logBern(p: number, one: boolean): number {
@@ -34,10 +44,12 @@ function logBern(p: number, one: boolean): number {
 
 const SAMPLE_STREAM = 0;
 
-export interface BaselineFitOptions {
+export interface BaselineFitOptions extends InputCheckOptions {
   /** Laplace smoothing pseudo-count added to each outcome (default 1). */
   alpha?: number;
 }
+
+const FIT_KEYS = optionKeys<BaselineFitOptions>({ alpha: true, checkInput: true });
 
 export class IndependentBernoulli implements DensityModel {
   readonly kind = "bernoulli";
@@ -47,8 +59,10 @@ export class IndependentBernoulli implements DensityModel {
     readonly p: Float32Array,
   ) {}
 
-  static fit(x: Float32Array, d: number, opts: BaselineFitOptions = {}): IndependentBernoulli {
-    const n = checkBatch(x, d);
+  static fit(x: Float32Array, d: number, options?: BaselineFitOptions): IndependentBernoulli {
+    const opts = checkOptions("IndependentBernoulli.fit", options, FIT_KEYS);
+    checkInteger("d", d, 1);
+    const n = binaryRows("IndependentBernoulli.fit", x, d, opts);
     const alpha = opts.alpha ?? 1;
     const counts = new Float64Array(d);
     for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) if (x[i * d + j]! > 0.5) counts[j]!++;
@@ -61,8 +75,8 @@ export class IndependentBernoulli implements DensityModel {
     return this.dim;
   }
 
-  logProbSync(x: Float32Array): Float32Array {
-    const n = checkBatch(x, this.dim);
+  logProbSync(x: Float32Array, opts?: SyncInputOptions): Float32Array {
+    const n = binaryRows("IndependentBernoulli.logProbSync", x, this.dim, checkOptions("IndependentBernoulli.logProbSync", opts, SYNC_INPUT_KEYS));
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       let s = 0;
@@ -72,12 +86,17 @@ export class IndependentBernoulli implements DensityModel {
     return out;
   }
 
-  async logProb(x: Float32Array): Promise<Float32Array> {
-    return this.logProbSync(x);
+  async logProb(x: Float32Array, opts?: InputCallOptions): Promise<Float32Array> {
+    const o = checkOptions("IndependentBernoulli.logProb", opts, INPUT_CALL_KEYS);
+    return this.logProbSync(x, { checkInput: o.checkInput });
   }
 
-  sampleSync(n: number, opts: Omit<SampleOptions, "signal" | "onProgress">): Samples {
-    checkInteger("n", n, 0);
+  sampleSync(n: number, options: SyncSampleOptions): Samples {
+    const opts = checkOptions("IndependentBernoulli.sampleSync", options, SYNC_SAMPLE_KEYS, ["seed"]);
+    return sizedRequest("IndependentBernoulli.sample", n, 4 * this.dim * (opts.returnProbs ? 2 : 1), () => this.draw(n, opts));
+  }
+
+  private draw(n: number, opts: SyncSampleOptions): Samples {
     const u = new PixelUniforms(seedToKey(opts.seed), SAMPLE_STREAM);
     const x = new Float32Array(n * this.dim);
     for (let i = 0; i < n; i++) for (let j = 0; j < this.dim; j++) x[i * this.dim + j] = u.at(i, j) < this.p[j]! ? 1 : 0;
@@ -86,7 +105,8 @@ export class IndependentBernoulli implements DensityModel {
   }
 
   async sample(n: number, opts: SampleOptions): Promise<Samples> {
-    return this.sampleSync(n, opts);
+    const o = checkOptions("IndependentBernoulli.sample", opts, SAMPLE_KEYS, ["seed"]);
+    return this.sampleSync(n, { seed: o.seed, returnProbs: o.returnProbs, backend: o.backend });
   }
 
   async save(path: string): Promise<void> {
@@ -119,8 +139,10 @@ export class MarkovChain implements DensityModel {
     readonly p1Given1: Float32Array,
   ) {}
 
-  static fit(x: Float32Array, d: number, opts: BaselineFitOptions = {}): MarkovChain {
-    const n = checkBatch(x, d);
+  static fit(x: Float32Array, d: number, options?: BaselineFitOptions): MarkovChain {
+    const opts = checkOptions("MarkovChain.fit", options, FIT_KEYS);
+    checkInteger("d", d, 1);
+    const n = binaryRows("MarkovChain.fit", x, d, opts);
     const alpha = opts.alpha ?? 1;
     let first = 0;
     const ones = [new Float64Array(d), new Float64Array(d)]; // [prev][d]: count of x_d = 1
@@ -151,8 +173,8 @@ export class MarkovChain implements DensityModel {
     return (prevOne ? this.p1Given1 : this.p1Given0)[j - 1]!;
   }
 
-  logProbSync(x: Float32Array): Float32Array {
-    const n = checkBatch(x, this.dim);
+  logProbSync(x: Float32Array, opts?: SyncInputOptions): Float32Array {
+    const n = binaryRows("MarkovChain.logProbSync", x, this.dim, checkOptions("MarkovChain.logProbSync", opts, SYNC_INPUT_KEYS));
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       let s = 0;
@@ -167,12 +189,17 @@ export class MarkovChain implements DensityModel {
     return out;
   }
 
-  async logProb(x: Float32Array): Promise<Float32Array> {
-    return this.logProbSync(x);
+  async logProb(x: Float32Array, opts?: InputCallOptions): Promise<Float32Array> {
+    const o = checkOptions("MarkovChain.logProb", opts, INPUT_CALL_KEYS);
+    return this.logProbSync(x, { checkInput: o.checkInput });
   }
 
-  sampleSync(n: number, opts: Omit<SampleOptions, "signal" | "onProgress">): Samples {
-    checkInteger("n", n, 0);
+  sampleSync(n: number, options: SyncSampleOptions): Samples {
+    const opts = checkOptions("MarkovChain.sampleSync", options, SYNC_SAMPLE_KEYS, ["seed"]);
+    return sizedRequest("MarkovChain.sample", n, 4 * this.dim * (opts.returnProbs ? 2 : 1), () => this.draw(n, opts));
+  }
+
+  private draw(n: number, opts: SyncSampleOptions): Samples {
     const u = new PixelUniforms(seedToKey(opts.seed), SAMPLE_STREAM);
     const x = new Float32Array(n * this.dim);
     const probs = opts.returnProbs ? new Float32Array(n * this.dim) : undefined;
@@ -189,7 +216,8 @@ export class MarkovChain implements DensityModel {
   }
 
   async sample(n: number, opts: SampleOptions): Promise<Samples> {
-    return this.sampleSync(n, opts);
+    const o = checkOptions("MarkovChain.sample", opts, SAMPLE_KEYS, ["seed"]);
+    return this.sampleSync(n, { seed: o.seed, returnProbs: o.returnProbs, backend: o.backend });
   }
 
   async save(path: string): Promise<void> {

@@ -45,8 +45,10 @@ export interface CardRun {
   history: readonly unknown[];
   /** The epoch whose parameters the model holds. */
   bestEpoch: number;
-  /** The run stopped early (Ctrl-C): the model holds what it had by then. */
+  /** The run stopped early (a stop signal): the model holds what it had by then. */
   interrupted: boolean;
+  /** The signal that stopped it (SIGINT, SIGTERM, SIGHUP), when one did. */
+  signal?: string;
   trainSeconds: number;
   /** The training options worth reporting, as the trainer named them. */
   options: Record<string, unknown>;
@@ -57,7 +59,7 @@ export function cardRunFields(run: CardRun) {
   return {
     param_count: run.paramCount,
     epochs_run: run.history.length,
-    ...(run.interrupted ? { interrupted: true } : {}),
+    ...(run.interrupted ? { interrupted: true, ...(run.signal === undefined ? {} : { stopped_by: run.signal }) } : {}),
     best_epoch: run.bestEpoch,
     train_seconds: run.trainSeconds,
     history: run.history,

@@ -16,7 +16,7 @@
  * Files: enc.<i>.w / .b (conv weights [cout, cin, 4, 4], dense W [out, in]) and head.0.w / .b;
  * deepgen.model "classifier". Checkpoints add best.* and Adam state.
  */
-import { checkFloat32Array, checkInteger, checkOneOf } from "../core/check.js";
+import { checkInteger, checkOneOf, checkOptions, optionKeys } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import { philox4x32, type Seed, seedToKey } from "../core/philox.js";
 import { splitValidation } from "../data/batching.js";
@@ -27,10 +27,10 @@ import type { BackendName, Kernels } from "../kernels/kernels.js";
 import { Adam } from "../nn/adam.js";
 import { ConvEncoder } from "../nn/conv-nets.js";
 import { Mlp } from "../nn/dense.js";
-import { batchRows, modelKernels } from "./common.js";
+import { checkInputValues, type InputCheckOptions, inputRows, modelKernels } from "./common.js";
 import { netTensors, readBestCheckpoint, writeBestCheckpoint } from "./checkpoint.js";
 import { loadNetParams } from "./latent.js";
-import { type EpochRecord, type FitOptions, freshState, runTrainingLoop, type TrainingState } from "./trainer.js";
+import { type EpochRecord, FIT_FIELDS, type FitOptions, freshState, runTrainingLoop, type TrainingState } from "./trainer.js";
 
 export const CLASSIFIER_ACTIVATIONS = ["relu", "leakyRelu", "tanh"] as const;
 export type ClassifierActivation = (typeof CLASSIFIER_ACTIVATIONS)[number];
@@ -70,6 +70,15 @@ export interface ClassifierFitOptions extends FitOptions<ClassifierEpochRecord> 
   /** Epochs without validation improvement before stopping. */
   patience?: number;
 }
+
+/** Options of the calls on images (grayscale in [0, 1]). */
+export interface ClassifierCallOptions extends InputCheckOptions {
+  backend?: BackendName;
+}
+
+const CREATE_KEYS = optionKeys<ClassifierCreateOptions>({ height: true, width: true, channels: true, features: true, classes: true, activation: true, initSeed: true, backend: true });
+const CALL_KEYS = optionKeys<ClassifierCallOptions>({ backend: true, checkInput: true });
+const FIT_KEYS = optionKeys<ClassifierFitOptions>({ ...FIT_FIELDS, weightDecay: true, shift: true, validation: true, patience: true });
 
 export interface ClassifierFitResult extends TrainingState {
   history: ClassifierEpochRecord[];
@@ -127,7 +136,8 @@ export class Classifier {
     return { encoder, head };
   }
 
-  static create(opts: ClassifierCreateOptions = {}): Classifier {
+  static create(options?: ClassifierCreateOptions): Classifier {
+    const opts = checkOptions("Classifier.create", options, CREATE_KEYS);
     const config = Classifier.checkConfig(
       {
         height: opts.height ?? 28,
@@ -153,14 +163,14 @@ export class Classifier {
     return modelKernels(this.backend, backend);
   }
 
-  private checkImages(x: Float32Array): number {
-    checkFloat32Array("x", x);
-    return batchRows(x, this.dim);
+  /** Rows of images x (grayscale in [0, 1]) and the call's kernels, options and values checked. */
+  private images(method: string, x: Float32Array, options: ClassifierCallOptions | undefined): { n: number; k: Kernels } {
+    const opts = checkOptions(`Classifier.${method}`, options, CALL_KEYS);
+    return { n: inputRows(`Classifier.${method}`, x, this.dim, "unit", opts), k: this.kernels(opts.backend) };
   }
 
-  /** Runs `fn` on chunks of x: (features [m, F], logits [m, C], first row, rows). */
-  private forEachChunk(x: Float32Array, k: Kernels, fn: (features: Float32Array, logits: Float32Array, r0: number, m: number) => void): void {
-    const n = this.checkImages(x);
+  /** Runs `fn` on chunks of the n images of x: (features [m, F], logits [m, C], first row, rows). */
+  private forEachChunk(x: Float32Array, n: number, k: Kernels, fn: (features: Float32Array, logits: Float32Array, r0: number, m: number) => void): void {
     for (let r0 = 0; r0 < n; r0 += CHUNK) {
       const m = Math.min(CHUNK, n - r0);
       const f = this.encoder.forward(k, x.subarray(r0 * this.dim, (r0 + m) * this.dim), m);
@@ -169,17 +179,19 @@ export class Classifier {
   }
 
   /** Penultimate-layer features [n, F] (after the activation) of images x [n, H * W] in [0, 1]. */
-  features(x: Float32Array, opts: { backend?: BackendName } = {}): Float32Array {
-    const out = new Float32Array((x.length / this.dim) * this.featureDim);
-    this.forEachChunk(x, this.kernels(opts.backend), (f, _l, r0) => out.set(f, r0 * this.featureDim));
+  features(x: Float32Array, opts?: ClassifierCallOptions): Float32Array {
+    const { n, k } = this.images("features", x, opts);
+    const out = new Float32Array(n * this.featureDim);
+    this.forEachChunk(x, n, k, (f, _l, r0) => out.set(f, r0 * this.featureDim));
     return out;
   }
 
   /** Class logits [n, C]. */
-  logits(x: Float32Array, opts: { backend?: BackendName } = {}): Float32Array {
+  logits(x: Float32Array, opts?: ClassifierCallOptions): Float32Array {
+    const { n, k } = this.images("logits", x, opts);
     const C = this.config.classes;
-    const out = new Float32Array((x.length / this.dim) * C);
-    this.forEachChunk(x, this.kernels(opts.backend), (_f, l, r0) => out.set(l, r0 * C));
+    const out = new Float32Array(n * C);
+    this.forEachChunk(x, n, k, (_f, l, r0) => out.set(l, r0 * C));
     return out;
   }
 
@@ -187,13 +199,13 @@ export class Classifier {
    * Features, predicted classes (argmax of the logits; ties: the lowest class) and each
    * prediction's softmax probability, in one pass.
    */
-  featuresAndPredictions(x: Float32Array, opts: { backend?: BackendName } = {}): { features: Float32Array; predictions: Uint16Array; confidences: Float32Array } {
-    const n = this.checkImages(x);
+  featuresAndPredictions(x: Float32Array, opts?: ClassifierCallOptions): { features: Float32Array; predictions: Uint16Array; confidences: Float32Array } {
+    const { n, k } = this.images("featuresAndPredictions", x, opts);
     const C = this.config.classes;
     const features = new Float32Array(n * this.featureDim);
     const predictions = new Uint16Array(n);
     const confidences = new Float32Array(n);
-    this.forEachChunk(x, this.kernels(opts.backend), (f, l, r0, m) => {
+    this.forEachChunk(x, n, k, (f, l, r0, m) => {
       features.set(f, r0 * this.featureDim);
       for (let i = 0; i < m; i++) {
         const best = argmax(l, i * C, C);
@@ -206,20 +218,19 @@ export class Classifier {
     return { features, predictions, confidences };
   }
 
-  predict(x: Float32Array, opts: { backend?: BackendName } = {}): Uint16Array {
+  predict(x: Float32Array, opts?: ClassifierCallOptions): Uint16Array {
     return this.featuresAndPredictions(x, opts).predictions;
   }
 
   /** Mean cross-entropy (nats per image) and accuracy on labelled images. */
-  evaluate(x: Float32Array, labels: ArrayLike<number>, opts: { backend?: BackendName } = {}): { loss: number; accuracy: number } {
-    const n = this.checkImages(x);
+  evaluate(x: Float32Array, labels: ArrayLike<number>, opts?: ClassifierCallOptions): { loss: number; accuracy: number } {
+    const { n, k } = this.images("evaluate", x, opts);
     if (labels.length !== n) throw new DeepgenError("E_SHAPE", `evaluate: ${n} images but ${labels.length} labels`);
     if (n === 0) throw new DeepgenError("E_SHAPE", "evaluate: no images");
     const C = this.config.classes;
-    const k = this.kernels(opts.backend);
     let loss = 0;
     let correct = 0;
-    this.forEachChunk(x, k, (_f, l, r0, m) => {
+    this.forEachChunk(x, n, k, (_f, l, r0, m) => {
       loss += k.softmaxCrossEntropyForward(null, l, oneHot(labels, r0, m, C), m, C);
       for (let i = 0; i < m; i++) if (argmax(l, i * C, C) === labels[r0 + i]) correct++;
     });
@@ -228,7 +239,8 @@ export class Classifier {
 
   // ---- training ----
 
-  async fit(train: Dataset, opts: ClassifierFitOptions = {}): Promise<ClassifierFitResult> {
+  async fit(train: Dataset, options?: ClassifierFitOptions): Promise<ClassifierFitResult> {
+    const opts = checkOptions("Classifier.fit", options, FIT_KEYS);
     if (train.labels === undefined) throw new DeepgenError("E_ARG", "a classifier needs labelled training images");
     if (train.height !== this.config.height || train.width !== this.config.width) {
       throw new DeepgenError("E_SHAPE", `training images are ${train.height}x${train.width}, the classifier takes ${this.config.height}x${this.config.width}`);
@@ -242,6 +254,10 @@ export class Classifier {
     } else {
       if (validation.labels === undefined) throw new DeepgenError("E_ARG", "the validation set needs labels");
       valid = validation;
+    }
+    if (opts.checkInput !== false) {
+      checkInputValues("Classifier.fit: training images", train.x, this.dim, "unit");
+      if (valid !== undefined) checkInputValues("Classifier.fit: validation images", valid.x, this.dim, "unit");
     }
     const D = this.dim;
     const C = this.config.classes;
@@ -295,7 +311,7 @@ export class Classifier {
         },
         validate: async () => {
           if (valid === undefined) return undefined;
-          const r = this.evaluate(valid.x, valid.labels!, { backend: k.backend });
+          const r = this.evaluate(valid.x, valid.labels!, { backend: k.backend, checkInput: false });
           lastAccuracy = r.accuracy;
           return r.loss;
         },
@@ -326,7 +342,8 @@ export class Classifier {
     return readBestCheckpoint(path, "classifier", this.config, [this.encoder, this.head], adam, best);
   }
 
-  static async load(path: string, opts: { backend?: BackendName } = {}): Promise<Classifier> {
+  static async load(path: string, options?: { backend?: BackendName }): Promise<Classifier> {
+    const opts = checkOptions("Classifier.load", options, optionKeys<{ backend?: BackendName }>({ backend: true }));
     const file = asModelFile<ClassifierConfig>(await readSafetensors(path), path, "classifier");
     let config: ClassifierConfig;
     try {

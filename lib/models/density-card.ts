@@ -12,7 +12,8 @@ export interface DensityCardRun extends CardRun {
   trainSplitSize: number;
   validationSize?: number;
   testSize: number;
-  likelihood: LikelihoodReport;
+  /** Absent when the run was stopped before or during the test evaluation. */
+  likelihood?: LikelihoodReport;
 }
 
 export function densityCard(source: CardSource, run: DensityCardRun) {

@@ -2,9 +2,19 @@
 import type { BackendName } from "../kernels/kernels.js";
 import type { JobOptions } from "../kernels/job.js";
 import type { Seed } from "../core/philox.js";
+import { optionKeys } from "../core/check.js";
+import type { InputCheckOptions } from "./common.js";
 
 export interface ModelCallOptions extends JobOptions {
   /** Kernel backend for this call; default: the model's backend, then DEEPGEN_BACKEND, then native. */
+  backend?: BackendName;
+}
+
+/** The options of a call that reads images: ModelCallOptions and checkInput. */
+export interface InputCallOptions extends ModelCallOptions, InputCheckOptions {}
+
+/** The options of a synchronous call that reads images. */
+export interface SyncInputOptions extends InputCheckOptions {
   backend?: BackendName;
 }
 
@@ -13,6 +23,15 @@ export interface SampleOptions extends ModelCallOptions {
   /** Also return p(x_d = 1 | x_<d) for every pixel: the smooth "mean" images. */
   returnProbs?: boolean;
 }
+
+export type SyncSampleOptions = Omit<SampleOptions, "signal" | "onProgress">;
+
+/** The keys each kind of call accepts (checkOptions). */
+export const INPUT_CALL_KEYS = optionKeys<InputCallOptions>({ backend: true, signal: true, onProgress: true, checkInput: true });
+export const SYNC_INPUT_KEYS = optionKeys<SyncInputOptions>({ backend: true, checkInput: true });
+export const BACKEND_KEYS = optionKeys<{ backend?: BackendName }>({ backend: true });
+export const SAMPLE_KEYS = optionKeys<SampleOptions>({ backend: true, signal: true, onProgress: true, seed: true, returnProbs: true });
+export const SYNC_SAMPLE_KEYS = optionKeys<SyncSampleOptions>({ backend: true, seed: true, returnProbs: true });
 
 export interface Samples {
   /** [n, D] of 0/1 values. */
@@ -29,9 +48,9 @@ export interface DensityModel {
   readonly dim: number;
   paramCount(): number;
   /** log p(x_i) in nats for x [n, D] of 0/1 values. */
-  logProb(x: Float32Array, opts?: ModelCallOptions): Promise<Float32Array>;
-  logProbSync(x: Float32Array, opts?: { backend?: BackendName }): Float32Array;
+  logProb(x: Float32Array, opts?: InputCallOptions): Promise<Float32Array>;
+  logProbSync(x: Float32Array, opts?: SyncInputOptions): Float32Array;
   sample(n: number, opts: SampleOptions): Promise<Samples>;
-  sampleSync(n: number, opts: Omit<SampleOptions, "signal" | "onProgress">): Samples;
+  sampleSync(n: number, opts: SyncSampleOptions): Samples;
   save(path: string): Promise<void>;
 }

@@ -4,7 +4,7 @@
  * models on dequantized data, the NLL bound of the bytes, -log p(x) + D log 256.
  */
 import { discreteNllNats } from "../data/dequantize.js";
-import type { DensityModel, ModelCallOptions } from "./density.js";
+import type { DensityModel, InputCallOptions } from "./density.js";
 import { meanNll } from "./nade.js";
 
 export interface LikelihoodReport {
@@ -15,7 +15,7 @@ export interface LikelihoodReport {
   dequantization?: string;
 }
 
-export async function testLikelihood(model: DensityModel, x: Float32Array, continuous: boolean, opts: ModelCallOptions = {}): Promise<LikelihoodReport> {
+export async function testLikelihood(model: DensityModel, x: Float32Array, continuous: boolean, opts: InputCallOptions = {}): Promise<LikelihoodReport> {
   const meanLogLik = -meanNll(await model.logProb(x, opts));
   if (!continuous) return { test_nll_nats: -meanLogLik, bits_per_dim: -meanLogLik / Math.LN2 / model.dim };
   const nll = discreteNllNats(meanLogLik, model.dim);

@@ -87,6 +87,8 @@ export interface GanCardRun {
   trainSize: number;
   history: GanEpochRecord[];
   interrupted: boolean;
+  /** The signal that stopped the run, when one did. */
+  signal?: string;
   trainSeconds: number;
   /** Toy data: every epoch's diagnostics (toyDiagnostics). */
   toyDiagnostics: ToyEpoch[];
@@ -105,7 +107,7 @@ export function ganCard(source: CardSource, model: Gan, run: GanCardRun) {
     param_count: model.paramCount(),
     generator_param_count: model.generator.paramCount(),
     epochs_run: run.history.length,
-    ...(run.interrupted ? { interrupted: true } : {}),
+    ...(run.interrupted ? { interrupted: true, ...(run.signal === undefined ? {} : { stopped_by: run.signal }) } : {}),
     train_seconds: run.trainSeconds,
     ...(last === undefined ? {} : { final_diagnostics: last, diagnostics: run.toyDiagnostics }),
     ...(run.quality === undefined ? {} : { sample_quality: run.quality }),

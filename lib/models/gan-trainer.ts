@@ -20,7 +20,7 @@
  * generated data. Checkpoints add both Adam states, the step counter and (with ema) the
  * averaged generator to the model file, and resume exactly.
  */
-import { checkInteger, checkOneOf } from "../core/check.js";
+import { checkInteger, checkOneOf, checkOptions, optionKeys } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import type { Seed } from "../core/philox.js";
 import { gatherRows } from "../data/batching.js";
@@ -32,10 +32,10 @@ import { Adam } from "../nn/adam.js";
 import type { Net } from "../nn/conv-nets.js";
 import { WeightAverage } from "../nn/weight-average.js";
 import { adamStates, CHECKPOINT_KEY, loadAdamStates, readPhasedCheckpoint } from "./checkpoint.js";
-import { batchRows, modelKernels } from "./common.js";
+import { type InputDomain, inputRows, modelKernels } from "./common.js";
 import { CODE_STREAM_OFFSET, fillLatent } from "./gan-codes.js";
 import { checkLabels, type DiscriminatorHead, type GanLossScratch, lossScratch } from "./gan-heads.js";
-import { type EpochRecord, type FitOptions, freshState, runTrainingLoop, type TrainingState } from "./trainer.js";
+import { type EpochRecord, FIT_FIELDS, type FitOptions, freshState, runTrainingLoop, type TrainingState } from "./trainer.js";
 
 export const GAN_LOSSES = ["nonsaturating", "minimax"] as const;
 export type GanLoss = (typeof GAN_LOSSES)[number];
@@ -108,6 +108,7 @@ export function topKKeep(m: number, topK: number, epoch: number): number {
  */
 export interface GanUnderTraining {
   readonly kind: string;
+  readonly inputDomain: InputDomain;
   readonly config: { readonly discNorm?: boolean; readonly discStddev?: boolean };
   readonly backend: BackendName | undefined;
   readonly dim: number;
@@ -135,8 +136,22 @@ function addInto(y: Float32Array, x: Float32Array): void {
  * Adversarial training of `model` on x [n, dim] (images already in the generator's range:
  * [-1, 1] for tanh). Returns the per-epoch losses; the model keeps its final parameters.
  */
-export async function fitGan(model: GanUnderTraining, x: Float32Array, opts: GanFitOptions = {}): Promise<GanFitResult> {
-  const n = batchRows(x, model.dim);
+const FIT_KEYS = optionKeys<GanFitOptions>({
+  ...FIT_FIELDS,
+  discriminatorLr: true,
+  lrDecay: true,
+  beta1: true,
+  discriminatorSteps: true,
+  ema: true,
+  loss: true,
+  codeWeight: true,
+  labels: true,
+  topK: true,
+});
+
+export async function fitGan(model: GanUnderTraining, x: Float32Array, options?: GanFitOptions): Promise<GanFitResult> {
+  const opts = checkOptions("Gan.fit", options, FIT_KEYS);
+  const n = inputRows("Gan.fit: training examples", x, model.dim, model.inputDomain, opts);
   const seed = opts.seed ?? 0;
   const batchSize = checkInteger("batchSize", opts.batchSize ?? 64, 2);
   const epochs = checkInteger("epochs", opts.epochs ?? 25, 0);

@@ -17,7 +17,7 @@
  *
  * Files: gen.<i>.*, disc.<i>.* (+ batch-norm running statistics).
  */
-import { checkInteger, checkOneOf } from "../core/check.js";
+import { checkInteger, checkOneOf, checkOptions, optionKeys } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import type { Seed } from "../core/philox.js";
 import { type ModelFile, modelMetadata, readModelFile, requireF32 } from "../io/model-file.js";
@@ -27,7 +27,7 @@ import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { Net } from "../nn/conv-nets.js";
 import { checkDcganSpec, DcganDiscriminator, DcganGenerator } from "../nn/dcgan-nets.js";
 import { Mlp } from "../nn/dense.js";
-import { allocRows, batchRows, finishedAsync, modelKernels } from "./common.js";
+import { allocRows, batchRows, finishedAsync, type InputCheckOptions, type InputDomain, inputRows, modelKernels, netBytesPerRow, sizedRequest } from "./common.js";
 import { CODE_STREAM_OFFSET, fillLatent } from "./gan-codes.js";
 import { checkLabels, type DiscriminatorHead, discriminatorHead, type GanLossScratch, lossScratch } from "./gan-heads.js";
 import { fitGan, type GanFitOptions, type GanFitResult, type GanLoss } from "./gan-trainer.js";
@@ -76,6 +76,59 @@ export interface GanCreateOptions extends Partial<GanConfig> {
   initSeed?: number;
   backend?: BackendName;
 }
+
+/** Options of sampling: sampleSync, and sample with signal and onProgress. */
+export interface GanSampleOptions {
+  seed: Seed;
+  backend?: BackendName;
+  returnProbs?: boolean;
+  /** Fix the categorical code (or class) of every sample. */
+  code?: number;
+}
+
+export interface GanAsyncSampleOptions extends GanSampleOptions {
+  signal?: AbortSignal;
+  onProgress?: (f: number) => void;
+}
+
+/** Options of discriminate. */
+export interface GanDiscriminateOptions extends InputCheckOptions {
+  backend?: BackendName;
+  /** A conditional model's label of each example. */
+  labels?: ArrayLike<number>;
+}
+
+export interface GanRecalibrateOptions {
+  seed?: Seed;
+  batches?: number;
+  batchSize?: number;
+  backend?: BackendName;
+}
+
+const CREATE_KEYS = optionKeys<GanCreateOptions>({
+  arch: true,
+  dim: true,
+  zdim: true,
+  output: true,
+  height: true,
+  width: true,
+  hidden: true,
+  discHidden: true,
+  channels: true,
+  discChannels: true,
+  discNorm: true,
+  discStddev: true,
+  codes: true,
+  conditional: true,
+  initSeed: true,
+  backend: true,
+});
+const SAMPLE_SYNC_KEYS = optionKeys<GanSampleOptions>({ seed: true, backend: true, returnProbs: true, code: true });
+const SAMPLE_ASYNC_KEYS = optionKeys<GanAsyncSampleOptions>({ seed: true, backend: true, returnProbs: true, code: true, signal: true, onProgress: true });
+const GENERATE_KEYS = optionKeys<Omit<GanSampleOptions, "returnProbs">>({ seed: true, backend: true, code: true });
+const BACKEND_ONLY = optionKeys<{ backend?: BackendName }>({ backend: true });
+const DISCRIMINATE_KEYS = optionKeys<GanDiscriminateOptions>({ backend: true, labels: true, checkInput: true });
+const RECALIBRATE_KEYS = optionKeys<GanRecalibrateOptions>({ seed: true, batches: true, batchSize: true, backend: true });
 
 const GEN_STREAM = 600;
 const DISC_STREAM = 700;
@@ -183,6 +236,7 @@ export class Gan {
   }
 
   static create(opts: GanCreateOptions): Gan {
+    checkOptions("Gan.create", opts, CREATE_KEYS, ["dim"]);
     const arch = opts.arch ?? "mlp";
     const config = Gan.checkConfig(
       {
@@ -218,8 +272,17 @@ export class Gan {
     return modelKernels(this.backend, backend);
   }
 
+  /**
+   * The values its examples may take: any finite number. Not only the generator's range: a
+   * discriminator judges (and fit trains on) data a tanh generator cannot reach.
+   */
+  get inputDomain(): InputDomain {
+    return "finite";
+  }
+
   /** G(z) for z [n, latentDim] (noise, then the one-hot code if any) in evaluation mode: [n, dim] in the output's range. */
-  generate(z: Float32Array, opts: { backend?: BackendName } = {}): Float32Array {
+  generate(z: Float32Array, options?: { backend?: BackendName }): Float32Array {
+    const opts = checkOptions("Gan.generate", options, BACKEND_ONLY);
     const n = batchRows(z, this.latentDim);
     this.generator.setTraining?.(false);
     return this.generator.forward(this.kernels(opts.backend), z, n).slice();
@@ -241,27 +304,36 @@ export class Gan {
   }
 
   /** n generated examples [n, dim] (raw generator output, tanh range for images). */
-  generateSamples(n: number, opts: { seed: Seed; backend?: BackendName; code?: number }): Float32Array {
-    return this.generate(this.sampleLatent(n, opts.seed, opts.code), opts);
+  generateSamples(n: number, options: { seed: Seed; backend?: BackendName; code?: number }): Float32Array {
+    const opts = checkOptions("Gan.generateSamples", options, GENERATE_KEYS, ["seed"]);
+    return this.sized("Gan.generateSamples", n, () => this.generate(this.sampleLatent(n, opts.seed, opts.code), { backend: opts.backend }));
+  }
+
+  /** A request of n samples: the latent draws, the generator's activations and the images. */
+  private sized<T>(what: string, n: number, run: () => T): T {
+    return sizedRequest(what, n, 4 * this.latentDim + netBytesPerRow(this.generator) + 4 * this.dim, run);
   }
 
   /**
    * Samples as images in [0, 1] ((x + 1) / 2 of the tanh output), in the shape the other
    * samplers return (x and probs are the same grey images: a GAN has no Bernoulli layer).
    */
-  sampleSync(n: number, opts: { seed: Seed; backend?: BackendName; returnProbs?: boolean; code?: number }): { x: Float32Array; probs?: Float32Array; n: number } {
-    const x = this.generateSamples(n, opts);
+  sampleSync(n: number, options: GanSampleOptions): { x: Float32Array; probs?: Float32Array; n: number } {
+    const opts = checkOptions("Gan.sampleSync", options, SAMPLE_SYNC_KEYS, ["seed"]);
+    const x = this.sized("Gan.sample", n, () => this.generate(this.sampleLatent(n, opts.seed, opts.code), { backend: opts.backend }));
     if (this.config.output === "tanh") for (let i = 0; i < x.length; i++) x[i] = (x[i]! + 1) / 2;
     return opts.returnProbs ? { x, probs: x, n } : { x, n };
   }
 
-  async sample(n: number, opts: { seed: Seed; backend?: BackendName; returnProbs?: boolean; code?: number; signal?: AbortSignal; onProgress?: (f: number) => void }) {
-    return finishedAsync(opts, () => this.sampleSync(n, opts));
+  async sample(n: number, options: GanAsyncSampleOptions) {
+    const opts = checkOptions("Gan.sample", options, SAMPLE_ASYNC_KEYS, ["seed"]);
+    return finishedAsync(opts, () => this.sampleSync(n, { seed: opts.seed, backend: opts.backend, returnProbs: opts.returnProbs, code: opts.code }));
   }
 
   /** Discriminator probabilities D(x) [n] (evaluation mode); a conditional model needs the examples' labels. */
-  discriminate(x: Float32Array, opts: { backend?: BackendName; labels?: ArrayLike<number> } = {}): Float32Array {
-    const n = batchRows(x, this.dim);
+  discriminate(x: Float32Array, options?: GanDiscriminateOptions): Float32Array {
+    const opts = checkOptions("Gan.discriminate", options, DISCRIMINATE_KEYS);
+    const n = inputRows("Gan.discriminate", x, this.dim, this.inputDomain, opts);
     const labels = this.head.readsLabels ? checkLabels("discriminate", opts.labels, n, this.codes) : [];
     this.discriminator.setTraining?.(false);
     const out = this.discriminator.forward(this.kernels(opts.backend), x, n);
@@ -271,7 +343,8 @@ export class Gan {
   }
 
   /** `steps` images on the segment between the latent draws of samples a and b (seeded). */
-  interpolate(seed: Seed, a: number, b: number, steps: number, opts: { backend?: BackendName } = {}): Float32Array {
+  interpolate(seed: Seed, a: number, b: number, steps: number, options?: { backend?: BackendName }): Float32Array {
+    const opts = checkOptions("Gan.interpolate", options, BACKEND_ONLY);
     checkInteger("steps", steps, 2, 10000);
     checkInteger("a", a, 0, 1 << 20);
     checkInteger("b", b, 0, 1 << 20);
@@ -291,7 +364,8 @@ export class Gan {
    * batches the old statistics weigh 0.9^50 < 1%). Needed after the weights change other
    * than by training, e.g. when the averaged weights replace them. No-op without batch norm.
    */
-  recalibrateBatchNorm(opts: { seed?: Seed; batches?: number; batchSize?: number; backend?: BackendName } = {}): void {
+  recalibrateBatchNorm(options?: GanRecalibrateOptions): void {
+    const opts = checkOptions("Gan.recalibrateBatchNorm", options, RECALIBRATE_KEYS);
     if (Object.keys(this.generator.buffers?.() ?? {}).length === 0) return;
     const k = this.kernels(opts.backend);
     const bs = checkInteger("batchSize", opts.batchSize ?? 64, 2);
@@ -388,7 +462,8 @@ export class Gan {
     }
   }
 
-  static async load(path: string, opts: { backend?: BackendName } = {}): Promise<Gan> {
+  static async load(path: string, options?: { backend?: BackendName }): Promise<Gan> {
+    const opts = checkOptions("Gan.load", options, BACKEND_ONLY);
     const { file, config } = await readModelFile(path, "gan", Gan.checkConfig);
     const nets = Gan.networks(config, 0);
     const model = new Gan(config, nets.generator, nets.discriminator);

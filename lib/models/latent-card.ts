@@ -38,9 +38,9 @@ export function latentDataKind(model: Vae | Aae): "binary" | "dequantized" {
 }
 
 /** ELBO terms (one draw per image) and the IWAE NLL with k draws, means over the test images. */
-export async function vaeReport(model: Vae, x: Float32Array, o: { k: number; backend?: BackendName; onProgress?: (f: number) => void }): Promise<VaeReport> {
+export async function vaeReport(model: Vae, x: Float32Array, o: { k: number; backend?: BackendName; onProgress?: (f: number) => void; signal?: AbortSignal }): Promise<VaeReport> {
   const terms = model.elbo(x, { backend: o.backend });
-  const ll = await model.logLikelihood(x, { k: o.k, backend: o.backend, onProgress: o.onProgress });
+  const ll = await model.logLikelihood(x, { k: o.k, backend: o.backend, onProgress: o.onProgress, signal: o.signal, checkInput: false });
   let s = 0;
   for (const v of ll) s += v;
   const nll = -s / Math.max(1, ll.length);
@@ -101,13 +101,14 @@ export function codeScatter(model: Vae | Aae, test: Dataset, title: string, back
   return scatterPlot(groups, { title });
 }
 
-/** A latent model's card is written for completed runs only (bestEpoch: the VAE's best, the AAE's selected or last epoch). */
-export interface LatentCardRun extends Omit<CardRun, "interrupted"> {
+/** A latent model's card (bestEpoch: the VAE's best, the AAE's selected or last epoch). */
+export interface LatentCardRun extends CardRun {
   trainSplitSize: number;
   /** Images of the train split the fit held out for validation. */
   validationSize: number;
   testSize: number;
-  testReport: VaeReport | AaeReport;
+  /** Absent when the run was stopped before or during the test evaluation. */
+  testReport?: VaeReport | AaeReport;
 }
 
 export function latentCard(source: CardSource, run: LatentCardRun) {
@@ -118,7 +119,7 @@ export function latentCard(source: CardSource, run: LatentCardRun) {
     train_size: run.trainSplitSize - run.validationSize,
     test_size: run.testSize,
     ...run.testReport,
-    ...cardRunFields({ ...run, interrupted: false }),
+    ...cardRunFields(run),
   };
 }
 

@@ -8,7 +8,7 @@
  * metadata ("nade.ordering", a JSON array: step d models dimension ordering[d]).
  */
 import { getKernels } from "../kernels/backend.js";
-import { checkInteger, checkOneOf } from "../core/check.js";
+import { checkInteger, checkOneOf, checkOptions, optionKeys } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import { gatherRows, permutation } from "../data/batching.js";
 import { type Dataset, makeDataset } from "../data/dataset.js";
@@ -19,9 +19,22 @@ import { CudaNadeModel, type NadeGradients, type NadeModelArrays, residentCudaNa
 import { Adam } from "../nn/adam.js";
 import { checkpointMetadata, readCheckpointFile } from "./checkpoint.js";
 import { uniformInit } from "../nn/init.js";
-import { allocRows, batchRows, checkImageShape, modelKernels } from "./common.js";
-import type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./density.js";
-import { freshState, runTrainingLoop, trainValidationSplit, type TrainingState, type ValidatedFitOptions } from "./trainer.js";
+import { allocRows, batchRows, checkImageShape, type InputCheckOptions, inputRows, modelKernels, sizedRequest } from "./common.js";
+import {
+  BACKEND_KEYS,
+  type DensityModel,
+  INPUT_CALL_KEYS,
+  type InputCallOptions,
+  type ModelCallOptions,
+  SAMPLE_KEYS,
+  type SampleOptions,
+  type Samples,
+  SYNC_INPUT_KEYS,
+  SYNC_SAMPLE_KEYS,
+  type SyncInputOptions,
+  type SyncSampleOptions,
+} from "./density.js";
+import { freshState, runTrainingLoop, trainValidationSplit, type TrainingState, VALIDATED_FIT_FIELDS, type ValidatedFitOptions } from "./trainer.js";
 
 export type Ordering = "natural" | "random";
 
@@ -53,6 +66,12 @@ export interface NadeFitOptions extends ModelCallOptions, ValidatedFitOptions {
   weightDecay?: number;
   clipNorm?: number;
 }
+
+export type NadeCompleteOptions = SampleOptions & InputCheckOptions & { known: number };
+
+const CREATE_KEYS = optionKeys<NadeCreateOptions>({ dim: true, hidden: true, ordering: true, orderingSeed: true, initSeed: true, height: true, width: true, backend: true });
+const FIT_KEYS = optionKeys<NadeFitOptions>({ ...VALIDATED_FIT_FIELDS, onProgress: true, weightDecay: true, clipNorm: true });
+const COMPLETE_KEYS = optionKeys<NadeCompleteOptions>({ backend: true, signal: true, onProgress: true, seed: true, returnProbs: true, checkInput: true, known: true });
 
 export interface NadeFitResult extends TrainingState {
   trainSize: number;
@@ -92,6 +111,7 @@ export class Nade implements DensityModel {
   }
 
   static create(opts: NadeCreateOptions): Nade {
+    checkOptions("Nade.create", opts, CREATE_KEYS, ["dim"]);
     const config = Nade.checkConfig(
       { dim: opts.dim, hidden: opts.hidden ?? 500, ordering: opts.ordering ?? "natural", orderingSeed: opts.orderingSeed ?? 0, height: opts.height, width: opts.width },
       "create",
@@ -146,36 +166,52 @@ export class Nade implements DensityModel {
     this.cudaModel = undefined;
   }
 
-  private batch(x: Float32Array): number {
-    return batchRows(x, this.dim);
+  /**
+   * Bytes a request needs per row: its outputs. The kernels work through the rows in blocks of
+   * a fixed size, so their working memory does not grow with n.
+   */
+  private bytesPerRow(op: "sample" | "logProb", returnProbs = false): number {
+    return op === "sample" ? 4 * this.dim * (returnProbs ? 2 : 1) : 4;
   }
 
-  async logProb(x: Float32Array, opts: ModelCallOptions = {}): Promise<Float32Array> {
-    const n = this.batch(x);
-    const out = new Float32Array(n);
-    await this.inference(opts.backend).nadeLogProbAsync(this.arrays, x, n, out, opts);
-    return out;
+  async logProb(x: Float32Array, opts?: InputCallOptions): Promise<Float32Array> {
+    const o = checkOptions("Nade.logProb", opts, INPUT_CALL_KEYS);
+    const n = inputRows("Nade.logProb", x, this.dim, "binary", o);
+    return sizedRequest("Nade.logProb", n, this.bytesPerRow("logProb"), async () => {
+      const out = new Float32Array(n);
+      await this.inference(o.backend).nadeLogProbAsync(this.arrays, x, n, out, o);
+      return out;
+    });
   }
 
-  logProbSync(x: Float32Array, opts: { backend?: BackendName } = {}): Float32Array {
-    const n = this.batch(x);
-    const out = new Float32Array(n);
-    this.inference(opts.backend).nadeLogProb(this.arrays, x, n, out);
-    return out;
+  logProbSync(x: Float32Array, opts?: SyncInputOptions): Float32Array {
+    const o = checkOptions("Nade.logProbSync", opts, SYNC_INPUT_KEYS);
+    const n = inputRows("Nade.logProbSync", x, this.dim, "binary", o);
+    return sizedRequest("Nade.logProbSync", n, this.bytesPerRow("logProb"), () => {
+      const out = new Float32Array(n);
+      this.inference(o.backend).nadeLogProb(this.arrays, x, n, out);
+      return out;
+    });
   }
 
   async sample(n: number, opts: SampleOptions): Promise<Samples> {
-    const x = allocRows(n, this.dim);
-    const probs = opts.returnProbs ? allocRows(n, this.dim) : undefined;
-    await this.inference(opts.backend).nadeSampleAsync(this.arrays, { n, seed: opts.seed, stream: SAMPLE_STREAM }, x, probs, opts);
-    return probs ? { x, probs, n } : { x, n };
+    const o = checkOptions("Nade.sample", opts, SAMPLE_KEYS, ["seed"]);
+    return sizedRequest("Nade.sample", n, this.bytesPerRow("sample", o.returnProbs), async () => {
+      const x = allocRows(n, this.dim);
+      const probs = o.returnProbs ? allocRows(n, this.dim) : undefined;
+      await this.inference(o.backend).nadeSampleAsync(this.arrays, { n, seed: o.seed, stream: SAMPLE_STREAM }, x, probs, o);
+      return probs ? { x, probs, n } : { x, n };
+    });
   }
 
-  sampleSync(n: number, opts: Omit<SampleOptions, "signal" | "onProgress">): Samples {
-    const x = allocRows(n, this.dim);
-    const probs = opts.returnProbs ? allocRows(n, this.dim) : undefined;
-    this.inference(opts.backend).nadeSample(this.arrays, { n, seed: opts.seed, stream: SAMPLE_STREAM }, x, probs);
-    return probs ? { x, probs, n } : { x, n };
+  sampleSync(n: number, opts: SyncSampleOptions): Samples {
+    const o = checkOptions("Nade.sampleSync", opts, SYNC_SAMPLE_KEYS, ["seed"]);
+    return sizedRequest("Nade.sampleSync", n, this.bytesPerRow("sample", o.returnProbs), () => {
+      const x = allocRows(n, this.dim);
+      const probs = o.returnProbs ? allocRows(n, this.dim) : undefined;
+      this.inference(o.backend).nadeSample(this.arrays, { n, seed: o.seed, stream: SAMPLE_STREAM }, x, probs);
+      return probs ? { x, probs, n } : { x, n };
+    });
   }
 
   /**
@@ -183,19 +219,37 @@ export class Nade implements DensityModel {
    * are taken from x (for the natural ordering of an image: the top known / width rows), the
    * others are drawn. Returns new arrays; x is not modified.
    */
-  async complete(x: Float32Array, opts: SampleOptions & { known: number }): Promise<Samples> {
-    const n = this.batch(x);
-    const known = checkInteger("known", opts.known, 0, this.dim);
-    const out = x.slice();
-    const probs = opts.returnProbs ? new Float32Array(n * this.dim) : undefined;
-    await this.inference(opts.backend).nadeSampleAsync(this.arrays, { n, seed: opts.seed, stream: SAMPLE_STREAM, known }, out, probs, opts);
-    return probs ? { x: out, probs, n } : { x: out, n };
+  async complete(x: Float32Array, opts: NadeCompleteOptions): Promise<Samples> {
+    const o = checkOptions("Nade.complete", opts, COMPLETE_KEYS, ["seed", "known"]);
+    const n = batchRows(x, this.dim);
+    const known = checkInteger("known", o.known, 0, this.dim);
+    // only the known steps are read; the rest of each row is drawn over
+    if (o.checkInput !== false) this.checkKnown(x, n, known);
+    return sizedRequest("Nade.complete", n, this.bytesPerRow("sample", o.returnProbs), async () => {
+      const out = x.slice();
+      const probs = o.returnProbs ? new Float32Array(n * this.dim) : undefined;
+      await this.inference(o.backend).nadeSampleAsync(this.arrays, { n, seed: o.seed, stream: SAMPLE_STREAM, known }, out, probs, o);
+      return probs ? { x: out, probs, n } : { x: out, n };
+    });
+  }
+
+  /** E_ARG naming the first known value (steps < known of the ordering) that is not 0 or 1. */
+  private checkKnown(x: Float32Array, n: number, known: number): void {
+    const d = this.dim;
+    const order = this.arrays.order;
+    for (let r = 0; r < n; r++) {
+      for (let s = 0; s < known; s++) {
+        const i = r * d + order[s]!;
+        if (x[i] !== 0 && x[i] !== 1) throw new DeepgenError("E_ARG", `Nade.complete: x[${i}] (row ${r}, value ${order[s]}) = ${x[i]} is not 0 or 1; this model takes values 0 or 1`);
+      }
+    }
   }
 
   /** Trains with Adam on minibatches, early-stopping on validation NLL; keeps the best parameters. */
-  async fit(train: Float32Array | Dataset, opts: NadeFitOptions = {}): Promise<NadeFitResult> {
+  async fit(train: Float32Array | Dataset, options?: NadeFitOptions): Promise<NadeFitResult> {
+    const opts = checkOptions("Nade.fit", options, FIT_KEYS);
     const seed = opts.seed ?? 0;
-    const { trainX, validX, n } = trainValidationSplit(train, this.dim, opts.validation ?? 0.1, seed, { nonEmpty: true });
+    const { trainX, validX, n } = trainValidationSplit(train, this.dim, opts.validation ?? 0.1, seed, { nonEmpty: true, domain: "binary", checkInput: opts.checkInput });
     const batchSize = checkInteger("batchSize", opts.batchSize ?? 100, 1);
     const epochs = checkInteger("epochs", opts.epochs ?? 100, 0);
     const patience = opts.patience ?? 10;
@@ -235,7 +289,7 @@ export class Nade implements DensityModel {
         },
         validate: async () => {
           this.dispose();
-          return meanNll(await this.logProb(validX, { backend: kernels.backend }));
+          return meanNll(await this.logProb(validX, { backend: kernels.backend, checkInput: false }));
         },
         keepBest: () => {
           for (const k of Object.keys(best) as (keyof typeof best)[]) best[k].set(params[k]);
@@ -282,7 +336,8 @@ export class Nade implements DensityModel {
     await writeSafetensors(path, this.paperTensors(a.wt, a.c, a.v, a.b), this.metadata());
   }
 
-  static async load(path: string, opts: { backend?: BackendName } = {}): Promise<Nade> {
+  static async load(path: string, options?: { backend?: BackendName }): Promise<Nade> {
+    const opts = checkOptions("Nade.load", options, BACKEND_KEYS);
     const model = Nade.fromFile(await loadModelFile<NadeConfig>(path, "nade"), path);
     model.backend = opts.backend;
     return model;

@@ -8,7 +8,7 @@
  * Files hold one tensor per weight, named by layer and direction (see tensorNames), with
  * kind, layers, hidden, height and width in the config.
  */
-import { checkInteger, checkOneOf } from "../core/check.js";
+import { checkInteger, checkOneOf, checkOptions, optionKeys } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import { gatherRows } from "../data/batching.js";
 import { type Dataset, makeDataset } from "../data/dataset.js";
@@ -21,10 +21,22 @@ import { checkPixelRnnModel } from "../kernels/ops/pixelrnn.js";
 import { Adam } from "../nn/adam.js";
 import { checkpointMetadata, readCheckpointFile } from "./checkpoint.js";
 import { uniformInit } from "../nn/init.js";
-import { allocRows, batchRows, modelKernels } from "./common.js";
-import type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./density.js";
+import { allocRows, inputRows, modelKernels, sizedRequest } from "./common.js";
+import {
+  BACKEND_KEYS,
+  type DensityModel,
+  INPUT_CALL_KEYS,
+  type InputCallOptions,
+  type ModelCallOptions,
+  SAMPLE_KEYS,
+  type SampleOptions,
+  type Samples,
+  SYNC_INPUT_KEYS,
+  SYNC_SAMPLE_KEYS,
+  type SyncInputOptions,
+} from "./density.js";
 import { meanNll } from "./nade.js";
-import { freshState, runTrainingLoop, trainValidationSplit, type TrainingState, type ValidatedFitOptions } from "./trainer.js";
+import { freshState, runTrainingLoop, trainValidationSplit, type TrainingState, VALIDATED_FIT_FIELDS, type ValidatedFitOptions } from "./trainer.js";
 
 export type { PixelRnnKindName } from "../kernels/js/pixelrnn.js";
 
@@ -55,6 +67,17 @@ export interface PixelRnnFitResult extends TrainingState {
   trainSize: number;
   validationSize: number;
 }
+
+/** Sampling's options: those of every model, and which sampler. */
+export interface PixelRnnSampleOptions extends SampleOptions {
+  /** The cached linear-time sampler (default) or the naive full-recompute one (same draws). */
+  cached?: boolean;
+}
+
+const CREATE_KEYS = optionKeys<PixelRnnCreateOptions>({ kind: true, height: true, width: true, layers: true, hidden: true, initSeed: true, backend: true });
+const FIT_KEYS = optionKeys<PixelRnnFitOptions>({ ...VALIDATED_FIT_FIELDS, onProgress: true, clipNorm: true });
+const PIXELRNN_SAMPLE_KEYS = [...SAMPLE_KEYS, "cached"];
+const PIXELRNN_SYNC_SAMPLE_KEYS = [...SYNC_SAMPLE_KEYS, "cached"];
 
 const SAMPLE_STREAM = 0;
 const DIR_NAMES: Record<PixelRnnKindName, string[]> = { rowlstm: ["row"], diagbilstm: ["lr", "rl"] };
@@ -121,6 +144,7 @@ export class PixelRnn implements DensityModel {
   }
 
   static create(opts: PixelRnnCreateOptions): PixelRnn {
+    checkOptions("PixelRnn.create", opts, CREATE_KEYS, ["kind", "height", "width"]);
     const config = PixelRnn.checkConfig({ kind: opts.kind, layers: opts.layers ?? 1, hidden: opts.hidden ?? 32, height: opts.height, width: opts.width }, "create");
     const model = new PixelRnn(config, new Float32Array(pixelRnnLayout({ ...config, rows: config.height, cols: config.width }).total));
     checkPixelRnnModel(model.arrays);
@@ -150,44 +174,66 @@ export class PixelRnn implements DensityModel {
     return modelKernels(this.backend, backend);
   }
 
-  async logProb(x: Float32Array, opts: ModelCallOptions = {}): Promise<Float32Array> {
-    const n = batchRows(x, this.dim);
-    const out = new Float32Array(n);
-    await this.kernels(opts.backend).pixelRnnLogProbAsync(this.arrays, x, n, out, opts);
-    return out;
+  /**
+   * Bytes a request needs per row: its outputs. The kernels work through the rows in blocks of
+   * a fixed size, so their working memory does not grow with n.
+   */
+  private bytesPerRow(op: "sample" | "logProb", returnProbs = false): number {
+    return op === "sample" ? 4 * this.dim * (returnProbs ? 2 : 1) : 4;
   }
 
-  logProbSync(x: Float32Array, opts: { backend?: BackendName } = {}): Float32Array {
-    const n = batchRows(x, this.dim);
-    const out = new Float32Array(n);
-    this.kernels(opts.backend).pixelRnnLogProb(this.arrays, x, n, out);
-    return out;
+  async logProb(x: Float32Array, opts?: InputCallOptions): Promise<Float32Array> {
+    const o = checkOptions("PixelRnn.logProb", opts, INPUT_CALL_KEYS);
+    const n = inputRows("PixelRnn.logProb", x, this.dim, "binary", o);
+    return sizedRequest("PixelRnn.logProb", n, this.bytesPerRow("logProb"), async () => {
+      const out = new Float32Array(n);
+      await this.kernels(o.backend).pixelRnnLogProbAsync(this.arrays, x, n, out, o);
+      return out;
+    });
+  }
+
+  logProbSync(x: Float32Array, opts?: SyncInputOptions): Float32Array {
+    const o = checkOptions("PixelRnn.logProbSync", opts, SYNC_INPUT_KEYS);
+    const n = inputRows("PixelRnn.logProbSync", x, this.dim, "binary", o);
+    return sizedRequest("PixelRnn.logProbSync", n, this.bytesPerRow("logProb"), () => {
+      const out = new Float32Array(n);
+      this.kernels(o.backend).pixelRnnLogProb(this.arrays, x, n, out);
+      return out;
+    });
   }
 
   /** Draws n images with the cached (linear-time) sampler, one kernel call. */
-  async sample(n: number, opts: SampleOptions & { cached?: boolean }): Promise<Samples> {
-    const x = allocRows(n, this.dim);
-    const probs = opts.returnProbs ? allocRows(n, this.dim) : undefined;
-    await this.kernels(opts.backend).pixelRnnSampleAsync(this.arrays, { n, seed: opts.seed, stream: SAMPLE_STREAM, cached: opts.cached ?? true }, x, probs, opts);
-    return probs ? { x, probs, n } : { x, n };
+  async sample(n: number, opts: PixelRnnSampleOptions): Promise<Samples> {
+    const o = checkOptions("PixelRnn.sample", opts, PIXELRNN_SAMPLE_KEYS, ["seed"]);
+    return sizedRequest("PixelRnn.sample", n, this.bytesPerRow("sample", o.returnProbs), async () => {
+      const x = allocRows(n, this.dim);
+      const probs = o.returnProbs ? allocRows(n, this.dim) : undefined;
+      await this.kernels(o.backend).pixelRnnSampleAsync(this.arrays, { n, seed: o.seed, stream: SAMPLE_STREAM, cached: o.cached ?? true }, x, probs, o);
+      return probs ? { x, probs, n } : { x, n };
+    });
   }
 
-  sampleSync(n: number, opts: Omit<SampleOptions, "signal" | "onProgress"> & { cached?: boolean }): Samples {
-    const x = allocRows(n, this.dim);
-    const probs = opts.returnProbs ? allocRows(n, this.dim) : undefined;
-    this.kernels(opts.backend).pixelRnnSample(this.arrays, { n, seed: opts.seed, stream: SAMPLE_STREAM, cached: opts.cached ?? true }, x, probs);
-    return probs ? { x, probs, n } : { x, n };
+  sampleSync(n: number, opts: Omit<PixelRnnSampleOptions, "signal" | "onProgress">): Samples {
+    const o = checkOptions("PixelRnn.sampleSync", opts, PIXELRNN_SYNC_SAMPLE_KEYS, ["seed"]);
+    return sizedRequest("PixelRnn.sampleSync", n, this.bytesPerRow("sample", o.returnProbs), () => {
+      const x = allocRows(n, this.dim);
+      const probs = o.returnProbs ? allocRows(n, this.dim) : undefined;
+      this.kernels(o.backend).pixelRnnSample(this.arrays, { n, seed: o.seed, stream: SAMPLE_STREAM, cached: o.cached ?? true }, x, probs);
+      return probs ? { x, probs, n } : { x, n };
+    });
   }
 
   /** The reference sampler that reruns the whole network for every pixel (same draws, O(D^2)). */
   sampleNaive(n: number, opts: SampleOptions): Promise<Samples> {
-    return this.sample(n, { ...opts, cached: false });
+    const o = checkOptions("PixelRnn.sampleNaive", opts, SAMPLE_KEYS, ["seed"]);
+    return this.sample(n, { ...o, cached: false });
   }
 
   /** Trains with Adam (global-norm clipping) on minibatches, early-stopping on validation NLL; keeps the best parameters. */
-  async fit(train: Float32Array | Dataset, opts: PixelRnnFitOptions = {}): Promise<PixelRnnFitResult> {
+  async fit(train: Float32Array | Dataset, options?: PixelRnnFitOptions): Promise<PixelRnnFitResult> {
+    const opts = checkOptions("PixelRnn.fit", options, FIT_KEYS);
     const seed = opts.seed ?? 0;
-    const { trainX, validX, n } = trainValidationSplit(train, this.dim, opts.validation ?? 0.1, seed, { nonEmpty: true });
+    const { trainX, validX, n } = trainValidationSplit(train, this.dim, opts.validation ?? 0.1, seed, { nonEmpty: true, domain: "binary", checkInput: opts.checkInput });
     const batchSize = checkInteger("batchSize", opts.batchSize ?? 64, 1);
     const epochs = checkInteger("epochs", opts.epochs ?? 100, 0);
     const kernels = this.kernels(opts.backend);
@@ -219,7 +265,7 @@ export class PixelRnn implements DensityModel {
           for (let i = 0; i < m; i++) nll -= logp[i]!;
           return nll;
         },
-        validate: async () => meanNll(await this.logProb(validX, { backend: kernels.backend })),
+        validate: async () => meanNll(await this.logProb(validX, { backend: kernels.backend, checkInput: false })),
         keepBest: () => best.set(this.params),
         restoreBest: () => this.params.set(best),
         checkpoint: opts.checkpointPath === undefined ? undefined : (s) => this.saveCheckpoint(opts.checkpointPath!, adam, best, s),
@@ -252,7 +298,8 @@ export class PixelRnn implements DensityModel {
     await writeSafetensors(path, this.tensors(this.params), modelMetadata(this.kind, this.config));
   }
 
-  static async load(path: string, opts: { backend?: BackendName } = {}): Promise<PixelRnn> {
+  static async load(path: string, options?: { backend?: BackendName }): Promise<PixelRnn> {
+    const opts = checkOptions("PixelRnn.load", options, BACKEND_KEYS);
     const model = PixelRnn.fromFile(await loadModelFile<PixelRnnConfig>(path), path);
     model.backend = opts.backend;
     return model;

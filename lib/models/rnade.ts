@@ -6,7 +6,7 @@
  *
  * Files: W [H, D], c [H], Va, Vm, Vs [D, K, H], ba, bm, bs [D, K].
  */
-import { checkInteger } from "../core/check.js";
+import { checkInteger, checkOptions, optionKeys } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import { gatherRows } from "../data/batching.js";
 import { makeDataset } from "../data/dataset.js";
@@ -16,10 +16,23 @@ import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { RnadeGradients, RnadeModelArrays } from "../kernels/ops/rnade.js";
 import { Adam } from "../nn/adam.js";
 import { uniformInit } from "../nn/init.js";
-import { allocRows, batchRows, checkImageShape, modelKernels } from "./common.js";
-import type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./density.js";
+import { allocRows, checkImageShape, inputRows, modelKernels, sizedRequest } from "./common.js";
+import {
+  BACKEND_KEYS,
+  type DensityModel,
+  INPUT_CALL_KEYS,
+  type InputCallOptions,
+  type ModelCallOptions,
+  SAMPLE_KEYS,
+  type SampleOptions,
+  type Samples,
+  SYNC_INPUT_KEYS,
+  SYNC_SAMPLE_KEYS,
+  type SyncInputOptions,
+  type SyncSampleOptions,
+} from "./density.js";
 import { checkpointMetadata, readCheckpointFile } from "./checkpoint.js";
-import { freshState, runTrainingLoop, trainValidationSplit, type TrainingState, type ValidatedFitOptions } from "./trainer.js";
+import { freshState, runTrainingLoop, trainValidationSplit, type TrainingState, VALIDATED_FIT_FIELDS, type ValidatedFitOptions } from "./trainer.js";
 
 export interface RnadeConfig {
   dim: number;
@@ -33,6 +46,19 @@ export interface RnadeConfig {
 export interface RnadeFitOptions extends ModelCallOptions, ValidatedFitOptions {
   clipNorm?: number;
 }
+
+export interface RnadeCreateOptions {
+  dim: number;
+  hidden?: number;
+  components?: number;
+  initSeed?: number;
+  height?: number;
+  width?: number;
+  backend?: BackendName;
+}
+
+const CREATE_KEYS = optionKeys<RnadeCreateOptions>({ dim: true, hidden: true, components: true, initSeed: true, height: true, width: true, backend: true });
+const FIT_KEYS = optionKeys<RnadeFitOptions>({ ...VALIDATED_FIT_FIELDS, onProgress: true, clipNorm: true });
 
 const PARAMS = ["wt", "c", "va", "vm", "vs", "ba", "bm", "bs"] as const;
 type ParamName = (typeof PARAMS)[number];
@@ -61,7 +87,8 @@ export class Rnade implements DensityModel {
     };
   }
 
-  static create(opts: { dim: number; hidden?: number; components?: number; initSeed?: number; height?: number; width?: number; backend?: BackendName }): Rnade {
+  static create(opts: RnadeCreateOptions): Rnade {
+    checkOptions("Rnade.create", opts, CREATE_KEYS, ["dim"]);
     const config = Rnade.checkConfig({ dim: opts.dim, hidden: opts.hidden ?? 100, components: opts.components ?? 5, height: opts.height, width: opts.width }, "create");
     const { dim: d, hidden: h, components: k } = config;
     const seed = opts.initSeed ?? 0;
@@ -98,39 +125,57 @@ export class Rnade implements DensityModel {
     return modelKernels(this.backend, backend);
   }
 
-  private batch(x: Float32Array): number {
-    return batchRows(x, this.dim);
+  /**
+   * Bytes a request needs per row: its outputs. The kernels work through the rows in blocks of
+   * a fixed size, so their working memory does not grow with n.
+   */
+  private bytesPerRow(op: "sample" | "logProb"): number {
+    return op === "sample" ? 4 * this.dim : 4;
   }
 
-  async logProb(x: Float32Array, opts: ModelCallOptions = {}): Promise<Float32Array> {
-    const n = this.batch(x);
-    const out = new Float32Array(n);
-    await this.kernels(opts.backend).rnadeLogProbAsync(this.arrays, x, n, out, opts);
-    return out;
+  /** log p(x) in nats (a density) of dequantized vectors x [n, D], each value in [0, 1). */
+  async logProb(x: Float32Array, opts?: InputCallOptions): Promise<Float32Array> {
+    const o = checkOptions("Rnade.logProb", opts, INPUT_CALL_KEYS);
+    const n = inputRows("Rnade.logProb", x, this.dim, "unitHalfOpen", o);
+    return sizedRequest("Rnade.logProb", n, this.bytesPerRow("logProb"), async () => {
+      const out = new Float32Array(n);
+      await this.kernels(o.backend).rnadeLogProbAsync(this.arrays, x, n, out, o);
+      return out;
+    });
   }
 
-  logProbSync(x: Float32Array, opts: { backend?: BackendName } = {}): Float32Array {
-    const n = this.batch(x);
-    const out = new Float32Array(n);
-    this.kernels(opts.backend).rnadeLogProb(this.arrays, x, n, out);
-    return out;
+  logProbSync(x: Float32Array, opts?: SyncInputOptions): Float32Array {
+    const o = checkOptions("Rnade.logProbSync", opts, SYNC_INPUT_KEYS);
+    const n = inputRows("Rnade.logProbSync", x, this.dim, "unitHalfOpen", o);
+    return sizedRequest("Rnade.logProbSync", n, this.bytesPerRow("logProb"), () => {
+      const out = new Float32Array(n);
+      this.kernels(o.backend).rnadeLogProb(this.arrays, x, n, out);
+      return out;
+    });
   }
 
   async sample(n: number, opts: SampleOptions): Promise<Samples> {
-    const x = allocRows(n, this.dim);
-    await this.kernels(opts.backend).rnadeSampleAsync(this.arrays, { n, seed: opts.seed }, x, opts);
-    return { x, n };
+    const o = checkOptions("Rnade.sample", opts, SAMPLE_KEYS, ["seed"]);
+    return sizedRequest("Rnade.sample", n, this.bytesPerRow("sample"), async () => {
+      const x = allocRows(n, this.dim);
+      await this.kernels(o.backend).rnadeSampleAsync(this.arrays, { n, seed: o.seed }, x, o);
+      return { x, n };
+    });
   }
 
-  sampleSync(n: number, opts: Omit<SampleOptions, "signal" | "onProgress">): Samples {
-    const x = allocRows(n, this.dim);
-    this.kernels(opts.backend).rnadeSample(this.arrays, { n, seed: opts.seed }, x);
-    return { x, n };
+  sampleSync(n: number, opts: SyncSampleOptions): Samples {
+    const o = checkOptions("Rnade.sampleSync", opts, SYNC_SAMPLE_KEYS, ["seed"]);
+    return sizedRequest("Rnade.sampleSync", n, this.bytesPerRow("sample"), () => {
+      const x = allocRows(n, this.dim);
+      this.kernels(o.backend).rnadeSample(this.arrays, { n, seed: o.seed }, x);
+      return { x, n };
+    });
   }
 
-  async fit(train: Float32Array, opts: RnadeFitOptions = {}): Promise<TrainingState> {
+  async fit(train: Float32Array, options?: RnadeFitOptions): Promise<TrainingState> {
+    const opts = checkOptions("Rnade.fit", options, FIT_KEYS);
     const seed = opts.seed ?? 0;
-    const { trainX, validX, n } = trainValidationSplit(train, this.dim, opts.validation ?? 0.1, seed, { nonEmpty: true });
+    const { trainX, validX, n } = trainValidationSplit(train, this.dim, opts.validation ?? 0.1, seed, { nonEmpty: true, domain: "unitHalfOpen", checkInput: opts.checkInput });
     const batchSize = checkInteger("batchSize", opts.batchSize ?? 100, 1);
     const kernels = this.kernels(opts.backend);
     const params = Object.fromEntries(PARAMS.map((p) => [p, this.arrays[p]])) as Record<ParamName, Float32Array>;
@@ -155,7 +200,7 @@ export class Rnade implements DensityModel {
           return nll;
         },
         validate: async () => {
-          const lp = await this.logProb(validX, { backend: kernels.backend });
+          const lp = await this.logProb(validX, { backend: kernels.backend, checkInput: false });
           return -lp.reduce((a, v) => a + v, 0) / Math.max(1, lp.length);
         },
         keepBest: () => {
@@ -230,7 +275,8 @@ export class Rnade implements DensityModel {
     await writeSafetensors(path, this.tensors(this.arrays), modelMetadata(this.kind, this.config));
   }
 
-  static async load(path: string, opts: { backend?: BackendName } = {}): Promise<Rnade> {
+  static async load(path: string, options?: { backend?: BackendName }): Promise<Rnade> {
+    const opts = checkOptions("Rnade.load", options, BACKEND_KEYS);
     const { file, config } = await readModelFile(path, "rnade", Rnade.checkConfig);
     const model = new Rnade(config, Rnade.arraysFrom(file, config));
     model.backend = opts.backend;

@@ -11,7 +11,7 @@ import type { Seed } from "../core/philox.js";
 import type { BackendName } from "../kernels/kernels.js";
 import { epochBatches, splitValidation } from "../data/batching.js";
 import { type Dataset, makeDataset } from "../data/dataset.js";
-import { batchRows } from "./common.js";
+import { batchRows, type InputCheckOptions, type InputDomain, inputRows } from "./common.js";
 
 export interface EpochRecord {
   epoch: number;
@@ -31,7 +31,7 @@ export interface TrainingState {
 }
 
 /** The options of every minibatch fit; each model's own options extend them. */
-export interface FitOptions<R extends EpochRecord = EpochRecord> {
+export interface FitOptions<R extends EpochRecord = EpochRecord> extends InputCheckOptions {
   epochs?: number;
   batchSize?: number;
   /** Adam learning rate. */
@@ -55,6 +55,23 @@ export interface ValidatedFitOptions<R extends EpochRecord = EpochRecord> extend
   /** Epochs without validation improvement before stopping. */
   patience?: number;
 }
+
+/** The keys of FitOptions and ValidatedFitOptions, for each model's list of its fit's options (optionKeys). */
+export const FIT_FIELDS = {
+  epochs: true,
+  batchSize: true,
+  lr: true,
+  seed: true,
+  backend: true,
+  signal: true,
+  checkpointPath: true,
+  resumeFrom: true,
+  onBatch: true,
+  onEpoch: true,
+  checkInput: true,
+} as const satisfies { [K in keyof Required<FitOptions>]: true };
+
+export const VALIDATED_FIT_FIELDS = { ...FIT_FIELDS, validation: true, patience: true } as const satisfies { [K in keyof Required<ValidatedFitOptions>]: true };
 
 export interface TrainingProgress {
   epoch: number;
@@ -93,22 +110,24 @@ export interface LoopHooks {
 /**
  * The training and validation images of a fit on `train` [n, dim]: `validation` is a set of
  * its own [m, dim], or the fraction of `train` to hold out (a split seeded by `seed`). With
- * `nonEmpty`, an empty validation set of its own is E_ARG (early stopping needs one).
+ * `nonEmpty`, an empty validation set of its own is E_ARG (early stopping needs one). With
+ * `domain`, the values of both are checked against it (unless `checkInput` is false).
  */
 export function trainValidationSplit(
   train: Float32Array | Dataset,
   dim: number,
   validation: Float32Array | number,
   seed: Seed,
-  opts: { nonEmpty?: boolean } = {},
+  opts: { nonEmpty?: boolean; domain?: InputDomain; checkInput?: boolean } = {},
 ): { trainX: Float32Array; validX: Float32Array; n: number } {
   const x = train instanceof Float32Array ? train : train.x;
-  batchRows(x, dim);
+  const rows = (what: string, a: Float32Array): number => (opts.domain === undefined ? batchRows(a, dim) : inputRows(what, a, dim, opts.domain, opts));
+  rows("fit: training images", x);
   if (typeof validation === "number") {
     const split = splitValidation(makeDataset(x, undefined, 1, dim), validation, seed);
     return { trainX: split.train.x, validX: split.validation.x, n: split.train.x.length / dim };
   }
-  if (batchRows(validation, dim) === 0 && opts.nonEmpty === true) throw new DeepgenError("E_ARG", "the validation set is empty");
+  if (rows("fit: validation images", validation) === 0 && opts.nonEmpty === true) throw new DeepgenError("E_ARG", "the validation set is empty");
   return { trainX: x, validX: validation, n: x.length / dim };
 }
 

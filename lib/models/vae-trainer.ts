@@ -5,7 +5,7 @@
  * parameters. Checkpoints hold the parameters, the best ones, the Adam state and the history,
  * and resume exactly.
  */
-import { checkInteger } from "../core/check.js";
+import { checkInteger, checkOptions, optionKeys } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import type { Seed } from "../core/philox.js";
 import { gatherRows } from "../data/batching.js";
@@ -14,9 +14,9 @@ import type { BackendName, Kernels } from "../kernels/kernels.js";
 import { Adam } from "../nn/adam.js";
 import type { Net } from "../nn/conv-nets.js";
 import { readBestCheckpoint, writeBestCheckpoint } from "./checkpoint.js";
-import { modelKernels } from "./common.js";
+import { type InputDomain, modelKernels } from "./common.js";
 import type { ModelCallOptions } from "./density.js";
-import { type EpochRecord, freshState, runTrainingLoop, trainValidationSplit, type TrainingState, type ValidatedFitOptions } from "./trainer.js";
+import { type EpochRecord, freshState, runTrainingLoop, trainValidationSplit, type TrainingState, VALIDATED_FIT_FIELDS, type ValidatedFitOptions } from "./trainer.js";
 
 /** The ELBO's terms, in nats per image (means over the images). */
 export interface ElboTerms {
@@ -70,12 +70,16 @@ export interface VaeUnderTraining {
   params(): Record<string, Float32Array>;
   grads(): Record<string, Float32Array>;
   lossAndGradients(k: Kernels, x: Float32Array, m: number, o: { seed: Seed; stream: number; beta?: number; freeBits?: number }): { rec: number; kl: number; loss: number };
-  elbo(x: Float32Array, opts: { backend?: BackendName; seed?: Seed }): ElboTerms;
+  elbo(x: Float32Array, opts: { backend?: BackendName; seed?: Seed; checkInput?: boolean }): ElboTerms;
+  readonly inputDomain: InputDomain;
 }
 
-export async function fitVae(model: VaeUnderTraining, train: Float32Array | Dataset, opts: VaeFitOptions = {}): Promise<VaeFitResult> {
+const FIT_KEYS = optionKeys<VaeFitOptions>({ ...VALIDATED_FIT_FIELDS, onProgress: true, clipNorm: true, warmupEpochs: true, freeBits: true });
+
+export async function fitVae(model: VaeUnderTraining, train: Float32Array | Dataset, options?: VaeFitOptions): Promise<VaeFitResult> {
+  const opts = checkOptions("Vae.fit", options, FIT_KEYS);
   const seed = opts.seed ?? 0;
-  const { trainX, validX, n } = trainValidationSplit(train, model.dim, opts.validation ?? 0.1, seed);
+  const { trainX, validX, n } = trainValidationSplit(train, model.dim, opts.validation ?? 0.1, seed, { domain: model.inputDomain, checkInput: opts.checkInput });
   const batchSize = checkInteger("batchSize", opts.batchSize ?? 100, 1);
   const epochs = checkInteger("epochs", opts.epochs ?? 100, 0);
   const warmup = opts.warmupEpochs ?? 0;
@@ -141,7 +145,7 @@ export async function fitVae(model: VaeUnderTraining, train: Float32Array | Data
         return t.rec + t.kl; // the true -ELBO, whatever the warm-up weight
       },
       validate: async () => {
-        lastValidTerms = model.elbo(validX, { backend: kernels.backend, seed });
+        lastValidTerms = model.elbo(validX, { backend: kernels.backend, seed, checkInput: false });
         return -lastValidTerms.elbo;
       },
       keepBest: () => {

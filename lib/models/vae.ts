@@ -36,7 +36,7 @@
  */
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 
-import { checkInteger, checkOneOf } from "../core/check.js";
+import { checkInteger, checkOneOf, checkOptions, optionKeys } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import type { Seed } from "../core/philox.js";
 import type { Dataset } from "../data/dataset.js";
@@ -46,8 +46,19 @@ import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { Net } from "../nn/conv-nets.js";
 import { Autoencoder, type AutoencoderConfig, autoencoderNets, checkConvArch, checkWidths, loadAutoencoder, VAE_ACTIVATIONS, type VaeActivation, type VaeArch } from "./autoencoder.js";
 import { netTensors } from "./checkpoint.js";
-import { batchRows, checkImageShape } from "./common.js";
-import type { DensityModel, ModelCallOptions, SampleOptions, Samples } from "./density.js";
+import { batchRows, checkImageShape, type InputCheckOptions, type InputDomain, inputRows, netBytesPerRow, sizedRequest } from "./common.js";
+import {
+  BACKEND_KEYS,
+  type DensityModel,
+  INPUT_CALL_KEYS,
+  type InputCallOptions,
+  type ModelCallOptions,
+  type Samples,
+  SYNC_INPUT_KEYS,
+  SYNC_SAMPLE_KEYS,
+  type SyncInputOptions,
+  type SyncSampleOptions,
+} from "./density.js";
 import { cbInverseCdf, cbMean, sigmoidInPlace } from "./latent.js";
 import { type ElboTerms, fitVae, type VaeFitOptions, type VaeFitResult } from "./vae-trainer.js";
 
@@ -78,13 +89,26 @@ export interface VaeCreateOptions {
   backend?: BackendName;
 }
 
-export interface IwaeOptions extends ModelCallOptions {
+export interface IwaeOptions extends ModelCallOptions, InputCheckOptions {
   /** Importance samples per image (1..100000; default 5000 for reports, 1 gives the ELBO). */
   k?: number;
   /** Draws per decoder pass (memory bound; default 1000). */
   chunk?: number;
   seed?: Seed;
 }
+
+/** Options of elbo(). */
+export interface ElboOptions extends InputCheckOptions {
+  backend?: BackendName;
+  seed?: Seed;
+  /** Images per forward pass (default 500). */
+  batchSize?: number;
+}
+
+const CREATE_KEYS = optionKeys<VaeCreateOptions>({ dim: true, arch: true, channels: true, latent: true, hidden: true, activation: true, decoder: true, initSeed: true, height: true, width: true, backend: true });
+const IWAE_KEYS = optionKeys<IwaeOptions>({ backend: true, signal: true, onProgress: true, checkInput: true, k: true, chunk: true, seed: true });
+const SYNC_IWAE_KEYS = optionKeys<Omit<IwaeOptions, "signal" | "onProgress">>({ backend: true, checkInput: true, k: true, chunk: true, seed: true });
+const ELBO_KEYS = optionKeys<ElboOptions>({ backend: true, seed: true, batchSize: true, checkInput: true });
 
 /** Philox stream of the z draws of sample() (ONNX exports record it, so runners draw the same z). */
 export const SAMPLE_Z_STREAM = 0x5a;
@@ -106,6 +130,12 @@ function putColumns(src: Float32Array, n: number, cols: number, dst: Float32Arra
 export class Vae extends Autoencoder<VaeConfig> implements DensityModel {
   readonly kind = "vae";
   protected readonly mapRange = 3;
+  protected readonly className = "Vae";
+
+  /** Binary images for the Bernoulli decoder, grayscale in [0, 1] for the continuous Bernoulli. */
+  get inputDomain(): InputDomain {
+    return this.config.decoder === "cbernoulli" ? "unit" : "binary";
+  }
 
   /** Fresh networks of a configuration (Glorot-uniform from the seed). */
   static networks(cfg: VaeConfig, seed: number): { encoder: Net; decoder: Net } {
@@ -113,6 +143,7 @@ export class Vae extends Autoencoder<VaeConfig> implements DensityModel {
   }
 
   static create(opts: VaeCreateOptions): Vae {
+    checkOptions("Vae.create", opts, CREATE_KEYS, ["dim"]);
     const config = Vae.checkConfig({
       dim: opts.dim,
       latent: opts.latent ?? 32,
@@ -153,10 +184,14 @@ export class Vae extends Autoencoder<VaeConfig> implements DensityModel {
   // ---- encode / decode ----
 
   /** mu, logvar [n, latent] of q(z | x) for x [n, D]. */
-  encode(x: Float32Array, opts: { backend?: BackendName } = {}): { mu: Float32Array; logvar: Float32Array; n: number } {
-    const n = this.rows(x);
+  encode(x: Float32Array, opts?: SyncInputOptions): { mu: Float32Array; logvar: Float32Array; n: number } {
+    const { n, backend } = this.inputOf("encode", x, opts);
+    return this.encodeRows(x, n, backend);
+  }
+
+  private encodeRows(x: Float32Array, n: number, backend: BackendName | undefined): { mu: Float32Array; logvar: Float32Array; n: number } {
     const L = this.latent;
-    const h = this.encoder.forward(this.kernels(opts.backend), x, n);
+    const h = this.encoder.forward(this.kernels(backend), x, n);
     const mu = new Float32Array(n * L);
     const logvar = new Float32Array(n * L);
     takeColumns(h, n, 2 * L, 0, L, mu);
@@ -168,9 +203,10 @@ export class Vae extends Autoencoder<VaeConfig> implements DensityModel {
    * Pixel means E[x | z] [n, D] for codes z [n, latent]: the probabilities sigmoid(l(z)) of the
    * Bernoulli decoder, the continuous Bernoulli's mean for "cbernoulli".
    */
-  decode(z: Float32Array, opts: { backend?: BackendName } = {}): Float32Array {
+  decode(z: Float32Array, opts?: { backend?: BackendName }): Float32Array {
+    checkOptions("Vae.decode", opts, BACKEND_KEYS);
     const n = batchRows(z, this.latent);
-    const logits = this.decoder.forward(this.kernels(opts.backend), z, n);
+    const logits = this.decoder.forward(this.kernels(opts?.backend), z, n);
     if (this.config.decoder === "cbernoulli") {
       const out = new Float32Array(logits.length);
       for (let i = 0; i < out.length; i++) out[i] = cbMean(logits[i]!);
@@ -193,13 +229,19 @@ export class Vae extends Autoencoder<VaeConfig> implements DensityModel {
 
   /** A code stands for x by its posterior mean: reconstruct and interpolate decode mu(x). */
   protected codeOf(x: Float32Array, opts: { backend?: BackendName }): Float32Array {
-    return this.encode(x, opts).mu;
+    return this.encodeRows(x, batchRows(x, this.dim), opts.backend).mu;
   }
 
   // ---- sampling ----
 
-  sampleSync(n: number, opts: Omit<SampleOptions, "signal" | "onProgress">): Samples {
-    checkInteger("n", n, 0);
+  sampleSync(n: number, options: SyncSampleOptions): Samples {
+    const opts = checkOptions("Vae.sampleSync", options, SYNC_SAMPLE_KEYS, ["seed"]);
+    // z, the decoder's activations, its logits and their copy, uniforms, draws and means
+    const bytesPerRow = 4 * this.latent + netBytesPerRow(this.decoder) + 4 * 5 * this.dim;
+    return sizedRequest("Vae.sample", n, bytesPerRow, () => this.draw(n, opts));
+  }
+
+  private draw(n: number, opts: SyncSampleOptions): Samples {
     const k = this.kernels(opts.backend);
     const z = new Float32Array(n * this.latent);
     k.philoxFill(z, opts.seed, SAMPLE_Z_STREAM, "normal");
@@ -227,8 +269,9 @@ export class Vae extends Autoencoder<VaeConfig> implements DensityModel {
    * Mean ELBO terms over x [n, D] with one draw per image (stream ELBO_STREAM, sample index =
    * row: deterministic for a seed), evaluated in batches of `batchSize`.
    */
-  elbo(x: Float32Array, opts: { backend?: BackendName; seed?: Seed; batchSize?: number } = {}): ElboTerms {
-    const n = this.rows(x);
+  elbo(x: Float32Array, options?: ElboOptions): ElboTerms {
+    const opts = checkOptions("Vae.elbo", options, ELBO_KEYS);
+    const n = inputRows("Vae.elbo", x, this.dim, this.inputDomain, opts);
     const k = this.kernels(opts.backend);
     const bs = checkInteger("batchSize", opts.batchSize ?? 500, 1);
     let rec = 0;
@@ -358,29 +401,47 @@ export class Vae extends Autoencoder<VaeConfig> implements DensityModel {
    * comment). Draw i of image r uses sample index r * k + i, so the estimate does not depend
    * on `chunk`. k = 1 is the one-draw ELBO.
    */
-  logLikelihoodSync(x: Float32Array, opts: Omit<IwaeOptions, "signal" | "onProgress"> = {}): Float32Array {
-    const gen = this.iwae(x, opts);
-    let r = gen.next();
-    while (!r.done) r = gen.next();
-    return r.value;
+  logLikelihoodSync(x: Float32Array, opts?: Omit<IwaeOptions, "signal" | "onProgress">): Float32Array {
+    return this.logLikelihoodAs("Vae.logLikelihoodSync", x, checkOptions("Vae.logLikelihoodSync", opts, SYNC_IWAE_KEYS));
   }
 
-  async logLikelihood(x: Float32Array, opts: IwaeOptions = {}): Promise<Float32Array> {
-    const gen = this.iwae(x, opts);
-    let r = gen.next();
-    while (!r.done) {
-      if (opts.signal?.aborted) throw new DeepgenError("E_ABORTED", "operation aborted");
-      opts.onProgress?.(r.value);
-      await yieldToEventLoop();
-      r = gen.next();
-    }
-    opts.onProgress?.(1);
-    return r.value;
+  async logLikelihood(x: Float32Array, opts?: IwaeOptions): Promise<Float32Array> {
+    return this.logLikelihoodAsyncAs("Vae.logLikelihood", x, checkOptions("Vae.logLikelihood", opts, IWAE_KEYS));
   }
 
-  /** Yields the fraction done after each chunk; returns the estimates. */
-  private *iwae(x: Float32Array, opts: Omit<IwaeOptions, "signal" | "onProgress">): Generator<number, Float32Array> {
-    const n = this.rows(x);
+  /** Bytes an IWAE request holds per image: the encoder's activations, the posterior's mean and log variance, the estimate. */
+  private iwaeBytesPerRow(): number {
+    return netBytesPerRow(this.encoder) + 8 * this.latent + 4;
+  }
+
+  private logLikelihoodAs(what: string, x: Float32Array, opts: Omit<IwaeOptions, "signal" | "onProgress">): Float32Array {
+    const n = inputRows(what, x, this.dim, this.inputDomain, opts);
+    return sizedRequest(what, n, this.iwaeBytesPerRow(), () => {
+      const gen = this.iwae(x, n, opts);
+      let r = gen.next();
+      while (!r.done) r = gen.next();
+      return r.value;
+    });
+  }
+
+  private logLikelihoodAsyncAs(what: string, x: Float32Array, opts: IwaeOptions): Promise<Float32Array> {
+    const n = inputRows(what, x, this.dim, this.inputDomain, opts);
+    return sizedRequest(what, n, this.iwaeBytesPerRow(), async () => {
+      const gen = this.iwae(x, n, opts);
+      let r = gen.next();
+      while (!r.done) {
+        if (opts.signal?.aborted) throw new DeepgenError("E_ABORTED", "operation aborted");
+        opts.onProgress?.(r.value);
+        await yieldToEventLoop();
+        r = gen.next();
+      }
+      opts.onProgress?.(1);
+      return r.value;
+    });
+  }
+
+  /** Yields the fraction done after each chunk; returns the estimates (x already checked: n rows). */
+  private *iwae(x: Float32Array, n: number, opts: Omit<IwaeOptions, "signal" | "onProgress">): Generator<number, Float32Array> {
     const K = checkInteger("k", opts.k ?? 5000, 1, 100000);
     const chunk = checkInteger("chunk", opts.chunk ?? 1000, 1, 1 << 20);
     if (n * K > 0x100000000) throw new DeepgenError("E_ARG", `n * k = ${n * K} draws exceed the 2^32 sample indices of one call`);
@@ -389,7 +450,7 @@ export class Vae extends Autoencoder<VaeConfig> implements DensityModel {
     const D = this.dim;
     const L = this.latent;
     const out = new Float32Array(n);
-    const { mu, logvar } = this.encode(x, opts);
+    const { mu, logvar } = this.encodeRows(x, n, opts.backend);
     const B = Math.min(chunk, K);
     const z = new Float32Array(B * L);
     const eps = new Float32Array(B * L);
@@ -433,12 +494,12 @@ export class Vae extends Autoencoder<VaeConfig> implements DensityModel {
   }
 
   /** DensityModel: log p(x) estimated by IWAE with k = 100 (use logLikelihood for other k). */
-  async logProb(x: Float32Array, opts: ModelCallOptions = {}): Promise<Float32Array> {
-    return this.logLikelihood(x, { ...opts, k: 100 });
+  async logProb(x: Float32Array, opts?: InputCallOptions): Promise<Float32Array> {
+    return this.logLikelihoodAsyncAs("Vae.logProb", x, { ...checkOptions("Vae.logProb", opts, INPUT_CALL_KEYS), k: 100 });
   }
 
-  logProbSync(x: Float32Array, opts: { backend?: BackendName } = {}): Float32Array {
-    return this.logLikelihoodSync(x, { ...opts, k: 100 });
+  logProbSync(x: Float32Array, opts?: SyncInputOptions): Float32Array {
+    return this.logLikelihoodAs("Vae.logProbSync", x, { ...checkOptions("Vae.logProbSync", opts, SYNC_INPUT_KEYS), k: 100 });
   }
 
   // ---- files ----
@@ -447,7 +508,8 @@ export class Vae extends Autoencoder<VaeConfig> implements DensityModel {
     await writeSafetensors(path, netTensors([this.encoder, this.decoder]), modelMetadata(this.kind, this.config, extraMetadata));
   }
 
-  static async load(path: string, opts: { backend?: BackendName } = {}): Promise<Vae> {
+  static async load(path: string, options?: { backend?: BackendName }): Promise<Vae> {
+    const opts = checkOptions("Vae.load", options, BACKEND_KEYS);
     const { config, encoder, decoder } = await loadAutoencoder(path, "vae", Vae.checkConfig, Vae.networks);
     const model = new Vae(config, encoder, decoder);
     model.backend = opts.backend;

@@ -33,6 +33,8 @@ export interface Net {
   setTraining?(training: boolean): void;
   /** State that is saved but not trained (batch norm running statistics), by name with shapes. */
   buffers?(): Record<string, { shape: number[]; data: Float32Array }>;
+  /** Floats a forward pass allocates per row (each layer's output and its backward scratch), for memory estimates. */
+  forwardFloatsPerRow?(): number;
 }
 
 export interface ConvNetSpec {
@@ -142,6 +144,10 @@ abstract class Chain implements Net {
     readonly inDim: number,
     readonly outDim: number,
   ) {}
+
+  forwardFloatsPerRow(): number {
+    return this.layers.reduce((a, l) => a + 2 * (l.kind === "conv" ? l.layer.outSize : l.layer.outDim), 0);
+  }
 
   forward(k: Kernels, x: Float32Array, n: number): Float32Array {
     if (x.length !== n * this.inDim) throw new DeepgenError("E_SHAPE", `${this.name}: input has ${x.length} values, expected ${n} x ${this.inDim}`);

@@ -143,6 +143,11 @@ export class Mlp {
     return this.spec.sizes[this.spec.sizes.length - 1]!;
   }
 
+  /** Floats a forward pass allocates per row: each layer's output and its backward scratch. */
+  forwardFloatsPerRow(): number {
+    return this.layers.reduce((a, l) => a + 2 * l.outDim, 0);
+  }
+
   /** Output [n, out]: a view valid until the next forward. */
   forward(k: Kernels, x: Float32Array, n: number): Float32Array {
     this.inputs = [];
