@@ -61,6 +61,20 @@ for (const [name, write] of [
     t.is(readFileSync(path, "utf8"), "new");
   });
 
+  // Serial: the umask is the whole process's.
+  test.serial(`${name}: a new file's mode follows the umask (the replaced-mode rule applies to existing files only)`, async (t) => {
+    if (!posix) return t.pass("modes are POSIX");
+    const dir = fresh();
+    const path = join(dir, "private.png");
+    const old = process.umask(0o077);
+    try {
+      await write(path, bytes("x"));
+    } finally {
+      process.umask(old);
+    }
+    t.is(statSync(path).mode & 0o777, 0o600);
+  });
+
   test(`${name}: errors name the caller's path, never the temp file`, async (t) => {
     const dir = fresh();
     const missing = join(dir, "no-such-folder", "out.png");

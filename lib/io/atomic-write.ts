@@ -29,8 +29,10 @@ interface WritePlan {
   target: string;
   /** true: write the target in place (FIFO, device); false: temp file + rename. */
   inPlace: boolean;
-  /** The mode the new file gets: that of the file it replaces, or NEW_FILE_MODE. */
+  /** The mode the new file gets: that of the file it replaces, or NEW_FILE_MODE (less the umask). */
   mode: number;
+  /** An existing regular file is replaced: its mode is set exactly, whatever the umask. */
+  replaces: boolean;
 }
 
 function ioError(path: string, message: string, cause?: unknown): DeepgenError {
@@ -68,17 +70,21 @@ function planWrite(path: string): WritePlan {
     try {
       st = fs.lstatSync(target);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return { target, inPlace: false, mode: NEW_FILE_MODE };
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return { target, inPlace: false, mode: NEW_FILE_MODE, replaces: false };
       throw ioError(path, describe(e, path, undefined), e);
     }
     if (st.isSymbolicLink()) {
       if (hops >= MAX_LINK_HOPS) throw ioError(path, "too many levels of symbolic links");
-      target = resolve(dirname(target), fs.readlinkSync(target));
+      try {
+        target = resolve(dirname(target), fs.readlinkSync(target));
+      } catch (e) {
+        throw ioError(path, describe(e, path, undefined), e);
+      }
       continue;
     }
     if (st.isDirectory()) throw ioError(path, "it is a directory");
-    if (st.isFile()) return { target, inPlace: false, mode: st.mode & 0o7777 };
-    return { target, inPlace: true, mode: NEW_FILE_MODE };
+    if (st.isFile()) return { target, inPlace: false, mode: st.mode & 0o7777, replaces: true };
+    return { target, inPlace: true, mode: NEW_FILE_MODE, replaces: false };
   }
 }
 
@@ -121,8 +127,9 @@ export async function atomicWriteFile(path: string, chunks: Iterable<Uint8Array>
   try {
     handle = await fsp.open(tmp, "wx", plan.mode);
     await writeChunks(handle, chunks);
-    // The umask narrowed the open's mode: set the replaced file's mode exactly.
-    await handle.chmod(plan.mode);
+    // The umask narrowed the open's mode: a replaced file keeps its mode exactly (a new one
+    // keeps what the umask made of NEW_FILE_MODE).
+    if (plan.replaces) await handle.chmod(plan.mode);
     await handle.sync();
     await handle.close();
     handle = undefined;
@@ -146,7 +153,11 @@ export function atomicWriteFileSync(path: string, chunks: Iterable<Uint8Array>):
     } catch (e) {
       throw e instanceof DeepgenError ? e : ioError(path, describe(e, path, undefined), e);
     } finally {
-      if (fd !== undefined) fs.closeSync(fd);
+      try {
+        if (fd !== undefined) fs.closeSync(fd);
+      } catch {
+        // a failed close must not hide the write's own error
+      }
     }
     return;
   }
@@ -155,7 +166,7 @@ export function atomicWriteFileSync(path: string, chunks: Iterable<Uint8Array>):
   try {
     fd = fs.openSync(tmp, "wx", plan.mode);
     writeChunksSync(fd, chunks);
-    fs.fchmodSync(fd, plan.mode);
+    if (plan.replaces) fs.fchmodSync(fd, plan.mode);
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = undefined;
