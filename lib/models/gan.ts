@@ -16,6 +16,10 @@
  * kernels' summation order, so images then agree to float rounding (<= 1e-6), not bit for bit.
  *
  * Files: gen.<i>.*, disc.<i>.* (+ batch-norm running statistics).
+ *
+ * Longer than most model files, and kept whole: it is the model only (its training, heads and
+ * latent rows have files of their own), and sampling, the discriminator's verdict and the
+ * generator's loss read the same two networks.
  */
 import { checkInteger, checkOneOf, checkOptions, optionKeys } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";

@@ -33,6 +33,11 @@
  * Files: encoder enc.<i>.w, enc.<i>.b; decoder dec.<i>.w, dec.<i>.b (dense W [out, in], conv
  * weights in the conv kernels' layouts; the encoder's last layer outputs [mu, logvar],
  * 2 * latent values).
+ *
+ * Longer than most model files, and kept whole: the ELBO's forward and backward passes and the
+ * IWAE estimator are one piece of mathematics on the same encoder, decoder and likelihood
+ * terms (and share their buffers); training lives in vae-trainer.ts, the shared autoencoder
+ * parts in autoencoder.ts.
  */
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 
