@@ -33,12 +33,30 @@ export async function runConv(report: Report): Promise<void> {
   for (const L of LAYERS) {
     const x = randomNormal(BATCH * L.cin * L.h * L.h, 1);
     const wShape = L.transposed ? [L.cin, L.cout, 4, 4] : [L.cout, L.cin, 4, 4];
-    const w = randomNormal(wShape.reduce((a, b) => a * b, 1), 2, 0.05);
+    const w = randomNormal(
+      wShape.reduce((a, b) => a * b, 1),
+      2,
+      0.05,
+    );
     const bias = randomNormal(L.cout, 3, 0.1);
     const y = new Float32Array(BATCH * L.cout * L.out * L.out);
-    const shape = { batch: BATCH, inChannels: L.cin, height: L.h, width: L.h, outChannels: L.cout, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 };
+    const shape = {
+      batch: BATCH,
+      inChannels: L.cin,
+      height: L.h,
+      width: L.h,
+      outChannels: L.cout,
+      kernelH: 4,
+      kernelW: 4,
+      strideH: 2,
+      strideW: 2,
+      padH: 1,
+      padW: 1,
+    };
     const run = (backend: "native" | "js") => () =>
-      L.transposed ? getKernels(backend).convTranspose2dForward(shape, x, w, bias, y) : getKernels(backend).conv2dForward(shape, x, w, bias, y);
+      L.transposed
+        ? getKernels(backend).convTranspose2dForward(shape, x, w, bias, y)
+        : getKernels(backend).conv2dForward(shape, x, w, bias, y);
     const model = oneNodeModel(
       L.transposed ? "ConvTranspose" : "Conv",
       [{ name: "X", dims: [BATCH, L.cin, L.h, L.h] }],
@@ -64,7 +82,12 @@ export async function runConv(report: Report): Promise<void> {
       const tf = await tfjs(backend);
       const tx = tf.randomNormal([BATCH, L.h, L.h, L.cin]);
       const ms = L.transposed
-        ? await timeTf(tf, () => tf.conv2dTranspose(tx as never, tf.randomNormal([4, 4, L.cout, L.cin]) as never, [BATCH, L.out, L.out, L.cout], 2, "same"), 3)
+        ? await timeTf(
+            tf,
+            () =>
+              tf.conv2dTranspose(tx as never, tf.randomNormal([4, 4, L.cout, L.cin]) as never, [BATCH, L.out, L.out, L.cout], 2, "same"),
+            3,
+          )
         : await timeTf(tf, () => tf.conv2d(tx as never, tf.randomNormal([4, 4, L.cin, L.cout]) as never, 2, "same"), 3);
       tx.dispose();
       report.add({ suite: "kernels", case: `${L.name}-b64-t1`, backend: `tfjs-${backend}`, value: ms, unit: "ms" });

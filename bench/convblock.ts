@@ -36,7 +36,11 @@ function cpuMedianMs(fn: () => void, repeats: number): number {
   return t[Math.floor(t.length / 2)]!;
 }
 
-async function cpuMedianOrtMs(session: Awaited<ReturnType<typeof ortSession>>, feeds: Parameters<typeof timeOrt>[1], repeats: number): Promise<number> {
+async function cpuMedianOrtMs(
+  session: Awaited<ReturnType<typeof ortSession>>,
+  feeds: Parameters<typeof timeOrt>[1],
+  repeats: number,
+): Promise<number> {
   await session.run(feeds);
   const t: number[] = [];
   for (let i = 0; i < repeats; i++) {
@@ -85,7 +89,19 @@ interface Setup {
 }
 
 function setup(b: Block, batch: number, norm: ConvBlockNorm, seed: number): Setup {
-  const shape = { batch, inChannels: b.cin, height: b.h, width: b.h, outChannels: b.cout, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 };
+  const shape = {
+    batch,
+    inChannels: b.cin,
+    height: b.h,
+    width: b.h,
+    outChannels: b.cout,
+    kernelH: 4,
+    kernelW: 4,
+    strideH: 2,
+    strideW: 2,
+    padH: 1,
+    padW: 1,
+  };
   const ySize = batch * b.cout * b.out * b.out;
   const wSize = b.cin * b.cout * 16;
   const c = b.cout;
@@ -106,7 +122,12 @@ function setup(b: Block, batch: number, norm: ConvBlockNorm, seed: number): Setu
     dy0,
     dy: dy0.slice(),
     dx: new Float32Array(batch * b.cin * b.h * b.h),
-    g: { dweight: new Float32Array(wSize), dbias: b.norm ? null : new Float32Array(c), dgamma: new Float32Array(c), dbeta: new Float32Array(c) },
+    g: {
+      dweight: new Float32Array(wSize),
+      dbias: b.norm ? null : new Float32Array(c),
+      dgamma: new Float32Array(c),
+      dbeta: new Float32Array(c),
+    },
     da: new Float32Array(ySize),
     dpre: new Float32Array(ySize),
   };
@@ -121,8 +142,23 @@ function unfusedForward(k: K, s: Setup): void {
   if (s.spec.transposed) k.convTranspose2dForward(sh, s.x, s.p.weight, s.p.bias, s.saved.pre);
   else k.conv2dForward(sh, s.x, s.p.weight, s.p.bias, s.saved.pre);
   const p = s.p;
-  if (s.spec.norm === "train") k.batchNormForwardTrain(s.saved.pre, p.gamma!, p.beta!, s.y, s.saved.mean, s.saved.rstd, p.runningMean!, p.runningVar!, sh.batch, sh.outChannels, sp, EPS);
-  else if (s.spec.norm === "eval") k.batchNormForwardEval(s.saved.pre, p.gamma!, p.beta!, p.runningMean!, p.runningVar!, s.y, sh.batch, sh.outChannels, sp, EPS);
+  if (s.spec.norm === "train")
+    k.batchNormForwardTrain(
+      s.saved.pre,
+      p.gamma!,
+      p.beta!,
+      s.y,
+      s.saved.mean,
+      s.saved.rstd,
+      p.runningMean!,
+      p.runningVar!,
+      sh.batch,
+      sh.outChannels,
+      sp,
+      EPS,
+    );
+  else if (s.spec.norm === "eval")
+    k.batchNormForwardEval(s.saved.pre, p.gamma!, p.beta!, p.runningMean!, p.runningVar!, s.y, sh.batch, sh.outChannels, sp, EPS);
   k.activationForward(s.spec.activation, s.spec.norm === "none" ? s.saved.pre : s.y, s.y, SLOPE);
 }
 
@@ -132,7 +168,19 @@ function unfusedBackward(k: K, s: Setup): void {
   k.activationBackward(s.spec.activation, s.y, s.dy0, s.da, SLOPE);
   let dpre = s.da;
   if (s.spec.norm === "train") {
-    k.batchNormBackward(s.saved.pre, s.da, s.p.gamma!, s.saved.mean, s.saved.rstd, s.dpre, s.g.dgamma!, s.g.dbeta!, sh.batch, sh.outChannels, sp);
+    k.batchNormBackward(
+      s.saved.pre,
+      s.da,
+      s.p.gamma!,
+      s.saved.mean,
+      s.saved.rstd,
+      s.dpre,
+      s.g.dgamma!,
+      s.g.dbeta!,
+      sh.batch,
+      sh.outChannels,
+      sp,
+    );
     dpre = s.dpre;
   }
   if (s.spec.transposed) {
@@ -163,15 +211,32 @@ function blockNodes(b: Block, s: Setup, pfx: string, input: string, output: stri
     convIn.push(`${pfx}B`);
   }
   let cur = `${pfx}conv`;
-  nodes.push({ opType: b.transposed ? "ConvTranspose" : "Conv", inputs: convIn, outputs: [cur], attributes: { kernel_shape: [4, 4], strides: [2, 2], pads: [1, 1, 1, 1] } });
+  nodes.push({
+    opType: b.transposed ? "ConvTranspose" : "Conv",
+    inputs: convIn,
+    outputs: [cur],
+    attributes: { kernel_shape: [4, 4], strides: [2, 2], pads: [1, 1, 1, 1] },
+  });
   if (b.norm) {
-    for (const [n, d] of [["gamma", s.p.gamma!], ["beta", s.p.beta!], ["mean", s.p.runningMean!], ["var", s.p.runningVar!]] as const) {
+    for (const [n, d] of [
+      ["gamma", s.p.gamma!],
+      ["beta", s.p.beta!],
+      ["mean", s.p.runningMean!],
+      ["var", s.p.runningVar!],
+    ] as const) {
       inits.push({ name: `${pfx}${n}`, dims: [b.cout], data: d });
     }
-    nodes.push({ opType: "BatchNormalization", inputs: [cur, `${pfx}gamma`, `${pfx}beta`, `${pfx}mean`, `${pfx}var`], outputs: [`${pfx}bn`], attributes: { epsilon: EPS } });
+    nodes.push({
+      opType: "BatchNormalization",
+      inputs: [cur, `${pfx}gamma`, `${pfx}beta`, `${pfx}mean`, `${pfx}var`],
+      outputs: [`${pfx}bn`],
+      attributes: { epsilon: EPS },
+    });
     cur = `${pfx}bn`;
   }
-  const op = { relu: "Relu", leakyRelu: "LeakyRelu", tanh: "Tanh", sigmoid: "Sigmoid", identity: "Identity", softplus: "Softplus" }[b.activation];
+  const op = { relu: "Relu", leakyRelu: "LeakyRelu", tanh: "Tanh", sigmoid: "Sigmoid", identity: "Identity", softplus: "Softplus" }[
+    b.activation
+  ];
   nodes.push({ opType: op, inputs: [cur], outputs: [output], attributes: b.activation === "leakyRelu" ? { alpha: SLOPE } : {} });
   return { nodes, inits };
 }
@@ -249,9 +314,19 @@ export async function runConvBlock(report: Report): Promise<void> {
   const maxThreads = getThreads();
   const threadCounts = [...new Set([1, Math.min(2, maxThreads)])];
   const add = (c: string, backend: "native" | "native-unfused" | "js" | "onnxruntime", ms: number, cpuMs?: number) =>
-    report.add({ suite: "convblock", case: c, backend, value: ms, unit: "ms", ...(cpuMs === undefined ? {} : { note: `cpu ${formatValue(cpuMs)} ms` }) });
+    report.add({
+      suite: "convblock",
+      case: c,
+      backend,
+      value: ms,
+      unit: "ms",
+      ...(cpuMs === undefined ? {} : { note: `cpu ${formatValue(cpuMs)} ms` }),
+    });
   // Wall median, and at one thread the CPU-time median as well.
-  const time = (fn: () => void, reps: number, t: number): [number, number | undefined] => [timeMs(fn, reps, 2), t === 1 ? cpuMedianMs(fn, reps) : undefined];
+  const time = (fn: () => void, reps: number, t: number): [number, number | undefined] => [
+    timeMs(fn, reps, 2),
+    t === 1 ? cpuMedianMs(fn, reps) : undefined,
+  ];
   let seed = 1;
   for (const batch of [64, 1]) {
     const reps = batch === 64 ? 11 : 101;
@@ -261,7 +336,10 @@ export async function runConvBlock(report: Report): Promise<void> {
       seed += 10;
       const infer = setup(b, batch, b.norm ? "eval" : "none", seed);
       const { nodes, inits } = blockNodes(b, infer, "", "X", "Y");
-      const model = graphModel(nodes, [{ name: "X", dims: [batch, b.cin, b.h, b.h] }], inits, { name: "Y", dims: [batch, b.cout, b.out, b.out] });
+      const model = graphModel(nodes, [{ name: "X", dims: [batch, b.cin, b.h, b.h] }], inits, {
+        name: "Y",
+        dims: [batch, b.cout, b.out, b.out],
+      });
       for (const t of threadCounts) {
         setThreads(t);
         const c = (what: string) => `${b.name}-b${batch}-${what}-t${t}`;
@@ -274,12 +352,25 @@ export async function runConvBlock(report: Report): Promise<void> {
         add(c("infer"), "native-unfused", ...time(() => unfusedForward(native, infer), reps, t));
         const session = await ortSession(model, t);
         const feeds = { X: ortTensor(infer.x, [batch, b.cin, b.h, b.h]) };
-        add(c("infer"), "onnxruntime", await timeOrt(session, feeds, reps), t === 1 ? await cpuMedianOrtMs(session, feeds, reps) : undefined);
+        add(
+          c("infer"),
+          "onnxruntime",
+          await timeOrt(session, feeds, reps),
+          t === 1 ? await cpuMedianOrtMs(session, feeds, reps) : undefined,
+        );
       }
       setThreads(maxThreads);
       const jsReps = batch === 64 ? 1 : 5;
-      add(`${b.name}-b${batch}-fwd-t1`, "js", timeMs(() => fusedForward(js, train), jsReps, 0));
-      add(`${b.name}-b${batch}-bwd-t1`, "js", timeMs(() => fusedBackward(js, train), jsReps, 0));
+      add(
+        `${b.name}-b${batch}-fwd-t1`,
+        "js",
+        timeMs(() => fusedForward(js, train), jsReps, 0),
+      );
+      add(
+        `${b.name}-b${batch}-bwd-t1`,
+        "js",
+        timeMs(() => fusedBackward(js, train), jsReps, 0),
+      );
     }
     // The whole DCGAN generator, inference: z(100) -> dense -> 128x7x7 -> BN -> ReLU ->
     // block G1 -> block G2. Native: gemm, batchNorm (eval), relu, two block calls; onnxruntime:

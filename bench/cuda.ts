@@ -92,7 +92,14 @@ export async function runCuda(report: Report): Promise<void> {
 async function benchDcganStep(add: AddRow): Promise<void> {
   const batch = 64;
   const gan = Gan.create({ arch: "dcgan", dim: 784, height: 28, width: 28, initSeed: 1 });
-  const spec = { height: 28, width: 28, zdim: gan.zdim, channels: gan.config.channels!, discChannels: gan.config.discChannels!, discNorm: false };
+  const spec = {
+    height: 28,
+    width: 28,
+    zdim: gan.zdim,
+    channels: gan.config.channels!,
+    discChannels: gan.config.discChannels!,
+    discNorm: false,
+  };
   const genBuffers = Object.fromEntries(Object.entries(gan.generator.buffers?.() ?? {}).map(([k, b]) => [k, b.data]));
   const real = new Float32Array(batch * 784).map((_, i) => Math.sin(i) * 0.9);
   const z = gan.sampleLatent(batch, 2);

@@ -30,7 +30,14 @@ export async function runGan(report: Report): Promise<void> {
       const z = gan.sampleLatent(batch, 1);
       const reps = backend === "js" ? (batch === 1 ? 5 : 2) : batch === 1 ? 200 : 20;
       const ms = timeMs(() => gan.generate(z, { backend }), reps);
-      report.add({ suite: "gan", case: `dcgan-generator-b${batch}`, backend, value: (batch * 1000) / ms, unit: "images/s", note: `${ms.toFixed(2)} ms per batch; threads ${backend === "js" ? 1 : threads}` });
+      report.add({
+        suite: "gan",
+        case: `dcgan-generator-b${batch}`,
+        backend,
+        value: (batch * 1000) / ms,
+        unit: "images/s",
+        note: `${ms.toFixed(2)} ms per batch; threads ${backend === "js" ? 1 : threads}`,
+      });
     }
   }
   if (await onnxRuntimeAvailable()) {
@@ -39,7 +46,14 @@ export async function runGan(report: Report): Promise<void> {
     for (const batch of [1, 64]) {
       const z = gan.sampleLatent(batch, 1);
       const ms = await timeMsAsync(() => ort.run({ z: { data: z, dims: [batch, gan.zdim] } }), batch === 1 ? 200 : 20);
-      report.add({ suite: "gan", case: `dcgan-generator-b${batch}`, backend: "onnxruntime", value: (batch * 1000) / ms, unit: "images/s", note: `${ms.toFixed(2)} ms per batch; intra-op threads ${threads}` });
+      report.add({
+        suite: "gan",
+        case: `dcgan-generator-b${batch}`,
+        backend: "onnxruntime",
+        value: (batch * 1000) / ms,
+        unit: "images/s",
+        note: `${ms.toFixed(2)} ms per batch; intra-op threads ${threads}`,
+      });
     }
     await ort.dispose();
   }
@@ -47,17 +61,38 @@ export async function runGan(report: Report): Promise<void> {
   const shipped = await Gan.load(fileURLToPath(new URL("../models/dcgan-mnist.safetensors", import.meta.url)));
   const z1 = shipped.sampleLatent(1, 1);
   const ms1 = timeMs(() => shipped.generate(z1), 200);
-  report.add({ suite: "gan", case: "dcgan-mnist-generator-b1", backend: "native", value: 1000 / ms1, unit: "images/s", note: `${ms1.toFixed(2)} ms per batch; threads ${threads}` });
+  report.add({
+    suite: "gan",
+    case: "dcgan-mnist-generator-b1",
+    backend: "native",
+    value: 1000 / ms1,
+    unit: "images/s",
+    note: `${ms1.toFixed(2)} ms per batch; threads ${threads}`,
+  });
   if (await onnxRuntimeAvailable()) {
     const file = fileURLToPath(new URL("../models/dcgan-mnist.onnx", import.meta.url));
     const ort = await OnnxModel.load(file, { threads, isolate: false });
     const ms = await timeMsAsync(() => ort.run({ z: { data: z1, dims: [1, shipped.zdim] } }), 200);
-    report.add({ suite: "gan", case: "dcgan-mnist-generator-b1", backend: "onnxruntime", value: 1000 / ms, unit: "images/s", note: `${ms.toFixed(2)} ms per batch; intra-op threads ${threads}` });
+    report.add({
+      suite: "gan",
+      case: "dcgan-mnist-generator-b1",
+      backend: "onnxruntime",
+      value: 1000 / ms,
+      unit: "images/s",
+      note: `${ms.toFixed(2)} ms per batch; intra-op threads ${threads}`,
+    });
     await ort.dispose();
     // What OnnxModel costs by default: the same session on its worker thread (message round trip, copies).
     const isolated = await OnnxModel.load(file, { threads });
     const msIsolated = await timeMsAsync(() => isolated.run({ z: { data: z1, dims: [1, shipped.zdim] } }), 200);
-    report.add({ suite: "gan", case: "dcgan-mnist-generator-b1", backend: "onnxruntime-worker", value: 1000 / msIsolated, unit: "images/s", note: `${msIsolated.toFixed(2)} ms per batch; session on a worker thread (OnnxModel's default)` });
+    report.add({
+      suite: "gan",
+      case: "dcgan-mnist-generator-b1",
+      backend: "onnxruntime-worker",
+      value: 1000 / msIsolated,
+      unit: "images/s",
+      note: `${msIsolated.toFixed(2)} ms per batch; session on a worker thread (OnnxModel's default)`,
+    });
     await isolated.dispose();
   }
   const { train } = canonicalSplit();
@@ -69,6 +104,13 @@ export async function runGan(report: Report): Promise<void> {
     const t0 = performance.now();
     await model.fit(x, { epochs: 1, batchSize: 64, backend });
     const ms = (performance.now() - t0) / steps[backend];
-    report.add({ suite: "gan", case: "dcgan-train-step-b64", backend, value: ms, unit: "ms", note: `D and G updates; mean of ${steps[backend]} steps` });
+    report.add({
+      suite: "gan",
+      case: "dcgan-train-step-b64",
+      backend,
+      value: ms,
+      unit: "ms",
+      note: `D and G updates; mean of ${steps[backend]} steps`,
+    });
   }
 }

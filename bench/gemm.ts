@@ -39,7 +39,9 @@ export async function runGemm(report: Report, opts: { quick?: boolean } = {}): P
     peaks.set(t, peak);
     report.add({ suite: "kernels", case: `peak-fma-t${t}`, backend: "native", value: peak, unit: "GFLOP/s" });
   }
-  const shapes = opts.quick ? SHAPES.slice(0, 2) : SHAPES.filter((s, i) => SHAPES.findIndex((o) => o.m === s.m && o.n === s.n && o.k === s.k) === i);
+  const shapes = opts.quick
+    ? SHAPES.slice(0, 2)
+    : SHAPES.filter((s, i) => SHAPES.findIndex((o) => o.m === s.m && o.n === s.n && o.k === s.k) === i);
   for (const s of shapes) {
     const a = randomNormal(s.m * s.k, 1);
     const b = randomNormal(s.k * s.n, 2);
@@ -59,7 +61,15 @@ export async function runGemm(report: Report, opts: { quick?: boolean } = {}): P
         note: `${((100 * gflops(ms)) / peaks.get(t)!).toFixed(0)}% of peak`,
       });
       const session = await ortSession(
-        oneNodeModel("MatMul", [{ name: "A", dims: [s.m, s.k] }, { name: "B", dims: [s.k, s.n] }], [], { name: "C", dims: [s.m, s.n] }),
+        oneNodeModel(
+          "MatMul",
+          [
+            { name: "A", dims: [s.m, s.k] },
+            { name: "B", dims: [s.k, s.n] },
+          ],
+          [],
+          { name: "C", dims: [s.m, s.n] },
+        ),
         t,
       );
       const ortMs = await timeOrt(session, { A: ortTensor(a, [s.m, s.k]), B: ortTensor(b, [s.k, s.n]) }, repeats);

@@ -67,7 +67,14 @@ export async function runNade(report: Report): Promise<void> {
     for (let j = 0; j < 784 && same; j++) same = a[i * 784 + j] === b[i * 784 + j];
     if (same) identical++;
   }
-  report.add({ suite: "nade", case: `same-seed-identical-of-${nSame}`, backend: "native", value: (100 * identical) / nSame, unit: "%", note: `${nSame - identical} images differ` });
+  report.add({
+    suite: "nade",
+    case: `same-seed-identical-of-${nSame}`,
+    backend: "native",
+    value: (100 * identical) / nSame,
+    unit: "%",
+    note: `${nSame - identical} images differ`,
+  });
   if (threads > 1) {
     setThreads(1);
     const logp = new Float32Array(test.n);

@@ -51,7 +51,14 @@ export async function runOnnx(report: Report): Promise<void> {
       report.add({ suite: "onnx", case: c, backend, value: ms, unit: "ms", note: `threads ${backend === "js" ? 1 : threads}` });
     }
     const ms = await timeMsAsync(() => ort.run({ x: { data: x, dims: [batch, 784] } }), batch === 1 ? 20 : 5, 1);
-    report.add({ suite: "onnx", case: c, backend: "onnxruntime", value: ms, unit: "ms", note: `intra-op threads ${threads}; CumSum graph` });
+    report.add({
+      suite: "onnx",
+      case: c,
+      backend: "onnxruntime",
+      value: ms,
+      unit: "ms",
+      note: `intra-op threads ${threads}; CumSum graph`,
+    });
   }
   await ort.dispose();
 }

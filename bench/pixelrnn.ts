@@ -45,10 +45,15 @@ export async function runPixelRnn(report: Report): Promise<void> {
       const lp = new Float32Array(batch);
       const t0 = performance.now();
       for (let b = 0; b < batches; b++) {
-        gatherRows(train, Uint32Array.from({ length: batch }, (_, i) => (b * batch + i) % train.n), xb);
+        gatherRows(
+          train,
+          Uint32Array.from({ length: batch }, (_, i) => (b * batch + i) % train.n),
+          xb,
+        );
         k.pixelRnnBackward(m, xb, batch, 1 / batch, lp, g);
       }
-      const epochNote = backend === "js" ? "JS: one batch of 2, extrapolated" : `${batches} batches, extrapolated to ${TRAIN_IMAGES} images`;
+      const epochNote =
+        backend === "js" ? "JS: one batch of 2, extrapolated" : `${batches} batches, extrapolated to ${TRAIN_IMAGES} images`;
       add("train-epoch-b32", backend, ((performance.now() - t0) / 1000) * (TRAIN_IMAGES / (batch * batches)), "s", epochNote);
       for (const cached of [true, false]) {
         for (const size of [1, 16]) {

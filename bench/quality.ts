@@ -21,11 +21,25 @@ export async function runQuality(report: Report): Promise<void> {
     const t0 = performance.now();
     clf.features(x, { backend });
     const s = (performance.now() - t0) / 1000;
-    report.add({ suite: "quality", case: "classifier-features", backend, value: n / s, unit: "images/s", note: `threads ${backend === "js" ? 1 : threads}; ${n} images` });
+    report.add({
+      suite: "quality",
+      case: "classifier-features",
+      backend,
+      value: n / s,
+      unit: "images/s",
+      note: `threads ${backend === "js" ? 1 : threads}; ${n} images`,
+    });
   }
   const a = clf.features(train.x);
   const b = clf.features(test.x);
   const t1 = performance.now();
   fid(a, b, clf.featureDim);
-  report.add({ suite: "quality", case: "fid-8004-vs-1996-f128", backend: "js", value: performance.now() - t1, unit: "ms", note: "float64 statistics + Jacobi" });
+  report.add({
+    suite: "quality",
+    case: "fid-8004-vs-1996-f128",
+    backend: "js",
+    value: performance.now() - t1,
+    unit: "ms",
+    note: "float64 statistics + Jacobi",
+  });
 }

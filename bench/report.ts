@@ -2,7 +2,16 @@
  * Benchmark results: one row per measurement, printed as JSON lines (--json) or as a markdown
  * table with ratios against a baseline row of the same case.
  */
-export type BenchBackend = "native" | "native-unfused" | "js" | "cuda" | "torch-cuda" | "onnxruntime" | "onnxruntime-worker" | "tfjs-cpu" | "tfjs-wasm";
+export type BenchBackend =
+  | "native"
+  | "native-unfused"
+  | "js"
+  | "cuda"
+  | "torch-cuda"
+  | "onnxruntime"
+  | "onnxruntime-worker"
+  | "tfjs-cpu"
+  | "tfjs-wasm";
 
 export interface BenchRow {
   suite: string;

@@ -33,13 +33,27 @@ export async function runVae(report: Report): Promise<void> {
     const t0 = performance.now();
     for (let b = 1; b <= batches; b++) step(b);
     const perBatch = (performance.now() - t0) / batches;
-    report.add({ suite: "vae", case: "elbo-epoch-L32-2x500", backend, value: (perBatch * Math.ceil(TRAIN_IMAGES / BATCH)) / 1000, unit: "s", note: `threads ${backend === "js" ? 1 : threads}; extrapolated from ${batches} batches of ${BATCH}` });
+    report.add({
+      suite: "vae",
+      case: "elbo-epoch-L32-2x500",
+      backend,
+      value: (perBatch * Math.ceil(TRAIN_IMAGES / BATCH)) / 1000,
+      unit: "s",
+      note: `threads ${backend === "js" ? 1 : threads}; extrapolated from ${batches} batches of ${BATCH}`,
+    });
     const kIwae = backend === "js" ? 500 : 5000;
     const images = backend === "js" ? 1 : 2;
     const t1 = performance.now();
     model.logLikelihoodSync(test.x.subarray(0, images * 784), { k: kIwae, backend });
     const s = (performance.now() - t1) / 1000;
-    report.add({ suite: "vae", case: "iwae-draws", backend, value: (images * kIwae) / s, unit: "draws/s", note: `k = ${kIwae}, ${images} images` });
+    report.add({
+      suite: "vae",
+      case: "iwae-draws",
+      backend,
+      value: (images * kIwae) / s,
+      unit: "draws/s",
+      note: `k = ${kIwae}, ${images} images`,
+    });
     report.add({ suite: "vae", case: "iwae-k5000", backend, value: (images * kIwae) / s / 5000, unit: "images/s" });
     // decoder likelihoods: forward + backward of one batch
     const logits = new Float32Array(BATCH * 784);

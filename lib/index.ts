@@ -34,23 +34,92 @@ export { linePlot, type Series, type PlotOptions } from "./io/plot.js";
 export { IndependentBernoulli, MarkovChain, fullJointParamCount } from "./models/baselines.js";
 export { CudaNadeModel, type NadeModelArrays } from "./kernels/ops/nade.js";
 export { CudaPixelRnnModel } from "./kernels/ops/pixelrnn.js";
-export { CudaDcganTrainer, type CudaDcganSpec, type DcganAdamState, type DcganStepOptions, type DcganStepResult, type DcganTrainerState } from "./kernels/ops/dcgan.js";
+export {
+  CudaDcganTrainer,
+  type CudaDcganSpec,
+  type DcganAdamState,
+  type DcganStepOptions,
+  type DcganStepResult,
+  type DcganTrainerState,
+} from "./kernels/ops/dcgan.js";
 export { cudaStatus, type CudaStatus } from "./kernels/cuda.js";
-export { Nade, meanNll, type NadeCompleteOptions, type NadeConfig, type NadeCreateOptions, type NadeFitOptions, type NadeFitResult } from "./models/nade.js";
-export { PixelRnn, type PixelRnnConfig, type PixelRnnCreateOptions, type PixelRnnFitOptions, type PixelRnnFitResult, type PixelRnnKindName, type PixelRnnSampleOptions } from "./models/pixelrnn.js";
+export {
+  Nade,
+  meanNll,
+  type NadeCompleteOptions,
+  type NadeConfig,
+  type NadeCreateOptions,
+  type NadeFitOptions,
+  type NadeFitResult,
+} from "./models/nade.js";
+export {
+  PixelRnn,
+  type PixelRnnConfig,
+  type PixelRnnCreateOptions,
+  type PixelRnnFitOptions,
+  type PixelRnnFitResult,
+  type PixelRnnKindName,
+  type PixelRnnSampleOptions,
+} from "./models/pixelrnn.js";
 export { loadModel, resolveModelPath, SHIPPED_MODELS } from "./models/registry.js";
-export type { DensityModel, InputCallOptions, ModelCallOptions, SampleOptions, Samples, SyncInputOptions, SyncSampleOptions } from "./models/density.js";
+export type {
+  DensityModel,
+  InputCallOptions,
+  ModelCallOptions,
+  SampleOptions,
+  Samples,
+  SyncInputOptions,
+  SyncSampleOptions,
+} from "./models/density.js";
 export type { InputCheckOptions } from "./models/common.js";
 export type { EpochRecord, TrainingState, TrainingProgress } from "./models/trainer.js";
-export { Vae, VAE_ARCHS, VAE_DECODERS, type VaeDecoder, type VaeConfig, type VaeCreateOptions, type VaeFitOptions, type VaeFitResult, type VaeEpochRecord, type ElboTerms, type ElboOptions, type IwaeOptions } from "./models/vae.js";
-export { Aae, type AaeEvalOptions, type AaeConfig, type AaeCreateOptions, type AaeFitOptions, type AaeFitResult, type AaeEpochRecord, type AaeTerms } from "./models/aae.js";
+export {
+  Vae,
+  VAE_ARCHS,
+  VAE_DECODERS,
+  type VaeDecoder,
+  type VaeConfig,
+  type VaeCreateOptions,
+  type VaeFitOptions,
+  type VaeFitResult,
+  type VaeEpochRecord,
+  type ElboTerms,
+  type ElboOptions,
+  type IwaeOptions,
+} from "./models/vae.js";
+export {
+  Aae,
+  type AaeEvalOptions,
+  type AaeConfig,
+  type AaeCreateOptions,
+  type AaeFitOptions,
+  type AaeFitResult,
+  type AaeEpochRecord,
+  type AaeTerms,
+} from "./models/aae.js";
 export { PRIORS, samplePrior, type PriorKind } from "./models/priors.js";
 export { loadSampler } from "./models/registry.js";
 export { Dense, Mlp, type MlpSpec } from "./nn/dense.js";
 export { ConvDecoder, ConvEncoder, type ConvNetSpec, type Net } from "./nn/conv-nets.js";
 export { scatterPlot, type PointGroup, type ScatterOptions } from "./io/scatter.js";
-export { gaussianMixture, toyDistribution, TOY_DATASETS, TOY_STREAM, type MixtureSpec, type ToyDistribution, type ToyName } from "./data/toy.js";
-export { estimateGeneratorDensity, exactKde2d, defaultGridSize, type DensityEstimateOptions, type DensityFunction, type GeneratorDensity, type Grid2d } from "./models/generator-density.js";
+export {
+  gaussianMixture,
+  toyDistribution,
+  TOY_DATASETS,
+  TOY_STREAM,
+  type MixtureSpec,
+  type ToyDistribution,
+  type ToyName,
+} from "./data/toy.js";
+export {
+  estimateGeneratorDensity,
+  exactKde2d,
+  defaultGridSize,
+  type DensityEstimateOptions,
+  type DensityFunction,
+  type GeneratorDensity,
+  type Grid2d,
+} from "./models/generator-density.js";
 export {
   diagnoseGan,
   modeCoverage,
@@ -68,7 +137,13 @@ export {
   type ValueJsdOptions,
   type ValueJsdResult,
 } from "./models/gan-diagnostics.js";
-export { discriminatorPlot, jsdCurvePlot, samplesPlot, type DiscriminatorPlotOptions, type JsdRecord } from "./models/gan-diagnostic-plots.js";
+export {
+  discriminatorPlot,
+  jsdCurvePlot,
+  samplesPlot,
+  type DiscriminatorPlotOptions,
+  type JsdRecord,
+} from "./models/gan-diagnostic-plots.js";
 export { heatmap, type HeatmapOptions } from "./io/heatmap.js";
 export {
   GraphBuilder,
@@ -87,9 +162,24 @@ export {
   type OnnxValueInfo,
   type DeepgenOnnxMetadata,
 } from "./onnx/index.js";
-export { Classifier, type ClassifierConfig, type ClassifierCreateOptions, type ClassifierFitOptions, type ClassifierFitResult, type ClassifierEpochRecord } from "./models/classifier.js";
+export {
+  Classifier,
+  type ClassifierConfig,
+  type ClassifierCreateOptions,
+  type ClassifierFitOptions,
+  type ClassifierFitResult,
+  type ClassifierEpochRecord,
+} from "./models/classifier.js";
 export { fid, frechetDistance, gaussianStats, symmetricEigen, symmetricSqrt, type GaussianStats } from "./models/fid.js";
-export { sampleQuality, classCoverage, coverageFromPredictions, features, type ClassCoverage, type QualityOptions, type SampleQuality } from "./models/sample-quality.js";
+export {
+  sampleQuality,
+  classCoverage,
+  coverageFromPredictions,
+  features,
+  type ClassCoverage,
+  type QualityOptions,
+  type SampleQuality,
+} from "./models/sample-quality.js";
 export { sampleImages, SAMPLE_DOMAINS, type ImageSampler, type SampleDomain, type SampledImages } from "./models/sample-images.js";
 export { writeCard, writeCurve, type CardRun, type CardSource, type TrainingCurve } from "./models/card.js";
 export { densityCard, densityCurve, type DensityCardRun } from "./models/density-card.js";

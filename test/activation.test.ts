@@ -63,14 +63,43 @@ function linspace(lo: number, hi: number, n: number): Float32Array {
 }
 
 const SPECIAL = Float32Array.from([
-  0, -0, 1, -1, Infinity, -Infinity, NaN, 1e-45, -1e-45, 1.1754943508222875e-38, 5.877e-39, 3.4028234663852886e38,
-  -3.4028234663852886e38, 88.72283, 88.7228394, 88.73, 89, -87.33655, -87.34, -100, -103.97207, -103.9721, -104, -150,
-  1000, -1000,
+  0,
+  -0,
+  1,
+  -1,
+  Infinity,
+  -Infinity,
+  NaN,
+  1e-45,
+  -1e-45,
+  1.1754943508222875e-38,
+  5.877e-39,
+  3.4028234663852886e38,
+  -3.4028234663852886e38,
+  88.72283,
+  88.7228394,
+  88.73,
+  89,
+  -87.33655,
+  -87.34,
+  -100,
+  -103.97207,
+  -103.9721,
+  -104,
+  -150,
+  1000,
+  -1000,
 ]);
 
 // ---- vexp / vlog ---------------------------------------------------------------------------
 
-function checkUnary(t: import("ava").ExecutionContext, name: "vexp" | "vlog", ref: (x: number) => number, x: Float32Array, maxAllowed: number) {
+function checkUnary(
+  t: import("ava").ExecutionContext,
+  name: "vexp" | "vlog",
+  ref: (x: number) => number,
+  x: Float32Array,
+  maxAllowed: number,
+) {
   const got = new Float32Array(x.length);
   native[name](x, got);
   const want = Float32Array.from(x, ref);
@@ -408,25 +437,76 @@ test("bad arguments throw DeepgenError with the right code on every backend", (t
   const c = new Float32Array(6);
   for (const k of [js, native]) {
     const code = (fn: () => void) => (t.throws(fn) as { code?: string } | undefined)?.code;
-    t.is(code(() => k.activationForward("gelu" as ActivationKind, a, b)), "E_ARG");
-    t.is(code(() => k.activationForward("relu", new Float64Array(6) as unknown as Float32Array, b)), "E_ARG");
-    t.is(code(() => k.activationForward("relu", a, new Float32Array(5))), "E_SHAPE");
-    t.is(code(() => k.activationForward("leakyRelu", a, b, -0.1)), "E_ARG");
-    t.is(code(() => k.activationForward("leakyRelu", a, b, NaN)), "E_ARG");
-    t.is(code(() => k.activationForward("relu", a, new Float32Array(0))), "E_SHAPE");
-    t.is(code(() => k.activationBackward("tanh", a, b, new Float32Array(7))), "E_SHAPE");
+    t.is(
+      code(() => k.activationForward("gelu" as ActivationKind, a, b)),
+      "E_ARG",
+    );
+    t.is(
+      code(() => k.activationForward("relu", new Float64Array(6) as unknown as Float32Array, b)),
+      "E_ARG",
+    );
+    t.is(
+      code(() => k.activationForward("relu", a, new Float32Array(5))),
+      "E_SHAPE",
+    );
+    t.is(
+      code(() => k.activationForward("leakyRelu", a, b, -0.1)),
+      "E_ARG",
+    );
+    t.is(
+      code(() => k.activationForward("leakyRelu", a, b, NaN)),
+      "E_ARG",
+    );
+    t.is(
+      code(() => k.activationForward("relu", a, new Float32Array(0))),
+      "E_SHAPE",
+    );
+    t.is(
+      code(() => k.activationBackward("tanh", a, b, new Float32Array(7))),
+      "E_SHAPE",
+    );
     // Partial overlap is refused; the very same array is fine.
     const buf = new Float32Array(12);
-    t.is(code(() => k.activationForward("relu", buf.subarray(0, 6), buf.subarray(3, 9))), "E_ARG");
-    t.is(code(() => k.activationBackward("relu", buf.subarray(0, 6), b, buf.subarray(1, 7))), "E_ARG");
-    t.is(code(() => k.biasActivationForward("relu", a, new Float32Array(3), b, 1, 2, 3)), "E_SHAPE");
-    t.is(code(() => k.biasActivationForward("relu", a, new Float32Array(2), b, 1, 2, 4)), "E_SHAPE");
-    t.is(code(() => k.biasActivationForward("relu", a, new Float32Array(2), b, 1.5, 2, 2)), "E_ARG");
-    t.is(code(() => k.biasActivationForward("relu", a, new Float32Array(2), b, -1, 2, 3)), "E_ARG");
-    t.is(code(() => k.biasActivationBackward("relu", a, b, c, new Float32Array(3), 1, 2, 3)), "E_SHAPE");
-    t.is(code(() => k.biasActivationBackward("relu", a, b, c, c.subarray(0, 2), 1, 2, 3)), "E_ARG");
-    t.is(code(() => k.vexp(a, new Float32Array(2))), "E_SHAPE");
-    t.is(code(() => k.vlog([1, 2] as unknown as Float32Array, b)), "E_ARG");
+    t.is(
+      code(() => k.activationForward("relu", buf.subarray(0, 6), buf.subarray(3, 9))),
+      "E_ARG",
+    );
+    t.is(
+      code(() => k.activationBackward("relu", buf.subarray(0, 6), b, buf.subarray(1, 7))),
+      "E_ARG",
+    );
+    t.is(
+      code(() => k.biasActivationForward("relu", a, new Float32Array(3), b, 1, 2, 3)),
+      "E_SHAPE",
+    );
+    t.is(
+      code(() => k.biasActivationForward("relu", a, new Float32Array(2), b, 1, 2, 4)),
+      "E_SHAPE",
+    );
+    t.is(
+      code(() => k.biasActivationForward("relu", a, new Float32Array(2), b, 1.5, 2, 2)),
+      "E_ARG",
+    );
+    t.is(
+      code(() => k.biasActivationForward("relu", a, new Float32Array(2), b, -1, 2, 3)),
+      "E_ARG",
+    );
+    t.is(
+      code(() => k.biasActivationBackward("relu", a, b, c, new Float32Array(3), 1, 2, 3)),
+      "E_SHAPE",
+    );
+    t.is(
+      code(() => k.biasActivationBackward("relu", a, b, c, c.subarray(0, 2), 1, 2, 3)),
+      "E_ARG",
+    );
+    t.is(
+      code(() => k.vexp(a, new Float32Array(2))),
+      "E_SHAPE",
+    );
+    t.is(
+      code(() => k.vlog([1, 2] as unknown as Float32Array, b)),
+      "E_ARG",
+    );
   }
   t.is((t.throws(() => cudaActivation.vexp(a, b)) as { code?: string }).code, "E_BACKEND");
 });

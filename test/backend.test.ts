@@ -28,8 +28,16 @@ test("backend: option wins over DEEPGEN_BACKEND, which wins over the native defa
 });
 
 test("unknown backend names are E_ARG, from the option or the environment", (t) => {
-  t.is(code(t, () => getKernels("tpu")), "E_ARG");
-  withEnv("gpu", () => t.is(code(t, () => getKernels()), "E_ARG"));
+  t.is(
+    code(t, () => getKernels("tpu")),
+    "E_ARG",
+  );
+  withEnv("gpu", () =>
+    t.is(
+      code(t, () => getKernels()),
+      "E_ARG",
+    ),
+  );
 });
 
 test("thread limit can be read and set, and rejects nonsense", (t) => {
@@ -39,18 +47,36 @@ test("thread limit can be read and set, and rejects nonsense", (t) => {
   t.is(getThreads(), 1);
   setThreads(before);
   t.is(getThreads(), before);
-  t.is(code(t, () => setThreads(0)), "E_ARG");
-  t.is(code(t, () => setThreads(2.5)), "E_ARG");
+  t.is(
+    code(t, () => setThreads(0)),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => setThreads(2.5)),
+    "E_ARG",
+  );
 });
 
 test("Tensor checks that shape and data agree", (t) => {
   const x = Tensor.zeros([2, 3]);
   t.is(x.size, 6);
   t.deepEqual(x.reshape([3, 2]).shape, [3, 2]);
-  t.is(code(t, () => new Tensor(new Float32Array(5), [2, 3])), "E_SHAPE");
-  t.is(code(t, () => Tensor.zeros([2, -1])), "E_SHAPE");
-  t.is(code(t, () => Tensor.zeros([1.5])), "E_SHAPE");
-  t.is(code(t, () => x.expectShape("x", [3, 2])), "E_SHAPE");
+  t.is(
+    code(t, () => new Tensor(new Float32Array(5), [2, 3])),
+    "E_SHAPE",
+  );
+  t.is(
+    code(t, () => Tensor.zeros([2, -1])),
+    "E_SHAPE",
+  );
+  t.is(
+    code(t, () => Tensor.zeros([1.5])),
+    "E_SHAPE",
+  );
+  t.is(
+    code(t, () => x.expectShape("x", [3, 2])),
+    "E_SHAPE",
+  );
   t.notThrows(() => x.expectShape("x", [-1, 3]));
 });
 
@@ -59,9 +85,21 @@ test("an invalid DEEPGEN_THREADS is E_ARG wherever native threads are used, like
   try {
     for (const bad of ["abc", "0", "1.5", "100000", "-2", "2x", " "]) {
       process.env["DEEPGEN_THREADS"] = bad;
-      t.is(code(t, () => getKernels("native")), "E_ARG", bad);
-      t.is(code(t, () => getThreads()), "E_ARG", bad);
-      t.is(code(t, () => runtimeInfo()), "E_ARG", bad);
+      t.is(
+        code(t, () => getKernels("native")),
+        "E_ARG",
+        bad,
+      );
+      t.is(
+        code(t, () => getThreads()),
+        "E_ARG",
+        bad,
+      );
+      t.is(
+        code(t, () => runtimeInfo()),
+        "E_ARG",
+        bad,
+      );
       t.regex(t.throws(() => getKernels("native"))!.message, /DEEPGEN_THREADS must be an integer in \[1, 1024\]/);
       t.notThrows(() => getKernels("js"), "the js backend runs no native threads");
     }

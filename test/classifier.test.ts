@@ -17,8 +17,14 @@ import { maxRelDiff } from "./helpers/numeric.js";
 const dir = mkdtempSync(join(tmpdir(), "deepgen-classifier-"));
 const { train, test: testSet } = canonicalSplit();
 // Every 16th training image (500, all digits) and every 4th test image (499).
-const small = subset(train, Array.from({ length: 500 }, (_, i) => i * 16));
-const smallTest = subset(testSet, Array.from({ length: 499 }, (_, i) => i * 4));
+const small = subset(
+  train,
+  Array.from({ length: 500 }, (_, i) => i * 16),
+);
+const smallTest = subset(
+  testSet,
+  Array.from({ length: 499 }, (_, i) => i * 4),
+);
 const tiny = { channels: [4, 8] as [number, number], features: 16, initSeed: 3 };
 
 test("training on 500 images lowers the cross-entropy and reaches far-above-chance test accuracy", async (t) => {
@@ -94,10 +100,22 @@ test("shifts move each image by at most `shift` pixels, seeded; shift 0 copies",
 
 test("classifier bad input: shapes, labels, files", async (t) => {
   const m = Classifier.create(tiny);
-  t.is(code(t, () => m.features(new Float32Array(100))), "E_SHAPE");
-  t.is(code(t, () => m.evaluate(smallTest.x.subarray(0, 784), [1, 2])), "E_SHAPE");
-  t.is(code(t, () => m.evaluate(smallTest.x.subarray(0, 784), [10])), "E_ARG");
-  t.is(code(t, () => Classifier.create({ channels: [0, 3] })), "E_ARG");
+  t.is(
+    code(t, () => m.features(new Float32Array(100))),
+    "E_SHAPE",
+  );
+  t.is(
+    code(t, () => m.evaluate(smallTest.x.subarray(0, 784), [1, 2])),
+    "E_SHAPE",
+  );
+  t.is(
+    code(t, () => m.evaluate(smallTest.x.subarray(0, 784), [10])),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => Classifier.create({ channels: [0, 3] })),
+    "E_ARG",
+  );
   await t.throwsAsync(() => m.fit(makeDataset(small.x, undefined, 28, 28)), { instanceOf: DeepgenError, code: "E_ARG" } as never);
   await t.throwsAsync(() => m.fit(small, { shift: 28 }), { instanceOf: DeepgenError, code: "E_ARG" } as never);
   const vaePath = join(dir, "vae.safetensors");

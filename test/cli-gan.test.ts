@@ -34,7 +34,29 @@ const idxLabels = join(work, "tiny-labels.idx");
 
 test("train dcgan writes the model, a card, the loss curve and a sample grid per epoch; sample and interpolate read it", (t) => {
   const out = join(work, "dcgan.safetensors");
-  const args = ["train", "dcgan", "--idx-images", idx, "--zdim", "4", "--channels", "4,3", "--disc-channels", "3,4", "--epochs", "2", "--batch", "16", "--disc-lr", "4e-4", "--quality-every", "1", "--out", out, "--json"];
+  const args = [
+    "train",
+    "dcgan",
+    "--idx-images",
+    idx,
+    "--zdim",
+    "4",
+    "--channels",
+    "4,3",
+    "--disc-channels",
+    "3,4",
+    "--epochs",
+    "2",
+    "--batch",
+    "16",
+    "--disc-lr",
+    "4e-4",
+    "--quality-every",
+    "1",
+    "--out",
+    out,
+    "--json",
+  ];
   const r = deepgen(...args);
   t.is(r.status, 0, r.stderr);
   const card = JSON.parse(r.stdout.trim());
@@ -46,16 +68,23 @@ test("train dcgan writes the model, a card, the loss curve and a sample grid per
   t.is(card.options.disc_lr, 4e-4);
   // sample quality: per epoch against train (--quality-every 1), at the end against test
   const byEpoch = card.fid_vs_train_by_epoch.epochs as { epoch: number; fidTrain: number }[];
-  t.deepEqual(byEpoch.map((f) => f.epoch), [1, 2]);
+  t.deepEqual(
+    byEpoch.map((f) => f.epoch),
+    [1, 2],
+  );
   t.true(byEpoch.every((f) => Number.isFinite(f.fidTrain) && f.fidTrain > 0));
   const q = card.sample_quality;
   t.true(Number.isFinite(q.classifier_fid) && q.classifier_fid > q.floor_fid, "an untrained generator is far from the real images");
   t.is(q.reference.split, "test");
   t.is(q.class_fractions.length, 10);
-  t.true(q.confident_fraction >= 0 && q.confident_fraction <= 1 && q.confident_reference_fraction > 0.9, "the confident fractions of the samples and of the real test images");
+  t.true(
+    q.confident_fraction >= 0 && q.confident_fraction <= 1 && q.confident_reference_fraction > 0.9,
+    "the confident fractions of the samples and of the real test images",
+  );
   t.true(isPng(join(work, "dcgan.fid.png")));
   t.true(card.history.every((h: { terms: { discriminatorLoss: number } }) => Number.isFinite(h.terms.discriminatorLoss)));
-  for (const f of ["dcgan.card.json", "dcgan.curve.png", "dcgan.samples/epoch-001.png", "dcgan.samples/epoch-002.png"]) t.true(existsSync(join(work, f)), f);
+  for (const f of ["dcgan.card.json", "dcgan.curve.png", "dcgan.samples/epoch-001.png", "dcgan.samples/epoch-002.png"])
+    t.true(existsSync(join(work, f)), f);
   t.true(isPng(join(work, "dcgan.samples/epoch-002.png")));
 
   const grid = join(work, "grid.png");
@@ -70,7 +99,26 @@ test("train dcgan writes the model, a card, the loss curve and a sample grid per
   t.not(e.status, 0);
   t.regex(e.stderr, /E_ARG.*no likelihood/);
   // the text summary (no --json) reports the final test-split FID
-  const text = deepgen("train", "dcgan", "--idx-images", idx, "--zdim", "4", "--channels", "4,3", "--disc-channels", "3,4", "--epochs", "1", "--batch", "16", "--quality-every", "1", "--out", join(work, "text.safetensors"));
+  const text = deepgen(
+    "train",
+    "dcgan",
+    "--idx-images",
+    idx,
+    "--zdim",
+    "4",
+    "--channels",
+    "4,3",
+    "--disc-channels",
+    "3,4",
+    "--epochs",
+    "1",
+    "--batch",
+    "16",
+    "--quality-every",
+    "1",
+    "--out",
+    join(work, "text.safetensors"),
+  );
   t.is(text.status, 0, text.stderr);
   t.regex(text.stdout, /dcgan: 1 epochs, .*classifier-FID [\d.]+ vs test \(floor [\d.]+\)/);
   // resume continues from the checkpoint: two more epochs
@@ -81,15 +129,44 @@ test("train dcgan writes the model, a card, the loss curve and a sample grid per
 
 test("train dcgan --codes: the card records the code and its loss; sample --code draws one code; --code elsewhere is E_ARG", (t) => {
   const out = join(work, "coded.safetensors");
-  const r = deepgen("train", "dcgan", "--idx-images", idx, "--zdim", "4", "--channels", "4,3", "--disc-channels", "3,4", "--epochs", "1", "--batch", "16", "--codes", "3", "--code-weight", "0.5", "--quality-every", "0", "--out", out, "--json");
+  const r = deepgen(
+    "train",
+    "dcgan",
+    "--idx-images",
+    idx,
+    "--zdim",
+    "4",
+    "--channels",
+    "4,3",
+    "--disc-channels",
+    "3,4",
+    "--epochs",
+    "1",
+    "--batch",
+    "16",
+    "--codes",
+    "3",
+    "--code-weight",
+    "0.5",
+    "--quality-every",
+    "0",
+    "--out",
+    out,
+    "--json",
+  );
   t.is(r.status, 0, r.stderr);
   const card = JSON.parse(r.stdout.trim());
   t.is(card.config.codes, 3);
   t.is(card.options.code_weight, 0.5);
   t.true(Number.isFinite(card.history[0].terms.codeLoss));
   // what each code draws, by the classifier; and one grid row per code
-  t.deepEqual(card.code_digits.codes.map((c: { code: number }) => c.code), [0, 1, 2]);
-  t.true(card.code_digits.codes.every((c: { digit: number; share: number }) => Number.isInteger(c.digit) && c.share >= 0.1 && c.share <= 1));
+  t.deepEqual(
+    card.code_digits.codes.map((c: { code: number }) => c.code),
+    [0, 1, 2],
+  );
+  t.true(
+    card.code_digits.codes.every((c: { digit: number; share: number }) => Number.isInteger(c.digit) && c.share >= 0.1 && c.share <= 1),
+  );
   t.true(isPng(join(work, "coded.codes.png")));
   const grid = join(work, "code1.png");
   const s = deepgen("sample", out, "-n", "4", "--code", "1", "--out", grid, "--json");
@@ -102,14 +179,36 @@ test("train dcgan --codes: the card records the code and its loss; sample --code
 
 test("train dcgan --conditional: ten classes from the labels, the card says what each class draws; bad combinations are E_ARG", (t) => {
   const out = join(work, "cond.safetensors");
-  const base = ["train", "dcgan", "--idx-images", idx, "--zdim", "4", "--channels", "4,3", "--disc-channels", "3,4", "--epochs", "1", "--batch", "16", "--quality-every", "0", "--out", out];
+  const base = [
+    "train",
+    "dcgan",
+    "--idx-images",
+    idx,
+    "--zdim",
+    "4",
+    "--channels",
+    "4,3",
+    "--disc-channels",
+    "3,4",
+    "--epochs",
+    "1",
+    "--batch",
+    "16",
+    "--quality-every",
+    "0",
+    "--out",
+    out,
+  ];
   const r = deepgen(...base, "--idx-labels", idxLabels, "--conditional", "--json");
   t.is(r.status, 0, r.stderr);
   const card = JSON.parse(r.stdout.trim());
   t.true(card.config.conditional);
   t.is(card.config.codes, 10);
   t.is(card.options.code_weight, undefined);
-  t.deepEqual(card.class_digits.codes.map((c: { code: number }) => c.code), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  t.deepEqual(
+    card.class_digits.codes.map((c: { code: number }) => c.code),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
   t.true(isPng(join(work, "cond.codes.png")));
   const s = deepgen("sample", out, "-n", "4", "--code", "9", "--out", join(work, "class9.png"), "--json");
   t.is(s.status, 0, s.stderr);
@@ -120,9 +219,39 @@ test("train dcgan --conditional: ten classes from the labels, the card says what
 
 test("train dcgan on images that are not 28x28 digits trains without the classifier's FID", (t) => {
   const small = join(work, "small.idx");
-  writeFileSync(small, encodeIdxImages(makeDataset(Float32Array.from({ length: 16 * 64 }, (_, i) => (i * 7) % 3 / 2), undefined, 8, 8)));
+  writeFileSync(
+    small,
+    encodeIdxImages(
+      makeDataset(
+        Float32Array.from({ length: 16 * 64 }, (_, i) => ((i * 7) % 3) / 2),
+        undefined,
+        8,
+        8,
+      ),
+    ),
+  );
   const out = join(work, "small.safetensors");
-  const r = deepgen("train", "dcgan", "--idx-images", small, "--zdim", "4", "--channels", "4,3", "--disc-channels", "3,4", "--epochs", "1", "--batch", "8", "--quality-every", "1", "--out", out, "--json");
+  const r = deepgen(
+    "train",
+    "dcgan",
+    "--idx-images",
+    small,
+    "--zdim",
+    "4",
+    "--channels",
+    "4,3",
+    "--disc-channels",
+    "3,4",
+    "--epochs",
+    "1",
+    "--batch",
+    "8",
+    "--quality-every",
+    "1",
+    "--out",
+    out,
+    "--json",
+  );
   t.is(r.status, 0, r.stderr);
   const card = JSON.parse(r.stdout.trim());
   t.is(card.epochs_run, 1);
@@ -132,7 +261,27 @@ test("train dcgan on images that are not 28x28 digits trains without the classif
 
 test("train gan (MLP) trains on images; bad GAN options are E_ARG", (t) => {
   const out = join(work, "gan.safetensors");
-  const r = deepgen("train", "gan", "--idx-images", idx, "--hidden", "16", "--layers", "1", "--epochs", "1", "--batch", "16", "--loss", "minimax", "--d-steps", "2", "--out", out, "--json");
+  const r = deepgen(
+    "train",
+    "gan",
+    "--idx-images",
+    idx,
+    "--hidden",
+    "16",
+    "--layers",
+    "1",
+    "--epochs",
+    "1",
+    "--batch",
+    "16",
+    "--loss",
+    "minimax",
+    "--d-steps",
+    "2",
+    "--out",
+    out,
+    "--json",
+  );
   t.is(r.status, 0, r.stderr);
   const card = JSON.parse(r.stdout.trim());
   t.is(card.config.arch, "mlp");
@@ -147,7 +296,23 @@ test("train gan (MLP) trains on images; bad GAN options are E_ARG", (t) => {
 
 test("train gan --data mog1d / ring8 reports both JSD estimates and mode coverage per epoch, with the diagnostic plots", (t) => {
   const out = join(work, "toy.safetensors");
-  const r = deepgen("train", "gan", "--data", "ring8", "--toy-n", "512", "--hidden", "16", "--epochs", "2", "--lr", "1e-3", "--out", out, "--json");
+  const r = deepgen(
+    "train",
+    "gan",
+    "--data",
+    "ring8",
+    "--toy-n",
+    "512",
+    "--hidden",
+    "16",
+    "--epochs",
+    "2",
+    "--lr",
+    "1e-3",
+    "--out",
+    out,
+    "--json",
+  );
   t.is(r.status, 0, r.stderr);
   const card = JSON.parse(r.stdout.trim());
   t.is(card.config.output, "identity");

@@ -23,10 +23,31 @@ function oneJson(t: { is: (a: unknown, b: unknown, m?: string) => void }, stdout
 
 test.serial("train / eval / sample / interpolate / plot a vae", (t) => {
   const out = join(dir, "vae.safetensors");
-  const r = deepgen("train", "vae", "--hidden", "16", "--layers", "1", "--latent", "2", "--epochs", "1", "--k", "5", "--warmup", "2", "--free-bits", "0.1", "--out", out, "--json");
+  const r = deepgen(
+    "train",
+    "vae",
+    "--hidden",
+    "16",
+    "--layers",
+    "1",
+    "--latent",
+    "2",
+    "--epochs",
+    "1",
+    "--k",
+    "5",
+    "--warmup",
+    "2",
+    "--free-bits",
+    "0.1",
+    "--out",
+    out,
+    "--json",
+  );
   t.is(r.status, 0, r.stderr);
   const card = oneJson(t, r.stdout);
-  for (const key of ["elbo_nats", "reconstruction_nats", "kl_nats", "iwae_nll_nats", "gap_nats", "k"]) t.is(typeof card[key], "number", key);
+  for (const key of ["elbo_nats", "reconstruction_nats", "kl_nats", "iwae_nll_nats", "gap_nats", "k"])
+    t.is(typeof card[key], "number", key);
   t.is(card["k"], 5);
   t.true((card["iwae_nll_nats"] as number) > 0 && (card["kl_nats"] as number) >= 0);
   t.true(Math.abs((card["elbo_nats"] as number) - ((card["reconstruction_nats"] as number) - (card["kl_nats"] as number))) < 1e-6);
@@ -48,7 +69,28 @@ test.serial("train / eval / sample / interpolate / plot a vae", (t) => {
     t.is(p.status, 0, p.stderr);
     t.true(existsSync(join(dir, `${kind}.png`)), kind);
   }
-  const resumed = deepgen("train", "vae", "--hidden", "16", "--layers", "1", "--latent", "2", "--epochs", "2", "--k", "5", "--warmup", "2", "--free-bits", "0.1", "--out", out, "--resume", "--json");
+  const resumed = deepgen(
+    "train",
+    "vae",
+    "--hidden",
+    "16",
+    "--layers",
+    "1",
+    "--latent",
+    "2",
+    "--epochs",
+    "2",
+    "--k",
+    "5",
+    "--warmup",
+    "2",
+    "--free-bits",
+    "0.1",
+    "--out",
+    out,
+    "--resume",
+    "--json",
+  );
   t.is(resumed.status, 0, resumed.stderr);
   const card2 = oneJson(t, resumed.stdout);
   t.is(card2["epochs_run"], 2);
@@ -60,7 +102,23 @@ test.serial("train / eval / sample / interpolate / plot a vae", (t) => {
 
 test.serial("train vae --arch conv writes a conv model that eval and sample load", (t) => {
   const out = join(dir, "conv.safetensors");
-  const r = deepgen("train", "vae", "--arch", "conv", "--channels", "4,6", "--latent", "4", "--epochs", "1", "--k", "2", "--out", out, "--json");
+  const r = deepgen(
+    "train",
+    "vae",
+    "--arch",
+    "conv",
+    "--channels",
+    "4,6",
+    "--latent",
+    "4",
+    "--epochs",
+    "1",
+    "--k",
+    "2",
+    "--out",
+    out,
+    "--json",
+  );
   t.is(r.status, 0, r.stderr);
   const card = oneJson(t, r.stdout);
   t.deepEqual((card["options"] as { channels: number[] }).channels, [4, 6]);
@@ -100,7 +158,25 @@ test.serial("train / eval / plot an aae with the mog10 prior; usage errors exit 
 
 test.serial("train vae --decoder cbernoulli: dequantized grayscale, continuous NLLs with the 8-bit bound; eval agrees", (t) => {
   const out = join(dir, "gray.safetensors");
-  const r = deepgen("train", "vae", "--decoder", "cbernoulli", "--hidden", "16", "--layers", "1", "--latent", "2", "--epochs", "1", "--k", "3", "--out", out, "--json");
+  const r = deepgen(
+    "train",
+    "vae",
+    "--decoder",
+    "cbernoulli",
+    "--hidden",
+    "16",
+    "--layers",
+    "1",
+    "--latent",
+    "2",
+    "--epochs",
+    "1",
+    "--k",
+    "3",
+    "--out",
+    out,
+    "--json",
+  );
   t.is(r.status, 0, r.stderr);
   const card = oneJson(t, r.stdout);
   t.is(card["density"], "continuous");
@@ -117,7 +193,31 @@ test.serial("train vae --decoder cbernoulli: dequantized grayscale, continuous N
 
 test.serial("train aae --arch conv with the regularizers; eval reports the refit discriminator too", (t) => {
   const out = join(dir, "conv-aae.safetensors");
-  const r = deepgen("train", "aae", "--arch", "conv", "--channels", "2,3", "--hidden", "8", "--layers", "1", "--prior", "mog10", "--input-dropout", "0.1", "--lr-decay", "0.5", "--disc-steps", "2", "--epochs", "1", "--out", out, "--json");
+  const r = deepgen(
+    "train",
+    "aae",
+    "--arch",
+    "conv",
+    "--channels",
+    "2,3",
+    "--hidden",
+    "8",
+    "--layers",
+    "1",
+    "--prior",
+    "mog10",
+    "--input-dropout",
+    "0.1",
+    "--lr-decay",
+    "0.5",
+    "--disc-steps",
+    "2",
+    "--epochs",
+    "1",
+    "--out",
+    out,
+    "--json",
+  );
   t.is(r.status, 0, r.stderr);
   const card = oneJson(t, r.stdout);
   const o = card["options"] as Record<string, unknown>;

@@ -31,7 +31,8 @@ for (const family of ["rowlstm", "diagbilstm"]) {
     const args = ["train", family, "--idx-images", idx, "--layers", "1", "--hidden", "4", "--batch", "20", "--out", out];
     const r = deepgen(...args, "--epochs", "1", "--json");
     t.is(r.status, 0, r.stderr);
-    for (const f of [`${family}.safetensors`, `${family}.ckpt.safetensors`, `${family}.card.json`, `${family}.curve.png`]) t.true(existsSync(join(work, f)), f);
+    for (const f of [`${family}.safetensors`, `${family}.ckpt.safetensors`, `${family}.card.json`, `${family}.curve.png`])
+      t.true(existsSync(join(work, f)), f);
     const card = JSON.parse(readFileSync(join(work, `${family}.card.json`), "utf8"));
     t.is(card.model, family);
     t.is(card.epochs_run, 1);

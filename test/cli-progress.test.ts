@@ -57,9 +57,13 @@ test("a training run whose stderr pipe is closed still finishes and writes its m
   writeFileSync(idx, encodeIdxImages(makeDataset(canonicalSplit().train.x.slice(0, 60 * 784), undefined, 28, 28)));
   const out = join(work, "nade.safetensors");
   const cli = fileURLToPath(new URL("../lib/cli/main.ts", import.meta.url));
-  const child = spawn(process.execPath, ["--import", "tsx", cli, "train", "nade", "--idx-images", idx, "--hidden", "8", "--batch", "20", "--epochs", "4", "--out", out], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", cli, "train", "nade", "--idx-images", idx, "--hidden", "8", "--batch", "20", "--epochs", "4", "--out", out],
+    {
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
   // The reader goes away at once, as `| head -0` would: every later stderr write is EPIPE.
   child.stderr.destroy();
   const status = await new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));

@@ -27,7 +27,23 @@ function oneJson(t: { is: (a: unknown, b: unknown, m?: string) => void }, stdout
 
 test("eval --quality on a tiny vae: FID, floor, coverage; same seed, same numbers; a better model scores lower", (t) => {
   const out = join(dir, "vae.safetensors");
-  const tr = deepgen("train", "vae", "--hidden", "16", "--layers", "1", "--latent", "2", "--epochs", "1", "--k", "2", "--out", out, "--json");
+  const tr = deepgen(
+    "train",
+    "vae",
+    "--hidden",
+    "16",
+    "--layers",
+    "1",
+    "--latent",
+    "2",
+    "--epochs",
+    "1",
+    "--k",
+    "2",
+    "--out",
+    out,
+    "--json",
+  );
   t.is(tr.status, 0, tr.stderr);
   const r = deepgen("eval", out, "--quality", "-n", "300", "--seed", "3", "--json");
   t.is(r.status, 0, r.stderr);
@@ -42,11 +58,19 @@ test("eval --quality on a tiny vae: FID, floor, coverage; same seed, same number
   t.is(fr.length, 10);
   t.true(Math.abs(fr.reduce((a, b) => a + b, 0) - 1) < 1e-12);
   t.is(q.coverage.min, Math.min(...fr));
-  t.is(q.coverage.counts.reduce((a: number, b: number) => a + b, 0), 300);
+  t.is(
+    q.coverage.counts.reduce((a: number, b: number) => a + b, 0),
+    300,
+  );
   // The same seed again (text output): the same FID and floor.
   const text = deepgen("eval", out, "--quality", "-n", "300", "--seed", "3");
   t.is(text.status, 0, text.stderr);
-  t.true(text.stdout.includes(`classifier-FID ${q.fid.toFixed(3)} against 1996 binarized test images (floor, real train vs test: ${q.floor_fid.toFixed(3)})`), text.stdout);
+  t.true(
+    text.stdout.includes(
+      `classifier-FID ${q.fid.toFixed(3)} against 1996 binarized test images (floor, real train vs test: ${q.floor_fid.toFixed(3)})`,
+    ),
+    text.stdout,
+  );
   t.regex(text.stdout, /class coverage: 0:[\d.]+%/);
   // The shipped AAE (200 epochs) against the 1-epoch tiny VAE, same n.
   const aae = oneJson(t, deepgen("eval", "aae", "--quality", "-n", "300", "--seed", "3", "--json").stdout);

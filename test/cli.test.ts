@@ -168,7 +168,25 @@ test("SIGINT during training keeps the last checkpoint, writes the best model an
   const { spawn } = await import("node:child_process");
   const out = join(work, "interrupted.safetensors");
   const ckpt = join(work, "interrupted.ckpt.safetensors");
-  const child = spawn(process.execPath, ["--import", "tsx", cli, "train", "nade", "--idx-images", idx, "--hidden", "8", "--batch", "10", "--epochs", "100000", "--patience", "100000", "--out", out]);
+  const child = spawn(process.execPath, [
+    "--import",
+    "tsx",
+    cli,
+    "train",
+    "nade",
+    "--idx-images",
+    idx,
+    "--hidden",
+    "8",
+    "--batch",
+    "10",
+    "--epochs",
+    "100000",
+    "--patience",
+    "100000",
+    "--out",
+    out,
+  ]);
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));

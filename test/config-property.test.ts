@@ -30,8 +30,16 @@ interface Savable {
 }
 
 const KINDS: Record<string, () => Savable> = {
-  bernoulli: () => IndependentBernoulli.fit(Float32Array.from({ length: 32 }, (_, i) => i % 3 === 0 ? 1 : 0), 16),
-  markov: () => MarkovChain.fit(Float32Array.from({ length: 32 }, (_, i) => i % 3 === 0 ? 1 : 0), 16),
+  bernoulli: () =>
+    IndependentBernoulli.fit(
+      Float32Array.from({ length: 32 }, (_, i) => (i % 3 === 0 ? 1 : 0)),
+      16,
+    ),
+  markov: () =>
+    MarkovChain.fit(
+      Float32Array.from({ length: 32 }, (_, i) => (i % 3 === 0 ? 1 : 0)),
+      16,
+    ),
   nade: () => Nade.create({ dim: 16, hidden: 4, height: 4, width: 4, initSeed: 1 }),
   rnade: () => Rnade.create({ dim: 16, hidden: 4, components: 2, height: 4, width: 4, initSeed: 1 }),
   rowlstm: () => PixelRnn.create({ kind: "rowlstm", height: 4, width: 4, hidden: 4, initSeed: 1 }),
@@ -44,9 +52,43 @@ const KINDS: Record<string, () => Savable> = {
 };
 
 const VALUES: unknown[] = [
-  0, -1, 1, 2, 3, 4, 7, 16, 64, 1.5, -0.5, 1e9, 2 ** 31, null, "x", "", true, false, [], [1], [2, 2], [0, 3], {},
-  "mlp", "conv", "dcgan", "natural", "random", "rowlstm", "diagbilstm", "tanh", "identity", "relu", "gaussian", "mog10",
-  "bernoulli", "cbernoulli",
+  0,
+  -1,
+  1,
+  2,
+  3,
+  4,
+  7,
+  16,
+  64,
+  1.5,
+  -0.5,
+  1e9,
+  2 ** 31,
+  null,
+  "x",
+  "",
+  true,
+  false,
+  [],
+  [1],
+  [2, 2],
+  [0, 3],
+  {},
+  "mlp",
+  "conv",
+  "dcgan",
+  "natural",
+  "random",
+  "rowlstm",
+  "diagbilstm",
+  "tanh",
+  "identity",
+  "relu",
+  "gaussian",
+  "mog10",
+  "bernoulli",
+  "cbernoulli",
 ];
 
 async function evaluate(path: string): Promise<number[]> {
@@ -71,7 +113,9 @@ for (const [kind, make] of Object.entries(KINDS)) {
     t.true((await evaluate(original)).every(Number.isFinite), "the unchanged model evaluates");
     const file = await readSafetensors(original);
     const config = JSON.parse(file.metadata["deepgen.config"]!) as Record<string, unknown>;
-    const tensors = Object.fromEntries([...file.tensors].map(([name, tensor]) => [name, { shape: tensor.shape, data: tensor.data as Float32Array }]));
+    const tensors = Object.fromEntries(
+      [...file.tensors].map(([name, tensor]) => [name, { shape: tensor.shape, data: tensor.data as Float32Array }]),
+    );
     const keys = [...Object.keys(config), "unexpected"];
     let loaded = 0;
     let refused = 0;

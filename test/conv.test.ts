@@ -170,8 +170,16 @@ test("conv2d: native matches the JS twin over odd channels, sizes, kernels, stri
     }
   }
   // Mixed per-axis strides and pads.
-  convParity(t, { batch: 2, inChannels: 3, height: 9, width: 8, outChannels: 5, kernelH: 3, kernelW: 2, strideH: 1, strideW: 3, padH: 0, padW: 2 }, 9001);
-  convParity(t, { batch: 3, inChannels: 17, height: 7, width: 28, outChannels: 3, kernelH: 1, kernelW: 3, strideH: 2, strideW: 1, padH: 3, padW: 1 }, 9002);
+  convParity(
+    t,
+    { batch: 2, inChannels: 3, height: 9, width: 8, outChannels: 5, kernelH: 3, kernelW: 2, strideH: 1, strideW: 3, padH: 0, padW: 2 },
+    9001,
+  );
+  convParity(
+    t,
+    { batch: 3, inChannels: 17, height: 7, width: 28, outChannels: 3, kernelH: 1, kernelW: 3, strideH: 2, strideW: 1, padH: 3, padW: 1 },
+    9002,
+  );
   t.true(cases > 300, `${cases} cases`);
 });
 
@@ -183,7 +191,20 @@ test("conv2d with masks A and B: native matches the JS twin", (t) => {
       { batch: 1, inChannels: 17, height: 7, width: 5, outChannels: 3, kernelH: 3, kernelW: 3, padH: 1, padW: 1, mask },
       { batch: 3, inChannels: 3, height: 5, width: 7, outChannels: 17, kernelH: 1, kernelW: 3, padH: 0, padW: 1, mask },
       { batch: 1, inChannels: 3, height: 1, width: 1, outChannels: 3, kernelH: 1, kernelW: 1, mask },
-      { batch: 3, inChannels: 3, height: 7, width: 7, outChannels: 3, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1, mask },
+      {
+        batch: 3,
+        inChannels: 3,
+        height: 7,
+        width: 7,
+        outChannels: 3,
+        kernelH: 4,
+        kernelW: 4,
+        strideH: 2,
+        strideW: 2,
+        padH: 1,
+        padW: 1,
+        mask,
+      },
       // Wide enough for the native direct-tile path.
       { batch: 2, inChannels: 32, height: 6, width: 7, outChannels: 16, kernelH: 3, kernelW: 3, padH: 1, padW: 1, mask },
       { batch: 1, inChannels: 8, height: 9, width: 9, outChannels: 64, kernelH: 7, kernelW: 7, padH: 3, padW: 3, mask },
@@ -217,8 +238,19 @@ test("convTranspose2d: native matches the JS twin over odd channels, sizes, kern
                 const outChannels = outs[seed % 3]!;
                 if (height === 14 && (batch === 3 || inChannels * outChannels > 51)) continue;
                 const shape = {
-                  batch, inChannels, height, width, outChannels, kernelH: k, kernelW: k,
-                  strideH: stride, strideW: stride, padH: pad, padW: pad, outputPadH: outputPad, outputPadW: outputPad,
+                  batch,
+                  inChannels,
+                  height,
+                  width,
+                  outChannels,
+                  kernelH: k,
+                  kernelW: k,
+                  strideH: stride,
+                  strideW: stride,
+                  padH: pad,
+                  padW: pad,
+                  outputPadH: outputPad,
+                  outputPadW: outputPad,
                 };
                 seed += 7;
                 convTParity(t, shape, seed);
@@ -231,15 +263,52 @@ test("convTranspose2d: native matches the JS twin over odd channels, sizes, kern
     }
   }
   // DCGAN's generator layers, at a small batch, and a mixed-axis case.
-  convTParity(t, { batch: 2, inChannels: 16, height: 7, width: 7, outChannels: 8, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 }, 77);
-  convTParity(t, { batch: 2, inChannels: 8, height: 14, width: 14, outChannels: 1, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 }, 78);
-  convTParity(t, { batch: 3, inChannels: 3, height: 5, width: 4, outChannels: 2, kernelH: 3, kernelW: 2, strideH: 1, strideW: 3, padH: 1, padW: 0, outputPadW: 2 }, 79);
+  convTParity(
+    t,
+    { batch: 2, inChannels: 16, height: 7, width: 7, outChannels: 8, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 },
+    77,
+  );
+  convTParity(
+    t,
+    { batch: 2, inChannels: 8, height: 14, width: 14, outChannels: 1, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 },
+    78,
+  );
+  convTParity(
+    t,
+    {
+      batch: 3,
+      inChannels: 3,
+      height: 5,
+      width: 4,
+      outChannels: 2,
+      kernelH: 3,
+      kernelW: 2,
+      strideH: 1,
+      strideW: 3,
+      padH: 1,
+      padW: 0,
+      outputPadW: 2,
+    },
+    79,
+  );
   // The native direct-tile path (Cout a multiple of 16 or >= 48, Cin * taps >= 128), whose weight
   // packing transposes 16-channel 4x4 slabs whole: full slabs, a partial last one (50 = 3 x 16
   // + 2), and 3x3 taps (packed value by value).
-  convTParity(t, { batch: 2, inChannels: 32, height: 7, width: 7, outChannels: 32, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 }, 80);
-  convTParity(t, { batch: 1, inChannels: 32, height: 5, width: 6, outChannels: 50, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 }, 81);
-  convTParity(t, { batch: 2, inChannels: 16, height: 6, width: 5, outChannels: 16, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1 }, 82);
+  convTParity(
+    t,
+    { batch: 2, inChannels: 32, height: 7, width: 7, outChannels: 32, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 },
+    80,
+  );
+  convTParity(
+    t,
+    { batch: 1, inChannels: 32, height: 5, width: 6, outChannels: 50, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 },
+    81,
+  );
+  convTParity(
+    t,
+    { batch: 2, inChannels: 16, height: 6, width: 5, outChannels: 16, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1 },
+    82,
+  );
   t.true(cases > 200, `${cases} cases`);
 });
 
@@ -247,8 +316,32 @@ test("native results do not depend on the thread count", (t) => {
   const addon = nativeAddon();
   const before = addon.threadLimit();
   // 32 output channels: the direct-tile path; 9 would take the GEMM path (checked below too).
-  const shape: Conv2dShape = { batch: 33, inChannels: 17, height: 14, width: 14, outChannels: 32, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 };
-  const tShape: ConvTranspose2dShape = { batch: 33, inChannels: 32, height: 7, width: 7, outChannels: 17, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 };
+  const shape: Conv2dShape = {
+    batch: 33,
+    inChannels: 17,
+    height: 14,
+    width: 14,
+    outChannels: 32,
+    kernelH: 4,
+    kernelW: 4,
+    strideH: 2,
+    strideW: 2,
+    padH: 1,
+    padW: 1,
+  };
+  const tShape: ConvTranspose2dShape = {
+    batch: 33,
+    inChannels: 32,
+    height: 7,
+    width: 7,
+    outChannels: 17,
+    kernelH: 4,
+    kernelW: 4,
+    strideH: 2,
+    strideW: 2,
+    padH: 1,
+    padW: 1,
+  };
   const narrow: Conv2dShape = { ...shape, outChannels: 9 };
   const nn = sizes(narrow);
   const wNarrow = randomNormal(nn.w, 4);
@@ -345,33 +438,110 @@ function convTGradCheck(t: import("ava").ExecutionContext, shape: ConvTranspose2
 }
 
 test("conv2d gradients match finite differences (float64)", (t) => {
-  convGradCheck(t, { batch: 2, inChannels: 3, height: 5, width: 6, outChannels: 2, kernelH: 3, kernelW: 3, strideH: 2, strideW: 1, padH: 1, padW: 1 }, 1);
-  convGradCheck(t, { batch: 1, inChannels: 2, height: 7, width: 7, outChannels: 3, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 }, 2);
+  convGradCheck(
+    t,
+    { batch: 2, inChannels: 3, height: 5, width: 6, outChannels: 2, kernelH: 3, kernelW: 3, strideH: 2, strideW: 1, padH: 1, padW: 1 },
+    1,
+  );
+  convGradCheck(
+    t,
+    { batch: 1, inChannels: 2, height: 7, width: 7, outChannels: 3, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 },
+    2,
+  );
   convGradCheck(t, { batch: 3, inChannels: 1, height: 1, width: 5, outChannels: 1, kernelH: 1, kernelW: 3, padW: 3 }, 3);
 });
 
 test("masked conv2d gradients match finite differences, and masked weights get none", (t) => {
-  convGradCheck(t, { batch: 2, inChannels: 2, height: 6, width: 5, outChannels: 3, kernelH: 7, kernelW: 7, padH: 3, padW: 3, mask: "A" }, 11);
-  convGradCheck(t, { batch: 1, inChannels: 3, height: 5, width: 5, outChannels: 2, kernelH: 3, kernelW: 3, padH: 1, padW: 1, mask: "B" }, 12);
+  convGradCheck(
+    t,
+    { batch: 2, inChannels: 2, height: 6, width: 5, outChannels: 3, kernelH: 7, kernelW: 7, padH: 3, padW: 3, mask: "A" },
+    11,
+  );
+  convGradCheck(
+    t,
+    { batch: 1, inChannels: 3, height: 5, width: 5, outChannels: 2, kernelH: 3, kernelW: 3, padH: 1, padW: 1, mask: "B" },
+    12,
+  );
   convGradCheck(t, { batch: 2, inChannels: 2, height: 3, width: 6, outChannels: 4, kernelH: 1, kernelW: 3, padW: 1, mask: "B" }, 13);
-  convGradCheck(t, { batch: 1, inChannels: 2, height: 4, width: 4, outChannels: 2, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1, mask: "A" }, 14);
+  convGradCheck(
+    t,
+    {
+      batch: 1,
+      inChannels: 2,
+      height: 4,
+      width: 4,
+      outChannels: 2,
+      kernelH: 4,
+      kernelW: 4,
+      strideH: 2,
+      strideW: 2,
+      padH: 1,
+      padW: 1,
+      mask: "A",
+    },
+    14,
+  );
 });
 
 test("convTranspose2d gradients match finite differences (float64)", (t) => {
-  convTGradCheck(t, { batch: 2, inChannels: 3, height: 3, width: 4, outChannels: 2, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 }, 21);
-  convTGradCheck(t, { batch: 1, inChannels: 2, height: 4, width: 3, outChannels: 3, kernelH: 3, kernelW: 2, strideH: 2, strideW: 3, padH: 1, padW: 0, outputPadH: 1, outputPadW: 2 }, 22);
+  convTGradCheck(
+    t,
+    { batch: 2, inChannels: 3, height: 3, width: 4, outChannels: 2, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 },
+    21,
+  );
+  convTGradCheck(
+    t,
+    {
+      batch: 1,
+      inChannels: 2,
+      height: 4,
+      width: 3,
+      outChannels: 3,
+      kernelH: 3,
+      kernelW: 2,
+      strideH: 2,
+      strideW: 3,
+      padH: 1,
+      padW: 0,
+      outputPadH: 1,
+      outputPadW: 2,
+    },
+    22,
+  );
   convTGradCheck(t, { batch: 3, inChannels: 1, height: 2, width: 2, outChannels: 1, kernelH: 1, kernelW: 1 }, 23);
 });
 
 test("convTranspose2d forward is conv2d's backward-data (the adjoint), on both backends", (t) => {
   // conv2d: x [2, 5, 9, 8] -> y [2, 3, Ho, Wo] with weight [3, 5, 4, 3]. The transposed conv with
   // the same weight read as [Cin = 3, Cout = 5, 4, 3] maps y's shape back onto x's.
-  const conv: Conv2dShape = { batch: 2, inChannels: 5, height: 9, width: 8, outChannels: 3, kernelH: 4, kernelW: 3, strideH: 2, strideW: 3, padH: 1, padW: 1 };
+  const conv: Conv2dShape = {
+    batch: 2,
+    inChannels: 5,
+    height: 9,
+    width: 8,
+    outChannels: 3,
+    kernelH: 4,
+    kernelW: 3,
+    strideH: 2,
+    strideW: 3,
+    padH: 1,
+    padW: 1,
+  };
   const o = conv2dOutputSize(conv);
   const tShape: ConvTranspose2dShape = {
-    batch: 2, inChannels: 3, height: o.height, width: o.width, outChannels: 5, kernelH: 4, kernelW: 3,
-    strideH: 2, strideW: 3, padH: 1, padW: 1,
-    outputPadH: 9 - ((o.height - 1) * 2 - 2 + 4), outputPadW: 8 - ((o.width - 1) * 3 - 2 + 3),
+    batch: 2,
+    inChannels: 3,
+    height: o.height,
+    width: o.width,
+    outChannels: 5,
+    kernelH: 4,
+    kernelW: 3,
+    strideH: 2,
+    strideW: 3,
+    padH: 1,
+    padW: 1,
+    outputPadH: 9 - ((o.height - 1) * 2 - 2 + 4),
+    outputPadW: 8 - ((o.width - 1) * 3 - 2 + 3),
   };
   t.deepEqual(convTranspose2dOutputSize(tShape), { height: 9, width: 8 });
   const n = sizes(conv);
@@ -387,8 +557,29 @@ test("convTranspose2d forward is conv2d's backward-data (the adjoint), on both b
 });
 
 test("backward-weight accumulates when asked, and overwrites otherwise", (t) => {
-  const shape: Conv2dShape = { batch: 2, inChannels: 3, height: 6, width: 6, outChannels: 4, kernelH: 3, kernelW: 3, padH: 1, padW: 1, mask: "B" };
-  const tShape: ConvTranspose2dShape = { batch: 2, inChannels: 3, height: 6, width: 6, outChannels: 4, kernelH: 3, kernelW: 3, padH: 1, padW: 1 };
+  const shape: Conv2dShape = {
+    batch: 2,
+    inChannels: 3,
+    height: 6,
+    width: 6,
+    outChannels: 4,
+    kernelH: 3,
+    kernelW: 3,
+    padH: 1,
+    padW: 1,
+    mask: "B",
+  };
+  const tShape: ConvTranspose2dShape = {
+    batch: 2,
+    inChannels: 3,
+    height: 6,
+    width: 6,
+    outChannels: 4,
+    kernelH: 3,
+    kernelW: 3,
+    padH: 1,
+    padW: 1,
+  };
   const n = sizes(shape);
   const x = randomNormal(n.x, 1);
   const dy = randomNormal(n.y, 2);
@@ -406,7 +597,13 @@ test("backward-weight accumulates when asked, and overwrites otherwise", (t) => 
       return convTapMasked(Math.floor(tap / 3), tap % 3, 3, 3, 2) ? v : v + once[i]!;
     });
     t.true(maxRelDiff(acc, expected) < 1e-5, `${name} conv accumulate`);
-    t.true(maxRelDiff(dbAcc, dbStart.map((v, i) => v + dbOnce[i]!)) < 1e-5, `${name} conv dbias accumulate`);
+    t.true(
+      maxRelDiff(
+        dbAcc,
+        dbStart.map((v, i) => v + dbOnce[i]!),
+      ) < 1e-5,
+      `${name} conv dbias accumulate`,
+    );
     const over = randomNormal(n.w, 9);
     k.conv2dBackwardWeight(shape, x, dy, over, null, false);
     t.deepEqual(over, once, `${name} conv overwrite`);
@@ -417,7 +614,13 @@ test("backward-weight accumulates when asked, and overwrites otherwise", (t) => 
     k.convTranspose2dBackwardWeight(tShape, tx, tdy, tOnce, null);
     const tAcc = start.slice();
     k.convTranspose2dBackwardWeight(tShape, tx, tdy, tAcc, null, true);
-    t.true(maxRelDiff(tAcc, start.map((v, i) => v + tOnce[i]!)) < 1e-5, `${name} convT accumulate`);
+    t.true(
+      maxRelDiff(
+        tAcc,
+        start.map((v, i) => v + tOnce[i]!),
+      ) < 1e-5,
+      `${name} convT accumulate`,
+    );
   }
 });
 
@@ -429,13 +632,25 @@ test("hand-computed conv2d outputs", (t) => {
     // x = 1..9 in a 3x3 plane, kernel [[1, 0], [0, -1]]: y = x[i, j] - x[i+1, j+1] = -4, + 0.5.
     const x = Float32Array.from({ length: 9 }, (_, i) => i + 1);
     const y = new Float32Array(4);
-    k.conv2dForward({ batch: 1, inChannels: 1, height: 3, width: 3, outChannels: 1, kernelH: 2, kernelW: 2 }, x, Float32Array.of(1, 0, 0, -1), Float32Array.of(0.5), y);
+    k.conv2dForward(
+      { batch: 1, inChannels: 1, height: 3, width: 3, outChannels: 1, kernelH: 2, kernelW: 2 },
+      x,
+      Float32Array.of(1, 0, 0, -1),
+      Float32Array.of(0.5),
+      y,
+    );
     t.deepEqual([...y], [-3.5, -3.5, -3.5, -3.5], name);
     // Stride 2, pad 1, 3x3 ones kernel on a 4x4 plane of ones: windows at (-1,-1), (-1,1),
     // (1,-1), (1,1) see 4, 6, 6, 9 pixels.
     const ones = new Float32Array(16).fill(1);
     const y2 = new Float32Array(4);
-    k.conv2dForward({ batch: 1, inChannels: 1, height: 4, width: 4, outChannels: 1, kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padH: 1, padW: 1 }, ones, new Float32Array(9).fill(1), null, y2);
+    k.conv2dForward(
+      { batch: 1, inChannels: 1, height: 4, width: 4, outChannels: 1, kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padH: 1, padW: 1 },
+      ones,
+      new Float32Array(9).fill(1),
+      null,
+      y2,
+    );
     t.deepEqual([...y2], [4, 6, 6, 9], name);
     // Two input channels, two output channels.
     const x3 = Float32Array.of(1, 2, 3, 4); // [1, 2, 1, 2]: channel 0 = [1, 2], channel 1 = [3, 4]
@@ -445,12 +660,23 @@ test("hand-computed conv2d outputs", (t) => {
     t.deepEqual([...y3], [1 + 20 + 300 + 4000, 2 + 4], name);
     // Backward-data of the first case: dy = 1 everywhere -> dx = sum of the kernel taps hitting each pixel.
     const dx = new Float32Array(9);
-    k.conv2dBackwardData({ batch: 1, inChannels: 1, height: 3, width: 3, outChannels: 1, kernelH: 2, kernelW: 2 }, new Float32Array(4).fill(1), Float32Array.of(1, 0, 0, -1), dx);
+    k.conv2dBackwardData(
+      { batch: 1, inChannels: 1, height: 3, width: 3, outChannels: 1, kernelH: 2, kernelW: 2 },
+      new Float32Array(4).fill(1),
+      Float32Array.of(1, 0, 0, -1),
+      dx,
+    );
     t.deepEqual([...dx], [1, 1, 0, 1, 0, -1, 0, -1, -1], name);
     // Backward-weight: dweight[ky, kx] = sum of the x pixels each tap saw, dbias = 4.
     const dw = new Float32Array(4);
     const db = new Float32Array(1);
-    k.conv2dBackwardWeight({ batch: 1, inChannels: 1, height: 3, width: 3, outChannels: 1, kernelH: 2, kernelW: 2 }, x, new Float32Array(4).fill(1), dw, db);
+    k.conv2dBackwardWeight(
+      { batch: 1, inChannels: 1, height: 3, width: 3, outChannels: 1, kernelH: 2, kernelW: 2 },
+      x,
+      new Float32Array(4).fill(1),
+      dw,
+      db,
+    );
     t.deepEqual([...dw], [1 + 2 + 4 + 5, 2 + 3 + 5 + 6, 4 + 5 + 7 + 8, 5 + 6 + 8 + 9], name);
     t.deepEqual([...db], [4], name);
   }
@@ -489,7 +715,13 @@ test("hand-computed convTranspose2d outputs", (t) => {
     k.convTranspose2dForward(base, Float32Array.of(1, 2), Float32Array.of(1, 10), null, y);
     t.deepEqual([...y], [1, 10, 2, 20], name);
     const y6 = new Float32Array(6);
-    k.convTranspose2dForward({ ...base, strideW: 3, outputPadW: 1 }, Float32Array.of(1, 2), Float32Array.of(1, 10), Float32Array.of(0.5), y6);
+    k.convTranspose2dForward(
+      { ...base, strideW: 3, outputPadW: 1 },
+      Float32Array.of(1, 2),
+      Float32Array.of(1, 10),
+      Float32Array.of(0.5),
+      y6,
+    );
     t.deepEqual([...y6], [1.5, 10.5, 0.5, 2.5, 20.5, 0.5], name);
     // Overlap: stride 1, x = [1, 2, 3], kernel [1, 1] -> y = [1, 3, 5, 3].
     const y4 = new Float32Array(4);
@@ -499,11 +731,23 @@ test("hand-computed convTranspose2d outputs", (t) => {
     // one row and column on each side -> 2 * kernel[1:3, 1:3].
     const kern = Float32Array.from({ length: 16 }, (_, i) => i);
     const y2 = new Float32Array(4);
-    k.convTranspose2dForward({ batch: 1, inChannels: 1, height: 1, width: 1, outChannels: 1, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 }, Float32Array.of(2), kern, null, y2);
+    k.convTranspose2dForward(
+      { batch: 1, inChannels: 1, height: 1, width: 1, outChannels: 1, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 },
+      Float32Array.of(2),
+      kern,
+      null,
+      y2,
+    );
     t.deepEqual([...y2], [10, 12, 18, 20], name);
     // Two input channels into two output channels: weight [Cin, Cout, 1, 1].
     const y3 = new Float32Array(2);
-    k.convTranspose2dForward({ batch: 1, inChannels: 2, height: 1, width: 1, outChannels: 2, kernelH: 1, kernelW: 1 }, Float32Array.of(1, 10), Float32Array.of(1, 2, 3, 4), null, y3);
+    k.convTranspose2dForward(
+      { batch: 1, inChannels: 2, height: 1, width: 1, outChannels: 2, kernelH: 1, kernelW: 1 },
+      Float32Array.of(1, 10),
+      Float32Array.of(1, 2, 3, 4),
+      null,
+      y3,
+    );
     t.deepEqual([...y3], [1 + 30, 2 + 40], name);
     // Backward-weight and bias of the stride-2 case: dweight[kx] = sum_ix x[ix] dy[2 ix + kx].
     const dw = new Float32Array(2);
@@ -515,9 +759,36 @@ test("hand-computed convTranspose2d outputs", (t) => {
     k.convTranspose2dBackwardData(base, Float32Array.of(1, 2, 3, 4), Float32Array.of(1, 10), dx);
     t.deepEqual([...dx], [1 + 20, 3 + 40], name);
   }
-  const dcgan = convTranspose2dOutputSize({ batch: 64, inChannels: 128, height: 7, width: 7, outChannels: 64, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 });
+  const dcgan = convTranspose2dOutputSize({
+    batch: 64,
+    inChannels: 128,
+    height: 7,
+    width: 7,
+    outChannels: 64,
+    kernelH: 4,
+    kernelW: 4,
+    strideH: 2,
+    strideW: 2,
+    padH: 1,
+    padW: 1,
+  });
   t.deepEqual(dcgan, { height: 14, width: 14 });
-  t.deepEqual(conv2dOutputSize({ batch: 64, inChannels: 1, height: 28, width: 28, outChannels: 64, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 }), { height: 14, width: 14 });
+  t.deepEqual(
+    conv2dOutputSize({
+      batch: 64,
+      inChannels: 1,
+      height: 28,
+      width: 28,
+      outChannels: 64,
+      kernelH: 4,
+      kernelW: 4,
+      strideH: 2,
+      strideW: 2,
+      padH: 1,
+      padW: 1,
+    }),
+    { height: 14, width: 14 },
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -577,10 +848,16 @@ test("masked weights are never read: NaN there changes nothing, and the helper z
       t.deepEqual(dx1, dx2, `${label}: backward-data`);
       const dw = new Float32Array(n.w).fill(7);
       k.conv2dBackwardWeight(shape, x, dy, dw, null);
-      t.true(dw.every((v, i) => (masked[i] ? v === 0 : Number.isFinite(v))), `${label}: dweight zero at masked`);
+      t.true(
+        dw.every((v, i) => (masked[i] ? v === 0 : Number.isFinite(v))),
+        `${label}: dweight zero at masked`,
+      );
       const dwAcc = new Float32Array(n.w).fill(7);
       k.conv2dBackwardWeight(shape, x, dy, dwAcc, null, true);
-      t.true(dwAcc.every((v, i) => (masked[i] ? v === 7 : true)), `${label}: accumulate leaves masked as they are`);
+      t.true(
+        dwAcc.every((v, i) => (masked[i] ? v === 7 : true)),
+        `${label}: accumulate leaves masked as they are`,
+      );
     }
   }
 });
@@ -607,7 +884,8 @@ test("masked conv outputs at (r, c) do not depend on pixels after (r, c) in rast
       k.conv2dForward(shape, x, w, b, y);
       const outAt = (yy: Float32Array, r: number, c: number): number[] => {
         const v: number[] = [];
-        for (let bi = 0; bi < s.batch; bi++) for (let co = 0; co < s.outC; co++) v.push(yy[((bi * s.outC + co) * s.outH + r) * s.outW + c]!);
+        for (let bi = 0; bi < s.batch; bi++)
+          for (let co = 0; co < s.outC; co++) v.push(yy[((bi * s.outC + co) * s.outH + r) * s.outW + c]!);
         return v;
       };
       // Replace every pixel of every channel from raster index `from` on.
@@ -662,7 +940,19 @@ test("bad shapes and parameters are refused with E_SHAPE / E_ARG on every backen
   const w = new Float32Array(n.w);
   const b = new Float32Array(n.b);
   const y = new Float32Array(n.y);
-  const tShape: ConvTranspose2dShape = { batch: 2, inChannels: 3, height: 5, width: 5, outChannels: 4, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 };
+  const tShape: ConvTranspose2dShape = {
+    batch: 2,
+    inChannels: 3,
+    height: 5,
+    width: 5,
+    outChannels: 4,
+    kernelH: 4,
+    kernelW: 4,
+    strideH: 2,
+    strideW: 2,
+    padH: 1,
+    padW: 1,
+  };
   const tn = tSizes(tShape);
   const tx = new Float32Array(tn.x);
   const tw = new Float32Array(tn.w);
@@ -688,14 +978,40 @@ test("bad shapes and parameters are refused with E_SHAPE / E_ARG on every backen
       ["plain array bias", () => k.conv2dForward(shape, x, w, [1, 2, 3, 4] as unknown as Float32Array, y), "E_ARG"],
       ["no shape", () => k.conv2dForward(null as unknown as Conv2dShape, x, w, b, y), "E_ARG"],
       ["accumulate 'yes'", () => k.conv2dBackwardWeight(shape, x, y, w, b, "yes" as unknown as boolean), "E_ARG"],
-      ["y overlaps x", () => {
-        const buf = new Float32Array(n.x + n.y);
-        k.conv2dForward(shape, buf.subarray(0, n.x), w, b, buf.subarray(n.x - 1, n.x - 1 + n.y));
-      }, "E_ARG"],
-      ["dbias is dweight", () => k.conv2dBackwardWeight({ ...shape, outChannels: 1, inChannels: 1, kernelH: 1, kernelW: 1, padH: 0, padW: 0 }, new Float32Array(50), new Float32Array(50), b.subarray(0, 1), b.subarray(0, 1)), "E_ARG"],
+      [
+        "y overlaps x",
+        () => {
+          const buf = new Float32Array(n.x + n.y);
+          k.conv2dForward(shape, buf.subarray(0, n.x), w, b, buf.subarray(n.x - 1, n.x - 1 + n.y));
+        },
+        "E_ARG",
+      ],
+      [
+        "dbias is dweight",
+        () =>
+          k.conv2dBackwardWeight(
+            { ...shape, outChannels: 1, inChannels: 1, kernelH: 1, kernelW: 1, padH: 0, padW: 0 },
+            new Float32Array(50),
+            new Float32Array(50),
+            b.subarray(0, 1),
+            b.subarray(0, 1),
+          ),
+        "E_ARG",
+      ],
       ["convT x wrong", () => k.convTranspose2dForward(tShape, tx.subarray(2), tw, null, ty), "E_SHAPE"],
       ["convT y wrong", () => k.convTranspose2dForward(tShape, tx, tw, null, new Float32Array(tn.y + 1)), "E_SHAPE"],
-      ["convT pad too big", () => k.convTranspose2dForward({ ...tShape, height: 1, width: 1, padH: 2, padW: 2 }, new Float32Array(6), tw, null, new Float32Array(0)), "E_SHAPE"],
+      [
+        "convT pad too big",
+        () =>
+          k.convTranspose2dForward(
+            { ...tShape, height: 1, width: 1, padH: 2, padW: 2 },
+            new Float32Array(6),
+            tw,
+            null,
+            new Float32Array(0),
+          ),
+        "E_SHAPE",
+      ],
       ["convT outputPad >= stride", () => k.convTranspose2dForward({ ...tShape, outputPadH: 2 }, tx, tw, null, ty), "E_ARG"],
       ["convT stride -1", () => k.convTranspose2dForward({ ...tShape, strideW: -1 }, tx, tw, null, ty), "E_ARG"],
       ["convT dx wrong", () => k.convTranspose2dBackwardData(tShape, ty, tw, new Float32Array(3)), "E_SHAPE"],
@@ -721,21 +1037,65 @@ test("the addon re-checks array sizes itself (E_SHAPE) when called directly", (t
     }
     return undefined;
   };
-  t.is(err(() => addon.conv2dForward(g, x.subarray(1), w, null, y)), "E_SHAPE");
-  t.is(err(() => addon.conv2dForward(g, x, w, new Float32Array(5), y)), "E_SHAPE");
-  t.is(err(() => addon.conv2dBackwardData(g, y, w, x.subarray(3))), "E_SHAPE");
-  t.is(err(() => addon.conv2dBackwardWeight(g, x, y, w.subarray(1), null, false)), "E_SHAPE");
-  t.is(err(() => addon.conv2dForward({ ...g, kH: 9 }, x, w, null, y)), "E_SHAPE");
-  t.is(err(() => addon.conv2dMaskWeights({ outC: 4, inC: 3, kH: 3, kW: 2, mask: 1 }, w)), "E_SHAPE");
-  const tg = { batch: 2, inC: 4, inH: 5, inW: 5, outC: 3, kH: 4, kW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1, outputPadH: 0, outputPadW: 0 };
+  t.is(
+    err(() => addon.conv2dForward(g, x.subarray(1), w, null, y)),
+    "E_SHAPE",
+  );
+  t.is(
+    err(() => addon.conv2dForward(g, x, w, new Float32Array(5), y)),
+    "E_SHAPE",
+  );
+  t.is(
+    err(() => addon.conv2dBackwardData(g, y, w, x.subarray(3))),
+    "E_SHAPE",
+  );
+  t.is(
+    err(() => addon.conv2dBackwardWeight(g, x, y, w.subarray(1), null, false)),
+    "E_SHAPE",
+  );
+  t.is(
+    err(() => addon.conv2dForward({ ...g, kH: 9 }, x, w, null, y)),
+    "E_SHAPE",
+  );
+  t.is(
+    err(() => addon.conv2dMaskWeights({ outC: 4, inC: 3, kH: 3, kW: 2, mask: 1 }, w)),
+    "E_SHAPE",
+  );
+  const tg = {
+    batch: 2,
+    inC: 4,
+    inH: 5,
+    inW: 5,
+    outC: 3,
+    kH: 4,
+    kW: 4,
+    strideH: 2,
+    strideW: 2,
+    padH: 1,
+    padW: 1,
+    outputPadH: 0,
+    outputPadW: 0,
+  };
   const tw = new Float32Array(4 * 3 * 16);
   const tx = new Float32Array(2 * 4 * 25);
   const ty = new Float32Array(2 * 3 * 100);
   t.notThrows(() => addon.convTranspose2dForward(tg, tx, tw, null, ty));
-  t.is(err(() => addon.convTranspose2dForward(tg, tx, tw, null, ty.subarray(1))), "E_SHAPE");
-  t.is(err(() => addon.convTranspose2dBackwardData(tg, ty, tw, tx.subarray(1))), "E_SHAPE");
-  t.is(err(() => addon.convTranspose2dBackwardWeight(tg, tx, ty, tw, new Float32Array(2), true)), "E_SHAPE");
-  t.is(err(() => addon.convTranspose2dForward({ ...tg, inH: 0 }, tx, tw, null, ty)), "E_SHAPE");
+  t.is(
+    err(() => addon.convTranspose2dForward(tg, tx, tw, null, ty.subarray(1))),
+    "E_SHAPE",
+  );
+  t.is(
+    err(() => addon.convTranspose2dBackwardData(tg, ty, tw, tx.subarray(1))),
+    "E_SHAPE",
+  );
+  t.is(
+    err(() => addon.convTranspose2dBackwardWeight(tg, tx, ty, tw, new Float32Array(2), true)),
+    "E_SHAPE",
+  );
+  t.is(
+    err(() => addon.convTranspose2dForward({ ...tg, inH: 0 }, tx, tw, null, ty)),
+    "E_SHAPE",
+  );
 });
 
 test("zero sizes: empty batch or channels give empty or bias-only results; empty images are refused", (t) => {
@@ -750,7 +1110,10 @@ test("zero sizes: empty batch or channels give empty or bias-only results; empty
     t.true(dw.every((v) => v === 0) && db.every((v) => v === 0), `${name}: batch 0 dweight`);
     dw.fill(3);
     k.conv2dBackwardWeight(s0, new Float32Array(0), new Float32Array(0), dw, null, true);
-    t.true(dw.every((v) => v === 3), `${name}: batch 0 accumulate`);
+    t.true(
+      dw.every((v) => v === 3),
+      `${name}: batch 0 accumulate`,
+    );
     // No input channels: the output is the bias; no output channels: empty output.
     const sIn0: Conv2dShape = { batch: 2, inChannels: 0, height: 3, width: 3, outChannels: 2, kernelH: 3, kernelW: 3, padH: 1, padW: 1 };
     const y = new Float32Array(2 * 2 * 9).fill(NaN);
@@ -762,29 +1125,59 @@ test("zero sizes: empty batch or channels give empty or bias-only results; empty
     const sOut0: Conv2dShape = { ...sIn0, inChannels: 2, outChannels: 0 };
     const dx = new Float32Array(36).fill(NaN);
     k.conv2dBackwardData(sOut0, new Float32Array(0), new Float32Array(0), dx);
-    t.true(dx.every((v) => v === 0), `${name}: no output channels -> dx = 0`);
+    t.true(
+      dx.every((v) => v === 0),
+      `${name}: no output channels -> dx = 0`,
+    );
     // Mask A on a 1x1 kernel masks everything: output = bias, dx = 0.
     const sA: Conv2dShape = { batch: 1, inChannels: 2, height: 2, width: 2, outChannels: 1, kernelH: 1, kernelW: 1, mask: "A" };
     const yA = new Float32Array(4);
     k.conv2dForward(sA, randomNormal(8, 1), Float32Array.of(NaN, NaN), Float32Array.of(0.25), yA);
     t.deepEqual([...yA], [0.25, 0.25, 0.25, 0.25], name);
     // Transposed conv: same rules.
-    const tIn0: ConvTranspose2dShape = { batch: 1, inChannels: 0, height: 2, width: 2, outChannels: 2, kernelH: 2, kernelW: 2, strideH: 2, strideW: 2 };
+    const tIn0: ConvTranspose2dShape = {
+      batch: 1,
+      inChannels: 0,
+      height: 2,
+      width: 2,
+      outChannels: 2,
+      kernelH: 2,
+      kernelW: 2,
+      strideH: 2,
+      strideW: 2,
+    };
     const ty = new Float32Array(2 * 16).fill(NaN);
     k.convTranspose2dForward(tIn0, new Float32Array(0), new Float32Array(0), Float32Array.of(3, 4), ty);
     t.deepEqual([...ty], [...Array(16).fill(3), ...Array(16).fill(4)], name);
     const tB0: ConvTranspose2dShape = { ...tIn0, batch: 0, inChannels: 2 };
     const tdw = new Float32Array(16).fill(5);
     k.convTranspose2dBackwardWeight(tB0, new Float32Array(0), new Float32Array(0), tdw, null);
-    t.true(tdw.every((v) => v === 0), `${name}: convT batch 0 dweight`);
+    t.true(
+      tdw.every((v) => v === 0),
+      `${name}: convT batch 0 dweight`,
+    );
     // Empty images are an error, not an empty result.
-    t.is(code(() => k.conv2dForward({ ...s0, batch: 1, width: 0 }, new Float32Array(0), new Float32Array(54), null, new Float32Array(0))), "E_SHAPE", name);
-    t.is(code(() => k.convTranspose2dForward({ ...tIn0, height: 0 }, new Float32Array(0), new Float32Array(0), null, new Float32Array(0))), "E_SHAPE", name);
+    t.is(
+      code(() => k.conv2dForward({ ...s0, batch: 1, width: 0 }, new Float32Array(0), new Float32Array(54), null, new Float32Array(0))),
+      "E_SHAPE",
+      name,
+    );
+    t.is(
+      code(() => k.convTranspose2dForward({ ...tIn0, height: 0 }, new Float32Array(0), new Float32Array(0), null, new Float32Array(0))),
+      "E_SHAPE",
+      name,
+    );
   }
 });
 
 test("the cuda conv kernels refuse with E_BACKEND (no CUDA mirror yet)", (t) => {
   const shape: Conv2dShape = { batch: 1, inChannels: 1, height: 1, width: 1, outChannels: 1, kernelH: 1, kernelW: 1 };
-  t.is(code(() => cudaConv.conv2dForward(shape, new Float32Array(1), new Float32Array(1), null, new Float32Array(1))), "E_BACKEND");
-  t.is(code(() => cudaConv.convTranspose2dForward(shape, new Float32Array(1), new Float32Array(1), null, new Float32Array(1))), "E_BACKEND");
+  t.is(
+    code(() => cudaConv.conv2dForward(shape, new Float32Array(1), new Float32Array(1), null, new Float32Array(1))),
+    "E_BACKEND",
+  );
+  t.is(
+    code(() => cudaConv.convTranspose2dForward(shape, new Float32Array(1), new Float32Array(1), null, new Float32Array(1))),
+    "E_BACKEND",
+  );
 });

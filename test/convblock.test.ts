@@ -134,7 +134,8 @@ function runComposition(k: K, pr: Problem): Run {
   if (pr.spec.transposed) k.convTranspose2dForward(sh, pr.x, p.weight, p.bias, pre);
   else k.conv2dForward(sh, pr.x, p.weight, p.bias, pre);
   const { norm, activation, slope, eps, momentum } = pr.spec;
-  if (norm === "train") k.batchNormForwardTrain(pre, p.gamma!, p.beta!, y, mean, rstd, p.runningMean!, p.runningVar!, sh.batch, c, sp, eps, momentum);
+  if (norm === "train")
+    k.batchNormForwardTrain(pre, p.gamma!, p.beta!, y, mean, rstd, p.runningMean!, p.runningVar!, sh.batch, c, sp, eps, momentum);
   else if (norm === "eval") k.batchNormForwardEval(pre, p.gamma!, p.beta!, p.runningMean!, p.runningVar!, y, sh.batch, c, sp, eps);
   else y.set(pre);
   k.activationForward(activation, y, y, slope);
@@ -143,7 +144,12 @@ function runComposition(k: K, pr: Problem): Run {
   const da = new Float32Array(pr.ySize);
   k.activationBackward(activation, y, pr.dy, da, slope);
   let dpre = da;
-  const g: ConvBlockGrads = { dweight: new Float32Array(p.weight.length), dbias: new Float32Array(c), dgamma: new Float32Array(c), dbeta: new Float32Array(c) };
+  const g: ConvBlockGrads = {
+    dweight: new Float32Array(p.weight.length),
+    dbias: new Float32Array(c),
+    dgamma: new Float32Array(c),
+    dbeta: new Float32Array(c),
+  };
   if (norm === "train") {
     dpre = new Float32Array(pr.ySize);
     k.batchNormBackward(pre, da, p.gamma!, mean, rstd, dpre, g.dgamma!, g.dbeta!, sh.batch, c, sp);
@@ -202,7 +208,10 @@ test("convblock: the fused block equals the composition of the existing kernels 
     for (const [norm, act] of MODES) {
       seed += 10;
       const pr = problem(g, norm, act, seed, norm === "none");
-      for (const [name, k] of [["native", native], ["js", js]] as const) {
+      for (const [name, k] of [
+        ["native", native],
+        ["js", js],
+      ] as const) {
         const d = compare(runBlock(k, pr), runComposition(k, pr));
         for (const [what, v] of Object.entries(d)) {
           t.true(v <= 1e-5, `${name} ${JSON.stringify(g)} ${norm} ${act}: ${what} differs by ${v}`);
@@ -336,7 +345,12 @@ test("convblock: float64 finite differences match every gradient (none mode)", (
 
 test("convblock: accumulate adds to the gradients; dx null skips the data gradient", (t) => {
   for (const k of [native, js]) {
-    for (const [norm, transposed] of [["train", true], ["none", true], ["train", false], ["none", false]] as const) {
+    for (const [norm, transposed] of [
+      ["train", true],
+      ["none", true],
+      ["train", false],
+      ["none", false],
+    ] as const) {
       const geo = transposed
         ? { transposed, batch: 2, cin: 3, h: 3, w: 3, cout: 2, k: 4, stride: 2, pad: 1 }
         : { transposed, batch: 3, cin: 3, h: 6, w: 5, cout: 2, k: 4, stride: 2, pad: 1 };
@@ -427,33 +441,94 @@ test("convblock: bad arguments throw DeepgenError with stable codes", (t) => {
   const code = (fn: () => void) => (t.throws(fn) as { code?: string } | undefined)?.code;
   for (const k of [native, js]) {
     const a = mk();
-    t.is(code(() => k.convBlockForward({ ...pr.spec, norm: "bogus" as never }, pr.x, a.p, a.saved, a.y)), "E_ARG");
-    t.is(code(() => k.convBlockForward({ ...pr.spec, activation: "swish" as never }, pr.x, a.p, a.saved, a.y)), "E_ARG");
-    t.is(code(() => k.convBlockForward({ ...pr.spec, slope: -1 }, pr.x, a.p, a.saved, a.y)), "E_ARG");
-    t.is(code(() => k.convBlockForward({ ...pr.spec, eps: 0 }, pr.x, a.p, a.saved, a.y)), "E_ARG");
-    t.is(code(() => k.convBlockForward({ ...pr.spec, momentum: 1.5 }, pr.x, a.p, a.saved, a.y)), "E_ARG");
-    t.is(code(() => k.convBlockForward({ ...pr.spec, transposed: false, shape: { ...pr.spec.shape, mask: "A" } as never }, pr.x, a.p, a.saved, a.y)), "E_ARG");
-    t.is(code(() => k.convBlockForward(pr.spec, pr.x, { ...a.p, gamma: null }, a.saved, a.y)), "E_ARG");
-    t.is(code(() => k.convBlockForward(pr.spec, pr.x, a.p, { ...a.saved, pre: a.y }, a.y)), "E_ARG");
-    t.is(code(() => k.convBlockForward(pr.spec, pr.x, a.p, a.saved, pr.x)), "E_SHAPE");
-    t.is(code(() => k.convBlockForward(pr.spec, pr.x.subarray(1), a.p, a.saved, a.y)), "E_SHAPE");
-    t.is(code(() => k.convBlockForward(pr.spec, pr.x, { ...a.p, bias: new Float32Array(3) }, a.saved, a.y)), "E_SHAPE");
-    t.is(code(() => k.convBlockForward({ ...pr.spec, shape: { ...pr.spec.shape, height: 0 } }, pr.x, a.p, a.saved, a.y)), "E_SHAPE");
+    t.is(
+      code(() => k.convBlockForward({ ...pr.spec, norm: "bogus" as never }, pr.x, a.p, a.saved, a.y)),
+      "E_ARG",
+    );
+    t.is(
+      code(() => k.convBlockForward({ ...pr.spec, activation: "swish" as never }, pr.x, a.p, a.saved, a.y)),
+      "E_ARG",
+    );
+    t.is(
+      code(() => k.convBlockForward({ ...pr.spec, slope: -1 }, pr.x, a.p, a.saved, a.y)),
+      "E_ARG",
+    );
+    t.is(
+      code(() => k.convBlockForward({ ...pr.spec, eps: 0 }, pr.x, a.p, a.saved, a.y)),
+      "E_ARG",
+    );
+    t.is(
+      code(() => k.convBlockForward({ ...pr.spec, momentum: 1.5 }, pr.x, a.p, a.saved, a.y)),
+      "E_ARG",
+    );
+    t.is(
+      code(() =>
+        k.convBlockForward({ ...pr.spec, transposed: false, shape: { ...pr.spec.shape, mask: "A" } as never }, pr.x, a.p, a.saved, a.y),
+      ),
+      "E_ARG",
+    );
+    t.is(
+      code(() => k.convBlockForward(pr.spec, pr.x, { ...a.p, gamma: null }, a.saved, a.y)),
+      "E_ARG",
+    );
+    t.is(
+      code(() => k.convBlockForward(pr.spec, pr.x, a.p, { ...a.saved, pre: a.y }, a.y)),
+      "E_ARG",
+    );
+    t.is(
+      code(() => k.convBlockForward(pr.spec, pr.x, a.p, a.saved, pr.x)),
+      "E_SHAPE",
+    );
+    t.is(
+      code(() => k.convBlockForward(pr.spec, pr.x.subarray(1), a.p, a.saved, a.y)),
+      "E_SHAPE",
+    );
+    t.is(
+      code(() => k.convBlockForward(pr.spec, pr.x, { ...a.p, bias: new Float32Array(3) }, a.saved, a.y)),
+      "E_SHAPE",
+    );
+    t.is(
+      code(() => k.convBlockForward({ ...pr.spec, shape: { ...pr.spec.shape, height: 0 } }, pr.x, a.p, a.saved, a.y)),
+      "E_SHAPE",
+    );
     k.convBlockForward(pr.spec, pr.x, a.p, a.saved, a.y);
-    const grads = (): ConvBlockGrads => ({ dweight: new Float32Array(a.p.weight.length), dbias: null, dgamma: new Float32Array(c), dbeta: new Float32Array(c) });
+    const grads = (): ConvBlockGrads => ({
+      dweight: new Float32Array(a.p.weight.length),
+      dbias: null,
+      dgamma: new Float32Array(c),
+      dbeta: new Float32Array(c),
+    });
     const dy = pr.dy.slice();
-    t.is(code(() => k.convBlockBackward({ ...pr.spec, norm: "eval" }, pr.x, a.p, a.saved, a.y, dy, null, grads())), "E_ARG");
-    t.is(code(() => k.convBlockBackward(pr.spec, pr.x, a.p, a.saved, a.y, dy, null, { ...grads(), dgamma: null })), "E_ARG");
-    t.is(code(() => k.convBlockBackward(pr.spec, pr.x, a.p, a.saved, a.y, a.y, null, grads())), "E_ARG");
-    t.is(code(() => k.convBlockBackward(pr.spec, pr.x, a.p, a.saved, a.y, dy, null, grads(), 1 as never)), "E_ARG");
-    t.is(code(() => k.convBlockBackward(pr.spec, pr.x, a.p, a.saved, a.y, dy, new Float32Array(3), grads())), "E_SHAPE");
+    t.is(
+      code(() => k.convBlockBackward({ ...pr.spec, norm: "eval" }, pr.x, a.p, a.saved, a.y, dy, null, grads())),
+      "E_ARG",
+    );
+    t.is(
+      code(() => k.convBlockBackward(pr.spec, pr.x, a.p, a.saved, a.y, dy, null, { ...grads(), dgamma: null })),
+      "E_ARG",
+    );
+    t.is(
+      code(() => k.convBlockBackward(pr.spec, pr.x, a.p, a.saved, a.y, a.y, null, grads())),
+      "E_ARG",
+    );
+    t.is(
+      code(() => k.convBlockBackward(pr.spec, pr.x, a.p, a.saved, a.y, dy, null, grads(), 1 as never)),
+      "E_ARG",
+    );
+    t.is(
+      code(() => k.convBlockBackward(pr.spec, pr.x, a.p, a.saved, a.y, dy, new Float32Array(3), grads())),
+      "E_SHAPE",
+    );
     // In "none" mode the norm arrays are not needed.
     const none = { ...pr.spec, norm: "none" as const };
     const bare = { ...a.p, gamma: null, beta: null, runningMean: null, runningVar: null };
     t.notThrows(() => k.convBlockForward(none, pr.x, bare, a.saved, a.y));
     t.notThrows(() => k.convBlockBackward(none, pr.x, bare, a.saved, a.y, dy, null, { ...grads(), dgamma: null, dbeta: null }));
   }
-  t.is(code(() => cudaConvBlock.convBlockForward(pr.spec, pr.x, pr.p, mk().saved, mk().y)), "E_BACKEND");
+  t.is(
+    code(() => cudaConvBlock.convBlockForward(pr.spec, pr.x, pr.p, mk().saved, mk().y)),
+    "E_BACKEND",
+  );
 });
 
 test("convblock: empty batch or no output channels do nothing harmful", (t) => {

@@ -40,14 +40,35 @@ function buffers(net: Net): Record<string, Float32Array> {
 cpuOnlyTest("without a usable device CudaDcganTrainer refuses with E_BACKEND, after the argument checks", (t) => {
   const gan = smallGan();
   const state = { gen: gan.generator.params(), disc: gan.discriminator.params(), genBuffers: buffers(gan.generator) };
-  t.is(code(() => CudaDcganTrainer.upload(spec, state)), "E_BACKEND");
-  t.is(code(() => CudaDcganTrainer.upload({ ...spec, height: 10 }, state)), "E_ARG");
-  t.is(code(() => CudaDcganTrainer.upload({ ...spec, discNorm: true }, state)), "E_BACKEND");
-  t.is(code(() => CudaDcganTrainer.upload({ ...spec, discStddev: true }, state)), "E_BACKEND");
+  t.is(
+    code(() => CudaDcganTrainer.upload(spec, state)),
+    "E_BACKEND",
+  );
+  t.is(
+    code(() => CudaDcganTrainer.upload({ ...spec, height: 10 }, state)),
+    "E_ARG",
+  );
+  t.is(
+    code(() => CudaDcganTrainer.upload({ ...spec, discNorm: true }, state)),
+    "E_BACKEND",
+  );
+  t.is(
+    code(() => CudaDcganTrainer.upload({ ...spec, discStddev: true }, state)),
+    "E_BACKEND",
+  );
   const { ["disc.1.w"]: _, ...missing } = state.disc;
-  t.is(code(() => CudaDcganTrainer.upload(spec, { ...state, disc: missing })), "E_FORMAT");
-  t.is(code(() => CudaDcganTrainer.upload(spec, { ...state, disc: { ...state.disc, "disc.1.w": new Float32Array(3) } })), "E_SHAPE");
-  t.is(code(() => CudaDcganTrainer.upload(spec, { ...state, genAdam: { m: state.gen, v: state.gen, step: -1 } })), "E_ARG");
+  t.is(
+    code(() => CudaDcganTrainer.upload(spec, { ...state, disc: missing })),
+    "E_FORMAT",
+  );
+  t.is(
+    code(() => CudaDcganTrainer.upload(spec, { ...state, disc: { ...state.disc, "disc.1.w": new Float32Array(3) } })),
+    "E_SHAPE",
+  );
+  t.is(
+    code(() => CudaDcganTrainer.upload(spec, { ...state, genAdam: { m: state.gen, v: state.gen, step: -1 } })),
+    "E_ARG",
+  );
 });
 
 test("the TS tensor layout names the networks' own parameters and buffers, in order", (t) => {
@@ -85,7 +106,11 @@ function nativeStep(gan: Gan, genAdam: Adam, discAdam: Adam, real: Float32Array,
 gpuTest("three CudaDcganTrainer steps match the same steps on the native backend", (t) => {
   const gan = smallGan();
   const lr = 1e-3;
-  const trainer = CudaDcganTrainer.upload(spec, { gen: gan.generator.params(), disc: gan.discriminator.params(), genBuffers: buffers(gan.generator) });
+  const trainer = CudaDcganTrainer.upload(spec, {
+    gen: gan.generator.params(),
+    disc: gan.discriminator.params(),
+    genBuffers: buffers(gan.generator),
+  });
   const genAdam = new Adam(gan.generator.params(), { lr, beta1: 0.5 });
   const discAdam = new Adam(gan.discriminator.params(), { lr, beta1: 0.5 });
   const m = 6;
@@ -97,9 +122,17 @@ gpuTest("three CudaDcganTrainer steps match the same steps on the native backend
       t.true(r.discUpdated && r.genUpdated);
       nativeStep(gan, genAdam, discAdam, real, z, m);
     }
-    const gpu = { gen: structuredClone(gan.generator.params()), disc: structuredClone(gan.discriminator.params()), genBuffers: structuredClone(buffers(gan.generator)) };
+    const gpu = {
+      gen: structuredClone(gan.generator.params()),
+      disc: structuredClone(gan.discriminator.params()),
+      genBuffers: structuredClone(buffers(gan.generator)),
+    };
     t.deepEqual(trainer.download(gpu), { genStep: 3, discStep: 3 });
-    for (const [part, cpu] of [["gen", gan.generator.params()], ["disc", gan.discriminator.params()], ["genBuffers", buffers(gan.generator)]] as const) {
+    for (const [part, cpu] of [
+      ["gen", gan.generator.params()],
+      ["disc", gan.discriminator.params()],
+      ["genBuffers", buffers(gan.generator)],
+    ] as const) {
       let far = 0;
       let total = 0;
       for (const [name, c] of Object.entries(cpu)) {
@@ -116,5 +149,8 @@ gpuTest("three CudaDcganTrainer steps match the same steps on the native backend
   } finally {
     trainer.dispose();
   }
-  t.is(code(() => trainer.generate(new Float32Array(5), 1)), "E_ARG");
+  t.is(
+    code(() => trainer.generate(new Float32Array(5), 1)),
+    "E_ARG",
+  );
 });

@@ -20,7 +20,11 @@ function meanStd(a: ArrayLike<number>): [number, number] {
 }
 
 test("identical feature sets have FID 0 (within 1e-9), whatever their size and correlation", (t) => {
-  for (const [n, dim] of [[50, 3], [300, 16], [40, 64]] as const) {
+  for (const [n, dim] of [
+    [50, 3],
+    [300, 16],
+    [40, 64],
+  ] as const) {
     const x = randomNormal(n * dim, n + dim, 2);
     // correlate the columns: each adds a multiple of the previous one
     for (let i = 0; i < n; i++) for (let j = 1; j < dim; j++) x[i * dim + j]! += 0.7 * x[i * dim + j - 1]!;
@@ -44,7 +48,12 @@ test("diagonal and commuting covariances: FID = |mu1 - mu2|^2 + sum (sqrt(a_i) -
   // The same eigenvalues in a rotated basis (S1 and S2 share eigenvectors).
   const c = Math.cos(0.3);
   const s = Math.sin(0.3);
-  const rot = (l1: number, l2: number): number[] => [c * c * l1 + s * s * l2, c * s * (l1 - l2), c * s * (l1 - l2), s * s * l1 + c * c * l2];
+  const rot = (l1: number, l2: number): number[] => [
+    c * c * l1 + s * s * l2,
+    c * s * (l1 - l2),
+    c * s * (l1 - l2),
+    s * s * l1 + c * c * l2,
+  ];
   const r = frechetDistance(stats([0, 0], rot(4, 1)), stats([0, 0], rot(9, 0.25)));
   t.true(Math.abs(r - ((2 - 3) ** 2 + (1 - 0.5) ** 2)) < 1e-12, `${r}`);
 });
@@ -115,9 +124,24 @@ test("FID refuses bad input with stable codes", (t) => {
     const e = t.throws(fn);
     return e instanceof DeepgenError ? e.code : String(e);
   };
-  t.is(code(() => fid(new Float32Array(6), new Float32Array(6), 4)), "E_SHAPE");
-  t.is(code(() => fid(new Float32Array(2), new Float32Array(6), 2)), "E_SHAPE"); // one vector: no covariance
-  t.is(code(() => fid(Float32Array.of(0, NaN, 1, 1), new Float32Array(4), 2)), "E_ARG");
-  t.is(code(() => frechetDistance(stats([0], [1]), stats([0, 0], [1, 0, 0, 1]))), "E_SHAPE");
-  t.is(code(() => gaussianStats(new Float32Array(4), 0)), "E_ARG");
+  t.is(
+    code(() => fid(new Float32Array(6), new Float32Array(6), 4)),
+    "E_SHAPE",
+  );
+  t.is(
+    code(() => fid(new Float32Array(2), new Float32Array(6), 2)),
+    "E_SHAPE",
+  ); // one vector: no covariance
+  t.is(
+    code(() => fid(Float32Array.of(0, NaN, 1, 1), new Float32Array(4), 2)),
+    "E_ARG",
+  );
+  t.is(
+    code(() => frechetDistance(stats([0], [1]), stats([0, 0], [1, 0, 0, 1]))),
+    "E_SHAPE",
+  );
+  t.is(
+    code(() => gaussianStats(new Float32Array(4), 0)),
+    "E_ARG",
+  );
 });

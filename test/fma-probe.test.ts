@@ -3,7 +3,12 @@ import test from "ava";
 import { fmaProbeSync } from "../lib/kernels/peak.js";
 
 test("native FMA probe matches its JS twin to float rounding", (t) => {
-  for (const [iters, chunks] of [[0, 1], [1, 1], [37, 3], [5000, 2]] as const) {
+  for (const [iters, chunks] of [
+    [0, 1],
+    [1, 1],
+    [37, 3],
+    [5000, 2],
+  ] as const) {
     const native = fmaProbeSync(iters, chunks, "native");
     const js = fmaProbeSync(iters, chunks, "js");
     t.true(Math.abs(native - js) <= 1e-4 * Math.max(1, Math.abs(js)), `iters ${iters}: ${native} vs ${js}`);

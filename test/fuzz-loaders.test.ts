@@ -35,11 +35,13 @@ function cpuMs(): number {
 
 /** Random damage to a valid file: flipped bytes, a truncation, or a spliced run of random bytes. */
 function damaged(valid: Uint8Array): fc.Arbitrary<Uint8Array> {
-  const flips = fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }).map((edits) => {
-    const b = Uint8Array.from(valid);
-    for (const [i, v] of edits) b[i] = v;
-    return b;
-  });
+  const flips = fc
+    .array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 })
+    .map((edits) => {
+      const b = Uint8Array.from(valid);
+      for (const [i, v] of edits) b[i] = v;
+      return b;
+    });
   const truncated = fc.nat(valid.length).map((n) => valid.slice(0, n));
   const spliced = fc.tuple(fc.nat(valid.length), fc.uint8Array({ maxLength: 64 })).map(([at, junk]) => {
     const b = new Uint8Array(valid.length + junk.length);
@@ -103,7 +105,14 @@ test("safetensors: random and damaged files parse consistently or are E_FORMAT",
 });
 
 test("IDX: random and damaged files (raw and gzipped) decode consistently or are refused with a code", (t) => {
-  const images = encodeIdxImages(makeDataset(Float32Array.from({ length: 3 * 16 }, (_, i) => (i % 7) / 6), undefined, 4, 4));
+  const images = encodeIdxImages(
+    makeDataset(
+      Float32Array.from({ length: 3 * 16 }, (_, i) => (i % 7) / 6),
+      undefined,
+      4,
+      4,
+    ),
+  );
   const labels = encodeIdxLabels(Uint8Array.from([1, 2, 3]));
   const inputs = fc.record({
     images: fc.oneof(fc.uint8Array({ maxLength: 128 }), damaged(images), damaged(new Uint8Array(gzipSync(images)))),
@@ -113,7 +122,10 @@ test("IDX: random and damaged files (raw and gzipped) decode consistently or are
     t,
     inputs,
     ({ images: img, labels: lab }) => {
-      const d = decodeIdx(img, "fuzz.idx", { maxBytes: 1 << 20, labels: lab === undefined ? undefined : { bytes: lab, source: "fuzz-labels.idx" } });
+      const d = decodeIdx(img, "fuzz.idx", {
+        maxBytes: 1 << 20,
+        labels: lab === undefined ? undefined : { bytes: lab, source: "fuzz-labels.idx" },
+      });
       if (d.pixels.length !== d.n * d.rows * d.cols) throw new Error("pixel count does not match the header");
       if (d.labels !== undefined && d.labels.length !== d.n) throw new Error("label count does not match the images");
     },
@@ -130,7 +142,9 @@ test("ONNX metadata: any deepgen.* properties are read or E_FORMAT", (t) => {
   const json = fc.oneof(
     fc.json(),
     fc.record({ draw: fc.string(), prior: fc.string(), stream: fc.oneof(fc.double(), fc.integer()) }).map((o) => JSON.stringify(o)),
-    fc.record({ layout: fc.constantFrom("NCHW", "NHWC", "nchw", ""), range: fc.constantFrom("0,1", "-1,1", "0..1") }).map((o) => JSON.stringify(o)),
+    fc
+      .record({ layout: fc.constantFrom("NCHW", "NHWC", "nchw", ""), range: fc.constantFrom("0,1", "-1,1", "0..1") })
+      .map((o) => JSON.stringify(o)),
   );
   const props = fc.record(
     {

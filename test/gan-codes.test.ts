@@ -24,7 +24,18 @@ const js = getKernels("js");
 const native = getKernels("native");
 
 const tinyDcgan = (codes: number, initSeed = 2): Gan =>
-  Gan.create({ arch: "dcgan", dim: 64, height: 8, width: 8, zdim: 3, channels: [4, 3], discChannels: [3, 4], discStddev: true, codes, initSeed });
+  Gan.create({
+    arch: "dcgan",
+    dim: 64,
+    height: 8,
+    width: 8,
+    zdim: 3,
+    channels: [4, 3],
+    discChannels: [3, 4],
+    discStddev: true,
+    codes,
+    initSeed,
+  });
 
 test("code latents: the noise is the uncoded model's draw, then a one-hot code; row i does not depend on n", (t) => {
   const coded = tinyDcgan(4);
@@ -46,14 +57,26 @@ test("code latents: the noise is the uncoded model's draw, then a one-hot code; 
   // the codes are floor(K u) of the uniform Philox fill
   const u = new Float32Array(6);
   js.philoxFill(u, 8, 77, "uniform");
-  t.deepEqual(Array.from(drawCodes(js, 6, 3, 8, 77)), Array.from(u, (v) => Math.floor(3 * v)));
+  t.deepEqual(
+    Array.from(drawCodes(js, 6, 3, 8, 77)),
+    Array.from(u, (v) => Math.floor(3 * v)),
+  );
   // a fixed code: every row has it, the noise stays the seed's
   const fixed = coded.sampleLatent(6, 3, 2);
   for (let i = 0; i < 6; i++) t.deepEqual(Array.from(fixed.subarray(i * 7 + 3, (i + 1) * 7)), [0, 0, 1, 0]);
   t.deepEqual(Array.from(fixed.subarray(0, 3)), Array.from(noise.subarray(0, 3)));
-  t.is(code(t, () => coded.sampleLatent(2, 3, 4)), "E_ARG");
-  t.is(code(t, () => plain.sampleLatent(2, 3, 0)), "E_ARG");
-  t.is(code(t, () => fillLatent(js, new Float32Array(14), 2, 3, 4, 0, { noise: 1, code: 2 }, Int32Array.of(0, 5))), "E_ARG");
+  t.is(
+    code(t, () => coded.sampleLatent(2, 3, 4)),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => plain.sampleLatent(2, 3, 0)),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => fillLatent(js, new Float32Array(14), 2, 3, 4, 0, { noise: 1, code: 2 }, Int32Array.of(0, 5))),
+    "E_ARG",
+  );
 });
 
 test("code loss in the generator's objective: exact value, and the gradient of loss + w codeLoss matches finite differences", (t) => {
@@ -100,7 +123,10 @@ test("code loss in the generator's objective: exact value, and the gradient of l
   // the code part alone: weight 0 leaves the plain generator gradient of the real/fake column
   const plain = gan.generatorLossGradient(native, x, m, "nonsaturating", undefined, m, { codes, weight: 0 }).dfake;
   t.true(maxAbsDiff(plain, g) > 1e-4, "the code term changes the gradient");
-  t.is(code(t, () => gan.generatorLossGradient(native, x, m, "nonsaturating")), "E_ARG");
+  t.is(
+    code(t, () => gan.generatorLossGradient(native, x, m, "nonsaturating")),
+    "E_ARG",
+  );
 });
 
 test("code training: the discriminator learns to read the code back (its cross-entropy falls well below log K) and the generator draws codes apart", async (t) => {
@@ -133,14 +159,23 @@ test("coded DCGAN: resume is exact, files keep the code, D(x) is one probability
   const p = loaded.discriminate(x.subarray(0, 5 * 64));
   t.is(p.length, 5);
   t.true(p.every((v) => v > 0 && v < 1));
-  t.is(code(t, () => Gan.create({ arch: "mlp", dim: 4, hidden: [3], discHidden: [3], codes: 1 })), "E_ARG");
-  t.is(code(t, () => Gan.create({ arch: "mlp", dim: 4, hidden: [3], discHidden: [3], codes: 2.5 })), "E_ARG");
+  t.is(
+    code(t, () => Gan.create({ arch: "mlp", dim: 4, hidden: [3], discHidden: [3], codes: 1 })),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => Gan.create({ arch: "mlp", dim: 4, hidden: [3], discHidden: [3], codes: 2.5 })),
+    "E_ARG",
+  );
   await t.throwsAsync(() => straight.fit(x, { ...opts, codeWeight: -1 }), { message: /codeWeight/ });
 });
 
 test("coded DCGAN ONNX: z is [N, zdim + K]; onnxruntime = native; OnnxGenerator draws Gan.sample's codes", async (t) => {
   const gan = tinyDcgan(3, 4);
-  await gan.fit(randomUniform(24 * 64, 1).map((v) => 2 * v - 1), { epochs: 1, batchSize: 8, lr: 5e-3, seed: 2 });
+  await gan.fit(
+    randomUniform(24 * 64, 1).map((v) => 2 * v - 1),
+    { epochs: 1, batchSize: 8, lr: 5e-3, seed: 2 },
+  );
   const bytes = exportOnnx(gan);
   const m = await OnnxModel.load(bytes);
   t.deepEqual(m.inputs, [{ name: "z", type: "float32", shape: ["N", 6] }]);

@@ -35,7 +35,17 @@ test("projection logits: output 0 plus the label's output; the gradient lands in
 
 test("conditional generator loss: exact value from D's outputs, and its gradient matches finite differences", (t) => {
   const K = 3;
-  const gan = Gan.create({ arch: "mlp", dim: 5, zdim: 2, output: "identity", hidden: [4], discHidden: [6], codes: K, conditional: true, initSeed: 4 });
+  const gan = Gan.create({
+    arch: "mlp",
+    dim: 5,
+    zdim: 2,
+    output: "identity",
+    hidden: [4],
+    discHidden: [6],
+    codes: K,
+    conditional: true,
+    initSeed: 4,
+  });
   const m = 4;
   const x = randomNormal(m * 5, 8);
   const labels = Int32Array.of(1, 0, 2, 1);
@@ -63,8 +73,14 @@ test("conditional generator loss: exact value from D's outputs, and its gradient
   // another label changes the loss: D reads the label
   const other = gan.generatorLossGradient(native, x, m, "nonsaturating", undefined, m, { codes: Int32Array.of(0, 2, 1, 0), weight: 1 });
   t.true(Math.abs(other.loss - r.loss) > 1e-4);
-  t.is(code(t, () => gan.generatorLossGradient(native, x, m, "nonsaturating")), "E_ARG");
-  t.is(code(t, () => gan.generatorLossGradient(native, x, m, "nonsaturating", undefined, m, { codes: Int32Array.of(1, 0, 3, 1), weight: 1 })), "E_ARG");
+  t.is(
+    code(t, () => gan.generatorLossGradient(native, x, m, "nonsaturating")),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => gan.generatorLossGradient(native, x, m, "nonsaturating", undefined, m, { codes: Int32Array.of(1, 0, 3, 1), weight: 1 })),
+    "E_ARG",
+  );
 });
 
 test("conditional training: each label draws its own class (two separated 1-D clusters)", async (t) => {
@@ -76,7 +92,17 @@ test("conditional training: each label draws its own class (two separated 1-D cl
     labels[i] = i % 2;
     x[i] = (labels[i] === 0 ? -2 : 2) + 0.3 * noise[i]!;
   }
-  const gan = Gan.create({ arch: "mlp", dim: 1, zdim: 2, output: "identity", hidden: [32], discHidden: [32], codes: 2, conditional: true, initSeed: 1 });
+  const gan = Gan.create({
+    arch: "mlp",
+    dim: 1,
+    zdim: 2,
+    output: "identity",
+    hidden: [32],
+    discHidden: [32],
+    codes: 2,
+    conditional: true,
+    initSeed: 1,
+  });
   const r = await gan.fit(x, { epochs: 15, batchSize: 64, lr: 2e-3, seed: 3, labels });
   t.true(r.history.every((h) => Number.isFinite(h.terms.discriminatorLoss) && h.terms.codeLoss === undefined));
   for (const [label, centre] of [
@@ -93,7 +119,20 @@ test("conditional training: each label draws its own class (two separated 1-D cl
 });
 
 test("conditional DCGAN: labels are checked, resume is exact, files keep the flag", async (t) => {
-  const make = (): Gan => Gan.create({ arch: "dcgan", dim: 64, height: 8, width: 8, zdim: 3, channels: [4, 3], discChannels: [3, 4], discStddev: true, codes: 3, conditional: true, initSeed: 2 });
+  const make = (): Gan =>
+    Gan.create({
+      arch: "dcgan",
+      dim: 64,
+      height: 8,
+      width: 8,
+      zdim: 3,
+      channels: [4, 3],
+      discChannels: [3, 4],
+      discStddev: true,
+      codes: 3,
+      conditional: true,
+      initSeed: 2,
+    });
   const x = randomUniform(40 * 64, 12).map((v) => 2 * v - 1);
   const labels = Uint8Array.from({ length: 40 }, (_, i) => i % 3);
   const opts = { epochs: 2, batchSize: 8, seed: 7, lr: 1e-3, labels };
@@ -108,8 +147,14 @@ test("conditional DCGAN: labels are checked, resume is exact, files keep the fla
   await t.throwsAsync(() => make().fit(x, { ...opts, labels: undefined }), { message: /labels/ });
   await t.throwsAsync(() => make().fit(x, { ...opts, labels: labels.subarray(1) }), { message: /39 labels for 40/ });
   await t.throwsAsync(() => make().fit(x, { ...opts, labels: labels.map((v) => (v === 2 ? 3 : v)) }), { message: /label 3/ });
-  t.is(code(t, () => straight.discriminate(x.subarray(0, 64))), "E_ARG");
-  t.is(code(t, () => Gan.create({ arch: "mlp", dim: 4, hidden: [3], discHidden: [3], conditional: true })), "E_ARG");
+  t.is(
+    code(t, () => straight.discriminate(x.subarray(0, 64))),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => Gan.create({ arch: "mlp", dim: 4, hidden: [3], discHidden: [3], conditional: true })),
+    "E_ARG",
+  );
 });
 
 test("the shipped conditional DCGAN draws the digit it is asked for (by the shipped classifier, 100 samples per label)", async (t) => {

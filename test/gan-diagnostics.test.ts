@@ -10,14 +10,7 @@ import { divergingColor, heatmap } from "../lib/io/heatmap.js";
 import { linePlot } from "../lib/io/plot.js";
 import { writePng } from "../lib/io/png.js";
 import { discriminatorPlot, jsdCurvePlot, samplesPlot } from "../lib/models/gan-diagnostic-plots.js";
-import {
-  D_EPS,
-  diagnoseGan,
-  modeCoverage,
-  numericJsd,
-  optimalDiscriminator,
-  valueFunctionJsd,
-} from "../lib/models/gan-diagnostics.js";
+import { D_EPS, diagnoseGan, modeCoverage, numericJsd, optimalDiscriminator, valueFunctionJsd } from "../lib/models/gan-diagnostics.js";
 import { estimateGeneratorDensity, exactKde2d } from "../lib/models/generator-density.js";
 import { code } from "./helpers/errors.js";
 
@@ -131,10 +124,17 @@ test("disjoint supports: both JSD estimates are log 2, off the data's box and in
   // between the ring's modes, 0.77 from each: 15 std of the data, 7 of the generator
   const between: number[] = [];
   for (let c = 0; c < 8; c++) between.push(2 * Math.cos((2 * Math.PI * (c + 0.5)) / 8), 2 * Math.sin((2 * Math.PI * (c + 0.5)) / 8));
-  const mid = gaussianMixture({ name: "mid", dim: 2, weights: new Array(8).fill(1), means: between, stds: new Array(8).fill(0.05) }).sample(4000, 2);
+  const mid = gaussianMixture({ name: "mid", dim: 2, weights: new Array(8).fill(1), means: between, stds: new Array(8).fill(0.05) }).sample(
+    4000,
+    2,
+  );
   const line = toyDistribution("mog1d");
   const far1 = gaussianMixture({ name: "far1", dim: 1, weights: [1], means: [30], stds: [1] }).sample(4000, 3);
-  for (const [d, g] of [[ring, far], [ring, mid], [line, far1]] as const) {
+  for (const [d, g] of [
+    [ring, far],
+    [ring, mid],
+    [line, far1],
+  ] as const) {
     const r = diagnoseGan({ data: d, generatorSamples: g, seed: 4, discriminator: (_x, n) => new Float32Array(n).fill(0.5) });
     t.true(Math.abs(r.jsdNumeric - LOG2) < 1e-3, `numeric ${r.jsdNumeric}`);
     t.true(Math.abs(r.jsdValue - LOG2) < 1e-3, `value ${r.jsdValue}`);
@@ -146,7 +146,7 @@ test("disjoint supports: both JSD estimates are log 2, off the data's box and in
 /** JSD of N(0, 1) and N(1, 1.5^2) by composite Simpson on [-30, 30] with 600,000 intervals. */
 function simpsonJsd(): number {
   const lp = (x: number): number => -0.5 * Math.log(2 * Math.PI) - 0.5 * x * x;
-  const lq = (x: number): number => -0.5 * Math.log(2 * Math.PI) - Math.log(1.5) - ((x - 1) ** 2) / (2 * 2.25);
+  const lq = (x: number): number => -0.5 * Math.log(2 * Math.PI) - Math.log(1.5) - (x - 1) ** 2 / (2 * 2.25);
   const f = (x: number): number => {
     const p = Math.exp(lp(x));
     const q = Math.exp(lq(x));
@@ -182,7 +182,10 @@ test("valueFunctionJsd with the exact p_g equals the numeric JSD within Monte Ca
   const gen = gaussianMixture({ name: "gen", dim: 2, weights: [2, 0.01, 1, 1, 1, 1, 1, 1], means, stds: new Array(8).fill(0.08) });
   const line = toyDistribution("mog1d");
   const gen1 = gaussianMixture({ name: "gen1", dim: 1, weights: [1, 1], means: [-2, 1.5], stds: [1, 0.8] });
-  for (const [data, g] of [[ring, gen], [line, gen1]] as const) {
+  for (const [data, g] of [
+    [ring, gen],
+    [line, gen1],
+  ] as const) {
     const m = 20000;
     const samples = g.sample(m, 21);
     const numeric = numericJsd(data, g);
@@ -194,7 +197,10 @@ test("valueFunctionJsd with the exact p_g equals the numeric JSD within Monte Ca
     const exactD = (x: Float32Array, n: number): Float64Array => optimalDiscriminator(data, g, x, n);
     const withOpt = valueFunctionJsd(data, g, samples, { seed: 22, discriminator: exactD });
     t.true(Math.abs(withOpt.vCurrent - withOpt.vOptimal) < 1e-5, `${withOpt.vCurrent} vs ${withOpt.vOptimal} (clamped at ${D_EPS})`);
-    const poor = valueFunctionJsd(data, g, samples, { seed: 22, discriminator: (x, n) => Float32Array.from({ length: n }, (_, i) => 1 / (1 + Math.exp(-x[i * data.dim]!))) });
+    const poor = valueFunctionJsd(data, g, samples, {
+      seed: 22,
+      discriminator: (x, n) => Float32Array.from({ length: n }, (_, i) => 1 / (1 + Math.exp(-x[i * data.dim]!))),
+    });
     t.true(poor.vCurrent < poor.vOptimal && poor.jsdCurrent < poor.jsd);
   }
 });
@@ -271,13 +277,19 @@ test("binned KDE matches the exact kernel sum; LCV picks a bandwidth near the mo
   t.is(estimateGeneratorDensity(line, s, { bins: 0.25 }).bandwidth, 0.25);
   // a histogram integrates to 1 and is exact on a hand-made case: 3 samples, width 1
   const hist = estimateGeneratorDensity(line, Float32Array.from([0.5, 0.7, 2.2]), { bins: 1 });
-  t.deepEqual(Array.from(hist.logDensity([0.1, 2.9, 1.5, -0.1], 4), Math.exp).map((v) => Number(v.toFixed(12))), [0.666666666667, 0.333333333333, 0, 0]);
+  t.deepEqual(
+    Array.from(hist.logDensity([0.1, 2.9, 1.5, -0.1], 4), Math.exp).map((v) => Number(v.toFixed(12))),
+    [0.666666666667, 0.333333333333, 0, 0],
+  );
 });
 
 test("modeCoverage: exact counts on hand-made samples", (t) => {
   const ring = toyDistribution("ring8");
   const s = 0.05;
-  const at = (c: number, dr = 0): [number, number] => [(2 + dr) * Math.cos((2 * Math.PI * c) / 8), (2 + dr) * Math.sin((2 * Math.PI * c) / 8)];
+  const at = (c: number, dr = 0): [number, number] => [
+    (2 + dr) * Math.cos((2 * Math.PI * c) / 8),
+    (2 + dr) * Math.sin((2 * Math.PI * c) / 8),
+  ];
   const pts = Float32Array.from([...at(0), ...at(2), ...at(5), ...at(2, 2.9 * s), ...at(6, 3.1 * s), 0, 0]);
   const cov = modeCoverage(ring, pts);
   t.is(cov.modes, 8);
@@ -303,7 +315,10 @@ test("plots: valid PNGs of the expected size; D* heatmap shows both sides of 1/2
   const line = toyDistribution("mog1d");
   const dHalf = (_x: Float32Array, n: number): Float32Array => new Float32Array(n).fill(0.5);
   // a generator that covers 3 of the 8 modes, with a fatter spread
-  const three = gaussianMixture({ name: "g", dim: 2, weights: [1, 1, 1], means: ring.means.subarray(0, 6), stds: [0.1, 0.1, 0.1] }).sample(3000, 51);
+  const three = gaussianMixture({ name: "g", dim: 2, weights: [1, 1, 1], means: ring.means.subarray(0, 6), stds: [0.1, 0.1, 0.1] }).sample(
+    3000,
+    51,
+  );
   const r = diagnoseGan({ data: ring, generatorSamples: three, seed: 52, discriminator: dHalf });
   t.is(r.coverage.modesHit, 3);
   const both = discriminatorPlot(ring, r.pg, dHalf);
@@ -316,7 +331,14 @@ test("plots: valid PNGs of the expected size; D* heatmap shows both sides of 1/2
     if (only.data[i] === 49 && only.data[i + 1] === 54 && only.data[i + 2] === 149) blue++;
   }
   t.true(red > 100 && blue > 100, `red ${red}, blue ${blue}`); // D* = 1 at uncovered modes, 0 where only p_g lives
-  t.deepEqual([divergingColor(0), divergingColor(0.5), divergingColor(1)], [[49, 54, 149], [255, 255, 255], [165, 0, 38]]);
+  t.deepEqual(
+    [divergingColor(0), divergingColor(0.5), divergingColor(1)],
+    [
+      [49, 54, 149],
+      [255, 255, 255],
+      [165, 0, 38],
+    ],
+  );
   const g1 = line.sample(2000, 53);
   const one = discriminatorPlot(line, estimateGeneratorDensity(line, g1), dHalf);
   t.deepEqual([one.width, one.height], [640, 400]);
@@ -324,7 +346,15 @@ test("plots: valid PNGs of the expected size; D* heatmap shows both sides of 1/2
     ["d2.png", both, 854, 356],
     ["d1.png", one, 640, 400],
     ["samples.png", samplesPlot(ring, three, 54), 640, 560],
-    ["jsd.png", jsdCurvePlot([{ jsdValue: 0.6, jsdNumeric: 0.61 }, { jsdValue: 0.3, jsdNumeric: 0.32, jsdCurrent: 0.1 }]), 640, 400],
+    [
+      "jsd.png",
+      jsdCurvePlot([
+        { jsdValue: 0.6, jsdNumeric: 0.61 },
+        { jsdValue: 0.3, jsdNumeric: 0.32, jsdCurrent: 0.1 },
+      ]),
+      640,
+      400,
+    ],
   ];
   for (const [name, raster, w, h] of files) {
     await writePng(join(dir, name), raster);
@@ -339,43 +369,139 @@ test("linePlot with explicit x draws each point at its x", (t) => {
   const at = (x: number, y: number): number[] => Array.from(r.data.subarray((y * 300 + x) * 3, (y * 300 + x) * 3 + 3));
   t.deepEqual(at(70, 155), [31, 119, 180]);
   t.deepEqual(at(175, 93), [31, 119, 180]);
-  t.is(code(t, () => linePlot([{ name: "a", x: [1], values: [0, 1] }])), "E_SHAPE");
+  t.is(
+    code(t, () => linePlot([{ name: "a", x: [1], values: [0, 1] }])),
+    "E_SHAPE",
+  );
 });
 
 test("bad input: DeepgenError with the right code", (t) => {
   const ring = toyDistribution("ring8");
   const line = toyDistribution("mog1d");
   const g = ring.sample(100, 1);
-  t.is(code(t, () => toyDistribution("moons")), "E_ARG");
-  t.is(code(t, () => ring.sample(-1, 1)), "E_ARG");
-  t.is(code(t, () => ring.sample(2, -1)), "E_ARG");
-  t.is(code(t, () => ring.sample(2, 1, 0.5)), "E_ARG");
-  t.is(code(t, () => ring.logDensity([1, 2, 3], 2)), "E_SHAPE");
-  t.is(code(t, () => gaussianMixture({ name: "x", dim: 2, weights: [1, 1], means: [0, 0], stds: [1, 1] })), "E_SHAPE");
-  t.is(code(t, () => gaussianMixture({ name: "x", dim: 1, weights: [1], means: [0], stds: [0] })), "E_ARG");
-  t.is(code(t, () => gaussianMixture({ name: "x", dim: 3, weights: [1], means: [0, 0, 0], stds: [1] })), "E_ARG");
-  t.is(code(t, () => estimateGeneratorDensity(ring, Float32Array.from([1, 2, 3]))), "E_SHAPE");
-  t.is(code(t, () => estimateGeneratorDensity(ring, new Float32Array(0))), "E_SHAPE");
-  t.is(code(t, () => estimateGeneratorDensity(ring, Float32Array.from([1, NaN]))), "E_ARG");
-  t.is(code(t, () => estimateGeneratorDensity(ring, [1, 2] as unknown as Float32Array)), "E_ARG");
-  t.is(code(t, () => estimateGeneratorDensity(ring, g, { bandwidth: -1 })), "E_ARG");
-  t.is(code(t, () => estimateGeneratorDensity(ring, g, { bandwidth: "silly" as "lcv" })), "E_ARG");
-  t.is(code(t, () => estimateGeneratorDensity(ring, g, { gridSize: 3 })), "E_ARG");
-  t.is(code(t, () => estimateGeneratorDensity(line, line.sample(10, 1), { bins: 0 })), "E_ARG");
-  t.is(code(t, () => estimateGeneratorDensity(line, line.sample(10, 1), { bins: "sturges" as "fd" })), "E_ARG");
+  t.is(
+    code(t, () => toyDistribution("moons")),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => ring.sample(-1, 1)),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => ring.sample(2, -1)),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => ring.sample(2, 1, 0.5)),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => ring.logDensity([1, 2, 3], 2)),
+    "E_SHAPE",
+  );
+  t.is(
+    code(t, () => gaussianMixture({ name: "x", dim: 2, weights: [1, 1], means: [0, 0], stds: [1, 1] })),
+    "E_SHAPE",
+  );
+  t.is(
+    code(t, () => gaussianMixture({ name: "x", dim: 1, weights: [1], means: [0], stds: [0] })),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => gaussianMixture({ name: "x", dim: 3, weights: [1], means: [0, 0, 0], stds: [1] })),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => estimateGeneratorDensity(ring, Float32Array.from([1, 2, 3]))),
+    "E_SHAPE",
+  );
+  t.is(
+    code(t, () => estimateGeneratorDensity(ring, new Float32Array(0))),
+    "E_SHAPE",
+  );
+  t.is(
+    code(t, () => estimateGeneratorDensity(ring, Float32Array.from([1, NaN]))),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => estimateGeneratorDensity(ring, [1, 2] as unknown as Float32Array)),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => estimateGeneratorDensity(ring, g, { bandwidth: -1 })),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => estimateGeneratorDensity(ring, g, { bandwidth: "silly" as "lcv" })),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => estimateGeneratorDensity(ring, g, { gridSize: 3 })),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => estimateGeneratorDensity(line, line.sample(10, 1), { bins: 0 })),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => estimateGeneratorDensity(line, line.sample(10, 1), { bins: "sturges" as "fd" })),
+    "E_ARG",
+  );
   const pg = estimateGeneratorDensity(ring, g);
-  t.is(code(t, () => pg.logDensity([1, 2, 3], 1)), "E_SHAPE");
-  t.is(code(t, () => valueFunctionJsd(ring, pg, g, { seed: 1, discriminator: (_x, n) => new Float32Array(n + 1) })), "E_SHAPE");
-  t.is(code(t, () => valueFunctionJsd(ring, pg, g, { seed: 1, discriminator: (_x, n) => new Float32Array(n).fill(1.5) })), "E_ARG");
-  t.is(code(t, () => valueFunctionJsd(ring, pg, g, { seed: 1, discriminator: (_x, n) => new Float32Array(n).fill(NaN) })), "E_ARG");
-  t.is(code(t, () => valueFunctionJsd(ring, pg, g, { seed: 1, nData: 0 })), "E_ARG");
-  t.is(code(t, () => numericJsd(ring, pg, { gridSize: 1.5 })), "E_ARG");
-  t.is(code(t, () => modeCoverage(ring, g, { sigmas: 0 })), "E_ARG");
-  t.is(code(t, () => modeCoverage(ring, g, { minCount: 0 })), "E_ARG");
-  t.is(code(t, () => diagnoseGan({ data: ring, generatorSamples: line.sample(11, 1), seed: 1 })), "E_SHAPE");
-  t.is(code(t, () => samplesPlot(line, line.sample(10, 1), 1)), "E_ARG");
-  t.is(code(t, () => jsdCurvePlot([])), "E_ARG");
-  t.is(code(t, () => heatmap([1, 2, 3], 2, 2, { xRange: [0, 1], yRange: [0, 1] })), "E_SHAPE");
-  t.is(code(t, () => heatmap([1, 2, 3, 4], 2, 2, { xRange: [1, 0], yRange: [0, 1] })), "E_ARG");
-  t.is(code(t, () => discriminatorPlot(ring, pg, (_x, n) => new Float32Array(n - 1))), "E_SHAPE");
+  t.is(
+    code(t, () => pg.logDensity([1, 2, 3], 1)),
+    "E_SHAPE",
+  );
+  t.is(
+    code(t, () => valueFunctionJsd(ring, pg, g, { seed: 1, discriminator: (_x, n) => new Float32Array(n + 1) })),
+    "E_SHAPE",
+  );
+  t.is(
+    code(t, () => valueFunctionJsd(ring, pg, g, { seed: 1, discriminator: (_x, n) => new Float32Array(n).fill(1.5) })),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => valueFunctionJsd(ring, pg, g, { seed: 1, discriminator: (_x, n) => new Float32Array(n).fill(NaN) })),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => valueFunctionJsd(ring, pg, g, { seed: 1, nData: 0 })),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => numericJsd(ring, pg, { gridSize: 1.5 })),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => modeCoverage(ring, g, { sigmas: 0 })),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => modeCoverage(ring, g, { minCount: 0 })),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => diagnoseGan({ data: ring, generatorSamples: line.sample(11, 1), seed: 1 })),
+    "E_SHAPE",
+  );
+  t.is(
+    code(t, () => samplesPlot(line, line.sample(10, 1), 1)),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => jsdCurvePlot([])),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => heatmap([1, 2, 3], 2, 2, { xRange: [0, 1], yRange: [0, 1] })),
+    "E_SHAPE",
+  );
+  t.is(
+    code(t, () => heatmap([1, 2, 3, 4], 2, 2, { xRange: [1, 0], yRange: [0, 1] })),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => discriminatorPlot(ring, pg, (_x, n) => new Float32Array(n - 1))),
+    "E_SHAPE",
+  );
 });

@@ -74,27 +74,28 @@ test("dcgan nets: parameter gradients of the generator and the discriminator mat
   checkGradients(t, withStddev, randomUniform(n * 64, 4), n, 5);
 });
 
-for (const discStddev of [false, true]) test(`dcgan nets: the input gradient of the discriminator matches finite differences${discStddev ? " (with minibatch stddev)" : ""}`, (t) => {
-  const n = 2;
-  const disc = new DcganDiscriminator("disc", { ...SPEC, discStddev }, { seed: 3, stream: 20 });
-  disc.setTraining(true);
-  const x = randomUniform(n * 64, 6);
-  const r = randomUniform(n, 7);
-  objective(js, disc, x, n, r);
-  const dx = disc.backward(js, r, n, true)!.slice();
-  let worst = 0;
-  for (const i of [0, 9, 27, 63, 64, 100, 127]) {
-    const old = x[i]!;
-    x[i] = old + 5e-4;
-    const up = objective(js, disc, x, n, r);
-    x[i] = old - 5e-4;
-    const down = objective(js, disc, x, n, r);
-    x[i] = old;
-    const fd = (up - down) / 1e-3;
-    worst = Math.max(worst, Math.abs(fd - dx[i]!) / (2e-3 + 2e-2 * Math.abs(fd)));
-  }
-  t.true(worst <= 1, `worst dx error ${worst.toFixed(3)} of the tolerance`);
-});
+for (const discStddev of [false, true])
+  test(`dcgan nets: the input gradient of the discriminator matches finite differences${discStddev ? " (with minibatch stddev)" : ""}`, (t) => {
+    const n = 2;
+    const disc = new DcganDiscriminator("disc", { ...SPEC, discStddev }, { seed: 3, stream: 20 });
+    disc.setTraining(true);
+    const x = randomUniform(n * 64, 6);
+    const r = randomUniform(n, 7);
+    objective(js, disc, x, n, r);
+    const dx = disc.backward(js, r, n, true)!.slice();
+    let worst = 0;
+    for (const i of [0, 9, 27, 63, 64, 100, 127]) {
+      const old = x[i]!;
+      x[i] = old + 5e-4;
+      const up = objective(js, disc, x, n, r);
+      x[i] = old - 5e-4;
+      const down = objective(js, disc, x, n, r);
+      x[i] = old;
+      const fd = (up - down) / 1e-3;
+      worst = Math.max(worst, Math.abs(fd - dx[i]!) / (2e-3 + 2e-2 * Math.abs(fd)));
+    }
+    t.true(worst <= 1, `worst dx error ${worst.toFixed(3)} of the tolerance`);
+  });
 
 test("MinibatchStddev: exact values on a 2 x 2 batch; the feature is what D's logit sees", (t) => {
   const layer = new MinibatchStddev(2);
@@ -103,7 +104,10 @@ test("MinibatchStddev: exact values on a 2 x 2 batch; the feature is what D's lo
   t.deepEqual(Array.from(y), [0, 2, 1.5, 2, 6, 1.5]);
   // d/dx of s: (x - mean) / (n F std): (-1 / 4, -2 / 8; 1 / 4, 2 / 8) for ds = 1 + 1
   const dx = layer.backward(Float32Array.from([0, 2, 2, 6]), Float32Array.from([0, 0, 1, 0, 0, 1]), 2);
-  t.deepEqual(Array.from(dx).map((v) => Math.round(v * 1e6) / 1e6), [-0.5, -0.5, 0.5, 0.5]);
+  t.deepEqual(
+    Array.from(dx).map((v) => Math.round(v * 1e6) / 1e6),
+    [-0.5, -0.5, 0.5, 0.5],
+  );
   t.throws(() => layer.forward(new Float32Array(3), 2), { instanceOf: DeepgenError, code: "E_SHAPE" });
   const disc = new DcganDiscriminator("disc", { ...SPEC, discStddev: true }, { seed: 1, stream: 20 });
   t.deepEqual(disc.shapes()["disc.3.w"], [1, 4 * 2 * 2 + 1], "the logit's weights cover the stddev feature");
@@ -168,13 +172,27 @@ test("gan: samples do not depend on the batch they are drawn in (up to float rou
   t.true(d <= 1e-6, `the first 3 of 7 samples differ from 3 samples by ${d}`);
   const c = gan.sampleSync(3, { seed: 6 }).x;
   t.notDeepEqual(Array.from(a), Array.from(c));
-  t.true(a.every((v) => v >= 0 && v <= 1), "images in [0, 1]");
+  t.true(
+    a.every((v) => v >= 0 && v <= 1),
+    "images in [0, 1]",
+  );
 });
 
 test("gan: save / load keeps parameters and batch-norm statistics; resume continues exactly", async (t) => {
   const x = randomUniform(40 * 64, 12);
   const opts = { epochs: 2, batchSize: 8, seed: 7, lr: 1e-3 };
-  const mk = (): Gan => Gan.create({ arch: "dcgan", dim: 64, height: 8, width: 8, zdim: 3, channels: [4, 3], discChannels: [3, 4], discNorm: true, initSeed: 2 });
+  const mk = (): Gan =>
+    Gan.create({
+      arch: "dcgan",
+      dim: 64,
+      height: 8,
+      width: 8,
+      zdim: 3,
+      channels: [4, 3],
+      discChannels: [3, 4],
+      discNorm: true,
+      initSeed: 2,
+    });
   const straight = mk();
   await straight.fit(x, opts);
   const ckpt = join(dir, "gan.ckpt.safetensors");
@@ -193,8 +211,11 @@ test("gan: save / load keeps parameters and batch-norm statistics; resume contin
   const loaded = await loadSampler(file);
   t.true(loaded instanceof Gan);
   t.deepEqual((loaded as Gan).generateSamples(4, { seed: 1 }), straight.generateSamples(4, { seed: 1 }));
-  const rm = (straight.generator.buffers!()["gen.1.running_mean"]!).data;
-  t.true(rm.some((v) => v !== 0), "running statistics were updated by training");
+  const rm = straight.generator.buffers!()["gen.1.running_mean"]!.data;
+  t.true(
+    rm.some((v) => v !== 0),
+    "running statistics were updated by training",
+  );
   t.deepEqual(Array.from((loaded as Gan).generator.buffers!()["gen.1.running_mean"]!.data), Array.from(rm));
 });
 
@@ -202,7 +223,18 @@ test("gan with discNorm: the discriminator normalizes the real batch by its own 
   // one step (8 images, batch 8): the reported mean D(x) is taken before any update, so it must
   // equal D(x) of the initial discriminator run on the real batch alone in training mode
   const x = randomUniform(8 * 64, 21).map((v) => 2 * v - 1);
-  const mk = (): Gan => Gan.create({ arch: "dcgan", dim: 64, height: 8, width: 8, zdim: 3, channels: [4, 3], discChannels: [3, 4], discNorm: true, initSeed: 5 });
+  const mk = (): Gan =>
+    Gan.create({
+      arch: "dcgan",
+      dim: 64,
+      height: 8,
+      width: 8,
+      zdim: 3,
+      channels: [4, 3],
+      discChannels: [3, 4],
+      discNorm: true,
+      initSeed: 5,
+    });
   const reference = mk();
   reference.discriminator.setTraining!(true);
   const logits = reference.discriminator.forward(native, x, 8);
@@ -213,21 +245,38 @@ test("gan with discNorm: the discriminator normalizes the real batch by its own 
 });
 
 test("gan: bad configurations and inputs are DeepgenErrors", async (t) => {
-  t.is(code(t, () => Gan.create({ arch: "conv" as never, dim: 4 })), "E_ARG");
-  t.is(code(t, () => Gan.create({ arch: "dcgan", dim: 64 })), "E_ARG"); // no height / width
-  t.is(code(t, () => Gan.create({ arch: "dcgan", dim: 36, height: 6, width: 6 })), "E_ARG"); // not multiples of 4
-  t.is(code(t, () => Gan.create({ arch: "mlp", dim: 4, hidden: [] })), "E_ARG");
+  t.is(
+    code(t, () => Gan.create({ arch: "conv" as never, dim: 4 })),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => Gan.create({ arch: "dcgan", dim: 64 })),
+    "E_ARG",
+  ); // no height / width
+  t.is(
+    code(t, () => Gan.create({ arch: "dcgan", dim: 36, height: 6, width: 6 })),
+    "E_ARG",
+  ); // not multiples of 4
+  t.is(
+    code(t, () => Gan.create({ arch: "mlp", dim: 4, hidden: [] })),
+    "E_ARG",
+  );
   const gan = Gan.create({ arch: "mlp", dim: 4, hidden: [8], discHidden: [8] });
-  t.is(code(t, () => gan.generate(new Float32Array(5))), "E_SHAPE");
+  t.is(
+    code(t, () => gan.generate(new Float32Array(5))),
+    "E_SHAPE",
+  );
   await t.throwsAsync(gan.fit(new Float32Array(40), { batchSize: 1 }), { instanceOf: DeepgenError, code: "E_ARG" });
   await t.throwsAsync(gan.fit(new Float32Array(40), { loss: "wasserstein" as never }), { instanceOf: DeepgenError, code: "E_ARG" });
   await t.throwsAsync(gan.fit(new Float32Array(40), { lrDecay: 0 }), { instanceOf: DeepgenError, code: "E_ARG" });
-  for (const topK of [0, 1.5, Number.NaN]) await t.throwsAsync(gan.fit(new Float32Array(40), { topK }), { instanceOf: DeepgenError, code: "E_ARG" });
+  for (const topK of [0, 1.5, Number.NaN])
+    await t.throwsAsync(gan.fit(new Float32Array(40), { topK }), { instanceOf: DeepgenError, code: "E_ARG" });
 });
 
 test("gan: a decaying learning rate is a function of the step: a run stopped after epoch 1 and resumed ends as the straight run", async (t) => {
   const x = randomUniform(32 * 64, 17);
-  const mk = (): Gan => Gan.create({ arch: "dcgan", dim: 64, height: 8, width: 8, zdim: 3, channels: [4, 3], discChannels: [3, 4], initSeed: 6 });
+  const mk = (): Gan =>
+    Gan.create({ arch: "dcgan", dim: 64, height: 8, width: 8, zdim: 3, channels: [4, 3], discChannels: [3, 4], initSeed: 6 });
   const opts = { epochs: 2, batchSize: 8, seed: 5, lr: 2e-3, lrDecay: 0.1 };
   const straight = mk();
   await straight.fit(x, opts);
@@ -247,7 +296,8 @@ test("gan: a decaying learning rate is a function of the step: a run stopped aft
 
 test("gan: the generator's moving average (ema) is what fit leaves and the epoch hooks see; resume with it is exact", async (t) => {
   const x = randomUniform(32 * 64, 13);
-  const mk = (): Gan => Gan.create({ arch: "dcgan", dim: 64, height: 8, width: 8, zdim: 3, channels: [4, 3], discChannels: [3, 4], initSeed: 4 });
+  const mk = (): Gan =>
+    Gan.create({ arch: "dcgan", dim: 64, height: 8, width: 8, zdim: 3, channels: [4, 3], discChannels: [3, 4], initSeed: 4 });
   const opts = { epochs: 2, batchSize: 8, seed: 3, lr: 2e-3 };
   const plain = mk();
   await plain.fit(x, opts);
@@ -341,12 +391,18 @@ test("gan: top-k generator loss keeps the k examples D rates most real: their me
   for (const loss of ["nonsaturating", "minimax"] as const) {
     const { loss: l, dfake } = gan.generatorLossGradient(native, x, m, loss, undefined, keep);
     // nonsaturating: mean softplus(-logit) over the kept; minimax: -mean softplus(logit)
-    const expected = kept.reduce((s, i) => s + (loss === "nonsaturating" ? Math.log1p(Math.exp(-logits[i]!)) : -Math.log1p(Math.exp(logits[i]!))), 0) / keep;
+    const expected =
+      kept.reduce((s, i) => s + (loss === "nonsaturating" ? Math.log1p(Math.exp(-logits[i]!)) : -Math.log1p(Math.exp(logits[i]!))), 0) /
+      keep;
     t.true(Math.abs(l - expected) < 1e-5, `${loss}: ${l} vs ${expected}`);
     const g = dfake.slice();
     for (let i = 0; i < m; i++) {
       const row = g.subarray(i * 6, (i + 1) * 6);
-      if (kept.includes(i)) t.true(row.some((v) => v !== 0), `${loss}: kept row ${i} has a gradient`);
+      if (kept.includes(i))
+        t.true(
+          row.some((v) => v !== 0),
+          `${loss}: kept row ${i} has a gradient`,
+        );
       else t.deepEqual([...row], [0, 0, 0, 0, 0, 0], `${loss}: row ${i} is not kept`);
     }
     // the kept rows' gradient is the finite difference of the top-k loss
@@ -359,14 +415,26 @@ test("gan: top-k generator loss keeps the k examples D rates most real: their me
     x[i] = old;
     t.true(Math.abs((up - down) / 2e-3 - g[i]!) < 1e-3 + 1e-2 * Math.abs(g[i]!), `${loss}: finite difference`);
   }
-  t.is(code(t, () => gan.generatorLossGradient(native, x, m, "nonsaturating", undefined, 0)), "E_ARG");
-  t.is(code(t, () => gan.generatorLossGradient(native, x, m, "nonsaturating", undefined, m + 1)), "E_ARG");
+  t.is(
+    code(t, () => gan.generatorLossGradient(native, x, m, "nonsaturating", undefined, 0)),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => gan.generatorLossGradient(native, x, m, "nonsaturating", undefined, m + 1)),
+    "E_ARG",
+  );
 });
 
 test("gan: corrupt checkpoints and out-of-range interpolation ends are DeepgenErrors", async (t) => {
   const gan = Gan.create({ arch: "mlp", dim: 4, hidden: [3], discHidden: [3] });
-  t.is(code(t, () => gan.interpolate(0, -1, 2, 3)), "E_ARG");
-  t.is(code(t, () => gan.interpolate(0, 0, 1.5, 3)), "E_ARG");
+  t.is(
+    code(t, () => gan.interpolate(0, -1, 2, 3)),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => gan.interpolate(0, 0, 1.5, 3)),
+    "E_ARG",
+  );
   const file = join(dir, "corrupt.ckpt.safetensors");
   await gan.save(file, { "deepgen.checkpoint": JSON.stringify({ state: { epoch: 1 }, step: 3, adamSteps: {} }) });
   await t.throwsAsync(gan.fit(new Float32Array(16), { resumeFrom: file, batchSize: 2 }), { instanceOf: DeepgenError, code: "E_FORMAT" });

@@ -110,13 +110,31 @@ test("the float64 twin agrees with float32 native to rounding (a double-precisio
 test("gemm rejects bad parameters and arrays too short for the shapes", (t) => {
   const f = new Float32Array(4);
   for (const k of [native, js]) {
-    t.is(code(t, () => k.gemm({ a: f, b: f, c: f, m: 3, n: 2, k: 2 })), "E_SHAPE");
-    t.is(code(t, () => k.gemm({ a: f, b: f, c: f, m: 2, n: 2, k: 2, lda: 1 })), "E_ARG");
-    t.is(code(t, () => k.gemm({ a: f, b: f, c: f, m: -1, n: 2, k: 2 })), "E_ARG");
-    t.is(code(t, () => k.gemm({ a: [1, 2] as unknown as Float32Array, b: f, c: f, m: 1, n: 1, k: 1 })), "E_ARG");
-    t.is(code(t, () => k.gemm({ a: f, b: f, c: f, m: 2, n: 2, k: 2, alpha: Infinity })), "E_ARG");
+    t.is(
+      code(t, () => k.gemm({ a: f, b: f, c: f, m: 3, n: 2, k: 2 })),
+      "E_SHAPE",
+    );
+    t.is(
+      code(t, () => k.gemm({ a: f, b: f, c: f, m: 2, n: 2, k: 2, lda: 1 })),
+      "E_ARG",
+    );
+    t.is(
+      code(t, () => k.gemm({ a: f, b: f, c: f, m: -1, n: 2, k: 2 })),
+      "E_ARG",
+    );
+    t.is(
+      code(t, () => k.gemm({ a: [1, 2] as unknown as Float32Array, b: f, c: f, m: 1, n: 1, k: 1 })),
+      "E_ARG",
+    );
+    t.is(
+      code(t, () => k.gemm({ a: f, b: f, c: f, m: 2, n: 2, k: 2, alpha: Infinity })),
+      "E_ARG",
+    );
   }
-  t.is(code(t, () => getKernels("cuda")), "E_BACKEND");
+  t.is(
+    code(t, () => getKernels("cuda")),
+    "E_BACKEND",
+  );
 });
 
 test("zero-size gemm is a no-op", (t) => {

@@ -161,8 +161,18 @@ test("KL gradients (mu, logvar) match finite differences", (t) => {
     const dmu = new Float64Array(R * D);
     const dlv = new Float64Array(R * D);
     twin.gaussianKlBackward(dmu, dlv, mu, lv, R, D, 1, up);
-    t.true(maxRelDiff(dmu, numericGradient((m) => f(m, lv), mu)) < 1e-7);
-    t.true(maxRelDiff(dlv, numericGradient((l) => f(mu, l), lv)) < 1e-7);
+    t.true(
+      maxRelDiff(
+        dmu,
+        numericGradient((m) => f(m, lv), mu),
+      ) < 1e-7,
+    );
+    t.true(
+      maxRelDiff(
+        dlv,
+        numericGradient((l) => f(mu, l), lv),
+      ) < 1e-7,
+    );
   }
 });
 
@@ -182,9 +192,27 @@ test("Gaussian log-density gradients (x, mu, logvar) match finite differences", 
     const dmu = new Float64Array(R * D);
     const dlv = new Float64Array(R * D);
     twin.gaussianLogProbBackward(dx, dmu, dlv, x, mu, lv, R, D, 1, up);
-    t.true(maxRelDiff(dx, numericGradient((a) => f(a, mu, lv), x)) < 1e-7, "dx");
-    t.true(maxRelDiff(dmu, numericGradient((m) => f(x, m, lv), mu)) < 1e-7, "dmu");
-    t.true(maxRelDiff(dlv, numericGradient((l) => f(x, mu, l), lv)) < 1e-7, "dlogvar");
+    t.true(
+      maxRelDiff(
+        dx,
+        numericGradient((a) => f(a, mu, lv), x),
+      ) < 1e-7,
+      "dx",
+    );
+    t.true(
+      maxRelDiff(
+        dmu,
+        numericGradient((m) => f(x, m, lv), mu),
+      ) < 1e-7,
+      "dmu",
+    );
+    t.true(
+      maxRelDiff(
+        dlv,
+        numericGradient((l) => f(x, mu, l), lv),
+      ) < 1e-7,
+      "dlogvar",
+    );
   }
 });
 
@@ -211,9 +239,9 @@ test("log-sum-exp gradient matches finite differences, -Infinity entries include
   twin.logSumExpBackward(g, x, out, Float64Array.of(1), 1, 3);
   const finite = Float64Array.of(0.5, -1);
   const num = numericGradient((a) => {
-      twin.logSumExpForward(out, a, 1, 2);
-      return out[0]!;
-    }, finite);
+    twin.logSumExpForward(out, a, 1, 2);
+    return out[0]!;
+  }, finite);
   t.true(maxRelDiff([g[0]!, g[2]!], num) < 1e-7);
   t.is(g[1], 0);
 });
@@ -231,7 +259,11 @@ test("exact tiny cases", (t) => {
     // KL(N(0, 1) || N(0, 1)) = 0; KL(N(1, 1)) = 0.5 per unit of mu^2.
     t.is(k.gaussianKlForward(rows, Float32Array.of(0, 1), Float32Array.of(0, 0), 1, 2), 0.5);
     // log N(0; 0, 1) = -0.5 log 2pi.
-    t.true(Math.abs(k.gaussianLogProbForward(rows, Float32Array.of(0), Float32Array.of(0), Float32Array.of(0), 1, 1) + 0.5 * Math.log(2 * Math.PI)) < 1e-12);
+    t.true(
+      Math.abs(
+        k.gaussianLogProbForward(rows, Float32Array.of(0), Float32Array.of(0), Float32Array.of(0), 1, 1) + 0.5 * Math.log(2 * Math.PI),
+      ) < 1e-12,
+    );
     const dmu = new Float32Array(1);
     const dlv = new Float32Array(1);
     k.gaussianLogProbBackward({ dmu, dlogvar: dlv }, Float32Array.of(3), Float32Array.of(1), Float32Array.of(0), 1, 1);
@@ -257,7 +289,10 @@ test("BCE is exact for extreme logits (|z| = 30, 100, 1e4) on both backends", (t
     for (let i = 6; i < 10; i++) t.true(rows[i]! >= 0 && rows[i]! < 1e-40, `agreeing z=${z[i]}: ${rows[i]}`);
     const dz = new Float32Array(10);
     k.bceWithLogitsBackward(dz, z, x, 10, 1);
-    t.deepEqual([...dz].map((v) => Math.round(v * 1e6) / 1e6), [1, -1, 1, -1, 1, -1, 0, 0, 0, 0]);
+    t.deepEqual(
+      [...dz].map((v) => Math.round(v * 1e6) / 1e6),
+      [1, -1, 1, -1, 1, -1, 0, 0, 0, 0],
+    );
     t.true(dz.every(Number.isFinite));
   }
 });
@@ -308,32 +343,95 @@ test("log-sum-exp special rows: -Infinity entries, all -Infinity, +Infinity, NaN
 test("losses refuse bad arguments on every backend", (t) => {
   const f = (n: number): Float32Array => new Float32Array(n);
   for (const k of [native, js]) {
-    t.is(code(t, () => k.bceWithLogitsForward(null, f(6), f(5), 2, 3)), "E_SHAPE");
-    t.is(code(t, () => k.bceWithLogitsForward(f(3), f(6), f(6), 2, 3)), "E_SHAPE");
-    t.is(code(t, () => k.bceWithLogitsForward(null, f(6), f(6), -2, 3)), "E_ARG");
-    t.is(code(t, () => k.bceWithLogitsForward(null, f(6), [0, 0, 0, 0, 0, 0] as never, 2, 3)), "E_ARG");
-    t.is(code(t, () => k.bceWithLogitsBackward(f(6), f(6), f(6), 2, 3, NaN)), "E_ARG");
-    t.is(code(t, () => k.bceWithLogitsBackward(f(6), f(6), f(6), 2, 3, f(3))), "E_SHAPE");
-    t.is(code(t, () => k.bceWithLogitsBackward(f(6), f(6), f(6), 2, 3, "1" as never)), "E_ARG");
+    t.is(
+      code(t, () => k.bceWithLogitsForward(null, f(6), f(5), 2, 3)),
+      "E_SHAPE",
+    );
+    t.is(
+      code(t, () => k.bceWithLogitsForward(f(3), f(6), f(6), 2, 3)),
+      "E_SHAPE",
+    );
+    t.is(
+      code(t, () => k.bceWithLogitsForward(null, f(6), f(6), -2, 3)),
+      "E_ARG",
+    );
+    t.is(
+      code(t, () => k.bceWithLogitsForward(null, f(6), [0, 0, 0, 0, 0, 0] as never, 2, 3)),
+      "E_ARG",
+    );
+    t.is(
+      code(t, () => k.bceWithLogitsBackward(f(6), f(6), f(6), 2, 3, NaN)),
+      "E_ARG",
+    );
+    t.is(
+      code(t, () => k.bceWithLogitsBackward(f(6), f(6), f(6), 2, 3, f(3))),
+      "E_SHAPE",
+    );
+    t.is(
+      code(t, () => k.bceWithLogitsBackward(f(6), f(6), f(6), 2, 3, "1" as never)),
+      "E_ARG",
+    );
     const z = f(6);
-    t.is(code(t, () => k.bceWithLogitsBackward(z, z, f(6), 2, 3)), "E_ARG"); // in place is refused
-    t.is(code(t, () => k.gaussianKlBackward(f(6), f(6), f(6), f(7), 2, 3)), "E_SHAPE");
-    t.is(code(t, () => k.gaussianLogProbBackward(null as never, f(1), f(1), f(1), 1, 1)), "E_ARG");
-    t.is(code(t, () => k.gaussianLogProbBackward({ dx: f(2) }, f(1), f(1), f(1), 1, 1)), "E_SHAPE");
-    t.is(code(t, () => k.logSumExpForward(f(1), f(6), 2, 3)), "E_SHAPE");
-    t.is(code(t, () => k.logSumExpBackward(f(6), f(6), f(2), f(1), 2, 3)), "E_SHAPE");
-    t.is(code(t, () => k.reduceSum(new Float64Array(3) as never)), "E_ARG");
-    t.is(code(t, () => k.reduceMean(f(0))), "E_SHAPE");
+    t.is(
+      code(t, () => k.bceWithLogitsBackward(z, z, f(6), 2, 3)),
+      "E_ARG",
+    ); // in place is refused
+    t.is(
+      code(t, () => k.gaussianKlBackward(f(6), f(6), f(6), f(7), 2, 3)),
+      "E_SHAPE",
+    );
+    t.is(
+      code(t, () => k.gaussianLogProbBackward(null as never, f(1), f(1), f(1), 1, 1)),
+      "E_ARG",
+    );
+    t.is(
+      code(t, () => k.gaussianLogProbBackward({ dx: f(2) }, f(1), f(1), f(1), 1, 1)),
+      "E_SHAPE",
+    );
+    t.is(
+      code(t, () => k.logSumExpForward(f(1), f(6), 2, 3)),
+      "E_SHAPE",
+    );
+    t.is(
+      code(t, () => k.logSumExpBackward(f(6), f(6), f(2), f(1), 2, 3)),
+      "E_SHAPE",
+    );
+    t.is(
+      code(t, () => k.reduceSum(new Float64Array(3) as never)),
+      "E_ARG",
+    );
+    t.is(
+      code(t, () => k.reduceMean(f(0))),
+      "E_SHAPE",
+    );
   }
   // The addon re-checks sizes against every array before touching memory.
   const addon = nativeAddon();
   const shape = (fn: () => unknown): unknown => (t.throws(fn) as { code?: string }).code;
-  t.is(shape(() => addon.bceWithLogitsForward(null, f(6), f(5), 2, 3)), "E_SHAPE");
-  t.is(shape(() => addon.bceWithLogitsBackward(f(6), f(6), f(6), 2, 3, 1, f(1))), "E_SHAPE");
-  t.is(shape(() => addon.gaussianLogProbBackward(null, f(5), null, f(6), f(6), f(6), 2, 3, 1, null)), "E_SHAPE");
-  t.is(shape(() => addon.logSumExpBackward(f(6), f(6), f(1), f(2), 2, 3)), "E_SHAPE");
-  t.is(shape(() => addon.gaussianKlForward(null, f(2), f(2), 2 ** 40, 2 ** 40)), "E_SHAPE");
-  t.is(shape(() => addon.reduceMean(f(0))), "E_SHAPE");
+  t.is(
+    shape(() => addon.bceWithLogitsForward(null, f(6), f(5), 2, 3)),
+    "E_SHAPE",
+  );
+  t.is(
+    shape(() => addon.bceWithLogitsBackward(f(6), f(6), f(6), 2, 3, 1, f(1))),
+    "E_SHAPE",
+  );
+  t.is(
+    shape(() => addon.gaussianLogProbBackward(null, f(5), null, f(6), f(6), f(6), 2, 3, 1, null)),
+    "E_SHAPE",
+  );
+  t.is(
+    shape(() => addon.logSumExpBackward(f(6), f(6), f(1), f(2), 2, 3)),
+    "E_SHAPE",
+  );
+  t.is(
+    shape(() => addon.gaussianKlForward(null, f(2), f(2), 2 ** 40, 2 ** 40)),
+    "E_SHAPE",
+  );
+  t.is(
+    shape(() => addon.reduceMean(f(0))),
+    "E_SHAPE",
+  );
 });
 
 test("losses with zero rows or columns", (t) => {
@@ -352,7 +450,10 @@ test("losses with zero rows or columns", (t) => {
 });
 
 test("the cuda backend has no loss kernel yet and says so", (t) => {
-  t.is(code(t, () => cudaLoss.reduceSum(new Float32Array(3))), "E_BACKEND");
+  t.is(
+    code(t, () => cudaLoss.reduceSum(new Float32Array(3))),
+    "E_BACKEND",
+  );
 });
 
 // ---- continuous Bernoulli ----------------------------------------------------------------------
@@ -413,7 +514,11 @@ test("continuous Bernoulli: a normalized density on [0, 1] for every logit; log 
 
 test("continuous Bernoulli gradient matches finite differences (float64), near lambda = 0.5 included", (t) => {
   let seed = 760;
-  for (const [R, D] of [[1, 1], [3, 17], [5, 12]] as const) {
+  for (const [R, D] of [
+    [1, 1],
+    [3, 17],
+    [5, 12],
+  ] as const) {
     const z = to64(cbLogits(R * D, seed++));
     const x = to64(randomUniform(R * D, seed++, 0, 1));
     const up = to64(randomNormal(R, seed++));

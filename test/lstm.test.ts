@@ -162,17 +162,44 @@ test("LSTM gates refuse bad arguments on every backend", (t) => {
       t.true(err instanceof DeepgenError, String(err));
       return (err as DeepgenError).code;
     };
-    t.is(code(() => k.lstmGatesForward(f(6), f(6), f(24), f(23), f(6), B, H)), "E_SHAPE");
-    t.is(code(() => k.lstmGatesForward(f(6), f(6), f(24), f(24), f(7), B, H)), "E_SHAPE");
-    t.is(code(() => k.lstmGatesForward(f(6), f(6), f(24), f(24), f(6), -1, H)), "E_ARG");
-    t.is(code(() => k.lstmGatesForward(f(6), f(6), f(24), f(24), f(6), B, 1.5)), "E_ARG");
-    t.is(code(() => k.lstmGatesForward(f(6), f(6), f(24), new Float64Array(24) as never, f(6), B, H)), "E_ARG");
+    t.is(
+      code(() => k.lstmGatesForward(f(6), f(6), f(24), f(23), f(6), B, H)),
+      "E_SHAPE",
+    );
+    t.is(
+      code(() => k.lstmGatesForward(f(6), f(6), f(24), f(24), f(7), B, H)),
+      "E_SHAPE",
+    );
+    t.is(
+      code(() => k.lstmGatesForward(f(6), f(6), f(24), f(24), f(6), -1, H)),
+      "E_ARG",
+    );
+    t.is(
+      code(() => k.lstmGatesForward(f(6), f(6), f(24), f(24), f(6), B, 1.5)),
+      "E_ARG",
+    );
+    t.is(
+      code(() => k.lstmGatesForward(f(6), f(6), f(24), new Float64Array(24) as never, f(6), B, H)),
+      "E_ARG",
+    );
     const shared = f(6);
-    t.is(code(() => k.lstmGatesForward(shared, f(6), f(24), f(24), shared, B, H)), "E_ARG"); // h overlaps cPrev
+    t.is(
+      code(() => k.lstmGatesForward(shared, f(6), f(24), f(24), shared, B, H)),
+      "E_ARG",
+    ); // h overlaps cPrev
     const buf = f(30);
-    t.is(code(() => k.lstmGatesForward(buf.subarray(0, 6), f(6), buf.subarray(5, 29), f(24), f(6), B, H)), "E_ARG");
-    t.is(code(() => k.lstmGatesBackward(f(24), f(6), f(6), f(5), f(24), f(6), f(6), B, H)), "E_SHAPE");
-    t.is(code(() => k.lstmGatesBackward(f(24), f(6), f(6), [1, 2] as never, f(24), f(6), f(6), B, H)), "E_ARG");
+    t.is(
+      code(() => k.lstmGatesForward(buf.subarray(0, 6), f(6), buf.subarray(5, 29), f(24), f(6), B, H)),
+      "E_ARG",
+    );
+    t.is(
+      code(() => k.lstmGatesBackward(f(24), f(6), f(6), f(5), f(24), f(6), f(6), B, H)),
+      "E_SHAPE",
+    );
+    t.is(
+      code(() => k.lstmGatesBackward(f(24), f(6), f(6), [1, 2] as never, f(24), f(6), f(6), B, H)),
+      "E_ARG",
+    );
   }
   // The addon re-checks lengths itself (longer arrays are fine there, shorter never).
   const addon = nativeAddon();
@@ -193,6 +220,16 @@ test("LSTM gates with zero batch or hidden size do nothing", (t) => {
 });
 
 test("the cuda backend has no LSTM kernel yet and says so", (t) => {
-  const err = t.throws(() => cudaLstm.lstmGatesForward(new Float32Array(4), new Float32Array(1), new Float32Array(4), new Float32Array(4), new Float32Array(1), 1, 1));
+  const err = t.throws(() =>
+    cudaLstm.lstmGatesForward(
+      new Float32Array(4),
+      new Float32Array(1),
+      new Float32Array(4),
+      new Float32Array(4),
+      new Float32Array(1),
+      1,
+      1,
+    ),
+  );
   t.is((err as DeepgenError).code, "E_BACKEND");
 });

@@ -116,13 +116,17 @@ test("NADE fit is abortable and rejects bad input", async (t) => {
   const model = Nade.create({ dim: 8, hidden: 4 });
   const err = await t.throwsAsync(model.fit(toyData(100, 8, 1), { epochs: 5, signal: AbortSignal.abort() }));
   t.is((err as { code?: string }).code, "E_ABORTED");
-  t.is((await t.throwsAsync(model.logProb(new Float32Array(7))) as { code?: string }).code, "E_SHAPE");
+  t.is(((await t.throwsAsync(model.logProb(new Float32Array(7)))) as { code?: string }).code, "E_SHAPE");
   t.is((t.throws(() => Nade.create({ dim: 0 })) as { code?: string }).code, "E_ARG");
   t.is((t.throws(() => Nade.create({ dim: 4, ordering: "spiral" as "natural" })) as { code?: string }).code, "E_ARG");
   const bad = join(dir, "bad.safetensors");
   const { writeSafetensors } = await import("../lib/io/safetensors.js");
-  await writeSafetensors(bad, { W: { shape: [2, 2], data: new Float32Array(4) } }, { "deepgen.model": "nade", "deepgen.config": '{"dim":2,"hidden":2}' });
-  t.is((await t.throwsAsync(Nade.load(bad)) as { code?: string }).code, "E_FORMAT");
+  await writeSafetensors(
+    bad,
+    { W: { shape: [2, 2], data: new Float32Array(4) } },
+    { "deepgen.model": "nade", "deepgen.config": '{"dim":2,"hidden":2}' },
+  );
+  t.is(((await t.throwsAsync(Nade.load(bad))) as { code?: string }).code, "E_FORMAT");
 });
 
 test("RNADE: training raises held-out log-density; save/load keeps it; samples are finite", async (t) => {
@@ -157,5 +161,5 @@ test("RNADE: training raises held-out log-density; save/load keeps it; samples a
 test("sampling an impossible number of images is E_ARG, not a RangeError", async (t) => {
   const model = Nade.create({ dim: 784, hidden: 2 });
   t.is((t.throws(() => model.sampleSync(2 ** 31, { seed: 1 })) as { code?: string }).code, "E_ARG");
-  t.is((await t.throwsAsync(model.sample(-1, { seed: 1 })) as { code?: string }).code, "E_ARG");
+  t.is(((await t.throwsAsync(model.sample(-1, { seed: 1 }))) as { code?: string }).code, "E_ARG");
 });

@@ -31,7 +31,15 @@ function randomBinary(n: number, seed: number, pOne = 0.3): Float32Array {
 }
 
 function to64(m: NadeModelArrays): NadeArrays<Float64Array> {
-  return { d: m.d, h: m.h, wt: Float64Array.from(m.wt), c: Float64Array.from(m.c), v: Float64Array.from(m.v), b: Float64Array.from(m.b), order: m.order };
+  return {
+    d: m.d,
+    h: m.h,
+    wt: Float64Array.from(m.wt),
+    c: Float64Array.from(m.c),
+    v: Float64Array.from(m.v),
+    b: Float64Array.from(m.b),
+    order: m.order,
+  };
 }
 
 test("tiny exact case: D = 1 is a single Bernoulli with logit b + V . sigmoid(c)", (t) => {
@@ -68,7 +76,13 @@ test("probabilities of all 2^D vectors sum to 1 (D = 6)", (t) => {
 });
 
 test("native logProb matches the JS twin (odd sizes, several batch sizes)", (t) => {
-  for (const [d, h, n] of [[1, 1, 1], [17, 3, 5], [33, 17, 9], [100, 33, 17], [784, 50, 3]] as const) {
+  for (const [d, h, n] of [
+    [1, 1, 1],
+    [17, 3, 5],
+    [33, 17, 9],
+    [100, 33, 17],
+    [784, 50, 3],
+  ] as const) {
     const m = randomModel(d, h, d + h);
     const x = randomBinary(n * d, d * 7 + n);
     const a = new Float32Array(n);
@@ -133,7 +147,12 @@ test("native backward matches the JS twin; JS gradients match float64 finite dif
   const m = randomModel(9, 4, 31, 0.8);
   const n = 3;
   const x = randomBinary(n * m.d, 32, 0.5);
-  const alloc = () => ({ dwt: new Float32Array(m.d * m.h), dc: new Float32Array(m.h), dv: new Float32Array(m.d * m.h), db: new Float32Array(m.d) });
+  const alloc = () => ({
+    dwt: new Float32Array(m.d * m.h),
+    dc: new Float32Array(m.h),
+    dv: new Float32Array(m.d * m.h),
+    db: new Float32Array(m.d),
+  });
   const gn = alloc();
   const gj = alloc();
   const lpn = new Float32Array(n);
@@ -154,7 +173,12 @@ test("native backward matches the JS twin; JS gradients match float64 finite dif
   };
   const g64 = { dwt: new Float64Array(m.d * m.h), dc: new Float64Array(m.h), dv: new Float64Array(m.d * m.h), db: new Float64Array(m.d) };
   nadeBackward(m64, x64, n, 0.5, null, g64);
-  for (const [name, param] of [["dwt", m64.wt], ["dc", m64.c], ["dv", m64.v], ["db", m64.b]] as const) {
+  for (const [name, param] of [
+    ["dwt", m64.wt],
+    ["dc", m64.c],
+    ["dv", m64.v],
+    ["db", m64.b],
+  ] as const) {
     const numeric = numericGradient(() => loss(), param);
     t.true(maxAbsDiff(numeric, g64[name]) < 1e-7, `${name}: ${maxAbsDiff(numeric, g64[name])}`);
   }
@@ -165,7 +189,12 @@ test("backward is independent of batch split: sum of halves equals the whole", (
   const m = randomModel(60, 16, 41);
   const n = 20;
   const x = randomBinary(n * m.d, 42);
-  const alloc = () => ({ dwt: new Float32Array(m.d * m.h), dc: new Float32Array(m.h), dv: new Float32Array(m.d * m.h), db: new Float32Array(m.d) });
+  const alloc = () => ({
+    dwt: new Float32Array(m.d * m.h),
+    dc: new Float32Array(m.h),
+    dv: new Float32Array(m.d * m.h),
+    db: new Float32Array(m.d),
+  });
   const whole = alloc();
   const a = alloc();
   const b = alloc();
@@ -200,11 +229,26 @@ test("NADE kernels reject bad models and buffers", (t) => {
   const m = randomModel(5, 3, 61);
   const x = new Float32Array(10);
   for (const k of [native, js]) {
-    t.is(code(t, () => k.nadeLogProb({ ...m, order: Int32Array.from([0, 1, 2, 3, 3]) }, x, 2, new Float32Array(2))), "E_ARG");
-    t.is(code(t, () => k.nadeLogProb(m, x, 3, new Float32Array(3))), "E_SHAPE");
-    t.is(code(t, () => k.nadeLogProb({ ...m, wt: new Float32Array(3) }, x, 2, new Float32Array(2))), "E_SHAPE");
-    t.is(code(t, () => k.nadeSample(m, { n: 2, seed: -1 }, x)), "E_ARG");
-    t.is(code(t, () => k.nadeSample(m, { n: 2, seed: 1, known: 6 }, x)), "E_ARG");
+    t.is(
+      code(t, () => k.nadeLogProb({ ...m, order: Int32Array.from([0, 1, 2, 3, 3]) }, x, 2, new Float32Array(2))),
+      "E_ARG",
+    );
+    t.is(
+      code(t, () => k.nadeLogProb(m, x, 3, new Float32Array(3))),
+      "E_SHAPE",
+    );
+    t.is(
+      code(t, () => k.nadeLogProb({ ...m, wt: new Float32Array(3) }, x, 2, new Float32Array(2))),
+      "E_SHAPE",
+    );
+    t.is(
+      code(t, () => k.nadeSample(m, { n: 2, seed: -1 }, x)),
+      "E_ARG",
+    );
+    t.is(
+      code(t, () => k.nadeSample(m, { n: 2, seed: 1, known: 6 }, x)),
+      "E_ARG",
+    );
   }
 });
 

@@ -30,7 +30,22 @@ const bn8 = Array.from({ length: 8 }, () => new Float32Array(4));
 type Fields = Record<string, unknown>;
 
 // gemm(spec, a, b, c): a valid 2x2x2 product of Float32Array(4)s.
-const GEMM = { transA: false, transB: false, m: 2, n: 2, k: 2, alpha: 1, beta: 0, lda: 2, ldb: 2, ldc: 2, batch: 1, strideA: 4, strideB: 4, strideC: 4 };
+const GEMM = {
+  transA: false,
+  transB: false,
+  m: 2,
+  n: 2,
+  k: 2,
+  alpha: 1,
+  beta: 0,
+  lda: 2,
+  ldb: 2,
+  ldc: 2,
+  batch: 1,
+  strideA: 4,
+  strideB: 4,
+  strideC: 4,
+};
 const gemmWith = (over: Fields = {}): unknown[] => [{ ...GEMM, ...over }, f32, f32, f32];
 
 // A valid conv2d / convTranspose2d spec for x [1, 1, 2, 2], weight [1, 1, 1, 1], y [1, 1, 2, 2].
@@ -54,7 +69,10 @@ const cbForward = (over: Fields = {}, args: Record<number, unknown> = {}): unkno
   withArgs([{ ...CB_SPEC, ...over }, f4(), w1, null, null, null, null, null, f4(), null, null, f4()], args);
 // 1 x, 2 weight, 3 gamma, 4 pre, 5 mean, 6 rstd, 7 y, 8 dy, 9 dx, 10 dweight, 11 dbias, 12 dgamma, 13 dbeta, 14 accumulate
 const cbBackward = (over: Fields = {}, args: Record<number, unknown> = {}): unknown[] =>
-  withArgs([{ ...CB_SPEC, ...over }, f4(), w1, null, f4(), null, null, f4(), f4(), null, new Float32Array(1), null, null, null, false], args);
+  withArgs(
+    [{ ...CB_SPEC, ...over }, f4(), w1, null, f4(), null, null, f4(), f4(), null, new Float32Array(1), null, null, null, false],
+    args,
+  );
 const sharedY = f4();
 const c1 = () => new Float32Array(1);
 
@@ -83,11 +101,21 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
     [null, 0, 0, 0, 0, cancel, undefined],
   ],
   fmaProbe: [[], [10, 1], [-1, 1, 0], [10, 0, 0], [10, 5000, 0], [10, 1, -1], [1e300, 1, 0], [10, 1, 2000]],
-  fmaProbeAsync: [[10, 1, 0], [10, 1, 0, null], [10, 1, 0, cancel, 42], [-5, 1, 0, cancel, undefined]],
+  fmaProbeAsync: [
+    [10, 1, 0],
+    [10, 1, 0, null],
+    [10, 1, 0, cancel, 42],
+    [-5, 1, 0, cancel, undefined],
+  ],
   cudaPhiloxFill: [[], [f32, 0, 0, 0, 3], [f32, -1, 0, 0, 0]],
   // The CUDA entry points check their arguments before asking for a device, so these are
   // E_ARG with or without a GPU.
-  cudaNadeUpload: [[], [0, 2, f32, f32, f32, f32, ord2], [2, 2, f32, f32, f32, f32, Int32Array.from([0, 0])], [2, 2, f32, f32, f32, f32, f32]],
+  cudaNadeUpload: [
+    [],
+    [0, 2, f32, f32, f32, f32, ord2],
+    [2, 2, f32, f32, f32, f32, Int32Array.from([0, 0])],
+    [2, 2, f32, f32, f32, f32, f32],
+  ],
   cudaNadeRelease: [[], [{}], [f32], [null]],
   cudaNadeLogProb: [[], [{}, f32, 1, f32], [null, f32, 1, f32]],
   cudaNadeSample: [[], [{}, 1, 0, 0, 0, 0, 0, 0, f32, null]],
@@ -122,30 +150,71 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
     [2, 2, f32, f32, f32, f32, new Float32Array(2), f32, 1, f32],
     [...nadeModel, f32, -1, f32],
   ],
-  nadeLogProbAsync: [[...nadeModel, f32, 1, f32], [...nadeModel, f32, 1, f32, cancel, 5]],
+  nadeLogProbAsync: [
+    [...nadeModel, f32, 1, f32],
+    [...nadeModel, f32, 1, f32, cancel, 5],
+  ],
   nadeSample: [
     [...nadeModel, 1, 0, 0, 0, 0, 0, 3, f32, null],
     [...nadeModel, 1, -1, 0, 0, 0, 0, 0, f32, null],
     [...nadeModel, 1, 0, 0, 0, 0, 0, 0, f32, new Float64Array(4)],
   ],
-  nadeSampleAsync: [[...nadeModel, 1, 0, 0, 0, 0, 0, 0, f32, null], [...nadeModel, 1, 0, 0, 0, 0, 0, 0, f32, null, null]],
+  nadeSampleAsync: [
+    [...nadeModel, 1, 0, 0, 0, 0, 0, 0, f32, null],
+    [...nadeModel, 1, 0, 0, 0, 0, 0, 0, f32, null, null],
+  ],
   nadeBackward: [
     [...nadeModel, f32, 1, NaN, null, f32, f32, f32, f32],
     [...nadeModel, f32, 1, 1, null, f32, f32, f32, "db"],
   ],
-  nadeBackwardAsync: [[...nadeModel, f32, 1, 1, null, f32, f32, f32, f32], [...nadeModel, f32, 1, 1, null, f32, f32, f32, f32, cancel, {}]],
+  nadeBackwardAsync: [
+    [...nadeModel, f32, 1, 1, null, f32, f32, f32, f32],
+    [...nadeModel, f32, 1, 1, null, f32, f32, f32, f32, cancel, {}],
+  ],
   rnadeLogProb: [[], [1, 1, 0, ...rnadeArrays, f32, 1, f32], [1, 1, 1, ...rnadeArrays, f32, -1, f32]],
-  rnadeLogProbAsync: [[1, 1, 1, ...rnadeArrays, f32, 1, f32], [1, 1, 1, ...rnadeArrays, f32, 1, f32, cancel, 3]],
-  rnadeBackward: [[1, 1, 1, ...rnadeArrays, f32, 1, Infinity, null, ...rnadeArrays], [1, 1, 1, ...rnadeArrays, f32, 1, 1, "x", ...rnadeArrays]],
+  rnadeLogProbAsync: [
+    [1, 1, 1, ...rnadeArrays, f32, 1, f32],
+    [1, 1, 1, ...rnadeArrays, f32, 1, f32, cancel, 3],
+  ],
+  rnadeBackward: [
+    [1, 1, 1, ...rnadeArrays, f32, 1, Infinity, null, ...rnadeArrays],
+    [1, 1, 1, ...rnadeArrays, f32, 1, 1, "x", ...rnadeArrays],
+  ],
   rnadeBackwardAsync: [[1, 1, 1, ...rnadeArrays, f32, 1, 1, null, ...rnadeArrays]],
-  rnadeSample: [[1, 1, 1, ...rnadeArrays, 1, 0, 0, -1, 0, 0, f32], [1, 1, 1, ...rnadeArrays, 1, 0, 0, 0, 0, 0, null]],
+  rnadeSample: [
+    [1, 1, 1, ...rnadeArrays, 1, 0, 0, -1, 0, 0, f32],
+    [1, 1, 1, ...rnadeArrays, 1, 0, 0, 0, 0, 0, null],
+  ],
   rnadeSampleAsync: [[1, 1, 1, ...rnadeArrays, 1, 0, 0, 0, 0, 0, f32]],
-  pixelRnnLogProb: [[], [2, 1, 1, 1, 1, prnnParams, f32, 1, f32], [0, 0, 1, 1, 1, prnnParams, f32, 1, f32], [...prnnModel, f32, -1, f32], [...prnnModel, "x", 1, f32]],
-  pixelRnnLogProbAsync: [[...prnnModel, f32, 1, f32], [...prnnModel, f32, 1, f32, cancel, 5]],
-  pixelRnnBackward: [[...prnnModel, f32, 1, NaN, null, prnnParams.slice()], [...prnnModel, f32, 1, 1, null, "grads"], [0, 1, 0, 1, 1, prnnParams, f32, 1, 1, null, f32]],
-  pixelRnnBackwardAsync: [[...prnnModel, f32, 1, 1, null, prnnParams.slice()], [...prnnModel, f32, 1, 1, null, prnnParams.slice(), cancel, {}]],
-  pixelRnnSample: [[...prnnModel, 1, 0, 0, 0, 0, 0, 1, f32, null], [...prnnModel, 1, -1, 0, 0, 0, 0, true, f32, null], [...prnnModel, 1, 0, 0, 0, 0, 0, true, f32, new Float64Array(4)]],
-  pixelRnnSampleAsync: [[...prnnModel, 1, 0, 0, 0, 0, 0, true, f32, null], [...prnnModel, 1, 0, 0, 0, 0, 0, true, f32, null, null]],
+  pixelRnnLogProb: [
+    [],
+    [2, 1, 1, 1, 1, prnnParams, f32, 1, f32],
+    [0, 0, 1, 1, 1, prnnParams, f32, 1, f32],
+    [...prnnModel, f32, -1, f32],
+    [...prnnModel, "x", 1, f32],
+  ],
+  pixelRnnLogProbAsync: [
+    [...prnnModel, f32, 1, f32],
+    [...prnnModel, f32, 1, f32, cancel, 5],
+  ],
+  pixelRnnBackward: [
+    [...prnnModel, f32, 1, NaN, null, prnnParams.slice()],
+    [...prnnModel, f32, 1, 1, null, "grads"],
+    [0, 1, 0, 1, 1, prnnParams, f32, 1, 1, null, f32],
+  ],
+  pixelRnnBackwardAsync: [
+    [...prnnModel, f32, 1, 1, null, prnnParams.slice()],
+    [...prnnModel, f32, 1, 1, null, prnnParams.slice(), cancel, {}],
+  ],
+  pixelRnnSample: [
+    [...prnnModel, 1, 0, 0, 0, 0, 0, 1, f32, null],
+    [...prnnModel, 1, -1, 0, 0, 0, 0, true, f32, null],
+    [...prnnModel, 1, 0, 0, 0, 0, 0, true, f32, new Float64Array(4)],
+  ],
+  pixelRnnSampleAsync: [
+    [...prnnModel, 1, 0, 0, 0, 0, 0, true, f32, null],
+    [...prnnModel, 1, 0, 0, 0, 0, 0, true, f32, null, null],
+  ],
   // gemm(spec, a, b, c)
   gemm: [
     [],
@@ -194,7 +263,11 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
     [f32, f32, f32, 1, 1, 1, "rows"],
   ],
   gaussianKlForward: [[], [null, f32, f32, 1.5, 1], [null, f32, new Int32Array(4), 1, 1]],
-  gaussianKlBackward: [[f32, f32, f32, f32, 1, 1, 1], [f32, null, f32, f32, 1, 1, 1, null], [f32, f32, f32, f32, 1, 1, Infinity, null]],
+  gaussianKlBackward: [
+    [f32, f32, f32, f32, 1, 1, 1],
+    [f32, null, f32, f32, 1, 1, 1, null],
+    [f32, f32, f32, f32, 1, 1, Infinity, null],
+  ],
   gaussianLogProbForward: [[], [null, f32, f32, f32, 1], [null, f32, f32, 7, 1, 1]],
   gaussianLogProbBackward: [
     [null, null, null, f32, f32, f32, 1, 1, NaN, null],
@@ -202,7 +275,12 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
     [null, null, null, null, f32, f32, 1, 1, 1, null],
   ],
   softmaxCrossEntropyForward: [[], [null, f32, f32, 1], [5, f32, f32, 1, 1], [null, f32, [1], 1, 1], [null, f32, f32, -1, 1]],
-  softmaxCrossEntropyBackward: [[f32, f32, f32, 1, 1, 1], [null, f32, f32, 1, 1, 1, null], [f32, f32, f32, 1, 1, NaN, null], [f32, f32, f32, 1, 1, 1, "rows"]],
+  softmaxCrossEntropyBackward: [
+    [f32, f32, f32, 1, 1, 1],
+    [null, f32, f32, 1, 1, 1, null],
+    [f32, f32, f32, 1, 1, NaN, null],
+    [f32, f32, f32, 1, 1, 1, "rows"],
+  ],
   logSumExpForward: [[], [null, f32, 1, 1], [f32, f32, 1, -1]],
   logSumExpBackward: [[], [f32, f32, f32, null, 1, 1], [f32, f32, f32, f32, 1]],
   reduceSum: [[], [null], [[1, 2]], [new Float64Array(2)]],
@@ -265,7 +343,15 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
     [CONV, f32, y4, [0], null, false],
     [CONV, f32, y4, w1, w1, false],
   ],
-  conv2dMaskWeights: [[], [MASK], [{ ...MASK, mask: undefined }, w1], [{ ...MASK, mask: 3 }, w1], [{ ...MASK, kH: 0 }, w1], [{ ...MASK, outC: -1 }, w1], [MASK, null]],
+  conv2dMaskWeights: [
+    [],
+    [MASK],
+    [{ ...MASK, mask: undefined }, w1],
+    [{ ...MASK, mask: 3 }, w1],
+    [{ ...MASK, kH: 0 }, w1],
+    [{ ...MASK, outC: -1 }, w1],
+    [MASK, null],
+  ],
   convTranspose2dForward: [
     [],
     [convT({ outputPadW: undefined }), f32, w1, null, y4],
@@ -405,15 +491,34 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
 // Arguments of the right types whose sizes exceed the arrays: must be E_SHAPE, never a read
 // out of bounds.
 const OUT_OF_BOUNDS: Partial<Record<keyof typeof BAD_CALLS, unknown[][]>> = {
-  rnadeLogProb: [[2, 2, 2, ...rnadeArrays, f32, 1, f32], [1, 1, 1, ...rnadeArrays, f32, 5, f32]],
+  rnadeLogProb: [
+    [2, 2, 2, ...rnadeArrays, f32, 1, f32],
+    [1, 1, 1, ...rnadeArrays, f32, 5, f32],
+  ],
   rnadeSample: [[1, 1, 1, ...rnadeArrays, 5, 0, 0, 0, 0, 0, f32]],
-  pixelRnnLogProb: [[0, 1, 1, 1, 1, new Float32Array(52), f32, 1, f32], [...prnnModel, f32, 5, f32], [0, 1, 1, 2, 2, prnnParams, f32, 2, f32]],
-  pixelRnnBackward: [[...prnnModel, f32, 1, 1, null, new Float32Array(52)], [...prnnModel, f32, 1, 1, new Float32Array(0), prnnParams.slice()]],
-  pixelRnnSample: [[...prnnModel, 5, 0, 0, 0, 0, 0, true, f32, null], [...prnnModel, 1, 0, 0, 0, 0, 0, false, f32, new Float32Array(0)]],
+  pixelRnnLogProb: [
+    [0, 1, 1, 1, 1, new Float32Array(52), f32, 1, f32],
+    [...prnnModel, f32, 5, f32],
+    [0, 1, 1, 2, 2, prnnParams, f32, 2, f32],
+  ],
+  pixelRnnBackward: [
+    [...prnnModel, f32, 1, 1, null, new Float32Array(52)],
+    [...prnnModel, f32, 1, 1, new Float32Array(0), prnnParams.slice()],
+  ],
+  pixelRnnSample: [
+    [...prnnModel, 5, 0, 0, 0, 0, 0, true, f32, null],
+    [...prnnModel, 1, 0, 0, 0, 0, 0, false, f32, new Float32Array(0)],
+  ],
   activationForward: [[0, f32, new Float32Array(3), 0]],
   activationBackward: [[0, f32, f32, new Float32Array(5), 0]],
-  biasActivationForward: [[0, f32, f32, f32, 1, 2, 3, 0], [0, f32, new Float32Array(1), f32, 1, 2, 2, 0]],
-  biasActivationBackward: [[0, f32, f32, f32, f32, 2, 2, 2, 0], [0, f32, f32, f32, new Float32Array(1), 1, 2, 2, 0]],
+  biasActivationForward: [
+    [0, f32, f32, f32, 1, 2, 3, 0],
+    [0, f32, new Float32Array(1), f32, 1, 2, 2, 0],
+  ],
+  biasActivationBackward: [
+    [0, f32, f32, f32, f32, 2, 2, 2, 0],
+    [0, f32, f32, f32, new Float32Array(1), 1, 2, 2, 0],
+  ],
   vexp: [[f32, new Float32Array(5)]],
   vlog: [[new Float32Array(3), f32]],
   batchNormForwardTrain: [
@@ -422,8 +527,14 @@ const OUT_OF_BOUNDS: Partial<Record<keyof typeof BAD_CALLS, unknown[][]>> = {
     [...bn8, 1, 2, 1, 1e-5, 0.1], // one value per channel: no batch statistics
   ],
   batchNormForwardEval: [[...bn8.slice(0, 6), 1, 2, 3, 1e-5]],
-  batchNormBackward: [[...bn8, 2, 2, 2], [...bn8.slice(0, 7), new Float32Array(1), 2, 2, 1]],
-  layerNormForward: [[...bn8.slice(0, 6), 2, 4, 1e-5], [...bn8.slice(0, 6), 1, 0, 1e-5]],
+  batchNormBackward: [
+    [...bn8, 2, 2, 2],
+    [...bn8.slice(0, 7), new Float32Array(1), 2, 2, 1],
+  ],
+  layerNormForward: [
+    [...bn8.slice(0, 6), 2, 4, 1e-5],
+    [...bn8.slice(0, 6), 1, 0, 1e-5],
+  ],
   layerNormBackward: [[...bn8, 4, 2]],
   nadeLogProb: [[2, 2, f32, f32, f32, f32, ord2, f32, 3, f32]],
   nadeSample: [[2, 2, f32, f32, f32, f32, ord2, 3, 0, 0, 0, 0, 0, 0, f32, null]],
@@ -436,14 +547,26 @@ const OUT_OF_BOUNDS: Partial<Record<keyof typeof BAD_CALLS, unknown[][]>> = {
   ],
   bceWithLogitsForward: [[null, f32, f32, 2, 3]],
   bceWithLogitsBackward: [[f32, f32, f32, 2, 2, 1, new Float32Array(1)]],
-  continuousBernoulliNllForward: [[null, f32, f32, 2, 3], [new Float32Array(1), f32, f32, 2, 2]],
+  continuousBernoulliNllForward: [
+    [null, f32, f32, 2, 3],
+    [new Float32Array(1), f32, f32, 2, 2],
+  ],
   continuousBernoulliNllBackward: [[f32, f32, f32, 2, 2, 1, new Float32Array(1)]],
-  gaussianKlForward: [[new Float32Array(1), f32, f32, 2, 2], [null, f32, f32, 2 ** 40, 2 ** 40]],
+  gaussianKlForward: [
+    [new Float32Array(1), f32, f32, 2, 2],
+    [null, f32, f32, 2 ** 40, 2 ** 40],
+  ],
   gaussianKlBackward: [[f32, f32, f32, f32, 1, 5, 1, null]],
   gaussianLogProbForward: [[null, f32, f32, f32, 4, 2]],
   gaussianLogProbBackward: [[new Float32Array(1), null, null, f32, f32, f32, 2, 2, 1, null]],
-  softmaxCrossEntropyForward: [[null, f32, f32, 2, 3], [new Float32Array(1), f32, f32, 2, 2]],
-  softmaxCrossEntropyBackward: [[f32, f32, f32, 2, 2, 1, new Float32Array(1)], [new Float32Array(3), f32, f32, 2, 2, 1, null]],
+  softmaxCrossEntropyForward: [
+    [null, f32, f32, 2, 3],
+    [new Float32Array(1), f32, f32, 2, 2],
+  ],
+  softmaxCrossEntropyBackward: [
+    [f32, f32, f32, 2, 2, 1, new Float32Array(1)],
+    [new Float32Array(3), f32, f32, 2, 2, 1, null],
+  ],
   logSumExpForward: [[new Float32Array(1), f32, 2, 2]],
   logSumExpBackward: [[f32, f32, new Float32Array(1), f32, 2, 2]],
   reduceMean: [[new Float32Array(0)]],
@@ -457,18 +580,27 @@ const OUT_OF_BOUNDS: Partial<Record<keyof typeof BAD_CALLS, unknown[][]>> = {
   cudaNadeUpload: [[2, 2, f32, f32, f32, new Float32Array(1), ord2]],
   cudaPixelRnnUpload: [[0, 1, 1, 1, 1, new Float32Array(52)]],
   sgdStep: [[f32, f32, new Float32Array(2), 0.1, 0.9, false, 0]],
-  conv2dForward: [[conv({ batch: 2 }), f32, w1, null, y4], [CONV, f32, w1, w1, new Float32Array(3)]],
+  conv2dForward: [
+    [conv({ batch: 2 }), f32, w1, null, y4],
+    [CONV, f32, w1, w1, new Float32Array(3)],
+  ],
   reparamForward: [
     [new Float32Array(3), f32, f32, f32, 2, 2, 1, 0, 0, 0, 0],
     [f32, f32, new Float32Array(3), f32, 2, 2, 1, 0, 0, 0, 0],
     [f32, f32, f32, f32, 2, 2, 2, 0, 0, 0, 0], // k = 2: z and eps need 8
     [f32, f32, f32, f32, 2 ** 32, 2 ** 32, 2 ** 32, 0, 0, 0, 0],
   ],
-  reparamBackward: [[f32, f32, f32, f32, new Float32Array(1), 2, 2, 1, false], [f32, f32, f32, f32, f32, 1, 2, 3, true]],
+  reparamBackward: [
+    [f32, f32, f32, f32, new Float32Array(1), 2, 2, 1, false],
+    [f32, f32, f32, f32, f32, 1, 2, 3, true],
+  ],
   conv2dBackwardData: [[conv({ outC: 2 }), y4, w1, f32]],
   conv2dBackwardWeight: [[CONV, f32, y4, w1, new Float32Array(2), false]],
   conv2dMaskWeights: [[{ ...MASK, kH: 3, kW: 3 }, w1]],
-  convTranspose2dForward: [[convT({ strideH: 2 }), f32, w1, null, y4], [convT({ inH: 0 }), f32, w1, null, y4]],
+  convTranspose2dForward: [
+    [convT({ strideH: 2 }), f32, w1, null, y4],
+    [convT({ inH: 0 }), f32, w1, null, y4],
+  ],
   convTranspose2dBackwardData: [[convT({ inC: 2 }), y4, w1, f32]],
   convTranspose2dBackwardWeight: [[CONVT, f32, y4, new Float32Array(9), null, false]],
   convBlockForward: [
@@ -502,7 +634,9 @@ for (const [name, calls] of Object.entries(BAD_CALLS)) {
 }
 
 test("every native export is covered by this test", (t) => {
-  const exported = Object.keys(addon).filter((k) => k !== "abiVersion").sort();
+  const exported = Object.keys(addon)
+    .filter((k) => k !== "abiVersion")
+    .sort();
   t.deepEqual(exported, Object.keys(BAD_CALLS).sort());
 });
 
@@ -544,11 +678,31 @@ test("a bad spec field is refused naming the function and the field", (t) => {
     ["cudaGemm", gemmWith({ m: 3 }), "E_SHAPE", /^cudaGemm: a has 4 elements/],
     ["conv2dForward", [conv({ strideW: "1" }), f32, w1, null, y4], "E_ARG", /^conv2dForward: argument 'spec\.strideW' must be a number/],
     ["conv2dForward", [CONV, f32, w1, w1, new Float32Array(3)], "E_SHAPE", /^conv2dForward: y has 3 elements, expected 4/],
-    ["convTranspose2dBackwardWeight", [convT({ kH: 0 }), f32, y4, w1, null, true], "E_ARG", /^convTranspose2dBackwardWeight: argument 'spec\.kH' must be an integer in \[1, /],
+    [
+      "convTranspose2dBackwardWeight",
+      [convT({ kH: 0 }), f32, y4, w1, null, true],
+      "E_ARG",
+      /^convTranspose2dBackwardWeight: argument 'spec\.kH' must be an integer in \[1, /,
+    ],
     ["conv2dMaskWeights", [{ ...MASK, mask: 3 }, w1], "E_ARG", /^conv2dMaskWeights: argument 'spec\.mask' must be an integer in \[0, 2\]/],
-    ["convBlockForward", cbForward({ slope: -1 }), "E_ARG", /^convBlockForward: argument 'spec\.slope' must be a finite number in \[0, 1e\+30\]/],
-    ["convBlockForward", cbForward({ eps: 1e-50 }), "E_ARG", /^convBlockForward: argument 'spec\.eps' must be a finite number in \(0, 1e\+30\] \(in float\)/],
-    ["cudaConvBlockBackward", cbBackward({ transposed: "no" }), "E_ARG", /^cudaConvBlockBackward: argument 'spec\.transposed' must be a boolean/],
+    [
+      "convBlockForward",
+      cbForward({ slope: -1 }),
+      "E_ARG",
+      /^convBlockForward: argument 'spec\.slope' must be a finite number in \[0, 1e\+30\]/,
+    ],
+    [
+      "convBlockForward",
+      cbForward({ eps: 1e-50 }),
+      "E_ARG",
+      /^convBlockForward: argument 'spec\.eps' must be a finite number in \(0, 1e\+30\] \(in float\)/,
+    ],
+    [
+      "cudaConvBlockBackward",
+      cbBackward({ transposed: "no" }),
+      "E_ARG",
+      /^cudaConvBlockBackward: argument 'spec\.transposed' must be a boolean/,
+    ],
   ];
   for (const [name, args, code, message] of cases) {
     const err = t.throws(() => addon[name]!(...args), undefined, name) as { code?: string; message: string };

@@ -244,8 +244,19 @@ test("batchNorm tiny case: values 1..4 in one channel", (t) => {
     t.true(maxAbsDiff(y, want) < 1e-6, `${k.backend} y ${[...y]}`);
     // Two channels, dense: x = [[1, 10], [3, 30]] -> xhat = [[-1, -1], [1, 1]] (up to eps).
     const y2 = new Float32Array(4);
-    k.batchNormForwardTrain(Float32Array.from([1, 10, 3, 30]), Float32Array.from([1, 1]), Float32Array.from([0, 0]), y2,
-      new Float32Array(2), new Float32Array(2), new Float32Array(2), new Float32Array(2), 2, 2, 1);
+    k.batchNormForwardTrain(
+      Float32Array.from([1, 10, 3, 30]),
+      Float32Array.from([1, 1]),
+      Float32Array.from([0, 0]),
+      y2,
+      new Float32Array(2),
+      new Float32Array(2),
+      new Float32Array(2),
+      new Float32Array(2),
+      2,
+      2,
+      1,
+    );
     t.true(maxAbsDiff(y2, [-1, -1, 1, 1]) < 1e-4, `${k.backend} dense ${[...y2]}`);
     // Backward with dy = 1: dbeta = M, dgamma = sum xhat = 0, dx = 0.
     const dx = new Float32Array(4);
@@ -258,7 +269,12 @@ test("batchNorm tiny case: values 1..4 in one channel", (t) => {
     const ye = new Float32Array(4);
     k.batchNormForwardEval(x, Float32Array.from([2]), Float32Array.from([0.5]), rm, rv, ye, 1, 1, 4);
     const sc = 2 / Math.sqrt(rv[0]! + Math.fround(1e-5));
-    t.true(maxAbsDiff(ye, [1, 2, 3, 4].map((v) => (v - rm[0]!) * sc + 0.5)) < 1e-6);
+    t.true(
+      maxAbsDiff(
+        ye,
+        [1, 2, 3, 4].map((v) => (v - rm[0]!) * sc + 0.5),
+      ) < 1e-6,
+    );
   }
 });
 
@@ -296,28 +312,88 @@ test("bad arguments throw DeepgenError with the right code on every backend", (t
     const bnTrain = (x: Float32Array, n: number, c: number, s: number, eps?: number, mom?: number, y = v(x.length)) =>
       k.batchNormForwardTrain(x, v(c), v(c), y, v(c), v(c), v(c), v(c), n, c, s, eps, mom);
     // One value per channel cannot be normalized in training (as PyTorch).
-    t.is(code(() => bnTrain(v(3), 1, 3, 1)), "E_SHAPE");
-    t.is(code(() => k.batchNormBackward(v(3), v(3), v(3), v(3), v(3), v(3), v(3), v(3), 1, 3, 1)), "E_SHAPE");
-    t.is(code(() => bnTrain(v(8), 2, 2, 2, 0)), "E_ARG");
-    t.is(code(() => bnTrain(v(8), 2, 2, 2, -1e-5)), "E_ARG");
-    t.is(code(() => bnTrain(v(8), 2, 2, 2, 1e-50)), "E_ARG"); // 0 in float32
-    t.is(code(() => bnTrain(v(8), 2, 2, 2, 1e-5, 1.5)), "E_ARG");
-    t.is(code(() => bnTrain(v(8), 2, 2, 2, 1e-5, NaN)), "E_ARG");
-    t.is(code(() => bnTrain(v(8), 2, 2, 2.5)), "E_ARG");
-    t.is(code(() => bnTrain(v(8), -2, 2, 2)), "E_ARG");
-    t.is(code(() => bnTrain(v(7), 2, 2, 2)), "E_SHAPE");
-    t.is(code(() => k.batchNormForwardTrain(v(8), v(2), v(3), v(8), v(2), v(2), v(2), v(2), 2, 2, 2)), "E_SHAPE");
-    t.is(code(() => k.batchNormForwardEval(v(8), v(2), v(2), v(2), v(1), v(8), 2, 2, 2)), "E_SHAPE");
-    t.is(code(() => k.batchNormForwardEval(v(8), v(2), v(2), v(2), v(2), new Float64Array(8) as unknown as Float32Array, 2, 2, 2)), "E_ARG");
+    t.is(
+      code(() => bnTrain(v(3), 1, 3, 1)),
+      "E_SHAPE",
+    );
+    t.is(
+      code(() => k.batchNormBackward(v(3), v(3), v(3), v(3), v(3), v(3), v(3), v(3), 1, 3, 1)),
+      "E_SHAPE",
+    );
+    t.is(
+      code(() => bnTrain(v(8), 2, 2, 2, 0)),
+      "E_ARG",
+    );
+    t.is(
+      code(() => bnTrain(v(8), 2, 2, 2, -1e-5)),
+      "E_ARG",
+    );
+    t.is(
+      code(() => bnTrain(v(8), 2, 2, 2, 1e-50)),
+      "E_ARG",
+    ); // 0 in float32
+    t.is(
+      code(() => bnTrain(v(8), 2, 2, 2, 1e-5, 1.5)),
+      "E_ARG",
+    );
+    t.is(
+      code(() => bnTrain(v(8), 2, 2, 2, 1e-5, NaN)),
+      "E_ARG",
+    );
+    t.is(
+      code(() => bnTrain(v(8), 2, 2, 2.5)),
+      "E_ARG",
+    );
+    t.is(
+      code(() => bnTrain(v(8), -2, 2, 2)),
+      "E_ARG",
+    );
+    t.is(
+      code(() => bnTrain(v(7), 2, 2, 2)),
+      "E_SHAPE",
+    );
+    t.is(
+      code(() => k.batchNormForwardTrain(v(8), v(2), v(3), v(8), v(2), v(2), v(2), v(2), 2, 2, 2)),
+      "E_SHAPE",
+    );
+    t.is(
+      code(() => k.batchNormForwardEval(v(8), v(2), v(2), v(2), v(1), v(8), 2, 2, 2)),
+      "E_SHAPE",
+    );
+    t.is(
+      code(() => k.batchNormForwardEval(v(8), v(2), v(2), v(2), v(2), new Float64Array(8) as unknown as Float32Array, 2, 2, 2)),
+      "E_ARG",
+    );
     const shared = v(16);
-    t.is(code(() => bnTrain(shared.subarray(0, 8), 2, 2, 2, undefined, undefined, shared.subarray(4, 12))), "E_ARG");
+    t.is(
+      code(() => bnTrain(shared.subarray(0, 8), 2, 2, 2, undefined, undefined, shared.subarray(4, 12))),
+      "E_ARG",
+    );
     const x = v(8);
-    t.is(code(() => k.batchNormForwardTrain(x, v(2), v(2), v(8), x.subarray(0, 2), v(2), v(2), v(2), 2, 2, 2)), "E_ARG");
-    t.is(code(() => k.layerNormForward(v(8), v(0), v(0), v(8), v(2), v(2), 2, 0)), "E_SHAPE");
-    t.is(code(() => k.layerNormForward(v(8), v(4), v(4), v(8), v(3), v(2), 2, 4)), "E_SHAPE");
-    t.is(code(() => k.layerNormForward(v(8), v(4), v(4), v(8), v(2), v(2), 2, 4, Infinity)), "E_ARG");
-    t.is(code(() => k.layerNormBackward(v(8), v(8), v(4), v(2), v(2), v(8), v(4), v(5), 2, 4)), "E_SHAPE");
-    t.is(code(() => k.layerNormBackward(v(8), v(8), v(4), v(2), v(2), v(8), v(4), v(4), 2, -4)), "E_ARG");
+    t.is(
+      code(() => k.batchNormForwardTrain(x, v(2), v(2), v(8), x.subarray(0, 2), v(2), v(2), v(2), 2, 2, 2)),
+      "E_ARG",
+    );
+    t.is(
+      code(() => k.layerNormForward(v(8), v(0), v(0), v(8), v(2), v(2), 2, 0)),
+      "E_SHAPE",
+    );
+    t.is(
+      code(() => k.layerNormForward(v(8), v(4), v(4), v(8), v(3), v(2), 2, 4)),
+      "E_SHAPE",
+    );
+    t.is(
+      code(() => k.layerNormForward(v(8), v(4), v(4), v(8), v(2), v(2), 2, 4, Infinity)),
+      "E_ARG",
+    );
+    t.is(
+      code(() => k.layerNormBackward(v(8), v(8), v(4), v(2), v(2), v(8), v(4), v(5), 2, 4)),
+      "E_SHAPE",
+    );
+    t.is(
+      code(() => k.layerNormBackward(v(8), v(8), v(4), v(2), v(2), v(8), v(4), v(4), 2, -4)),
+      "E_ARG",
+    );
   }
   t.is((t.throws(() => cudaNorm.layerNormForward(v(1), v(1), v(1), v(1), v(1), v(1), 1, 1)) as { code?: string }).code, "E_BACKEND");
 });
@@ -348,7 +424,19 @@ test("in place: batchNorm / layerNorm forward with y === x, backward with dx ===
   for (const k of [js, native]) {
     const ref = runBn(k, x, dy, gamma, beta, n, c, s);
     const xi = x.slice();
-    k.batchNormForwardTrain(xi, gamma, beta, xi, new Float32Array(c), new Float32Array(c), new Float32Array(c), new Float32Array(c), n, c, s);
+    k.batchNormForwardTrain(
+      xi,
+      gamma,
+      beta,
+      xi,
+      new Float32Array(c),
+      new Float32Array(c),
+      new Float32Array(c),
+      new Float32Array(c),
+      n,
+      c,
+      s,
+    );
     t.deepEqual(xi, ref.y);
     const g = dy.slice();
     k.batchNormBackward(x, g, gamma, ref.mean, ref.rstd, g, new Float32Array(c), new Float32Array(c), n, c, s);

@@ -23,27 +23,30 @@ const dir = mkdtempSync(join(tmpdir(), "deepgen-onnx-absent-"));
 const cli = fileURLToPath(new URL("../lib/cli/main.ts", import.meta.url));
 const ABSENT = "onnxruntime-node-not-installed-here";
 
-test.serial("without onnxruntime-node: export works, OnnxModel / OnnxGenerator throw E_BACKEND naming the install command; installing it again works", async (t) => {
-  const vae = Vae.create({ dim: 16, latent: 2, hidden: [4] });
-  const bytes = exportOnnx(vae); // needs no runtime
-  t.true(bytes.length > 0);
-  process.env.DEEPGEN_ONNXRUNTIME_MODULE = ABSENT;
-  setOnnxRuntimeLoader(null);
-  try {
-    t.false(await onnxRuntimeAvailable());
-    for (const p of [OnnxModel.load(bytes), OnnxGenerator.load(bytes)]) {
-      const e = await t.throwsAsync(p);
-      t.true(e instanceof DeepgenError);
-      t.is((e as DeepgenError).code, "E_BACKEND");
-      t.regex(e!.message, /not installed.*npm install onnxruntime-node/);
+test.serial(
+  "without onnxruntime-node: export works, OnnxModel / OnnxGenerator throw E_BACKEND naming the install command; installing it again works",
+  async (t) => {
+    const vae = Vae.create({ dim: 16, latent: 2, hidden: [4] });
+    const bytes = exportOnnx(vae); // needs no runtime
+    t.true(bytes.length > 0);
+    process.env.DEEPGEN_ONNXRUNTIME_MODULE = ABSENT;
+    setOnnxRuntimeLoader(null);
+    try {
+      t.false(await onnxRuntimeAvailable());
+      for (const p of [OnnxModel.load(bytes), OnnxGenerator.load(bytes)]) {
+        const e = await t.throwsAsync(p);
+        t.true(e instanceof DeepgenError);
+        t.is((e as DeepgenError).code, "E_BACKEND");
+        t.regex(e!.message, /not installed.*npm install onnxruntime-node/);
+      }
+    } finally {
+      delete process.env.DEEPGEN_ONNXRUNTIME_MODULE;
     }
-  } finally {
-    delete process.env.DEEPGEN_ONNXRUNTIME_MODULE;
-  }
-  // A failed load is not cached: the real package loads once the hook is gone.
-  t.true(await onnxRuntimeAvailable());
-  t.true((await OnnxModel.load(bytes)).inputs.length === 1);
-});
+    // A failed load is not cached: the real package loads once the hook is gone.
+    t.true(await onnxRuntimeAvailable());
+    t.true((await OnnxModel.load(bytes)).inputs.length === 1);
+  },
+);
 
 test.serial("setOnnxRuntimeLoader: a loader that fails is reported as E_BACKEND by the runners", async (t) => {
   setOnnxRuntimeLoader(() => Promise.reject(new DeepgenError("E_BACKEND", "no runtime in this test")));

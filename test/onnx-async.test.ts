@@ -73,7 +73,12 @@ test.serial("an aborted ONNX run rejects with E_ABORTED at once, and the model k
   t.true(performance.now() - t0 < 100, "the caller is freed without waiting for the run");
   const before = new AbortController();
   before.abort();
-  t.is((await t.throwsAsync(model.run({ z: { data: latents(1), dims: [1, 100] } }, undefined, { signal: before.signal }), { instanceOf: DeepgenError }))!.code, "E_ABORTED");
+  t.is(
+    (await t.throwsAsync(model.run({ z: { data: latents(1), dims: [1, 100] } }, undefined, { signal: before.signal }), {
+      instanceOf: DeepgenError,
+    }))!.code,
+    "E_ABORTED",
+  );
   const after = await model.run({ z: { data: latents(2), dims: [2, 100] } });
   t.is(after["images"]!.data.length, 2 * 784);
   await model.dispose();
@@ -93,7 +98,10 @@ test.serial("dispose during a run rejects it as disposed; isolate: false runs on
   const big = new Float32Array(1000 + z.length);
   big.set(z, 1000);
   const view = big.subarray(1000);
-  t.deepEqual((await isolated.run({ z: { data: view, dims: [3, 100] } }))["images"]!.data, (await inThread.run({ z: { data: z, dims: [3, 100] } }))["images"]!.data);
+  t.deepEqual(
+    (await isolated.run({ z: { data: view, dims: [3, 100] } }))["images"]!.data,
+    (await inThread.run({ z: { data: z, dims: [3, 100] } }))["images"]!.data,
+  );
   await isolated.dispose();
   await inThread.dispose();
   const bad = await t.throwsAsync(OnnxModel.load(shipped, { isolate: "yes" as unknown as boolean }), { instanceOf: DeepgenError });

@@ -38,7 +38,10 @@ for (const activation of ["relu", "tanh", "softplus", "leakyRelu"] as VaeActivat
     const enc = await OnnxModel.load(exportOnnx(vae, { graph: "encoder" }));
     t.deepEqual(dec.inputs, [{ name: "z", type: "float32", shape: ["N", 3] }]);
     t.deepEqual(dec.outputs, [{ name: "images", type: "float32", shape: ["N", 1, 4, 5] }]);
-    t.deepEqual(enc.outputs.map((o) => o.name), ["mu", "logvar"]);
+    t.deepEqual(
+      enc.outputs.map((o) => o.name),
+      ["mu", "logvar"],
+    );
     for (const n of [1, 5]) {
       const z = randomNormal(n * 3, 20 + n, 1.5);
       const r = await dec.run({ z: { data: z, dims: [n, 3] } });
@@ -56,7 +59,16 @@ for (const activation of ["relu", "tanh", "softplus", "leakyRelu"] as VaeActivat
 }
 
 test("VAE (conv) decoder and encoder: onnxruntime = native to 1e-4 (odd channel counts, non-square images)", async (t) => {
-  const vae = Vae.create({ dim: 96, height: 8, width: 12, arch: "conv", channels: [3, 5], latent: 4, activation: "leakyRelu", initSeed: 2 });
+  const vae = Vae.create({
+    dim: 96,
+    height: 8,
+    width: 12,
+    arch: "conv",
+    channels: [3, 5],
+    latent: 4,
+    activation: "leakyRelu",
+    initSeed: 2,
+  });
   randomize([vae.encoder, vae.decoder], 40, 0.3);
   const dec = await OnnxModel.load(exportOnnx(vae));
   const enc = await OnnxModel.load(exportOnnx(vae, { graph: "encoder" }));
@@ -98,7 +110,17 @@ test("AAE (mixture prior) decoder: same z as Aae.sample (prior draws), images = 
 });
 
 test("AAE with the conv decoder: onnxruntime = its probabilities to 1e-4", async (t) => {
-  const aae = Aae.create({ dim: 96, height: 8, width: 12, latent: 2, arch: "conv", channels: [3, 5], discHidden: [3], prior: "gaussian", initSeed: 5 });
+  const aae = Aae.create({
+    dim: 96,
+    height: 8,
+    width: 12,
+    latent: 2,
+    arch: "conv",
+    channels: [3, 5],
+    discHidden: [3],
+    prior: "gaussian",
+    initSeed: 5,
+  });
   randomize([aae.decoder], 61);
   const gen = await OnnxGenerator.load(exportOnnx(aae));
   const s = await gen.sample(4, { seed: 2 });
@@ -160,9 +182,18 @@ test("metadata round trip: version, family, graph, config, data, metrics; IR 8, 
 
 test("export of an unsupported graph or model is E_ARG", (t) => {
   const vae = Vae.create({ dim: 16, latent: 2, hidden: [4] });
-  t.is(code(t, () => exportOnnx(vae, { graph: "density" })), "E_ARG");
-  t.is(code(t, () => exportOnnx({ kind: "pixelrnn" })), "E_ARG");
-  t.is(code(t, () => exportOnnx(Nade.create({ dim: 4, hidden: 2 }), { graph: "generator" })), "E_ARG");
+  t.is(
+    code(t, () => exportOnnx(vae, { graph: "density" })),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => exportOnnx({ kind: "pixelrnn" })),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => exportOnnx(Nade.create({ dim: 4, hidden: 2 }), { graph: "generator" })),
+    "E_ARG",
+  );
 });
 
 /**
@@ -209,7 +240,19 @@ test("DCGAN-shaped graph (dense, BatchNorm inference, ConvTranspose [Cin, Cout, 
   const n0 = new Float32Array(a0.length);
   k.batchNormForwardEval(a0, bn0.gamma, bn0.beta, bn0.mean, bn0.var, n0, n, c0, 49, eps);
   k.activationForward("relu", n0, n0);
-  const shape1 = { batch: n, inChannels: c0, height: 7, width: 7, outChannels: c1, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 };
+  const shape1 = {
+    batch: n,
+    inChannels: c0,
+    height: 7,
+    width: 7,
+    outChannels: c1,
+    kernelH: 4,
+    kernelW: 4,
+    strideH: 2,
+    strideW: 2,
+    padH: 1,
+    padW: 1,
+  };
   const a1 = new Float32Array(n * c1 * 196);
   k.convTranspose2dForward(shape1, n0, w1, b1, a1);
   const n1 = new Float32Array(a1.length);
@@ -225,7 +268,12 @@ test("DCGAN-shaped graph (dense, BatchNorm inference, ConvTranspose [Cin, Cout, 
   const out = await gen.generate(z, n);
   t.is(out.range, "-1,1");
   t.is(out.rangeSource, "graph");
-  t.true(maxAbsDiff(out.images, a2.map((v) => (v + 1) / 2)) <= 1e-4);
+  t.true(
+    maxAbsDiff(
+      out.images,
+      a2.map((v) => (v + 1) / 2),
+    ) <= 1e-4,
+  );
 });
 
 test("NADE export of the shipped model on real test digits: log p(x) = the native kernel to 1e-3 nats", async (t) => {

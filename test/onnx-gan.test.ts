@@ -18,14 +18,26 @@ import { maxAbsDiff, randomNormal, randomUniform } from "./helpers/numeric.js";
 
 /** A small DCGAN after a few training steps, so weights and running statistics are not at their initial values. */
 async function trainedDcgan(): Promise<Gan> {
-  const gan = Gan.create({ arch: "dcgan", dim: 16 * 12, height: 16, width: 12, zdim: 5, channels: [6, 4], discChannels: [3, 4], initSeed: 3 });
+  const gan = Gan.create({
+    arch: "dcgan",
+    dim: 16 * 12,
+    height: 16,
+    width: 12,
+    zdim: 5,
+    channels: [6, 4],
+    discChannels: [3, 4],
+    initSeed: 3,
+  });
   await gan.fit(randomUniform(24 * 192, 1), { epochs: 2, batchSize: 8, lr: 5e-3, seed: 2 });
   return gan;
 }
 
 test("DCGAN generator: onnxruntime = native to 1e-4 (batches 1 and 7); OnnxGenerator draws Gan.sample's z", async (t) => {
   const gan = await trainedDcgan();
-  t.true(gan.generator.buffers!()["gen.1.running_var"]!.data.some((v) => v !== 1), "running statistics moved");
+  t.true(
+    gan.generator.buffers!()["gen.1.running_var"]!.data.some((v) => v !== 1),
+    "running statistics moved",
+  );
   t.deepEqual(exportableGraphs(gan), ["generator"]);
   const bytes = exportOnnx(gan);
   const m = await OnnxModel.load(bytes);
@@ -53,14 +65,24 @@ test("MLP GAN generators: images (tanh) and toy-data vectors (identity) export",
   t.true(maxAbsDiff(r.images!.data, img.generate(z)) <= 1e-4);
   const toy = Gan.create({ arch: "mlp", dim: 2, zdim: 3, output: "identity", hidden: [6], discHidden: [6] });
   const tm = await OnnxModel.load(exportOnnx(toy));
-  t.deepEqual(tm.outputs.map((o) => o.name), ["x"]);
+  t.deepEqual(
+    tm.outputs.map((o) => o.name),
+    ["x"],
+  );
   const tr = await tm.run({ z: { data: z, dims: [4, 3] } });
   t.true(maxAbsDiff(tr.x!.data, toy.generate(z)) <= 1e-4);
 });
 
 test("deepgen metadata with a wrong latent or image spec is E_FORMAT, not a silent transpose or other z", (t) => {
   const base = { "deepgen.model": "gan", "deepgen.graph": "generator", "deepgen.config": "{}" };
-  const ok = readDeepgenMetadata({ ...base, "deepgen.latent": JSON.stringify({ draw: "flat", prior: "gaussian", stream: 90 }), "deepgen.image": JSON.stringify({ layout: "NCHW", range: "-1,1" }) }, "f");
+  const ok = readDeepgenMetadata(
+    {
+      ...base,
+      "deepgen.latent": JSON.stringify({ draw: "flat", prior: "gaussian", stream: 90 }),
+      "deepgen.image": JSON.stringify({ layout: "NCHW", range: "-1,1" }),
+    },
+    "f",
+  );
   t.deepEqual(ok?.image, { layout: "NCHW", range: "-1,1" });
   const bads: Record<string, string>[] = [
     { "deepgen.image": JSON.stringify({ layout: "nchw", range: "0,1" }) },

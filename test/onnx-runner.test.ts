@@ -45,11 +45,12 @@ function foreign(g: GraphBuilder, producer = "pytorch"): Uint8Array {
 /** y = z W^T + b for z [n, k], W [m, k]. */
 function affine(z: Float32Array, w: Float32Array, b: Float32Array, n: number, k: number, m: number): Float32Array {
   const y = new Float32Array(n * m);
-  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) {
-    let s = b[j]!;
-    for (let q = 0; q < k; q++) s += z[i * k + q]! * w[j * k + q]!;
-    y[i * m + j] = s;
-  }
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < m; j++) {
+      let s = b[j]!;
+      for (let q = 0; q < k; q++) s += z[i * k + q]! * w[j * k + q]!;
+      y[i * m + j] = s;
+    }
   return y;
 }
 
@@ -72,7 +73,8 @@ test("foreign NHWC RGB generator (input 'noise', Tanh, symbolic batch 'batch'): 
   t.deepEqual([s.n, s.channels, s.height, s.width, s.range, s.rangeSource], [n, C, H, W, "-1,1", "graph"]);
   const y = affine(s.z, w, b, n, zd, H * W * C).map(Math.tanh);
   const expected = new Float32Array(n * C * H * W);
-  for (let i = 0; i < n; i++) for (let p = 0; p < H * W; p++) for (let c = 0; c < C; c++) expected[((i * C + c) * H * W) + p] = (y[(i * H * W + p) * C + c]! + 1) / 2;
+  for (let i = 0; i < n; i++)
+    for (let p = 0; p < H * W; p++) for (let c = 0; c < C; c++) expected[(i * C + c) * H * W + p] = (y[(i * H * W + p) * C + c]! + 1) / 2;
   t.true(maxAbsDiff(s.images, expected) <= 1e-5);
   // The default z draw is the VAE's: flat N(0, 1) fill on stream 0x5a.
   t.deepEqual(gen.latent, { draw: "flat", prior: "gaussian", stream: 0x5a });
@@ -94,7 +96,12 @@ test("foreign [N, z, 1, 1] input, flat [N, 16] output without a final squashing 
   const z = randomNormal(3 * zd, 6);
   const s = await gen.generate(z, 3);
   t.deepEqual([s.channels, s.height, s.width, s.range, s.rangeSource], [1, 4, 4, "0,1", "values"]);
-  t.true(maxAbsDiff(s.images, affine(z, w, b, 3, zd, 16).map((v) => Math.min(1, Math.max(0, v)))) <= 1e-5);
+  t.true(
+    maxAbsDiff(
+      s.images,
+      affine(z, w, b, 3, zd, 16).map((v) => Math.min(1, Math.max(0, v))),
+    ) <= 1e-5,
+  );
   // A graph ending in Sigmoid is [0, 1] from the graph itself.
   const g2 = new GraphBuilder("sig");
   g2.output(g2.sigmoid(g2.dense(g2.input("z", ["N", zd]), w, b, 16, zd), "y"), ["N", 16]);
@@ -106,7 +113,10 @@ test("errors: missing file E_IO, not ONNX E_FORMAT, unsupported signatures E_ARG
   const text = join(dir, "text.onnx");
   writeFileSync(text, "this is not a protobuf at all, just some text\n");
   t.is(await rejectCode(t, OnnxModel.load(text)), "E_FORMAT");
-  t.is(await rejectCode(t, OnnxModel.load(readFileSync(fileURLToPath(new URL("../models/vae-mnist.curve.png", import.meta.url))))), "E_FORMAT");
+  t.is(
+    await rejectCode(t, OnnxModel.load(readFileSync(fileURLToPath(new URL("../models/vae-mnist.curve.png", import.meta.url))))),
+    "E_FORMAT",
+  );
 
   const w = randomNormal(12, 7);
   const b = randomNormal(4, 8);
@@ -121,20 +131,34 @@ test("errors: missing file E_IO, not ONNX E_FORMAT, unsupported signatures E_ARG
   t.regex(e1!.message, /unsupported input signature.*noise float32 \[N, 3\], label float32 \[N, 3\]/);
   // Naming z makes the other input a condition the caller feeds.
   const cond = await OnnxGenerator.load(foreign(two), { input: "noise" });
-  t.deepEqual(cond.conditionInputs.map((i) => i.name), ["label"]);
+  t.deepEqual(
+    cond.conditionInputs.map((i) => i.name),
+    ["label"],
+  );
   t.is(await rejectCode(t, cond.sample(2, { seed: 1 })), "E_ARG");
   const label = { data: Float32Array.from([1, 0, 0, 0, 1, 0]), dims: [2, 3] };
   const withCond = await cond.sample(2, { seed: 1, conditions: { label } });
   const sum = withCond.z.map((v, i) => v + label.data[i]!);
-  t.true(maxAbsDiff(withCond.images, affine(sum, w, b, 2, 3, 4).map((v) => 1 / (1 + Math.exp(-v)))) <= 1e-5);
+  t.true(
+    maxAbsDiff(
+      withCond.images,
+      affine(sum, w, b, 2, 3, 4).map((v) => 1 / (1 + Math.exp(-v))),
+    ) <= 1e-5,
+  );
   t.is(await rejectCode(t, cond.sample(2, { seed: 1, conditions: { label: { data: new Float32Array(4), dims: [2, 2] } } })), "E_SHAPE");
   // ... while OnnxModel runs it with both feeds.
   const m2 = await OnnxModel.load(foreign(two));
   const r2 = await m2.run({ noise: { data: new Float32Array(3), dims: [1, 3] }, label: { data: new Float32Array(3), dims: [1, 3] } });
   t.deepEqual(r2.y!.dims, [1, 4]);
   t.is(await rejectCode(t, m2.run({ noise: { data: new Float32Array(3), dims: [1, 3] } })), "E_ARG");
-  t.is(await rejectCode(t, m2.run({ noise: { data: new Float32Array(4), dims: [1, 4] }, label: { data: new Float32Array(3), dims: [1, 3] } })), "E_SHAPE");
-  t.is(await rejectCode(t, m2.run({ noise: { data: new Float32Array(4), dims: [1, 3] }, label: { data: new Float32Array(3), dims: [1, 3] } })), "E_SHAPE");
+  t.is(
+    await rejectCode(t, m2.run({ noise: { data: new Float32Array(4), dims: [1, 4] }, label: { data: new Float32Array(3), dims: [1, 3] } })),
+    "E_SHAPE",
+  );
+  t.is(
+    await rejectCode(t, m2.run({ noise: { data: new Float32Array(4), dims: [1, 3] }, label: { data: new Float32Array(3), dims: [1, 3] } })),
+    "E_SHAPE",
+  );
 
   const notSquare = new GraphBuilder("not-square");
   notSquare.output(notSquare.dense(notSquare.input("z", ["N", 3]), randomNormal(15, 11), randomNormal(5, 12), 5, 3, "d", "y"), ["N", 5]);
@@ -189,14 +213,21 @@ test("CLI: export (card metadata, --graph, --json), sample FILE.onnx = sample --
   const b = join(dir, "b.png");
   const s1 = deepgen("sample", onnxPath, "-n", "9", "--seed", "3", "--out", a, "--threads", "1", "--json");
   t.is(s1.status, 0, s1.stderr);
-  t.like(JSON.parse(s1.stdout), { model: "vae", z_dim: 3, image: { channels: 1, height: 4, width: 4, layout: "NCHW", range: "0,1", range_source: "metadata" } });
+  t.like(JSON.parse(s1.stdout), {
+    model: "vae",
+    z_dim: 3,
+    image: { channels: 1, height: 4, width: 4, layout: "NCHW", range: "0,1", range_source: "metadata" },
+  });
   const s2 = deepgen("sample", model, "-n", "9", "--seed", "3", "--out", b, "--probs");
   t.is(s2.status, 0, s2.stderr);
   t.true(readFileSync(a).equals(readFileSync(b)));
 
   const enc = deepgen("export", model, "--out", join(dir, "enc.onnx"), "--graph", "encoder");
   t.is(enc.status, 0, enc.stderr);
-  t.deepEqual((await OnnxModel.load(join(dir, "enc.onnx"))).outputs.map((o) => o.name), ["mu", "logvar"]);
+  t.deepEqual(
+    (await OnnxModel.load(join(dir, "enc.onnx"))).outputs.map((o) => o.name),
+    ["mu", "logvar"],
+  );
   const wrong = deepgen("export", model, "--out", join(dir, "x.onnx"), "--graph", "density");
   t.is(wrong.status, 2);
   t.regex(wrong.stderr, /E_ARG: a vae model has no 'density' graph/);

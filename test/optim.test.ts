@@ -145,26 +145,81 @@ test("optimizers refuse bad arguments on every backend", (t) => {
   const f = (n: number): Float32Array => new Float32Array(n);
   const adam = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: 1 };
   for (const k of [native, js]) {
-    t.is(code(t, () => k.adamStep(f(4), f(3), f(4), f(4), adam)), "E_SHAPE");
-    t.is(code(t, () => k.adamStep(f(4), f(4), f(4), f(5), adam)), "E_SHAPE");
-    for (const bad of [{ beta1: 1 }, { beta2: -0.1 }, { eps: 0 }, { lr: -1 }, { lr: NaN }, { step: 0 }, { step: 1.5 }, { weightDecay: -1 }]) {
-      t.is(code(t, () => k.adamStep(f(4), f(4), f(4), f(4), { ...adam, ...bad })), "E_ARG", JSON.stringify(bad));
+    t.is(
+      code(t, () => k.adamStep(f(4), f(3), f(4), f(4), adam)),
+      "E_SHAPE",
+    );
+    t.is(
+      code(t, () => k.adamStep(f(4), f(4), f(4), f(5), adam)),
+      "E_SHAPE",
+    );
+    for (const bad of [
+      { beta1: 1 },
+      { beta2: -0.1 },
+      { eps: 0 },
+      { lr: -1 },
+      { lr: NaN },
+      { step: 0 },
+      { step: 1.5 },
+      { weightDecay: -1 },
+    ]) {
+      t.is(
+        code(t, () => k.adamStep(f(4), f(4), f(4), f(4), { ...adam, ...bad })),
+        "E_ARG",
+        JSON.stringify(bad),
+      );
     }
     const shared = f(4);
-    t.is(code(t, () => k.adamStep(shared, f(4), shared, f(4), adam)), "E_ARG"); // m aliases params
+    t.is(
+      code(t, () => k.adamStep(shared, f(4), shared, f(4), adam)),
+      "E_ARG",
+    ); // m aliases params
     const buf = f(8);
-    t.is(code(t, () => k.adamStep(buf.subarray(0, 4), f(4), buf.subarray(3, 7), f(4), adam)), "E_ARG");
-    t.is(code(t, () => k.adamStep(f(4), f(4), f(4), f(4), null as never)), "E_ARG");
-    t.is(code(t, () => k.sgdStep(f(4), f(4), null, { lr: 0.1, momentum: 0.9 })), "E_ARG");
-    t.is(code(t, () => k.sgdStep(f(4), f(4), f(4), { lr: 0.1, nesterov: true })), "E_ARG");
-    t.is(code(t, () => k.sgdStep(f(4), f(4), f(4), { lr: 0.1, momentum: 1.5 })), "E_ARG");
-    t.is(code(t, () => k.sgdStep(f(4), f(4), f(3), { lr: 0.1, momentum: 0.5 })), "E_SHAPE");
-    t.is(code(t, () => k.clipGradNorm([f(2)], 0)), "E_ARG");
-    t.is(code(t, () => k.clipGradNorm([f(2)], NaN)), "E_ARG");
-    t.is(code(t, () => k.clipGradNorm([f(2), [1, 2] as never], 1)), "E_ARG");
+    t.is(
+      code(t, () => k.adamStep(buf.subarray(0, 4), f(4), buf.subarray(3, 7), f(4), adam)),
+      "E_ARG",
+    );
+    t.is(
+      code(t, () => k.adamStep(f(4), f(4), f(4), f(4), null as never)),
+      "E_ARG",
+    );
+    t.is(
+      code(t, () => k.sgdStep(f(4), f(4), null, { lr: 0.1, momentum: 0.9 })),
+      "E_ARG",
+    );
+    t.is(
+      code(t, () => k.sgdStep(f(4), f(4), f(4), { lr: 0.1, nesterov: true })),
+      "E_ARG",
+    );
+    t.is(
+      code(t, () => k.sgdStep(f(4), f(4), f(4), { lr: 0.1, momentum: 1.5 })),
+      "E_ARG",
+    );
+    t.is(
+      code(t, () => k.sgdStep(f(4), f(4), f(3), { lr: 0.1, momentum: 0.5 })),
+      "E_SHAPE",
+    );
+    t.is(
+      code(t, () => k.clipGradNorm([f(2)], 0)),
+      "E_ARG",
+    );
+    t.is(
+      code(t, () => k.clipGradNorm([f(2)], NaN)),
+      "E_ARG",
+    );
+    t.is(
+      code(t, () => k.clipGradNorm([f(2), [1, 2] as never], 1)),
+      "E_ARG",
+    );
     const g = f(3);
-    t.is(code(t, () => k.clipGradNorm([g, g], 1)), "E_ARG"); // would be scaled twice
-    t.is(code(t, () => k.clipGradNorm(f(2) as never, 1)), "E_ARG");
+    t.is(
+      code(t, () => k.clipGradNorm([g, g], 1)),
+      "E_ARG",
+    ); // would be scaled twice
+    t.is(
+      code(t, () => k.clipGradNorm(f(2) as never, 1)),
+      "E_ARG",
+    );
   }
   // The addon re-checks lengths against params before touching memory.
   const addon = nativeAddon();
@@ -184,5 +239,8 @@ test("optimizer steps on empty arrays do nothing", (t) => {
 
 test("the cuda backend has no SGD kernel yet and says so", (t) => {
   const a = new Float32Array(2);
-  t.is(code(t, () => cudaOptim.sgdStep(a, a.slice(), a.slice(), { lr: 0.1, momentum: 0.9 })), "E_BACKEND");
+  t.is(
+    code(t, () => cudaOptim.sgdStep(a, a.slice(), a.slice(), { lr: 0.1, momentum: 0.9 })),
+    "E_BACKEND",
+  );
 });

@@ -33,7 +33,10 @@ test("seeds map to a 64-bit key; bad seeds are rejected", (t) => {
   t.deepEqual(seedToKey(2 ** 32 + 5), { key0: 5, key1: 1 });
   t.deepEqual(seedToKey((1n << 64n) - 1n), { key0: 0xffffffff, key1: 0xffffffff });
   for (const bad of [-1, 1.5, NaN, 2 ** 53, -1n, 1n << 64n]) {
-    t.is(code(t, () => seedToKey(bad as number)), "E_ARG");
+    t.is(
+      code(t, () => seedToKey(bad as number)),
+      "E_ARG",
+    );
   }
 });
 
@@ -101,9 +104,21 @@ test("the cuda backend is either usable or refuses with E_BACKEND and a reason",
 test("philoxFill rejects bad arguments on every backend", (t) => {
   for (const backend of ["js", "native"] as const) {
     const k = getKernels(backend);
-    t.is(code(t, () => k.philoxFill(new Float64Array(4) as unknown as Float32Array, 1, 0, "uniform")), "E_ARG");
-    t.is(code(t, () => k.philoxFill(new Float32Array(4), 1, -1, "uniform")), "E_ARG");
-    t.is(code(t, () => k.philoxFill(new Float32Array(4), 1, 0, "gamma" as "uniform")), "E_ARG");
-    t.is(code(t, () => k.philoxFill(new Float32Array(4), -3, 0, "uniform")), "E_ARG");
+    t.is(
+      code(t, () => k.philoxFill(new Float64Array(4) as unknown as Float32Array, 1, 0, "uniform")),
+      "E_ARG",
+    );
+    t.is(
+      code(t, () => k.philoxFill(new Float32Array(4), 1, -1, "uniform")),
+      "E_ARG",
+    );
+    t.is(
+      code(t, () => k.philoxFill(new Float32Array(4), 1, 0, "gamma" as "uniform")),
+      "E_ARG",
+    );
+    t.is(
+      code(t, () => k.philoxFill(new Float32Array(4), -3, 0, "uniform")),
+      "E_ARG",
+    );
   }
 });

@@ -6,7 +6,14 @@ import test from "ava";
 
 import { getKernels } from "../lib/kernels/backend.js";
 import { DeepgenError, type ErrorCode } from "../lib/core/errors.js";
-import { type PixelRnnKindName, type PixelRnnSpec, pixelRnnBackward, pixelRnnLayout, pixelRnnLogits, pixelRnnLogProb } from "../lib/kernels/js/pixelrnn.js";
+import {
+  type PixelRnnKindName,
+  type PixelRnnSpec,
+  pixelRnnBackward,
+  pixelRnnLayout,
+  pixelRnnLogits,
+  pixelRnnLogProb,
+} from "../lib/kernels/js/pixelrnn.js";
 import type { PixelRnnModelArrays } from "../lib/kernels/ops/pixelrnn.js";
 import { PixelRnn } from "../lib/models/pixelrnn.js";
 import { loadModel } from "../lib/models/registry.js";
@@ -186,7 +193,16 @@ test("bad arguments throw DeepgenError with stable codes", async (t) => {
   };
   for (const k of [native, js]) {
     err(() => k.pixelRnnLogProb({ spec, params: new Float32Array(3) }, new Float32Array(9), 1, new Float32Array(1)), "E_SHAPE");
-    err(() => k.pixelRnnLogProb({ spec: { ...spec, kind: "cnn" as PixelRnnKindName }, params: m.params }, new Float32Array(9), 1, new Float32Array(1)), "E_ARG");
+    err(
+      () =>
+        k.pixelRnnLogProb(
+          { spec: { ...spec, kind: "cnn" as PixelRnnKindName }, params: m.params },
+          new Float32Array(9),
+          1,
+          new Float32Array(1),
+        ),
+      "E_ARG",
+    );
     err(() => k.pixelRnnLogProb(m, new Float32Array(8), 1, new Float32Array(1)), "E_SHAPE");
     err(() => k.pixelRnnBackward(m, new Float32Array(9), 1, NaN, null, new Float32Array(m.params.length)), "E_ARG");
     err(() => k.pixelRnnBackward(m, new Float32Array(9), 1, 1, null, m.params), "E_ARG"); // grads alias params

@@ -63,7 +63,13 @@ test("reparamForward: eps of an example does not depend on the batch it is in", 
     k.reparamForward(all.z, all.eps, mu, lv, { rows: 10, cols: D, seed: 9, stream: 1 });
     // rows 6..8 alone, as sample indices 6..8
     const part = { z: new Float32Array(3 * D), eps: new Float32Array(3 * D) };
-    k.reparamForward(part.z, part.eps, mu.subarray(0, 3 * D), lv.subarray(0, 3 * D), { rows: 3, cols: D, seed: 9, stream: 1, firstSample: 6 });
+    k.reparamForward(part.z, part.eps, mu.subarray(0, 3 * D), lv.subarray(0, 3 * D), {
+      rows: 3,
+      cols: D,
+      seed: 9,
+      stream: 1,
+      firstSample: 6,
+    });
     t.deepEqual(part.eps, all.eps.slice(6 * D, 9 * D));
     // k draws of one row are the rows r*k+i of a k = 1 call with the same sample indices
     const kk = { z: new Float32Array(2 * 5 * D), eps: new Float32Array(2 * 5 * D) };
@@ -114,7 +120,11 @@ test("reparamBackward: native matches the JS twin, overwrite and accumulate", (t
 });
 
 test("reparamBackward matches finite differences of z (float64, fixed eps)", (t) => {
-  for (const [R, D, K] of [[1, 1, 1], [3, 5, 1], [2, 7, 3]] as const) {
+  for (const [R, D, K] of [
+    [1, 1, 1],
+    [3, 5, 1],
+    [2, 7, 3],
+  ] as const) {
     const mu = to64(randomNormal(R * D, R + 1));
     const lv = to64(randomNormal(R * D, R + 2));
     const eps = to64(randomNormal(R * K * D, R + 3));
@@ -143,16 +153,52 @@ test("reparam: zero sizes do nothing; bad arguments throw E_ARG / E_SHAPE", (t) 
     t.notThrows(() => k.reparamForward(e, e.slice(), e.slice(), e.slice(), { rows: 0, cols: 4, seed: 1 }));
     t.notThrows(() => k.reparamBackward(e, e.slice(), e.slice(), e.slice(), e.slice(), 3, 0));
     const f = () => new Float32Array(4);
-    t.is(code(t, () => k.reparamForward(f(), f(), f(), f(), { rows: 2, cols: 2, k: 0, seed: 1 })), "E_ARG");
-    t.is(code(t, () => k.reparamForward(f(), f(), f(), f(), { rows: 2, cols: 2, k: 2, seed: 1 })), "E_SHAPE");
-    t.is(code(t, () => k.reparamForward(f(), f(), f(), f(), { rows: 2, cols: 2, seed: -1 })), "E_ARG");
-    t.is(code(t, () => k.reparamForward(f(), f(), f(), f(), { rows: 2, cols: 2, seed: 1, stream: 2 ** 32 })), "E_ARG");
-    t.is(code(t, () => k.reparamForward(f(), f(), f(), f(), { rows: 2, cols: 2, seed: 1, firstSample: 2 ** 32 - 1 })), "E_ARG");
+    t.is(
+      code(t, () => k.reparamForward(f(), f(), f(), f(), { rows: 2, cols: 2, k: 0, seed: 1 })),
+      "E_ARG",
+    );
+    t.is(
+      code(t, () => k.reparamForward(f(), f(), f(), f(), { rows: 2, cols: 2, k: 2, seed: 1 })),
+      "E_SHAPE",
+    );
+    t.is(
+      code(t, () => k.reparamForward(f(), f(), f(), f(), { rows: 2, cols: 2, seed: -1 })),
+      "E_ARG",
+    );
+    t.is(
+      code(t, () => k.reparamForward(f(), f(), f(), f(), { rows: 2, cols: 2, seed: 1, stream: 2 ** 32 })),
+      "E_ARG",
+    );
+    t.is(
+      code(t, () => k.reparamForward(f(), f(), f(), f(), { rows: 2, cols: 2, seed: 1, firstSample: 2 ** 32 - 1 })),
+      "E_ARG",
+    );
     const shared = f();
-    t.is(code(t, () => k.reparamForward(shared, f(), shared, f(), { rows: 2, cols: 2, seed: 1 })), "E_ARG");
-    t.is(code(t, () => k.reparamForward(f(), new Float64Array(4) as unknown as Float32Array, f(), f(), { rows: 2, cols: 2, seed: 1 })), "E_ARG");
-    t.is(code(t, () => k.reparamBackward(f(), f(), f(), f(), new Float32Array(3), 2, 2)), "E_SHAPE");
-    t.is(code(t, () => k.reparamBackward(f(), f(), f(), f(), f(), 2, 2, 1, 1 as unknown as boolean)), "E_ARG");
+    t.is(
+      code(t, () => k.reparamForward(shared, f(), shared, f(), { rows: 2, cols: 2, seed: 1 })),
+      "E_ARG",
+    );
+    t.is(
+      code(t, () => k.reparamForward(f(), new Float64Array(4) as unknown as Float32Array, f(), f(), { rows: 2, cols: 2, seed: 1 })),
+      "E_ARG",
+    );
+    t.is(
+      code(t, () => k.reparamBackward(f(), f(), f(), f(), new Float32Array(3), 2, 2)),
+      "E_SHAPE",
+    );
+    t.is(
+      code(t, () => k.reparamBackward(f(), f(), f(), f(), f(), 2, 2, 1, 1 as unknown as boolean)),
+      "E_ARG",
+    );
   }
-  t.is(code(t, () => cudaReparam.reparamForward(new Float32Array(1), new Float32Array(1), new Float32Array(1), new Float32Array(1), { rows: 1, cols: 1, seed: 0 })), "E_BACKEND");
+  t.is(
+    code(t, () =>
+      cudaReparam.reparamForward(new Float32Array(1), new Float32Array(1), new Float32Array(1), new Float32Array(1), {
+        rows: 1,
+        cols: 1,
+        seed: 0,
+      }),
+    ),
+    "E_BACKEND",
+  );
 });

@@ -45,7 +45,11 @@ test("D = 1: the density is a Gaussian mixture that integrates to 1", (t) => {
 });
 
 test("native log-density and gradients match the JS twin", (t) => {
-  for (const [d, h, k, n] of [[1, 1, 1, 1], [7, 5, 3, 3], [33, 17, 5, 9]] as const) {
+  for (const [d, h, k, n] of [
+    [1, 1, 1, 1],
+    [7, 5, 3, 3],
+    [33, 17, 5, 9],
+  ] as const) {
     const m = randomModel(d, h, k, d * 10 + k);
     const x = randomUniform(n * d, 77, 0, 1);
     const a = new Float32Array(n);
@@ -65,13 +69,18 @@ test("JS gradients match float64 finite differences", (t) => {
   const m = randomModel(4, 3, 2, 5);
   const n = 2;
   const x = Float64Array.from(randomUniform(n * 4, 6, -1, 1));
-  const m64 = Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v instanceof Float32Array ? Float64Array.from(v) : v])) as unknown as RnadeArrays<Float64Array>;
+  const m64 = Object.fromEntries(
+    Object.entries(m).map(([k, v]) => [k, v instanceof Float32Array ? Float64Array.from(v) : v]),
+  ) as unknown as RnadeArrays<Float64Array>;
   const loss = (): number => {
     const out = new Float64Array(n);
     rnadeLogProb(m64, x, n, out);
     return -0.5 * (out[0]! + out[1]!);
   };
-  const g = Object.fromEntries(NAMES.map((k) => [k, new Float64Array(m64[k].length)])) as unknown as Record<(typeof NAMES)[number], Float64Array>;
+  const g = Object.fromEntries(NAMES.map((k) => [k, new Float64Array(m64[k].length)])) as unknown as Record<
+    (typeof NAMES)[number],
+    Float64Array
+  >;
   rnadeBackward(m64, x, n, 0.5, null, g);
   for (const name of NAMES) {
     const numeric = numericGradient(loss, m64[name]);
@@ -97,7 +106,11 @@ test("sampling: same seed, same draws on JS and native; batch splits do not matt
 test("RNADE kernels reject bad shapes", (t) => {
   const m = randomModel(3, 2, 2, 1);
   for (const k of [native, js]) {
-    t.is((t.throws(() => k.rnadeLogProb({ ...m, va: new Float32Array(2) }, new Float32Array(3), 1, new Float32Array(1))) as { code?: string }).code, "E_SHAPE");
+    t.is(
+      (t.throws(() => k.rnadeLogProb({ ...m, va: new Float32Array(2) }, new Float32Array(3), 1, new Float32Array(1))) as { code?: string })
+        .code,
+      "E_SHAPE",
+    );
     t.is((t.throws(() => k.rnadeLogProb(m, new Float32Array(3), 2, new Float32Array(2))) as { code?: string }).code, "E_SHAPE");
     t.is((t.throws(() => k.rnadeBackward(m, new Float32Array(3), 1, NaN, null, zeros(m))) as { code?: string }).code, "E_ARG");
   }

@@ -6,13 +6,7 @@ import test from "ava";
 
 import { atomicWriteFile } from "../lib/io/atomic-write.js";
 import { loadModelFile, requireF32, saveModelFile } from "../lib/io/model-file.js";
-import {
-  MAX_HEADER_BYTES,
-  parseSafetensors,
-  readSafetensors,
-  serializeSafetensors,
-  writeSafetensors,
-} from "../lib/io/safetensors.js";
+import { MAX_HEADER_BYTES, parseSafetensors, readSafetensors, serializeSafetensors, writeSafetensors } from "../lib/io/safetensors.js";
 
 const dir = mkdtempSync(join(tmpdir(), "deepgen-st-"));
 
@@ -131,7 +125,10 @@ test("save is atomic: a failed write leaves the previous file intact and no temp
   const err = await t.throwsAsync(atomicWriteFile(path, failing()));
   t.is((err as { code?: string }).code, "E_IO");
   t.deepEqual(readFileSync(path), before);
-  t.deepEqual(readdirSync(own).filter((f) => f.endsWith(".tmp")), []);
+  t.deepEqual(
+    readdirSync(own).filter((f) => f.endsWith(".tmp")),
+    [],
+  );
   const back = await readSafetensors(path);
   t.deepEqual([...back.tensors.get("w")!.data], [1, 2]);
 });

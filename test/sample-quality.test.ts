@@ -82,7 +82,10 @@ test("FID: the test images against themselves are 0; the floor is small and posi
   t.is(again.confident.fraction, confident / 200);
   t.is(again.confident.referenceFraction, self.confident.referenceFraction);
   t.is(f.length, 3 * clf.featureDim);
-  t.true(f.every((v) => v >= 0), "relu features");
+  t.true(
+    f.every((v) => v >= 0),
+    "relu features",
+  );
 });
 
 test("sample quality refuses images outside [0, 1], wrong sizes and a single image", async (t) => {
@@ -91,7 +94,10 @@ test("sample quality refuses images outside [0, 1], wrong sizes and a single ima
   await t.throwsAsync(() => sampleQuality(bad), { instanceOf: DeepgenError, code: "E_ARG" } as never);
   await t.throwsAsync(() => sampleQuality(new Float32Array(100)), { instanceOf: DeepgenError, code: "E_SHAPE" } as never);
   await t.throwsAsync(() => sampleQuality(testSet.x.subarray(0, 784)), { instanceOf: DeepgenError, code: "E_SHAPE" } as never);
-  await t.throwsAsync(() => sampleQuality(testSet.x, { reference: "valid" as never }), { instanceOf: DeepgenError, code: "E_ARG" } as never);
+  await t.throwsAsync(() => sampleQuality(testSet.x, { reference: "valid" as never }), {
+    instanceOf: DeepgenError,
+    code: "E_ARG",
+  } as never);
 });
 
 test("sampleImages maps each family's domain to [0, 1] and refuses unknown kinds", async (t) => {
@@ -126,6 +132,9 @@ test("every shipped sampler (the PixelRNNs included) has image samples sample qu
     const model = await loadSampler(name);
     const s = await sampleImages(model as never, 2, 0);
     t.is(s.n, 2, name);
-    t.true(s.x.every((v) => v >= 0 && v <= 1), name);
+    t.true(
+      s.x.every((v) => v >= 0 && v <= 1),
+      name,
+    );
   }
 });

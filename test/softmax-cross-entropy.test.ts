@@ -38,9 +38,22 @@ function code(t: { throws: (fn: () => unknown) => unknown }, fn: () => unknown):
 
 test("softmax cross-entropy: native matches the JS twin (rows, total, gradient) on odd sizes", (t) => {
   let seed = 1;
-  for (const [R, C] of [[1, 1], [3, 10], [17, 3], [5, 33], [1000, 10], [7, 1001]] as const) {
+  for (const [R, C] of [
+    [1, 1],
+    [3, 10],
+    [17, 3],
+    [5, 33],
+    [1000, 10],
+    [7, 1001],
+  ] as const) {
     const z = randomNormal(R * C, seed++, 5);
-    const targets = seed % 2 === 0 ? softTargets(R, C, seed++) : oneHot(Array.from({ length: R }, (_, r) => (r * 7) % C), C);
+    const targets =
+      seed % 2 === 0
+        ? softTargets(R, C, seed++)
+        : oneHot(
+            Array.from({ length: R }, (_, r) => (r * 7) % C),
+            C,
+          );
     const rowN = new Float32Array(R);
     const rowJ = new Float32Array(R);
     const totalN = native.softmaxCrossEntropyForward(rowN, z, targets, R, C);
@@ -60,16 +73,21 @@ test("softmax cross-entropy: native matches the JS twin (rows, total, gradient) 
 
 test("softmax cross-entropy gradient matches float64 finite differences (one-hot, soft, unnormalized targets)", (t) => {
   let seed = 100;
-  for (const [R, C] of [[1, 1], [2, 3], [3, 5], [2, 10]] as const) {
+  for (const [R, C] of [
+    [1, 1],
+    [2, 3],
+    [3, 5],
+    [2, 10],
+  ] as const) {
     for (const mass of [1, 0.7, 2.5]) {
       const z = to64(randomNormal(R * C, seed++, 3));
       const targets = to64(softTargets(R, C, seed++, mass));
       const up = to64(randomNormal(R, seed++));
       const rows = new Float64Array(R);
       const num = numericGradient((zz) => {
-      twin.softmaxCrossEntropyForward(rows, zz, targets, R, C);
-      return dot(rows, up);
-    }, z);
+        twin.softmaxCrossEntropyForward(rows, zz, targets, R, C);
+        return dot(rows, up);
+      }, z);
       const g = new Float64Array(R * C);
       twin.softmaxCrossEntropyBackward(g, z, targets, R, C, 1, up);
       t.true(maxRelDiff(g, num) < 1e-7, `R${R} C${C} mass ${mass}: ${maxRelDiff(g, num)}`);
@@ -95,7 +113,10 @@ test("softmax cross-entropy: exact tiny cases", (t) => {
     const dz = new Float32Array(4);
     k.softmaxCrossEntropyBackward(dz, z, oneHot([1, 0], 2), 2, 2, 2);
     // 2 (p - onehot): (0.5, -0.5) and (-1.5, 1.5)
-    t.deepEqual([...dz].map((v) => Math.round(v * 1e6) / 1e6), [0.5, -0.5, -1.5, 1.5]);
+    t.deepEqual(
+      [...dz].map((v) => Math.round(v * 1e6) / 1e6),
+      [0.5, -0.5, -1.5, 1.5],
+    );
   }
 });
 
@@ -122,17 +143,44 @@ test("softmax cross-entropy with zero rows or columns, and bad input on every ba
     t.is(k.softmaxCrossEntropyForward(rows, e, e, 2, 0), 0);
     t.deepEqual([...rows], [0, 0]);
     t.notThrows(() => k.softmaxCrossEntropyBackward(e, e, e, 0, 10));
-    t.is(code(t, () => k.softmaxCrossEntropyForward(null, f(6), f(5), 2, 3)), "E_SHAPE");
-    t.is(code(t, () => k.softmaxCrossEntropyForward(f(1), f(6), f(6), 2, 3)), "E_SHAPE");
-    t.is(code(t, () => k.softmaxCrossEntropyForward(null, f(6), f(6), 2.5, 3)), "E_ARG");
-    t.is(code(t, () => k.softmaxCrossEntropyBackward(f(6), f(6), f(6), 2, 3, Infinity)), "E_ARG");
-    t.is(code(t, () => k.softmaxCrossEntropyBackward(f(6), f(6), f(6), 2, 3, f(3))), "E_SHAPE");
+    t.is(
+      code(t, () => k.softmaxCrossEntropyForward(null, f(6), f(5), 2, 3)),
+      "E_SHAPE",
+    );
+    t.is(
+      code(t, () => k.softmaxCrossEntropyForward(f(1), f(6), f(6), 2, 3)),
+      "E_SHAPE",
+    );
+    t.is(
+      code(t, () => k.softmaxCrossEntropyForward(null, f(6), f(6), 2.5, 3)),
+      "E_ARG",
+    );
+    t.is(
+      code(t, () => k.softmaxCrossEntropyBackward(f(6), f(6), f(6), 2, 3, Infinity)),
+      "E_ARG",
+    );
+    t.is(
+      code(t, () => k.softmaxCrossEntropyBackward(f(6), f(6), f(6), 2, 3, f(3))),
+      "E_SHAPE",
+    );
     const z = f(6);
-    t.is(code(t, () => k.softmaxCrossEntropyBackward(z, z, f(6), 2, 3)), "E_ARG"); // in place is refused
+    t.is(
+      code(t, () => k.softmaxCrossEntropyBackward(z, z, f(6), 2, 3)),
+      "E_ARG",
+    ); // in place is refused
   }
   const addon = nativeAddon();
   const shape = (fn: () => unknown): unknown => (t.throws(fn) as { code?: string }).code;
-  t.is(shape(() => addon.softmaxCrossEntropyForward(null, f(6), f(5), 2, 3)), "E_SHAPE");
-  t.is(shape(() => addon.softmaxCrossEntropyBackward(f(6), f(6), f(6), 2, 3, 1, f(1))), "E_SHAPE");
-  t.is(code(t, () => cudaLoss.softmaxCrossEntropyForward(null, f(1), f(1), 1, 1)), "E_BACKEND");
+  t.is(
+    shape(() => addon.softmaxCrossEntropyForward(null, f(6), f(5), 2, 3)),
+    "E_SHAPE",
+  );
+  t.is(
+    shape(() => addon.softmaxCrossEntropyBackward(f(6), f(6), f(6), 2, 3, 1, f(1))),
+    "E_SHAPE",
+  );
+  t.is(
+    code(t, () => cudaLoss.softmaxCrossEntropyForward(null, f(1), f(1), 1, 1)),
+    "E_BACKEND",
+  );
 });

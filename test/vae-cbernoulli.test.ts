@@ -60,7 +60,9 @@ test("cbernoulli VAE: training raises the ELBO; native matches JS; decode gives 
   const before = model.elbo(held);
   const r = await model.fit(x, { epochs: 20, batchSize: 50, lr: 0.01, patience: 100, seed: 1 });
   const after = model.elbo(held);
-  t.log(`held-out ELBO ${before.elbo.toFixed(3)} -> ${after.elbo.toFixed(3)} (rec ${after.reconstruction.toFixed(3)}, KL ${after.kl.toFixed(3)})`);
+  t.log(
+    `held-out ELBO ${before.elbo.toFixed(3)} -> ${after.elbo.toFixed(3)} (rec ${after.reconstruction.toFixed(3)}, KL ${after.kl.toFixed(3)})`,
+  );
   t.true(r.history[r.history.length - 1]!.train < r.history[0]!.train - 0.5);
   t.true(after.elbo > before.elbo + 1, `held-out ELBO ${before.elbo} -> ${after.elbo}`);
   // a normalized density on [0, 1]^12 of data this concentrated has positive log-density
@@ -99,7 +101,10 @@ test("cbernoulli VAE: training raises the ELBO; native matches JS; decode gives 
   t.true(errRec < 0.5 * errMean, `reconstruction error ${errRec} vs ${errMean}`);
   const s = model.sampleSync(50, { seed: 2, returnProbs: true });
   t.true(s.x.every((v) => v >= 0 && v <= 1));
-  t.false(s.x.every((v) => v === 0 || v === 1), "continuous samples, not binary");
+  t.false(
+    s.x.every((v) => v === 0 || v === 1),
+    "continuous samples, not binary",
+  );
   const path = join(dir, "vae-cb.safetensors");
   await model.save(path);
   const loaded = await Vae.load(path);
@@ -125,7 +130,9 @@ test("cbernoulli VAE: with a 1-D latent, ELBO <= IWAE_2 <= IWAE_200 and IWAE(k =
     t.true(Math.abs(l5000[r]! - e) < 0.05, `image ${r}: IWAE_5000 ${l5000[r]} vs exact ${e}`);
   }
   exact /= 6;
-  t.log(`ELBO ${elbo.toFixed(4)}, IWAE k=2 ${l2.toFixed(4)}, k=200 ${l200.toFixed(4)}, k=5000 ${mean(l5000).toFixed(4)}, exact ${exact.toFixed(4)}`);
+  t.log(
+    `ELBO ${elbo.toFixed(4)}, IWAE k=2 ${l2.toFixed(4)}, k=200 ${l200.toFixed(4)}, k=5000 ${mean(l5000).toFixed(4)}, exact ${exact.toFixed(4)}`,
+  );
   t.true(elbo < l2 && l2 < l200, "ELBO < L_2 < L_200");
   t.true(l200 <= exact + 0.02, "L_200 below the marginal (up to noise)");
   t.true(exact - mean(l5000) < exact - elbo, "L_5000 closer to the marginal than the ELBO");

@@ -23,7 +23,7 @@ function toyData(n: number, d: number, seed: number): Float32Array {
   for (let i = 0; i < n; i++) {
     const proto = Math.floor(u[i * (d + 1)]! * 4);
     for (let j = 0; j < d; j++) {
-      const bit = ((j * 7 + proto * 3) % 4 < 2) !== (proto >= 2 && j < d / 2) ? 1 : 0;
+      const bit = (j * 7 + proto * 3) % 4 < 2 !== (proto >= 2 && j < d / 2) ? 1 : 0;
       x[i * d + j] = u[i * (d + 1) + 1 + j]! < 0.1 ? 1 - bit : bit;
     }
   }
@@ -54,7 +54,11 @@ test("Dense: forward and backward match finite differences (JS, float32 central 
   const y = layer.forward(js, x, 2);
   const dx = layer.backward(js, x, y, up, 2)!.slice();
   const h = 1e-2;
-  for (const [arr, grad] of [[layer.w, layer.dw.slice()], [layer.b, layer.db.slice()], [x, dx]] as const) {
+  for (const [arr, grad] of [
+    [layer.w, layer.dw.slice()],
+    [layer.b, layer.db.slice()],
+    [x, dx],
+  ] as const) {
     for (let i = 0; i < arr.length; i++) {
       const keep = arr[i]!;
       arr[i] = keep + h;
@@ -66,8 +70,14 @@ test("Dense: forward and backward match finite differences (JS, float32 central 
       t.true(Math.abs(num - grad[i]!) < 2e-3 + 1e-2 * Math.abs(num), `${i}: ${grad[i]} vs ${num}`);
     }
   }
-  t.is(code(t, () => layer.forward(js, new Float32Array(7), 2)), "E_SHAPE");
-  t.is(code(t, () => new Mlp("m", { sizes: [3], hidden: "relu", output: "identity" }, { seed: 0, stream: 0 })), "E_ARG");
+  t.is(
+    code(t, () => layer.forward(js, new Float32Array(7), 2)),
+    "E_SHAPE",
+  );
+  t.is(
+    code(t, () => new Mlp("m", { sizes: [3], hidden: "relu", output: "identity" }, { seed: 0, stream: 0 })),
+    "E_ARG",
+  );
 });
 
 /** Batch-mean KL of each latent dimension. */
@@ -81,7 +91,11 @@ function klPerDim(model: Vae, x: Float32Array): number[] {
   });
 }
 
-for (const opts of [{ beta: 1, freeBits: false }, { beta: 0.3, freeBits: false }, { beta: 1, freeBits: true }]) {
+for (const opts of [
+  { beta: 1, freeBits: false },
+  { beta: 0.3, freeBits: false },
+  { beta: 1, freeBits: true },
+]) {
   test(`VAE: the full gradient matches finite differences of the objective with fixed eps (beta ${opts.beta}, free bits ${opts.freeBits})`, (t) => {
     const model = Vae.create({ dim: 6, latent: 2, hidden: [5], activation: "tanh", initSeed: 7 });
     const x = toyData(4, 6, 1);
@@ -107,7 +121,10 @@ for (const opts of [{ beta: 1, freeBits: false }, { beta: 0.3, freeBits: false }
         const num = (fp - fm) / (2 * h);
         const err = Math.abs(num - grads[name]![i]!) / (2e-3 + Math.abs(num));
         worst = Math.max(worst, err);
-        t.true(Math.abs(num - grads[name]![i]!) < 2e-3 + 2e-2 * Math.abs(num), `${name}[${i}]: analytic ${grads[name]![i]} vs numeric ${num}`);
+        t.true(
+          Math.abs(num - grads[name]![i]!) < 2e-3 + 2e-2 * Math.abs(num),
+          `${name}[${i}]: analytic ${grads[name]![i]} vs numeric ${num}`,
+        );
         checked++;
       }
     }
@@ -137,7 +154,10 @@ test("conv VAE: the full gradient matches finite differences; native matches JS;
       const fm = model.lossAndGradients(js, x, 3, o).loss;
       p[i] = keep;
       const num = (fp - fm) / (2 * h);
-      t.true(Math.abs(num - grads[name]![i]!) < 2e-3 + 2e-2 * Math.abs(num), `${name}[${i}]: analytic ${grads[name]![i]} vs numeric ${num}`);
+      t.true(
+        Math.abs(num - grads[name]![i]!) < 2e-3 + 2e-2 * Math.abs(num),
+        `${name}[${i}]: analytic ${grads[name]![i]} vs numeric ${num}`,
+      );
       checked++;
     }
   }
@@ -154,8 +174,14 @@ test("conv VAE: the full gradient matches finite differences; native matches JS;
   const loaded = await Vae.load(path);
   t.deepEqual(loaded.config, model.config);
   t.deepEqual(loaded.logLikelihoodSync(x, { k: 4 }), model.logLikelihoodSync(x, { k: 4 }));
-  t.is(code(t, () => Vae.create({ dim: 36, arch: "conv", height: 6, width: 6 })), "E_ARG");
-  t.is(code(t, () => Vae.create({ dim: 64, arch: "conv" })), "E_ARG");
+  t.is(
+    code(t, () => Vae.create({ dim: 36, arch: "conv", height: 6, width: 6 })),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => Vae.create({ dim: 64, arch: "conv" })),
+    "E_ARG",
+  );
 });
 
 test("VAE: native and JS give the same loss and gradients on a small batch", (t) => {
@@ -184,11 +210,14 @@ test("VAE: training lowers -ELBO; IWAE >= ELBO and grows with k; chunking does n
   const before = model.elbo(held);
   const epochs: number[] = [];
   const r = await model.fit(x, { epochs: 25, batchSize: 50, lr: 0.01, patience: 100, seed: 2, onEpoch: (e) => void epochs.push(e.epoch) });
-  t.deepEqual(epochs, Array.from({ length: 25 }, (_, i) => i + 1));
+  t.deepEqual(
+    epochs,
+    Array.from({ length: 25 }, (_, i) => i + 1),
+  );
   const first = r.history[0]!;
   const last = r.history[r.history.length - 1]!;
   t.true(last.train < first.train - 0.5, `train -ELBO ${first.train} -> ${last.train}`);
-  t.true(Math.abs(last.train - (-last.terms.elbo)) < 1e-9 && Math.abs(last.terms.elbo - (last.terms.reconstruction - last.terms.kl)) < 1e-9);
+  t.true(Math.abs(last.train - -last.terms.elbo) < 1e-9 && Math.abs(last.terms.elbo - (last.terms.reconstruction - last.terms.kl)) < 1e-9);
   t.true(last.terms.kl > 0 && last.validationTerms !== undefined);
   const after = model.elbo(held);
   t.true(after.elbo > before.elbo + 1, `held-out ELBO ${before.elbo} -> ${after.elbo}`);
@@ -196,7 +225,9 @@ test("VAE: training lowers -ELBO; IWAE >= ELBO and grows with k; chunking does n
   const l1 = mean(await model.logLikelihood(held, { k: 1 }));
   const l10 = mean(await model.logLikelihood(held, { k: 10 }));
   const l200 = mean(await model.logLikelihood(held, { k: 200, chunk: 64 }));
-  t.log(`held-out ELBO ${after.elbo.toFixed(3)} (rec ${after.reconstruction.toFixed(3)}, KL ${after.kl.toFixed(3)}); IWAE k=1 ${l1.toFixed(3)}, k=10 ${l10.toFixed(3)}, k=200 ${l200.toFixed(3)}`);
+  t.log(
+    `held-out ELBO ${after.elbo.toFixed(3)} (rec ${after.reconstruction.toFixed(3)}, KL ${after.kl.toFixed(3)}); IWAE k=1 ${l1.toFixed(3)}, k=10 ${l10.toFixed(3)}, k=200 ${l200.toFixed(3)}`,
+  );
   t.true(Math.abs(l1 - after.elbo) < 0.3, "k = 1 is a one-draw ELBO");
   t.true(l10 > after.elbo && l10 > l1, "L_10 > ELBO");
   t.true(l200 > l10, "L_200 > L_10");
@@ -228,7 +259,10 @@ test("VAE: a run checkpointed after 2 epochs and resumed equals the uninterrupte
   const r2 = await resumed.fit(x, { ...opts, resumeFrom: ckpt, checkpointPath: ckpt });
   for (const [name, p] of Object.entries(straight.params())) t.deepEqual(resumed.params()[name], p, name);
   t.is(r2.history.length, 4);
-  t.deepEqual(r2.history.map((h) => h.terms), r1.history.map((h) => h.terms));
+  t.deepEqual(
+    r2.history.map((h) => h.terms),
+    r1.history.map((h) => h.terms),
+  );
   const other = Vae.create({ dim: 16, latent: 3, hidden: [12] });
   const e = await t.throwsAsync(other.fit(x, { ...opts, resumeFrom: ckpt }));
   t.is((e as DeepgenError).code, "E_FORMAT");
@@ -258,15 +292,39 @@ test("VAE: encode / decode / reconstruct / interpolate / sample shapes and repro
 });
 
 test("VAE: bad inputs throw DeepgenError with stable codes", async (t) => {
-  t.is(code(t, () => Vae.create({ dim: 0 })), "E_ARG");
-  t.is(code(t, () => Vae.create({ dim: 4, latent: 0 })), "E_ARG");
-  t.is(code(t, () => Vae.create({ dim: 4, activation: "cosine" as never })), "E_ARG");
+  t.is(
+    code(t, () => Vae.create({ dim: 0 })),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => Vae.create({ dim: 4, latent: 0 })),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => Vae.create({ dim: 4, activation: "cosine" as never })),
+    "E_ARG",
+  );
   const model = Vae.create({ dim: 4, latent: 3, hidden: [4] });
-  t.is(code(t, () => model.encode(new Float32Array(5))), "E_SHAPE");
-  t.is(code(t, () => model.decode(new Float32Array(4))), "E_SHAPE");
-  t.is(code(t, () => model.logLikelihoodSync(new Float32Array(4), { k: 0 })), "E_ARG");
-  t.is(code(t, () => model.interpolate(new Float32Array(4), new Float32Array(3), 4)), "E_SHAPE");
-  t.is(code(t, () => model.latentMap(5)), "E_ARG");
+  t.is(
+    code(t, () => model.encode(new Float32Array(5))),
+    "E_SHAPE",
+  );
+  t.is(
+    code(t, () => model.decode(new Float32Array(4))),
+    "E_SHAPE",
+  );
+  t.is(
+    code(t, () => model.logLikelihoodSync(new Float32Array(4), { k: 0 })),
+    "E_ARG",
+  );
+  t.is(
+    code(t, () => model.interpolate(new Float32Array(4), new Float32Array(3), 4)),
+    "E_SHAPE",
+  );
+  t.is(
+    code(t, () => model.latentMap(5)),
+    "E_ARG",
+  );
   const err = await t.throwsAsync(model.fit(new Float32Array(40), { freeBits: -1, epochs: 1 }));
   t.is((err as DeepgenError).code, "E_ARG");
   const nadePath = join(dir, "nade.safetensors");
@@ -279,7 +337,12 @@ test("VAE: fit and logLikelihood are abortable", async (t) => {
   const model = Vae.create({ dim: 16, latent: 2, hidden: [8] });
   const ac = new AbortController();
   const err = await t.throwsAsync(
-    model.fit(toyData(200, 16, 1), { epochs: 5, batchSize: 10, signal: ac.signal, onBatch: (p) => (p.batch === 3 ? ac.abort() : undefined) }),
+    model.fit(toyData(200, 16, 1), {
+      epochs: 5,
+      batchSize: 10,
+      signal: ac.signal,
+      onBatch: (p) => (p.batch === 3 ? ac.abort() : undefined),
+    }),
   );
   t.is((err as DeepgenError).code, "E_ABORTED");
   const ac2 = new AbortController();

@@ -24,7 +24,12 @@ export interface GraphInitializer {
 
 function tensorProto(i: GraphInitializer) {
   const dataType = i.data instanceof BigInt64Array ? onnx.TensorProto.DataType.INT64 : onnx.TensorProto.DataType.FLOAT;
-  return onnx.TensorProto.create({ name: i.name, dims: i.dims, dataType, rawData: new Uint8Array(i.data.buffer, i.data.byteOffset, i.data.byteLength) });
+  return onnx.TensorProto.create({
+    name: i.name,
+    dims: i.dims,
+    dataType,
+    rawData: new Uint8Array(i.data.buffer, i.data.byteOffset, i.data.byteLength),
+  });
 }
 
 function valueInfo(name: string, dims: number[]) {

@@ -42,7 +42,8 @@ export function registerComplete(program: Command, run: (json: boolean, fn: () =
       run(Boolean(opts.json), async () => {
         const model = await loadModel(modelArg, { backend: opts.backend });
         if (!(model instanceof Nade)) throw new DeepgenError("E_ARG", `complete needs a NADE model, got '${model.kind}'`);
-        if (model.config.ordering !== "natural") throw new DeepgenError("E_ARG", "complete by rows needs a NADE trained with the natural ordering");
+        if (model.config.ordering !== "natural")
+          throw new DeepgenError("E_ARG", "complete by rows needs a NADE trained with the natural ordering");
         const [h, w] = imageShape(model);
         if (opts.rows > h) throw new DeepgenError("E_ARG", `--rows ${opts.rows} exceeds the image height ${h}`);
         const test = loadData(opts, "binary", { height: h, width: w }).test;
@@ -63,7 +64,8 @@ export function registerComplete(program: Command, run: (json: boolean, fn: () =
           const masked = digit.slice();
           masked.fill(0.5, known);
           grid.set(masked, (i * cols + 1) * model.dim);
-          for (let j = 0; j < opts.k; j++) grid.set(done.x.subarray((i * opts.k + j) * model.dim, (i * opts.k + j + 1) * model.dim), (i * cols + 2 + j) * model.dim);
+          for (let j = 0; j < opts.k; j++)
+            grid.set(done.x.subarray((i * opts.k + j) * model.dim, (i * opts.k + j + 1) * model.dim), (i * cols + 2 + j) * model.dim);
         }
         await writeImageGrid(opts.out, grid, n * cols, h, w, { cols, scale: opts.scale });
         const result = { model: model.kind, digits: n, completions_per_digit: opts.k, rows_given: opts.rows, out: opts.out };

@@ -64,14 +64,24 @@ export async function evalQuality(modelArg: string, opts: QualityCliOptions): Pr
   const classifier = await qualityClassifier(opts.classifier, opts.backend);
   const progress = new ProgressLine();
   const t0 = performance.now();
-  const s = await sampleImages(model, opts.n, opts.seed, { backend: opts.backend, means: opts.means, onProgress: (f) => progress.update(`sampling: ${(100 * f).toFixed(1)}%`) });
+  const s = await sampleImages(model, opts.n, opts.seed, {
+    backend: opts.backend,
+    means: opts.means,
+    onProgress: (f) => progress.update(`sampling: ${(100 * f).toFixed(1)}%`),
+  });
   const sampleSeconds = (performance.now() - t0) / 1000;
   progress.update("features and FID");
   // Binary samples are judged against binarized real images, everything else (pixel means
   // included) against the grayscale ones (README: "Sample quality").
   const q = await sampleQuality(s.x, { classifier, binarized: s.domain === "binary", backend: opts.backend });
   progress.done();
-  const result = qualityJson(model.kind, q, { samples: s.domain, seed: opts.seed, classifier: opts.classifier ?? "classifier", sample_seconds: sampleSeconds, seconds: (performance.now() - t0) / 1000 });
+  const result = qualityJson(model.kind, q, {
+    samples: s.domain,
+    seed: opts.seed,
+    classifier: opts.classifier ?? "classifier",
+    sample_seconds: sampleSeconds,
+    seconds: (performance.now() - t0) / 1000,
+  });
   if (opts.json) {
     printJson(result);
     return;
@@ -92,7 +102,17 @@ export async function evalClassifier(modelArg: string, opts: { backend?: Backend
   const { test } = canonicalSplit();
   if (test.labels === undefined) throw new DeepgenError("E_FORMAT", "the test split has no labels");
   const r = clf.evaluate(test.x, test.labels, { backend: opts.backend });
-  const result = { model: "classifier", test_accuracy: r.accuracy, test_errors: Math.round((1 - r.accuracy) * test.n), test_cross_entropy_nats: r.loss, test_size: test.n, param_count: clf.paramCount() };
+  const result = {
+    model: "classifier",
+    test_accuracy: r.accuracy,
+    test_errors: Math.round((1 - r.accuracy) * test.n),
+    test_cross_entropy_nats: r.loss,
+    test_size: test.n,
+    param_count: clf.paramCount(),
+  };
   if (opts.json) printJson(result);
-  else process.stdout.write(`classifier: test accuracy ${(100 * r.accuracy).toFixed(2)}% (${result.test_errors} errors of ${test.n}), cross-entropy ${r.loss.toFixed(4)}, ${result.param_count} parameters\n`);
+  else
+    process.stdout.write(
+      `classifier: test accuracy ${(100 * r.accuracy).toFixed(2)}% (${result.test_errors} errors of ${test.n}), cross-entropy ${r.loss.toFixed(4)}, ${result.param_count} parameters\n`,
+    );
 }

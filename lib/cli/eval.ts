@@ -52,19 +52,34 @@ export function registerEval(program: Command, run: (json: boolean, fn: () => Pr
           const progress = new ProgressLine();
           const report =
             model instanceof Vae
-              ? await vaeReport(model, data.test.x, { k: opts.k, backend: opts.backend, onProgress: (f) => progress.update(`IWAE k=${opts.k}: ${(100 * f).toFixed(1)}%`) })
+              ? await vaeReport(model, data.test.x, {
+                  k: opts.k,
+                  backend: opts.backend,
+                  onProgress: (f) => progress.update(`IWAE k=${opts.k}: ${(100 * f).toFixed(1)}%`),
+                })
               : aaeReport(model, data.test.x, data.train.x, opts.backend);
           progress.done();
-          const result = { model: model.kind, ...report, param_count: model.paramCount(), test_size: data.test.n, data: data.source, seconds: (performance.now() - t0) / 1000 };
+          const result = {
+            model: model.kind,
+            ...report,
+            param_count: model.paramCount(),
+            test_size: data.test.n,
+            data: data.source,
+            seconds: (performance.now() - t0) / 1000,
+          };
           if (opts.json) printJson(result);
           else if ("iwae_nll_nats" in report)
             process.stdout.write(
               `vae: test -ELBO ${report.neg_elbo_nats.toFixed(2)} (reconstruction ${(-report.reconstruction_nats).toFixed(2)}, KL ${report.kl_nats.toFixed(2)}), IWAE NLL (k=${report.k}) ${report.iwae_nll_nats.toFixed(2)} nats, gap ${report.gap_nats.toFixed(2)}${continuousNote(report)} on ${data.test.n} images\n`,
             );
-          else process.stdout.write(`aae: test reconstruction ${report.reconstruction_nats.toFixed(2)} nats, discriminator accuracy ${report.discriminator_accuracy.toFixed(3)} (a fresh discriminator refit for ${report.refit_steps} steps: ${report.refit_discriminator_accuracy.toFixed(3)}) on ${data.test.n} images\n`);
+          else
+            process.stdout.write(
+              `aae: test reconstruction ${report.reconstruction_nats.toFixed(2)} nats, discriminator accuracy ${report.discriminator_accuracy.toFixed(3)} (a fresh discriminator refit for ${report.refit_steps} steps: ${report.refit_discriminator_accuracy.toFixed(3)}) on ${data.test.n} images\n`,
+            );
           return;
         }
-        if (model instanceof Gan) throw new DeepgenError("E_ARG", `${modelArg}: a GAN has no likelihood to evaluate; score its samples with --quality`);
+        if (model instanceof Gan)
+          throw new DeepgenError("E_ARG", `${modelArg}: a GAN has no likelihood to evaluate; score its samples with --quality`);
         const kind = dataKindOf(model.kind);
         const data = loadData(opts, kind, shapeOf(model));
         const t0 = performance.now();
@@ -80,7 +95,10 @@ export function registerEval(program: Command, run: (json: boolean, fn: () => Pr
           seconds,
         };
         if (opts.json) printJson(result);
-        else process.stdout.write(`${model.kind}: test NLL ${likelihood.test_nll_nats.toFixed(2)} nats (${likelihood.bits_per_dim.toFixed(4)} bits/dim) on ${data.test.n} images, ${result.param_count} parameters\n`);
+        else
+          process.stdout.write(
+            `${model.kind}: test NLL ${likelihood.test_nll_nats.toFixed(2)} nats (${likelihood.bits_per_dim.toFixed(4)} bits/dim) on ${data.test.n} images, ${result.param_count} parameters\n`,
+          );
       }),
     );
 }

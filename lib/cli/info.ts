@@ -59,10 +59,14 @@ export function registerInfo(program: Command, run: (json: boolean, fn: () => Pr
           );
         }
         if (info.cuda) {
-          lines.push(`cuda: built ${yesNo(info.cuda.built)}, ${info.cuda.devices} devices${info.cuda.reason ? ` (${info.cuda.reason})` : ""}`);
+          lines.push(
+            `cuda: built ${yesNo(info.cuda.built)}, ${info.cuda.devices} devices${info.cuda.reason ? ` (${info.cuda.reason})` : ""}`,
+          );
           for (const d of info.cuda.deviceList) {
             const gib = (bytes: number | undefined): string => ((bytes ?? 0) / 2 ** 30).toFixed(1);
-            lines.push(`  ${d.name ?? "?"} sm_${(d.computeCapability ?? "?").replace(".", "")}, ${gib(d.totalMemory)} GiB, ${gib(d.freeMemory)} GiB free`);
+            lines.push(
+              `  ${d.name ?? "?"} sm_${(d.computeCapability ?? "?").replace(".", "")}, ${gib(d.totalMemory)} GiB, ${gib(d.freeMemory)} GiB free`,
+            );
           }
           if (info.cuda.devices > 0) lines.push(`  held by deepgen models: ${((info.cuda.residentBytes ?? 0) / 2 ** 20).toFixed(1)} MiB`);
         }

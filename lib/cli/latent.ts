@@ -26,7 +26,8 @@ type Run = (json: boolean, fn: () => Promise<void>) => Promise<void>;
 
 async function loadLatent(nameOrPath: string, backend?: BackendName): Promise<Vae | Aae> {
   const model = await loadSampler(nameOrPath, { backend });
-  if (!(model instanceof Vae || model instanceof Aae)) throw new DeepgenError("E_ARG", `${nameOrPath}: a '${model.kind}' model has no latent space (use a vae or aae model)`);
+  if (!(model instanceof Vae || model instanceof Aae))
+    throw new DeepgenError("E_ARG", `${nameOrPath}: a '${model.kind}' model has no latent space (use a vae or aae model)`);
   return model;
 }
 
@@ -57,7 +58,8 @@ interface PlotOptions extends DataOptions {
 async function interpolateGan(model: Gan, opts: InterpolateOptions): Promise<void> {
   const [h, w] = imageShape(model as never);
   const rows: Float32Array[] = [];
-  for (let r = 0; r < opts.rows; r++) rows.push(model.interpolate(opts.seed, opts.from + 2 * r, opts.to + 2 * r, opts.steps, { backend: opts.backend }));
+  for (let r = 0; r < opts.rows; r++)
+    rows.push(model.interpolate(opts.seed, opts.from + 2 * r, opts.to + 2 * r, opts.steps, { backend: opts.backend }));
   const all = new Float32Array(opts.rows * opts.steps * model.dim);
   rows.forEach((row, r) => {
     all.set(row, r * row.length);
@@ -91,7 +93,8 @@ export function registerLatent(program: Command, run: Run): void {
         if (any instanceof Gan) return interpolateGan(any, opts);
         const model = await loadLatent(modelArg, opts.backend);
         const test = loadData(opts, latentDataKind(model), shapeOf(model as never)).test;
-        for (const i of [opts.from, opts.to]) if (i >= test.n) throw new DeepgenError("E_ARG", `image index ${i} is out of range (the test set has ${test.n})`);
+        for (const i of [opts.from, opts.to])
+          if (i >= test.n) throw new DeepgenError("E_ARG", `image index ${i} is out of range (the test set has ${test.n})`);
         const [h, w] = imageShape(model as never);
         const a = test.x.subarray(opts.from * test.dim, (opts.from + 1) * test.dim);
         const b = test.x.subarray(opts.to * test.dim, (opts.to + 1) * test.dim);
@@ -104,7 +107,10 @@ export function registerLatent(program: Command, run: Run): void {
         await writePng(opts.out, imageGrid(row, opts.steps + 2, h, w, { cols: opts.steps + 2, scale: opts.scale }));
         const result = { model: model.kind, from: opts.from, to: opts.to, steps: opts.steps, out: opts.out };
         if (opts.json) printJson(result);
-        else process.stdout.write(`wrote the ${opts.steps}-step interpolation between test images ${opts.from} and ${opts.to} (originals at both ends) to ${opts.out}\n`);
+        else
+          process.stdout.write(
+            `wrote the ${opts.steps}-step interpolation between test images ${opts.from} and ${opts.to} (originals at both ends) to ${opts.out}\n`,
+          );
       }),
     );
   program
@@ -132,7 +138,15 @@ export function registerLatent(program: Command, run: Run): void {
           await writePng(opts.out, imageGrid(images, opts.size * opts.size, h, w, { cols: opts.size, pad: 0, scale: opts.scale }));
         } else if (kind === "scatter") {
           const test = loadData(opts, latentDataKind(model), shapeOf(model as never)).test;
-          await writePng(opts.out, codeScatter(model, test, `${model.kind}: ${test.n} test codes${model instanceof Aae ? ` vs ${model.config.prior} prior` : ""}`, opts.backend));
+          await writePng(
+            opts.out,
+            codeScatter(
+              model,
+              test,
+              `${model.kind}: ${test.n} test codes${model instanceof Aae ? ` vs ${model.config.prior} prior` : ""}`,
+              opts.backend,
+            ),
+          );
         } else {
           const test = loadData(opts, latentDataKind(model), shapeOf(model as never)).test;
           const n = Math.min(opts.n, test.n);

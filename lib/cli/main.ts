@@ -24,10 +24,7 @@ async function run(json: boolean, fn: () => Promise<void> | void): Promise<void>
 survivingClosedPipes();
 
 const program = new Command();
-program
-  .name("deepgen")
-  .description("Deep generative models of images: train, evaluate, sample, export")
-  .version(packageVersion);
+program.name("deepgen").description("Deep generative models of images: train, evaluate, sample, export").version(packageVersion);
 registerInfo(program, run);
 registerTrain(program, run);
 registerEval(program, run);

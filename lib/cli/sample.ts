@@ -44,14 +44,20 @@ export function registerSample(program: Command, run: (json: boolean, fn: () => 
     .option("--threads <n>", "ONNX: onnxruntime intra-op threads (default: onnxruntime's)", intOption("--threads", 1))
     .option("--input <name>", "ONNX: name of the z input (default: the only input)")
     .option("--output <name>", "ONNX: name of the image output (default: 'images', else the first)")
-    .option("--code <c>", "gan/dcgan trained with --codes or --conditional: draw every sample with this code or class (0..K-1)", intOption("--code", 0))
+    .option(
+      "--code <c>",
+      "gan/dcgan trained with --codes or --conditional: draw every sample with this code or class (0..K-1)",
+      intOption("--code", 0),
+    )
     .option("--json", "print one JSON object")
     .action((modelArg: string, opts: SampleCliOptions) =>
       run(Boolean(opts.json), async () => {
-        if (opts.code !== undefined && modelArg.endsWith(".onnx")) throw new DeepgenError("E_ARG", "--code needs the model's safetensors file (the ONNX graph takes z with the code in it)");
+        if (opts.code !== undefined && modelArg.endsWith(".onnx"))
+          throw new DeepgenError("E_ARG", "--code needs the model's safetensors file (the ONNX graph takes z with the code in it)");
         if (modelArg.endsWith(".onnx")) return sampleOnnx(modelArg, opts);
         const model = await loadSampler(modelArg, { backend: opts.backend });
-        if (opts.code !== undefined && !(model instanceof Gan)) throw new DeepgenError("E_ARG", `--code is for GANs trained with --codes or --conditional, not ${model.kind}`);
+        if (opts.code !== undefined && !(model instanceof Gan))
+          throw new DeepgenError("E_ARG", `--code is for GANs trained with --codes or --conditional, not ${model.kind}`);
         const [h, w] = imageShape(model as never);
         const t0 = performance.now();
         const sampleOpts = { seed: opts.seed, returnProbs: Boolean(opts.probs), backend: opts.backend };
@@ -61,7 +67,9 @@ export function registerSample(program: Command, run: (json: boolean, fn: () => 
           model instanceof Gan ? model.sample(opts.n, { ...sampleOpts, code: opts.code }) : model.sample(opts.n, sampleOpts),
         );
         const ms = performance.now() - t0;
-        await sizedRequest("deepgen sample", opts.n, gridBytesPerImage(h, w, opts.scale), () => writeImageGrid(opts.out, opts.probs ? s.probs! : s.x, opts.n, h, w, { scale: opts.scale }));
+        await sizedRequest("deepgen sample", opts.n, gridBytesPerImage(h, w, opts.scale), () =>
+          writeImageGrid(opts.out, opts.probs ? s.probs! : s.x, opts.n, h, w, { scale: opts.scale }),
+        );
         const result = { model: model.kind, n: opts.n, seed: opts.seed, out: opts.out, sample_ms: ms };
         if (opts.json) printJson(result);
         else process.stdout.write(`wrote ${opts.n} samples of ${model.kind} to ${opts.out} (${ms.toFixed(1)} ms)\n`);
@@ -76,9 +84,15 @@ function gridBytesPerImage(h: number, w: number, scale: number): number {
 
 /** The ONNX path of `deepgen sample`: any generator with one z input [N, zdim], through onnxruntime-node. */
 async function sampleOnnx(modelArg: string, opts: SampleCliOptions): Promise<void> {
-  if (opts.layout !== undefined && opts.layout !== "NCHW" && opts.layout !== "NHWC") throw new DeepgenError("E_ARG", `--layout must be NCHW or NHWC, got '${opts.layout}'`);
-  if (opts.range !== undefined && opts.range !== "0,1" && opts.range !== "-1,1") throw new DeepgenError("E_ARG", `--range must be 0,1 or -1,1, got '${opts.range}'`);
-  if (opts.probs) throw new DeepgenError("E_ARG", "--probs does not apply to ONNX generators: they output images (a deepgen VAE / AAE export outputs the probabilities that --probs draws)");
+  if (opts.layout !== undefined && opts.layout !== "NCHW" && opts.layout !== "NHWC")
+    throw new DeepgenError("E_ARG", `--layout must be NCHW or NHWC, got '${opts.layout}'`);
+  if (opts.range !== undefined && opts.range !== "0,1" && opts.range !== "-1,1")
+    throw new DeepgenError("E_ARG", `--range must be 0,1 or -1,1, got '${opts.range}'`);
+  if (opts.probs)
+    throw new DeepgenError(
+      "E_ARG",
+      "--probs does not apply to ONNX generators: they output images (a deepgen VAE / AAE export outputs the probabilities that --probs draws)",
+    );
   const { OnnxGenerator } = await import("../onnx/generator.js");
   const gen = await OnnxGenerator.load(resolveModelPath(modelArg), {
     layout: opts.layout as ImageLayout | undefined,
@@ -97,7 +111,14 @@ async function sampleOnnx(modelArg: string, opts: SampleCliOptions): Promise<voi
       // Colour: one grid per channel (R, G, B; alpha dropped), interleaved.
       const grids = [0, 1, 2].map((ch) => {
         const one = new Float32Array(s.n * plane);
-        for (let i = 0; i < s.n; i++) one.set(s.images.subarray((i * s.channels + Math.min(ch, s.channels - 1)) * plane, (i * s.channels + Math.min(ch, s.channels - 1) + 1) * plane), i * plane);
+        for (let i = 0; i < s.n; i++)
+          one.set(
+            s.images.subarray(
+              (i * s.channels + Math.min(ch, s.channels - 1)) * plane,
+              (i * s.channels + Math.min(ch, s.channels - 1) + 1) * plane,
+            ),
+            i * plane,
+          );
         return imageGrid(one, s.n, s.height, s.width, { scale: opts.scale });
       });
       const data = new Uint8Array(grids[0]!.data.length * 3);
@@ -115,7 +136,10 @@ async function sampleOnnx(modelArg: string, opts: SampleCliOptions): Promise<voi
       sample_ms: ms,
     };
     if (opts.json) printJson(result);
-    else process.stdout.write(`wrote ${opts.n} samples of ${modelArg} (onnxruntime, z ${gen.zDim}, ${s.channels}x${s.height}x${s.width} ${gen.layout}, range [${s.range}] from ${s.rangeSource}) to ${opts.out} (${ms.toFixed(1)} ms)\n`);
+    else
+      process.stdout.write(
+        `wrote ${opts.n} samples of ${modelArg} (onnxruntime, z ${gen.zDim}, ${s.channels}x${s.height}x${s.width} ${gen.layout}, range [${s.range}] from ${s.rangeSource}) to ${opts.out} (${ms.toFixed(1)} ms)\n`,
+      );
   } finally {
     await gen.dispose();
   }

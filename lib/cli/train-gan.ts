@@ -79,7 +79,8 @@ const TOY_EVAL_SAMPLES = 10000;
 
 function channelPair(flag: string, v: string): [number, number] {
   const c = v.split(",").map(Number);
-  if (c.length !== 2 || !c.every((x) => Number.isInteger(x) && x >= 1 && x <= 4096)) throw new DeepgenError("E_ARG", `${flag} must be two positive integers like 128,64, got ${v}`);
+  if (c.length !== 2 || !c.every((x) => Number.isInteger(x) && x >= 1 && x <= 4096))
+    throw new DeepgenError("E_ARG", `${flag} must be two positive integers like 128,64, got ${v}`);
   return c as [number, number];
 }
 
@@ -87,11 +88,18 @@ function channelPair(flag: string, v: string): [number, number] {
 function trainingData(
   family: "gan" | "dcgan",
   opts: GanTrainOptions,
-): { x: Float32Array; labels?: Uint8Array; toy?: ToyDistribution; source: string; shape: { dim: number; height?: number; width?: number } } {
+): {
+  x: Float32Array;
+  labels?: Uint8Array;
+  toy?: ToyDistribution;
+  source: string;
+  shape: { dim: number; height?: number; width?: number };
+} {
   const name = checkOneOf("--data", opts.data ?? "mnist", GAN_DATA);
   if (name === "mnist") {
     const data = loadData(opts, "grayscale");
-    if (opts.conditional && data.train.labels === undefined) throw new DeepgenError("E_ARG", "--conditional needs class labels (with --idx-images, give --idx-labels)");
+    if (opts.conditional && data.train.labels === undefined)
+      throw new DeepgenError("E_ARG", "--conditional needs class labels (with --idx-images, give --idx-labels)");
     return {
       x: data.train.x.map((v) => 2 * v - 1),
       labels: opts.conditional ? data.train.labels : undefined,
@@ -102,11 +110,23 @@ function trainingData(
   if (opts.conditional) throw new DeepgenError("E_ARG", `--conditional trains on labelled images; toy data (${name}) has no classes`);
   if (family === "dcgan") throw new DeepgenError("E_ARG", `the dcgan trains on images; toy data (${name}) is for 'train gan'`);
   const toy = toyDistribution(name);
-  return { x: toy.sample(opts.toyN, opts.seed), toy, source: `${name}: ${opts.toyN} draws (seed ${opts.seed}) from the toy distribution of lib/data/toy.ts`, shape: { dim: toy.dim } };
+  return {
+    x: toy.sample(opts.toyN, opts.seed),
+    toy,
+    source: `${name}: ${opts.toyN} draws (seed ${opts.seed}) from the toy distribution of lib/data/toy.ts`,
+    shape: { dim: toy.dim },
+  };
 }
 
-function createModel(family: "gan" | "dcgan", shape: { dim: number; height?: number; width?: number }, toy: boolean, opts: GanTrainOptions, labels?: Uint8Array): Gan {
-  if (opts.conditional && opts.codes > 0) throw new DeepgenError("E_ARG", "--conditional and --codes both feed the generator a one-hot code; pick one");
+function createModel(
+  family: "gan" | "dcgan",
+  shape: { dim: number; height?: number; width?: number },
+  toy: boolean,
+  opts: GanTrainOptions,
+  labels?: Uint8Array,
+): Gan {
+  if (opts.conditional && opts.codes > 0)
+    throw new DeepgenError("E_ARG", "--conditional and --codes both feed the generator a one-hot code; pick one");
   // a conditional model's code is the class label: as many codes as classes
   const codes = labels === undefined ? { codes: opts.codes } : { codes: Math.max(1, ...labels) + 1, conditional: true };
   if (family === "dcgan") {
@@ -124,7 +144,17 @@ function createModel(family: "gan" | "dcgan", shape: { dim: number; height?: num
     });
   }
   const hidden = Array.from({ length: Math.max(1, opts.layers) }, () => opts.hidden ?? (toy ? 128 : 256));
-  return Gan.create({ arch: "mlp", ...shape, zdim: opts.zdim ?? (toy ? 8 : 64), output: toy ? "identity" : "tanh", hidden, discHidden: hidden, ...codes, initSeed: opts.seed, backend: opts.backend });
+  return Gan.create({
+    arch: "mlp",
+    ...shape,
+    zdim: opts.zdim ?? (toy ? 8 : 64),
+    output: toy ? "identity" : "tanh",
+    hidden,
+    discHidden: hidden,
+    ...codes,
+    initSeed: opts.seed,
+    backend: opts.backend,
+  });
 }
 
 export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): Promise<void> {
@@ -138,7 +168,13 @@ export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): 
   }
 }
 
-async function trainAndReport(family: "gan" | "dcgan", opts: GanTrainOptions, out: string, paths: TrainingOutputs, stop: TrainingStop): Promise<void> {
+async function trainAndReport(
+  family: "gan" | "dcgan",
+  opts: GanTrainOptions,
+  out: string,
+  paths: TrainingOutputs,
+  stop: TrainingStop,
+): Promise<void> {
   const loss = checkOneOf("--loss", opts.loss, GAN_LOSSES);
   const data = trainingData(family, opts);
   const toy = data.toy;
@@ -187,11 +223,27 @@ async function trainAndReport(family: "gan" | "dcgan", opts: GanTrainOptions, ou
           }
         } else {
           const discriminator = (x: Float32Array): Float32Array => model.discriminate(x, { backend: opts.backend });
-          const d = diagnoseGan({ data: toy, generatorSamples: model.generateSamples(TOY_EVAL_SAMPLES, { seed: TOY_EVAL_SEED, backend: opts.backend }), discriminator, seed: TOY_EVAL_SEED });
+          const d = diagnoseGan({
+            data: toy,
+            generatorSamples: model.generateSamples(TOY_EVAL_SAMPLES, { seed: TOY_EVAL_SEED, backend: opts.backend }),
+            discriminator,
+            seed: TOY_EVAL_SEED,
+          });
           const c = d.coverage;
           // on the record itself, so later checkpoints (and a resumed run's card) keep it
-          e.diagnostics = { jsdValue: d.jsdValue, jsdValueStdErr: d.jsdValueStdErr, jsdNumeric: d.jsdNumeric, jsdCurrent: d.jsdCurrent, modesHit: c.modesHit, modes: c.modes, highQualityFraction: c.highQualityFraction };
-          await writePng(epochPng(e.epoch), discriminatorPlot(toy, d.pg, discriminator, { title: `${toy.name} epoch ${e.epoch}: d vs optimal d*` }));
+          e.diagnostics = {
+            jsdValue: d.jsdValue,
+            jsdValueStdErr: d.jsdValueStdErr,
+            jsdNumeric: d.jsdNumeric,
+            jsdCurrent: d.jsdCurrent,
+            modesHit: c.modesHit,
+            modes: c.modes,
+            highQualityFraction: c.highQualityFraction,
+          };
+          await writePng(
+            epochPng(e.epoch),
+            discriminatorPlot(toy, d.pg, discriminator, { title: `${toy.name} epoch ${e.epoch}: d vs optimal d*` }),
+          );
           extra = `; JSD from V(D*,G) ${d.jsdValue.toFixed(4)}, numeric ${d.jsdNumeric.toFixed(4)} nats; modes ${c.modesHit}/${c.modes}, high quality ${(100 * c.highQualityFraction).toFixed(1)}%`;
         }
         progress.done(
@@ -219,7 +271,19 @@ async function trainAndReport(family: "gan" | "dcgan", opts: GanTrainOptions, ou
     toyDiagnostics: diagnostics,
     quality,
     codeDigits: codes,
-    options: { loss, d_steps: opts.dSteps, lr: opts.lr, disc_lr: opts.discLr ?? opts.lr, lr_decay: opts.lrDecay, beta1: opts.beta1, ema: opts.ema, top_k: opts.topK, ...(model.codes > 0 && !model.conditional ? { code_weight: opts.codeWeight } : {}), batch: opts.batch, seed: opts.seed },
+    options: {
+      loss,
+      d_steps: opts.dSteps,
+      lr: opts.lr,
+      disc_lr: opts.discLr ?? opts.lr,
+      lr_decay: opts.lrDecay,
+      beta1: opts.beta1,
+      ema: opts.ema,
+      top_k: opts.topK,
+      ...(model.codes > 0 && !model.conditional ? { code_weight: opts.codeWeight } : {}),
+      batch: opts.batch,
+      seed: opts.seed,
+    },
   });
   await writeCard(paths.card, result);
   if (history.length > 0) await writeCurve(paths.curve, ganLossCurve(family, history));
@@ -232,17 +296,32 @@ async function trainAndReport(family: "gan" | "dcgan", opts: GanTrainOptions, ou
     rows.forEach((r, i) => {
       all.set(r, i * r.length);
     });
-    await writeImageGrid(`${paths.stem}.codes.png`, all, model.codes * CODE_GRID_COLS, data.shape.height!, data.shape.width!, { scale: 2, cols: CODE_GRID_COLS });
+    await writeImageGrid(`${paths.stem}.codes.png`, all, model.codes * CODE_GRID_COLS, data.shape.height!, data.shape.width!, {
+      scale: 2,
+      cols: CODE_GRID_COLS,
+    });
   }
   if (toy !== undefined && diagnostics.length > 0) {
     await writePng(`${paths.stem}.jsd.png`, jsdCurvePlot(diagnostics, { title: `${toy.name}: Jensen-Shannon divergence by epoch` }));
-    if (toy.dim === 2 && !stop.interrupted) await writePng(`${paths.stem}.scatter.png`, samplesPlot(toy, model.generateSamples(2000, { seed: TOY_EVAL_SEED }), TOY_EVAL_SEED));
+    if (toy.dim === 2 && !stop.interrupted)
+      await writePng(`${paths.stem}.scatter.png`, samplesPlot(toy, model.generateSamples(2000, { seed: TOY_EVAL_SEED }), TOY_EVAL_SEED));
   }
-  if (stop.interrupted) progress.done(`interrupted (${stop.signalName}) after ${history.length} epochs: the model is in ${out} (card and curve written); resume with --resume`);
+  if (stop.interrupted)
+    progress.done(
+      `interrupted (${stop.signalName}) after ${history.length} epochs: the model is in ${out} (card and curve written); resume with --resume`,
+    );
   if (opts.json) printJson(result);
   else {
-    const fidText = quality === undefined ? "" : `; classifier-FID ${quality.classifier_fid.toFixed(2)} vs test (floor ${quality.floor_fid.toFixed(2)}), classes ${(100 * quality.coverage_min).toFixed(1)}-${(100 * quality.coverage_max).toFixed(1)}%`;
-    const diag = last === undefined ? fidText : `; final JSD ${last.jsdValue.toFixed(4)} (value function) / ${last.jsdNumeric.toFixed(4)} (numeric) nats, modes ${last.modesHit}/${last.modes}`;
-    process.stdout.write(`${family}: ${history.length} epochs, ${result.param_count} parameters, ${formatDuration(trainSeconds)}${diag}; wrote ${out}, per-epoch images in ${samplesDir}/\n`);
+    const fidText =
+      quality === undefined
+        ? ""
+        : `; classifier-FID ${quality.classifier_fid.toFixed(2)} vs test (floor ${quality.floor_fid.toFixed(2)}), classes ${(100 * quality.coverage_min).toFixed(1)}-${(100 * quality.coverage_max).toFixed(1)}%`;
+    const diag =
+      last === undefined
+        ? fidText
+        : `; final JSD ${last.jsdValue.toFixed(4)} (value function) / ${last.jsdNumeric.toFixed(4)} (numeric) nats, modes ${last.modesHit}/${last.modes}`;
+    process.stdout.write(
+      `${family}: ${history.length} epochs, ${result.param_count} parameters, ${formatDuration(trainSeconds)}${diag}; wrote ${out}, per-epoch images in ${samplesDir}/\n`,
+    );
   }
 }

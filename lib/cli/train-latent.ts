@@ -52,7 +52,8 @@ export function continuousNote(r: VaeReport): string {
 
 function parseChannels(text: string): [number, number] {
   const channels = text.split(",").map(Number);
-  if (channels.length !== 2 || !channels.every((c) => Number.isInteger(c) && c >= 1)) throw new DeepgenError("E_ARG", `--channels must be two positive integers like 32,64, got ${text}`);
+  if (channels.length !== 2 || !channels.every((c) => Number.isInteger(c) && c >= 1))
+    throw new DeepgenError("E_ARG", `--channels must be two positive integers like 32,64, got ${text}`);
   return channels as [number, number];
 }
 
@@ -60,7 +61,8 @@ export async function trainLatent(family: "vae" | "aae", opts: LatentTrainOption
   const out = opts.out ?? `${family}.safetensors`;
   const paths = checkedTrainingOutputs(out, ["codes.png"]);
   const decoder = checkOneOf("--decoder", opts.decoder, VAE_DECODERS);
-  if (family === "aae" && decoder !== "bernoulli") throw new DeepgenError("E_ARG", "the aae has a Bernoulli decoder only (--decoder bernoulli)");
+  if (family === "aae" && decoder !== "bernoulli")
+    throw new DeepgenError("E_ARG", "the aae has a Bernoulli decoder only (--decoder bernoulli)");
   // the continuous Bernoulli models grayscale: dequantized pixels (byte + u) / 256 in [0, 1)
   const data = loadData(opts, decoder === "cbernoulli" ? "dequantized" : "binary");
   const prior = checkOneOf("--prior", opts.prior, PRIORS) as PriorKind;
@@ -70,7 +72,16 @@ export async function trainLatent(family: "vae" | "aae", opts: LatentTrainOption
   const activation = checkOneOf("--activation", opts.activation, VAE_ACTIVATIONS) as VaeActivation;
   const hidden = Array.from({ length: opts.layers }, () => opts.hidden ?? 500);
   const latent = opts.latent ?? (family === "vae" ? 32 : 2);
-  const common = { dim: data.train.dim, latent, hidden, activation, initSeed: opts.seed, height: data.train.height, width: data.train.width, backend: opts.backend };
+  const common = {
+    dim: data.train.dim,
+    latent,
+    hidden,
+    activation,
+    initSeed: opts.seed,
+    height: data.train.height,
+    width: data.train.width,
+    backend: opts.backend,
+  };
   const progress = new ProgressLine();
   const stop = new TrainingStop(family === "vae" ? "the best model so far is saved" : "the model so far is saved");
   try {
@@ -92,7 +103,16 @@ async function trainAndReport(
     hidden: number[];
     latent: number;
     decoder: (typeof VAE_DECODERS)[number];
-    common: { dim: number; latent: number; hidden: number[]; activation: VaeActivation; initSeed: number; height: number; width: number; backend?: BackendName };
+    common: {
+      dim: number;
+      latent: number;
+      hidden: number[];
+      activation: VaeActivation;
+      initSeed: number;
+      height: number;
+      width: number;
+      backend?: BackendName;
+    };
     progress: ProgressLine;
     stop: TrainingStop;
   },
@@ -174,7 +194,12 @@ async function trainAndReport(
   const trained = model;
   const testReport = await stop.evaluate<VaeReport | AaeReport>((signal) =>
     trained instanceof Vae
-      ? vaeReport(trained, data.test.x, { k: opts.k, backend: opts.backend, signal, onProgress: (f) => progress.update(`IWAE k=${opts.k}: ${(100 * f).toFixed(1)}%`) })
+      ? vaeReport(trained, data.test.x, {
+          k: opts.k,
+          backend: opts.backend,
+          signal,
+          onProgress: (f) => progress.update(`IWAE k=${opts.k}: ${(100 * f).toFixed(1)}%`),
+        })
       : aaeReport(trained, data.test.x, data.train.x, opts.backend),
   );
   progress.done();
@@ -196,7 +221,17 @@ async function trainAndReport(
         latent,
         ...(model.config.arch === "conv" ? { arch: "conv", channels: model.config.channels } : { hidden }),
         activation,
-        ...(family === "aae" ? { prior, adversarial_lr: opts.advLr, input_dropout: opts.inputDropout, weight_decay: opts.weightDecay, lr_decay: opts.lrDecay, disc_steps: opts.discSteps, select: opts.select } : { decoder, warmup_epochs: opts.warmup, free_bits: opts.freeBits, iwae_k: opts.k }),
+        ...(family === "aae"
+          ? {
+              prior,
+              adversarial_lr: opts.advLr,
+              input_dropout: opts.inputDropout,
+              weight_decay: opts.weightDecay,
+              lr_decay: opts.lrDecay,
+              disc_steps: opts.discSteps,
+              select: opts.select,
+            }
+          : { decoder, warmup_epochs: opts.warmup, free_bits: opts.freeBits, iwae_k: opts.k }),
         lr: opts.lr,
         batch: opts.batch,
         seed: opts.seed,
@@ -207,11 +242,17 @@ async function trainAndReport(
   );
   await writeCard(paths.card, result);
   if (history.length > 0) await writeCurve(paths.curve, latentCurve(model, history));
-  if (model.latent === 2 && !stop.interrupted) await writePng(`${paths.stem}.codes.png`, codeScatter(model, data.test, `${family}: test codes`, opts.backend));
-  if (stop.interrupted) progress.done(`interrupted (${stop.signalName}) after ${history.length} epochs: the model is in ${out} (card and curve written${testReport === undefined ? ", without the test report" : ""})`);
+  if (model.latent === 2 && !stop.interrupted)
+    await writePng(`${paths.stem}.codes.png`, codeScatter(model, data.test, `${family}: test codes`, opts.backend));
+  if (stop.interrupted)
+    progress.done(
+      `interrupted (${stop.signalName}) after ${history.length} epochs: the model is in ${out} (card and curve written${testReport === undefined ? ", without the test report" : ""})`,
+    );
   if (opts.json) printJson(result);
   else if (testReport === undefined) {
-    process.stdout.write(`${family}: test report not measured; ${result.param_count} parameters, ${formatDuration(trainSeconds)}; wrote ${out}\n`);
+    process.stdout.write(
+      `${family}: test report not measured; ${result.param_count} parameters, ${formatDuration(trainSeconds)}; wrote ${out}\n`,
+    );
   } else if (model instanceof Vae) {
     const r = testReport as VaeReport;
     process.stdout.write(
@@ -219,6 +260,8 @@ async function trainAndReport(
     );
   } else {
     const r = testReport as AaeReport;
-    process.stdout.write(`aae: test reconstruction ${r.reconstruction_nats.toFixed(2)} nats, discriminator accuracy ${r.discriminator_accuracy.toFixed(3)} (a fresh discriminator refit for ${r.refit_steps} steps: ${r.refit_discriminator_accuracy.toFixed(3)}); ${result.param_count} parameters, ${formatDuration(trainSeconds)}; wrote ${out}\n`);
+    process.stdout.write(
+      `aae: test reconstruction ${r.reconstruction_nats.toFixed(2)} nats, discriminator accuracy ${r.discriminator_accuracy.toFixed(3)} (a fresh discriminator refit for ${r.refit_steps} steps: ${r.refit_discriminator_accuracy.toFixed(3)}); ${result.param_count} parameters, ${formatDuration(trainSeconds)}; wrote ${out}\n`,
+    );
   }
 }

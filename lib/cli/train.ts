@@ -23,7 +23,10 @@ import { trainClassifier } from "./train-classifier.js";
 const FAMILIES = ["nade", "rnade", "bernoulli", "markov", "vae", "aae", "rowlstm", "diagbilstm", "gan", "dcgan", "classifier"] as const;
 type Family = (typeof FAMILIES)[number];
 
-interface TrainOptions extends DataOptions, Omit<LatentTrainOptions, "hidden" | "json" | "backend" | "out">, Omit<GanTrainOptions, "hidden" | "json" | "backend" | "out" | "channels"> {
+interface TrainOptions
+  extends DataOptions,
+    Omit<LatentTrainOptions, "hidden" | "json" | "backend" | "out">,
+    Omit<GanTrainOptions, "hidden" | "json" | "backend" | "out" | "channels"> {
   hidden?: number;
   components: number;
   epochs: number;
@@ -46,11 +49,19 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
     .command("train")
     .description("train a model on the canonical MNIST split (or --idx-images)")
     .argument("<family>", `one of ${FAMILIES.join(", ")}`)
-    .option("--hidden <n>", "hidden units (default: nade 500, rnade 100, rowlstm/diagbilstm 32 channels; vae/aae: per layer, 500; gan: per layer, 256; classifier: feature width, 128)", intOption("--hidden", 1))
+    .option(
+      "--hidden <n>",
+      "hidden units (default: nade 500, rnade 100, rowlstm/diagbilstm 32 channels; vae/aae: per layer, 500; gan: per layer, 256; classifier: feature width, 128)",
+      intOption("--hidden", 1),
+    )
     .option("--layers <n>", "vae/aae/gan: hidden layers of the MLPs; rowlstm/diagbilstm: recurrent layers", intOption("--layers", 0), 2)
     .option("--latent <n>", "vae/aae: latent dimension (default: vae 32, aae 2)", intOption("--latent", 1))
     .option("--arch <kind>", "vae/aae: mlp or conv encoder/decoder", "mlp")
-    .option("--channels <c0,c1>", "vae/aae --arch conv, classifier: channels of the two conv layers (32,64); dcgan: generator channels (128,64)", "32,64")
+    .option(
+      "--channels <c0,c1>",
+      "vae/aae --arch conv, classifier: channels of the two conv layers (32,64); dcgan: generator channels (128,64)",
+      "32,64",
+    )
     .option("--decoder <kind>", "vae: bernoulli (binarized data) or cbernoulli (continuous Bernoulli, dequantized grayscale)", "bernoulli")
     .option("--data <name>", "gan: mnist, or toy data with a known density: mog1d, mog2d, ring8", "mnist")
     .option("--toy-n <n>", "gan on toy data: size of the training sample", intOption("--toy-n", 2), 20000)
@@ -59,15 +70,38 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
     .option("--disc-norm", "dcgan: batch norm on the discriminator's second conv")
     .option("--disc-stddev", "dcgan: a minibatch standard deviation feature before the discriminator's logit (against too-alike samples)")
     .option("--codes <k>", "gan/dcgan: an InfoGAN categorical code of k values (Chen et al. 2016; 0: none)", intOption("--codes", 0), 0)
-    .option("--conditional", "gan/dcgan on MNIST: class-conditional on the digit labels (one-hot label into G, projection discriminator; Miyato & Koyama 2018)")
-    .option("--code-weight <x>", "gan/dcgan with --codes: weight of the code's cross-entropy in both objectives", floatOption("--code-weight"), 1)
+    .option(
+      "--conditional",
+      "gan/dcgan on MNIST: class-conditional on the digit labels (one-hot label into G, projection discriminator; Miyato & Koyama 2018)",
+    )
+    .option(
+      "--code-weight <x>",
+      "gan/dcgan with --codes: weight of the code's cross-entropy in both objectives",
+      floatOption("--code-weight"),
+      1,
+    )
     .option("--loss <kind>", "gan/dcgan: generator loss, nonsaturating or minimax", "nonsaturating")
     .option("--d-steps <k>", "gan/dcgan: discriminator updates per generator update", intOption("--d-steps", 1), 1)
     .option("--beta1 <x>", "gan/dcgan: Adam beta1", floatOption("--beta1"), 0.5)
     .option("--disc-lr <x>", "gan/dcgan: discriminator learning rate (default: --lr)", floatOption("--disc-lr"))
-    .option("--quality-every <n>", "gan/dcgan on MNIST: classifier-FID against the train images every n epochs (0: off)", intOption("--quality-every", 0), 5)
-    .option("--ema <decay>", "gan/dcgan: keep (and ship) a moving average of the generator's weights with this decay, e.g. 0.999 (0: off)", floatOption("--ema"), 0)
-    .option("--top-k <f>", "gan/dcgan: the generator learns from the fraction of its batch D rates most real, falling 1% per epoch from 1 to f (Sinha et al. 2020; 1: off)", floatOption("--top-k"), 1)
+    .option(
+      "--quality-every <n>",
+      "gan/dcgan on MNIST: classifier-FID against the train images every n epochs (0: off)",
+      intOption("--quality-every", 0),
+      5,
+    )
+    .option(
+      "--ema <decay>",
+      "gan/dcgan: keep (and ship) a moving average of the generator's weights with this decay, e.g. 0.999 (0: off)",
+      floatOption("--ema"),
+      0,
+    )
+    .option(
+      "--top-k <f>",
+      "gan/dcgan: the generator learns from the fraction of its batch D rates most real, falling 1% per epoch from 1 to f (Sinha et al. 2020; 1: off)",
+      floatOption("--top-k"),
+      1,
+    )
     .option("--shift <pixels>", "classifier: random shifts of the training images by up to this many pixels", intOption("--shift", 0), 0)
     .option("--prior <kind>", "aae: gaussian, mog10, swissroll or uniform (vae: gaussian only)", "gaussian")
     .option("--activation <kind>", "vae/aae: hidden activation (relu, tanh, softplus, leakyRelu)", "relu")
@@ -75,10 +109,24 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
     .option("--free-bits <nats>", "vae: free bits per latent dimension (0: off)", floatOption("--free-bits"), 0)
     .option("--k <n>", "vae: importance samples of the test IWAE NLL", intOption("--k", 1), 5000)
     .option("--adv-lr <x>", "aae: Adam learning rate of the discriminator and generator phases", floatOption("--adv-lr"), 1e-3)
-    .option("--input-dropout <p>", "aae: zero each encoder input pixel with probability p while training (0: off)", floatOption("--input-dropout"), 0)
-    .option("--select <how>", "aae: keep the last epoch, or the epoch chosen on validation (D accuracy within 0.5 +- 0.05, then lowest reconstruction)", "last")
+    .option(
+      "--input-dropout <p>",
+      "aae: zero each encoder input pixel with probability p while training (0: off)",
+      floatOption("--input-dropout"),
+      0,
+    )
+    .option(
+      "--select <how>",
+      "aae: keep the last epoch, or the epoch chosen on validation (D accuracy within 0.5 +- 0.05, then lowest reconstruction)",
+      "last",
+    )
     .option("--disc-steps <n>", "aae: discriminator updates per minibatch", intOption("--disc-steps", 1), 1)
-    .option("--lr-decay <f>", "aae, gan, dcgan: learning rates fall linearly to f times their start by the last epoch (1: constant)", floatOption("--lr-decay"), 1)
+    .option(
+      "--lr-decay <f>",
+      "aae, gan, dcgan: learning rates fall linearly to f times their start by the last epoch (1: constant)",
+      floatOption("--lr-decay"),
+      1,
+    )
     .option("--components <k>", "Gaussians per conditional (rnade)", intOption("--components", 1), 5)
     .option("--epochs <n>", "maximum epochs (gan/dcgan default 25)", intOption("--epochs", 0), 100)
     .option("--lr <x>", "Adam learning rate (gan/dcgan default 2e-4)", floatOption("--lr"), 1e-3)
@@ -99,7 +147,8 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
         const family = checkOneOf("family", familyArg, FAMILIES);
         if (family !== "gan" && family !== "dcgan") return train(family, opts);
         // the shared options' defaults are those of the likelihood models
-        for (const key of ["epochs", "lr", "batch"] as const) if (cmd.getOptionValueSource(key) === "default") opts[key] = GAN_DEFAULTS[key];
+        for (const key of ["epochs", "lr", "batch"] as const)
+          if (cmd.getOptionValueSource(key) === "default") opts[key] = GAN_DEFAULTS[key];
         const channels = cmd.getOptionValueSource("channels") === "default" ? undefined : opts.channels;
         return trainGan(family, { ...opts, channels });
       }),
@@ -201,7 +250,9 @@ async function trainDensity(
   }
   const trainSeconds = (performance.now() - t0) / 1000;
   await model.save(out);
-  const likelihood = await stop.evaluate((signal) => testLikelihood(model, data.test.x, kind === "dequantized", { signal, checkInput: false }));
+  const likelihood = await stop.evaluate((signal) =>
+    testLikelihood(model, data.test.x, kind === "dequantized", { signal, checkInput: false }),
+  );
   const interrupted = stop.interrupted;
   const nVal = Math.max(1, Math.round(data.train.n * opts.validation));
   const result = densityCard(
@@ -220,20 +271,41 @@ async function trainDensity(
       trainSeconds,
       options:
         family === "nade" || family === "rnade"
-          ? { hidden: opts.hidden ?? (family === "nade" ? 500 : 100), ...(family === "rnade" ? { components: opts.components } : { ordering: opts.ordering, weight_decay: opts.weightDecay }), lr: opts.lr, batch: opts.batch, seed: opts.seed, patience: opts.patience, validation: opts.validation }
+          ? {
+              hidden: opts.hidden ?? (family === "nade" ? 500 : 100),
+              ...(family === "rnade" ? { components: opts.components } : { ordering: opts.ordering, weight_decay: opts.weightDecay }),
+              lr: opts.lr,
+              batch: opts.batch,
+              seed: opts.seed,
+              patience: opts.patience,
+              validation: opts.validation,
+            }
           : family === "rowlstm" || family === "diagbilstm"
-            ? { layers: opts.layers, hidden: opts.hidden ?? 32, lr: opts.lr, batch: opts.batch, seed: opts.seed, patience: opts.patience, validation: opts.validation }
+            ? {
+                layers: opts.layers,
+                hidden: opts.hidden ?? 32,
+                lr: opts.lr,
+                batch: opts.batch,
+                seed: opts.seed,
+                patience: opts.patience,
+                validation: opts.validation,
+              }
             : {},
     },
   );
   await writeCard(paths.card, result);
   if (history.length > 0) await writeCurve(paths.curve, densityCurve(family, history));
   if (interrupted) {
-    progress.done(`interrupted (${stop.signalName}) after ${history.length} epochs: best model so far in ${out} (card and curve written${likelihood === undefined ? ", without the test likelihood" : ""}); resume with --resume`);
+    progress.done(
+      `interrupted (${stop.signalName}) after ${history.length} epochs: best model so far in ${out} (card and curve written${likelihood === undefined ? ", without the test likelihood" : ""}); resume with --resume`,
+    );
   }
   if (opts.json) printJson(result);
   else {
-    const test = likelihood === undefined ? "test NLL not measured" : `test NLL ${likelihood.test_nll_nats.toFixed(2)} nats (${likelihood.bits_per_dim.toFixed(4)} bits/dim)`;
+    const test =
+      likelihood === undefined
+        ? "test NLL not measured"
+        : `test NLL ${likelihood.test_nll_nats.toFixed(2)} nats (${likelihood.bits_per_dim.toFixed(4)} bits/dim)`;
     process.stdout.write(`${family}: ${test}, ${result.param_count} parameters, ${formatDuration(trainSeconds)}; wrote ${out}\n`);
   }
 }

@@ -30,7 +30,14 @@ export function trainingOutputs(out: string): TrainingOutputs {
  */
 export function checkedTrainingOutputs(out: string, extra: readonly string[] = []): TrainingOutputs {
   const outputs = trainingOutputs(out);
-  for (const path of [outputs.model, outputs.checkpoint, outputs.card, outputs.curve, ...extra.map((suffix) => `${outputs.stem}.${suffix}`)]) checkWritable(path);
+  for (const path of [
+    outputs.model,
+    outputs.checkpoint,
+    outputs.card,
+    outputs.curve,
+    ...extra.map((suffix) => `${outputs.stem}.${suffix}`),
+  ])
+    checkWritable(path);
   return outputs;
 }
 
@@ -57,7 +64,9 @@ export class TrainingStop {
     }
     this.received = signal;
     this.controller.abort();
-    process.stderr.write(`\n${signal}: stopping (${this.what}); the model, its card and curve are written before exiting (${signal} again to quit at once)\n`);
+    process.stderr.write(
+      `\n${signal}: stopping (${this.what}); the model, its card and curve are written before exiting (${signal} again to quit at once)\n`,
+    );
   };
 
   constructor(private readonly what: string) {

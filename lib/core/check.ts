@@ -1,12 +1,7 @@
 // Small argument validators shared by the public entry points. Each throws DeepgenError(E_ARG).
 import { DeepgenError } from "./errors.js";
 
-export function checkInteger(
-  name: string,
-  value: unknown,
-  min = Number.MIN_SAFE_INTEGER,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
+export function checkInteger(name: string, value: unknown, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
     throw new DeepgenError("E_ARG", `${name} must be an integer in [${min}, ${max}], got ${String(value)}`);
   }
@@ -47,10 +42,24 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * (`seed` for `initSeed`) would otherwise be ignored and the default used without a word.
  * `required` keys must be present and not undefined.
  */
-export function checkOptions<T extends object>(where: string, opts: T | undefined, accepted: readonly string[], required: readonly string[] = []): T {
+export function checkOptions<T extends object>(
+  where: string,
+  opts: T | undefined,
+  accepted: readonly string[],
+  required: readonly string[] = [],
+): T {
   if (opts === undefined && required.length === 0) return {} as T;
   if (!isPlainObject(opts)) {
-    const got = opts === null ? "null" : Array.isArray(opts) ? "an array" : opts === undefined ? "nothing" : typeof opts === "object" ? "an object that is not plain" : typeof opts;
+    const got =
+      opts === null
+        ? "null"
+        : Array.isArray(opts)
+          ? "an array"
+          : opts === undefined
+            ? "nothing"
+            : typeof opts === "object"
+              ? "an object that is not plain"
+              : typeof opts;
     const need = required.length > 0 ? ` with ${required.join(", ")}` : "";
     throw new DeepgenError("E_ARG", `${where}: options must be a plain object${need}, got ${got}`);
   }

@@ -10,14 +10,7 @@ export type ErrorCode =
   | "E_IO" // a file system failure
   | "E_ABORTED"; // cancelled through an AbortSignal
 
-const CODES: ReadonlySet<string> = new Set([
-  "E_ARG",
-  "E_SHAPE",
-  "E_FORMAT",
-  "E_BACKEND",
-  "E_IO",
-  "E_ABORTED",
-]);
+const CODES: ReadonlySet<string> = new Set(["E_ARG", "E_SHAPE", "E_FORMAT", "E_BACKEND", "E_IO", "E_ABORTED"]);
 
 export class DeepgenError extends Error {
   readonly code: ErrorCode;
@@ -41,8 +34,7 @@ export function isDeepgenError(e: unknown, code?: ErrorCode): e is DeepgenError 
 export function fromNativeError(err: unknown, callSite?: string): DeepgenError {
   if (err instanceof DeepgenError) return err;
   const raw = err as { code?: unknown; message?: unknown } | undefined;
-  const code =
-    typeof raw?.code === "string" && CODES.has(raw.code) ? (raw.code as ErrorCode) : "E_BACKEND";
+  const code = typeof raw?.code === "string" && CODES.has(raw.code) ? (raw.code as ErrorCode) : "E_BACKEND";
   const message = typeof raw?.message === "string" ? raw.message : String(err);
   const out = new DeepgenError(code, message, { cause: err });
   if (callSite !== undefined) {

@@ -20,6 +20,4 @@ export const packageRoot: string = (() => {
   }
 })();
 
-export const packageVersion: string = (
-  JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as { version: string }
-).version;
+export const packageVersion: string = (JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as { version: string }).version;

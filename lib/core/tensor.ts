@@ -31,10 +31,7 @@ export class Tensor {
     if (!(data instanceof Float32Array)) throw new DeepgenError("E_ARG", "Tensor data must be a Float32Array");
     const size = shapeSize(shape);
     if (size !== data.length) {
-      throw new DeepgenError(
-        "E_SHAPE",
-        `shape [${shape.join(", ")}] has ${size} elements but the data has ${data.length}`,
-      );
+      throw new DeepgenError("E_SHAPE", `shape [${shape.join(", ")}] has ${size} elements but the data has ${data.length}`);
     }
     this.data = data;
     this.shape = Object.freeze([...shape]);

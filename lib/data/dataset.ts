@@ -43,4 +43,3 @@ export function binarize(d: Dataset, threshold = 0.5): Dataset {
   for (let i = 0; i < x.length; i++) x[i] = d.x[i]! > threshold ? 1 : 0;
   return makeDataset(x, d.labels, d.height, d.width);
 }
-

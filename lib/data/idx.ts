@@ -81,7 +81,10 @@ function header(bytes: Uint8Array, path: string, magic: number, dims: number): n
   for (let i = 0; i < dims; i++) out.push(view.getUint32(4 + 4 * i, false));
   const count = out.reduce((a, b) => a * b, 1);
   if (bytes.length !== need + count) {
-    throw new DeepgenError("E_FORMAT", `${path}: header says ${out.join("x")} = ${count} bytes of data, the file has ${bytes.length - need}`);
+    throw new DeepgenError(
+      "E_FORMAT",
+      `${path}: header says ${out.join("x")} = ${count} bytes of data, the file has ${bytes.length - need}`,
+    );
   }
   return out;
 }

@@ -68,7 +68,10 @@ class GaussianMixture implements ToyDistribution {
     const dim = checkInteger("dim", spec.dim, 1, 2);
     const k = spec.weights.length;
     if (k < 1 || spec.stds.length !== k || spec.means.length !== k * dim) {
-      throw new DeepgenError("E_SHAPE", `mixture '${spec.name}': ${k} weights, ${spec.stds.length} stds and ${spec.means.length} mean values do not fit ${k} components in ${dim}-D`);
+      throw new DeepgenError(
+        "E_SHAPE",
+        `mixture '${spec.name}': ${k} weights, ${spec.stds.length} stds and ${spec.means.length} mean values do not fit ${k} components in ${dim}-D`,
+      );
     }
     let total = 0;
     for (let c = 0; c < k; c++) {
@@ -111,7 +114,8 @@ class GaussianMixture implements ToyDistribution {
 
   logDensity(x: ArrayLike<number>, n: number): Float64Array {
     checkInteger("n", n, 0);
-    if (x.length !== n * this.dim) throw new DeepgenError("E_SHAPE", `${this.name}.logDensity: ${x.length} values for ${n} points of dimension ${this.dim}`);
+    if (x.length !== n * this.dim)
+      throw new DeepgenError("E_SHAPE", `${this.name}.logDensity: ${x.length} values for ${n} points of dimension ${this.dim}`);
     const k = this.weights.length;
     const dim = this.dim;
     const out = new Float64Array(n);

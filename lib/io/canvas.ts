@@ -34,7 +34,7 @@ export function sideBySide(rasters: Raster[], gap = 10): Raster {
   for (const r of rasters) {
     for (let y = 0; y < r.height; y++) {
       for (let x = 0; x < r.width; x++) {
-        const o = ((y * width) + x0 + x) * 3;
+        const o = (y * width + x0 + x) * 3;
         const i = y * r.width + x;
         for (let c = 0; c < 3; c++) out.raster.data[o + c] = r.channels === 1 ? r.data[i]! : r.data[3 * i + c]!;
       }

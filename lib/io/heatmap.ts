@@ -107,7 +107,11 @@ export function heatmap(values: ArrayLike<number>, nx: number, ny: number, opts:
     const c = divergingColor(1 - py / (size - 1));
     for (let d = 0; d < barW; d++) set(bx + d, top + py, c);
   }
-  for (const [t, y] of [[vmax, top], [(vmin + vmax) / 2, top + size / 2], [vmin, top + size - 1]] as const) {
+  for (const [t, y] of [
+    [vmax, top],
+    [(vmin + vmax) / 2, top + size / 2],
+    [vmin, top + size - 1],
+  ] as const) {
     const label = String(Number(t.toPrecision(3)));
     drawText(label, bx + barW + 4, y - 3, (a, b) => set(a, b, black));
   }

@@ -88,7 +88,11 @@ export function fileConfig<C>(file: ModelFile<unknown>, source: string, check: (
 }
 
 /** Reads the model file of family `model` at `path` and checks its configuration (fileConfig). */
-export async function readModelFile<C>(path: string, model: string | undefined, check: (config: Partial<C>, source: string) => C): Promise<{ file: ModelFile<C>; config: C }> {
+export async function readModelFile<C>(
+  path: string,
+  model: string | undefined,
+  check: (config: Partial<C>, source: string) => C,
+): Promise<{ file: ModelFile<C>; config: C }> {
   const file = await loadModelFile<C>(path, model);
   return { file, config: fileConfig(file, path, check) };
 }

@@ -55,7 +55,8 @@ export function linePlot(series: Series[], opts: PlotOptions = {}): Raster {
   const top = 30;
   const bottom = height - 45;
   for (const s of series) {
-    if (s.x && s.x.length !== s.values.length) throw new DeepgenError("E_SHAPE", `linePlot: series '${s.name}' has ${s.x.length} x for ${s.values.length} values`);
+    if (s.x && s.x.length !== s.values.length)
+      throw new DeepgenError("E_SHAPE", `linePlot: series '${s.name}' has ${s.x.length} x for ${s.values.length} values`);
   }
   const xAt = (s: Series, i: number): number => (s.x ? s.x[i]! : i + 1);
   // Index-based series keep the epoch axis 1..max(2, length); explicit x spans its range.
@@ -132,7 +133,8 @@ export function linePlot(series: Series[], opts: PlotOptions = {}): Raster {
     drawText(s.name, right - 124, ly, (a, b) => set(a, b, black));
   });
   if (opts.title) drawText(opts.title, (left + right) / 2 - (opts.title.length * GLYPH_WIDTH) / 2, 10, (a, b) => set(a, b, black));
-  if (opts.xLabel) drawText(opts.xLabel, (left + right) / 2 - (opts.xLabel.length * GLYPH_WIDTH) / 2, height - 16, (a, b) => set(a, b, black));
+  if (opts.xLabel)
+    drawText(opts.xLabel, (left + right) / 2 - (opts.xLabel.length * GLYPH_WIDTH) / 2, height - 16, (a, b) => set(a, b, black));
   if (opts.yLabel) drawText(opts.yLabel, 4, top - 18, (a, b) => set(a, b, black));
   return canvas.raster;
 }

@@ -110,11 +110,7 @@ function parseEntry(name: string, raw: unknown, dataBytes: number): Entry {
   const dtype = r.dtype as Dtype;
   const { shape, count } = elementCount(r.shape, name);
   const off = r.data_offsets;
-  if (
-    !Array.isArray(off) ||
-    off.length !== 2 ||
-    !off.every((v) => typeof v === "number" && Number.isSafeInteger(v) && v >= 0)
-  ) {
+  if (!Array.isArray(off) || off.length !== 2 || !off.every((v) => typeof v === "number" && Number.isSafeInteger(v) && v >= 0)) {
     throw formatError(`tensor '${name}': data_offsets must be two non-negative integers`);
   }
   const [begin, end] = off as [number, number];

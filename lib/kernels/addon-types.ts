@@ -57,13 +57,7 @@ export interface CoreAddon {
 
   /** Returns the sum of the accumulators (see native/kernels/cpu/fma_probe.h). */
   fmaProbe(iters: number, chunks: number, maxThreads: number): number;
-  fmaProbeAsync(
-    iters: number,
-    chunks: number,
-    maxThreads: number,
-    cancel: Int32Array,
-    onProgress: ProgressCallback,
-  ): Promise<number>;
+  fmaProbeAsync(iters: number, chunks: number, maxThreads: number, cancel: Int32Array, onProgress: ProgressCallback): Promise<number>;
 
   cudaPhiloxFill(out: Float32Array, key0: number, key1: number, stream: number, dist: NativeDistribution): void;
 }
@@ -196,10 +190,28 @@ export interface ActivationAddon {
   /** dx = dy * f'(x) computed from y; all of equal length; dx may be dy. */
   activationBackward(kind: number, y: Float32Array, dy: Float32Array, dx: Float32Array, slope: number): void;
   /** y[n, c, s] = f(x[n, c, s] + bias[c]); y may be x. */
-  biasActivationForward(kind: number, x: Float32Array, bias: Float32Array, y: Float32Array, n: number, c: number, s: number, slope: number): void;
+  biasActivationForward(
+    kind: number,
+    x: Float32Array,
+    bias: Float32Array,
+    y: Float32Array,
+    n: number,
+    c: number,
+    s: number,
+    slope: number,
+  ): void;
   /** activationForward / biasActivationForward on the GPU (cuda/activation.cu); E_BACKEND without CUDA or a device. */
   cudaActivationForward(kind: number, x: Float32Array, y: Float32Array, slope: number): void;
-  cudaBiasActivationForward(kind: number, x: Float32Array, bias: Float32Array, y: Float32Array, n: number, c: number, s: number, slope: number): void;
+  cudaBiasActivationForward(
+    kind: number,
+    x: Float32Array,
+    bias: Float32Array,
+    y: Float32Array,
+    n: number,
+    c: number,
+    s: number,
+    slope: number,
+  ): void;
   /** dx = dy * f'(pre) from y; dbias[c] = sum over n, s of dx (overwritten). */
   biasActivationBackward(
     kind: number,
@@ -332,7 +344,13 @@ export interface LossAddon {
     scale: number,
     rowScale: Float32Array | null,
   ): void;
-  continuousBernoulliNllForward(rowNll: Float32Array | null, logits: Float32Array, targets: Float32Array, rows: number, cols: number): number;
+  continuousBernoulliNllForward(
+    rowNll: Float32Array | null,
+    logits: Float32Array,
+    targets: Float32Array,
+    rows: number,
+    cols: number,
+  ): number;
   continuousBernoulliNllBackward(
     dlogits: Float32Array,
     logits: Float32Array,
@@ -431,43 +449,141 @@ export interface OptimAddon {
  * order (Int32Array permutation of 0..D-1). See native/kernels/cpu/nade.h.
  */
 export interface NadeAddon {
-  nadeLogProb(d: number, h: number, wt: Float32Array, c: Float32Array, v: Float32Array, b: Float32Array, order: Int32Array, x: Float32Array, n: number, logp: Float32Array): void;
+  nadeLogProb(
+    d: number,
+    h: number,
+    wt: Float32Array,
+    c: Float32Array,
+    v: Float32Array,
+    b: Float32Array,
+    order: Int32Array,
+    x: Float32Array,
+    n: number,
+    logp: Float32Array,
+  ): void;
   nadeLogProbAsync(
-    d: number, h: number, wt: Float32Array, c: Float32Array, v: Float32Array, b: Float32Array, order: Int32Array,
-    x: Float32Array, n: number, logp: Float32Array, cancel: Int32Array, onProgress: ProgressCallback,
+    d: number,
+    h: number,
+    wt: Float32Array,
+    c: Float32Array,
+    v: Float32Array,
+    b: Float32Array,
+    order: Int32Array,
+    x: Float32Array,
+    n: number,
+    logp: Float32Array,
+    cancel: Int32Array,
+    onProgress: ProgressCallback,
   ): Promise<void>;
   nadeSample(
-    d: number, h: number, wt: Float32Array, c: Float32Array, v: Float32Array, b: Float32Array, order: Int32Array,
-    n: number, offsetLo: number, offsetHi: number, key0: number, key1: number, stream: number, known: number,
-    x: Float32Array, probs: Float32Array | null,
+    d: number,
+    h: number,
+    wt: Float32Array,
+    c: Float32Array,
+    v: Float32Array,
+    b: Float32Array,
+    order: Int32Array,
+    n: number,
+    offsetLo: number,
+    offsetHi: number,
+    key0: number,
+    key1: number,
+    stream: number,
+    known: number,
+    x: Float32Array,
+    probs: Float32Array | null,
   ): void;
   nadeSampleAsync(
-    d: number, h: number, wt: Float32Array, c: Float32Array, v: Float32Array, b: Float32Array, order: Int32Array,
-    n: number, offsetLo: number, offsetHi: number, key0: number, key1: number, stream: number, known: number,
-    x: Float32Array, probs: Float32Array | null, cancel: Int32Array, onProgress: ProgressCallback,
+    d: number,
+    h: number,
+    wt: Float32Array,
+    c: Float32Array,
+    v: Float32Array,
+    b: Float32Array,
+    order: Int32Array,
+    n: number,
+    offsetLo: number,
+    offsetHi: number,
+    key0: number,
+    key1: number,
+    stream: number,
+    known: number,
+    x: Float32Array,
+    probs: Float32Array | null,
+    cancel: Int32Array,
+    onProgress: ProgressCallback,
   ): Promise<void>;
   nadeBackward(
-    d: number, h: number, wt: Float32Array, c: Float32Array, v: Float32Array, b: Float32Array, order: Int32Array,
-    x: Float32Array, n: number, scale: number, logp: Float32Array | null,
-    dwt: Float32Array, dc: Float32Array, dv: Float32Array, db: Float32Array,
+    d: number,
+    h: number,
+    wt: Float32Array,
+    c: Float32Array,
+    v: Float32Array,
+    b: Float32Array,
+    order: Int32Array,
+    x: Float32Array,
+    n: number,
+    scale: number,
+    logp: Float32Array | null,
+    dwt: Float32Array,
+    dc: Float32Array,
+    dv: Float32Array,
+    db: Float32Array,
   ): void;
   nadeBackwardAsync(
-    d: number, h: number, wt: Float32Array, c: Float32Array, v: Float32Array, b: Float32Array, order: Int32Array,
-    x: Float32Array, n: number, scale: number, logp: Float32Array | null,
-    dwt: Float32Array, dc: Float32Array, dv: Float32Array, db: Float32Array, cancel: Int32Array, onProgress: ProgressCallback,
+    d: number,
+    h: number,
+    wt: Float32Array,
+    c: Float32Array,
+    v: Float32Array,
+    b: Float32Array,
+    order: Int32Array,
+    x: Float32Array,
+    n: number,
+    scale: number,
+    logp: Float32Array | null,
+    dwt: Float32Array,
+    dc: Float32Array,
+    dv: Float32Array,
+    db: Float32Array,
+    cancel: Int32Array,
+    onProgress: ProgressCallback,
   ): Promise<void>;
   /** Copies the weights to the device once; E_BACKEND without CUDA or a device. */
-  cudaNadeUpload(d: number, h: number, wt: Float32Array, c: Float32Array, v: Float32Array, b: Float32Array, order: Int32Array): CudaNadeHandle;
+  cudaNadeUpload(
+    d: number,
+    h: number,
+    wt: Float32Array,
+    c: Float32Array,
+    v: Float32Array,
+    b: Float32Array,
+    order: Int32Array,
+  ): CudaNadeHandle;
   /** Frees the device copy now (idempotent). */
   cudaNadeRelease(handle: CudaNadeHandle): void;
   cudaNadeLogProb(handle: CudaNadeHandle, x: Float32Array, n: number, logp: Float32Array): void;
   cudaNadeSample(
-    handle: CudaNadeHandle, n: number, offsetLo: number, offsetHi: number, key0: number, key1: number, stream: number,
-    known: number, x: Float32Array, probs: Float32Array | null,
+    handle: CudaNadeHandle,
+    n: number,
+    offsetLo: number,
+    offsetHi: number,
+    key0: number,
+    key1: number,
+    stream: number,
+    known: number,
+    x: Float32Array,
+    probs: Float32Array | null,
   ): void;
   cudaNadeBackward(
-    handle: CudaNadeHandle, x: Float32Array, n: number, scale: number, logp: Float32Array | null,
-    dwt: Float32Array, dc: Float32Array, dv: Float32Array, db: Float32Array,
+    handle: CudaNadeHandle,
+    x: Float32Array,
+    n: number,
+    scale: number,
+    logp: Float32Array | null,
+    dwt: Float32Array,
+    dc: Float32Array,
+    dv: Float32Array,
+    db: Float32Array,
   ): void;
 }
 
@@ -479,12 +595,27 @@ export type CudaNadeHandle = { readonly __cudaNadeHandle: unique symbol };
  * c [H], va, vm, vs [D,K,H], ba, bm, bs [D,K]. See native/kernels/cpu/rnade.h.
  */
 export type RnadeModelArgs = [
-  d: number, h: number, k: number, wt: Float32Array, c: Float32Array, va: Float32Array, vm: Float32Array,
-  vs: Float32Array, ba: Float32Array, bm: Float32Array, bs: Float32Array,
+  d: number,
+  h: number,
+  k: number,
+  wt: Float32Array,
+  c: Float32Array,
+  va: Float32Array,
+  vm: Float32Array,
+  vs: Float32Array,
+  ba: Float32Array,
+  bm: Float32Array,
+  bs: Float32Array,
 ];
 export type RnadeGradArgs = [
-  gwt: Float32Array, gc: Float32Array, gva: Float32Array, gvm: Float32Array, gvs: Float32Array, gba: Float32Array,
-  gbm: Float32Array, gbs: Float32Array,
+  gwt: Float32Array,
+  gc: Float32Array,
+  gva: Float32Array,
+  gvm: Float32Array,
+  gvs: Float32Array,
+  gba: Float32Array,
+  gbm: Float32Array,
+  gbs: Float32Array,
 ];
 export interface RnadeAddon {
   rnadeLogProb(...args: [...RnadeModelArgs, x: Float32Array, n: number, logp: Float32Array]): void;
@@ -494,8 +625,14 @@ export interface RnadeAddon {
   rnadeBackward(...args: [...RnadeModelArgs, x: Float32Array, n: number, scale: number, logp: Float32Array | null, ...RnadeGradArgs]): void;
   rnadeBackwardAsync(
     ...args: [
-      ...RnadeModelArgs, x: Float32Array, n: number, scale: number, logp: Float32Array | null, ...RnadeGradArgs,
-      cancel: Int32Array, onProgress: ProgressCallback,
+      ...RnadeModelArgs,
+      x: Float32Array,
+      n: number,
+      scale: number,
+      logp: Float32Array | null,
+      ...RnadeGradArgs,
+      cancel: Int32Array,
+      onProgress: ProgressCallback,
     ]
   ): Promise<void>;
   rnadeSample(
@@ -503,8 +640,16 @@ export interface RnadeAddon {
   ): void;
   rnadeSampleAsync(
     ...args: [
-      ...RnadeModelArgs, n: number, offsetLo: number, offsetHi: number, key0: number, key1: number, stream: number, x: Float32Array,
-      cancel: Int32Array, onProgress: ProgressCallback,
+      ...RnadeModelArgs,
+      n: number,
+      offsetLo: number,
+      offsetHi: number,
+      key0: number,
+      key1: number,
+      stream: number,
+      x: Float32Array,
+      cancel: Int32Array,
+      onProgress: ProgressCallback,
     ]
   ): Promise<void>;
 }
@@ -515,7 +660,14 @@ export interface RnadeAddon {
  */
 export type PixelRnnModelArgs = [kind: number, layers: number, hidden: number, rows: number, cols: number, params: Float32Array];
 export type PixelRnnSampleArgs = [
-  n: number, offsetLo: number, offsetHi: number, key0: number, key1: number, stream: number, cached: boolean, x: Float32Array,
+  n: number,
+  offsetLo: number,
+  offsetHi: number,
+  key0: number,
+  key1: number,
+  stream: number,
+  cached: boolean,
+  x: Float32Array,
   probs: Float32Array | null,
 ];
 export interface PixelRnnAddon {
@@ -523,15 +675,25 @@ export interface PixelRnnAddon {
   pixelRnnLogProbAsync(
     ...args: [...PixelRnnModelArgs, x: Float32Array, n: number, logp: Float32Array, cancel: Int32Array, onProgress: ProgressCallback]
   ): Promise<void>;
-  pixelRnnBackward(...args: [...PixelRnnModelArgs, x: Float32Array, n: number, scale: number, logp: Float32Array | null, grads: Float32Array]): void;
+  pixelRnnBackward(
+    ...args: [...PixelRnnModelArgs, x: Float32Array, n: number, scale: number, logp: Float32Array | null, grads: Float32Array]
+  ): void;
   pixelRnnBackwardAsync(
     ...args: [
-      ...PixelRnnModelArgs, x: Float32Array, n: number, scale: number, logp: Float32Array | null, grads: Float32Array,
-      cancel: Int32Array, onProgress: ProgressCallback,
+      ...PixelRnnModelArgs,
+      x: Float32Array,
+      n: number,
+      scale: number,
+      logp: Float32Array | null,
+      grads: Float32Array,
+      cancel: Int32Array,
+      onProgress: ProgressCallback,
     ]
   ): Promise<void>;
   pixelRnnSample(...args: [...PixelRnnModelArgs, ...PixelRnnSampleArgs]): void;
-  pixelRnnSampleAsync(...args: [...PixelRnnModelArgs, ...PixelRnnSampleArgs, cancel: Int32Array, onProgress: ProgressCallback]): Promise<void>;
+  pixelRnnSampleAsync(
+    ...args: [...PixelRnnModelArgs, ...PixelRnnSampleArgs, cancel: Int32Array, onProgress: ProgressCallback]
+  ): Promise<void>;
   /** Copies the parameters to the device once; E_BACKEND without CUDA or a device. */
   cudaPixelRnnUpload(...args: PixelRnnModelArgs): CudaPixelRnnHandle;
   /** Frees the device copy now (idempotent). */
@@ -539,8 +701,15 @@ export interface PixelRnnAddon {
   cudaPixelRnnLogProb(handle: CudaPixelRnnHandle, x: Float32Array, n: number, logp: Float32Array): void;
   /** The cached sampler (the naive one draws the same images). */
   cudaPixelRnnSample(
-    handle: CudaPixelRnnHandle, n: number, offsetLo: number, offsetHi: number, key0: number, key1: number, stream: number,
-    x: Float32Array, probs: Float32Array | null,
+    handle: CudaPixelRnnHandle,
+    n: number,
+    offsetLo: number,
+    offsetHi: number,
+    key0: number,
+    key1: number,
+    stream: number,
+    x: Float32Array,
+    probs: Float32Array | null,
   ): void;
 }
 
@@ -608,18 +777,37 @@ export interface NativeDcganStepOptions {
 export interface DcganAddon {
   /** Copies both networks, the generator's running statistics and both Adam states to the device once. */
   cudaDcganUpload(
-    spec: NativeDcganSpec, genParams: Float32Array, discParams: Float32Array, genBuffers: Float32Array,
-    genM: Float32Array | null, genV: Float32Array | null, discM: Float32Array | null, discV: Float32Array | null,
-    genStep: number, discStep: number,
+    spec: NativeDcganSpec,
+    genParams: Float32Array,
+    discParams: Float32Array,
+    genBuffers: Float32Array,
+    genM: Float32Array | null,
+    genV: Float32Array | null,
+    discM: Float32Array | null,
+    discV: Float32Array | null,
+    genStep: number,
+    discStep: number,
   ): CudaDcganHandle;
   /** Frees the device copy now (idempotent). */
   cudaDcganRelease(handle: CudaDcganHandle): void;
-  cudaDcganStep(handle: CudaDcganHandle, real: Float32Array, z: Float32Array, m: number, options: NativeDcganStepOptions): CudaDcganStepResult;
+  cudaDcganStep(
+    handle: CudaDcganHandle,
+    real: Float32Array,
+    z: Float32Array,
+    m: number,
+    options: NativeDcganStepOptions,
+  ): CudaDcganStepResult;
   cudaDcganGenerate(handle: CudaDcganHandle, z: Float32Array, n: number, out: Float32Array): void;
   /** Copies the state back (null: not wanted); returns [genStep, discStep]. */
   cudaDcganDownload(
-    handle: CudaDcganHandle, genParams: Float32Array | null, discParams: Float32Array | null, genBuffers: Float32Array | null,
-    genM: Float32Array | null, genV: Float32Array | null, discM: Float32Array | null, discV: Float32Array | null,
+    handle: CudaDcganHandle,
+    genParams: Float32Array | null,
+    discParams: Float32Array | null,
+    genBuffers: Float32Array | null,
+    genM: Float32Array | null,
+    genV: Float32Array | null,
+    discM: Float32Array | null,
+    discV: Float32Array | null,
   ): [number, number];
 }
 

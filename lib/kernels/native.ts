@@ -43,11 +43,9 @@ function load(): LoadResult {
     addon = require(path) as NativeAddon;
   } catch (e) {
     return {
-      error: new DeepgenError(
-        "E_BACKEND",
-        `the deepgen native addon at ${path} failed to load: ${(e as Error).message}. ${REBUILD_HINT}`,
-        { cause: e },
-      ),
+      error: new DeepgenError("E_BACKEND", `the deepgen native addon at ${path} failed to load: ${(e as Error).message}. ${REBUILD_HINT}`, {
+        cause: e,
+      }),
     };
   }
   if (addon.abiVersion !== EXPECTED_ABI_VERSION) {

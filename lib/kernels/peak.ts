@@ -45,7 +45,9 @@ export interface PeakResult {
  * Measures peak FLOP/s with `threads` threads (one chunk per thread): doubles the iteration
  * count until a run takes `minSeconds`, then keeps the best of `repeats` runs.
  */
-export function measureFmaPeak(opts: { backend?: "native" | "js"; threads?: number; minSeconds?: number; repeats?: number } = {}): PeakResult {
+export function measureFmaPeak(
+  opts: { backend?: "native" | "js"; threads?: number; minSeconds?: number; repeats?: number } = {},
+): PeakResult {
   const backend = opts.backend ?? "native";
   const threads = backend === "js" ? 1 : checkInteger("threads", opts.threads ?? callNative((a) => a.threadLimit()), 1, 1024);
   const minSeconds = opts.minSeconds ?? 0.2;

@@ -38,7 +38,15 @@ import { adamStates, loadAdamStates, readPhasedCheckpoint } from "./checkpoint.j
 import { modelKernels } from "./common.js";
 import { loadNetParams } from "./latent.js";
 import { type PriorKind, samplePrior } from "./priors.js";
-import { type EpochRecord, FIT_FIELDS, type FitOptions, freshState, runTrainingLoop, trainValidationSplit, type TrainingState } from "./trainer.js";
+import {
+  type EpochRecord,
+  FIT_FIELDS,
+  type FitOptions,
+  freshState,
+  runTrainingLoop,
+  trainValidationSplit,
+  type TrainingState,
+} from "./trainer.js";
 
 export interface AaeTerms {
   /** Mean cross-entropy -log p(x | E(x)) in nats per image. */
@@ -134,7 +142,10 @@ const FIT_KEYS = optionKeys<AaeFitOptions>({
 export async function fitAae(model: AaeUnderTraining, train: Float32Array | Dataset, options?: AaeFitOptions): Promise<AaeFitResult> {
   const opts = checkOptions("Aae.fit", options, FIT_KEYS);
   const seed = opts.seed ?? 0;
-  const { trainX, validX, n } = trainValidationSplit(train, model.dim, opts.validation ?? 0.1, seed, { domain: "binary", checkInput: opts.checkInput });
+  const { trainX, validX, n } = trainValidationSplit(train, model.dim, opts.validation ?? 0.1, seed, {
+    domain: "binary",
+    checkInput: opts.checkInput,
+  });
   const batchSize = checkInteger("batchSize", opts.batchSize ?? 100, 1);
   const epochs = checkInteger("epochs", opts.epochs ?? 100, 0);
   const k = modelKernels(model.backend, opts.backend);
@@ -190,7 +201,12 @@ export async function fitAae(model: AaeUnderTraining, train: Float32Array | Data
     const s = Math.max(1, sums.seen);
     const rec: AaeEpochRecord = {
       ...last,
-      terms: { reconstruction: sums.rec / s, discriminatorLoss: sums.dLoss / s, discriminatorAccuracy: sums.dCorrect / (2 * s), generatorLoss: sums.gLoss / s },
+      terms: {
+        reconstruction: sums.rec / s,
+        discriminatorLoss: sums.dLoss / s,
+        discriminatorAccuracy: sums.dCorrect / (2 * s),
+        generatorLoss: sums.gLoss / s,
+      },
     };
     if (lastValid !== undefined) rec.validationTerms = lastValid;
     st.history[st.history.length - 1] = rec; // (the same array as `history`)
@@ -252,7 +268,8 @@ export async function fitAae(model: AaeUnderTraining, train: Float32Array | Data
         let correct = 0;
         for (let j = 0; j < discSteps; j++) {
           // extra discriminator steps: the same codes against fresh prior draws
-          if (j > 0) samplePrior(model.config.prior, m, L, seed, (EXTRA_PRIOR_STREAM_BASE + j * 0x1000000 + step) >>> 0, c2.subarray(0, m * L));
+          if (j > 0)
+            samplePrior(model.config.prior, m, L, seed, (EXTRA_PRIOR_STREAM_BASE + j * 0x1000000 + step) >>> 0, c2.subarray(0, m * L));
           const dOut = model.discriminator.forward(k, c2, 2 * m);
           if (j === 0) {
             // the terms reported: the first step's, before this batch's updates
@@ -283,7 +300,11 @@ export async function fitAae(model: AaeUnderTraining, train: Float32Array | Data
           reconstruction: model.reconstructionError(validX, { backend: k.backend, checkInput: false }),
           discriminatorAccuracy: model.discriminatorAccuracy(validX, { backend: k.backend, seed, checkInput: false }),
         };
-        if (select === "validation" && Math.abs(lastValid.discriminatorAccuracy - 0.5) <= SELECT_BAND && lastValid.reconstruction < chosen.reconstruction) {
+        if (
+          select === "validation" &&
+          Math.abs(lastValid.discriminatorAccuracy - 0.5) <= SELECT_BAND &&
+          lastValid.reconstruction < chosen.reconstruction
+        ) {
           chosen = { epoch: state.epoch + 1, reconstruction: lastValid.reconstruction };
           for (const [name, p] of Object.entries(params)) best[name]!.set(p);
         }
@@ -304,7 +325,13 @@ export async function fitAae(model: AaeUnderTraining, train: Float32Array | Data
     },
     state,
   );
-  return { ...result, history, selectedEpoch: chosen.epoch > 0 ? chosen.epoch : result.epoch, trainSize: n, validationSize: validX.length / D };
+  return {
+    ...result,
+    history,
+    selectedEpoch: chosen.epoch > 0 ? chosen.epoch : result.epoch,
+    trainSize: n,
+    validationSize: validX.length / D,
+  };
 }
 
 /** Parameters and the three optimizers' states (each under its own prefix: ae., disc., gen.). */
@@ -320,9 +347,20 @@ async function saveCheckpoint(
   const steps = states.steps;
   const tensors = { ...model.tensors(), ...states.tensors };
   // select "validation": the chosen epoch's parameters as best.<name>
-  if (selection !== undefined) for (const [name, t] of Object.entries(model.tensors())) tensors[`best.${name}`] = { shape: t.shape, data: selection.best[name]! };
-  const chosen = selection === undefined ? undefined : { epoch: selection.chosen.epoch, reconstruction: Number.isFinite(selection.chosen.reconstruction) ? selection.chosen.reconstruction : null };
-  await writeSafetensors(path, tensors, modelMetadata(model.kind, model.config, { "deepgen.checkpoint": JSON.stringify({ state, step, adamSteps: steps, chosen }) }));
+  if (selection !== undefined)
+    for (const [name, t] of Object.entries(model.tensors())) tensors[`best.${name}`] = { shape: t.shape, data: selection.best[name]! };
+  const chosen =
+    selection === undefined
+      ? undefined
+      : {
+          epoch: selection.chosen.epoch,
+          reconstruction: Number.isFinite(selection.chosen.reconstruction) ? selection.chosen.reconstruction : null,
+        };
+  await writeSafetensors(
+    path,
+    tensors,
+    modelMetadata(model.kind, model.config, { "deepgen.checkpoint": JSON.stringify({ state, step, adamSteps: steps, chosen }) }),
+  );
 }
 
 /** Parameters of the three networks by name. */
@@ -336,7 +374,12 @@ async function loadCheckpoint(
   adams: Record<string, Adam>,
   best: Record<string, Float32Array>,
 ): Promise<{ state: TrainingState; step: number; chosen: { epoch: number; reconstruction: number } }> {
-  type Meta = { state: TrainingState; step: number; adamSteps: Record<string, number>; chosen?: { epoch: number; reconstruction: number | null } };
+  type Meta = {
+    state: TrainingState;
+    step: number;
+    adamSteps: Record<string, number>;
+    chosen?: { epoch: number; reconstruction: number | null };
+  };
   const { file, cp } = await readPhasedCheckpoint<unknown, Meta>(path, "aae", model.config);
   for (const net of [model.encoder, model.decoder, model.discriminator]) loadNetParams(file, net);
   loadAdamStates(file.tensors, adams, cp.adamSteps);

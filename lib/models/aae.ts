@@ -22,7 +22,17 @@ import { Adam } from "../nn/adam.js";
 import type { Net } from "../nn/conv-nets.js";
 import { Mlp, type MlpSpec } from "../nn/dense.js";
 import { type AaeFitOptions, type AaeFitResult, fitAae } from "./aae-trainer.js";
-import { Autoencoder, type AutoencoderConfig, autoencoderNets, checkConvArch, checkWidths, loadAutoencoder, VAE_ACTIVATIONS, type VaeActivation, type VaeArch } from "./autoencoder.js";
+import {
+  Autoencoder,
+  type AutoencoderConfig,
+  autoencoderNets,
+  checkConvArch,
+  checkWidths,
+  loadAutoencoder,
+  VAE_ACTIVATIONS,
+  type VaeActivation,
+  type VaeArch,
+} from "./autoencoder.js";
 import { netTensors } from "./checkpoint.js";
 import { batchRows, checkImageShape, type InputCheckOptions, type InputDomain, inputRows, netBytesPerRow, sizedRequest } from "./common.js";
 import { BACKEND_KEYS, type Samples, SYNC_SAMPLE_KEYS, type SyncInputOptions, type SyncSampleOptions } from "./density.js";
@@ -61,8 +71,25 @@ export interface AaeEvalOptions extends InputCheckOptions {
   steps?: number;
 }
 
-const CREATE_KEYS = optionKeys<AaeCreateOptions>({ dim: true, latent: true, hidden: true, discHidden: true, activation: true, prior: true, arch: true, channels: true, initSeed: true, height: true, width: true, backend: true });
-const RECONSTRUCTION_KEYS = optionKeys<Pick<AaeEvalOptions, "backend" | "batchSize" | "checkInput">>({ backend: true, batchSize: true, checkInput: true });
+const CREATE_KEYS = optionKeys<AaeCreateOptions>({
+  dim: true,
+  latent: true,
+  hidden: true,
+  discHidden: true,
+  activation: true,
+  prior: true,
+  arch: true,
+  channels: true,
+  initSeed: true,
+  height: true,
+  width: true,
+  backend: true,
+});
+const RECONSTRUCTION_KEYS = optionKeys<Pick<AaeEvalOptions, "backend" | "batchSize" | "checkInput">>({
+  backend: true,
+  batchSize: true,
+  checkInput: true,
+});
 const ACCURACY_KEYS = optionKeys<Pick<AaeEvalOptions, "backend" | "seed" | "checkInput">>({ backend: true, seed: true, checkInput: true });
 const REFIT_KEYS = optionKeys<AaeEvalOptions>({ backend: true, seed: true, batchSize: true, steps: true, checkInput: true });
 
@@ -245,11 +272,7 @@ export class Aae extends Autoencoder<AaeConfig> {
    * against the final encoder, so 0.5 means no difference it can find and anything above
    * measures a mismatch that is really there (or one it overfits to in the training codes).
    */
-  refitDiscriminatorAccuracy(
-    trainX: Float32Array,
-    testX: Float32Array,
-    options?: AaeEvalOptions,
-  ): number {
+  refitDiscriminatorAccuracy(trainX: Float32Array, testX: Float32Array, options?: AaeEvalOptions): number {
     const opts = checkOptions("Aae.refitDiscriminatorAccuracy", options, REFIT_KEYS);
     const nTrain = inputRows("Aae.refitDiscriminatorAccuracy: trainX", trainX, this.dim, "binary", opts);
     const nTest = inputRows("Aae.refitDiscriminatorAccuracy: testX", testX, this.dim, "binary", opts);
@@ -259,7 +282,10 @@ export class Aae extends Autoencoder<AaeConfig> {
     const seed = opts.seed ?? 0;
     const k = this.kernels(opts.backend);
     const L = this.latent;
-    const disc = new Mlp("disc", Aae.specs(this.config).disc, { seed: Number(BigInt.asUintN(32, BigInt(seed))), stream: REFIT_DISC_STREAM });
+    const disc = new Mlp("disc", Aae.specs(this.config).disc, {
+      seed: Number(BigInt.asUintN(32, BigInt(seed))),
+      stream: REFIT_DISC_STREAM,
+    });
     const adam = new Adam(disc.params(), { lr: 1e-3, beta1: 0.5 });
     const grads = disc.grads();
     const codes = this.encodeRows(trainX, nTrain, opts.backend);
@@ -302,7 +328,6 @@ export class Aae extends Autoencoder<AaeConfig> {
   tensors(): Record<string, TensorToWrite> {
     return netTensors([this.encoder, this.decoder, this.discriminator]);
   }
-
 
   async save(path: string, extraMetadata: Record<string, string> = {}): Promise<void> {
     await writeSafetensors(path, this.tensors(), modelMetadata(this.kind, this.config, extraMetadata));

@@ -14,7 +14,15 @@ import type { ActivationKind } from "../kernels/ops/activation.js";
 import { ConvDecoder, ConvEncoder, type Net } from "../nn/conv-nets.js";
 import { Mlp } from "../nn/dense.js";
 import { finishedAsync, type InputDomain, inputRows, modelKernels } from "./common.js";
-import { BACKEND_KEYS, SAMPLE_KEYS, type SampleOptions, type Samples, SYNC_INPUT_KEYS, type SyncInputOptions, type SyncSampleOptions } from "./density.js";
+import {
+  BACKEND_KEYS,
+  SAMPLE_KEYS,
+  type SampleOptions,
+  type Samples,
+  SYNC_INPUT_KEYS,
+  type SyncInputOptions,
+  type SyncSampleOptions,
+} from "./density.js";
 import { gridCodes, interpolateCodes, loadNetParams } from "./latent.js";
 
 export const VAE_ACTIVATIONS = ["relu", "tanh", "softplus", "leakyRelu"] as const;
@@ -47,7 +55,11 @@ export function checkWidths(source: string, name: string, a: unknown): number[] 
  * The conv architecture's fields ({} for "mlp"): the conv networks halve each side twice, so
  * the image's sides must be multiples of 4.
  */
-export function checkConvArch(c: { arch?: unknown; channels?: unknown }, shape: { height?: number; width?: number }, source: string): { arch?: "conv"; channels?: [number, number] } {
+export function checkConvArch(
+  c: { arch?: unknown; channels?: unknown },
+  shape: { height?: number; width?: number },
+  source: string,
+): { arch?: "conv"; channels?: [number, number] } {
   const arch = checkOneOf(`${source}: arch`, c.arch ?? "mlp", VAE_ARCHS);
   if (arch !== "conv") return {};
   if (shape.height === undefined || shape.width === undefined || shape.height % 4 !== 0 || shape.width % 4 !== 0) {
@@ -55,7 +67,10 @@ export function checkConvArch(c: { arch?: unknown; channels?: unknown }, shape: 
   }
   const ch = c.channels ?? [32, 64];
   if (!Array.isArray(ch) || ch.length !== 2) throw new DeepgenError("E_ARG", `${source}: channels must be two integers`);
-  return { arch: "conv", channels: [checkInteger(`${source}: channels[0]`, ch[0], 1, 4096), checkInteger(`${source}: channels[1]`, ch[1], 1, 4096)] };
+  return {
+    arch: "conv",
+    channels: [checkInteger(`${source}: channels[0]`, ch[0], 1, 4096), checkInteger(`${source}: channels[1]`, ch[1], 1, 4096)],
+  };
 }
 
 /**
@@ -63,18 +78,31 @@ export function checkConvArch(c: { arch?: unknown; channels?: unknown }, shape: 
  * own streams); the encoder outputs `codeWidth` values per image (the VAE: mean and log
  * variance, 2 * latent), the decoder reads `latent`.
  */
-export function autoencoderNets(c: AutoencoderConfig, seed: number, streams: { encoder: number; decoder: number }, codeWidth: number): { encoder: Net; decoder: Net } {
+export function autoencoderNets(
+  c: AutoencoderConfig,
+  seed: number,
+  streams: { encoder: number; decoder: number },
+  codeWidth: number,
+): { encoder: Net; decoder: Net } {
   const act: ActivationKind = c.activation;
   if (c.arch === "conv") {
     const base = { height: c.height!, width: c.width!, channels: c.channels!, activation: act };
     return {
       encoder: new ConvEncoder("enc", { ...base, latentSide: codeWidth }, { seed, stream: streams.encoder }),
-      decoder: new ConvDecoder("dec", { ...base, channels: [c.channels![1], c.channels![0]], latentSide: c.latent }, { seed, stream: streams.decoder }),
+      decoder: new ConvDecoder(
+        "dec",
+        { ...base, channels: [c.channels![1], c.channels![0]], latentSide: c.latent },
+        { seed, stream: streams.decoder },
+      ),
     };
   }
   return {
     encoder: new Mlp("enc", { sizes: [c.dim, ...c.hidden, codeWidth], hidden: act, output: "identity" }, { seed, stream: streams.encoder }),
-    decoder: new Mlp("dec", { sizes: [c.latent, ...[...c.hidden].reverse(), c.dim], hidden: act, output: "identity" }, { seed, stream: streams.decoder }),
+    decoder: new Mlp(
+      "dec",
+      { sizes: [c.latent, ...[...c.hidden].reverse(), c.dim], hidden: act, output: "identity" },
+      { seed, stream: streams.decoder },
+    ),
   };
 }
 

@@ -76,7 +76,12 @@ export class IndependentBernoulli implements DensityModel {
   }
 
   logProbSync(x: Float32Array, opts?: SyncInputOptions): Float32Array {
-    const n = binaryRows("IndependentBernoulli.logProbSync", x, this.dim, checkOptions("IndependentBernoulli.logProbSync", opts, SYNC_INPUT_KEYS));
+    const n = binaryRows(
+      "IndependentBernoulli.logProbSync",
+      x,
+      this.dim,
+      checkOptions("IndependentBernoulli.logProbSync", opts, SYNC_INPUT_KEYS),
+    );
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       let s = 0;
@@ -222,11 +227,16 @@ export class MarkovChain implements DensityModel {
 
   async save(path: string): Promise<void> {
     const d1 = this.dim - 1;
-    await saveModelFile(path, this.kind, { dim: this.dim }, {
-      p0: { shape: [1], data: this.p0 },
-      p1Given0: { shape: [d1], data: this.p1Given0 },
-      p1Given1: { shape: [d1], data: this.p1Given1 },
-    });
+    await saveModelFile(
+      path,
+      this.kind,
+      { dim: this.dim },
+      {
+        p0: { shape: [1], data: this.p0 },
+        p1Given0: { shape: [d1], data: this.p1Given0 },
+        p1Given1: { shape: [d1], data: this.p1Given1 },
+      },
+    );
   }
 
   static async load(path: string): Promise<MarkovChain> {

@@ -31,7 +31,12 @@ export function cardHead(source: CardSource): CardSource {
 
 /** The machine a model was trained on, for its card. */
 export function machineInfo(): { cpu: string; cores: number; platform: string; node: string } {
-  return { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, platform: `${process.platform}-${process.arch}`, node: process.versions.node };
+  return {
+    cpu: os.cpus()[0]?.model ?? "unknown",
+    cores: os.cpus().length,
+    platform: `${process.platform}-${process.arch}`,
+    node: process.versions.node,
+  };
 }
 
 /** The last fields of every card: the deepgen version, the machine and the date of writing. */

@@ -40,7 +40,10 @@ function readCheckpointState(metadata: Record<string, string>, source: string): 
 }
 
 /** A checkpoint file of family `kind` (any, when undefined) and its training state; E_FORMAT when it is not one. */
-export async function readCheckpointFile<C>(path: string, kind: string | undefined): Promise<{ file: ModelFile<C>; state: TrainingState; adamStep: number }> {
+export async function readCheckpointFile<C>(
+  path: string,
+  kind: string | undefined,
+): Promise<{ file: ModelFile<C>; state: TrainingState; adamStep: number }> {
   const file = await loadModelFile<C>(path, kind);
   return { file, ...readCheckpointState(file.metadata, path) };
 }
@@ -59,7 +62,15 @@ export function netTensors(nets: readonly Net[]): Record<string, TensorToWrite> 
  * The checkpoint of a model with one optimizer and early stopping (VAE, classifier): the live
  * parameters of nets, the best ones so far ("best." + name), the Adam state and the training state.
  */
-export async function writeBestCheckpoint(path: string, kind: string, config: unknown, nets: readonly Net[], adam: Adam, best: Record<string, Float32Array>, state: TrainingState): Promise<void> {
+export async function writeBestCheckpoint(
+  path: string,
+  kind: string,
+  config: unknown,
+  nets: readonly Net[],
+  adam: Adam,
+  best: Record<string, Float32Array>,
+  state: TrainingState,
+): Promise<void> {
   const tensors = netTensors(nets);
   for (const [name, t] of Object.entries(netTensors(nets))) tensors[`best.${name}`] = { shape: t.shape, data: best[name]! };
   Object.assign(tensors, adam.stateTensors());
@@ -70,10 +81,20 @@ export async function writeBestCheckpoint(path: string, kind: string, config: un
  * Restores what writeBestCheckpoint wrote into nets, best and adam, and returns the training
  * state; E_FORMAT when the file is not such a checkpoint of `kind` with this configuration.
  */
-export async function readBestCheckpoint(path: string, kind: string, config: unknown, nets: readonly Net[], adam: Adam, best: Record<string, Float32Array>): Promise<TrainingState> {
+export async function readBestCheckpoint(
+  path: string,
+  kind: string,
+  config: unknown,
+  nets: readonly Net[],
+  adam: Adam,
+  best: Record<string, Float32Array>,
+): Promise<TrainingState> {
   const { file, ...cp } = await readCheckpointFile(path, kind);
   if (JSON.stringify(file.config) !== JSON.stringify(config)) {
-    throw new DeepgenError("E_FORMAT", `${path}: the checkpoint's configuration ${JSON.stringify(file.config)} differs from the model's ${JSON.stringify(config)}`);
+    throw new DeepgenError(
+      "E_FORMAT",
+      `${path}: the checkpoint's configuration ${JSON.stringify(file.config)} differs from the model's ${JSON.stringify(config)}`,
+    );
   }
   for (const net of nets) {
     const shapes = net.shapes();
@@ -113,12 +134,19 @@ export function loadAdamStates(tensors: ReadonlyMap<string, SafeTensor>, adams: 
  * A phased model's checkpoint file and its parsed deepgen.checkpoint metadata; E_FORMAT when
  * the file is not a checkpoint of `kind` or was written for another configuration.
  */
-export async function readPhasedCheckpoint<C, M extends { adamSteps: Record<string, number> }>(path: string, kind: string, config: C): Promise<{ file: ModelFile<C>; cp: M }> {
+export async function readPhasedCheckpoint<C, M extends { adamSteps: Record<string, number> }>(
+  path: string,
+  kind: string,
+  config: C,
+): Promise<{ file: ModelFile<C>; cp: M }> {
   const file = await loadModelFile<C>(path, kind);
   const raw = file.metadata[CHECKPOINT_KEY];
   if (raw === undefined) throw new DeepgenError("E_FORMAT", `${path}: not a training checkpoint (no ${CHECKPOINT_KEY} metadata)`);
   if (JSON.stringify(file.config) !== JSON.stringify(config)) {
-    throw new DeepgenError("E_FORMAT", `${path}: the checkpoint's configuration ${JSON.stringify(file.config)} differs from the model's ${JSON.stringify(config)}`);
+    throw new DeepgenError(
+      "E_FORMAT",
+      `${path}: the checkpoint's configuration ${JSON.stringify(file.config)} differs from the model's ${JSON.stringify(config)}`,
+    );
   }
   let cp: { state?: TrainingState; step?: unknown; adamSteps?: unknown };
   try {

@@ -76,7 +76,16 @@ export interface ClassifierCallOptions extends InputCheckOptions {
   backend?: BackendName;
 }
 
-const CREATE_KEYS = optionKeys<ClassifierCreateOptions>({ height: true, width: true, channels: true, features: true, classes: true, activation: true, initSeed: true, backend: true });
+const CREATE_KEYS = optionKeys<ClassifierCreateOptions>({
+  height: true,
+  width: true,
+  channels: true,
+  features: true,
+  classes: true,
+  activation: true,
+  initSeed: true,
+  backend: true,
+});
 const CALL_KEYS = optionKeys<ClassifierCallOptions>({ backend: true, checkInput: true });
 const FIT_KEYS = optionKeys<ClassifierFitOptions>({ ...FIT_FIELDS, weightDecay: true, shift: true, validation: true, patience: true });
 
@@ -115,7 +124,10 @@ export class Classifier {
     const width = checkInteger(`${source}: width`, c.width, 4, 4096);
     if (height % 4 !== 0 || width % 4 !== 0) throw new DeepgenError("E_ARG", `${source}: height and width must be multiples of 4`);
     if (!Array.isArray(c.channels) || c.channels.length !== 2) throw new DeepgenError("E_ARG", `${source}: channels must be two integers`);
-    const channels: [number, number] = [checkInteger(`${source}: channels[0]`, c.channels[0], 1, 1024), checkInteger(`${source}: channels[1]`, c.channels[1], 1, 1024)];
+    const channels: [number, number] = [
+      checkInteger(`${source}: channels[0]`, c.channels[0], 1, 1024),
+      checkInteger(`${source}: channels[1]`, c.channels[1], 1, 1024),
+    ];
     return {
       height,
       width,
@@ -129,7 +141,14 @@ export class Classifier {
   private static networks(c: ClassifierConfig, seed: number): { encoder: ConvEncoder; head: Mlp } {
     const encoder = new ConvEncoder(
       "enc",
-      { height: c.height, width: c.width, channels: c.channels, latentSide: c.features, activation: c.activation, outputActivation: c.activation },
+      {
+        height: c.height,
+        width: c.width,
+        channels: c.channels,
+        latentSide: c.features,
+        activation: c.activation,
+        outputActivation: c.activation,
+      },
       { seed, stream: ENC_STREAM },
     );
     const head = new Mlp("head", { sizes: [c.features, c.classes], hidden: "identity", output: "identity" }, { seed, stream: HEAD_STREAM });
@@ -170,7 +189,12 @@ export class Classifier {
   }
 
   /** Runs `fn` on chunks of the n images of x: (features [m, F], logits [m, C], first row, rows). */
-  private forEachChunk(x: Float32Array, n: number, k: Kernels, fn: (features: Float32Array, logits: Float32Array, r0: number, m: number) => void): void {
+  private forEachChunk(
+    x: Float32Array,
+    n: number,
+    k: Kernels,
+    fn: (features: Float32Array, logits: Float32Array, r0: number, m: number) => void,
+  ): void {
     for (let r0 = 0; r0 < n; r0 += CHUNK) {
       const m = Math.min(CHUNK, n - r0);
       const f = this.encoder.forward(k, x.subarray(r0 * this.dim, (r0 + m) * this.dim), m);
@@ -199,7 +223,10 @@ export class Classifier {
    * Features, predicted classes (argmax of the logits; ties: the lowest class) and each
    * prediction's softmax probability, in one pass.
    */
-  featuresAndPredictions(x: Float32Array, opts?: ClassifierCallOptions): { features: Float32Array; predictions: Uint16Array; confidences: Float32Array } {
+  featuresAndPredictions(
+    x: Float32Array,
+    opts?: ClassifierCallOptions,
+  ): { features: Float32Array; predictions: Uint16Array; confidences: Float32Array } {
     const { n, k } = this.images("featuresAndPredictions", x, opts);
     const C = this.config.classes;
     const features = new Float32Array(n * this.featureDim);
@@ -243,7 +270,10 @@ export class Classifier {
     const opts = checkOptions("Classifier.fit", options, FIT_KEYS);
     if (train.labels === undefined) throw new DeepgenError("E_ARG", "a classifier needs labelled training images");
     if (train.height !== this.config.height || train.width !== this.config.width) {
-      throw new DeepgenError("E_SHAPE", `training images are ${train.height}x${train.width}, the classifier takes ${this.config.height}x${this.config.width}`);
+      throw new DeepgenError(
+        "E_SHAPE",
+        `training images are ${train.height}x${train.width}, the classifier takes ${this.config.height}x${this.config.width}`,
+      );
     }
     const seed = opts.seed ?? 0;
     let trainSet = train;
@@ -403,4 +433,3 @@ export function gatherShifted(d: Dataset, indices: ArrayLike<number>, out: Float
     }
   }
 }
-

@@ -104,7 +104,8 @@ function requestLimit(): { bytes: number; source: string } {
   const env = process.env.DEEPGEN_MAX_REQUEST_MB;
   if (env !== undefined && env !== "") {
     const mb = Number(env);
-    if (!Number.isFinite(mb) || mb <= 0) throw new DeepgenError("E_ARG", `DEEPGEN_MAX_REQUEST_MB must be a positive number of MiB, got '${env}'`);
+    if (!Number.isFinite(mb) || mb <= 0)
+      throw new DeepgenError("E_ARG", `DEEPGEN_MAX_REQUEST_MB must be a positive number of MiB, got '${env}'`);
     return { bytes: mb * MIB, source: "DEEPGEN_MAX_REQUEST_MB" };
   }
   const constrained = process.constrainedMemory?.() ?? 0;
@@ -135,7 +136,10 @@ export function sizedRequest<T>(what: string, rows: number, bytesPerRow: number,
   const need = rows * bytesPerRow;
   const limit = requestLimit();
   if (need > limit.bytes) {
-    throw new DeepgenError("E_ARG", `${what} of ${rows} rows needs about ${mib(need)} (${bytesPerRow} bytes per row), over the limit of ${mib(limit.bytes)} (${limit.source})`);
+    throw new DeepgenError(
+      "E_ARG",
+      `${what} of ${rows} rows needs about ${mib(need)} (${bytesPerRow} bytes per row), over the limit of ${mib(limit.bytes)} (${limit.source})`,
+    );
   }
   let out: T;
   try {

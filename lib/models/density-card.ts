@@ -20,7 +20,9 @@ export function densityCard(source: CardSource, run: DensityCardRun) {
   return {
     ...cardHead(source),
     train_split_size: run.trainSplitSize,
-    ...(run.validationSize !== undefined ? { validation_size: run.validationSize, train_size: run.trainSplitSize - run.validationSize } : { train_size: run.trainSplitSize }),
+    ...(run.validationSize !== undefined
+      ? { validation_size: run.validationSize, train_size: run.trainSplitSize - run.validationSize }
+      : { train_size: run.trainSplitSize }),
     test_size: run.testSize,
     ...run.likelihood,
     ...cardRunFields(run),

@@ -15,7 +15,12 @@ export interface LikelihoodReport {
   dequantization?: string;
 }
 
-export async function testLikelihood(model: DensityModel, x: Float32Array, continuous: boolean, opts: InputCallOptions = {}): Promise<LikelihoodReport> {
+export async function testLikelihood(
+  model: DensityModel,
+  x: Float32Array,
+  continuous: boolean,
+  opts: InputCallOptions = {},
+): Promise<LikelihoodReport> {
   const meanLogLik = -meanNll(await model.logProb(x, opts));
   if (!continuous) return { test_nll_nats: -meanLogLik, bits_per_dim: -meanLogLik / Math.LN2 / model.dim };
   const nll = discreteNllNats(meanLogLik, model.dim);

@@ -51,7 +51,8 @@ export function gaussianStats(x: ArrayLike<number>, dim: number): GaussianStats 
       cov[b * dim + a] = v;
     }
   }
-  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i]!)) throw new DeepgenError("E_ARG", "gaussianStats: the features contain NaN or Infinity");
+  for (let i = 0; i < x.length; i++)
+    if (!Number.isFinite(x[i]!)) throw new DeepgenError("E_ARG", "gaussianStats: the features contain NaN or Infinity");
   return { dim, n, mean, cov };
 }
 

@@ -37,8 +37,14 @@ export interface ToyEpoch {
  * record's diagnostics (kept in checkpoints and the card) and the full measurement.
  */
 export async function epochQuality(model: Gan, backend?: BackendName) {
-  const q = await sampleQuality(model.sampleSync(QUALITY_EPOCH_N, { seed: QUALITY_EPOCH_SEED, backend }).x, { reference: "train", backend });
-  return { diagnostics: { fidTrain: q.fid, coverageMin: q.coverage.min, coverageMax: q.coverage.max, confident: q.confident.fraction }, quality: q };
+  const q = await sampleQuality(model.sampleSync(QUALITY_EPOCH_N, { seed: QUALITY_EPOCH_SEED, backend }).x, {
+    reference: "train",
+    backend,
+  });
+  return {
+    diagnostics: { fidTrain: q.fid, coverageMin: q.coverage.min, coverageMax: q.coverage.max, confident: q.confident.fraction },
+    quality: q,
+  };
 }
 
 /** The test-split sample quality of the final model, as `deepgen eval --quality -n 10000 --seed 0` reports it. */
@@ -63,7 +69,10 @@ export async function testQuality(model: Gan, backend?: BackendName) {
  * What each code value draws, by the classifier: the digit most of CODE_REPORT_N samples with
  * that code are classified as, and that share (1 for a code that is one digit class).
  */
-export async function codeDigits(model: Gan, backend?: BackendName): Promise<{ n: number; seed: number; codes: { code: number; digit: number; share: number }[] }> {
+export async function codeDigits(
+  model: Gan,
+  backend?: BackendName,
+): Promise<{ n: number; seed: number; codes: { code: number; digit: number; share: number }[] }> {
   const codes = [];
   for (let c = 0; c < model.codes; c++) {
     const cov = await classCoverage(model.sampleSync(CODE_REPORT_N, { seed: QUALITY_FINAL_SEED, code: c, backend }).x, { backend });

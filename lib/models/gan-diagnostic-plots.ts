@@ -32,7 +32,12 @@ function discriminate(d: Discriminator, pts: Float64Array, n: number): Float64Ar
 }
 
 /** D vs D* (and, in 1-D, the densities behind D*). Without a discriminator only D* is drawn. */
-export function discriminatorPlot(data: ToyDistribution, pg: DensityFunction, discriminator?: Discriminator, opts: DiscriminatorPlotOptions = {}): Raster {
+export function discriminatorPlot(
+  data: ToyDistribution,
+  pg: DensityFunction,
+  discriminator?: Discriminator,
+  opts: DiscriminatorPlotOptions = {},
+): Raster {
   const title = opts.title ?? `${data.name}: d vs optimal d*`;
   if (data.dim === 1) {
     const n = opts.resolution ?? 400;
@@ -73,8 +78,14 @@ export function discriminatorPlot(data: ToyDistribution, pg: DensityFunction, di
 }
 
 /** Generator samples over fresh data samples (the first n of each), 2-D only. */
-export function samplesPlot(data: ToyDistribution, generatorSamples: Float32Array, seed: Seed, opts: { n?: number; title?: string } = {}): Raster {
-  if (data.dim !== 2) throw new DeepgenError("E_ARG", `samplesPlot draws 2-D data; ${data.name} is ${data.dim}-D (discriminatorPlot shows p_g there)`);
+export function samplesPlot(
+  data: ToyDistribution,
+  generatorSamples: Float32Array,
+  seed: Seed,
+  opts: { n?: number; title?: string } = {},
+): Raster {
+  if (data.dim !== 2)
+    throw new DeepgenError("E_ARG", `samplesPlot draws 2-D data; ${data.name} is ${data.dim}-D (discriminatorPlot shows p_g there)`);
   const m = checkSamples("generator samples", generatorSamples, 2);
   const n = Math.min(m, opts.n ?? 2000);
   const [[x0, x1], [y0, y1]] = data.bounds as [[number, number], [number, number]];

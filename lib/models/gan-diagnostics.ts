@@ -161,7 +161,12 @@ function evalDiscriminator(d: Discriminator, x: Float32Array, n: number): Float6
 }
 
 /** V(D*, G) by Monte Carlo and the JSD it implies; plus the current discriminator's V(D, G). */
-export function valueFunctionJsd(data: ToyDistribution, pg: DensityFunction, generatorSamples: Float32Array, opts: ValueJsdOptions): ValueJsdResult {
+export function valueFunctionJsd(
+  data: ToyDistribution,
+  pg: DensityFunction,
+  generatorSamples: Float32Array,
+  opts: ValueJsdOptions,
+): ValueJsdResult {
   const m = checkSamples("generator samples", generatorSamples, data.dim);
   const nData = checkInteger("nData", opts.nData ?? m, 1);
   const real = data.sample(nData, opts.seed, opts.dataOffset ?? 0);

@@ -60,7 +60,14 @@ export interface DiscriminatorHead {
    * rows codeRows.from..r (their codes in `classes`) and returns that loss, a mean over those
    * rows in nats; the others return no code loss.
    */
-  outputGradient(k: CodeLossKernels, dlogits: Float32Array, r: number, classes: Int32Array, scratch: GanLossScratch, codeRows: CodeLossRows): { dOut: Float32Array; codeLoss?: number };
+  outputGradient(
+    k: CodeLossKernels,
+    dlogits: Float32Array,
+    r: number,
+    classes: Int32Array,
+    scratch: GanLossScratch,
+    codeRows: CodeLossRows,
+  ): { dOut: Float32Array; codeLoss?: number };
 }
 
 type CodeLossKernels = Pick<Kernels, "softmaxCrossEntropyForward" | "softmaxCrossEntropyBackward">;
@@ -86,12 +93,29 @@ class InfoGanHead implements DiscriminatorHead {
     splitOutputs(out, r, this.K, logits, scratch.codeLogits);
   }
 
-  outputGradient(k: CodeLossKernels, dlogits: Float32Array, r: number, classes: Int32Array, scratch: GanLossScratch, codeRows: CodeLossRows): { dOut: Float32Array; codeLoss?: number } {
+  outputGradient(
+    k: CodeLossKernels,
+    dlogits: Float32Array,
+    r: number,
+    classes: Int32Array,
+    scratch: GanLossScratch,
+    codeRows: CodeLossRows,
+  ): { dOut: Float32Array; codeLoss?: number } {
     const K = this.K;
     const { from, weight } = codeRows;
     const dCode = scratch.dCode.subarray(0, r * K).fill(0);
     let codeLoss: number | undefined;
-    if (from < r) codeLoss = codeLossBackward(k, dCode.subarray(from * K), scratch.codeLogits.subarray(from * K), classes.subarray(from), r - from, K, weight, scratch.onehot);
+    if (from < r)
+      codeLoss = codeLossBackward(
+        k,
+        dCode.subarray(from * K),
+        scratch.codeLogits.subarray(from * K),
+        classes.subarray(from),
+        r - from,
+        K,
+        weight,
+        scratch.onehot,
+      );
     const dOut = scratch.dOut.subarray(0, r * this.width);
     mergeOutputGrads(dOut, r, K, dlogits, dCode);
     return { dOut, codeLoss };
@@ -111,7 +135,13 @@ class ProjectionHead implements DiscriminatorHead {
     projectLogits(out, r, this.K, classes, logits);
   }
 
-  outputGradient(_k: CodeLossKernels, dlogits: Float32Array, r: number, classes: Int32Array, scratch: GanLossScratch): { dOut: Float32Array } {
+  outputGradient(
+    _k: CodeLossKernels,
+    dlogits: Float32Array,
+    r: number,
+    classes: Int32Array,
+    scratch: GanLossScratch,
+  ): { dOut: Float32Array } {
     const dOut = scratch.dOut.subarray(0, r * this.width);
     projectGrads(dOut, r, this.K, classes, dlogits);
     return { dOut };
@@ -188,7 +218,8 @@ export function checkLabels(what: string, labels: ArrayLike<number> | undefined,
   if (labels.length !== n) throw new DeepgenError("E_SHAPE", `${what}: ${labels.length} labels for ${n} examples`);
   for (let i = 0; i < n; i++) {
     const y = labels[i]!;
-    if (!(Number.isInteger(y) && y >= 0 && y < K)) throw new DeepgenError("E_ARG", `${what}: label ${y} (example ${i}) is not a class in 0..${K - 1}`);
+    if (!(Number.isInteger(y) && y >= 0 && y < K))
+      throw new DeepgenError("E_ARG", `${what}: label ${y} (example ${i}) is not a class in 0..${K - 1}`);
   }
   return labels;
 }

@@ -118,7 +118,15 @@ export interface GanUnderTraining {
   readonly generator: Net;
   readonly discriminator: Net;
   readonly head: DiscriminatorHead;
-  generatorLossGradient(k: Kernels, x: Float32Array, m: number, loss: GanLoss, scratch: GanLossScratch, keep: number, info?: { codes: Int32Array; weight: number }): { loss: number; dfake: Float32Array };
+  generatorLossGradient(
+    k: Kernels,
+    x: Float32Array,
+    m: number,
+    loss: GanLoss,
+    scratch: GanLossScratch,
+    keep: number,
+    info?: { codes: Int32Array; weight: number },
+  ): { loss: number; dfake: Float32Array };
   recalibrateBatchNorm(opts: { seed?: Seed; backend?: BackendName }): void;
   /** The model file's tensors: both networks' parameters and running statistics. */
   tensors(): Record<string, TensorToWrite>;
@@ -164,7 +172,8 @@ export async function fitGan(model: GanUnderTraining, x: Float32Array, options?:
   const topK = opts.topK ?? 1;
   if (!(topK > 0 && topK <= 1)) throw new DeepgenError("E_ARG", `topK must be in (0, 1], got ${topK}`);
   const codeWeight = opts.codeWeight ?? 1;
-  if (!(codeWeight >= 0 && Number.isFinite(codeWeight))) throw new DeepgenError("E_ARG", `codeWeight must be a finite number >= 0, got ${codeWeight}`);
+  if (!(codeWeight >= 0 && Number.isFinite(codeWeight)))
+    throw new DeepgenError("E_ARG", `codeWeight must be a finite number >= 0, got ${codeWeight}`);
   const k = modelKernels(model.backend, opts.backend);
   const { generator, discriminator, head } = model;
   const D = model.dim;
@@ -183,7 +192,9 @@ export async function fitGan(model: GanUnderTraining, x: Float32Array, options?:
   // D's output for an example depends on its batch (batch norm, minibatch stddev)
   const separateBatches = model.config.discNorm === true || model.config.discStddev === true;
   const logitsBuf = new Float32Array(2 * batchSize);
-  const realGrads = separateBatches ? Object.fromEntries(Object.entries(discGrads).map(([name, g]) => [name, new Float32Array(g.length)])) : null;
+  const realGrads = separateBatches
+    ? Object.fromEntries(Object.entries(discGrads).map(([name, g]) => [name, new Float32Array(g.length)]))
+    : null;
   const data = makeDataset(x, undefined, 1, D);
   const both = new Float32Array(2 * batchSize * D);
   const z = new Float32Array(batchSize * model.latentDim);
@@ -258,7 +269,10 @@ export async function fitGan(model: GanUnderTraining, x: Float32Array, options?:
           discAdam.opts.lr = discLr * f;
           // 1. discriminator on [real; G(z)], z (and the codes) from this step's own Philox streams
           const zb = z.subarray(0, m * model.latentDim);
-          const codes = fillLatent(k, zb, m, model.zdim, K, seed, { noise: Z_STREAM_BASE + step, code: CODE_STREAM_OFFSET + Z_STREAM_BASE + step });
+          const codes = fillLatent(k, zb, m, model.zdim, K, seed, {
+            noise: Z_STREAM_BASE + step,
+            code: CODE_STREAM_OFFSET + Z_STREAM_BASE + step,
+          });
           const fake = generator.forward(k, zb, m);
           const xb = both.subarray(0, 2 * m * D);
           gatherRows(data, idx, xb.subarray(0, m * D));
@@ -347,23 +361,51 @@ function useAverage(model: GanUnderTraining, average: WeightAverage, seed: Seed,
   };
 }
 
-async function saveCheckpoint(model: GanUnderTraining, path: string, adams: Record<string, Adam>, state: TrainingState, step: number, average: WeightAverage | null): Promise<void> {
+async function saveCheckpoint(
+  model: GanUnderTraining,
+  path: string,
+  adams: Record<string, Adam>,
+  state: TrainingState,
+  step: number,
+  average: WeightAverage | null,
+): Promise<void> {
   const states = adamStates(adams);
   const tensors = { ...model.tensors(), ...states.tensors };
   const shapes = model.generator.shapes();
-  if (average !== null) for (const [name, a] of Object.entries(average.averages)) tensors[`ema.${name}`] = { shape: shapes[name]!, data: a };
-  await writeSafetensors(path, tensors, modelMetadata(model.kind, model.config, { [CHECKPOINT_KEY]: JSON.stringify({ state, step, adamSteps: states.steps, ...(average === null ? {} : { emaUpdates: average.updates }) }) }));
+  if (average !== null)
+    for (const [name, a] of Object.entries(average.averages)) tensors[`ema.${name}`] = { shape: shapes[name]!, data: a };
+  await writeSafetensors(
+    path,
+    tensors,
+    modelMetadata(model.kind, model.config, {
+      [CHECKPOINT_KEY]: JSON.stringify({
+        state,
+        step,
+        adamSteps: states.steps,
+        ...(average === null ? {} : { emaUpdates: average.updates }),
+      }),
+    }),
+  );
 }
 
-async function loadCheckpoint(model: GanUnderTraining, path: string, adams: Record<string, Adam>, average: WeightAverage | null): Promise<{ state: TrainingState; step: number }> {
-  const { file, cp } = await readPhasedCheckpoint<unknown, { state: TrainingState; step: number; adamSteps: Record<string, number>; emaUpdates?: number }>(path, "gan", model.config);
+async function loadCheckpoint(
+  model: GanUnderTraining,
+  path: string,
+  adams: Record<string, Adam>,
+  average: WeightAverage | null,
+): Promise<{ state: TrainingState; step: number }> {
+  const { file, cp } = await readPhasedCheckpoint<
+    unknown,
+    { state: TrainingState; step: number; adamSteps: Record<string, number>; emaUpdates?: number }
+  >(path, "gan", model.config);
   model.loadParams(file);
   if (average !== null) {
     // a checkpoint of a run without averaging starts the average (and its warm-up) at its
     // parameters; one written before the warm-up existed continues at the full decay
     const shapes = model.generator.shapes();
     const saved = Object.keys(average.averages).every((name) => file.tensors.has(`ema.${name}`));
-    for (const [name, a] of Object.entries(average.averages)) a.set(saved ? requireF32(file, `ema.${name}`, shapes[name]!) : model.generator.params()[name]!);
+    for (const [name, a] of Object.entries(average.averages))
+      a.set(saved ? requireF32(file, `ema.${name}`, shapes[name]!) : model.generator.params()[name]!);
     average.updates = !saved ? 0 : Number.isInteger(cp.emaUpdates) && cp.emaUpdates! >= 0 ? cp.emaUpdates! : Number.MAX_SAFE_INTEGER;
   }
   loadAdamStates(file.tensors, adams, cp.adamSteps);

@@ -31,7 +31,17 @@ import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { Net } from "../nn/conv-nets.js";
 import { checkDcganSpec, DcganDiscriminator, DcganGenerator } from "../nn/dcgan-nets.js";
 import { Mlp } from "../nn/dense.js";
-import { allocRows, batchRows, finishedAsync, type InputCheckOptions, type InputDomain, inputRows, modelKernels, netBytesPerRow, sizedRequest } from "./common.js";
+import {
+  allocRows,
+  batchRows,
+  finishedAsync,
+  type InputCheckOptions,
+  type InputDomain,
+  inputRows,
+  modelKernels,
+  netBytesPerRow,
+  sizedRequest,
+} from "./common.js";
 import { CODE_STREAM_OFFSET, fillLatent } from "./gan-codes.js";
 import { checkLabels, type DiscriminatorHead, discriminatorHead, type GanLossScratch, lossScratch } from "./gan-heads.js";
 import { fitGan, type GanFitOptions, type GanFitResult, type GanLoss } from "./gan-trainer.js";
@@ -128,7 +138,14 @@ const CREATE_KEYS = optionKeys<GanCreateOptions>({
   backend: true,
 });
 const SAMPLE_SYNC_KEYS = optionKeys<GanSampleOptions>({ seed: true, backend: true, returnProbs: true, code: true });
-const SAMPLE_ASYNC_KEYS = optionKeys<GanAsyncSampleOptions>({ seed: true, backend: true, returnProbs: true, code: true, signal: true, onProgress: true });
+const SAMPLE_ASYNC_KEYS = optionKeys<GanAsyncSampleOptions>({
+  seed: true,
+  backend: true,
+  returnProbs: true,
+  code: true,
+  signal: true,
+  onProgress: true,
+});
 const GENERATE_KEYS = optionKeys<Omit<GanSampleOptions, "returnProbs">>({ seed: true, backend: true, code: true });
 const BACKEND_ONLY = optionKeys<{ backend?: BackendName }>({ backend: true });
 const DISCRIMINATE_KEYS = optionKeys<GanDiscriminateOptions>({ backend: true, labels: true, checkInput: true });
@@ -145,7 +162,8 @@ const RECALIBRATE_STREAM = 0x30000;
 const NO_CODES = new Int32Array(0);
 
 function widths(source: string, name: string, a: unknown): number[] {
-  if (!Array.isArray(a) || a.length < 1 || a.length > 8) throw new DeepgenError("E_ARG", `${source}: ${name} must be an array of 1 to 8 widths`);
+  if (!Array.isArray(a) || a.length < 1 || a.length > 8)
+    throw new DeepgenError("E_ARG", `${source}: ${name} must be an array of 1 to 8 widths`);
   return a.map((h) => checkInteger(`${source}: ${name} width`, h, 1, 1 << 16));
 }
 
@@ -215,7 +233,14 @@ export class Gan {
       out.discChannels = pair(source, "discChannels", c.discChannels);
       out.discNorm = Boolean(c.discNorm);
       if (c.discStddev === true) out.discStddev = true;
-      checkDcganSpec({ height: out.height, width: out.width!, zdim, channels: out.channels, discChannels: out.discChannels, discNorm: out.discNorm });
+      checkDcganSpec({
+        height: out.height,
+        width: out.width!,
+        zdim,
+        channels: out.channels,
+        discChannels: out.discChannels,
+        discNorm: out.discNorm,
+      });
     }
     if (c.codes !== undefined && c.codes !== 0) out.codes = checkInteger(`${source}: codes`, c.codes, 2, 256);
     if (c.conditional === true) {
@@ -230,12 +255,27 @@ export class Gan {
     const latent = c.zdim + K;
     const outputs = discriminatorHead(K, c.conditional === true).width;
     if (c.arch === "dcgan") {
-      const spec = { height: c.height!, width: c.width!, zdim: latent, channels: c.channels!, discChannels: c.discChannels!, discNorm: c.discNorm!, discStddev: c.discStddev === true };
-      return { generator: new DcganGenerator("gen", spec, { seed, stream: GEN_STREAM }), discriminator: new DcganDiscriminator("disc", spec, { seed, stream: DISC_STREAM }, outputs) };
+      const spec = {
+        height: c.height!,
+        width: c.width!,
+        zdim: latent,
+        channels: c.channels!,
+        discChannels: c.discChannels!,
+        discNorm: c.discNorm!,
+        discStddev: c.discStddev === true,
+      };
+      return {
+        generator: new DcganGenerator("gen", spec, { seed, stream: GEN_STREAM }),
+        discriminator: new DcganDiscriminator("disc", spec, { seed, stream: DISC_STREAM }, outputs),
+      };
     }
     return {
       generator: new Mlp("gen", { sizes: [latent, ...c.hidden!, c.dim], hidden: "relu", output: c.output }, { seed, stream: GEN_STREAM }),
-      discriminator: new Mlp("disc", { sizes: [c.dim, ...c.discHidden!, outputs], hidden: "leakyRelu", output: "identity" }, { seed, stream: DISC_STREAM }),
+      discriminator: new Mlp(
+        "disc",
+        { sizes: [c.dim, ...c.discHidden!, outputs], hidden: "leakyRelu", output: "identity" },
+        { seed, stream: DISC_STREAM },
+      ),
     };
   }
 
@@ -300,7 +340,8 @@ export class Gan {
     const z = allocRows(n, this.latentDim);
     let given: Int32Array | undefined;
     if (code !== undefined) {
-      if (this.codes === 0) throw new DeepgenError("E_ARG", "this GAN has no categorical code or class to fix (train it with codes or conditional)");
+      if (this.codes === 0)
+        throw new DeepgenError("E_ARG", "this GAN has no categorical code or class to fix (train it with codes or conditional)");
       given = new Int32Array(n).fill(checkInteger("code", code, 0, this.codes - 1));
     }
     fillLatent(this.kernels("js"), z, n, this.zdim, this.codes, seed, { noise: GAN_SAMPLE_Z_STREAM, code: GAN_SAMPLE_CODE_STREAM }, given);
@@ -331,7 +372,9 @@ export class Gan {
 
   async sample(n: number, options: GanAsyncSampleOptions) {
     const opts = checkOptions("Gan.sample", options, SAMPLE_ASYNC_KEYS, ["seed"]);
-    return finishedAsync(opts, () => this.sampleSync(n, { seed: opts.seed, backend: opts.backend, returnProbs: opts.returnProbs, code: opts.code }));
+    return finishedAsync(opts, () =>
+      this.sampleSync(n, { seed: opts.seed, backend: opts.backend, returnProbs: opts.returnProbs, code: opts.code }),
+    );
   }
 
   /** Discriminator probabilities D(x) [n] (evaluation mode); a conditional model needs the examples' labels. */
@@ -377,7 +420,10 @@ export class Gan {
     const z = new Float32Array(bs * this.latentDim);
     this.generator.setTraining?.(true);
     for (let b = 0; b < batches; b++) {
-      fillLatent(k, z, bs, this.zdim, this.codes, opts.seed ?? 0, { noise: RECALIBRATE_STREAM + b, code: CODE_STREAM_OFFSET + RECALIBRATE_STREAM + b });
+      fillLatent(k, z, bs, this.zdim, this.codes, opts.seed ?? 0, {
+        noise: RECALIBRATE_STREAM + b,
+        code: CODE_STREAM_OFFSET + RECALIBRATE_STREAM + b,
+      });
       this.generator.forward(k, z, bs);
     }
     this.generator.setTraining?.(false);
@@ -406,7 +452,8 @@ export class Gan {
   ): { loss: number; codeLoss?: number; dfake: Float32Array } {
     checkInteger("keep", keep, 1, m);
     const K = this.codes;
-    if (K > 0 && (info === undefined || info.codes.length < m)) throw new DeepgenError("E_ARG", `generatorLossGradient: this GAN has a ${K}-way code; pass the ${m} codes the examples came from`);
+    if (K > 0 && (info === undefined || info.codes.length < m))
+      throw new DeepgenError("E_ARG", `generatorLossGradient: this GAN has a ${K}-way code; pass the ${m} codes the examples came from`);
     const codes = info?.codes ?? NO_CODES;
     // a label out of range would read another row's output: the labels are checked like fit's
     if (this.head.readsLabels) checkLabels("generatorLossGradient", codes.subarray(0, m), m, K);

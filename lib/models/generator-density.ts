@@ -17,7 +17,15 @@ import type { ToyDistribution } from "../data/toy.js";
 import { checkSamples, dataGrid, defaultGridSize, type GeneratorDensity, standardDeviation } from "./density-grid.js";
 import { kdeDensity } from "./kde-2d.js";
 
-export { checkSamples, dataGrid, defaultGridSize, type DensityFunction, type GeneratorDensity, type Grid2d, gridPoints } from "./density-grid.js";
+export {
+  checkSamples,
+  dataGrid,
+  defaultGridSize,
+  type DensityFunction,
+  type GeneratorDensity,
+  type Grid2d,
+  gridPoints,
+} from "./density-grid.js";
 export { exactKde2d } from "./kde-2d.js";
 
 export interface DensityEstimateOptions {
@@ -30,7 +38,11 @@ export interface DensityEstimateOptions {
 }
 
 /** p_g from generator samples [m, data.dim]: histogram in 1-D, binned Gaussian KDE in 2-D. */
-export function estimateGeneratorDensity(data: ToyDistribution, samples: Float32Array, opts: DensityEstimateOptions = {}): GeneratorDensity {
+export function estimateGeneratorDensity(
+  data: ToyDistribution,
+  samples: Float32Array,
+  opts: DensityEstimateOptions = {},
+): GeneratorDensity {
   const m = checkSamples("generator samples", samples, data.dim);
   if (data.dim === 1) return histogramDensity(samples, m, opts.bins ?? "cv", Math.min(...data.stds) / 10);
   const gridSize = checkInteger("gridSize", opts.gridSize ?? defaultGridSize(data), 8, 4096);

@@ -255,7 +255,8 @@ export function kdeDensity(samples: Float32Array, m: number, g: Grid2d, bandwidt
   let h: number;
   let rule: string;
   if (typeof bandwidth === "number") {
-    if (!(bandwidth > 0) || !Number.isFinite(bandwidth)) throw new DeepgenError("E_ARG", `bandwidth must be "lcv", "scott" or h > 0, got ${bandwidth}`);
+    if (!(bandwidth > 0) || !Number.isFinite(bandwidth))
+      throw new DeepgenError("E_ARG", `bandwidth must be "lcv", "scott" or h > 0, got ${bandwidth}`);
     h = Math.max(step, bandwidth);
     rule = "fixed";
   } else if (bandwidth === "scott") {

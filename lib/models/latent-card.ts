@@ -38,7 +38,11 @@ export function latentDataKind(model: Vae | Aae): "binary" | "dequantized" {
 }
 
 /** ELBO terms (one draw per image) and the IWAE NLL with k draws, means over the test images. */
-export async function vaeReport(model: Vae, x: Float32Array, o: { k: number; backend?: BackendName; onProgress?: (f: number) => void; signal?: AbortSignal }): Promise<VaeReport> {
+export async function vaeReport(
+  model: Vae,
+  x: Float32Array,
+  o: { k: number; backend?: BackendName; onProgress?: (f: number) => void; signal?: AbortSignal },
+): Promise<VaeReport> {
   const terms = model.elbo(x, { backend: o.backend });
   const ll = await model.logLikelihood(x, { k: o.k, backend: o.backend, onProgress: o.onProgress, signal: o.signal, checkInput: false });
   let s = 0;
@@ -85,7 +89,8 @@ export function aaeReport(model: Aae, test: Float32Array, train: Float32Array, b
 
 /** Scatter of test codes coloured by digit, with prior draws (grey, behind) for an AAE. */
 export function codeScatter(model: Vae | Aae, test: Dataset, title: string, backend?: BackendName): ReturnType<typeof scatterPlot> {
-  if (model.latent !== 2) throw new DeepgenError("E_ARG", `a scatter plot of codes needs a 2-D latent space, this model has ${model.latent}`);
+  if (model.latent !== 2)
+    throw new DeepgenError("E_ARG", `a scatter plot of codes needs a 2-D latent space, this model has ${model.latent}`);
   const codes = model instanceof Vae ? model.encode(test.x, { backend }).mu : model.encode(test.x, { backend });
   const groups: PointGroup[] = [];
   if (model instanceof Aae) groups.push({ name: "prior", points: model.samplePrior(test.n, 0), color: [205, 205, 205] });

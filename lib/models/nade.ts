@@ -34,7 +34,14 @@ import {
   type SyncInputOptions,
   type SyncSampleOptions,
 } from "./density.js";
-import { freshState, runTrainingLoop, trainValidationSplit, type TrainingState, VALIDATED_FIT_FIELDS, type ValidatedFitOptions } from "./trainer.js";
+import {
+  freshState,
+  runTrainingLoop,
+  trainValidationSplit,
+  type TrainingState,
+  VALIDATED_FIT_FIELDS,
+  type ValidatedFitOptions,
+} from "./trainer.js";
 
 export type Ordering = "natural" | "random";
 
@@ -69,9 +76,26 @@ export interface NadeFitOptions extends ModelCallOptions, ValidatedFitOptions {
 
 export type NadeCompleteOptions = SampleOptions & InputCheckOptions & { known: number };
 
-const CREATE_KEYS = optionKeys<NadeCreateOptions>({ dim: true, hidden: true, ordering: true, orderingSeed: true, initSeed: true, height: true, width: true, backend: true });
+const CREATE_KEYS = optionKeys<NadeCreateOptions>({
+  dim: true,
+  hidden: true,
+  ordering: true,
+  orderingSeed: true,
+  initSeed: true,
+  height: true,
+  width: true,
+  backend: true,
+});
 const FIT_KEYS = optionKeys<NadeFitOptions>({ ...VALIDATED_FIT_FIELDS, onProgress: true, weightDecay: true, clipNorm: true });
-const COMPLETE_KEYS = optionKeys<NadeCompleteOptions>({ backend: true, signal: true, onProgress: true, seed: true, returnProbs: true, checkInput: true, known: true });
+const COMPLETE_KEYS = optionKeys<NadeCompleteOptions>({
+  backend: true,
+  signal: true,
+  onProgress: true,
+  seed: true,
+  returnProbs: true,
+  checkInput: true,
+  known: true,
+});
 
 export interface NadeFitResult extends TrainingState {
   trainSize: number;
@@ -113,12 +137,22 @@ export class Nade implements DensityModel {
   static create(opts: NadeCreateOptions): Nade {
     checkOptions("Nade.create", opts, CREATE_KEYS, ["dim"]);
     const config = Nade.checkConfig(
-      { dim: opts.dim, hidden: opts.hidden ?? 500, ordering: opts.ordering ?? "natural", orderingSeed: opts.orderingSeed ?? 0, height: opts.height, width: opts.width },
+      {
+        dim: opts.dim,
+        hidden: opts.hidden ?? 500,
+        ordering: opts.ordering ?? "natural",
+        orderingSeed: opts.orderingSeed ?? 0,
+        height: opts.height,
+        width: opts.width,
+      },
       "create",
     );
     const { dim, hidden, ordering, orderingSeed } = config;
     const initSeed = opts.initSeed ?? 0;
-    const order = ordering === "natural" ? Int32Array.from({ length: dim }, (_, i) => i) : Int32Array.from(permutation(dim, orderingSeed, ORDER_STREAM));
+    const order =
+      ordering === "natural"
+        ? Int32Array.from({ length: dim }, (_, i) => i)
+        : Int32Array.from(permutation(dim, orderingSeed, ORDER_STREAM));
     const r = Math.sqrt(6 / (dim + hidden));
     const uniform = (n: number, stream: number, range: number): Float32Array => uniformInit(n, initSeed, stream, range);
     const arrays: NadeModelArrays = {
@@ -240,7 +274,11 @@ export class Nade implements DensityModel {
     for (let r = 0; r < n; r++) {
       for (let s = 0; s < known; s++) {
         const i = r * d + order[s]!;
-        if (x[i] !== 0 && x[i] !== 1) throw new DeepgenError("E_ARG", `Nade.complete: x[${i}] (row ${r}, value ${order[s]}) = ${x[i]} is not 0 or 1; this model takes values 0 or 1`);
+        if (x[i] !== 0 && x[i] !== 1)
+          throw new DeepgenError(
+            "E_ARG",
+            `Nade.complete: x[${i}] (row ${r}, value ${order[s]}) = ${x[i]} is not 0 or 1; this model takes values 0 or 1`,
+          );
       }
     }
   }
@@ -249,7 +287,11 @@ export class Nade implements DensityModel {
   async fit(train: Float32Array | Dataset, options?: NadeFitOptions): Promise<NadeFitResult> {
     const opts = checkOptions("Nade.fit", options, FIT_KEYS);
     const seed = opts.seed ?? 0;
-    const { trainX, validX, n } = trainValidationSplit(train, this.dim, opts.validation ?? 0.1, seed, { nonEmpty: true, domain: "binary", checkInput: opts.checkInput });
+    const { trainX, validX, n } = trainValidationSplit(train, this.dim, opts.validation ?? 0.1, seed, {
+      nonEmpty: true,
+      domain: "binary",
+      checkInput: opts.checkInput,
+    });
     const batchSize = checkInteger("batchSize", opts.batchSize ?? 100, 1);
     const epochs = checkInteger("epochs", opts.epochs ?? 100, 0);
     const patience = opts.patience ?? 10;
@@ -372,7 +414,12 @@ export class Nade implements DensityModel {
     return new Nade(config, arrays);
   }
 
-  private async saveCheckpoint(path: string, adam: Adam, best: Record<"wt" | "c" | "v" | "b", Float32Array>, state: TrainingState): Promise<void> {
+  private async saveCheckpoint(
+    path: string,
+    adam: Adam,
+    best: Record<"wt" | "c" | "v" | "b", Float32Array>,
+    state: TrainingState,
+  ): Promise<void> {
     const a = this.arrays;
     const tensors = {
       ...this.paperTensors(a.wt, a.c, a.v, a.b),
@@ -385,7 +432,10 @@ export class Nade implements DensityModel {
   private async loadCheckpoint(path: string, adam: Adam, best: Record<"wt" | "c" | "v" | "b", Float32Array>): Promise<TrainingState> {
     const { file, ...cp } = await readCheckpointFile<NadeConfig>(path, "nade");
     if (file.config.dim !== this.config.dim || file.config.hidden !== this.config.hidden) {
-      throw new DeepgenError("E_FORMAT", `${path}: checkpoint is D=${file.config.dim} H=${file.config.hidden}, model is D=${this.config.dim} H=${this.config.hidden}`);
+      throw new DeepgenError(
+        "E_FORMAT",
+        `${path}: checkpoint is D=${file.config.dim} H=${file.config.hidden}, model is D=${this.config.dim} H=${this.config.hidden}`,
+      );
     }
     const current = Nade.fromFile(file, path);
     const bestModel = Nade.fromFile(file, path, "best.");

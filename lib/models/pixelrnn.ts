@@ -36,7 +36,14 @@ import {
   type SyncInputOptions,
 } from "./density.js";
 import { meanNll } from "./nade.js";
-import { freshState, runTrainingLoop, trainValidationSplit, type TrainingState, VALIDATED_FIT_FIELDS, type ValidatedFitOptions } from "./trainer.js";
+import {
+  freshState,
+  runTrainingLoop,
+  trainValidationSplit,
+  type TrainingState,
+  VALIDATED_FIT_FIELDS,
+  type ValidatedFitOptions,
+} from "./trainer.js";
 
 export type { PixelRnnKindName } from "../kernels/js/pixelrnn.js";
 
@@ -74,7 +81,15 @@ export interface PixelRnnSampleOptions extends SampleOptions {
   cached?: boolean;
 }
 
-const CREATE_KEYS = optionKeys<PixelRnnCreateOptions>({ kind: true, height: true, width: true, layers: true, hidden: true, initSeed: true, backend: true });
+const CREATE_KEYS = optionKeys<PixelRnnCreateOptions>({
+  kind: true,
+  height: true,
+  width: true,
+  layers: true,
+  hidden: true,
+  initSeed: true,
+  backend: true,
+});
 const FIT_KEYS = optionKeys<PixelRnnFitOptions>({ ...VALIDATED_FIT_FIELDS, onProgress: true, clipNorm: true });
 const PIXELRNN_SAMPLE_KEYS = [...SAMPLE_KEYS, "cached"];
 const PIXELRNN_SYNC_SAMPLE_KEYS = [...SYNC_SAMPLE_KEYS, "cached"];
@@ -145,7 +160,10 @@ export class PixelRnn implements DensityModel {
 
   static create(opts: PixelRnnCreateOptions): PixelRnn {
     checkOptions("PixelRnn.create", opts, CREATE_KEYS, ["kind", "height", "width"]);
-    const config = PixelRnn.checkConfig({ kind: opts.kind, layers: opts.layers ?? 1, hidden: opts.hidden ?? 32, height: opts.height, width: opts.width }, "create");
+    const config = PixelRnn.checkConfig(
+      { kind: opts.kind, layers: opts.layers ?? 1, hidden: opts.hidden ?? 32, height: opts.height, width: opts.width },
+      "create",
+    );
     const model = new PixelRnn(config, new Float32Array(pixelRnnLayout({ ...config, rows: config.height, cols: config.width }).total));
     checkPixelRnnModel(model.arrays);
     const seed = opts.initSeed ?? 0;
@@ -208,7 +226,13 @@ export class PixelRnn implements DensityModel {
     return sizedRequest("PixelRnn.sample", n, this.bytesPerRow("sample", o.returnProbs), async () => {
       const x = allocRows(n, this.dim);
       const probs = o.returnProbs ? allocRows(n, this.dim) : undefined;
-      await this.kernels(o.backend).pixelRnnSampleAsync(this.arrays, { n, seed: o.seed, stream: SAMPLE_STREAM, cached: o.cached ?? true }, x, probs, o);
+      await this.kernels(o.backend).pixelRnnSampleAsync(
+        this.arrays,
+        { n, seed: o.seed, stream: SAMPLE_STREAM, cached: o.cached ?? true },
+        x,
+        probs,
+        o,
+      );
       return probs ? { x, probs, n } : { x, n };
     });
   }
@@ -233,7 +257,11 @@ export class PixelRnn implements DensityModel {
   async fit(train: Float32Array | Dataset, options?: PixelRnnFitOptions): Promise<PixelRnnFitResult> {
     const opts = checkOptions("PixelRnn.fit", options, FIT_KEYS);
     const seed = opts.seed ?? 0;
-    const { trainX, validX, n } = trainValidationSplit(train, this.dim, opts.validation ?? 0.1, seed, { nonEmpty: true, domain: "binary", checkInput: opts.checkInput });
+    const { trainX, validX, n } = trainValidationSplit(train, this.dim, opts.validation ?? 0.1, seed, {
+      nonEmpty: true,
+      domain: "binary",
+      checkInput: opts.checkInput,
+    });
     const batchSize = checkInteger("batchSize", opts.batchSize ?? 64, 1);
     const epochs = checkInteger("epochs", opts.epochs ?? 100, 0);
     const kernels = this.kernels(opts.backend);
@@ -306,9 +334,11 @@ export class PixelRnn implements DensityModel {
   }
 
   static fromFile(file: ModelFile<PixelRnnConfig>, source: string, prefix = ""): PixelRnn {
-    if (file.model !== "rowlstm" && file.model !== "diagbilstm") throw new DeepgenError("E_FORMAT", `${source}: not a PixelRNN file (model '${file.model}')`);
+    if (file.model !== "rowlstm" && file.model !== "diagbilstm")
+      throw new DeepgenError("E_FORMAT", `${source}: not a PixelRNN file (model '${file.model}')`);
     const config = fileConfig(file, source, PixelRnn.checkConfig);
-    if (config.kind !== file.model) throw new DeepgenError("E_FORMAT", `${source}: config.kind '${config.kind}' does not match model '${file.model}'`);
+    if (config.kind !== file.model)
+      throw new DeepgenError("E_FORMAT", `${source}: config.kind '${config.kind}' does not match model '${file.model}'`);
     const model = new PixelRnn(config, new Float32Array(pixelRnnLayout({ ...config, rows: config.height, cols: config.width }).total));
     for (const t of tensorNames(model.spec)) {
       let data: Float32Array;
@@ -331,7 +361,10 @@ export class PixelRnn implements DensityModel {
     const { file, ...cp } = await readCheckpointFile<PixelRnnConfig>(path, undefined);
     const current = PixelRnn.fromFile(file, path);
     if (JSON.stringify(current.config) !== JSON.stringify(this.config)) {
-      throw new DeepgenError("E_FORMAT", `${path}: checkpoint is ${JSON.stringify(current.config)}, model is ${JSON.stringify(this.config)}`);
+      throw new DeepgenError(
+        "E_FORMAT",
+        `${path}: checkpoint is ${JSON.stringify(current.config)}, model is ${JSON.stringify(this.config)}`,
+      );
     }
     this.params.set(current.params);
     best.set(PixelRnn.fromFile(file, path, "best.").params);

@@ -28,7 +28,14 @@ export function checkPrior(prior: PriorKind, latent: number): void {
 }
 
 /** n draws [n, latent] from the prior. */
-export function samplePrior(prior: PriorKind, n: number, latent: number, seed: Seed, stream: number, out = new Float32Array(n * latent)): Float32Array {
+export function samplePrior(
+  prior: PriorKind,
+  n: number,
+  latent: number,
+  seed: Seed,
+  stream: number,
+  out = new Float32Array(n * latent),
+): Float32Array {
   checkPrior(prior, latent);
   const js = getKernels("js");
   const w = latent + 1;

@@ -65,7 +65,10 @@ export async function loadModel(nameOrPath: string, opts: { backend?: BackendNam
     case "aae":
       throw new DeepgenError("E_ARG", `${path}: an adversarial autoencoder has no likelihood; it can be sampled, plotted and interpolated`);
     case "gan":
-      throw new DeepgenError("E_ARG", `${path}: a GAN has no likelihood; it can be sampled, interpolated and scored by sample quality (eval --quality)`);
+      throw new DeepgenError(
+        "E_ARG",
+        `${path}: a GAN has no likelihood; it can be sampled, interpolated and scored by sample quality (eval --quality)`,
+      );
     case "classifier":
       throw new DeepgenError("E_ARG", `${path}: a classifier is not a generative model; it judges samples (deepgen eval MODEL --quality)`);
     default:

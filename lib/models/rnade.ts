@@ -32,7 +32,14 @@ import {
   type SyncSampleOptions,
 } from "./density.js";
 import { checkpointMetadata, readCheckpointFile } from "./checkpoint.js";
-import { freshState, runTrainingLoop, trainValidationSplit, type TrainingState, VALIDATED_FIT_FIELDS, type ValidatedFitOptions } from "./trainer.js";
+import {
+  freshState,
+  runTrainingLoop,
+  trainValidationSplit,
+  type TrainingState,
+  VALIDATED_FIT_FIELDS,
+  type ValidatedFitOptions,
+} from "./trainer.js";
 
 export interface RnadeConfig {
   dim: number;
@@ -57,7 +64,15 @@ export interface RnadeCreateOptions {
   backend?: BackendName;
 }
 
-const CREATE_KEYS = optionKeys<RnadeCreateOptions>({ dim: true, hidden: true, components: true, initSeed: true, height: true, width: true, backend: true });
+const CREATE_KEYS = optionKeys<RnadeCreateOptions>({
+  dim: true,
+  hidden: true,
+  components: true,
+  initSeed: true,
+  height: true,
+  width: true,
+  backend: true,
+});
 const FIT_KEYS = optionKeys<RnadeFitOptions>({ ...VALIDATED_FIT_FIELDS, onProgress: true, clipNorm: true });
 
 const PARAMS = ["wt", "c", "va", "vm", "vs", "ba", "bm", "bs"] as const;
@@ -89,7 +104,10 @@ export class Rnade implements DensityModel {
 
   static create(opts: RnadeCreateOptions): Rnade {
     checkOptions("Rnade.create", opts, CREATE_KEYS, ["dim"]);
-    const config = Rnade.checkConfig({ dim: opts.dim, hidden: opts.hidden ?? 100, components: opts.components ?? 5, height: opts.height, width: opts.width }, "create");
+    const config = Rnade.checkConfig(
+      { dim: opts.dim, hidden: opts.hidden ?? 100, components: opts.components ?? 5, height: opts.height, width: opts.width },
+      "create",
+    );
     const { dim: d, hidden: h, components: k } = config;
     const seed = opts.initSeed ?? 0;
     const uniform = (n: number, stream: number, r: number): Float32Array => uniformInit(n, seed, stream, r);
@@ -175,7 +193,11 @@ export class Rnade implements DensityModel {
   async fit(train: Float32Array, options?: RnadeFitOptions): Promise<TrainingState> {
     const opts = checkOptions("Rnade.fit", options, FIT_KEYS);
     const seed = opts.seed ?? 0;
-    const { trainX, validX, n } = trainValidationSplit(train, this.dim, opts.validation ?? 0.1, seed, { nonEmpty: true, domain: "unitHalfOpen", checkInput: opts.checkInput });
+    const { trainX, validX, n } = trainValidationSplit(train, this.dim, opts.validation ?? 0.1, seed, {
+      nonEmpty: true,
+      domain: "unitHalfOpen",
+      checkInput: opts.checkInput,
+    });
     const batchSize = checkInteger("batchSize", opts.batchSize ?? 100, 1);
     const kernels = this.kernels(opts.backend);
     const params = Object.fromEntries(PARAMS.map((p) => [p, this.arrays[p]])) as Record<ParamName, Float32Array>;
@@ -188,7 +210,16 @@ export class Rnade implements DensityModel {
     const batchX = new Float32Array(batchSize * this.dim);
     const logp = new Float32Array(batchSize);
     return runTrainingLoop(
-      { n, batchSize, epochs: checkInteger("epochs", opts.epochs ?? 50, 0), seed, patience: opts.patience ?? 10, signal: opts.signal, onBatch: opts.onBatch, onEpoch: opts.onEpoch },
+      {
+        n,
+        batchSize,
+        epochs: checkInteger("epochs", opts.epochs ?? 50, 0),
+        seed,
+        patience: opts.patience ?? 10,
+        signal: opts.signal,
+        onBatch: opts.onBatch,
+        onEpoch: opts.onEpoch,
+      },
       {
         trainBatch: async (indices) => {
           const m = indices.length;
@@ -212,7 +243,12 @@ export class Rnade implements DensityModel {
         checkpoint:
           opts.checkpointPath === undefined
             ? undefined
-            : (st) => writeSafetensors(opts.checkpointPath!, { ...this.tensors(this.arrays), ...this.tensors(best, "best."), ...adam.stateTensors() }, { ...modelMetadata(this.kind, this.config), ...checkpointMetadata(st, adam.step) }),
+            : (st) =>
+                writeSafetensors(
+                  opts.checkpointPath!,
+                  { ...this.tensors(this.arrays), ...this.tensors(best, "best."), ...adam.stateTensors() },
+                  { ...modelMetadata(this.kind, this.config), ...checkpointMetadata(st, adam.step) },
+                ),
       },
       state,
     );
@@ -222,7 +258,10 @@ export class Rnade implements DensityModel {
     const { file, ...cp } = await readCheckpointFile<RnadeConfig>(path, "rnade");
     const { dim, hidden, components } = file.config;
     if (dim !== this.config.dim || hidden !== this.config.hidden || components !== this.config.components) {
-      throw new DeepgenError("E_FORMAT", `${path}: checkpoint is D=${dim} H=${hidden} K=${components}, model is D=${this.config.dim} H=${this.config.hidden} K=${this.config.components}`);
+      throw new DeepgenError(
+        "E_FORMAT",
+        `${path}: checkpoint is D=${dim} H=${hidden} K=${components}, model is D=${this.config.dim} H=${this.config.hidden} K=${this.config.components}`,
+      );
     }
     const current = Rnade.arraysFrom(file, this.config);
     const bestArrays = Rnade.arraysFrom(file, this.config, "best.");

@@ -61,9 +61,17 @@ export async function sampleImages(
   checkInteger("n", n, 1, 1 << 20);
   const decoder = (model.config as { decoder?: unknown } | undefined)?.decoder;
   const domain = model.kind === "vae" && decoder === "cbernoulli" ? "unit" : SAMPLE_DOMAINS[model.kind];
-  if (domain === undefined) throw new DeepgenError("E_ARG", `sample quality: a '${model.kind}' model has no image samples deepgen knows how to judge`);
-  if (opts.means === true && domain !== "binary") throw new DeepgenError("E_ARG", `pixel means exist for models of binary pixels only, not for '${model.kind}'`);
-  const s = await model.sample(n, { seed, backend: opts.backend, signal: opts.signal, onProgress: opts.onProgress, returnProbs: opts.means === true });
+  if (domain === undefined)
+    throw new DeepgenError("E_ARG", `sample quality: a '${model.kind}' model has no image samples deepgen knows how to judge`);
+  if (opts.means === true && domain !== "binary")
+    throw new DeepgenError("E_ARG", `pixel means exist for models of binary pixels only, not for '${model.kind}'`);
+  const s = await model.sample(n, {
+    seed,
+    backend: opts.backend,
+    signal: opts.signal,
+    onProgress: opts.onProgress,
+    returnProbs: opts.means === true,
+  });
   if (opts.means === true) {
     if (s.probs === undefined) throw new DeepgenError("E_ARG", `a '${model.kind}' model does not return pixel means`);
     return { x: s.probs, n: s.n, domain: "means" };

@@ -94,11 +94,15 @@ export async function qualityClassifier(c: Classifier | string | undefined, back
 function checkImages(images: Float32Array, clf: Classifier): number {
   checkFloat32Array("images", images);
   if (images.length % clf.dim !== 0 || images.length === 0) {
-    throw new DeepgenError("E_SHAPE", `images: ${images.length} values are not a whole, non-zero number of ${clf.config.height}x${clf.config.width} images`);
+    throw new DeepgenError(
+      "E_SHAPE",
+      `images: ${images.length} values are not a whole, non-zero number of ${clf.config.height}x${clf.config.width} images`,
+    );
   }
   for (let i = 0; i < images.length; i++) {
     const v = images[i]!;
-    if (!(v >= 0 && v <= 1)) throw new DeepgenError("E_ARG", `images must be in [0, 1] (map tanh outputs by (x + 1) / 2), found ${v} at ${i}`);
+    if (!(v >= 0 && v <= 1))
+      throw new DeepgenError("E_ARG", `images must be in [0, 1] (map tanh outputs by (x + 1) / 2), found ${v} at ${i}`);
   }
   return images.length / clf.dim;
 }
@@ -111,7 +115,10 @@ export async function features(images: Float32Array, opts: Pick<QualityOptions, 
 }
 
 /** Fraction of images per predicted digit (see ClassCoverage). */
-export async function classCoverage(images: Float32Array, opts: Pick<QualityOptions, "classifier" | "backend"> = {}): Promise<ClassCoverage> {
+export async function classCoverage(
+  images: Float32Array,
+  opts: Pick<QualityOptions, "classifier" | "backend"> = {},
+): Promise<ClassCoverage> {
   const clf = await qualityClassifier(opts.classifier, opts.backend);
   checkImages(images, clf);
   return coverageFromPredictions(clf.predict(images, { backend: opts.backend }), clf.config.classes);

@@ -71,7 +71,9 @@ export const FIT_FIELDS = {
   checkInput: true,
 } as const satisfies { [K in keyof Required<FitOptions>]: true };
 
-export const VALIDATED_FIT_FIELDS = { ...FIT_FIELDS, validation: true, patience: true } as const satisfies { [K in keyof Required<ValidatedFitOptions>]: true };
+export const VALIDATED_FIT_FIELDS = { ...FIT_FIELDS, validation: true, patience: true } as const satisfies {
+  [K in keyof Required<ValidatedFitOptions>]: true;
+};
 
 export interface TrainingProgress {
   epoch: number;
@@ -121,13 +123,15 @@ export function trainValidationSplit(
   opts: { nonEmpty?: boolean; domain?: InputDomain; checkInput?: boolean } = {},
 ): { trainX: Float32Array; validX: Float32Array; n: number } {
   const x = train instanceof Float32Array ? train : train.x;
-  const rows = (what: string, a: Float32Array): number => (opts.domain === undefined ? batchRows(a, dim) : inputRows(what, a, dim, opts.domain, opts));
+  const rows = (what: string, a: Float32Array): number =>
+    opts.domain === undefined ? batchRows(a, dim) : inputRows(what, a, dim, opts.domain, opts);
   rows("fit: training images", x);
   if (typeof validation === "number") {
     const split = splitValidation(makeDataset(x, undefined, 1, dim), validation, seed);
     return { trainX: split.train.x, validX: split.validation.x, n: split.train.x.length / dim };
   }
-  if (rows("fit: validation images", validation) === 0 && opts.nonEmpty === true) throw new DeepgenError("E_ARG", "the validation set is empty");
+  if (rows("fit: validation images", validation) === 0 && opts.nonEmpty === true)
+    throw new DeepgenError("E_ARG", "the validation set is empty");
   return { trainX: x, validX: validation, n: x.length / dim };
 }
 

@@ -16,7 +16,15 @@ import type { Net } from "../nn/conv-nets.js";
 import { readBestCheckpoint, writeBestCheckpoint } from "./checkpoint.js";
 import { type InputDomain, modelKernels } from "./common.js";
 import type { ModelCallOptions } from "./density.js";
-import { type EpochRecord, freshState, runTrainingLoop, trainValidationSplit, type TrainingState, VALIDATED_FIT_FIELDS, type ValidatedFitOptions } from "./trainer.js";
+import {
+  type EpochRecord,
+  freshState,
+  runTrainingLoop,
+  trainValidationSplit,
+  type TrainingState,
+  VALIDATED_FIT_FIELDS,
+  type ValidatedFitOptions,
+} from "./trainer.js";
 
 /** The ELBO's terms, in nats per image (means over the images). */
 export interface ElboTerms {
@@ -69,17 +77,31 @@ export interface VaeUnderTraining {
   readonly decoder: Net;
   params(): Record<string, Float32Array>;
   grads(): Record<string, Float32Array>;
-  lossAndGradients(k: Kernels, x: Float32Array, m: number, o: { seed: Seed; stream: number; beta?: number; freeBits?: number }): { rec: number; kl: number; loss: number };
+  lossAndGradients(
+    k: Kernels,
+    x: Float32Array,
+    m: number,
+    o: { seed: Seed; stream: number; beta?: number; freeBits?: number },
+  ): { rec: number; kl: number; loss: number };
   elbo(x: Float32Array, opts: { backend?: BackendName; seed?: Seed; checkInput?: boolean }): ElboTerms;
   readonly inputDomain: InputDomain;
 }
 
-const FIT_KEYS = optionKeys<VaeFitOptions>({ ...VALIDATED_FIT_FIELDS, onProgress: true, clipNorm: true, warmupEpochs: true, freeBits: true });
+const FIT_KEYS = optionKeys<VaeFitOptions>({
+  ...VALIDATED_FIT_FIELDS,
+  onProgress: true,
+  clipNorm: true,
+  warmupEpochs: true,
+  freeBits: true,
+});
 
 export async function fitVae(model: VaeUnderTraining, train: Float32Array | Dataset, options?: VaeFitOptions): Promise<VaeFitResult> {
   const opts = checkOptions("Vae.fit", options, FIT_KEYS);
   const seed = opts.seed ?? 0;
-  const { trainX, validX, n } = trainValidationSplit(train, model.dim, opts.validation ?? 0.1, seed, { domain: model.inputDomain, checkInput: opts.checkInput });
+  const { trainX, validX, n } = trainValidationSplit(train, model.dim, opts.validation ?? 0.1, seed, {
+    domain: model.inputDomain,
+    checkInput: opts.checkInput,
+  });
   const batchSize = checkInteger("batchSize", opts.batchSize ?? 100, 1);
   const epochs = checkInteger("epochs", opts.epochs ?? 100, 0);
   const warmup = opts.warmupEpochs ?? 0;
@@ -100,7 +122,8 @@ export async function fitVae(model: VaeUnderTraining, train: Float32Array | Data
   let epochSeen = 0;
   let beta = 1;
   let state = freshState();
-  if (opts.resumeFrom !== undefined) state = await readBestCheckpoint(opts.resumeFrom, "vae", model.config, [model.encoder, model.decoder], adam, best);
+  if (opts.resumeFrom !== undefined)
+    state = await readBestCheckpoint(opts.resumeFrom, "vae", model.config, [model.encoder, model.decoder], adam, best);
   const history = state.history as VaeEpochRecord[];
   let lastValidTerms: ElboTerms | undefined;
   // The loop records each epoch before the checkpoint and onEpoch hooks run; the first of
@@ -109,7 +132,11 @@ export async function fitVae(model: VaeUnderTraining, train: Float32Array | Data
     const last = state.history[state.history.length - 1]!;
     if ("terms" in last) return last as VaeEpochRecord;
     const d = Math.max(1, epochSeen);
-    const rec: VaeEpochRecord = { ...last, terms: { reconstruction: -epochRec / d, kl: epochKl / d, elbo: -(epochRec + epochKl) / d }, beta };
+    const rec: VaeEpochRecord = {
+      ...last,
+      terms: { reconstruction: -epochRec / d, kl: epochKl / d, elbo: -(epochRec + epochKl) / d },
+      beta,
+    };
     if (lastValidTerms !== undefined) rec.validationTerms = lastValidTerms;
     state.history[state.history.length - 1] = rec; // (the same array as `history`)
     return rec;
@@ -137,7 +164,12 @@ export async function fitVae(model: VaeUnderTraining, train: Float32Array | Data
         gatherRows(trainSet, indices, batchX);
         const step = adam.step + 1;
         beta = warmup > 0 ? Math.min(1, step / (warmup * batchesPerEpoch)) : 1;
-        const t = model.lossAndGradients(kernels, batchX.subarray(0, m * model.dim), m, { seed, stream: step % 0x100000000, beta, freeBits });
+        const t = model.lossAndGradients(kernels, batchX.subarray(0, m * model.dim), m, {
+          seed,
+          stream: step % 0x100000000,
+          beta,
+          freeBits,
+        });
         adam.update(kernels, grads);
         epochRec += t.rec;
         epochKl += t.kl;

@@ -49,7 +49,17 @@ import { modelMetadata } from "../io/model-file.js";
 import { writeSafetensors } from "../io/safetensors.js";
 import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { Net } from "../nn/conv-nets.js";
-import { Autoencoder, type AutoencoderConfig, autoencoderNets, checkConvArch, checkWidths, loadAutoencoder, VAE_ACTIVATIONS, type VaeActivation, type VaeArch } from "./autoencoder.js";
+import {
+  Autoencoder,
+  type AutoencoderConfig,
+  autoencoderNets,
+  checkConvArch,
+  checkWidths,
+  loadAutoencoder,
+  VAE_ACTIVATIONS,
+  type VaeActivation,
+  type VaeArch,
+} from "./autoencoder.js";
 import { netTensors } from "./checkpoint.js";
 import { batchRows, checkImageShape, type InputCheckOptions, type InputDomain, inputRows, netBytesPerRow, sizedRequest } from "./common.js";
 import {
@@ -110,9 +120,35 @@ export interface ElboOptions extends InputCheckOptions {
   batchSize?: number;
 }
 
-const CREATE_KEYS = optionKeys<VaeCreateOptions>({ dim: true, arch: true, channels: true, latent: true, hidden: true, activation: true, decoder: true, initSeed: true, height: true, width: true, backend: true });
-const IWAE_KEYS = optionKeys<IwaeOptions>({ backend: true, signal: true, onProgress: true, checkInput: true, k: true, chunk: true, seed: true });
-const SYNC_IWAE_KEYS = optionKeys<Omit<IwaeOptions, "signal" | "onProgress">>({ backend: true, checkInput: true, k: true, chunk: true, seed: true });
+const CREATE_KEYS = optionKeys<VaeCreateOptions>({
+  dim: true,
+  arch: true,
+  channels: true,
+  latent: true,
+  hidden: true,
+  activation: true,
+  decoder: true,
+  initSeed: true,
+  height: true,
+  width: true,
+  backend: true,
+});
+const IWAE_KEYS = optionKeys<IwaeOptions>({
+  backend: true,
+  signal: true,
+  onProgress: true,
+  checkInput: true,
+  k: true,
+  chunk: true,
+  seed: true,
+});
+const SYNC_IWAE_KEYS = optionKeys<Omit<IwaeOptions, "signal" | "onProgress">>({
+  backend: true,
+  checkInput: true,
+  k: true,
+  chunk: true,
+  seed: true,
+});
 const ELBO_KEYS = optionKeys<ElboOptions>({ backend: true, seed: true, batchSize: true, checkInput: true });
 
 /** Philox stream of the z draws of sample() (ONNX exports record it, so runners draw the same z). */
@@ -149,17 +185,20 @@ export class Vae extends Autoencoder<VaeConfig> implements DensityModel {
 
   static create(opts: VaeCreateOptions): Vae {
     checkOptions("Vae.create", opts, CREATE_KEYS, ["dim"]);
-    const config = Vae.checkConfig({
-      dim: opts.dim,
-      latent: opts.latent ?? 32,
-      hidden: opts.hidden ?? [500, 500],
-      activation: opts.activation ?? "relu",
-      decoder: opts.decoder ?? "bernoulli",
-      arch: opts.arch,
-      channels: opts.channels,
-      height: opts.height,
-      width: opts.width,
-    }, "create");
+    const config = Vae.checkConfig(
+      {
+        dim: opts.dim,
+        latent: opts.latent ?? 32,
+        hidden: opts.hidden ?? [500, 500],
+        activation: opts.activation ?? "relu",
+        decoder: opts.decoder ?? "bernoulli",
+        arch: opts.arch,
+        channels: opts.channels,
+        height: opts.height,
+        width: opts.width,
+      },
+      "create",
+    );
     const seed = checkInteger("initSeed", opts.initSeed ?? 0, 0);
     const nets = Vae.networks(config, seed);
     const model = new Vae(config, nets.encoder, nets.decoder);
@@ -292,7 +331,14 @@ export class Vae extends Autoencoder<VaeConfig> implements DensityModel {
   }
 
   /** Forward of a batch: summed -log p(x|z) and summed KL; keeps the buffers for a backward. */
-  private forwardTerms(k: Kernels, x: Float32Array, m: number, seed: Seed, stream: number, firstSample: number): { rec: number; kl: number; logits: Float32Array } {
+  private forwardTerms(
+    k: Kernels,
+    x: Float32Array,
+    m: number,
+    seed: Seed,
+    stream: number,
+    firstSample: number,
+  ): { rec: number; kl: number; logits: Float32Array } {
     const L = this.latent;
     const b = this.buffers(m);
     const h = this.encoder.forward(k, x, m);
@@ -309,7 +355,19 @@ export class Vae extends Autoencoder<VaeConfig> implements DensityModel {
     return { rec, kl, logits };
   }
 
-  private buf: { rows: number; mu: Float32Array; lv: Float32Array; z: Float32Array; eps: Float32Array; dmu: Float32Array; dlv: Float32Array; dh: Float32Array; dlogits: Float32Array } | undefined;
+  private buf:
+    | {
+        rows: number;
+        mu: Float32Array;
+        lv: Float32Array;
+        z: Float32Array;
+        eps: Float32Array;
+        dmu: Float32Array;
+        dlv: Float32Array;
+        dh: Float32Array;
+        dlogits: Float32Array;
+      }
+    | undefined;
 
   private buffers(m: number) {
     if (this.buf === undefined || this.buf.rows < m) {
@@ -483,7 +541,14 @@ export class Vae extends Autoencoder<VaeConfig> implements DensityModel {
         const b = Math.min(B, K - s0);
         const zb = z.subarray(0, b * L);
         // draws r*K + s0 .. + b - 1 of this image (the kernel's k draws of one row)
-        k.reparamForward(zb, eps.subarray(0, b * L), mur, lvr, { rows: 1, cols: L, k: b, seed, stream: IWAE_STREAM, firstSample: r * K + s0 });
+        k.reparamForward(zb, eps.subarray(0, b * L), mur, lvr, {
+          rows: 1,
+          cols: L,
+          k: b,
+          seed,
+          stream: IWAE_STREAM,
+          firstSample: r * K + s0,
+        });
         const logits = this.decoder.forward(k, zb, b);
         this.decoderNll(k, bce.subarray(0, b), logits, xt.subarray(0, b * D), b);
         k.gaussianLogProbForward(logPz.subarray(0, b), zb, zeros.subarray(0, b * L), zeros.subarray(0, b * L), b, L);

@@ -69,7 +69,10 @@ export class Adam {
 
   loadState(tensors: Map<string, SafeTensor>, step: number): void {
     for (const name of Object.keys(this.params)) {
-      for (const [kind, target] of [["m", this.m[name]!], ["v", this.v[name]!]] as const) {
+      for (const [kind, target] of [
+        ["m", this.m[name]!],
+        ["v", this.v[name]!],
+      ] as const) {
         const t = tensors.get(`adam.${kind}.${name}`);
         if (t === undefined || t.dtype !== "F32" || t.data.length !== target.length) {
           throw new DeepgenError("E_FORMAT", `checkpoint lacks a valid adam.${kind}.${name}`);

@@ -80,7 +80,19 @@ export class ConvBlock {
     const { cin, cout, side, transposed, activation, slope } = this.opts;
     return {
       transposed,
-      shape: { batch: n, inChannels: cin, height: side[0], width: side[1], outChannels: cout, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 },
+      shape: {
+        batch: n,
+        inChannels: cin,
+        height: side[0],
+        width: side[1],
+        outChannels: cout,
+        kernelH: 4,
+        kernelW: 4,
+        strideH: 2,
+        strideW: 2,
+        padH: 1,
+        padW: 1,
+      },
       norm: this.norm === null ? "none" : this.norm.training ? "train" : "eval",
       activation,
       slope,
@@ -89,7 +101,14 @@ export class ConvBlock {
 
   private params() {
     const nb = this.norm;
-    return { weight: this.w, bias: this.b, gamma: nb?.gamma ?? null, beta: nb?.beta ?? null, runningMean: nb?.runningMean ?? null, runningVar: nb?.runningVar ?? null };
+    return {
+      weight: this.w,
+      bias: this.b,
+      gamma: nb?.gamma ?? null,
+      beta: nb?.beta ?? null,
+      runningMean: nb?.runningMean ?? null,
+      runningVar: nb?.runningVar ?? null,
+    };
   }
 
   private grow(n: number): void {
@@ -126,12 +145,21 @@ export class ConvBlock {
     const dx = needDx ? this.dx.subarray(0, n * this.inSize) : null;
     const scratch = this.dpre.subarray(0, len);
     scratch.set(dy.subarray(0, len)); // the kernel overwrites its dy
-    k.convBlockBackward(this.spec(n), x, this.params(), { pre: this.pre.subarray(0, len), mean: this.mean, rstd: this.rstd }, y, scratch, dx, {
-      dweight: this.dw,
-      dbias: this.db,
-      dgamma: nb?.dgamma ?? null,
-      dbeta: nb?.dbeta ?? null,
-    });
+    k.convBlockBackward(
+      this.spec(n),
+      x,
+      this.params(),
+      { pre: this.pre.subarray(0, len), mean: this.mean, rstd: this.rstd },
+      y,
+      scratch,
+      dx,
+      {
+        dweight: this.dw,
+        dbias: this.db,
+        dgamma: nb?.dgamma ?? null,
+        dbeta: nb?.dbeta ?? null,
+      },
+    );
     return dx;
   }
 }

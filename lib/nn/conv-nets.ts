@@ -91,7 +91,19 @@ class ConvLayer {
   }
 
   private shape(n: number): Conv2dShape & ConvTranspose2dShape {
-    return { batch: n, inChannels: this.cin, height: this.side[0], width: this.side[1], outChannels: this.cout, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 };
+    return {
+      batch: n,
+      inChannels: this.cin,
+      height: this.side[0],
+      width: this.side[1],
+      outChannels: this.cout,
+      kernelH: 4,
+      kernelW: 4,
+      strideH: 2,
+      strideW: 2,
+      padH: 1,
+      padW: 1,
+    };
   }
 
   forward(k: Kernels, x: Float32Array, n: number): Float32Array {
@@ -150,7 +162,8 @@ abstract class Chain implements Net {
   }
 
   forward(k: Kernels, x: Float32Array, n: number): Float32Array {
-    if (x.length !== n * this.inDim) throw new DeepgenError("E_SHAPE", `${this.name}: input has ${x.length} values, expected ${n} x ${this.inDim}`);
+    if (x.length !== n * this.inDim)
+      throw new DeepgenError("E_SHAPE", `${this.name}: input has ${x.length} values, expected ${n} x ${this.inDim}`);
     this.inputs = [];
     this.outputs = [];
     let h = x;
@@ -208,17 +221,25 @@ function checkSpec(name: string, s: ConvNetSpec): void {
   if (s.height % 4 !== 0 || s.width % 4 !== 0 || s.height < 4 || s.width < 4) {
     throw new DeepgenError("E_ARG", `${name}: the conv networks need image sides that are multiples of 4, got ${s.height}x${s.width}`);
   }
-  if (!s.channels.every((c) => Number.isInteger(c) && c >= 1 && c <= 4096)) throw new DeepgenError("E_ARG", `${name}: channels must be integers in [1, 4096]`);
+  if (!s.channels.every((c) => Number.isInteger(c) && c >= 1 && c <= 4096))
+    throw new DeepgenError("E_ARG", `${name}: channels must be integers in [1, 4096]`);
 }
 
 export class ConvEncoder extends Chain {
-  constructor(name: string, readonly spec: ConvNetSpec, init: Init) {
+  constructor(
+    name: string,
+    readonly spec: ConvNetSpec,
+    init: Init,
+  ) {
     checkSpec(name, spec);
     super(name, spec.height * spec.width, spec.latentSide);
     const [c0, c1] = spec.channels;
     const conv0 = new ConvLayer(false, 1, c0, [spec.height, spec.width], spec.activation, { seed: init.seed, stream: init.stream });
     const conv1 = new ConvLayer(false, c0, c1, conv0.outSide, spec.activation, { seed: init.seed, stream: init.stream + 1 });
-    const dense = new Dense(conv1.outSize, spec.latentSide, spec.outputActivation ?? "identity", { seed: init.seed, stream: init.stream + 2 });
+    const dense = new Dense(conv1.outSize, spec.latentSide, spec.outputActivation ?? "identity", {
+      seed: init.seed,
+      stream: init.stream + 2,
+    });
     this.layers = [
       { kind: "conv", layer: conv0 },
       { kind: "conv", layer: conv1 },
@@ -228,7 +249,11 @@ export class ConvEncoder extends Chain {
 }
 
 export class ConvDecoder extends Chain {
-  constructor(name: string, readonly spec: ConvNetSpec, init: Init) {
+  constructor(
+    name: string,
+    readonly spec: ConvNetSpec,
+    init: Init,
+  ) {
     checkSpec(name, spec);
     super(name, spec.latentSide, spec.height * spec.width);
     const [c0, c1] = spec.channels;

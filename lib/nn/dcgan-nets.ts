@@ -32,7 +32,8 @@ export function checkDcganSpec(s: DcganSpec): void {
     throw new DeepgenError("E_ARG", `DCGAN: image sides must be multiples of 4, got ${s.height}x${s.width}`);
   }
   for (const c of [...s.channels, ...s.discChannels]) {
-    if (!Number.isInteger(c) || c < 1 || c > 4096) throw new DeepgenError("E_ARG", `DCGAN: channels must be integers in [1, 4096], got ${c}`);
+    if (!Number.isInteger(c) || c < 1 || c > 4096)
+      throw new DeepgenError("E_ARG", `DCGAN: channels must be integers in [1, 4096], got ${c}`);
   }
 }
 
@@ -56,7 +57,8 @@ class LayerChain implements Net {
   }
 
   forward(k: Kernels, x: Float32Array, n: number): Float32Array {
-    if (x.length !== n * this.inDim) throw new DeepgenError("E_SHAPE", `${this.name}: input has ${x.length} values, expected ${n} x ${this.inDim}`);
+    if (x.length !== n * this.inDim)
+      throw new DeepgenError("E_SHAPE", `${this.name}: input has ${x.length} values, expected ${n} x ${this.inDim}`);
     this.inputs = [];
     this.outputs = [];
     let h = x;
@@ -156,28 +158,49 @@ class LayerChain implements Net {
 }
 
 export class DcganGenerator extends LayerChain {
-  constructor(name: string, readonly spec: DcganSpec, init: { seed: number; stream: number }) {
+  constructor(
+    name: string,
+    readonly spec: DcganSpec,
+    init: { seed: number; stream: number },
+  ) {
     checkDcganSpec(spec);
     super(name, spec.zdim, spec.height * spec.width);
     const [c0, c1] = spec.channels;
     const side: [number, number] = [spec.height / 4, spec.width / 4];
     const s = side[0] * side[1];
     const dense = new Dense(spec.zdim, c0 * s, "identity", { seed: init.seed, stream: init.stream });
-    const up0 = new ConvBlock({ transposed: true, cin: c0, cout: c1, side, norm: true, activation: "relu" }, { seed: init.seed, stream: init.stream + 1 });
-    const up1 = new ConvBlock({ transposed: true, cin: c1, cout: 1, side: up0.outSide, norm: false, activation: "tanh" }, { seed: init.seed, stream: init.stream + 2 });
+    const up0 = new ConvBlock(
+      { transposed: true, cin: c0, cout: c1, side, norm: true, activation: "relu" },
+      { seed: init.seed, stream: init.stream + 1 },
+    );
+    const up1 = new ConvBlock(
+      { transposed: true, cin: c1, cout: 1, side: up0.outSide, norm: false, activation: "tanh" },
+      { seed: init.seed, stream: init.stream + 2 },
+    );
     this.layers = [dense, new NormAct(c0, s, "relu"), up0, up1];
   }
 }
 
 export class DcganDiscriminator extends LayerChain {
   /** `outputs`: width of the last dense layer (1, the real/fake logit; more for extra heads such as an InfoGAN code). */
-  constructor(name: string, readonly spec: DcganSpec, init: { seed: number; stream: number }, outputs = 1) {
+  constructor(
+    name: string,
+    readonly spec: DcganSpec,
+    init: { seed: number; stream: number },
+    outputs = 1,
+  ) {
     checkDcganSpec(spec);
     super(name, spec.height * spec.width, outputs);
     const [d0, d1] = spec.discChannels;
     const slope = DCGAN_LEAKY_SLOPE;
-    const down0 = new ConvBlock({ transposed: false, cin: 1, cout: d0, side: [spec.height, spec.width], norm: false, activation: "leakyRelu", slope }, { seed: init.seed, stream: init.stream });
-    const down1 = new ConvBlock({ transposed: false, cin: d0, cout: d1, side: down0.outSide, norm: spec.discNorm, activation: "leakyRelu", slope }, { seed: init.seed, stream: init.stream + 1 });
+    const down0 = new ConvBlock(
+      { transposed: false, cin: 1, cout: d0, side: [spec.height, spec.width], norm: false, activation: "leakyRelu", slope },
+      { seed: init.seed, stream: init.stream },
+    );
+    const down1 = new ConvBlock(
+      { transposed: false, cin: d0, cout: d1, side: down0.outSide, norm: spec.discNorm, activation: "leakyRelu", slope },
+      { seed: init.seed, stream: init.stream + 1 },
+    );
     const stddev = spec.discStddev ? [new MinibatchStddev(down1.outSize)] : [];
     const dense = new Dense(down1.outSize + stddev.length, outputs, "identity", { seed: init.seed, stream: init.stream + 2 });
     this.layers = [down0, down1, ...stddev, dense];

@@ -63,7 +63,8 @@ export class Dense {
 
   /** y [n, out] = f(x [n, in] W^T + b); returns a view valid until the next forward. */
   forward(k: Kernels, x: Float32Array, n: number): Float32Array {
-    if (x.length !== n * this.inDim) throw new DeepgenError("E_SHAPE", `Dense.forward: x has ${x.length} values, expected ${n} x ${this.inDim}`);
+    if (x.length !== n * this.inDim)
+      throw new DeepgenError("E_SHAPE", `Dense.forward: x has ${x.length} values, expected ${n} x ${this.inDim}`);
     this.ensure(n);
     const y = this.y.subarray(0, n * this.outDim);
     if (n === 0) return y;
@@ -124,7 +125,10 @@ export class Mlp {
       const layerInit =
         "seed" in init && typeof init.seed === "number"
           ? { seed: init.seed, stream: (init.stream as number) + i }
-          : { w: this.tensor(init as Record<string, Float32Array>, `${name}.${i}.w`), b: this.tensor(init as Record<string, Float32Array>, `${name}.${i}.b`) };
+          : {
+              w: this.tensor(init as Record<string, Float32Array>, `${name}.${i}.w`),
+              b: this.tensor(init as Record<string, Float32Array>, `${name}.${i}.b`),
+            };
       this.layers.push(new Dense(spec.sizes[i]!, spec.sizes[i + 1]!, act, layerInit));
     }
   }

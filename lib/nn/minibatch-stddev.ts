@@ -29,7 +29,8 @@ export class MinibatchStddev {
 
   forward(x: Float32Array, n: number): Float32Array {
     const F = this.inDim;
-    if (x.length !== n * F || n < 1) throw new DeepgenError("E_SHAPE", `minibatch stddev: input has ${x.length} values, expected ${n} x ${F}`);
+    if (x.length !== n * F || n < 1)
+      throw new DeepgenError("E_SHAPE", `minibatch stddev: input has ${x.length} values, expected ${n} x ${F}`);
     const mean = this.mean.fill(0);
     const std = this.std.fill(0);
     for (let b = 0; b < n; b++) for (let f = 0; f < F; f++) mean[f]! += x[b * F + f]!;
@@ -57,7 +58,8 @@ export class MinibatchStddev {
   /** dx from dy [n, F + 1], using the statistics of the last forward (of the same x). */
   backward(x: Float32Array, dy: Float32Array, n: number): Float32Array {
     const F = this.inDim;
-    if (dy.length !== n * (F + 1)) throw new DeepgenError("E_SHAPE", `minibatch stddev: gradient has ${dy.length} values, expected ${n} x ${F + 1}`);
+    if (dy.length !== n * (F + 1))
+      throw new DeepgenError("E_SHAPE", `minibatch stddev: gradient has ${dy.length} values, expected ${n} x ${F + 1}`);
     let ds = 0;
     for (let b = 0; b < n; b++) ds += dy[b * (F + 1) + F]!;
     const dx = new Float32Array(n * F);

@@ -85,7 +85,19 @@ export class NormAct implements BatchNormState {
     const y = this.y.subarray(0, len);
     if (n === 0) return y;
     if (this.training) {
-      k.batchNormForwardTrain(x, this.gamma, this.beta, y, this.mean, this.rstd, this.runningMean, this.runningVar, n, this.channels, this.spatial);
+      k.batchNormForwardTrain(
+        x,
+        this.gamma,
+        this.beta,
+        y,
+        this.mean,
+        this.rstd,
+        this.runningMean,
+        this.runningVar,
+        n,
+        this.channels,
+        this.spatial,
+      );
     } else {
       k.batchNormForwardEval(x, this.gamma, this.beta, this.runningMean, this.runningVar, y, n, this.channels, this.spatial);
     }

@@ -30,7 +30,17 @@ function dcganGraph(g: GraphBuilder, model: Gan, z: string): string {
   const p = model.generator.params();
   const b = Object.fromEntries(Object.entries(model.generator.buffers!()).map(([k, v]) => [k, v.data]));
   const bn = (x: string, i: number): string =>
-    g.relu(g.batchNormalization(x, tensor(p, `gen.${i}.gamma`), tensor(p, `gen.${i}.beta`), tensor(b, `gen.${i}.running_mean`), tensor(b, `gen.${i}.running_var`), DEFAULT_NORM_EPS, `gen.${i}`));
+    g.relu(
+      g.batchNormalization(
+        x,
+        tensor(p, `gen.${i}.gamma`),
+        tensor(p, `gen.${i}.beta`),
+        tensor(b, `gen.${i}.running_mean`),
+        tensor(b, `gen.${i}.running_var`),
+        DEFAULT_NORM_EPS,
+        `gen.${i}`,
+      ),
+    );
   let h = g.dense(z, tensor(p, "gen.0.w"), tensor(p, "gen.0.b"), c0 * h4 * w4, model.latentDim, "gen.0");
   h = bn(g.reshape(h, [-1, c0, h4, w4]), 1);
   h = bn(g.convTranspose(h, tensor(p, "gen.2.w"), null, c0, c1, UP, "gen.2"), 2);
@@ -44,11 +54,24 @@ export function exportGanGenerator(model: Gan, run: RunInfo = {}): Uint8Array {
   const z = g.input("z", ["N", model.latentDim]);
   const image = c.height !== undefined && c.width !== undefined;
   if (c.arch === "dcgan") g.output(dcganGraph(g, model, z), ["N", 1, c.height!, c.width!]);
-  else if (image) g.output(g.reshape(mlpGraph(g, model.generator as Mlp, z), [-1, 1, c.height!, c.width!], "images"), ["N", 1, c.height!, c.width!]);
+  else if (image)
+    g.output(g.reshape(mlpGraph(g, model.generator as Mlp, z), [-1, 1, c.height!, c.width!], "images"), ["N", 1, c.height!, c.width!]);
   else g.output(mlpGraph(g, model.generator as Mlp, z, "x"), ["N", c.dim]);
-  const latent = { draw: "flat" as const, prior: "gaussian" as const, stream: GAN_SAMPLE_Z_STREAM, ...(model.codes > 0 ? { codes: model.codes, codeStream: GAN_SAMPLE_CODE_STREAM } : {}) };
+  const latent = {
+    draw: "flat" as const,
+    prior: "gaussian" as const,
+    stream: GAN_SAMPLE_Z_STREAM,
+    ...(model.codes > 0 ? { codes: model.codes, codeStream: GAN_SAMPLE_CODE_STREAM } : {}),
+  };
   return g.toBytes(
-    onnxMetadata({ model: "gan", graph: "generator", config: c, latent, ...(image ? { image: { layout: "NCHW" as const, range: (c.output === "tanh" ? "-1,1" : "0,1") as "-1,1" | "0,1" } } : {}), ...run }),
+    onnxMetadata({
+      model: "gan",
+      graph: "generator",
+      config: c,
+      latent,
+      ...(image ? { image: { layout: "NCHW" as const, range: (c.output === "tanh" ? "-1,1" : "0,1") as "-1,1" | "0,1" } } : {}),
+      ...run,
+    }),
     packageVersion,
   );
 }

@@ -35,7 +35,10 @@ export function exportNadeLogProb(model: Nade, run: RunInfo = {}): Uint8Array {
   const a = g.node("Add", [g.node("CumSum", [contrib, g.int64Scalar("axis", 1)], { exclusive: 1 }), g.weight("c", c, [H])]);
   const hs = g.sigmoid(a);
   const bo = Float32Array.from(order, (o) => b[o]!);
-  const logits = g.node("Add", [g.reduceSum(g.node("Mul", [hs, g.weight("V_ordered", ordered(v, order, D, H), [D, H])]), [2], false), g.weight("b_ordered", bo, [D])]);
+  const logits = g.node("Add", [
+    g.reduceSum(g.node("Mul", [hs, g.weight("V_ordered", ordered(v, order, D, H), [D, H])]), [2], false),
+    g.weight("b_ordered", bo, [D]),
+  ]);
   const sign = g.node("Sub", [g.node("Mul", [xo, g.scalar("two", 2)]), g.scalar("one", 1)]);
   const nll = g.softplus(g.node("Neg", [g.node("Mul", [sign, logits])]));
   g.output(g.node("Neg", [g.reduceSum(nll, [1], false)], {}, "logp"), ["N"]);

@@ -35,7 +35,13 @@ export function exportVaeDecoder(model: Vae, run: RunInfo = {}): Uint8Array {
   g.output("images", ["N", 1, H, W]);
   return g.toBytes(
     info(
-      { model: "vae", graph: "generator", config: model.config, latent: { draw: "flat", prior: "gaussian", stream: SAMPLE_Z_STREAM }, image: { layout: "NCHW", range: "0,1" } },
+      {
+        model: "vae",
+        graph: "generator",
+        config: model.config,
+        latent: { draw: "flat", prior: "gaussian", stream: SAMPLE_Z_STREAM },
+        image: { layout: "NCHW", range: "0,1" },
+      },
       run,
     ),
     packageVersion,

@@ -25,7 +25,11 @@ type Exporter = (model: never, run: RunInfo) => Uint8Array;
 
 /** Graphs by family, the default first. */
 const EXPORTERS: Array<{ is: (m: unknown) => boolean; family: string; graphs: Partial<Record<GraphRole, Exporter>> }> = [
-  { is: (m) => m instanceof Vae, family: "vae", graphs: { generator: exportVaeDecoder as Exporter, encoder: exportVaeEncoder as Exporter } },
+  {
+    is: (m) => m instanceof Vae,
+    family: "vae",
+    graphs: { generator: exportVaeDecoder as Exporter, encoder: exportVaeEncoder as Exporter },
+  },
   { is: (m) => m instanceof Aae, family: "aae", graphs: { generator: exportAaeDecoder as Exporter } },
   { is: (m) => m instanceof Nade, family: "nade", graphs: { density: exportNadeLogProb as Exporter } },
   { is: (m) => m instanceof Gan, family: "gan", graphs: { generator: exportGanGenerator as Exporter } },
@@ -41,10 +45,15 @@ export function exportableGraphs(model: unknown): GraphRole[] {
 export function exportOnnx(model: unknown, opts: ExportOptions = {}): Uint8Array {
   const e = EXPORTERS.find((x) => x.is(model));
   const kind = (model as { kind?: string } | null)?.kind ?? typeof model;
-  if (e === undefined) throw new DeepgenError("E_ARG", `ONNX export is not available for '${kind}' models (exportable: ${EXPORTERS.map((x) => x.family).join(", ")})`);
+  if (e === undefined)
+    throw new DeepgenError(
+      "E_ARG",
+      `ONNX export is not available for '${kind}' models (exportable: ${EXPORTERS.map((x) => x.family).join(", ")})`,
+    );
   const graph = opts.graph ?? (Object.keys(e.graphs)[0] as GraphRole);
   const fn = e.graphs[graph];
-  if (fn === undefined) throw new DeepgenError("E_ARG", `a ${e.family} model has no '${graph}' graph to export (it has: ${Object.keys(e.graphs).join(", ")})`);
+  if (fn === undefined)
+    throw new DeepgenError("E_ARG", `a ${e.family} model has no '${graph}' graph to export (it has: ${Object.keys(e.graphs).join(", ")})`);
   const run: RunInfo = {};
   if (opts.data !== undefined) run.data = opts.data;
   if (opts.metrics !== undefined) run.metrics = opts.metrics;

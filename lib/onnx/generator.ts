@@ -89,11 +89,18 @@ export class OnnxGenerator {
     const sig = `inputs ${describe(model.inputs)}; outputs ${describe(model.outputs)}`;
     const role = model.deepgen?.graph;
     if (role !== undefined && role !== "generator") {
-      throw new DeepgenError("E_ARG", `${src}: this is the ${role} graph of a deepgen ${model.deepgen!.model} model, not a generator (use OnnxModel to run it)`);
+      throw new DeepgenError(
+        "E_ARG",
+        `${src}: this is the ${role} graph of a deepgen ${model.deepgen!.model} model, not a generator (use OnnxModel to run it)`,
+      );
     }
     // z: the named input, else the only one, else one called "z"; any other inputs are conditions fed by the caller.
     const input =
-      opts.input !== undefined ? model.input(opts.input) : model.inputs.length === 1 ? model.inputs[0]! : model.inputs.find((i) => i.name === "z");
+      opts.input !== undefined
+        ? model.input(opts.input)
+        : model.inputs.length === 1
+          ? model.inputs[0]!
+          : model.inputs.find((i) => i.name === "z");
     if (input === undefined) {
       throw new DeepgenError(
         "E_ARG",
@@ -103,15 +110,24 @@ export class OnnxGenerator {
     const s = input.shape;
     const zRank = s.length === 2 ? 2 : s.length === 4 && s[2] === 1 && s[3] === 1 ? 4 : 0;
     if (input.type !== "float32" || zRank === 0 || typeof s[1] !== "number") {
-      throw new DeepgenError("E_ARG", `${src}: unsupported input signature for a generator: '${input.name}' is ${input.type} [${s.join(", ")}]; needs float32 [N, zdim] (or [N, zdim, 1, 1]) with a fixed zdim`);
+      throw new DeepgenError(
+        "E_ARG",
+        `${src}: unsupported input signature for a generator: '${input.name}' is ${input.type} [${s.join(", ")}]; needs float32 [N, zdim] (or [N, zdim, 1, 1]) with a fixed zdim`,
+      );
     }
     const outName = opts.output ?? (model.outputs.some((o) => o.name === "images") ? "images" : model.outputs[0]!.name);
     const out = model.output(outName);
     if (out.type !== "float32") throw new DeepgenError("E_ARG", `${src}: output '${out.name}' is ${out.type}; images must be float32`);
     // An unknown output rank (some exporters leave it out) is checked on the first batch instead.
     const flat = out.shape.length === 2 && typeof out.shape[1] === "number" ? out.shape[1] : undefined;
-    if ((out.shape.length !== 0 && ![2, 3, 4].includes(out.shape.length)) || (flat !== undefined && Math.round(Math.sqrt(flat)) ** 2 !== flat)) {
-      throw new DeepgenError("E_ARG", `${src}: output '${out.name}' [${out.shape.join(", ")}] is not image-shaped ([N, C, H, W], [N, H, W, C], [N, H, W] or [N, H*W] with a square H*W)`);
+    if (
+      (out.shape.length !== 0 && ![2, 3, 4].includes(out.shape.length)) ||
+      (flat !== undefined && Math.round(Math.sqrt(flat)) ** 2 !== flat)
+    ) {
+      throw new DeepgenError(
+        "E_ARG",
+        `${src}: output '${out.name}' [${out.shape.join(", ")}] is not image-shaped ([N, C, H, W], [N, H, W, C], [N, H, W] or [N, H*W] with a square H*W)`,
+      );
     }
     const layout = opts.layout !== undefined ? { value: opts.layout, source: "option" as Source } : detectLayout(model, out);
     let range: { value: ImageRange; source: Source } | undefined;
@@ -130,10 +146,12 @@ export class OnnxGenerator {
     checkInteger("n", n, 0);
     const spec = this.latent;
     if (spec.draw === "prior") return samplePrior(spec.prior, n, this.zDim, seed, spec.stream);
-    if (spec.prior !== "gaussian") throw new DeepgenError("E_FORMAT", `${this.model.source}: a flat latent draw needs the gaussian prior, metadata says ${spec.prior}`);
+    if (spec.prior !== "gaussian")
+      throw new DeepgenError("E_FORMAT", `${this.model.source}: a flat latent draw needs the gaussian prior, metadata says ${spec.prior}`);
     const z = new Float32Array(n * this.zDim);
     const K = spec.codes ?? 0;
-    if (K >= this.zDim) throw new DeepgenError("E_FORMAT", `${this.model.source}: metadata says ${K} code values, but z has only ${this.zDim}`);
+    if (K >= this.zDim)
+      throw new DeepgenError("E_FORMAT", `${this.model.source}: metadata says ${K} code values, but z has only ${this.zDim}`);
     fillLatent(getKernels("js"), z, n, this.zDim - K, K, seed, { noise: spec.stream, code: spec.codeStream ?? 0 });
     return z;
   }
@@ -146,7 +164,10 @@ export class OnnxGenerator {
   /** Images of the codes z [n, zdim] (plus the condition inputs' feeds, by name, when the graph has any). */
   async generate(z: Float32Array, n = z.length / this.zDim, conditions: Record<string, FloatFeed> = {}): Promise<GeneratedImages> {
     if (!Number.isInteger(n) || n < 1 || z.length !== n * this.zDim) {
-      throw new DeepgenError("E_SHAPE", `${this.model.source}: z must hold n x ${this.zDim} values (zdim = ${this.zDim}), got ${z.length}${Number.isInteger(n) ? ` for n = ${n}` : ""}`);
+      throw new DeepgenError(
+        "E_SHAPE",
+        `${this.model.source}: z must hold n x ${this.zDim} values (zdim = ${this.zDim}), got ${z.length}${Number.isInteger(n) ? ` for n = ${n}` : ""}`,
+      );
     }
     const dims = this.zRank === 2 ? [n, this.zDim] : [n, this.zDim, 1, 1];
     if (this.inputName in conditions) throw new DeepgenError("E_ARG", `'${this.inputName}' is the z input, not a condition`);
@@ -170,7 +191,8 @@ export class OnnxGenerator {
     else if (dims.length === 3) [c, h, w] = [1, dims[1]!, dims[2]!];
     else {
       const side = Math.round(Math.sqrt(dims[1]!));
-      if (dims.length !== 2 || side * side !== dims[1]) throw new DeepgenError("E_SHAPE", `${this.model.source}: output [${dims.join(", ")}] is not image-shaped`);
+      if (dims.length !== 2 || side * side !== dims[1])
+        throw new DeepgenError("E_SHAPE", `${this.model.source}: output [${dims.join(", ")}] is not image-shaped`);
       [c, h, w] = [1, side, side];
     }
     const size = c * h * w;

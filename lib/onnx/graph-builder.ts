@@ -97,16 +97,21 @@ export class GraphBuilder {
   /** A float32 initializer (weights); the data is copied. */
   weight(stem: string, data: Float32Array, dims: readonly number[]): string {
     const size = dims.reduce((a, b) => a * b, 1);
-    if (data.length !== size) throw new DeepgenError("E_SHAPE", `ONNX initializer ${stem}: ${data.length} values for dims [${dims.join(", ")}]`);
+    if (data.length !== size)
+      throw new DeepgenError("E_SHAPE", `ONNX initializer ${stem}: ${data.length} values for dims [${dims.join(", ")}]`);
     const name = this.fresh(stem);
-    this.initializers.push(onnx.TensorProto.create({ name, dims: [...dims], dataType: onnx.TensorProto.DataType.FLOAT, rawData: bytesOf(data) }));
+    this.initializers.push(
+      onnx.TensorProto.create({ name, dims: [...dims], dataType: onnx.TensorProto.DataType.FLOAT, rawData: bytesOf(data) }),
+    );
     return name;
   }
 
   /** A float32 scalar constant (rank 0). */
   scalar(stem: string, value: number): string {
     const name = this.fresh(stem);
-    this.initializers.push(onnx.TensorProto.create({ name, dims: [], dataType: onnx.TensorProto.DataType.FLOAT, rawData: bytesOf(Float32Array.of(value)) }));
+    this.initializers.push(
+      onnx.TensorProto.create({ name, dims: [], dataType: onnx.TensorProto.DataType.FLOAT, rawData: bytesOf(Float32Array.of(value)) }),
+    );
     return name;
   }
 
@@ -114,7 +119,12 @@ export class GraphBuilder {
   int64s(stem: string, values: readonly number[]): string {
     const name = this.fresh(stem);
     this.initializers.push(
-      onnx.TensorProto.create({ name, dims: [values.length], dataType: onnx.TensorProto.DataType.INT64, rawData: bytesOf(BigInt64Array.from(values.map(BigInt))) }),
+      onnx.TensorProto.create({
+        name,
+        dims: [values.length],
+        dataType: onnx.TensorProto.DataType.INT64,
+        rawData: bytesOf(BigInt64Array.from(values.map(BigInt))),
+      }),
     );
     return name;
   }
@@ -122,7 +132,14 @@ export class GraphBuilder {
   /** An int64 scalar constant (rank 0: CumSum's axis). */
   int64Scalar(stem: string, value: number): string {
     const name = this.fresh(stem);
-    this.initializers.push(onnx.TensorProto.create({ name, dims: [], dataType: onnx.TensorProto.DataType.INT64, rawData: bytesOf(BigInt64Array.of(BigInt(value))) }));
+    this.initializers.push(
+      onnx.TensorProto.create({
+        name,
+        dims: [],
+        dataType: onnx.TensorProto.DataType.INT64,
+        rawData: bytesOf(BigInt64Array.of(BigInt(value))),
+      }),
+    );
     return name;
   }
 
@@ -158,7 +175,16 @@ export class GraphBuilder {
   }
 
   /** ConvTranspose, W [Cin, Cout, kH, kW] (PyTorch's and deepgen's layout), optional bias [Cout]. */
-  convTranspose(x: string, w: Float32Array, b: Float32Array | null, cin: number, cout: number, o: ConvOptions, stem = "convT", out?: string): string {
+  convTranspose(
+    x: string,
+    w: Float32Array,
+    b: Float32Array | null,
+    cin: number,
+    cout: number,
+    o: ConvOptions,
+    stem = "convT",
+    out?: string,
+  ): string {
     const [kh, kw] = o.kernel;
     const ins = [x, this.weight(`${stem}.w`, w, [cin, cout, kh, kw])];
     if (b !== null) ins.push(this.weight(`${stem}.b`, b, [cout]));
@@ -175,12 +201,31 @@ export class GraphBuilder {
    * BatchNormalization in inference form (running statistics; opset 15 semantics, no
    * training outputs): y = gamma (x - mean) / sqrt(var + eps) + beta over channel axis 1.
    */
-  batchNormalization(x: string, gamma: Float32Array, beta: Float32Array, mean: Float32Array, variance: Float32Array, eps: number, stem = "bn", out?: string): string {
+  batchNormalization(
+    x: string,
+    gamma: Float32Array,
+    beta: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    eps: number,
+    stem = "bn",
+    out?: string,
+  ): string {
     const c = gamma.length;
-    for (const [n, a] of [["beta", beta], ["mean", mean], ["var", variance]] as const) {
+    for (const [n, a] of [
+      ["beta", beta],
+      ["mean", mean],
+      ["var", variance],
+    ] as const) {
       if (a.length !== c) throw new DeepgenError("E_SHAPE", `ONNX batch norm ${stem}: ${n} has ${a.length} values, gamma ${c}`);
     }
-    const ins = [x, this.weight(`${stem}.gamma`, gamma, [c]), this.weight(`${stem}.beta`, beta, [c]), this.weight(`${stem}.mean`, mean, [c]), this.weight(`${stem}.var`, variance, [c])];
+    const ins = [
+      x,
+      this.weight(`${stem}.gamma`, gamma, [c]),
+      this.weight(`${stem}.beta`, beta, [c]),
+      this.weight(`${stem}.mean`, mean, [c]),
+      this.weight(`${stem}.var`, variance, [c]),
+    ];
     return this.node("BatchNormalization", ins, { epsilon: { float: eps } }, out);
   }
 
@@ -202,7 +247,9 @@ export class GraphBuilder {
 
   /** softplus(x) = max(x, 0) + log(1 + exp(-|x|)): stable for any x, unlike a naive log(1 + exp(x)). */
   softplus(x: string, out?: string): string {
-    const tail = this.node("Log", [this.node("Add", [this.node("Exp", [this.node("Neg", [this.node("Abs", [x])])]), this.scalar("one", 1)])]);
+    const tail = this.node("Log", [
+      this.node("Add", [this.node("Exp", [this.node("Neg", [this.node("Abs", [x])])]), this.scalar("one", 1)]),
+    ]);
     return this.node("Add", [this.relu(x), tail], {}, out);
   }
 

@@ -86,7 +86,12 @@ export function readDeepgenMetadata(props: Record<string, string>, source: strin
   if (graph !== "generator" && graph !== "density" && graph !== "encoder") {
     throw new DeepgenError("E_FORMAT", `${source}: metadata deepgen.graph is '${String(graph)}', expected generator, density or encoder`);
   }
-  const out: DeepgenOnnxMetadata = { version: props["deepgen.version"] ?? "unknown", model, graph, config: json(props, "deepgen.config", source) ?? null };
+  const out: DeepgenOnnxMetadata = {
+    version: props["deepgen.version"] ?? "unknown",
+    model,
+    graph,
+    config: json(props, "deepgen.config", source) ?? null,
+  };
   if (props["deepgen.data"] !== undefined) out.data = props["deepgen.data"];
   const metrics = json<Record<string, number>>(props, "deepgen.metrics", source);
   if (metrics !== undefined) out.metrics = metrics;
@@ -110,15 +115,25 @@ function checkLatent(l: LatentSpec, source: string): LatentSpec {
   const uint32 = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xffffffff;
   const coded = ok && l.codes !== undefined;
   if (!ok || (coded && !(l.draw === "flat" && Number.isInteger(l.codes) && l.codes! >= 2 && uint32(l.codeStream)))) {
-    throw new DeepgenError("E_FORMAT", `${source}: metadata deepgen.latent ${JSON.stringify(l)} is not {draw: flat|prior, prior: ${PRIORS.join("|")}, stream: uint32[, codes: >= 2 (flat), codeStream: uint32]}`);
+    throw new DeepgenError(
+      "E_FORMAT",
+      `${source}: metadata deepgen.latent ${JSON.stringify(l)} is not {draw: flat|prior, prior: ${PRIORS.join("|")}, stream: uint32[, codes: >= 2 (flat), codeStream: uint32]}`,
+    );
   }
-  return coded ? { draw: l.draw, prior: l.prior, stream: l.stream, codes: l.codes, codeStream: l.codeStream } : { draw: l.draw, prior: l.prior, stream: l.stream };
+  return coded
+    ? { draw: l.draw, prior: l.prior, stream: l.stream, codes: l.codes, codeStream: l.codeStream }
+    : { draw: l.draw, prior: l.prior, stream: l.stream };
 }
 
 /** An image spec from a file, every field checked (a wrong layout would transpose silently). */
 function checkImage(i: ImageSpec, source: string): ImageSpec {
-  const ok = typeof i === "object" && i !== null && (i.layout === "NCHW" || i.layout === "NHWC") && (i.range === "0,1" || i.range === "-1,1");
-  if (!ok) throw new DeepgenError("E_FORMAT", `${source}: metadata deepgen.image ${JSON.stringify(i)} is not {layout: NCHW|NHWC, range: "0,1"|"-1,1"}`);
+  const ok =
+    typeof i === "object" && i !== null && (i.layout === "NCHW" || i.layout === "NHWC") && (i.range === "0,1" || i.range === "-1,1");
+  if (!ok)
+    throw new DeepgenError(
+      "E_FORMAT",
+      `${source}: metadata deepgen.image ${JSON.stringify(i)} is not {layout: NCHW|NHWC, range: "0,1"|"-1,1"}`,
+    );
   return { layout: i.layout, range: i.range };
 }
 

@@ -43,8 +43,22 @@ export interface FloatFeed {
 }
 
 const ELEM_TYPES: Record<number, string> = {
-  1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64", 8: "string", 9: "bool",
-  10: "float16", 11: "float64", 12: "uint32", 13: "uint64", 14: "complex64", 15: "complex128", 16: "bfloat16",
+  1: "float32",
+  2: "uint8",
+  3: "int8",
+  4: "uint16",
+  5: "int16",
+  6: "int32",
+  7: "int64",
+  8: "string",
+  9: "bool",
+  10: "float16",
+  11: "float64",
+  12: "uint32",
+  13: "uint64",
+  14: "complex64",
+  15: "complex128",
+  16: "bfloat16",
 };
 
 function valueInfo(v: OnnxTypes.IValueInfoProto): OnnxValueInfo {
@@ -84,7 +98,8 @@ function finalOps(g: OnnxTypes.IGraphProto): Record<string, string> {
   const out: Record<string, string> = {};
   for (const v of g.output ?? []) {
     let node = producer.get(v.name ?? "");
-    for (let hops = 0; node !== undefined && SHAPE_OPS.has(node.opType ?? "") && hops < 100; hops++) node = producer.get(node.input?.[0] ?? "");
+    for (let hops = 0; node !== undefined && SHAPE_OPS.has(node.opType ?? "") && hops < 100; hops++)
+      node = producer.get(node.input?.[0] ?? "");
     out[v.name ?? ""] = node?.opType ?? "";
   }
   return out;
@@ -124,7 +139,9 @@ export class OnnxModel {
         bytes = await readFile(file);
       } catch (e) {
         const code = (e as { code?: string }).code;
-        throw new DeepgenError("E_IO", code === "ENOENT" ? `${file}: no such file` : `${file}: cannot read (${(e as Error).message})`, { cause: e });
+        throw new DeepgenError("E_IO", code === "ENOENT" ? `${file}: no such file` : `${file}: cannot read (${(e as Error).message})`, {
+          cause: e,
+        });
       }
     } else bytes = file;
     const m = parseOnnx(bytes, source);
@@ -138,7 +155,8 @@ export class OnnxModel {
     const deepgen = readDeepgenMetadata(props, source);
     const opset = Number((m.opsetImport ?? []).find((o) => !o.domain || o.domain === "ai.onnx")?.version ?? 0);
     const producer = `${m.producerName ?? ""} ${m.producerVersion ?? ""}`.trim();
-    if (opts.isolate !== undefined && typeof opts.isolate !== "boolean") throw new DeepgenError("E_ARG", `isolate must be true or false, got ${String(opts.isolate)}`);
+    if (opts.isolate !== undefined && typeof opts.isolate !== "boolean")
+      throw new DeepgenError("E_ARG", `isolate must be true or false, got ${String(opts.isolate)}`);
     if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 0 && opts.threads <= 1024)) {
       throw new DeepgenError("E_ARG", `threads must be an integer in [0, 1024] (0: onnxruntime's default), got ${opts.threads}`);
     }
@@ -159,32 +177,43 @@ export class OnnxModel {
 
   input(name: string): OnnxValueInfo {
     const v = this.inputs.find((i) => i.name === name);
-    if (v === undefined) throw new DeepgenError("E_ARG", `${this.source}: no input named '${name}' (inputs: ${this.inputs.map((i) => i.name).join(", ")})`);
+    if (v === undefined)
+      throw new DeepgenError("E_ARG", `${this.source}: no input named '${name}' (inputs: ${this.inputs.map((i) => i.name).join(", ")})`);
     return v;
   }
 
   output(name: string): OnnxValueInfo {
     const v = this.outputs.find((i) => i.name === name);
-    if (v === undefined) throw new DeepgenError("E_ARG", `${this.source}: no output named '${name}' (outputs: ${this.outputs.map((i) => i.name).join(", ")})`);
+    if (v === undefined)
+      throw new DeepgenError("E_ARG", `${this.source}: no output named '${name}' (outputs: ${this.outputs.map((i) => i.name).join(", ")})`);
     return v;
   }
 
   /** Checks a feed against the declared input (float32, rank, fixed dims, data length). */
   private checkFeed(info: OnnxValueInfo, feed: FloatFeed): void {
-    if (info.type !== "float32") throw new DeepgenError("E_ARG", `${this.source}: input '${info.name}' is ${info.type}; deepgen feeds float32 only`);
+    if (info.type !== "float32")
+      throw new DeepgenError("E_ARG", `${this.source}: input '${info.name}' is ${info.type}; deepgen feeds float32 only`);
     if (!(feed.data instanceof Float32Array)) throw new DeepgenError("E_ARG", `input '${info.name}' must be a Float32Array`);
     const dims = feed.dims;
-    if (!dims.every((d) => Number.isInteger(d) && d >= 0)) throw new DeepgenError("E_SHAPE", `input '${info.name}': dims [${dims.join(", ")}] must be integers >= 0`);
+    if (!dims.every((d) => Number.isInteger(d) && d >= 0))
+      throw new DeepgenError("E_SHAPE", `input '${info.name}': dims [${dims.join(", ")}] must be integers >= 0`);
     if (info.shape.length > 0 && dims.length !== info.shape.length) {
-      throw new DeepgenError("E_SHAPE", `input '${info.name}' has rank ${info.shape.length} ([${info.shape.join(", ")}]), got dims [${dims.join(", ")}]`);
+      throw new DeepgenError(
+        "E_SHAPE",
+        `input '${info.name}' has rank ${info.shape.length} ([${info.shape.join(", ")}]), got dims [${dims.join(", ")}]`,
+      );
     }
     info.shape.forEach((s, i) => {
       if (typeof s === "number" && s !== dims[i]) {
-        throw new DeepgenError("E_SHAPE", `input '${info.name}' must be [${info.shape.join(", ")}], got [${dims.join(", ")}] (dimension ${i} is ${dims[i]}, expected ${s})`);
+        throw new DeepgenError(
+          "E_SHAPE",
+          `input '${info.name}' must be [${info.shape.join(", ")}], got [${dims.join(", ")}] (dimension ${i} is ${dims[i]}, expected ${s})`,
+        );
       }
     });
     const size = dims.reduce((a, b) => a * b, 1);
-    if (feed.data.length !== size) throw new DeepgenError("E_SHAPE", `input '${info.name}': ${feed.data.length} values for dims [${dims.join(", ")}] (${size})`);
+    if (feed.data.length !== size)
+      throw new DeepgenError("E_SHAPE", `input '${info.name}': ${feed.data.length} values for dims [${dims.join(", ")}] (${size})`);
   }
 
   /**
@@ -193,11 +222,19 @@ export class OnnxModel {
    * turning; `signal` frees the caller at once (onnxruntime finishes the run and its result
    * is dropped). Feeds are copied to the worker: the arrays may be reused right after the call.
    */
-  async run(feeds: Record<string, FloatFeed>, outputs?: readonly string[], opts: { signal?: AbortSignal } = {}): Promise<Record<string, FloatFeed>> {
+  async run(
+    feeds: Record<string, FloatFeed>,
+    outputs?: readonly string[],
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<Record<string, FloatFeed>> {
     if (this.session === null) throw new DeepgenError("E_ARG", `${this.source}: the model was disposed`);
     for (const info of this.inputs) {
       const f = feeds[info.name];
-      if (f === undefined) throw new DeepgenError("E_ARG", `${this.source}: missing input '${info.name}' (inputs: ${this.inputs.map((i) => `${i.name} [${i.shape.join(", ")}]`).join(", ")})`);
+      if (f === undefined)
+        throw new DeepgenError(
+          "E_ARG",
+          `${this.source}: missing input '${info.name}' (inputs: ${this.inputs.map((i) => `${i.name} [${i.shape.join(", ")}]`).join(", ")})`,
+        );
       this.checkFeed(info, f);
     }
     for (const name of Object.keys(feeds)) this.input(name);
@@ -208,13 +245,15 @@ export class OnnxModel {
     try {
       result = await this.session.run(hostFeeds, opts.signal);
     } catch (e) {
-      if (e instanceof DeepgenError && e.code === "E_BACKEND") throw new DeepgenError("E_BACKEND", `${this.source}: ${e.message}`, { cause: e });
+      if (e instanceof DeepgenError && e.code === "E_BACKEND")
+        throw new DeepgenError("E_BACKEND", `${this.source}: ${e.message}`, { cause: e });
       throw e;
     }
     const out: Record<string, FloatFeed> = {};
     for (const name of outputs ?? this.outputs.map((o) => o.name)) {
       const t = result[name]!;
-      if (!(t.data instanceof Float32Array)) throw new DeepgenError("E_FORMAT", `${this.source}: output '${name}' is ${t.type}, not float32`);
+      if (!(t.data instanceof Float32Array))
+        throw new DeepgenError("E_FORMAT", `${this.source}: output '${name}' is ${t.type}, not float32`);
       out[name] = { data: t.data, dims: [...t.dims] };
     }
     return out;

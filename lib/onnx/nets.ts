@@ -29,7 +29,13 @@ export function mlpGraph(g: GraphBuilder, net: Mlp, x: string, out?: string): st
 
 /** ConvEncoder: [N, H*W] -> [N, 1, H, W] -> conv /2 -> act -> conv /2 -> act -> flatten -> dense. */
 export function convEncoderGraph(g: GraphBuilder, net: ConvEncoder, x: string, out?: string): string {
-  const { height: H, width: W, channels: [c0, c1], activation: act, latentSide } = net.spec;
+  const {
+    height: H,
+    width: W,
+    channels: [c0, c1],
+    activation: act,
+    latentSide,
+  } = net.spec;
   const n = net.name;
   let h = g.reshape(x, [-1, 1, H, W]);
   h = g.activation(g.conv(h, param(net, `${n}.0.w`), param(net, `${n}.0.b`), c0, 1, HALVING, `${n}.0`), act);
@@ -45,7 +51,13 @@ export function convEncoderGraph(g: GraphBuilder, net: ConvEncoder, x: string, o
  * them; generators keep the image shape.
  */
 export function convDecoderGraph(g: GraphBuilder, net: ConvDecoder, z: string, opts: { flatOutput: boolean; out?: string }): string {
-  const { height: H, width: W, channels: [c0, c1], activation: act, latentSide } = net.spec;
+  const {
+    height: H,
+    width: W,
+    channels: [c0, c1],
+    activation: act,
+    latentSide,
+  } = net.spec;
   const n = net.name;
   const side0 = c0 * (H / 4) * (W / 4);
   let h = g.activation(g.dense(z, param(net, `${n}.0.w`), param(net, `${n}.0.b`), side0, latentSide, `${n}.0`), act);

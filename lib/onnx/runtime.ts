@@ -31,7 +31,8 @@ export interface OrtModule {
   Tensor: new (type: "float32", data: Float32Array, dims: readonly number[]) => OrtTensor;
 }
 
-export const INSTALL_HINT = "npm install onnxruntime-node (CPU only: add \"allowScripts\": { \"onnxruntime-node\": false } to package.json on npm 11, or set ONNXRUNTIME_NODE_INSTALL=skip, to skip its CUDA download)";
+export const INSTALL_HINT =
+  'npm install onnxruntime-node (CPU only: add "allowScripts": { "onnxruntime-node": false } to package.json on npm 11, or set ONNXRUNTIME_NODE_INSTALL=skip, to skip its CUDA download)';
 
 function moduleName(): string {
   return process.env.DEEPGEN_ONNXRUNTIME_MODULE || "onnxruntime-node";
@@ -45,11 +46,17 @@ const defaultLoader = async (): Promise<OrtModule> => {
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
-      throw new DeepgenError("E_BACKEND", `ONNX models need onnxruntime-node, which is not installed (module '${name}' not found). Install it: ${INSTALL_HINT}`, { cause: e });
+      throw new DeepgenError(
+        "E_BACKEND",
+        `ONNX models need onnxruntime-node, which is not installed (module '${name}' not found). Install it: ${INSTALL_HINT}`,
+        { cause: e },
+      );
     }
     throw new DeepgenError("E_BACKEND", `onnxruntime-node ('${name}') failed to load: ${(e as Error).message}`, { cause: e });
   }
-  const ort = (mod.InferenceSession !== undefined ? mod : (mod.default as Record<string, unknown> | undefined) ?? {}) as unknown as OrtModule;
+  const ort = (mod.InferenceSession !== undefined
+    ? mod
+    : ((mod.default as Record<string, unknown> | undefined) ?? {})) as unknown as OrtModule;
   if (typeof ort.InferenceSession?.create !== "function" || typeof ort.Tensor !== "function") {
     throw new DeepgenError("E_BACKEND", `'${name}' does not look like onnxruntime-node (no InferenceSession / Tensor)`);
   }

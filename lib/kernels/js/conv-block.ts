@@ -23,10 +23,7 @@ import type { FloatArray } from "./types.js";
 export type ConvBlockNormMode = "none" | "train" | "eval";
 
 /** A validated block: the conv's resolved spec plus the norm and activation settings. */
-export type ConvBlockTwinSpec = (
-  | { transposed: false; conv: Conv2dSpec }
-  | { transposed: true; conv: ConvTranspose2dSpec }
-) & {
+export type ConvBlockTwinSpec = ({ transposed: false; conv: Conv2dSpec } | { transposed: true; conv: ConvTranspose2dSpec }) & {
   norm: ConvBlockNormMode;
   activation: ActivationKind;
   slope: number;

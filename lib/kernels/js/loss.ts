@@ -22,7 +22,7 @@ export function reduceBlockSum(x: FloatArray, begin: number, n: number, square =
     const v = x[begin + k]!;
     a[k & 7]! += square ? v * v : v;
   }
-  return (a[0]! + a[1]! + (a[2]! + a[3]!)) + ((a[4]! + a[5]!) + (a[6]! + a[7]!));
+  return a[0]! + a[1]! + (a[2]! + a[3]!) + (a[4]! + a[5]! + (a[6]! + a[7]!));
 }
 
 /** Sum of x[begin, begin + n): block sums in block order (native gives the same bits). */
@@ -157,13 +157,7 @@ export function cbernoulliNllBackward(
 }
 
 /** kl_r = 0.5 sum_d (mu^2 + expm1(lv) - lv) = KL(N(mu, e^lv) || N(0, 1)) summed over the row. */
-export function gaussianKlForward(
-  rowOut: FloatArray | null,
-  mu: FloatArray,
-  logvar: FloatArray,
-  rows: number,
-  cols: number,
-): number {
+export function gaussianKlForward(rowOut: FloatArray | null, mu: FloatArray, logvar: FloatArray, rows: number, cols: number): number {
   const sums = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {
     let acc = 0;
@@ -326,14 +320,7 @@ export function logSumExpForward(out: FloatArray, x: FloatArray, rows: number, c
 }
 
 /** dx = dout_r exp(x - lse_r); rows with lse = -Infinity get 0. */
-export function logSumExpBackward(
-  dx: FloatArray,
-  x: FloatArray,
-  lse: FloatArray,
-  dout: FloatArray,
-  rows: number,
-  cols: number,
-): void {
+export function logSumExpBackward(dx: FloatArray, x: FloatArray, lse: FloatArray, dout: FloatArray, rows: number, cols: number): void {
   for (let r = 0; r < rows; r++) {
     const l = lse[r]!;
     const g = dout[r]!;

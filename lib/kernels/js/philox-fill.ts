@@ -24,10 +24,7 @@ export function philoxFillRange(
     const blockEnd = Math.min(end, (j + 1) * 4);
     for (; i < blockEnd; i++) {
       const word = i & 3;
-      out[i] =
-        dist === "uniform"
-          ? uniformF32(block[word]!)
-          : normalPair(block[word & 2]!, block[(word & 2) + 1]!, (word & 1) === 1);
+      out[i] = dist === "uniform" ? uniformF32(block[word]!) : normalPair(block[word & 2]!, block[(word & 2) + 1]!, (word & 1) === 1);
     }
   }
 }

@@ -26,10 +26,41 @@ interface Direction {
 }
 
 export function pixelRnnDirections(kind: PixelRnnKindName): Direction[] {
-  if (kind === "rowlstm") return [{ is: [[0, -1], [0, 0]], ss: [[-1, -1], [-1, 0], [-1, 1]], cp: [-1, 0], shift: 0 }];
+  if (kind === "rowlstm")
+    return [
+      {
+        is: [
+          [0, -1],
+          [0, 0],
+        ],
+        ss: [
+          [-1, -1],
+          [-1, 0],
+          [-1, 1],
+        ],
+        cp: [-1, 0],
+        shift: 0,
+      },
+    ];
   return [
-    { is: [[0, 0]], ss: [[-1, 0], [0, -1]], cp: [0, -1], shift: 0 },
-    { is: [[0, 0]], ss: [[-1, 0], [0, 1]], cp: [0, 1], shift: 1 },
+    {
+      is: [[0, 0]],
+      ss: [
+        [-1, 0],
+        [0, -1],
+      ],
+      cp: [0, -1],
+      shift: 0,
+    },
+    {
+      is: [[0, 0]],
+      ss: [
+        [-1, 0],
+        [0, 1],
+      ],
+      cp: [0, 1],
+      shift: 1,
+    },
   ];
 }
 
@@ -270,7 +301,14 @@ export function pixelRnnLogits<T extends FloatArray>(s: PixelRnnSpec, params: T,
  * logp (optional) receives log p(x_i). Backpropagation through the cells in reverse order.
  */
 export function pixelRnnBackward<T extends FloatArray>(
-  s: PixelRnnSpec, params: T, x: FloatArray, n: number, scale: number, logp: FloatArray | null, grads: T, accumulate = false,
+  s: PixelRnnSpec,
+  params: T,
+  x: FloatArray,
+  n: number,
+  scale: number,
+  logp: FloatArray | null,
+  grads: T,
+  accumulate = false,
 ): void {
   if (!accumulate) grads.fill(0);
   const net = new Net(s, params);
@@ -390,7 +428,13 @@ export interface PixelRnnSampleSpec {
   cached: boolean;
 }
 
-export function pixelRnnSample<T extends FloatArray>(s: PixelRnnSpec, params: T, o: PixelRnnSampleSpec, x: FloatArray, probs: FloatArray | null): void {
+export function pixelRnnSample<T extends FloatArray>(
+  s: PixelRnnSpec,
+  params: T,
+  o: PixelRnnSampleSpec,
+  x: FloatArray,
+  probs: FloatArray | null,
+): void {
   const words = new Uint32Array(4);
   for (let i = 0; i < o.n; i++) {
     const net = new Net(s, params);

@@ -90,7 +90,6 @@ function checkKind(fn: string, kind: unknown, slope: unknown): { kind: Activatio
   return { kind: k, code: ACTIVATION_KINDS.indexOf(k), slope: checkSlope(fn, slope) };
 }
 
-
 /** The length of x, once x is known to be a Float32Array. */
 function lengthOf(fn: string, name: string, x: unknown): number {
   return checkFloat32Array(`${fn} ${name}`, x).length;
@@ -111,21 +110,50 @@ const check = {
     const fn = "activationForward";
     const k = checkKind(fn, kind, slope);
     const len = lengthOf(fn, "x", x);
-    checkArraysInPlace(fn, [["x", x, len], ["y", y, len]], ["y"], [["x", "y"]]);
+    checkArraysInPlace(
+      fn,
+      [
+        ["x", x, len],
+        ["y", y, len],
+      ],
+      ["y"],
+      [["x", "y"]],
+    );
     return k;
   },
   backward(...[kind, y, dy, dx, slope]: Args<"activationBackward">) {
     const fn = "activationBackward";
     const k = checkKind(fn, kind, slope);
     const len = lengthOf(fn, "y", y);
-    checkArraysInPlace(fn, [["y", y, len], ["dy", dy, len], ["dx", dx, len]], ["dx"], [["dx", "dy"], ["dx", "y"]]);
+    checkArraysInPlace(
+      fn,
+      [
+        ["y", y, len],
+        ["dy", dy, len],
+        ["dx", dx, len],
+      ],
+      ["dx"],
+      [
+        ["dx", "dy"],
+        ["dx", "y"],
+      ],
+    );
     return k;
   },
   biasForward(...[kind, x, bias, y, n, c, s, slope]: Args<"biasActivationForward">) {
     const fn = "biasActivationForward";
     const k = checkKind(fn, kind, slope);
     const d = checkNcs(fn, n, c, s);
-    checkArraysInPlace(fn, [["x", x, d.total], ["bias", bias, d.c], ["y", y, d.total]], ["y"], [["x", "y"]]);
+    checkArraysInPlace(
+      fn,
+      [
+        ["x", x, d.total],
+        ["bias", bias, d.c],
+        ["y", y, d.total],
+      ],
+      ["y"],
+      [["x", "y"]],
+    );
     return k;
   },
   biasBackward(...[kind, y, dy, dx, dbias, n, c, s, slope]: Args<"biasActivationBackward">) {
@@ -134,15 +162,31 @@ const check = {
     const d = checkNcs(fn, n, c, s);
     checkArraysInPlace(
       fn,
-      [["y", y, d.total], ["dy", dy, d.total], ["dx", dx, d.total], ["dbias", dbias, d.c]],
+      [
+        ["y", y, d.total],
+        ["dy", dy, d.total],
+        ["dx", dx, d.total],
+        ["dbias", dbias, d.c],
+      ],
       ["dx", "dbias"],
-      [["dx", "dy"], ["dx", "y"]],
+      [
+        ["dx", "dy"],
+        ["dx", "y"],
+      ],
     );
     return k;
   },
   unary(fn: string, ...[x, y]: Args<"vexp">) {
     const len = lengthOf(fn, "x", x);
-    checkArraysInPlace(fn, [["x", x, len], ["y", y, len]], ["y"], [["x", "y"]]);
+    checkArraysInPlace(
+      fn,
+      [
+        ["x", x, len],
+        ["y", y, len],
+      ],
+      ["y"],
+      [["x", "y"]],
+    );
   },
 };
 

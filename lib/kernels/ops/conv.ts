@@ -270,7 +270,11 @@ function forwardArrays(fn: string, spec: Sizes, x: unknown, w: unknown, b: unkno
   const wa = checkArray(fn, "weight", w, wSize(spec));
   const ba = checkOptionalArray(fn, "bias", b, spec.outC);
   const ya = checkArray(fn, "y", y, ySize(spec));
-  checkDisjoint(fn, "y", ya, [["x", xa], ["weight", wa], ["bias", ba]]);
+  checkDisjoint(fn, "y", ya, [
+    ["x", xa],
+    ["weight", wa],
+    ["bias", ba],
+  ]);
   return { x: xa, w: wa, b: ba, y: ya };
 }
 
@@ -278,7 +282,10 @@ function backwardDataArrays(fn: string, spec: Sizes, dy: unknown, w: unknown, dx
   const dya = checkArray(fn, "dy", dy, ySize(spec));
   const wa = checkArray(fn, "weight", w, wSize(spec));
   const dxa = checkArray(fn, "dx", dx, xSize(spec));
-  checkDisjoint(fn, "dx", dxa, [["dy", dya], ["weight", wa]]);
+  checkDisjoint(fn, "dx", dxa, [
+    ["dy", dya],
+    ["weight", wa],
+  ]);
   return { dy: dya, w: wa, dx: dxa };
 }
 
@@ -288,8 +295,15 @@ function backwardWeightArrays(fn: string, spec: Sizes, x: unknown, dy: unknown, 
   const dwa = checkArray(fn, "dweight", dw, wSize(spec));
   const dba = checkOptionalArray(fn, "dbias", db, spec.outC);
   const accumulate = checkAccumulate(fn, acc);
-  checkDisjoint(fn, "dweight", dwa, [["x", xa], ["dy", dya], ["dbias", dba]]);
-  checkDisjoint(fn, "dbias", dba, [["x", xa], ["dy", dya]]);
+  checkDisjoint(fn, "dweight", dwa, [
+    ["x", xa],
+    ["dy", dya],
+    ["dbias", dba],
+  ]);
+  checkDisjoint(fn, "dbias", dba, [
+    ["x", xa],
+    ["dy", dya],
+  ]);
   return { x: xa, dy: dya, dw: dwa, db: dba, accumulate };
 }
 
@@ -318,7 +332,15 @@ function checkConvTBackwardData(fn: string, shape: ConvTranspose2dShape, dy: unk
   return { spec, ...backwardDataArrays(fn, spec, dy, w, dx) };
 }
 
-function checkConvTBackwardWeight(fn: string, shape: ConvTranspose2dShape, x: unknown, dy: unknown, dw: unknown, db: unknown, acc: unknown) {
+function checkConvTBackwardWeight(
+  fn: string,
+  shape: ConvTranspose2dShape,
+  x: unknown,
+  dy: unknown,
+  dw: unknown,
+  db: unknown,
+  acc: unknown,
+) {
   const spec = checkConvTranspose2dShape(shape, fn);
   return { spec, ...backwardWeightArrays(fn, spec, x, dy, dw, db, acc) };
 }

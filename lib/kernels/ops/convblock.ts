@@ -36,11 +36,7 @@ import { checkFloat32Array, checkOneOf } from "../../core/check.js";
 import { DeepgenError } from "../../core/errors.js";
 import type { NativeConvBlockSpec } from "../addon-types.js";
 import { cudaAddon } from "../cuda.js";
-import {
-  type ConvBlockTwinSpec,
-  convBlockBackward as twinBackward,
-  convBlockForward as twinForward,
-} from "../js/conv-block.js";
+import { type ConvBlockTwinSpec, convBlockBackward as twinBackward, convBlockForward as twinForward } from "../js/conv-block.js";
 import { callNative } from "../native.js";
 import { checkOutputsApart } from "../validate.js";
 import { ACTIVATION_KINDS, type ActivationKind, DEFAULT_LEAKY_SLOPE } from "./activation.js";
@@ -295,8 +291,17 @@ function nativeSpec(s: ConvBlockTwinSpec): NativeConvBlockSpec {
   const c = s.conv;
   // Field by field: an object spread here costs more than the whole native call on small blocks.
   return {
-    batch: c.batch, inC: c.inC, inH: c.inH, inW: c.inW, outC: c.outC, kH: c.kH, kW: c.kW,
-    strideH: c.strideH, strideW: c.strideW, padH: c.padH, padW: c.padW,
+    batch: c.batch,
+    inC: c.inC,
+    inH: c.inH,
+    inW: c.inW,
+    outC: c.outC,
+    kH: c.kH,
+    kW: c.kW,
+    strideH: c.strideH,
+    strideW: c.strideW,
+    padH: c.padH,
+    padW: c.padW,
     outputPadH: s.transposed ? s.conv.outputPadH : 0,
     outputPadW: s.transposed ? s.conv.outputPadW : 0,
     transposed: s.transposed,
@@ -325,14 +330,41 @@ export const nativeConvBlock: ConvBlockKernels = {
   convBlockForward(spec, x, p, saved, y) {
     const { s, a } = checkForward(spec, x, p, saved, y);
     callNative((addon) =>
-      addon.convBlockForward(nativeSpec(s), a.x, a.weight, a.bias, a.gamma, a.beta, a.runningMean, a.runningVar, a.pre, a.mean, a.rstd, a.y),
+      addon.convBlockForward(
+        nativeSpec(s),
+        a.x,
+        a.weight,
+        a.bias,
+        a.gamma,
+        a.beta,
+        a.runningMean,
+        a.runningVar,
+        a.pre,
+        a.mean,
+        a.rstd,
+        a.y,
+      ),
     );
   },
   convBlockBackward(spec, x, p, saved, y, dy, dx, g, accumulate) {
     const { s, a, accumulate: acc } = checkBackward(spec, x, p, saved, y, dy, dx, g, accumulate);
     callNative((addon) =>
       addon.convBlockBackward(
-        nativeSpec(s), a.x, a.weight, a.gamma, a.pre, a.mean, a.rstd, a.y, a.dy, a.dx, a.dweight, a.dbias, a.dgamma, a.dbeta, acc,
+        nativeSpec(s),
+        a.x,
+        a.weight,
+        a.gamma,
+        a.pre,
+        a.mean,
+        a.rstd,
+        a.y,
+        a.dy,
+        a.dx,
+        a.dweight,
+        a.dbias,
+        a.dgamma,
+        a.dbeta,
+        acc,
       ),
     );
   },
@@ -344,7 +376,21 @@ export const cudaConvBlock: ConvBlockKernels = {
     const { s, a, accumulate: acc } = checkBackward(spec, x, p, saved, y, dy, dx, g, accumulate);
     callNative(() =>
       cudaAddon().cudaConvBlockBackward(
-        nativeSpec(s), a.x, a.weight, a.gamma, a.pre, a.mean, a.rstd, a.y, a.dy, a.dx, a.dweight, a.dbias, a.dgamma, a.dbeta, acc,
+        nativeSpec(s),
+        a.x,
+        a.weight,
+        a.gamma,
+        a.pre,
+        a.mean,
+        a.rstd,
+        a.y,
+        a.dy,
+        a.dx,
+        a.dweight,
+        a.dbias,
+        a.dgamma,
+        a.dbeta,
+        acc,
       ),
     );
   },
@@ -352,7 +398,18 @@ export const cudaConvBlock: ConvBlockKernels = {
     const { s, a } = checkForward(spec, x, p, saved, y);
     callNative(() =>
       cudaAddon().cudaConvBlockForward(
-        nativeSpec(s), a.x, a.weight, a.bias, a.gamma, a.beta, a.runningMean, a.runningVar, a.pre, a.mean, a.rstd, a.y,
+        nativeSpec(s),
+        a.x,
+        a.weight,
+        a.bias,
+        a.gamma,
+        a.beta,
+        a.runningMean,
+        a.runningVar,
+        a.pre,
+        a.mean,
+        a.rstd,
+        a.y,
       ),
     );
   },

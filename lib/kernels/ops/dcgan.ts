@@ -104,7 +104,10 @@ function checkSpec(s: CudaDcganSpec): void {
   }
   for (const c of [...s.channels, ...s.discChannels]) checkInteger("CudaDcganTrainer: channels", c, 1, 4096);
   if (s.discNorm || s.discStddev === true) {
-    throw new DeepgenError("E_BACKEND", "CudaDcganTrainer covers the default discriminator only (discNorm false, no discStddev); use backend 'native'");
+    throw new DeepgenError(
+      "E_BACKEND",
+      "CudaDcganTrainer covers the default discriminator only (discNorm false, no discStddev); use backend 'native'",
+    );
   }
 }
 
@@ -116,7 +119,8 @@ function flatten(what: string, layout: Layout, arrays: Record<string, Float32Arr
     const a = arrays[t.name];
     if (a === undefined) throw new DeepgenError("E_FORMAT", `CudaDcganTrainer: ${what} lacks ${t.name}`);
     checkFloat32Array(`${what} ${t.name}`, a);
-    if (a.length !== t.size) throw new DeepgenError("E_SHAPE", `CudaDcganTrainer: ${what} ${t.name} has ${a.length} values, expected ${t.size}`);
+    if (a.length !== t.size)
+      throw new DeepgenError("E_SHAPE", `CudaDcganTrainer: ${what} ${t.name} has ${a.length} values, expected ${t.size}`);
     out.set(a, at);
     at += t.size;
   }
@@ -129,7 +133,8 @@ function scatter(what: string, layout: Layout, flat: Float32Array, into: Record<
   for (const t of layout) {
     const a = into[t.name];
     if (a === undefined) throw new DeepgenError("E_FORMAT", `CudaDcganTrainer: ${what} lacks ${t.name}`);
-    if (a.length !== t.size) throw new DeepgenError("E_SHAPE", `CudaDcganTrainer: ${what} ${t.name} has ${a.length} values, expected ${t.size}`);
+    if (a.length !== t.size)
+      throw new DeepgenError("E_SHAPE", `CudaDcganTrainer: ${what} ${t.name} has ${a.length} values, expected ${t.size}`);
     a.set(flat.subarray(at, at + t.size));
     at += t.size;
   }
@@ -167,7 +172,9 @@ export class CudaDcganTrainer {
     const [c0, c1] = spec.channels;
     const [d0, d1] = spec.discChannels;
     const own: CudaDcganSpec = { ...spec, channels: [c0, c1], discChannels: [d0, d1] };
-    const handle = callNative(() => cudaAddon().cudaDcganUpload({ ...own, discStddev: own.discStddev === true }, gen, disc, buffers, gm, gv, dm, dv, gs, ds));
+    const handle = callNative(() =>
+      cudaAddon().cudaDcganUpload({ ...own, discStddev: own.discStddev === true }, gen, disc, buffers, gm, gv, dm, dv, gs, ds),
+    );
     return new CudaDcganTrainer(handle, own, layout);
   }
 
@@ -182,13 +189,20 @@ export class CudaDcganTrainer {
     need("real", real, m * this.pixels);
     need("z", z, m * this.spec.zdim);
     const loss = checkOneOf("loss", opts.loss ?? "nonsaturating", ["nonsaturating", "minimax"] as const);
-    for (const [name, v] of [["genLr", opts.genLr], ["discLr", opts.discLr]] as const) {
-      if (!(typeof v === "number" && v >= 0 && Number.isFinite(v))) throw new DeepgenError("E_ARG", `${name} must be a finite number >= 0, got ${v}`);
+    for (const [name, v] of [
+      ["genLr", opts.genLr],
+      ["discLr", opts.discLr],
+    ] as const) {
+      if (!(typeof v === "number" && v >= 0 && Number.isFinite(v)))
+        throw new DeepgenError("E_ARG", `${name} must be a finite number >= 0, got ${v}`);
     }
     const beta1 = opts.beta1 ?? 0.5;
     const beta2 = opts.beta2 ?? 0.999;
     const eps = opts.eps ?? 1e-8;
-    for (const [name, b] of [["beta1", beta1], ["beta2", beta2]] as const) {
+    for (const [name, b] of [
+      ["beta1", beta1],
+      ["beta2", beta2],
+    ] as const) {
       if (!(b >= 0 && b < 1)) throw new DeepgenError("E_ARG", `${name} must be in [0, 1), got ${b}`);
     }
     if (!(eps > 0 && Number.isFinite(eps))) throw new DeepgenError("E_ARG", `eps must be finite and > 0, got ${eps}`);

@@ -53,7 +53,13 @@ export interface LossKernels {
    * softplus(z) - x z - log C(z), C(z) = z / tanh(z / 2) the normalizer (Taylor series for
    * |z| < 0.05, i.e. lambda near 0.5; see native/kernels/cpu/loss.h). Float64 throughout.
    */
-  continuousBernoulliNllForward(rowOut: Float32Array | null, logits: Float32Array, targets: Float32Array, rows: number, cols: number): number;
+  continuousBernoulliNllForward(
+    rowOut: Float32Array | null,
+    logits: Float32Array,
+    targets: Float32Array,
+    rows: number,
+    cols: number,
+  ): number;
   /** dlogits [rows, cols] = s_r (sigmoid(z) - x - (1/z - 1/sinh z)). */
   continuousBernoulliNllBackward(
     dlogits: Float32Array,
@@ -143,7 +149,6 @@ export interface LossKernels {
 
 // ---- argument checks (shared by the lstm and optim groups) -----------------------------------
 
-
 interface Dims {
   rows: number;
   cols: number;
@@ -207,9 +212,23 @@ interface Impl {
 }
 
 /** Checks of the losses of logits against targets (BCE, continuous Bernoulli), forward. */
-function checkLogitLossForward(fn: string, rowOut: Float32Array | null | undefined, logits: Float32Array, targets: Float32Array, rows: number, cols: number): Dims {
+function checkLogitLossForward(
+  fn: string,
+  rowOut: Float32Array | null | undefined,
+  logits: Float32Array,
+  targets: Float32Array,
+  rows: number,
+  cols: number,
+): Dims {
   const d = checkDims(fn, rows, cols);
-  checkDisjointArrays(fn, [["rowOut", optional(fn, "rowOut", rowOut), d.rows]], [["logits", logits, d.n], ["targets", targets, d.n]]);
+  checkDisjointArrays(
+    fn,
+    [["rowOut", optional(fn, "rowOut", rowOut), d.rows]],
+    [
+      ["logits", logits, d.n],
+      ["targets", targets, d.n],
+    ],
+  );
   return d;
 }
 
@@ -225,7 +244,15 @@ function checkLogitLossBackward(
 ): { d: Dims; s: Scale } {
   const d = checkDims(fn, rows, cols);
   const s = checkScale(fn, scale, d.rows);
-  checkDisjointArrays(fn, [["dlogits", dlogits, d.n]], [["logits", logits, d.n], ["targets", targets, d.n], ["scale", s.rowScale, d.rows]]);
+  checkDisjointArrays(
+    fn,
+    [["dlogits", dlogits, d.n]],
+    [
+      ["logits", logits, d.n],
+      ["targets", targets, d.n],
+      ["scale", s.rowScale, d.rows],
+    ],
+  );
   return { d, s };
 }
 
@@ -250,7 +277,14 @@ function lossKernels(impl: Impl): LossKernels {
     gaussianKlForward(rowOut, mu, logvar, rows, cols) {
       const fn = "gaussianKlForward";
       const d = checkDims(fn, rows, cols);
-      checkDisjointArrays(fn, [["rowOut", optional(fn, "rowOut", rowOut), d.rows]], [["mu", mu, d.n], ["logvar", logvar, d.n]]);
+      checkDisjointArrays(
+        fn,
+        [["rowOut", optional(fn, "rowOut", rowOut), d.rows]],
+        [
+          ["mu", mu, d.n],
+          ["logvar", logvar, d.n],
+        ],
+      );
       return impl.klForward(rowOut ?? null, mu, logvar, d);
     },
     gaussianKlBackward(dmu, dlogvar, mu, logvar, rows, cols, scale) {
@@ -259,8 +293,15 @@ function lossKernels(impl: Impl): LossKernels {
       const s = checkScale(fn, scale, d.rows);
       checkDisjointArrays(
         fn,
-        [["dmu", dmu, d.n], ["dlogvar", dlogvar, d.n]],
-        [["mu", mu, d.n], ["logvar", logvar, d.n], ["scale", s.rowScale, d.rows]],
+        [
+          ["dmu", dmu, d.n],
+          ["dlogvar", dlogvar, d.n],
+        ],
+        [
+          ["mu", mu, d.n],
+          ["logvar", logvar, d.n],
+          ["scale", s.rowScale, d.rows],
+        ],
       );
       impl.klBackward(dmu, dlogvar, mu, logvar, d, s);
     },
@@ -270,7 +311,11 @@ function lossKernels(impl: Impl): LossKernels {
       checkDisjointArrays(
         fn,
         [["rowOut", optional(fn, "rowOut", rowOut), d.rows]],
-        [["x", x, d.n], ["mu", mu, d.n], ["logvar", logvar, d.n]],
+        [
+          ["x", x, d.n],
+          ["mu", mu, d.n],
+          ["logvar", logvar, d.n],
+        ],
       );
       return impl.logpForward(rowOut ?? null, x, mu, logvar, d);
     },
@@ -286,15 +331,31 @@ function lossKernels(impl: Impl): LossKernels {
       const s = checkScale(fn, scale, d.rows);
       checkDisjointArrays(
         fn,
-        [["dx", dx, d.n], ["dmu", dmu, d.n], ["dlogvar", dlv, d.n]],
-        [["x", x, d.n], ["mu", mu, d.n], ["logvar", logvar, d.n], ["scale", s.rowScale, d.rows]],
+        [
+          ["dx", dx, d.n],
+          ["dmu", dmu, d.n],
+          ["dlogvar", dlv, d.n],
+        ],
+        [
+          ["x", x, d.n],
+          ["mu", mu, d.n],
+          ["logvar", logvar, d.n],
+          ["scale", s.rowScale, d.rows],
+        ],
       );
       impl.logpBackward(dx, dmu, dlv, x, mu, logvar, d, s);
     },
     softmaxCrossEntropyForward(rowOut, logits, targets, rows, cols) {
       const fn = "softmaxCrossEntropyForward";
       const d = checkDims(fn, rows, cols);
-      checkDisjointArrays(fn, [["rowOut", optional(fn, "rowOut", rowOut), d.rows]], [["logits", logits, d.n], ["targets", targets, d.n]]);
+      checkDisjointArrays(
+        fn,
+        [["rowOut", optional(fn, "rowOut", rowOut), d.rows]],
+        [
+          ["logits", logits, d.n],
+          ["targets", targets, d.n],
+        ],
+      );
       return impl.sceForward(rowOut ?? null, logits, targets, d);
     },
     softmaxCrossEntropyBackward(dlogits, logits, targets, rows, cols, scale) {
@@ -304,7 +365,11 @@ function lossKernels(impl: Impl): LossKernels {
       checkDisjointArrays(
         fn,
         [["dlogits", dlogits, d.n]],
-        [["logits", logits, d.n], ["targets", targets, d.n], ["scale", s.rowScale, d.rows]],
+        [
+          ["logits", logits, d.n],
+          ["targets", targets, d.n],
+          ["scale", s.rowScale, d.rows],
+        ],
       );
       impl.sceBackward(dlogits, logits, targets, d, s);
     },
@@ -317,7 +382,15 @@ function lossKernels(impl: Impl): LossKernels {
     logSumExpBackward(dx, x, lse, dout, rows, cols) {
       const fn = "logSumExpBackward";
       const d = checkDims(fn, rows, cols);
-      checkDisjointArrays(fn, [["dx", dx, d.n]], [["x", x, d.n], ["lse", lse, d.rows], ["dout", dout, d.rows]]);
+      checkDisjointArrays(
+        fn,
+        [["dx", dx, d.n]],
+        [
+          ["x", x, d.n],
+          ["lse", lse, d.rows],
+          ["dout", dout, d.rows],
+        ],
+      );
       impl.lseBackward(dx, x, lse, dout, d);
     },
     reduceSum(x) {
@@ -352,20 +425,16 @@ export const jsLoss: LossKernels = lossKernels({
 
 export const nativeLoss: LossKernels = lossKernels({
   bceForward: (rowOut, z, x, d) => callNative((a) => a.bceWithLogitsForward(rowOut, z, x, d.rows, d.cols)),
-  bceBackward: (dz, z, x, d, s) =>
-    callNative((a) => a.bceWithLogitsBackward(dz, z, x, d.rows, d.cols, s.scale, s.rowScale)),
+  bceBackward: (dz, z, x, d, s) => callNative((a) => a.bceWithLogitsBackward(dz, z, x, d.rows, d.cols, s.scale, s.rowScale)),
   cbForward: (rowOut, z, x, d) => callNative((a) => a.continuousBernoulliNllForward(rowOut, z, x, d.rows, d.cols)),
-  cbBackward: (dz, z, x, d, s) =>
-    callNative((a) => a.continuousBernoulliNllBackward(dz, z, x, d.rows, d.cols, s.scale, s.rowScale)),
+  cbBackward: (dz, z, x, d, s) => callNative((a) => a.continuousBernoulliNllBackward(dz, z, x, d.rows, d.cols, s.scale, s.rowScale)),
   klForward: (rowOut, mu, lv, d) => callNative((a) => a.gaussianKlForward(rowOut, mu, lv, d.rows, d.cols)),
-  klBackward: (dmu, dlv, mu, lv, d, s) =>
-    callNative((a) => a.gaussianKlBackward(dmu, dlv, mu, lv, d.rows, d.cols, s.scale, s.rowScale)),
+  klBackward: (dmu, dlv, mu, lv, d, s) => callNative((a) => a.gaussianKlBackward(dmu, dlv, mu, lv, d.rows, d.cols, s.scale, s.rowScale)),
   logpForward: (rowOut, x, mu, lv, d) => callNative((a) => a.gaussianLogProbForward(rowOut, x, mu, lv, d.rows, d.cols)),
   logpBackward: (dx, dmu, dlv, x, mu, lv, d, s) =>
     callNative((a) => a.gaussianLogProbBackward(dx, dmu, dlv, x, mu, lv, d.rows, d.cols, s.scale, s.rowScale)),
   sceForward: (rowOut, z, t, d) => callNative((a) => a.softmaxCrossEntropyForward(rowOut, z, t, d.rows, d.cols)),
-  sceBackward: (dz, z, t, d, s) =>
-    callNative((a) => a.softmaxCrossEntropyBackward(dz, z, t, d.rows, d.cols, s.scale, s.rowScale)),
+  sceBackward: (dz, z, t, d, s) => callNative((a) => a.softmaxCrossEntropyBackward(dz, z, t, d.rows, d.cols, s.scale, s.rowScale)),
   lseForward: (out, x, d) => callNative((a) => a.logSumExpForward(out, x, d.rows, d.cols)),
   lseBackward: (dx, x, lse, dout, d) => callNative((a) => a.logSumExpBackward(dx, x, lse, dout, d.rows, d.cols)),
   sum: (x) => callNative((a) => a.reduceSum(x)),

@@ -64,8 +64,15 @@ function checkForward(
   const n = checkDims("lstmGatesForward", batch, hidden);
   checkDisjointArrays(
     "lstmGatesForward",
-    [["h", h, n], ["c", c, n], ["gates", gates, 4 * n]],
-    [["pre", pre, 4 * n], ["cPrev", cPrev, n]],
+    [
+      ["h", h, n],
+      ["c", c, n],
+      ["gates", gates, 4 * n],
+    ],
+    [
+      ["pre", pre, 4 * n],
+      ["cPrev", cPrev, n],
+    ],
   );
 }
 
@@ -83,8 +90,17 @@ function checkBackward(
   const n = checkDims("lstmGatesBackward", batch, hidden);
   checkDisjointArrays(
     "lstmGatesBackward",
-    [["dpre", dpre, 4 * n], ["dcPrev", dcPrev, n]],
-    [["dh", dh, n], ["dc", dc, n], ["gates", gates, 4 * n], ["cPrev", cPrev, n], ["c", c, n]],
+    [
+      ["dpre", dpre, 4 * n],
+      ["dcPrev", dcPrev, n],
+    ],
+    [
+      ["dh", dh, n],
+      ["dc", dc, n],
+      ["gates", gates, 4 * n],
+      ["cPrev", cPrev, n],
+      ["c", c, n],
+    ],
   );
 }
 

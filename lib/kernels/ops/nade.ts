@@ -44,7 +44,13 @@ export interface NadeKernels {
   /** Gradients of scale * sum_i -log p(x_i), overwriting g; logp (optional) gets log p(x_i). */
   nadeBackward(m: NadeModelArrays, x: Float32Array, n: number, scale: number, logp: Float32Array | null, g: NadeGradients): void;
   nadeBackwardAsync(
-    m: NadeModelArrays, x: Float32Array, n: number, scale: number, logp: Float32Array | null, g: NadeGradients, opts?: JobOptions,
+    m: NadeModelArrays,
+    x: Float32Array,
+    n: number,
+    scale: number,
+    logp: Float32Array | null,
+    g: NadeGradients,
+    opts?: JobOptions,
   ): Promise<void>;
 }
 
@@ -60,7 +66,8 @@ export function checkNadeModel(m: NadeModelArrays): void {
   need("c", m.c, h);
   need("v", m.v, d * h);
   need("b", m.b, d);
-  if (!(m.order instanceof Int32Array) || m.order.length < d) throw new DeepgenError("E_ARG", "nade: order must be an Int32Array of length D");
+  if (!(m.order instanceof Int32Array) || m.order.length < d)
+    throw new DeepgenError("E_ARG", "nade: order must be an Int32Array of length D");
   const seen = new Uint8Array(d);
   for (let i = 0; i < d; i++) {
     const o = m.order[i]!;
@@ -93,7 +100,14 @@ function checkSample(m: NadeModelArrays, o: NadeSampleOptions, x: Float32Array, 
   checkNadeModel(m);
   const a = checkSampleShape(m.d, o, x, probs);
   // x is read (the known prefix) and written in place; it and probs must not alias the model.
-  checkOutputsApart("nadeSample", [["x", x], ["probs", probs ?? null]], params(m));
+  checkOutputsApart(
+    "nadeSample",
+    [
+      ["x", x],
+      ["probs", probs ?? null],
+    ],
+    params(m),
+  );
   return a;
 }
 
@@ -106,12 +120,24 @@ function checkSampleShape(d: number, o: NadeSampleOptions, x: Float32Array, prob
   const known = checkInteger("known", o.known ?? 0, 0, d);
   need("x", x, n * d);
   if (probs !== undefined) need("probs", probs, n * d);
-  checkOutputsApart("nadeSample", [["x", x], ["probs", probs ?? null]], []);
+  checkOutputsApart(
+    "nadeSample",
+    [
+      ["x", x],
+      ["probs", probs ?? null],
+    ],
+    [],
+  );
   return { n, offset, key0, key1, stream, known };
 }
 
 function params(m: NadeModelArrays): Array<readonly [string, Float32Array]> {
-  return [["wt", m.wt], ["c", m.c], ["v", m.v], ["b", m.b]];
+  return [
+    ["wt", m.wt],
+    ["c", m.c],
+    ["v", m.v],
+    ["b", m.b],
+  ];
 }
 
 function checkGrads(m: NadeModelArrays, g: NadeGradients, logp: Float32Array | null, n: number, x: Float32Array): void {
@@ -120,7 +146,17 @@ function checkGrads(m: NadeModelArrays, g: NadeGradients, logp: Float32Array | n
   need("dv", g.dv, m.d * m.h);
   need("db", g.db, m.d);
   if (logp !== null) need("logp", logp, n);
-  checkOutputsApart("nadeBackward", [["dwt", g.dwt], ["dc", g.dc], ["dv", g.dv], ["db", g.db], ["logp", logp]], [...params(m), ["x", x]]);
+  checkOutputsApart(
+    "nadeBackward",
+    [
+      ["dwt", g.dwt],
+      ["dc", g.dc],
+      ["dv", g.dv],
+      ["db", g.db],
+      ["logp", logp],
+    ],
+    [...params(m), ["x", x]],
+  );
 }
 
 function checkScale(scale: number): void {
@@ -188,7 +224,24 @@ export const nativeNade: NadeKernels = {
   nadeSample(m, o, x, probs) {
     const s = checkSample(m, o, x, probs);
     callNative((a) =>
-      a.nadeSample(m.d, m.h, m.wt, m.c, m.v, m.b, m.order, s.n, s.offset % 2 ** 32, Math.floor(s.offset / 2 ** 32), s.key0, s.key1, s.stream, s.known, x, probs ?? null),
+      a.nadeSample(
+        m.d,
+        m.h,
+        m.wt,
+        m.c,
+        m.v,
+        m.b,
+        m.order,
+        s.n,
+        s.offset % 2 ** 32,
+        Math.floor(s.offset / 2 ** 32),
+        s.key0,
+        s.key1,
+        s.stream,
+        s.known,
+        x,
+        probs ?? null,
+      ),
     );
   },
   nadeSampleAsync(m, o, x, probs, opts) {
@@ -196,8 +249,24 @@ export const nativeNade: NadeKernels = {
     const addon = nativeAddon();
     return runNativeJob(opts, (cancel, onProgress) =>
       addon.nadeSampleAsync(
-        m.d, m.h, m.wt, m.c, m.v, m.b, m.order, s.n, s.offset % 2 ** 32, Math.floor(s.offset / 2 ** 32),
-        s.key0, s.key1, s.stream, s.known, x, probs ?? null, cancel, onProgress,
+        m.d,
+        m.h,
+        m.wt,
+        m.c,
+        m.v,
+        m.b,
+        m.order,
+        s.n,
+        s.offset % 2 ** 32,
+        Math.floor(s.offset / 2 ** 32),
+        s.key0,
+        s.key1,
+        s.stream,
+        s.known,
+        x,
+        probs ?? null,
+        cancel,
+        onProgress,
       ),
     );
   },
@@ -261,7 +330,18 @@ export class CudaNadeModel {
     const handle = this.live();
     const s = checkSampleShape(this.d, o, x, probs);
     callNative((a) =>
-      a.cudaNadeSample(handle, s.n, s.offset % 2 ** 32, Math.floor(s.offset / 2 ** 32), s.key0, s.key1, s.stream, s.known, x, probs ?? null),
+      a.cudaNadeSample(
+        handle,
+        s.n,
+        s.offset % 2 ** 32,
+        Math.floor(s.offset / 2 ** 32),
+        s.key0,
+        s.key1,
+        s.stream,
+        s.known,
+        x,
+        probs ?? null,
+      ),
     );
   }
 
@@ -279,7 +359,17 @@ export class CudaNadeModel {
     need("dv", g.dv, this.d * this.h);
     need("db", g.db, this.d);
     if (logp !== null) need("logp", logp, n);
-    checkOutputsApart("nadeBackward", [["dwt", g.dwt], ["dc", g.dc], ["dv", g.dv], ["db", g.db], ["logp", logp]], [["x", x]]);
+    checkOutputsApart(
+      "nadeBackward",
+      [
+        ["dwt", g.dwt],
+        ["dc", g.dc],
+        ["dv", g.dv],
+        ["db", g.db],
+        ["logp", logp],
+      ],
+      [["x", x]],
+    );
     callNative((a) => a.cudaNadeBackward(handle, x, n, scale, logp, g.dwt, g.dc, g.dv, g.db));
   }
 

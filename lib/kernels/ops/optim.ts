@@ -72,7 +72,15 @@ function checkAdam(params: Float32Array, grads: Float32Array, m: Float32Array, v
   if (typeof opts !== "object" || opts === null) throw new DeepgenError("E_ARG", `${fn}: options must be an object`);
   checkFloat32Array(`${fn} params`, params);
   const n = params.length;
-  checkDisjointArrays(fn, [["params", params, n], ["m", m, n], ["v", v, n]], [["grads", grads, n]]);
+  checkDisjointArrays(
+    fn,
+    [
+      ["params", params, n],
+      ["m", m, n],
+      ["v", v, n],
+    ],
+    [["grads", grads, n]],
+  );
   const lr = finiteInRange(fn, "lr", opts.lr, 0, Infinity, false);
   const beta1 = finiteInRange(fn, "beta1", opts.beta1, 0, 1, true);
   const beta2 = finiteInRange(fn, "beta2", opts.beta2, 0, 1, true);
@@ -100,7 +108,14 @@ function checkSgd(params: Float32Array, grads: Float32Array, velocity: Float32Ar
   if (momentum !== 0 && (velocity === null || velocity === undefined)) {
     throw new DeepgenError("E_ARG", `${fn}: momentum needs a velocity array`);
   }
-  checkDisjointArrays(fn, [["params", params, n], ["velocity", velocity ?? null, n]], [["grads", grads, n]]);
+  checkDisjointArrays(
+    fn,
+    [
+      ["params", params, n],
+      ["velocity", velocity ?? null, n],
+    ],
+    [["grads", grads, n]],
+  );
   return { lr, momentum, weightDecay, nesterov };
 }
 
@@ -132,9 +147,7 @@ export const jsOptim: OptimKernels = {
 export const nativeOptim: OptimKernels = {
   adamStep(params, grads, m, v, opts) {
     const c = checkAdam(params, grads, m, v, opts);
-    callNative((a) =>
-      a.adamStep(params, grads, m, v, c.lr, c.beta1, c.beta2, c.eps, c.weightDecay, c.biasCorrection1, c.biasCorrection2),
-    );
+    callNative((a) => a.adamStep(params, grads, m, v, c.lr, c.beta1, c.beta2, c.eps, c.weightDecay, c.biasCorrection1, c.biasCorrection2));
   },
   sgdStep(params, grads, velocity, opts) {
     const c = checkSgd(params, grads, velocity, opts);

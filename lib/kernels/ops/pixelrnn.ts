@@ -44,11 +44,23 @@ export interface PixelRnnKernels {
   /** Gradients of scale * sum_i -log p(x_i), overwriting grads (the params layout); logp optional. */
   pixelRnnBackward(m: PixelRnnModelArrays, x: Float32Array, n: number, scale: number, logp: Float32Array | null, grads: Float32Array): void;
   pixelRnnBackwardAsync(
-    m: PixelRnnModelArrays, x: Float32Array, n: number, scale: number, logp: Float32Array | null, grads: Float32Array, opts?: JobOptions,
+    m: PixelRnnModelArrays,
+    x: Float32Array,
+    n: number,
+    scale: number,
+    logp: Float32Array | null,
+    grads: Float32Array,
+    opts?: JobOptions,
   ): Promise<void>;
   /** Draws into x [n, D] in raster order; probs [n, D] (optional) receives each p(x = 1 | before). */
   pixelRnnSample(m: PixelRnnModelArrays, o: PixelRnnSampleOptions, x: Float32Array, probs?: Float32Array): void;
-  pixelRnnSampleAsync(m: PixelRnnModelArrays, o: PixelRnnSampleOptions, x: Float32Array, probs?: Float32Array, opts?: JobOptions): Promise<void>;
+  pixelRnnSampleAsync(
+    m: PixelRnnModelArrays,
+    o: PixelRnnSampleOptions,
+    x: Float32Array,
+    probs?: Float32Array,
+    opts?: JobOptions,
+  ): Promise<void>;
 }
 
 const KIND_CODE = { rowlstm: 0, diagbilstm: 1 } as const;
@@ -81,15 +93,39 @@ function checkBatch(m: PixelRnnModelArrays, x: Float32Array, n: number): number 
 function checkLogp(m: PixelRnnModelArrays, x: Float32Array, n: number, logp: Float32Array): void {
   checkBatch(m, x, n);
   need("logp", logp, n);
-  checkOutputsApart("pixelRnnLogProb", [["logp", logp]], [["params", m.params], ["x", x]]);
+  checkOutputsApart(
+    "pixelRnnLogProb",
+    [["logp", logp]],
+    [
+      ["params", m.params],
+      ["x", x],
+    ],
+  );
 }
 
-function checkBackward(m: PixelRnnModelArrays, x: Float32Array, n: number, scale: number, logp: Float32Array | null, grads: Float32Array): void {
+function checkBackward(
+  m: PixelRnnModelArrays,
+  x: Float32Array,
+  n: number,
+  scale: number,
+  logp: Float32Array | null,
+  grads: Float32Array,
+): void {
   checkBatch(m, x, n);
   if (!Number.isFinite(scale)) throw new DeepgenError("E_ARG", "pixelrnn: scale must be a finite number");
   if (logp !== null) need("logp", logp, n);
   need("grads", grads, pixelRnnLayout(m.spec).total);
-  checkOutputsApart("pixelRnnBackward", [["grads", grads], ["logp", logp]], [["params", m.params], ["x", x]]);
+  checkOutputsApart(
+    "pixelRnnBackward",
+    [
+      ["grads", grads],
+      ["logp", logp],
+    ],
+    [
+      ["params", m.params],
+      ["x", x],
+    ],
+  );
 }
 
 interface SampleArgs {
@@ -103,7 +139,14 @@ interface SampleArgs {
 
 function checkSample(m: PixelRnnModelArrays, o: PixelRnnSampleOptions, x: Float32Array, probs?: Float32Array): SampleArgs {
   const a = checkSampleShape(checkPixelRnnModel(m), o, x, probs);
-  checkOutputsApart("pixelRnnSample", [["x", x], ["probs", probs ?? null]], [["params", m.params]]);
+  checkOutputsApart(
+    "pixelRnnSample",
+    [
+      ["x", x],
+      ["probs", probs ?? null],
+    ],
+    [["params", m.params]],
+  );
   return a;
 }
 
@@ -117,7 +160,14 @@ function checkSampleShape(d: number, o: PixelRnnSampleOptions, x: Float32Array, 
   if (typeof cached !== "boolean") throw new DeepgenError("E_ARG", "pixelrnn: cached must be a boolean");
   need("x", x, n * d);
   if (probs !== undefined) need("probs", probs, n * d);
-  checkOutputsApart("pixelRnnSample", [["x", x], ["probs", probs ?? null]], []);
+  checkOutputsApart(
+    "pixelRnnSample",
+    [
+      ["x", x],
+      ["probs", probs ?? null],
+    ],
+    [],
+  );
   return { n, offset, key0, key1, stream, cached };
 }
 
@@ -151,7 +201,13 @@ export const jsPixelRnn: PixelRnnKernels = {
   },
   pixelRnnSample(m, o, x, probs) {
     const a = checkSample(m, o, x, probs);
-    jsSample(m.spec, m.params, { n: a.n, sampleOffset: a.offset, key0: a.key0, key1: a.key1, stream: a.stream, cached: a.cached }, x, probs ?? null);
+    jsSample(
+      m.spec,
+      m.params,
+      { n: a.n, sampleOffset: a.offset, key0: a.key0, key1: a.key1, stream: a.stream, cached: a.cached },
+      x,
+      probs ?? null,
+    );
   },
   async pixelRnnSampleAsync(m, o, x, probs, opts) {
     const a = checkSample(m, o, x, probs);
@@ -185,12 +241,25 @@ export const nativePixelRnn: PixelRnnKernels = {
   pixelRnnBackwardAsync(m, x, n, scale, logp, grads, opts) {
     checkBackward(m, x, n, scale, logp, grads);
     const addon = nativeAddon();
-    return runNativeJob(opts, (cancel, onProgress) => addon.pixelRnnBackwardAsync(...modelArgs(m), x, n, scale, logp, grads, cancel, onProgress));
+    return runNativeJob(opts, (cancel, onProgress) =>
+      addon.pixelRnnBackwardAsync(...modelArgs(m), x, n, scale, logp, grads, cancel, onProgress),
+    );
   },
   pixelRnnSample(m, o, x, probs) {
     const s = checkSample(m, o, x, probs);
     callNative((a) =>
-      a.pixelRnnSample(...modelArgs(m), s.n, s.offset % 2 ** 32, Math.floor(s.offset / 2 ** 32), s.key0, s.key1, s.stream, s.cached, x, probs ?? null),
+      a.pixelRnnSample(
+        ...modelArgs(m),
+        s.n,
+        s.offset % 2 ** 32,
+        Math.floor(s.offset / 2 ** 32),
+        s.key0,
+        s.key1,
+        s.stream,
+        s.cached,
+        x,
+        probs ?? null,
+      ),
     );
   },
   pixelRnnSampleAsync(m, o, x, probs, opts) {
@@ -198,8 +267,18 @@ export const nativePixelRnn: PixelRnnKernels = {
     const addon = nativeAddon();
     return runNativeJob(opts, (cancel, onProgress) =>
       addon.pixelRnnSampleAsync(
-        ...modelArgs(m), s.n, s.offset % 2 ** 32, Math.floor(s.offset / 2 ** 32), s.key0, s.key1, s.stream, s.cached, x, probs ?? null,
-        cancel, onProgress,
+        ...modelArgs(m),
+        s.n,
+        s.offset % 2 ** 32,
+        Math.floor(s.offset / 2 ** 32),
+        s.key0,
+        s.key1,
+        s.stream,
+        s.cached,
+        x,
+        probs ?? null,
+        cancel,
+        onProgress,
       ),
     );
   },
@@ -250,7 +329,9 @@ export class CudaPixelRnnModel {
   sample(o: PixelRnnSampleOptions, x: Float32Array, probs?: Float32Array): void {
     const handle = this.live();
     const s = checkSampleShape(this.spec.rows * this.spec.cols, o, x, probs);
-    callNative((a) => a.cudaPixelRnnSample(handle, s.n, s.offset % 2 ** 32, Math.floor(s.offset / 2 ** 32), s.key0, s.key1, s.stream, x, probs ?? null));
+    callNative((a) =>
+      a.cudaPixelRnnSample(handle, s.n, s.offset % 2 ** 32, Math.floor(s.offset / 2 ** 32), s.key0, s.key1, s.stream, x, probs ?? null),
+    );
   }
 
   dispose(): void {

@@ -27,9 +27,7 @@ export const jsRandom: RandomKernels = {
   },
   async philoxFillAsync(out, seed, stream, dist, opts) {
     const a = checkPhiloxFill(out, seed, stream, dist);
-    await runChunkedJs(out.length, FILL_SLICE, opts, (begin, end) =>
-      philoxFillRange(out, begin, end, a.key0, a.key1, a.stream, a.dist),
-    );
+    await runChunkedJs(out.length, FILL_SLICE, opts, (begin, end) => philoxFillRange(out, begin, end, a.key0, a.key1, a.stream, a.dist));
   },
 };
 
@@ -41,9 +39,7 @@ export const nativeRandom: RandomKernels = {
   philoxFillAsync(out, seed, stream, dist, opts) {
     const a = checkPhiloxFill(out, seed, stream, dist);
     const addon = nativeAddon();
-    return runNativeJob(opts, (cancel, onProgress) =>
-      addon.philoxFillAsync(out, a.key0, a.key1, a.stream, a.distCode, cancel, onProgress),
-    );
+    return runNativeJob(opts, (cancel, onProgress) => addon.philoxFillAsync(out, a.key0, a.key1, a.stream, a.distCode, cancel, onProgress));
   },
 };
 

@@ -94,7 +94,17 @@ function checkForward(z: Float32Array, eps: Float32Array, mu: Float32Array, logv
   const stream = checkInteger(`${fn} stream`, spec.stream ?? 0, 0, U32 - 1);
   const first = checkInteger(`${fn} firstSample`, spec.firstSample ?? 0, 0, U32);
   if (first + s.rows * s.k > U32) throw new DeepgenError("E_ARG", `${fn}: firstSample + rows * k must be <= 2^32`);
-  checkDisjointArrays(fn, [["z", z, s.nk], ["eps", eps, s.nk]], [["mu", mu, s.n], ["logvar", logvar, s.n]]);
+  checkDisjointArrays(
+    fn,
+    [
+      ["z", z, s.nk],
+      ["eps", eps, s.nk],
+    ],
+    [
+      ["mu", mu, s.n],
+      ["logvar", logvar, s.n],
+    ],
+  );
   return { ...s, ...key, stream, first };
 }
 
@@ -112,7 +122,18 @@ function checkBackward(
   const fn = "reparamBackward";
   const s = checkSizes(fn, rows, cols, k);
   if (accumulate !== undefined && typeof accumulate !== "boolean") throw new DeepgenError("E_ARG", `${fn}: accumulate must be a boolean`);
-  checkDisjointArrays(fn, [["dmu", dmu, s.n], ["dlogvar", dlogvar, s.n]], [["dz", dz, s.nk], ["eps", eps, s.nk], ["logvar", logvar, s.n]]);
+  checkDisjointArrays(
+    fn,
+    [
+      ["dmu", dmu, s.n],
+      ["dlogvar", dlogvar, s.n],
+    ],
+    [
+      ["dz", dz, s.nk],
+      ["eps", eps, s.nk],
+      ["logvar", logvar, s.n],
+    ],
+  );
   return { ...s, accumulate: accumulate === true };
 }
 

@@ -29,7 +29,13 @@ export interface RnadeKernels {
   /** Gradients of scale * sum_i -log p(x_i), overwriting g; logp (optional) gets log p(x_i). */
   rnadeBackward(m: RnadeModelArrays, x: Float32Array, n: number, scale: number, logp: Float32Array | null, g: RnadeGradients): void;
   rnadeBackwardAsync(
-    m: RnadeModelArrays, x: Float32Array, n: number, scale: number, logp: Float32Array | null, g: RnadeGradients, opts?: JobOptions,
+    m: RnadeModelArrays,
+    x: Float32Array,
+    n: number,
+    scale: number,
+    logp: Float32Array | null,
+    g: RnadeGradients,
+    opts?: JobOptions,
   ): Promise<void>;
   /** Draws n vectors into x [n, D]. */
   rnadeSample(m: RnadeModelArrays, o: RnadeSampleOptions, x: Float32Array): void;
@@ -122,7 +128,9 @@ export const jsRnade: RnadeKernels = {
   async rnadeBackwardAsync(m, x, n, scale, logp, g, opts) {
     checkBatch(m, x, n);
     checkGrads(m, g, scale, logp, n, x);
-    await runChunkedJs(n, JS_SLICE, opts, (b, e) => rnadeBackward(m, x.subarray(b * m.d), e - b, scale, logp ? logp.subarray(b) : null, g, b > 0));
+    await runChunkedJs(n, JS_SLICE, opts, (b, e) =>
+      rnadeBackward(m, x.subarray(b * m.d), e - b, scale, logp ? logp.subarray(b) : null, g, b > 0),
+    );
   },
   rnadeSample(m, o, x) {
     const s = checkSample(m, o, x);
@@ -169,7 +177,18 @@ export const nativeRnade: RnadeKernels = {
     const s = checkSample(m, o, x);
     const addon = nativeAddon();
     return runNativeJob(opts, (cancel, onProgress) =>
-      addon.rnadeSampleAsync(...modelArgs(m), s.n, s.offset % 2 ** 32, Math.floor(s.offset / 2 ** 32), s.key0, s.key1, s.stream, x, cancel, onProgress),
+      addon.rnadeSampleAsync(
+        ...modelArgs(m),
+        s.n,
+        s.offset % 2 ** 32,
+        Math.floor(s.offset / 2 ** 32),
+        s.key0,
+        s.key1,
+        s.stream,
+        x,
+        cancel,
+        onProgress,
+      ),
     );
   },
 };
