@@ -89,7 +89,7 @@ test("deepgen eval classifier reports the test accuracy of the shipped card; bad
   t.is(bad.status, 2);
   t.is(oneJson(t, bad.stdout).error.code, "E_ARG");
   const one = deepgen("eval", "aae", "--quality", "-n", "1");
-  t.is(one.status, 1); // commander refuses -n 1 (a covariance needs 2 samples)
+  t.is(one.status, 2); // a usage error: commander refuses -n 1 (a covariance needs 2 samples)
 });
 
 test("train classifier writes model, card and curve; eval --quality --classifier judges with it", (t) => {

@@ -150,6 +150,27 @@ test("IDX images of another size than the model's are E_SHAPE naming both sizes,
   t.is(JSON.parse(r.stdout).error.code, "E_ARG");
 });
 
+test("usage errors exit 2 and, with --json, print one JSON error object on stdout", (t) => {
+  for (const args of [
+    ["sample", "nade", "--seed", "x", "--json"],
+    ["sample", "nade", "--no-such-option", "--json"],
+    ["no-such-command", "--json"],
+  ]) {
+    const r = deepgen(...args);
+    t.is(r.status, 2, args.join(" "));
+    const lines = r.stdout.trim().split("\n");
+    t.is(lines.length, 1, args.join(" "));
+    const err = JSON.parse(lines[0]!).error;
+    t.is(err.code, "E_ARG", args.join(" "));
+    t.true(err.message.length > 0);
+    t.is(r.stderr, "", "nothing but the JSON object");
+  }
+  const text = deepgen("sample", "nade", "--seed", "x");
+  t.is(text.status, 2);
+  t.regex(text.stderr, /--seed must be an integer/);
+  t.is(deepgen("--help").status, 0);
+});
+
 test("bad input to model commands fails with a clear message and exit code 2", (t) => {
   const r = deepgen("train", "transformer");
   t.is(r.status, 2);

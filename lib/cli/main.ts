@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /** The deepgen command. Each subcommand lives in its own file and registers itself here. */
-import { Command } from "commander";
+import { Command, CommanderError } from "commander";
 
+import { DeepgenError } from "../core/errors.js";
 import { packageVersion } from "../core/package-root.js";
 import { survivingClosedPipes } from "./common.js";
 import { registerComplete } from "./complete.js";
@@ -23,8 +24,14 @@ async function run(json: boolean, fn: () => Promise<void> | void): Promise<void>
 
 survivingClosedPipes();
 
+const json = process.argv.includes("--json");
 const program = new Command();
 program.name("deepgen").description("Deep generative models of images: train, evaluate, sample, export").version(packageVersion);
+// Usage errors (unknown commands and options, unparsable values) follow the same rules as
+// every other error: exit 2, and with --json one JSON object on stdout instead of text on
+// stderr. Set before the subcommands are added, which inherit it.
+program.exitOverride();
+program.configureOutput({ outputError: (text, write) => (json ? undefined : write(text)) });
 registerInfo(program, run);
 registerTrain(program, run);
 registerEval(program, run);
@@ -33,4 +40,12 @@ registerLatent(program, run);
 registerComplete(program, run);
 registerExport(program, run);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (!(e instanceof CommanderError)) throw e;
+  if (e.exitCode === 0)
+    process.exitCode = 0; // --help, --version
+  else if (json) reportError(new DeepgenError("E_ARG", e.message.replace(/^error: /, "")), true);
+  else process.exitCode = 2; // commander printed the message
+}
