@@ -187,3 +187,16 @@ export { latentCard, latentCurve, vaeReport, aaeReport, type LatentCardRun, type
 export { ganCard, ganLossCurve, ganFidCurve, type GanCardRun } from "./models/gan-card.js";
 export { classifierCard, classifierCurve, type ClassifierCardRun } from "./models/classifier-card.js";
 export { testLikelihood, type LikelihoodReport } from "./models/evaluate.js";
+export {
+  Gan,
+  GAN_LOSSES,
+  type GanConfig,
+  type GanCreateOptions,
+  type GanFitOptions,
+  type GanFitResult,
+  type GanEpochRecord,
+  type GanLoss,
+  type GanSampleOptions,
+  type GanAsyncSampleOptions,
+} from "./models/gan.js";
+export { Rnade, type RnadeConfig, type RnadeCreateOptions, type RnadeFitOptions } from "./models/rnade.js";
