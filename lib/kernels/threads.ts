@@ -5,6 +5,7 @@ import { callNative } from "./native.js";
 
 /** The most threads the pool takes (the native side clamps to the same bound). */
 const MAX_THREADS = 1024;
+let validThreadsEnv: string | undefined;
 
 /**
  * Throws E_ARG when DEEPGEN_THREADS is set to anything but an integer in [1, 1024]: the native
@@ -13,11 +14,13 @@ const MAX_THREADS = 1024;
  */
 export function checkThreadsEnv(): void {
   const env = process.env["DEEPGEN_THREADS"];
-  if (env === undefined || env === "") return;
+  // Every model call selects its kernels through here: a value already found good is not parsed again.
+  if (env === undefined || env === "" || env === validThreadsEnv) return;
   const n = /^\d+$/.test(env.trim()) ? Number(env.trim()) : Number.NaN;
   if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
     throw new DeepgenError("E_ARG", `DEEPGEN_THREADS must be an integer in [1, ${MAX_THREADS}], got '${env}'`);
   }
+  validThreadsEnv = env;
 }
 
 export function getThreads(): number {

@@ -126,6 +126,15 @@ function outOfMemory(e: unknown, what: string): unknown {
 }
 
 /**
+ * Bytes per row of a request to an autoregressive sampler or log-probability (NADE, RNADE,
+ * PixelRNN): only its outputs, since the kernels work through the rows in blocks of a fixed
+ * size and their working memory does not grow with n.
+ */
+export function autoregressiveBytesPerRow(op: "sample" | "logProb", dim: number, returnProbs = false): number {
+  return op === "sample" ? 4 * dim * (returnProbs ? 2 : 1) : 4;
+}
+
+/**
  * Runs a request of `rows` rows that needs about `bytesPerRow` each (its outputs and the
  * model's working memory): refused up front with E_ARG when the estimate is over
  * requestLimit(), so a huge n fails at once with the numbers instead of as an

@@ -19,7 +19,16 @@ import { CudaNadeModel, type NadeGradients, type NadeModelArrays, residentCudaNa
 import { Adam } from "../nn/adam.js";
 import { checkpointMetadata, readCheckpointFile } from "./checkpoint.js";
 import { uniformInit } from "../nn/init.js";
-import { allocRows, batchRows, checkImageShape, type InputCheckOptions, inputRows, modelKernels, sizedRequest } from "./common.js";
+import {
+  allocRows,
+  autoregressiveBytesPerRow,
+  batchRows,
+  checkImageShape,
+  type InputCheckOptions,
+  inputRows,
+  modelKernels,
+  sizedRequest,
+} from "./common.js";
 import {
   BACKEND_KEYS,
   type DensityModel,
@@ -200,18 +209,10 @@ export class Nade implements DensityModel {
     this.cudaModel = undefined;
   }
 
-  /**
-   * Bytes a request needs per row: its outputs. The kernels work through the rows in blocks of
-   * a fixed size, so their working memory does not grow with n.
-   */
-  private bytesPerRow(op: "sample" | "logProb", returnProbs = false): number {
-    return op === "sample" ? 4 * this.dim * (returnProbs ? 2 : 1) : 4;
-  }
-
   async logProb(x: Float32Array, opts?: InputCallOptions): Promise<Float32Array> {
     const o = checkOptions("Nade.logProb", opts, INPUT_CALL_KEYS);
     const n = inputRows("Nade.logProb", x, this.dim, "binary", o);
-    return sizedRequest("Nade.logProb", n, this.bytesPerRow("logProb"), async () => {
+    return sizedRequest("Nade.logProb", n, autoregressiveBytesPerRow("logProb", this.dim), async () => {
       const out = new Float32Array(n);
       await this.inference(o.backend).nadeLogProbAsync(this.arrays, x, n, out, o);
       return out;
@@ -221,7 +222,7 @@ export class Nade implements DensityModel {
   logProbSync(x: Float32Array, opts?: SyncInputOptions): Float32Array {
     const o = checkOptions("Nade.logProbSync", opts, SYNC_INPUT_KEYS);
     const n = inputRows("Nade.logProbSync", x, this.dim, "binary", o);
-    return sizedRequest("Nade.logProbSync", n, this.bytesPerRow("logProb"), () => {
+    return sizedRequest("Nade.logProbSync", n, autoregressiveBytesPerRow("logProb", this.dim), () => {
       const out = new Float32Array(n);
       this.inference(o.backend).nadeLogProb(this.arrays, x, n, out);
       return out;
@@ -230,7 +231,7 @@ export class Nade implements DensityModel {
 
   async sample(n: number, opts: SampleOptions): Promise<Samples> {
     const o = checkOptions("Nade.sample", opts, SAMPLE_KEYS, ["seed"]);
-    return sizedRequest("Nade.sample", n, this.bytesPerRow("sample", o.returnProbs), async () => {
+    return sizedRequest("Nade.sample", n, autoregressiveBytesPerRow("sample", this.dim, o.returnProbs), async () => {
       const x = allocRows(n, this.dim);
       const probs = o.returnProbs ? allocRows(n, this.dim) : undefined;
       await this.inference(o.backend).nadeSampleAsync(this.arrays, { n, seed: o.seed, stream: SAMPLE_STREAM }, x, probs, o);
@@ -240,7 +241,7 @@ export class Nade implements DensityModel {
 
   sampleSync(n: number, opts: SyncSampleOptions): Samples {
     const o = checkOptions("Nade.sampleSync", opts, SYNC_SAMPLE_KEYS, ["seed"]);
-    return sizedRequest("Nade.sampleSync", n, this.bytesPerRow("sample", o.returnProbs), () => {
+    return sizedRequest("Nade.sampleSync", n, autoregressiveBytesPerRow("sample", this.dim, o.returnProbs), () => {
       const x = allocRows(n, this.dim);
       const probs = o.returnProbs ? allocRows(n, this.dim) : undefined;
       this.inference(o.backend).nadeSample(this.arrays, { n, seed: o.seed, stream: SAMPLE_STREAM }, x, probs);
@@ -259,7 +260,7 @@ export class Nade implements DensityModel {
     const known = checkInteger("known", o.known, 0, this.dim);
     // only the known steps are read; the rest of each row is drawn over
     if (o.checkInput !== false) this.checkKnown(x, n, known);
-    return sizedRequest("Nade.complete", n, this.bytesPerRow("sample", o.returnProbs), async () => {
+    return sizedRequest("Nade.complete", n, autoregressiveBytesPerRow("sample", this.dim, o.returnProbs), async () => {
       const out = x.slice();
       const probs = o.returnProbs ? new Float32Array(n * this.dim) : undefined;
       await this.inference(o.backend).nadeSampleAsync(this.arrays, { n, seed: o.seed, stream: SAMPLE_STREAM, known }, out, probs, o);

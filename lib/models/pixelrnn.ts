@@ -21,7 +21,7 @@ import { checkPixelRnnModel } from "../kernels/ops/pixelrnn.js";
 import { Adam } from "../nn/adam.js";
 import { checkpointMetadata, readCheckpointFile } from "./checkpoint.js";
 import { uniformInit } from "../nn/init.js";
-import { allocRows, inputRows, modelKernels, sizedRequest } from "./common.js";
+import { allocRows, autoregressiveBytesPerRow, inputRows, modelKernels, sizedRequest } from "./common.js";
 import {
   BACKEND_KEYS,
   type DensityModel,
@@ -192,18 +192,10 @@ export class PixelRnn implements DensityModel {
     return modelKernels(this.backend, backend);
   }
 
-  /**
-   * Bytes a request needs per row: its outputs. The kernels work through the rows in blocks of
-   * a fixed size, so their working memory does not grow with n.
-   */
-  private bytesPerRow(op: "sample" | "logProb", returnProbs = false): number {
-    return op === "sample" ? 4 * this.dim * (returnProbs ? 2 : 1) : 4;
-  }
-
   async logProb(x: Float32Array, opts?: InputCallOptions): Promise<Float32Array> {
     const o = checkOptions("PixelRnn.logProb", opts, INPUT_CALL_KEYS);
     const n = inputRows("PixelRnn.logProb", x, this.dim, "binary", o);
-    return sizedRequest("PixelRnn.logProb", n, this.bytesPerRow("logProb"), async () => {
+    return sizedRequest("PixelRnn.logProb", n, autoregressiveBytesPerRow("logProb", this.dim), async () => {
       const out = new Float32Array(n);
       await this.kernels(o.backend).pixelRnnLogProbAsync(this.arrays, x, n, out, o);
       return out;
@@ -213,7 +205,7 @@ export class PixelRnn implements DensityModel {
   logProbSync(x: Float32Array, opts?: SyncInputOptions): Float32Array {
     const o = checkOptions("PixelRnn.logProbSync", opts, SYNC_INPUT_KEYS);
     const n = inputRows("PixelRnn.logProbSync", x, this.dim, "binary", o);
-    return sizedRequest("PixelRnn.logProbSync", n, this.bytesPerRow("logProb"), () => {
+    return sizedRequest("PixelRnn.logProbSync", n, autoregressiveBytesPerRow("logProb", this.dim), () => {
       const out = new Float32Array(n);
       this.kernels(o.backend).pixelRnnLogProb(this.arrays, x, n, out);
       return out;
@@ -223,7 +215,7 @@ export class PixelRnn implements DensityModel {
   /** Draws n images with the cached (linear-time) sampler, one kernel call. */
   async sample(n: number, opts: PixelRnnSampleOptions): Promise<Samples> {
     const o = checkOptions("PixelRnn.sample", opts, PIXELRNN_SAMPLE_KEYS, ["seed"]);
-    return sizedRequest("PixelRnn.sample", n, this.bytesPerRow("sample", o.returnProbs), async () => {
+    return sizedRequest("PixelRnn.sample", n, autoregressiveBytesPerRow("sample", this.dim, o.returnProbs), async () => {
       const x = allocRows(n, this.dim);
       const probs = o.returnProbs ? allocRows(n, this.dim) : undefined;
       await this.kernels(o.backend).pixelRnnSampleAsync(
@@ -239,7 +231,7 @@ export class PixelRnn implements DensityModel {
 
   sampleSync(n: number, opts: Omit<PixelRnnSampleOptions, "signal" | "onProgress">): Samples {
     const o = checkOptions("PixelRnn.sampleSync", opts, PIXELRNN_SYNC_SAMPLE_KEYS, ["seed"]);
-    return sizedRequest("PixelRnn.sampleSync", n, this.bytesPerRow("sample", o.returnProbs), () => {
+    return sizedRequest("PixelRnn.sampleSync", n, autoregressiveBytesPerRow("sample", this.dim, o.returnProbs), () => {
       const x = allocRows(n, this.dim);
       const probs = o.returnProbs ? allocRows(n, this.dim) : undefined;
       this.kernels(o.backend).pixelRnnSample(this.arrays, { n, seed: o.seed, stream: SAMPLE_STREAM, cached: o.cached ?? true }, x, probs);

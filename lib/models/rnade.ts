@@ -16,7 +16,7 @@ import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { RnadeGradients, RnadeModelArrays } from "../kernels/ops/rnade.js";
 import { Adam } from "../nn/adam.js";
 import { uniformInit } from "../nn/init.js";
-import { allocRows, checkImageShape, inputRows, modelKernels, sizedRequest } from "./common.js";
+import { allocRows, autoregressiveBytesPerRow, checkImageShape, inputRows, modelKernels, sizedRequest } from "./common.js";
 import {
   BACKEND_KEYS,
   type DensityModel,
@@ -143,19 +143,11 @@ export class Rnade implements DensityModel {
     return modelKernels(this.backend, backend);
   }
 
-  /**
-   * Bytes a request needs per row: its outputs. The kernels work through the rows in blocks of
-   * a fixed size, so their working memory does not grow with n.
-   */
-  private bytesPerRow(op: "sample" | "logProb"): number {
-    return op === "sample" ? 4 * this.dim : 4;
-  }
-
   /** log p(x) in nats (a density) of dequantized vectors x [n, D], each value in [0, 1). */
   async logProb(x: Float32Array, opts?: InputCallOptions): Promise<Float32Array> {
     const o = checkOptions("Rnade.logProb", opts, INPUT_CALL_KEYS);
     const n = inputRows("Rnade.logProb", x, this.dim, "unitHalfOpen", o);
-    return sizedRequest("Rnade.logProb", n, this.bytesPerRow("logProb"), async () => {
+    return sizedRequest("Rnade.logProb", n, autoregressiveBytesPerRow("logProb", this.dim), async () => {
       const out = new Float32Array(n);
       await this.kernels(o.backend).rnadeLogProbAsync(this.arrays, x, n, out, o);
       return out;
@@ -165,7 +157,7 @@ export class Rnade implements DensityModel {
   logProbSync(x: Float32Array, opts?: SyncInputOptions): Float32Array {
     const o = checkOptions("Rnade.logProbSync", opts, SYNC_INPUT_KEYS);
     const n = inputRows("Rnade.logProbSync", x, this.dim, "unitHalfOpen", o);
-    return sizedRequest("Rnade.logProbSync", n, this.bytesPerRow("logProb"), () => {
+    return sizedRequest("Rnade.logProbSync", n, autoregressiveBytesPerRow("logProb", this.dim), () => {
       const out = new Float32Array(n);
       this.kernels(o.backend).rnadeLogProb(this.arrays, x, n, out);
       return out;
@@ -174,7 +166,7 @@ export class Rnade implements DensityModel {
 
   async sample(n: number, opts: SampleOptions): Promise<Samples> {
     const o = checkOptions("Rnade.sample", opts, SAMPLE_KEYS, ["seed"]);
-    return sizedRequest("Rnade.sample", n, this.bytesPerRow("sample"), async () => {
+    return sizedRequest("Rnade.sample", n, autoregressiveBytesPerRow("sample", this.dim), async () => {
       const x = allocRows(n, this.dim);
       await this.kernels(o.backend).rnadeSampleAsync(this.arrays, { n, seed: o.seed }, x, o);
       return { x, n };
@@ -183,7 +175,7 @@ export class Rnade implements DensityModel {
 
   sampleSync(n: number, opts: SyncSampleOptions): Samples {
     const o = checkOptions("Rnade.sampleSync", opts, SYNC_SAMPLE_KEYS, ["seed"]);
-    return sizedRequest("Rnade.sampleSync", n, this.bytesPerRow("sample"), () => {
+    return sizedRequest("Rnade.sampleSync", n, autoregressiveBytesPerRow("sample", this.dim), () => {
       const x = allocRows(n, this.dim);
       this.kernels(o.backend).rnadeSample(this.arrays, { n, seed: o.seed }, x);
       return { x, n };
