@@ -129,10 +129,21 @@ class WorkerHost implements SessionHost {
   private nextId = 0;
   private readonly pending = new Map<number, Pending>();
   private dead: DeepgenError | undefined;
+  /**
+   * Runs posted whose results have not come back, the dropped ones (aborted or disposed
+   * callers) included. The worker stays referenced while any is in flight, and is terminated
+   * only when none is: ending a thread inside onnxruntime's run aborts the whole process.
+   */
+  private inFlight = 0;
+  private whenIdle: (() => void) | undefined;
 
   private constructor(private readonly worker: Worker) {
     worker.on("message", (m: { type: string; id?: number; result?: Record<string, HostOutput>; error?: string }) => {
       if (m.type !== "result" || m.id === undefined) return;
+      if (--this.inFlight === 0) {
+        this.worker.unref();
+        this.whenIdle?.();
+      }
       const p = this.pending.get(m.id);
       if (p === undefined) return; // aborted by its caller: the result is dropped
       this.settle(m.id);
@@ -141,6 +152,8 @@ class WorkerHost implements SessionHost {
     });
     const fail = (e: DeepgenError) => {
       this.dead ??= e;
+      this.inFlight = 0;
+      this.whenIdle?.();
       for (const [id, p] of this.pending) {
         this.settle(id);
         p.reject(e);
@@ -148,7 +161,7 @@ class WorkerHost implements SessionHost {
     };
     worker.on("error", (e) => fail(new DeepgenError("E_BACKEND", `the onnxruntime worker failed: ${e.message}`, { cause: e })));
     worker.on("exit", (code) => fail(new DeepgenError("E_BACKEND", `the onnxruntime worker exited (code ${code})`)));
-    // An idle session must not keep the process alive; a pending run does (see settle / run).
+    // An idle session must not keep the process alive; a run in flight does (see run).
     worker.unref();
   }
 
@@ -211,7 +224,7 @@ class WorkerHost implements SessionHost {
           reject(e);
         },
       });
-      if (this.pending.size === 1) this.worker.ref();
+      if (++this.inFlight === 1) this.worker.ref();
       // Feeds are copied to the worker (not transferred): the caller keeps its arrays. A view
       // is sliced first, since a message copies a typed array's whole underlying buffer.
       const own: Record<string, HostFeed> = {};
@@ -224,7 +237,6 @@ class WorkerHost implements SessionHost {
 
   private settle(id: number): void {
     this.pending.delete(id);
-    if (this.pending.size === 0) this.worker.unref();
   }
 
   async release(): Promise<void> {
@@ -233,6 +245,11 @@ class WorkerHost implements SessionHost {
       this.settle(id);
       p.reject(this.dead);
     }
+    // The callers are free now; the thread ends once onnxruntime has finished its runs.
+    if (this.inFlight > 0)
+      await new Promise<void>((resolve) => {
+        this.whenIdle = resolve;
+      });
     await this.worker.terminate();
   }
 }
