@@ -71,6 +71,7 @@ export type {
   SyncInputOptions,
   SyncSampleOptions,
 } from "./models/density.js";
+export type { BatchSampleOptions, BatchSampler, SampleRequest } from "./models/batch.js";
 export type { InputCheckOptions } from "./models/common.js";
 export type { EpochRecord, TrainingState, TrainingProgress } from "./models/trainer.js";
 export {

@@ -13,6 +13,7 @@ import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { ActivationKind } from "../kernels/ops/activation.js";
 import { ConvDecoder, ConvEncoder, type Net } from "../nn/conv-nets.js";
 import { Mlp } from "../nn/dense.js";
+import { type BatchSampleOptions, type SampleRequest, sampleEachInTurn } from "./batch.js";
 import { finishedAsync, type InputDomain, inputRows, modelKernels } from "./common.js";
 import {
   BACKEND_KEYS,
@@ -195,6 +196,11 @@ export abstract class Autoencoder<C extends AutoencoderConfig> {
   async sample(n: number, opts: SampleOptions): Promise<Samples> {
     const o = checkOptions(`${this.className}.sample`, opts, SAMPLE_KEYS, ["seed"]);
     return finishedAsync(o, () => this.sampleSync(n, { seed: o.seed, returnProbs: o.returnProbs, backend: o.backend }));
+  }
+
+  /** The samples of many requests in one call, each exactly its lone sample (lib/models/batch.ts). */
+  sampleBatch(requests: readonly SampleRequest[], opts?: BatchSampleOptions): Promise<Samples[]> {
+    return sampleEachInTurn(requests, opts, false, (r, o) => this.sample(r.n, { ...o, seed: r.seed }));
   }
 
   paramCount(): number {

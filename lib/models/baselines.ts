@@ -7,6 +7,7 @@
 import { checkInteger, checkOptions, optionKeys } from "../core/check.js";
 import { seedToKey } from "../core/philox.js";
 import { fileConfig, loadModelFile, requireF32, saveModelFile } from "../io/model-file.js";
+import { type BatchSampleOptions, type SampleRequest, sampleEachInTurn } from "./batch.js";
 import { type InputCheckOptions, inputRows, sizedRequest } from "./common.js";
 import {
   type DensityModel,
@@ -107,6 +108,11 @@ export class IndependentBernoulli implements DensityModel {
     for (let i = 0; i < n; i++) for (let j = 0; j < this.dim; j++) x[i * this.dim + j] = u.at(i, j) < this.p[j]! ? 1 : 0;
     const probs = opts.returnProbs ? tile(this.p, n) : undefined;
     return probs ? { x, probs, n } : { x, n };
+  }
+
+  /** The samples of many requests in one call, each exactly its lone sample (lib/models/batch.ts). */
+  sampleBatch(requests: readonly SampleRequest[], opts?: BatchSampleOptions): Promise<Samples[]> {
+    return sampleEachInTurn(requests, opts, false, (r, o) => this.sample(r.n, { ...o, seed: r.seed }));
   }
 
   async sample(n: number, opts: SampleOptions): Promise<Samples> {
@@ -218,6 +224,11 @@ export class MarkovChain implements DensityModel {
       }
     }
     return probs ? { x, probs, n } : { x, n };
+  }
+
+  /** The samples of many requests in one call, each exactly its lone sample (lib/models/batch.ts). */
+  sampleBatch(requests: readonly SampleRequest[], opts?: BatchSampleOptions): Promise<Samples[]> {
+    return sampleEachInTurn(requests, opts, false, (r, o) => this.sample(r.n, { ...o, seed: r.seed }));
   }
 
   async sample(n: number, opts: SampleOptions): Promise<Samples> {

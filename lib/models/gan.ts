@@ -42,6 +42,8 @@ import {
   netBytesPerRow,
   sizedRequest,
 } from "./common.js";
+import { type BatchSampleOptions, type SampleRequest, sampleEachInTurn } from "./batch.js";
+import type { Samples } from "./density.js";
 import { CODE_STREAM_OFFSET, fillLatent } from "./gan-codes.js";
 import { checkLabels, type DiscriminatorHead, discriminatorHead, type GanLossScratch, lossScratch } from "./gan-heads.js";
 import { fitGan, type GanFitOptions, type GanFitResult, type GanLoss } from "./gan-trainer.js";
@@ -375,6 +377,11 @@ export class Gan {
     return finishedAsync(opts, () =>
       this.sampleSync(n, { seed: opts.seed, backend: opts.backend, returnProbs: opts.returnProbs, code: opts.code }),
     );
+  }
+
+  /** The samples of many requests in one call, each exactly its lone sample (lib/models/batch.ts). */
+  sampleBatch(requests: readonly SampleRequest[], opts?: BatchSampleOptions): Promise<Samples[]> {
+    return sampleEachInTurn(requests, opts, true, (r, o) => this.sample(r.n, { ...o, seed: r.seed, code: r.code }));
   }
 
   /** Discriminator probabilities D(x) [n] (evaluation mode); a conditional model needs the examples' labels. */

@@ -17,6 +17,7 @@ import { type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
 import type { BackendName, Kernels } from "../kernels/kernels.js";
 import { CudaNadeModel, type NadeGradients, type NadeModelArrays, residentCudaNade } from "../kernels/ops/nade.js";
 import { Adam } from "../nn/adam.js";
+import { type BatchSampleOptions, type SampleRequest, sampleEachInTurn } from "./batch.js";
 import { checkpointMetadata, readCheckpointFile } from "./checkpoint.js";
 import { uniformInit } from "../nn/init.js";
 import {
@@ -237,6 +238,11 @@ export class Nade implements DensityModel {
       await this.inference(o.backend).nadeSampleAsync(this.arrays, { n, seed: o.seed, stream: SAMPLE_STREAM }, x, probs, o);
       return probs ? { x, probs, n } : { x, n };
     });
+  }
+
+  /** The samples of many requests in one call, each exactly its lone sample (lib/models/batch.ts). */
+  sampleBatch(requests: readonly SampleRequest[], opts?: BatchSampleOptions): Promise<Samples[]> {
+    return sampleEachInTurn(requests, opts, false, (r, o) => this.sample(r.n, { ...o, seed: r.seed }));
   }
 
   sampleSync(n: number, opts: SyncSampleOptions): Samples {

@@ -19,6 +19,7 @@ import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { PixelRnnModelArrays, PixelRnnSpec } from "../kernels/ops/pixelrnn.js";
 import { checkPixelRnnModel } from "../kernels/ops/pixelrnn.js";
 import { Adam } from "../nn/adam.js";
+import { type BatchSampleOptions, type SampleRequest, sampleEachInTurn } from "./batch.js";
 import { checkpointMetadata, readCheckpointFile } from "./checkpoint.js";
 import { uniformInit } from "../nn/init.js";
 import { allocRows, autoregressiveBytesPerRow, inputRows, modelKernels, sizedRequest } from "./common.js";
@@ -227,6 +228,11 @@ export class PixelRnn implements DensityModel {
       );
       return probs ? { x, probs, n } : { x, n };
     });
+  }
+
+  /** The samples of many requests in one call, each exactly its lone sample (lib/models/batch.ts). */
+  sampleBatch(requests: readonly SampleRequest[], opts?: BatchSampleOptions): Promise<Samples[]> {
+    return sampleEachInTurn(requests, opts, false, (r, o) => this.sample(r.n, { ...o, seed: r.seed }));
   }
 
   sampleSync(n: number, opts: Omit<PixelRnnSampleOptions, "signal" | "onProgress">): Samples {

@@ -16,6 +16,7 @@ import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { RnadeGradients, RnadeModelArrays } from "../kernels/ops/rnade.js";
 import { Adam } from "../nn/adam.js";
 import { uniformInit } from "../nn/init.js";
+import { type BatchSampleOptions, type SampleRequest, sampleEachInTurn } from "./batch.js";
 import { allocRows, autoregressiveBytesPerRow, checkImageShape, inputRows, modelKernels, sizedRequest } from "./common.js";
 import {
   BACKEND_KEYS,
@@ -171,6 +172,11 @@ export class Rnade implements DensityModel {
       await this.kernels(o.backend).rnadeSampleAsync(this.arrays, { n, seed: o.seed }, x, o);
       return { x, n };
     });
+  }
+
+  /** The samples of many requests in one call, each exactly its lone sample (lib/models/batch.ts). */
+  sampleBatch(requests: readonly SampleRequest[], opts?: BatchSampleOptions): Promise<Samples[]> {
+    return sampleEachInTurn(requests, opts, false, (r, o) => this.sample(r.n, { ...o, seed: r.seed }));
   }
 
   sampleSync(n: number, opts: SyncSampleOptions): Samples {
