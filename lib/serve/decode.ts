@@ -1,0 +1,36 @@
+/** Request images: JSON rows [n][dim] of numbers, or one PNG of the model's size (grey levels / 255). */
+import { PNG } from "pngjs";
+
+import { ServeError } from "./errors.js";
+
+/** Rows of numbers as one Float32Array [n, dim]; 400 naming the first row of another length. */
+export function rowsToArray(rows: number[][], dim: number): Float32Array {
+  const out = new Float32Array(rows.length * dim);
+  rows.forEach((row, i) => {
+    if (row.length !== dim) throw new ServeError(400, "E_SHAPE", `x[${i}] has ${row.length} values; this model reads ${dim}`);
+    out.set(row, i * dim);
+  });
+  return out;
+}
+
+/**
+ * One PNG as a row of height x width values in [0, 1] (the red channel of RGB, the grey of
+ * grey images), binarized at 0.5 for models of 0/1 pixels. 400 for a file that is not a PNG or
+ * has another size.
+ */
+export function pngToRow(body: Buffer, height: number, width: number, binary: boolean): Float32Array {
+  let png: PNG;
+  try {
+    png = PNG.sync.read(body);
+  } catch (e) {
+    throw new ServeError(400, "E_FORMAT", `the body is not a readable PNG: ${(e as Error).message}`);
+  }
+  if (png.width !== width || png.height !== height)
+    throw new ServeError(400, "E_SHAPE", `the PNG is ${png.width}x${png.height}; this model reads ${width}x${height} images`);
+  const out = new Float32Array(height * width);
+  for (let i = 0; i < out.length; i++) {
+    const v = png.data[4 * i]! / 255;
+    out[i] = binary ? (v >= 0.5 ? 1 : 0) : v;
+  }
+  return out;
+}
