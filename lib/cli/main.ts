@@ -12,6 +12,7 @@ import { registerInfo } from "./info.js";
 import { registerLatent } from "./latent.js";
 import { reportError } from "./output.js";
 import { registerSample } from "./sample.js";
+import { registerServe } from "./serve.js";
 import { registerTrain } from "./train.js";
 
 async function run(json: boolean, fn: () => Promise<void> | void): Promise<void> {
@@ -39,6 +40,7 @@ registerSample(program, run);
 registerLatent(program, run);
 registerComplete(program, run);
 registerExport(program, run);
+registerServe(program, run);
 
 try {
   await program.parseAsync(process.argv);
