@@ -492,6 +492,7 @@ export interface NadeAddon {
     known: number,
     x: Float32Array,
     probs: Float32Array | null,
+    rowStreams: Uint32Array | null,
   ): void;
   nadeSampleAsync(
     d: number,
@@ -510,6 +511,7 @@ export interface NadeAddon {
     known: number,
     x: Float32Array,
     probs: Float32Array | null,
+    rowStreams: Uint32Array | null,
     cancel: Int32Array,
     onProgress: ProgressCallback,
   ): Promise<void>;
@@ -636,7 +638,17 @@ export interface RnadeAddon {
     ]
   ): Promise<void>;
   rnadeSample(
-    ...args: [...RnadeModelArgs, n: number, offsetLo: number, offsetHi: number, key0: number, key1: number, stream: number, x: Float32Array]
+    ...args: [
+      ...RnadeModelArgs,
+      n: number,
+      offsetLo: number,
+      offsetHi: number,
+      key0: number,
+      key1: number,
+      stream: number,
+      x: Float32Array,
+      rowStreams: Uint32Array | null,
+    ]
   ): void;
   rnadeSampleAsync(
     ...args: [
@@ -648,6 +660,7 @@ export interface RnadeAddon {
       key1: number,
       stream: number,
       x: Float32Array,
+      rowStreams: Uint32Array | null,
       cancel: Int32Array,
       onProgress: ProgressCallback,
     ]
@@ -669,6 +682,7 @@ export type PixelRnnSampleArgs = [
   cached: boolean,
   x: Float32Array,
   probs: Float32Array | null,
+  rowStreams: Uint32Array | null,
 ];
 export interface PixelRnnAddon {
   pixelRnnLogProb(...args: [...PixelRnnModelArgs, x: Float32Array, n: number, logp: Float32Array]): void;
