@@ -109,13 +109,13 @@ test("a running batch is aborted when its only caller goes, not while another ca
 
 test("batches take one kind of work; another kind waits for its own batch", async (t) => {
   const seen: string[] = [];
-  const b = new Batcher<number, number>(
-    { maxBatch: 8, maxDelayMs: 10, maxQueue: 10, timeoutMs: 0 },
-    {
-      a: async (ps) => (seen.push(`a:${ps.join(",")}`), ps),
-      b: async (ps) => (seen.push(`b:${ps.join(",")}`), ps),
-    },
-  );
+  const record =
+    (kind: string): BatchRunner<number, number> =>
+    async (ps) => {
+      seen.push(`${kind}:${ps.join(",")}`);
+      return ps;
+    };
+  const b = new Batcher<number, number>({ maxBatch: 8, maxDelayMs: 10, maxQueue: 10, timeoutMs: 0 }, { a: record("a"), b: record("b") });
   await Promise.all([b.submit("a", 1, 1), b.submit("b", 1, 2), b.submit("a", 1, 3)]);
   t.deepEqual(seen, ["a:1,3", "b:2"]);
 });
