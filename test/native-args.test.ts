@@ -155,13 +155,15 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
     [...nadeModel, f32, 1, f32, cancel, 5],
   ],
   nadeSample: [
-    [...nadeModel, 1, 0, 0, 0, 0, 0, 3, f32, null],
-    [...nadeModel, 1, -1, 0, 0, 0, 0, 0, f32, null],
-    [...nadeModel, 1, 0, 0, 0, 0, 0, 0, f32, new Float64Array(4)],
+    [...nadeModel, 1, 0, 0, 0, 0, 0, 3, f32, null, null],
+    [...nadeModel, 1, -1, 0, 0, 0, 0, 0, f32, null, null],
+    [...nadeModel, 1, 0, 0, 0, 0, 0, 0, f32, new Float64Array(4), null],
+    [...nadeModel, 1, 0, 0, 0, 0, 0, 0, f32, null, new Float32Array(4)],
+    [...nadeModel, 1, 0, 0, 0, 0, 0, 0, f32, null, [1, 2, 3, 4]],
   ],
   nadeSampleAsync: [
-    [...nadeModel, 1, 0, 0, 0, 0, 0, 0, f32, null],
     [...nadeModel, 1, 0, 0, 0, 0, 0, 0, f32, null, null],
+    [...nadeModel, 1, 0, 0, 0, 0, 0, 0, f32, null, null, null],
   ],
   nadeBackward: [
     [...nadeModel, f32, 1, NaN, null, f32, f32, f32, f32],
@@ -182,10 +184,11 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
   ],
   rnadeBackwardAsync: [[1, 1, 1, ...rnadeArrays, f32, 1, 1, null, ...rnadeArrays]],
   rnadeSample: [
-    [1, 1, 1, ...rnadeArrays, 1, 0, 0, -1, 0, 0, f32],
-    [1, 1, 1, ...rnadeArrays, 1, 0, 0, 0, 0, 0, null],
+    [1, 1, 1, ...rnadeArrays, 1, 0, 0, -1, 0, 0, f32, null],
+    [1, 1, 1, ...rnadeArrays, 1, 0, 0, 0, 0, 0, null, null],
+    [1, 1, 1, ...rnadeArrays, 1, 0, 0, 0, 0, 0, f32, new Int32Array(4)],
   ],
-  rnadeSampleAsync: [[1, 1, 1, ...rnadeArrays, 1, 0, 0, 0, 0, 0, f32]],
+  rnadeSampleAsync: [[1, 1, 1, ...rnadeArrays, 1, 0, 0, 0, 0, 0, f32, null]],
   pixelRnnLogProb: [
     [],
     [2, 1, 1, 1, 1, prnnParams, f32, 1, f32],
@@ -207,13 +210,14 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
     [...prnnModel, f32, 1, 1, null, prnnParams.slice(), cancel, {}],
   ],
   pixelRnnSample: [
-    [...prnnModel, 1, 0, 0, 0, 0, 0, 1, f32, null],
-    [...prnnModel, 1, -1, 0, 0, 0, 0, true, f32, null],
-    [...prnnModel, 1, 0, 0, 0, 0, 0, true, f32, new Float64Array(4)],
+    [...prnnModel, 1, 0, 0, 0, 0, 0, 1, f32, null, null],
+    [...prnnModel, 1, -1, 0, 0, 0, 0, true, f32, null, null],
+    [...prnnModel, 1, 0, 0, 0, 0, 0, true, f32, new Float64Array(4), null],
+    [...prnnModel, 1, 0, 0, 0, 0, 0, true, f32, null, "rows"],
   ],
   pixelRnnSampleAsync: [
-    [...prnnModel, 1, 0, 0, 0, 0, 0, true, f32, null],
     [...prnnModel, 1, 0, 0, 0, 0, 0, true, f32, null, null],
+    [...prnnModel, 1, 0, 0, 0, 0, 0, true, f32, null, null, null],
   ],
   // gemm(spec, a, b, c)
   gemm: [
@@ -495,7 +499,10 @@ const OUT_OF_BOUNDS: Partial<Record<keyof typeof BAD_CALLS, unknown[][]>> = {
     [2, 2, 2, ...rnadeArrays, f32, 1, f32],
     [1, 1, 1, ...rnadeArrays, f32, 5, f32],
   ],
-  rnadeSample: [[1, 1, 1, ...rnadeArrays, 5, 0, 0, 0, 0, 0, f32]],
+  rnadeSample: [
+    [1, 1, 1, ...rnadeArrays, 5, 0, 0, 0, 0, 0, f32, null],
+    [1, 1, 1, ...rnadeArrays, 1, 0, 0, 0, 0, 0, f32, new Uint32Array(3)],
+  ],
   pixelRnnLogProb: [
     [0, 1, 1, 1, 1, new Float32Array(52), f32, 1, f32],
     [...prnnModel, f32, 5, f32],
@@ -506,8 +513,9 @@ const OUT_OF_BOUNDS: Partial<Record<keyof typeof BAD_CALLS, unknown[][]>> = {
     [...prnnModel, f32, 1, 1, new Float32Array(0), prnnParams.slice()],
   ],
   pixelRnnSample: [
-    [...prnnModel, 5, 0, 0, 0, 0, 0, true, f32, null],
-    [...prnnModel, 1, 0, 0, 0, 0, 0, false, f32, new Float32Array(0)],
+    [...prnnModel, 5, 0, 0, 0, 0, 0, true, f32, null, null],
+    [...prnnModel, 1, 0, 0, 0, 0, 0, false, f32, new Float32Array(0), null],
+    [...prnnModel, 1, 0, 0, 0, 0, 0, true, f32, null, new Uint32Array(3)],
   ],
   activationForward: [[0, f32, new Float32Array(3), 0]],
   activationBackward: [[0, f32, f32, new Float32Array(5), 0]],
@@ -537,7 +545,10 @@ const OUT_OF_BOUNDS: Partial<Record<keyof typeof BAD_CALLS, unknown[][]>> = {
   ],
   layerNormBackward: [[...bn8, 4, 2]],
   nadeLogProb: [[2, 2, f32, f32, f32, f32, ord2, f32, 3, f32]],
-  nadeSample: [[2, 2, f32, f32, f32, f32, ord2, 3, 0, 0, 0, 0, 0, 0, f32, null]],
+  nadeSample: [
+    [2, 2, f32, f32, f32, f32, ord2, 3, 0, 0, 0, 0, 0, 0, f32, null, null],
+    [2, 2, f32, f32, f32, f32, ord2, 1, 0, 0, 0, 0, 0, 0, f32, null, new Uint32Array(3)],
+  ],
   nadeBackward: [[2, 2, f32, f32, f32, f32, ord2, f32, 2, 1, null, f32, f32, f32, new Float32Array(1)]],
   gemm: [gemmWith({ m: 3 }), gemmWith({ batch: 2 }), gemmWith({ transA: true, transB: true, ldb: 9 })],
   lstmGatesForward: [[f32, f32, f32, f32, f32, 1, 2]],

@@ -3,11 +3,13 @@
  * contract is exact: result i is bit for bit what a lone `sample(requests[i].n, { seed, code })`
  * returns, so coalescing requests never changes an answer.
  */
-import { checkInteger } from "../core/check.js";
+import { checkInteger, optionKeys } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import type { Seed } from "../core/philox.js";
 import type { JobOptions } from "../kernels/job.js";
 import type { BackendName } from "../kernels/kernels.js";
+import { requestRowStreams } from "../kernels/ops/row-streams.js";
+import { allocRows, autoregressiveBytesPerRow, sizedRequest } from "./common.js";
 import type { Samples } from "./density.js";
 
 /** One caller's share of a batched call. */
@@ -22,6 +24,8 @@ export interface BatchSampleOptions extends JobOptions {
   backend?: BackendName;
   returnProbs?: boolean;
 }
+
+export const BATCH_KEYS = optionKeys<BatchSampleOptions>({ backend: true, returnProbs: true, signal: true, onProgress: true });
 
 /** A model that draws the samples of many requests in one call. */
 export interface BatchSampler {
@@ -53,6 +57,17 @@ export function splitSamples(requests: readonly SampleRequest[], dim: number, x:
   });
 }
 
+/** The requests' rows (e.g. latent draws) one after another. */
+export function concatRows(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 /**
  * The plain form of sampleBatch for samplers whose kernels draw one seed per call: each
  * request in turn (exact by construction, no coalescing).
@@ -77,4 +92,31 @@ export async function sampleEachInTurn(
     out.push(part);
   }
   return out;
+}
+
+/** One sampler kernel call over `total` rows, each drawn on its own stream (rowStreams [total, 4]). */
+export type CoalescedDraw = (total: number, rowStreams: Uint32Array, x: Float32Array, probs: Float32Array | undefined) => Promise<void>;
+
+/**
+ * sampleBatch of an autoregressive sampler as ONE kernel call: every request's rows in one
+ * batch, each row keyed by its request's seed at its index within the request
+ * (ops/row-streams.ts), which is what a lone sample() draws for it. The memory check covers
+ * the total rows.
+ */
+export function sampleCoalesced(
+  what: string,
+  requests: readonly SampleRequest[],
+  opts: BatchSampleOptions | undefined,
+  dim: number,
+  draw: CoalescedDraw,
+): Promise<Samples[]> {
+  const total = batchRowCount(requests);
+  const returnProbs = opts?.returnProbs === true;
+  return sizedRequest(what, total, autoregressiveBytesPerRow("sample", dim, returnProbs), async () => {
+    const rowStreams = requestRowStreams(requests);
+    const x = allocRows(total, dim);
+    const probs = returnProbs ? allocRows(total, dim) : undefined;
+    await draw(total, rowStreams, x, probs);
+    return splitSamples(requests, dim, x, probs);
+  });
 }

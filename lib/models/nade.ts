@@ -17,7 +17,7 @@ import { type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
 import type { BackendName, Kernels } from "../kernels/kernels.js";
 import { CudaNadeModel, type NadeGradients, type NadeModelArrays, residentCudaNade } from "../kernels/ops/nade.js";
 import { Adam } from "../nn/adam.js";
-import { type BatchSampleOptions, type SampleRequest, sampleEachInTurn } from "./batch.js";
+import { type BatchSampleOptions, type SampleRequest, sampleCoalesced, sampleEachInTurn } from "./batch.js";
 import { checkpointMetadata, readCheckpointFile } from "./checkpoint.js";
 import { uniformInit } from "../nn/init.js";
 import {
@@ -242,7 +242,13 @@ export class Nade implements DensityModel {
 
   /** The samples of many requests in one call, each exactly its lone sample (lib/models/batch.ts). */
   sampleBatch(requests: readonly SampleRequest[], opts?: BatchSampleOptions): Promise<Samples[]> {
-    return sampleEachInTurn(requests, opts, false, (r, o) => this.sample(r.n, { ...o, seed: r.seed }));
+    // The device sampler takes one key per launch, and its probabilities may round apart from
+    // the CPU's: on 'cuda' each request is drawn in turn, as its lone sample() is.
+    if (this.kernels(opts?.backend).backend === "cuda")
+      return sampleEachInTurn(requests, opts, false, (r, o) => this.sample(r.n, { ...o, seed: r.seed }));
+    return sampleCoalesced("Nade.sampleBatch", requests, opts, this.dim, (n, rowStreams, x, probs) =>
+      this.inference(opts?.backend).nadeSampleAsync(this.arrays, { n, seed: 0, stream: SAMPLE_STREAM, rowStreams }, x, probs, opts),
+    );
   }
 
   sampleSync(n: number, opts: SyncSampleOptions): Samples {

@@ -19,7 +19,7 @@ import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { PixelRnnModelArrays, PixelRnnSpec } from "../kernels/ops/pixelrnn.js";
 import { checkPixelRnnModel } from "../kernels/ops/pixelrnn.js";
 import { Adam } from "../nn/adam.js";
-import { type BatchSampleOptions, type SampleRequest, sampleEachInTurn } from "./batch.js";
+import { type BatchSampleOptions, type SampleRequest, sampleCoalesced, sampleEachInTurn } from "./batch.js";
 import { checkpointMetadata, readCheckpointFile } from "./checkpoint.js";
 import { uniformInit } from "../nn/init.js";
 import { allocRows, autoregressiveBytesPerRow, inputRows, modelKernels, sizedRequest } from "./common.js";
@@ -232,7 +232,13 @@ export class PixelRnn implements DensityModel {
 
   /** The samples of many requests in one call, each exactly its lone sample (lib/models/batch.ts). */
   sampleBatch(requests: readonly SampleRequest[], opts?: BatchSampleOptions): Promise<Samples[]> {
-    return sampleEachInTurn(requests, opts, false, (r, o) => this.sample(r.n, { ...o, seed: r.seed }));
+    const kernels = this.kernels(opts?.backend);
+    // The device sampler takes one key per launch, and its probabilities may round apart from
+    // the CPU's: on 'cuda' each request is drawn in turn, as its lone sample() is.
+    if (kernels.backend === "cuda") return sampleEachInTurn(requests, opts, false, (r, o) => this.sample(r.n, { ...o, seed: r.seed }));
+    return sampleCoalesced("PixelRnn.sampleBatch", requests, opts, this.dim, (n, rowStreams, x, probs) =>
+      kernels.pixelRnnSampleAsync(this.arrays, { n, seed: 0, stream: SAMPLE_STREAM, rowStreams }, x, probs, opts),
+    );
   }
 
   sampleSync(n: number, opts: Omit<PixelRnnSampleOptions, "signal" | "onProgress">): Samples {

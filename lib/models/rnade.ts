@@ -16,7 +16,7 @@ import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { RnadeGradients, RnadeModelArrays } from "../kernels/ops/rnade.js";
 import { Adam } from "../nn/adam.js";
 import { uniformInit } from "../nn/init.js";
-import { type BatchSampleOptions, type SampleRequest, sampleEachInTurn } from "./batch.js";
+import { type BatchSampleOptions, type SampleRequest, sampleCoalesced } from "./batch.js";
 import { allocRows, autoregressiveBytesPerRow, checkImageShape, inputRows, modelKernels, sizedRequest } from "./common.js";
 import {
   BACKEND_KEYS,
@@ -176,7 +176,10 @@ export class Rnade implements DensityModel {
 
   /** The samples of many requests in one call, each exactly its lone sample (lib/models/batch.ts). */
   sampleBatch(requests: readonly SampleRequest[], opts?: BatchSampleOptions): Promise<Samples[]> {
-    return sampleEachInTurn(requests, opts, false, (r, o) => this.sample(r.n, { ...o, seed: r.seed }));
+    // A density has no per-dimension probabilities: returnProbs is ignored, as sample() does.
+    return sampleCoalesced("Rnade.sampleBatch", requests, { ...opts, returnProbs: false }, this.dim, (n, rowStreams, x) =>
+      this.kernels(opts?.backend).rnadeSampleAsync(this.arrays, { n, seed: 0, rowStreams }, x, opts),
+    );
   }
 
   sampleSync(n: number, opts: SyncSampleOptions): Samples {

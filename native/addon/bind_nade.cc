@@ -79,14 +79,15 @@ struct LogProb {
 };
 
 // nadeSample(D, H, wt, c, v, b, order, n, offsetLo, offsetHi, key0, key1, stream, known, x,
-//            probs | null)
+//            probs | null, rowStreams | null)
 struct Sample {
   static constexpr const char* kName = "nadeSample";
   static constexpr const char* kAsyncName = "nadeSampleAsync";
-  static constexpr size_t kArgs = 16;
+  static constexpr size_t kArgs = 17;
   struct Args {
     Model m;
-    SampleCount count;
+    int64_t n;
+    SampleStreams streams;
     int64_t known;
     SampleOut out;
   };
@@ -95,12 +96,11 @@ struct Sample {
     const SampleCount count = arg_sample_count(info, 7, fn);
     const int64_t known = arg_int(info, 13, fn, "known", 0, m.p.d);
     const SampleOut out = arg_sample_out(info, 14, fn, count.n, m.p.d, true, keep);
-    return {std::move(m), count, known, out};
+    const SampleStreams streams = arg_sample_streams(info, 16, fn, count, keep);
+    return {std::move(m), count.n, streams, known, out};
   }
   static void run(const Args& a, const JobHooks& hooks) {
-    const SampleDraw& d = a.count.draw;
-    nade_sample(a.m.p, a.count.n, d.offset, d.key0, d.key1, d.stream, a.known, a.out.x, a.out.probs,
-                hooks);
+    nade_sample(a.m.p, a.n, a.streams, a.known, a.out.x, a.out.probs, hooks);
   }
 };
 

@@ -85,14 +85,15 @@ struct Backward {
 };
 
 // pixelRnnSample(kind, layers, hidden, rows, cols, params, n, offsetLo, offsetHi, key0, key1,
-//                stream, cached, x, probs | null)
+//                stream, cached, x, probs | null, rowStreams | null)
 struct Sample {
   static constexpr const char* kName = "pixelRnnSample";
   static constexpr const char* kAsyncName = "pixelRnnSampleAsync";
-  static constexpr size_t kArgs = 15;
+  static constexpr size_t kArgs = 16;
   struct Args {
     Model m;
-    SampleCount count;
+    int64_t n;
+    SampleStreams streams;
     bool cached;
     SampleOut out;
   };
@@ -100,12 +101,11 @@ struct Sample {
     const Model m = model_args(info, fn, keep);
     const SampleCount count = arg_sample_count(info, 6, fn);
     const bool cached = arg_bool(info, 12, fn, "cached");
-    return {m, count, cached, arg_sample_out(info, 13, fn, count.n, m.d, true, keep)};
+    const SampleOut out = arg_sample_out(info, 13, fn, count.n, m.d, true, keep);
+    return {m, count.n, arg_sample_streams(info, 15, fn, count, keep), cached, out};
   }
   static void run(const Args& a, const JobHooks& hooks) {
-    const SampleDraw& d = a.count.draw;
-    pixelrnn_sample(a.m.s, a.count.n, d.offset, d.key0, d.key1, d.stream, a.cached, a.out.x,
-                    a.out.probs, hooks);
+    pixelrnn_sample(a.m.s, a.n, a.streams, a.cached, a.out.x, a.out.probs, hooks);
   }
 };
 

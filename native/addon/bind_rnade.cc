@@ -92,24 +92,25 @@ struct Backward {
   }
 };
 
-// rnadeSample(model..., n, offsetLo, offsetHi, key0, key1, stream, x)
+// rnadeSample(model..., n, offsetLo, offsetHi, key0, key1, stream, x, rowStreams | null)
 struct Sample {
   static constexpr const char* kName = "rnadeSample";
   static constexpr const char* kAsyncName = "rnadeSampleAsync";
-  static constexpr size_t kArgs = kModelArgs + 7;
+  static constexpr size_t kArgs = kModelArgs + 8;
   struct Args {
     RnadeParams p;
-    SampleCount count;
+    int64_t n;
+    SampleStreams streams;
     float* x;
   };
   static Args parse(const Napi::CallbackInfo& info, const char* fn, Keep& keep) {
     const RnadeParams p = model_args(info, fn, keep);
     const SampleCount count = arg_sample_count(info, kModelArgs, fn);
-    return {p, count, arg_sample_out(info, kModelArgs + 6, fn, count.n, p.d, false, keep).x};
+    float* x = arg_sample_out(info, kModelArgs + 6, fn, count.n, p.d, false, keep).x;
+    return {p, count.n, arg_sample_streams(info, kModelArgs + 7, fn, count, keep), x};
   }
   static void run(const Args& a, const JobHooks& hooks) {
-    const SampleDraw& d = a.count.draw;
-    rnade_sample(a.p, a.count.n, d.offset, d.key0, d.key1, d.stream, a.x, hooks);
+    rnade_sample(a.p, a.n, a.streams, a.x, hooks);
   }
 };
 

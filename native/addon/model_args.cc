@@ -1,5 +1,7 @@
 #include "model_args.h"
 
+#include <string>
+
 namespace deepgen {
 namespace addon {
 
@@ -27,6 +29,26 @@ BackwardIo arg_backward_io(const Napi::CallbackInfo& info, size_t i, const char*
 SampleCount arg_sample_count(const Napi::CallbackInfo& info, size_t i, const char* fn) {
   const int64_t n = arg_int(info, i, fn, "n", 0, kMaxDim);
   return {n, arg_sample_draw(info, i + 1, fn)};
+}
+
+SampleStreams arg_sample_streams(const Napi::CallbackInfo& info, size_t i, const char* fn,
+                                 const SampleCount& count, Keep& keep) {
+  SampleStreams s;
+  s.offset = count.draw.offset;
+  s.key0 = count.draw.key0;
+  s.key1 = count.draw.key1;
+  s.stream = count.draw.stream;
+  const Napi::Value v = info[i];
+  if (v.IsNull() || v.IsUndefined()) return s;
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
+    throw make_error(info.Env(), "E_ARG",
+                     std::string(fn) + ": argument 'rowStreams' must be a Uint32Array or null");
+  }
+  Napi::Uint32Array rows = v.As<Napi::Uint32Array>();
+  require_len(info, rows, elements(info.Env(), fn, "n * 4", {count.n, 4}), fn, "rowStreams");
+  keep.hold({rows});
+  s.rows = rows.Data();
+  return s;
 }
 
 SampleOut arg_sample_out(const Napi::CallbackInfo& info, size_t i, const char* fn, int64_t n,

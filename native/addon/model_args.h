@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "../kernels/cpu/row_streams.h"
 #include "args.h"
 #include "kernel_job.h"
 
@@ -38,6 +39,12 @@ struct SampleCount {
   SampleDraw draw;
 };
 SampleCount arg_sample_count(const Napi::CallbackInfo& info, size_t i, const char* fn);
+
+// sample's row streams: the call's draw (count) and, at i, a Uint32Array [n, 4] of per-row
+// (key0, key1, index mod 2^32, index / 2^32) or null (every row on the call's key, index
+// offset + r). Any values are valid draws, so only the type and length are checked.
+SampleStreams arg_sample_streams(const Napi::CallbackInfo& info, size_t i, const char* fn,
+                                 const SampleCount& count, Keep& keep);
 
 // sample's outputs: x [n, D] at i and, with_probs, probs [n, D] | null at i + 1.
 struct SampleOut {

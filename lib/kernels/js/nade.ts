@@ -5,6 +5,7 @@
  * over FloatArray so gradient checks run in float64.
  */
 import { philox4x32, uniformF64 } from "../../core/philox.js";
+import { rowDraw, type StreamSpec } from "./row-streams.js";
 import type { FloatArray } from "./types.js";
 
 export interface NadeArrays<T extends FloatArray = FloatArray> {
@@ -71,12 +72,9 @@ export function nadeLogProb(p: NadeArrays, x: FloatArray, n: number, logp: Float
   }
 }
 
-export interface NadeSampleSpec {
+/** Row i draws on rowDraw(spec, i) (row-streams.ts). */
+export interface NadeSampleSpec extends StreamSpec {
   n: number;
-  /** Global index of the first sample (counters use sampleOffset + i). */
-  sampleOffset: number;
-  key0: number;
-  key1: number;
   stream: number;
   /** Steps of the ordering taken from x instead of drawn. */
   known: number;
@@ -86,9 +84,7 @@ export function nadeSample(p: NadeArrays, spec: NadeSampleSpec, x: FloatArray, p
   const words = new Uint32Array(4);
   for (let s = 0; s < spec.n; s++) {
     const st = new SampleState(p);
-    const index = spec.sampleOffset + s;
-    const lo = index % 0x100000000;
-    const hi = Math.floor(index / 0x100000000);
+    const { lo, hi, key0, key1 } = rowDraw(spec, s);
     for (let d = 0; d < p.d; d++) {
       const o = p.order[d]!;
       const l = p.b[o]! + dotRow(p.v, o * p.h, st.hidden(), p.h);
@@ -98,7 +94,7 @@ export function nadeSample(p: NadeArrays, spec: NadeSampleSpec, x: FloatArray, p
       if (d < spec.known) {
         one = x[s * p.d + o]! > 0.5;
       } else {
-        if (d === spec.known || (d & 3) === 0) philox4x32(d >>> 2, lo, spec.stream, hi, spec.key0, spec.key1, words);
+        if (d === spec.known || (d & 3) === 0) philox4x32(d >>> 2, lo, spec.stream, hi, key0, key1, words);
         one = uniformF64(words[d & 3]!) < prob;
         x[s * p.d + o] = one ? 1 : 0;
       }

@@ -6,6 +6,7 @@
  * in float64. See pixelrnn.h for the network.
  */
 import { philox4x32, uniformF64 } from "../../core/philox.js";
+import { rowDraw, type StreamSpec } from "./row-streams.js";
 import type { FloatArray } from "./types.js";
 
 export type PixelRnnKindName = "rowlstm" | "diagbilstm";
@@ -418,11 +419,9 @@ export function pixelRnnBackward<T extends FloatArray>(
   }
 }
 
-export interface PixelRnnSampleSpec {
+/** Row i draws on rowDraw(o, i) (row-streams.ts). */
+export interface PixelRnnSampleSpec extends StreamSpec {
   n: number;
-  sampleOffset: number;
-  key0: number;
-  key1: number;
   stream: number;
   /** true: each state computed once (linear time); false: the whole network rerun per pixel. */
   cached: boolean;
@@ -438,11 +437,9 @@ export function pixelRnnSample<T extends FloatArray>(
   const words = new Uint32Array(4);
   for (let i = 0; i < o.n; i++) {
     const net = new Net(s, params);
-    const index = o.sampleOffset + i;
-    const lo = index % 0x100000000;
-    const hi = Math.floor(index / 0x100000000);
+    const { lo, hi, key0, key1 } = rowDraw(o, i);
     const draw = (p: number, logit: number): void => {
-      if ((p & 3) === 0) philox4x32(p >>> 2, lo, o.stream, hi, o.key0, o.key1, words);
+      if ((p & 3) === 0) philox4x32(p >>> 2, lo, o.stream, hi, key0, key1, words);
       const prob = 1 / (1 + Math.exp(-logit));
       if (probs) probs[i * net.d + p] = prob;
       const one = uniformF64(words[p & 3]!) < prob;

@@ -4,6 +4,7 @@
  * gradient check runs in float64.
  */
 import { philox4x32, uniformF64 } from "../../core/philox.js";
+import { rowDraw, type StreamSpec } from "./row-streams.js";
 import type { FloatArray } from "./types.js";
 
 export interface RnadeArrays<T extends FloatArray = FloatArray> {
@@ -169,24 +170,22 @@ export function rnadeBackward(
   }
 }
 
-export interface RnadeSampleSpec {
+/** Row i draws on rowDraw(spec, i) (row-streams.ts). */
+export interface RnadeSampleSpec extends StreamSpec {
   n: number;
-  sampleOffset: number;
-  key0: number;
-  key1: number;
   stream: number;
 }
 
 export function rnadeSample(p: RnadeArrays, spec: RnadeSampleSpec, x: FloatArray): void {
   const words = new Uint32Array(4);
   for (let i = 0; i < spec.n; i++) {
-    const index = spec.sampleOffset + i;
+    const { lo, hi, key0, key1 } = rowDraw(spec, i);
     const st = new Step(p);
     for (let d = 0; d < p.d; d++) {
       st.refresh();
       st.heads(d);
       st.logProb(0);
-      philox4x32(d, index % 0x100000000, spec.stream, Math.floor(index / 0x100000000), spec.key0, spec.key1, words);
+      philox4x32(d, lo, spec.stream, hi, key0, key1, words);
       const u = uniformF64(words[0]!);
       let comp = p.k - 1;
       let cum = 0;

@@ -11,6 +11,7 @@ import { type NadeArrays, nadeBackward as jsBackward, nadeLogProb as jsLogProb, 
 import type { CudaNadeHandle } from "../addon-types.js";
 import { callNative, nativeAddon } from "../native.js";
 import { checkOutputsApart } from "../validate.js";
+import { checkRowStreams, rowStreamSlice } from "./row-streams.js";
 
 /** NADE parameters in kernel layout: wt and v are [D, H]; order is a permutation of 0..D-1. */
 export type NadeModelArrays = NadeArrays<Float32Array>;
@@ -32,6 +33,11 @@ export interface NadeSampleOptions {
   sampleOffset?: number;
   /** Leading steps of the ordering already given in x (completion); default 0. */
   known?: number;
+  /**
+   * Per-row keys and indices [n, 4] (ops/row-streams.ts); when given, seed and sampleOffset
+   * are not used: a coalesced batch of requests (samples or completions) with their own seeds.
+   */
+  rowStreams?: Uint32Array;
 }
 
 export interface NadeKernels {
@@ -94,6 +100,7 @@ interface SampleArgs {
   key1: number;
   stream: number;
   known: number;
+  rows: Uint32Array | null;
 }
 
 function checkSample(m: NadeModelArrays, o: NadeSampleOptions, x: Float32Array, probs?: Float32Array): SampleArgs {
@@ -128,7 +135,8 @@ function checkSampleShape(d: number, o: NadeSampleOptions, x: Float32Array, prob
     ],
     [],
   );
-  return { n, offset, key0, key1, stream, known };
+  const rows = checkRowStreams("nadeSample", o.rowStreams, n);
+  return { n, offset, key0, key1, stream, known, rows };
 }
 
 function params(m: NadeModelArrays): Array<readonly [string, Float32Array]> {
@@ -178,14 +186,27 @@ export const jsNade: NadeKernels = {
   },
   nadeSample(m, o, x, probs) {
     const a = checkSample(m, o, x, probs);
-    jsSample(m, { n: a.n, sampleOffset: a.offset, key0: a.key0, key1: a.key1, stream: a.stream, known: a.known }, x, probs ?? null);
+    jsSample(
+      m,
+      { n: a.n, sampleOffset: a.offset, key0: a.key0, key1: a.key1, stream: a.stream, known: a.known, rowStreams: a.rows },
+      x,
+      probs ?? null,
+    );
   },
   async nadeSampleAsync(m, o, x, probs, opts) {
     const a = checkSample(m, o, x, probs);
     await runChunkedJs(a.n, JS_SLICE, opts, (b, e) =>
       jsSample(
         m,
-        { n: e - b, sampleOffset: a.offset + b, key0: a.key0, key1: a.key1, stream: a.stream, known: a.known },
+        {
+          n: e - b,
+          sampleOffset: a.offset + b,
+          key0: a.key0,
+          key1: a.key1,
+          stream: a.stream,
+          known: a.known,
+          rowStreams: rowStreamSlice(a.rows, b, e),
+        },
         x.subarray(b * m.d),
         probs ? probs.subarray(b * m.d) : null,
       ),
@@ -241,6 +262,7 @@ export const nativeNade: NadeKernels = {
         s.known,
         x,
         probs ?? null,
+        s.rows,
       ),
     );
   },
@@ -265,6 +287,7 @@ export const nativeNade: NadeKernels = {
         s.known,
         x,
         probs ?? null,
+        s.rows,
         cancel,
         onProgress,
       ),
@@ -329,6 +352,8 @@ export class CudaNadeModel {
   sample(o: NadeSampleOptions, x: Float32Array, probs?: Float32Array): void {
     const handle = this.live();
     const s = checkSampleShape(this.d, o, x, probs);
+    if (s.rows !== null)
+      throw new DeepgenError("E_BACKEND", "CudaNadeModel.sample: per-row streams are drawn on the CPU (cudaNade falls back)");
     callNative((a) =>
       a.cudaNadeSample(
         handle,
@@ -400,8 +425,10 @@ export function residentCudaNade(model: () => CudaNadeModel): NadeInference {
       model().logProb(x, n, logp);
       opts?.onProgress?.(1);
     },
-    nadeSample: (_m, o, x, probs) => model().sample(o, x, probs),
-    async nadeSampleAsync(_m, o, x, probs, opts) {
+    // Per-row streams: on the CPU with the host weights (see cudaNade.nadeSample).
+    nadeSample: (m, o, x, probs) => (o.rowStreams !== undefined ? nativeNade.nadeSample(m, o, x, probs) : model().sample(o, x, probs)),
+    async nadeSampleAsync(m, o, x, probs, opts) {
+      if (o.rowStreams !== undefined) return nativeNade.nadeSampleAsync(m, o, x, probs, opts);
       if (opts?.signal?.aborted) throw new DeepgenError("E_ABORTED", "operation aborted");
       model().sample(o, x, probs);
       opts?.onProgress?.(1);
@@ -444,11 +471,16 @@ export const cudaNade: NadeKernels = {
     cudaNade.nadeLogProb(m, x, n, logp);
     opts?.onProgress?.(1);
   },
+  // Per-row streams (coalesced requests) run on the CPU sampler: the device sampler takes one
+  // key per launch, and a per-row key table on the device is a kernel change that no machine
+  // here can test. The CPU draws from the same counters.
   nadeSample(m, o, x, probs) {
+    if (o.rowStreams !== undefined) return nativeNade.nadeSample(m, o, x, probs);
     checkSample(m, o, x, probs);
     withCudaModel(m, (g) => g.sample(o, x, probs));
   },
   async nadeSampleAsync(m, o, x, probs, opts) {
+    if (o.rowStreams !== undefined) return nativeNade.nadeSampleAsync(m, o, x, probs, opts);
     if (opts?.signal?.aborted) throw new DeepgenError("E_ABORTED", "operation aborted");
     cudaNade.nadeSample(m, o, x, probs);
     opts?.onProgress?.(1);

@@ -19,6 +19,7 @@ import {
 } from "../js/pixelrnn.js";
 import { callNative, nativeAddon } from "../native.js";
 import { checkOutputsApart } from "../validate.js";
+import { checkRowStreams, rowStreamSlice } from "./row-streams.js";
 
 export type { PixelRnnSpec } from "../js/pixelrnn.js";
 
@@ -35,6 +36,11 @@ export interface PixelRnnSampleOptions {
   sampleOffset?: number;
   /** false: the naive reference sampler that reruns the network for every pixel; default true. */
   cached?: boolean;
+  /**
+   * Per-row keys and indices [n, 4] (ops/row-streams.ts); when given, seed and sampleOffset
+   * are not used: a coalesced batch of requests with their own seeds.
+   */
+  rowStreams?: Uint32Array;
 }
 
 export interface PixelRnnKernels {
@@ -135,6 +141,7 @@ interface SampleArgs {
   key1: number;
   stream: number;
   cached: boolean;
+  rows: Uint32Array | null;
 }
 
 function checkSample(m: PixelRnnModelArrays, o: PixelRnnSampleOptions, x: Float32Array, probs?: Float32Array): SampleArgs {
@@ -168,7 +175,8 @@ function checkSampleShape(d: number, o: PixelRnnSampleOptions, x: Float32Array, 
     ],
     [],
   );
-  return { n, offset, key0, key1, stream, cached };
+  const rows = checkRowStreams("pixelRnnSample", o.rowStreams, n);
+  return { n, offset, key0, key1, stream, cached, rows };
 }
 
 function modelArgs(m: PixelRnnModelArrays): [number, number, number, number, number, Float32Array] {
@@ -204,7 +212,7 @@ export const jsPixelRnn: PixelRnnKernels = {
     jsSample(
       m.spec,
       m.params,
-      { n: a.n, sampleOffset: a.offset, key0: a.key0, key1: a.key1, stream: a.stream, cached: a.cached },
+      { n: a.n, sampleOffset: a.offset, key0: a.key0, key1: a.key1, stream: a.stream, cached: a.cached, rowStreams: a.rows },
       x,
       probs ?? null,
     );
@@ -216,7 +224,15 @@ export const jsPixelRnn: PixelRnnKernels = {
       jsSample(
         m.spec,
         m.params,
-        { n: e - b, sampleOffset: a.offset + b, key0: a.key0, key1: a.key1, stream: a.stream, cached: a.cached },
+        {
+          n: e - b,
+          sampleOffset: a.offset + b,
+          key0: a.key0,
+          key1: a.key1,
+          stream: a.stream,
+          cached: a.cached,
+          rowStreams: rowStreamSlice(a.rows, b, e),
+        },
         x.subarray(b * d),
         probs ? probs.subarray(b * d) : null,
       ),
@@ -259,6 +275,7 @@ export const nativePixelRnn: PixelRnnKernels = {
         s.cached,
         x,
         probs ?? null,
+        s.rows,
       ),
     );
   },
@@ -277,6 +294,7 @@ export const nativePixelRnn: PixelRnnKernels = {
         s.cached,
         x,
         probs ?? null,
+        s.rows,
         cancel,
         onProgress,
       ),
@@ -329,6 +347,8 @@ export class CudaPixelRnnModel {
   sample(o: PixelRnnSampleOptions, x: Float32Array, probs?: Float32Array): void {
     const handle = this.live();
     const s = checkSampleShape(this.spec.rows * this.spec.cols, o, x, probs);
+    if (s.rows !== null)
+      throw new DeepgenError("E_BACKEND", "CudaPixelRnnModel.sample: per-row streams are drawn on the CPU (cudaPixelRnn falls back)");
     callNative((a) =>
       a.cudaPixelRnnSample(handle, s.n, s.offset % 2 ** 32, Math.floor(s.offset / 2 ** 32), s.key0, s.key1, s.stream, x, probs ?? null),
     );
@@ -385,11 +405,16 @@ export const cudaPixelRnn: PixelRnnKernels = {
     checkBackward(m, x, n, scale, logp, grads);
     noCudaBackward();
   },
+  // Per-row streams (coalesced requests) run on the CPU sampler: the device sampler takes one
+  // key per launch, and a per-row key table on the device is a kernel change that no machine
+  // here can test. The CPU draws from the same counters.
   pixelRnnSample(m, o, x, probs) {
+    if (o.rowStreams !== undefined) return nativePixelRnn.pixelRnnSample(m, o, x, probs);
     checkSample(m, o, x, probs);
     withCudaModel(m, (g) => g.sample(o, x, probs));
   },
   async pixelRnnSampleAsync(m, o, x, probs, opts) {
+    if (o.rowStreams !== undefined) return nativePixelRnn.pixelRnnSampleAsync(m, o, x, probs, opts);
     if (opts?.signal?.aborted) throw new DeepgenError("E_ABORTED", "operation aborted");
     cudaPixelRnn.pixelRnnSample(m, o, x, probs);
     opts?.onProgress?.(1);

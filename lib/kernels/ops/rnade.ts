@@ -10,6 +10,7 @@ import { noCudaKernel } from "../cuda.js";
 import { type JobOptions, runChunkedJs, runNativeJob } from "../job.js";
 import { type RnadeArrays, type RnadeGradArrays, rnadeBackward, rnadeLogProb, rnadeSample } from "../js/rnade.js";
 import { callNative, nativeAddon } from "../native.js";
+import { checkRowStreams, rowStreamSlice } from "./row-streams.js";
 import { checkOutputsApart } from "../validate.js";
 
 export type RnadeModelArrays = RnadeArrays<Float32Array>;
@@ -20,6 +21,11 @@ export interface RnadeSampleOptions {
   seed: Seed;
   stream?: number;
   sampleOffset?: number;
+  /**
+   * Per-row keys and indices [n, 4] (ops/row-streams.ts); when given, seed and sampleOffset
+   * are not used: a coalesced batch of requests with their own seeds.
+   */
+  rowStreams?: Uint32Array;
 }
 
 export interface RnadeKernels {
@@ -96,6 +102,7 @@ function checkSample(m: RnadeModelArrays, o: RnadeSampleOptions, x: Float32Array
     ...seedToKey(o.seed),
     stream: checkInteger("stream", o.stream ?? 0, 0, 0xffffffff),
     offset: checkInteger("sampleOffset", o.sampleOffset ?? 0, 0, Number.MAX_SAFE_INTEGER - n),
+    rows: checkRowStreams("rnadeSample", o.rowStreams, n),
   };
 }
 
@@ -134,12 +141,16 @@ export const jsRnade: RnadeKernels = {
   },
   rnadeSample(m, o, x) {
     const s = checkSample(m, o, x);
-    rnadeSample(m, { n: s.n, sampleOffset: s.offset, key0: s.key0, key1: s.key1, stream: s.stream }, x);
+    rnadeSample(m, { n: s.n, sampleOffset: s.offset, key0: s.key0, key1: s.key1, stream: s.stream, rowStreams: s.rows }, x);
   },
   async rnadeSampleAsync(m, o, x, opts) {
     const s = checkSample(m, o, x);
     await runChunkedJs(s.n, JS_SLICE, opts, (b, e) =>
-      rnadeSample(m, { n: e - b, sampleOffset: s.offset + b, key0: s.key0, key1: s.key1, stream: s.stream }, x.subarray(b * m.d)),
+      rnadeSample(
+        m,
+        { n: e - b, sampleOffset: s.offset + b, key0: s.key0, key1: s.key1, stream: s.stream, rowStreams: rowStreamSlice(s.rows, b, e) },
+        x.subarray(b * m.d),
+      ),
     );
   },
 };
@@ -171,7 +182,9 @@ export const nativeRnade: RnadeKernels = {
   },
   rnadeSample(m, o, x) {
     const s = checkSample(m, o, x);
-    callNative((a) => a.rnadeSample(...modelArgs(m), s.n, s.offset % 2 ** 32, Math.floor(s.offset / 2 ** 32), s.key0, s.key1, s.stream, x));
+    callNative((a) =>
+      a.rnadeSample(...modelArgs(m), s.n, s.offset % 2 ** 32, Math.floor(s.offset / 2 ** 32), s.key0, s.key1, s.stream, x, s.rows),
+    );
   },
   rnadeSampleAsync(m, o, x, opts) {
     const s = checkSample(m, o, x);
@@ -186,6 +199,7 @@ export const nativeRnade: RnadeKernels = {
         s.key1,
         s.stream,
         x,
+        s.rows,
         cancel,
         onProgress,
       ),

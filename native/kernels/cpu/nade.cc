@@ -69,18 +69,30 @@ void nade_log_prob(const NadeParams& p, const float* x, int64_t n, float* logp,
 void nade_sample(const NadeParams& p, int64_t n, uint64_t sample_offset, uint32_t key0,
                  uint32_t key1, uint32_t stream, int64_t known, float* x, float* probs,
                  const JobHooks& hooks) {
+  SampleStreams streams;
+  streams.offset = sample_offset;
+  streams.key0 = key0;
+  streams.key1 = key1;
+  streams.stream = stream;
+  nade_sample(p, n, streams, known, x, probs, hooks);
+}
+
+void nade_sample(const NadeParams& p, int64_t n, const SampleStreams& streams, int64_t known,
+                 float* x, float* probs, const JobHooks& hooks) {
   nade_check(p);
   if (known < 0 || known > p.d) throw KernelError("E_ARG", "nade_sample: known must be in [0, D]");
   const bool simd = use_avx2_fma();
   for_sample_blocks(n, kNadeBlock, hooks, [&](int64_t first, int64_t count) {
     float* xb = x + first * p.d;
     float* pb = probs == nullptr ? nullptr : probs + first * p.d;
-    const uint64_t index = sample_offset + static_cast<uint64_t>(first);
+    RowStream rows[kNadeBlock];
+    for (int64_t s = 0; s < count; ++s) rows[s] = streams.row(first + s);
     WorkspaceBuffers ws(p, count, false, false);
+    const uint32_t st = streams.stream;
     if (simd)
-      nade_avx2::sample_block(p, ws.view, count, index, key0, key1, stream, known, xb, pb);
+      nade_avx2::sample_block(p, ws.view, count, rows, st, known, xb, pb);
     else
-      nade_portable::sample_block(p, ws.view, count, index, key0, key1, stream, known, xb, pb);
+      nade_portable::sample_block(p, ws.view, count, rows, st, known, xb, pb);
   });
 }
 

@@ -17,6 +17,7 @@
 #include <cstdint>
 
 #include "../../common/job.h"
+#include "row_streams.h"
 
 namespace deepgen {
 
@@ -44,6 +45,11 @@ void nade_log_prob(const NadeParams& p, const float* x, int64_t n, float* logp,
 void nade_sample(const NadeParams& p, int64_t n, uint64_t sample_offset, uint32_t key0,
                  uint32_t key1, uint32_t stream, int64_t known, float* x, float* probs,
                  const JobHooks& hooks = no_hooks());
+// The same with each row's key and index from `streams` (row_streams.h): row r of a
+// coalesced batch draws bit for bit what it draws as row streams.row(r).index of a lone call
+// keyed streams.row(r).key.
+void nade_sample(const NadeParams& p, int64_t n, const SampleStreams& streams, int64_t known,
+                 float* x, float* probs, const JobHooks& hooks = no_hooks());
 
 // Gradients of  scale * sum_i -log p(x_i)  written (not accumulated) to dwt [D, H], dc [H],
 // dv [D, H], db [D]; logp [n] (optional) receives log p(x_i). O(n D H).
@@ -67,13 +73,13 @@ struct NadeWorkspace {
 };
 
 // The two builds of the block kernels (nade_impl.h compiled plain and with AVX2/FMA).
-#define DEEPGEN_NADE_BLOCK_KERNELS                                                                 \
-  void log_prob_block(const NadeParams& p, const NadeWorkspace& w, const float* x, int64_t nb,     \
-                      float* logp);                                                                \
-  void sample_block(const NadeParams& p, const NadeWorkspace& w, int64_t nb, uint64_t first_index, \
-                    uint32_t key0, uint32_t key1, uint32_t stream, int64_t known, float* x,        \
-                    float* probs);                                                                 \
-  void backward_block(const NadeParams& p, const NadeWorkspace& w, const float* x, int64_t nb,     \
+#define DEEPGEN_NADE_BLOCK_KERNELS                                                             \
+  void log_prob_block(const NadeParams& p, const NadeWorkspace& w, const float* x, int64_t nb, \
+                      float* logp);                                                            \
+  void sample_block(const NadeParams& p, const NadeWorkspace& w, int64_t nb,                   \
+                    const RowStream* rows, uint32_t stream, int64_t known, float* x,           \
+                    float* probs);                                                             \
+  void backward_block(const NadeParams& p, const NadeWorkspace& w, const float* x, int64_t nb, \
                       float scale, float* logp, float* dwt, float* dc, float* dv, float* db);
 namespace nade_portable {
 DEEPGEN_NADE_BLOCK_KERNELS

@@ -89,9 +89,8 @@ void log_prob_block(const NadeParams& p, const NadeWorkspace& w, const float* x,
   sum_log_bernoulli(w.z, nb, p.d, w.tmp, logp);
 }
 
-void sample_block(const NadeParams& p, const NadeWorkspace& w, int64_t nb, uint64_t first_index,
-                  uint32_t key0, uint32_t key1, uint32_t stream, int64_t known, float* x,
-                  float* probs) {
+void sample_block(const NadeParams& p, const NadeWorkspace& w, int64_t nb, const RowStream* rows,
+                  uint32_t stream, int64_t known, float* x, float* probs) {
   BlockState st(p, w, nb);
   for (int64_t d = 0; d < p.d; ++d) {
     const int64_t o = p.order[d];
@@ -105,12 +104,12 @@ void sample_block(const NadeParams& p, const NadeWorkspace& w, int64_t nb, uint6
       if (d < known) {
         one = x[s * p.d + o] > 0.5f;
       } else {
-        const uint64_t index = first_index + static_cast<uint64_t>(s);
+        const RowStream& rs = rows[s];
         uint32_t* words = w.rng + 4 * s;
         if (d == known || (d & 3) == 0) {
           const PhiloxBlock blk =
-              philox4x32_10(static_cast<uint32_t>(d >> 2), static_cast<uint32_t>(index), stream,
-                            static_cast<uint32_t>(index >> 32), key0, key1);
+              philox4x32_10(static_cast<uint32_t>(d >> 2), static_cast<uint32_t>(rs.index), stream,
+                            static_cast<uint32_t>(rs.index >> 32), rs.key0, rs.key1);
           for (int k = 0; k < 4; ++k) words[k] = blk.v[k];
         }
         one = philox_uniform_f64(words[d & 3]) < prob;

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "../../common/job.h"
+#include "row_streams.h"
 
 namespace deepgen {
 
@@ -82,6 +83,10 @@ void pixelrnn_backward(const PixelRnnSpec& s, const float* x, int64_t n, float s
 void pixelrnn_sample(const PixelRnnSpec& s, int64_t n, uint64_t sample_offset, uint32_t key0,
                      uint32_t key1, uint32_t stream, bool cached, float* x, float* probs,
                      const JobHooks& hooks = no_hooks());
+// The same with each row's key and index from `streams` (row_streams.h), for coalesced
+// batches of requests with their own seeds.
+void pixelrnn_sample(const PixelRnnSpec& s, int64_t n, const SampleStreams& streams, bool cached,
+                     float* x, float* probs, const JobHooks& hooks = no_hooks());
 
 // out[j] += sum_k v[k] w[k n + j] for k < m, j < n: the sampler's per-cell product, plain
 // (pixelrnn_sample.cc) and AVX2/FMA (pixelrnn_avx2.cc); pixelrnn_matvec_acc picks one.

@@ -181,6 +181,16 @@ struct Drawer {
 void pixelrnn_sample(const PixelRnnSpec& s, int64_t n, uint64_t sample_offset, uint32_t key0,
                      uint32_t key1, uint32_t stream, bool cached, float* x, float* probs,
                      const JobHooks& hooks) {
+  SampleStreams streams;
+  streams.offset = sample_offset;
+  streams.key0 = key0;
+  streams.key1 = key1;
+  streams.stream = stream;
+  pixelrnn_sample(s, n, streams, cached, x, probs, hooks);
+}
+
+void pixelrnn_sample(const PixelRnnSpec& s, int64_t n, const SampleStreams& streams, bool cached,
+                     float* x, float* probs, const JobHooks& hooks) {
   pixelrnn_check(s);
   const PixelRnnLayout lay = pixelrnn_layout(s);
   std::vector<PixelRnnPlan> plans;
@@ -189,7 +199,8 @@ void pixelrnn_sample(const PixelRnnSpec& s, int64_t n, uint64_t sample_offset, u
   const int64_t d = s.rows * s.cols;
   for_sample_blocks(n, 1, hooks, [&](int64_t first, int64_t) {
     SampleNet net(s, lay, plans);
-    Drawer dr{sample_offset + static_cast<uint64_t>(first), key0, key1, stream};
+    const RowStream rs = streams.row(first);
+    Drawer dr{rs.index, rs.key0, rs.key1, streams.stream};
     float* xi = x + first * d;
     float* pi = probs == nullptr ? nullptr : probs + first * d;
     if (!cached) {

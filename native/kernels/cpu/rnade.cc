@@ -74,16 +74,27 @@ void rnade_backward(const RnadeParams& p, const float* x, int64_t n, float scale
 
 void rnade_sample(const RnadeParams& p, int64_t n, uint64_t sample_offset, uint32_t key0,
                   uint32_t key1, uint32_t stream, float* x, const JobHooks& hooks) {
+  SampleStreams streams;
+  streams.offset = sample_offset;
+  streams.key0 = key0;
+  streams.key1 = key1;
+  streams.stream = stream;
+  rnade_sample(p, n, streams, x, hooks);
+}
+
+void rnade_sample(const RnadeParams& p, int64_t n, const SampleStreams& streams, float* x,
+                  const JobHooks& hooks) {
   rnade_check(p);
   const bool simd = use_avx2_fma();
+  const uint32_t stream = streams.stream;
   for_sample_blocks(n, kRnadeBlock, hooks, [&](int64_t first, int64_t count) {
     std::vector<float> work(static_cast<size_t>(rnade_work_floats(p)));
     for (int64_t i = first; i < first + count; ++i) {
-      const uint64_t index = sample_offset + static_cast<uint64_t>(i);
+      const RowStream rs = streams.row(i);
       if (simd)
-        rnade_avx2::sample_one(p, index, key0, key1, stream, x + i * p.d, work.data());
+        rnade_avx2::sample_one(p, rs.index, rs.key0, rs.key1, stream, x + i * p.d, work.data());
       else
-        rnade_portable::sample_one(p, index, key0, key1, stream, x + i * p.d, work.data());
+        rnade_portable::sample_one(p, rs.index, rs.key0, rs.key1, stream, x + i * p.d, work.data());
     }
   });
 }

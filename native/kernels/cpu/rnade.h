@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "../../common/job.h"
+#include "row_streams.h"
 
 namespace deepgen {
 
@@ -48,6 +49,10 @@ void rnade_backward(const RnadeParams& p, const float* x, int64_t n, float scale
 // normal (r = sqrt(-2 ln u1), cos(2 pi u2)), x = mu_k + sigma_k * normal.
 void rnade_sample(const RnadeParams& p, int64_t n, uint64_t sample_offset, uint32_t key0,
                   uint32_t key1, uint32_t stream, float* x, const JobHooks& hooks = no_hooks());
+// The same with each row's key and index from `streams` (row_streams.h), for coalesced
+// batches of requests with their own seeds.
+void rnade_sample(const RnadeParams& p, int64_t n, const SampleStreams& streams, float* x,
+                  const JobHooks& hooks = no_hooks());
 
 // Per-sample kernels (rnade_impl.h), built for the baseline ISA and with AVX2/FMA. `work` is
 // scratch of rnade_work_floats(p) floats.
