@@ -96,19 +96,24 @@ const plugin: FastifyPluginAsync<DeepgenPluginOptions> = async (app: FastifyInst
 
   app.addContentTypeParser("image/png", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
 
+  const count = (req: FastifyRequest, status: number): void => {
+    const model = (req.params as { name?: string } | undefined)?.name ?? "";
+    metrics.requests.inc({ model: state.get(model) ? model : "", route: req.routeOptions.url ?? "unmatched", status: String(status) });
+  };
+
   app.setErrorHandler((err, req, reply) => {
     const h = httpError(err);
+    if (h.statusCode === CLIENT_CLOSED) {
+      // No one reads the answer and onResponse never fires for it: counted here.
+      count(req, CLIENT_CLOSED);
+      return reply.code(CLIENT_CLOSED).send();
+    }
     if (h.statusCode >= 500 && h.statusCode !== 503 && h.statusCode !== 504) req.log.error({ err }, "request failed");
     if (h.statusCode === 503) reply.header("retry-after", String((err as ServeError).retryAfter ?? 1));
     return reply.code(h.statusCode).send({ error: { code: h.code, message: h.message } });
   });
 
-  const count = (req: FastifyRequest, status: number): void => {
-    const model = (req.params as { name?: string } | undefined)?.name ?? "";
-    metrics.requests.inc({ model: state.get(model) ? model : "", route: req.routeOptions.url ?? "unmatched", status: String(status) });
-  };
   app.addHook("onResponse", async (req, reply) => count(req, reply.statusCode));
-  app.addHook("onRequestAbort", async (req) => count(req, CLIENT_CLOSED));
 
   app.get("/health/live", { schema: { querystring: NO_QUERY } }, async () => ({ status: "live" }));
   app.get("/health/ready", { schema: { querystring: NO_QUERY } }, async (_req, reply) => {
@@ -163,6 +168,9 @@ const plugin: FastifyPluginAsync<DeepgenPluginOptions> = async (app: FastifyInst
       if (!hasLikelihood(m.model)) throw new ServeError(400, "E_ARG", `'${m.name}' (${m.model.kind}) has no likelihood to evaluate`);
       const body = req.body;
       const png = Buffer.isBuffer(body);
+      // Content types other than the two with a schema reach here unvalidated (text/plain as a string).
+      if (!png && !Array.isArray((body as { x?: unknown } | null)?.x))
+        throw new ServeError(415, "E_MEDIA", "logprob reads application/json ({ x: [[...]] }) or image/png");
       const rows = png ? 1 : body.x.length;
       checkRows(state, rows);
       const x = png ? pngToRow(body, m.height, m.width, isBinary(m)) : rowsToArray(body.x, m.model.dim);
