@@ -68,7 +68,7 @@ test("sample without a seed picks one and says which; a seed past 2^53 travels a
   const r = await post(`${url}/v1/models/bernoulli/sample`, { n: 2, format: "json" });
   const body = (await r.json()) as { seed: number; x: number[][] };
   t.regex(r.headers.get("x-deepgen-seed") ?? "", /^\d+$/);
-  t.is(String(body.seed), r.headers.get("x-deepgen-seed"));
+  t.is(String(body.seed), r.headers.get("x-deepgen-seed") ?? "");
   const again = (await (await post(`${url}/v1/models/bernoulli/sample`, { n: 2, format: "json", seed: body.seed })).json()) as typeof body;
   t.deepEqual(again.x, body.x);
 
