@@ -74,7 +74,28 @@ const cbBackward = (over: Fields = {}, args: Record<number, unknown> = {}): unkn
     args,
   );
 const sharedY = f4();
+
+// A prepared network: one dense 2 -> 2 layer (weight [2, 2]), and a handle of it.
+const PN_LAYER = {
+  kind: 0,
+  inChannels: 2,
+  height: 1,
+  width: 1,
+  outChannels: 2,
+  kernel: 1,
+  stride: 1,
+  pad: 0,
+  activation: 0,
+  slope: 0,
+  weight: f32,
+  bias: null,
+};
+const pnLayer = (over: Fields) => ({ ...PN_LAYER, ...over });
+const pnHandle = addon.preparedNetCreate!([PN_LAYER]);
 const c1 = () => new Float32Array(1);
+
+// An argument in a failure message (a native handle has no prototype: String() would throw).
+const shown = (v: unknown): string => (v !== null && typeof v === "object" && Object.getPrototypeOf(v) === null ? "[handle]" : String(v));
 
 // For each entry point: argument lists that must be refused.
 const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> = {
@@ -135,6 +156,24 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
   cudaDcganRelease: [[], [{}], [f32], [null]],
   cudaDcganStep: [[], [{}, f32, f32, 2, DCGAN_STEP], [null, f32, f32, 2, DCGAN_STEP]],
   cudaDcganGenerate: [[], [{}, f32, 1, f32], [null, f32, 1, f32]],
+  preparedNetCreate: [
+    [],
+    [null],
+    [[]],
+    [[{}]],
+    [[pnLayer({ kind: 2 })]],
+    [[pnLayer({ weight: new Float64Array(4) })]],
+    [[pnLayer({ activation: 9 })]],
+    [[pnLayer({ slope: -1 })]],
+    [[pnLayer({ kind: 1, kernel: 2, pad: 2, weight: new Float32Array(16) })]],
+  ],
+  preparedNetSizes: [[], [null], [{}], [f32]],
+  preparedNetForward: [[], [null, f32, 1, f32], [pnHandle, f32, -1, f32], [pnHandle, f32, 1.5, f32]],
+  preparedNetForwardAsync: [
+    [pnHandle, f32, 1, f32],
+    [pnHandle, f32, 1, f32, null],
+    [null, f32, 1, f32, cancel],
+  ],
   cudaDcganDownload: [[], [{}, null, null, null, null, null, null, null], [null, null, null, null, null, null, null, null]],
   cudaGemm: [[], gemmWith({ alpha: NaN }), gemmWith({ lda: 1 }), [null, f32, f32, f32]],
   cudaAdamStep: [[], [f32, f32, f32, f32, 1e-3, 1, 0.999, 1e-8, 0, 0.1, 0.001]],
@@ -621,6 +660,17 @@ const OUT_OF_BOUNDS: Partial<Record<keyof typeof BAD_CALLS, unknown[][]>> = {
   ],
   convBlockBackward: [cbBackward({}, { 9: new Float32Array(3) }), cbBackward({ outC: 2 })],
   cudaConvBlockForward: [cbForward({ batch: 2 }), cbForward({}, { 3: new Float32Array(2) })],
+  preparedNetCreate: [
+    [[pnLayer({ weight: new Float32Array(3) })]],
+    [[pnLayer({ bias: new Float32Array(3) })]],
+    [[pnLayer({ height: 2 })]],
+    [[PN_LAYER, pnLayer({ inChannels: 3, weight: new Float32Array(6) })]],
+  ],
+  preparedNetForward: [
+    [pnHandle, new Float32Array(1), 1, f32],
+    [pnHandle, f32, 1, new Float32Array(1)],
+  ],
+  preparedNetForwardAsync: [[pnHandle, new Float32Array(1), 1, f32, cancel]],
   cudaConvBlockBackward: [cbBackward({}, { 9: new Float32Array(3) })],
 };
 
@@ -628,7 +678,7 @@ for (const [name, calls] of Object.entries(OUT_OF_BOUNDS)) {
   test(`native ${name} refuses sizes past the end of its arrays with E_SHAPE`, (t) => {
     for (const args of calls) {
       const err = t.throws(() => addon[name]!(...args));
-      t.is((err as { code?: string }).code, "E_SHAPE", `${name}(${args.map(String).join(", ")}): ${err?.message}`);
+      t.is((err as { code?: string }).code, "E_SHAPE", `${name}(${args.map(shown).join(", ")}): ${err?.message}`);
     }
   });
 }
@@ -638,8 +688,8 @@ for (const [name, calls] of Object.entries(BAD_CALLS)) {
   test(`native ${name} refuses bad arguments with E_ARG`, (t) => {
     t.is(typeof addon[name], "function");
     for (const args of calls) {
-      const err = t.throws(() => addon[name]!(...args), undefined, `${name}(${args.map(String).join(", ")})`);
-      t.is((err as { code?: string }).code, "E_ARG", `${name}(${args.map(String).join(", ")}): ${err?.message}`);
+      const err = t.throws(() => addon[name]!(...args), undefined, `${name}(${args.map(shown).join(", ")})`);
+      t.is((err as { code?: string }).code, "E_ARG", `${name}(${args.map(shown).join(", ")}): ${err?.message}`);
     }
   });
 }

@@ -15,7 +15,7 @@ import type { ConvTranspose2dSpec } from "./js/conv-transpose2d.js";
 import type { GemmSpec } from "./js/gemm.js";
 
 /** Bumped in lockstep with kAbiVersion in native/addon/addon.cc. */
-export const EXPECTED_ABI_VERSION = 5;
+export const EXPECTED_ABI_VERSION = 6;
 
 export type NativeDistribution = 0 | 1; // 0 = uniform, 1 = normal
 
@@ -840,8 +840,44 @@ export interface CudaDcganStepResult {
 /** An opaque device-resident DCGAN (a type-tagged N-API External). */
 export type CudaDcganHandle = { readonly __cudaDcganHandle: unique symbol };
 
+/** One layer of a prepared network (native/kernels/cpu/prepared_net.h PreparedLayerSpec). */
+export interface NativePreparedLayer {
+  kind: 0 | 1; // 0 dense, 1 transposed conv
+  inChannels: number;
+  height: number;
+  width: number;
+  outChannels: number;
+  kernel: number;
+  stride: number;
+  pad: number;
+  activation: number;
+  slope: number;
+  weight: Float32Array;
+  bias: Float32Array | null;
+}
+
+/** An opaque prepared network (a type-tagged N-API External; freed by the garbage collector). */
+export type PreparedNetHandle = { readonly __preparedNetHandle: unique symbol };
+
+/** native/addon/bind_prepared_net.cc: inference networks with weights packed once (lib/kernels/ops/prepared-net.ts). */
+export interface PreparedNetAddon {
+  preparedNetCreate(layers: NativePreparedLayer[]): PreparedNetHandle;
+  /** [inSize, outSize] per row. */
+  preparedNetSizes(handle: PreparedNetHandle): [number, number];
+  preparedNetForward(handle: PreparedNetHandle, x: Float32Array, n: number, y: Float32Array): void;
+  preparedNetForwardAsync(
+    handle: PreparedNetHandle,
+    x: Float32Array,
+    n: number,
+    y: Float32Array,
+    cancel: Int32Array,
+    onProgress: ProgressCallback,
+  ): Promise<void>;
+}
+
 export interface NativeAddon
   extends CoreAddon,
+    PreparedNetAddon,
     ReparamAddon,
     GemmAddon,
     NadeAddon,

@@ -42,7 +42,8 @@ import {
   netBytesPerRow,
   sizedRequest,
 } from "./common.js";
-import { type BatchSampleOptions, type SampleRequest, sampleEachInTurn } from "./batch.js";
+import { BATCH_KEYS, type BatchSampleOptions, batchRowCount, concatRows, type SampleRequest, splitSamples } from "./batch.js";
+import { PreparedNetCache } from "./prepared-cache.js";
 import type { Samples } from "./density.js";
 import { CODE_STREAM_OFFSET, fillLatent } from "./gan-codes.js";
 import { checkLabels, type DiscriminatorHead, discriminatorHead, type GanLossScratch, lossScratch } from "./gan-heads.js";
@@ -179,6 +180,8 @@ export class Gan {
   backend: BackendName | undefined;
   /** How D's outputs become logits (plain, InfoGAN code, or class projection), fixed by the config. */
   readonly head: DiscriminatorHead;
+  /** The generator packed once for sampling (rebuilt after the weights change). */
+  private readonly prepared: PreparedNetCache;
 
   constructor(
     readonly config: GanConfig,
@@ -186,6 +189,12 @@ export class Gan {
     readonly discriminator: Net,
   ) {
     this.head = discriminatorHead(this.codes, this.conditional);
+    this.prepared = new PreparedNetCache(generator);
+  }
+
+  /** Call after changing the generator's parameter arrays in place (fit and recalibrateBatchNorm need not): sampling re-packs them. */
+  weightsChanged(): void {
+    this.prepared.invalidate();
   }
 
   get dim(): number {
@@ -330,8 +339,11 @@ export class Gan {
   generate(z: Float32Array, options?: { backend?: BackendName }): Float32Array {
     const opts = checkOptions("Gan.generate", options, BACKEND_ONLY);
     const n = batchRows(z, this.latentDim);
+    const k = this.kernels(opts.backend);
+    const prepared = this.prepared.get(k);
+    if (prepared !== undefined) return prepared.forwardSync(z, n);
     this.generator.setTraining?.(false);
-    return this.generator.forward(this.kernels(opts.backend), z, n).slice();
+    return this.generator.forward(k, z, n).slice();
   }
 
   /**
@@ -368,20 +380,42 @@ export class Gan {
   sampleSync(n: number, options: GanSampleOptions): { x: Float32Array; probs?: Float32Array; n: number } {
     const opts = checkOptions("Gan.sampleSync", options, SAMPLE_SYNC_KEYS, ["seed"]);
     const x = this.sized("Gan.sample", n, () => this.generate(this.sampleLatent(n, opts.seed, opts.code), { backend: opts.backend }));
-    if (this.config.output === "tanh") for (let i = 0; i < x.length; i++) x[i] = (x[i]! + 1) / 2;
+    this.toImages(x);
     return opts.returnProbs ? { x, probs: x, n } : { x, n };
   }
 
-  async sample(n: number, options: GanAsyncSampleOptions) {
+  /** The same samples as sampleSync, drawn off the event loop. */
+  async sample(n: number, options: GanAsyncSampleOptions): Promise<Samples> {
     const opts = checkOptions("Gan.sample", options, SAMPLE_ASYNC_KEYS, ["seed"]);
-    return finishedAsync(opts, () =>
-      this.sampleSync(n, { seed: opts.seed, backend: opts.backend, returnProbs: opts.returnProbs, code: opts.code }),
-    );
+    const { seed, code, ...batchOpts } = opts;
+    const [part] = await this.sampleBatch([{ n, seed, code }], batchOpts);
+    return part!;
   }
 
-  /** The samples of many requests in one call, each exactly its lone sample (lib/models/batch.ts). */
-  sampleBatch(requests: readonly SampleRequest[], opts?: BatchSampleOptions): Promise<Samples[]> {
-    return sampleEachInTurn(requests, opts, true, (r, o) => this.sample(r.n, { ...o, seed: r.seed, code: r.code }));
+  /**
+   * The samples of many requests in one generator forward: each request's latent draws come
+   * from its own seed and the generator's rows do not depend on each other, so each result is
+   * bit for bit its lone sample (lib/models/batch.ts).
+   */
+  async sampleBatch(requests: readonly SampleRequest[], opts?: BatchSampleOptions): Promise<Samples[]> {
+    const o = checkOptions("Gan.sampleBatch", opts, BATCH_KEYS);
+    const total = batchRowCount(requests, true);
+    return this.sized("Gan.sample", total, async () => {
+      const z = concatRows(requests.map((r) => this.sampleLatent(r.n, r.seed, r.code)));
+      const k = this.kernels(o.backend);
+      const prepared = this.prepared.get(k);
+      const x =
+        prepared !== undefined
+          ? await prepared.forward(z, total, o)
+          : await finishedAsync(o, () => this.generate(z, { backend: o.backend }));
+      this.toImages(x);
+      return splitSamples(requests, this.dim, x, o.returnProbs ? x : undefined);
+    });
+  }
+
+  /** tanh outputs to images in [0, 1], in place. */
+  private toImages(x: Float32Array): void {
+    if (this.config.output === "tanh") for (let i = 0; i < x.length; i++) x[i] = (x[i]! + 1) / 2;
   }
 
   /** Discriminator probabilities D(x) [n] (evaluation mode); a conditional model needs the examples' labels. */
@@ -420,6 +454,7 @@ export class Gan {
    */
   recalibrateBatchNorm(options?: GanRecalibrateOptions): void {
     const opts = checkOptions("Gan.recalibrateBatchNorm", options, RECALIBRATE_KEYS);
+    this.prepared.invalidate();
     if (Object.keys(this.generator.buffers?.() ?? {}).length === 0) return;
     const k = this.kernels(opts.backend);
     const bs = checkInteger("batchSize", opts.batchSize ?? 64, 2);
@@ -491,7 +526,7 @@ export class Gan {
    * parameters.
    */
   fit(x: Float32Array, opts: GanFitOptions = {}): Promise<GanFitResult> {
-    return fitGan(this, x, opts);
+    return this.prepared.whileTraining(() => fitGan(this, x, opts));
   }
 
   // ---- files ----

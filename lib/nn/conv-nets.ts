@@ -15,6 +15,8 @@ import { DeepgenError } from "../core/errors.js";
 import type { Kernels } from "../kernels/kernels.js";
 import type { ActivationKind } from "../kernels/ops/activation.js";
 import type { Conv2dShape, ConvTranspose2dShape } from "../kernels/ops/conv.js";
+import type { PreparedLayer } from "../kernels/ops/prepared-net.js";
+import { convTLayer, denseLayer } from "./inference-layers.js";
 import { uniformInit } from "./init.js";
 import { Dense } from "./dense.js";
 
@@ -35,6 +37,11 @@ export interface Net {
   buffers?(): Record<string, { shape: number[]; data: Float32Array }>;
   /** Floats a forward pass allocates per row (each layer's output and its backward scratch), for memory estimates. */
   forwardFloatsPerRow?(): number;
+  /**
+   * The evaluation-mode forward as prepared-network layers (lib/nn/inference-layers.ts), or
+   * undefined when the network has layers a prepared network does not run (strided convs).
+   */
+  inferenceLayers?(): PreparedLayer[] | undefined;
 }
 
 export interface ConvNetSpec {
@@ -159,6 +166,16 @@ abstract class Chain implements Net {
 
   forwardFloatsPerRow(): number {
     return this.layers.reduce((a, l) => a + 2 * (l.kind === "conv" ? l.layer.outSize : l.layer.outDim), 0);
+  }
+
+  inferenceLayers(): PreparedLayer[] | undefined {
+    const out: PreparedLayer[] = [];
+    for (const { kind, layer: l } of this.layers) {
+      if (kind === "dense") out.push(denseLayer(l.w, l.b, l.inDim, l.outDim, l.activation));
+      else if (l.transposed) out.push(convTLayer(l.w, l.b, l.cin, l.cout, l.side, l.activation));
+      else return undefined;
+    }
+    return out;
   }
 
   forward(k: Kernels, x: Float32Array, n: number): Float32Array {

@@ -14,9 +14,11 @@
 import { DeepgenError } from "../core/errors.js";
 import type { Kernels } from "../kernels/kernels.js";
 import type { DcganSpec } from "../kernels/ops/dcgan.js";
+import type { PreparedLayer } from "../kernels/ops/prepared-net.js";
 import type { Net } from "./conv-nets.js";
 import { ConvBlock } from "./conv-block.js";
 import { Dense } from "./dense.js";
+import { convTLayer, denseLayer, foldBatchNorm } from "./inference-layers.js";
 import { MinibatchStddev } from "./minibatch-stddev.js";
 import { NormAct } from "./norm-act.js";
 
@@ -83,6 +85,27 @@ class LayerChain implements Net {
       else g = l.backward(k, x, y, g!, n, wantDx);
     }
     return g;
+  }
+
+  /** Dense and transposed-conv blocks with the batch norm after each folded in; undefined with a strided conv. */
+  inferenceLayers(): PreparedLayer[] | undefined {
+    const out: PreparedLayer[] = [];
+    for (const l of this.layers) {
+      if (l instanceof MinibatchStddev) return undefined;
+      if (l instanceof NormAct) {
+        const prev = out.pop();
+        if (prev === undefined || prev.activation !== "identity") return undefined;
+        out.push(foldBatchNorm(prev, l, l.activation, l.slope));
+      } else if (l instanceof Dense) {
+        out.push(denseLayer(l.w, l.b, l.inDim, l.outDim, l.activation));
+      } else {
+        const o = l.opts;
+        if (!o.transposed) return undefined;
+        const conv = convTLayer(l.w, l.b, o.cin, o.cout, o.side, l.norm === null ? o.activation : "identity", o.slope);
+        out.push(l.norm === null ? conv : foldBatchNorm(conv, l.norm, o.activation, o.slope));
+      }
+    }
+    return out;
   }
 
   /** The layers with parameters or buffers, by key (the stddev layer has none). */

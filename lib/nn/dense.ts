@@ -15,6 +15,8 @@ import { checkInteger } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import type { ActivationKind } from "../kernels/ops/activation.js";
 import type { Kernels } from "../kernels/kernels.js";
+import type { PreparedLayer } from "../kernels/ops/prepared-net.js";
+import { denseLayer } from "./inference-layers.js";
 import { uniformInit } from "./init.js";
 
 export interface DenseInit {
@@ -145,6 +147,10 @@ export class Mlp {
 
   get outDim(): number {
     return this.spec.sizes[this.spec.sizes.length - 1]!;
+  }
+
+  inferenceLayers(): PreparedLayer[] {
+    return this.layers.map((l) => denseLayer(l.w, l.b, l.inDim, l.outDim, l.activation));
   }
 
   /** Floats a forward pass allocates per row: each layer's output and its backward scratch. */

@@ -8,7 +8,7 @@ namespace addon {
 
 // Bumped whenever the exported surface changes; lib/kernels/native.ts refuses an addon whose
 // number differs (a stale build or prebuild) and says how to rebuild.
-constexpr int kAbiVersion = 5;
+constexpr int kAbiVersion = 6;
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Number::New(env, kAbiVersion));
@@ -26,6 +26,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   register_convblock(env, exports);
   register_pixelrnn(env, exports);
   register_dcgan(env, exports);
+  register_prepared_net(env, exports);
   return exports;
 }
 

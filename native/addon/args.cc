@@ -161,7 +161,29 @@ Spec::Spec(const Napi::CallbackInfo& info, size_t i, const char* fn) : env_(info
   object_ = v.As<Napi::Object>();
 }
 
+Spec::Spec(Napi::Env env, Napi::Value v, const char* fn) : env_(env), fn_(fn) {
+  if (!v.IsObject() || v.IsTypedArray() || v.IsArray() || v.IsFunction()) {
+    throw arg_error(env_, {fn, "spec"}, "must be an object");
+  }
+  object_ = v.As<Napi::Object>();
+}
+
 Napi::Value Spec::get(const char* key) const { return object_.Get(key); }
+
+Napi::Float32Array Spec::f32(const char* key, int64_t len, bool optional) const {
+  const Napi::Value v = get(key);
+  if (optional && (v.IsNull() || v.IsUndefined())) return Napi::Float32Array();
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw arg_error(env_, {fn_, key, true}, "must be a Float32Array");
+  }
+  const Napi::Float32Array a = v.As<Napi::Float32Array>();
+  if (static_cast<int64_t>(a.ElementLength()) != len) {
+    throw make_error(env_, "E_SHAPE",
+                     std::string(fn_) + ": " + key + " has " + std::to_string(a.ElementLength()) +
+                         " elements, expected " + std::to_string(len));
+  }
+  return a;
+}
 
 int64_t Spec::integer(const char* key, int64_t lo, int64_t hi) const {
   return read_int(env_, get(key), {fn_, key, true}, lo, hi);

@@ -77,12 +77,17 @@ Napi::Function arg_optional_fn(const Napi::CallbackInfo& info, size_t i, const c
 class Spec {
  public:
   Spec(const Napi::CallbackInfo& info, size_t i, const char* fn);
+  // An object found elsewhere (an element of an array argument).
+  Spec(Napi::Env env, Napi::Value v, const char* fn);
   int64_t integer(const char* key, int64_t lo, int64_t hi) const;
   bool boolean(const char* key) const;
   double finite(const char* key, const Range& r = {}) const;
   double number(const char* key) const;
   // An array field of exactly n integers in [lo, hi], into out[0 .. n).
   void integers(const char* key, int64_t* out, uint32_t n, int64_t lo, int64_t hi) const;
+  // A Float32Array field of exactly `len` elements; null / undefined give an empty handle
+  // when `optional`.
+  Napi::Float32Array f32(const char* key, int64_t len, bool optional = false) const;
 
  private:
   Napi::Value get(const char* key) const;

@@ -30,6 +30,7 @@ void register_reparam(Napi::Env env, Napi::Object exports);
 void register_convblock(Napi::Env env, Napi::Object exports);
 void register_pixelrnn(Napi::Env env, Napi::Object exports);
 void register_dcgan(Napi::Env env, Napi::Object exports);
+void register_prepared_net(Napi::Env env, Napi::Object exports);
 
 }  // namespace addon
 }  // namespace deepgen

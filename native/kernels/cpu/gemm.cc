@@ -99,6 +99,12 @@ inline void run_tile(MicroKernel micro, int64_t kc, const float* ap, const float
     micro(kc, ap, bp, c, ldc, alpha, beta);
     return;
   }
+  // A short tile of full width: only its rows, straight into C (same arithmetic, see
+  // gemm_kernel.h). Matters most for a product of one row (a layer at batch 1).
+  if (cols == NR && micro == sgemm_micro_avx2) {
+    sgemm_micro_rows_avx2(static_cast<int>(rows), kc, ap, bp, c, ldc, alpha, beta);
+    return;
+  }
   alignas(32) float tile[MR * NR];
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t col = 0; col < cols; ++col) tile[r * NR + col] = c[r * ldc + col];
@@ -222,7 +228,81 @@ void sgemm_one(const GemmArgs& g, const float* a, const float* b, float* c, int 
   sgemm_blocked(g, a, b, c, g.m * g.n * g.k < kSingleThreadGemm ? 1 : threads);
 }
 
+// Where slice [pc, pc + kc) of a packed operand with `slivers` slivers of width w starts.
+inline int64_t slice_offset(int64_t pc, int64_t slivers, int64_t w) { return pc * slivers * w; }
+
 }  // namespace
+
+int64_t gemm_k_step(int64_t k) {
+  const int64_t k_slices = (k + KC - 1) / KC;
+  return k_slices == 0 ? 0 : (k + k_slices - 1) / k_slices;
+}
+
+int64_t gemm_packed_a_size(int64_t m, int64_t k) { return (m + MR - 1) / MR * MR * k; }
+int64_t gemm_packed_b_size(int64_t n, int64_t k) { return (n + NR - 1) / NR * NR * k; }
+
+void gemm_pack_a(const GemmArgs& g, float* out, int max_threads) {
+  const int64_t slivers = (g.m + MR - 1) / MR, step = gemm_k_step(g.k);
+  for (int64_t pc = 0; pc < g.k; pc += step) {
+    const int64_t kc = std::min(step, g.k - pc);
+    float* base = out + slice_offset(pc, slivers, MR);
+    parallel_for(
+        slivers, [&](int64_t s) { pack_a_sliver(g, g.a, s * MR, pc, kc, base + s * MR * kc); },
+        max_threads);
+  }
+}
+
+void gemm_pack_b(const GemmArgs& g, float* out, int max_threads) {
+  const int64_t slivers = (g.n + NR - 1) / NR, step = gemm_k_step(g.k);
+  for (int64_t pc = 0; pc < g.k; pc += step) {
+    const int64_t kc = std::min(step, g.k - pc);
+    float* base = out + slice_offset(pc, slivers, NR);
+    parallel_for(
+        slivers, [&](int64_t s) { pack_b_sliver(g, g.b, pc, kc, s * NR, base + s * NR * kc); },
+        max_threads);
+  }
+}
+
+void gemm_packed(int64_t m, int64_t n, int64_t k, const float* packed_a, const float* packed_b,
+                 float* c, int64_t ldc, int max_threads) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.0f);
+    return;
+  }
+  const MicroKernel micro = use_avx2_fma() ? sgemm_micro_avx2 : sgemm_micro_portable;
+  const int64_t m_slivers = (m + MR - 1) / MR, n_slivers = (n + NR - 1) / NR;
+  const int64_t step = gemm_k_step(k);
+  const int threads =
+      m * n * k < kSingleThreadGemm ? 1 : (max_threads > 0 ? max_threads : thread_limit());
+  // Tasks as in sgemm_blocked: MC-tall row blocks x column chunks of 4 slivers.
+  constexpr int64_t kSliversPerTask = 4;
+  const int64_t row_blocks = (m + MC - 1) / MC;
+  const int64_t col_chunks = (n_slivers + kSliversPerTask - 1) / kSliversPerTask;
+  for (int64_t pc = 0; pc < k; pc += step) {
+    const int64_t kc = std::min(step, k - pc);
+    const float beta = pc == 0 ? 0.0f : 1.0f;
+    const float* ap = packed_a + slice_offset(pc, m_slivers, MR);
+    const float* bp = packed_b + slice_offset(pc, n_slivers, NR);
+    parallel_for(
+        row_blocks * col_chunks,
+        [&](int64_t task) {
+          const int64_t rb = task / col_chunks, cc = task % col_chunks;
+          const int64_t s_end = std::min(n_slivers, (cc + 1) * kSliversPerTask);
+          const int64_t i_end = std::min(m, (rb + 1) * MC);
+          for (int64_t s = cc * kSliversPerTask; s < s_end; ++s) {
+            const int64_t j0 = s * NR;
+            const int64_t cols = std::min<int64_t>(NR, n - j0);
+            for (int64_t i0 = rb * MC; i0 < i_end; i0 += MR) {
+              const int64_t rows = std::min<int64_t>(MR, m - i0);
+              run_tile(micro, kc, ap + (i0 / MR) * MR * kc, bp + s * NR * kc, c + i0 * ldc + j0,
+                       ldc, rows, cols, 1.0f, beta);
+            }
+          }
+        },
+        threads);
+  }
+}
 
 void sgemm_micro_portable(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
                           float alpha, float beta) {

@@ -33,6 +33,22 @@ void sgemm(const GemmArgs& g, int max_threads = 0);
 // The plain reference: three loops, one thread. Same semantics.
 void sgemm_plain(const GemmArgs& g);
 
+// Operands packed once (a layer's weights), for products repeated with the other operand new
+// each time. The packing and the tile order are sgemm's blocked path's, so a product through
+// gemm_packed equals that path's bit for bit, and row i of C depends only on row i of op(A)
+// (column j only on column j of op(B)): the batch a row comes in never changes it.
+//   packed A: op(A) [M, K] cut into gemm_k_step(K)-deep slices of MR-tall slivers;
+//   packed B: op(B) [K, N] cut into the same slices of NR-wide slivers.
+int64_t gemm_k_step(int64_t k);
+int64_t gemm_packed_a_size(int64_t m, int64_t k);
+int64_t gemm_packed_b_size(int64_t n, int64_t k);
+// g.m, g.k, g.a, g.lda, g.trans_a (A) or g.k, g.n, g.b, g.ldb, g.trans_b (B) give the operand.
+void gemm_pack_a(const GemmArgs& g, float* out, int max_threads = 0);
+void gemm_pack_b(const GemmArgs& g, float* out, int max_threads = 0);
+// C [M, N] (leading dimension ldc) = packed A times packed B (overwritten).
+void gemm_packed(int64_t m, int64_t n, int64_t k, const float* packed_a, const float* packed_b,
+                 float* c, int64_t ldc, int max_threads = 0);
+
 // Convenience for C++ callers (conv, models): one matrix, default leading dimensions.
 inline void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                   const float* a, const float* b, float beta, float* c, int max_threads = 0) {

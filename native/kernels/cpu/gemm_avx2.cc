@@ -66,6 +66,61 @@ void sgemm_micro_avx2(int64_t kc, const float* a, const float* b, float* c, int6
   }
 }
 
+namespace {
+
+template <int R>
+void micro_rows(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
+                float beta) {
+  __m256 acc[R][2];
+  for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+#pragma GCC unroll 4
+  for (int64_t p = 0; p < kc; ++p) {
+    const __m256 b0 = _mm256_loadu_ps(b);
+    const __m256 b1 = _mm256_loadu_ps(b + 8);
+    for (int r = 0; r < R; ++r) {
+      const __m256 ar = _mm256_broadcast_ss(a + r);
+      acc[r][0] = _mm256_fmadd_ps(ar, b0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(ar, b1, acc[r][1]);
+    }
+    a += kGemmMR;
+    b += kGemmNR;
+  }
+  const __m256 va = _mm256_set1_ps(alpha);
+  const __m256 vb = _mm256_set1_ps(beta);
+  for (int r = 0; r < R; ++r) {
+    float* cr = c + r * ldc;
+    __m256 lo = _mm256_mul_ps(va, acc[r][0]);
+    __m256 hi = _mm256_mul_ps(va, acc[r][1]);
+    if (beta != 0.0f) {
+      lo = _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr), lo);
+      hi = _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr + 8), hi);
+    }
+    _mm256_storeu_ps(cr, lo);
+    _mm256_storeu_ps(cr + 8, hi);
+  }
+}
+
+}  // namespace
+
+void sgemm_micro_rows_avx2(int rows, int64_t kc, const float* a, const float* b, float* c,
+                           int64_t ldc, float alpha, float beta) {
+  static_assert(kGemmMR == 6, "one case per row count");
+  switch (rows) {
+    case 1:
+      return micro_rows<1>(kc, a, b, c, ldc, alpha, beta);
+    case 2:
+      return micro_rows<2>(kc, a, b, c, ldc, alpha, beta);
+    case 3:
+      return micro_rows<3>(kc, a, b, c, ldc, alpha, beta);
+    case 4:
+      return micro_rows<4>(kc, a, b, c, ldc, alpha, beta);
+    case 5:
+      return micro_rows<5>(kc, a, b, c, ldc, alpha, beta);
+    default:
+      return sgemm_micro_avx2(kc, a, b, c, ldc, alpha, beta);
+  }
+}
+
 // dots compiled with AVX2/FMA: its 16-lane sums become two ymm FMA chains per row.
 void sgemm_dots_avx2(const float* v, const float* h, int64_t nb, int64_t n, float* out) {
   dots(v, h, nb, n, out);
@@ -82,6 +137,10 @@ void sgemm_micro_avx2(int64_t kc, const float* a, const float* b, float* c, int6
 }
 void sgemm_dots_avx2(const float* v, const float* h, int64_t nb, int64_t n, float* out) {
   sgemm_dots_portable(v, h, nb, n, out);
+}
+void sgemm_micro_rows_avx2(int, int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                           float alpha, float beta) {
+  sgemm_micro_portable(kc, a, b, c, ldc, alpha, beta);
 }
 }  // namespace deepgen
 

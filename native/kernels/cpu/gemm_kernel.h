@@ -19,6 +19,12 @@ void sgemm_micro_portable(int64_t kc, const float* a, const float* b, float* c, 
 void sgemm_micro_avx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
                       float alpha, float beta);
 
+// The AVX2 micro-kernel for the first `rows` (1 .. MR) rows of a tile only: each element sees
+// exactly sgemm_micro_avx2's arithmetic (the same FMA chain over p), so an edge tile, or a
+// product of one row, costs its own rows and still equals the full kernel bit for bit.
+void sgemm_micro_rows_avx2(int rows, int64_t kc, const float* a, const float* b, float* c,
+                           int64_t ldc, float alpha, float beta);
+
 // out[s] = v . h_s for the nb contiguous rows h_s of h [nb, n] (dot_lanes.h dots): the
 // product of a few rows of A with a transposed B, which packing would only slow down.
 void sgemm_dots_portable(const float* v, const float* h, int64_t nb, int64_t n, float* out);
