@@ -34,8 +34,8 @@ import {
   type VaeArch,
 } from "./autoencoder.js";
 import { netTensors } from "./checkpoint.js";
-import { batchRows, checkImageShape, type InputCheckOptions, type InputDomain, inputRows, netBytesPerRow, sizedRequest } from "./common.js";
-import { BACKEND_KEYS, type Samples, SYNC_SAMPLE_KEYS, type SyncInputOptions, type SyncSampleOptions } from "./density.js";
+import { batchRows, checkImageShape, type InputCheckOptions, type InputDomain, inputRows, netBytesPerRow } from "./common.js";
+import { BACKEND_KEYS, type Samples, type SyncInputOptions } from "./density.js";
 import { loadMlp, sigmoidInPlace } from "./latent.js";
 import { checkPrior, PRIORS, type PriorKind, samplePrior } from "./priors.js";
 
@@ -195,8 +195,7 @@ export class Aae extends Autoencoder<AaeConfig> {
   /** Pixel probabilities [n, D] of codes z [n, latent]. */
   decode(z: Float32Array, opts?: { backend?: BackendName }): Float32Array {
     const o = checkOptions("Aae.decode", opts, BACKEND_KEYS);
-    const n = batchRows(z, this.latent);
-    return sigmoidInPlace(this.decoder.forward(this.kernels(o.backend), z, n).slice());
+    return sigmoidInPlace(this.decoderLogits(z, batchRows(z, this.latent), o.backend));
   }
 
   /** A code stands for x as E(x): reconstruct and interpolate decode it. */
@@ -210,22 +209,23 @@ export class Aae extends Autoencoder<AaeConfig> {
     return samplePrior(this.config.prior, n, this.latent, seed, stream);
   }
 
-  /** Decodes prior draws; x is Bernoulli draws of the decoded probabilities. */
-  sampleSync(n: number, options: SyncSampleOptions): Samples {
-    const opts = checkOptions("Aae.sampleSync", options, SYNC_SAMPLE_KEYS, ["seed"]);
-    // z, the decoder's activations, its logits' copy, uniforms and draws
-    const bytesPerRow = 4 * this.latent + netBytesPerRow(this.decoder) + 4 * 3 * this.dim;
-    return sizedRequest("Aae.sample", n, bytesPerRow, () => this.draw(n, opts));
+  protected sampleBytesPerRow(): number {
+    // z, the decoder's activations, its logits, uniforms and draws
+    return 4 * this.latent + netBytesPerRow(this.decoder) + 4 * 3 * this.dim;
   }
 
-  private draw(n: number, opts: SyncSampleOptions): Samples {
-    const z = this.samplePrior(n, opts.seed, SAMPLE_Z_STREAM);
-    const probs = this.decode(z, { backend: opts.backend });
+  protected latentDraws(n: number, seed: Seed): Float32Array {
+    return this.samplePrior(n, seed, SAMPLE_Z_STREAM);
+  }
+
+  /** x is Bernoulli draws of the decoded probabilities. */
+  protected samplesOf(logits: Float32Array, n: number, seed: Seed, backend: BackendName | undefined, returnProbs: boolean): Samples {
+    const probs = sigmoidInPlace(logits.slice());
     const u = new Float32Array(probs.length);
-    this.kernels(opts.backend).philoxFill(u, opts.seed, SAMPLE_X_STREAM, "uniform");
+    this.kernels(backend).philoxFill(u, seed, SAMPLE_X_STREAM, "uniform");
     const x = new Float32Array(probs.length);
     for (let i = 0; i < x.length; i++) x[i] = u[i]! < probs[i]! ? 1 : 0;
-    return opts.returnProbs ? { x, probs, n } : { x, n };
+    return returnProbs ? { x, probs, n } : { x, n };
   }
 
   /** Mean reconstruction cross-entropy (nats per image) of x. */
@@ -319,7 +319,7 @@ export class Aae extends Autoencoder<AaeConfig> {
 
   /** Adversarial training (lib/models/aae-trainer.ts); the model keeps the final or the selected epoch's parameters. */
   fit(train: Float32Array | Dataset, opts: AaeFitOptions = {}): Promise<AaeFitResult> {
-    return fitAae(this, train, opts);
+    return this.preparedDecoder.whileTraining(() => fitAae(this, train, opts));
   }
 
   // ---- files ----

@@ -13,14 +13,17 @@ import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { ActivationKind } from "../kernels/ops/activation.js";
 import { ConvDecoder, ConvEncoder, type Net } from "../nn/conv-nets.js";
 import { Mlp } from "../nn/dense.js";
-import { type BatchSampleOptions, type SampleRequest, sampleEachInTurn } from "./batch.js";
-import { finishedAsync, type InputDomain, inputRows, modelKernels } from "./common.js";
+import type { Seed } from "../core/philox.js";
+import { BATCH_KEYS, type BatchSampleOptions, batchRowCount, concatRows, type SampleRequest } from "./batch.js";
+import { finishedAsync, type InputDomain, inputRows, modelKernels, sizedRequest } from "./common.js";
+import { PreparedNetCache } from "./prepared-cache.js";
 import {
   BACKEND_KEYS,
   SAMPLE_KEYS,
   type SampleOptions,
   type Samples,
   SYNC_INPUT_KEYS,
+  SYNC_SAMPLE_KEYS,
   type SyncInputOptions,
   type SyncSampleOptions,
 } from "./density.js";
@@ -123,12 +126,44 @@ export async function loadAutoencoder<C extends AutoencoderConfig>(
 
 export abstract class Autoencoder<C extends AutoencoderConfig> {
   backend: BackendName | undefined;
+  /** The decoder packed once for decoding and sampling (rebuilt after the weights change). */
+  protected readonly preparedDecoder: PreparedNetCache;
 
   constructor(
     readonly config: C,
     readonly encoder: Net,
     readonly decoder: Net,
-  ) {}
+  ) {
+    this.preparedDecoder = new PreparedNetCache(decoder);
+  }
+
+  /** Call after changing the decoder's parameter arrays in place (fit need not): decoding re-packs them. */
+  weightsChanged(): void {
+    this.preparedDecoder.invalidate();
+  }
+
+  /** The decoder's raw output [n, D] (logits) for codes z [n, latent]. */
+  protected decoderLogits(z: Float32Array, n: number, backend?: BackendName): Float32Array {
+    const k = this.kernels(backend);
+    const prepared = this.preparedDecoder.get(k);
+    if (prepared !== undefined) return prepared.forwardSync(z, n);
+    return this.decoder.forward(k, z, n).slice();
+  }
+
+  /** The latent draws [n, latent] of sample(n, {seed}): row i the same for any n. */
+  protected abstract latentDraws(n: number, seed: Seed, backend: BackendName | undefined): Float32Array;
+
+  /** Samples from the decoder's logits of latentDraws(n, seed) (its own uniforms from the seed). */
+  protected abstract samplesOf(
+    logits: Float32Array,
+    n: number,
+    seed: Seed,
+    backend: BackendName | undefined,
+    returnProbs: boolean,
+  ): Samples;
+
+  /** Bytes a sample allocates per row (sizedRequest). */
+  protected abstract sampleBytesPerRow(): number;
 
   get dim(): number {
     return this.config.dim;
@@ -152,8 +187,6 @@ export abstract class Autoencoder<C extends AutoencoderConfig> {
 
   /** Pixel means [n, D] of codes z [n, latent]. */
   abstract decode(z: Float32Array, opts?: { backend?: BackendName }): Float32Array;
-
-  abstract sampleSync(n: number, opts: SyncSampleOptions): Samples;
 
   protected kernels(backend?: BackendName): Kernels {
     return modelKernels(this.backend, backend);
@@ -193,14 +226,48 @@ export abstract class Autoencoder<C extends AutoencoderConfig> {
     return this.decode(gridCodes(size, range), o);
   }
 
-  async sample(n: number, opts: SampleOptions): Promise<Samples> {
-    const o = checkOptions(`${this.className}.sample`, opts, SAMPLE_KEYS, ["seed"]);
-    return finishedAsync(o, () => this.sampleSync(n, { seed: o.seed, returnProbs: o.returnProbs, backend: o.backend }));
+  sampleSync(n: number, options: SyncSampleOptions): Samples {
+    const opts = checkOptions(`${this.className}.sampleSync`, options, SYNC_SAMPLE_KEYS, ["seed"]);
+    return sizedRequest(`${this.className}.sample`, n, this.sampleBytesPerRow(), () =>
+      this.samplesOf(
+        this.decoderLogits(this.latentDraws(n, opts.seed, opts.backend), n, opts.backend),
+        n,
+        opts.seed,
+        opts.backend,
+        opts.returnProbs ?? false,
+      ),
+    );
   }
 
-  /** The samples of many requests in one call, each exactly its lone sample (lib/models/batch.ts). */
-  sampleBatch(requests: readonly SampleRequest[], opts?: BatchSampleOptions): Promise<Samples[]> {
-    return sampleEachInTurn(requests, opts, false, (r, o) => this.sample(r.n, { ...o, seed: r.seed }));
+  /** The same samples as sampleSync, drawn off the event loop. */
+  async sample(n: number, opts: SampleOptions): Promise<Samples> {
+    const { seed, ...batchOpts } = checkOptions(`${this.className}.sample`, opts, SAMPLE_KEYS, ["seed"]);
+    const [part] = await this.sampleBatch([{ n, seed }], batchOpts);
+    return part!;
+  }
+
+  /**
+   * The samples of many requests in one decoder forward: each request draws its codes and
+   * uniforms from its own seed and the decoder's rows do not depend on each other, so each
+   * result is bit for bit its lone sample (lib/models/batch.ts).
+   */
+  async sampleBatch(requests: readonly SampleRequest[], opts?: BatchSampleOptions): Promise<Samples[]> {
+    const o = checkOptions(`${this.className}.sampleBatch`, opts, BATCH_KEYS);
+    const total = batchRowCount(requests);
+    return sizedRequest(`${this.className}.sample`, total, this.sampleBytesPerRow(), async () => {
+      const z = concatRows(requests.map((r) => this.latentDraws(r.n, r.seed, o.backend)));
+      const prepared = this.preparedDecoder.get(this.kernels(o.backend));
+      const logits =
+        prepared !== undefined
+          ? await prepared.forward(z, total, o)
+          : await finishedAsync(o, () => this.decoderLogits(z, total, o.backend));
+      let row = 0;
+      return requests.map((r) => {
+        const part = logits.subarray(row * this.dim, (row + r.n) * this.dim);
+        row += r.n;
+        return this.samplesOf(part, r.n, r.seed, o.backend, o.returnProbs ?? false);
+      });
+    });
   }
 
   paramCount(): number {

@@ -61,7 +61,16 @@ import {
   type VaeArch,
 } from "./autoencoder.js";
 import { netTensors } from "./checkpoint.js";
-import { batchRows, checkImageShape, type InputCheckOptions, type InputDomain, inputRows, netBytesPerRow, sizedRequest } from "./common.js";
+import {
+  allocRows,
+  batchRows,
+  checkImageShape,
+  type InputCheckOptions,
+  type InputDomain,
+  inputRows,
+  netBytesPerRow,
+  sizedRequest,
+} from "./common.js";
 import {
   BACKEND_KEYS,
   type DensityModel,
@@ -70,9 +79,7 @@ import {
   type ModelCallOptions,
   type Samples,
   SYNC_INPUT_KEYS,
-  SYNC_SAMPLE_KEYS,
   type SyncInputOptions,
-  type SyncSampleOptions,
 } from "./density.js";
 import { cbInverseCdf, cbMean, sigmoidInPlace } from "./latent.js";
 import { type ElboTerms, fitVae, type VaeFitOptions, type VaeFitResult } from "./vae-trainer.js";
@@ -249,14 +256,13 @@ export class Vae extends Autoencoder<VaeConfig> implements DensityModel {
    */
   decode(z: Float32Array, opts?: { backend?: BackendName }): Float32Array {
     checkOptions("Vae.decode", opts, BACKEND_KEYS);
-    const n = batchRows(z, this.latent);
-    const logits = this.decoder.forward(this.kernels(opts?.backend), z, n);
+    const logits = this.decoderLogits(z, batchRows(z, this.latent), opts?.backend);
     if (this.config.decoder === "cbernoulli") {
       const out = new Float32Array(logits.length);
       for (let i = 0; i < out.length; i++) out[i] = cbMean(logits[i]!);
       return out;
     }
-    return sigmoidInPlace(logits.slice());
+    return sigmoidInPlace(logits);
   }
 
   /** Summed -log p(x | z) of a batch (rowOut: per image) from the decoder's logits. */
@@ -278,20 +284,20 @@ export class Vae extends Autoencoder<VaeConfig> implements DensityModel {
 
   // ---- sampling ----
 
-  sampleSync(n: number, options: SyncSampleOptions): Samples {
-    const opts = checkOptions("Vae.sampleSync", options, SYNC_SAMPLE_KEYS, ["seed"]);
-    // z, the decoder's activations, its logits and their copy, uniforms, draws and means
-    const bytesPerRow = 4 * this.latent + netBytesPerRow(this.decoder) + 4 * 5 * this.dim;
-    return sizedRequest("Vae.sample", n, bytesPerRow, () => this.draw(n, opts));
+  protected sampleBytesPerRow(): number {
+    // z, the decoder's activations, its logits, uniforms, draws and means
+    return 4 * this.latent + netBytesPerRow(this.decoder) + 4 * 4 * this.dim;
   }
 
-  private draw(n: number, opts: SyncSampleOptions): Samples {
-    const k = this.kernels(opts.backend);
-    const z = new Float32Array(n * this.latent);
-    k.philoxFill(z, opts.seed, SAMPLE_Z_STREAM, "normal");
-    const logits = this.decoder.forward(k, z, n).slice();
+  protected latentDraws(n: number, seed: Seed, backend: BackendName | undefined): Float32Array {
+    const z = allocRows(n, this.latent);
+    this.kernels(backend).philoxFill(z, seed, SAMPLE_Z_STREAM, "normal");
+    return z;
+  }
+
+  protected samplesOf(logits: Float32Array, n: number, seed: Seed, backend: BackendName | undefined, returnProbs: boolean): Samples {
     const u = new Float32Array(logits.length);
-    k.philoxFill(u, opts.seed, SAMPLE_X_STREAM, "uniform");
+    this.kernels(backend).philoxFill(u, seed, SAMPLE_X_STREAM, "uniform");
     const x = new Float32Array(logits.length);
     let probs: Float32Array;
     if (this.config.decoder === "cbernoulli") {
@@ -301,10 +307,10 @@ export class Vae extends Autoencoder<VaeConfig> implements DensityModel {
         x[i] = cbInverseCdf(logits[i]!, u[i]!);
       }
     } else {
-      probs = sigmoidInPlace(logits);
+      probs = sigmoidInPlace(logits.slice());
       for (let i = 0; i < x.length; i++) x[i] = u[i]! < probs[i]! ? 1 : 0;
     }
-    return opts.returnProbs ? { x, probs, n } : { x, n };
+    return returnProbs ? { x, probs, n } : { x, n };
   }
 
   // ---- objective ----
@@ -454,7 +460,7 @@ export class Vae extends Autoencoder<VaeConfig> implements DensityModel {
 
   /** Trains on the ELBO with Adam, early-stopping on the validation -ELBO; keeps the best parameters (lib/models/vae-trainer.ts). */
   fit(train: Float32Array | Dataset, opts: VaeFitOptions = {}): Promise<VaeFitResult> {
-    return fitVae(this, train, opts);
+    return this.preparedDecoder.whileTraining(() => fitVae(this, train, opts));
   }
 
   // ---- likelihood ----
