@@ -488,7 +488,7 @@ export class Vae extends Autoencoder<VaeConfig> implements DensityModel {
     return sizedRequest(what, n, this.iwaeBytesPerRow(), () => {
       const gen = this.iwae(x, n, opts);
       let r = gen.next();
-      while (!r.done) r = gen.next();
+      while (!r.done) r = gen.next(this.decoderLogits(r.value.z, r.value.rows, opts.backend));
       return r.value;
     });
   }
@@ -496,21 +496,36 @@ export class Vae extends Autoencoder<VaeConfig> implements DensityModel {
   private logLikelihoodAsyncAs(what: string, x: Float32Array, opts: IwaeOptions): Promise<Float32Array> {
     const n = inputRows(what, x, this.dim, this.inputDomain, opts);
     return sizedRequest(what, n, this.iwaeBytesPerRow(), async () => {
+      const prepared = this.preparedDecoder.get(this.kernels(opts.backend));
       const gen = this.iwae(x, n, opts);
       let r = gen.next();
       while (!r.done) {
         if (opts.signal?.aborted) throw new DeepgenError("E_ABORTED", "operation aborted");
-        opts.onProgress?.(r.value);
-        await yieldToEventLoop();
-        r = gen.next();
+        opts.onProgress?.(r.value.done);
+        // The decoder's forward, most of the work, runs as a native job; the rest of a chunk
+        // is a few small kernels on this thread.
+        const logits =
+          prepared !== undefined
+            ? await prepared.forward(r.value.z, r.value.rows, { signal: opts.signal })
+            : this.decoderLogits(r.value.z, r.value.rows, opts.backend);
+        if (prepared === undefined) await yieldToEventLoop();
+        r = gen.next(logits);
       }
       opts.onProgress?.(1);
       return r.value;
     });
   }
 
-  /** Yields the fraction done after each chunk; returns the estimates (x already checked: n rows). */
-  private *iwae(x: Float32Array, n: number, opts: Omit<IwaeOptions, "signal" | "onProgress">): Generator<number, Float32Array> {
+  /**
+   * The estimates of x (already checked: n rows). Yields each chunk's codes z [rows, latent]
+   * with the fraction done before it, and takes back the decoder's logits of them, so that the
+   * sync and async forms differ only in how they run the decoder.
+   */
+  private *iwae(
+    x: Float32Array,
+    n: number,
+    opts: Omit<IwaeOptions, "signal" | "onProgress">,
+  ): Generator<{ z: Float32Array; rows: number; done: number }, Float32Array, Float32Array> {
     const K = checkInteger("k", opts.k ?? 5000, 1, 100000);
     const chunk = checkInteger("chunk", opts.chunk ?? 1000, 1, 1 << 20);
     if (n * K > 0x100000000) throw new DeepgenError("E_ARG", `n * k = ${n * K} draws exceed the 2^32 sample indices of one call`);
@@ -555,13 +570,12 @@ export class Vae extends Autoencoder<VaeConfig> implements DensityModel {
           stream: IWAE_STREAM,
           firstSample: r * K + s0,
         });
-        const logits = this.decoder.forward(k, zb, b);
+        const logits = yield { z: zb, rows: b, done: done / total };
         this.decoderNll(k, bce.subarray(0, b), logits, xt.subarray(0, b * D), b);
         k.gaussianLogProbForward(logPz.subarray(0, b), zb, zeros.subarray(0, b * L), zeros.subarray(0, b * L), b, L);
         k.gaussianLogProbForward(logQ.subarray(0, b), zb, mut.subarray(0, b * L), lvt.subarray(0, b * L), b, L);
         for (let i = 0; i < b; i++) logw[s0 + i] = -bce[i]! + logPz[i]! - logQ[i]!;
         done++;
-        if (done < total) yield done / total;
       }
       k.logSumExpForward(lse, logw, 1, K);
       out[r] = lse[0]! - Math.log(K);
