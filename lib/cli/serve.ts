@@ -64,11 +64,16 @@ async function serveHere(source: ModelSource, o: ServeCliOptions): Promise<void>
     void app.deepgen.reload().then((report) => app.log.info({ report }, "reload done"));
   });
   await new Promise<void>((resolve) => {
+    let stopping = false;
     const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
       app.log.info(`${signal}: draining`);
       app.close().then(
         () => {
           app.log.info("drained; exiting");
+          // A cluster worker's channel to the primary would keep it alive: let go of it.
+          cluster.worker?.disconnect();
           resolve();
         },
         (err) => {
