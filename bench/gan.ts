@@ -3,8 +3,9 @@
  * generator forward (evaluation mode) in images/s at batch 1 and 64, and one training step at
  * batch 64 (discriminator and generator updates), native against the JS twin, and the same
  * generator graph (exported by deepgen, lib/onnx) under onnxruntime-node with as many
- * intra-op threads as the native pool, in the same run. Also the shipped generator
- * (models/dcgan-mnist, channels 256,128) at batch 1 against its shipped ONNX file.
+ * intra-op threads as the native pool, in the same run. Also the shipped generators
+ * (models/dcgan-mnist, channels 256,128, and its class-conditional twin) at batch 1 and 64,
+ * prepared native forward (sync and async) against their ONNX exports.
  */
 import { fileURLToPath } from "node:url";
 
@@ -15,7 +16,54 @@ import { exportOnnx } from "../lib/onnx/export.js";
 import { OnnxModel } from "../lib/onnx/model.js";
 import { onnxRuntimeAvailable } from "../lib/onnx/runtime.js";
 import { Gan } from "../lib/models/gan.js";
-import { type Report, timeMs, timeMsAsync } from "./report.js";
+import { type BenchBackend, type Report, timeMs, timeMsAsync } from "./report.js";
+
+/**
+ * A shipped generator at batch 1 and 64: its prepared native forward, on this thread and as an
+ * async job (what `sample` runs), against the same generator exported to ONNX under
+ * onnxruntime, with its session on this thread and (batch 1) on OnnxModel's worker thread.
+ */
+async function shippedRows(report: Report, name: string, gan: Gan, threads: number): Promise<void> {
+  const ort = (await onnxRuntimeAvailable()) ? await OnnxModel.load(exportOnnx(gan), { threads, isolate: false }) : undefined;
+  const worker = ort !== undefined ? await OnnxModel.load(exportOnnx(gan), { threads }) : undefined;
+  for (const batch of [1, 64]) {
+    const z = gan.sampleLatent(batch, 1);
+    const reps = batch === 1 ? 300 : 30;
+    const row = (backend: BenchBackend, ms: number, note: string): void =>
+      report.add({
+        suite: "gan",
+        case: `${name}-generator-b${batch}`,
+        backend,
+        value: (batch * 1000) / ms,
+        unit: "images/s",
+        note: `${ms.toFixed(3)} ms per batch; ${note}`,
+      });
+    row(
+      "native",
+      timeMs(() => gan.generate(z), reps, 5),
+      `threads ${threads}`,
+    );
+    row(
+      "native-async",
+      await timeMsAsync(() => gan.sample(batch, { seed: 1 }), reps, 5),
+      `sample(): latent draws and an async job; threads ${threads}`,
+    );
+    if (ort === undefined || worker === undefined) continue;
+    row(
+      "onnxruntime",
+      await timeMsAsync(() => ort.run({ z: { data: z, dims: [batch, gan.latentDim] } }), reps, 5),
+      `intra-op threads ${threads}`,
+    );
+    if (batch === 1)
+      row(
+        "onnxruntime-worker",
+        await timeMsAsync(() => worker.run({ z: { data: z, dims: [batch, gan.latentDim] } }), reps, 5),
+        "session on a worker thread (OnnxModel's default)",
+      );
+  }
+  await ort?.dispose();
+  await worker?.dispose();
+}
 
 function dcgan(): Gan {
   return Gan.create({ arch: "dcgan", dim: 784, height: 28, width: 28, initSeed: 1 });
@@ -57,43 +105,11 @@ export async function runGan(report: Report): Promise<void> {
     }
     await ort.dispose();
   }
-  // The shipped generator (channels 256,128) against its shipped ONNX export, batch 1.
-  const shipped = await Gan.load(fileURLToPath(new URL("../models/dcgan-mnist.safetensors", import.meta.url)));
-  const z1 = shipped.sampleLatent(1, 1);
-  const ms1 = timeMs(() => shipped.generate(z1), 200);
-  report.add({
-    suite: "gan",
-    case: "dcgan-mnist-generator-b1",
-    backend: "native",
-    value: 1000 / ms1,
-    unit: "images/s",
-    note: `${ms1.toFixed(2)} ms per batch; threads ${threads}`,
-  });
-  if (await onnxRuntimeAvailable()) {
-    const file = fileURLToPath(new URL("../models/dcgan-mnist.onnx", import.meta.url));
-    const ort = await OnnxModel.load(file, { threads, isolate: false });
-    const ms = await timeMsAsync(() => ort.run({ z: { data: z1, dims: [1, shipped.zdim] } }), 200);
-    report.add({
-      suite: "gan",
-      case: "dcgan-mnist-generator-b1",
-      backend: "onnxruntime",
-      value: 1000 / ms,
-      unit: "images/s",
-      note: `${ms.toFixed(2)} ms per batch; intra-op threads ${threads}`,
-    });
-    await ort.dispose();
-    // What OnnxModel costs by default: the same session on its worker thread (message round trip, copies).
-    const isolated = await OnnxModel.load(file, { threads });
-    const msIsolated = await timeMsAsync(() => isolated.run({ z: { data: z1, dims: [1, shipped.zdim] } }), 200);
-    report.add({
-      suite: "gan",
-      case: "dcgan-mnist-generator-b1",
-      backend: "onnxruntime-worker",
-      value: 1000 / msIsolated,
-      unit: "images/s",
-      note: `${msIsolated.toFixed(2)} ms per batch; session on a worker thread (OnnxModel's default)`,
-    });
-    await isolated.dispose();
+  for (const [name, file] of [
+    ["dcgan-mnist", "dcgan-mnist.safetensors"],
+    ["dcgan-mnist-conditional", "dcgan-mnist-conditional.safetensors"],
+  ] as const) {
+    await shippedRows(report, name, await Gan.load(fileURLToPath(new URL(`../models/${file}`, import.meta.url))), threads);
   }
   const { train } = canonicalSplit();
   const steps = { native: 6, js: 1 };

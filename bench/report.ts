@@ -5,6 +5,7 @@
 export type BenchBackend =
   | "native"
   | "native-unfused"
+  | "native-async"
   | "js"
   | "cuda"
   | "torch-cuda"

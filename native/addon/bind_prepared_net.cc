@@ -29,7 +29,8 @@ struct PreparedNetHandle {
 Napi::Value create(const Napi::CallbackInfo& info) {
   const char* fn = "preparedNetCreate";
   require_args(info, 1, fn);
-  if (!info[0].IsArray()) throw make_error(info.Env(), "E_ARG", std::string(fn) + ": layers must be an array");
+  if (!info[0].IsArray())
+    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": layers must be an array");
   const Napi::Array arr = info[0].As<Napi::Array>();
   if (arr.Length() == 0 || arr.Length() > 256)
     throw make_error(info.Env(), "E_ARG", std::string(fn) + ": 1 to 256 layers");
@@ -58,15 +59,17 @@ Napi::Value create(const Napi::CallbackInfo& info) {
   }
   auto handle = std::make_unique<PreparedNetHandle>();
   handle->net = std::make_shared<const PreparedNet>(layers);
-  auto ext = Napi::External<PreparedNetHandle>::New(info.Env(), handle.release(),
-                                                    [](Napi::Env, PreparedNetHandle* h) { delete h; });
+  auto ext = Napi::External<PreparedNetHandle>::New(
+      info.Env(), handle.release(), [](Napi::Env, PreparedNetHandle* h) { delete h; });
   ext.TypeTag(&kPreparedNetTag);
   return ext;
 }
 
 const PreparedNetHandle& handle_at(const Napi::CallbackInfo& info, size_t i, const char* fn) {
-  if (!info[i].IsExternal() || !info[i].As<Napi::External<PreparedNetHandle>>().CheckTypeTag(&kPreparedNetTag)) {
-    throw make_error(info.Env(), "E_ARG", std::string(fn) + ": argument 'handle' must come from preparedNetCreate");
+  if (!info[i].IsExternal() ||
+      !info[i].As<Napi::External<PreparedNetHandle>>().CheckTypeTag(&kPreparedNetTag)) {
+    throw make_error(info.Env(), "E_ARG",
+                     std::string(fn) + ": argument 'handle' must come from preparedNetCreate");
   }
   return *info[i].As<Napi::External<PreparedNetHandle>>().Data();
 }

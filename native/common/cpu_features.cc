@@ -19,13 +19,26 @@ const CpuFeatures& cpu_features() {
   return features;
 }
 
+namespace {
+
+bool env_set(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr && std::strcmp(v, "") != 0 && std::strcmp(v, "0") != 0;
+}
+
+}  // namespace
+
 bool use_avx2_fma() {
   static const bool use = [] {
-    const char* off = std::getenv("DEEPGEN_NO_SIMD");
-    if (off != nullptr && std::strcmp(off, "") != 0 && std::strcmp(off, "0") != 0) return false;
+    if (env_set("DEEPGEN_NO_SIMD")) return false;
     const CpuFeatures& f = cpu_features();
     return f.avx2 && f.fma;
   }();
+  return use;
+}
+
+bool use_avx512() {
+  static const bool use = use_avx2_fma() && cpu_features().avx512f && !env_set("DEEPGEN_NO_AVX512");
   return use;
 }
 

@@ -16,4 +16,8 @@ const CpuFeatures& cpu_features();
 // (used by tests to cover both paths on one machine).
 bool use_avx2_fma();
 
+// True when AVX-512F kernels may run: the CPU and OS have it and SIMD is not off.
+// DEEPGEN_NO_AVX512=1 keeps them off (tests cover the AVX2 path on AVX-512 machines with it).
+bool use_avx512();
+
 }  // namespace deepgen

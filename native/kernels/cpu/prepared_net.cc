@@ -8,7 +8,6 @@
 #include "../../common/cpu_features.h"
 #include "../../common/errors.h"
 #include "../../common/thread_pool.h"
-#include "gemm.h"
 
 namespace deepgen {
 
@@ -47,8 +46,7 @@ PreparedNet::PreparedNet(const std::vector<PreparedLayerSpec>& specs) {
     const std::string at = "layer " + std::to_string(i) + ": ";
     check(s.kind == PreparedLayerKind::kDense || s.kind == PreparedLayerKind::kConvT, "E_ARG",
           at + "unknown kind");
-    check(static_cast<int>(s.activation) >= 0 &&
-              static_cast<int>(s.activation) < kActivationCount,
+    check(static_cast<int>(s.activation) >= 0 && static_cast<int>(s.activation) < kActivationCount,
           "E_ARG", at + "unknown activation");
     check(s.slope >= 0.0f && s.slope < 1e30f, "E_ARG", at + "slope must be >= 0");
     check(s.in_c >= 1 && s.out_c >= 1 && s.in_h >= 1 && s.in_w >= 1 && s.in_c < kMaxSize &&
@@ -63,18 +61,11 @@ PreparedNet::PreparedNet(const std::vector<PreparedLayerSpec>& specs) {
       check(l->in_size == layers_.back()->out_size, "E_SHAPE",
             at + "input size " + std::to_string(l->in_size) + " is not the previous output size " +
                 std::to_string(layers_.back()->out_size));
-    GemmArgs g;
     if (s.kind == PreparedLayerKind::kDense) {
       check(s.in_h == 1 && s.in_w == 1, "E_SHAPE", at + "a dense layer's input is [N, in]");
       l->out_size = s.out_c;
       // op(B) = W^T [in, out]: W [out, in] read transposed.
-      g.trans_b = true;
-      g.k = s.in_c;
-      g.n = s.out_c;
-      g.b = s.weight;
-      g.ldb = s.in_c;
-      l->packed.resize(static_cast<size_t>(gemm_packed_b_size(g.n, g.k)));
-      gemm_pack_b(g, l->packed.data());
+      l->weights = std::make_unique<PackedWeights>(s.weight, s.in_c, s.out_c, s.in_c, true);
     } else {
       check(s.kernel >= 1 && s.kernel <= 64 && s.stride >= 1 && s.stride <= 64 && s.pad >= 0 &&
                 s.pad < s.kernel,
@@ -85,14 +76,8 @@ PreparedNet::PreparedNet(const std::vector<PreparedLayerSpec>& specs) {
       l->out_size = s.out_c * l->out_h * l->out_w;
       const int64_t m = s.out_c * s.kernel * s.kernel;
       check(l->out_size < kMaxSize && m < kMaxSize, "E_SHAPE", at + "output too large");
-      // op(B) = W [Cin, Cout k k] as stored; Cout k k is a multiple of 16 for 4x4 kernels, so
-      // no sliver of it is short.
-      g.k = s.in_c;
-      g.n = m;
-      g.b = s.weight;
-      g.ldb = m;
-      l->packed.resize(static_cast<size_t>(gemm_packed_b_size(g.n, g.k)));
-      gemm_pack_b(g, l->packed.data());
+      // op(B) = W [Cin, Cout k k] as stored.
+      l->weights = std::make_unique<PackedWeights>(s.weight, s.in_c, m, m, false);
       cols_per_row_ = std::max(cols_per_row_, m * s.in_h * s.in_w);
     }
     l->bias.assign(static_cast<size_t>(s.out_c), 0.0f);
@@ -114,7 +99,8 @@ void PreparedNet::forward(const float* x, int64_t n, float* y, const JobHooks& h
 }
 
 void PreparedNet::forward_chunk(const float* x, int64_t n, float* y) const {
-  AlignedBuffer<float> ping(static_cast<size_t>(n * widest_)), pong(static_cast<size_t>(n * widest_));
+  AlignedBuffer<float> ping(static_cast<size_t>(n * widest_)),
+      pong(static_cast<size_t>(n * widest_));
   const float* in = x;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const Layer& l = *layers_[i];
@@ -129,14 +115,7 @@ void PreparedNet::forward_chunk(const float* x, int64_t n, float* y) const {
 
 void PreparedNet::dense(const Layer& l, const float* x, int64_t n, float* y) const {
   const int64_t in = l.spec.in_c, out = l.spec.out_c;
-  GemmArgs g;
-  g.m = n;
-  g.k = in;
-  g.a = x;
-  g.lda = in;
-  AlignedBuffer<float> packed_x(static_cast<size_t>(gemm_packed_a_size(n, in)));
-  gemm_pack_a(g, packed_x.data());
-  gemm_packed(n, out, in, packed_x.data(), l.packed.data(), y, out);
+  l.weights->multiply(x, {in, 1, n, 0}, n, y, out, 0);
   const Activation act = l.spec.activation;
   const float slope = l.spec.slope;
   parallel_for(n, [&](int64_t row) {
@@ -160,29 +139,17 @@ void PreparedNet::conv_transpose(const Layer& l, const float* x, int64_t n, floa
       [&](int64_t gi) {
         const int inner = across ? 1 : threads;
         const int64_t img0 = gi * group, count = std::min(group, n - img0), rows = count * hw;
-        // op(A) = X^T [images x H W, Cin]: one row per input pixel of the group.
-        AlignedBuffer<float> xt(static_cast<size_t>(rows * s.in_c));
-        for (int64_t i = 0; i < count; ++i) {
-          const float* xi = x + (img0 + i) * s.in_c * hw;
-          float* dst = xt.data() + i * hw * s.in_c;
-          for (int64_t c = 0; c < s.in_c; ++c)
-            for (int64_t p = 0; p < hw; ++p) dst[p * s.in_c + c] = xi[c * hw + p];
-        }
-        GemmArgs g;
-        g.m = rows;
-        g.k = s.in_c;
-        g.a = xt.data();
-        g.lda = s.in_c;
-        AlignedBuffer<float> packed_x(static_cast<size_t>(gemm_packed_a_size(rows, s.in_c)));
-        gemm_pack_a(g, packed_x.data(), inner);
+        // op(A) = X^T [images x H W, Cin]: one row per input pixel of the group, read in place.
+        const PackedWeights::Layout pixels{1, hw, hw, s.in_c * hw};
         // cols [pixel, (co, ky, kx)]: a pixel's taps of one channel share a cache line.
         AlignedBuffer<float> cols(static_cast<size_t>(rows * m));
-        gemm_packed(rows, m, s.in_c, packed_x.data(), l.packed.data(), cols.data(), m, inner);
+        l.weights->multiply(x + img0 * s.in_c * hw, pixels, rows, cols.data(), m, inner);
         parallel_for(
             count * s.out_c,
             [&](int64_t task) {
               const int64_t i = task / s.out_c, co = task % s.out_c;
-              col2im_plane(l, cols.data() + i * hw * m, co, y + ((img0 + i) * s.out_c + co) * l.out_h * l.out_w);
+              col2im_plane(l, cols.data() + i * hw * m, co,
+                           y + ((img0 + i) * s.out_c + co) * l.out_h * l.out_w);
             },
             inner);
       },

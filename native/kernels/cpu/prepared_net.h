@@ -19,9 +19,9 @@
 #include <memory>
 #include <vector>
 
-#include "../../common/aligned_buffer.h"
 #include "../../common/job.h"
 #include "activation.h"
+#include "packed_weights.h"
 
 namespace deepgen {
 
@@ -55,7 +55,7 @@ class PreparedNet {
   struct Layer {
     PreparedLayerSpec spec;
     int64_t in_size = 0, out_size = 0, out_h = 1, out_w = 1;
-    AlignedBuffer<float> packed;  // packed B: W^T (dense), W (transposed conv)
+    std::unique_ptr<PackedWeights> weights;  // op(B): W^T (dense), W (transposed conv)
     std::vector<float> bias;
   };
   void forward_chunk(const float* x, int64_t n, float* y) const;
