@@ -43,7 +43,7 @@ ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 sanitized npx ava \
   test/native-args.test.ts test/gemm.test.ts test/conv.test.ts test/convblock.test.ts test/activation.test.ts \
   test/norm.test.ts test/lstm.test.ts test/loss.test.ts test/optim.test.ts test/reparam.test.ts \
   test/nade-kernels.test.ts test/rnade-kernels.test.ts test/pixelrnn.test.ts test/philox.test.ts \
-  test/models.test.ts test/model-file.test.ts test/fuzz-native-args.test.ts
+  test/models.test.ts test/model-file.test.ts test/fuzz-native-args.test.ts test/prepared-net.test.ts
 
 echo "== LeakSanitizer: load / sample / dispose of every shipped model kind"
 report=$(mktemp)
