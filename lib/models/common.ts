@@ -1,5 +1,6 @@
 /** Small pieces shared by the model classes. */
 import os from "node:os";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 
 import { getKernels, resolveBackendName } from "../kernels/backend.js";
 import { checkFloat32Array, checkInteger } from "../core/check.js";
@@ -77,9 +78,19 @@ function firstOutside(x: Float32Array, domain: InputDomain, from: number, to: nu
   }
 }
 
-/** E_ARG naming the first value of x (rows of `dim`) outside the model's domain. */
-export function checkInputValues(what: string, x: Float32Array, dim: number, domain: InputDomain): void {
-  const i = firstOutside(x, domain, 0, x.length);
+/**
+ * E_ARG naming the first value of x (rows of `dim`) outside the model's domain; rows
+ * [fromRow, toRow) only when given (async calls check in slices between yields).
+ */
+export function checkInputValues(
+  what: string,
+  x: Float32Array,
+  dim: number,
+  domain: InputDomain,
+  fromRow = 0,
+  toRow = x.length / dim,
+): void {
+  const i = firstOutside(x, domain, fromRow * dim, toRow * dim);
   if (i < 0) return;
   throw new DeepgenError(
     "E_ARG",
@@ -91,6 +102,31 @@ export function checkInputValues(what: string, x: Float32Array, dim: number, dom
 export function inputRows(what: string, x: Float32Array, dim: number, domain: InputDomain, opts: InputCheckOptions = {}): number {
   const n = batchRows(x, dim);
   if (opts.checkInput !== false) checkInputValues(what, x, dim, domain);
+  return n;
+}
+
+// Values checked between two yields by inputRowsAsync: a fraction of a millisecond each.
+const CHECK_SLICE_VALUES = 1 << 18;
+
+/**
+ * inputRows for async calls: the values of a large x are checked in slices with a yield to
+ * the event loop between them, so that the O(n D) check of many concurrent calls does not
+ * hold up timers and I/O in one stretch.
+ */
+export async function inputRowsAsync(
+  what: string,
+  x: Float32Array,
+  dim: number,
+  domain: InputDomain,
+  opts: InputCheckOptions = {},
+): Promise<number> {
+  const n = batchRows(x, dim);
+  if (opts.checkInput === false) return n;
+  const rows = Math.max(1, Math.floor(CHECK_SLICE_VALUES / dim));
+  for (let begin = 0; begin < n; begin += rows) {
+    if (begin > 0) await yieldToEventLoop();
+    checkInputValues(what, x, dim, domain, begin, Math.min(n, begin + rows));
+  }
   return n;
 }
 
