@@ -2,13 +2,16 @@
  * The parameter-count baselines: fully independent Bernoulli pixels (D parameters) and a
  * first-order Markov chain over the pixel order (2D - 1), both fitted in closed form with
  * Laplace smoothing; the fully dependent joint has 2^D - 1 parameters and is only counted.
- * Their work is O(D) per image, so they run in TS on every backend (no native kernel).
+ * Their work is O(D) per image, so they run in TS on every backend (no native kernel); the
+ * async calls run it in slices of rows on the event loop (runChunkedJs), yielding between
+ * slices so that timers and I/O keep running.
  */
 import { checkInteger, checkOptions, optionKeys } from "../core/check.js";
 import { seedToKey } from "../core/philox.js";
+import { runChunkedJs } from "../kernels/job.js";
 import { fileConfig, loadModelFile, requireF32, saveModelFile } from "../io/model-file.js";
 import { type BatchSampleOptions, type SampleRequest, sampleEachInTurn } from "./batch.js";
-import { type InputCheckOptions, inputRows, sizedRequest } from "./common.js";
+import { checkInputValues, type InputCheckOptions, inputRows, sizedRequest } from "./common.js";
 import {
   type DensityModel,
   INPUT_CALL_KEYS,
@@ -44,6 +47,14 @@ function logBern(p: number, one: boolean): number {
 }
 
 const SAMPLE_STREAM = 0;
+
+// Pixels per slice of an async call: a quarter of a millisecond of work or less, so that even
+// several concurrent calls (each yielding once per slice) keep the event loop responsive.
+const SLICE_PIXELS = 1 << 13;
+
+function sliceRows(dim: number): number {
+  return Math.max(1, Math.floor(SLICE_PIXELS / dim));
+}
 
 export interface BaselineFitOptions extends InputCheckOptions {
   /** Laplace smoothing pseudo-count added to each outcome (default 1). */
@@ -84,30 +95,46 @@ export class IndependentBernoulli implements DensityModel {
       checkOptions("IndependentBernoulli.logProbSync", opts, SYNC_INPUT_KEYS),
     );
     const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (let j = 0; j < this.dim; j++) s += logBern(this.p[j]!, x[i * this.dim + j]! > 0.5);
-      out[i] = s;
-    }
+    this.logProbRows(x, 0, n, out);
     return out;
   }
 
   async logProb(x: Float32Array, opts?: InputCallOptions): Promise<Float32Array> {
     const o = checkOptions("IndependentBernoulli.logProb", opts, INPUT_CALL_KEYS);
-    return this.logProbSync(x, { checkInput: o.checkInput });
+    const n = binaryRows("IndependentBernoulli.logProb", x, this.dim, { checkInput: false });
+    const out = new Float32Array(n);
+    // the values are checked slice by slice too: that pass is as long as the work itself
+    await runChunkedJs(n, sliceRows(this.dim), o, (b, e) => {
+      if (o.checkInput !== false) checkInputValues("IndependentBernoulli.logProb", x, this.dim, "binary", b, e);
+      this.logProbRows(x, b, e, out);
+    });
+    return out;
+  }
+
+  private logProbRows(x: Float32Array, begin: number, end: number, out: Float32Array): void {
+    for (let i = begin; i < end; i++) {
+      let s = 0;
+      for (let j = 0; j < this.dim; j++) s += logBern(this.p[j]!, x[i * this.dim + j]! > 0.5);
+      out[i] = s;
+    }
   }
 
   sampleSync(n: number, options: SyncSampleOptions): Samples {
     const opts = checkOptions("IndependentBernoulli.sampleSync", options, SYNC_SAMPLE_KEYS, ["seed"]);
-    return sizedRequest("IndependentBernoulli.sample", n, 4 * this.dim * (opts.returnProbs ? 2 : 1), () => this.draw(n, opts));
+    return sizedRequest("IndependentBernoulli.sample", n, 4 * this.dim * (opts.returnProbs ? 2 : 1), () => {
+      const s = this.allocSamples(n, opts);
+      this.drawRows(s, new PixelUniforms(seedToKey(opts.seed), SAMPLE_STREAM), 0, n);
+      return s;
+    });
   }
 
-  private draw(n: number, opts: SyncSampleOptions): Samples {
-    const u = new PixelUniforms(seedToKey(opts.seed), SAMPLE_STREAM);
+  private allocSamples(n: number, opts: { returnProbs?: boolean }): Samples {
     const x = new Float32Array(n * this.dim);
-    for (let i = 0; i < n; i++) for (let j = 0; j < this.dim; j++) x[i * this.dim + j] = u.at(i, j) < this.p[j]! ? 1 : 0;
-    const probs = opts.returnProbs ? tile(this.p, n) : undefined;
-    return probs ? { x, probs, n } : { x, n };
+    return opts.returnProbs ? { x, probs: tile(this.p, n), n } : { x, n };
+  }
+
+  private drawRows(s: Samples, u: PixelUniforms, begin: number, end: number): void {
+    for (let i = begin; i < end; i++) for (let j = 0; j < this.dim; j++) s.x[i * this.dim + j] = u.at(i, j) < this.p[j]! ? 1 : 0;
   }
 
   /** The samples of many requests in one call, each exactly its lone sample (lib/models/batch.ts). */
@@ -117,7 +144,12 @@ export class IndependentBernoulli implements DensityModel {
 
   async sample(n: number, opts: SampleOptions): Promise<Samples> {
     const o = checkOptions("IndependentBernoulli.sample", opts, SAMPLE_KEYS, ["seed"]);
-    return this.sampleSync(n, { seed: o.seed, returnProbs: o.returnProbs, backend: o.backend });
+    return sizedRequest("IndependentBernoulli.sample", n, 4 * this.dim * (o.returnProbs ? 2 : 1), async () => {
+      const u = new PixelUniforms(seedToKey(o.seed), SAMPLE_STREAM);
+      const s = this.allocSamples(n, o);
+      await runChunkedJs(n, sliceRows(this.dim), o, (b, e) => this.drawRows(s, u, b, e));
+      return s;
+    });
   }
 
   async save(path: string): Promise<void> {
@@ -187,7 +219,24 @@ export class MarkovChain implements DensityModel {
   logProbSync(x: Float32Array, opts?: SyncInputOptions): Float32Array {
     const n = binaryRows("MarkovChain.logProbSync", x, this.dim, checkOptions("MarkovChain.logProbSync", opts, SYNC_INPUT_KEYS));
     const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
+    this.logProbRows(x, 0, n, out);
+    return out;
+  }
+
+  async logProb(x: Float32Array, opts?: InputCallOptions): Promise<Float32Array> {
+    const o = checkOptions("MarkovChain.logProb", opts, INPUT_CALL_KEYS);
+    const n = binaryRows("MarkovChain.logProb", x, this.dim, { checkInput: false });
+    const out = new Float32Array(n);
+    // the values are checked slice by slice too: that pass is as long as the work itself
+    await runChunkedJs(n, sliceRows(this.dim), o, (b, e) => {
+      if (o.checkInput !== false) checkInputValues("MarkovChain.logProb", x, this.dim, "binary", b, e);
+      this.logProbRows(x, b, e, out);
+    });
+    return out;
+  }
+
+  private logProbRows(x: Float32Array, begin: number, end: number, out: Float32Array): void {
+    for (let i = begin; i < end; i++) {
       let s = 0;
       let prev = false;
       for (let j = 0; j < this.dim; j++) {
@@ -197,33 +246,32 @@ export class MarkovChain implements DensityModel {
       }
       out[i] = s;
     }
-    return out;
-  }
-
-  async logProb(x: Float32Array, opts?: InputCallOptions): Promise<Float32Array> {
-    const o = checkOptions("MarkovChain.logProb", opts, INPUT_CALL_KEYS);
-    return this.logProbSync(x, { checkInput: o.checkInput });
   }
 
   sampleSync(n: number, options: SyncSampleOptions): Samples {
     const opts = checkOptions("MarkovChain.sampleSync", options, SYNC_SAMPLE_KEYS, ["seed"]);
-    return sizedRequest("MarkovChain.sample", n, 4 * this.dim * (opts.returnProbs ? 2 : 1), () => this.draw(n, opts));
+    return sizedRequest("MarkovChain.sample", n, 4 * this.dim * (opts.returnProbs ? 2 : 1), () => {
+      const s = this.allocSamples(n, opts);
+      this.drawRows(s, new PixelUniforms(seedToKey(opts.seed), SAMPLE_STREAM), 0, n);
+      return s;
+    });
   }
 
-  private draw(n: number, opts: SyncSampleOptions): Samples {
-    const u = new PixelUniforms(seedToKey(opts.seed), SAMPLE_STREAM);
+  private allocSamples(n: number, opts: { returnProbs?: boolean }): Samples {
     const x = new Float32Array(n * this.dim);
-    const probs = opts.returnProbs ? new Float32Array(n * this.dim) : undefined;
-    for (let i = 0; i < n; i++) {
+    return opts.returnProbs ? { x, probs: new Float32Array(n * this.dim), n } : { x, n };
+  }
+
+  private drawRows(s: Samples, u: PixelUniforms, begin: number, end: number): void {
+    for (let i = begin; i < end; i++) {
       let prev = false;
       for (let j = 0; j < this.dim; j++) {
         const p = this.probOne(j, prev);
-        if (probs) probs[i * this.dim + j] = p;
+        if (s.probs) s.probs[i * this.dim + j] = p;
         prev = u.at(i, j) < p;
-        x[i * this.dim + j] = prev ? 1 : 0;
+        s.x[i * this.dim + j] = prev ? 1 : 0;
       }
     }
-    return probs ? { x, probs, n } : { x, n };
   }
 
   /** The samples of many requests in one call, each exactly its lone sample (lib/models/batch.ts). */
@@ -233,7 +281,12 @@ export class MarkovChain implements DensityModel {
 
   async sample(n: number, opts: SampleOptions): Promise<Samples> {
     const o = checkOptions("MarkovChain.sample", opts, SAMPLE_KEYS, ["seed"]);
-    return this.sampleSync(n, { seed: o.seed, returnProbs: o.returnProbs, backend: o.backend });
+    return sizedRequest("MarkovChain.sample", n, 4 * this.dim * (o.returnProbs ? 2 : 1), async () => {
+      const u = new PixelUniforms(seedToKey(o.seed), SAMPLE_STREAM);
+      const s = this.allocSamples(n, o);
+      await runChunkedJs(n, sliceRows(this.dim), o, (b, e) => this.drawRows(s, u, b, e));
+      return s;
+    });
   }
 
   async save(path: string): Promise<void> {

@@ -8,6 +8,7 @@
  * metadata ("nade.ordering", a JSON array: step d models dimension ordering[d]).
  */
 import { getKernels } from "../kernels/backend.js";
+import { runChunkedJs } from "../kernels/job.js";
 import { checkInteger, checkOneOf, checkOptions, optionKeys } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import { gatherRows, permutation } from "../data/batching.js";
@@ -27,6 +28,7 @@ import {
   checkImageShape,
   type InputCheckOptions,
   inputRows,
+  inputRowsAsync,
   modelKernels,
   sizedRequest,
 } from "./common.js";
@@ -113,6 +115,7 @@ export interface NadeFitResult extends TrainingState {
 }
 
 const SAMPLE_STREAM = 0;
+const COPY_SLICE_ROWS = 64; // rows of x checked and copied between yields by complete()
 const INIT_W_STREAM = 1;
 const INIT_V_STREAM = 2;
 const ORDER_STREAM = 0x4f52; // "OR"
@@ -212,7 +215,7 @@ export class Nade implements DensityModel {
 
   async logProb(x: Float32Array, opts?: InputCallOptions): Promise<Float32Array> {
     const o = checkOptions("Nade.logProb", opts, INPUT_CALL_KEYS);
-    const n = inputRows("Nade.logProb", x, this.dim, "binary", o);
+    const n = await inputRowsAsync("Nade.logProb", x, this.dim, "binary", o);
     return sizedRequest("Nade.logProb", n, autoregressiveBytesPerRow("logProb", this.dim), async () => {
       const out = new Float32Array(n);
       await this.inference(o.backend).nadeLogProbAsync(this.arrays, x, n, out, o);
@@ -270,21 +273,27 @@ export class Nade implements DensityModel {
     const o = checkOptions("Nade.complete", opts, COMPLETE_KEYS, ["seed", "known"]);
     const n = batchRows(x, this.dim);
     const known = checkInteger("known", o.known, 0, this.dim);
-    // only the known steps are read; the rest of each row is drawn over
-    if (o.checkInput !== false) this.checkKnown(x, n, known);
     return sizedRequest("Nade.complete", n, autoregressiveBytesPerRow("sample", this.dim, o.returnProbs), async () => {
-      const out = x.slice();
-      const probs = o.returnProbs ? new Float32Array(n * this.dim) : undefined;
+      const d = this.dim;
+      const out = new Float32Array(n * d);
+      // Checking and copying x is O(n D) on the event loop (a copy of fresh memory costs page
+      // faults too): in slices that yield, so that concurrent calls leave timers running.
+      // Only the known steps are read; the rest of each row is drawn over.
+      await runChunkedJs(n, COPY_SLICE_ROWS, { signal: o.signal }, (b, e) => {
+        if (o.checkInput !== false) this.checkKnown(x, b, e, known);
+        out.set(x.subarray(b * d, e * d), b * d);
+      });
+      const probs = o.returnProbs ? new Float32Array(n * d) : undefined;
       await this.inference(o.backend).nadeSampleAsync(this.arrays, { n, seed: o.seed, stream: SAMPLE_STREAM, known }, out, probs, o);
       return probs ? { x: out, probs, n } : { x: out, n };
     });
   }
 
-  /** E_ARG naming the first known value (steps < known of the ordering) that is not 0 or 1. */
-  private checkKnown(x: Float32Array, n: number, known: number): void {
+  /** E_ARG naming the first known value (steps < known of the ordering) of rows [begin, end) that is not 0 or 1. */
+  private checkKnown(x: Float32Array, begin: number, end: number, known: number): void {
     const d = this.dim;
     const order = this.arrays.order;
-    for (let r = 0; r < n; r++) {
+    for (let r = begin; r < end; r++) {
       for (let s = 0; s < known; s++) {
         const i = r * d + order[s]!;
         if (x[i] !== 0 && x[i] !== 1)

@@ -22,7 +22,7 @@ import { Adam } from "../nn/adam.js";
 import { type BatchSampleOptions, type SampleRequest, sampleCoalesced, sampleEachInTurn } from "./batch.js";
 import { checkpointMetadata, readCheckpointFile } from "./checkpoint.js";
 import { uniformInit } from "../nn/init.js";
-import { allocRows, autoregressiveBytesPerRow, inputRows, modelKernels, sizedRequest } from "./common.js";
+import { allocRows, autoregressiveBytesPerRow, inputRows, inputRowsAsync, modelKernels, sizedRequest } from "./common.js";
 import {
   BACKEND_KEYS,
   type DensityModel,
@@ -195,7 +195,7 @@ export class PixelRnn implements DensityModel {
 
   async logProb(x: Float32Array, opts?: InputCallOptions): Promise<Float32Array> {
     const o = checkOptions("PixelRnn.logProb", opts, INPUT_CALL_KEYS);
-    const n = inputRows("PixelRnn.logProb", x, this.dim, "binary", o);
+    const n = await inputRowsAsync("PixelRnn.logProb", x, this.dim, "binary", o);
     return sizedRequest("PixelRnn.logProb", n, autoregressiveBytesPerRow("logProb", this.dim), async () => {
       const out = new Float32Array(n);
       await this.kernels(o.backend).pixelRnnLogProbAsync(this.arrays, x, n, out, o);

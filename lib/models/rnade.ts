@@ -17,7 +17,7 @@ import type { RnadeGradients, RnadeModelArrays } from "../kernels/ops/rnade.js";
 import { Adam } from "../nn/adam.js";
 import { uniformInit } from "../nn/init.js";
 import { type BatchSampleOptions, type SampleRequest, sampleCoalesced } from "./batch.js";
-import { allocRows, autoregressiveBytesPerRow, checkImageShape, inputRows, modelKernels, sizedRequest } from "./common.js";
+import { allocRows, autoregressiveBytesPerRow, checkImageShape, inputRows, inputRowsAsync, modelKernels, sizedRequest } from "./common.js";
 import {
   BACKEND_KEYS,
   type DensityModel,
@@ -147,7 +147,7 @@ export class Rnade implements DensityModel {
   /** log p(x) in nats (a density) of dequantized vectors x [n, D], each value in [0, 1). */
   async logProb(x: Float32Array, opts?: InputCallOptions): Promise<Float32Array> {
     const o = checkOptions("Rnade.logProb", opts, INPUT_CALL_KEYS);
-    const n = inputRows("Rnade.logProb", x, this.dim, "unitHalfOpen", o);
+    const n = await inputRowsAsync("Rnade.logProb", x, this.dim, "unitHalfOpen", o);
     return sizedRequest("Rnade.logProb", n, autoregressiveBytesPerRow("logProb", this.dim), async () => {
       const out = new Float32Array(n);
       await this.kernels(o.backend).rnadeLogProbAsync(this.arrays, x, n, out, o);
