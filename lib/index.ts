@@ -201,3 +201,8 @@ export {
   type GanAsyncSampleOptions,
 } from "./models/gan.js";
 export { Rnade, type RnadeConfig, type RnadeCreateOptions, type RnadeFitOptions } from "./models/rnade.js";
+export { createServer, type CreateServerOptions, type DeepgenServer } from "./serve/server.js";
+export { deepgenPlugin, type DeepgenPluginOptions } from "./serve/plugin.js";
+export type { ServeOptions } from "./serve/options.js";
+export type { ModelSource, ServableModel, LoadReport } from "./serve/models.js";
+export { ServeState } from "./serve/state.js";
