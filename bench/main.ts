@@ -16,6 +16,7 @@ import { runOnnx } from "./onnx.js";
 import { runQuality } from "./quality.js";
 import { runPixelRnn } from "./pixelrnn.js";
 import { Report } from "./report.js";
+import { runServe } from "./serve.js";
 import { runVae } from "./vae.js";
 
 const SUITES: Record<string, (r: Report) => void | Promise<void>> = {
@@ -33,7 +34,11 @@ const SUITES: Record<string, (r: Report) => void | Promise<void>> = {
   onnx: runOnnx,
   quality: runQuality,
   cuda: runCuda,
+  serve: runServe,
 };
+
+/** Suites that run only when named: they take minutes and start servers. */
+const ON_REQUEST = new Set(["serve"]);
 
 const args = process.argv.slice(2);
 const json = args.includes("--json");
@@ -48,7 +53,7 @@ const info = runtimeInfo();
 process.stderr.write(
   `deepgen ${info.version}, node ${info.node}, ${info.platform}-${info.arch}, threads ${info.threads ?? "?"}, avx2 ${info.cpu?.avx2}, fma ${info.cpu?.fma}\n`,
 );
-for (const name of names.length > 0 ? names : Object.keys(SUITES)) {
+for (const name of names.length > 0 ? names : Object.keys(SUITES).filter((s) => !ON_REQUEST.has(s))) {
   process.stderr.write(`suite ${name}\n`);
   await SUITES[name]!(report);
 }
