@@ -2,8 +2,8 @@
  * `npm run bench -- serve`: HTTP load on loopback (autocannon) against `deepgen serve` running
  * in a child process, so the load generator and the server do not share an event loop (they
  * do share the machine's cores). Sample requests of n = 1 (.npy answers) to the shipped DCGAN
- * and NADE at 1, 16 and 64 connections, with batching on (max-batch 64, 2 ms) and off
- * (max-batch 1); the baseline is the same Fastify route calling onnxruntime-node once per request
+ * and NADE at 1, 16 and 64 connections, with batching on (max-batch 64, waiting 2 ms or not
+ * at all) and off (max-batch 1); the baseline is the same Fastify route calling onnxruntime-node once per request
  * on deepgen's ONNX export of the DCGAN (bench/serve-onnx-server.ts). Then an overload run: 512
  * connections against max-queue 256, counting statuses and the server's RSS before and after.
  * Each run lasts --seconds=N (or DEEPGEN_BENCH_SERVE_SECONDS; default 15). Runs only when named.
@@ -162,6 +162,8 @@ export async function runServe(report: Report): Promise<void> {
   const rows: Row[] = [];
   const modes: [string, string[]][] = [
     ["deepgen, batching (max-batch 64, 2 ms)", ["--max-batch", "64", "--max-delay-ms", "2"]],
+    // No wait: a lone request runs at once, and requests that arrive while a batch runs form the next one.
+    ["deepgen, batching (max-batch 64, 0 ms)", ["--max-batch", "64", "--max-delay-ms", "0"]],
     ["deepgen, no batching (max-batch 1)", ["--max-batch", "1", "--max-delay-ms", "0"]],
   ];
   for (const [name, flags] of modes) {

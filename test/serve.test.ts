@@ -196,3 +196,19 @@ test("no admin route without a token", async (t) => {
   t.teardown(() => other.close());
   t.is((await fetch(`${otherUrl}/admin/reload`, { method: "POST" })).status, 404);
 });
+
+test("the plugin mounts under a prefix in an existing Fastify app, and closing the app drains it", async (t) => {
+  const { default: Fastify } = await import("fastify");
+  const { deepgenPlugin } = await import("../lib/serve/plugin.js");
+  const host = Fastify();
+  host.get("/", async () => ({ app: "host" }));
+  await host.register(deepgenPlugin, { prefix: "/gen", serve: { models: { names: ["nade"] }, processMetrics: false, maxDelayMs: 150 } });
+  const base = await host.listen({ port: 0, host: "127.0.0.1" });
+  for (let i = 0; i < 100 && (await fetch(`${base}/gen/health/ready`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 50));
+  t.like(await (await fetch(`${base}/`)).json(), { app: "host" });
+  const pending = post(`${base}/gen/v1/models/nade/sample`, { n: 1, seed: 2, format: "json" });
+  await new Promise((r) => setTimeout(r, 30));
+  const closing = host.close();
+  t.is((await pending).status, 200);
+  await closing;
+});

@@ -139,7 +139,12 @@ export function registerServe(program: Command, run: (json: boolean, fn: () => P
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--port <port>", "port (0: any free one; the log says which)", intOption("--port", 0), 8080)
     .option("--max-batch <rows>", "rows one batch may hold (1: no batching)", intOption("--max-batch", 1), 64)
-    .option("--max-delay-ms <ms>", "how long a batch waits to fill", intOption("--max-delay-ms", 0), 2)
+    .option(
+      "--max-delay-ms <ms>",
+      "how long an idle model waits for a batch to fill (0: requests arriving during a batch form the next)",
+      intOption("--max-delay-ms", 0),
+      0,
+    )
     .option("--max-queue <n>", "requests a model's queue holds before answering 503", intOption("--max-queue", 0), 256)
     .option("--timeout-ms <ms>", "queue time after which a request is answered 504 (0: none)", intOption("--timeout-ms", 0), 30000)
     .option("--max-n <rows>", "images one request may ask for or send (more: 413)", intOption("--max-n", 1), 256)

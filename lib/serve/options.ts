@@ -9,7 +9,10 @@ export interface ServeOptions {
   backend?: BackendName;
   /** Rows one batch may hold (default 64; 1 turns batching off). */
   maxBatch?: number;
-  /** How long the first request of a batch waits for others (default 2 ms). */
+  /**
+   * How long the oldest queued request waits for others while no batch runs (default 0: it runs
+   * at once, and the requests that arrive while a batch computes form the next batch).
+   */
   maxDelayMs?: number;
   /** Requests a model's queue holds; one more is answered 503 at once (default 256). */
   maxQueue?: number;
@@ -33,7 +36,7 @@ export function resolveServeOptions(o: ServeOptions): ResolvedServeOptions {
     models: o.models,
     backend: o.backend,
     maxBatch: checkInteger("maxBatch", o.maxBatch ?? 64, 1, 1 << 16),
-    maxDelayMs: checkInteger("maxDelayMs", o.maxDelayMs ?? 2, 0, 60_000),
+    maxDelayMs: checkInteger("maxDelayMs", o.maxDelayMs ?? 0, 0, 60_000),
     maxQueue: checkInteger("maxQueue", o.maxQueue ?? 256, 0, 1 << 20),
     timeoutMs: checkInteger("timeoutMs", o.timeoutMs ?? 30_000, 0, 3_600_000),
     maxN: checkInteger("maxN", o.maxN ?? 256, 1, 1 << 20),

@@ -91,7 +91,11 @@ function describe(m: ServedModel) {
 
 const plugin: FastifyPluginAsync<DeepgenPluginOptions> = async (app: FastifyInstance, opts) => {
   const state = opts.state ?? new ServeState(opts.serve ?? { models: { names: [] } }, (msg, err) => app.log.error({ err }, msg));
-  if (opts.state === undefined) void state.reload();
+  if (opts.state === undefined) void state.reload().catch((err) => app.log.error({ err }, "loading the models failed"));
+  // Closing the app drains: readiness turns 503, queued and running work finishes first.
+  app.addHook("preClose", async () => {
+    await state.drain();
+  });
   const { metrics } = state;
 
   app.addContentTypeParser("image/png", { parseAs: "buffer" }, (_req, body, done) => done(null, body));

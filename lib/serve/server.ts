@@ -34,9 +34,6 @@ export function createServer(options: CreateServerOptions): DeepgenServer {
   const state = new ServeState(serve, (msg, err) => app.log.error({ err }, msg));
   app.decorate("deepgen", state);
   app.register(deepgenPlugin, { state });
-  app.addHook("preClose", async () => {
-    await state.drain();
-  });
   app.addHook("onReady", async () => {
     // Listening starts at once (liveness answers); readiness waits for the models.
     void state.reload().catch((err) => app.log.error({ err }, "loading the models failed"));
