@@ -105,8 +105,9 @@ test.serial("reload picks up new and changed files; a file that fails to load ke
 test.serial("readiness is 503 while the models load and while draining; close() finishes queued work", async (t) => {
   const app = createServer({ models: { names: ["nade"] }, logLevel: "silent", processMetrics: false, maxDelayMs: 200 });
   const url = await app.listen({ port: 0, host: "127.0.0.1" });
-  const early = await fetch(`${url}/health/ready`);
+  const [early, earlySample] = await Promise.all([fetch(`${url}/health/ready`), post(`${url}/v1/models/nade/sample`, { n: 1 })]);
   t.is(early.status, 503, "not ready before the model is in");
+  t.is(earlySample.status, 503, "a model that is still loading is not a 404");
   t.is((await fetch(`${url}/health/live`)).status, 200);
   await app.deepgen.loaded;
   t.is((await fetch(`${url}/health/ready`)).status, 200);

@@ -57,6 +57,9 @@ async function serveHere(source: ModelSource, o: ServeCliOptions): Promise<void>
     bodyLimit: o.bodyLimit,
     logLevel: o.logLevel,
   });
+  // A cluster worker takes connections from the moment it listens, and the primary hands them
+  // out in turn without asking for readiness: workers listen only once their models are in.
+  if (cluster.isWorker) await app.deepgen.reload();
   await app.listen({ host: o.host, port: o.port });
   void app.deepgen.loaded.then(() => app.log.info({ models: app.deepgen.list().map((m) => m.name) }, "models loaded"));
   process.on("SIGHUP", () => {

@@ -31,6 +31,7 @@ const BINARY_KINDS = new Set(["nade", "rowlstm", "diagbilstm", "bernoulli", "mar
 
 function modelOr404(state: ServeState, name: string): ServedModel {
   const m = state.get(name);
+  if (m === undefined && !state.hasLoaded) throw new ServeError(503, "E_LOADING", "the models are still loading", 1);
   if (m === undefined) throw new ServeError(404, "E_NOT_FOUND", `no model named '${name}' is served`);
   return m;
 }

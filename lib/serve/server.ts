@@ -36,7 +36,7 @@ export function createServer(options: CreateServerOptions): DeepgenServer {
   app.register(deepgenPlugin, { state });
   app.addHook("onReady", async () => {
     // Listening starts at once (liveness answers); readiness waits for the models.
-    void state.reload().catch((err) => app.log.error({ err }, "loading the models failed"));
+    if (!state.hasLoaded) void state.reload().catch((err) => app.log.error({ err }, "loading the models failed"));
   });
   return app as unknown as DeepgenServer;
 }

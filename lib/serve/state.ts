@@ -35,6 +35,11 @@ export class ServeState {
     this.metrics = createMetrics({ processMetrics: this.options.processMetrics });
   }
 
+  /** Whether the first load has finished. */
+  get hasLoaded(): boolean {
+    return this.loadedOnce;
+  }
+
   get ready(): boolean {
     return this.loadedOnce && !this.draining;
   }
