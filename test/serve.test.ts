@@ -212,3 +212,14 @@ test("the plugin mounts under a prefix in an existing Fastify app, and closing t
   t.is((await pending).status, 200);
   await closing;
 });
+
+test("a PNG body that claims a huge image is refused from its header, before decoding", async (t) => {
+  const png = Buffer.from(encodePng(imageGrid(new Float32Array(64), 1, 8, 8, { pad: 0 })));
+  png.writeUInt32BE(100_000, 16);
+  png.writeUInt32BE(100_000, 20);
+  const r = await fetch(`${url}/v1/models/nade/logprob`, { method: "POST", headers: { "content-type": "image/png" }, body: png });
+  t.is(r.status, 400);
+  t.regex(await r.text(), /100000x100000/);
+  const notPng = await fetch(`${url}/v1/models/nade/logprob`, { method: "POST", headers: { "content-type": "image/png" }, body: "GIF89a" });
+  t.is(notPng.status, 400);
+});

@@ -19,6 +19,13 @@ export function rowsToArray(rows: number[][], dim: number): Float32Array {
  * has another size.
  */
 export function pngToRow(body: Buffer, height: number, width: number, binary: boolean): Float32Array {
+  // The size from the header first: a small body can claim a huge image, and decoding it would
+  // allocate width x height x 4 bytes before any check.
+  const PNG_SIGNATURE = "89504e470d0a1a0a";
+  if (body.length < 24 || body.subarray(0, 8).toString("hex") !== PNG_SIGNATURE || body.subarray(12, 16).toString("latin1") !== "IHDR")
+    throw new ServeError(400, "E_FORMAT", "the body is not a PNG (no PNG signature and IHDR header)");
+  const [w, h] = [body.readUInt32BE(16), body.readUInt32BE(20)];
+  if (w !== width || h !== height) throw new ServeError(400, "E_SHAPE", `the PNG is ${w}x${h}; this model reads ${width}x${height} images`);
   let png: PNG;
   try {
     png = PNG.sync.read(body);
