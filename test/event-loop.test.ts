@@ -14,10 +14,13 @@ import { Worker } from "node:worker_threads";
 
 import test from "ava";
 
+import { Aae } from "../lib/models/aae.js";
 import { IndependentBernoulli, MarkovChain } from "../lib/models/baselines.js";
+import { Gan } from "../lib/models/gan.js";
 import { Nade } from "../lib/models/nade.js";
 import { PixelRnn } from "../lib/models/pixelrnn.js";
 import { Rnade } from "../lib/models/rnade.js";
+import { Vae } from "../lib/models/vae.js";
 
 const CONCURRENT = 8;
 const MIN_CALL_MS = 100;
@@ -187,3 +190,25 @@ check("MarkovChain.logProb", 8000, (n) => {
   const x = binary(n, 784);
   return () => markov.logProb(x);
 });
+
+// The generators and decoders run as prepared networks (native jobs); wide layers again keep
+// the outputs, and the per-image work left on this thread (tanh to [0, 1], Bernoulli draws), small.
+const dcgan = Gan.create({ arch: "dcgan", dim: 784, height: 28, width: 28, channels: [256, 128], initSeed: 1, backend: "native" });
+check("Gan.sample (dcgan)", 64, (n) => () => dcgan.sample(n, { seed: 1 }));
+check(
+  "Gan.sampleBatch (dcgan)",
+  64,
+  (n) => () =>
+    dcgan.sampleBatch([
+      { n: n / 2, seed: 1 },
+      { n: n / 2, seed: 5n },
+    ]),
+);
+const vae = Vae.create({ dim: 784, latent: 32, hidden: [3000, 3000], initSeed: 1, backend: "native" });
+check("Vae.sample", 128, (n) => () => vae.sample(n, { seed: 1 }));
+check("Vae.logLikelihood", 1, (n) => {
+  const x = binary(n, 784);
+  return () => vae.logLikelihood(x, { k: 256, chunk: 64 });
+});
+const aae = Aae.create({ dim: 784, latent: 8, hidden: [3000, 3000], initSeed: 1, backend: "native" });
+check("Aae.sample", 128, (n) => () => aae.sample(n, { seed: 1 }));

@@ -25,7 +25,9 @@ export async function runNativeJob<T>(
   opts: JobOptions | undefined,
   start: (cancel: Int32Array, onProgress: ((f: number) => void) | undefined) => Promise<T>,
 ): Promise<T> {
-  const callSite = new Error().stack;
+  // The caller's stack for a failure's message: captured now, formatted only if the job fails
+  // (formatting every job's stack would cost more than a small job).
+  const callSite = new Error();
   const signal = opts?.signal;
   if (signal?.aborted) throw abortedError();
   const cancel = new Int32Array(1);
@@ -59,7 +61,7 @@ export async function runNativeJob<T>(
     return result;
   } catch (e) {
     if (callbackError !== undefined) throw callbackError;
-    throw fromNativeError(e, callSite);
+    throw fromNativeError(e, callSite.stack);
   } finally {
     signal?.removeEventListener("abort", raise);
   }

@@ -189,7 +189,7 @@ export class Aae extends Autoencoder<AaeConfig> {
   }
 
   private encodeRows(x: Float32Array, n: number, backend: BackendName | undefined): Float32Array {
-    return this.encoder.forward(this.kernels(backend), x, n).slice();
+    return this.encoderOutput(x, n, backend);
   }
 
   /** Pixel probabilities [n, D] of codes z [n, latent]. */
@@ -319,7 +319,7 @@ export class Aae extends Autoencoder<AaeConfig> {
 
   /** Adversarial training (lib/models/aae-trainer.ts); the model keeps the final or the selected epoch's parameters. */
   fit(train: Float32Array | Dataset, opts: AaeFitOptions = {}): Promise<AaeFitResult> {
-    return this.preparedDecoder.whileTraining(() => fitAae(this, train, opts));
+    return this.training(() => fitAae(this, train, opts));
   }
 
   // ---- files ----

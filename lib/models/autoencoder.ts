@@ -128,6 +128,8 @@ export abstract class Autoencoder<C extends AutoencoderConfig> {
   backend: BackendName | undefined;
   /** The decoder packed once for decoding and sampling (rebuilt after the weights change). */
   protected readonly preparedDecoder: PreparedNetCache;
+  /** The encoder, likewise, for encoding and evaluation (not for training's forward passes). */
+  protected readonly preparedEncoder: PreparedNetCache;
 
   constructor(
     readonly config: C,
@@ -135,11 +137,37 @@ export abstract class Autoencoder<C extends AutoencoderConfig> {
     readonly decoder: Net,
   ) {
     this.preparedDecoder = new PreparedNetCache(decoder);
+    this.preparedEncoder = new PreparedNetCache(encoder);
   }
 
-  /** Call after changing the decoder's parameter arrays in place (fit need not): decoding re-packs them. */
+  /** Call after changing the networks' parameter arrays in place (fit need not): encoding and decoding re-pack them. */
   weightsChanged(): void {
     this.preparedDecoder.invalidate();
+    this.preparedEncoder.invalidate();
+  }
+
+  /** Runs `fit` with the prepared copies dropped while the weights move. */
+  protected training<T>(fit: () => Promise<T>): Promise<T> {
+    return this.preparedEncoder.whileTraining(() => this.preparedDecoder.whileTraining(fit));
+  }
+
+  /** The encoder's output [n, width] for images x [n, D] (evaluation mode). */
+  protected encoderOutput(x: Float32Array, n: number, backend?: BackendName): Float32Array {
+    const k = this.kernels(backend);
+    const prepared = this.preparedEncoder.get(k);
+    if (prepared !== undefined) return prepared.forwardSync(x, n);
+    return this.encoder.forward(k, x, n).slice();
+  }
+
+  /** The same off the event loop where the encoder can be prepared (a conv encoder runs here). */
+  protected async encoderOutputAsync(
+    x: Float32Array,
+    n: number,
+    opts: { backend?: BackendName; signal?: AbortSignal },
+  ): Promise<Float32Array> {
+    const prepared = this.preparedEncoder.get(this.kernels(opts.backend));
+    if (prepared !== undefined) return prepared.forward(x, n, { signal: opts.signal });
+    return finishedAsync(opts, () => this.encoderOutput(x, n, opts.backend));
   }
 
   /** The decoder's raw output [n, D] (logits) for codes z [n, latent]. */

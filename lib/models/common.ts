@@ -144,9 +144,18 @@ function requestLimit(): { bytes: number; source: string } {
       throw new DeepgenError("E_ARG", `DEEPGEN_MAX_REQUEST_MB must be a positive number of MiB, got '${env}'`);
     return { bytes: mb * MIB, source: "DEEPGEN_MAX_REQUEST_MB" };
   }
-  const constrained = process.constrainedMemory?.() ?? 0;
-  const total = constrained > 0 && constrained < os.totalmem() ? constrained : os.totalmem();
-  return { bytes: total / 2, source: "half the memory; DEEPGEN_MAX_REQUEST_MB sets another" };
+  return { bytes: machineMemory() / 2, source: "half the memory; DEEPGEN_MAX_REQUEST_MB sets another" };
+}
+
+// The memory the process may use, read once: each read costs a few file reads (/proc, cgroup),
+// too much for every request of a server.
+let memoryBytes: number | undefined;
+function machineMemory(): number {
+  if (memoryBytes === undefined) {
+    const constrained = process.constrainedMemory?.() ?? 0;
+    memoryBytes = constrained > 0 && constrained < os.totalmem() ? constrained : os.totalmem();
+  }
+  return memoryBytes;
 }
 
 function mib(bytes: number): string {

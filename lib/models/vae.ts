@@ -241,8 +241,12 @@ export class Vae extends Autoencoder<VaeConfig> implements DensityModel {
   }
 
   private encodeRows(x: Float32Array, n: number, backend: BackendName | undefined): { mu: Float32Array; logvar: Float32Array; n: number } {
+    return this.posterior(this.encoderOutput(x, n, backend), n);
+  }
+
+  /** mu and logvar from the encoder's output h [n, 2 latent]. */
+  private posterior(h: Float32Array, n: number): { mu: Float32Array; logvar: Float32Array; n: number } {
     const L = this.latent;
-    const h = this.encoder.forward(this.kernels(backend), x, n);
     const mu = new Float32Array(n * L);
     const logvar = new Float32Array(n * L);
     takeColumns(h, n, 2 * L, 0, L, mu);
@@ -460,7 +464,7 @@ export class Vae extends Autoencoder<VaeConfig> implements DensityModel {
 
   /** Trains on the ELBO with Adam, early-stopping on the validation -ELBO; keeps the best parameters (lib/models/vae-trainer.ts). */
   fit(train: Float32Array | Dataset, opts: VaeFitOptions = {}): Promise<VaeFitResult> {
-    return this.preparedDecoder.whileTraining(() => fitVae(this, train, opts));
+    return this.training(() => fitVae(this, train, opts));
   }
 
   // ---- likelihood ----
@@ -486,7 +490,7 @@ export class Vae extends Autoencoder<VaeConfig> implements DensityModel {
   private logLikelihoodAs(what: string, x: Float32Array, opts: Omit<IwaeOptions, "signal" | "onProgress">): Float32Array {
     const n = inputRows(what, x, this.dim, this.inputDomain, opts);
     return sizedRequest(what, n, this.iwaeBytesPerRow(), () => {
-      const gen = this.iwae(x, n, opts);
+      const gen = this.iwae(x, n, opts, this.encodeRows(x, n, opts.backend));
       let r = gen.next();
       while (!r.done) r = gen.next(this.decoderLogits(r.value.z, r.value.rows, opts.backend));
       return r.value;
@@ -497,7 +501,7 @@ export class Vae extends Autoencoder<VaeConfig> implements DensityModel {
     const n = inputRows(what, x, this.dim, this.inputDomain, opts);
     return sizedRequest(what, n, this.iwaeBytesPerRow(), async () => {
       const prepared = this.preparedDecoder.get(this.kernels(opts.backend));
-      const gen = this.iwae(x, n, opts);
+      const gen = this.iwae(x, n, opts, this.posterior(await this.encoderOutputAsync(x, n, opts), n));
       let r = gen.next();
       while (!r.done) {
         if (opts.signal?.aborted) throw new DeepgenError("E_ABORTED", "operation aborted");
@@ -525,6 +529,7 @@ export class Vae extends Autoencoder<VaeConfig> implements DensityModel {
     x: Float32Array,
     n: number,
     opts: Omit<IwaeOptions, "signal" | "onProgress">,
+    posterior: { mu: Float32Array; logvar: Float32Array },
   ): Generator<{ z: Float32Array; rows: number; done: number }, Float32Array, Float32Array> {
     const K = checkInteger("k", opts.k ?? 5000, 1, 100000);
     const chunk = checkInteger("chunk", opts.chunk ?? 1000, 1, 1 << 20);
@@ -534,7 +539,7 @@ export class Vae extends Autoencoder<VaeConfig> implements DensityModel {
     const D = this.dim;
     const L = this.latent;
     const out = new Float32Array(n);
-    const { mu, logvar } = this.encodeRows(x, n, opts.backend);
+    const { mu, logvar } = posterior;
     const B = Math.min(chunk, K);
     const z = new Float32Array(B * L);
     const eps = new Float32Array(B * L);
