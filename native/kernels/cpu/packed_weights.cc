@@ -62,8 +62,8 @@ __attribute__((target("avx512f"))) void wide_tile(int64_t kc, const float* a, co
 }
 
 using WideTile = void (*)(int64_t, const float*, const float*, float*, int64_t, bool);
-constexpr WideTile kWideTiles[kMr] = {wide_tile<1>, wide_tile<2>, wide_tile<3>,  wide_tile<4>,
-                                      wide_tile<5>, wide_tile<6>, wide_tile<7>,  wide_tile<8>,
+constexpr WideTile kWideTiles[kMr] = {wide_tile<1>, wide_tile<2>,  wide_tile<3>,  wide_tile<4>,
+                                      wide_tile<5>, wide_tile<6>,  wide_tile<7>,  wide_tile<8>,
                                       wide_tile<9>, wide_tile<10>, wide_tile<11>, wide_tile<12>};
 
 #endif
@@ -104,8 +104,8 @@ PackedWeights::PackedWeights(const float* b, int64_t k, int64_t n, int64_t ldb, 
   }
 }
 
-void PackedWeights::multiply(const float* a, const Layout& layout, int64_t m, float* c,
-                             int64_t ldc, int threads) const {
+void PackedWeights::multiply(const float* a, const Layout& layout, int64_t m, float* c, int64_t ldc,
+                             int threads) const {
   if (m == 0 || n_ == 0) return;
   if (k_ == 0) {
     for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n_, 0.0f);
@@ -157,10 +157,10 @@ void PackedWeights::multiply_wide(const float* a, const Layout& layout, int64_t 
           const float* src[kMr];
           for (int64_t r = 0; r < kMr; ++r) {
             const int64_t row = s * kMr + r;
-            src[r] = row >= m ? nullptr
-                              : a + (row / layout.group_rows) * layout.group_stride +
-                                    (row % layout.group_rows) * layout.row_stride +
-                                    pc * layout.k_stride;
+            src[r] = row >= m
+                         ? nullptr
+                         : a + (row / layout.group_rows) * layout.group_stride +
+                               (row % layout.group_rows) * layout.row_stride + pc * layout.k_stride;
           }
           for (int64_t p = 0; p < kc; ++p)
             for (int64_t r = 0; r < kMr; ++r)
@@ -188,10 +188,12 @@ void PackedWeights::multiply_wide(const float* a, const Layout& layout, int64_t 
               // A short sliver of columns: the tile in scratch, then its columns (same arithmetic).
               alignas(64) float scratch[kMr * kNr];
               for (int64_t r = 0; r < rows; ++r)
-                std::memcpy(scratch + r * kNr, c + (i0 + r) * ldc + j0, static_cast<size_t>(cols) * sizeof(float));
+                std::memcpy(scratch + r * kNr, c + (i0 + r) * ldc + j0,
+                            static_cast<size_t>(cols) * sizeof(float));
               tile(kc, as, bs, scratch, kNr, accumulate);
               for (int64_t r = 0; r < rows; ++r)
-                std::memcpy(c + (i0 + r) * ldc + j0, scratch + r * kNr, static_cast<size_t>(cols) * sizeof(float));
+                std::memcpy(c + (i0 + r) * ldc + j0, scratch + r * kNr,
+                            static_cast<size_t>(cols) * sizeof(float));
             }
           }
         },
