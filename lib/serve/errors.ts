@@ -31,6 +31,9 @@ const DEEPGEN_STATUS: Record<string, number> = {
   E_BACKEND: 500,
 };
 
+/** Stable codes for Fastify's own refusals: a body too large, a content type no route reads (else E_FORMAT: unparsable JSON, an empty body). */
+const FASTIFY_STATUS_CODES: Record<number, string> = { 413: "E_LIMIT", 415: "E_MEDIA" };
+
 /** The status, stable code and message an error is answered with. */
 export function httpError(e: unknown): { statusCode: number; code: string; message: string } {
   if (e instanceof ServeError) return { statusCode: e.statusCode, code: e.code, message: e.message };
@@ -38,8 +41,11 @@ export function httpError(e: unknown): { statusCode: number; code: string; messa
   const f = e as { statusCode?: unknown; code?: unknown; message?: unknown; validation?: unknown };
   // Fastify's own errors (schema validation, body too large, bad JSON, unsupported media type) carry a 4xx statusCode.
   if (typeof f?.statusCode === "number" && f.statusCode >= 400 && f.statusCode < 500) {
-    const code = f.validation !== undefined ? "E_ARG" : f.statusCode === 413 ? "E_LIMIT" : typeof f.code === "string" ? f.code : "E_ARG";
-    return { statusCode: f.statusCode, code, message: String(f.message ?? "bad request") };
+    const code = f.validation !== undefined ? "E_ARG" : (FASTIFY_STATUS_CODES[f.statusCode] ?? "E_FORMAT");
+    // Ajv says "must NOT have additional properties" without naming one: name it.
+    const extra = (f.validation as { params?: { additionalProperty?: unknown } }[] | undefined)?.[0]?.params?.additionalProperty;
+    const message = String(f.message ?? "bad request") + (typeof extra === "string" ? `: '${extra}'` : "");
+    return { statusCode: f.statusCode, code, message };
   }
   return { statusCode: 500, code: "E_INTERNAL", message: "internal error" };
 }

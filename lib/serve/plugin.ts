@@ -115,6 +115,9 @@ const plugin: FastifyPluginAsync<DeepgenPluginOptions> = async (app: FastifyInst
     }
     if (h.statusCode >= 500 && h.statusCode !== 503 && h.statusCode !== 504) req.log.error({ err }, "request failed");
     if (h.statusCode === 503) reply.header("retry-after", String((err as ServeError).retryAfter ?? 1));
+    // Fastify's own message does not say the limit: name it, as the other limits do.
+    if (h.code === "E_LIMIT" && !(err instanceof ServeError))
+      h.message = `the body exceeds this server's limit of ${app.initialConfig.bodyLimit} bytes (bodyLimit)`;
     return reply.code(h.statusCode).send({ error: { code: h.code, message: h.message } });
   });
 
