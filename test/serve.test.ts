@@ -5,7 +5,7 @@ import { PNG } from "pngjs";
 import { encodePng, imageGrid } from "../lib/io/png.js";
 import type { Nade } from "../lib/models/nade.js";
 import type { Vae } from "../lib/models/vae.js";
-import type { DeepgenServer } from "../lib/serve/server.js";
+import { createServer, type DeepgenServer } from "../lib/serve/server.js";
 import { parseNpy, post, startServer } from "./serve-helpers.js";
 
 let app: DeepgenServer;
@@ -225,4 +225,10 @@ test("a PNG body that claims a huge image is refused from its header, before dec
   t.regex(await r.text(), /100000x100000/);
   const notPng = await fetch(`${url}/v1/models/nade/logprob`, { method: "POST", headers: { "content-type": "image/png" }, body: "GIF89a" });
   t.is(notPng.status, 400);
+});
+
+test("createServer and deepgenPlugin are exported from the package entry (docs/serving.md imports them from 'deepgen')", async (t) => {
+  const entry = (await import("../lib/index.js")) as Record<string, unknown>;
+  t.is(entry["createServer"], createServer);
+  t.is(typeof entry["deepgenPlugin"], "function");
 });
