@@ -168,7 +168,15 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
     [[pnLayer({ kind: 1, kernel: 2, pad: 2, weight: new Float32Array(16) })]],
   ],
   preparedNetSizes: [[], [null], [{}], [f32]],
-  preparedNetForward: [[], [null, f32, 1, f32], [pnHandle, f32, -1, f32], [pnHandle, f32, 1.5, f32]],
+  preparedNetForward: [
+    [],
+    [null, f32, 1, f32, 0, 1],
+    [pnHandle, f32, -1, f32, 0, 1],
+    [pnHandle, f32, 1.5, f32, 0, 1],
+    [pnHandle, f32, 1, f32],
+    [pnHandle, f32, 1, f32, Number.NaN, 1],
+    [pnHandle, f32, 1, f32, 0, 1e39],
+  ],
   preparedNetForwardAsync: [
     [pnHandle, f32, 1, f32],
     [pnHandle, f32, 1, f32, null],
@@ -667,10 +675,10 @@ const OUT_OF_BOUNDS: Partial<Record<keyof typeof BAD_CALLS, unknown[][]>> = {
     [[PN_LAYER, pnLayer({ inChannels: 3, weight: new Float32Array(6) })]],
   ],
   preparedNetForward: [
-    [pnHandle, new Float32Array(1), 1, f32],
-    [pnHandle, f32, 1, new Float32Array(1)],
+    [pnHandle, new Float32Array(1), 1, f32, 0, 1],
+    [pnHandle, f32, 1, new Float32Array(1), 0, 1],
   ],
-  preparedNetForwardAsync: [[pnHandle, new Float32Array(1), 1, f32, cancel]],
+  preparedNetForwardAsync: [[pnHandle, new Float32Array(1), 1, f32, 0, 1, cancel]],
   cudaConvBlockBackward: [cbBackward({}, { 9: new Float32Array(3) })],
 };
 

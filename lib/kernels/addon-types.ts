@@ -864,12 +864,15 @@ export interface PreparedNetAddon {
   preparedNetCreate(layers: NativePreparedLayer[]): PreparedNetHandle;
   /** [inSize, outSize] per row. */
   preparedNetSizes(handle: PreparedNetHandle): [number, number];
-  preparedNetForward(handle: PreparedNetHandle, x: Float32Array, n: number, y: Float32Array): void;
+  /** y = (net(x) + shift) * scale. */
+  preparedNetForward(handle: PreparedNetHandle, x: Float32Array, n: number, y: Float32Array, shift: number, scale: number): void;
   preparedNetForwardAsync(
     handle: PreparedNetHandle,
     x: Float32Array,
     n: number,
     y: Float32Array,
+    shift: number,
+    scale: number,
     cancel: Int32Array,
     onProgress: ProgressCallback,
   ): Promise<void>;

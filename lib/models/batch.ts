@@ -44,8 +44,9 @@ export function batchRowCount(requests: readonly SampleRequest[], takesCode = fa
   return total;
 }
 
-/** Splits rows [total, dim] (and probs) into the requests' shares, in order (copies, so each share owns its buffer). */
+/** Splits rows [total, dim] (and probs) into the requests' shares, in order (copies, so each share owns its buffer; one request keeps the arrays). */
 export function splitSamples(requests: readonly SampleRequest[], dim: number, x: Float32Array, probs?: Float32Array): Samples[] {
+  if (requests.length === 1) return [probs === undefined ? { x, n: requests[0]!.n } : { x, probs, n: requests[0]!.n }];
   let row = 0;
   return requests.map((r) => {
     const begin = row * dim;

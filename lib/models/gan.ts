@@ -44,6 +44,7 @@ import {
 } from "./common.js";
 import { BATCH_KEYS, type BatchSampleOptions, batchRowCount, concatRows, type SampleRequest, splitSamples } from "./batch.js";
 import { PreparedNetCache } from "./prepared-cache.js";
+import type { OutputMap } from "../kernels/ops/prepared-net.js";
 import type { Samples } from "./density.js";
 import { CODE_STREAM_OFFSET, fillLatent } from "./gan-codes.js";
 import { checkLabels, type DiscriminatorHead, discriminatorHead, type GanLossScratch, lossScratch } from "./gan-heads.js";
@@ -379,8 +380,14 @@ export class Gan {
    */
   sampleSync(n: number, options: GanSampleOptions): { x: Float32Array; probs?: Float32Array; n: number } {
     const opts = checkOptions("Gan.sampleSync", options, SAMPLE_SYNC_KEYS, ["seed"]);
-    const x = this.sized("Gan.sample", n, () => this.generate(this.sampleLatent(n, opts.seed, opts.code), { backend: opts.backend }));
-    this.toImages(x);
+    const x = this.sized("Gan.sample", n, () => {
+      const z = this.sampleLatent(n, opts.seed, opts.code);
+      const k = this.kernels(opts.backend);
+      const prepared = this.prepared.get(k);
+      return prepared !== undefined
+        ? prepared.forwardSync(z, n, this.imageMap)
+        : this.toImages(this.generate(z, { backend: opts.backend }));
+    });
     return opts.returnProbs ? { x, probs: x, n } : { x, n };
   }
 
@@ -413,9 +420,15 @@ export class Gan {
     });
   }
 
-  /** tanh outputs to images in [0, 1], in place. */
-  private toImages(x: Float32Array): void {
-    if (this.config.output === "tanh") for (let i = 0; i < x.length; i++) x[i] = (x[i]! + 1) / 2;
+  /** tanh outputs to images in [0, 1]: (x + 1) / 2, in place (the prepared net's map does it natively). */
+  private toImages(x: Float32Array): Float32Array {
+    const m = this.imageMap;
+    if (m !== undefined) for (let i = 0; i < x.length; i++) x[i] = Math.fround(x[i]! + m.shift) * m.scale;
+    return x;
+  }
+
+  private get imageMap(): OutputMap | undefined {
+    return this.config.output === "tanh" ? { shift: 1, scale: 0.5 } : undefined;
   }
 
   /** Discriminator probabilities D(x) [n] (evaluation mode); a conditional model needs the examples' labels. */

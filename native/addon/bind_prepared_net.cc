@@ -84,16 +84,18 @@ Napi::Value sizes(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// preparedNetForward(handle, x, n, y): y [n, out] from x [n, in].
+// preparedNetForward(handle, x, n, y, shift, scale): y [n, out] from x [n, in], each output
+// then (y + shift) * scale.
 struct Forward {
   static constexpr const char* kName = "preparedNetForward";
   static constexpr const char* kAsyncName = "preparedNetForwardAsync";
-  static constexpr size_t kArgs = 4;
+  static constexpr size_t kArgs = 6;
   struct Args {
     std::shared_ptr<const PreparedNet> net;
     const float* x;
     int64_t n;
     float* y;
+    float shift, scale;
   };
   static Args parse(const Napi::CallbackInfo& info, const char* fn, Keep& keep) {
     Args a;
@@ -106,9 +108,14 @@ struct Forward {
     keep.hold({info[0], x, y});
     a.x = x.Data();
     a.y = y.Data();
+    const Range finite_float{-3.4e38, 3.4e38, false, true};
+    a.shift = static_cast<float>(arg_finite(info, 4, fn, "shift", finite_float));
+    a.scale = static_cast<float>(arg_finite(info, 5, fn, "scale", finite_float));
     return a;
   }
-  static void run(const Args& a, const JobHooks& hooks) { a.net->forward(a.x, a.n, a.y, hooks); }
+  static void run(const Args& a, const JobHooks& hooks) {
+    a.net->forward(a.x, a.n, a.y, hooks, a.shift, a.scale);
+  }
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <new>
 
+#include "../common/thread_pool.h"
 #include "args.h"
 
 namespace deepgen {
@@ -36,6 +37,8 @@ Napi::Promise KernelJob::start(Napi::Env env, Work work, Result result, Napi::In
 }
 
 void KernelJob::Execute(const ExecutionProgress& progress) {
+  // This libuv thread computes from now on: the event loop keeps its priority.
+  deprioritize_compute_thread();
   const bool wants_progress = !on_progress_.IsEmpty();
   if (wants_progress) {
     hooks_.progress = [this, &progress](double f) {

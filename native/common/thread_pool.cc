@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
@@ -10,6 +11,12 @@
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 namespace deepgen {
 namespace {
@@ -58,7 +65,11 @@ class ThreadPool {
 
   void ensure_workers(int n) {
     std::lock_guard<std::mutex> lock(mu_);
-    while (static_cast<int>(workers_.size()) < n) workers_.emplace_back([this] { loop(); });
+    while (static_cast<int>(workers_.size()) < n)
+      workers_.emplace_back([this] {
+        deprioritize_compute_thread();
+        loop();
+      });
   }
 
   void submit(std::shared_ptr<ParallelCall> call, int copies) {
@@ -147,6 +158,26 @@ void parallel_for(int64_t num_chunks, const std::function<void(int64_t)>& fn, in
     call->cv.wait(lock, [&] { return call->finished == call->total; });
   }
   if (call->error) std::rethrow_exception(call->error);
+}
+
+void deprioritize_compute_thread() {
+#if defined(__linux__)
+  thread_local bool done = false;
+  if (done) return;
+  done = true;
+  static const int nice_step = [] {
+    const char* v = std::getenv("DEEPGEN_COMPUTE_NICE");
+    if (v == nullptr || *v == '\0') return 10;
+    const int n = std::atoi(v);
+    return std::clamp(n, 0, 19);
+  }();
+  if (nice_step == 0) return;
+  // On Linux, PRIO_PROCESS with a thread id sets that one thread's nice value.
+  const auto tid = static_cast<id_t>(syscall(SYS_gettid));
+  errno = 0;
+  const int current = getpriority(PRIO_PROCESS, tid);
+  if (errno == 0) setpriority(PRIO_PROCESS, tid, std::min(19, current + nice_step));
+#endif
 }
 
 }  // namespace deepgen

@@ -24,4 +24,11 @@ int default_thread_limit();
 // Results must not depend on which thread runs a chunk: kernels partition by chunk index only.
 void parallel_for(int64_t num_chunks, const std::function<void(int64_t)>& fn, int max_threads = 0);
 
+// Lowers the calling thread's scheduling priority once (Linux: nice + DEEPGEN_COMPUTE_NICE,
+// default 10; 0 leaves it) so that background compute (the pool's workers, the threads that
+// run async jobs) yields the cores to the event loop when they are all busy: a server stays
+// responsive while its jobs run. Idle cores still run the compute at full speed. No-op
+// elsewhere and on later calls from the same thread.
+void deprioritize_compute_thread();
+
 }  // namespace deepgen

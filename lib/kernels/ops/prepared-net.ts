@@ -19,10 +19,25 @@ export interface PreparedNet {
   /** Values per input and per output row. */
   readonly inSize: number;
   readonly outSize: number;
-  /** y [n, outSize] of x [n, inSize], on the calling thread. */
-  forwardSync(x: Float32Array, n: number): Float32Array;
+  /** y [n, outSize] of x [n, inSize], on the calling thread; `map` turns each output y into (y + shift) * scale. */
+  forwardSync(x: Float32Array, n: number, map?: OutputMap): Float32Array;
   /** The same off the event loop (x must not change until it settles). */
-  forward(x: Float32Array, n: number, opts?: JobOptions): Promise<Float32Array>;
+  forward(x: Float32Array, n: number, opts?: JobOptions & { map?: OutputMap }): Promise<Float32Array>;
+}
+
+/** An affine map of the outputs, in float: { shift: 1, scale: 0.5 } takes tanh outputs to [0, 1]. */
+export interface OutputMap {
+  shift: number;
+  scale: number;
+}
+
+const IDENTITY_MAP: OutputMap = { shift: 0, scale: 1 };
+
+function checkMap(map: OutputMap | undefined): OutputMap {
+  if (map === undefined) return IDENTITY_MAP;
+  if (!Number.isFinite(map.shift) || !Number.isFinite(map.scale))
+    throw new DeepgenError("E_ARG", "prepared net: map shift and scale must be finite");
+  return map;
 }
 
 function checkLayers(layers: readonly PreparedLayer[]): void {
@@ -86,18 +101,20 @@ class NativePreparedNet implements PreparedNet {
     );
   }
 
-  forwardSync(x: Float32Array, n: number): Float32Array {
+  forwardSync(x: Float32Array, n: number, map?: OutputMap): Float32Array {
     checkInput(this, x, n);
+    const m = checkMap(map);
     const y = new Float32Array(n * this.outSize);
-    callNative((a) => a.preparedNetForward(this.handle, x, n, y));
+    callNative((a) => a.preparedNetForward(this.handle, x, n, y, m.shift, m.scale));
     return y;
   }
 
-  async forward(x: Float32Array, n: number, opts?: JobOptions): Promise<Float32Array> {
+  async forward(x: Float32Array, n: number, opts?: JobOptions & { map?: OutputMap }): Promise<Float32Array> {
     checkInput(this, x, n);
+    const m = checkMap(opts?.map);
     const y = new Float32Array(n * this.outSize);
     await runNativeJob(opts, (cancel, onProgress) =>
-      callNative((a) => a.preparedNetForwardAsync(this.handle, x, n, y, cancel, onProgress)),
+      callNative((a) => a.preparedNetForwardAsync(this.handle, x, n, y, m.shift, m.scale, cancel, onProgress)),
     );
     return y;
   }
@@ -112,19 +129,29 @@ class JsPreparedNet implements PreparedNet {
     readonly outSize: number,
   ) {}
 
-  forwardSync(x: Float32Array, n: number): Float32Array {
+  forwardSync(x: Float32Array, n: number, map?: OutputMap): Float32Array {
     checkInput(this, x, n);
-    return preparedForward(this.layers, x, n);
+    return mapped(preparedForward(this.layers, x, n), checkMap(map));
   }
 
-  async forward(x: Float32Array, n: number, opts?: JobOptions): Promise<Float32Array> {
+  async forward(x: Float32Array, n: number, opts?: JobOptions & { map?: OutputMap }): Promise<Float32Array> {
     checkInput(this, x, n);
+    const m = checkMap(opts?.map);
     const y = new Float32Array(n * this.outSize);
     await runChunkedJs(n, 1, opts, (begin, end) => {
-      y.set(preparedForward(this.layers, x.subarray(begin * this.inSize, end * this.inSize), end - begin), begin * this.outSize);
+      y.set(mapped(preparedForward(this.layers, x.subarray(begin * this.inSize, end * this.inSize), end - begin), m), begin * this.outSize);
     });
     return y;
   }
+}
+
+/** (y + shift) * scale in place, rounded to float after the sum as the native map does. */
+function mapped(y: Float32Array, m: OutputMap): Float32Array {
+  if (m.shift === 0 && m.scale === 1) return y;
+  const shift = Math.fround(m.shift);
+  const scale = Math.fround(m.scale);
+  for (let i = 0; i < y.length; i++) y[i] = Math.fround(y[i]! + shift) * scale;
+  return y;
 }
 
 /** The layers prepared for a backend (copies: later changes to the arrays do not reach it). */

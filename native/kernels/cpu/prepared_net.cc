@@ -87,13 +87,17 @@ PreparedNet::PreparedNet(const std::vector<PreparedLayerSpec>& specs) {
   }
 }
 
-void PreparedNet::forward(const float* x, int64_t n, float* y, const JobHooks& hooks) const {
+void PreparedNet::forward(const float* x, int64_t n, float* y, const JobHooks& hooks, float shift,
+                          float scale) const {
   const int64_t by_cols = cols_per_row_ == 0 ? kMaxChunkRows : kColsBudget / cols_per_row_;
   const int64_t chunk = std::max<int64_t>(1, std::min(kMaxChunkRows, by_cols));
   for (int64_t r = 0; r < n; r += chunk) {
     hooks.throw_if_cancelled();
     const int64_t m = std::min(chunk, n - r);
-    forward_chunk(x + r * in_size(), m, y + r * out_size());
+    float* out = y + r * out_size();
+    forward_chunk(x + r * in_size(), m, out);
+    if (shift != 0.0f || scale != 1.0f)
+      for (int64_t i = 0; i < m * out_size(); ++i) out[i] = (out[i] + shift) * scale;
     hooks.report(static_cast<double>(r + m) / static_cast<double>(n));
   }
 }

@@ -48,8 +48,10 @@ class PreparedNet {
   int64_t out_size() const { return layers_.back()->out_size; }
 
   // y [n, out_size] from x [n, in_size], `chunk` rows at a time (bounding the scratch memory;
-  // cancellation is polled and progress reported between chunks).
-  void forward(const float* x, int64_t n, float* y, const JobHooks& hooks) const;
+  // cancellation is polled and progress reported between chunks). Each output value then
+  // becomes (y + shift) * scale in float (shift 1, scale 0.5 map tanh outputs to [0, 1]).
+  void forward(const float* x, int64_t n, float* y, const JobHooks& hooks, float shift = 0.0f,
+               float scale = 1.0f) const;
 
  private:
   struct Layer {
