@@ -170,12 +170,13 @@ const BAD_CALLS: Record<Exclude<keyof NativeAddon, "abiVersion">, unknown[][]> =
   preparedNetSizes: [[], [null], [{}], [f32]],
   preparedNetForward: [
     [],
-    [null, f32, 1, f32, 0, 1],
-    [pnHandle, f32, -1, f32, 0, 1],
-    [pnHandle, f32, 1.5, f32, 0, 1],
+    [null, f32, 1, f32, 0, 0, 1],
+    [pnHandle, f32, -1, f32, 0, 0, 1],
+    [pnHandle, f32, 1.5, f32, 0, 0, 1],
     [pnHandle, f32, 1, f32],
-    [pnHandle, f32, 1, f32, Number.NaN, 1],
-    [pnHandle, f32, 1, f32, 0, 1e39],
+    [pnHandle, f32, 1, f32, 6, 0, 1],
+    [pnHandle, f32, 1, f32, 0, Number.NaN, 1],
+    [pnHandle, f32, 1, f32, 0, 0, 1e39],
   ],
   preparedNetForwardAsync: [
     [pnHandle, f32, 1, f32],
@@ -675,10 +676,10 @@ const OUT_OF_BOUNDS: Partial<Record<keyof typeof BAD_CALLS, unknown[][]>> = {
     [[PN_LAYER, pnLayer({ inChannels: 3, weight: new Float32Array(6) })]],
   ],
   preparedNetForward: [
-    [pnHandle, new Float32Array(1), 1, f32, 0, 1],
-    [pnHandle, f32, 1, new Float32Array(1), 0, 1],
+    [pnHandle, new Float32Array(1), 1, f32, 0, 0, 1],
+    [pnHandle, f32, 1, new Float32Array(1), 0, 0, 1],
   ],
-  preparedNetForwardAsync: [[pnHandle, new Float32Array(1), 1, f32, 0, 1, cancel]],
+  preparedNetForwardAsync: [[pnHandle, new Float32Array(1), 1, f32, 0, 0, 1, cancel]],
   cudaConvBlockBackward: [cbBackward({}, { 9: new Float32Array(3) })],
 };
 

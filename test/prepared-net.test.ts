@@ -196,3 +196,27 @@ test("a sampler re-packs its generator after fit, and after weightsChanged", asy
   gan.weightsChanged();
   t.notDeepEqual(gan.sampleSync(4, { seed: 3 }).x, after);
 });
+
+test("prepared net: the output map applies the activation, then (y + shift) * scale, on both backends", async (t) => {
+  const net = Vae.create({ dim: 20, latent: 3, hidden: [11], initSeed: 3 }).decoder;
+  const layers = net.inferenceLayers!()!;
+  const x = randomNormal(6 * 3, 21);
+  for (const backend of ["native", "js"] as const) {
+    const prepared = prepareNet(backend, layers);
+    const raw = prepared.forwardSync(x, 6);
+    const probs = prepared.forwardSync(x, 6, { activation: "sigmoid" });
+    const expected = raw.map((v) => 1 / (1 + Math.exp(-v)));
+    t.true(maxAbsDiff(probs, expected) < 1e-6, `${backend} sigmoid`);
+    const affine = prepared.forwardSync(x, 6, { shift: 1, scale: 0.5 });
+    t.deepEqual(
+      affine,
+      raw.map((v) => Math.fround(v + 1) * 0.5),
+      `${backend} affine`,
+    );
+    t.deepEqual(await prepared.forward(x, 6, { map: { activation: "sigmoid" } }), probs, `${backend} async`);
+    t.is(
+      code(t, () => prepared.forwardSync(x, 6, { shift: Number.NaN })),
+      "E_ARG",
+    );
+  }
+});

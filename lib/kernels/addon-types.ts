@@ -864,13 +864,22 @@ export interface PreparedNetAddon {
   preparedNetCreate(layers: NativePreparedLayer[]): PreparedNetHandle;
   /** [inSize, outSize] per row. */
   preparedNetSizes(handle: PreparedNetHandle): [number, number];
-  /** y = (net(x) + shift) * scale. */
-  preparedNetForward(handle: PreparedNetHandle, x: Float32Array, n: number, y: Float32Array, shift: number, scale: number): void;
+  /** y = (act(net(x)) + shift) * scale; activation: a code of ACTIVATION_KINDS (0: identity). */
+  preparedNetForward(
+    handle: PreparedNetHandle,
+    x: Float32Array,
+    n: number,
+    y: Float32Array,
+    activation: number,
+    shift: number,
+    scale: number,
+  ): void;
   preparedNetForwardAsync(
     handle: PreparedNetHandle,
     x: Float32Array,
     n: number,
     y: Float32Array,
+    activation: number,
     shift: number,
     scale: number,
     cancel: Int32Array,

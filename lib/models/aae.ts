@@ -36,7 +36,8 @@ import {
 import { netTensors } from "./checkpoint.js";
 import { batchRows, checkImageShape, type InputCheckOptions, type InputDomain, inputRows, netBytesPerRow } from "./common.js";
 import { BACKEND_KEYS, type Samples, type SyncInputOptions } from "./density.js";
-import { loadMlp, sigmoidInPlace } from "./latent.js";
+import { loadMlp } from "./latent.js";
+import type { OutputMap } from "../kernels/ops/prepared-net.js";
 import { checkPrior, PRIORS, type PriorKind, samplePrior } from "./priors.js";
 
 export { AAE_SELECT, type AaeEpochRecord, type AaeFitOptions, type AaeFitResult, type AaeTerms } from "./aae-trainer.js";
@@ -195,7 +196,7 @@ export class Aae extends Autoencoder<AaeConfig> {
   /** Pixel probabilities [n, D] of codes z [n, latent]. */
   decode(z: Float32Array, opts?: { backend?: BackendName }): Float32Array {
     const o = checkOptions("Aae.decode", opts, BACKEND_KEYS);
-    return sigmoidInPlace(this.decoderLogits(z, batchRows(z, this.latent), o.backend));
+    return this.decoderLogits(z, batchRows(z, this.latent), o.backend, this.sampleMap);
   }
 
   /** A code stands for x as E(x): reconstruct and interpolate decode it. */
@@ -219,8 +220,11 @@ export class Aae extends Autoencoder<AaeConfig> {
   }
 
   /** x is Bernoulli draws of the decoded probabilities. */
-  protected samplesOf(logits: Float32Array, n: number, seed: Seed, backend: BackendName | undefined, returnProbs: boolean): Samples {
-    const probs = sigmoidInPlace(logits.slice());
+  protected readonly sampleMap: OutputMap = { activation: "sigmoid" };
+
+  /** out: the decoder's probabilities. */
+  protected samplesOf(out: Float32Array, n: number, seed: Seed, backend: BackendName | undefined, returnProbs: boolean): Samples {
+    const probs = out.slice();
     const u = new Float32Array(probs.length);
     this.kernels(backend).philoxFill(u, seed, SAMPLE_X_STREAM, "uniform");
     const x = new Float32Array(probs.length);

@@ -11,6 +11,7 @@ import { DeepgenError } from "../core/errors.js";
 import { type ModelFile, readModelFile } from "../io/model-file.js";
 import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { ActivationKind } from "../kernels/ops/activation.js";
+import type { OutputMap } from "../kernels/ops/prepared-net.js";
 import { ConvDecoder, ConvEncoder, type Net } from "../nn/conv-nets.js";
 import { Mlp } from "../nn/dense.js";
 import type { Seed } from "../core/philox.js";
@@ -27,7 +28,7 @@ import {
   type SyncInputOptions,
   type SyncSampleOptions,
 } from "./density.js";
-import { gridCodes, interpolateCodes, loadNetParams } from "./latent.js";
+import { gridCodes, interpolateCodes, loadNetParams, sigmoidInPlace } from "./latent.js";
 
 export const VAE_ACTIVATIONS = ["relu", "tanh", "softplus", "leakyRelu"] as const;
 export type VaeActivation = (typeof VAE_ACTIVATIONS)[number];
@@ -170,25 +171,26 @@ export abstract class Autoencoder<C extends AutoencoderConfig> {
     return finishedAsync(opts, () => this.encoderOutput(x, n, opts.backend));
   }
 
-  /** The decoder's raw output [n, D] (logits) for codes z [n, latent]. */
-  protected decoderLogits(z: Float32Array, n: number, backend?: BackendName): Float32Array {
+  /**
+   * The decoder's output [n, D] for codes z [n, latent]: its logits, or with { activation:
+   * "sigmoid" } their probabilities (computed by the prepared network's output pass).
+   */
+  protected decoderLogits(z: Float32Array, n: number, backend?: BackendName, map?: OutputMap): Float32Array {
     const k = this.kernels(backend);
     const prepared = this.preparedDecoder.get(k);
-    if (prepared !== undefined) return prepared.forwardSync(z, n);
-    return this.decoder.forward(k, z, n).slice();
+    if (prepared !== undefined) return prepared.forwardSync(z, n, map);
+    const logits = this.decoder.forward(k, z, n).slice();
+    return map?.activation === "sigmoid" ? sigmoidInPlace(logits) : logits;
   }
+
+  /** What the samplers take from the decoder: probabilities (sigmoid) or logits (undefined). */
+  protected abstract readonly sampleMap: OutputMap | undefined;
 
   /** The latent draws [n, latent] of sample(n, {seed}): row i the same for any n. */
   protected abstract latentDraws(n: number, seed: Seed, backend: BackendName | undefined): Float32Array;
 
-  /** Samples from the decoder's logits of latentDraws(n, seed) (its own uniforms from the seed). */
-  protected abstract samplesOf(
-    logits: Float32Array,
-    n: number,
-    seed: Seed,
-    backend: BackendName | undefined,
-    returnProbs: boolean,
-  ): Samples;
+  /** Samples from the decoder's output (sampleMap) of latentDraws(n, seed) (its own uniforms from the seed). */
+  protected abstract samplesOf(out: Float32Array, n: number, seed: Seed, backend: BackendName | undefined, returnProbs: boolean): Samples;
 
   /** Bytes a sample allocates per row (sizedRequest). */
   protected abstract sampleBytesPerRow(): number;
@@ -258,7 +260,7 @@ export abstract class Autoencoder<C extends AutoencoderConfig> {
     const opts = checkOptions(`${this.className}.sampleSync`, options, SYNC_SAMPLE_KEYS, ["seed"]);
     return sizedRequest(`${this.className}.sample`, n, this.sampleBytesPerRow(), () =>
       this.samplesOf(
-        this.decoderLogits(this.latentDraws(n, opts.seed, opts.backend), n, opts.backend),
+        this.decoderLogits(this.latentDraws(n, opts.seed, opts.backend), n, opts.backend, this.sampleMap),
         n,
         opts.seed,
         opts.backend,
@@ -285,13 +287,13 @@ export abstract class Autoencoder<C extends AutoencoderConfig> {
     return sizedRequest(`${this.className}.sample`, total, this.sampleBytesPerRow(), async () => {
       const z = concatRows(requests.map((r) => this.latentDraws(r.n, r.seed, o.backend)));
       const prepared = this.preparedDecoder.get(this.kernels(o.backend));
-      const logits =
+      const out =
         prepared !== undefined
-          ? await prepared.forward(z, total, o)
-          : await finishedAsync(o, () => this.decoderLogits(z, total, o.backend));
+          ? await prepared.forward(z, total, { ...o, map: this.sampleMap })
+          : await finishedAsync(o, () => this.decoderLogits(z, total, o.backend, this.sampleMap));
       let row = 0;
       return requests.map((r) => {
-        const part = logits.subarray(row * this.dim, (row + r.n) * this.dim);
+        const part = out.subarray(row * this.dim, (row + r.n) * this.dim);
         row += r.n;
         return this.samplesOf(part, r.n, r.seed, o.backend, o.returnProbs ?? false);
       });

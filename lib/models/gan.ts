@@ -423,7 +423,7 @@ export class Gan {
   /** tanh outputs to images in [0, 1]: (x + 1) / 2, in place (the prepared net's map does it natively). */
   private toImages(x: Float32Array): Float32Array {
     const m = this.imageMap;
-    if (m !== undefined) for (let i = 0; i < x.length; i++) x[i] = Math.fround(x[i]! + m.shift) * m.scale;
+    if (m !== undefined) for (let i = 0; i < x.length; i++) x[i] = Math.fround(x[i]! + (m.shift ?? 0)) * (m.scale ?? 1);
     return x;
   }
 

@@ -81,7 +81,8 @@ import {
   SYNC_INPUT_KEYS,
   type SyncInputOptions,
 } from "./density.js";
-import { cbInverseCdf, cbMean, sigmoidInPlace } from "./latent.js";
+import { cbInverseCdf, cbMean } from "./latent.js";
+import type { OutputMap } from "../kernels/ops/prepared-net.js";
 import { type ElboTerms, fitVae, type VaeFitOptions, type VaeFitResult } from "./vae-trainer.js";
 
 export type { ElboTerms, VaeEpochRecord, VaeFitOptions, VaeFitResult } from "./vae-trainer.js";
@@ -157,6 +158,8 @@ const SYNC_IWAE_KEYS = optionKeys<Omit<IwaeOptions, "signal" | "onProgress">>({
   seed: true,
 });
 const ELBO_KEYS = optionKeys<ElboOptions>({ backend: true, seed: true, batchSize: true, checkInput: true });
+
+const SIGMOID: OutputMap = { activation: "sigmoid" };
 
 /** Philox stream of the z draws of sample() (ONNX exports record it, so runners draw the same z). */
 export const SAMPLE_Z_STREAM = 0x5a;
@@ -260,13 +263,11 @@ export class Vae extends Autoencoder<VaeConfig> implements DensityModel {
    */
   decode(z: Float32Array, opts?: { backend?: BackendName }): Float32Array {
     checkOptions("Vae.decode", opts, BACKEND_KEYS);
-    const logits = this.decoderLogits(z, batchRows(z, this.latent), opts?.backend);
-    if (this.config.decoder === "cbernoulli") {
-      const out = new Float32Array(logits.length);
-      for (let i = 0; i < out.length; i++) out[i] = cbMean(logits[i]!);
-      return out;
-    }
-    return sigmoidInPlace(logits);
+    const n = batchRows(z, this.latent);
+    if (this.config.decoder !== "cbernoulli") return this.decoderLogits(z, n, opts?.backend, SIGMOID);
+    const logits = this.decoderLogits(z, n, opts?.backend);
+    for (let i = 0; i < logits.length; i++) logits[i] = cbMean(logits[i]!);
+    return logits;
   }
 
   /** Summed -log p(x | z) of a batch (rowOut: per image) from the decoder's logits. */
@@ -299,19 +300,24 @@ export class Vae extends Autoencoder<VaeConfig> implements DensityModel {
     return z;
   }
 
-  protected samplesOf(logits: Float32Array, n: number, seed: Seed, backend: BackendName | undefined, returnProbs: boolean): Samples {
-    const u = new Float32Array(logits.length);
+  protected get sampleMap(): OutputMap | undefined {
+    return this.config.decoder === "cbernoulli" ? undefined : SIGMOID;
+  }
+
+  /** out: the Bernoulli decoder's probabilities, the continuous Bernoulli's logits. */
+  protected samplesOf(out: Float32Array, n: number, seed: Seed, backend: BackendName | undefined, returnProbs: boolean): Samples {
+    const u = new Float32Array(out.length);
     this.kernels(backend).philoxFill(u, seed, SAMPLE_X_STREAM, "uniform");
-    const x = new Float32Array(logits.length);
+    const x = new Float32Array(out.length);
     let probs: Float32Array;
     if (this.config.decoder === "cbernoulli") {
-      probs = new Float32Array(logits.length);
+      probs = new Float32Array(out.length);
       for (let i = 0; i < x.length; i++) {
-        probs[i] = cbMean(logits[i]!);
-        x[i] = cbInverseCdf(logits[i]!, u[i]!);
+        probs[i] = cbMean(out[i]!);
+        x[i] = cbInverseCdf(out[i]!, u[i]!);
       }
     } else {
-      probs = sigmoidInPlace(logits.slice());
+      probs = out.slice();
       for (let i = 0; i < x.length; i++) x[i] = u[i]! < probs[i]! ? 1 : 0;
     }
     return returnProbs ? { x, probs, n } : { x, n };

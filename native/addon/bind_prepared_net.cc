@@ -84,18 +84,18 @@ Napi::Value sizes(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// preparedNetForward(handle, x, n, y, shift, scale): y [n, out] from x [n, in], each output
-// then (y + shift) * scale.
+// preparedNetForward(handle, x, n, y, activation, shift, scale): y [n, out] from x [n, in], each
+// output then (act(y) + shift) * scale (activation: a code of activation.h, 0 for none).
 struct Forward {
   static constexpr const char* kName = "preparedNetForward";
   static constexpr const char* kAsyncName = "preparedNetForwardAsync";
-  static constexpr size_t kArgs = 6;
+  static constexpr size_t kArgs = 7;
   struct Args {
     std::shared_ptr<const PreparedNet> net;
     const float* x;
     int64_t n;
     float* y;
-    float shift, scale;
+    PreparedNet::OutputMap map;
   };
   static Args parse(const Napi::CallbackInfo& info, const char* fn, Keep& keep) {
     Args a;
@@ -109,12 +109,14 @@ struct Forward {
     a.x = x.Data();
     a.y = y.Data();
     const Range finite_float{-3.4e38, 3.4e38, false, true};
-    a.shift = static_cast<float>(arg_finite(info, 4, fn, "shift", finite_float));
-    a.scale = static_cast<float>(arg_finite(info, 5, fn, "scale", finite_float));
+    a.map.act =
+        static_cast<Activation>(arg_int(info, 4, fn, "activation", 0, kActivationCount - 1));
+    a.map.shift = static_cast<float>(arg_finite(info, 5, fn, "shift", finite_float));
+    a.map.scale = static_cast<float>(arg_finite(info, 6, fn, "scale", finite_float));
     return a;
   }
   static void run(const Args& a, const JobHooks& hooks) {
-    a.net->forward(a.x, a.n, a.y, hooks, a.shift, a.scale);
+    a.net->forward(a.x, a.n, a.y, hooks, a.map);
   }
 };
 

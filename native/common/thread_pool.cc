@@ -65,11 +65,7 @@ class ThreadPool {
 
   void ensure_workers(int n) {
     std::lock_guard<std::mutex> lock(mu_);
-    while (static_cast<int>(workers_.size()) < n)
-      workers_.emplace_back([this] {
-        deprioritize_compute_thread();
-        loop();
-      });
+    while (static_cast<int>(workers_.size()) < n) workers_.emplace_back([this] { loop(); });
   }
 
   void submit(std::shared_ptr<ParallelCall> call, int copies) {

@@ -25,10 +25,12 @@ int default_thread_limit();
 void parallel_for(int64_t num_chunks, const std::function<void(int64_t)>& fn, int max_threads = 0);
 
 // Lowers the calling thread's scheduling priority once (Linux: nice + DEEPGEN_COMPUTE_NICE,
-// default 10; 0 leaves it) so that background compute (the pool's workers, the threads that
-// run async jobs) yields the cores to the event loop when they are all busy: a server stays
-// responsive while its jobs run. Idle cores still run the compute at full speed. No-op
-// elsewhere and on later calls from the same thread.
+// default 10; 0 leaves it). The threads that run async jobs call it, so that when the cores are
+// all busy the event loop preempts them: a server stays responsive while its jobs run. The
+// pool's workers keep their priority: a sync call's helpers niced beside a caller that is not
+// were left waiting on its core (measured: a 2-thread forward no faster than 1 thread), and
+// an async job's helpers share the cores with a niced caller anyway. No-op elsewhere and on
+// later calls from the same thread.
 void deprioritize_compute_thread();
 
 }  // namespace deepgen

@@ -7,7 +7,7 @@
  */
 import { checkFloat32Array, checkInteger } from "../../core/check.js";
 import { DeepgenError } from "../../core/errors.js";
-import { ACTIVATION_KINDS } from "../js/activation.js";
+import { ACTIVATION_KINDS, type ActivationKind, activationForward } from "../js/activation.js";
 import { type PreparedLayer, preparedForward, preparedInSize, preparedOutSides, preparedOutSize } from "../js/prepared-net.js";
 import { type JobOptions, runChunkedJs, runNativeJob } from "../job.js";
 import { callNative } from "../native.js";
@@ -25,19 +25,26 @@ export interface PreparedNet {
   forward(x: Float32Array, n: number, opts?: JobOptions & { map?: OutputMap }): Promise<Float32Array>;
 }
 
-/** An affine map of the outputs, in float: { shift: 1, scale: 0.5 } takes tanh outputs to [0, 1]. */
+/**
+ * A map of the outputs, in float: each y becomes (act(y) + shift) * scale. { shift: 1, scale:
+ * 0.5 } takes tanh outputs to [0, 1]; { activation: "sigmoid" } logits to probabilities.
+ */
 export interface OutputMap {
-  shift: number;
-  scale: number;
+  activation?: ActivationKind;
+  shift?: number;
+  scale?: number;
 }
 
-const IDENTITY_MAP: OutputMap = { shift: 0, scale: 1 };
+type FullMap = { activation: ActivationKind; code: number; shift: number; scale: number };
 
-function checkMap(map: OutputMap | undefined): OutputMap {
-  if (map === undefined) return IDENTITY_MAP;
-  if (!Number.isFinite(map.shift) || !Number.isFinite(map.scale))
+function checkMap(map: OutputMap | undefined): FullMap {
+  const activation = map?.activation ?? "identity";
+  const shift = map?.shift ?? 0;
+  const scale = map?.scale ?? 1;
+  if (!ACTIVATION_KINDS.includes(activation)) throw new DeepgenError("E_ARG", `prepared net: unknown activation ${String(activation)}`);
+  if (!Number.isFinite(shift) || !Number.isFinite(scale))
     throw new DeepgenError("E_ARG", "prepared net: map shift and scale must be finite");
-  return map;
+  return { activation, code: ACTIVATION_KINDS.indexOf(activation), shift, scale };
 }
 
 function checkLayers(layers: readonly PreparedLayer[]): void {
@@ -105,7 +112,7 @@ class NativePreparedNet implements PreparedNet {
     checkInput(this, x, n);
     const m = checkMap(map);
     const y = new Float32Array(n * this.outSize);
-    callNative((a) => a.preparedNetForward(this.handle, x, n, y, m.shift, m.scale));
+    callNative((a) => a.preparedNetForward(this.handle, x, n, y, m.code, m.shift, m.scale));
     return y;
   }
 
@@ -114,7 +121,7 @@ class NativePreparedNet implements PreparedNet {
     const m = checkMap(opts?.map);
     const y = new Float32Array(n * this.outSize);
     await runNativeJob(opts, (cancel, onProgress) =>
-      callNative((a) => a.preparedNetForwardAsync(this.handle, x, n, y, m.shift, m.scale, cancel, onProgress)),
+      callNative((a) => a.preparedNetForwardAsync(this.handle, x, n, y, m.code, m.shift, m.scale, cancel, onProgress)),
     );
     return y;
   }
@@ -145,8 +152,9 @@ class JsPreparedNet implements PreparedNet {
   }
 }
 
-/** (y + shift) * scale in place, rounded to float after the sum as the native map does. */
-function mapped(y: Float32Array, m: OutputMap): Float32Array {
+/** (act(y) + shift) * scale in place, rounded to float after each step as the native map does. */
+function mapped(y: Float32Array, m: FullMap): Float32Array {
+  if (m.activation !== "identity") activationForward(m.activation, y, y, 0.01);
   if (m.shift === 0 && m.scale === 1) return y;
   const shift = Math.fround(m.shift);
   const scale = Math.fround(m.scale);

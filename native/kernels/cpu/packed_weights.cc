@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "../../common/cpu_features.h"
+#include "../../common/scratch.h"
 #include "../../common/thread_pool.h"
 #include "gemm.h"
 
@@ -116,25 +117,25 @@ void PackedWeights::multiply(const float* a, const Layout& layout, int64_t m, fl
     return;
   }
   // The shared kernels pack row-major A: gather other layouts into it first.
-  AlignedBuffer<float> gathered;
   const float* rows = a;
   if (layout.k_stride != 1 || layout.group_rows < m) {
-    gathered.resize(static_cast<size_t>(m * k_));
+    float* gathered = thread_scratch(ScratchSlot::kGathered, static_cast<size_t>(m * k_));
     for (int64_t row = 0; row < m; ++row) {
       const float* src = a + (row / layout.group_rows) * layout.group_stride +
                          (row % layout.group_rows) * layout.row_stride;
-      for (int64_t p = 0; p < k_; ++p) gathered.data()[row * k_ + p] = src[p * layout.k_stride];
+      for (int64_t p = 0; p < k_; ++p) gathered[row * k_ + p] = src[p * layout.k_stride];
     }
-    rows = gathered.data();
+    rows = gathered;
   }
   GemmArgs g;
   g.m = m;
   g.k = k_;
   g.a = rows;
   g.lda = rows == a ? layout.row_stride : k_;
-  AlignedBuffer<float> packed_a(static_cast<size_t>(gemm_packed_a_size(m, k_)));
-  gemm_pack_a(g, packed_a.data(), threads);
-  gemm_packed(m, n_, k_, packed_a.data(), data_.data(), c, ldc, threads);
+  float* packed_a =
+      thread_scratch(ScratchSlot::kPackedA, static_cast<size_t>(gemm_packed_a_size(m, k_)));
+  gemm_pack_a(g, packed_a, threads);
+  gemm_packed(m, n_, k_, packed_a, data_.data(), c, ldc, threads);
 }
 
 void PackedWeights::multiply_wide(const float* a, const Layout& layout, int64_t m, float* c,
@@ -143,12 +144,13 @@ void PackedWeights::multiply_wide(const float* a, const Layout& layout, int64_t 
   const int64_t m_slivers = (m + kMr - 1) / kMr, n_slivers = (n_ + kNr - 1) / kNr;
   if (threads <= 0) threads = thread_limit();
   if (m * n_ * k_ < kSingleThread) threads = 1;
-  AlignedBuffer<float> packed_a(static_cast<size_t>(m_slivers * kMr * k_));
+  float* packed_a =
+      thread_scratch(ScratchSlot::kPackedA, static_cast<size_t>(m_slivers * kMr * k_));
   const int64_t row_blocks = (m + kMc - 1) / kMc;
   const int64_t col_chunks = (n_slivers + kSliversPerTask - 1) / kSliversPerTask;
   for (int64_t pc = 0; pc < k_; pc += k_step_) {
     const int64_t kc = std::min(k_step_, k_ - pc);
-    float* ap = packed_a.data() + pc * m_slivers * kMr;
+    float* ap = packed_a + pc * m_slivers * kMr;
     const float* bp = data_.data() + pc * n_slivers * kNr;
     parallel_for(
         m_slivers,

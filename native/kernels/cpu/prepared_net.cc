@@ -7,6 +7,7 @@
 
 #include "../../common/cpu_features.h"
 #include "../../common/errors.h"
+#include "../../common/scratch.h"
 #include "../../common/thread_pool.h"
 
 namespace deepgen {
@@ -87,8 +88,8 @@ PreparedNet::PreparedNet(const std::vector<PreparedLayerSpec>& specs) {
   }
 }
 
-void PreparedNet::forward(const float* x, int64_t n, float* y, const JobHooks& hooks, float shift,
-                          float scale) const {
+void PreparedNet::forward(const float* x, int64_t n, float* y, const JobHooks& hooks,
+                          const OutputMap& map) const {
   const int64_t by_cols = cols_per_row_ == 0 ? kMaxChunkRows : kColsBudget / cols_per_row_;
   const int64_t chunk = std::max<int64_t>(1, std::min(kMaxChunkRows, by_cols));
   for (int64_t r = 0; r < n; r += chunk) {
@@ -96,19 +97,22 @@ void PreparedNet::forward(const float* x, int64_t n, float* y, const JobHooks& h
     const int64_t m = std::min(chunk, n - r);
     float* out = y + r * out_size();
     forward_chunk(x + r * in_size(), m, out);
-    if (shift != 0.0f || scale != 1.0f)
-      for (int64_t i = 0; i < m * out_size(); ++i) out[i] = (out[i] + shift) * scale;
+    if (map.act != Activation::kIdentity)
+      for (int64_t row = 0; row < m; ++row)
+        bias_act_span(map.act, 0.0f, 0.0f, out + row * out_size(), out_size());
+    if (map.shift != 0.0f || map.scale != 1.0f)
+      for (int64_t i = 0; i < m * out_size(); ++i) out[i] = (out[i] + map.shift) * map.scale;
     hooks.report(static_cast<double>(r + m) / static_cast<double>(n));
   }
 }
 
 void PreparedNet::forward_chunk(const float* x, int64_t n, float* y) const {
-  AlignedBuffer<float> ping(static_cast<size_t>(n * widest_)),
-      pong(static_cast<size_t>(n * widest_));
+  float* ping = thread_scratch(ScratchSlot::kPing, static_cast<size_t>(n * widest_));
+  float* pong = thread_scratch(ScratchSlot::kPong, static_cast<size_t>(n * widest_));
   const float* in = x;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const Layer& l = *layers_[i];
-    float* out = i + 1 == layers_.size() ? y : (i % 2 == 0 ? ping.data() : pong.data());
+    float* out = i + 1 == layers_.size() ? y : (i % 2 == 0 ? ping : pong);
     if (l.spec.kind == PreparedLayerKind::kDense)
       dense(l, in, n, out);
     else
@@ -146,13 +150,13 @@ void PreparedNet::conv_transpose(const Layer& l, const float* x, int64_t n, floa
         // op(A) = X^T [images x H W, Cin]: one row per input pixel of the group, read in place.
         const PackedWeights::Layout pixels{1, hw, hw, s.in_c * hw};
         // cols [pixel, (co, ky, kx)]: a pixel's taps of one channel share a cache line.
-        AlignedBuffer<float> cols(static_cast<size_t>(rows * m));
-        l.weights->multiply(x + img0 * s.in_c * hw, pixels, rows, cols.data(), m, inner);
+        float* cols = thread_scratch(ScratchSlot::kCols, static_cast<size_t>(rows * m));
+        l.weights->multiply(x + img0 * s.in_c * hw, pixels, rows, cols, m, inner);
         parallel_for(
             count * s.out_c,
             [&](int64_t task) {
               const int64_t i = task / s.out_c, co = task % s.out_c;
-              col2im_plane(l, cols.data() + i * hw * m, co,
+              col2im_plane(l, cols + i * hw * m, co,
                            y + ((img0 + i) * s.out_c + co) * l.out_h * l.out_w);
             },
             inner);

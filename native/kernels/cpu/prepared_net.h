@@ -47,11 +47,20 @@ class PreparedNet {
   int64_t in_size() const { return layers_.front()->in_size; }
   int64_t out_size() const { return layers_.back()->out_size; }
 
+  // How forward maps each output value y at the end: act(y), then (act(y) + shift) * scale
+  // in float (tanh outputs to [0, 1]: shift 1, scale 0.5; logits to probabilities: sigmoid).
+  struct OutputMap {
+    Activation act = Activation::kIdentity;
+    float shift = 0.0f, scale = 1.0f;
+  };
+
   // y [n, out_size] from x [n, in_size], `chunk` rows at a time (bounding the scratch memory;
-  // cancellation is polled and progress reported between chunks). Each output value then
-  // becomes (y + shift) * scale in float (shift 1, scale 0.5 map tanh outputs to [0, 1]).
-  void forward(const float* x, int64_t n, float* y, const JobHooks& hooks, float shift = 0.0f,
-               float scale = 1.0f) const;
+  // cancellation is polled and progress reported between chunks), mapped by `map`.
+  void forward(const float* x, int64_t n, float* y, const JobHooks& hooks,
+               const OutputMap& map) const;
+  void forward(const float* x, int64_t n, float* y, const JobHooks& hooks) const {
+    forward(x, n, y, hooks, OutputMap{});
+  }
 
  private:
   struct Layer {
