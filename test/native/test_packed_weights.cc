@@ -38,13 +38,15 @@ void check_shape(int64_t m, int64_t k, int64_t n, bool trans_b) {
   g.ldc = n;
   sgemm_plain(g);
   double worst = 0;
-  for (size_t i = 0; i < c.size(); ++i) worst = std::fmax(worst, std::fabs(c[i] - ref[i]) / (1 + std::fabs(ref[i])));
+  for (size_t i = 0; i < c.size(); ++i)
+    worst = std::fmax(worst, std::fabs(c[i] - ref[i]) / (1 + std::fabs(ref[i])));
   CHECK(worst < 1e-4);
   for (int64_t row : {int64_t{0}, m / 2, m - 1}) {
     std::vector<float> alone(static_cast<size_t>(n));
     w.multiply(a.data() + row * k, {k, 1, 1, 0}, 1, alone.data(), n, 1);
     bool same = true;
-    for (int64_t j = 0; j < n; ++j) same = same && alone[static_cast<size_t>(j)] == c[static_cast<size_t>(row * n + j)];
+    for (int64_t j = 0; j < n; ++j)
+      same = same && alone[static_cast<size_t>(j)] == c[static_cast<size_t>(row * n + j)];
     CHECK(same);
   }
 }
@@ -68,7 +70,9 @@ TEST(packed_weights_read_pixels_in_place) {
   std::vector<float> rows(static_cast<size_t>(m * k));
   for (int64_t i = 0; i < images; ++i)
     for (int64_t c = 0; c < k; ++c)
-      for (int64_t p = 0; p < pixels; ++p) rows[static_cast<size_t>((i * pixels + p) * k + c)] = x[static_cast<size_t>((i * k + c) * pixels + p)];
+      for (int64_t p = 0; p < pixels; ++p)
+        rows[static_cast<size_t>((i * pixels + p) * k + c)] =
+            x[static_cast<size_t>((i * k + c) * pixels + p)];
   PackedWeights w(b.data(), k, n, n, false);
   std::vector<float> direct(static_cast<size_t>(m * n)), gathered(static_cast<size_t>(m * n));
   w.multiply(x.data(), {1, pixels, pixels, k * pixels}, m, direct.data(), n, 0);
