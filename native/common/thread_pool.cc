@@ -21,6 +21,18 @@
 namespace deepgen {
 namespace {
 
+// Busy-wait rounds before a thread sleeps (a few tens of microseconds): a kernel runs several
+// parallel loops back to back, and a sleeping helper's wake-up costs more than a small loop.
+constexpr int kSpinRounds = 2000;
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
 // State shared by the caller and the helper tasks of one parallel_for call. Helpers may be
 // dequeued after the call returned, so they hold it by shared_ptr and find no work left.
 struct ParallelCall {
@@ -47,9 +59,22 @@ struct ParallelCall {
         }
       }
       std::lock_guard<std::mutex> lock(mu);
-      if (++finished == total) cv.notify_all();
+      if (++finished == total) {
+        all_done.store(true, std::memory_order_release);
+        cv.notify_all();
+      }
     }
   }
+
+  // Waits for every chunk: spins a little first (the helpers' last chunks usually end within
+  // microseconds of the caller's), then sleeps.
+  void wait_all() {
+    for (int i = 0; i < kSpinRounds && !all_done.load(std::memory_order_acquire); ++i) cpu_relax();
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return finished == total; });
+  }
+
+  std::atomic<bool> all_done{false};
 };
 
 class ThreadPool {
@@ -72,6 +97,7 @@ class ThreadPool {
     {
       std::lock_guard<std::mutex> lock(mu_);
       for (int i = 0; i < copies; ++i) queue_.push_back(call);
+      queued_.fetch_add(copies, std::memory_order_release);
     }
     if (copies == 1)
       cv_.notify_one();
@@ -82,6 +108,9 @@ class ThreadPool {
  private:
   void loop() {
     for (;;) {
+      // After a task, look for the next one for a while before sleeping.
+      for (int i = 0; i < kSpinRounds && queued_.load(std::memory_order_acquire) == 0; ++i)
+        cpu_relax();
       std::shared_ptr<ParallelCall> call;
       {
         std::unique_lock<std::mutex> lock(mu_);
@@ -89,6 +118,7 @@ class ThreadPool {
         if (stopping_ && queue_.empty()) return;
         call = std::move(queue_.front());
         queue_.pop_front();
+        queued_.fetch_sub(1, std::memory_order_relaxed);
       }
       call->run_chunks();
     }
@@ -97,6 +127,7 @@ class ThreadPool {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::shared_ptr<ParallelCall>> queue_;
+  std::atomic<int> queued_{0};  // queue_.size(), read without the lock by spinning workers
   std::vector<std::thread> workers_;
   bool stopping_ = false;
 };
@@ -149,10 +180,7 @@ void parallel_for(int64_t num_chunks, const std::function<void(int64_t)>& fn, in
   pool().ensure_workers(helpers);
   pool().submit(call, helpers);
   call->run_chunks();
-  {
-    std::unique_lock<std::mutex> lock(call->mu);
-    call->cv.wait(lock, [&] { return call->finished == call->total; });
-  }
+  call->wait_all();
   if (call->error) std::rethrow_exception(call->error);
 }
 

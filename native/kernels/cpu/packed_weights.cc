@@ -25,6 +25,8 @@ constexpr int64_t kMc = 120;  // rows per task: their A slivers (90 KB) stay in 
 constexpr int64_t kSliversPerTask = 4;
 // Below this many multiply-adds one thread beats waking the pool.
 constexpr int64_t kSingleThread = 64 * 64 * 64;
+// Below this many values of A, its packing runs on the calling thread.
+constexpr int64_t kPackInline = 64 * 1024;
 
 int64_t slice_step(int64_t k) {
   const int64_t slices = (k + kKc - 1) / kKc;
@@ -106,14 +108,14 @@ PackedWeights::PackedWeights(const float* b, int64_t k, int64_t n, int64_t ldb, 
 }
 
 void PackedWeights::multiply(const float* a, const Layout& layout, int64_t m, float* c, int64_t ldc,
-                             int threads) const {
+                             int threads, const Epilogue* epilogue) const {
   if (m == 0 || n_ == 0) return;
   if (k_ == 0) {
     for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n_, 0.0f);
     return;
   }
   if (wide_) {
-    multiply_wide(a, layout, m, c, ldc, threads);
+    multiply_wide(a, layout, m, c, ldc, threads, epilogue);
     return;
   }
   // The shared kernels pack row-major A: gather other layouts into it first.
@@ -136,53 +138,60 @@ void PackedWeights::multiply(const float* a, const Layout& layout, int64_t m, fl
       thread_scratch(ScratchSlot::kPackedA, static_cast<size_t>(gemm_packed_a_size(m, k_)));
   gemm_pack_a(g, packed_a, threads);
   gemm_packed(m, n_, k_, packed_a, data_.data(), c, ldc, threads);
+  if (epilogue != nullptr)
+    parallel_for(
+        m, [&](int64_t i) { epilogue->apply(c + i * ldc, 0, n_); }, threads);
 }
 
 void PackedWeights::multiply_wide(const float* a, const Layout& layout, int64_t m, float* c,
-                                  int64_t ldc, int threads) const {
+                                  int64_t ldc, int threads, const Epilogue* epilogue) const {
 #ifdef DEEPGEN_WIDE_KERNEL
   const int64_t m_slivers = (m + kMr - 1) / kMr, n_slivers = (n_ + kNr - 1) / kNr;
   if (threads <= 0) threads = thread_limit();
   if (m * n_ * k_ < kSingleThread) threads = 1;
   float* packed_a =
       thread_scratch(ScratchSlot::kPackedA, static_cast<size_t>(m_slivers * kMr * k_));
-  const int64_t row_blocks = (m + kMc - 1) / kMc;
-  const int64_t col_chunks = (n_slivers + kSliversPerTask - 1) / kSliversPerTask;
-  for (int64_t pc = 0; pc < k_; pc += k_step_) {
-    const int64_t kc = std::min(k_step_, k_ - pc);
-    float* ap = packed_a + pc * m_slivers * kMr;
-    const float* bp = data_.data() + pc * n_slivers * kNr;
-    parallel_for(
-        m_slivers,
-        [&](int64_t s) {
-          float* out = ap + s * kMr * kc;
-          const float* src[kMr];
-          for (int64_t r = 0; r < kMr; ++r) {
-            const int64_t row = s * kMr + r;
-            src[r] = row >= m
-                         ? nullptr
-                         : a + (row / layout.group_rows) * layout.group_stride +
-                               (row % layout.group_rows) * layout.row_stride + pc * layout.k_stride;
-          }
+  // A's slivers for every K slice; small inputs on this thread (waking a helper costs more).
+  parallel_for(
+      m_slivers,
+      [&](int64_t s) {
+        const float* src[kMr];
+        for (int64_t r = 0; r < kMr; ++r) {
+          const int64_t row = s * kMr + r;
+          src[r] = row >= m ? nullptr
+                            : a + (row / layout.group_rows) * layout.group_stride +
+                                  (row % layout.group_rows) * layout.row_stride;
+        }
+        for (int64_t pc = 0; pc < k_; pc += k_step_) {
+          const int64_t kc = std::min(k_step_, k_ - pc);
+          float* out = packed_a + pc * m_slivers * kMr + s * kMr * kc;
           for (int64_t p = 0; p < kc; ++p)
             for (int64_t r = 0; r < kMr; ++r)
-              out[p * kMr + r] = src[r] == nullptr ? 0.0f : src[r][p * layout.k_stride];
-        },
-        threads);
-    const bool accumulate = pc > 0;
-    parallel_for(
-        row_blocks * col_chunks,
-        [&](int64_t task) {
-          const int64_t rb = task / col_chunks, cc = task % col_chunks;
-          const int64_t s_end = std::min(n_slivers, (cc + 1) * kSliversPerTask);
-          const int64_t i_end = std::min(m, (rb + 1) * kMc);
-          for (int64_t s = cc * kSliversPerTask; s < s_end; ++s) {
-            const int64_t j0 = s * kNr, cols = std::min(kNr, n_ - j0);
-            for (int64_t i0 = rb * kMc; i0 < i_end; i0 += kMr) {
+              out[p * kMr + r] = src[r] == nullptr ? 0.0f : src[r][(pc + p) * layout.k_stride];
+        }
+      },
+      m * k_ < kPackInline ? 1 : threads);
+  // One pass of tasks (row block x column chunk), each over all K slices of its tiles, then
+  // its part of the epilogue: no barrier between slices.
+  const int64_t row_blocks = (m + kMc - 1) / kMc;
+  const int64_t col_chunks = (n_slivers + kSliversPerTask - 1) / kSliversPerTask;
+  parallel_for(
+      row_blocks * col_chunks,
+      [&](int64_t task) {
+        const int64_t rb = task / col_chunks, cc = task % col_chunks;
+        const int64_t s_begin = cc * kSliversPerTask;
+        const int64_t s_end = std::min(n_slivers, s_begin + kSliversPerTask);
+        const int64_t i_begin = rb * kMc, i_end = std::min(m, i_begin + kMc);
+        for (int64_t s = s_begin; s < s_end; ++s) {
+          const int64_t j0 = s * kNr, cols = std::min(kNr, n_ - j0);
+          for (int64_t pc = 0; pc < k_; pc += k_step_) {
+            const int64_t kc = std::min(k_step_, k_ - pc);
+            const bool accumulate = pc > 0;
+            const float* bs = data_.data() + pc * n_slivers * kNr + s * kNr * kc;
+            for (int64_t i0 = i_begin; i0 < i_end; i0 += kMr) {
               const int64_t rows = std::min(kMr, m - i0);
               const WideTile tile = kWideTiles[rows - 1];
-              const float* as = ap + (i0 / kMr) * kMr * kc;
-              const float* bs = bp + s * kNr * kc;
+              const float* as = packed_a + pc * m_slivers * kMr + (i0 / kMr) * kMr * kc;
               if (cols == kNr) {
                 tile(kc, as, bs, c + i0 * ldc + j0, ldc, accumulate);
                 continue;
@@ -198,12 +207,27 @@ void PackedWeights::multiply_wide(const float* a, const Layout& layout, int64_t 
                             static_cast<size_t>(cols) * sizeof(float));
             }
           }
-        },
-        threads);
-  }
+        }
+        if (epilogue != nullptr) {
+          const int64_t j_begin = s_begin * kNr, j_end = std::min(n_, s_end * kNr);
+          for (int64_t i = i_begin; i < i_end; ++i)
+            epilogue->apply(c + i * ldc + j_begin, j_begin, j_end - j_begin);
+        }
+      },
+      threads);
 #else
-  (void)a, (void)layout, (void)m, (void)c, (void)ldc, (void)threads;
+  (void)a, (void)layout, (void)m, (void)c, (void)ldc, (void)threads, (void)epilogue;
 #endif
+}
+
+void PackedWeights::Epilogue::apply(float* y, int64_t j0, int64_t len) const {
+  if (bias != nullptr)
+    for (int64_t j = 0; j < len; ++j) y[j] += bias[j0 + j];
+  if (act == Activation::kIdentity) return;
+  if (use_avx2_fma())
+    activation_forward_span_avx2(act, y, y, len, slope);
+  else
+    activation_forward_span_plain(act, y, y, len, slope);
 }
 
 }  // namespace deepgen

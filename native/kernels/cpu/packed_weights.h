@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "../../common/aligned_buffer.h"
+#include "activation.h"
 
 namespace deepgen {
 
@@ -30,14 +31,24 @@ class PackedWeights {
     int64_t row_stride, k_stride, group_rows, group_stride;
   };
 
-  // C [m, n] (leading dimension ldc, overwritten) = A [m, k] times B, with at most `threads`
-  // threads (0: the pool's limit).
-  void multiply(const float* a, const Layout& layout, int64_t m, float* c, int64_t ldc,
-                int threads) const;
+  // What follows the product on each output value: y = act(y + bias[column]) (bias may be
+  // null). Applied to spans of a row whose bounds depend only on n, so a row's values never
+  // depend on the batch.
+  struct Epilogue {
+    const float* bias = nullptr;
+    Activation act = Activation::kIdentity;
+    float slope = 0.01f;
+    void apply(float* y, int64_t j0, int64_t len) const;  // columns [j0, j0 + len) of one row
+  };
+
+  // C [m, n] (leading dimension ldc, overwritten) = A [m, k] times B, then the epilogue if
+  // any, with at most `threads` threads (0: the pool's limit).
+  void multiply(const float* a, const Layout& layout, int64_t m, float* c, int64_t ldc, int threads,
+                const Epilogue* epilogue = nullptr) const;
 
  private:
   void multiply_wide(const float* a, const Layout& layout, int64_t m, float* c, int64_t ldc,
-                     int threads) const;
+                     int threads, const Epilogue* epilogue) const;
   bool wide_;  // the AVX-512 layout and kernel
   int64_t k_, n_, k_step_;
   AlignedBuffer<float> data_;

@@ -123,14 +123,11 @@ void PreparedNet::forward_chunk(const float* x, int64_t n, float* y) const {
 
 void PreparedNet::dense(const Layer& l, const float* x, int64_t n, float* y) const {
   const int64_t in = l.spec.in_c, out = l.spec.out_c;
-  l.weights->multiply(x, {in, 1, n, 0}, n, y, out, 0);
-  const Activation act = l.spec.activation;
-  const float slope = l.spec.slope;
-  parallel_for(n, [&](int64_t row) {
-    float* yr = y + row * out;
-    for (int64_t j = 0; j < out; ++j) yr[j] += l.bias[static_cast<size_t>(j)];
-    if (act != Activation::kIdentity) bias_act_span(act, slope, 0.0f, yr, out);
-  });
+  PackedWeights::Epilogue epilogue;
+  epilogue.bias = l.bias.data();
+  epilogue.act = l.spec.activation;
+  epilogue.slope = l.spec.slope;
+  l.weights->multiply(x, {in, 1, n, 0}, n, y, out, 0, &epilogue);
 }
 
 void PreparedNet::conv_transpose(const Layer& l, const float* x, int64_t n, float* y) const {
