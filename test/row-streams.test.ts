@@ -197,6 +197,7 @@ test("the addon itself refuses short or mistyped rowStreams (E_SHAPE / E_ARG), s
           px,
           null,
           new Uint8Array(12) as unknown as Uint32Array,
+          0,
         ),
       ),
     ),

@@ -4,6 +4,7 @@ import { PNG } from "pngjs";
 
 import { encodePng, imageGrid } from "../lib/io/png.js";
 import type { Nade } from "../lib/models/nade.js";
+import type { PixelRnn } from "../lib/models/pixelrnn.js";
 import type { Vae } from "../lib/models/vae.js";
 import { createServer, type DeepgenServer } from "../lib/serve/server.js";
 import { parseNpy, post, startServer } from "./serve-helpers.js";
@@ -37,6 +38,7 @@ test("GET /v1/models lists every model with kind, parameters, shape and routes",
   });
   t.like(byName["gan"], { kind: "gan", routes: ["sample"], codes: 3 });
   t.like(byName["vae"], { routes: ["sample", "logprob"] });
+  t.like(byName["rowlstm"], { routes: ["sample", "logprob", "complete"] });
   const one = await fetch(`${url}/v1/models/rnade`);
   t.like(await one.json(), { name: "rnade", kind: "rnade" });
   t.is((await fetch(`${url}/v1/models/nope`)).status, 404);
@@ -127,6 +129,16 @@ test("complete: NADE keeps the known top rows and draws the rest exactly as Nade
   t.deepEqual(Array.from(got.subarray(0, 24)), x[0]!.slice(0, 24));
   t.is((await post(`${url}/v1/models/nade/complete`, { x, rows: 9 })).status, 400);
   t.is((await post(`${url}/v1/models/rnade/complete`, { x, rows: 1 })).status, 400);
+});
+
+test("complete: a PixelRNN keeps the known top rows and draws the rest exactly as PixelRnn.complete", async (t) => {
+  const rnn = app.deepgen.get("rowlstm")!.model as PixelRnn;
+  const x = zeros(2).map((row) => row.map((_, j) => (j % 3 === 0 ? 1 : 0)));
+  const r = await post(`${url}/v1/models/rowlstm/complete`, { x, rows: 2, seed: 5, format: "npy" });
+  t.is(r.status, 200);
+  const got = parseNpy(await r.arrayBuffer()).data;
+  t.deepEqual(got, (await rnn.complete(new Float32Array(x.flat()), { known: 16, seed: 5 })).x);
+  t.deepEqual(Array.from(got.subarray(64, 80)), x[1]!.slice(0, 16));
 });
 
 test("bad requests are 4xx naming the problem: schema, unknown fields, limits, bad JSON, media type", async (t) => {

@@ -683,6 +683,8 @@ export type PixelRnnSampleArgs = [
   x: Float32Array,
   probs: Float32Array | null,
   rowStreams: Uint32Array | null,
+  /** > 0: the first `known` pixels of each row of x are kept, not drawn (a completion). */
+  known: number,
 ];
 export interface PixelRnnAddon {
   pixelRnnLogProb(...args: [...PixelRnnModelArgs, x: Float32Array, n: number, logp: Float32Array]): void;

@@ -22,7 +22,16 @@ import { Adam } from "../nn/adam.js";
 import { type BatchSampleOptions, type SampleRequest, sampleCoalesced, sampleEachInTurn } from "./batch.js";
 import { checkpointMetadata, readCheckpointFile } from "./checkpoint.js";
 import { uniformInit } from "../nn/init.js";
-import { allocRows, autoregressiveBytesPerRow, inputRows, inputRowsAsync, modelKernels, sizedRequest } from "./common.js";
+import {
+  allocRows,
+  autoregressiveBytesPerRow,
+  batchRows,
+  type InputCheckOptions,
+  inputRows,
+  inputRowsAsync,
+  modelKernels,
+  sizedRequest,
+} from "./common.js";
 import {
   BACKEND_KEYS,
   type DensityModel,
@@ -82,6 +91,9 @@ export interface PixelRnnSampleOptions extends SampleOptions {
   cached?: boolean;
 }
 
+/** A completion's options: sampling's, and how many pixels (raster order: the top known / width rows) are given. */
+export type PixelRnnCompleteOptions = PixelRnnSampleOptions & InputCheckOptions & { known: number };
+
 const CREATE_KEYS = optionKeys<PixelRnnCreateOptions>({
   kind: true,
   height: true,
@@ -94,6 +106,8 @@ const CREATE_KEYS = optionKeys<PixelRnnCreateOptions>({
 const FIT_KEYS = optionKeys<PixelRnnFitOptions>({ ...VALIDATED_FIT_FIELDS, onProgress: true, clipNorm: true });
 const PIXELRNN_SAMPLE_KEYS = [...SAMPLE_KEYS, "cached"];
 const PIXELRNN_SYNC_SAMPLE_KEYS = [...SYNC_SAMPLE_KEYS, "cached"];
+const COMPLETE_KEYS = [...PIXELRNN_SAMPLE_KEYS, "known", "checkInput"];
+const SYNC_COMPLETE_KEYS = [...PIXELRNN_SYNC_SAMPLE_KEYS, "known", "checkInput"];
 
 const SAMPLE_STREAM = 0;
 const DIR_NAMES: Record<PixelRnnKindName, string[]> = { rowlstm: ["row"], diagbilstm: ["lr", "rl"] };
@@ -249,6 +263,59 @@ export class PixelRnn implements DensityModel {
       this.kernels(o.backend).pixelRnnSample(this.arrays, { n, seed: o.seed, stream: SAMPLE_STREAM, cached: o.cached ?? true }, x, probs);
       return probs ? { x, probs, n } : { x, n };
     });
+  }
+
+  /**
+   * Completes images: the first `known` pixels of each row of x (raster order: the top known /
+   * width rows) are kept and the rest drawn, on the counters of sample(n, {seed}) (so known = 0
+   * is that sample). Returns new arrays; x is not modified.
+   */
+  async complete(x: Float32Array, opts: PixelRnnCompleteOptions): Promise<Samples> {
+    const o = checkOptions("PixelRnn.complete", opts, COMPLETE_KEYS, ["seed", "known"]);
+    const { out, probs, n, known } = this.completionInput("PixelRnn.complete", x, o);
+    return sizedRequest("PixelRnn.complete", n, autoregressiveBytesPerRow("sample", this.dim, o.returnProbs), async () => {
+      await this.kernels(o.backend).pixelRnnSampleAsync(
+        this.arrays,
+        { n, seed: o.seed, stream: SAMPLE_STREAM, cached: o.cached ?? true, known },
+        out,
+        probs,
+        o,
+      );
+      return probs ? { x: out, probs, n } : { x: out, n };
+    });
+  }
+
+  completeSync(x: Float32Array, opts: Omit<PixelRnnCompleteOptions, "signal" | "onProgress">): Samples {
+    const o = checkOptions("PixelRnn.completeSync", opts, SYNC_COMPLETE_KEYS, ["seed", "known"]);
+    const { out, probs, n, known } = this.completionInput("PixelRnn.completeSync", x, o);
+    return sizedRequest("PixelRnn.completeSync", n, autoregressiveBytesPerRow("sample", this.dim, o.returnProbs), () => {
+      this.kernels(o.backend).pixelRnnSample(
+        this.arrays,
+        { n, seed: o.seed, stream: SAMPLE_STREAM, cached: o.cached ?? true, known },
+        out,
+        probs,
+      );
+      return probs ? { x: out, probs, n } : { x: out, n };
+    });
+  }
+
+  /** x's rows checked (their known pixels 0 or 1) and copied into the output, with known checked. */
+  private completionInput(
+    what: string,
+    x: Float32Array,
+    o: { known: number; returnProbs?: boolean; checkInput?: boolean },
+  ): { out: Float32Array; probs?: Float32Array; n: number; known: number } {
+    const n = batchRows(x, this.dim);
+    const known = checkInteger("known", o.known, 0, this.dim);
+    if (o.checkInput !== false) {
+      for (let r = 0; r < n; r++) {
+        for (let p = 0; p < known; p++) {
+          const v = x[r * this.dim + p]!;
+          if (v !== 0 && v !== 1) throw new DeepgenError("E_ARG", `${what}: known pixel ${p} of row ${r} is ${v}, not 0 or 1`);
+        }
+      }
+    }
+    return { out: x.slice(), probs: o.returnProbs ? allocRows(n, this.dim) : undefined, n, known };
   }
 
   /** The reference sampler that reruns the whole network for every pixel (same draws, O(D^2)). */

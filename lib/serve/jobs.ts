@@ -2,13 +2,14 @@
  * The work a model's batcher runs: a batch of sample requests is one `sampleBatch` call (result
  * i is bit for bit request i's lone sample); logprob requests of a density model are one
  * `logProb` call over all their rows (rows are independent); a VAE's IWAE bound and completions
- * run request by request, since their noise is keyed by the row index within a call.
+ * (NADE, PixelRNN) run request by request, since their noise is keyed by the row index within a call.
  */
 import { DeepgenError, isDeepgenError } from "../core/errors.js";
 import type { Seed } from "../core/philox.js";
 import type { SampleRequest } from "../models/batch.js";
 import type { Samples } from "../models/density.js";
 import { Nade } from "../models/nade.js";
+import { PixelRnn } from "../models/pixelrnn.js";
 import { Vae } from "../models/vae.js";
 import type { BatchRunner } from "./batcher.js";
 import type { ServableModel } from "./models.js";
@@ -26,9 +27,9 @@ export function hasLikelihood(model: ServableModel): boolean {
   return "logProb" in model && typeof model.logProb === "function";
 }
 
-/** Whether the model completes images from known top rows (NADE with the natural ordering). */
-export function canComplete(model: ServableModel): model is Nade {
-  return model instanceof Nade && model.config.ordering === "natural";
+/** Whether the model completes images from known top rows (PixelRNN; NADE with the natural ordering). */
+export function canComplete(model: ServableModel): model is Nade | PixelRnn {
+  return model instanceof PixelRnn || (model instanceof Nade && model.config.ordering === "natural");
 }
 
 /** A bad request's error stays its own; anything else (a backend failure) fails them all. */
@@ -99,7 +100,7 @@ export function jobRunners(model: ServableModel): Record<Job["kind"], BatchRunne
     complete: (jobs, signal) =>
       eachAlone(jobs, (j) => {
         if (j.kind !== "complete" || !canComplete(model))
-          throw new DeepgenError("E_ARG", "completion needs a NADE with the natural ordering");
+          throw new DeepgenError("E_ARG", "completion needs a PixelRNN or a NADE with the natural ordering");
         return model.complete(j.x, { known: j.known, seed: j.seed, signal });
       }),
   };

@@ -85,27 +85,30 @@ struct Backward {
 };
 
 // pixelRnnSample(kind, layers, hidden, rows, cols, params, n, offsetLo, offsetHi, key0, key1,
-//                stream, cached, x, probs | null, rowStreams | null)
+//                stream, cached, x, probs | null, rowStreams | null, known): known > 0 reads
+// the first known pixels of each row of x instead of drawing them (a completion).
 struct Sample {
   static constexpr const char* kName = "pixelRnnSample";
   static constexpr const char* kAsyncName = "pixelRnnSampleAsync";
-  static constexpr size_t kArgs = 16;
+  static constexpr size_t kArgs = 17;
   struct Args {
     Model m;
     int64_t n;
     SampleStreams streams;
     bool cached;
     SampleOut out;
+    int64_t known;
   };
   static Args parse(const Napi::CallbackInfo& info, const char* fn, Keep& keep) {
     const Model m = model_args(info, fn, keep);
     const SampleCount count = arg_sample_count(info, 6, fn);
     const bool cached = arg_bool(info, 12, fn, "cached");
     const SampleOut out = arg_sample_out(info, 13, fn, count.n, m.d, true, keep);
-    return {m, count.n, arg_sample_streams(info, 15, fn, count, keep), cached, out};
+    const int64_t known = arg_int(info, 16, fn, "known", 0, m.d);
+    return {m, count.n, arg_sample_streams(info, 15, fn, count, keep), cached, out, known};
   }
   static void run(const Args& a, const JobHooks& hooks) {
-    pixelrnn_sample(a.m.s, a.n, a.streams, a.cached, a.out.x, a.out.probs, hooks);
+    pixelrnn_sample(a.m.s, a.n, a.streams, a.cached, a.out.x, a.out.probs, hooks, a.known);
   }
 };
 

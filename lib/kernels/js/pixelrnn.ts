@@ -425,6 +425,8 @@ export interface PixelRnnSampleSpec extends StreamSpec {
   stream: number;
   /** true: each state computed once (linear time); false: the whole network rerun per pixel. */
   cached: boolean;
+  /** > 0: the first `known` pixels of each row of x are kept, not drawn (a completion). */
+  known?: number;
 }
 
 export function pixelRnnSample<T extends FloatArray>(
@@ -438,13 +440,14 @@ export function pixelRnnSample<T extends FloatArray>(
   for (let i = 0; i < o.n; i++) {
     const net = new Net(s, params);
     const { lo, hi, key0, key1 } = rowDraw(o, i);
+    const known = o.known ?? 0;
     const draw = (p: number, logit: number): void => {
       if ((p & 3) === 0) philox4x32(p >>> 2, lo, o.stream, hi, key0, key1, words);
       const prob = 1 / (1 + Math.exp(-logit));
       if (probs) probs[i * net.d + p] = prob;
-      const one = uniformF64(words[p & 3]!) < prob;
-      net.pix[p] = one ? 1 : 0;
-      x[i * net.d + p] = one ? 1 : 0;
+      const value = p < known ? x[i * net.d + p]! : uniformF64(words[p & 3]!) < prob ? 1 : 0;
+      net.pix[p] = value;
+      x[i * net.d + p] = value;
     };
     if (!o.cached) {
       for (let p = 0; p < net.d; p++) {

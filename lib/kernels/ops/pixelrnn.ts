@@ -41,6 +41,8 @@ export interface PixelRnnSampleOptions {
    * are not used: a coalesced batch of requests with their own seeds.
    */
   rowStreams?: Uint32Array;
+  /** > 0: complete images: the first `known` pixels (raster order) of each row of x are kept, the rest drawn. */
+  known?: number;
 }
 
 export interface PixelRnnKernels {
@@ -142,6 +144,7 @@ interface SampleArgs {
   stream: number;
   cached: boolean;
   rows: Uint32Array | null;
+  known: number;
 }
 
 function checkSample(m: PixelRnnModelArrays, o: PixelRnnSampleOptions, x: Float32Array, probs?: Float32Array): SampleArgs {
@@ -176,7 +179,8 @@ function checkSampleShape(d: number, o: PixelRnnSampleOptions, x: Float32Array, 
     [],
   );
   const rows = checkRowStreams("pixelRnnSample", o.rowStreams, n);
-  return { n, offset, key0, key1, stream, cached, rows };
+  const known = checkInteger("known", o.known ?? 0, 0, d);
+  return { n, offset, key0, key1, stream, cached, rows, known };
 }
 
 function modelArgs(m: PixelRnnModelArrays): [number, number, number, number, number, Float32Array] {
@@ -212,7 +216,16 @@ export const jsPixelRnn: PixelRnnKernels = {
     jsSample(
       m.spec,
       m.params,
-      { n: a.n, sampleOffset: a.offset, key0: a.key0, key1: a.key1, stream: a.stream, cached: a.cached, rowStreams: a.rows },
+      {
+        n: a.n,
+        sampleOffset: a.offset,
+        key0: a.key0,
+        key1: a.key1,
+        stream: a.stream,
+        cached: a.cached,
+        rowStreams: a.rows,
+        known: a.known,
+      },
       x,
       probs ?? null,
     );
@@ -232,6 +245,7 @@ export const jsPixelRnn: PixelRnnKernels = {
           stream: a.stream,
           cached: a.cached,
           rowStreams: rowStreamSlice(a.rows, b, e),
+          known: a.known,
         },
         x.subarray(b * d),
         probs ? probs.subarray(b * d) : null,
@@ -276,6 +290,7 @@ export const nativePixelRnn: PixelRnnKernels = {
         x,
         probs ?? null,
         s.rows,
+        s.known,
       ),
     );
   },
@@ -295,6 +310,7 @@ export const nativePixelRnn: PixelRnnKernels = {
         x,
         probs ?? null,
         s.rows,
+        s.known,
         cancel,
         onProgress,
       ),
@@ -347,8 +363,11 @@ export class CudaPixelRnnModel {
   sample(o: PixelRnnSampleOptions, x: Float32Array, probs?: Float32Array): void {
     const handle = this.live();
     const s = checkSampleShape(this.spec.rows * this.spec.cols, o, x, probs);
-    if (s.rows !== null)
-      throw new DeepgenError("E_BACKEND", "CudaPixelRnnModel.sample: per-row streams are drawn on the CPU (cudaPixelRnn falls back)");
+    if (s.rows !== null || s.known > 0)
+      throw new DeepgenError(
+        "E_BACKEND",
+        "CudaPixelRnnModel.sample: per-row streams and completions are drawn on the CPU (cudaPixelRnn falls back)",
+      );
     callNative((a) =>
       a.cudaPixelRnnSample(handle, s.n, s.offset % 2 ** 32, Math.floor(s.offset / 2 ** 32), s.key0, s.key1, s.stream, x, probs ?? null),
     );
@@ -405,16 +424,16 @@ export const cudaPixelRnn: PixelRnnKernels = {
     checkBackward(m, x, n, scale, logp, grads);
     noCudaBackward();
   },
-  // Per-row streams (coalesced requests) run on the CPU sampler: the device sampler takes one
-  // key per launch, and a per-row key table on the device is a kernel change that no machine
-  // here can test. The CPU draws from the same counters.
+  // Per-row streams (coalesced requests) and completions run on the CPU sampler: the device
+  // sampler takes one key per launch and draws every pixel, and changing its kernel is work no
+  // machine here can test. The CPU draws from the same counters.
   pixelRnnSample(m, o, x, probs) {
-    if (o.rowStreams !== undefined) return nativePixelRnn.pixelRnnSample(m, o, x, probs);
+    if (o.rowStreams !== undefined || (o.known ?? 0) > 0) return nativePixelRnn.pixelRnnSample(m, o, x, probs);
     checkSample(m, o, x, probs);
     withCudaModel(m, (g) => g.sample(o, x, probs));
   },
   async pixelRnnSampleAsync(m, o, x, probs, opts) {
-    if (o.rowStreams !== undefined) return nativePixelRnn.pixelRnnSampleAsync(m, o, x, probs, opts);
+    if (o.rowStreams !== undefined || (o.known ?? 0) > 0) return nativePixelRnn.pixelRnnSampleAsync(m, o, x, probs, opts);
     if (opts?.signal?.aborted) throw new DeepgenError("E_ABORTED", "operation aborted");
     cudaPixelRnn.pixelRnnSample(m, o, x, probs);
     opts?.onProgress?.(1);

@@ -84,9 +84,11 @@ void pixelrnn_sample(const PixelRnnSpec& s, int64_t n, uint64_t sample_offset, u
                      uint32_t key1, uint32_t stream, bool cached, float* x, float* probs,
                      const JobHooks& hooks = no_hooks());
 // The same with each row's key and index from `streams` (row_streams.h), for coalesced
-// batches of requests with their own seeds.
+// batches of requests with their own seeds. known > 0 completes images: the first `known`
+// pixels (raster order) of each row of x are read, not drawn (their probs are still written),
+// and the rest are drawn on the same counters as a sample, so known = 0 is a sample.
 void pixelrnn_sample(const PixelRnnSpec& s, int64_t n, const SampleStreams& streams, bool cached,
-                     float* x, float* probs, const JobHooks& hooks = no_hooks());
+                     float* x, float* probs, const JobHooks& hooks = no_hooks(), int64_t known = 0);
 
 // out[j] += sum_k v[k] w[k n + j] for k < m, j < n: the sampler's per-cell product, plain
 // (pixelrnn_sample.cc) and AVX2/FMA (pixelrnn_avx2.cc); pixelrnn_matvec_acc picks one.

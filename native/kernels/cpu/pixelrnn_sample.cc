@@ -164,14 +164,17 @@ struct Drawer {
   uint64_t index;
   uint32_t key0, key1, stream;
   PhiloxBlock blk{};
-  // Draws pixel p with probability sigmoid(logit); returns 0 or 1.
-  float draw(int64_t p, float logit, float* prob_out) {
+  // Draws pixel p with probability sigmoid(logit) and returns 0 or 1; a known pixel (given)
+  // is returned as it is. The block of four words is refreshed either way, so the pixels after
+  // a known one draw on the counters a sample uses.
+  float draw(int64_t p, float logit, float* prob_out, const float* given = nullptr) {
     if ((p & 3) == 0) {
       blk = philox4x32_10(static_cast<uint32_t>(p >> 2), static_cast<uint32_t>(index), stream,
                           static_cast<uint32_t>(index >> 32), key0, key1);
     }
     const double prob = 1.0 / (1.0 + std::exp(-static_cast<double>(logit)));
     if (prob_out != nullptr) *prob_out = static_cast<float>(prob);
+    if (given != nullptr) return *given;
     return philox_uniform_f64(blk.v[p & 3]) < prob ? 1.0f : 0.0f;
   }
 };
@@ -190,7 +193,7 @@ void pixelrnn_sample(const PixelRnnSpec& s, int64_t n, uint64_t sample_offset, u
 }
 
 void pixelrnn_sample(const PixelRnnSpec& s, int64_t n, const SampleStreams& streams, bool cached,
-                     float* x, float* probs, const JobHooks& hooks) {
+                     float* x, float* probs, const JobHooks& hooks, int64_t known) {
   pixelrnn_check(s);
   const PixelRnnLayout lay = pixelrnn_layout(s);
   std::vector<PixelRnnPlan> plans;
@@ -207,7 +210,8 @@ void pixelrnn_sample(const PixelRnnSpec& s, int64_t n, const SampleStreams& stre
       for (int64_t p = 0; p < d; ++p) {
         if (p % s.cols == 0) hooks.throw_if_cancelled();
         net.full_forward();
-        xi[p] = net.pix[static_cast<size_t>(p)] = dr.draw(p, net.logit(p), pi ? pi + p : nullptr);
+        xi[p] = net.pix[static_cast<size_t>(p)] =
+            dr.draw(p, net.logit(p), pi ? pi + p : nullptr, p < known ? xi + p : nullptr);
       }
       return;
     }
@@ -220,7 +224,8 @@ void pixelrnn_sample(const PixelRnnSpec& s, int64_t n, const SampleStreams& stre
             if (plans[static_cast<size_t>(di)].dir.shift == 0) net.cell(l, di, p);
           net.next_x(l, p);
         }
-        xi[p] = net.pix[static_cast<size_t>(p)] = dr.draw(p, net.logit(p), pi ? pi + p : nullptr);
+        xi[p] = net.pix[static_cast<size_t>(p)] =
+            dr.draw(p, net.logit(p), pi ? pi + p : nullptr, p < known ? xi + p : nullptr);
       }
       for (int64_t l = 0; l < s.layers; ++l)
         for (int64_t di = 0; di < net.ndir; ++di)
