@@ -5,8 +5,10 @@
  * and NADE at 1, 16 and 64 connections, with batching on (max-batch 64, waiting 2 ms or not
  * at all) and off (max-batch 1); the baseline is the same Fastify route calling onnxruntime-node once per request
  * on deepgen's ONNX export of the DCGAN (bench/serve-onnx-server.ts). Then an overload run: 512
- * connections against max-queue 256, counting statuses and the server's RSS before and after.
- * Each run lasts --seconds=N (or DEEPGEN_BENCH_SERVE_SECONDS; default 15). Runs only when named.
+ * connections against max-queue 256 for --overload-seconds=N (default 60), counting statuses and
+ * the server's RSS after a warm-up (5 s of the same load) and 3 s after the overload ends.
+ * Each load run lasts --seconds=N (or DEEPGEN_BENCH_SERVE_SECONDS; default 15); --only=overload
+ * runs the overload alone. Runs only when named.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer as netServer } from "node:net";
@@ -21,10 +23,10 @@ import type { Report } from "./report.js";
 const cli = fileURLToPath(new URL("../lib/cli/main.ts", import.meta.url));
 const onnxServer = fileURLToPath(new URL("./serve-onnx-server.ts", import.meta.url));
 
-function seconds(): number {
-  const flag = process.argv.find((a) => a.startsWith("--seconds="));
-  const v = Number(flag?.slice("--seconds=".length) ?? process.env["DEEPGEN_BENCH_SERVE_SECONDS"] ?? 15);
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--seconds must be a positive number, got ${v}`);
+function seconds(name = "seconds", fallback = Number(process.env["DEEPGEN_BENCH_SERVE_SECONDS"] ?? 15)): number {
+  const flag = process.argv.find((a) => a.startsWith(`--${name}=`));
+  const v = Number(flag?.slice(`--${name}=`.length) ?? fallback);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number, got ${v}`);
   return v;
 }
 
@@ -166,7 +168,8 @@ export async function runServe(report: Report): Promise<void> {
     ["deepgen, batching (max-batch 64, 0 ms)", ["--max-batch", "64", "--max-delay-ms", "0"]],
     ["deepgen, no batching (max-batch 1)", ["--max-batch", "1", "--max-delay-ms", "0"]],
   ];
-  for (const [name, flags] of modes) {
+  const overloadOnly = process.argv.includes("--only=overload");
+  for (const [name, flags] of overloadOnly ? [] : modes) {
     const server = await deepgenServer(flags);
     try {
       for (const model of ["dcgan", "nade"]) {
@@ -198,7 +201,7 @@ export async function runServe(report: Report): Promise<void> {
       await stop(server);
     }
   }
-  if (await onnxRuntimeAvailable()) {
+  if (!overloadOnly && (await onnxRuntimeAvailable())) {
     const server = await onnxBaseline();
     try {
       for (const connections of [1, 16, 64]) {
@@ -218,14 +221,23 @@ export async function runServe(report: Report): Promise<void> {
       await stop(server);
     }
   }
-  // Overload: far more clients than the queue holds; the queue refuses at once instead of growing.
+  // Overload: far more clients than the queue holds; the queue refuses at once instead of
+  // growing. RSS is read once the server is warm (code compiled, batch buffers and sockets in
+  // place) and again after the overload has drained, so the ratio shows growth, not warm-up.
   const server = await deepgenServer(["--max-batch", "64", "--max-delay-ms", "2", "--max-queue", "256", "--timeout-ms", "5000"]);
   try {
     const rss = "deepgen_process_resident_memory_bytes";
+    const heap = "deepgen_nodejs_heap_size_used_bytes";
+    await load(server.url, "dcgan", 512, 5);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
     const before = await metricValue(server.url, rss, "");
-    process.stderr.write("  overload: dcgan, 512 connections, max-queue 256\n");
-    const l = await load(server.url, "dcgan", 512, duration);
+    const heapBefore = await metricValue(server.url, heap, "");
+    const overloadSeconds = seconds("overload-seconds", 60);
+    process.stderr.write(`  overload: dcgan, 512 connections, max-queue 256, ${overloadSeconds} s\n`);
+    const l = await load(server.url, "dcgan", 512, overloadSeconds);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
     const after = await metricValue(server.url, rss, "");
+    const heapAfter = await metricValue(server.url, heap, "");
     rows.push({ server: "deepgen overload (max-queue 256)", model: "dcgan", connections: 512, load: l });
     report.add({
       suite: "serve",
@@ -233,7 +245,7 @@ export async function runServe(report: Report): Promise<void> {
       backend: "native",
       value: l.rps,
       unit: "req/s",
-      note: `statuses ${JSON.stringify(l.statuses)}; server RSS ${(before / 2 ** 20).toFixed(0)} -> ${(after / 2 ** 20).toFixed(0)} MiB`,
+      note: `statuses ${JSON.stringify(l.statuses)}; server RSS warm ${(before / 2 ** 20).toFixed(0)} -> ${(after / 2 ** 20).toFixed(0)} MiB after (${(after / before).toFixed(2)}x); V8 heap used ${(heapBefore / 2 ** 20).toFixed(0)} -> ${(heapAfter / 2 ** 20).toFixed(0)} MiB`,
     });
     process.stderr.write(`  server RSS before ${(before / 2 ** 20).toFixed(1)} MiB, after ${(after / 2 ** 20).toFixed(1)} MiB\n`);
   } finally {
