@@ -178,14 +178,24 @@ test.serial("fuzz: generated requests get only 2xx or 4xx, and the server still 
     ),
   );
   const contentType = fc.constantFrom("application/json", "image/png", "text/plain", "application/octet-stream");
+  // A query string and an extra header of arbitrary printable text (both ignored or refused).
+  const query = fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 12 }), { maxKeys: 3 });
+  const header = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 40 });
+  // DEEPGEN_SERVE_FUZZ_RUNS sets the count (CI runs the default; docs/serving.md gives a long run).
+  const numRuns = Number(process.env["DEEPGEN_SERVE_FUZZ_RUNS"] ?? 300);
   await fc.assert(
-    fc.asyncProperty(route, model, body, contentType, async (r, m, b, ct) => {
+    fc.asyncProperty(route, model, body, contentType, query, header, async (r, m, b, ct, q, h) => {
       const raw = ct === "application/json" ? JSON.stringify(b) : Buffer.from(JSON.stringify(b) ?? "");
-      const res = await fetch(`${url}/v1/models/${m}/${r}`, { method: "POST", headers: { "content-type": ct }, body: raw });
+      const qs = new URLSearchParams(q).toString();
+      const res = await fetch(`${url}/v1/models/${m}/${r}${qs ? `?${qs}` : ""}`, {
+        method: "POST",
+        headers: { "content-type": ct, accept: h, "x-fuzz": h },
+        body: raw,
+      });
       await res.arrayBuffer();
       return res.status < 500;
     }),
-    { numRuns: 300 },
+    { numRuns },
   );
   const ok = await post(`${url}/v1/models/nade/sample`, { n: 2, seed: 1, format: "json" });
   t.is(ok.status, 200);

@@ -207,7 +207,11 @@ const plugin: FastifyPluginAsync<DeepgenPluginOptions> = async (app: FastifyInst
     async (req, reply) => {
       const m = modelOr404(state, req.params.name);
       if (!canComplete(m.model))
-        throw new ServeError(400, "E_ARG", `'${m.name}' (${m.model.kind}) cannot complete images (a PixelRNN or a NADE with the natural ordering can)`);
+        throw new ServeError(
+          400,
+          "E_ARG",
+          `'${m.name}' (${m.model.kind}) cannot complete images (a PixelRNN or a NADE with the natural ordering can)`,
+        );
       const { rows, format = "png" } = req.body;
       const n = req.body.x.length;
       checkRows(state, n);
