@@ -26,6 +26,14 @@ void check(bool ok, const char* code, const std::string& what) {
   if (!ok) throw KernelError(code, "preparedNet: " + what);
 }
 
+// a * b * c, or kMaxSize when it reaches it (the sizes' checks then refuse it, no overflow).
+int64_t size_of(int64_t a, int64_t b, int64_t c) {
+  int64_t ab, abc;
+  if (__builtin_mul_overflow(a, b, &ab) || __builtin_mul_overflow(ab, c, &abc) || abc >= kMaxSize)
+    return kMaxSize;
+  return abc;
+}
+
 // y[0 .. len) = f(y + bias) on one row or plane: a span of fixed length, so its SIMD body and
 // scalar tail fall on the same elements whatever the batch.
 void bias_act_span(Activation act, float slope, float bias, float* y, int64_t len) {
@@ -56,7 +64,7 @@ PreparedNet::PreparedNet(const std::vector<PreparedLayerSpec>& specs) {
     check(s.weight != nullptr, "E_ARG", at + "no weight");
     auto l = std::make_unique<Layer>();
     l->spec = s;
-    l->in_size = s.in_c * s.in_h * s.in_w;
+    l->in_size = size_of(s.in_c, s.in_h, s.in_w);
     check(l->in_size < kMaxSize, "E_SHAPE", at + "input too large");
     if (i > 0)
       check(l->in_size == layers_.back()->out_size, "E_SHAPE",
@@ -74,7 +82,7 @@ PreparedNet::PreparedNet(const std::vector<PreparedLayerSpec>& specs) {
       l->out_h = (s.in_h - 1) * s.stride - 2 * s.pad + s.kernel;
       l->out_w = (s.in_w - 1) * s.stride - 2 * s.pad + s.kernel;
       check(l->out_h >= 1 && l->out_w >= 1, "E_SHAPE", at + "empty output");
-      l->out_size = s.out_c * l->out_h * l->out_w;
+      l->out_size = size_of(s.out_c, l->out_h, l->out_w);
       const int64_t m = s.out_c * s.kernel * s.kernel;
       check(l->out_size < kMaxSize && m < kMaxSize, "E_SHAPE", at + "output too large");
       // op(B) = W [Cin, Cout k k] as stored.
