@@ -193,7 +193,7 @@ check("MarkovChain.logProb", 8000, (n) => {
 
 // The generators and decoders run as prepared networks (native jobs); wide layers again keep
 // the outputs, and the per-image work left on this thread (tanh to [0, 1], Bernoulli draws), small.
-const dcgan = Gan.create({ arch: "dcgan", dim: 784, height: 28, width: 28, channels: [256, 128], initSeed: 1, backend: "native" });
+const dcgan = Gan.create({ arch: "dcgan", dim: 784, height: 28, width: 28, channels: [512, 256], initSeed: 1, backend: "native" });
 check("Gan.sample (dcgan)", 64, (n) => () => dcgan.sample(n, { seed: 1 }));
 check(
   "Gan.sampleBatch (dcgan)",

@@ -58,8 +58,9 @@ export function splitSamples(requests: readonly SampleRequest[], dim: number, x:
   });
 }
 
-/** The requests' rows (e.g. latent draws) one after another. */
+/** The requests' rows (e.g. latent draws) one after another (one part is returned as it is). */
 export function concatRows(parts: readonly Float32Array[]): Float32Array {
+  if (parts.length === 1) return parts[0]!;
   const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
   let at = 0;
   for (const p of parts) {
