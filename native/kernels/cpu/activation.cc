@@ -258,14 +258,6 @@ void bias_backward_impl(Activation kind, const float* y, const float* dy, float*
   }
 }
 
-void forward_span_fast(Activation kind, const float* x, float* y, int64_t n, float slope) {
-  if (use_avx2_fma()) {
-    activation_forward_span_avx2(kind, x, y, n, slope);
-  } else {
-    activation_forward_span_plain(kind, x, y, n, slope);
-  }
-}
-
 void backward_span_fast(Activation kind, const float* y, const float* dy, float* dx, int64_t n,
                         float slope) {
   if (use_avx2_fma()) {
@@ -277,8 +269,16 @@ void backward_span_fast(Activation kind, const float* y, const float* dy, float*
 
 }  // namespace
 
+void activation_forward_span(Activation kind, const float* x, float* y, int64_t n, float slope) {
+  if (use_avx2_fma()) {
+    activation_forward_span_avx2(kind, x, y, n, slope);
+  } else {
+    activation_forward_span_plain(kind, x, y, n, slope);
+  }
+}
+
 void activation_forward(Activation kind, const float* x, float* y, int64_t n, float slope) {
-  forward_impl(kind, x, y, n, slope, forward_span_fast);
+  forward_impl(kind, x, y, n, slope, activation_forward_span);
 }
 void activation_backward(Activation kind, const float* y, const float* dy, float* dx, int64_t n,
                          float slope) {
@@ -286,7 +286,7 @@ void activation_backward(Activation kind, const float* y, const float* dy, float
 }
 void bias_activation_forward(Activation kind, const float* x, const float* bias, float* y,
                              int64_t N, int64_t C, int64_t S, float slope) {
-  bias_forward_impl(kind, x, bias, y, N, C, S, slope, forward_span_fast);
+  bias_forward_impl(kind, x, bias, y, N, C, S, slope, activation_forward_span);
 }
 void bias_activation_backward(Activation kind, const float* y, const float* dy, float* dx,
                               float* dbias, int64_t N, int64_t C, int64_t S, float slope) {

@@ -55,6 +55,10 @@ void bias_activation_forward_plain(Activation kind, const float* x, const float*
 void bias_activation_backward_plain(Activation kind, const float* y, const float* dy, float* dx,
                                     float* dbias, int64_t N, int64_t C, int64_t S, float slope);
 
+// A span on the calling thread, AVX2 where the CPU has it: its SIMD body and scalar tail fall
+// on positions fixed by n alone (what callers that need batch-independent bits rely on).
+void activation_forward_span(Activation kind, const float* x, float* y, int64_t n, float slope);
+
 // Spans on the calling thread: plain loops and their AVX2 twins (activation_avx2.cc).
 void activation_forward_span_plain(Activation kind, const float* x, float* y, int64_t n,
                                    float slope);

@@ -123,8 +123,7 @@ void sgemm_blocked(const GemmArgs& g, const float* a, const float* b, float* c, 
   AlignedBuffer<float> packed_b(static_cast<size_t>(std::min(NC, (g.n + NR - 1) / NR * NR) * KC));
   // K is cut into equal slices of at most KC: 784 becomes 3 x 262, not 384 + 384 + 16,
   // so no pass runs the micro-kernel on a sliver too thin to pay for its C update.
-  const int64_t k_slices = (g.k + KC - 1) / KC;
-  const int64_t kc_step = (g.k + k_slices - 1) / k_slices;
+  const int64_t kc_step = gemm_k_step(g.k);
   for (int64_t jc = 0; jc < g.n; jc += NC) {
     const int64_t nc = std::min(NC, g.n - jc);
     const int64_t n_slivers = (nc + NR - 1) / NR;
@@ -233,8 +232,9 @@ inline int64_t slice_offset(int64_t pc, int64_t slivers, int64_t w) { return pc 
 
 }  // namespace
 
-int64_t gemm_k_step(int64_t k) {
-  const int64_t k_slices = (k + KC - 1) / KC;
+int64_t gemm_k_step(int64_t k, int64_t max_kc) {
+  const int64_t limit = max_kc > 0 ? max_kc : KC;
+  const int64_t k_slices = (k + limit - 1) / limit;
   return k_slices == 0 ? 0 : (k + k_slices - 1) / k_slices;
 }
 

@@ -39,7 +39,8 @@ void sgemm_plain(const GemmArgs& g);
 // (column j only on column j of op(B)): the batch a row comes in never changes it.
 //   packed A: op(A) [M, K] cut into gemm_k_step(K)-deep slices of MR-tall slivers;
 //   packed B: op(B) [K, N] cut into the same slices of NR-wide slivers.
-int64_t gemm_k_step(int64_t k);
+// The slice depth for K: equal slices of at most max_kc (0: the blocked path's own limit).
+int64_t gemm_k_step(int64_t k, int64_t max_kc = 0);
 int64_t gemm_packed_a_size(int64_t m, int64_t k);
 int64_t gemm_packed_b_size(int64_t n, int64_t k);
 // g.m, g.k, g.a, g.lda, g.trans_a (A) or g.k, g.n, g.b, g.ldb, g.trans_b (B) give the operand.

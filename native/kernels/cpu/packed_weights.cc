@@ -28,11 +28,6 @@ constexpr int64_t kSingleThread = 64 * 64 * 64;
 // Below this many values of A, its packing runs on the calling thread.
 constexpr int64_t kPackInline = 64 * 1024;
 
-int64_t slice_step(int64_t k) {
-  const int64_t slices = (k + kKc - 1) / kKc;
-  return slices == 0 ? 0 : (k + slices - 1) / slices;
-}
-
 #ifdef DEEPGEN_WIDE_KERNEL
 
 // Rows [0, R) of a 12 x 32 tile: c (ldc) = acc (first slice) or c + acc, acc the FMA chain of
@@ -89,7 +84,7 @@ PackedWeights::PackedWeights(const float* b, int64_t k, int64_t n, int64_t ldb, 
     gemm_pack_b(g, data_.data());
     return;
   }
-  k_step_ = slice_step(k);
+  k_step_ = gemm_k_step(k, kKc);
   const int64_t slivers = (n + kNr - 1) / kNr;
   data_.resize(static_cast<size_t>(std::max<int64_t>(1, slivers * kNr * k)));
   for (int64_t pc = 0; pc < k; pc += k_step_) {
@@ -223,11 +218,7 @@ void PackedWeights::multiply_wide(const float* a, const Layout& layout, int64_t 
 void PackedWeights::Epilogue::apply(float* y, int64_t j0, int64_t len) const {
   if (bias != nullptr)
     for (int64_t j = 0; j < len; ++j) y[j] += bias[j0 + j];
-  if (act == Activation::kIdentity) return;
-  if (use_avx2_fma())
-    activation_forward_span_avx2(act, y, y, len, slope);
-  else
-    activation_forward_span_plain(act, y, y, len, slope);
+  if (act != Activation::kIdentity) activation_forward_span(act, y, y, len, slope);
 }
 
 }  // namespace deepgen

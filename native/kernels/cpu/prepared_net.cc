@@ -5,7 +5,6 @@
 #include <cstring>
 #include <string>
 
-#include "../../common/cpu_features.h"
 #include "../../common/errors.h"
 #include "../../common/scratch.h"
 #include "../../common/thread_pool.h"
@@ -39,11 +38,7 @@ int64_t size_of(int64_t a, int64_t b, int64_t c) {
 void bias_act_span(Activation act, float slope, float bias, float* y, int64_t len) {
   if (bias != 0.0f)
     for (int64_t i = 0; i < len; ++i) y[i] += bias;
-  if (act == Activation::kIdentity) return;
-  if (use_avx2_fma())
-    activation_forward_span_avx2(act, y, y, len, slope);
-  else
-    activation_forward_span_plain(act, y, y, len, slope);
+  if (act != Activation::kIdentity) activation_forward_span(act, y, y, len, slope);
 }
 
 }  // namespace
