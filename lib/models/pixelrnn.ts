@@ -18,6 +18,7 @@ import { MASK_A_TAPS, type PixelRnnKindName, pixelRnnDirections, pixelRnnLayout 
 import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { PixelRnnModelArrays, PixelRnnSpec } from "../kernels/ops/pixelrnn.js";
 import { checkPixelRnnModel } from "../kernels/ops/pixelrnn.js";
+import { runChunkedJs } from "../kernels/job.js";
 import { Adam } from "../nn/adam.js";
 import { type BatchSampleOptions, type SampleRequest, sampleCoalesced, sampleEachInTurn } from "./batch.js";
 import { checkpointMetadata, readCheckpointFile } from "./checkpoint.js";
@@ -110,6 +111,7 @@ const COMPLETE_KEYS = [...PIXELRNN_SAMPLE_KEYS, "known", "checkInput"];
 const SYNC_COMPLETE_KEYS = [...PIXELRNN_SYNC_SAMPLE_KEYS, "known", "checkInput"];
 
 const SAMPLE_STREAM = 0;
+const COPY_SLICE_ROWS = 64; // rows of x checked and copied between yields by complete()
 const DIR_NAMES: Record<PixelRnnKindName, string[]> = { rowlstm: ["row"], diagbilstm: ["lr", "rl"] };
 
 /** Name, offset and shape of every tensor of the flat parameter array. */
@@ -272,8 +274,16 @@ export class PixelRnn implements DensityModel {
    */
   async complete(x: Float32Array, opts: PixelRnnCompleteOptions): Promise<Samples> {
     const o = checkOptions("PixelRnn.complete", opts, COMPLETE_KEYS, ["seed", "known"]);
-    const { out, probs, n, known } = this.completionInput("PixelRnn.complete", x, o);
+    const { n, known } = this.completionSize(x, o.known);
     return sizedRequest("PixelRnn.complete", n, autoregressiveBytesPerRow("sample", this.dim, o.returnProbs), async () => {
+      const d = this.dim;
+      const out = new Float32Array(n * d);
+      // Checking and copying x is O(n D) on the event loop: in slices that yield, as Nade.complete does.
+      await runChunkedJs(n, COPY_SLICE_ROWS, { signal: o.signal }, (b, e) => {
+        if (o.checkInput !== false) this.checkKnown("PixelRnn.complete", x, b, e, known);
+        out.set(x.subarray(b * d, e * d), b * d);
+      });
+      const probs = o.returnProbs ? allocRows(n, d) : undefined;
       await this.kernels(o.backend).pixelRnnSampleAsync(
         this.arrays,
         { n, seed: o.seed, stream: SAMPLE_STREAM, cached: o.cached ?? true, known },
@@ -287,8 +297,11 @@ export class PixelRnn implements DensityModel {
 
   completeSync(x: Float32Array, opts: Omit<PixelRnnCompleteOptions, "signal" | "onProgress">): Samples {
     const o = checkOptions("PixelRnn.completeSync", opts, SYNC_COMPLETE_KEYS, ["seed", "known"]);
-    const { out, probs, n, known } = this.completionInput("PixelRnn.completeSync", x, o);
+    const { n, known } = this.completionSize(x, o.known);
     return sizedRequest("PixelRnn.completeSync", n, autoregressiveBytesPerRow("sample", this.dim, o.returnProbs), () => {
+      if (o.checkInput !== false) this.checkKnown("PixelRnn.completeSync", x, 0, n, known);
+      const out = x.slice();
+      const probs = o.returnProbs ? allocRows(n, this.dim) : undefined;
       this.kernels(o.backend).pixelRnnSample(
         this.arrays,
         { n, seed: o.seed, stream: SAMPLE_STREAM, cached: o.cached ?? true, known },
@@ -299,23 +312,19 @@ export class PixelRnn implements DensityModel {
     });
   }
 
-  /** x's rows checked (their known pixels 0 or 1) and copied into the output, with known checked. */
-  private completionInput(
-    what: string,
-    x: Float32Array,
-    o: { known: number; returnProbs?: boolean; checkInput?: boolean },
-  ): { out: Float32Array; probs?: Float32Array; n: number; known: number } {
-    const n = batchRows(x, this.dim);
-    const known = checkInteger("known", o.known, 0, this.dim);
-    if (o.checkInput !== false) {
-      for (let r = 0; r < n; r++) {
-        for (let p = 0; p < known; p++) {
-          const v = x[r * this.dim + p]!;
-          if (v !== 0 && v !== 1) throw new DeepgenError("E_ARG", `${what}: known pixel ${p} of row ${r} is ${v}, not 0 or 1`);
-        }
+  /** Rows of x and the known count, checked. */
+  private completionSize(x: Float32Array, known: number): { n: number; known: number } {
+    return { n: batchRows(x, this.dim), known: checkInteger("known", known, 0, this.dim) };
+  }
+
+  /** E_ARG naming the first known pixel of rows [begin, end) that is not 0 or 1. */
+  private checkKnown(what: string, x: Float32Array, begin: number, end: number, known: number): void {
+    for (let r = begin; r < end; r++) {
+      for (let p = 0; p < known; p++) {
+        const v = x[r * this.dim + p]!;
+        if (v !== 0 && v !== 1) throw new DeepgenError("E_ARG", `${what}: known pixel ${p} of row ${r} is ${v}, not 0 or 1`);
       }
     }
-    return { out: x.slice(), probs: o.returnProbs ? allocRows(n, this.dim) : undefined, n, known };
   }
 
   /** The reference sampler that reruns the whole network for every pixel (same draws, O(D^2)). */
