@@ -6,6 +6,7 @@ import { DeepgenError } from "../core/errors.js";
 import { packageVersion } from "../core/package-root.js";
 import { survivingClosedPipes } from "./common.js";
 import { registerComplete } from "./complete.js";
+import { registerData } from "./data.js";
 import { registerEval } from "./eval.js";
 import { registerExport } from "./export.js";
 import { registerInfo } from "./info.js";
@@ -40,6 +41,7 @@ registerSample(program, run);
 registerLatent(program, run);
 registerComplete(program, run);
 registerExport(program, run);
+registerData(program, run);
 registerServe(program, run);
 
 try {
