@@ -14,6 +14,7 @@ import { printJson } from "./output.js";
 import { aaeReport, latentDataKind, vaeReport } from "../models/latent-card.js";
 import { continuousNote } from "./train-latent.js";
 import { evalClassifier, evalQuality, modelKindOf } from "./eval-quality.js";
+import { evalText2image } from "./eval-text2image.js";
 
 interface EvalOptions extends DataOptions {
   backend?: BackendName;
@@ -24,13 +25,17 @@ interface EvalOptions extends DataOptions {
   seed: number;
   classifier?: string;
   means?: boolean;
+  judge?: string;
+  real?: boolean;
 }
 
 export function registerEval(program: Command, run: (json: boolean, fn: () => Promise<void>) => Promise<void>): void {
   program
     .command("eval")
-    .description("test-set NLL of a model file (or a shipped model name, e.g. nade); --quality: sample quality")
-    .argument("<model>", "model file or shipped model name")
+    .description(
+      "test-set NLL of a model file (or a shipped model name, e.g. nade); --quality: sample quality; text2image: the MNIST-Captions-60 scores",
+    )
+    .argument("<model>", "model file or shipped model name, or text2image")
     .option("--backend <name>", "native, js or cuda")
     .option("--k <n>", "vae: importance samples per image of the IWAE NLL", intOption("--k", 1), 5000)
     .option("--idx-images <path>", "evaluate on an IDX images file instead of the canonical test split")
@@ -40,9 +45,15 @@ export function registerEval(program: Command, run: (json: boolean, fn: () => Pr
     .option("--seed <n>", "--quality: Philox seed of the samples", seedOption("--seed"), 0)
     .option("--classifier <model>", "--quality: classifier file (default: the shipped 'classifier')")
     .option("--means", "--quality, binary models: judge the pixel probabilities behind the draws against the grayscale test images")
+    .option("--judge <model>", "text2image: caption judge file (default: the shipped 'caption-judge')")
+    .option("--real", "text2image: score the real test canvases (the ceiling of every score)")
     .option("--json", "print one JSON object")
-    .action((modelArg: string, opts: EvalOptions) =>
+    .action((modelArg: string, opts: EvalOptions, cmd: Command) =>
       run(Boolean(opts.json), async () => {
+        if (modelArg === "text2image") {
+          const canvases = cmd.getOptionValueSource("n") === "default" ? undefined : opts.n;
+          return evalText2image({ judge: opts.judge, real: opts.real, canvases, backend: opts.backend, json: opts.json });
+        }
         if (opts.quality) return evalQuality(modelArg, opts);
         if ((await modelKindOf(modelArg)) === "classifier") return evalClassifier(modelArg, opts);
         const model = await loadSampler(modelArg, { backend: opts.backend });

@@ -48,10 +48,13 @@ export function testCanvases(set: CaptionSet, n = TEST_CANVASES): CaptionedCanva
   return renderCanvases(digits, sampleCanvasRecords(digits, set, n, FIXED_SEED, TEST_STREAM[set]));
 }
 
-/** The fixed validation canvases (seen captions, validation digits). */
-export function validationCanvases(n = VALIDATION_CANVASES): CaptionedCanvases {
+/**
+ * The fixed validation canvases of the validation digits: seen captions for model selection,
+ * or all captions for the judge (lib/models/caption-judge.ts), which must read every caption.
+ */
+export function validationCanvases(n = VALIDATION_CANVASES, set: "seen" | "all" = "seen"): CaptionedCanvases {
   const digits = captionDigits().validation;
-  return renderCanvases(digits, sampleCanvasRecords(digits, "seen", n, FIXED_SEED, VALIDATION_STREAM));
+  return renderCanvases(digits, sampleCanvasRecords(digits, set, n, FIXED_SEED, VALIDATION_STREAM));
 }
 
 /** One training epoch's fresh canvases: seen captions on the training digits. */

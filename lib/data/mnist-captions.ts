@@ -108,6 +108,10 @@ export function captionTarget(c: Caption): CanvasTarget {
   return swapped ? { layout, slot1: c.b, slot2: c.a } : { layout, slot1: c.a, slot2: c.b };
 }
 
+export function sameTarget(a: CanvasTarget, b: CanvasTarget): boolean {
+  return a.layout === b.layout && a.slot1 === b.slot1 && a.slot2 === b.slot2;
+}
+
 /** All 440 captions: templates in order, A then B ascending. */
 export function allCaptions(): Caption[] {
   const out: Caption[] = [];
@@ -132,24 +136,36 @@ export interface CanvasRecord {
 
 /** Pastes one record's digits into `out` at `at` (CANVAS_DIM floats, zeroed first). */
 export function drawCanvas(digits: Dataset, rec: CanvasRecord, out: Float32Array, at = 0): void {
+  drawCanvasFrom(digitImage(digits, rec.indexA), rec.offsetB === undefined ? undefined : digitImage(digits, rec.indexB), rec, out, at);
+}
+
+/** The 28x28 image `index` of a digit dataset (a view). */
+export function digitImage(digits: Dataset, index: number): Float32Array {
   if (digits.height !== MNIST_SIDE || digits.width !== MNIST_SIDE) {
     throw new DeepgenError("E_SHAPE", `canvas digits must be ${MNIST_SIDE}x${MNIST_SIDE}, got ${digits.height}x${digits.width}`);
   }
-  out.fill(0, at, at + CANVAS_DIM);
-  paste(digits, rec.indexA, rec.offsetA, out, at);
-  if (rec.offsetB !== undefined) paste(digits, rec.indexB, rec.offsetB, out, at);
+  checkInteger("digit index", index, 0, digits.n - 1);
+  return digits.x.subarray(index * digits.dim, (index + 1) * digits.dim);
 }
 
-function paste(digits: Dataset, index: number, [row, col]: [number, number], out: Float32Array, at: number): void {
-  checkInteger("digit index", index, 0, digits.n - 1);
+/** Pastes the given 28x28 images at a record's offsets (the second only for two-digit records). */
+export function drawCanvasFrom(imageA: Float32Array, imageB: Float32Array | undefined, rec: CanvasRecord, out: Float32Array, at = 0): void {
+  out.fill(0, at, at + CANVAS_DIM);
+  paste(imageA, rec.offsetA, out, at);
+  if (rec.offsetB !== undefined) {
+    if (imageB === undefined) throw new DeepgenError("E_ARG", "a two-digit canvas needs its second digit's image");
+    paste(imageB, rec.offsetB, out, at);
+  }
+}
+
+function paste(image: Float32Array, [row, col]: [number, number], out: Float32Array, at: number): void {
   checkInteger("digit row offset", row, 0, CANVAS_SIDE - MNIST_SIDE);
   checkInteger("digit column offset", col, 0, CANVAS_SIDE - MNIST_SIDE);
-  const src = index * digits.dim;
   for (let r = 0; r < MNIST_SIDE; r++) {
     const o = at + (row + r) * CANVAS_SIDE + col;
-    const s = src + r * MNIST_SIDE;
+    const s = r * MNIST_SIDE;
     for (let c = 0; c < MNIST_SIDE; c++) {
-      const v = digits.x[s + c]!;
+      const v = image[s + c]!;
       if (v > out[o + c]!) out[o + c] = v;
     }
   }
@@ -164,15 +180,24 @@ export interface CaptionedCanvases {
 }
 
 const CANVAS_STREAM = 0x4341_4e56; // "CANV"
+const CAPTION_CANVAS_STREAM = 0x4341_5054; // "CAPT"
 const MAX_ATTEMPTS = 1 << 16;
 
 /**
- * Draws `n` canvases whose captions are in `set`, from the digit images of `digits` (which
- * must carry labels), with Philox(seed) on counters (first + row, stream, attempt).
+ * Draws `n` canvases whose captions are in `set` ("all": any of the 440 captions), from the
+ * digit images of `digits` (which must carry labels), with Philox(seed) on counters
+ * (first + row, stream, attempt).
  */
-export function sampleCanvasRecords(digits: Dataset, set: CaptionSet, n: number, seed: Seed, stream: number, first = 0): CanvasRecord[] {
+export function sampleCanvasRecords(
+  digits: Dataset,
+  set: CaptionSet | "all",
+  n: number,
+  seed: Seed,
+  stream: number,
+  first = 0,
+): CanvasRecord[] {
   checkInteger("canvas count", n, 0);
-  if (!CAPTION_SETS.includes(set))
+  if (set !== "all" && !CAPTION_SETS.includes(set))
     throw new DeepgenError("E_ARG", `caption set must be one of ${CAPTION_SETS.join(", ")}, got ${String(set)}`);
   const byLabel = indicesByLabel(digits);
   const { key0, key1 } = seedToKey(seed);
@@ -186,7 +211,7 @@ export function sampleCanvasRecords(digits: Dataset, set: CaptionSet, n: number,
       philox4x32(first + i, stream, CANVAS_STREAM, attempt * 3, key0, key1, block);
       const template = pick(block[0]!, CAPTION_TEMPLATES.length);
       const caption: Caption = { template, a: pick(block[1]!, 10), b: isTwoDigit(template) ? pick(block[2]!, 10) : -1 };
-      if (captionSet(caption) !== set) continue;
+      if (set !== "all" && captionSet(caption) !== set) continue;
       philox4x32(first + i, stream, CANVAS_STREAM, attempt * 3 + 1, key0, key1, block);
       philox4x32(first + i, stream, CANVAS_STREAM, attempt * 3 + 2, key0, key1, offsets);
       rec = placeDigits(caption, byLabel, block, offsets);
@@ -194,6 +219,23 @@ export function sampleCanvasRecords(digits: Dataset, set: CaptionSet, n: number,
     out.push(rec);
   }
   return out;
+}
+
+/**
+ * Canvases of given captions (row i shows captions[i]), digit images and offsets drawn from
+ * Philox(seed) on counters (first + row, stream): real canvases to compare generated ones with.
+ */
+export function recordsForCaptions(digits: Dataset, captions: readonly Caption[], seed: Seed, stream: number, first = 0): CanvasRecord[] {
+  const byLabel = indicesByLabel(digits);
+  const { key0, key1 } = seedToKey(seed);
+  const images = new Uint32Array(4);
+  const offsets = new Uint32Array(4);
+  return captions.map((caption, i) => {
+    checkCaption(caption);
+    philox4x32(first + i, stream, CAPTION_CANVAS_STREAM, 0, key0, key1, images);
+    philox4x32(first + i, stream, CAPTION_CANVAS_STREAM, 1, key0, key1, offsets);
+    return placeDigits(caption, byLabel, images, offsets);
+  });
 }
 
 /** Renders records into one [n, 3600] array. */

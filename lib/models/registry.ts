@@ -26,6 +26,8 @@ export const SHIPPED_MODELS: Record<string, string> = {
   dcgan: "dcgan-mnist.safetensors",
   "dcgan-conditional": "dcgan-mnist-conditional.safetensors",
   classifier: "mnist-classifier.safetensors",
+  "caption-judge": "mnist-captions-judge.safetensors",
+  text2image: "text2image-mnist-captions.safetensors",
 };
 
 /** Shipped ONNX exports, by short name (models/<file>): `deepgen sample vae.onnx`. */
@@ -71,6 +73,13 @@ export async function loadModel(nameOrPath: string, opts: { backend?: BackendNam
       );
     case "classifier":
       throw new DeepgenError("E_ARG", `${path}: a classifier is not a generative model; it judges samples (deepgen eval MODEL --quality)`);
+    case "text2image":
+      throw new DeepgenError("E_ARG", `${path}: a text-to-image model draws images of captions (deepgen generate)`);
+    case "caption-judge":
+      throw new DeepgenError(
+        "E_ARG",
+        `${path}: the caption judge is not a generative model; it scores text-to-image results (deepgen eval text2image)`,
+      );
     default:
       throw new DeepgenError("E_FORMAT", `${path}: model kind '${kind}' is not supported by this version of deepgen`);
   }

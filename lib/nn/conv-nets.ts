@@ -4,7 +4,8 @@
  * gradients by name (`${name}.${i}.w` / `.b`), shapes for files.
  *
  *   ConvEncoder: x [n, 1, H, W] -> conv 4x4 /2 (c0) -> act -> conv 4x4 /2 (c1) -> act
- *                -> dense -> [n, out]                        (H, W multiples of 4)
+ *                [-> more halving convs, one per further channel count]
+ *                -> dense -> [n, out]                        (H, W multiples of 2^convs)
  *   ConvDecoder: z [n, in] -> dense -> act -> [n, c0, H/4, W/4] -> convT 4x4 x2 (c1) -> act
  *                -> convT 4x4 x2 (1) -> [n, H * W] logits
  * (the DCGAN-style shapes of Radford et al. 2016, without batch norm). Conv layers: padding 1,
@@ -47,8 +48,11 @@ export interface Net {
 export interface ConvNetSpec {
   height: number;
   width: number;
-  /** Channels of the two conv layers (encoder: first, second; decoder: after the dense, after the first convT). */
-  channels: [number, number];
+  /**
+   * Channels of the conv layers: the decoder's two (after the dense, after the first convT);
+   * the encoder's, in order (two unless a deeper encoder is asked for).
+   */
+  channels: readonly number[];
   /** Encoder: output size; decoder: input (latent) size. */
   latentSide: number;
   activation: ActivationKind;
@@ -234,9 +238,13 @@ abstract class Chain implements Net {
   }
 }
 
-function checkSpec(name: string, s: ConvNetSpec): void {
-  if (s.height % 4 !== 0 || s.width % 4 !== 0 || s.height < 4 || s.width < 4) {
-    throw new DeepgenError("E_ARG", `${name}: the conv networks need image sides that are multiples of 4, got ${s.height}x${s.width}`);
+function checkSpec(name: string, s: ConvNetSpec, convs: number): void {
+  const m = 2 ** convs;
+  if (s.height % m !== 0 || s.width % m !== 0 || s.height < m || s.width < m) {
+    throw new DeepgenError(
+      "E_ARG",
+      `${name}: ${convs} halving conv layers need image sides that are multiples of ${m}, got ${s.height}x${s.width}`,
+    );
   }
   if (!s.channels.every((c) => Number.isInteger(c) && c >= 1 && c <= 4096))
     throw new DeepgenError("E_ARG", `${name}: channels must be integers in [1, 4096]`);
@@ -248,20 +256,22 @@ export class ConvEncoder extends Chain {
     readonly spec: ConvNetSpec,
     init: Init,
   ) {
-    checkSpec(name, spec);
+    if (spec.channels.length < 1) throw new DeepgenError("E_ARG", `${name}: an encoder needs at least one conv layer`);
+    checkSpec(name, spec, spec.channels.length);
     super(name, spec.height * spec.width, spec.latentSide);
-    const [c0, c1] = spec.channels;
-    const conv0 = new ConvLayer(false, 1, c0, [spec.height, spec.width], spec.activation, { seed: init.seed, stream: init.stream });
-    const conv1 = new ConvLayer(false, c0, c1, conv0.outSide, spec.activation, { seed: init.seed, stream: init.stream + 1 });
-    const dense = new Dense(conv1.outSize, spec.latentSide, spec.outputActivation ?? "identity", {
+    let cin = 1;
+    let side: [number, number] = [spec.height, spec.width];
+    let size = spec.height * spec.width;
+    for (const [i, cout] of spec.channels.entries()) {
+      const conv = new ConvLayer(false, cin, cout, side, spec.activation, { seed: init.seed, stream: init.stream + i });
+      this.layers.push({ kind: "conv", layer: conv });
+      [cin, side, size] = [cout, conv.outSide, conv.outSize];
+    }
+    const dense = new Dense(size, spec.latentSide, spec.outputActivation ?? "identity", {
       seed: init.seed,
-      stream: init.stream + 2,
+      stream: init.stream + spec.channels.length,
     });
-    this.layers = [
-      { kind: "conv", layer: conv0 },
-      { kind: "conv", layer: conv1 },
-      { kind: "dense", layer: dense },
-    ];
+    this.layers.push({ kind: "dense", layer: dense });
   }
 }
 
@@ -271,9 +281,10 @@ export class ConvDecoder extends Chain {
     readonly spec: ConvNetSpec,
     init: Init,
   ) {
-    checkSpec(name, spec);
+    if (spec.channels.length !== 2) throw new DeepgenError("E_ARG", `${name}: a decoder has two conv channel counts`);
+    checkSpec(name, spec, 2);
     super(name, spec.latentSide, spec.height * spec.width);
-    const [c0, c1] = spec.channels;
+    const [c0, c1] = spec.channels as [number, number];
     const side: [number, number] = [spec.height / 4, spec.width / 4];
     const dense = new Dense(spec.latentSide, c0 * side[0] * side[1], spec.activation, { seed: init.seed, stream: init.stream });
     const up0 = new ConvLayer(true, c0, c1, side, spec.activation, { seed: init.seed, stream: init.stream + 1 });

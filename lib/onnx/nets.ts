@@ -27,22 +27,20 @@ export function mlpGraph(g: GraphBuilder, net: Mlp, x: string, out?: string): st
   return h;
 }
 
-/** ConvEncoder: [N, H*W] -> [N, 1, H, W] -> conv /2 -> act -> conv /2 -> act -> flatten -> dense. */
+/** ConvEncoder: [N, H*W] -> [N, 1, H, W] -> (conv /2 -> act) per conv layer -> flatten -> dense. */
 export function convEncoderGraph(g: GraphBuilder, net: ConvEncoder, x: string, out?: string): string {
-  const {
-    height: H,
-    width: W,
-    channels: [c0, c1],
-    activation: act,
-    latentSide,
-  } = net.spec;
+  const { height: H, width: W, channels, activation: act, latentSide } = net.spec;
   const n = net.name;
   let h = g.reshape(x, [-1, 1, H, W]);
-  h = g.activation(g.conv(h, param(net, `${n}.0.w`), param(net, `${n}.0.b`), c0, 1, HALVING, `${n}.0`), act);
-  h = g.activation(g.conv(h, param(net, `${n}.1.w`), param(net, `${n}.1.b`), c1, c0, HALVING, `${n}.1`), act);
-  const flat = c1 * (H / 4) * (W / 4);
+  let cin = 1;
+  for (const [i, cout] of channels.entries()) {
+    h = g.activation(g.conv(h, param(net, `${n}.${i}.w`), param(net, `${n}.${i}.b`), cout, cin, HALVING, `${n}.${i}`), act);
+    cin = cout;
+  }
+  const L = channels.length;
+  const flat = cin * (H / 2 ** L) * (W / 2 ** L);
   h = g.reshape(h, [-1, flat]);
-  return g.dense(h, param(net, `${n}.2.w`), param(net, `${n}.2.b`), latentSide, flat, `${n}.2`, out);
+  return g.dense(h, param(net, `${n}.${L}.w`), param(net, `${n}.${L}.b`), latentSide, flat, `${n}.${L}`, out);
 }
 
 /**
@@ -51,13 +49,8 @@ export function convEncoderGraph(g: GraphBuilder, net: ConvEncoder, x: string, o
  * them; generators keep the image shape.
  */
 export function convDecoderGraph(g: GraphBuilder, net: ConvDecoder, z: string, opts: { flatOutput: boolean; out?: string }): string {
-  const {
-    height: H,
-    width: W,
-    channels: [c0, c1],
-    activation: act,
-    latentSide,
-  } = net.spec;
+  const { height: H, width: W, channels, activation: act, latentSide } = net.spec;
+  const [c0, c1] = channels as [number, number];
   const n = net.name;
   const side0 = c0 * (H / 4) * (W / 4);
   let h = g.activation(g.dense(z, param(net, `${n}.0.w`), param(net, `${n}.0.b`), side0, latentSide, `${n}.0`), act);
