@@ -9,6 +9,7 @@ import { registerComplete } from "./complete.js";
 import { registerData } from "./data.js";
 import { registerEval } from "./eval.js";
 import { registerExport } from "./export.js";
+import { registerGenerate } from "./generate.js";
 import { registerInfo } from "./info.js";
 import { registerLatent } from "./latent.js";
 import { reportError } from "./output.js";
@@ -41,6 +42,7 @@ registerSample(program, run);
 registerLatent(program, run);
 registerComplete(program, run);
 registerExport(program, run);
+registerGenerate(program, run);
 registerData(program, run);
 registerServe(program, run);
 

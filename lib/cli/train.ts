@@ -19,8 +19,24 @@ import { checkedTrainingOutputs, TrainingStop } from "./training-run.js";
 import { GAN_DEFAULTS, type GanTrainOptions, trainGan } from "./train-gan.js";
 import { type LatentTrainOptions, trainLatent } from "./train-latent.js";
 import { trainClassifier } from "./train-classifier.js";
+import { trainJudge } from "./train-judge.js";
+import { trainText2image } from "./train-text2image.js";
 
-const FAMILIES = ["nade", "rnade", "bernoulli", "markov", "vae", "aae", "rowlstm", "diagbilstm", "gan", "dcgan", "classifier"] as const;
+const FAMILIES = [
+  "nade",
+  "rnade",
+  "bernoulli",
+  "markov",
+  "vae",
+  "aae",
+  "rowlstm",
+  "diagbilstm",
+  "gan",
+  "dcgan",
+  "classifier",
+  "caption-judge",
+  "text2image",
+] as const;
 type Family = (typeof FAMILIES)[number];
 
 interface TrainOptions
@@ -36,6 +52,11 @@ interface TrainOptions
   patience: number;
   ordering: Ordering;
   shift: number;
+  canvases: number;
+  matchingAware: boolean;
+  interpolation: boolean;
+  judge?: string;
+  judgeEvery: number;
   weightDecay: number;
   validation: number;
   out?: string;
@@ -102,6 +123,14 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
       floatOption("--top-k"),
       1,
     )
+    .option("--no-matching-aware", "text2image: drop the matching-aware term (real image, mismatched caption) from D's loss (ablation)")
+    .option("--no-interpolation", "text2image: no GAN-INT interpolated captions in G's loss (ablation)")
+    .option(
+      "--judge <model>",
+      "text2image: caption judge that selects the epoch and scores the model (default: the shipped one; none: no judge)",
+    )
+    .option("--judge-every <n>", "text2image: epochs between the judge's validation scores", intOption("--judge-every", 1), 1)
+    .option("--canvases <n>", "caption-judge: fresh training canvases per epoch", intOption("--canvases", 1), 10000)
     .option("--shift <pixels>", "classifier: random shifts of the training images by up to this many pixels", intOption("--shift", 0), 0)
     .option("--prior <kind>", "aae: gaussian, mog10, swissroll or uniform (vae: gaussian only)", "gaussian")
     .option("--activation <kind>", "vae/aae: hidden activation (relu, tanh, softplus, leakyRelu)", "relu")
@@ -145,6 +174,26 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
     .action((familyArg: string, opts: TrainOptions, cmd: Command) =>
       run(Boolean(opts.json), async () => {
         const family = checkOneOf("family", familyArg, FAMILIES);
+        if (family === "text2image") {
+          const given = (key: string) => cmd.getOptionValueSource(key) !== "default";
+          return trainText2image({
+            ...opts,
+            channels: given("channels") ? opts.channels : undefined,
+            discChannels: given("discChannels") ? opts.discChannels : undefined,
+            epochs: given("epochs") ? opts.epochs : 25,
+            lr: given("lr") ? opts.lr : 2e-4,
+            batch: given("batch") ? opts.batch : 64,
+          });
+        }
+        if (family === "caption-judge") {
+          const channels = cmd.getOptionValueSource("channels") === "default" ? undefined : opts.channels;
+          return trainJudge({
+            ...opts,
+            channels,
+            hidden: opts.hidden ?? 256,
+            batch: cmd.getOptionValueSource("batch") === "default" ? 64 : opts.batch,
+          });
+        }
         if (family !== "gan" && family !== "dcgan") return train(family, opts);
         // the shared options' defaults are those of the likelihood models
         for (const key of ["epochs", "lr", "batch"] as const)
@@ -155,7 +204,7 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
     );
 }
 
-async function train(family: Exclude<Family, "gan" | "dcgan">, opts: TrainOptions): Promise<void> {
+async function train(family: Exclude<Family, "gan" | "dcgan" | "caption-judge" | "text2image">, opts: TrainOptions): Promise<void> {
   if (family === "vae" || family === "aae") return trainLatent(family, opts);
   if (family === "classifier") return trainClassifier(opts);
   const out = opts.out ?? `${family}.safetensors`;
