@@ -27,6 +27,7 @@ interface EvalOptions extends DataOptions {
   means?: boolean;
   judge?: string;
   real?: boolean;
+  model?: string;
 }
 
 export function registerEval(program: Command, run: (json: boolean, fn: () => Promise<void>) => Promise<void>): void {
@@ -47,12 +48,13 @@ export function registerEval(program: Command, run: (json: boolean, fn: () => Pr
     .option("--means", "--quality, binary models: judge the pixel probabilities behind the draws against the grayscale test images")
     .option("--judge <model>", "text2image: caption judge file (default: the shipped 'caption-judge')")
     .option("--real", "text2image: score the real test canvases (the ceiling of every score)")
+    .option("--model <file>", "text2image: the text-to-image model to score (default: the shipped 'text2image')")
     .option("--json", "print one JSON object")
     .action((modelArg: string, opts: EvalOptions, cmd: Command) =>
       run(Boolean(opts.json), async () => {
         if (modelArg === "text2image") {
           const canvases = cmd.getOptionValueSource("n") === "default" ? undefined : opts.n;
-          return evalText2image({ judge: opts.judge, real: opts.real, canvases, backend: opts.backend, json: opts.json });
+          return evalText2image({ ...opts, canvases });
         }
         if (opts.quality) return evalQuality(modelArg, opts);
         if ((await modelKindOf(modelArg)) === "classifier") return evalClassifier(modelArg, opts);
