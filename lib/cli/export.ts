@@ -1,16 +1,19 @@
 /**
  * deepgen export MODEL --out model.onnx [--graph generator|encoder|density]: writes one graph
  * of a deepgen model as ONNX (opset 17), with the model card's data and metrics (the
- * <name>.card.json beside the model file, when there is one) in the metadata.
+ * <name>.card.json beside the model file, when there is one) in the metadata. A text-to-image
+ * model exports its generator with the caption encoder inside (token ids and z in).
  */
 import { existsSync, readFileSync } from "node:fs";
 
 import type { Command } from "commander";
 
 import { DeepgenError } from "../core/errors.js";
+import { loadModelFile } from "../io/model-file.js";
+import { loadSampler, resolveModelPath } from "../models/registry.js";
+import { TextToImage } from "../models/text2image.js";
 import { exportableGraphs, writeOnnx } from "../onnx/export.js";
 import { cardInfo, type GraphRole } from "../onnx/metadata.js";
-import { loadSampler, resolveModelPath } from "../models/registry.js";
 import { printJson } from "./output.js";
 
 interface ExportCliOptions {
@@ -33,10 +36,18 @@ function readCard(path: string): Record<string, unknown> {
   }
 }
 
+/** The model of a file: a sampler, or a text-to-image model (which draws from captions, so no sampler). */
+async function loadExportable(path: string): Promise<{ kind: string }> {
+  if ((await loadModelFile(path)).model === "text2image") return TextToImage.load(path);
+  return loadSampler(path);
+}
+
 export function registerExport(program: Command, run: (json: boolean, fn: () => Promise<void>) => Promise<void>): void {
   program
     .command("export")
-    .description("export a model as ONNX (opset 17): a VAE / AAE decoder, a VAE encoder, NADE's log-likelihood")
+    .description(
+      "export a model as ONNX (opset 17): a VAE / AAE / GAN generator, a VAE encoder, NADE's log-likelihood, a text-to-image generator",
+    )
     .argument("<model>", "model file or shipped model name (e.g. vae)")
     .requiredOption("--out <path>", "ONNX file to write")
     .option("--graph <role>", "generator, encoder or density (default: the model's first: generator for VAE/AAE, density for NADE)")
@@ -48,7 +59,7 @@ export function registerExport(program: Command, run: (json: boolean, fn: () => 
           throw new DeepgenError("E_ARG", `--graph must be generator, encoder or density, got '${opts.graph}'`);
         }
         const path = resolveModelPath(modelArg);
-        const model = await loadSampler(path);
+        const model = await loadExportable(path);
         const graphs = exportableGraphs(model);
         const graph = opts.graph ?? graphs[0];
         const cardPath = opts.card ?? (existsSync(cardPathOf(path)) ? cardPathOf(path) : undefined);

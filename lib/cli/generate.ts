@@ -2,7 +2,8 @@
  * deepgen generate "the digit 3 is at the top of the digit 5 ." -n 16 --seed 1 --out grid.png:
  * images of captions from a text-to-image model (default: the shipped one), each with its
  * caption under it; --interpolate "caption A" "caption B" --steps 8 draws rows whose caption
- * embedding moves from A to B at fixed noise.
+ * embedding moves from A to B at fixed noise. --model file.onnx draws through onnxruntime-node
+ * from deepgen's ONNX export (the same images for the same seed).
  */
 import type { Command } from "commander";
 
@@ -14,6 +15,7 @@ import { imageGrid, writePng } from "../io/png.js";
 import type { BackendName } from "../kernels/kernels.js";
 import { resolveModelPath } from "../models/registry.js";
 import { TextToImage } from "../models/text2image.js";
+import type { OnnxTextToImageImages } from "../onnx/text2image.js";
 import { intOption, seedOption } from "./common.js";
 import { printJson } from "./output.js";
 
@@ -26,6 +28,7 @@ interface GenerateCliOptions {
   steps: number;
   scale: number;
   backend?: BackendName;
+  threads?: number;
   json?: boolean;
 }
 
@@ -36,7 +39,7 @@ export function registerGenerate(program: Command, run: (json: boolean, fn: () =
     .command("generate")
     .description("draw images of captions with a text-to-image model into a PNG grid")
     .argument("<captions...>", 'one or more captions, e.g. "the digit 3 is at the top of the digit 5 ."')
-    .option("--model <file>", "text-to-image model file (default: the shipped 'text2image')", "text2image")
+    .option("--model <file>", "text-to-image model file, or its ONNX export (.onnx) (default: the shipped 'text2image')", "text2image")
     .option("-n <n>", "images per caption", intOption("-n", 1), 8)
     .option("--seed <n>", "Philox seed of the noise", seedOption("--seed"), 0)
     .option("--out <path>", "PNG file", "generated.png")
@@ -44,11 +47,14 @@ export function registerGenerate(program: Command, run: (json: boolean, fn: () =
     .option("--steps <k>", "--interpolate: images per row", intOption("--steps", 2), 8)
     .option("--scale <k>", "pixel upscaling of the grid", intOption("--scale", 1), 2)
     .option("--backend <name>", "native, js or cuda")
+    .option("--threads <n>", "ONNX: onnxruntime intra-op threads (default: onnxruntime's)", intOption("--threads", 1))
     .option("--json", "print one JSON object")
     .action((captions: string[], opts: GenerateCliOptions) =>
       run(Boolean(opts.json), async () => {
-        const model = await TextToImage.load(resolveModelPath(opts.model), { backend: opts.backend });
+        const onnx = opts.model.endsWith(".onnx");
+        checkOnnxOptions(onnx, opts);
         if (opts.interpolate) {
+          const model = await TextToImage.load(resolveModelPath(opts.model), { backend: opts.backend });
           if (captions.length !== 2) throw new DeepgenError("E_ARG", `--interpolate takes exactly two captions, got ${captions.length}`);
           if (opts.n * opts.steps > MAX_IMAGES) throw new DeepgenError("E_ARG", `-n x --steps must be at most ${MAX_IMAGES}`);
           const x = model.interpolateSync(captions[0]!, captions[1]!, {
@@ -73,13 +79,48 @@ export function registerGenerate(program: Command, run: (json: boolean, fn: () =
         }
         if (captions.length * opts.n > MAX_IMAGES) throw new DeepgenError("E_ARG", `captions x -n must be at most ${MAX_IMAGES}`);
         const rows = captions.flatMap((c) => new Array<string>(opts.n).fill(c));
-        const images = await model.generate(rows, { seed: opts.seed, backend: opts.backend });
-        const cols = opts.n <= 16 ? opts.n : Math.ceil(Math.sqrt(images.n));
-        await writePng(opts.out, labelledGrid(images.x, images.n, CANVAS_SIDE, CANVAS_SIDE, images.captions, { cols, scale: opts.scale }));
-        if (opts.json)
-          printJson({ out: opts.out, model: opts.model, n: images.n, seed: String(opts.seed), captions: [...new Set(images.captions)] });
-        else
-          process.stdout.write(`wrote ${images.n} images of ${captions.length} caption${captions.length > 1 ? "s" : ""} to ${opts.out}\n`);
+        const images = onnx
+          ? await generateOnnx(rows, opts)
+          : await (await TextToImage.load(resolveModelPath(opts.model), { backend: opts.backend })).generate(rows, {
+              seed: opts.seed,
+              backend: opts.backend,
+            });
+        await writeImages(captions, images, opts);
       }),
     );
+}
+
+/** Options that belong to one kind of model file only. */
+function checkOnnxOptions(onnx: boolean, opts: GenerateCliOptions): void {
+  if (onnx && opts.interpolate)
+    throw new DeepgenError(
+      "E_ARG",
+      "--interpolate needs the native model: the ONNX export reads token ids, so it cannot take an embedding between two captions",
+    );
+  if (onnx && opts.backend !== undefined)
+    throw new DeepgenError("E_ARG", "--backend does not apply to an ONNX model: onnxruntime-node runs it (--threads sets its threads)");
+  if (!onnx && opts.threads !== undefined) throw new DeepgenError("E_ARG", "--threads applies to ONNX models only");
+}
+
+/** Images of the rows' captions from an ONNX export (the ONNX code, and onnxruntime-node, load only on this path). */
+async function generateOnnx(rows: string[], opts: GenerateCliOptions): Promise<OnnxTextToImageImages> {
+  const { OnnxTextToImage } = await import("../onnx/text2image.js");
+  const model = await OnnxTextToImage.load(opts.model, { threads: opts.threads });
+  try {
+    return await model.generate(rows, { seed: opts.seed });
+  } finally {
+    await model.dispose();
+  }
+}
+
+async function writeImages(
+  captions: string[],
+  images: { x: Float32Array; n: number; captions: string[] },
+  opts: GenerateCliOptions,
+): Promise<void> {
+  const cols = opts.n <= 16 ? opts.n : Math.ceil(Math.sqrt(images.n));
+  await writePng(opts.out, labelledGrid(images.x, images.n, CANVAS_SIDE, CANVAS_SIDE, images.captions, { cols, scale: opts.scale }));
+  if (opts.json)
+    printJson({ out: opts.out, model: opts.model, n: images.n, seed: String(opts.seed), captions: [...new Set(images.captions)] });
+  else process.stdout.write(`wrote ${images.n} images of ${captions.length} caption${captions.length > 1 ? "s" : ""} to ${opts.out}\n`);
 }

@@ -37,6 +37,13 @@ export const VOCABULARY: readonly string[] = [
   "9",
 ];
 
+/**
+ * tokenize's rule in words, for readers of an exported model who make token ids without
+ * deepgen (the ONNX export's metadata carries it beside the vocabulary).
+ */
+export const TOKENIZATION_RULE =
+  "lower-case; split on whitespace; number words zero..nine to numerals 0..9; a '.' glued to the last word split off, and a final '.' added when missing; each word's id is its index in the vocabulary (id 0, <pad>, is no word); ids padded with 0 to the caption length";
+
 const NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
 const ID = new Map(VOCABULARY.map((w, i) => [w, i]));
 

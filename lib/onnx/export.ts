@@ -6,11 +6,13 @@ import { DeepgenError } from "../core/errors.js";
 import { Aae } from "../models/aae.js";
 import { Gan } from "../models/gan.js";
 import { Nade } from "../models/nade.js";
+import { TextToImage } from "../models/text2image.js";
 import { Vae } from "../models/vae.js";
 import { atomicWriteFile } from "../io/atomic-write.js";
 import { exportAaeDecoder } from "./export-aae.js";
 import { exportGanGenerator } from "./export-gan.js";
 import { exportNadeLogProb } from "./export-nade.js";
+import { exportText2ImageGenerator } from "./export-text2image.js";
 import { exportVaeDecoder, exportVaeEncoder, type RunInfo } from "./export-vae.js";
 import type { GraphRole } from "./metadata.js";
 
@@ -33,6 +35,7 @@ const EXPORTERS: Array<{ is: (m: unknown) => boolean; family: string; graphs: Pa
   { is: (m) => m instanceof Aae, family: "aae", graphs: { generator: exportAaeDecoder as Exporter } },
   { is: (m) => m instanceof Nade, family: "nade", graphs: { density: exportNadeLogProb as Exporter } },
   { is: (m) => m instanceof Gan, family: "gan", graphs: { generator: exportGanGenerator as Exporter } },
+  { is: (m) => m instanceof TextToImage, family: "text2image", graphs: { generator: exportText2ImageGenerator as Exporter } },
 ];
 
 /** The graphs a model can be exported as (the default first); [] when none. */

@@ -18,7 +18,7 @@ import { getKernels } from "../kernels/backend.js";
 import { fillLatent } from "../models/gan-codes.js";
 import { samplePrior } from "../models/priors.js";
 import type { ImageLayout, ImageRange, LatentSpec } from "./metadata.js";
-import { type FloatFeed, type OnnxModelOptions, OnnxModel, type OnnxValueInfo } from "./model.js";
+import { type Feed, type OnnxModelOptions, OnnxModel, type OnnxValueInfo } from "./model.js";
 
 /** The default z draw: Vae.sample's (flat N(0, I) fill, stream 0x5a). */
 export const DEFAULT_LATENT: LatentSpec = { draw: "flat", prior: "gaussian", stream: 0x5a };
@@ -162,7 +162,7 @@ export class OnnxGenerator {
   }
 
   /** Images of the codes z [n, zdim] (plus the condition inputs' feeds, by name, when the graph has any). */
-  async generate(z: Float32Array, n = z.length / this.zDim, conditions: Record<string, FloatFeed> = {}): Promise<GeneratedImages> {
+  async generate(z: Float32Array, n = z.length / this.zDim, conditions: Record<string, Feed> = {}): Promise<GeneratedImages> {
     if (!Number.isInteger(n) || n < 1 || z.length !== n * this.zDim) {
       throw new DeepgenError(
         "E_SHAPE",
@@ -176,7 +176,7 @@ export class OnnxGenerator {
   }
 
   /** n images from Philox z draws of `seed` (the same z as the native model's sample). */
-  async sample(n: number, opts: { seed: Seed; conditions?: Record<string, FloatFeed> }): Promise<GeneratedImages & { z: Float32Array }> {
+  async sample(n: number, opts: { seed: Seed; conditions?: Record<string, Feed> }): Promise<GeneratedImages & { z: Float32Array }> {
     checkInteger("n", n, 1);
     const z = this.drawZ(n, opts.seed);
     return { ...(await this.generate(z, n, opts.conditions)), z };

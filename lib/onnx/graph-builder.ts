@@ -82,9 +82,10 @@ export class GraphBuilder {
     return name;
   }
 
-  /** A float32 graph input; batch dimensions are symbolic ("N"). */
-  input(name: string, dims: readonly Dim[]): string {
-    this.inputs.push(valueInfo(this.claim(name), dims));
+  /** A graph input, float32 unless told (int64: token ids, indices); batch dimensions are symbolic ("N"). */
+  input(name: string, dims: readonly Dim[], type: "float32" | "int64" = "float32"): string {
+    const T = onnx.TensorProto.DataType;
+    this.inputs.push(valueInfo(this.claim(name), dims, type === "int64" ? T.INT64 : T.FLOAT));
     return name;
   }
 

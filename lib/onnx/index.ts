@@ -4,4 +4,5 @@ export { exportOnnx, exportableGraphs, writeOnnx, type ExportOptions } from "./e
 export { readDeepgenMetadata, type DeepgenOnnxMetadata } from "./metadata.js";
 export { OnnxModel, type OnnxModelOptions, type OnnxValueInfo } from "./model.js";
 export { OnnxGenerator, type GeneratedImages, type OnnxGeneratorOptions } from "./generator.js";
+export { OnnxTextToImage, type OnnxTextToImageGenerateOptions, type OnnxTextToImageImages } from "./text2image.js";
 export { onnxRuntimeAvailable, setOnnxRuntimeLoader } from "./runtime.js";

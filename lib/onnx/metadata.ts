@@ -10,6 +10,13 @@
  *   deepgen.metrics   measured results (JSON object of numbers), e.g. from the model card
  *   deepgen.latent    how the native model draws z (JSON LatentSpec), so a runner draws the same z
  *   deepgen.image     output image layout and range (JSON ImageSpec)
+ *
+ * Graphs that read captions as token ids also carry what a caller needs to make those ids
+ * without deepgen (CaptionSpec):
+ *
+ *   deepgen.vocabulary      the words in id order (JSON list of strings)
+ *   deepgen.caption_length  token ids per caption (decimal)
+ *   deepgen.tokenization    how a caption becomes ids, in words
  */
 import { DeepgenError } from "../core/errors.js";
 import { packageVersion } from "../core/package-root.js";
@@ -40,6 +47,13 @@ export interface ImageSpec {
   range: ImageRange;
 }
 
+/** How captions become the token ids a graph reads. */
+export interface CaptionSpec {
+  vocabulary: string[];
+  length: number;
+  tokenization: string;
+}
+
 export interface ExportInfo {
   model: string;
   graph: GraphRole;
@@ -48,6 +62,7 @@ export interface ExportInfo {
   metrics?: Record<string, number>;
   latent?: LatentSpec;
   image?: ImageSpec;
+  captions?: CaptionSpec;
 }
 
 export interface DeepgenOnnxMetadata extends ExportInfo {
@@ -65,6 +80,11 @@ export function onnxMetadata(info: ExportInfo): Record<string, string> {
   if (info.metrics !== undefined) m["deepgen.metrics"] = JSON.stringify(info.metrics);
   if (info.latent !== undefined) m["deepgen.latent"] = JSON.stringify(info.latent);
   if (info.image !== undefined) m["deepgen.image"] = JSON.stringify(info.image);
+  if (info.captions !== undefined) {
+    m["deepgen.vocabulary"] = JSON.stringify(info.captions.vocabulary);
+    m["deepgen.caption_length"] = String(info.captions.length);
+    m["deepgen.tokenization"] = info.captions.tokenization;
+  }
   return m;
 }
 
@@ -99,7 +119,29 @@ export function readDeepgenMetadata(props: Record<string, string>, source: strin
   if (latent !== undefined) out.latent = checkLatent(latent, source);
   const image = json<ImageSpec>(props, "deepgen.image", source);
   if (image !== undefined) out.image = checkImage(image, source);
+  const captions = readCaptions(props, source);
+  if (captions !== undefined) out.captions = captions;
   return out;
+}
+
+/** The caption keys, all three or none (ids made with a partial spec would be silently wrong). */
+function readCaptions(props: Record<string, string>, source: string): CaptionSpec | undefined {
+  const keys = ["deepgen.vocabulary", "deepgen.caption_length", "deepgen.tokenization"];
+  const present = keys.filter((k) => props[k] !== undefined);
+  if (present.length === 0) return undefined;
+  if (present.length < keys.length)
+    throw new DeepgenError(
+      "E_FORMAT",
+      `${source}: metadata has ${present.join(", ")} but not ${keys.filter((k) => !present.includes(k)).join(", ")}`,
+    );
+  const vocabulary = json<unknown>(props, "deepgen.vocabulary", source);
+  if (!Array.isArray(vocabulary) || vocabulary.length === 0 || !vocabulary.every((w) => typeof w === "string"))
+    throw new DeepgenError("E_FORMAT", `${source}: metadata deepgen.vocabulary is not a non-empty JSON list of strings`);
+  const raw = props["deepgen.caption_length"]!;
+  const length = Number(raw);
+  if (!/^[0-9]+$/.test(raw) || !(length >= 1 && length <= 4096))
+    throw new DeepgenError("E_FORMAT", `${source}: metadata deepgen.caption_length '${raw}' is not an integer in [1, 4096]`);
+  return { vocabulary: vocabulary as string[], length, tokenization: props["deepgen.tokenization"]! };
 }
 
 /** A latent spec from a file, every field checked (a wrong one would draw other z silently). */

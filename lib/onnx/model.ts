@@ -42,6 +42,20 @@ export interface FloatFeed {
   dims: readonly number[];
 }
 
+/** Input data for an int64 input (token ids, indices). */
+export interface Int64Feed {
+  data: BigInt64Array;
+  dims: readonly number[];
+}
+
+/** What run feeds: float32 inputs take a FloatFeed, int64 inputs an Int64Feed. */
+export type Feed = FloatFeed | Int64Feed;
+
+const FEED_ARRAYS: Record<string, { array: typeof Float32Array | typeof BigInt64Array; name: string }> = {
+  float32: { array: Float32Array, name: "Float32Array" },
+  int64: { array: BigInt64Array, name: "BigInt64Array" },
+};
+
 const ELEM_TYPES: Record<number, string> = {
   1: "float32",
   2: "uint8",
@@ -189,11 +203,12 @@ export class OnnxModel {
     return v;
   }
 
-  /** Checks a feed against the declared input (float32, rank, fixed dims, data length). */
-  private checkFeed(info: OnnxValueInfo, feed: FloatFeed): void {
-    if (info.type !== "float32")
-      throw new DeepgenError("E_ARG", `${this.source}: input '${info.name}' is ${info.type}; deepgen feeds float32 only`);
-    if (!(feed.data instanceof Float32Array)) throw new DeepgenError("E_ARG", `input '${info.name}' must be a Float32Array`);
+  /** Checks a feed against the declared input (float32 or int64, rank, fixed dims, data length). */
+  private checkFeed(info: OnnxValueInfo, feed: Feed): void {
+    const kind = FEED_ARRAYS[info.type];
+    if (kind === undefined)
+      throw new DeepgenError("E_ARG", `${this.source}: input '${info.name}' is ${info.type}; deepgen feeds float32 and int64 only`);
+    if (!(feed.data instanceof kind.array)) throw new DeepgenError("E_ARG", `input '${info.name}' (${info.type}) must be a ${kind.name}`);
     const dims = feed.dims;
     if (!dims.every((d) => Number.isInteger(d) && d >= 0))
       throw new DeepgenError("E_SHAPE", `input '${info.name}': dims [${dims.join(", ")}] must be integers >= 0`);
@@ -217,13 +232,13 @@ export class OnnxModel {
   }
 
   /**
-   * Runs the graph on float32 feeds (every input, by name); returns the float32 outputs asked
+   * Runs the graph on float32 / int64 feeds (every input, by name); returns the float32 outputs asked
    * for (default all). The session computes on a worker thread, so the event loop keeps
    * turning; `signal` frees the caller at once (onnxruntime finishes the run and its result
    * is dropped). Feeds are copied to the worker: the arrays may be reused right after the call.
    */
   async run(
-    feeds: Record<string, FloatFeed>,
+    feeds: Record<string, Feed>,
     outputs?: readonly string[],
     opts: { signal?: AbortSignal } = {},
   ): Promise<Record<string, FloatFeed>> {

@@ -1,10 +1,12 @@
 /**
- * deepgen's networks (lib/nn: Mlp, ConvEncoder, ConvDecoder) as ONNX subgraphs. Each takes
+ * deepgen's networks (lib/nn: Mlp, ConvEncoder, ConvDecoder, DcganGenerator) as ONNX subgraphs. Each takes
  * the name of its input value, [N, net.inDim], and returns the name of its output value,
  * [N, net.outDim], computing exactly what net.forward computes (inference: no state).
  */
 import { DeepgenError } from "../core/errors.js";
+import { DEFAULT_NORM_EPS } from "../kernels/ops/norm.js";
 import { ConvDecoder, ConvEncoder, type Net } from "../nn/conv-nets.js";
+import type { DcganGenerator } from "../nn/dcgan-nets.js";
 import { Mlp } from "../nn/dense.js";
 import type { GraphBuilder } from "./graph-builder.js";
 
@@ -59,6 +61,41 @@ export function convDecoderGraph(g: GraphBuilder, net: ConvDecoder, z: string, o
   if (!opts.flatOutput) return g.convTranspose(h, param(net, `${n}.2.w`), param(net, `${n}.2.b`), c1, 1, HALVING, `${n}.2`, opts.out);
   h = g.convTranspose(h, param(net, `${n}.2.w`), param(net, `${n}.2.b`), c1, 1, HALVING, `${n}.2`);
   return g.reshape(h, [-1, H * W], opts.out);
+}
+
+function buffer(net: DcganGenerator, key: string): Float32Array {
+  const b = net.buffers()[key];
+  if (b === undefined) throw new DeepgenError("E_ARG", `ONNX export: ${net.name} has no buffer ${key}`);
+  return b.data;
+}
+
+/**
+ * DcganGenerator: [N, zdim] -> dense -> [N, c0, H/4, W/4] -> BN -> ReLU -> convT -> BN -> ReLU
+ * -> convT -> tanh -> [N, 1, H, W] in [-1, 1], batch norm in inference form with the running
+ * statistics (what sampling runs). Every conditional generator (GAN codes, captions) feeds
+ * its condition as columns of the input, so they all share this subgraph.
+ */
+export function dcganGeneratorGraph(g: GraphBuilder, net: DcganGenerator, z: string, out?: string): string {
+  const { height: H, width: W, channels } = net.spec;
+  const [c0, c1] = channels;
+  const n = net.name;
+  const bn = (x: string, i: number): string =>
+    g.relu(
+      g.batchNormalization(
+        x,
+        param(net, `${n}.${i}.gamma`),
+        param(net, `${n}.${i}.beta`),
+        buffer(net, `${n}.${i}.running_mean`),
+        buffer(net, `${n}.${i}.running_var`),
+        DEFAULT_NORM_EPS,
+        `${n}.${i}`,
+      ),
+    );
+  let h = g.dense(z, param(net, `${n}.0.w`), param(net, `${n}.0.b`), c0 * (H / 4) * (W / 4), net.inDim, `${n}.0`);
+  h = bn(g.reshape(h, [-1, c0, H / 4, W / 4]), 1);
+  h = bn(g.convTranspose(h, param(net, `${n}.2.w`), null, c0, c1, HALVING, `${n}.2`), 2);
+  h = g.convTranspose(h, param(net, `${n}.3.w`), param(net, `${n}.3.b`), c1, 1, HALVING, `${n}.3`);
+  return g.tanh(h, out);
 }
 
 /** Any of deepgen's networks, flat [N, inDim] -> [N, outDim]. */

@@ -28,7 +28,7 @@ export interface OrtSession {
 
 export interface OrtModule {
   InferenceSession: { create(model: Uint8Array, options?: Record<string, unknown>): Promise<OrtSession> };
-  Tensor: new (type: "float32", data: Float32Array, dims: readonly number[]) => OrtTensor;
+  Tensor: new (type: "float32" | "int64", data: Float32Array | BigInt64Array, dims: readonly number[]) => OrtTensor;
 }
 
 export const INSTALL_HINT =

@@ -12,8 +12,9 @@ import { Worker } from "node:worker_threads";
 import { DeepgenError } from "../core/errors.js";
 import { type OrtModule, type OrtSession, loadOnnxRuntime, onnxRuntimeLoaderIsCustom, resolveOnnxRuntime } from "./runtime.js";
 
+/** Float32 values, or int64 ones (token ids, indices); the array's type names the tensor's. */
 export interface HostFeed {
-  data: Float32Array;
+  data: Float32Array | BigInt64Array;
   dims: number[];
 }
 
@@ -65,7 +66,7 @@ async function inThreadHost(ort: OrtModule, bytes: Uint8Array, options: Record<s
 }
 
 function tensorOf(ort: OrtModule, f: HostFeed) {
-  return new ort.Tensor("float32", f.data, f.dims);
+  return new ort.Tensor(f.data instanceof BigInt64Array ? "int64" : "float32", f.data, f.dims);
 }
 
 async function runOrFail<T>(fn: () => Promise<T>): Promise<T> {
@@ -104,7 +105,7 @@ ort.InferenceSession.create(workerData.bytes, workerData.options).then(
     parentPort.on("message", async (m) => {
       try {
         const feeds = {};
-        for (const [name, f] of Object.entries(m.feeds)) feeds[name] = new ort.Tensor("float32", f.data, f.dims);
+        for (const [name, f] of Object.entries(m.feeds)) feeds[name] = new ort.Tensor(f.data instanceof BigInt64Array ? "int64" : "float32", f.data, f.dims);
         const out = await session.run(feeds);
         const result = {};
         for (const [name, t] of Object.entries(out)) result[name] = { data: t.data, dims: Array.from(t.dims), type: t.type };
