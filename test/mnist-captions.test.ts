@@ -53,7 +53,7 @@ test("the reference canvases are rebuilt pixel for pixel from the canonical test
   for (const [i, r] of records.entries()) {
     const caption = { template: r.template, a: r.A, b: r.B };
     t.is(captionText(caption), r.caption);
-    t.is(captionSet(caption), r.category);
+    t.is(captionSet(caption) as string, r.category);
     const target = captionTarget(caption);
     t.deepEqual([LAYOUTS[target.layout], target.slot1, target.slot2], [r.layout, r.slot1, r.slot2]);
     const rec: CanvasRecord = {

@@ -37,7 +37,11 @@ import { Adam } from "../nn/adam.js";
 import { adamStates, CHECKPOINT_KEY, loadAdamStates, readPhasedCheckpoint } from "./checkpoint.js";
 import { modelKernels } from "./common.js";
 import { generatorLoss, matchingAwareLoss } from "./text2image-loss.js";
-import type { TextToImage } from "./text2image.js";
+import type { TensorToWrite } from "../io/safetensors.js";
+import type { ModelFile } from "../io/model-file.js";
+import type { BackendName } from "../kernels/kernels.js";
+import type { DcganDiscriminator, DcganGenerator } from "../nn/dcgan-nets.js";
+import type { TokenEmbedding } from "../nn/token-embedding.js";
 import { type EpochRecord, FIT_FIELDS, type FitOptions, freshState, runTrainingLoop, type TrainingState } from "./trainer.js";
 
 export interface TextToImageEpochRecord extends EpochRecord {
@@ -79,6 +83,23 @@ const FIT_KEYS = optionKeys<TextToImageFitOptions>({
   interpolation: true,
 });
 
+/** What training needs of the model (lib/models/text2image.ts), which holds the trainer. */
+export interface TextToImageUnderTraining {
+  readonly kind: string;
+  readonly config: { readonly tokens: number };
+  readonly backend: BackendName | undefined;
+  readonly zdim: number;
+  readonly textDim: number;
+  readonly latentDim: number;
+  readonly generator: DcganGenerator;
+  readonly discriminator: DcganDiscriminator;
+  readonly genText: TokenEmbedding;
+  readonly discText: TokenEmbedding;
+  joinRows(z: Float32Array, e: Float32Array, n: number): Float32Array;
+  tensors(): Record<string, TensorToWrite>;
+  loadParams(file: ModelFile<unknown>): void;
+}
+
 const Z_STREAM_BASE = 0x7400_0000;
 const MISMATCH_STREAM = 0x4d49_534d; // "MISM"
 const SEEN = allCaptions().filter((c) => captionSet(c) === "seen");
@@ -97,7 +118,7 @@ export function mismatchedCaptions(captions: readonly Caption[], seed: Seed, ste
   });
 }
 
-export async function fitText2Image(model: TextToImage, options?: TextToImageFitOptions): Promise<TextToImageFitResult> {
+export async function fitText2Image(model: TextToImageUnderTraining, options?: TextToImageFitOptions): Promise<TextToImageFitResult> {
   const opts = checkOptions("TextToImage.fit", options, FIT_KEYS);
   const seed = opts.seed ?? 0;
   const n = checkInteger("canvasesPerEpoch", opts.canvasesPerEpoch ?? EPOCH_CANVASES, 2);
