@@ -17,6 +17,7 @@ import { runQuality } from "./quality.js";
 import { runPixelRnn } from "./pixelrnn.js";
 import { Report } from "./report.js";
 import { runServe } from "./serve.js";
+import { runText2Image } from "./text2image.js";
 import { runVae } from "./vae.js";
 
 const SUITES: Record<string, (r: Report) => void | Promise<void>> = {
@@ -35,6 +36,7 @@ const SUITES: Record<string, (r: Report) => void | Promise<void>> = {
   quality: runQuality,
   cuda: runCuda,
   serve: runServe,
+  text2image: runText2Image,
 };
 
 /** Suites that run only when named: they take minutes and start servers. */
