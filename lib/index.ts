@@ -192,6 +192,44 @@ export { ganCard, ganLossCurve, ganFidCurve, type GanCardRun } from "./models/ga
 export { classifierCard, classifierCurve, type ClassifierCardRun } from "./models/classifier-card.js";
 export { testLikelihood, type LikelihoodReport } from "./models/evaluate.js";
 export {
+  TextToImage,
+  type TextToImageConfig,
+  type TextToImageCreateOptions,
+  type TextToImageFitOptions,
+  type TextToImageFitResult,
+  type TextToImageEpochRecord,
+  type GenerateOptions as TextToImageGenerateOptions,
+  type GenerateAsyncOptions as TextToImageGenerateAsyncOptions,
+  type GeneratedImages as TextToImageImages,
+} from "./models/text2image.js";
+export {
+  CaptionJudge,
+  type CaptionJudgeConfig,
+  type CaptionJudgeCreateOptions,
+  type CaptionJudgeFitOptions,
+  type JudgeReading,
+} from "./models/caption-judge.js";
+export {
+  judgeCeiling,
+  readingScores,
+  scoreGenerator,
+  type CaptionedGenerator,
+  type CeilingReport,
+  type GeneratedReport,
+  type ReadingScores,
+} from "./models/text2image-metrics.js";
+export {
+  allCaptions,
+  captionSet,
+  captionText,
+  CAPTION_SETS,
+  type Caption,
+  type CaptionSet,
+  type CaptionedCanvases,
+} from "./data/mnist-captions.js";
+export { testCanvases, validationCanvases, trainingCanvases } from "./data/mnist-captions-split.js";
+export { tokenize, normalizeCaption, VOCABULARY } from "./data/caption-tokens.js";
+export {
   Gan,
   GAN_LOSSES,
   type GanConfig,

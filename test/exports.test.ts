@@ -16,6 +16,9 @@ test("every model class is exported from the package entry (the README imports t
     "Classifier",
     "OnnxModel",
     "OnnxGenerator",
+    "TextToImage",
+    "CaptionJudge",
+    "OnnxTextToImage",
   ]) {
     t.is(typeof root[name], "function", name);
   }
