@@ -51,7 +51,9 @@ function tinyModel(): TextToImage {
     if (name.endsWith(".gamma")) a.set(randomUniform(a.length, seed++, 0.5, 1.5));
     if (name.endsWith(".beta")) a.set(randomNormal(a.length, seed++, 0.3));
   }
-  model.genText.b.set(randomNormal(model.genText.b.length, seed++, 0.5));
+  model.genText.embedding.b.set(randomNormal(model.genText.embedding.b.length, seed++, 0.5));
+  const out = model.genText.out.layers[0]!;
+  out.b.set(randomNormal(out.b.length, seed++, 0.5));
   model.weightsChanged();
   return model;
 }

@@ -41,7 +41,7 @@ import type { TensorToWrite } from "../io/safetensors.js";
 import type { ModelFile } from "../io/model-file.js";
 import type { BackendName } from "../kernels/kernels.js";
 import type { DcganDiscriminator, DcganGenerator } from "../nn/dcgan-nets.js";
-import type { TokenEmbedding } from "../nn/token-embedding.js";
+import type { CaptionEncoder } from "../nn/caption-encoder.js";
 import { type EpochRecord, FIT_FIELDS, type FitOptions, freshState, runTrainingLoop, type TrainingState } from "./trainer.js";
 
 export interface TextToImageEpochRecord extends EpochRecord {
@@ -93,8 +93,8 @@ export interface TextToImageUnderTraining {
   readonly latentDim: number;
   readonly generator: DcganGenerator;
   readonly discriminator: DcganDiscriminator;
-  readonly genText: TokenEmbedding;
-  readonly discText: TokenEmbedding;
+  readonly genText: CaptionEncoder;
+  readonly discText: CaptionEncoder;
   joinRows(z: Float32Array, e: Float32Array, n: number): Float32Array;
   tensors(): Record<string, TensorToWrite>;
   loadParams(file: ModelFile<unknown>): void;
@@ -215,7 +215,7 @@ export async function fitText2Image(model: TextToImageUnderTraining, options?: T
           const r = interpolation ? 2 * m : m;
           const z = new Float32Array(r * zdim);
           k.philoxFill(z, seed, Z_STREAM_BASE + step, "normal");
-          const eG = genText.forward(ids);
+          const eG = genText.forward(k, ids);
           const eRows = new Float32Array(r * E);
           eRows.set(eG);
           if (interpolation) midpoints(eG, m, E, eRows.subarray(m * E));
@@ -226,21 +226,21 @@ export async function fitText2Image(model: TextToImageUnderTraining, options?: T
           xb.set(real);
           xb.set(fake.subarray(0, m * CANVAS_DIM), m * CANVAS_DIM);
           const out = discriminator.forward(k, xb, 2 * m);
-          const eD = discText.forward(ids);
-          const eMis = discText.forward(misIds);
-          const d = matchingAwareLoss(out, eD, eMis, m, E, matchingAware);
-          discriminator.backward(k, d.dOut, 2 * m, false);
+          // one encoder pass over [captions; mismatched captions], so one backward serves both
           const idsBoth = new Int32Array(2 * ids.length);
           idsBoth.set(ids);
           idsBoth.set(misIds, ids.length);
+          const eBoth = discText.forward(k, idsBoth);
+          const d = matchingAwareLoss(out, eBoth.subarray(0, m * E), eBoth.subarray(m * E), m, E, matchingAware);
+          discriminator.backward(k, d.dOut, 2 * m, false);
           const dBoth = new Float32Array(2 * m * E);
           dBoth.set(d.dMatch);
           dBoth.set(d.dMismatch, m * E);
-          discText.backward(idsBoth, dBoth);
+          discText.backward(k, idsBoth, dBoth);
           discAdam.update(k, discGrads);
 
           // 3. generator: every generated image under its caption (midpoints under D's midpoints)
-          const eD2 = discText.forward(ids);
+          const eD2 = discText.forward(k, ids);
           const eDRows = new Float32Array(r * E);
           eDRows.set(eD2);
           if (interpolation) midpoints(eD2, m, E, eDRows.subarray(m * E));
@@ -248,7 +248,7 @@ export async function fitText2Image(model: TextToImageUnderTraining, options?: T
           const g = generatorLoss(outG, eDRows, r, E);
           const dfake = discriminator.backward(k, g.dOut, r, true)!;
           const dlatent = generator.backward(k, dfake, r, true)!;
-          genText.backward(ids, captionGradient(dlatent, m, r, zdim, W, E));
+          genText.backward(k, ids, captionGradient(dlatent, m, r, zdim, W, E));
           genAdam.update(k, genGrads);
 
           sums.dLoss += d.loss;

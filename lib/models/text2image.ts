@@ -1,7 +1,7 @@
 /**
  * Text to image on MNIST-Captions-60: GAN-INT-CLS (Reed et al. 2016). A caption reaches the
  * networks only as token ids (lib/data/caption-tokens.ts); each network has its own caption
- * encoder (lib/nn/token-embedding.ts), learned with it:
+ * encoder (lib/nn/caption-encoder.ts), learned with it:
  *
  *   generator      [z, e_G(t)] -> DCGAN generator (lib/nn/dcgan-nets.ts) -> tanh -> 60x60
  *   discriminator  x -> DCGAN discriminator -> [o_0, v] (1 + E outputs);
@@ -26,7 +26,7 @@ import { type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
 import type { BackendName, Kernels } from "../kernels/kernels.js";
 import type { OutputMap } from "../kernels/ops/prepared-net.js";
 import { DcganDiscriminator, DcganGenerator } from "../nn/dcgan-nets.js";
-import { TokenEmbedding } from "../nn/token-embedding.js";
+import { CaptionEncoder } from "../nn/caption-encoder.js";
 import { netTensors } from "./checkpoint.js";
 import { modelKernels, sizedRequest } from "./common.js";
 import { PreparedNetCache } from "./prepared-cache.js";
@@ -37,8 +37,9 @@ export type { TextToImageEpochRecord, TextToImageFitOptions, TextToImageFitResul
 export interface TextToImageConfig {
   arch: "gan";
   zdim: number;
-  /** Width E of the caption embeddings. */
+  /** Width E of the caption embeddings, and of the caption encoders' hidden layer. */
   textDim: number;
+  textHidden: number;
   /** Tokens per caption and the vocabulary, in id order. */
   tokens: number;
   vocabulary: string[];
@@ -50,6 +51,7 @@ export interface TextToImageConfig {
 export interface TextToImageCreateOptions {
   zdim?: number;
   textDim?: number;
+  textHidden?: number;
   channels?: [number, number];
   discChannels?: [number, number];
   initSeed?: number;
@@ -80,6 +82,7 @@ export interface GeneratedImages {
 const CREATE_KEYS = optionKeys<TextToImageCreateOptions>({
   zdim: true,
   textDim: true,
+  textHidden: true,
   channels: true,
   discChannels: true,
   initSeed: true,
@@ -91,7 +94,7 @@ const GENERATE_ASYNC_KEYS = optionKeys<GenerateAsyncOptions>({ n: true, seed: tr
 const GEN_STREAM = 800;
 const DISC_STREAM = 810;
 const GEN_TEXT_STREAM = 820;
-const DISC_TEXT_STREAM = 821;
+const DISC_TEXT_STREAM = 830;
 /** The Philox stream of generation noise (training uses streams of its own). */
 export const T2I_SAMPLE_Z_STREAM = 0x5432_4930; // "T2I0"
 const IMAGE_MAP: OutputMap = { shift: 1, scale: 0.5 };
@@ -105,8 +108,8 @@ export class TextToImage {
     readonly config: TextToImageConfig,
     readonly generator: DcganGenerator,
     readonly discriminator: DcganDiscriminator,
-    readonly genText: TokenEmbedding,
-    readonly discText: TokenEmbedding,
+    readonly genText: CaptionEncoder,
+    readonly discText: CaptionEncoder,
   ) {
     this.prepared = new PreparedNetCache(generator);
   }
@@ -139,6 +142,7 @@ export class TextToImage {
       arch: "gan",
       zdim: checkInteger(`${source}: zdim`, c.zdim, 1, 4096),
       textDim: checkInteger(`${source}: textDim`, c.textDim, 1, 4096),
+      textHidden: checkInteger(`${source}: textHidden`, c.textHidden, 1, 4096),
       tokens: checkInteger(`${source}: tokens`, c.tokens, CAPTION_TOKENS, CAPTION_TOKENS),
       vocabulary: [...VOCABULARY],
       channels: pair("channels", c.channels),
@@ -161,8 +165,8 @@ export class TextToImage {
       config,
       new DcganGenerator("gen", spec, { seed, stream: GEN_STREAM }),
       new DcganDiscriminator("disc", spec, { seed, stream: DISC_STREAM }, 1 + config.textDim),
-      new TokenEmbedding("gentext", config.tokens, V, config.textDim, { seed, stream: GEN_TEXT_STREAM }),
-      new TokenEmbedding("disctext", config.tokens, V, config.textDim, { seed, stream: DISC_TEXT_STREAM }),
+      new CaptionEncoder("gentext", config.tokens, V, config.textHidden, config.textDim, { seed, stream: GEN_TEXT_STREAM }),
+      new CaptionEncoder("disctext", config.tokens, V, config.textHidden, config.textDim, { seed, stream: DISC_TEXT_STREAM }),
     );
   }
 
@@ -173,6 +177,7 @@ export class TextToImage {
         arch: "gan",
         zdim: opts.zdim ?? 100,
         textDim: opts.textDim ?? 128,
+        textHidden: opts.textHidden ?? 256,
         tokens: CAPTION_TOKENS,
         vocabulary: [...VOCABULARY],
         channels: opts.channels ?? [128, 64],
@@ -192,7 +197,7 @@ export class TextToImage {
   /** The generator's embeddings [n, E] of captions (normalized and tokenized; bad words are E_ARG). */
   encodeText(captions: string | readonly string[]): Float32Array {
     const list = typeof captions === "string" ? [captions] : captions;
-    return this.genText.forward(tokenizeAll(list, this.config.tokens));
+    return this.genText.forward(modelKernels(this.backend, "js"), tokenizeAll(list, this.config.tokens));
   }
 
   /** The captions of a generate call, one per image. */

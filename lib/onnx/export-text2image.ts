@@ -2,7 +2,8 @@
  * The text-to-image generator as one graph: token ids and noise in, images out.
  *
  *   tokens int64 [N, L], z float32 [N, zdim]
- *   e = b + sum_i table[i * V + tokens[:, i]]   (Add position offsets, Gather, ReduceSum over L)
+ *   h = b0 + sum_i table[i * V + tokens[:, i]]  (Add position offsets, Gather, ReduceSum over L)
+ *   e = dense(LeakyRelu(h))                     (the caption encoder, lib/nn/caption-encoder.ts)
  *   images = DCGAN generator([z, e]) -> [N, 1, 60, 60] in [-1, 1] (the tanh output, as the GAN export)
  *
  * The caption encoder sits inside the graph so a caller only has to tokenize; the metadata
@@ -13,6 +14,7 @@ import { packageVersion } from "../core/package-root.js";
 import { TOKENIZATION_RULE } from "../data/caption-tokens.js";
 import { T2I_SAMPLE_Z_STREAM, type TextToImage } from "../models/text2image.js";
 import type { RunInfo } from "./export-vae.js";
+import { CAPTION_LEAKY_SLOPE } from "../nn/caption-encoder.js";
 import { GraphBuilder } from "./graph-builder.js";
 import { onnxMetadata } from "./metadata.js";
 import { dcganGeneratorGraph } from "./nets.js";
@@ -20,7 +22,8 @@ import { dcganGeneratorGraph } from "./nets.js";
 export function exportText2ImageGenerator(model: TextToImage, run: RunInfo = {}): Uint8Array {
   const c = model.config;
   const enc = model.genText;
-  const { length: L, vocabulary: V, dim: E } = enc;
+  const { length: L, vocabulary: V, dim: Hd } = enc.embedding;
+  const E = enc.dim;
   const { height: H, width: W } = model.generator.spec;
   const g = new GraphBuilder("text2image-generator");
   const tokens = g.input("tokens", ["N", L], "int64");
@@ -33,9 +36,11 @@ export function exportText2ImageGenerator(model: TextToImage, run: RunInfo = {})
       Array.from({ length: L }, (_, i) => i * V),
     ),
   ]);
-  const table = g.weight(`${enc.name}.table`, enc.table, [L * V, E]);
+  const table = g.weight(`${enc.name}.table`, enc.embedding.table, [L * V, Hd]);
   const words = g.node("Gather", [table, rows], { axis: 0 });
-  const e = g.node("Add", [g.reduceSum(words, [1], false), g.weight(`${enc.name}.b`, enc.b, [E])]);
+  const h = g.node("Add", [g.reduceSum(words, [1], false), g.weight(`${enc.name}.b`, enc.embedding.b, [Hd])]);
+  const dense = enc.out.layers[0]!;
+  const e = g.dense(g.leakyRelu(h, CAPTION_LEAKY_SLOPE), dense.w, dense.b, E, Hd, `${enc.name}.out.0`);
   const input = g.node("Concat", [z, e], { axis: 1 });
   g.output(dcganGeneratorGraph(g, model.generator, input, "images"), ["N", 1, H, W]);
   return g.toBytes(
