@@ -203,6 +203,20 @@ export {
   type GeneratedImages as TextToImageImages,
 } from "./models/text2image.js";
 export {
+  TextCvae,
+  binarizedCanvases,
+  type TextCvaeConfig,
+  type TextCvaeCreateOptions,
+  type TextCvaeElbo,
+  type TextCvaeElboOptions,
+  type TextCvaeIwaeOptions,
+  type TextCvaeIwaeAsyncOptions,
+  type TextCvaeFitOptions,
+  type TextCvaeFitResult,
+  type TextCvaeEpochRecord,
+} from "./models/text-cvae.js";
+export { loadCaptionModel, type CaptionModel } from "./models/text2image-loader.js";
+export {
   CaptionJudge,
   type CaptionJudgeConfig,
   type CaptionJudgeCreateOptions,

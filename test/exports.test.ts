@@ -17,6 +17,7 @@ test("every model class is exported from the package entry (the README imports t
     "OnnxModel",
     "OnnxGenerator",
     "TextToImage",
+    "TextCvae",
     "CaptionJudge",
     "OnnxTextToImage",
   ]) {

@@ -1,9 +1,9 @@
 /**
  * deepgen eval text2image [--model file]: the text-to-image scores of MNIST-Captions-60 per
- * caption set (lib/models/text2image-metrics.ts), read by the caption judge, of a model (default:
- * the shipped one) beside the judge's ceiling on the real test canvases of the same captions.
- * With --real it scores only the real test canvases: the ceiling of every score and the FID
- * floor, which any model's figures are read against.
+ * caption set (lib/models/text2image-metrics.ts), read by the caption judge, of a model (the
+ * GAN or the conditional VAE; default: the shipped GAN) beside the judge's ceiling on the real
+ * test canvases of the same captions. With --real it scores only the real test canvases: the
+ * ceiling of every score and the FID floor, which any model's figures are read against.
  */
 import { DeepgenError } from "../core/errors.js";
 import { CAPTION_SETS } from "../data/mnist-captions.js";
@@ -12,7 +12,7 @@ import type { BackendName } from "../kernels/kernels.js";
 import { CaptionJudge } from "../models/caption-judge.js";
 import { resolveModelPath } from "../models/registry.js";
 import { judgeCeiling, scoreGenerator } from "../models/text2image-metrics.js";
-import { TextToImage } from "../models/text2image.js";
+import { loadCaptionModel } from "../models/text2image-loader.js";
 import type { Seed } from "../core/philox.js";
 import { ProgressLine } from "./common.js";
 import { printJson } from "./output.js";
@@ -39,7 +39,7 @@ export async function evalText2image(opts: Text2ImageEvalOptions): Promise<void>
   const t0 = performance.now();
   if (!opts.real) {
     const modelName = opts.model ?? "text2image";
-    const model = await TextToImage.load(resolveModelPath(modelName), { backend: opts.backend });
+    const model = await loadCaptionModel(resolveModelPath(modelName), { backend: opts.backend });
     const progress = new ProgressLine();
     const sets = [];
     for (const set of CAPTION_SETS) {

@@ -48,7 +48,7 @@ export function registerEval(program: Command, run: (json: boolean, fn: () => Pr
     .option("--means", "--quality, binary models: judge the pixel probabilities behind the draws against the grayscale test images")
     .option("--judge <model>", "text2image: caption judge file (default: the shipped 'caption-judge')")
     .option("--real", "text2image: score the real test canvases (the ceiling of every score)")
-    .option("--model <file>", "text2image: the text-to-image model to score (default: the shipped 'text2image')")
+    .option("--model <file>", "text2image: the text-to-image model to score, GAN or conditional VAE (default: the shipped 'text2image')")
     .option("--json", "print one JSON object")
     .action((modelArg: string, opts: EvalOptions, cmd: Command) =>
       run(Boolean(opts.json), async () => {

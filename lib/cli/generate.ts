@@ -2,8 +2,9 @@
  * deepgen generate "the digit 3 is at the top of the digit 5 ." -n 16 --seed 1 --out grid.png:
  * images of captions from a text-to-image model (default: the shipped one), each with its
  * caption under it; --interpolate "caption A" "caption B" --steps 8 draws rows whose caption
- * embedding moves from A to B at fixed noise. --model file.onnx draws through onnxruntime-node
- * from deepgen's ONNX export (the same images for the same seed).
+ * embedding moves from A to B at fixed noise. The model is the GAN or the conditional VAE (a
+ * text-cvae file draws its decoder's pixel probabilities). --model file.onnx draws through
+ * onnxruntime-node from deepgen's ONNX export (the same images for the same seed).
  */
 import type { Command } from "commander";
 
@@ -14,7 +15,7 @@ import { labelledGrid } from "../io/labelled-grid.js";
 import { imageGrid, writePng } from "../io/png.js";
 import type { BackendName } from "../kernels/kernels.js";
 import { resolveModelPath } from "../models/registry.js";
-import { TextToImage } from "../models/text2image.js";
+import { loadCaptionModel } from "../models/text2image-loader.js";
 import type { OnnxTextToImageImages } from "../onnx/text2image.js";
 import { intOption, seedOption } from "./common.js";
 import { printJson } from "./output.js";
@@ -39,7 +40,11 @@ export function registerGenerate(program: Command, run: (json: boolean, fn: () =
     .command("generate")
     .description("draw images of captions with a text-to-image model into a PNG grid")
     .argument("<captions...>", 'one or more captions, e.g. "the digit 3 is at the top of the digit 5 ."')
-    .option("--model <file>", "text-to-image model file, or its ONNX export (.onnx) (default: the shipped 'text2image')", "text2image")
+    .option(
+      "--model <file>",
+      "text-to-image model file (GAN or conditional VAE), or the GAN's ONNX export (.onnx) (default: the shipped 'text2image')",
+      "text2image",
+    )
     .option("-n <n>", "images per caption", intOption("-n", 1), 8)
     .option("--seed <n>", "Philox seed of the noise", seedOption("--seed"), 0)
     .option("--out <path>", "PNG file", "generated.png")
@@ -54,7 +59,7 @@ export function registerGenerate(program: Command, run: (json: boolean, fn: () =
         const onnx = opts.model.endsWith(".onnx");
         checkOnnxOptions(onnx, opts);
         if (opts.interpolate) {
-          const model = await TextToImage.load(resolveModelPath(opts.model), { backend: opts.backend });
+          const model = await loadCaptionModel(resolveModelPath(opts.model), { backend: opts.backend });
           if (captions.length !== 2) throw new DeepgenError("E_ARG", `--interpolate takes exactly two captions, got ${captions.length}`);
           if (opts.n * opts.steps > MAX_IMAGES) throw new DeepgenError("E_ARG", `-n x --steps must be at most ${MAX_IMAGES}`);
           const x = model.interpolateSync(captions[0]!, captions[1]!, {
@@ -81,7 +86,7 @@ export function registerGenerate(program: Command, run: (json: boolean, fn: () =
         const rows = captions.flatMap((c) => new Array<string>(opts.n).fill(c));
         const images = onnx
           ? await generateOnnx(rows, opts)
-          : await (await TextToImage.load(resolveModelPath(opts.model), { backend: opts.backend })).generate(rows, {
+          : await (await loadCaptionModel(resolveModelPath(opts.model), { backend: opts.backend })).generate(rows, {
               seed: opts.seed,
               backend: opts.backend,
             });

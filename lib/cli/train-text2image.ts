@@ -54,7 +54,7 @@ function channelPair(flag: string, value: string | undefined): [number, number] 
   return c as [number, number];
 }
 
-async function loadJudge(name: string | undefined, backend: BackendName | undefined): Promise<CaptionJudge | undefined> {
+export async function loadJudge(name: string | undefined, backend: BackendName | undefined): Promise<CaptionJudge | undefined> {
   if (name === "none") return undefined;
   try {
     return await CaptionJudge.load(resolveModelPath(name ?? "caption-judge"), { backend });

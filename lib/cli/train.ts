@@ -21,6 +21,7 @@ import { type LatentTrainOptions, trainLatent } from "./train-latent.js";
 import { trainClassifier } from "./train-classifier.js";
 import { trainJudge } from "./train-judge.js";
 import { trainText2image } from "./train-text2image.js";
+import { CVAE_DEFAULT_K, trainTextCvae } from "./train-text-cvae.js";
 
 const FAMILIES = [
   "nade",
@@ -57,6 +58,8 @@ interface TrainOptions
   interpolation: boolean;
   judge?: string;
   judgeEvery: number;
+  model: string;
+  textDim: number;
   weightDecay: number;
   validation: number;
   out?: string;
@@ -72,11 +75,20 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
     .argument("<family>", `one of ${FAMILIES.join(", ")}`)
     .option(
       "--hidden <n>",
-      "hidden units (default: nade 500, rnade 100, rowlstm/diagbilstm 32 channels; vae/aae: per layer, 500; gan: per layer, 256; classifier: feature width, 128)",
+      "hidden units (default: nade 500, rnade 100, rowlstm/diagbilstm 32 channels; vae/aae, text2image --model cvae: per layer, 500; gan: per layer, 256; classifier: feature width, 128)",
       intOption("--hidden", 1),
     )
-    .option("--layers <n>", "vae/aae/gan: hidden layers of the MLPs; rowlstm/diagbilstm: recurrent layers", intOption("--layers", 0), 2)
-    .option("--latent <n>", "vae/aae: latent dimension (default: vae 32, aae 2)", intOption("--latent", 1))
+    .option(
+      "--layers <n>",
+      "vae/aae/gan: hidden layers of the MLPs (text2image --model cvae: default 1); rowlstm/diagbilstm: recurrent layers",
+      intOption("--layers", 0),
+      2,
+    )
+    .option(
+      "--latent <n>",
+      "vae/aae, text2image --model cvae: latent dimension (default: vae and cvae 32, aae 2)",
+      intOption("--latent", 1),
+    )
     .option("--arch <kind>", "vae/aae: mlp or conv encoder/decoder", "mlp")
     .option(
       "--channels <c0,c1>",
@@ -123,6 +135,8 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
       floatOption("--top-k"),
       1,
     )
+    .option("--model <kind>", "text2image: gan (GAN-INT-CLS) or cvae (the conditional VAE baseline)", "gan")
+    .option("--text-dim <n>", "text2image --model cvae: width of the caption embedding", intOption("--text-dim", 1), 64)
     .option("--no-matching-aware", "text2image: drop the matching-aware term (real image, mismatched caption) from D's loss (ablation)")
     .option("--no-interpolation", "text2image: no GAN-INT interpolated captions in G's loss (ablation)")
     .option(
@@ -130,13 +144,18 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
       "text2image: caption judge that selects the epoch and scores the model (default: the shipped one; none: no judge)",
     )
     .option("--judge-every <n>", "text2image: epochs between the judge's validation scores", intOption("--judge-every", 1), 1)
-    .option("--canvases <n>", "caption-judge: fresh training canvases per epoch", intOption("--canvases", 1), 10000)
+    .option("--canvases <n>", "caption-judge, text2image: fresh training canvases per epoch", intOption("--canvases", 1), 10000)
     .option("--shift <pixels>", "classifier: random shifts of the training images by up to this many pixels", intOption("--shift", 0), 0)
     .option("--prior <kind>", "aae: gaussian, mog10, swissroll or uniform (vae: gaussian only)", "gaussian")
     .option("--activation <kind>", "vae/aae: hidden activation (relu, tanh, softplus, leakyRelu)", "relu")
     .option("--warmup <epochs>", "vae: KL warm-up epochs (0: off)", floatOption("--warmup"), 0)
     .option("--free-bits <nats>", "vae: free bits per latent dimension (0: off)", floatOption("--free-bits"), 0)
-    .option("--k <n>", "vae: importance samples of the test IWAE NLL", intOption("--k", 1), 5000)
+    .option(
+      "--k <n>",
+      `vae, text2image --model cvae: importance samples of the test IWAE NLL (default: vae 5000, cvae ${CVAE_DEFAULT_K})`,
+      intOption("--k", 1),
+      5000,
+    )
     .option("--adv-lr <x>", "aae: Adam learning rate of the discriminator and generator phases", floatOption("--adv-lr"), 1e-3)
     .option(
       "--input-dropout <p>",
@@ -176,6 +195,14 @@ export function registerTrain(program: Command, run: (json: boolean, fn: () => P
         const family = checkOneOf("family", familyArg, FAMILIES);
         if (family === "text2image") {
           const given = (key: string) => cmd.getOptionValueSource(key) !== "default";
+          if (checkOneOf("--model", opts.model, ["gan", "cvae"] as const) === "cvae")
+            return trainTextCvae({
+              ...opts,
+              hidden: opts.hidden ?? 500,
+              layers: given("layers") ? opts.layers : 1,
+              latent: opts.latent ?? 32,
+              k: given("k") ? opts.k : CVAE_DEFAULT_K,
+            });
           return trainText2image({
             ...opts,
             channels: given("channels") ? opts.channels : undefined,

@@ -75,6 +75,11 @@ export async function loadModel(nameOrPath: string, opts: { backend?: BackendNam
       throw new DeepgenError("E_ARG", `${path}: a classifier is not a generative model; it judges samples (deepgen eval MODEL --quality)`);
     case "text2image":
       throw new DeepgenError("E_ARG", `${path}: a text-to-image model draws images of captions (deepgen generate)`);
+    case "text-cvae":
+      throw new DeepgenError(
+        "E_ARG",
+        `${path}: a conditional VAE of captions models images given a caption; it draws them (deepgen generate) and is scored per caption set (deepgen eval text2image --model)`,
+      );
     case "caption-judge":
       throw new DeepgenError(
         "E_ARG",
