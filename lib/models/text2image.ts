@@ -23,7 +23,7 @@ import { CAPTION_TOKENS, CANVAS_DIM, CANVAS_SIDE, type Caption, captionText } fr
 import { normalizeCaption, tokenizeAll, VOCABULARY } from "../data/caption-tokens.js";
 import { type ModelFile, modelMetadata, readModelFile, requireF32 } from "../io/model-file.js";
 import { type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
-import type { BackendName, Kernels } from "../kernels/kernels.js";
+import type { BackendName } from "../kernels/kernels.js";
 import type { OutputMap } from "../kernels/ops/prepared-net.js";
 import { DcganDiscriminator, DcganGenerator } from "../nn/dcgan-nets.js";
 import { CaptionEncoder } from "../nn/caption-encoder.js";
@@ -194,10 +194,25 @@ export class TextToImage {
     return this.generator.paramCount() + this.discriminator.paramCount() + this.genText.paramCount() + this.discText.paramCount();
   }
 
-  /** The generator's embeddings [n, E] of captions (normalized and tokenized; bad words are E_ARG). */
-  encodeText(captions: string | readonly string[]): Float32Array {
-    const list = typeof captions === "string" ? [captions] : captions;
-    return this.genText.forward(modelKernels(this.backend, "js"), tokenizeAll(list, this.config.tokens));
+  /**
+   * The generator's embeddings [n, E] of captions (normalized and tokenized; bad words are
+   * E_ARG). Each distinct caption is encoded once: a request for n images of one caption
+   * costs one encoder pass.
+   */
+  encodeText(captions: string | readonly string[], options: { backend?: BackendName } = {}): Float32Array {
+    const list = (typeof captions === "string" ? [captions] : captions).map((c) => normalizeCaption(c));
+    const distinct = [...new Set(list)];
+    const k = modelKernels(this.backend, options.backend);
+    const encoded = this.genText.forward(k, tokenizeAll(distinct, this.config.tokens));
+    const E = this.textDim;
+    if (distinct.length === list.length) return encoded;
+    const at = new Map(distinct.map((c, i) => [c, i]));
+    const out = new Float32Array(list.length * E);
+    list.forEach((c, i) => {
+      const j = at.get(c)!;
+      out.set(encoded.subarray(j * E, (j + 1) * E), i * E);
+    });
+    return out;
   }
 
   /** The captions of a generate call, one per image. */
@@ -214,12 +229,11 @@ export class TextToImage {
   }
 
   /** The generator's input rows [n, zdim + E]: row i's noise (row i of the seed's draw) and e_G(captions[i]). */
-  latentRows(captions: readonly string[], seed: Seed, k?: Kernels): Float32Array {
-    const kernels = k ?? modelKernels(this.backend, "js");
+  latentRows(captions: readonly string[], seed: Seed, backend?: BackendName): Float32Array {
     const n = captions.length;
     const z = new Float32Array(n * this.zdim);
-    kernels.philoxFill(z, seed, T2I_SAMPLE_Z_STREAM, "normal");
-    return this.joinRows(z, this.encodeText(captions), n);
+    modelKernels(this.backend, "js").philoxFill(z, seed, T2I_SAMPLE_Z_STREAM, "normal");
+    return this.joinRows(z, this.encodeText(captions, { backend }), n);
   }
 
   /** [z_i, e_i] rows of z [n, zdim] and e [n, E]. */
@@ -253,7 +267,7 @@ export class TextToImage {
     const rows = this.captionRows("TextToImage.generateSync", captions, opts.n);
     const n = rows.length;
     return this.sized("TextToImage.generate", n, () => ({
-      x: this.imagesSync(this.latentRows(rows, opts.seed ?? 0), n, opts.backend),
+      x: this.imagesSync(this.latentRows(rows, opts.seed ?? 0, opts.backend), n, opts.backend),
       n,
       captions: rows,
     }));
@@ -265,7 +279,7 @@ export class TextToImage {
     const rows = this.captionRows("TextToImage.generate", captions, opts.n);
     const n = rows.length;
     return this.sized("TextToImage.generate", n, async () => {
-      const latent = this.latentRows(rows, opts.seed ?? 0);
+      const latent = this.latentRows(rows, opts.seed ?? 0, opts.backend);
       const k = modelKernels(this.backend, opts.backend);
       const prepared = this.prepared.get(k);
       if (opts.signal?.aborted) throw new DeepgenError("E_ABORTED", "operation aborted");
@@ -293,7 +307,7 @@ export class TextToImage {
   ): Float32Array {
     const steps = checkInteger("steps", options.steps ?? 8, 2, 64);
     const rows = checkInteger("rows", options.rows ?? 1, 1, 64);
-    const [ea, eb] = [this.encodeText(captionA), this.encodeText(captionB)];
+    const [ea, eb] = [this.encodeText(captionA, options), this.encodeText(captionB, options)];
     const z = new Float32Array(rows * this.zdim);
     modelKernels(this.backend, "js").philoxFill(z, options.seed ?? 0, T2I_SAMPLE_Z_STREAM, "normal");
     const E = this.textDim;
