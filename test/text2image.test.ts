@@ -96,4 +96,9 @@ test("mismatched captions are seen captions that describe another canvas", (t) =
     });
   }
   t.deepEqual(mismatchedCaptions(captions, 5, 3), mismatchedCaptions(captions, 5, 3));
+  // About half are near misses of the same template (a digit changed or the digits swapped).
+  let sameTemplate = 0;
+  for (let step = 1; step <= 200; step++)
+    sameTemplate += mismatchedCaptions(captions, 5, step).filter((m, i) => m.template === captions[i]!.template).length;
+  t.true(sameTemplate > 240 && sameTemplate < 400, `${sameTemplate} of 600 share the template`);
 });

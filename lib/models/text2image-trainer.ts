@@ -6,8 +6,9 @@
  *  1. G draws g_i = G(z_i, e_G(t_i)) and, with interpolation (GAN-INT), m more images for the
  *     midpoints (e_G(t_i) + e_G(t_(i+1 mod m))) / 2 of neighbouring captions.
  *  2. D: the matching-aware loss (lib/models/text2image-loss.ts) on (x_i, t_i) real,
- *     (x_i, t'_i) fake for a random seen caption t'_i that describes a different canvas, and
- *     (g_i, t_i) fake; D's network and its caption encoder take one Adam step.
+ *     (x_i, t'_i) fake for a seen caption t'_i that describes a different canvas (half of
+ *     them near misses: mismatchedCaptions), and (g_i, t_i) fake; D's network and its caption
+ *     encoder take one Adam step.
  *  3. G: the non-saturating loss on every generated image under its caption (the midpoint
  *     images under the midpoint of D's embeddings); G's network and caption encoder step.
  *
@@ -104,16 +105,29 @@ const Z_STREAM_BASE = 0x7400_0000;
 const MISMATCH_STREAM = 0x4d49_534d; // "MISM"
 const SEEN = allCaptions().filter((c) => captionSet(c) === "seen");
 
-/** For each caption, a random seen caption that describes a different canvas, keyed by (seed, step, row). */
+/**
+ * For each caption, a seen caption that describes a different canvas, keyed by (seed, step,
+ * row): half of them any such caption, half a near miss of the same template (one digit
+ * changed, or the two digits swapped). Random captions mostly differ in layout, which D
+ * learns to check first; near misses make it check each digit and its slot too, which is
+ * where the generator's gradient for drawing the named digits comes from.
+ */
 export function mismatchedCaptions(captions: readonly Caption[], seed: Seed, step: number): Caption[] {
   const { key0, key1 } = seedToKey(seed);
   const block = new Uint32Array(4);
+  const pick = (word: number, k: number) => Math.min(k - 1, Math.floor(uniformF64(word) * k));
   return captions.map((c, i) => {
     const target = captionTarget(c);
     for (let attempt = 0; ; attempt++) {
       philox4x32(i, step, MISMATCH_STREAM, attempt, key0, key1, block);
-      const other = SEEN[Math.min(SEEN.length - 1, Math.floor(uniformF64(block[0]!) * SEEN.length))]!;
-      if (!sameTarget(captionTarget(other), target)) return other;
+      let other: Caption;
+      if (block[0]! < 0x8000_0000) other = SEEN[pick(block[1]!, SEEN.length)]!;
+      else if (c.b < 0) other = { ...c, a: pick(block[1]!, 10) };
+      else {
+        const how = pick(block[1]!, 3);
+        other = how === 0 ? { ...c, a: c.b, b: c.a } : how === 1 ? { ...c, a: pick(block[2]!, 10) } : { ...c, b: pick(block[2]!, 10) };
+      }
+      if (captionSet(other) === "seen" && !sameTarget(captionTarget(other), target)) return other;
     }
   });
 }
