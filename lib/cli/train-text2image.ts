@@ -171,6 +171,7 @@ export async function trainText2image(opts: Text2ImageTrainOptions): Promise<voi
         options: {
           zdim: model.zdim,
           text_dim: model.textDim,
+          text_hidden: model.config.textHidden,
           channels: model.config.channels,
           disc_channels: model.config.discChannels,
           canvases_per_epoch: opts.canvases,
