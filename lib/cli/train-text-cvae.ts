@@ -6,17 +6,15 @@
  * (binarized), the ELBO terms and the IWAE estimate of -log p(x | t), and, with a caption judge
  * (the shipped one, or --judge), the same text-to-image scores as the GAN's.
  */
-import { CAPTION_SETS, CANVAS_SIDE, type CaptionSet, captionText } from "../data/mnist-captions.js";
+import { CAPTION_SETS, type CaptionSet, captionText } from "../data/mnist-captions.js";
 import { testCanvases } from "../data/mnist-captions-split.js";
-import { labelledGrid } from "../io/labelled-grid.js";
-import { writePng } from "../io/png.js";
 import type { BackendName } from "../kernels/kernels.js";
 import { type CardSource, cardHead, cardRunFields, writeCard, writeCurve } from "../models/card.js";
-import { type GeneratedReport, scoreGenerator } from "../models/text2image-metrics.js";
+import type { GeneratedReport } from "../models/text2image-metrics.js";
 import { binarizedCanvases, TextCvae, type TextCvaeEpochRecord } from "../models/text-cvae.js";
 import { formatDuration, ProgressLine } from "./common.js";
 import { printJson } from "./output.js";
-import { loadJudge } from "./train-text2image.js";
+import { judgeScores, loadJudge, SAMPLE_GRID_FILES, scoreLine, writeSampleGrids } from "./text2image-outputs.js";
 import { checkedTrainingOutputs, TrainingStop } from "./training-run.js";
 
 export interface TextCvaeTrainOptions {
@@ -52,14 +50,9 @@ interface SetLikelihood {
   iwae_k: number;
 }
 
-const GRID_CAPTIONS = 16;
-
 export async function trainTextCvae(opts: TextCvaeTrainOptions): Promise<void> {
   const out = opts.out ?? "text-cvae.safetensors";
-  const paths = checkedTrainingOutputs(
-    out,
-    CAPTION_SETS.map((s) => `${s}.png`),
-  );
+  const paths = checkedTrainingOutputs(out, SAMPLE_GRID_FILES);
   const model = TextCvae.create({
     latent: opts.latent,
     textDim: opts.textDim,
@@ -100,14 +93,7 @@ export async function trainTextCvae(opts: TextCvaeTrainOptions): Promise<void> {
     }
     const trainSeconds = (performance.now() - t0) / 1000;
     await model.save(out);
-    for (const set of CAPTION_SETS) {
-      const captions = testCanvases(set, GRID_CAPTIONS).records.map((r) => captionText(r.caption));
-      const images = await model.generate(captions, { seed: opts.seed });
-      await writePng(
-        `${paths.stem}.${set}.png`,
-        labelledGrid(images.x, images.n, CANVAS_SIDE, CANVAS_SIDE, captions, { cols: 4, scale: 2 }),
-      );
-    }
+    await writeSampleGrids(paths.stem, model, opts.seed);
     const likelihood = await stop.evaluate(async (signal) => {
       const sets: SetLikelihood[] = [];
       for (const set of CAPTION_SETS) {
@@ -135,18 +121,7 @@ export async function trainTextCvae(opts: TextCvaeTrainOptions): Promise<void> {
       progress.done();
       return sets;
     });
-    const scores =
-      judge === undefined
-        ? undefined
-        : await stop.evaluate(async (signal) => {
-            const reports: GeneratedReport[] = [];
-            for (const set of CAPTION_SETS) {
-              progress.update(`${set}: judge scores`);
-              reports.push(await scoreGenerator(judge, (c, s, sig) => model.generateCaptions(c, s, sig), set, { seed: opts.seed, signal }));
-            }
-            progress.done();
-            return reports;
-          });
+    const scores = judge === undefined ? undefined : await judgeScores(judge, model, opts.seed, stop, progress);
     const source: CardSource = {
       model: "text-cvae",
       file: out,
@@ -203,10 +178,7 @@ function summary(
     lines.push(
       `  ${l.set}: test -ELBO ${l.neg_elbo_nats.toFixed(2)} (reconstruction ${l.reconstruction_nats.toFixed(2)}, KL ${l.kl_nats.toFixed(2)}), IWAE NLL (k=${l.iwae_k}) ${l.iwae_nll_nats.toFixed(2)} nats`,
     );
-  for (const s of scores ?? [])
-    lines.push(
-      `  ${s.set}: strict accuracy ${(100 * s.strict_accuracy).toFixed(1)}% (real canvases: ${(100 * s.ceiling.strict_accuracy).toFixed(1)}%), R-precision ${(100 * s.r_precision).toFixed(1)}%, FID ${s.fid.toFixed(2)} (floor ${s.ceiling.fid_floor.toFixed(2)}), diversity ${s.diversity.toFixed(2)}`,
-    );
+  for (const s of scores ?? []) lines.push(scoreLine(s));
   return `${lines.join("\n")}\n`;
 }
 

@@ -8,18 +8,14 @@
  * captions.
  */
 import { DeepgenError } from "../core/errors.js";
-import { CAPTION_SETS, CANVAS_SIDE, captionText } from "../data/mnist-captions.js";
-import { testCanvases, validationCanvases } from "../data/mnist-captions-split.js";
-import { labelledGrid } from "../io/labelled-grid.js";
-import { writePng } from "../io/png.js";
+import { validationCanvases } from "../data/mnist-captions-split.js";
 import type { BackendName } from "../kernels/kernels.js";
-import { CaptionJudge } from "../models/caption-judge.js";
 import { type CardSource, cardHead, cardRunFields, writeCard, writeCurve } from "../models/card.js";
-import { resolveModelPath } from "../models/registry.js";
-import { readingScores, scoreGenerator } from "../models/text2image-metrics.js";
+import { readingScores } from "../models/text2image-metrics.js";
 import { TextToImage, type TextToImageEpochRecord } from "../models/text2image.js";
 import { formatDuration, ProgressLine } from "./common.js";
 import { printJson } from "./output.js";
+import { judgeScores, loadJudge, SAMPLE_GRID_FILES, scoreLine, writeSampleGrids } from "./text2image-outputs.js";
 import { checkedTrainingOutputs, TrainingStop } from "./training-run.js";
 
 export interface Text2ImageTrainOptions {
@@ -44,7 +40,6 @@ export interface Text2ImageTrainOptions {
 }
 
 const VALIDATION_CAPTIONS = 500;
-const GRID_CAPTIONS = 16;
 
 function channelPair(flag: string, value: string | undefined): [number, number] | undefined {
   if (value === undefined) return undefined;
@@ -54,22 +49,9 @@ function channelPair(flag: string, value: string | undefined): [number, number] 
   return c as [number, number];
 }
 
-export async function loadJudge(name: string | undefined, backend: BackendName | undefined): Promise<CaptionJudge | undefined> {
-  if (name === "none") return undefined;
-  try {
-    return await CaptionJudge.load(resolveModelPath(name ?? "caption-judge"), { backend });
-  } catch (e) {
-    if (name === undefined && e instanceof DeepgenError && e.code === "E_IO") return undefined;
-    throw e;
-  }
-}
-
 export async function trainText2image(opts: Text2ImageTrainOptions): Promise<void> {
   const out = opts.out ?? "text2image.safetensors";
-  const paths = checkedTrainingOutputs(
-    out,
-    CAPTION_SETS.map((s) => `${s}.png`),
-  );
+  const paths = checkedTrainingOutputs(out, SAMPLE_GRID_FILES);
   const model = TextToImage.create({
     zdim: opts.zdim,
     textDim: opts.hidden,
@@ -129,23 +111,8 @@ export async function trainText2image(opts: Text2ImageTrainOptions): Promise<voi
       model.weightsChanged();
     }
     await model.save(out);
-    for (const set of CAPTION_SETS) {
-      const captions = testCanvases(set, GRID_CAPTIONS).records.map((r) => captionText(r.caption));
-      const images = await model.generate(captions, { seed: opts.seed });
-      await writePng(
-        `${paths.stem}.${set}.png`,
-        labelledGrid(images.x, images.n, CANVAS_SIDE, CANVAS_SIDE, captions, { cols: 4, scale: 2 }),
-      );
-    }
-    const scores =
-      judge === undefined
-        ? undefined
-        : await stop.evaluate(async (signal) => {
-            const reports = [];
-            for (const set of CAPTION_SETS)
-              reports.push(await scoreGenerator(judge, (c, s, sig) => model.generateCaptions(c, s, sig), set, { seed: opts.seed, signal }));
-            return reports;
-          });
+    await writeSampleGrids(paths.stem, model, opts.seed);
+    const scores = judge === undefined ? undefined : await judgeScores(judge, model, opts.seed, stop);
     const source: CardSource = {
       model: "text2image",
       file: out,
@@ -188,10 +155,7 @@ export async function trainText2image(opts: Text2ImageTrainOptions): Promise<voi
       progress.done(`interrupted (${stop.signalName}) after ${history.length} epochs: best model so far in ${out}; resume with --resume`);
     if (opts.json) printJson(card);
     else {
-      const lines = (scores ?? []).map(
-        (s) =>
-          `  ${s.set}: strict accuracy ${(100 * s.strict_accuracy).toFixed(1)}% (real canvases: ${(100 * s.ceiling.strict_accuracy).toFixed(1)}%), R-precision ${(100 * s.r_precision).toFixed(1)}%, FID ${s.fid.toFixed(2)} (floor ${s.ceiling.fid_floor.toFixed(2)}), diversity ${s.diversity.toFixed(2)}`,
-      );
+      const lines = (scores ?? []).map(scoreLine);
       process.stdout.write(
         `text2image: ${model.paramCount()} parameters, ${formatDuration(trainSeconds)}; wrote ${out}\n${lines.join("\n")}\n`,
       );
