@@ -10,7 +10,7 @@ import { CANVAS_DIM, captionText } from "../lib/data/mnist-captions.js";
 import { testCanvases } from "../lib/data/mnist-captions-split.js";
 import { getKernels } from "../lib/kernels/backend.js";
 import { loadModel } from "../lib/models/registry.js";
-import { binarizedCanvases, CVAE_ELBO_STREAM, CVAE_IWAE_STREAM, TextCvae } from "../lib/models/text-cvae.js";
+import { binarizedCanvases, CVAE_ELBO_STREAM, CVAE_IWAE_STREAM, CVAE_SAMPLE_Z_STREAM, TextCvae } from "../lib/models/text-cvae.js";
 import { loadCaptionModel } from "../lib/models/text2image-loader.js";
 import { TextToImage } from "../lib/models/text2image.js";
 import { maxAbsDiff } from "./helpers/numeric.js";
@@ -225,6 +225,19 @@ test("generation: the same seed gives the same images, sync equals async, JS wit
   await model.generate(CAPTION, { n: 3000, seed: 1 });
   clearInterval(timer);
   t.true(ticks > 0);
+});
+
+test("generation decodes row i as [z_i, e(caption i)], z_i row i of the seed's normal fill on CVAE_SAMPLE_Z_STREAM", (t) => {
+  const model = tiny(4);
+  const { latent: L, textDim: E } = model;
+  const z = new Float32Array(2 * L);
+  js.philoxFill(z, 9, CVAE_SAMPLE_Z_STREAM, "normal");
+  const e = model.encodeText([CAPTION, OTHER]);
+  const rows = model.latentRows([CAPTION, OTHER], 9);
+  for (let i = 0; i < 2; i++) {
+    t.deepEqual(rows.subarray(i * (L + E), i * (L + E) + L), z.subarray(i * L, (i + 1) * L));
+    t.deepEqual(rows.subarray(i * (L + E) + L, (i + 1) * (L + E)), e.subarray(i * E, (i + 1) * E));
+  }
 });
 
 test("a file round trip keeps the model, and the loaders tell it from the GAN", async (t) => {

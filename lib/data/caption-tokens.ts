@@ -70,6 +70,23 @@ export function normalizeCaption(caption: string): string {
   return captionWords(caption).join(" ");
 }
 
+/**
+ * The normalized caption of each image of a generate call: one caption given as a string
+ * stands for n images (default 1); a list gives one image per caption, and n, when given,
+ * must match its length. `what` names the call in errors.
+ */
+export function captionRows(what: string, captions: string | readonly string[], n: number | undefined): string[] {
+  if (typeof captions === "string") {
+    const count = checkInteger(`${what}: n`, n ?? 1, 1);
+    return new Array<string>(count).fill(normalizeCaption(captions));
+  }
+  if (!Array.isArray(captions) || captions.length === 0)
+    throw new DeepgenError("E_ARG", `${what}: give a caption or a non-empty list of captions`);
+  if (n !== undefined && n !== captions.length)
+    throw new DeepgenError("E_ARG", `${what}: n (${n}) must match the ${captions.length} captions given, or be left out`);
+  return captions.map((c) => normalizeCaption(c));
+}
+
 /** Token ids of one caption, padded with PAD (id 0) to `length`. */
 export function tokenize(caption: string, length = CAPTION_TOKENS): Int32Array {
   checkInteger("caption length", length, 1);

@@ -14,10 +14,26 @@ import { checkInteger } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import type { Seed } from "../core/philox.js";
 import { CANVAS_DIM } from "../data/mnist-captions.js";
-import type { Kernels } from "../kernels/kernels.js";
+import type { BackendName, Kernels } from "../kernels/kernels.js";
 
 /** The Philox stream of the IWAE draws ("CVI0"). */
 export const CVAE_IWAE_STREAM = 0x4356_4930;
+
+/** Options of TextCvae.iwaeSync(). */
+export interface TextCvaeIwaeOptions {
+  /** Importance samples per canvas (1..100000; default 500; 1 gives a one-draw bound). */
+  k?: number;
+  /** Draws per decoder pass (memory bound; default 1000). */
+  chunk?: number;
+  seed?: Seed;
+  backend?: BackendName;
+  checkInput?: boolean;
+}
+
+export interface TextCvaeIwaeAsyncOptions extends TextCvaeIwaeOptions {
+  signal?: AbortSignal;
+  onProgress?: (fraction: number) => void;
+}
 
 export interface IwaeInputs {
   /** Binary canvases [n, 3600]. */

@@ -9,9 +9,9 @@
  *   p(x | z, t)   = prod_d Bern(sigmoid(l_d)),  l = MLP_dec([z, e(t)])
  *   -ELBO(x, t)   = -E_q[log p(x | z, t)] + KL(q(z | x, t) || p(z))   (reconstruction, KL)
  *
- * The reconstruction term takes one reparameterized draw (the reparam kernels); the KL is
- * closed form (gaussianKl kernels). Both networks read e(t), so the caption encoder learns from
- * the gradients of both. iwae estimates -log p(x | t) by importance weighting (Burda et al.
+ * The reconstruction term takes one reparameterized draw; the KL is closed form (the objective
+ * and its gradient: text-cvae-elbo.ts). Both networks read e(t), so the caption encoder learns
+ * from the gradients of both. iwae estimates -log p(x | t) by importance weighting (Burda et al.
  * 2016) with q(z | x, t) as the proposal, k draws per canvas in chunks, a stable log-sum-exp.
  *
  * Noise, as the VAE's (lib/models/vae.ts): training step s uses reparam stream s, sample index =
@@ -20,8 +20,8 @@
  * CVAE_SAMPLE_Z_STREAM. So no result depends on batch or chunk sizes, and image i of a
  * generate call depends only on caption i and the seed.
  *
- * Generation returns the decoder's pixel probabilities (the mean image of p(x | z, t)), drawn
- * by the prepared decoder as a native job off the event loop (CUDA runs on the calling thread).
+ * Generation returns the decoder's pixel probabilities (the mean image of p(x | z, t); the
+ * decoder's side, text-cvae-generate.ts).
  *
  * Files: text.table, text.b; enc.<i>.w, enc.<i>.b; dec.<i>.w, dec.<i>.b; deepgen.model
  * "text-cvae". Training lives in text-cvae-trainer.ts, the IWAE estimator in
@@ -32,26 +32,28 @@ import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { checkInteger, checkOneOf, checkOptions, optionKeys } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import type { Seed } from "../core/philox.js";
-import { normalizeCaption, tokenizeAll, VOCABULARY } from "../data/caption-tokens.js";
+import { tokenizeAll, VOCABULARY } from "../data/caption-tokens.js";
 import { CAPTION_TOKENS, CANVAS_DIM, type Caption, captionText } from "../data/mnist-captions.js";
 import { type ModelFile, modelMetadata, readModelFile, requireF32 } from "../io/model-file.js";
 import { type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
 import type { BackendName, Kernels } from "../kernels/kernels.js";
-import type { OutputMap } from "../kernels/ops/prepared-net.js";
 import { Mlp } from "../nn/dense.js";
 import { TokenEmbedding } from "../nn/token-embedding.js";
 import { checkWidths, VAE_ACTIVATIONS, type VaeActivation } from "./autoencoder.js";
 import { netTensors } from "./checkpoint.js";
 import { inputRows, modelKernels, netBytesPerRow, sizedRequest } from "./common.js";
-import { sigmoidInPlace } from "./latent.js";
 import { PreparedNetCache } from "./prepared-cache.js";
 import type { GenerateAsyncOptions, GeneratedImages, GenerateOptions } from "./text2image.js";
-import { iwaeDraws } from "./text-cvae-iwae.js";
+import { CvaeObjective, joinColumns, type TextCvaeElboOptions } from "./text-cvae-elbo.js";
+import { CvaeDecoding } from "./text-cvae-generate.js";
+import { iwaeDraws, type TextCvaeIwaeAsyncOptions, type TextCvaeIwaeOptions } from "./text-cvae-iwae.js";
 import { fitTextCvae, type TextCvaeElbo, type TextCvaeFitOptions, type TextCvaeFitResult } from "./text-cvae-trainer.js";
 
 export type { TextCvaeElbo, TextCvaeEpochRecord, TextCvaeFitOptions, TextCvaeFitResult } from "./text-cvae-trainer.js";
 export { binarizedCanvases } from "./text-cvae-trainer.js";
-export { CVAE_IWAE_STREAM } from "./text-cvae-iwae.js";
+export { CVAE_ELBO_STREAM, type TextCvaeElboOptions } from "./text-cvae-elbo.js";
+export { CVAE_SAMPLE_Z_STREAM } from "./text-cvae-generate.js";
+export { CVAE_IWAE_STREAM, type TextCvaeIwaeAsyncOptions, type TextCvaeIwaeOptions } from "./text-cvae-iwae.js";
 
 export interface TextCvaeConfig {
   arch: "cvae";
@@ -79,32 +81,6 @@ export interface TextCvaeCreateOptions {
   backend?: BackendName;
 }
 
-/** Options of elbo(). */
-export interface TextCvaeElboOptions {
-  seed?: Seed;
-  /** Canvases per forward pass (default 500). */
-  batchSize?: number;
-  backend?: BackendName;
-  /** false skips the check that x is binary (data the caller has binarized). */
-  checkInput?: boolean;
-}
-
-/** Options of iwaeSync(). */
-export interface TextCvaeIwaeOptions {
-  /** Importance samples per canvas (1..100000; default 500; 1 gives a one-draw bound). */
-  k?: number;
-  /** Draws per decoder pass (memory bound; default 1000). */
-  chunk?: number;
-  seed?: Seed;
-  backend?: BackendName;
-  checkInput?: boolean;
-}
-
-export interface TextCvaeIwaeAsyncOptions extends TextCvaeIwaeOptions {
-  signal?: AbortSignal;
-  onProgress?: (fraction: number) => void;
-}
-
 const CREATE_KEYS = optionKeys<TextCvaeCreateOptions>({
   latent: true,
   textDim: true,
@@ -124,37 +100,18 @@ const IWAE_ASYNC_KEYS = optionKeys<TextCvaeIwaeAsyncOptions>({
   signal: true,
   onProgress: true,
 });
-const GENERATE_KEYS = optionKeys<GenerateOptions>({ n: true, seed: true, backend: true });
-const GENERATE_ASYNC_KEYS = optionKeys<GenerateAsyncOptions>({ n: true, seed: true, backend: true, signal: true, onProgress: true });
 
 const TEXT_STREAM = 900;
 const ENC_STREAM = 910;
 const DEC_STREAM = 930;
-/** Philox streams of generation's z and of elbo's draws ("CVZ0", "CVE0"; iwae's is CVAE_IWAE_STREAM). */
-export const CVAE_SAMPLE_Z_STREAM = 0x4356_5a30;
-export const CVAE_ELBO_STREAM = 0x4356_4530;
-const SIGMOID: OutputMap = { activation: "sigmoid" };
-
-/** out [n, a + b] = [A_i, B_i] of A [n, a] and B [n, b]. */
-function joinColumns(A: Float32Array, a: number, B: Float32Array, b: number, n: number, out: Float32Array): Float32Array {
-  for (let i = 0; i < n; i++) {
-    out.set(A.subarray(i * a, (i + 1) * a), i * (a + b));
-    out.set(B.subarray(i * b, (i + 1) * b), i * (a + b) + a);
-  }
-  return out;
-}
-
-/** out [n, cols] = columns [from, from + cols) of src [n, stride]. */
-function takeColumns(src: Float32Array, n: number, stride: number, from: number, cols: number, out: Float32Array): Float32Array {
-  for (let i = 0; i < n; i++) out.set(src.subarray(i * stride + from, i * stride + from + cols), i * cols);
-  return out;
-}
 
 export class TextCvae {
   readonly kind = "text-cvae";
   backend: BackendName | undefined;
   private readonly preparedDecoder: PreparedNetCache;
   private readonly preparedEncoder: PreparedNetCache;
+  private readonly objective: CvaeObjective;
+  private readonly decoding: CvaeDecoding;
 
   constructor(
     readonly config: TextCvaeConfig,
@@ -164,6 +121,15 @@ export class TextCvae {
   ) {
     this.preparedDecoder = new PreparedNetCache(decoder);
     this.preparedEncoder = new PreparedNetCache(encoder);
+    this.objective = new CvaeObjective(text, encoder, decoder, config.latent, config.textDim);
+    this.decoding = new CvaeDecoding(
+      decoder,
+      this.preparedDecoder,
+      config.latent,
+      config.textDim,
+      (backend) => this.kernels(backend),
+      (captions) => this.encodeText(captions),
+    );
   }
 
   get dim(): number {
@@ -253,69 +219,6 @@ export class TextCvae {
 
   // ---- the objective ----
 
-  private buf:
-    | {
-        rows: number;
-        e: Float32Array;
-        encIn: Float32Array;
-        mu: Float32Array;
-        lv: Float32Array;
-        z: Float32Array;
-        eps: Float32Array;
-        decIn: Float32Array;
-        dlogits: Float32Array;
-        dz: Float32Array;
-        dmu: Float32Array;
-        dlv: Float32Array;
-        dh: Float32Array;
-        de: Float32Array;
-      }
-    | undefined;
-
-  private buffers(m: number) {
-    if (this.buf === undefined || this.buf.rows < m) {
-      const { latent: L, textDim: E } = this;
-      const f = (w: number) => new Float32Array(m * w);
-      this.buf = {
-        rows: m,
-        e: f(E),
-        encIn: f(CANVAS_DIM + E),
-        mu: f(L),
-        lv: f(L),
-        z: f(L),
-        eps: f(L),
-        decIn: f(L + E),
-        dlogits: f(CANVAS_DIM),
-        dz: f(L),
-        dmu: f(L),
-        dlv: f(L),
-        dh: f(2 * L),
-        de: f(E),
-      };
-    }
-    return this.buf;
-  }
-
-  /** Forward of a batch: summed reconstruction NLL and KL; keeps the buffers for a backward. */
-  private forwardTerms(
-    k: Kernels,
-    x: Float32Array,
-    ids: Int32Array,
-    m: number,
-    noise: { seed: Seed; stream: number; firstSample: number },
-  ): { rec: number; kl: number; logits: Float32Array } {
-    const { latent: L, textDim: E } = this;
-    const b = this.buffers(m);
-    const e = this.text.forward(ids, b.e.subarray(0, m * E));
-    const h = this.encoder.forward(k, joinColumns(x, CANVAS_DIM, e, E, m, b.encIn.subarray(0, m * (CANVAS_DIM + E))), m);
-    const mu = takeColumns(h, m, 2 * L, 0, L, b.mu.subarray(0, m * L));
-    const lv = takeColumns(h, m, 2 * L, L, L, b.lv.subarray(0, m * L));
-    const z = b.z.subarray(0, m * L);
-    k.reparamForward(z, b.eps.subarray(0, m * L), mu, lv, { rows: m, cols: L, ...noise });
-    const logits = this.decoder.forward(k, joinColumns(z, L, e, E, m, b.decIn.subarray(0, m * (L + E))), m);
-    return { rec: k.bceWithLogitsForward(null, logits, x, m, CANVAS_DIM), kl: k.gaussianKlForward(null, mu, lv, m, L), logits };
-  }
-
   /**
    * One batch of the training objective loss = (sum BCE + sum KL) / m and its gradient, written
    * into the gradient arrays of the encoder, decoder and caption encoder (grads()). x [m, 3600]
@@ -329,26 +232,7 @@ export class TextCvae {
     m: number,
     o: { seed: Seed; stream: number },
   ): { rec: number; kl: number; loss: number } {
-    const { latent: L, textDim: E } = this;
-    const t = this.forwardTerms(k, x, ids, m, { seed: o.seed, stream: o.stream, firstSample: 0 });
-    const b = this.buffers(m);
-    const dlogits = b.dlogits.subarray(0, m * CANVAS_DIM);
-    k.bceWithLogitsBackward(dlogits, t.logits, x, m, CANVAS_DIM, 1 / m);
-    const ddec = this.decoder.backward(k, dlogits, m, true)!;
-    const dz = takeColumns(ddec, m, L + E, 0, L, b.dz.subarray(0, m * L));
-    const de = takeColumns(ddec, m, L + E, L, E, b.de.subarray(0, m * E));
-    const mu = b.mu.subarray(0, m * L);
-    const lv = b.lv.subarray(0, m * L);
-    const dmu = b.dmu.subarray(0, m * L);
-    const dlv = b.dlv.subarray(0, m * L);
-    k.gaussianKlBackward(dmu, dlv, mu, lv, m, L, 1 / m);
-    k.reparamBackward(dmu, dlv, dz, b.eps.subarray(0, m * L), lv, m, L, 1, true);
-    const dh = joinColumns(dmu, L, dlv, L, m, b.dh.subarray(0, m * 2 * L));
-    const denc = this.encoder.backward(k, dh, m, true)!;
-    // e(t) feeds both networks: its gradient is the sum of what each sends back
-    for (let i = 0; i < m; i++) for (let c = 0; c < E; c++) de[i * E + c] = de[i * E + c]! + denc[i * (CANVAS_DIM + E) + CANVAS_DIM + c]!;
-    this.text.backward(ids, de);
-    return { rec: t.rec, kl: t.kl, loss: (t.rec + t.kl) / m };
+    return this.objective.lossAndGradients(k, x, ids, m, o);
   }
 
   /**
@@ -360,21 +244,7 @@ export class TextCvae {
     const { n, ids } = this.canvasRows("TextCvae.elbo", x, captions, opts.checkInput);
     const k = this.kernels(opts.backend);
     const bs = checkInteger("batchSize", opts.batchSize ?? 500, 1);
-    const T = this.config.tokens;
-    let rec = 0;
-    let kl = 0;
-    for (let b = 0; b < n; b += bs) {
-      const m = Math.min(bs, n - b);
-      const t = this.forwardTerms(k, x.subarray(b * CANVAS_DIM, (b + m) * CANVAS_DIM), ids.subarray(b * T, (b + m) * T), m, {
-        seed: opts.seed ?? 0,
-        stream: CVAE_ELBO_STREAM,
-        firstSample: b,
-      });
-      rec += t.rec;
-      kl += t.kl;
-    }
-    const d = Math.max(1, n);
-    return { reconstruction: rec / d, kl: kl / d, negElbo: (rec + kl) / d };
+    return this.objective.mean(k, x, ids, n, this.config.tokens, bs, opts.seed ?? 0);
   }
 
   params(): Record<string, Float32Array> {
@@ -414,7 +284,7 @@ export class TextCvae {
       const h = prepared !== undefined ? prepared.forwardSync(encIn, n) : this.encoder.forward(k, encIn, n).slice();
       const steps = iwaeDraws(k, { x, e, h, n, latent: this.latent, textDim: this.textDim }, opts);
       let r = steps.next();
-      while (!r.done) r = steps.next(this.decoderOutput(r.value.rows, r.value.count, opts.backend));
+      while (!r.done) r = steps.next(this.decoding.output(r.value.rows, r.value.count, opts.backend));
       return r.value;
     });
   }
@@ -444,7 +314,7 @@ export class TextCvae {
         const logits =
           decoder !== undefined
             ? await decoder.forward(r.value.rows, r.value.count, { signal: opts.signal })
-            : this.decoderOutput(r.value.rows, r.value.count, opts.backend);
+            : this.decoding.output(r.value.rows, r.value.count, opts.backend);
         if (decoder === undefined) await yieldToEventLoop();
         r = steps.next(logits);
       }
@@ -466,67 +336,19 @@ export class TextCvae {
 
   // ---- generation ----
 
-  /** The decoder's output [n, 3600] of input rows [z, e] [n, latent + E]: logits, or with `map` their probabilities. */
-  private decoderOutput(rows: Float32Array, n: number, backend?: BackendName, map?: OutputMap): Float32Array {
-    const k = this.kernels(backend);
-    const prepared = this.preparedDecoder.get(k);
-    if (prepared !== undefined) return prepared.forwardSync(rows, n, map);
-    const y = this.decoder.forward(k, rows, n).slice();
-    return map === undefined ? y : sigmoidInPlace(y);
-  }
-
-  /** The captions of a generate call, one per image. */
-  private captionRows(what: string, captions: string | readonly string[], n: number | undefined): string[] {
-    if (typeof captions === "string") {
-      const count = checkInteger(`${what}: n`, n ?? 1, 1);
-      return new Array<string>(count).fill(normalizeCaption(captions));
-    }
-    if (!Array.isArray(captions) || captions.length === 0)
-      throw new DeepgenError("E_ARG", `${what}: give a caption or a non-empty list of captions`);
-    if (n !== undefined && n !== captions.length)
-      throw new DeepgenError("E_ARG", `${what}: n (${n}) must match the ${captions.length} captions given, or be left out`);
-    return captions.map((c) => normalizeCaption(c));
-  }
-
   /** The decoder's input rows [n, latent + E]: row i's z (row i of the seed's normal draw) and e(captions[i]). */
   latentRows(captions: readonly string[], seed: Seed): Float32Array {
-    const n = captions.length;
-    const z = new Float32Array(n * this.latent);
-    this.kernels("js").philoxFill(z, seed, CVAE_SAMPLE_Z_STREAM, "normal");
-    return joinColumns(z, this.latent, this.encodeText(captions), this.textDim, n, new Float32Array(n * (this.latent + this.textDim)));
-  }
-
-  private sized<T>(what: string, n: number, run: () => T): T {
-    return sizedRequest(what, n, 4 * (this.latent + this.textDim) + 4 * CANVAS_DIM * 4, run);
+    return this.decoding.latentRows(captions, seed);
   }
 
   /** Pixel probabilities [n, 3600] of a caption (n images) or of each caption of a list, synchronously. */
   generateSync(captions: string | readonly string[], options?: GenerateOptions): GeneratedImages {
-    const opts = checkOptions("TextCvae.generateSync", options, GENERATE_KEYS);
-    const rows = this.captionRows("TextCvae.generateSync", captions, opts.n);
-    const n = rows.length;
-    return this.sized("TextCvae.generate", n, () => ({
-      x: this.decoderOutput(this.latentRows(rows, opts.seed ?? 0), n, opts.backend, SIGMOID),
-      n,
-      captions: rows,
-    }));
+    return this.decoding.generateSync(captions, options);
   }
 
   /** The same images as generateSync, drawn off the event loop (a native job; CUDA runs on the calling thread). */
   async generate(captions: string | readonly string[], options?: GenerateAsyncOptions): Promise<GeneratedImages> {
-    const opts = checkOptions("TextCvae.generate", options, GENERATE_ASYNC_KEYS);
-    const rows = this.captionRows("TextCvae.generate", captions, opts.n);
-    const n = rows.length;
-    return this.sized("TextCvae.generate", n, async () => {
-      const latent = this.latentRows(rows, opts.seed ?? 0);
-      const prepared = this.preparedDecoder.get(this.kernels(opts.backend));
-      if (opts.signal?.aborted) throw new DeepgenError("E_ABORTED", "operation aborted");
-      const x =
-        prepared !== undefined
-          ? await prepared.forward(latent, n, { signal: opts.signal, onProgress: opts.onProgress, map: SIGMOID })
-          : this.decoderOutput(latent, n, opts.backend, SIGMOID);
-      return { x, n, captions: rows };
-    });
+    return this.decoding.generate(captions, options);
   }
 
   /** Images of captions given as MNIST-Captions-60 records (the metrics' generator). */
@@ -543,23 +365,7 @@ export class TextCvae {
     captionB: string,
     options: { steps?: number; rows?: number; seed?: Seed; backend?: BackendName } = {},
   ): Float32Array {
-    const steps = checkInteger("steps", options.steps ?? 8, 2, 64);
-    const rows = checkInteger("rows", options.rows ?? 1, 1, 64);
-    const [ea, eb] = [this.encodeText(captionA), this.encodeText(captionB)];
-    const { latent: L, textDim: E } = this;
-    const z = new Float32Array(rows * L);
-    this.kernels("js").philoxFill(z, options.seed ?? 0, CVAE_SAMPLE_Z_STREAM, "normal");
-    const n = rows * steps;
-    const input = new Float32Array(n * (L + E));
-    for (let r = 0; r < rows; r++) {
-      for (let s = 0; s < steps; s++) {
-        const i = r * steps + s;
-        const f = s / (steps - 1);
-        input.set(z.subarray(r * L, (r + 1) * L), i * (L + E));
-        for (let c = 0; c < E; c++) input[i * (L + E) + L + c] = (1 - f) * ea[c]! + f * eb[c]!;
-      }
-    }
-    return this.decoderOutput(input, n, options.backend, SIGMOID);
+    return this.decoding.interpolateSync(captionA, captionB, options);
   }
 
   // ---- files ----

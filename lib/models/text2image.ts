@@ -20,7 +20,7 @@ import { checkInteger, checkOptions, optionKeys } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import type { Seed } from "../core/philox.js";
 import { CAPTION_TOKENS, CANVAS_DIM, CANVAS_SIDE, type Caption, captionText } from "../data/mnist-captions.js";
-import { normalizeCaption, tokenizeAll, VOCABULARY } from "../data/caption-tokens.js";
+import { captionRows, normalizeCaption, tokenizeAll, VOCABULARY } from "../data/caption-tokens.js";
 import { type ModelFile, modelMetadata, readModelFile, requireF32 } from "../io/model-file.js";
 import { type TensorToWrite, writeSafetensors } from "../io/safetensors.js";
 import type { BackendName } from "../kernels/kernels.js";
@@ -215,19 +215,6 @@ export class TextToImage {
     return out;
   }
 
-  /** The captions of a generate call, one per image. */
-  private captionRows(what: string, captions: string | readonly string[], n: number | undefined): string[] {
-    if (typeof captions === "string") {
-      const count = checkInteger(`${what}: n`, n ?? 1, 1);
-      return new Array<string>(count).fill(normalizeCaption(captions));
-    }
-    if (!Array.isArray(captions) || captions.length === 0)
-      throw new DeepgenError("E_ARG", `${what}: give a caption or a non-empty list of captions`);
-    if (n !== undefined && n !== captions.length)
-      throw new DeepgenError("E_ARG", `${what}: n (${n}) must match the ${captions.length} captions given, or be left out`);
-    return captions.map((c) => normalizeCaption(c));
-  }
-
   /** The generator's input rows [n, zdim + E]: row i's noise (row i of the seed's draw) and e_G(captions[i]). */
   latentRows(captions: readonly string[], seed: Seed, backend?: BackendName): Float32Array {
     const n = captions.length;
@@ -264,7 +251,7 @@ export class TextToImage {
   /** Images of a caption (n of them) or of each caption of a list, synchronously. */
   generateSync(captions: string | readonly string[], options?: GenerateOptions): GeneratedImages {
     const opts = checkOptions("TextToImage.generateSync", options, GENERATE_KEYS);
-    const rows = this.captionRows("TextToImage.generateSync", captions, opts.n);
+    const rows = captionRows("TextToImage.generateSync", captions, opts.n);
     const n = rows.length;
     return this.sized("TextToImage.generate", n, () => ({
       x: this.imagesSync(this.latentRows(rows, opts.seed ?? 0, opts.backend), n, opts.backend),
@@ -276,7 +263,7 @@ export class TextToImage {
   /** The same images as generateSync, drawn off the event loop (a native job; CUDA runs on the calling thread). */
   async generate(captions: string | readonly string[], options?: GenerateAsyncOptions): Promise<GeneratedImages> {
     const opts = checkOptions("TextToImage.generate", options, GENERATE_ASYNC_KEYS);
-    const rows = this.captionRows("TextToImage.generate", captions, opts.n);
+    const rows = captionRows("TextToImage.generate", captions, opts.n);
     const n = rows.length;
     return this.sized("TextToImage.generate", n, async () => {
       const latent = this.latentRows(rows, opts.seed ?? 0, opts.backend);

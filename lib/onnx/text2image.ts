@@ -5,10 +5,10 @@
  * stream in the file's metadata, row i for image i), so the same captions and seed give the
  * native model's images.
  */
-import { checkInteger, checkOptions, optionKeys } from "../core/check.js";
+import { checkOptions, optionKeys } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import type { Seed } from "../core/philox.js";
-import { normalizeCaption, tokenizeAll, VOCABULARY } from "../data/caption-tokens.js";
+import { captionRows, tokenizeAll, VOCABULARY } from "../data/caption-tokens.js";
 import { OnnxGenerator } from "./generator.js";
 import type { CaptionSpec } from "./metadata.js";
 import { OnnxModel, type OnnxModelOptions } from "./model.js";
@@ -72,24 +72,10 @@ export class OnnxTextToImage {
     return this.generator.zDim;
   }
 
-  /** The captions of a generate call, one per image (as TextToImage.generate reads them). */
-  private captionRows(captions: string | readonly string[], n: number | undefined): string[] {
-    const what = "OnnxTextToImage.generate";
-    if (typeof captions === "string") {
-      const count = checkInteger(`${what}: n`, n ?? 1, 1);
-      return new Array<string>(count).fill(normalizeCaption(captions));
-    }
-    if (!Array.isArray(captions) || captions.length === 0)
-      throw new DeepgenError("E_ARG", `${what}: give a caption or a non-empty list of captions`);
-    if (n !== undefined && n !== captions.length)
-      throw new DeepgenError("E_ARG", `${what}: n (${n}) must match the ${captions.length} captions given, or be left out`);
-    return captions.map((c) => normalizeCaption(c));
-  }
-
   /** Images of a caption (n of them) or of each caption of a list: TextToImage.generate's for the same seed. */
   async generate(captions: string | readonly string[], options?: OnnxTextToImageGenerateOptions): Promise<OnnxTextToImageImages> {
     const opts = checkOptions("OnnxTextToImage.generate", options, GENERATE_KEYS);
-    const rows = this.captionRows(captions, opts.n);
+    const rows = captionRows("OnnxTextToImage.generate", captions, opts.n);
     const n = rows.length;
     const L = this.captionSpec.length;
     const ids = tokenizeAll(rows, L);
