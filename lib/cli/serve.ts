@@ -11,7 +11,7 @@ import type { Command } from "commander";
 
 import { DeepgenError } from "../core/errors.js";
 import type { BackendName } from "../kernels/kernels.js";
-import { SHIPPED_MODELS } from "../models/registry.js";
+import { shippedSamplerNames } from "../models/registry.js";
 import type { ModelSource } from "../serve/models.js";
 import { createServer } from "../serve/server.js";
 import { intOption } from "./common.js";
@@ -41,7 +41,7 @@ function sourceOf(names: string[], dir: string | undefined): ModelSource {
   if (dir !== undefined && names.length > 0) throw new DeepgenError("E_ARG", "give model names or --models DIR, not both");
   if (dir !== undefined) return { dir };
   // Without a choice: every shipped generative model (the digit classifier judges, it does not generate).
-  return { names: names.length > 0 ? names : Object.keys(SHIPPED_MODELS).filter((n) => n !== "classifier") };
+  return { names: names.length > 0 ? names : shippedSamplerNames() };
 }
 
 /** One server in this process, until a signal drains it. */

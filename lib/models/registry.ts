@@ -30,6 +30,15 @@ export const SHIPPED_MODELS: Record<string, string> = {
   text2image: "text2image-mnist-captions.safetensors",
 };
 
+/**
+ * The shipped models that `loadSampler` draws images from unconditionally: all but the judges
+ * of samples and the caption-conditioned models (which `deepgen generate` draws from).
+ */
+export function shippedSamplerNames(): string[] {
+  const notSamplers = new Set(["classifier", "caption-judge", "text2image"]);
+  return Object.keys(SHIPPED_MODELS).filter((name) => !notSamplers.has(name));
+}
+
 /** Shipped ONNX exports, by short name (models/<file>): `deepgen sample vae.onnx`. */
 export const SHIPPED_ONNX: Record<string, string> = {
   "vae.onnx": "vae-mnist.onnx",
