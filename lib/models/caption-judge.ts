@@ -38,9 +38,9 @@ import {
 import { captionDigits, validationCanvases } from "../data/mnist-captions-split.js";
 import { JUDGE_WARP, warpDigit } from "../data/digit-warp.js";
 import { MNIST_DIM } from "../data/mnist.js";
-import { asModelFile, modelMetadata } from "../io/model-file.js";
-import { readSafetensors, writeSafetensors } from "../io/safetensors.js";
-import type { BackendName, Kernels } from "../kernels/kernels.js";
+import { modelMetadata, readModelFile } from "../io/model-file.js";
+import { writeSafetensors } from "../io/safetensors.js";
+import type { BackendName } from "../kernels/kernels.js";
 import { Adam } from "../nn/adam.js";
 import { ConvEncoder } from "../nn/conv-nets.js";
 import { Mlp } from "../nn/dense.js";
@@ -142,7 +142,7 @@ export class CaptionJudge {
     return this.config.features;
   }
 
-  private static checkConfig(c: Partial<CaptionJudgeConfig>, source: string): CaptionJudgeConfig {
+  static checkConfig(c: Partial<CaptionJudgeConfig>, source: string): CaptionJudgeConfig {
     if (!Array.isArray(c.channels) || c.channels.length < 1 || c.channels.length > 6)
       throw new DeepgenError("E_ARG", `${source}: channels must be 1 to 6 integers (one per halving conv layer)`);
     return {
@@ -341,13 +341,7 @@ export class CaptionJudge {
 
   static async load(path: string, options?: { backend?: BackendName }): Promise<CaptionJudge> {
     const opts = checkOptions("CaptionJudge.load", options, optionKeys<{ backend?: BackendName }>({ backend: true }));
-    const file = asModelFile<CaptionJudgeConfig>(await readSafetensors(path), path, "caption-judge");
-    let config: CaptionJudgeConfig;
-    try {
-      config = CaptionJudge.checkConfig(file.config, path);
-    } catch (e) {
-      throw new DeepgenError("E_FORMAT", (e as Error).message, { cause: e });
-    }
+    const { file, config } = await readModelFile<CaptionJudgeConfig>(path, "caption-judge", CaptionJudge.checkConfig);
     const nets = CaptionJudge.networks(config, 0);
     loadNetParams(file, nets.encoder);
     loadNetParams(file, nets.head);

@@ -21,8 +21,8 @@ import { DeepgenError } from "../core/errors.js";
 import { philox4x32, type Seed, seedToKey } from "../core/philox.js";
 import { splitValidation } from "../data/batching.js";
 import type { Dataset } from "../data/dataset.js";
-import { asModelFile, modelMetadata } from "../io/model-file.js";
-import { readSafetensors, writeSafetensors } from "../io/safetensors.js";
+import { modelMetadata, readModelFile } from "../io/model-file.js";
+import { writeSafetensors } from "../io/safetensors.js";
 import type { BackendName, Kernels } from "../kernels/kernels.js";
 import { Adam } from "../nn/adam.js";
 import { ConvEncoder } from "../nn/conv-nets.js";
@@ -119,7 +119,7 @@ export class Classifier {
     return this.config.features;
   }
 
-  private static checkConfig(c: Partial<ClassifierConfig>, source: string): ClassifierConfig {
+  static checkConfig(c: Partial<ClassifierConfig>, source: string): ClassifierConfig {
     const height = checkInteger(`${source}: height`, c.height, 4, 4096);
     const width = checkInteger(`${source}: width`, c.width, 4, 4096);
     if (height % 4 !== 0 || width % 4 !== 0) throw new DeepgenError("E_ARG", `${source}: height and width must be multiples of 4`);
@@ -374,13 +374,7 @@ export class Classifier {
 
   static async load(path: string, options?: { backend?: BackendName }): Promise<Classifier> {
     const opts = checkOptions("Classifier.load", options, optionKeys<{ backend?: BackendName }>({ backend: true }));
-    const file = asModelFile<ClassifierConfig>(await readSafetensors(path), path, "classifier");
-    let config: ClassifierConfig;
-    try {
-      config = Classifier.checkConfig(file.config, path);
-    } catch (e) {
-      throw new DeepgenError("E_FORMAT", (e as Error).message, { cause: e });
-    }
+    const { file, config } = await readModelFile<ClassifierConfig>(path, "classifier", Classifier.checkConfig);
     const nets = Classifier.networks(config, 0);
     loadNetParams(file, nets.encoder);
     loadNetParams(file, nets.head);
