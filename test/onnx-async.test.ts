@@ -29,12 +29,16 @@ function latents(n: number): Float32Array {
 
 test.serial("ONNX runs compute off the main thread: 8 concurrent runs of >= 100 ms each, a 1 ms timer is never 20 ms late", async (t) => {
   const model = await OnnxModel.load(shipped, { threads: 1 });
-  // Rows for one run of about 250 ms on this machine.
+  // Rows for one run of about 250 ms on this machine, from the fastest of three probes: one
+  // probe slowed by other work on a busy machine had sized runs under the 100 ms they must take.
   const probe = 64;
   await model.run({ z: { data: latents(probe), dims: [probe, 100] } }); // warm-up: the first run allocates
-  const t0 = performance.now();
-  await model.run({ z: { data: latents(probe), dims: [probe, 100] } });
-  const perRow = (performance.now() - t0) / probe;
+  let perRow = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    await model.run({ z: { data: latents(probe), dims: [probe, 100] } });
+    perRow = Math.min(perRow, (performance.now() - t0) / probe);
+  }
   const n = Math.max(probe, Math.ceil(250 / perRow));
   const z = latents(n);
   const alone = await model.run({ z: { data: z, dims: [n, 100] } });
