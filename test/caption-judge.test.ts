@@ -102,7 +102,7 @@ test("mean pairwise distance is exact on a small case", (t) => {
 });
 
 test("the shipped judge reads real test canvases near its ceiling", async (t) => {
-  const judge = await CaptionJudge.load("models/mnist-captions-judge.safetensors").catch(() => undefined);
+  const judge = await CaptionJudge.load("packages/models-mnist/models/mnist-captions-judge.safetensors").catch(() => undefined);
   if (judge === undefined) return t.pass("no shipped judge in this checkout");
   for (const set of ["seen", "banned", "unseen"] as const) {
     const canvases = testCanvases(set, 400);

@@ -5,7 +5,7 @@ import test from "ava";
 import { DeepgenError } from "../lib/core/errors.js";
 import { OnnxModel } from "../lib/onnx/model.js";
 
-const shipped = fileURLToPath(new URL("../models/dcgan-mnist.onnx", import.meta.url));
+const shipped = fileURLToPath(new URL("../packages/models-mnist/models/dcgan-mnist.onnx", import.meta.url));
 
 /** The longest gap between ticks of a 1 ms interval while `work` runs, with a final wait so a blocked timer reports. */
 async function maxTimerGap(work: () => Promise<unknown>): Promise<number> {

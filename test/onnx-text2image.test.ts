@@ -136,7 +136,7 @@ test("caption metadata is all three keys or none, and well formed (E_FORMAT othe
 });
 
 test("OnnxTextToImage refuses a graph without caption metadata (E_ARG)", async (t) => {
-  const gan = readFileSync(fileURLToPath(new URL("../models/dcgan-mnist.onnx", import.meta.url)));
+  const gan = readFileSync(fileURLToPath(new URL("../packages/models-mnist/models/dcgan-mnist.onnx", import.meta.url)));
   const err = await t.throwsAsync(OnnxTextToImage.load(gan));
   t.true(err instanceof DeepgenError && err.code === "E_ARG", String(err));
   t.regex(String(err), /not a text-to-image export/);

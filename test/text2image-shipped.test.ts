@@ -7,8 +7,8 @@ import { CaptionJudge } from "../lib/models/caption-judge.js";
 import { readingScores } from "../lib/models/text2image-metrics.js";
 import { TextToImage } from "../lib/models/text2image.js";
 
-const MODEL = "models/text2image-mnist-captions.safetensors";
-const JUDGE = "models/mnist-captions-judge.safetensors";
+const MODEL = "packages/models-mnist/models/text2image-mnist-captions.safetensors";
+const JUDGE = "packages/models-mnist/models/mnist-captions-judge.safetensors";
 
 // Every digit pair in every two-digit template, one image each (seed 0). The bounds sit a few
 // points under what the shipped model measures (docs/text2image.md), a margin for float

@@ -1,9 +1,8 @@
 /** Loads any deepgen model file by its deepgen.model metadata; names shipped models. */
 import { existsSync } from "node:fs";
-import { join } from "node:path";
 
 import { DeepgenError } from "../core/errors.js";
-import { packageRoot } from "../core/package-root.js";
+import { modelsPackageFile } from "../core/models-package.js";
 import { loadModelFile } from "../io/model-file.js";
 import type { BackendName } from "../kernels/kernels.js";
 import { IndependentBernoulli, MarkovChain } from "./baselines.js";
@@ -15,7 +14,7 @@ import { Vae } from "./vae.js";
 import { Aae } from "./aae.js";
 import { Gan } from "./gan.js";
 
-/** Shipped pretrained models, by short name (models/<file>). */
+/** Shipped pretrained models, by short name (models/<file> of the models package). */
 export const SHIPPED_MODELS: Record<string, string> = {
   nade: "nade-mnist.safetensors",
   rnade: "rnade-mnist.safetensors",
@@ -49,9 +48,7 @@ export const SHIPPED_ONNX: Record<string, string> = {
 export function resolveModelPath(nameOrPath: string): string {
   const shipped = SHIPPED_MODELS[nameOrPath] ?? SHIPPED_ONNX[nameOrPath];
   if (shipped !== undefined && !existsSync(nameOrPath)) {
-    const p = join(packageRoot, "models", shipped);
-    if (!existsSync(p)) throw new DeepgenError("E_IO", `the shipped model '${nameOrPath}' (${p}) is missing from this installation`);
-    return p;
+    return modelsPackageFile(`models/${shipped}`, `the shipped model '${nameOrPath}'`);
   }
   return nameOrPath;
 }
