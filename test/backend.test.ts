@@ -3,7 +3,6 @@ import test from "ava";
 import { getKernels, resolveBackendName } from "../lib/kernels/backend.js";
 import { runtimeInfo } from "../lib/kernels/runtime-info.js";
 import { getThreads, setThreads } from "../lib/kernels/threads.js";
-import { Tensor } from "../lib/core/tensor.js";
 import { code } from "./helpers/errors.js";
 
 function withEnv(value: string | undefined, fn: () => void): void {
@@ -55,29 +54,6 @@ test("thread limit can be read and set, and rejects nonsense", (t) => {
     code(t, () => setThreads(2.5)),
     "E_ARG",
   );
-});
-
-test("Tensor checks that shape and data agree", (t) => {
-  const x = Tensor.zeros([2, 3]);
-  t.is(x.size, 6);
-  t.deepEqual(x.reshape([3, 2]).shape, [3, 2]);
-  t.is(
-    code(t, () => new Tensor(new Float32Array(5), [2, 3])),
-    "E_SHAPE",
-  );
-  t.is(
-    code(t, () => Tensor.zeros([2, -1])),
-    "E_SHAPE",
-  );
-  t.is(
-    code(t, () => Tensor.zeros([1.5])),
-    "E_SHAPE",
-  );
-  t.is(
-    code(t, () => x.expectShape("x", [3, 2])),
-    "E_SHAPE",
-  );
-  t.notThrows(() => x.expectShape("x", [-1, 3]));
 });
 
 test("an invalid DEEPGEN_THREADS is E_ARG wherever native threads are used, like an invalid DEEPGEN_BACKEND", (t) => {

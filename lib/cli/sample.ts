@@ -5,7 +5,6 @@ import { DeepgenError } from "../core/errors.js";
 import type { ImageLayout, ImageRange } from "../onnx/metadata.js";
 import { imageGrid, writeImageGrid, writePng } from "../io/png.js";
 import type { BackendName } from "../kernels/kernels.js";
-import { Gan } from "../models/gan.js";
 import { sizedRequest } from "../models/common.js";
 import { loadSampler, resolveModelPath } from "../models/registry.js";
 import { imageShape, intOption, seedOption } from "./common.js";
@@ -56,15 +55,15 @@ export function registerSample(program: Command, run: (json: boolean, fn: () => 
           throw new DeepgenError("E_ARG", "--code needs the model's safetensors file (the ONNX graph takes z with the code in it)");
         if (modelArg.endsWith(".onnx")) return sampleOnnx(modelArg, opts);
         const model = await loadSampler(modelArg, { backend: opts.backend });
-        if (opts.code !== undefined && !(model instanceof Gan))
+        if (opts.code !== undefined && model.kind !== "gan")
           throw new DeepgenError("E_ARG", `--code is for GANs trained with --codes or --conditional, not ${model.kind}`);
-        const [h, w] = imageShape(model as never);
+        const [h, w] = imageShape(model);
         const t0 = performance.now();
         const sampleOpts = { seed: opts.seed, returnProbs: Boolean(opts.probs), backend: opts.backend };
         // beside the model's own request (checked by the model), the command holds the samples
         // and their means while it draws the grid and its PNG encoding
         const s = await sizedRequest("deepgen sample", opts.n, 8 * h * w + gridBytesPerImage(h, w, opts.scale), () =>
-          model instanceof Gan ? model.sample(opts.n, { ...sampleOpts, code: opts.code }) : model.sample(opts.n, sampleOpts),
+          model.kind === "gan" ? model.sample(opts.n, { ...sampleOpts, code: opts.code }) : model.sample(opts.n, sampleOpts),
         );
         const ms = performance.now() - t0;
         await sizedRequest("deepgen sample", opts.n, gridBytesPerImage(h, w, opts.scale), () =>

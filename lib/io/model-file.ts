@@ -4,7 +4,14 @@
  */
 import { DeepgenError } from "../core/errors.js";
 import { packageVersion } from "../core/package-root.js";
-import { readSafetensors, type SafeTensor, type SafetensorsContents, type TensorToWrite, writeSafetensors } from "./safetensors.js";
+import {
+  readSafetensors,
+  readSafetensorsMetadata,
+  type SafeTensor,
+  type SafetensorsContents,
+  type TensorToWrite,
+  writeSafetensors,
+} from "./safetensors.js";
 
 export interface ModelFile<C = unknown> {
   model: string;
@@ -70,6 +77,13 @@ function checkFinite(tensors: ReadonlyMap<string, SafeTensor>, source: string): 
 
 export async function loadModelFile<C>(path: string, expectModel?: string): Promise<ModelFile<C>> {
   return asModelFile<C>(await readSafetensors(path), path, expectModel);
+}
+
+/** The family a model file holds (its deepgen.model), from the file's header alone. */
+export async function readModelKind(path: string): Promise<string> {
+  const model = (await readSafetensorsMetadata(path))["deepgen.model"];
+  if (model === undefined) throw new DeepgenError("E_FORMAT", `${path}: not a deepgen model file (no deepgen.model metadata)`);
+  return model;
 }
 
 /**

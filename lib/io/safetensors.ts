@@ -196,6 +196,43 @@ export async function readSafetensors(path: string): Promise<SafetensorsContents
   return withPath(path, () => parseSafetensors(bytes));
 }
 
+/**
+ * The __metadata__ of a safetensors file, reading only its header (not the tensors): enough to
+ * tell what a file holds before loading it whole.
+ */
+export async function readSafetensorsMetadata(path: string): Promise<Record<string, string>> {
+  let header: Buffer;
+  try {
+    const fh = await fsp.open(path, "r");
+    try {
+      const len = Buffer.alloc(8);
+      const { bytesRead } = await fh.read(len, 0, 8, 0);
+      if (bytesRead < 8) throw formatError(`file is ${bytesRead} bytes, shorter than the 8-byte header length`);
+      const n = len.readBigUInt64LE(0);
+      if (n > BigInt(MAX_HEADER_BYTES)) throw formatError(`header length ${n} exceeds the 100 MB limit`);
+      header = Buffer.alloc(Number(n));
+      const got = (await fh.read(header, 0, header.length, 8)).bytesRead;
+      if (got < header.length) throw formatError(`header length ${header.length} runs past the end of the file`);
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    if (e instanceof DeepgenError) throw new DeepgenError(e.code, `${path}: ${e.message}`, { cause: e });
+    throw new DeepgenError("E_IO", `cannot read ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  return withPath(path, () => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(header));
+    } catch (e) {
+      throw formatError(`header is not valid UTF-8 JSON (${(e as Error).message})`);
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw formatError("header must be a JSON object");
+    const raw = (parsed as Record<string, unknown>)["__metadata__"];
+    return raw === undefined ? {} : parseMetadata(raw);
+  });
+}
+
 export function readSafetensorsSync(path: string): SafetensorsContents {
   let bytes: Uint8Array;
   try {

@@ -29,6 +29,7 @@ import {
   type SyncSampleOptions,
 } from "./density.js";
 import { gridCodes, interpolateCodes, loadNetParams, sigmoidInPlace } from "./latent.js";
+import type { ModelCard } from "./card.js";
 
 export const VAE_ACTIVATIONS = ["relu", "tanh", "softplus", "leakyRelu"] as const;
 export type VaeActivation = (typeof VAE_ACTIVATIONS)[number];
@@ -126,6 +127,8 @@ export async function loadAutoencoder<C extends AutoencoderConfig>(
 }
 
 export abstract class Autoencoder<C extends AutoencoderConfig> {
+  /** The model card beside the file it was loaded from (set by `load`), else null. */
+  card: ModelCard | null = null;
   backend: BackendName | undefined;
   /** The decoder packed once for decoding and sampling (rebuilt after the weights change). */
   protected readonly preparedDecoder: PreparedNetCache;

@@ -25,6 +25,7 @@ import {
   type SyncSampleOptions,
 } from "./density.js";
 import { PixelUniforms } from "../core/pixel-uniforms.js";
+import type { ModelCard } from "./card.js";
 
 /** A baseline's config is its dimension: create()'s rule, and E_FORMAT from a file (fileConfig). */
 function baselineConfig(config: Partial<{ dim: number }>): { dim: number } {
@@ -64,7 +65,13 @@ export interface BaselineFitOptions extends InputCheckOptions {
 const FIT_KEYS = optionKeys<BaselineFitOptions>({ alpha: true, checkInput: true });
 
 export class IndependentBernoulli implements DensityModel {
+  /** The model card beside the file it was loaded from (set by `load`), else null. */
+  card: ModelCard | null = null;
   readonly kind = "bernoulli";
+  /** The configuration its file records. */
+  get config(): { dim: number; height?: number; width?: number } {
+    return { dim: this.dim };
+  }
   constructor(
     readonly dim: number,
     /** p[d] = P(x_d = 1). */
@@ -171,7 +178,13 @@ function tile(row: Float32Array, n: number): Float32Array {
 
 /** First-order Markov chain over the pixel order: p(x_0) and p(x_d = 1 | x_{d-1}). */
 export class MarkovChain implements DensityModel {
+  /** The model card beside the file it was loaded from (set by `load`), else null. */
+  card: ModelCard | null = null;
   readonly kind = "markov";
+  /** The configuration its file records. */
+  get config(): { dim: number; height?: number; width?: number } {
+    return { dim: this.dim };
+  }
   constructor(
     readonly dim: number,
     /** P(x_0 = 1), as a length-1 array. */

@@ -49,6 +49,7 @@ import { CLASSIFIER_ACTIVATIONS, type ClassifierActivation } from "./classifier.
 import { type InputCheckOptions, inputRows, modelKernels } from "./common.js";
 import { loadNetParams } from "./latent.js";
 import { type EpochRecord, FIT_FIELDS, type FitOptions, freshState, runTrainingLoop, type TrainingState } from "./trainer.js";
+import type { ModelCard } from "./card.js";
 
 /** Classes of the three heads: layout, slot 1, slot 2 (with "no digit"). */
 export const JUDGE_HEADS = [6, 10, 11] as const;
@@ -129,6 +130,8 @@ const HEAD_STREAM = 730;
 const CHUNK = 250;
 
 export class CaptionJudge {
+  /** The model card beside the file it was loaded from (set by `load`), else null. */
+  card: ModelCard | null = null;
   readonly kind = "caption-judge";
   backend: BackendName | undefined;
 

@@ -5,8 +5,10 @@
  * gan-card.ts, classifier-card.ts), so a program that calls fit can write the same card as
  * `deepgen train`, which only adds its command line.
  */
+import { readFile } from "node:fs/promises";
 import os from "node:os";
 
+import { DeepgenError } from "../core/errors.js";
 import { packageVersion } from "../core/package-root.js";
 import { atomicWriteFile } from "../io/atomic-write.js";
 import { linePlot, type PlotOptions, type Series } from "../io/plot.js";
@@ -87,4 +89,38 @@ export interface TrainingCurve {
 /** Draws a training curve as a PNG. */
 export async function writeCurve(path: string, curve: TrainingCurve): Promise<void> {
   await writePng(path, linePlot(curve.series, curve.options));
+}
+
+/** A model card as read back: its source fields, then whatever the family reports. */
+export interface ModelCard extends CardSource {
+  readonly [field: string]: unknown;
+}
+
+/** models/x.safetensors -> models/x.card.json */
+export function cardPathOf(modelPath: string): string {
+  return `${modelPath.replace(/\.safetensors$/, "")}.card.json`;
+}
+
+/**
+ * The card beside a model file, or null when there is none (a model saved by a program that
+ * wrote no card). A card that exists but cannot be read is E_FORMAT, never silently null.
+ */
+export async function readCardOf(modelPath: string): Promise<ModelCard | null> {
+  const path = cardPathOf(modelPath);
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw new DeepgenError("E_IO", `cannot read the model card ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  let card: unknown;
+  try {
+    card = JSON.parse(text);
+  } catch (e) {
+    throw new DeepgenError("E_FORMAT", `${path}: the model card is not valid JSON (${(e as Error).message})`, { cause: e });
+  }
+  if (typeof card !== "object" || card === null || Array.isArray(card) || typeof (card as { model?: unknown }).model !== "string")
+    throw new DeepgenError("E_FORMAT", `${path}: a model card must be a JSON object with a 'model' field`);
+  return card as ModelCard;
 }

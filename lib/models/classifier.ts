@@ -31,6 +31,7 @@ import { checkInputValues, type InputCheckOptions, inputRows, modelKernels } fro
 import { netTensors, readBestCheckpoint, writeBestCheckpoint } from "./checkpoint.js";
 import { loadNetParams } from "./latent.js";
 import { type EpochRecord, FIT_FIELDS, type FitOptions, freshState, runTrainingLoop, type TrainingState } from "./trainer.js";
+import type { ModelCard } from "./card.js";
 
 export const CLASSIFIER_ACTIVATIONS = ["relu", "leakyRelu", "tanh"] as const;
 export type ClassifierActivation = (typeof CLASSIFIER_ACTIVATIONS)[number];
@@ -102,6 +103,8 @@ const SHIFT_STREAM = 0x5348_4946; // "SHIF"
 const CHUNK = 500;
 
 export class Classifier {
+  /** The model card beside the file it was loaded from (set by `load`), else null. */
+  card: ModelCard | null = null;
   readonly kind = "classifier";
   backend: BackendName | undefined;
 

@@ -49,6 +49,7 @@ import type { Samples } from "./density.js";
 import { CODE_STREAM_OFFSET, fillLatent } from "./gan-codes.js";
 import { checkLabels, type DiscriminatorHead, discriminatorHead, type GanLossScratch, lossScratch } from "./gan-heads.js";
 import { fitGan, type GanFitOptions, type GanFitResult, type GanLoss } from "./gan-trainer.js";
+import type { ModelCard } from "./card.js";
 
 export { GAN_LOSSES, type GanEpochRecord, type GanFitOptions, type GanFitResult, type GanLoss, topKKeep } from "./gan-trainer.js";
 export type { GanLossScratch } from "./gan-heads.js";
@@ -177,6 +178,8 @@ function pair(source: string, name: string, a: unknown): [number, number] {
 }
 
 export class Gan {
+  /** The model card beside the file it was loaded from (set by `load`), else null. */
+  card: ModelCard | null = null;
   readonly kind = "gan";
   backend: BackendName | undefined;
   /** How D's outputs become logits (plain, InfoGAN code, or class projection), fixed by the config. */

@@ -54,6 +54,7 @@ import {
   VALIDATED_FIT_FIELDS,
   type ValidatedFitOptions,
 } from "./trainer.js";
+import type { ModelCard } from "./card.js";
 
 export type Ordering = "natural" | "random";
 
@@ -125,6 +126,8 @@ function logit(p: number): number {
 }
 
 export class Nade implements DensityModel {
+  /** The model card beside the file it was loaded from (set by `load`), else null. */
+  card: ModelCard | null = null;
   readonly kind = "nade";
   backend: BackendName | undefined;
 

@@ -55,6 +55,7 @@ import {
   VALIDATED_FIT_FIELDS,
   type ValidatedFitOptions,
 } from "./trainer.js";
+import type { ModelCard } from "./card.js";
 
 export type { PixelRnnKindName } from "../kernels/js/pixelrnn.js";
 
@@ -140,6 +141,8 @@ function tensorNames(s: PixelRnnSpec): Array<{ name: string; offset: number; sha
 }
 
 export class PixelRnn implements DensityModel {
+  /** The model card beside the file it was loaded from (set by `load`), else null. */
+  card: ModelCard | null = null;
   backend: BackendName | undefined;
 
   constructor(

@@ -1,10 +1,17 @@
-/** Loads any deepgen model file by its deepgen.model metadata; names shipped models. */
+/** Loads any deepgen model file by its deepgen.model metadata, and names the shipped models. */
 import { existsSync } from "node:fs";
 
 import { DeepgenError } from "../core/errors.js";
 import { modelsPackageFile } from "../core/models-package.js";
-import { loadModelFile } from "../io/model-file.js";
-import type { BackendName } from "../kernels/kernels.js";
+import { readModelKind } from "../io/model-file.js";
+import { checkOneOf, checkOptions } from "../core/check.js";
+import { readCardOf } from "./card.js";
+import { BACKEND_KEYS } from "./density.js";
+import { TextToImage } from "./text2image.js";
+import { TextCvae } from "./text-cvae.js";
+import { Classifier } from "./classifier.js";
+import { CaptionJudge } from "./caption-judge.js";
+import { BACKEND_NAMES, type BackendName } from "../kernels/kernels.js";
 import { IndependentBernoulli, MarkovChain } from "./baselines.js";
 import type { DensityModel } from "./density.js";
 import { Nade } from "./nade.js";
@@ -53,16 +60,47 @@ export function resolveModelPath(nameOrPath: string): string {
   return nameOrPath;
 }
 
-export async function loadModel(nameOrPath: string, opts: { backend?: BackendName } = {}): Promise<DensityModel> {
+/** Every model class `load` can return; `kind` tells them apart. */
+export type Model =
+  | IndependentBernoulli
+  | MarkovChain
+  | Nade
+  | Rnade
+  | PixelRnn
+  | Vae
+  | Aae
+  | Gan
+  | TextToImage
+  | TextCvae
+  | Classifier
+  | CaptionJudge;
+
+/** The models that draw images unconditionally, all through the same Sampler calls. */
+export type SamplerModel = Exclude<Model, TextToImage | TextCvae | Classifier | CaptionJudge>;
+
+/**
+ * Loads any deepgen model file, or a shipped model by its short name ('nade', 'dcgan', ...),
+ * as the class its deepgen.model metadata names; attaches the model card beside the file.
+ * The file's header is read to learn the family, then the file once, by that class's load.
+ */
+export async function load(nameOrPath: string, options?: { backend?: BackendName }): Promise<Model> {
+  const opts = checkOptions("load", options, BACKEND_KEYS);
+  if (opts.backend !== undefined) checkOneOf("backend", opts.backend, BACKEND_NAMES);
   const path = resolveModelPath(nameOrPath);
-  const kind = (await loadModelFile(path)).model;
+  const kind = await readModelKind(path);
+  const model = await loadKind(kind, path, opts);
+  model.card = await readCardOf(path);
+  return model;
+}
+
+function loadKind(kind: string, path: string, opts: { backend?: BackendName }): Promise<Model> {
   switch (kind) {
-    case "nade":
-      return Nade.load(path, opts);
     case "bernoulli":
       return IndependentBernoulli.load(path);
     case "markov":
       return MarkovChain.load(path);
+    case "nade":
+      return Nade.load(path, opts);
     case "rnade":
       return Rnade.load(path, opts);
     case "rowlstm":
@@ -71,36 +109,50 @@ export async function loadModel(nameOrPath: string, opts: { backend?: BackendNam
     case "vae":
       return Vae.load(path, opts);
     case "aae":
-      throw new DeepgenError("E_ARG", `${path}: an adversarial autoencoder has no likelihood; it can be sampled, plotted and interpolated`);
+      return Aae.load(path, opts);
     case "gan":
-      throw new DeepgenError(
-        "E_ARG",
-        `${path}: a GAN has no likelihood; it can be sampled, interpolated and scored by sample quality (eval --quality)`,
-      );
-    case "classifier":
-      throw new DeepgenError("E_ARG", `${path}: a classifier is not a generative model; it judges samples (deepgen eval MODEL --quality)`);
+      return Gan.load(path, opts);
     case "text2image":
-      throw new DeepgenError("E_ARG", `${path}: a text-to-image model draws images of captions (deepgen generate)`);
+      return TextToImage.load(path, opts);
     case "text-cvae":
-      throw new DeepgenError(
-        "E_ARG",
-        `${path}: a conditional VAE of captions models images given a caption; it draws them (deepgen generate) and is scored per caption set (deepgen eval text2image --model)`,
-      );
+      return TextCvae.load(path, opts);
+    case "classifier":
+      return Classifier.load(path, opts);
     case "caption-judge":
-      throw new DeepgenError(
-        "E_ARG",
-        `${path}: the caption judge is not a generative model; it scores text-to-image results (deepgen eval text2image)`,
-      );
+      return CaptionJudge.load(path, opts);
     default:
       throw new DeepgenError("E_FORMAT", `${path}: model kind '${kind}' is not supported by this version of deepgen`);
   }
 }
 
-/** Any model that can be sampled: the density models, the adversarial autoencoder and the GANs. */
-export async function loadSampler(nameOrPath: string, opts: { backend?: BackendName } = {}): Promise<DensityModel | Aae | Gan> {
+/** Why a model that `load` reads is not a sampler: what it does instead. */
+const NOT_SAMPLERS: Record<string, string> = {
+  classifier: "a classifier is not a generative model; it judges samples (deepgen eval MODEL --quality)",
+  "caption-judge": "the caption judge is not a generative model; it scores text-to-image results (deepgen eval text2image)",
+  text2image: "a text-to-image model draws images of captions (deepgen generate)",
+  "text-cvae":
+    "a conditional VAE of captions models images given a caption; it draws them (deepgen generate) and is scored per caption set (deepgen eval text2image --model)",
+};
+
+/** Why a sampler has no likelihood: what it offers instead. */
+const NO_LIKELIHOOD: Record<string, string> = {
+  aae: "an adversarial autoencoder has no likelihood; it can be sampled, plotted and interpolated",
+  gan: "a GAN has no likelihood; it can be sampled, interpolated and scored by sample quality (eval --quality)",
+};
+
+/** A model that draws images unconditionally (all but classifiers, judges and caption models), else E_ARG. */
+export async function loadSampler(nameOrPath: string, opts: { backend?: BackendName } = {}): Promise<SamplerModel> {
+  const model = await load(nameOrPath, opts);
+  const why = NOT_SAMPLERS[model.kind];
+  if (why !== undefined) throw new DeepgenError("E_ARG", `${resolveModelPath(nameOrPath)}: ${why}`);
+  return model as SamplerModel;
+}
+
+/** A model with an exact likelihood or a bound on it (the density models), else E_ARG. */
+export async function loadModel(nameOrPath: string, opts: { backend?: BackendName } = {}): Promise<DensityModel> {
   const path = resolveModelPath(nameOrPath);
-  const kind = (await loadModelFile(path)).model;
-  if (kind === "aae") return Aae.load(path, opts);
-  if (kind === "gan") return Gan.load(path, opts);
-  return loadModel(path, opts);
+  const kind = await readModelKind(path);
+  const why = NOT_SAMPLERS[kind] ?? NO_LIKELIHOOD[kind];
+  if (why !== undefined) throw new DeepgenError("E_ARG", `${path}: ${why}`);
+  return (await load(path, opts)) as DensityModel & Model;
 }

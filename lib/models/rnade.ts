@@ -41,6 +41,7 @@ import {
   VALIDATED_FIT_FIELDS,
   type ValidatedFitOptions,
 } from "./trainer.js";
+import type { ModelCard } from "./card.js";
 
 export interface RnadeConfig {
   dim: number;
@@ -80,6 +81,8 @@ const PARAMS = ["wt", "c", "va", "vm", "vs", "ba", "bm", "bs"] as const;
 type ParamName = (typeof PARAMS)[number];
 
 export class Rnade implements DensityModel {
+  /** The model card beside the file it was loaded from (set by `load`), else null. */
+  card: ModelCard | null = null;
   readonly kind = "rnade";
   backend: BackendName | undefined;
 

@@ -48,6 +48,7 @@ import { CvaeObjective, joinColumns, type TextCvaeElboOptions } from "./text-cva
 import { CvaeDecoding } from "./text-cvae-generate.js";
 import { iwaeDraws, type TextCvaeIwaeAsyncOptions, type TextCvaeIwaeOptions } from "./text-cvae-iwae.js";
 import { fitTextCvae, type TextCvaeElbo, type TextCvaeFitOptions, type TextCvaeFitResult } from "./text-cvae-trainer.js";
+import type { ModelCard } from "./card.js";
 
 export type { TextCvaeElbo, TextCvaeEpochRecord, TextCvaeFitOptions, TextCvaeFitResult } from "./text-cvae-trainer.js";
 export { binarizedCanvases } from "./text-cvae-trainer.js";
@@ -106,6 +107,8 @@ const ENC_STREAM = 910;
 const DEC_STREAM = 930;
 
 export class TextCvae {
+  /** The model card beside the file it was loaded from (set by `load`), else null. */
+  card: ModelCard | null = null;
   readonly kind = "text-cvae";
   backend: BackendName | undefined;
   private readonly preparedDecoder: PreparedNetCache;

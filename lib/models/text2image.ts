@@ -31,6 +31,7 @@ import { netTensors } from "./checkpoint.js";
 import { modelKernels, sizedRequest } from "./common.js";
 import { PreparedNetCache } from "./prepared-cache.js";
 import { fitText2Image, type TextToImageFitOptions, type TextToImageFitResult } from "./text2image-trainer.js";
+import type { ModelCard } from "./card.js";
 
 export type { TextToImageEpochRecord, TextToImageFitOptions, TextToImageFitResult } from "./text2image-trainer.js";
 
@@ -100,6 +101,8 @@ export const T2I_SAMPLE_Z_STREAM = 0x5432_4930; // "T2I0"
 const IMAGE_MAP: OutputMap = { shift: 1, scale: 0.5 };
 
 export class TextToImage {
+  /** The model card beside the file it was loaded from (set by `load`), else null. */
+  card: ModelCard | null = null;
   readonly kind = "text2image";
   backend: BackendName | undefined;
   private readonly prepared: PreparedNetCache;

@@ -296,7 +296,11 @@ export class GraphBuilder {
 
   // ---- model ----
 
-  /** The ModelProto: IR 8, opset 17, metadata as metadata_props (string -> string). */
+  /**
+   * The ModelProto: IR 8, opset 17, metadata as metadata_props (string -> string).
+   * @internal onnx-proto's types need protobufjs's Long, which users' TypeScript may lack: the
+   * published declarations keep to toBytes.
+   */
   toModel(metadata: Record<string, string> = {}, producerVersion = ""): OnnxTypes.ModelProto {
     if (this.outputs.length === 0) throw new DeepgenError("E_ARG", `ONNX graph ${this.name} has no output`);
     return onnx.ModelProto.create({

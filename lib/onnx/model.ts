@@ -85,7 +85,10 @@ function valueInfo(v: OnnxTypes.IValueInfoProto): OnnxValueInfo {
   return { name: v.name ?? "", type: ELEM_TYPES[t.elemType ?? 0] ?? "unknown", shape };
 }
 
-/** Parses ONNX bytes (E_FORMAT when they are not an ONNX model). */
+/**
+ * Parses ONNX bytes (E_FORMAT when they are not an ONNX model).
+ * @internal its onnx-proto type stays out of the published declarations (see GraphBuilder.toModel).
+ */
 export function parseOnnx(bytes: Uint8Array, source: string): OnnxTypes.ModelProto {
   let m: OnnxTypes.ModelProto;
   try {

@@ -1,0 +1,21 @@
+/** deepgen/onnx: export deepgen models to ONNX (onnx-proto) and run ONNX models (onnxruntime-node, optional). */
+export {
+  GraphBuilder,
+  exportOnnx,
+  exportableGraphs,
+  writeOnnx,
+  readDeepgenMetadata,
+  OnnxModel,
+  OnnxGenerator,
+  OnnxTextToImage,
+  onnxRuntimeAvailable,
+  setOnnxRuntimeLoader,
+  type DeepgenOnnxMetadata,
+  type ExportOptions,
+  type GeneratedImages,
+  type OnnxGeneratorOptions,
+  type OnnxModelOptions,
+  type OnnxTextToImageGenerateOptions,
+  type OnnxTextToImageImages,
+  type OnnxValueInfo,
+} from "../onnx/index.js";
