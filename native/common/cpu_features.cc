@@ -8,7 +8,7 @@ namespace deepgen {
 const CpuFeatures& cpu_features() {
   static const CpuFeatures features = [] {
     CpuFeatures f;
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__) || defined(__i386__)  // GCC and clang; MSVC builds have no AVX2 units
     __builtin_cpu_init();
     f.avx2 = __builtin_cpu_supports("avx2");
     f.fma = __builtin_cpu_supports("fma");
@@ -18,6 +18,8 @@ const CpuFeatures& cpu_features() {
   }();
   return features;
 }
+
+#if DEEPGEN_X86
 
 namespace {
 
@@ -40,6 +42,14 @@ bool use_avx2_fma() {
 bool use_avx512() {
   static const bool use = use_avx2_fma() && cpu_features().avx512f && !env_set("DEEPGEN_NO_AVX512");
   return use;
+}
+
+#endif
+
+const char* simd_path() {
+  if (use_avx512()) return "avx512";
+  if (use_avx2_fma()) return "avx2+fma";
+  return "portable";
 }
 
 }  // namespace deepgen
