@@ -12,7 +12,6 @@ import { DeepgenError } from "../core/errors.js";
 import { loadModelFile } from "../io/model-file.js";
 import { loadSampler, resolveModelPath } from "../models/registry.js";
 import { TextToImage } from "../models/text2image.js";
-import { exportableGraphs, writeOnnx } from "../onnx/export.js";
 import { cardInfo, type GraphRole } from "../onnx/metadata.js";
 import { printJson } from "./output.js";
 
@@ -58,6 +57,8 @@ export function registerExport(program: Command, run: (json: boolean, fn: () => 
         if (opts.graph !== undefined && !["generator", "encoder", "density"].includes(opts.graph)) {
           throw new DeepgenError("E_ARG", `--graph must be generator, encoder or density, got '${opts.graph}'`);
         }
+        // loaded here, not at start-up: the ONNX writer's dependencies would slow every other command
+        const { exportableGraphs, writeOnnx } = await import("../onnx/export.js");
         const path = resolveModelPath(modelArg);
         const model = await loadExportable(path);
         const graphs = exportableGraphs(model);

@@ -5,15 +5,15 @@
  * servers on the same port (node:cluster), each with floor(cores / N) native threads.
  */
 import cluster from "node:cluster";
+import { existsSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 
 import { DeepgenError } from "../core/errors.js";
 import type { BackendName } from "../kernels/kernels.js";
-import { shippedSamplerNames } from "../models/registry.js";
+import { resolveModelPath, shippedSamplerNames } from "../models/registry.js";
 import type { ModelSource } from "../serve/models.js";
-import { createServer } from "../serve/server.js";
 import { intOption } from "./common.js";
 
 interface ServeCliOptions {
@@ -37,15 +37,26 @@ function logLine(level: number, msg: string, extra: Record<string, unknown> = {}
   process.stderr.write(`${JSON.stringify({ level, time: Date.now(), pid: process.pid, msg, ...extra })}\n`);
 }
 
+/**
+ * What to serve. Models named on the command line and the --models folder are checked before
+ * the server listens, so a typo is an error of the command, not a server that serves nothing.
+ */
 function sourceOf(names: string[], dir: string | undefined): ModelSource {
   if (dir !== undefined && names.length > 0) throw new DeepgenError("E_ARG", "give model names or --models DIR, not both");
-  if (dir !== undefined) return { dir };
+  if (dir !== undefined) {
+    if (statSync(dir, { throwIfNoEntry: false })?.isDirectory() !== true) throw new DeepgenError("E_IO", `--models ${dir}: no such folder`);
+    return { dir };
+  }
+  for (const name of names)
+    if (!existsSync(resolveModelPath(name))) throw new DeepgenError("E_IO", `${name}: no such model file or shipped model name`);
   // Without a choice: every shipped generative model (the digit classifier judges, it does not generate).
   return { names: names.length > 0 ? names : shippedSamplerNames() };
 }
 
 /** One server in this process, until a signal drains it. */
 async function serveHere(source: ModelSource, o: ServeCliOptions): Promise<void> {
+  // loaded here, not at start-up: the server's dependencies would slow every other command
+  const { createServer } = await import("../serve/server.js");
   const app = createServer({
     models: source,
     backend: o.backend,
@@ -154,7 +165,11 @@ export function registerServe(program: Command, run: (json: boolean, fn: () => P
     .option("--body-limit <bytes>", "largest request body (more: 413)", intOption("--body-limit", 1), 8 << 20)
     .option("--workers <n>", "server processes on the port (node:cluster), native threads split among them", intOption("--workers", 1), 1)
     .option("--backend <name>", "native, js or cuda")
-    .option("--log-level <level>", "JSON log level on stderr: fatal, error, warn, info, debug, silent", "info")
+    .addOption(
+      new Option("--log-level <level>", "JSON log level on stderr")
+        .choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+        .default("info"),
+    )
     .option("--json", "errors as one JSON object on stdout")
     .action((names: string[], opts: ServeCliOptions) =>
       run(Boolean(opts.json), async () => {
