@@ -82,7 +82,9 @@ test("deepgen eval classifier reports the test accuracy of the shipped card; bad
   const r = deepgen("eval", "classifier", "--json");
   t.is(r.status, 0, r.stderr);
   const e = oneJson(t, r.stdout);
-  const card = JSON.parse(readFileSync(fileURLToPath(new URL("../packages/models-mnist/models/mnist-classifier.card.json", import.meta.url)), "utf8"));
+  const card = JSON.parse(
+    readFileSync(fileURLToPath(new URL("../packages/models-mnist/models/mnist-classifier.card.json", import.meta.url)), "utf8"),
+  );
   t.is(e.test_accuracy, card.test_accuracy);
   t.is(e.test_size, 1996);
   const bad = deepgen("eval", "classifier", "--quality", "-n", "10", "--json");

@@ -42,7 +42,7 @@ export function registerGenerate(program: Command, run: (json: boolean, fn: () =
     .argument("<captions...>", 'one or more captions, e.g. "the digit 3 is at the top of the digit 5 ."')
     .option(
       "--model <file>",
-      "text-to-image model file (GAN or conditional VAE), or the GAN's ONNX export (.onnx) (default: the shipped 'text2image')",
+      "text-to-image model file (GAN or conditional VAE), the GAN's ONNX export (.onnx), or the shipped 'text2image'",
       "text2image",
     )
     .option("-n <n>", "images per caption", intOption("-n", 1), 8)
