@@ -1,5 +1,5 @@
 /** Helpers shared by the CLI commands: number parsing, data selection, progress output. */
-import { InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 
 import { DeepgenError } from "../core/errors.js";
 import type { Seed } from "../core/philox.js";
@@ -7,6 +7,11 @@ import { binarize, type Dataset } from "../data/dataset.js";
 import { dequantize } from "../data/dequantize.js";
 import { idxDataset, readIdxBytes } from "../data/idx.js";
 import { canonicalSplit } from "../data/mnist.js";
+
+/** --json on a command that has subcommands: it may stand before the subcommand as well as after. */
+export function groupJsonOption(cmd: Command): Command {
+  return cmd.option("--json", "print one JSON object on stdout, errors included (also accepted after the subcommand)");
+}
 
 export function intOption(name: string, min = 0): (v: string) => number {
   return (v: string) => {

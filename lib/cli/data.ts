@@ -19,7 +19,7 @@ import {
 } from "../data/mnist-captions.js";
 import { labelledGrid } from "../io/labelled-grid.js";
 import { writePng } from "../io/png.js";
-import { intOption, seedOption } from "./common.js";
+import { groupJsonOption, intOption, seedOption } from "./common.js";
 import { printJson } from "./output.js";
 
 const SPLITS = ["test", "train"] as const;
@@ -54,7 +54,7 @@ function pickCanvases(set: CaptionSet, split: Split, n: number, seed: Seed | und
 }
 
 export function registerData(program: Command, run: (json: boolean, fn: () => Promise<void>) => Promise<void>): void {
-  const data = program.command("data").description("look at the data sets");
+  const data = groupJsonOption(program.command("data").description("look at the data sets"));
   data
     .command("mnist-captions")
     .description("write a PNG grid of MNIST-Captions-60 canvases, each with its caption under it")

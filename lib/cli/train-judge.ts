@@ -4,43 +4,53 @@
  * writes the model, checkpoint, curve and a card with its ceiling on each caption set's real
  * test canvases.
  */
-import { DeepgenError } from "../core/errors.js";
+import type { Command } from "commander";
+
 import { CAPTION_SETS } from "../data/mnist-captions.js";
-import type { BackendName } from "../kernels/kernels.js";
 import { CaptionJudge, type CaptionJudgeEpochRecord } from "../models/caption-judge.js";
 import { writeCard, writeCurve } from "../models/card.js";
 import { judgeCard, judgeCurve } from "../models/judge-card.js";
 import { type CeilingReport, judgeCeiling } from "../models/text2image-metrics.js";
-import { formatDuration, ProgressLine } from "./common.js";
-import { printJson } from "./output.js";
-import { checkedTrainingOutputs, TrainingStop } from "./training-run.js";
+import { formatDuration, intOption, ProgressLine } from "./common.js";
+import { printJson, type Run } from "./output.js";
+import { checkedTrainingOutputs, commandLine, TrainingStop } from "./training-run.js";
+import {
+  captionOptions,
+  type FitOptions,
+  fitLoop,
+  fitOptions,
+  intListOption,
+  type RunOptions,
+  runOptions,
+  trainAction,
+} from "./train-options.js";
 
-export interface JudgeTrainOptions {
-  hidden?: number;
-  /** Comma-separated conv channels; undefined: the judge's default. */
-  channels?: string;
+interface JudgeTrainOptions extends FitOptions, RunOptions {
+  hidden: number;
+  /** Channels of the halving convs. */
+  channels: number[];
   canvases: number;
-  epochs: number;
-  lr: number;
-  batch: number;
-  seed: number;
   patience: number;
   weightDecay: number;
-  out?: string;
-  resume?: boolean;
-  backend?: BackendName;
-  json?: boolean;
 }
 
 const VALIDATION_CANVASES = 1000;
 
-export async function trainJudge(opts: JudgeTrainOptions): Promise<void> {
-  const out = opts.out ?? "caption-judge.safetensors";
+export function registerCaptionJudge(train: Command, run: Run): void {
+  const cmd = train
+    .command("caption-judge")
+    .description("the CNN that reads MNIST-Captions-60 canvases back: the judge of the text-to-image models")
+    .addOption(intListOption("--channels <list>", "channels of the halving convs, one per conv", [32, 64, 128, 256]))
+    .option("--hidden <n>", "width of the feature layer", intOption("--hidden", 1), 256);
+  captionOptions(cmd);
+  runOptions(fitOptions(cmd, { epochs: 100, lr: 1e-3, batch: 64, patience: 10, weightDecay: true }), "caption-judge");
+  trainAction(cmd, run, trainJudge);
+}
+
+async function trainJudge(opts: JudgeTrainOptions): Promise<void> {
+  const out = opts.out;
   const paths = checkedTrainingOutputs(out);
-  const channels = opts.channels?.split(",").map(Number);
-  if (channels !== undefined && !channels.every((c) => Number.isInteger(c) && c >= 1))
-    throw new DeepgenError("E_ARG", `--channels must be positive integers like 32,64,128,256, got ${opts.channels}`);
-  const judge = CaptionJudge.create({ channels, features: opts.hidden, initSeed: opts.seed, backend: opts.backend });
+  const judge = CaptionJudge.create({ channels: opts.channels, features: opts.hidden, initSeed: opts.seed, backend: opts.backend });
   const stop = new TrainingStop("the best model so far is saved");
   try {
     const progress = new ProgressLine();
@@ -49,16 +59,11 @@ export async function trainJudge(opts: JudgeTrainOptions): Promise<void> {
     const t0 = performance.now();
     try {
       await judge.fit({
-        epochs: opts.epochs,
-        batchSize: opts.batch,
-        lr: opts.lr,
+        ...fitLoop(opts, paths.checkpoint),
         weightDecay: opts.weightDecay,
         canvasesPerEpoch: opts.canvases,
         validationCanvases: VALIDATION_CANVASES,
         patience: opts.patience,
-        seed: opts.seed,
-        checkpointPath: paths.checkpoint,
-        resumeFrom: opts.resume ? paths.checkpoint : undefined,
         signal: stop.signal,
         onBatch: (p) => progress.update(`epoch ${p.epoch}/${p.epochs} batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(4)}`),
         onEpoch: (e, st) => {
@@ -82,7 +87,7 @@ export async function trainJudge(opts: JudgeTrainOptions): Promise<void> {
       {
         model: "caption-judge",
         file: out,
-        command: `deepgen ${process.argv.slice(2).join(" ")}`,
+        command: commandLine(),
         data: "MNIST-Captions-60 canvases of the canonical train digits (less a 10% validation slice); ceilings on the fixed test canvases of the test digits",
       },
       judge,

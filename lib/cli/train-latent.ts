@@ -1,46 +1,101 @@
 /** deepgen train vae|aae: the latent-variable families (lib/models/vae.ts, aae.ts). */
+import type { Command } from "commander";
 
 import { checkOneOf } from "../core/check.js";
-import { DeepgenError } from "../core/errors.js";
-import { writePng } from "../io/png.js";
 import type { BackendName } from "../kernels/kernels.js";
+import { writePng } from "../io/png.js";
 import { AAE_SELECT, Aae } from "../models/aae.js";
 import { writeCard, writeCurve } from "../models/card.js";
 import { type AaeReport, aaeReport, codeScatter, latentCard, latentCurve, type VaeReport, vaeReport } from "../models/latent-card.js";
 import { PRIORS, type PriorKind } from "../models/priors.js";
 import { VAE_ACTIVATIONS, VAE_ARCHS, VAE_DECODERS, Vae, type VaeActivation } from "../models/vae.js";
-import { formatDuration, loadData, ProgressLine, type DataOptions } from "./common.js";
-import { printJson } from "./output.js";
-import { checkedTrainingOutputs, TrainingStop } from "./training-run.js";
+import { formatDuration, intOption, loadData, ProgressLine, type DataOptions } from "./common.js";
+import { printJson, type Run } from "./output.js";
+import { checkedTrainingOutputs, commandLine, TrainingStop } from "./training-run.js";
+import {
+  choiceOption,
+  dataOptions,
+  type FitOptions,
+  fitLoop,
+  fitOptions,
+  intListOption,
+  LIKELIHOOD_FIT,
+  numberOption,
+  type RunOptions,
+  runOptions,
+  trainAction,
+} from "./train-options.js";
 
-export interface LatentTrainOptions extends DataOptions {
-  hidden?: number;
+export interface LatentTrainOptions extends DataOptions, RunOptions, FitOptions {
+  hidden: number;
   layers: number;
   arch: string;
-  channels: string;
-  latent?: number;
-  prior: string;
+  channels: [number, number];
+  latent: number;
   activation: string;
-  warmup: number;
-  freeBits: number;
-  k: number;
-  advLr: number;
-  inputDropout: number;
-  lrDecay: number;
-  discSteps: number;
-  select: string;
-  weightDecay: number;
-  decoder: string;
-  epochs: number;
-  lr: number;
-  batch: number;
-  seed: number;
-  patience: number;
   validation: number;
-  out?: string;
-  resume?: boolean;
-  backend?: BackendName;
-  json?: boolean;
+  /** vae */
+  decoder?: string;
+  warmup?: number;
+  freeBits?: number;
+  k?: number;
+  patience?: number;
+  /** aae */
+  prior?: string;
+  advLr?: number;
+  inputDropout?: number;
+  lrDecay?: number;
+  discSteps?: number;
+  select?: string;
+  weightDecay?: number;
+}
+
+/** The encoder and decoder options both families share. */
+function autoencoderOptions(cmd: Command, latent: number): Command {
+  return cmd
+    .option("--latent <n>", "latent dimension", intOption("--latent", 1), latent)
+    .addOption(choiceOption("--arch <kind>", "encoder and decoder: MLPs or convolutional", VAE_ARCHS, "mlp"))
+    .option("--hidden <n>", "--arch mlp: units of each hidden layer", intOption("--hidden", 1), 500)
+    .option("--layers <n>", "--arch mlp: hidden layers of the encoder and decoder", intOption("--layers", 0), 2)
+    .addOption(intListOption("--channels <c0,c1>", "--arch conv: channels of the two conv layers", [32, 64], 2))
+    .addOption(choiceOption("--activation <kind>", "hidden activation", VAE_ACTIVATIONS, "relu"));
+}
+
+export function registerLatentFamilies(train: Command, run: Run): void {
+  const vae = autoencoderOptions(train.command("vae").description("VAE: ELBO training, importance-weighted test NLL"), 32)
+    .addOption(
+      choiceOption(
+        "--decoder <kind>",
+        "bernoulli (binarized data) or cbernoulli (continuous Bernoulli, dequantized grayscale)",
+        VAE_DECODERS,
+        "bernoulli",
+      ),
+    )
+    .addOption(numberOption("--warmup <epochs>", "KL warm-up epochs (0: off)", 0))
+    .addOption(numberOption("--free-bits <nats>", "free bits per latent dimension (0: off)", 0))
+    .option("--k <n>", "importance samples of the test IWAE NLL", intOption("--k", 1), 5000);
+  runOptions(dataOptions(fitOptions(vae, LIKELIHOOD_FIT)), "vae");
+  trainAction(vae, run, (opts: LatentTrainOptions) => trainLatent("vae", opts));
+  const aae = autoencoderOptions(
+    train.command("aae").description("adversarial autoencoder: prior fitting by a discriminator on the codes, any prior"),
+    2,
+  )
+    .addOption(choiceOption("--prior <kind>", "prior of the codes", PRIORS, "gaussian"))
+    .addOption(numberOption("--adv-lr <x>", "Adam learning rate of the discriminator and generator phases", 1e-3))
+    .addOption(numberOption("--input-dropout <p>", "zero each encoder input pixel with probability p while training (0: off)", 0))
+    .option("--disc-steps <n>", "discriminator updates per minibatch", intOption("--disc-steps", 1), 1)
+    .addOption(numberOption("--lr-decay <f>", "learning rates fall linearly to f times their start by the last epoch (1: constant)", 1))
+    .addOption(
+      choiceOption(
+        "--select <how>",
+        "keep the last epoch, or the one chosen on validation (D accuracy within 0.5 +- 0.05, then lowest reconstruction)",
+        AAE_SELECT,
+        "last",
+      ),
+    );
+  const { patience: _, ...aaeFit } = LIKELIHOOD_FIT;
+  runOptions(dataOptions(fitOptions(aae, { ...aaeFit, weightDecay: true })), "aae");
+  trainAction(aae, run, (opts: LatentTrainOptions) => trainLatent("aae", opts));
 }
 
 /** " (continuous: ...)" after a report of the continuous-Bernoulli VAE, "" for binary data. */
@@ -50,28 +105,17 @@ export function continuousNote(r: VaeReport): string {
     : "";
 }
 
-function parseChannels(text: string): [number, number] {
-  const channels = text.split(",").map(Number);
-  if (channels.length !== 2 || !channels.every((c) => Number.isInteger(c) && c >= 1))
-    throw new DeepgenError("E_ARG", `--channels must be two positive integers like 32,64, got ${text}`);
-  return channels as [number, number];
-}
-
 export async function trainLatent(family: "vae" | "aae", opts: LatentTrainOptions): Promise<void> {
-  const out = opts.out ?? `${family}.safetensors`;
+  const out = opts.out;
   const paths = checkedTrainingOutputs(out, ["codes.png"]);
-  const decoder = checkOneOf("--decoder", opts.decoder, VAE_DECODERS);
-  if (family === "aae" && decoder !== "bernoulli")
-    throw new DeepgenError("E_ARG", "the aae has a Bernoulli decoder only (--decoder bernoulli)");
+  // the aae has a Bernoulli decoder and takes any prior; the vae's KL term is closed form for the gaussian one
+  const decoder = checkOneOf("--decoder", opts.decoder ?? "bernoulli", VAE_DECODERS);
   // the continuous Bernoulli models grayscale: dequantized pixels (byte + u) / 256 in [0, 1)
   const data = loadData(opts, decoder === "cbernoulli" ? "dequantized" : "binary");
-  const prior = checkOneOf("--prior", opts.prior, PRIORS) as PriorKind;
-  if (family === "vae" && prior !== "gaussian") {
-    throw new DeepgenError("E_ARG", `the VAE's KL term is closed form for the gaussian prior only; use 'train aae --prior ${prior}'`);
-  }
+  const prior = checkOneOf("--prior", opts.prior ?? "gaussian", PRIORS) as PriorKind;
   const activation = checkOneOf("--activation", opts.activation, VAE_ACTIVATIONS) as VaeActivation;
-  const hidden = Array.from({ length: opts.layers }, () => opts.hidden ?? 500);
-  const latent = opts.latent ?? (family === "vae" ? 32 : 2);
+  const hidden = Array.from({ length: opts.layers }, () => opts.hidden);
+  const latent = opts.latent;
   const common = {
     dim: data.train.dim,
     latent,
@@ -127,19 +171,14 @@ async function trainAndReport(
   try {
     if (family === "vae") {
       const arch = checkOneOf("--arch", opts.arch, VAE_ARCHS);
-      const vae = Vae.create({ ...common, arch, channels: parseChannels(opts.channels), decoder });
+      const vae = Vae.create({ ...common, arch, channels: opts.channels, decoder });
       model = vae;
       const r = await vae.fit(data.train.x, {
-        epochs: opts.epochs,
-        batchSize: opts.batch,
-        lr: opts.lr,
+        ...fitLoop(opts, paths.checkpoint),
         validation: opts.validation,
         patience: opts.patience,
-        seed: opts.seed,
         warmupEpochs: opts.warmup,
         freeBits: opts.freeBits,
-        checkpointPath: paths.checkpoint,
-        resumeFrom: opts.resume ? paths.checkpoint : undefined,
         signal: stop.signal,
         checkInput: false,
         onBatch,
@@ -155,23 +194,18 @@ async function trainAndReport(
       bestEpoch = r.bestEpoch;
     } else {
       const arch = checkOneOf("--arch", opts.arch, VAE_ARCHS);
-      const aae = Aae.create({ ...common, prior, discHidden: hidden, arch, channels: parseChannels(opts.channels) });
+      const aae = Aae.create({ ...common, prior, discHidden: hidden, arch, channels: opts.channels });
       model = aae;
       const r = await aae.fit(data.train.x, {
-        epochs: opts.epochs,
-        batchSize: opts.batch,
-        lr: opts.lr,
+        ...fitLoop(opts, paths.checkpoint),
         adversarialLr: opts.advLr,
         inputDropout: opts.inputDropout,
         weightDecay: opts.weightDecay,
         lrDecay: opts.lrDecay,
         discSteps: opts.discSteps,
-        select: checkOneOf("--select", opts.select, AAE_SELECT),
+        select: checkOneOf("--select", opts.select ?? "last", AAE_SELECT),
         validation: opts.validation,
-        checkpointPath: paths.checkpoint,
-        resumeFrom: opts.resume ? paths.checkpoint : undefined,
         checkInput: false,
-        seed: opts.seed,
         backend: opts.backend,
         signal: stop.signal,
         onBatch,
@@ -195,7 +229,7 @@ async function trainAndReport(
   const testReport = await stop.evaluate<VaeReport | AaeReport>((signal) =>
     trained instanceof Vae
       ? vaeReport(trained, data.test.x, {
-          k: opts.k,
+          k: opts.k!, // the vae takes --k
           backend: opts.backend,
           signal,
           onProgress: (f) => progress.update(`IWAE k=${opts.k}: ${(100 * f).toFixed(1)}%`),
@@ -205,7 +239,7 @@ async function trainAndReport(
   progress.done();
   const nVal = Math.max(1, Math.round(data.train.n * opts.validation));
   const result = latentCard(
-    { model: family, file: out, command: `deepgen ${process.argv.slice(2).join(" ")}`, data: data.source },
+    { model: family, file: out, command: commandLine(), data: data.source },
     {
       trainSplitSize: data.train.n,
       validationSize: nVal,
@@ -231,11 +265,10 @@ async function trainAndReport(
               disc_steps: opts.discSteps,
               select: opts.select,
             }
-          : { decoder, warmup_epochs: opts.warmup, free_bits: opts.freeBits, iwae_k: opts.k }),
+          : { decoder, warmup_epochs: opts.warmup, free_bits: opts.freeBits, iwae_k: opts.k, patience: opts.patience }),
         lr: opts.lr,
         batch: opts.batch,
         seed: opts.seed,
-        patience: opts.patience,
         validation: opts.validation,
       },
     },

@@ -1,44 +1,50 @@
 /**
- * deepgen train text2image --model cvae: the conditional VAE baseline (lib/models/text-cvae.ts)
+ * deepgen train text-cvae: the conditional VAE baseline (lib/models/text-cvae.ts)
  * on fresh binarized MNIST-Captions-60 canvases each epoch, the epoch selected by the -ELBO of
  * the fixed validation canvases. Writes the model, checkpoint, curve, sample grids of seen,
  * banned and unseen-pair captions, and a card with, per caption set on its fixed test canvases
  * (binarized), the ELBO terms and the IWAE estimate of -log p(x | t), and, with a caption judge
  * (the shipped one, or --judge), the same text-to-image scores as the GAN's.
  */
+import type { Command } from "commander";
+
 import { CAPTION_SETS, type CaptionSet, captionText } from "../data/mnist-captions.js";
 import { testCanvases } from "../data/mnist-captions-split.js";
-import type { BackendName } from "../kernels/kernels.js";
 import { type CardSource, cardHead, cardRunFields, writeCard, writeCurve } from "../models/card.js";
 import type { GeneratedReport } from "../models/text2image-metrics.js";
 import { binarizedCanvases, TextCvae, type TextCvaeEpochRecord } from "../models/text-cvae.js";
-import { formatDuration, ProgressLine } from "./common.js";
-import { printJson } from "./output.js";
+import { formatDuration, intOption, ProgressLine } from "./common.js";
+import { printJson, type Run } from "./output.js";
 import { judgeScores, loadJudge, SAMPLE_GRID_FILES, scoreLine, writeSampleGrids } from "./text2image-outputs.js";
-import { checkedTrainingOutputs, TrainingStop } from "./training-run.js";
+import { checkedTrainingOutputs, commandLine, TrainingStop } from "./training-run.js";
+import { captionOptions, type FitOptions, fitLoop, fitOptions, type RunOptions, runOptions, trainAction } from "./train-options.js";
 
-export interface TextCvaeTrainOptions {
+interface TextCvaeTrainOptions extends FitOptions, RunOptions {
   hidden: number;
   layers: number;
   latent: number;
   textDim: number;
   canvases: number;
-  epochs: number;
-  lr: number;
-  batch: number;
-  seed: number;
   patience: number;
   /** Importance samples per test canvas of the IWAE estimate. */
   k: number;
   judge?: string;
-  out?: string;
-  resume?: boolean;
-  backend?: BackendName;
-  json?: boolean;
 }
 
-/** Importance samples per test canvas unless --k says otherwise: 100 keeps the three sets' estimates under a minute on two cores. */
-export const CVAE_DEFAULT_K = 100;
+export function registerTextCvae(train: Command, run: Run): void {
+  const cmd = train
+    .command("text-cvae")
+    .description("conditional VAE on MNIST-Captions-60: the likelihood baseline beside the text2image GAN")
+    .option("--latent <n>", "latent dimension", intOption("--latent", 1), 32)
+    .option("--hidden <n>", "units of each hidden layer", intOption("--hidden", 1), 500)
+    .option("--layers <n>", "hidden layers of the encoder and decoder", intOption("--layers", 0), 1)
+    .option("--text-dim <n>", "width of the caption embedding", intOption("--text-dim", 1), 64)
+    // 100 keeps the three sets' estimates under a minute on two cores
+    .option("--k <n>", "importance samples per test canvas of the IWAE NLL", intOption("--k", 1), 100);
+  captionOptions(cmd, "scores the model");
+  runOptions(fitOptions(cmd, { epochs: 100, lr: 1e-3, batch: 100, patience: 10 }), "text-cvae");
+  trainAction(cmd, run, trainTextCvae);
+}
 
 interface SetLikelihood {
   set: CaptionSet;
@@ -50,8 +56,8 @@ interface SetLikelihood {
   iwae_k: number;
 }
 
-export async function trainTextCvae(opts: TextCvaeTrainOptions): Promise<void> {
-  const out = opts.out ?? "text-cvae.safetensors";
+async function trainTextCvae(opts: TextCvaeTrainOptions): Promise<void> {
+  const out = opts.out;
   const paths = checkedTrainingOutputs(out, SAMPLE_GRID_FILES);
   const model = TextCvae.create({
     latent: opts.latent,
@@ -69,14 +75,9 @@ export async function trainTextCvae(opts: TextCvaeTrainOptions): Promise<void> {
     const t0 = performance.now();
     try {
       await model.fit({
-        epochs: opts.epochs,
-        batchSize: opts.batch,
-        lr: opts.lr,
+        ...fitLoop(opts, paths.checkpoint),
         patience: opts.patience,
         canvasesPerEpoch: opts.canvases,
-        seed: opts.seed,
-        checkpointPath: paths.checkpoint,
-        resumeFrom: opts.resume ? paths.checkpoint : undefined,
         signal: stop.signal,
         onBatch: (p) => progress.update(`epoch ${p.epoch}/${p.epochs} batch ${p.batch}/${p.batches} -ELBO ${p.loss.toFixed(2)}`),
         onEpoch: (e, st) => {
@@ -125,7 +126,7 @@ export async function trainTextCvae(opts: TextCvaeTrainOptions): Promise<void> {
     const source: CardSource = {
       model: "text-cvae",
       file: out,
-      command: `deepgen ${process.argv.slice(2).join(" ")}`,
+      command: commandLine(),
       data: "MNIST-Captions-60, binarized (pixel > 0.5): fresh canvases of seen captions on the canonical train digits (less a 10% validation slice) each epoch; the epoch selected by the -ELBO of the fixed validation canvases; tested on the fixed test canvases of the test digits",
     };
     const card = {

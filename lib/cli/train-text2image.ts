@@ -7,56 +7,72 @@
  * the model, checkpoint, curve, a card, and sample grids of seen, banned and unseen-pair
  * captions.
  */
-import { DeepgenError } from "../core/errors.js";
+import type { Command } from "commander";
+
 import { validationCanvases } from "../data/mnist-captions-split.js";
-import type { BackendName } from "../kernels/kernels.js";
 import { type CardSource, cardHead, cardRunFields, writeCard, writeCurve } from "../models/card.js";
 import { readingScores } from "../models/text2image-metrics.js";
 import { TextToImage, type TextToImageEpochRecord } from "../models/text2image.js";
-import { formatDuration, ProgressLine } from "./common.js";
-import { printJson } from "./output.js";
+import { formatDuration, intOption, ProgressLine } from "./common.js";
+import { printJson, type Run } from "./output.js";
 import { judgeScores, loadJudge, SAMPLE_GRID_FILES, scoreLine, writeSampleGrids } from "./text2image-outputs.js";
-import { checkedTrainingOutputs, TrainingStop } from "./training-run.js";
+import { checkedTrainingOutputs, commandLine, TrainingStop } from "./training-run.js";
+import {
+  captionOptions,
+  type FitOptions,
+  fitLoop,
+  fitOptions,
+  intListOption,
+  numberOption,
+  type RunOptions,
+  runOptions,
+  trainAction,
+} from "./train-options.js";
 
-export interface Text2ImageTrainOptions {
-  zdim?: number;
-  hidden?: number;
-  channels?: string;
-  discChannels?: string;
+interface Text2ImageTrainOptions extends FitOptions, RunOptions {
+  zdim: number;
+  hidden: number;
+  channels: [number, number];
+  discChannels: [number, number];
   canvases: number;
-  epochs: number;
-  lr: number;
   beta1: number;
-  batch: number;
-  seed: number;
   matchingAware: boolean;
   interpolation: boolean;
   judge?: string;
   judgeEvery: number;
-  out?: string;
-  resume?: boolean;
-  backend?: BackendName;
-  json?: boolean;
 }
 
 const VALIDATION_CAPTIONS = 500;
 
-function channelPair(flag: string, value: string | undefined): [number, number] | undefined {
-  if (value === undefined) return undefined;
-  const c = value.split(",").map(Number);
-  if (c.length !== 2 || !c.every((v) => Number.isInteger(v) && v >= 1))
-    throw new DeepgenError("E_ARG", `${flag} must be two positive integers like 128,64, got ${value}`);
-  return c as [number, number];
+export function registerText2image(train: Command, run: Run): void {
+  const cmd = train
+    .command("text2image")
+    .description("caption-conditioned GAN (GAN-INT-CLS) on MNIST-Captions-60, the epoch selected by a caption judge")
+    .option("--zdim <n>", "noise dimension", intOption("--zdim", 1), 100)
+    .option("--hidden <n>", "width of the caption embedding", intOption("--hidden", 1), 128)
+    .addOption(intListOption("--channels <c0,c1>", "generator channels", [128, 64], 2))
+    .addOption(intListOption("--disc-channels <d0,d1>", "discriminator channels", [64, 128], 2))
+    .option("--no-matching-aware", "drop the matching-aware term (real image, mismatched caption) from D's loss (ablation)")
+    .option("--no-interpolation", "no GAN-INT interpolated captions in G's loss (ablation)");
+  captionOptions(cmd, "selects the epoch and scores the model").option(
+    "--judge-every <n>",
+    "epochs between the judge's validation scores",
+    intOption("--judge-every", 1),
+    1,
+  );
+  fitOptions(cmd, { epochs: 25, lr: 2e-4, batch: 64 }).addOption(numberOption("--beta1 <x>", "Adam beta1", 0.5));
+  runOptions(cmd, "text2image");
+  trainAction(cmd, run, trainText2image);
 }
 
-export async function trainText2image(opts: Text2ImageTrainOptions): Promise<void> {
-  const out = opts.out ?? "text2image.safetensors";
+async function trainText2image(opts: Text2ImageTrainOptions): Promise<void> {
+  const out = opts.out;
   const paths = checkedTrainingOutputs(out, SAMPLE_GRID_FILES);
   const model = TextToImage.create({
     zdim: opts.zdim,
     textDim: opts.hidden,
-    channels: channelPair("--channels", opts.channels),
-    discChannels: channelPair("--disc-channels", opts.discChannels),
+    channels: opts.channels,
+    discChannels: opts.discChannels,
     initSeed: opts.seed,
     backend: opts.backend,
   });
@@ -71,16 +87,11 @@ export async function trainText2image(opts: Text2ImageTrainOptions): Promise<voi
     const t0 = performance.now();
     try {
       await model.fit({
-        epochs: opts.epochs,
-        batchSize: opts.batch,
-        lr: opts.lr,
+        ...fitLoop(opts, paths.checkpoint),
         beta1: opts.beta1,
         canvasesPerEpoch: opts.canvases,
         matchingAware: opts.matchingAware,
         interpolation: opts.interpolation,
-        seed: opts.seed,
-        checkpointPath: paths.checkpoint,
-        resumeFrom: opts.resume ? paths.checkpoint : undefined,
         signal: stop.signal,
         onBatch: (p) => progress.update(`epoch ${p.epoch}/${p.epochs} batch ${p.batch}/${p.batches} D loss ${p.loss.toFixed(4)}`),
         onEpoch: async (e, st) => {
@@ -116,7 +127,7 @@ export async function trainText2image(opts: Text2ImageTrainOptions): Promise<voi
     const source: CardSource = {
       model: "text2image",
       file: out,
-      command: `deepgen ${process.argv.slice(2).join(" ")}`,
+      command: commandLine(),
       data: "MNIST-Captions-60: fresh canvases of seen captions on the canonical train digits (less a 10% validation slice) each epoch; scored on the fixed test canvases of the test digits",
     };
     const card = {

@@ -8,6 +8,11 @@ import { constants } from "node:os";
 import { DeepgenError } from "../core/errors.js";
 import { checkWritable } from "../io/atomic-write.js";
 
+/** The command line a model card records: how to train the model again. */
+export function commandLine(): string {
+  return `deepgen ${process.argv.slice(2).join(" ")}`;
+}
+
 /** The files a training run writes beside its model file. */
 export interface TrainingOutputs {
   model: string;
