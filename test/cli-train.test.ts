@@ -131,8 +131,6 @@ function cardCommands(): string[] {
       .map((f) => (JSON.parse(readFileSync(join(dir, f), "utf8")) as { command: string }).command)
       .filter((c) => c.startsWith("deepgen train "))
       .map((c) => c.slice("deepgen ".length))
-      // trained before the conditional VAE had a subcommand of its own
-      .map((c) => c.replace(/^train text2image --model cvae /, "train text-cvae "))
   );
 }
 
