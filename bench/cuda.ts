@@ -74,7 +74,7 @@ export async function runCuda(report: Report): Promise<void> {
 
   const gan = Gan.create({ arch: "dcgan", dim: 784, height: 28, width: 28, initSeed: 1 });
   for (const batch of [1, 64, 1024]) {
-    const z = gan.sampleLatent(batch, 1);
+    const z = gan.sampleLatent(batch, { seed: 1 });
     for (const backend of ["cuda", "native"] as const) {
       try {
         const ms = timeMs(() => gan.generate(z, { backend }), batch === 1 ? 50 : 5, 1);
@@ -102,7 +102,7 @@ async function benchDcganStep(add: AddRow): Promise<void> {
   };
   const genBuffers = Object.fromEntries(Object.entries(gan.generator.buffers?.() ?? {}).map(([k, b]) => [k, b.data]));
   const real = new Float32Array(batch * 784).map((_, i) => Math.sin(i) * 0.9);
-  const z = gan.sampleLatent(batch, 2);
+  const z = gan.sampleLatent(batch, { seed: 2 });
   try {
     const trainer = CudaDcganTrainer.upload(spec, { gen: gan.generator.params(), disc: gan.discriminator.params(), genBuffers });
     try {

@@ -27,7 +27,7 @@ async function shippedRows(report: Report, name: string, gan: Gan, threads: numb
   const ort = (await onnxRuntimeAvailable()) ? await OnnxModel.load(exportOnnx(gan), { threads, isolate: false }) : undefined;
   const worker = ort !== undefined ? await OnnxModel.load(exportOnnx(gan), { threads }) : undefined;
   for (const batch of [1, 64]) {
-    const z = gan.sampleLatent(batch, 1);
+    const z = gan.sampleLatent(batch, { seed: 1 });
     const reps = batch === 1 ? 300 : 30;
     const row = (backend: BenchBackend, ms: number, note: string): void =>
       report.add({
@@ -75,7 +75,7 @@ export async function runGan(report: Report): Promise<void> {
   for (const backend of ["native", "js"] as const) {
     getKernels(backend);
     for (const batch of [1, 64]) {
-      const z = gan.sampleLatent(batch, 1);
+      const z = gan.sampleLatent(batch, { seed: 1 });
       const reps = backend === "js" ? (batch === 1 ? 5 : 2) : batch === 1 ? 200 : 20;
       const ms = timeMs(() => gan.generate(z, { backend }), reps);
       report.add({
@@ -92,7 +92,7 @@ export async function runGan(report: Report): Promise<void> {
     // onnxruntime itself: its session on this thread (isolate: false), as native runs here too.
     const ort = await OnnxModel.load(exportOnnx(gan), { threads, isolate: false });
     for (const batch of [1, 64]) {
-      const z = gan.sampleLatent(batch, 1);
+      const z = gan.sampleLatent(batch, { seed: 1 });
       const ms = await timeMsAsync(() => ort.run({ z: { data: z, dims: [batch, gan.zdim] } }), batch === 1 ? 200 : 20);
       report.add({
         suite: "gan",

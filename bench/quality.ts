@@ -33,7 +33,7 @@ export async function runQuality(report: Report): Promise<void> {
   const a = clf.features(train.x);
   const b = clf.features(test.x);
   const t1 = performance.now();
-  fid(a, b, clf.featureDim);
+  fid(a, b, { dim: clf.featureDim });
   report.add({
     suite: "quality",
     case: "fid-8004-vs-1996-f128",

@@ -50,6 +50,7 @@ export {
   type VaeFitOptions,
   type VaeFitResult,
 } from "./models/vae.js";
+export type { InterpolateImagesOptions, LatentMapOptions } from "./models/autoencoder.js";
 export { Aae, type AaeConfig, type AaeCreateOptions, type AaeFitOptions, type AaeFitResult, type AaeTerms } from "./models/aae.js";
 export {
   Gan,
@@ -58,6 +59,8 @@ export {
   type GanCreateOptions,
   type GanFitOptions,
   type GanFitResult,
+  type GanInterpolateOptions,
+  type GanLatentOptions,
   type GanSampleOptions,
 } from "./models/gan.js";
 export {

@@ -54,7 +54,7 @@ import { load, writeImageGrid } from "deepgen";
 import { canonicalSplit } from "deepgen/data";
 const model = await load("nade");
 const { x, n } = await model.sample(8, { seed: 1 });
-await writeImageGrid("api.png", x, n, 28, 28);
+await writeImageGrid("api.png", x, { height: 28, width: 28 });
 const nll = -(await model.logProb(canonicalSplit({ binarized: true }).test.x.subarray(0, 784)))[0];
 if (!(nll > 20 && nll < 400)) throw new Error(`unexpected NLL ${nll}`);
 console.log(`ESM: ${model.kind} sampled ${n} images; NLL of the first test digit ${nll.toFixed(2)} nats; card: ${model.card?.command}`);
@@ -71,7 +71,7 @@ export async function firstPixels(name: string): Promise<number> {
     throw new DeepgenError("E_ARG", `${name} is not a sampler`);
   const sampler: Sampler = model;
   const test: Dataset = canonicalSplit().test;
-  return (await sampler.sample(1, { seed: 0 })).x[0]! + test.n + fid(new Float32Array(4), new Float32Array(4), 2);
+  return (await sampler.sample(1, { seed: 0 })).x[0]! + test.n + fid(new Float32Array(4), new Float32Array(4), { dim: 2 });
 }
 TS
 cat > tsconfig.json <<'JSON'

@@ -28,7 +28,7 @@ test("identical feature sets have FID 0 (within 1e-9), whatever their size and c
     const x = randomNormal(n * dim, n + dim, 2);
     // correlate the columns: each adds a multiple of the previous one
     for (let i = 0; i < n; i++) for (let j = 1; j < dim; j++) x[i * dim + j]! += 0.7 * x[i * dim + j - 1]!;
-    const d = fid(x, x, dim);
+    const d = fid(x, x, { dim: dim });
     t.true(d >= 0 && d < 1e-9, `n${n} dim${dim}: ${d}`);
   }
 });
@@ -39,7 +39,7 @@ test("1-D Gaussians: FID = (m1 - m2)^2 + (s1 - s2)^2 with the sample statistics"
   const [m1, s1] = meanStd(a);
   const [m2, s2] = meanStd(b);
   const want = (m1 - m2) ** 2 + (s1 - s2) ** 2;
-  t.true(Math.abs(fid(a, b, 1) - want) < 1e-9 * want, `${fid(a, b, 1)} vs ${want}`);
+  t.true(Math.abs(fid(a, b, { dim: 1 }) - want) < 1e-9 * want, `${fid(a, b, { dim: 1 })} vs ${want}`);
 });
 
 test("diagonal and commuting covariances: FID = |mu1 - mu2|^2 + sum (sqrt(a_i) - sqrt(b_i))^2", (t) => {
@@ -76,7 +76,7 @@ test("a shifted set: FID = |shift|^2; a scaled set: (1 - c)^2 (|mu|^2 + tr S)", 
   const shift = Array.from({ length: dim }, (_, j) => 0.25 * (j - 3));
   const b = a.map((v, i) => v + shift[i % dim]!);
   const want = shift.reduce((s, v) => s + v * v, 0);
-  t.true(Math.abs(fid(a, b, dim) - want) < 1e-9, `${fid(a, b, dim)} vs ${want}`);
+  t.true(Math.abs(fid(a, b, { dim: dim }) - want) < 1e-9, `${fid(a, b, { dim: dim })} vs ${want}`);
   const cScale = 1.5;
   const a64 = a;
   const scaled = a64.map((v) => v * cScale);
@@ -84,7 +84,7 @@ test("a shifted set: FID = |shift|^2; a scaled set: (1 - c)^2 (|mu|^2 + tr S)", 
   let base = 0;
   for (let j = 0; j < dim; j++) base += sa.mean[j]! ** 2 + sa.cov[j * dim + j]!;
   const wantScaled = (1 - cScale) ** 2 * base;
-  t.true(Math.abs(fid(a64, scaled, dim) - wantScaled) < 1e-9 * wantScaled);
+  t.true(Math.abs(fid(a64, scaled, { dim: dim }) - wantScaled) < 1e-9 * wantScaled);
 });
 
 test("Jacobi eigendecomposition reconstructs the matrix with orthonormal vectors; the square root squares back", (t) => {
@@ -125,15 +125,15 @@ test("FID refuses bad input with stable codes", (t) => {
     return e instanceof DeepgenError ? e.code : String(e);
   };
   t.is(
-    code(() => fid(new Float32Array(6), new Float32Array(6), 4)),
+    code(() => fid(new Float32Array(6), new Float32Array(6), { dim: 4 })),
     "E_SHAPE",
   );
   t.is(
-    code(() => fid(new Float32Array(2), new Float32Array(6), 2)),
+    code(() => fid(new Float32Array(2), new Float32Array(6), { dim: 2 })),
     "E_SHAPE",
   ); // one vector: no covariance
   t.is(
-    code(() => fid(Float32Array.of(0, NaN, 1, 1), new Float32Array(4), 2)),
+    code(() => fid(Float32Array.of(0, NaN, 1, 1), new Float32Array(4), { dim: 2 })),
     "E_ARG",
   );
   t.is(

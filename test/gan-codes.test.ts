@@ -41,8 +41,8 @@ test("code latents: the noise is the uncoded model's draw, then a one-hot code; 
   const coded = tinyDcgan(4);
   const plain = tinyDcgan(0);
   t.is(coded.latentDim, 7);
-  const z = coded.sampleLatent(50, 3);
-  const noise = plain.sampleLatent(50, 3);
+  const z = coded.sampleLatent(50, { seed: 3 });
+  const noise = plain.sampleLatent(50, { seed: 3 });
   const seen = new Set<number>();
   for (let i = 0; i < 50; i++) {
     const row = z.subarray(i * 7, (i + 1) * 7);
@@ -53,7 +53,7 @@ test("code latents: the noise is the uncoded model's draw, then a one-hot code; 
     seen.add(hot.indexOf(1));
   }
   t.is(seen.size, 4, "50 draws hit all 4 codes");
-  t.deepEqual(Array.from(coded.sampleLatent(5, 3)), Array.from(z.subarray(0, 35)), "the first rows of a longer draw");
+  t.deepEqual(Array.from(coded.sampleLatent(5, { seed: 3 })), Array.from(z.subarray(0, 35)), "the first rows of a longer draw");
   // the codes are floor(K u) of the uniform Philox fill
   const u = new Float32Array(6);
   js.philoxFill(u, 8, 77, "uniform");
@@ -62,15 +62,15 @@ test("code latents: the noise is the uncoded model's draw, then a one-hot code; 
     Array.from(u, (v) => Math.floor(3 * v)),
   );
   // a fixed code: every row has it, the noise stays the seed's
-  const fixed = coded.sampleLatent(6, 3, 2);
+  const fixed = coded.sampleLatent(6, { seed: 3, code: 2 });
   for (let i = 0; i < 6; i++) t.deepEqual(Array.from(fixed.subarray(i * 7 + 3, (i + 1) * 7)), [0, 0, 1, 0]);
   t.deepEqual(Array.from(fixed.subarray(0, 3)), Array.from(noise.subarray(0, 3)));
   t.is(
-    code(t, () => coded.sampleLatent(2, 3, 4)),
+    code(t, () => coded.sampleLatent(2, { seed: 3, code: 4 })),
     "E_ARG",
   );
   t.is(
-    code(t, () => plain.sampleLatent(2, 3, 0)),
+    code(t, () => plain.sampleLatent(2, { seed: 3, code: 0 })),
     "E_ARG",
   );
   t.is(
@@ -179,7 +179,7 @@ test("coded DCGAN ONNX: z is [N, zdim + K]; onnxruntime = native; OnnxGenerator 
   const bytes = exportOnnx(gan);
   const m = await OnnxModel.load(bytes);
   t.deepEqual(m.inputs, [{ name: "z", type: "float32", shape: ["N", 6] }]);
-  const z = gan.sampleLatent(5, 8);
+  const z = gan.sampleLatent(5, { seed: 8 });
   const r = await m.run({ z: { data: z, dims: [5, 6] } });
   t.true(maxAbsDiff(r.images!.data, gan.generate(z)) <= 1e-4);
   const gen = await OnnxGenerator.load(bytes);

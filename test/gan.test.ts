@@ -428,11 +428,11 @@ test("gan: top-k generator loss keeps the k examples D rates most real: their me
 test("gan: corrupt checkpoints and out-of-range interpolation ends are DeepgenErrors", async (t) => {
   const gan = Gan.create({ arch: "mlp", dim: 4, hidden: [3], discHidden: [3] });
   t.is(
-    code(t, () => gan.interpolate(0, -1, 2, 3)),
+    code(t, () => gan.interpolateLatent({ seed: 0, from: -1, to: 2, steps: 3 })),
     "E_ARG",
   );
   t.is(
-    code(t, () => gan.interpolate(0, 0, 1.5, 3)),
+    code(t, () => gan.interpolateLatent({ seed: 0, from: 0, to: 1.5, steps: 3 })),
     "E_ARG",
   );
   const file = join(dir, "corrupt.ckpt.safetensors");

@@ -72,7 +72,7 @@ test("a binary model refuses values other than 0 and 1, naming the first bad ind
     ["elbo", () => vae.elbo(twos)],
     ["encode", () => vae.encode(twos)],
     ["reconstruct", () => vae.reconstruct(twos)],
-    ["interpolate", () => vae.interpolate(twos.subarray(0, 16), twos.subarray(16, 32), 3)],
+    ["interpolateImages", () => vae.interpolateImages(twos.subarray(0, 16), twos.subarray(16, 32), { steps: 3 })],
     ["fit", () => vae.fit(twos, { epochs: 1 })],
   ] as const) {
     e = await thrown(t, call);

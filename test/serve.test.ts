@@ -61,7 +61,7 @@ test("sample: json rows, npy [n, h, w] and png agree with the model's own sample
 
   const png = await post(`${url}/v1/models/nade/sample`, { n: 4, seed: 11 });
   t.is(png.headers.get("content-type"), "image/png");
-  t.true(Buffer.from(await png.arrayBuffer()).equals(Buffer.from(encodePng(imageGrid(lone.x, 4, 8, 8)))));
+  t.true(Buffer.from(await png.arrayBuffer()).equals(Buffer.from(encodePng(imageGrid(lone.x, { n: 4, height: 8, width: 8 })))));
   const single = PNG.sync.read(Buffer.from(await (await post(`${url}/v1/models/nade/sample`, { n: 1, seed: 3 })).arrayBuffer()));
   t.deepEqual([single.width, single.height], [8, 8]);
 });
@@ -92,11 +92,11 @@ test("logprob: JSON rows of several requests, and a PNG body, give the model's l
   t.is(body.unit, "nats");
   t.deepEqual(new Float32Array(body.logprob), await nade.logProb(new Float32Array(x.flat())));
 
-  const png = encodePng(imageGrid(new Float32Array(x[0]!), 1, 8, 8, { pad: 0 }));
+  const png = encodePng(imageGrid(new Float32Array(x[0]!), { n: 1, height: 8, width: 8, pad: 0 }));
   const p = await fetch(`${url}/v1/models/nade/logprob`, { method: "POST", headers: { "content-type": "image/png" }, body: png });
   t.is(p.status, 200);
   t.is(((await p.json()) as { logprob: number[] }).logprob[0], body.logprob[0]);
-  const wrongSize = encodePng(imageGrid(new Float32Array(16), 1, 4, 4, { pad: 0 }));
+  const wrongSize = encodePng(imageGrid(new Float32Array(16), { n: 1, height: 4, width: 4, pad: 0 }));
   const w = await fetch(`${url}/v1/models/nade/logprob`, { method: "POST", headers: { "content-type": "image/png" }, body: wrongSize });
   t.is(w.status, 400);
   t.regex(await w.text(), /8x8/);
@@ -229,7 +229,7 @@ test("the plugin mounts under a prefix in an existing Fastify app, and closing t
 });
 
 test("a PNG body that claims a huge image is refused from its header, before decoding", async (t) => {
-  const png = Buffer.from(encodePng(imageGrid(new Float32Array(64), 1, 8, 8, { pad: 0 })));
+  const png = Buffer.from(encodePng(imageGrid(new Float32Array(64), { n: 1, height: 8, width: 8, pad: 0 })));
   png.writeUInt32BE(100_000, 16);
   png.writeUInt32BE(100_000, 20);
   const r = await fetch(`${url}/v1/models/nade/logprob`, { method: "POST", headers: { "content-type": "image/png" }, body: png });

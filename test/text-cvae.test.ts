@@ -214,8 +214,8 @@ test("generation: the same seed gives the same images, sync equals async, JS wit
   t.notDeepEqual(list.x.subarray(CANVAS_DIM), sync.x.subarray(CANVAS_DIM, 2 * CANVAS_DIM));
   t.deepEqual(model.generateSync("The digit three is at the top of the digit five", { n: 3, seed: 7 }).x, sync.x);
   const records = testCanvases("banned", 4).records.map((r) => r.caption);
-  t.deepEqual(await model.generateCaptions(records, 5), model.generateSync(records.map(captionText), { seed: 5 }).x);
-  const rows = model.interpolateSync(CAPTION, OTHER, { steps: 4, rows: 2, seed: 7 });
+  t.deepEqual(await model.generateCaptions(records, { seed: 5 }), model.generateSync(records.map(captionText), { seed: 5 }).x);
+  const rows = model.interpolateCaptions(CAPTION, OTHER, { steps: 4, rows: 2, seed: 7 });
   t.is(rows.length, 8 * CANVAS_DIM);
   t.true(maxAbsDiff(rows.subarray(0, CANVAS_DIM), sync.x.subarray(0, CANVAS_DIM)) <= 1e-6);
   t.true(maxAbsDiff(rows.subarray(3 * CANVAS_DIM, 4 * CANVAS_DIM), list.x.subarray(CANVAS_DIM)) > 0);

@@ -42,7 +42,7 @@ test("a tiny model trains, and generates the same images sync, async, on JS and 
   const again = await TextToImage.load(path);
   t.deepEqual(again.generateSync(CAPTION, { n: 3, seed: 7 }).x, sync.x);
   t.deepEqual(again.encodeText(CAPTION), model.encodeText(CAPTION));
-  const rows = model.interpolateSync(CAPTION, "the digit 1 is at the top left of the image .", { steps: 4, rows: 2, seed: 7 });
+  const rows = model.interpolateCaptions(CAPTION, "the digit 1 is at the top left of the image .", { steps: 4, rows: 2, seed: 7 });
   t.is(rows.length, 8 * CANVAS_DIM);
   // The first step of each row is the first caption at that row's noise.
   t.true(maxAbsDiff(rows.subarray(0, CANVAS_DIM), sync.x.subarray(0, CANVAS_DIM)) <= 1e-6);

@@ -278,7 +278,7 @@ test("VAE: encode / decode / reconstruct / interpolate / sample shapes and repro
   const rec = model.reconstruct(x);
   t.deepEqual(rec, model.decode(mu));
   t.true(rec.every((p) => p > 0 && p < 1));
-  const path = model.interpolate(x.subarray(0, 16), x.subarray(16, 32), 5);
+  const path = model.interpolateImages(x.subarray(0, 16), x.subarray(16, 32), { steps: 5 });
   t.is(path.length, 5 * 16);
   t.deepEqual(path.subarray(0, 16), rec.subarray(0, 16));
   t.true(maxRelDiff(path.subarray(64, 80), rec.subarray(16, 32)) < 1e-6);
@@ -318,7 +318,7 @@ test("VAE: bad inputs throw DeepgenError with stable codes", async (t) => {
     "E_ARG",
   );
   t.is(
-    code(t, () => model.interpolate(new Float32Array(4), new Float32Array(3), 4)),
+    code(t, () => model.interpolateImages(new Float32Array(4), new Float32Array(3), { steps: 4 })),
     "E_SHAPE",
   );
   t.is(

@@ -67,7 +67,7 @@ export function registerComplete(program: Command, run: (json: boolean, fn: () =
           for (let j = 0; j < opts.k; j++)
             grid.set(done.x.subarray((i * opts.k + j) * model.dim, (i * opts.k + j + 1) * model.dim), (i * cols + 2 + j) * model.dim);
         }
-        await writeImageGrid(opts.out, grid, n * cols, h, w, { cols, scale: opts.scale });
+        await writeImageGrid(opts.out, grid, { n: n * cols, height: h, width: w, cols, scale: opts.scale });
         const result = { model: model.kind, digits: n, completions_per_digit: opts.k, rows_given: opts.rows, out: opts.out };
         if (opts.json) printJson(result);
         else process.stdout.write(`wrote ${n} digits x ${opts.k} completions from ${opts.rows} rows to ${opts.out}\n`);

@@ -45,7 +45,7 @@ export async function evalText2image(opts: Text2ImageEvalOptions): Promise<void>
     for (const set of CAPTION_SETS) {
       progress.update(`scoring ${set} captions`);
       sets.push(
-        await scoreGenerator(judge, (c, seed, signal) => model.generateCaptions(c, seed, signal), set, {
+        await scoreGenerator(judge, (c, o) => model.generateCaptions(c, o), set, {
           n,
           seed: opts.seed ?? 0,
           backend: opts.backend,

@@ -62,13 +62,16 @@ export function registerGenerate(program: Command, run: (json: boolean, fn: () =
           const model = await loadCaptionModel(resolveModelPath(opts.model), { backend: opts.backend });
           if (captions.length !== 2) throw new DeepgenError("E_ARG", `--interpolate takes exactly two captions, got ${captions.length}`);
           if (opts.n * opts.steps > MAX_IMAGES) throw new DeepgenError("E_ARG", `-n x --steps must be at most ${MAX_IMAGES}`);
-          const x = model.interpolateSync(captions[0]!, captions[1]!, {
+          const x = model.interpolateCaptions(captions[0]!, captions[1]!, {
             steps: opts.steps,
             rows: opts.n,
             seed: opts.seed,
             backend: opts.backend,
           });
-          await writePng(opts.out, imageGrid(x, opts.n * opts.steps, CANVAS_SIDE, CANVAS_SIDE, { cols: opts.steps, scale: opts.scale }));
+          await writePng(
+            opts.out,
+            imageGrid(x, { n: opts.n * opts.steps, height: CANVAS_SIDE, width: CANVAS_SIDE, cols: opts.steps, scale: opts.scale }),
+          );
           if (opts.json)
             printJson({
               out: opts.out,

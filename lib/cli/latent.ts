@@ -59,13 +59,15 @@ async function interpolateGan(model: Gan, opts: InterpolateOptions): Promise<voi
   const [h, w] = imageShape(model as never);
   const rows: Float32Array[] = [];
   for (let r = 0; r < opts.rows; r++)
-    rows.push(model.interpolate(opts.seed, opts.from + 2 * r, opts.to + 2 * r, opts.steps, { backend: opts.backend }));
+    rows.push(
+      model.interpolateLatent({ seed: opts.seed, from: opts.from + 2 * r, to: opts.to + 2 * r, steps: opts.steps, backend: opts.backend }),
+    );
   const all = new Float32Array(opts.rows * opts.steps * model.dim);
   rows.forEach((row, r) => {
     all.set(row, r * row.length);
   });
   if (model.config.output === "tanh") for (let i = 0; i < all.length; i++) all[i] = (all[i]! + 1) / 2;
-  await writePng(opts.out, imageGrid(all, opts.rows * opts.steps, h, w, { cols: opts.steps, scale: opts.scale }));
+  await writePng(opts.out, imageGrid(all, { n: opts.rows * opts.steps, height: h, width: w, cols: opts.steps, scale: opts.scale }));
   const result = { model: model.kind, seed: opts.seed, from: opts.from, to: opts.to, rows: opts.rows, steps: opts.steps, out: opts.out };
   if (opts.json) printJson(result);
   else process.stdout.write(`wrote ${opts.rows} latent interpolation row(s) of ${opts.steps} steps (seed ${opts.seed}) to ${opts.out}\n`);
@@ -98,13 +100,13 @@ export function registerLatent(program: Command, run: Run): void {
         const [h, w] = imageShape(model as never);
         const a = test.x.subarray(opts.from * test.dim, (opts.from + 1) * test.dim);
         const b = test.x.subarray(opts.to * test.dim, (opts.to + 1) * test.dim);
-        const path = model.interpolate(a, b, opts.steps, { backend: opts.backend });
+        const path = model.interpolateImages(a, b, { steps: opts.steps, backend: opts.backend });
         // the two originals at the ends of the row
         const row = new Float32Array((opts.steps + 2) * test.dim);
         row.set(a);
         row.set(path, test.dim);
         row.set(b, (opts.steps + 1) * test.dim);
-        await writePng(opts.out, imageGrid(row, opts.steps + 2, h, w, { cols: opts.steps + 2, scale: opts.scale }));
+        await writePng(opts.out, imageGrid(row, { n: opts.steps + 2, height: h, width: w, cols: opts.steps + 2, scale: opts.scale }));
         const result = { model: model.kind, from: opts.from, to: opts.to, steps: opts.steps, out: opts.out };
         if (opts.json) printJson(result);
         else
@@ -134,8 +136,11 @@ export function registerLatent(program: Command, run: Run): void {
         const [h, w] = imageShape(model as never);
         if (kind === "map") {
           const range = opts.range ?? (model instanceof Vae ? 3 : 6);
-          const images = model.latentMap(opts.size, range, { backend: opts.backend });
-          await writePng(opts.out, imageGrid(images, opts.size * opts.size, h, w, { cols: opts.size, pad: 0, scale: opts.scale }));
+          const images = model.latentMap(opts.size, { range, backend: opts.backend });
+          await writePng(
+            opts.out,
+            imageGrid(images, { n: opts.size * opts.size, height: h, width: w, cols: opts.size, pad: 0, scale: opts.scale }),
+          );
         } else if (kind === "scatter") {
           const test = loadData(opts, latentDataKind(model), shapeOf(model as never)).test;
           await writePng(
@@ -155,7 +160,7 @@ export function registerLatent(program: Command, run: Run): void {
           const both = new Float32Array(2 * n * test.dim);
           both.set(x);
           both.set(rec, n * test.dim);
-          await writePng(opts.out, imageGrid(both, 2 * n, h, w, { cols: n, scale: opts.scale }));
+          await writePng(opts.out, imageGrid(both, { n: 2 * n, height: h, width: w, cols: n, scale: opts.scale }));
         }
         const result = { model: model.kind, kind, out: opts.out, latent: model.latent };
         if (opts.json) printJson(result);

@@ -67,7 +67,7 @@ export function registerSample(program: Command, run: (json: boolean, fn: () => 
         );
         const ms = performance.now() - t0;
         await sizedRequest("deepgen sample", opts.n, gridBytesPerImage(h, w, opts.scale), () =>
-          writeImageGrid(opts.out, opts.probs ? s.probs! : s.x, opts.n, h, w, { scale: opts.scale }),
+          writeImageGrid(opts.out, opts.probs ? s.probs! : s.x, { n: opts.n, height: h, width: w, scale: opts.scale }),
         );
         const result = { model: model.kind, n: opts.n, seed: opts.seed, out: opts.out, sample_ms: ms };
         if (opts.json) printJson(result);
@@ -105,7 +105,7 @@ async function sampleOnnx(modelArg: string, opts: SampleCliOptions): Promise<voi
     const s = await gen.sample(opts.n, { seed: opts.seed });
     const ms = performance.now() - t0;
     const plane = s.height * s.width;
-    if (s.channels === 1) await writeImageGrid(opts.out, s.images, s.n, s.height, s.width, { scale: opts.scale });
+    if (s.channels === 1) await writeImageGrid(opts.out, s.images, { n: s.n, height: s.height, width: s.width, scale: opts.scale });
     else {
       // Colour: one grid per channel (R, G, B; alpha dropped), interleaved.
       const grids = [0, 1, 2].map((ch) => {
@@ -118,7 +118,7 @@ async function sampleOnnx(modelArg: string, opts: SampleCliOptions): Promise<voi
             ),
             i * plane,
           );
-        return imageGrid(one, s.n, s.height, s.width, { scale: opts.scale });
+        return imageGrid(one, { n: s.n, height: s.height, width: s.width, scale: opts.scale });
       });
       const data = new Uint8Array(grids[0]!.data.length * 3);
       for (let i = 0; i < grids[0]!.data.length; i++) for (let ch = 0; ch < 3; ch++) data[3 * i + ch] = grids[ch]!.data[i]!;

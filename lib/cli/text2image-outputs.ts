@@ -62,7 +62,7 @@ export function judgeScores(
     const reports: GeneratedReport[] = [];
     for (const set of CAPTION_SETS) {
       progress?.update(`${set}: judge scores`);
-      reports.push(await scoreGenerator(judge, (c, s, sig) => model.generateCaptions(c, s, sig), set, { seed, signal }));
+      reports.push(await scoreGenerator(judge, (c, o) => model.generateCaptions(c, o), set, { seed, signal }));
     }
     progress?.done();
     return reports;

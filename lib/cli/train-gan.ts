@@ -197,7 +197,7 @@ async function trainAndReport(
         let extra = "";
         if (toy === undefined) {
           const grid = model.sampleSync(GRID_N, { seed: GRID_SEED });
-          await writeImageGrid(epochPng(e.epoch), grid.x, GRID_N, data.shape.height!, data.shape.width!, { scale: 2 });
+          await writeImageGrid(epochPng(e.epoch), grid.x, { n: GRID_N, height: data.shape.height!, width: data.shape.width!, scale: 2 });
           if (judgeable && opts.qualityEvery > 0 && e.epoch % opts.qualityEvery === 0) {
             const { diagnostics, quality: q } = await epochQuality(model, opts.backend);
             e.diagnostics = diagnostics;
@@ -278,7 +278,10 @@ async function trainAndReport(
     rows.forEach((r, i) => {
       all.set(r, i * r.length);
     });
-    await writeImageGrid(`${paths.stem}.codes.png`, all, model.codes * CODE_GRID_COLS, data.shape.height!, data.shape.width!, {
+    await writeImageGrid(`${paths.stem}.codes.png`, all, {
+      n: model.codes * CODE_GRID_COLS,
+      height: data.shape.height!,
+      width: data.shape.width!,
       scale: 2,
       cols: CODE_GRID_COLS,
     });

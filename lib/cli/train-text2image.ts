@@ -98,7 +98,7 @@ async function trainText2image(opts: Text2ImageTrainOptions): Promise<void> {
           history = st.history as TextToImageEpochRecord[];
           let note = "";
           if (judge !== undefined && (e.epoch % opts.judgeEvery === 0 || e.epoch === opts.epochs)) {
-            const images = await model.generateCaptions(validCaptions, opts.seed);
+            const images = await model.generateCaptions(validCaptions, { seed: opts.seed });
             const scores = readingScores(judge.read(images), validCaptions);
             e.validationScores = { strictAccuracy: scores.strict_accuracy, digitAccuracy: scores.digit_accuracy };
             if (best === undefined || scores.strict_accuracy > best.accuracy) {

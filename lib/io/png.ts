@@ -14,6 +14,12 @@ export interface Raster {
 }
 
 export interface GridOptions {
+  /** Height of each image in pixels. */
+  height: number;
+  /** Width of each image in pixels. */
+  width: number;
+  /** How many images to lay out (default: all, images.length / (height * width)). */
+  n?: number;
   /** Images per row (default: ceil(sqrt(n))). */
   cols?: number;
   /** Pixels between images (default 2). */
@@ -24,11 +30,13 @@ export interface GridOptions {
   scale?: number;
 }
 
-/** Lays out n images of height x width (values in [0, 1], clamped) on a grid. */
-export function imageGrid(images: Float32Array, n: number, height: number, width: number, opts: GridOptions = {}): Raster {
-  checkInteger("n", n, 1);
-  checkInteger("height", height, 1);
-  checkInteger("width", width, 1);
+/** Lays out images [n, height * width] (values in [0, 1], clamped) on a grid. */
+export function imageGrid(images: Float32Array, opts: GridOptions): Raster {
+  const height = checkInteger("height", opts?.height, 1);
+  const width = checkInteger("width", opts.width, 1);
+  if (opts.n === undefined && images.length % (height * width) !== 0)
+    throw new DeepgenError("E_SHAPE", `imageGrid: ${images.length} values are not whole images of ${height}x${width}`);
+  const n = checkInteger("n", opts.n ?? images.length / (height * width), 1);
   if (images.length < n * height * width) {
     throw new DeepgenError("E_SHAPE", `imageGrid: ${images.length} values for ${n} images of ${height}x${width}`);
   }
@@ -75,13 +83,7 @@ export async function writePng(path: string, r: Raster): Promise<void> {
   await atomicWriteFile(path, [encodePng(r)]);
 }
 
-export async function writeImageGrid(
-  path: string,
-  images: Float32Array,
-  n: number,
-  height: number,
-  width: number,
-  opts: GridOptions = {},
-): Promise<void> {
-  await writePng(path, imageGrid(images, n, height, width, opts));
+/** Writes images [n, height * width] (values in [0, 1]) as one PNG grid, atomically. */
+export async function writeImageGrid(path: string, images: Float32Array, opts: GridOptions): Promise<void> {
+  await writePng(path, imageGrid(images, opts));
 }

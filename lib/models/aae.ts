@@ -106,6 +106,8 @@ const REFIT_DISC_STREAM = 600;
 const REFIT_PRIOR_STREAM = 0x20000000;
 const REFIT_PICK_STREAM = 0x30000000;
 
+const PRIOR_KEYS = optionKeys<{ seed: Seed; stream?: number }>({ seed: true, stream: true });
+
 export class Aae extends Autoencoder<AaeConfig> {
   readonly kind = "aae";
   protected readonly mapRange = 6;
@@ -204,10 +206,11 @@ export class Aae extends Autoencoder<AaeConfig> {
     return this.encodeRows(x, batchRows(x, this.dim), opts.backend);
   }
 
-  /** Prior draws [n, latent] (stream: EVAL_PRIOR_STREAM unless given). */
-  samplePrior(n: number, seed: Seed, stream = EVAL_PRIOR_STREAM): Float32Array {
+  /** Prior draws [n, latent] (Philox stream: EVAL_PRIOR_STREAM unless given). */
+  samplePrior(n: number, options: { seed: Seed; stream?: number }): Float32Array {
+    const { seed, stream } = checkOptions("Aae.samplePrior", options, PRIOR_KEYS, ["seed"]);
     checkInteger("n", n, 0);
-    return samplePrior(this.config.prior, n, this.latent, seed, stream);
+    return samplePrior(this.config.prior, n, this.latent, seed, stream ?? EVAL_PRIOR_STREAM);
   }
 
   protected sampleBytesPerRow(): number {
@@ -216,7 +219,7 @@ export class Aae extends Autoencoder<AaeConfig> {
   }
 
   protected latentDraws(n: number, seed: Seed): Float32Array {
-    return this.samplePrior(n, seed, SAMPLE_Z_STREAM);
+    return this.samplePrior(n, { seed, stream: SAMPLE_Z_STREAM });
   }
 
   /** x is Bernoulli draws of the decoded probabilities. */
@@ -258,7 +261,7 @@ export class Aae extends Autoencoder<AaeConfig> {
     if (n === 0) throw new DeepgenError("E_SHAPE", "discriminatorAccuracy: no images");
     const k = this.kernels(opts.backend);
     const codes = this.encodeRows(x, n, opts.backend);
-    const prior = this.samplePrior(n, opts.seed ?? 0);
+    const prior = this.samplePrior(n, { seed: opts.seed ?? 0 });
     let correct = 0;
     const real = this.discriminator.forward(k, prior, n);
     for (let i = 0; i < n; i++) if (real[i]! > 0) correct++;
@@ -310,7 +313,7 @@ export class Aae extends Autoencoder<AaeConfig> {
       adam.update(k, grads);
     }
     const testCodes = this.encodeRows(testX, nTest, opts.backend);
-    const prior = this.samplePrior(nTest, seed);
+    const prior = this.samplePrior(nTest, { seed });
     let correct = 0;
     const real = disc.forward(k, prior, nTest);
     for (let i = 0; i < nTest; i++) if (real[i]! > 0) correct++;

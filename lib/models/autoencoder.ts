@@ -6,7 +6,7 @@
  * Each model keeps what differs: how x becomes a code (the VAE's posterior mean, the AAE's
  * deterministic encoder), its decoder's likelihood, its prior, its training.
  */
-import { checkInteger, checkOneOf, checkOptions } from "../core/check.js";
+import { checkInteger, checkOneOf, checkOptions, optionKeys } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 import { type ModelFile, readModelFile } from "../io/model-file.js";
 import type { BackendName, Kernels } from "../kernels/kernels.js";
@@ -126,6 +126,20 @@ export async function loadAutoencoder<C extends AutoencoderConfig>(
   return { file, config, ...nets };
 }
 
+/** interpolateImages: how many images on the segment between two codes, ends included (>= 2). */
+export interface InterpolateImagesOptions extends SyncInputOptions {
+  steps: number;
+}
+
+/** latentMap: the half-width of the square of codes (default: the model's own) and the backend. */
+export interface LatentMapOptions {
+  range?: number;
+  backend?: BackendName;
+}
+
+const INTERPOLATE_KEYS = optionKeys<InterpolateImagesOptions>({ steps: true, backend: true, checkInput: true });
+const LATENT_MAP_KEYS = optionKeys<LatentMapOptions>({ range: true, backend: true });
+
 export abstract class Autoencoder<C extends AutoencoderConfig> {
   /** The model card beside the file it was loaded from (set by `load`), else null. */
   card: ModelCard | null = null;
@@ -238,25 +252,26 @@ export abstract class Autoencoder<C extends AutoencoderConfig> {
   }
 
   /**
-   * Linear interpolation between the codes of a [D] and b [D]: `steps` (>= 2) codes from
-   * code(a) to code(b), decoded; returns pixel means [steps, D].
+   * Linear interpolation between the codes of two images a [D] and b [D]: `steps` (>= 2) codes
+   * from code(a) to code(b), decoded; returns pixel means [steps, D].
    */
-  interpolate(a: Float32Array, b: Float32Array, steps: number, opts?: SyncInputOptions): Float32Array {
+  interpolateImages(a: Float32Array, b: Float32Array, options: InterpolateImagesOptions): Float32Array {
+    const { steps, ...opts } = checkOptions(`${this.className}.interpolateImages`, options, INTERPOLATE_KEYS, ["steps"]);
     if (!(a instanceof Float32Array) || !(b instanceof Float32Array) || a.length !== this.dim || b.length !== this.dim) {
-      throw new DeepgenError("E_SHAPE", `interpolate: a and b must each be one image of D = ${this.dim}`);
+      throw new DeepgenError("E_SHAPE", `interpolateImages: a and b must each be one image of D = ${this.dim}`);
     }
     const both = new Float32Array(2 * this.dim);
     both.set(a);
     both.set(b, this.dim);
-    const { backend } = this.inputOf("interpolate", both, opts);
+    const { backend } = this.inputOf("interpolateImages", both, opts);
     return this.decode(interpolateCodes(this.codeOf(both, { backend }), this.latent, steps), { backend });
   }
 
   /** Images decoded on a regular grid of codes in [-range, range]^2 (2-D latents): [size^2, D], row-major, y down. */
-  latentMap(size: number, range = this.mapRange, opts?: { backend?: BackendName }): Float32Array {
-    const o = checkOptions(`${this.className}.latentMap`, opts, BACKEND_KEYS);
+  latentMap(size: number, options?: LatentMapOptions): Float32Array {
+    const { range, ...o } = checkOptions(`${this.className}.latentMap`, options, LATENT_MAP_KEYS);
     if (this.latent !== 2) throw new DeepgenError("E_ARG", `a latent-space map needs a 2-D latent space, this model has ${this.latent}`);
-    return this.decode(gridCodes(size, range), o);
+    return this.decode(gridCodes(size, range ?? this.mapRange), o);
   }
 
   sampleSync(n: number, options: SyncSampleOptions): Samples {

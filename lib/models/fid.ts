@@ -10,6 +10,7 @@
  * digits), negative eigenvalues from rounding clamped to 0. S1^1/2 S2 S1^1/2 is symmetric
  * positive semi-definite and has the eigenvalues of S1 S2, so its trace-sqrt is the usual term.
  */
+import { checkOptions, optionKeys } from "../core/check.js";
 import { DeepgenError } from "../core/errors.js";
 
 export interface GaussianStats {
@@ -172,7 +173,10 @@ export function frechetDistance(s1: GaussianStats, s2: GaussianStats): number {
   return Math.max(0, meanTerm + tr1 + tr2 - 2 * trSqrt);
 }
 
+const FID_KEYS = optionKeys<{ dim: number }>({ dim: true });
+
 /** FID between two feature sets a [nA, dim] and b [nB, dim]. */
-export function fid(a: ArrayLike<number>, b: ArrayLike<number>, dim: number): number {
+export function fid(a: ArrayLike<number>, b: ArrayLike<number>, options: { dim: number }): number {
+  const { dim } = checkOptions("fid", options, FID_KEYS, ["dim"]);
   return frechetDistance(gaussianStats(a, dim), gaussianStats(b, dim));
 }

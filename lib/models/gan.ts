@@ -153,6 +153,26 @@ const SAMPLE_ASYNC_KEYS = optionKeys<GanAsyncSampleOptions>({
 });
 const GENERATE_KEYS = optionKeys<Omit<GanSampleOptions, "returnProbs">>({ seed: true, backend: true, code: true });
 const BACKEND_ONLY = optionKeys<{ backend?: BackendName }>({ backend: true });
+const LATENT_KEYS = optionKeys<GanLatentOptions>({ seed: true, code: true });
+const INTERPOLATE_KEYS = optionKeys<GanInterpolateOptions>({ seed: true, from: true, to: true, steps: true, backend: true });
+
+/** Which latent draws: those of `sample(n, { seed })`, with the categorical code or class fixed when given. */
+export interface GanLatentOptions {
+  seed: Seed;
+  code?: number;
+}
+
+/** Gan.interpolateLatent: the segment between the latent draws of samples `from` and `to` of a seed. */
+export interface GanInterpolateOptions {
+  seed: Seed;
+  /** Index of the first sample of `sample(n, { seed })`. */
+  from: number;
+  /** Index of the last sample. */
+  to: number;
+  /** Images on the segment, ends included (>= 2). */
+  steps: number;
+  backend?: BackendName;
+}
 const DISCRIMINATE_KEYS = optionKeys<GanDiscriminateOptions>({ backend: true, labels: true, checkInput: true });
 const RECALIBRATE_KEYS = optionKeys<GanRecalibrateOptions>({ seed: true, batches: true, batchSize: true, backend: true });
 
@@ -354,7 +374,8 @@ export class Gan {
    * The latent draws of `sample(n, {seed})`: [n, latentDim], row i the same for any n. With a
    * categorical code, `code` fixes it for every row (the noise stays that of the seed).
    */
-  sampleLatent(n: number, seed: Seed, code?: number): Float32Array {
+  sampleLatent(n: number, options: GanLatentOptions): Float32Array {
+    const { seed, code } = checkOptions("Gan.sampleLatent", options, LATENT_KEYS, ["seed"]);
     const z = allocRows(n, this.latentDim);
     let given: Int32Array | undefined;
     if (code !== undefined) {
@@ -369,7 +390,9 @@ export class Gan {
   /** n generated examples [n, dim] (raw generator output, tanh range for images). */
   generateSamples(n: number, options: { seed: Seed; backend?: BackendName; code?: number }): Float32Array {
     const opts = checkOptions("Gan.generateSamples", options, GENERATE_KEYS, ["seed"]);
-    return this.sized("Gan.generateSamples", n, () => this.generate(this.sampleLatent(n, opts.seed, opts.code), { backend: opts.backend }));
+    return this.sized("Gan.generateSamples", n, () =>
+      this.generate(this.sampleLatent(n, { seed: opts.seed, code: opts.code }), { backend: opts.backend }),
+    );
   }
 
   /** A request of n samples: the latent draws, the generator's activations and the images. */
@@ -384,7 +407,7 @@ export class Gan {
   sampleSync(n: number, options: GanSampleOptions): { x: Float32Array; probs?: Float32Array; n: number } {
     const opts = checkOptions("Gan.sampleSync", options, SAMPLE_SYNC_KEYS, ["seed"]);
     const x = this.sized("Gan.sample", n, () => {
-      const z = this.sampleLatent(n, opts.seed, opts.code);
+      const z = this.sampleLatent(n, { seed: opts.seed, code: opts.code });
       const k = this.kernels(opts.backend);
       const prepared = this.prepared.get(k);
       return prepared !== undefined
@@ -411,7 +434,7 @@ export class Gan {
     const o = checkOptions("Gan.sampleBatch", opts, BATCH_KEYS);
     const total = batchRowCount(requests, true);
     return this.sized("Gan.sample", total, async () => {
-      const z = concatRows(requests.map((r) => this.sampleLatent(r.n, r.seed, r.code)));
+      const z = concatRows(requests.map((r) => this.sampleLatent(r.n, { seed: r.seed, code: r.code })));
       const k = this.kernels(o.backend);
       const prepared = this.prepared.get(k);
       const x =
@@ -446,20 +469,23 @@ export class Gan {
     return logits.map((l) => 1 / (1 + Math.exp(-l)));
   }
 
-  /** `steps` images on the segment between the latent draws of samples a and b (seeded). */
-  interpolate(seed: Seed, a: number, b: number, steps: number, options?: { backend?: BackendName }): Float32Array {
-    const opts = checkOptions("Gan.interpolate", options, BACKEND_ONLY);
-    checkInteger("steps", steps, 2, 10000);
-    checkInteger("a", a, 0, 1 << 20);
-    checkInteger("b", b, 0, 1 << 20);
-    const z = this.sampleLatent(Math.max(a, b) + 1, seed);
+  /**
+   * `steps` images on the segment between the latent draws of samples `from` and `to` of
+   * `sample(n, { seed })` (a walk in latent space; Vae.interpolateImages walks between images).
+   */
+  interpolateLatent(options: GanInterpolateOptions): Float32Array {
+    const opts = checkOptions("Gan.interpolateLatent", options, INTERPOLATE_KEYS, ["seed", "from", "to", "steps"]);
+    const steps = checkInteger("steps", opts.steps, 2, 10000);
+    const a = checkInteger("from", opts.from, 0, 1 << 20);
+    const b = checkInteger("to", opts.to, 0, 1 << 20);
+    const z = this.sampleLatent(Math.max(a, b) + 1, { seed: opts.seed });
     const L = this.latentDim; // a code blends linearly between the two one-hot rows
     const out = new Float32Array(steps * L);
     for (let s = 0; s < steps; s++) {
       const t = s / (steps - 1);
       for (let j = 0; j < L; j++) out[s * L + j] = (1 - t) * z[a * L + j]! + t * z[b * L + j]!;
     }
-    return this.generate(out, opts);
+    return this.generate(out, { backend: opts.backend });
   }
 
   /**

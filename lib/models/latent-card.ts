@@ -93,7 +93,7 @@ export function codeScatter(model: Vae | Aae, test: Dataset, title: string, back
     throw new DeepgenError("E_ARG", `a scatter plot of codes needs a 2-D latent space, this model has ${model.latent}`);
   const codes = model instanceof Vae ? model.encode(test.x, { backend }).mu : model.encode(test.x, { backend });
   const groups: PointGroup[] = [];
-  if (model instanceof Aae) groups.push({ name: "prior", points: model.samplePrior(test.n, 0), color: [205, 205, 205] });
+  if (model instanceof Aae) groups.push({ name: "prior", points: model.samplePrior(test.n, { seed: 0 }), color: [205, 205, 205] });
   for (let d = 0; d < 10; d++) {
     const pts: number[] = [];
     for (let i = 0; i < test.n; i++) {

@@ -410,6 +410,7 @@ export class Nade implements DensityModel {
     return model;
   }
 
+  /** @internal used by the trainers and loaders, not part of the public API */
   static fromFile(file: ModelFile<NadeConfig>, source: string, prefix = ""): Nade {
     const config = fileConfig(file, source, Nade.checkConfig);
     const { dim, hidden } = config;

@@ -416,6 +416,7 @@ export class PixelRnn implements DensityModel {
     return model;
   }
 
+  /** @internal used by the trainers and loaders, not part of the public API */
   static fromFile(file: ModelFile<PixelRnnConfig>, source: string, prefix = ""): PixelRnn {
     if (file.model !== "rowlstm" && file.model !== "diagbilstm")
       throw new DeepgenError("E_FORMAT", `${source}: not a PixelRNN file (model '${file.model}')`);

@@ -88,8 +88,8 @@ export class CvaeDecoding {
     });
   }
 
-  /** TextCvae.interpolateSync. */
-  interpolateSync(
+  /** TextCvae.interpolateCaptions. */
+  interpolateCaptions(
     captionA: string,
     captionB: string,
     options: { steps?: number; rows?: number; seed?: Seed; backend?: BackendName },

@@ -339,7 +339,10 @@ export class TextCvae {
 
   // ---- generation ----
 
-  /** The decoder's input rows [n, latent + E]: row i's z (row i of the seed's normal draw) and e(captions[i]). */
+  /**
+   * The decoder's input rows [n, latent + E]: row i's z (row i of the seed's normal draw) and e(captions[i]).
+   * @internal used by the trainers and loaders, not part of the public API
+   */
   latentRows(captions: readonly string[], seed: Seed): Float32Array {
     return this.decoding.latentRows(captions, seed);
   }
@@ -355,20 +358,20 @@ export class TextCvae {
   }
 
   /** Images of captions given as MNIST-Captions-60 records (the metrics' generator). */
-  async generateCaptions(captions: readonly Caption[], seed: Seed, signal?: AbortSignal): Promise<Float32Array> {
-    return (await this.generate(captions.map(captionText), { seed, signal })).x;
+  async generateCaptions(captions: readonly Caption[], options: { seed: Seed; signal?: AbortSignal }): Promise<Float32Array> {
+    return (await this.generate(captions.map(captionText), { seed: options.seed, signal: options.signal })).x;
   }
 
   /**
    * Rows of `steps` images at fixed z (row r: z row r of the seed) whose caption embeddings
    * move linearly from captionA's to captionB's: [rows * steps, 3600], row-major.
    */
-  interpolateSync(
+  interpolateCaptions(
     captionA: string,
     captionB: string,
     options: { steps?: number; rows?: number; seed?: Seed; backend?: BackendName } = {},
   ): Float32Array {
-    return this.decoding.interpolateSync(captionA, captionB, options);
+    return this.decoding.interpolateCaptions(captionA, captionB, options);
   }
 
   // ---- files ----

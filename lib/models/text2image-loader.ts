@@ -2,7 +2,7 @@
  * Loads either kind of text-to-image model file by its deepgen.model metadata: the GAN
  * (lib/models/text2image.ts) or the conditional VAE (lib/models/text-cvae.ts). Both draw
  * images of captions through the same surface (generate, generateSync, generateCaptions,
- * interpolateSync), which is all the generate and eval commands use.
+ * interpolateCaptions), which is all the generate and eval commands use.
  */
 import { DeepgenError } from "../core/errors.js";
 import { loadModelFile } from "../io/model-file.js";

@@ -38,7 +38,7 @@ import { type CaptionJudge, type JudgeReading, targetLogProb } from "./caption-j
 import { fid } from "./fid.js";
 
 /** Draws one image per caption ([captions.length, 3600] in [0, 1]); the same seed, the same images. */
-export type CaptionedGenerator = (captions: readonly Caption[], seed: Seed, signal?: AbortSignal) => Promise<Float32Array>;
+export type CaptionedGenerator = (captions: readonly Caption[], options: { seed: Seed; signal?: AbortSignal }) => Promise<Float32Array>;
 
 export interface ReadingScores {
   strict_accuracy: number;
@@ -134,7 +134,7 @@ export function judgeCeiling(judge: CaptionJudge, set: CaptionSet, options: Text
     set,
     canvases: n,
     ...readingScores(real, captions),
-    fid_floor: fid(trainFeatures, real.features, judge.featureDim),
+    fid_floor: fid(trainFeatures, real.features, { dim: judge.featureDim }),
   };
 }
 
@@ -150,7 +150,7 @@ export async function scoreGenerator(
   const read = (x: Float32Array) => judge.read(x, { backend: options.backend });
   const test = testCanvases(set, n);
   const captions = test.records.map((r) => r.caption);
-  const images = await generate(captions, seed, options.signal);
+  const images = await generate(captions, { seed, signal: options.signal });
   if (images.length !== n * CANVAS_DIM) throw new DeepgenError("E_SHAPE", `the generator drew ${images.length} values for ${n} canvases`);
   const reading = read(images);
   const realFeatures = read(test.x).features;
@@ -159,7 +159,7 @@ export async function scoreGenerator(
     set,
     canvases: n,
     ...readingScores(reading, captions),
-    fid: fid(reading.features, realFeatures, judge.featureDim),
+    fid: fid(reading.features, realFeatures, { dim: judge.featureDim }),
     diversity: diversity.ratio,
     diversity_captions: diversity.captions,
     ceiling: judgeCeiling(judge, set, options),
@@ -182,7 +182,7 @@ async function diversityRatio(
   let real = 0;
   for (const [j, caption] of [...distinct.values()].entries()) {
     const same = Array.from({ length: m }, () => caption);
-    const images = await generate(same, seed, options.signal);
+    const images = await generate(same, { seed, signal: options.signal });
     generated += meanPairwiseDistance(judge.read(images, { backend: options.backend }).features, m, judge.featureDim);
     const realCanvases = renderCanvases(testDigits, recordsForCaptions(testDigits, same, FIXED_SEED, DIVERSITY_STREAM, j * m));
     real += meanPairwiseDistance(judge.read(realCanvases.x, { backend: options.backend }).features, m, judge.featureDim);

@@ -218,7 +218,10 @@ export class TextToImage {
     return out;
   }
 
-  /** The generator's input rows [n, zdim + E]: row i's noise (row i of the seed's draw) and e_G(captions[i]). */
+  /**
+   * The generator's input rows [n, zdim + E]: row i's noise (row i of the seed's draw) and e_G(captions[i]).
+   * @internal used by the trainers and loaders, not part of the public API
+   */
   latentRows(captions: readonly string[], seed: Seed, backend?: BackendName): Float32Array {
     const n = captions.length;
     const z = new Float32Array(n * this.zdim);
@@ -226,7 +229,10 @@ export class TextToImage {
     return this.joinRows(z, this.encodeText(captions, { backend }), n);
   }
 
-  /** [z_i, e_i] rows of z [n, zdim] and e [n, E]. */
+  /**
+   * [z_i, e_i] rows of z [n, zdim] and e [n, E].
+   * @internal used by the trainers and loaders, not part of the public API
+   */
   joinRows(z: Float32Array, e: Float32Array, n: number, out = new Float32Array(n * this.latentDim)): Float32Array {
     const { zdim, textDim: E, latentDim: w } = this;
     for (let i = 0; i < n; i++) {
@@ -240,7 +246,10 @@ export class TextToImage {
     return sizedRequest(what, n, 4 * this.latentDim + 4 * CANVAS_DIM * 8, run);
   }
 
-  /** G's images [n, 3600] in [0, 1] for input rows [n, zdim + E] (evaluation mode). */
+  /**
+   * G's images [n, 3600] in [0, 1] for input rows [n, zdim + E] (evaluation mode).
+   * @internal used by the trainers and loaders, not part of the public API
+   */
   imagesSync(rows: Float32Array, n: number, backend?: BackendName): Float32Array {
     const k = modelKernels(this.backend, backend);
     const prepared = this.prepared.get(k);
@@ -282,15 +291,15 @@ export class TextToImage {
   }
 
   /** Images of captions given as MNIST-Captions-60 records (the metrics' generator). */
-  async generateCaptions(captions: readonly Caption[], seed: Seed, signal?: AbortSignal): Promise<Float32Array> {
-    return (await this.generate(captions.map(captionText), { seed, signal })).x;
+  async generateCaptions(captions: readonly Caption[], options: { seed: Seed; signal?: AbortSignal }): Promise<Float32Array> {
+    return (await this.generate(captions.map(captionText), { seed: options.seed, signal: options.signal })).x;
   }
 
   /**
    * Rows of `steps` images at fixed noise (row r: noise row r of the seed) whose caption
    * embeddings move linearly from captionA's to captionB's: [rows * steps, 3600], row-major.
    */
-  interpolateSync(
+  interpolateCaptions(
     captionA: string,
     captionB: string,
     options: { steps?: number; rows?: number; seed?: Seed; backend?: BackendName } = {},

@@ -22,7 +22,7 @@ export function encodeNpy(data: Float32Array, shape: number[]): Buffer {
 
 /** Samples [n, h * w] as a PNG: the image itself for n = 1, else a grid (2 px grey padding). */
 export function encodeSamplesPng(x: Float32Array, n: number, height: number, width: number): Buffer {
-  const raster = n === 1 ? imageGrid(x, 1, height, width, { pad: 0 }) : imageGrid(x, n, height, width);
+  const raster = n === 1 ? imageGrid(x, { n: 1, height, width, pad: 0 }) : imageGrid(x, { n, height, width });
   return Buffer.from(encodePng(raster));
 }
 
