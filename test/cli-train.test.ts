@@ -125,13 +125,11 @@ function documentedCommands(): string[] {
 /** The command lines the shipped models' cards record. */
 function cardCommands(): string[] {
   const dir = join(root, "packages", "models-mnist", "models");
-  return (
-    readdirSync(dir)
-      .filter((f) => f.endsWith(".card.json"))
-      .map((f) => (JSON.parse(readFileSync(join(dir, f), "utf8")) as { command: string }).command)
-      .filter((c) => c.startsWith("deepgen train "))
-      .map((c) => c.slice("deepgen ".length))
-  );
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".card.json"))
+    .map((f) => (JSON.parse(readFileSync(join(dir, f), "utf8")) as { command: string }).command)
+    .filter((c) => c.startsWith("deepgen train "))
+    .map((c) => c.slice("deepgen ".length));
 }
 
 test("the train command lines of the docs and of the shipped model cards are accepted", async (t) => {
