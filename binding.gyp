@@ -19,6 +19,9 @@
       # their own library; the rest is compiled for the baseline ISA and picks these at run
       # time (native/common/cpu_features.cc). -fno-trapping-math lets GCC vectorize clamped
       # float->int conversions (fast_math.h); deepgen never relies on FP exception traps.
+      # Other targets (arm64: --arch=arm64, scripts/cross-arm64.sh) get none of these flags:
+      # there the units are link-only stubs and the dispatch folds to the portable kernels at
+      # compile time (native/common/cpu_features.h).
       "target_name": "deepgen_simd",
       "type": "static_library",
       "sources": ["<!@(node native/list-sources.mjs simd)"],

@@ -63,7 +63,7 @@ echo "arm64 node: $(run_arm64 "$arm64_node" -p '`${process.version} ${process.pl
 
 echo "== C++ kernel tests for arm64 (build-native-tests-arm64), run under qemu"
 t0=$SECONDS
-cmake -S . -B build-native-tests-arm64 -DCMAKE_TOOLCHAIN_FILE=scripts/cross/aarch64-linux-gnu.cmake \
+cmake --no-warn-unused-cli -S . -B build-native-tests-arm64 -DCMAKE_TOOLCHAIN_FILE=scripts/cross/aarch64-linux-gnu.cmake \
   -DDEEPGEN_TESTS=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build-native-tests-arm64 -j "$jobs" >/dev/null
 file build-native-tests-arm64/kernel_tests | grep -q 'ARM aarch64' || { echo "kernel_tests is not an arm64 binary" >&2; exit 1; }

@@ -29,7 +29,7 @@ Napi::Value info(const Napi::CallbackInfo& info) {
   cpu.Set("fma", f.fma);
   cpu.Set("avx512f", f.avx512f);
   cpu.Set("simdKernels", use_avx2_fma());
-  // "avx512", "avx2+fma" or "portable" (always "portable" off x86: chosen at compile time).
+  // "avx512", "avx2+fma", "portable", or "neon" on arm64 (see cpu_features.h).
   cpu.Set("simdPath", simd_path());
   out.Set("cpu", cpu);
   out.Set("threads", thread_limit());

@@ -1,8 +1,9 @@
 // CPU feature detection and the choice of kernel path. On x86-64 the AVX2/FMA kernels live in
 // their own translation units (built with -mavx2 -mfma) and are picked at run time when the
 // CPU has both. On every other architecture (arm64, ...) there are no such kernels: the
-// choice is made at compile time, every dispatch folds to the portable kernels, and the
-// *_avx2.cc units reduce to link-only stubs.
+// choice is made at compile time, every AVX dispatch folds to the non-AVX path (the portable
+// kernels; on arm64 the GEMM micro-kernel is NEON, gemm_neon.cc), and the *_avx2.cc units
+// reduce to link-only stubs.
 #pragma once
 
 #if defined(__x86_64__) || defined(__i386__) || defined(_M_X64) || defined(_M_IX86)
@@ -39,7 +40,9 @@ constexpr bool use_avx512() { return false; }
 
 #endif
 
-// The kernel path in use, for runtime info: "avx512", "avx2+fma" or "portable".
+// The kernel path in use, for runtime info: "avx512", "avx2+fma" or "portable" on x86 and
+// elsewhere; "neon" on arm64, whose GEMM micro-kernel is NEON (gemm_neon.cc, bit-identical
+// to the portable one) and whose other kernels are the portable C++.
 const char* simd_path();
 
 }  // namespace deepgen

@@ -92,6 +92,14 @@ void pack_b_sliver(const GemmArgs& g, const float* b, int64_t p0, int64_t kc, in
 
 using MicroKernel = void (*)(int64_t, const float*, const float*, float*, int64_t, float, float);
 
+// The micro-kernel when AVX2/FMA is not in use: NEON on arm64 (same results as the portable
+// one, see gemm_neon.cc), the portable loops elsewhere.
+#if defined(__aarch64__) && defined(__ARM_NEON)
+constexpr MicroKernel kBaseMicro = sgemm_micro_neon;
+#else
+constexpr MicroKernel kBaseMicro = sgemm_micro_portable;
+#endif
+
 // One tile: full tiles write C directly; edge tiles go through a scratch tile.
 inline void run_tile(MicroKernel micro, int64_t kc, const float* ap, const float* bp, float* c,
                      int64_t ldc, int64_t rows, int64_t cols, float alpha, float beta) {
@@ -117,7 +125,7 @@ inline void run_tile(MicroKernel micro, int64_t kc, const float* ap, const float
 
 // One matrix of the batch with the blocked algorithm, tiles spread over `threads`.
 void sgemm_blocked(const GemmArgs& g, const float* a, const float* b, float* c, int threads) {
-  const MicroKernel micro = use_avx2_fma() ? sgemm_micro_avx2 : sgemm_micro_portable;
+  const MicroKernel micro = use_avx2_fma() ? sgemm_micro_avx2 : kBaseMicro;
   const int64_t m_slivers = (g.m + MR - 1) / MR;
   AlignedBuffer<float> packed_a(static_cast<size_t>(m_slivers * MR * KC));
   AlignedBuffer<float> packed_b(static_cast<size_t>(std::min(NC, (g.n + NR - 1) / NR * NR) * KC));
@@ -270,7 +278,7 @@ void gemm_packed(int64_t m, int64_t n, int64_t k, const float* packed_a, const f
     for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.0f);
     return;
   }
-  const MicroKernel micro = use_avx2_fma() ? sgemm_micro_avx2 : sgemm_micro_portable;
+  const MicroKernel micro = use_avx2_fma() ? sgemm_micro_avx2 : kBaseMicro;
   const int64_t m_slivers = (m + MR - 1) / MR, n_slivers = (n + NR - 1) / NR;
   const int64_t step = gemm_k_step(k);
   const int threads =
@@ -313,10 +321,21 @@ void sgemm_micro_portable(int64_t kc, const float* a, const float* b, float* c, 
       for (int col = 0; col < kGemmNR; ++col) acc[r][col] += av * b[p * kGemmNR + col];
     }
   }
+  sgemm_tile_store(&acc[0][0], c, ldc, alpha, beta);
+}
+
+// Kept out of line (and unspecialized) so that every caller runs this one compiled copy.
+#if defined(__clang__)
+__attribute__((noinline))
+#elif defined(__GNUC__)
+__attribute__((noinline, noclone))
+#endif
+void sgemm_tile_store(const float* acc, float* c, int64_t ldc, float alpha, float beta) {
   for (int r = 0; r < kGemmMR; ++r) {
     for (int col = 0; col < kGemmNR; ++col) {
       float& out = c[r * ldc + col];
-      out = beta == 0.0f ? alpha * acc[r][col] : alpha * acc[r][col] + beta * out;
+      const float v = acc[r * kGemmNR + col];
+      out = beta == 0.0f ? alpha * v : alpha * v + beta * out;
     }
   }
 }

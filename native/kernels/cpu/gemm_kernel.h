@@ -18,6 +18,15 @@ void sgemm_micro_portable(int64_t kc, const float* a, const float* b, float* c, 
                           float alpha, float beta);
 void sgemm_micro_avx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
                       float alpha, float beta);
+#if defined(__aarch64__) && defined(__ARM_NEON)
+// arm64 builds: the portable kernel's arithmetic with its accumulators in registers.
+void sgemm_micro_neon(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                      float alpha, float beta);
+#endif
+
+// The C update of a tile, shared by the portable and NEON kernels (one compiled copy, so the
+// two round it alike): c[r * ldc + col] = alpha * acc[r * NR + col] (+ beta * c when beta != 0).
+void sgemm_tile_store(const float* acc, float* c, int64_t ldc, float alpha, float beta);
 
 // The AVX2 micro-kernel for the first `rows` (1 .. MR) rows of a tile only: each element sees
 // exactly sgemm_micro_avx2's arithmetic (the same FMA chain over p), so an edge tile, or a
