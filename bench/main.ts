@@ -37,6 +37,7 @@ const SUITES: Record<string, (r: Report) => void | Promise<void>> = {
   cuda: runCuda,
   serve: runServe,
   text2image: runText2Image,
+  train: async (r) => (await import("./train.js")).runTrain(r),
 };
 
 /** Suites that run only when named: they take minutes and start servers. */
