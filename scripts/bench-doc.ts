@@ -57,6 +57,8 @@ const SUITE_NOTES: Record<string, string> = {
   quality: "Sample-quality metrics: classifier features (native against the JS twin) and one float64 FID.",
   "gan-diag": "GAN diagnostics on toy data (pure TS, one thread): one diagnoseGan call with 10,000 samples.",
   text2image: "Text-to-image generation of the shipped GAN-INT-CLS model, native and JS against onnxruntime on its exported graph.",
+  train:
+    "Training speed through the public API on 2 threads: VAE and AAE epochs, MLP GAN and DCGAN steps, NADE and PixelRNN training, and the training-shape GEMMs, with GFLOP/s against the FMA peak where the FLOP count is defined. `--peers` adds PyTorch on the CPU (not run here).",
 };
 
 function machineNow(loadAverageBefore: number[]): Machine {
