@@ -4,10 +4,9 @@
  * batch 64 (discriminator and generator updates), native against the JS twin, and the same
  * generator graph (exported by deepgen, lib/onnx) under onnxruntime-node with as many
  * intra-op threads as the native pool, in the same run. Also the shipped generators
- * (models/dcgan-mnist, channels 256,128, and its class-conditional twin) at batch 1 and 64,
+ * (dcgan-mnist of the models package, channels 256,128, and its class-conditional twin) at batch 1 and 64,
  * prepared native forward (sync and async) against their ONNX exports.
  */
-import { fileURLToPath } from "node:url";
 
 import { getKernels } from "../lib/kernels/backend.js";
 import { getThreads } from "../lib/kernels/threads.js";
@@ -16,6 +15,7 @@ import { exportOnnx } from "../lib/onnx/export.js";
 import { OnnxModel } from "../lib/onnx/model.js";
 import { onnxRuntimeAvailable } from "../lib/onnx/runtime.js";
 import { Gan } from "../lib/models/gan.js";
+import { resolveModelPath } from "../lib/models/registry.js";
 import { type BenchBackend, type Report, timeMs, timeMsAsync } from "./report.js";
 
 /**
@@ -105,11 +105,11 @@ export async function runGan(report: Report): Promise<void> {
     }
     await ort.dispose();
   }
-  for (const [name, file] of [
-    ["dcgan-mnist", "dcgan-mnist.safetensors"],
-    ["dcgan-mnist-conditional", "dcgan-mnist-conditional.safetensors"],
+  for (const [name, shortName] of [
+    ["dcgan-mnist", "dcgan"],
+    ["dcgan-mnist-conditional", "dcgan-conditional"],
   ] as const) {
-    await shippedRows(report, name, await Gan.load(fileURLToPath(new URL(`../models/${file}`, import.meta.url))), threads);
+    await shippedRows(report, name, await Gan.load(resolveModelPath(shortName)), threads);
   }
   const { train } = canonicalSplit();
   const steps = { native: 6, js: 1 };

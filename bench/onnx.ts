@@ -1,7 +1,7 @@
 /**
  * The same models through native, JS and onnxruntime-node, one run, batch 1 and 64:
  *   vae-decoder       the shipped VAE's decoder (z 32 -> 2x500 -> 784, sigmoid): Vae.decode vs
- *                     the exported graph (models/vae-mnist.onnx's) through OnnxModel.run (session on this thread)
+ *                     the exported graph (the models package's vae-mnist.onnx) through OnnxModel.run (session on this thread)
  *   conv-decoder      a conv VAE decoder of the DCGAN generator's shapes (z 32 -> 64x7x7 ->
  *                     convT 32x14x14 -> convT 1x28x28), random weights
  *   nade-logp         the shipped NADE's exact log-likelihood (one fused kernel call) vs the

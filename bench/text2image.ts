@@ -1,6 +1,6 @@
 /**
  * Text-to-image generation through native, JS and onnxruntime-node, one run, batch 1 and 64:
- * the shipped model (models/text2image-mnist-captions.safetensors; a fresh model of the same
+ * the shipped model (text2image-mnist-captions.safetensors of the models package; a fresh model of the same
  * shape when it is missing). Native and JS time TextToImage.generateSync whole (tokenizing,
  * the noise draw, the caption embedding, the generator); onnxruntime times only the exported
  * graph's run on prepared token ids and noise (OnnxModel.run, session on this thread), which
