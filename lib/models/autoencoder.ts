@@ -19,7 +19,6 @@ import { BATCH_KEYS, type BatchSampleOptions, batchRowCount, concatRows, type Sa
 import { finishedAsync, type InputDomain, inputRows, modelKernels, sizedRequest } from "./common.js";
 import { PreparedNetCache } from "./prepared-cache.js";
 import {
-  BACKEND_KEYS,
   SAMPLE_KEYS,
   type SampleOptions,
   type Samples,
