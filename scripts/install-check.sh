@@ -87,7 +87,11 @@ new_app "$bare"
 cd "$bare"
 no_compiler --omit=optional "$lib_tgz"
 test ! -e node_modules/@deepgen/models-mnist || { echo "--omit=optional installed the models package" >&2; exit 1; }
-npx deepgen info > /dev/null
+npx deepgen info --json > info.json
+node -e '
+  const m = JSON.parse(require("fs").readFileSync("info.json", "utf8")).models_package;
+  if (m.installed) { console.error("deepgen info says the omitted models package is installed:", m); process.exit(1); }
+'
 set +e
 npx deepgen sample nade --json > err.json
 rc=$?

@@ -31,6 +31,11 @@ test("deepgen info --json prints exactly one JSON object on stdout", (t) => {
   t.true(info.threads >= 1);
   t.is(typeof info.cuda.built, "boolean");
   t.is(typeof info.cuda.devices, "number");
+  t.deepEqual(
+    { name: info.models_package.name, installed: info.models_package.installed, version: info.models_package.version },
+    { name: "@deepgen/models-mnist", installed: true, version: "0.1.0" },
+    "the workspace's models package",
+  );
 });
 
 test("deepgen info (text) names backends, CPU features, threads and CUDA", (t) => {

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 
+import { modelsPackageInfo } from "../core/models-package.js";
 import { runtimeInfo } from "../kernels/runtime-info.js";
 import { onnxRuntimeVersion } from "../onnx/runtime.js";
 import { measureFmaPeak, type PeakResult } from "../kernels/peak.js";
@@ -42,8 +43,15 @@ export function registerInfo(program: Command, run: (json: boolean, fn: () => Pr
         const params = opts.params === undefined ? undefined : paramCounts(opts.params);
         const ortVersion = onnxRuntimeVersion();
         const onnxruntime = { installed: ortVersion !== undefined, version: ortVersion ?? null };
+        const models = modelsPackageInfo();
         if (opts.json) {
-          printJson({ ...info, onnxruntime, ...(peak ? { peak } : {}), ...(params ? { param_counts: params } : {}) });
+          printJson({
+            ...info,
+            onnxruntime,
+            models_package: models,
+            ...(peak ? { peak } : {}),
+            ...(params ? { param_counts: params } : {}),
+          });
           return;
         }
         const lines = [
@@ -71,6 +79,9 @@ export function registerInfo(program: Command, run: (json: boolean, fn: () => Pr
           if (info.cuda.devices > 0) lines.push(`  held by deepgen models: ${((info.cuda.residentBytes ?? 0) / 2 ** 20).toFixed(1)} MiB`);
         }
         lines.push(`onnxruntime-node (runs ONNX models): ${ortVersion ?? "not installed (npm install onnxruntime-node)"}`);
+        lines.push(
+          `shipped models and MNIST: ${models.installed ? `${models.name} ${models.version} (${models.path})` : `not installed (npm install ${models.name})`}`,
+        );
         if (peak) lines.push(`peak: ${peak.gflops.toFixed(1)} GFLOP/s fp32 FMA on ${peak.threads} threads`);
         if (params) {
           lines.push(`parameters over D = ${opts.params} binary pixels:`);

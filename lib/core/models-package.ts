@@ -4,7 +4,7 @@
  * as an optional dependency, so an install with --omit=optional runs everything else and
  * names the missing package only when a shipped model or the split is asked for.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 
@@ -42,4 +42,15 @@ export function modelsPackageFile(relative: string, wanted: string): string {
   const p = join(modelsPackageDir(wanted), relative);
   if (!existsSync(p)) throw new DeepgenError("E_IO", `${wanted} (${p}) is missing from the installed ${MODELS_PACKAGE}`);
   return p;
+}
+
+/** Whether the models package is installed, its version and folder: for `deepgen info`. */
+export function modelsPackageInfo(): { name: string; installed: boolean; version: string | null; path: string | null } {
+  try {
+    const path = modelsPackageDir("the models package");
+    const { version } = JSON.parse(readFileSync(join(path, "package.json"), "utf8")) as { version?: string };
+    return { name: MODELS_PACKAGE, installed: true, version: version ?? null, path };
+  } catch {
+    return { name: MODELS_PACKAGE, installed: false, version: null, path: null };
+  }
 }
