@@ -2,7 +2,8 @@
 # Packs deepgen with the prebuilds now under prebuilds/ and installs the tarball into an empty
 # app with no working compiler: the install must find the prebuild for this platform and
 # build nothing, and the library must load it and run a kernel. The release workflow runs it
-# on every platform (under bash on Windows too); .ci/run does the same for linux-x64.
+# on every platform (under bash on macOS, Windows and Alpine too); scripts/install-check.sh,
+# which .ci/run runs on linux-x64, checks much more but uses GNU tools and the untagged name.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dir=$(mktemp -d)
