@@ -11,7 +11,10 @@
       "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
       "OTHER_CPLUSPLUSFLAGS": ["-O3"]
     },
-    "msvs_settings": {"VCCLCompilerTool": {"ExceptionHandling": 1, "AdditionalOptions": ["/std:c++17"]}}
+    "msvs_settings": {"VCCLCompilerTool": {"ExceptionHandling": 1, "AdditionalOptions": ["/std:c++17"]}},
+    # Windows builds with clang-cl (Visual Studio's "C++ Clang tools"): the kernels use GCC/clang
+    # built-ins and attributes (overflow checks, target("avx512f"), cpuid.h) that MSVC lacks.
+    "conditions": [["OS=='win'", {"msbuild_toolset": "ClangCL"}]]
   },
   "targets": [
     {
@@ -29,7 +32,8 @@
       "conditions": [
         ["target_arch=='x64' or target_arch=='ia32'", {
           "cflags_cc": ["-mavx2", "-mfma", "-fno-trapping-math"],
-          "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma", "-fno-trapping-math"]}
+          "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma", "-fno-trapping-math"]},
+          "msvs_settings": {"VCCLCompilerTool": {"AdditionalOptions": ["/std:c++17", "-mavx2", "-mfma", "-fno-trapping-math"]}}
         }]
       ]
     },

@@ -62,7 +62,7 @@ export function registerInfo(program: Command, run: (json: boolean, fn: () => Pr
         ];
         if (info.cpu) {
           lines.push(
-            `cpu: avx2 ${yesNo(info.cpu.avx2)}, fma ${yesNo(info.cpu.fma)}, avx512f ${yesNo(info.cpu.avx512f)}; SIMD kernels ${info.cpu.simdKernels ? "on" : "off"}`,
+            `cpu: avx2 ${yesNo(info.cpu.avx2)}, fma ${yesNo(info.cpu.fma)}, avx512f ${yesNo(info.cpu.avx512f)}; kernels: ${info.cpu.simdPath}`,
             `threads: ${info.threads}`,
           );
         }

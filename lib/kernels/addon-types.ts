@@ -28,7 +28,8 @@ export interface NativeCudaDevice {
 }
 
 export interface NativeInfo {
-  cpu: { avx2: boolean; fma: boolean; avx512f: boolean; simdKernels: boolean };
+  /** simdPath: the kernels this CPU runs (neon on arm64; portable where no SIMD kernels apply). */
+  cpu: { avx2: boolean; fma: boolean; avx512f: boolean; simdKernels: boolean; simdPath: "avx512" | "avx2+fma" | "neon" | "portable" };
   threads: number;
   defaultThreads: number;
   /** residentBytes: device memory held by live CUDA model handles (0 without CUDA). */
