@@ -12,7 +12,16 @@
 
 namespace deepgen {
 
-enum class ScratchSlot : int { kPing = 0, kPong, kCols, kPackedA, kGathered, kCount };
+enum class ScratchSlot : int {
+  kPing = 0,
+  kPong,
+  kCols,
+  kPackedA,
+  kGathered,
+  kGemmA,
+  kGemmB,
+  kCount
+};
 
 // A buffer of at least n floats, contents undefined, valid until this thread's next request of
 // the same slot.

@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "../../common/aligned_buffer.h"
+#include "../../common/scratch.h"
 #include "../../common/cpu_features.h"
 #include "../../common/errors.h"
 #include "../../common/thread_pool.h"
@@ -127,8 +127,12 @@ inline void run_tile(MicroKernel micro, int64_t kc, const float* ap, const float
 void sgemm_blocked(const GemmArgs& g, const float* a, const float* b, float* c, int threads) {
   const MicroKernel micro = use_avx2_fma() ? sgemm_micro_avx2 : kBaseMicro;
   const int64_t m_slivers = (g.m + MR - 1) / MR;
-  AlignedBuffer<float> packed_a(static_cast<size_t>(m_slivers * MR * KC));
-  AlignedBuffer<float> packed_b(static_cast<size_t>(std::min(NC, (g.n + NR - 1) / NR * NR) * KC));
+  // The packed panels live in per-thread scratch that keeps its pages: training calls this
+  // thousands of times an epoch, and fresh buffers each time cost more in page faults than
+  // the packing itself (sgemm never runs nested on one thread; see scratch.h).
+  float* const ap = thread_scratch(ScratchSlot::kGemmA, static_cast<size_t>(m_slivers * MR * KC));
+  float* const bp = thread_scratch(
+      ScratchSlot::kGemmB, static_cast<size_t>(std::min(NC, (g.n + NR - 1) / NR * NR) * KC));
   // K is cut into equal slices of at most KC: 784 becomes 3 x 262, not 384 + 384 + 16,
   // so no pass runs the micro-kernel on a sliver too thin to pay for its C update.
   const int64_t kc_step = gemm_k_step(g.k);
@@ -138,8 +142,6 @@ void sgemm_blocked(const GemmArgs& g, const float* a, const float* b, float* c, 
     for (int64_t pc = 0; pc < g.k; pc += kc_step) {
       const int64_t kc = std::min(kc_step, g.k - pc);
       const float beta = pc == 0 ? g.beta : 1.0f;
-      float* bp = packed_b.data();
-      float* ap = packed_a.data();
       // One parallel region packs both panels: B slivers first, then A slivers.
       parallel_for(
           n_slivers + m_slivers,
