@@ -9,6 +9,7 @@ export type BenchBackend =
   | "js"
   | "cuda"
   | "torch-cuda"
+  | "torch-cpu"
   | "onnxruntime"
   | "onnxruntime-worker"
   | "tfjs-cpu"

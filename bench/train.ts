@@ -41,7 +41,7 @@ const DIM = 784;
 const PEER_THREADS = [1, 2];
 const PEER_SCRIPT = fileURLToPath(new URL("./peers/torch_train.py", import.meta.url));
 // The report's backend names predate this peer: the PyTorch CPU rows are named here.
-const TORCH_CPU = "torch-cpu" as string as BenchBackend;
+const TORCH_CPU: BenchBackend = "torch-cpu";
 
 /** What the targets ask of a row: speed-up over PyTorch and share of the FMA peak. */
 interface Target {

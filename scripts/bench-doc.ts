@@ -58,7 +58,7 @@ const SUITE_NOTES: Record<string, string> = {
   "gan-diag": "GAN diagnostics on toy data (pure TS, one thread): one diagnoseGan call with 10,000 samples.",
   text2image: "Text-to-image generation of the shipped GAN-INT-CLS model, native and JS against onnxruntime on its exported graph.",
   train:
-    "Training speed through the public API on 2 threads: VAE and AAE epochs, MLP GAN and DCGAN steps, NADE and PixelRNN training, and the training-shape GEMMs, with GFLOP/s against the FMA peak where the FLOP count is defined. `--peers` adds PyTorch on the CPU (not run here).",
+    "Training speed through the public API on 2 threads: VAE and AAE epochs, MLP GAN and DCGAN steps, NADE and PixelRNN training, and the training-shape GEMMs, with GFLOP/s against the FMA peak where the FLOP count is defined. `--peers` adds PyTorch on the CPU (bench/peers/torch_train.py, best of 1 and 2 threads; see [training-speed.md](training-speed.md)).",
 };
 
 function machineNow(loadAverageBefore: number[]): Machine {
