@@ -97,7 +97,7 @@ test("deepgen metadata with a wrong latent or image spec is E_FORMAT, not a sile
 });
 
 test("the shipped dcgan-mnist.onnx is the export of dcgan-mnist.safetensors: sample(seed 3) = Gan.sample to 1e-4; the card's numbers ride along", async (t) => {
-  const root = new URL("../models/", import.meta.url);
+  const root = new URL("../packages/models-mnist/models/", import.meta.url);
   const gan = await Gan.load(fileURLToPath(new URL("dcgan-mnist.safetensors", root)));
   const gen = await OnnxGenerator.load(fileURLToPath(new URL("dcgan-mnist.onnx", root)));
   const s = await gen.sample(16, { seed: 3 });

@@ -114,7 +114,7 @@ test("errors: missing file E_IO, not ONNX E_FORMAT, unsupported signatures E_ARG
   writeFileSync(text, "this is not a protobuf at all, just some text\n");
   t.is(await rejectCode(t, OnnxModel.load(text)), "E_FORMAT");
   t.is(
-    await rejectCode(t, OnnxModel.load(readFileSync(fileURLToPath(new URL("../models/vae-mnist.curve.png", import.meta.url))))),
+    await rejectCode(t, OnnxModel.load(readFileSync(fileURLToPath(new URL("../packages/models-mnist/models/vae-mnist.curve.png", import.meta.url))))),
     "E_FORMAT",
   );
 
@@ -185,7 +185,7 @@ test("errors: missing file E_IO, not ONNX E_FORMAT, unsupported signatures E_ARG
 });
 
 test("the shipped vae-mnist.onnx is the export of vae-mnist.safetensors: sample(seed 3) = Vae.sample --probs to 1e-4", async (t) => {
-  const root = new URL("../models/", import.meta.url);
+  const root = new URL("../packages/models-mnist/models/", import.meta.url);
   const vae = await Vae.load(fileURLToPath(new URL("vae-mnist.safetensors", root)));
   const gen = await OnnxGenerator.load(fileURLToPath(new URL("vae-mnist.onnx", root)));
   const s = await gen.sample(16, { seed: 3 });

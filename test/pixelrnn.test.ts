@@ -224,7 +224,7 @@ for (const kind of KINDS) {
   test(`shipped ${kind}: loads by short name, and its test NLL is the one its card reports`, async (t) => {
     const { readFileSync } = await import("node:fs");
     const { canonicalSplit } = await import("../lib/data/mnist.js");
-    const card = JSON.parse(readFileSync(new URL(`../models/${kind}-mnist.card.json`, import.meta.url), "utf8"));
+    const card = JSON.parse(readFileSync(new URL(`../packages/models-mnist/models/${kind}-mnist.card.json`, import.meta.url), "utf8"));
     const model = await loadModel(kind);
     t.is(model.kind, kind);
     t.is(model.paramCount(), card.param_count);

@@ -91,8 +91,11 @@ export async function writeCurve(path: string, curve: TrainingCurve): Promise<vo
   await writePng(path, linePlot(curve.series, curve.options));
 }
 
-/** A model card as read back: its source fields, then whatever the family reports. */
-export interface ModelCard extends CardSource {
+/**
+ * A model card as read back: the source fields deepgen writes first (absent from a card
+ * written by hand), then whatever the family reports.
+ */
+export interface ModelCard extends Partial<CardSource> {
   readonly [field: string]: unknown;
 }
 
@@ -120,7 +123,7 @@ export async function readCardOf(modelPath: string): Promise<ModelCard | null> {
   } catch (e) {
     throw new DeepgenError("E_FORMAT", `${path}: the model card is not valid JSON (${(e as Error).message})`, { cause: e });
   }
-  if (typeof card !== "object" || card === null || Array.isArray(card) || typeof (card as { model?: unknown }).model !== "string")
-    throw new DeepgenError("E_FORMAT", `${path}: a model card must be a JSON object with a 'model' field`);
+  if (typeof card !== "object" || card === null || Array.isArray(card))
+    throw new DeepgenError("E_FORMAT", `${path}: a model card must be a JSON object`);
   return card as ModelCard;
 }
