@@ -114,7 +114,10 @@ test("errors: missing file E_IO, not ONNX E_FORMAT, unsupported signatures E_ARG
   writeFileSync(text, "this is not a protobuf at all, just some text\n");
   t.is(await rejectCode(t, OnnxModel.load(text)), "E_FORMAT");
   t.is(
-    await rejectCode(t, OnnxModel.load(readFileSync(fileURLToPath(new URL("../packages/models-mnist/models/vae-mnist.curve.png", import.meta.url))))),
+    await rejectCode(
+      t,
+      OnnxModel.load(readFileSync(fileURLToPath(new URL("../packages/models-mnist/models/vae-mnist.curve.png", import.meta.url)))),
+    ),
     "E_FORMAT",
   );
 
