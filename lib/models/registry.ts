@@ -142,10 +142,10 @@ const NO_LIKELIHOOD: Record<string, string> = {
 
 /** A model that draws images unconditionally (all but classifiers, judges and caption models), else E_ARG. */
 export async function loadSampler(nameOrPath: string, opts: { backend?: BackendName } = {}): Promise<SamplerModel> {
-  const model = await load(nameOrPath, opts);
-  const why = NOT_SAMPLERS[model.kind];
-  if (why !== undefined) throw new DeepgenError("E_ARG", `${resolveModelPath(nameOrPath)}: ${why}`);
-  return model as SamplerModel;
+  const path = resolveModelPath(nameOrPath);
+  const why = NOT_SAMPLERS[await readModelKind(path)];
+  if (why !== undefined) throw new DeepgenError("E_ARG", `${path}: ${why}`);
+  return (await load(path, opts)) as SamplerModel;
 }
 
 /** A model with an exact likelihood or a bound on it (the density models), else E_ARG. */
