@@ -9,7 +9,7 @@ import { join } from "node:path";
 import test from "ava";
 
 import { isDeepgenError, load, Nade, SHIPPED_MODELS, type Sampler } from "../lib/index.js";
-import { shippedSamplerNames } from "../lib/models/registry.js";
+import { loadSampler, shippedSamplerNames } from "../lib/models/registry.js";
 
 const dir = mkdtempSync(join(tmpdir(), "deepgen-load-"));
 
@@ -76,4 +76,6 @@ test("a card beside a model that is not JSON is E_FORMAT, not silently dropped",
   writeFileSync(join(dir, "carded.card.json"), "{ not json");
   const e = await t.throwsAsync(load(path));
   t.true(isDeepgenError(e, "E_FORMAT"), String(e));
+  // the commands and the server load without the card, so it never keeps a model from sampling
+  t.is((await loadSampler(path)).kind, "nade");
 });

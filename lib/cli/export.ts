@@ -9,7 +9,8 @@ import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
 
 import { DeepgenError } from "../core/errors.js";
-import { loadModelFile } from "../io/model-file.js";
+import { readModelKind } from "../io/model-file.js";
+import { cardPathOf } from "../models/card.js";
 import { loadSampler, resolveModelPath } from "../models/registry.js";
 import { TextToImage } from "../models/text2image.js";
 import { cardInfo, type GraphRole } from "../onnx/metadata.js";
@@ -22,11 +23,6 @@ interface ExportCliOptions {
   json?: boolean;
 }
 
-/** models/x.safetensors -> models/x.card.json */
-export function cardPathOf(modelPath: string): string {
-  return `${modelPath.replace(/\.safetensors$/, "")}.card.json`;
-}
-
 function readCard(path: string): Record<string, unknown> {
   try {
     return JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
@@ -37,8 +33,7 @@ function readCard(path: string): Record<string, unknown> {
 
 /** The model of a file: a sampler, or a text-to-image model (which draws from captions, so no sampler). */
 async function loadExportable(path: string): Promise<{ kind: string }> {
-  if ((await loadModelFile(path)).model === "text2image") return TextToImage.load(path);
-  return loadSampler(path);
+  return (await readModelKind(path)) === "text2image" ? TextToImage.load(path) : loadSampler(path);
 }
 
 export function registerExport(program: Command, run: (json: boolean, fn: () => Promise<void>) => Promise<void>): void {

@@ -84,13 +84,17 @@ export type SamplerModel = Exclude<Model, TextToImage | TextCvae | Classifier | 
  * The file's header is read to learn the family, then the file once, by that class's load.
  */
 export async function load(nameOrPath: string, options?: { backend?: BackendName }): Promise<Model> {
-  const opts = checkOptions("load", options, BACKEND_KEYS);
-  if (opts.backend !== undefined) checkOneOf("backend", opts.backend, BACKEND_NAMES);
+  const opts = loadOptions("load", options);
   const path = resolveModelPath(nameOrPath);
-  const kind = await readModelKind(path);
-  const model = await loadKind(kind, path, opts);
+  const model = await loadKind(await readModelKind(path), path, opts);
   model.card = await readCardOf(path);
   return model;
+}
+
+function loadOptions(where: string, options: { backend?: BackendName } | undefined): { backend?: BackendName } {
+  const opts = checkOptions(where, options, BACKEND_KEYS);
+  if (opts.backend !== undefined) checkOneOf("backend", opts.backend, BACKEND_NAMES);
+  return opts;
 }
 
 function loadKind(kind: string, path: string, opts: { backend?: BackendName }): Promise<Model> {
@@ -140,19 +144,26 @@ const NO_LIKELIHOOD: Record<string, string> = {
   gan: "a GAN has no likelihood; it can be sampled, interpolated and scored by sample quality (eval --quality)",
 };
 
-/** A model that draws images unconditionally (all but classifiers, judges and caption models), else E_ARG. */
-export async function loadSampler(nameOrPath: string, opts: { backend?: BackendName } = {}): Promise<SamplerModel> {
+/**
+ * A model that draws images unconditionally (all but classifiers, judges and caption models),
+ * else E_ARG. For the commands and the server, which use no card: unlike `load`, it reads none,
+ * so a broken card beside a model never keeps it from being sampled or served.
+ */
+export async function loadSampler(nameOrPath: string, options?: { backend?: BackendName }): Promise<SamplerModel> {
+  const opts = loadOptions("loadSampler", options);
   const path = resolveModelPath(nameOrPath);
-  const why = NOT_SAMPLERS[await readModelKind(path)];
+  const kind = await readModelKind(path);
+  const why = NOT_SAMPLERS[kind];
   if (why !== undefined) throw new DeepgenError("E_ARG", `${path}: ${why}`);
-  return (await load(path, opts)) as SamplerModel;
+  return (await loadKind(kind, path, opts)) as SamplerModel;
 }
 
-/** A model with an exact likelihood or a bound on it (the density models), else E_ARG. */
-export async function loadModel(nameOrPath: string, opts: { backend?: BackendName } = {}): Promise<DensityModel> {
+/** A model with an exact likelihood or a bound on it (the density models), else E_ARG; no card, as loadSampler. */
+export async function loadModel(nameOrPath: string, options?: { backend?: BackendName }): Promise<DensityModel> {
+  const opts = loadOptions("loadModel", options);
   const path = resolveModelPath(nameOrPath);
   const kind = await readModelKind(path);
   const why = NOT_SAMPLERS[kind] ?? NO_LIKELIHOOD[kind];
   if (why !== undefined) throw new DeepgenError("E_ARG", `${path}: ${why}`);
-  return (await load(path, opts)) as DensityModel & Model;
+  return (await loadKind(kind, path, opts)) as DensityModel & Model;
 }
