@@ -4,18 +4,15 @@
 #include "../../native/common/thread_pool.h"
 #include "../../native/kernels/cpu/gemm.h"
 #include "../../native/kernels/cpu/gemm_kernel.h"
-#include "../../native/kernels/cpu/philox_fill.h"
 #include "check.h"
+#include "random_data.h"
 
 using namespace deepgen;
 
 namespace {
 
-std::vector<float> random_vec(int64_t n, uint32_t seed) {
-  std::vector<float> v(static_cast<size_t>(n));
-  philox_fill(v.data(), n, seed, 0, 11, Distribution::kNormal);
-  return v;
-}
+// Philox stream of this file's test data.
+constexpr uint32_t kDataStream = 11;
 
 // Max |fast - plain| relative to the size of the terms, for each shape/transposition.
 double gemm_error(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, float beta,
@@ -31,9 +28,9 @@ double gemm_error(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha
   g.lda = (ta ? m : k) + 3;  // padded leading dimensions
   g.ldb = (tb ? k : n) + 1;
   g.ldc = n + 2;
-  const auto a = random_vec((ta ? k : m) * g.lda, 1);
-  const auto b = random_vec((tb ? n : k) * g.ldb, 2);
-  auto c_fast = random_vec(m * g.ldc, 3);
+  const auto a = dgtest::normal_vec((ta ? k : m) * g.lda, 1, kDataStream);
+  const auto b = dgtest::normal_vec((tb ? n : k) * g.ldb, 2, kDataStream);
+  auto c_fast = dgtest::normal_vec(m * g.ldc, 3, kDataStream);
   auto c_plain = c_fast;
   g.a = a.data();
   g.b = b.data();
@@ -78,8 +75,8 @@ TEST(gemm_result_independent_of_thread_count) {
   g.lda = g.k;
   g.ldb = g.n;
   g.ldc = g.n;
-  const auto a = random_vec(g.m * g.k, 4);
-  const auto b = random_vec(g.k * g.n, 5);
+  const auto a = dgtest::normal_vec(g.m * g.k, 4, kDataStream);
+  const auto b = dgtest::normal_vec(g.k * g.n, 5, kDataStream);
   std::vector<float> c1(g.m * g.n), c3(g.m * g.n);
   g.a = a.data();
   g.b = b.data();
@@ -94,8 +91,8 @@ TEST(gemm_result_independent_of_thread_count) {
 
 TEST(gemm_micro_kernels_agree) {
   const int64_t kc = 37;
-  const auto a = random_vec(kc * kGemmMR, 6);
-  const auto b = random_vec(kc * kGemmNR, 7);
+  const auto a = dgtest::normal_vec(kc * kGemmMR, 6, kDataStream);
+  const auto b = dgtest::normal_vec(kc * kGemmNR, 7, kDataStream);
   std::vector<float> c1(kGemmMR * kGemmNR, 1.0f), c2 = c1;
   sgemm_micro_portable(kc, a.data(), b.data(), c1.data(), kGemmNR, 0.5f, 2.0f);
   sgemm_micro_avx2(kc, a.data(), b.data(), c2.data(), kGemmNR, 0.5f, 2.0f);
@@ -110,8 +107,8 @@ TEST(gemm_beta_zero_ignores_nan_in_c_and_k_zero_scales) {
   g.n = 20;
   g.k = 20;
   g.lda = g.ldb = g.ldc = 20;
-  const auto a = random_vec(400, 8);
-  const auto b = random_vec(400, 9);
+  const auto a = dgtest::normal_vec(400, 8, kDataStream);
+  const auto b = dgtest::normal_vec(400, 9, kDataStream);
   std::vector<float> c(400, NAN);
   g.a = a.data();
   g.b = b.data();
@@ -140,8 +137,8 @@ TEST(gemm_batched_strides) {
   g.stride_a = 15;
   g.stride_b = 0;  // shared B
   g.stride_c = 12;
-  const auto a = random_vec(7 * 15, 10);
-  const auto b = random_vec(20, 11);
+  const auto a = dgtest::normal_vec(7 * 15, 10, kDataStream);
+  const auto b = dgtest::normal_vec(20, 11, kDataStream);
   std::vector<float> c(7 * 12), ref(7 * 12);
   g.a = a.data();
   g.b = b.data();

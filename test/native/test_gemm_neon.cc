@@ -5,18 +5,15 @@
 #include <cstring>
 #include <vector>
 
-#include "../../native/kernels/cpu/philox_fill.h"
 #include "check.h"
+#include "random_data.h"
 
 using namespace deepgen;
 
 namespace {
 
-std::vector<float> random_vec(int64_t n, uint32_t seed) {
-  std::vector<float> v(static_cast<size_t>(n));
-  philox_fill(v.data(), n, seed, 0, 13, Distribution::kNormal);
-  return v;
-}
+// Philox stream of this file's test data.
+constexpr uint32_t kDataStream = 13;
 
 }  // namespace
 
@@ -27,9 +24,9 @@ TEST(gemm_neon_micro_kernel_equals_portable_bit_for_bit) {
   for (const int64_t kc : {1, 2, 7, 262, 384}) {
     for (const float alpha : {1.0f, 0.75f}) {
       for (const float beta : {0.0f, 1.0f, -0.5f}) {
-        const auto a = random_vec(kc * kGemmMR, seed++);
-        const auto b = random_vec(kc * kGemmNR, seed++);
-        std::vector<float> c1 = random_vec(kGemmMR * ldc, seed++), c2 = c1;
+        const auto a = dgtest::normal_vec(kc * kGemmMR, seed++, kDataStream);
+        const auto b = dgtest::normal_vec(kc * kGemmNR, seed++, kDataStream);
+        std::vector<float> c1 = dgtest::normal_vec(kGemmMR * ldc, seed++, kDataStream), c2 = c1;
         sgemm_micro_portable(kc, a.data(), b.data(), c1.data(), ldc, alpha, beta);
         sgemm_micro_neon(kc, a.data(), b.data(), c2.data(), ldc, alpha, beta);
         mismatches += std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(float)) != 0;

@@ -4,24 +4,21 @@
 #include "../../native/common/thread_pool.h"
 #include "../../native/kernels/cpu/gemm.h"
 #include "../../native/kernels/cpu/packed_weights.h"
-#include "../../native/kernels/cpu/philox_fill.h"
 #include "check.h"
+#include "random_data.h"
 
 using namespace deepgen;
 
 namespace {
 
-std::vector<float> random_vec(int64_t n, uint32_t seed) {
-  std::vector<float> v(static_cast<size_t>(n));
-  philox_fill(v.data(), n, seed, 0, 13, Distribution::kNormal);
-  return v;
-}
+// Philox stream of this file's test data.
+constexpr uint32_t kDataStream = 13;
 
 // C = A B through PackedWeights (B transposed or not) against the plain loops; and each row
 // of C computed alone equals its row in the batch, bit for bit.
 void check_shape(int64_t m, int64_t k, int64_t n, bool trans_b) {
-  const auto a = random_vec(m * k, 1);
-  const auto b = random_vec(k * n, 2);
+  const auto a = dgtest::normal_vec(m * k, 1, kDataStream);
+  const auto b = dgtest::normal_vec(k * n, 2, kDataStream);
   PackedWeights w(b.data(), k, n, trans_b ? k : n, trans_b);
   std::vector<float> c(static_cast<size_t>(m * n), NAN), ref(static_cast<size_t>(m * n));
   w.multiply(a.data(), {k, 1, m, 0}, m, c.data(), n, 0);
@@ -65,8 +62,8 @@ TEST(packed_weights_match_plain_gemm_and_rows_do_not_depend_on_the_batch) {
 TEST(packed_weights_read_pixels_in_place) {
   // x [images, k channels, pixels] as rows (image, pixel): the same product as its transpose.
   const int64_t images = 3, k = 5, pixels = 7, n = 20, m = images * pixels;
-  const auto x = random_vec(images * k * pixels, 4);
-  const auto b = random_vec(k * n, 5);
+  const auto x = dgtest::normal_vec(images * k * pixels, 4, kDataStream);
+  const auto b = dgtest::normal_vec(k * n, 5, kDataStream);
   std::vector<float> rows(static_cast<size_t>(m * k));
   for (int64_t i = 0; i < images; ++i)
     for (int64_t c = 0; c < k; ++c)
