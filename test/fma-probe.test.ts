@@ -1,5 +1,6 @@
 import test from "ava";
 
+import { FMA_PROBE_LANES } from "../lib/kernels/js/fma-probe.js";
 import { fmaProbeSync } from "../lib/kernels/peak.js";
 
 test("native FMA probe matches its JS twin to float rounding", (t) => {
@@ -16,7 +17,7 @@ test("native FMA probe matches its JS twin to float rounding", (t) => {
 });
 
 test("probe chains converge to the fixed point a / (1 - m) = 1", (t) => {
-  t.true(Math.abs(fmaProbeSync(200_000, 2, "native") - 2 * 96) < 0.05);
+  t.true(Math.abs(fmaProbeSync(200_000, 2, "native") - 2 * FMA_PROBE_LANES) < 0.05);
 });
 
 test("probe rejects bad arguments", (t) => {

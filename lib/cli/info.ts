@@ -82,7 +82,7 @@ export function registerInfo(program: Command, run: (json: boolean, fn: () => Pr
         lines.push(
           `shipped models and MNIST: ${models.installed ? `${models.name} ${models.version} (${models.path})` : `not installed (npm install ${models.name})`}`,
         );
-        if (peak) lines.push(`peak: ${peak.gflops.toFixed(1)} GFLOP/s fp32 FMA on ${peak.threads} threads`);
+        if (peak) lines.push(`peak: ${peak.gflops.toFixed(1)} GFLOP/s fp32 FMA (${peak.simd}) on ${peak.threads} threads`);
         if (params) {
           lines.push(`parameters over D = ${opts.params} binary pixels:`);
           for (const [k, v] of Object.entries(params)) lines.push(`  ${k}: ${v}`);

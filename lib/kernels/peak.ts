@@ -1,6 +1,6 @@
 /**
- * The machine-peak probe: runs independent FMA chains (native: AVX2/FMA when the CPU has it)
- * and reports GFLOP/s. Benchmarks divide by this number to say how close a kernel gets to
+ * The machine-peak probe: runs independent FMA chains (native: the widest FMA the CPU runs,
+ * AVX-512 or AVX2) and reports GFLOP/s. Benchmarks divide by this number to say how close a kernel gets to
  * the hardware. The JS twin (js/fma-probe.ts) measures what plain JS reaches.
  */
 import { performance } from "node:perf_hooks";
@@ -34,6 +34,8 @@ export function fmaProbe(iters: number, chunks: number, opts: FmaProbeOptions = 
 
 export interface PeakResult {
   backend: "native" | "js";
+  /** The instructions the probe ran: the native kernel path ("avx512", "avx2+fma", ...) or "js". */
+  simd: string;
   threads: number;
   gflops: number;
   /** Seconds of the best timed run. */
@@ -62,5 +64,6 @@ export function measureFmaPeak(
   let best = Infinity;
   for (let r = 0; r < repeats; r++) best = Math.min(best, time(iters));
   const flops = 2 * FMA_PROBE_LANES * iters * threads;
-  return { backend, threads, gflops: flops / best / 1e9, seconds: best, iters };
+  const simd = backend === "js" ? "js" : callNative((a) => a.info().cpu.simdPath);
+  return { backend, simd, threads, gflops: flops / best / 1e9, seconds: best, iters };
 }

@@ -1,6 +1,7 @@
 #include <cmath>
 #include <vector>
 
+#include "../../native/common/cpu_features.h"
 #include "../../native/common/thread_pool.h"
 #include "../../native/kernels/cpu/gemm.h"
 #include "../../native/kernels/cpu/gemm_kernel.h"
@@ -99,6 +100,28 @@ TEST(gemm_micro_kernels_agree) {
   double worst = 0;
   for (size_t i = 0; i < c1.size(); ++i) worst = std::fmax(worst, std::fabs(c1[i] - c2[i]));
   CHECK(worst < 1e-4);
+}
+
+// The AVX-512 pair kernel must reproduce two AVX2 tiles bit for bit (same FMA chain per
+// element), for every row count and for both C updates, so that the wide path changes speed
+// and nothing else.
+TEST(gemm_avx512_pair_kernel_equals_two_avx2_tiles_bit_for_bit) {
+  if (!use_avx512()) return;  // nothing to compare on a CPU without AVX-512F
+  const int64_t kc = 53, ldc = 2 * kGemmNR + 5;
+  const auto a = dgtest::normal_vec(kc * kGemmMR, 16, kDataStream);
+  const auto b0 = dgtest::normal_vec(kc * kGemmNR, 17, kDataStream);
+  const auto b1 = dgtest::normal_vec(kc * kGemmNR, 18, kDataStream);
+  int diff = 0;
+  for (int rows = 1; rows <= kGemmMR; ++rows) {
+    for (float beta : {0.0f, 0.75f}) {
+      std::vector<float> c1 = dgtest::normal_vec(kGemmMR * ldc, 19, kDataStream), c2 = c1;
+      sgemm_micro_rows_avx2(rows, kc, a.data(), b0.data(), c1.data(), ldc, 1.5f, beta);
+      sgemm_micro_rows_avx2(rows, kc, a.data(), b1.data(), c1.data() + kGemmNR, ldc, 1.5f, beta);
+      sgemm_micro_pair_avx512(rows, kc, a.data(), b0.data(), b1.data(), c2.data(), ldc, 1.5f, beta);
+      for (size_t i = 0; i < c1.size(); ++i) diff += c1[i] != c2[i];
+    }
+  }
+  CHECK_EQ(diff, 0);
 }
 
 TEST(gemm_beta_zero_ignores_nan_in_c_and_k_zero_scales) {

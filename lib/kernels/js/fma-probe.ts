@@ -4,7 +4,7 @@
  * JS has no fused multiply-add, so each step rounds twice (the native AVX2 path once): the
  * sums agree to float rounding, not bit for bit.
  */
-export const FMA_PROBE_LANES = 96;
+export const FMA_PROBE_LANES = 192;
 const M = Math.fround(0.999);
 const A = Math.fround(0.001);
 

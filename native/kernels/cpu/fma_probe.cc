@@ -20,22 +20,21 @@ double fma_probe(int64_t iters, int64_t chunks, int max_threads, const JobHooks&
   // Work in slices so a cancel request is honoured within a few milliseconds.
   constexpr int64_t kSlice = 1 << 18;
   const int64_t slices = (iters + kSlice - 1) / kSlice;
-  const bool simd = use_avx2_fma();
+  const auto lanes_fn = use_avx512()     ? fma_probe_lanes_avx512
+                        : use_avx2_fma() ? fma_probe_lanes_avx2
+                                         : fma_probe_lanes_portable;
   std::vector<double> sums(static_cast<size_t>(chunks), 0.0);
   std::atomic<int64_t> slices_done{0};
   const double total_slices = static_cast<double>(slices * chunks);
   parallel_for(
       chunks,
       [&](int64_t c) {
-        alignas(32) float acc[kFmaProbeLanes];
+        alignas(64) float acc[kFmaProbeLanes];
         for (int l = 0; l < kFmaProbeLanes; ++l) acc[l] = 0.01f * static_cast<float>(l);
         for (int64_t s = 0; s < slices; ++s) {
           hooks.throw_if_cancelled();
           const int64_t n = std::min(kSlice, iters - s * kSlice);
-          if (simd)
-            fma_probe_lanes_avx2(acc, n);
-          else
-            fma_probe_lanes_portable(acc, n);
+          lanes_fn(acc, n);
           const int64_t done = ++slices_done;
           hooks.report(static_cast<double>(done) / total_slices);
         }

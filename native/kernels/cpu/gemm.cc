@@ -123,9 +123,52 @@ inline void run_tile(MicroKernel micro, int64_t kc, const float* ap, const float
   }
 }
 
+// One KC slice of C's tiles, for the tasks of sgemm_blocked and gemm_packed.
+struct SliceTiles {
+  MicroKernel micro;
+  bool wide;  // AVX-512: adjacent full-width slivers in pairs (sgemm_micro_pair_avx512)
+  int64_t m, n, kc, j_base, ldc;
+  const float* ap;  // the slice's packed A slivers
+  const float* bp;  // the slice's packed B slivers, from column j_base on
+  float* c;         // C at row 0, column j_base
+  float alpha, beta;
+};
+
+// Tasks: MC-tall row blocks x column chunks of 4 slivers (64 columns).
+constexpr int64_t kSliversPerTask = 4;
+
+// The tiles of task `task` (row block x column chunk) of a slice with n_slivers slivers.
+void run_task(const SliceTiles& t, int64_t task, int64_t n_slivers) {
+  const int64_t col_chunks = (n_slivers + kSliversPerTask - 1) / kSliversPerTask;
+  const int64_t rb = task / col_chunks, cc = task % col_chunks;
+  const int64_t s_end = std::min(n_slivers, (cc + 1) * kSliversPerTask);
+  const int64_t i_end = std::min(t.m, (rb + 1) * MC);
+  for (int64_t s = cc * kSliversPerTask; s < s_end;) {
+    const int64_t j0 = s * NR;
+    const float* bs = t.bp + s * NR * t.kc;
+    if (t.wide && s + 1 < s_end && t.j_base + j0 + 2 * NR <= t.n) {
+      for (int64_t i0 = rb * MC; i0 < i_end; i0 += MR) {
+        const int rows = static_cast<int>(std::min<int64_t>(MR, t.m - i0));
+        sgemm_micro_pair_avx512(rows, t.kc, t.ap + (i0 / MR) * MR * t.kc, bs, bs + NR * t.kc,
+                                t.c + i0 * t.ldc + j0, t.ldc, t.alpha, t.beta);
+      }
+      s += 2;
+      continue;
+    }
+    const int64_t cols = std::min<int64_t>(NR, t.n - t.j_base - j0);
+    for (int64_t i0 = rb * MC; i0 < i_end; i0 += MR) {
+      const int64_t rows = std::min<int64_t>(MR, t.m - i0);
+      run_tile(t.micro, t.kc, t.ap + (i0 / MR) * MR * t.kc, bs, t.c + i0 * t.ldc + j0, t.ldc, rows,
+               cols, t.alpha, t.beta);
+    }
+    ++s;
+  }
+}
+
 // One matrix of the batch with the blocked algorithm, tiles spread over `threads`.
 void sgemm_blocked(const GemmArgs& g, const float* a, const float* b, float* c, int threads) {
   const MicroKernel micro = use_avx2_fma() ? sgemm_micro_avx2 : kBaseMicro;
+  const bool wide = use_avx512();
   const int64_t m_slivers = (g.m + MR - 1) / MR;
   // The packed panels live in per-thread scratch that keeps its pages: training calls this
   // thousands of times an epoch, and fresh buffers each time cost more in page faults than
@@ -152,27 +195,11 @@ void sgemm_blocked(const GemmArgs& g, const float* a, const float* b, float* c, 
               pack_a_sliver(g, a, (s - n_slivers) * MR, pc, kc, ap + (s - n_slivers) * MR * kc);
           },
           threads);
-      // Tasks: MC-tall row blocks x column chunks of 4 slivers (64 columns).
-      constexpr int64_t kSliversPerTask = 4;
+      const SliceTiles tiles{micro, wide, g.m, g.n, kc, jc, g.ldc, ap, bp, c + jc, g.alpha, beta};
       const int64_t row_blocks = (g.m + MC - 1) / MC;
       const int64_t col_chunks = (n_slivers + kSliversPerTask - 1) / kSliversPerTask;
       parallel_for(
-          row_blocks * col_chunks,
-          [&](int64_t task) {
-            const int64_t rb = task / col_chunks;
-            const int64_t cc = task % col_chunks;
-            const int64_t s_end = std::min(n_slivers, (cc + 1) * kSliversPerTask);
-            const int64_t i_end = std::min(g.m, (rb + 1) * MC);
-            for (int64_t s = cc * kSliversPerTask; s < s_end; ++s) {
-              const int64_t j0 = jc + s * NR;
-              const int64_t cols = std::min<int64_t>(NR, g.n - j0);
-              for (int64_t i0 = rb * MC; i0 < i_end; i0 += MR) {
-                const int64_t rows = std::min<int64_t>(MR, g.m - i0);
-                run_tile(micro, kc, ap + (i0 / MR) * MR * kc, bp + s * NR * kc, c + i0 * g.ldc + j0,
-                         g.ldc, rows, cols, g.alpha, beta);
-              }
-            }
-          },
+          row_blocks * col_chunks, [&](int64_t task) { run_task(tiles, task, n_slivers); },
           threads);
     }
   }
@@ -285,32 +312,24 @@ void gemm_packed(int64_t m, int64_t n, int64_t k, const float* packed_a, const f
   const int64_t step = gemm_k_step(k);
   const int threads =
       m * n * k < kSingleThreadGemm ? 1 : (max_threads > 0 ? max_threads : thread_limit());
-  // Tasks as in sgemm_blocked: MC-tall row blocks x column chunks of 4 slivers.
-  constexpr int64_t kSliversPerTask = 4;
   const int64_t row_blocks = (m + MC - 1) / MC;
   const int64_t col_chunks = (n_slivers + kSliversPerTask - 1) / kSliversPerTask;
   for (int64_t pc = 0; pc < k; pc += step) {
     const int64_t kc = std::min(step, k - pc);
-    const float beta = pc == 0 ? 0.0f : 1.0f;
-    const float* ap = packed_a + slice_offset(pc, m_slivers, MR);
-    const float* bp = packed_b + slice_offset(pc, n_slivers, NR);
+    const SliceTiles tiles{micro,
+                           use_avx512(),
+                           m,
+                           n,
+                           kc,
+                           0,
+                           ldc,
+                           packed_a + slice_offset(pc, m_slivers, MR),
+                           packed_b + slice_offset(pc, n_slivers, NR),
+                           c,
+                           1.0f,
+                           pc == 0 ? 0.0f : 1.0f};
     parallel_for(
-        row_blocks * col_chunks,
-        [&](int64_t task) {
-          const int64_t rb = task / col_chunks, cc = task % col_chunks;
-          const int64_t s_end = std::min(n_slivers, (cc + 1) * kSliversPerTask);
-          const int64_t i_end = std::min(m, (rb + 1) * MC);
-          for (int64_t s = cc * kSliversPerTask; s < s_end; ++s) {
-            const int64_t j0 = s * NR;
-            const int64_t cols = std::min<int64_t>(NR, n - j0);
-            for (int64_t i0 = rb * MC; i0 < i_end; i0 += MR) {
-              const int64_t rows = std::min<int64_t>(MR, m - i0);
-              run_tile(micro, kc, ap + (i0 / MR) * MR * kc, bp + s * NR * kc, c + i0 * ldc + j0,
-                       ldc, rows, cols, 1.0f, beta);
-            }
-          }
-        },
-        threads);
+        row_blocks * col_chunks, [&](int64_t task) { run_task(tiles, task, n_slivers); }, threads);
   }
 }
 

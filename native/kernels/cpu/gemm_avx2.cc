@@ -121,6 +121,67 @@ void sgemm_micro_rows_avx2(int rows, int64_t kc, const float* a, const float* b,
   }
 }
 
+namespace {
+
+template <int R>
+__attribute__((target("avx512f"))) void pair_rows(int64_t kc, const float* a, const float* b0,
+                                                  const float* b1, float* c, int64_t ldc,
+                                                  float alpha, float beta) {
+  for (int r = 0; r < R; ++r) {
+    _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + 2 * kGemmNR - 1), _MM_HINT_T0);
+  }
+  __m512 acc[R][2];
+  for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+#pragma GCC unroll 4
+  for (int64_t p = 0; p < kc; ++p) {
+    const __m512 v0 = _mm512_loadu_ps(b0);
+    const __m512 v1 = _mm512_loadu_ps(b1);
+    for (int r = 0; r < R; ++r) {
+      const __m512 ar = _mm512_set1_ps(a[r]);
+      acc[r][0] = _mm512_fmadd_ps(ar, v0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(ar, v1, acc[r][1]);
+    }
+    a += kGemmMR;
+    b0 += kGemmNR;
+    b1 += kGemmNR;
+  }
+  const __m512 va = _mm512_set1_ps(alpha);
+  const __m512 vb = _mm512_set1_ps(beta);
+  for (int r = 0; r < R; ++r) {
+    float* cr = c + r * ldc;
+    __m512 lo = _mm512_mul_ps(va, acc[r][0]);
+    __m512 hi = _mm512_mul_ps(va, acc[r][1]);
+    if (beta != 0.0f) {
+      lo = _mm512_fmadd_ps(vb, _mm512_loadu_ps(cr), lo);
+      hi = _mm512_fmadd_ps(vb, _mm512_loadu_ps(cr + kGemmNR), hi);
+    }
+    _mm512_storeu_ps(cr, lo);
+    _mm512_storeu_ps(cr + kGemmNR, hi);
+  }
+}
+
+}  // namespace
+
+void sgemm_micro_pair_avx512(int rows, int64_t kc, const float* a, const float* b0, const float* b1,
+                             float* c, int64_t ldc, float alpha, float beta) {
+  static_assert(kGemmMR == 6 && kGemmNR == 16, "one zmm per row and sliver");
+  switch (rows) {
+    case 1:
+      return pair_rows<1>(kc, a, b0, b1, c, ldc, alpha, beta);
+    case 2:
+      return pair_rows<2>(kc, a, b0, b1, c, ldc, alpha, beta);
+    case 3:
+      return pair_rows<3>(kc, a, b0, b1, c, ldc, alpha, beta);
+    case 4:
+      return pair_rows<4>(kc, a, b0, b1, c, ldc, alpha, beta);
+    case 5:
+      return pair_rows<5>(kc, a, b0, b1, c, ldc, alpha, beta);
+    default:
+      return pair_rows<6>(kc, a, b0, b1, c, ldc, alpha, beta);
+  }
+}
+
 // dots compiled with AVX2/FMA: its 16-lane sums become two ymm FMA chains per row.
 void sgemm_dots_avx2(const float* v, const float* h, int64_t nb, int64_t n, float* out) {
   dots(v, h, nb, n, out);
@@ -141,6 +202,11 @@ void sgemm_dots_avx2(const float* v, const float* h, int64_t nb, int64_t n, floa
 void sgemm_micro_rows_avx2(int, int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
                            float alpha, float beta) {
   sgemm_micro_portable(kc, a, b, c, ldc, alpha, beta);
+}
+void sgemm_micro_pair_avx512(int, int64_t kc, const float* a, const float* b0, const float* b1,
+                             float* c, int64_t ldc, float alpha, float beta) {
+  sgemm_micro_portable(kc, a, b0, c, ldc, alpha, beta);
+  sgemm_micro_portable(kc, a, b1, c + kGemmNR, ldc, alpha, beta);
 }
 }  // namespace deepgen
 

@@ -34,6 +34,15 @@ void sgemm_tile_store(const float* acc, float* c, int64_t ldc, float alpha, floa
 void sgemm_micro_rows_avx2(int rows, int64_t kc, const float* a, const float* b, float* c,
                            int64_t ldc, float alpha, float beta);
 
+// The first `rows` (1 .. MR) rows of an MR x 2NR tile on AVX-512F: two adjacent packed B
+// slivers (b0 for columns [0, NR), b1 for [NR, 2NR)) against one A sliver, one zmm per row
+// and sliver. Each element sees exactly sgemm_micro_avx2's arithmetic (the same FMA chain
+// over p, the same alpha/beta update), so the wide path's C equals the AVX2 path's bit for
+// bit; it only does the work of two AVX2 tiles in the instructions of one. Called only when
+// use_avx512().
+void sgemm_micro_pair_avx512(int rows, int64_t kc, const float* a, const float* b0, const float* b1,
+                             float* c, int64_t ldc, float alpha, float beta);
+
 // out[s] = v . h_s for the nb contiguous rows h_s of h [nb, n] (dot_lanes.h dots): the
 // product of a few rows of A with a transposed B, which packing would only slow down.
 void sgemm_dots_portable(const float* v, const float* h, int64_t nb, int64_t n, float* out);
