@@ -20,6 +20,7 @@ enum class ScratchSlot : int {
   kGathered,
   kGemmA,
   kGemmB,
+  kPixelRnn,
   kCount
 };
 

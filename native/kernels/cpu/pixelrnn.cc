@@ -16,6 +16,7 @@
 
 #include "../../common/cpu_features.h"
 #include "../../common/errors.h"
+#include "../../common/scratch.h"
 #include "gemm.h"
 #include "lstm_gates.h"
 #include "pixelrnn_plan.h"
@@ -159,20 +160,22 @@ void add_colsum(float* dst, const float* src, int64_t rows, int64_t width) {
     for (int64_t j = 0; j < width; ++j) dst[j] += src[i * width + j];
 }
 
-using Vec = std::vector<float>;
-
-// All activations of one block of nb samples, kept for the backward pass.
+// All activations of one block of nb samples, kept for the backward pass. They live in one
+// per-thread arena (scratch.h) that keeps its pages between calls: a block of 16 images needs
+// tens of MB, and allocating them afresh on every training step cost more in page faults and
+// zeroing than the recurrence's arithmetic. Every array is fully written before it is read.
 struct BlockNet {
   const PixelRnnSpec& s;
   const PixelRnnLayout& lay;
   const std::vector<PixelRnnPlan>& plans;
   int64_t nb, d, h, ndir;
-  Vec patches;          // [D*nb, 24] the image under the mask-A taps
-  std::vector<Vec> xs;  // L+1 maps [D*nb, H], raster
-  std::vector<Vec> hs, cs, gs,
-      cps;                   // per (layer, dir), ordered: h, c [D*nb, H], gates [D*nb, 4H], c_prev
-  Vec y1, logits;            // [D*nb, H] post-ReLU, [D*nb]
-  Vec pre, gather, gather2;  // scratch
+  float* patches;          // [D*nb, 24] the image under the mask-A taps
+  std::vector<float*> xs;  // L+1 maps [D*nb, H], raster
+  std::vector<float*> hs, cs, gs,
+      cps;             // per (layer, dir), ordered: h, c [D*nb, H], gates [D*nb, 4H], c_prev
+  float *y1, *logits;  // [D*nb, H] post-ReLU, [D*nb]
+  float *pre, *gather, *gather2;         // scratch
+  float *dy, *dx, *dxn, *dh, *dc, *dcp;  // backward: [D*nb, H] each
 
   BlockNet(const PixelRnnSpec& spec, const PixelRnnLayout& l, const std::vector<PixelRnnPlan>& pl,
            int64_t n)
@@ -183,19 +186,39 @@ struct BlockNet {
         d(spec.rows * spec.cols),
         h(spec.hidden),
         ndir(static_cast<int64_t>(pl.size())) {
-    const size_t rows = static_cast<size_t>(d * nb), hh = static_cast<size_t>(h);
-    patches.resize(rows * kMaskATaps);
-    xs.assign(static_cast<size_t>(s.layers + 1), Vec(rows * hh));
-    const size_t nld = static_cast<size_t>(s.layers * ndir);
-    hs.assign(nld, Vec(rows * hh));
-    cs.assign(nld, Vec(rows * hh));
-    cps.assign(nld, Vec(rows * hh));
-    gs.assign(nld, Vec(rows * 4 * hh));
-    y1.resize(rows * hh);
-    logits.resize(rows);
-    pre.resize(rows * 4 * hh);
-    gather.resize(rows * 3 * hh);
-    gather2.resize(rows * 3 * hh);
+    const int64_t rows = d * nb;
+    const int64_t nld = s.layers * ndir;
+    // Offsets rounded to 16 floats keep every array 64-byte aligned.
+    auto padded = [](int64_t v) { return (v + 15) / 16 * 16; };
+    const int64_t map = padded(rows * h);
+    const int64_t total = padded(rows * kMaskATaps) + (s.layers + 1) * map + nld * 3 * map +
+                          nld * padded(rows * 4 * h) + map + padded(rows) + padded(rows * 4 * h) +
+                          2 * padded(rows * 3 * h) + 6 * map;
+    float* next = thread_scratch(ScratchSlot::kPixelRnn, static_cast<size_t>(total));
+    auto take = [&](int64_t size) {
+      float* p = next;
+      next += padded(size);
+      return p;
+    };
+    patches = take(rows * kMaskATaps);
+    for (int64_t i = 0; i <= s.layers; ++i) xs.push_back(take(rows * h));
+    for (int64_t i = 0; i < nld; ++i) {
+      hs.push_back(take(rows * h));
+      cs.push_back(take(rows * h));
+      cps.push_back(take(rows * h));
+      gs.push_back(take(rows * 4 * h));
+    }
+    y1 = take(rows * h);
+    logits = take(rows);
+    pre = take(rows * 4 * h);
+    gather = take(rows * 3 * h);
+    gather2 = take(rows * 3 * h);
+    dy = take(rows * h);
+    dx = take(rows * h);
+    dxn = take(rows * h);
+    dh = take(rows * h);
+    dc = take(rows * h);
+    dcp = take(rows * h);
   }
 
   const float* P(int64_t off) const { return s.params + off; }
@@ -248,7 +271,7 @@ struct BlockNet {
     for (int64_t p = 0; p < d; ++p) {
       const int64_t r = p / s.cols, c = p % s.cols;
       for (int64_t b = 0; b < nb; ++b) {
-        float* o = patches.data() + (p * nb + b) * kMaskATaps;
+        float* o = patches + (p * nb + b) * kMaskATaps;
         for (int t = 0; t < kMaskATaps; ++t) {
           int dr, dc;
           pixelrnn_mask_a_tap(t, &dr, &dc);
@@ -258,26 +281,25 @@ struct BlockNet {
         }
       }
     }
-    fill_rows(xs[0].data(), P(lay.in_b), rows, h);
-    gemm1(false, false, rows, h, kMaskATaps, patches.data(), P(lay.in_w), 1.0f, xs[0].data());
+    fill_rows(xs[0], P(lay.in_b), rows, h);
+    gemm1(false, false, rows, h, kMaskATaps, patches, P(lay.in_w), 1.0f, xs[0]);
     const bool simd = use_avx2_fma();
     for (int64_t l = 0; l < s.layers; ++l) {
-      const float* xl = xs[static_cast<size_t>(l)].data();
-      float* xn = xs[static_cast<size_t>(l + 1)].data();
+      const float* xl = xs[static_cast<size_t>(l)];
+      float* xn = xs[static_cast<size_t>(l + 1)];
       std::memcpy(xn, xl, sizeof(float) * rows * h);
       for (int64_t di = 0; di < ndir; ++di) {
         const PixelRnnPlan& pl = plans[static_cast<size_t>(di)];
         const size_t ld = static_cast<size_t>(l * ndir + di);
-        float *hd = hs[ld].data(), *cd = cs[ld].data(), *gd = gs[ld].data(), *cpd = cps[ld].data();
-        gather_inputs(pl, xl, gather.data());
-        fill_rows(pre.data(), P(lay.bias[ld]), rows, 4 * h);
-        gemm1(false, false, rows, 4 * h, pl.dir.nis * h, gather.data(), P(lay.wis[ld]), 1.0f,
-              pre.data());
+        float *hd = hs[ld], *cd = cs[ld], *gd = gs[ld], *cpd = cps[ld];
+        gather_inputs(pl, xl, gather);
+        fill_rows(pre, P(lay.bias[ld]), rows, 4 * h);
+        gemm1(false, false, rows, 4 * h, pl.dir.nis * h, gather, P(lay.wis[ld]), 1.0f, pre);
         for (size_t st = 0; st + 1 < pl.steps.size(); ++st) {
           const int64_t p0 = pl.steps[st], p1 = pl.steps[st + 1], m = (p1 - p0) * nb;
-          gather_states(pl, hd, p0, p1, gather2.data());
-          gemm1(false, false, m, 4 * h, pl.dir.nss * h, gather2.data(), P(lay.wss[ld]), 1.0f,
-                pre.data() + p0 * nb * 4 * h);
+          gather_states(pl, hd, p0, p1, gather2);
+          gemm1(false, false, m, 4 * h, pl.dir.nss * h, gather2, P(lay.wss[ld]), 1.0f,
+                pre + p0 * nb * 4 * h);
           for (int64_t i = p0; i < p1; ++i) {
             const int32_t q = pl.cp[static_cast<size_t>(i)];
             float* o = cpd + i * nb * h;
@@ -288,11 +310,11 @@ struct BlockNet {
           }
           const int64_t off = p0 * nb;
           if (simd)
-            lstm_gates_forward_avx2(hd + off * h, cd + off * h, gd + off * 4 * h,
-                                    pre.data() + off * 4 * h, cpd + off * h, h, 0, m);
+            lstm_gates_forward_avx2(hd + off * h, cd + off * h, gd + off * 4 * h, pre + off * 4 * h,
+                                    cpd + off * h, h, 0, m);
           else
             lstm_gates_forward_plain(hd + off * h, cd + off * h, gd + off * 4 * h,
-                                     pre.data() + off * 4 * h, cpd + off * h, h, 0, m);
+                                     pre + off * 4 * h, cpd + off * h, h, 0, m);
         }
         for (int64_t i = 0; i < d; ++i) {
           const int32_t q = pl.out[static_cast<size_t>(i)];
@@ -301,19 +323,19 @@ struct BlockNet {
         }
       }
     }
-    const float* xl = xs[static_cast<size_t>(s.layers)].data();
-    fill_rows(y1.data(), P(lay.out1_b), rows, h);
-    gemm1(false, false, rows, h, h, xl, P(lay.out1_w), 1.0f, y1.data());
+    const float* xl = xs[static_cast<size_t>(s.layers)];
+    fill_rows(y1, P(lay.out1_b), rows, h);
+    gemm1(false, false, rows, h, h, xl, P(lay.out1_w), 1.0f, y1);
     const float* w2 = P(lay.out2_w);
     const float b2 = *P(lay.out2_b);
     for (int64_t i = 0; i < rows; ++i) {
-      float* y = y1.data() + i * h;
+      float* y = y1 + i * h;
       float acc = 0.0f;
       for (int64_t j = 0; j < h; ++j) {
         y[j] = std::max(y[j], 0.0f);
         acc += y[j] * w2[j];
       }
-      logits[static_cast<size_t>(i)] = acc + b2;
+      logits[i] = acc + b2;
     }
   }
 
@@ -321,7 +343,7 @@ struct BlockNet {
     for (int64_t b = 0; b < nb; ++b) {
       double total = 0.0;
       for (int64_t p = 0; p < d; ++p) {
-        const float l = logits[static_cast<size_t>(p * nb + b)];
+        const float l = logits[p * nb + b];
         const float z = x[b * d + p] > 0.5f ? -l : l;
         total -= std::max(z, 0.0f) + std::log1p(std::exp(-std::fabs(z)));
       }
@@ -332,91 +354,84 @@ struct BlockNet {
   // Adds the gradients of scale * sum -log p to g (same layout as the parameters).
   void backward(const float* x, float scale, float* g) {
     const int64_t rows = d * nb;
-    Vec dy(static_cast<size_t>(rows * h)), dx(static_cast<size_t>(rows * h)),
-        dxn(static_cast<size_t>(rows * h));
-    Vec dh(static_cast<size_t>(rows * h)), dc(static_cast<size_t>(rows * h)),
-        dcp(static_cast<size_t>(rows * h));
     const float* w2 = P(lay.out2_w);
     float* gw2 = g + lay.out2_w;
     double db2 = 0.0;
     for (int64_t p = 0; p < d; ++p)
       for (int64_t b = 0; b < nb; ++b) {
         const int64_t i = p * nb + b;
-        const float l = logits[static_cast<size_t>(i)];
+        const float l = logits[i];
         const float dl = scale * (pixelrnn_sigmoid(l) - (x[b * d + p] > 0.5f ? 1.0f : 0.0f));
         db2 += dl;
-        const float* y = y1.data() + i * h;
-        float* dyi = dy.data() + i * h;
+        const float* y = y1 + i * h;
+        float* dyi = dy + i * h;
         for (int64_t j = 0; j < h; ++j) {
           gw2[j] += y[j] * dl;
           dyi[j] = y[j] > 0.0f ? dl * w2[j] : 0.0f;
         }
       }
     g[lay.out2_b] += static_cast<float>(db2);
-    const float* xl = xs[static_cast<size_t>(s.layers)].data();
-    gemm1(true, false, h, h, rows, xl, dy.data(), 1.0f, g + lay.out1_w);
-    add_colsum(g + lay.out1_b, dy.data(), rows, h);
-    gemm1(false, true, rows, h, h, dy.data(), P(lay.out1_w), 0.0f, dxn.data());
+    const float* xl = xs[static_cast<size_t>(s.layers)];
+    gemm1(true, false, h, h, rows, xl, dy, 1.0f, g + lay.out1_w);
+    add_colsum(g + lay.out1_b, dy, rows, h);
+    gemm1(false, true, rows, h, h, dy, P(lay.out1_w), 0.0f, dxn);
     const bool simd = use_avx2_fma();
     for (int64_t l = s.layers - 1; l >= 0; --l) {
-      dx = dxn;  // the residual path
+      std::memcpy(dx, dxn, sizeof(float) * rows * h);  // the residual path
       for (int64_t di = 0; di < ndir; ++di) {
         const PixelRnnPlan& pl = plans[static_cast<size_t>(di)];
         const size_t ld = static_cast<size_t>(l * ndir + di);
-        const float *hd = hs[ld].data(), *cd = cs[ld].data(), *gd = gs[ld].data(),
-                    *cpd = cps[ld].data();
+        const float *hd = hs[ld], *cd = cs[ld], *gd = gs[ld], *cpd = cps[ld];
         for (int64_t i = 0; i < d; ++i) {
           const int32_t q = pl.out[static_cast<size_t>(i)];
-          float* o = dh.data() + i * nb * h;
+          float* o = dh + i * nb * h;
           if (q < 0)
             std::memset(o, 0, sizeof(float) * nb * h);
           else
-            std::memcpy(o, dxn.data() + q * nb * h, sizeof(float) * nb * h);
+            std::memcpy(o, dxn + q * nb * h, sizeof(float) * nb * h);
         }
-        std::fill(dc.begin(), dc.end(), 0.0f);
+        std::fill(dc, dc + rows * h, 0.0f);
         const int nss = pl.dir.nss;
         const float* wss = P(lay.wss[ld]);
         for (size_t st = pl.steps.size() - 1; st-- > 0;) {
           const int64_t p0 = pl.steps[st], p1 = pl.steps[st + 1], m = (p1 - p0) * nb, off = p0 * nb;
-          float* dp = pre.data() + off * 4 * h;
+          float* dp = pre + off * 4 * h;
           if (simd)
-            lstm_gates_backward_avx2(dp, dcp.data(), dh.data() + off * h, dc.data() + off * h,
-                                     gd + off * 4 * h, cpd + off * h, cd + off * h, h, 0, m);
+            lstm_gates_backward_avx2(dp, dcp, dh + off * h, dc + off * h, gd + off * 4 * h,
+                                     cpd + off * h, cd + off * h, h, 0, m);
           else
-            lstm_gates_backward_plain(dp, dcp.data(), dh.data() + off * h, dc.data() + off * h,
-                                      gd + off * 4 * h, cpd + off * h, cd + off * h, h, 0, m);
-          gather_states(pl, hd, p0, p1, gather2.data());
-          gemm1(true, false, nss * h, 4 * h, m, gather2.data(), dp, 1.0f, g + lay.wss[ld]);
-          gemm1(false, true, m, nss * h, 4 * h, dp, wss, 0.0f, gather.data());
+            lstm_gates_backward_plain(dp, dcp, dh + off * h, dc + off * h, gd + off * 4 * h,
+                                      cpd + off * h, cd + off * h, h, 0, m);
+          gather_states(pl, hd, p0, p1, gather2);
+          gemm1(true, false, nss * h, 4 * h, m, gather2, dp, 1.0f, g + lay.wss[ld]);
+          gemm1(false, true, m, nss * h, 4 * h, dp, wss, 0.0f, gather);
           for (int64_t i = p0; i < p1; ++i) {
             for (int t = 0; t < nss; ++t) {
               const int32_t q = pl.ss[static_cast<size_t>(i * nss + t)];
               if (q < 0) continue;
               for (int64_t b = 0; b < nb; ++b) {
-                const float* src = gather.data() + (((i - p0) * nb + b) * nss + t) * h;
-                float* o = dh.data() + (q * nb + b) * h;
+                const float* src = gather + (((i - p0) * nb + b) * nss + t) * h;
+                float* o = dh + (q * nb + b) * h;
                 for (int64_t k = 0; k < h; ++k) o[k] += src[k];
               }
             }
             const int32_t q = pl.cp[static_cast<size_t>(i)];
             if (q < 0) continue;
-            const float* src = dcp.data() + (i - p0) * nb * h;
-            float* o = dc.data() + q * nb * h;
+            const float* src = dcp + (i - p0) * nb * h;
+            float* o = dc + q * nb * h;
             for (int64_t k = 0; k < nb * h; ++k) o[k] += src[k];
           }
         }
-        add_colsum(g + lay.bias[ld], pre.data(), rows, 4 * h);
-        gather_inputs(pl, xs[static_cast<size_t>(l)].data(), gather2.data());
-        gemm1(true, false, pl.dir.nis * h, 4 * h, rows, gather2.data(), pre.data(), 1.0f,
-              g + lay.wis[ld]);
-        gemm1(false, true, rows, pl.dir.nis * h, 4 * h, pre.data(), P(lay.wis[ld]), 0.0f,
-              gather.data());
-        scatter_inputs(pl, gather.data(), dx.data());
+        add_colsum(g + lay.bias[ld], pre, rows, 4 * h);
+        gather_inputs(pl, xs[static_cast<size_t>(l)], gather2);
+        gemm1(true, false, pl.dir.nis * h, 4 * h, rows, gather2, pre, 1.0f, g + lay.wis[ld]);
+        gemm1(false, true, rows, pl.dir.nis * h, 4 * h, pre, P(lay.wis[ld]), 0.0f, gather);
+        scatter_inputs(pl, gather, dx);
       }
-      dxn.swap(dx);
+      std::swap(dxn, dx);
     }
-    gemm1(true, false, kMaskATaps, h, rows, patches.data(), dxn.data(), 1.0f, g + lay.in_w);
-    add_colsum(g + lay.in_b, dxn.data(), rows, h);
+    gemm1(true, false, kMaskATaps, h, rows, patches, dxn, 1.0f, g + lay.in_w);
+    add_colsum(g + lay.in_b, dxn, rows, h);
   }
 };
 
