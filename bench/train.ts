@@ -22,6 +22,9 @@
  * on PATH, else /usr/bin/python3 (Debian's python3-torch; bench/peers/install-torch.sh). When
  * none does, the peer rows are skipped with a message.
  *
+ * --only=vae,nade runs only the named groups (vae, aae, gan, dcgan, nade, rowlstm, diagbilstm,
+ * gemm); the default is all of them.
+ *
  * DEEPGEN_BENCH_PROFILE=1 prints, after each deepgen case, the share of its time spent in each
  * native kernel and outside them (see KernelProfile).
  */
@@ -240,8 +243,22 @@ function runPeer(peer: Peer, spec: Record<string, unknown>): Measured["torch"] {
   return { value: best.value, threads: best.threads, note: `best of ${all} ${best.unit}${best.note ? `; ${best.note}` : ""}` };
 }
 
+const GROUPS = ["vae", "aae", "gan", "dcgan", "nade", "rowlstm", "diagbilstm", "gemm"] as const;
+type Group = (typeof GROUPS)[number];
+
+/** The groups that --only=a,b names (all without it); an unknown name is an error. */
+function selectedGroups(): Set<Group> {
+  const arg = process.argv.find((a) => a.startsWith("--only="));
+  if (arg === undefined) return new Set(GROUPS);
+  const names = arg.slice("--only=".length).split(",");
+  const unknown = names.filter((x) => !(GROUPS as readonly string[]).includes(x));
+  if (unknown.length > 0) throw new Error(`--only: unknown group ${unknown.join(", ")}; groups: ${GROUPS.join(", ")}`);
+  return new Set(names as Group[]);
+}
+
 export async function runTrain(report: Report): Promise<void> {
   const withPeers = process.argv.includes("--peers");
+  const only = selectedGroups();
   const previousThreads = getThreads();
   setThreads(THREADS);
   const gray = canonicalSplit();
@@ -293,7 +310,7 @@ export async function runTrain(report: Report): Promise<void> {
 
   try {
     // ---- VAE: one epoch of the 8,004 images ----
-    {
+    if (only.has("vae")) {
       const hidden = [500, 500];
       const model = Vae.create({ dim: DIM, latent: 32, hidden, initSeed: 1 });
       const opts = { epochs: 1, batchSize: 100, validation: valid };
@@ -309,7 +326,7 @@ export async function runTrain(report: Report): Promise<void> {
     }
 
     // ---- AAE: the shipped model's architecture and training options ----
-    {
+    if (only.has("aae")) {
       const hidden = [200, 200];
       const model = Aae.create({ dim: DIM, latent: 2, hidden, discHidden: hidden, prior: "mog10", initSeed: 1 });
       const opts = { epochs: 1, batchSize: 100, lr: 1e-3, adversarialLr: 1e-3, inputDropout: 0.2, lrDecay: 0.1, validation: valid };
@@ -336,7 +353,7 @@ export async function runTrain(report: Report): Promise<void> {
       let seed = 0;
       return (await timeCase(label, () => gan.fit(x, { epochs: 1, batchSize: 64, seed: seed++ }), 3)) / steps;
     };
-    {
+    if (only.has("gan")) {
       const steps = 50;
       const hidden = [256, 256];
       const gan = Gan.create({ dim: DIM, hidden, discHidden: hidden, initSeed: 1 });
@@ -350,7 +367,7 @@ export async function runTrain(report: Report): Promise<void> {
         { kind: "gan", arch: "mlp", zdim: 64, hidden, batch: 64, steps, reps: 3 },
       );
     }
-    {
+    if (only.has("dcgan")) {
       const steps = 10;
       const gan = Gan.create({ arch: "dcgan", dim: DIM, height: 28, width: 28, initSeed: 1 });
       const ms = await ganStep("dcgan", gan, steps);
@@ -364,7 +381,7 @@ export async function runTrain(report: Report): Promise<void> {
     }
 
     // ---- NADE: one epoch, then the test set's log-likelihood ----
-    {
+    if (only.has("nade")) {
       const hidden = 500;
       const model = Nade.create({ dim: DIM, hidden, initSeed: 1 });
       const opts = { epochs: 1, batchSize: 100, validation: valid };
@@ -389,7 +406,7 @@ export async function runTrain(report: Report): Promise<void> {
     }
 
     // ---- PixelRNN: a fixed number of batches of 32, extrapolated to the epoch ----
-    for (const kind of ["rowlstm", "diagbilstm"] as const) {
+    for (const kind of (["rowlstm", "diagbilstm"] as const).filter((g) => only.has(g))) {
       const hidden = 32;
       const batches = 8;
       const model = PixelRnn.create({ kind, layers: 1, hidden, height: 28, width: 28, initSeed: 1 });
@@ -431,7 +448,7 @@ export async function runTrain(report: Report): Promise<void> {
       gemms.push({ name: `dw-${out}x${inp}x${batch}`, m: out, n: inp, k: batch, transA: true });
       gemms.push({ name: `dx-${batch}x${inp}x${out}`, m: batch, n: inp, k: out });
     }
-    for (const g of gemms) {
+    for (const g of only.has("gemm") ? gemms : []) {
       const a = new Float32Array(g.m * g.k);
       const b = new Float32Array(g.k * g.n);
       k.philoxFill(a, 1, 0, "normal");

@@ -1,13 +1,8 @@
-import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
-
 import test from "ava";
 
 import { getKernels } from "../lib/kernels/backend.js";
 import { gemm as gemmTwin } from "../lib/kernels/js/gemm.js";
-import { nativeAddon } from "../lib/kernels/native.js";
 import { checkGemm } from "../lib/kernels/ops/gemm.js";
-import { gemmDigest } from "./helpers/gemm-digest.js";
 import { maxAbsDiff, randomNormal } from "./helpers/numeric.js";
 import { code } from "./helpers/errors.js";
 
@@ -147,15 +142,4 @@ test("zero-size gemm is a no-op", (t) => {
   native.gemm({ a: new Float32Array(0), b: new Float32Array(3), c, m: 0, n: 1, k: 3 });
   native.gemm({ a: new Float32Array(0), b: new Float32Array(0), c, m: 1, n: 1, k: 0, beta: 1 });
   t.deepEqual([...c], [7]);
-});
-
-test("the AVX-512 and AVX2 paths give the same products bit for bit", (t) => {
-  const script = fileURLToPath(new URL("./helpers/gemm-digest.ts", import.meta.url));
-  const avx2 = spawnSync(process.execPath, ["--import=tsx", script], {
-    encoding: "utf8",
-    env: { ...process.env, DEEPGEN_NO_AVX512: "1" },
-  });
-  t.is(avx2.status, 0, avx2.stderr);
-  t.log(`this process runs the ${nativeAddon().info().cpu.simdPath} kernels`);
-  t.is(gemmDigest(), avx2.stdout.trim());
 });

@@ -28,6 +28,13 @@ void nade_check(const NadeParams& p) {
 
 namespace {
 
+enum class Isa { kPortable, kAvx2, kAvx512 };
+
+Isa nade_isa() {
+  if (use_avx512()) return Isa::kAvx512;
+  return use_avx2_fma() ? Isa::kAvx2 : Isa::kPortable;
+}
+
 // Owns the scratch memory of one block (see NadeWorkspace), sized for the block's samples
 // and for what the kernel uses: sampling needs no logits (z, tmp) and only backward needs acc.
 struct WorkspaceBuffers {
@@ -55,11 +62,13 @@ struct WorkspaceBuffers {
 void nade_log_prob(const NadeParams& p, const float* x, int64_t n, float* logp,
                    const JobHooks& hooks) {
   nade_check(p);
-  const bool simd = use_avx2_fma();
+  const Isa isa = nade_isa();
   for_sample_blocks(n, kNadeBlock, hooks, [&](int64_t first, int64_t count) {
     WorkspaceBuffers ws(p, count, true, false);
     const float* xb = x + first * p.d;
-    if (simd)
+    if (isa == Isa::kAvx512)
+      nade_avx512::log_prob_block(p, ws.view, xb, count, logp + first);
+    else if (isa == Isa::kAvx2)
       nade_avx2::log_prob_block(p, ws.view, xb, count, logp + first);
     else
       nade_portable::log_prob_block(p, ws.view, xb, count, logp + first);
@@ -81,7 +90,7 @@ void nade_sample(const NadeParams& p, int64_t n, const SampleStreams& streams, i
                  float* x, float* probs, const JobHooks& hooks) {
   nade_check(p);
   if (known < 0 || known > p.d) throw KernelError("E_ARG", "nade_sample: known must be in [0, D]");
-  const bool simd = use_avx2_fma();
+  const Isa isa = nade_isa();
   for_sample_blocks(n, kNadeBlock, hooks, [&](int64_t first, int64_t count) {
     float* xb = x + first * p.d;
     float* pb = probs == nullptr ? nullptr : probs + first * p.d;
@@ -89,7 +98,9 @@ void nade_sample(const NadeParams& p, int64_t n, const SampleStreams& streams, i
     for (int64_t s = 0; s < count; ++s) rows[s] = streams.row(first + s);
     WorkspaceBuffers ws(p, count, false, false);
     const uint32_t st = streams.stream;
-    if (simd)
+    if (isa == Isa::kAvx512)
+      nade_avx512::sample_block(p, ws.view, count, rows, st, known, xb, pb);
+    else if (isa == Isa::kAvx2)
       nade_avx2::sample_block(p, ws.view, count, rows, st, known, xb, pb);
     else
       nade_portable::sample_block(p, ws.view, count, rows, st, known, xb, pb);
@@ -103,7 +114,7 @@ void nade_backward(const NadeParams& p, const float* x, int64_t n, float scale, 
   // Gradients of each block go to a private buffer [dwt | dc | dv | db], summed in block order.
   const int64_t size = 2 * dh + p.h + p.d;
   std::vector<float> total(static_cast<size_t>(size));
-  const bool simd = use_avx2_fma();
+  const Isa isa = nade_isa();
   for_sample_blocks_with_grads(
       n, kNadeBlock, size, total.data(), hooks, [&](int64_t first, int64_t count, float* g) {
         float* lp = logp == nullptr ? nullptr : logp + first;
@@ -112,7 +123,9 @@ void nade_backward(const NadeParams& p, const float* x, int64_t n, float scale, 
         float* dc_b = g + dh;
         float* dv_b = g + dh + p.h;
         float* db_b = g + 2 * dh + p.h;
-        if (simd)
+        if (isa == Isa::kAvx512)
+          nade_avx512::backward_block(p, ws.view, xb, count, scale, lp, g, dc_b, dv_b, db_b);
+        else if (isa == Isa::kAvx2)
           nade_avx2::backward_block(p, ws.view, xb, count, scale, lp, g, dc_b, dv_b, db_b);
         else
           nade_portable::backward_block(p, ws.view, xb, count, scale, lp, g, dc_b, dv_b, db_b);

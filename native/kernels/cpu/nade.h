@@ -72,7 +72,8 @@ struct NadeWorkspace {
   uint32_t* rng;  // [nb, 4] current Philox block per sample
 };
 
-// The two builds of the block kernels (nade_impl.h compiled plain and with AVX2/FMA).
+// The three builds of the block kernels (nade_impl.h compiled plain, with AVX2/FMA and with
+// AVX-512F).
 #define DEEPGEN_NADE_BLOCK_KERNELS                                                             \
   void log_prob_block(const NadeParams& p, const NadeWorkspace& w, const float* x, int64_t nb, \
                       float* logp);                                                            \
@@ -87,5 +88,8 @@ DEEPGEN_NADE_BLOCK_KERNELS
 namespace nade_avx2 {
 DEEPGEN_NADE_BLOCK_KERNELS
 }  // namespace nade_avx2
+namespace nade_avx512 {
+DEEPGEN_NADE_BLOCK_KERNELS
+}  // namespace nade_avx512
 
 }  // namespace deepgen

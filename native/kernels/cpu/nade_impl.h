@@ -1,5 +1,6 @@
-// The NADE block kernels, written once and compiled twice: by nade.cc for the baseline ISA
-// (namespace nade_portable) and by nade_avx2.cc with -mavx2 -mfma (namespace nade_avx2).
+// The NADE block kernels, written once and compiled three times: by nade.cc for the baseline
+// ISA (namespace nade_portable), by nade_avx2.cc with -mavx2 -mfma (namespace nade_avx2) and by
+// nade_avx512.cc for AVX-512F (namespace nade_avx512).
 // No include guard on purpose. Shapes and semantics: see nade.h.
 #ifndef NADE_IMPL_NAMESPACE
 #error "define NADE_IMPL_NAMESPACE before including nade_impl.h"
