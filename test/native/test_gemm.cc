@@ -124,6 +124,20 @@ TEST(gemm_avx512_pair_kernel_equals_two_avx2_tiles_bit_for_bit) {
   CHECK_EQ(diff, 0);
 }
 
+TEST(gemm_transposed_b_packing_moves_every_value) {
+  if (!use_avx2_fma()) return;  // the AVX2 packing is what is tested here
+  const int64_t ldb = 45;
+  const auto b = dgtest::normal_vec(kGemmNR * ldb, 20, kDataStream);
+  for (int64_t kc : {1, 8, 13, 40}) {
+    std::vector<float> out(static_cast<size_t>(kc * kGemmNR), NAN);
+    sgemm_pack_b_trans_avx2(b.data() + 2, ldb, kc, out.data());
+    int diff = 0;
+    for (int64_t p = 0; p < kc; ++p)
+      for (int64_t c = 0; c < kGemmNR; ++c) diff += out[p * kGemmNR + c] != b[c * ldb + 2 + p];
+    CHECK_EQ(diff, 0);
+  }
+}
+
 TEST(gemm_beta_zero_ignores_nan_in_c_and_k_zero_scales) {
   GemmArgs g;
   g.m = 20;

@@ -75,6 +75,8 @@ void pack_b_sliver(const GemmArgs& g, const float* b, int64_t p0, int64_t kc, in
       for (int64_t p = 0; p < kc; ++p) {
         std::memcpy(out + p * NR, b + (p0 + p) * g.ldb + j0, NR * sizeof(float));
       }
+    } else if (use_avx2_fma()) {
+      sgemm_pack_b_trans_avx2(b + j0 * g.ldb + p0, g.ldb, kc, out);
     } else {
       for (int64_t c = 0; c < NR; ++c) {
         const float* src = b + (j0 + c) * g.ldb + p0;

@@ -43,6 +43,11 @@ void sgemm_micro_rows_avx2(int rows, int64_t kc, const float* a, const float* b,
 void sgemm_micro_pair_avx512(int rows, int64_t kc, const float* a, const float* b0, const float* b1,
                              float* c, int64_t ldc, float alpha, float beta);
 
+// Packs a full sliver of a transposed B: column c of the sliver is the stored row b + c * ldb,
+// read for p in [0, kc); out[p * NR + c] = b[c * ldb + p]. 8 x 8 register transposes instead of
+// NR * kc scattered stores (the forward product x W^T of every dense layer packs W this way).
+void sgemm_pack_b_trans_avx2(const float* b, int64_t ldb, int64_t kc, float* out);
+
 // out[s] = v . h_s for the nb contiguous rows h_s of h [nb, n] (dot_lanes.h dots): the
 // product of a few rows of A with a transposed B, which packing would only slow down.
 void sgemm_dots_portable(const float* v, const float* h, int64_t nb, int64_t n, float* out);
