@@ -4,6 +4,8 @@
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 
+#include "transpose_avx2.h"
+
 namespace deepgen {
 
 // 6 pixels x 16 channels = 12 accumulators. Per (channel, tap) pair: two weight loads, six
@@ -72,26 +74,14 @@ void conv2d_tile_avx2(int64_t kc, const float* x, const int64_t* pix, const int6
   _mm256_storeu_ps(c + 5 * ldc + 8, c51);
 }
 
-// Four 8 x 8 transposes (unpack pairs of rows, shuffle pairs of pairs, swap 128-bit halves).
+// Four 8 x 8 transposes.
 void transpose16_avx2(const float* slab, float* const* dst) {
   for (int j0 = 0; j0 < 16; j0 += 8) {
     for (int q0 = 0; q0 < 16; q0 += 8) {
-      __m256 r[8], t[8], u[8];
+      __m256 r[8];
       for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(slab + (j0 + i) * 16 + q0);
-      for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-      }
-      for (int i = 0; i < 8; i += 4) {
-        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-      }
-      for (int i = 0; i < 4; ++i) {
-        _mm256_storeu_ps(dst[q0 + i] + j0, _mm256_permute2f128_ps(u[i], u[i + 4], 0x20));
-        _mm256_storeu_ps(dst[q0 + i + 4] + j0, _mm256_permute2f128_ps(u[i], u[i + 4], 0x31));
-      }
+      transpose8x8_avx2(r);
+      for (int i = 0; i < 8; ++i) _mm256_storeu_ps(dst[q0 + i] + j0, r[i]);
     }
   }
 }
