@@ -21,6 +21,7 @@ enum class ScratchSlot : int {
   kGemmA,
   kGemmB,
   kPixelRnn,
+  kGradBuffers,
   kCount
 };
 

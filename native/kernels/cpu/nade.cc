@@ -112,11 +112,10 @@ void nade_backward(const NadeParams& p, const float* x, int64_t n, float scale, 
   nade_check(p);
   const int64_t dh = p.d * p.h;
   // Gradients of each block go to a private buffer [dwt | dc | dv | db], summed in block order.
-  const int64_t size = 2 * dh + p.h + p.d;
-  std::vector<float> total(static_cast<size_t>(size));
   const Isa isa = nade_isa();
   for_sample_blocks_with_grads(
-      n, kNadeBlock, size, total.data(), hooks, [&](int64_t first, int64_t count, float* g) {
+      n, kNadeBlock, {{dwt, dh}, {dc, p.h}, {dv, dh}, {db, p.d}}, hooks,
+      [&](int64_t first, int64_t count, float* g) {
         float* lp = logp == nullptr ? nullptr : logp + first;
         const float* xb = x + first * p.d;
         WorkspaceBuffers ws(p, count, logp != nullptr, true);
@@ -130,10 +129,6 @@ void nade_backward(const NadeParams& p, const float* x, int64_t n, float scale, 
         else
           nade_portable::backward_block(p, ws.view, xb, count, scale, lp, g, dc_b, dv_b, db_b);
       });
-  std::memcpy(dwt, total.data(), sizeof(float) * dh);
-  std::memcpy(dc, total.data() + dh, sizeof(float) * p.h);
-  std::memcpy(dv, total.data() + dh + p.h, sizeof(float) * dh);
-  std::memcpy(db, total.data() + 2 * dh + p.h, sizeof(float) * p.d);
 }
 
 }  // namespace deepgen

@@ -463,15 +463,13 @@ void pixelrnn_backward(const PixelRnnSpec& s, const float* x, int64_t n, float s
   const PixelRnnLayout lay = pixelrnn_layout(s);
   const auto plans = make_plans(s);
   const int64_t d = s.rows * s.cols;
-  std::vector<float> total(static_cast<size_t>(lay.total), 0.0f);
-  for_sample_blocks_with_grads(n, kPixelRnnBlock, lay.total, total.data(), hooks,
+  for_sample_blocks_with_grads(n, kPixelRnnBlock, {{grads, lay.total}}, hooks,
                                [&](int64_t first, int64_t count, float* g) {
                                  BlockNet net(s, lay, plans, count);
                                  net.forward(x + first * d);
                                  if (logp != nullptr) net.log_prob(x + first * d, logp + first);
                                  net.backward(x + first * d, scale, g);
                                });
-  std::memcpy(grads, total.data(), sizeof(float) * static_cast<size_t>(lay.total));
 }
 
 }  // namespace deepgen

@@ -42,11 +42,18 @@ void rnade_backward(const RnadeParams& p, const float* x, int64_t n, float scale
   rnade_check(p);
   const int64_t dh = p.d * p.h, dkh = p.d * p.k * p.h, dk = p.d * p.k;
   // One buffer [wt | c | va | vm | vs | ba | bm | bs] per block of samples.
-  const int64_t size = dh + p.h + 3 * dkh + 3 * dk;
-  std::vector<float> total(static_cast<size_t>(size));
   const bool simd = use_avx2_fma();
   for_sample_blocks_with_grads(
-      n, kRnadeBlock, size, total.data(), hooks, [&](int64_t first, int64_t count, float* buf) {
+      n, kRnadeBlock,
+      {{g.wt, dh},
+       {g.c, p.h},
+       {g.va, dkh},
+       {g.vm, dkh},
+       {g.vs, dkh},
+       {g.ba, dk},
+       {g.bm, dk},
+       {g.bs, dk}},
+      hooks, [&](int64_t first, int64_t count, float* buf) {
         const RnadeGrads gb{buf,
                             buf + dh,
                             buf + dh + p.h,
@@ -63,13 +70,6 @@ void rnade_backward(const RnadeParams& p, const float* x, int64_t n, float scale
           if (logp != nullptr) logp[i] = static_cast<float>(lp);
         }
       });
-  const float* t = total.data();
-  float* outs[] = {g.wt, g.c, g.va, g.vm, g.vs, g.ba, g.bm, g.bs};
-  const int64_t sizes[] = {dh, p.h, dkh, dkh, dkh, dk, dk, dk};
-  for (int i = 0; i < 8; ++i) {
-    for (int64_t j = 0; j < sizes[i]; ++j) outs[i][j] = t[j];
-    t += sizes[i];
-  }
 }
 
 void rnade_sample(const RnadeParams& p, int64_t n, uint64_t sample_offset, uint32_t key0,
