@@ -1,6 +1,7 @@
 /**
  * Prints the SHA-256 of native kernel outputs (gemm over training-like shapes and every
- * transpose; NADE log-likelihoods, gradients and samples), so that a test can compare kernel
+ * transpose; NADE log-likelihoods, gradients and samples; the DCGAN-shaped convolutions and
+ * transposed convolutions), so that a test can compare kernel
  * paths chosen by environment (DEEPGEN_NO_AVX512) bit for bit.
  */
 import { createHash } from "node:crypto";
@@ -54,6 +55,48 @@ export function kernelDigest(): string {
   const samples = new Float32Array(batch * d);
   native.nadeSample(model, { n: batch, seed: 5 }, samples);
   add(samples);
+  // D's 64 -> 128 and G's 128 -> 64 layers (4x4, stride 2, pad 1) at batch 3: wide enough for
+  // the direct tiles, and an odd channel count for the last, unpaired block.
+  for (const outChannels of [128, 80]) {
+    const conv = {
+      batch: 3,
+      inChannels: 64,
+      height: 14,
+      width: 14,
+      outChannels,
+      kernelH: 4,
+      kernelW: 4,
+      strideH: 2,
+      strideW: 2,
+      padH: 1,
+      padW: 1,
+    };
+    const y = new Float32Array(3 * outChannels * 7 * 7);
+    native.conv2dForward(
+      conv,
+      randomNormal(3 * 64 * 14 * 14, seed++),
+      randomNormal(outChannels * 64 * 16, seed++),
+      randomNormal(outChannels, seed++),
+      y,
+    );
+    add(y);
+    const convT = {
+      batch: 3,
+      inChannels: 128,
+      height: 7,
+      width: 7,
+      outChannels,
+      kernelH: 4,
+      kernelW: 4,
+      strideH: 2,
+      strideW: 2,
+      padH: 1,
+      padW: 1,
+    };
+    const yT = new Float32Array(3 * outChannels * 14 * 14);
+    native.convTranspose2dForward(convT, randomNormal(3 * 128 * 49, seed++), randomNormal(128 * outChannels * 16, seed++), null, yT);
+    add(yT);
+  }
   return hash.digest("hex");
 }
 

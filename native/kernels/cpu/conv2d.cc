@@ -259,6 +259,31 @@ void conv2d_forward_gemm(const float* x, const float* weight, const float* bias,
 constexpr int64_t kDirectKBlock = 1024;     // 1024 x 16 weights = 64 KB
 constexpr int64_t kDirectTilesPerTask = 4;  // 24 pixels per parallel task
 
+}  // namespace
+
+void conv2d_run_tiles(int64_t kc, const float* x, const int64_t* pix, const int64_t* koff,
+                      const float* w, int64_t w_block_stride, int64_t c_blocks, int64_t t0,
+                      int64_t t1, float* c, int64_t ldc, bool accumulate, bool pair,
+                      void (*tile)(int64_t, const float*, const int64_t*, const int64_t*,
+                                   const float*, float*, int64_t, bool)) {
+  constexpr int64_t TP = kConvTilePixels, TC = kConvTileChannels;
+  for (int64_t b = 0; b < c_blocks;) {
+    const float* wb = w + b * w_block_stride;
+    if (pair && b + 1 < c_blocks) {
+      for (int64_t tt = t0; tt < t1; ++tt)
+        conv2d_tile_pair_avx512(kc, x, pix + tt * TP, koff, wb, wb + w_block_stride,
+                                c + tt * TP * ldc + b * TC, ldc, accumulate);
+      b += 2;
+      continue;
+    }
+    for (int64_t tt = t0; tt < t1; ++tt)
+      tile(kc, x, pix + tt * TP, koff, wb, c + tt * TP * ldc + b * TC, ldc, accumulate);
+    ++b;
+  }
+}
+
+namespace {
+
 using ConvTile = void (*)(int64_t, const float*, const int64_t*, const int64_t*, const float*,
                           float*, int64_t, bool);
 
@@ -268,6 +293,7 @@ void conv2d_forward_direct(const float* x, const float* weight, const float* bia
   constexpr int64_t TP = kConvTilePixels, TC = kConvTileChannels;
   const int64_t T = taps.size(), K = p.in_c * T;
   const int64_t c_blocks = (p.out_c + TC - 1) / TC, ldc = c_blocks * TC;
+  const bool pair = tile == conv2d_tile_avx2 && use_avx512();
   const int64_t hp = (oh - 1) * p.stride_h + p.k_h, wp = (ow - 1) * p.stride_w + p.k_w;
   const int64_t plane_p = hp * wp, plane_in = p.in_h * p.in_w, plane_out = oh * ow;
   // wpk [c_blocks][K][16]: channel block b holds Cout b*16 .. b*16+15 (zeros past Cout), for
@@ -335,13 +361,9 @@ void conv2d_forward_direct(const float* x, const float* weight, const float* bia
                           const int64_t t_end = std::min(tiles, (task + 1) * kDirectTilesPerTask);
                           for (int64_t kb = 0; kb < K; kb += kDirectKBlock) {
                             const int64_t kc = std::min(kDirectKBlock, K - kb);
-                            for (int64_t b = 0; b < c_blocks; ++b) {
-                              const float* wblk = wpk + (b * K + kb) * TC;
-                              for (int64_t tt = task * kDirectTilesPerTask; tt < t_end; ++tt) {
-                                tile(kc, xp, pix.data() + tt * TP, koff.data() + kb, wblk,
-                                     cbuf + tt * TP * ldc + b * TC, ldc, kb > 0);
-                              }
-                            }
+                            conv2d_run_tiles(kc, xp, pix.data(), koff.data() + kb, wpk + kb * TC,
+                                             K * TC, c_blocks, task * kDirectTilesPerTask, t_end,
+                                             cbuf, ldc, kb > 0, pair, tile);
                           }
                         },
                         inner);

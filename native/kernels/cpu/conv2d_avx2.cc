@@ -74,6 +74,33 @@ void conv2d_tile_avx2(int64_t kc, const float* x, const int64_t* pix, const int6
   _mm256_storeu_ps(c + 5 * ldc + 8, c51);
 }
 
+__attribute__((target("avx512f"))) void conv2d_tile_pair_avx512(
+    int64_t kc, const float* x, const int64_t* pix, const int64_t* koff, const float* w0,
+    const float* w1, float* c, int64_t ldc, bool accumulate) {
+  static_assert(kConvTilePixels == 6 && kConvTileChannels == 16, "6 x 32 tile");
+  __m512 acc[6][2];
+  for (int r = 0; r < 6; ++r) {
+    acc[r][0] = accumulate ? _mm512_loadu_ps(c + r * ldc) : _mm512_setzero_ps();
+    acc[r][1] = accumulate ? _mm512_loadu_ps(c + r * ldc + 16) : _mm512_setzero_ps();
+  }
+  const float* xr[6];
+  for (int r = 0; r < 6; ++r) xr[r] = x + pix[r];
+  for (int64_t k = 0; k < kc; ++k) {
+    const int64_t o = koff[k];
+    const __m512 v0 = _mm512_loadu_ps(w0 + k * 16);
+    const __m512 v1 = _mm512_loadu_ps(w1 + k * 16);
+    for (int r = 0; r < 6; ++r) {
+      const __m512 a = _mm512_set1_ps(xr[r][o]);
+      acc[r][0] = _mm512_fmadd_ps(a, v0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(a, v1, acc[r][1]);
+    }
+  }
+  for (int r = 0; r < 6; ++r) {
+    _mm512_storeu_ps(c + r * ldc, acc[r][0]);
+    _mm512_storeu_ps(c + r * ldc + 16, acc[r][1]);
+  }
+}
+
 // Four 8 x 8 transposes.
 void transpose16_avx2(const float* slab, float* const* dst) {
   for (int j0 = 0; j0 < 16; j0 += 8) {
@@ -96,6 +123,12 @@ void conv2d_tile_avx2(int64_t kc, const float* x, const int64_t* pix, const int6
   conv2d_tile_portable(kc, x, pix, koff, w, c, ldc, accumulate);
 }
 void transpose16_avx2(const float* slab, float* const* dst) { transpose16_portable(slab, dst); }
+void conv2d_tile_pair_avx512(int64_t kc, const float* x, const int64_t* pix, const int64_t* koff,
+                             const float* w0, const float* w1, float* c, int64_t ldc,
+                             bool accumulate) {
+  conv2d_tile_portable(kc, x, pix, koff, w0, c, ldc, accumulate);
+  conv2d_tile_portable(kc, x, pix, koff, w1, c + kConvTileChannels, ldc, accumulate);
+}
 }  // namespace deepgen
 
 #endif

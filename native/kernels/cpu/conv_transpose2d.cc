@@ -396,13 +396,9 @@ void conv_transpose2d_forward_direct(const float* x, const float* weight, const 
                 const int64_t t_end = std::min(tiles, (task + 1) * kDirectTTilesPerTask);
                 for (int64_t kb = 0; kb < K; kb += kDirectTKBlock) {
                   const int64_t kc = std::min(kDirectTKBlock, K - kb);
-                  for (int64_t b = 0; b < c_blocks; ++b) {
-                    const float* wblk = wph + (b * K + kb) * TC;
-                    for (int64_t tt = task * kDirectTTilesPerTask; tt < t_end; ++tt) {
-                      conv2d_tile_avx2(kc, xp, pix.data() + tt * TP, ph.koff.data() + kb, wblk,
-                                       cbuf + tt * TP * ldc + b * TC, ldc, kb > 0);
-                    }
-                  }
+                  conv2d_run_tiles(kc, xp, pix.data(), ph.koff.data() + kb, wph + kb * TC, K * TC,
+                                   c_blocks, task * kDirectTTilesPerTask, t_end, cbuf, ldc, kb > 0,
+                                   use_avx512(), conv2d_tile_avx2);
                 }
               },
               inner);
