@@ -27,6 +27,7 @@ class AlignedBuffer {
     cap_ = n;
   }
   T* data() const { return ptr_; }
+  size_t capacity() const { return cap_; }
 
  private:
   T* ptr_ = nullptr;

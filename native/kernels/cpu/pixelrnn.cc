@@ -160,15 +160,28 @@ void add_colsum(float* dst, const float* src, int64_t rows, int64_t width) {
     for (int64_t j = 0; j < width; ++j) dst[j] += src[i * width + j];
 }
 
+// Offsets rounded to 16 floats keep every array of a block's arena 64-byte aligned.
+int64_t padded(int64_t v) { return (v + 15) / 16 * 16; }
+
+// Floats of one block's arena: every array BlockNet takes from it.
+int64_t block_arena_floats(const PixelRnnSpec& s, int64_t nb, int64_t ndir) {
+  const int64_t rows = s.rows * s.cols * nb, h = s.hidden, nld = s.layers * ndir;
+  const int64_t map = padded(rows * h);
+  return padded(rows * kMaskATaps) + (s.layers + 1) * map + nld * 3 * map +
+         nld * padded(rows * 4 * h) + map + padded(rows) + padded(rows * 4 * h) +
+         2 * padded(rows * 3 * h) + 6 * map;
+}
+
 // All activations of one block of nb samples, kept for the backward pass. They live in one
-// per-thread arena (scratch.h) that keeps its pages between calls: a block of 16 images needs
-// tens of MB, and allocating them afresh on every training step cost more in page faults and
-// zeroing than the recurrence's arithmetic. Every array is fully written before it is read.
+// arena lent by a pool (scratch.h) that keeps its pages between calls: a block of 16 images
+// needs tens of MB, and allocating them afresh on every training step cost more in page faults
+// and zeroing than the recurrence's arithmetic. Every array is fully written before it is read.
 struct BlockNet {
   const PixelRnnSpec& s;
   const PixelRnnLayout& lay;
   const std::vector<PixelRnnPlan>& plans;
   int64_t nb, d, h, ndir;
+  PooledBuffer arena;
   float* patches;          // [D*nb, 24] the image under the mask-A taps
   std::vector<float*> xs;  // L+1 maps [D*nb, H], raster
   std::vector<float*> hs, cs, gs,
@@ -185,16 +198,11 @@ struct BlockNet {
         nb(n),
         d(spec.rows * spec.cols),
         h(spec.hidden),
-        ndir(static_cast<int64_t>(pl.size())) {
+        ndir(static_cast<int64_t>(pl.size())),
+        arena(PoolKind::kPixelRnnBlock, static_cast<size_t>(block_arena_floats(spec, n, ndir))) {
     const int64_t rows = d * nb;
     const int64_t nld = s.layers * ndir;
-    // Offsets rounded to 16 floats keep every array 64-byte aligned.
-    auto padded = [](int64_t v) { return (v + 15) / 16 * 16; };
-    const int64_t map = padded(rows * h);
-    const int64_t total = padded(rows * kMaskATaps) + (s.layers + 1) * map + nld * 3 * map +
-                          nld * padded(rows * 4 * h) + map + padded(rows) + padded(rows * 4 * h) +
-                          2 * padded(rows * 3 * h) + 6 * map;
-    float* next = thread_scratch(ScratchSlot::kPixelRnn, static_cast<size_t>(total));
+    float* next = arena.data();
     auto take = [&](int64_t size) {
       float* p = next;
       next += padded(size);

@@ -44,9 +44,8 @@ struct GradSegment {
 // the segments one after another: buffer g serves a fixed run of consecutive blocks, in order.
 // Afterwards every segment's out[i] = sum over buffers (in order) of that segment's grads[i].
 // The grouping depends only on n, block and the sizes, so the result does not depend on the
-// thread count. The buffers are the calling thread's scratch (kept between calls: at NADE's
-// sizes fresh ones cost page faults on every training step) and each is zeroed by the thread
-// that fills it.
+// thread count. The buffers come from a pool (scratch.h: at NADE's sizes fresh ones cost page
+// faults on every training step) and each is zeroed by the thread that fills it.
 template <typename Fn>
 void for_sample_blocks_with_grads(int64_t n, int64_t block, std::initializer_list<GradSegment> segs,
                                   const JobHooks& hooks, Fn&& fn) {
@@ -56,8 +55,8 @@ void for_sample_blocks_with_grads(int64_t n, int64_t block, std::initializer_lis
   const int64_t budget = std::max<int64_t>(2, kGradBufferBudget / std::max<int64_t>(size, 1));
   const int64_t buffers = std::max<int64_t>(1, std::min({blocks, kMaxGradBuffers, budget}));
   const int64_t per_buffer = (blocks + buffers - 1) / buffers;
-  float* const grads =
-      thread_scratch(ScratchSlot::kGradBuffers, static_cast<size_t>(buffers * size));
+  const PooledBuffer pooled(PoolKind::kGradBuffers, static_cast<size_t>(buffers * size));
+  float* const grads = pooled.data();
   std::atomic<int64_t> done{0};
   parallel_for(buffers, [&](int64_t g) {
     float* const buf = grads + g * size;
