@@ -71,9 +71,11 @@ void adam_step(float* params, const float* grads, float* m, float* v, int64_t n,
                const AdamConfig& cfg) {
   adam_check(cfg);
   check_arrays("adam_step", n, {params, grads, m, v});
-  const bool simd = use_avx2_fma();
+  const bool simd = use_avx2_fma(), wide = use_avx512();
   for_chunks(n, [&](int64_t begin, int64_t end) {
-    if (simd)
+    if (wide)
+      adam_step_avx512(params, grads, m, v, begin, end, cfg);
+    else if (simd)
       adam_step_avx2(params, grads, m, v, begin, end, cfg);
     else
       adam_step_plain(params, grads, m, v, begin, end, cfg);

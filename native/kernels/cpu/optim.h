@@ -41,6 +41,10 @@ void adam_step_plain(float* params, const float* grads, float* m, float* v, int6
                      int64_t end, const AdamConfig& cfg);
 void adam_step_avx2(float* params, const float* grads, float* m, float* v, int64_t begin,
                     int64_t end, const AdamConfig& cfg);
+// The same in 8-lane float64 vectors (AVX-512F; only when use_avx512()): the same operations
+// per element, so the same results bit for bit.
+void adam_step_avx512(float* params, const float* grads, float* m, float* v, int64_t begin,
+                      int64_t end, const AdamConfig& cfg);
 
 // SGD with momentum (PyTorch's form, no dampening). Per element, with g = grads[i]:
 //   g += weight_decay * p                 (only when weight_decay != 0: L2 regularization)

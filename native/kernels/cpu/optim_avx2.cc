@@ -60,6 +60,49 @@ void adam_step_avx2(float* params, const float* grads, float* m, float* v, int64
   adam_step_plain(params, grads, m, v, i, end, c);
 }
 
+namespace {
+
+struct AdamLanes8 {
+  __m512d decay, step_size, inv_bc2, b1, b2, one_b1, one_b2, eps;
+};
+
+__attribute__((target("avx512f"))) inline void adam8(float* params, const float* grads, float* m,
+                                                     float* v, const AdamLanes8& k) {
+  const __m512d g = _mm512_cvtps_pd(_mm256_loadu_ps(grads));
+  const __m512d mi = _mm512_add_pd(_mm512_mul_pd(k.b1, _mm512_cvtps_pd(_mm256_loadu_ps(m))),
+                                   _mm512_mul_pd(k.one_b1, g));
+  const __m512d vi = _mm512_add_pd(_mm512_mul_pd(k.b2, _mm512_cvtps_pd(_mm256_loadu_ps(v))),
+                                   _mm512_mul_pd(k.one_b2, _mm512_mul_pd(g, g)));
+  _mm256_storeu_ps(m, _mm512_cvtpd_ps(mi));
+  _mm256_storeu_ps(v, _mm512_cvtpd_ps(vi));
+  const __m512d p = _mm512_mul_pd(_mm512_cvtps_pd(_mm256_loadu_ps(params)), k.decay);
+  const __m512d denom = _mm512_add_pd(_mm512_sqrt_pd(_mm512_mul_pd(vi, k.inv_bc2)), k.eps);
+  const __m512d upd = _mm512_div_pd(_mm512_mul_pd(k.step_size, mi), denom);
+  _mm256_storeu_ps(params, _mm512_cvtpd_ps(_mm512_sub_pd(p, upd)));
+}
+
+}  // namespace
+
+__attribute__((target("avx512f"))) void adam_step_avx512(float* params, const float* grads,
+                                                         float* m, float* v, int64_t begin,
+                                                         int64_t end, const AdamConfig& c) {
+  AdamLanes8 k;
+  k.decay = _mm512_set1_pd(1.0 - c.lr * c.weight_decay);
+  k.step_size = _mm512_set1_pd(c.lr / c.bias_correction1);
+  k.inv_bc2 = _mm512_set1_pd(1.0 / c.bias_correction2);
+  k.b1 = _mm512_set1_pd(c.beta1);
+  k.b2 = _mm512_set1_pd(c.beta2);
+  k.one_b1 = _mm512_set1_pd(1.0 - c.beta1);
+  k.one_b2 = _mm512_set1_pd(1.0 - c.beta2);
+  k.eps = _mm512_set1_pd(c.eps);
+  int64_t i = begin;
+  for (; i + 16 <= end; i += 16) {
+    adam8(params + i, grads + i, m + i, v + i, k);
+    adam8(params + i + 8, grads + i + 8, m + i + 8, v + i + 8, k);
+  }
+  adam_step_plain(params, grads, m, v, i, end, c);
+}
+
 }  // namespace deepgen
 
 #else  // not an x86 build with AVX2/FMA: never selected at run time, but must link
@@ -67,6 +110,10 @@ void adam_step_avx2(float* params, const float* grads, float* m, float* v, int64
 namespace deepgen {
 void adam_step_avx2(float* params, const float* grads, float* m, float* v, int64_t begin,
                     int64_t end, const AdamConfig& c) {
+  adam_step_plain(params, grads, m, v, begin, end, c);
+}
+void adam_step_avx512(float* params, const float* grads, float* m, float* v, int64_t begin,
+                      int64_t end, const AdamConfig& c) {
   adam_step_plain(params, grads, m, v, begin, end, c);
 }
 }  // namespace deepgen
