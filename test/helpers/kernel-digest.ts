@@ -57,44 +57,17 @@ export function kernelDigest(): string {
   add(samples);
   // D's 64 -> 128 and G's 128 -> 64 layers (4x4, stride 2, pad 1) at batch 3: wide enough for
   // the direct tiles, and an odd channel count for the last, unpaired block.
+  const k4s2 = { kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 };
   for (const outChannels of [128, 80]) {
-    const conv = {
-      batch: 3,
-      inChannels: 64,
-      height: 14,
-      width: 14,
-      outChannels,
-      kernelH: 4,
-      kernelW: 4,
-      strideH: 2,
-      strideW: 2,
-      padH: 1,
-      padW: 1,
-    };
     const y = new Float32Array(3 * outChannels * 7 * 7);
-    native.conv2dForward(
-      conv,
-      randomNormal(3 * 64 * 14 * 14, seed++),
-      randomNormal(outChannels * 64 * 16, seed++),
-      randomNormal(outChannels, seed++),
-      y,
-    );
+    const conv = { batch: 3, inChannels: 64, height: 14, width: 14, outChannels, ...k4s2 };
+    const w = randomNormal(outChannels * 64 * 16, seed++);
+    native.conv2dForward(conv, randomNormal(3 * 64 * 14 * 14, seed++), w, randomNormal(outChannels, seed++), y);
     add(y);
-    const convT = {
-      batch: 3,
-      inChannels: 128,
-      height: 7,
-      width: 7,
-      outChannels,
-      kernelH: 4,
-      kernelW: 4,
-      strideH: 2,
-      strideW: 2,
-      padH: 1,
-      padW: 1,
-    };
     const yT = new Float32Array(3 * outChannels * 14 * 14);
-    native.convTranspose2dForward(convT, randomNormal(3 * 128 * 49, seed++), randomNormal(128 * outChannels * 16, seed++), null, yT);
+    const convT = { batch: 3, inChannels: 128, height: 7, width: 7, outChannels, ...k4s2 };
+    const wT = randomNormal(128 * outChannels * 16, seed++);
+    native.convTranspose2dForward(convT, randomNormal(3 * 128 * 49, seed++), wT, null, yT);
     add(yT);
   }
   return hash.digest("hex");
