@@ -7,10 +7,15 @@
 #include <cstdint>
 #include <cstring>
 
+// Declarations and library templates come first, outside the pragma (clang warns when a target
+// attribute reaches an already defined library function): what follows the pragma is the
+// kernels and the small inline math they vectorize.
+#include "../../common/philox.h"
+#include "nade.h"
+
 #if defined(__x86_64__) || defined(_M_X64)
 #if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,prefer-vector-width=512"))), \
-                             apply_to = function)
+#pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
 #elif defined(__GNUC__)
 #pragma GCC target("avx512f", "prefer-vector-width=512")
 #endif
