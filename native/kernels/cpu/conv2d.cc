@@ -264,8 +264,7 @@ constexpr int64_t kDirectTilesPerTask = 4;  // 24 pixels per parallel task
 void conv2d_run_tiles(int64_t kc, const float* x, const int64_t* pix, const int64_t* koff,
                       const float* w, int64_t w_block_stride, int64_t c_blocks, int64_t t0,
                       int64_t t1, float* c, int64_t ldc, bool accumulate, bool pair,
-                      void (*tile)(int64_t, const float*, const int64_t*, const int64_t*,
-                                   const float*, float*, int64_t, bool)) {
+                      ConvTile tile) {
   constexpr int64_t TP = kConvTilePixels, TC = kConvTileChannels;
   for (int64_t b = 0; b < c_blocks;) {
     const float* wb = w + b * w_block_stride;
@@ -283,9 +282,6 @@ void conv2d_run_tiles(int64_t kc, const float* x, const int64_t* pix, const int6
 }
 
 namespace {
-
-using ConvTile = void (*)(int64_t, const float*, const int64_t*, const int64_t*, const float*,
-                          float*, int64_t, bool);
 
 void conv2d_forward_direct(const float* x, const float* weight, const float* bias, float* y,
                            const Conv2dParams& p, int64_t oh, int64_t ow, const ConvTaps& taps,

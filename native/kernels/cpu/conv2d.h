@@ -88,6 +88,8 @@ void conv2d_tile_portable(int64_t kc, const float* x, const int64_t* pix, const 
                           const float* w, float* c, int64_t ldc, bool accumulate);
 void conv2d_tile_avx2(int64_t kc, const float* x, const int64_t* pix, const int64_t* koff,
                       const float* w, float* c, int64_t ldc, bool accumulate);
+using ConvTile = void (*)(int64_t, const float*, const int64_t*, const int64_t*, const float*,
+                          float*, int64_t, bool);
 // Two adjacent channel blocks at once on AVX-512F (called only when use_avx512()): w0 holds
 // the weights of c's channels [0, 16), w1 those of [16, 32), one zmm per pixel and block. Each
 // element sees conv2d_tile_avx2's arithmetic, so the result is that of two calls bit for bit.
@@ -99,9 +101,7 @@ void conv2d_tile_pair_avx512(int64_t kc, const float* x, const int64_t* pix, con
 // time, or adjacent blocks in pairs when `pair`.
 void conv2d_run_tiles(int64_t kc, const float* x, const int64_t* pix, const int64_t* koff,
                       const float* w, int64_t w_block_stride, int64_t c_blocks, int64_t t0,
-                      int64_t t1, float* c, int64_t ldc, bool accumulate, bool pair,
-                      void (*tile)(int64_t, const float*, const int64_t*, const int64_t*,
-                                   const float*, float*, int64_t, bool));
+                      int64_t t1, float* c, int64_t ldc, bool accumulate, bool pair, ConvTile tile);
 
 // dst[q][j] = slab[j * 16 + q] for a contiguous 16 x 16 slab: 16 output channels x the 16 taps
 // of a 4x4 kernel turned tap-major (conv_transpose2d.cc packs its weight slab by slab).
