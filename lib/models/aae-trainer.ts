@@ -106,6 +106,17 @@ export interface AaeFitResult extends TrainingState {
 const PRIOR_STREAM_BASE = 0x10000;
 /** Extra discriminator step j >= 1 of training step t draws the prior from stream EXTRA_PRIOR_STREAM_BASE + j * 2^24 + t. */
 const EXTRA_PRIOR_STREAM_BASE = 0x50000000;
+/**
+ * out[i] = 0 where the uniform draw out[i] < p, else x[i]: input dropout in place over the
+ * draws. A function of its own so that V8 optimizes this loop apart from the training step
+ * around it (inline there, it ran at about 12 ns a pixel, 15% of an AAE epoch), and a product
+ * instead of a branch, which mispredicted on every dropped pixel (the inputs are 0 or 1, so
+ * x * 0 is 0).
+ */
+function dropPixels(out: Float32Array, x: Float32Array, p: number): void {
+  for (let i = 0; i < out.length; i++) out[i] = x[i]! * Number(out[i]! >= p);
+}
+
 /** Input-dropout noise of training step t uses stream DROPOUT_STREAM_BASE + t. */
 const DROPOUT_STREAM_BASE = 0x40000000;
 
@@ -244,7 +255,7 @@ export async function fitAae(model: AaeUnderTraining, train: Float32Array | Data
         if (inputDropout > 0) {
           xin = noisyX.subarray(0, m * D);
           k.philoxFill(xin, seed, (DROPOUT_STREAM_BASE + step) >>> 0, "uniform");
-          for (let i = 0; i < m * D; i++) xin[i] = xin[i]! < inputDropout ? 0 : x[i]!;
+          dropPixels(xin, x, inputDropout);
         }
         // 1. reconstruction
         const z = model.encoder.forward(k, xin, m);
