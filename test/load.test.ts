@@ -19,6 +19,8 @@ test("every shipped model loads by its short name as the class its file names, w
     rnade: "rnade",
     rowlstm: "rowlstm",
     diagbilstm: "diagbilstm",
+    "rowlstm-l7": "rowlstm",
+    "diagbilstm-l7": "diagbilstm",
     vae: "vae",
     aae: "aae",
     dcgan: "gan",

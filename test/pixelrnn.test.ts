@@ -220,12 +220,20 @@ test("bad arguments throw DeepgenError with stable codes", async (t) => {
   t.true(e instanceof DeepgenError && e.code === "E_FORMAT", String(e));
 });
 
-for (const kind of KINDS) {
-  test(`shipped ${kind}: loads by short name, and its test NLL is the one its card reports`, async (t) => {
+// The shipped PixelRNNs by short name: the 1-layer defaults and the 7-layer models.
+const SHIPPED: [string, PixelRnnKindName][] = [
+  ["rowlstm", "rowlstm"],
+  ["diagbilstm", "diagbilstm"],
+  ["rowlstm-l7", "rowlstm"],
+  ["diagbilstm-l7", "diagbilstm"],
+];
+
+for (const [name, kind] of SHIPPED) {
+  test(`shipped ${name}: loads by short name, and its test NLL is the one its card reports`, async (t) => {
     const { readFileSync } = await import("node:fs");
     const { canonicalSplit } = await import("../lib/data/mnist.js");
-    const card = JSON.parse(readFileSync(new URL(`../packages/models-mnist/models/${kind}-mnist.card.json`, import.meta.url), "utf8"));
-    const model = await loadModel(kind);
+    const card = JSON.parse(readFileSync(new URL(`../packages/models-mnist/models/${name}-mnist.card.json`, import.meta.url), "utf8"));
+    const model = await loadModel(name);
     t.is(model.kind, kind);
     t.is(model.paramCount(), card.param_count);
     const { test: testSet } = canonicalSplit({ binarized: true });

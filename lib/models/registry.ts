@@ -27,6 +27,8 @@ export const SHIPPED_MODELS: Record<string, string> = {
   rnade: "rnade-mnist.safetensors",
   rowlstm: "rowlstm-mnist.safetensors",
   diagbilstm: "diagbilstm-mnist.safetensors",
+  "rowlstm-l7": "rowlstm-l7-mnist.safetensors",
+  "diagbilstm-l7": "diagbilstm-l7-mnist.safetensors",
   vae: "vae-mnist.safetensors",
   aae: "aae-mnist-mog10.safetensors",
   dcgan: "dcgan-mnist.safetensors",
