@@ -68,8 +68,8 @@ void for_sample_blocks_with_grads(int64_t n, int64_t block, std::initializer_lis
       hooks.report(static_cast<double>(++done) / static_cast<double>(blocks));
     }
   });
-  // Blocks past n (buffers * per_buffer > blocks) leave their buffers zero: summing them in
-  // changes nothing, as before.
+  // A buffer whose run of blocks starts past the last block (buffers * per_buffer > blocks)
+  // stays zero and adds nothing.
   constexpr int64_t kSlice = 1 << 14;
   int64_t base = 0;
   for (const GradSegment& sg : segs) {
