@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs deepgen as a user would and checks the result: packs the library and the models
-# package, installs both tarballs into an empty folder offline with every compiler call
-# failing, runs the main job from the CLI, from ESM and from TypeScript (types resolve), then
-# installs the library alone with --omit=optional and checks that only the shipped models are
-# missing, with an error that names the install command. Needs prebuilds/ (npm run prebuildify)
-# and an npm cache holding deepgen's dependencies (any earlier npm ci fills it).
+# package, installs both tarballs into an empty folder with every compiler call failing, runs
+# the main job from the CLI, from ESM and from TypeScript (types resolve), then installs the
+# library alone with --omit=optional and checks that only the shipped models are missing, with
+# an error that names the install command. Needs prebuilds/ (npm run prebuildify). The installs
+# prefer the npm cache: an earlier npm ci leaves the dependencies' tarballs there, but not
+# always their registry metadata, which an install by version range needs (a fresh machine's
+# cache has none), so that is fetched when missing.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -33,7 +35,7 @@ new_app() {
 }
 
 # No compiler: every compiler invocation fails, so the install must use the prebuild.
-no_compiler() { CC=/bin/false CXX=/bin/false npm install --offline --no-audit --no-fund "$@"; }
+no_compiler() { CC=/bin/false CXX=/bin/false npm install --prefer-offline --no-audit --no-fund "$@"; }
 
 echo "== full install (library + models package)"
 app="$work/app"
