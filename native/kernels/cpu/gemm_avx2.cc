@@ -226,10 +226,18 @@ void sgemm_pack_b_trans_avx2(const float* b, int64_t ldb, int64_t kc, float* out
     for (int c = 0; c < kGemmNR; ++c) out[p * kGemmNR + c] = b[c * ldb + p];
   }
 }
-void sgemm_micro_pair_avx512(int, int64_t kc, const float* a, const float* b0, const float* b1,
+void sgemm_micro_pair_avx512(int rows, int64_t kc, const float* a, const float* b0, const float* b1,
                              float* c, int64_t ldc, float alpha, float beta) {
-  sgemm_micro_portable(kc, a, b0, c, ldc, alpha, beta);
-  sgemm_micro_portable(kc, a, b1, c + kGemmNR, ldc, alpha, beta);
+  // Through a full scratch tile, so that only the first `rows` rows of C are touched.
+  for (int half = 0; half < 2; ++half) {
+    float tile[kGemmMR * kGemmNR] = {};
+    float* ch = c + half * kGemmNR;
+    for (int r = 0; r < rows; ++r)
+      for (int j = 0; j < kGemmNR; ++j) tile[r * kGemmNR + j] = ch[r * ldc + j];
+    sgemm_micro_portable(kc, a, half == 0 ? b0 : b1, tile, kGemmNR, alpha, beta);
+    for (int r = 0; r < rows; ++r)
+      for (int j = 0; j < kGemmNR; ++j) ch[r * ldc + j] = tile[r * kGemmNR + j];
+  }
 }
 }  // namespace deepgen
 
