@@ -50,12 +50,22 @@ void adam_check(const AdamConfig& c) {
   }
 }
 
+AdamScalars adam_scalars(const AdamConfig& c) {
+  return {1.0 - c.lr * c.weight_decay,
+          c.lr / c.bias_correction1,
+          1.0 / c.bias_correction2,
+          c.beta1,
+          c.beta2,
+          1.0 - c.beta1,
+          1.0 - c.beta2,
+          c.eps};
+}
+
 void adam_step_plain(float* params, const float* grads, float* m, float* v, int64_t begin,
                      int64_t end, const AdamConfig& c) {
-  const double decay = 1.0 - c.lr * c.weight_decay;
-  const double step_size = c.lr / c.bias_correction1;
-  const double inv_bc2 = 1.0 / c.bias_correction2;
-  const double b1 = c.beta1, b2 = c.beta2, one_b1 = 1.0 - c.beta1, one_b2 = 1.0 - c.beta2;
+  const AdamScalars s = adam_scalars(c);
+  const double decay = s.decay, step_size = s.step_size, inv_bc2 = s.inv_bc2;
+  const double b1 = s.b1, b2 = s.b2, one_b1 = s.one_b1, one_b2 = s.one_b2;
   for (int64_t i = begin; i < end; ++i) {
     const double g = grads[i];
     const double mi = b1 * static_cast<double>(m[i]) + one_b1 * g;

@@ -25,6 +25,13 @@ struct AdamConfig {
   double bias_correction2 = 1.0;
 };
 
+// The constants of one Adam step in float64: computed in one place (optim.cc) for the plain
+// loop and its vector twins, so that all of them use the same values.
+struct AdamScalars {
+  double decay, step_size, inv_bc2, b1, b2, one_b1, one_b2, eps;
+};
+AdamScalars adam_scalars(const AdamConfig& c);
+
 // Throws E_ARG unless lr >= 0, beta in [0, 1), eps > 0, weight_decay >= 0 (all finite) and
 // both bias corrections are in (0, 1].
 void adam_check(const AdamConfig& c);

@@ -43,15 +43,11 @@ inline void adam4(float* params, const float* grads, float* m, float* v, const A
 
 void adam_step_avx2(float* params, const float* grads, float* m, float* v, int64_t begin,
                     int64_t end, const AdamConfig& c) {
-  AdamLanes k;
-  k.decay = _mm256_set1_pd(1.0 - c.lr * c.weight_decay);
-  k.step_size = _mm256_set1_pd(c.lr / c.bias_correction1);
-  k.inv_bc2 = _mm256_set1_pd(1.0 / c.bias_correction2);
-  k.b1 = _mm256_set1_pd(c.beta1);
-  k.b2 = _mm256_set1_pd(c.beta2);
-  k.one_b1 = _mm256_set1_pd(1.0 - c.beta1);
-  k.one_b2 = _mm256_set1_pd(1.0 - c.beta2);
-  k.eps = _mm256_set1_pd(c.eps);
+  const AdamScalars s = adam_scalars(c);
+  const AdamLanes k{_mm256_set1_pd(s.decay),   _mm256_set1_pd(s.step_size),
+                    _mm256_set1_pd(s.inv_bc2), _mm256_set1_pd(s.b1),
+                    _mm256_set1_pd(s.b2),      _mm256_set1_pd(s.one_b1),
+                    _mm256_set1_pd(s.one_b2),  _mm256_set1_pd(s.eps)};
   int64_t i = begin;
   for (; i + 8 <= end; i += 8) {
     adam4(params + i, grads + i, m + i, v + i, k);
@@ -86,15 +82,11 @@ __attribute__((target("avx512f"))) inline void adam8(float* params, const float*
 __attribute__((target("avx512f"))) void adam_step_avx512(float* params, const float* grads,
                                                          float* m, float* v, int64_t begin,
                                                          int64_t end, const AdamConfig& c) {
-  AdamLanes8 k;
-  k.decay = _mm512_set1_pd(1.0 - c.lr * c.weight_decay);
-  k.step_size = _mm512_set1_pd(c.lr / c.bias_correction1);
-  k.inv_bc2 = _mm512_set1_pd(1.0 / c.bias_correction2);
-  k.b1 = _mm512_set1_pd(c.beta1);
-  k.b2 = _mm512_set1_pd(c.beta2);
-  k.one_b1 = _mm512_set1_pd(1.0 - c.beta1);
-  k.one_b2 = _mm512_set1_pd(1.0 - c.beta2);
-  k.eps = _mm512_set1_pd(c.eps);
+  const AdamScalars s = adam_scalars(c);
+  const AdamLanes8 k{_mm512_set1_pd(s.decay),   _mm512_set1_pd(s.step_size),
+                     _mm512_set1_pd(s.inv_bc2), _mm512_set1_pd(s.b1),
+                     _mm512_set1_pd(s.b2),      _mm512_set1_pd(s.one_b1),
+                     _mm512_set1_pd(s.one_b2),  _mm512_set1_pd(s.eps)};
   int64_t i = begin;
   for (; i + 16 <= end; i += 16) {
     adam8(params + i, grads + i, m + i, v + i, k);
