@@ -33,9 +33,10 @@ PooledBuffer::PooledBuffer(PoolKind kind, size_t n) : kind_(kind) {
         pick = i;
         continue;
       }
+      // A fitting best only gives way to a smaller fitting buffer; a best that does not fit
+      // to any larger one (a fitting one is always larger).
       const size_t best = p.free[pick]->capacity();
-      const bool fits = cap >= n, best_fits = best >= n;
-      if ((fits && (!best_fits || cap < best)) || (!fits && !best_fits && cap > best)) pick = i;
+      if (best >= n ? (cap >= n && cap < best) : cap > best) pick = i;
     }
     if (pick < p.free.size()) {
       buf_ = std::move(p.free[pick]);

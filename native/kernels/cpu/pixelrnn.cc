@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "../../common/cpu_features.h"
@@ -163,15 +164,6 @@ void add_colsum(float* dst, const float* src, int64_t rows, int64_t width) {
 // Offsets rounded to 16 floats keep every array of a block's arena 64-byte aligned.
 int64_t padded(int64_t v) { return (v + 15) / 16 * 16; }
 
-// Floats of one block's arena: every array BlockNet takes from it.
-int64_t block_arena_floats(const PixelRnnSpec& s, int64_t nb, int64_t ndir) {
-  const int64_t rows = s.rows * s.cols * nb, h = s.hidden, nld = s.layers * ndir;
-  const int64_t map = padded(rows * h);
-  return padded(rows * kMaskATaps) + (s.layers + 1) * map + nld * 3 * map +
-         nld * padded(rows * 4 * h) + map + padded(rows) + padded(rows * 4 * h) +
-         2 * padded(rows * 3 * h) + 6 * map;
-}
-
 // All activations of one block of nb samples, kept for the backward pass. They live in one
 // arena lent by a pool (scratch.h) that keeps its pages between calls: a block of 16 images
 // needs tens of MB, and allocating them afresh on every training step cost more in page faults
@@ -181,7 +173,7 @@ struct BlockNet {
   const PixelRnnLayout& lay;
   const std::vector<PixelRnnPlan>& plans;
   int64_t nb, d, h, ndir;
-  PooledBuffer arena;
+  std::optional<PooledBuffer> arena;
   float* patches;          // [D*nb, 24] the image under the mask-A taps
   std::vector<float*> xs;  // L+1 maps [D*nb, H], raster
   std::vector<float*> hs, cs, gs,
@@ -198,16 +190,32 @@ struct BlockNet {
         nb(n),
         d(spec.rows * spec.cols),
         h(spec.hidden),
-        ndir(static_cast<int64_t>(pl.size())),
-        arena(PoolKind::kPixelRnnBlock, static_cast<size_t>(block_arena_floats(spec, n, ndir))) {
-    const int64_t rows = d * nb;
-    const int64_t nld = s.layers * ndir;
-    float* next = arena.data();
-    auto take = [&](int64_t size) {
+        ndir(static_cast<int64_t>(pl.size())) {
+    // One layout, laid out twice: first to count the arena's floats, then over the arena.
+    int64_t total = 0;
+    lay_out([&](int64_t size) -> float* {
+      total += padded(size);
+      return nullptr;
+    });
+    arena.emplace(PoolKind::kPixelRnnBlock, static_cast<size_t>(total));
+    float* next = arena->data();
+    lay_out([&](int64_t size) {
       float* p = next;
       next += padded(size);
       return p;
-    };
+    });
+  }
+
+  // Points every array at take(its size), in a fixed order.
+  template <typename Take>
+  void lay_out(Take&& take) {
+    const int64_t rows = d * nb;
+    const int64_t nld = s.layers * ndir;
+    xs.clear();
+    hs.clear();
+    cs.clear();
+    cps.clear();
+    gs.clear();
     patches = take(rows * kMaskATaps);
     for (int64_t i = 0; i <= s.layers; ++i) xs.push_back(take(rows * h));
     for (int64_t i = 0; i < nld; ++i) {
